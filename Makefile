@@ -1,0 +1,57 @@
+# VUR's front door: `make run` starts everything, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.run-installed
+DEV_STAMP := $(VENV)/.dev-installed
+
+.PHONY: run test lint format install install-dev browser clean bench
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "VUR needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(RUN_STAMP): requirements/base.txt requirements/prod.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements/prod.txt
+	touch $@
+
+$(DEV_STAMP): requirements/base.txt requirements/dev.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements/dev.txt
+	touch $@ $(RUN_STAMP)
+
+install: $(RUN_STAMP)
+install-dev: $(DEV_STAMP)
+
+## run: set up and start web (HTTP + WebSocket), worker and beat; Ctrl-C stops them
+run: $(RUN_STAMP)
+	$(BIN)/python -m vur.run
+
+## browser: make sure headless Chromium and its driver are there for the browser tests
+browser:
+	@command -v chromedriver >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null); \
+	  else echo "Install Chromium and chromedriver (Debian: apt-get install chromium chromium-driver) for the browser tests."; exit 1; fi; }
+
+## test: set up and run the whole test suite (DATABASE_URL / REDIS_URL when set, embedded otherwise)
+test: $(DEV_STAMP) browser
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+format: $(DEV_STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(DEV_STAMP)
+	$(BIN)/python bench/automl_bench.py
+	$(BIN)/python bench/forecast_bench.py
+	$(BIN)/python bench/batch_bench.py
+
+clean:
+	rm -rf var/test-media var/test.sqlite3

@@ -1,0 +1,172 @@
+"""Shared test fixtures: two people and their API clients, a real Celery worker, sample files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+SAMPLE_DIR = Path(__file__).resolve().parent / "datasets" / "sample_data"
+
+
+@pytest.fixture
+def owner(django_user_model):
+    """The person whose objects a test works with."""
+    return django_user_model.objects.create_user(username="owner", password="owner-pass-123")
+
+
+@pytest.fixture
+def other_user(django_user_model):
+    """Someone else: every detail endpoint answers them 404 for the owner's objects."""
+    return django_user_model.objects.create_user(username="other", password="other-pass-123")
+
+
+@pytest.fixture
+def staff_user(django_user_model):
+    """A staff member, who sees everyone's objects."""
+    return django_user_model.objects.create_user(
+        username="staff", password="staff-pass-123", is_staff=True
+    )
+
+
+def _client(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user=user)
+    return client
+
+
+@pytest.fixture
+def api(owner) -> APIClient:
+    """An API client signed in as `owner`."""
+    return _client(owner)
+
+
+@pytest.fixture
+def other_api(other_user) -> APIClient:
+    """An API client signed in as `other_user`."""
+    return _client(other_user)
+
+
+@pytest.fixture
+def anon_api() -> APIClient:
+    """An API client with no credentials."""
+    return APIClient()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _clean_media():
+    """Each test session writes its files under its own media folder, removed at the end."""
+    yield
+    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def celery_worker_session(django_db_setup, django_db_blocker):
+    """A real Celery worker (in-process thread) on the real broker, consuming both queues."""
+    from celery.contrib.testing.worker import start_worker
+
+    from vur.celery import app
+
+    with django_db_blocker.unblock():
+        with start_worker(
+            app,
+            pool="threads",
+            concurrency=2,
+            queues=["training", "scoring"],
+            perform_ping_check=False,
+            shutdown_timeout=30,
+            loglevel="WARNING",
+        ) as worker:
+            yield worker
+
+
+@pytest.fixture
+def celery_worker(celery_worker_session, transactional_db):
+    """Use in `transaction=True` tests: the worker sees committed rows."""
+    return celery_worker_session
+
+
+def sample_path(name: str) -> Path:
+    """Path of a bundled sample file."""
+    return SAMPLE_DIR / name
+
+
+def upload_sample(client, filename: str, **fields) -> dict:
+    """Upload a bundled sample file through the API; return the Dataset answer."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    res = client.post(
+        "/api/v1/datasets/upload",
+        {"file": SimpleUploadedFile(filename, sample_path(filename).read_bytes()), "name": filename, **fields},
+        format="multipart",
+    )
+    assert res.status_code == 201, res.content
+    return res.json()
+
+
+def create_pipeline(client, dataset_id: int, target: str, problem_type: str, **fields) -> dict:
+    """Create a pipeline through the API; return the Pipeline answer."""
+    body = {"name": f"{target} pipeline", "dataset_id": dataset_id, "target_column": target, "problem_type": problem_type, **fields}
+    res = client.post("/api/v1/pipelines/", body, format="json")
+    assert res.status_code == 201, res.content
+    return res.json()
+
+
+def wait_for(fetch, done, timeout: float = 180.0, interval: float = 0.3):
+    """Call `fetch()` until `done(result)` or the timeout; return the last result."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    result = fetch()
+    while not done(result) and time.monotonic() < deadline:
+        time.sleep(interval)
+        result = fetch()
+    return result
+
+
+def wait_job(client, job_id: str, timeout: float = 180.0) -> dict:
+    """Poll a training job until it ends; return its final status."""
+    terminal = ("completed", "failed", "cancelled")
+    return wait_for(
+        lambda: client.get(f"/api/v1/training/{job_id}/status").json(),
+        lambda body: body["status"] in terminal,
+        timeout,
+    )
+
+
+@pytest.fixture
+def deployed_model(owner):
+    """A small classifier trained in-process on the penguins sample, stored and deployed."""
+    import pandas as pd
+
+    from datasets.services import dataset_upload
+    from django.core.files import File
+    from modeling.artifacts import artifact_save
+    from modeling.models import TrainedModel
+    from pipelines.services import pipeline_create
+    from predictions.models import Deployment
+    from training.builder import build_pipeline
+
+    with open(sample_path("penguins.csv"), "rb") as fh:
+        dataset = dataset_upload(owner=owner, upload=File(fh, name="penguins.csv"), name="penguins")
+    pipeline = pipeline_create(
+        owner=owner, dataset=dataset, name="p", target_column="species", problem_type="classification"
+    )
+    frame = pd.read_csv(sample_path("penguins.csv"))
+    features = [c for c in frame.columns if c != "species"]
+    schema = [c for c in dataset.columns_info if c["name"] in features]
+    fitted = build_pipeline(
+        df_schema=schema, target="species", problem_type="classification",
+        algorithm="random_forest", hyperparameters={"n_estimators": 20},
+    ).fit(frame[features], frame["species"])  # fmt: skip
+    saved = artifact_save(fitted, f"{owner.pk}/fixture/rf")
+    model = TrainedModel.objects.create(
+        owner=owner, pipeline=pipeline, problem_type="classification", algorithm="random_forest",
+        primary_metric="auc", artifact=saved.name, sha256=saved.sha256,
+        input_schema={"columns": [{"name": c["name"], "dtype": c["dtype"], "semantic_type": c["semantic_type"], "required": True} for c in schema]},
+    )  # fmt: skip
+    Deployment.objects.create(owner=owner, model=model, target="realtime")
+    return model

@@ -1,0 +1,21 @@
+"""ASGI entry point: HTTP through Django, WebSockets through Channels behind origin and auth checks."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vur.settings.base")
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+
+from predictions.routing import websocket_urlpatterns as prediction_ws  # noqa: E402
+from training.routing import websocket_urlpatterns as training_ws  # noqa: E402
+from vur.ws_auth import OriginCheck, VURAuthStack  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": OriginCheck(VURAuthStack(URLRouter(training_ws + prediction_ws))),
+    }
+)

@@ -1,0 +1,118 @@
+"""Domain error types and the one DRF exception handler that turns errors into the contract's body.
+
+Every 4xx answer is `{"detail": "<one sentence>", "code": "<machine_code>"}`, plus `errors`
+(field -> messages) for validation failures.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class VURError(Exception):
+    """Base of the errors services raise; carries the HTTP status and machine code."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "invalid"
+
+    def __init__(self, detail: str, *, code: str | None = None, errors: dict | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        if code:
+            self.code = code
+        self.errors = errors
+
+
+class InvalidInput(VURError):
+    """The request is well-formed but its content cannot be used."""
+
+    code = "invalid_input"
+
+
+class NotFound(VURError):
+    """The object does not exist or belongs to someone else."""
+
+    status_code = status.HTTP_404_NOT_FOUND
+    code = "not_found"
+
+
+class Conflict(VURError):
+    """The object is in a state that does not allow this action."""
+
+    status_code = status.HTTP_409_CONFLICT
+    code = "conflict"
+
+
+class ModelNotDeployed(Conflict):
+    """Only deployed models answer predictions."""
+
+    code = "model_not_deployed"
+
+
+class PayloadTooLarge(VURError):
+    """An upload over the configured size limit."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    code = "file_too_large"
+
+
+def _first_message(errors: Any) -> str:
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            msg = _first_message(value)
+            if msg:
+                return msg if key in ("non_field_errors", "detail") else f"{key}: {msg}"
+    elif isinstance(errors, list) and errors:
+        return _first_message(errors[0])
+    elif errors:
+        return str(errors)
+    return ""
+
+
+def _flatten(errors: Any) -> dict[str, list[str]]:
+    if isinstance(errors, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in errors.items():
+            if isinstance(value, dict):
+                for sub, msgs in _flatten(value).items():
+                    out[f"{key}.{sub}"] = msgs
+            elif isinstance(value, list):
+                out[key] = [str(v) if not isinstance(v, dict) else _first_message(v) for v in value]
+            else:
+                out[key] = [str(value)]
+        return out
+    return {"non_field_errors": [str(e) for e in (errors if isinstance(errors, list) else [errors])]}
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """Render VURError and DRF errors as `{"detail", "code", "errors"?}`; leave others to DRF."""
+    if isinstance(exc, VURError):
+        body: dict[str, Any] = {"detail": exc.detail, "code": exc.code}
+        if exc.errors:
+            body["errors"] = exc.errors
+        return Response(body, status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _flatten(exc.detail)
+        response.data = {
+            "detail": _first_message(exc.detail) or "The input is not valid.",
+            "code": "validation_error",
+            "errors": errors,
+        }
+    elif isinstance(exc, exceptions.APIException):
+        detail = exc.detail
+        code = getattr(detail, "code", None) or exc.default_code
+        response.data = {"detail": str(detail), "code": str(code)}
+    return response

@@ -1,0 +1,1 @@
+"""Settings package: `base` holds everything, `test` speeds up and isolates, `prod` hardens."""

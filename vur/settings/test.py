@@ -1,0 +1,21 @@
+"""Test settings: the base settings, faster and isolated (own media dir, own Redis keyspace)."""
+
+from __future__ import annotations
+
+import os
+
+from vur.settings.base import *  # noqa: F403
+from vur.settings.base import DATABASES, VAR_DIR
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# An end-to-end test hands its media folder to the servers it starts.
+MEDIA_ROOT = os.environ.get("VUR_TEST_MEDIA_ROOT") or VAR_DIR / "test-media" / str(os.getpid())
+VUR_DEFAULT_TIME_BUDGET_S = 5.0
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file (not :memory:) so a worker or server started by an end-to-end test sees the same rows.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+
+# Keep test traffic apart from a `make run` sharing the same Redis.
+CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = os.environ.get("VUR_CHANNEL_PREFIX", "vurtest")  # noqa: F405
+CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = os.environ.get("VUR_BROKER_PREFIX", "vurtest:")  # noqa: F405
+CACHES["default"]["KEY_PREFIX"] = "vurtest"  # noqa: F405

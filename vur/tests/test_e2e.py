@@ -1,0 +1,279 @@
+"""End to end on the real stack: an ASGI server (daphne) and a Celery worker started as separate
+processes on the test database and Redis, driven over HTTP, SSE, WebSocket and a real browser.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from conftest import sample_path
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def live_stack(transactional_db, tmp_path):
+    """Start daphne and a Celery worker (prefork) as their own processes; yield the base URL."""
+    port = _free_port()
+    prefix = f"vure2e{uuid.uuid4().hex[:8]}"
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="vur.settings.test",
+        DATABASE_URL=_database_url(),
+        REDIS_URL=settings.REDIS_URL,
+        VUR_TEST_MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        VUR_BROKER_PREFIX=f"{prefix}:",
+        VUR_CHANNEL_PREFIX=prefix,
+        OMP_NUM_THREADS="1",
+    )
+    bin_dir = Path(sys.executable).parent
+    logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("web", "worker")}  # noqa: SIM115
+    procs = [
+        subprocess.Popen(
+            [str(bin_dir / "daphne"), "-b", "127.0.0.1", "-p", str(port), "vur.asgi:application"],
+            cwd=ROOT, env=env, stdout=logs["web"], stderr=subprocess.STDOUT,
+        ),
+        subprocess.Popen(
+            [str(bin_dir / "celery"), "-A", "vur", "worker", "-Q", "training,scoring", "-c", "1",
+             "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=env, stdout=logs["worker"], stderr=subprocess.STDOUT,
+        ),
+    ]  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/health/", timeout=2) as res:
+                    if res.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError((tmp_path / "web.log").read_text()) from None
+                time.sleep(0.3)
+        yield base
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        for fh in logs.values():
+            fh.close()
+
+
+class Client:
+    """A tiny JSON-over-HTTP client with a bearer token (what a REST user would write)."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.token = ""
+
+    def call(self, method: str, path: str, body=None, *, raw: bytes | None = None, ctype=None):
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        if data is not None:
+            req.add_header("Content-Type", ctype or "application/json")
+        if self.token:
+            req.add_header("Authorization", f"Bearer {self.token}")
+        try:
+            with urllib.request.urlopen(req, timeout=60) as res:
+                return res.status, res.read()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read()
+
+    def json(self, method: str, path: str, body=None, **kw):
+        status, content = self.call(method, path, body, **kw)
+        return status, json.loads(content) if content else None
+
+    def upload(self, path: str, fields: dict, filename: str, content: bytes):
+        boundary = uuid.uuid4().hex
+        buf = io.BytesIO()
+        for key, value in fields.items():
+            buf.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode())
+        buf.write(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n".encode()
+        )
+        buf.write(content + f"\r\n--{boundary}--\r\n".encode())
+        return self.json("POST", path, raw=buf.getvalue(), ctype=f"multipart/form-data; boundary={boundary}")
+
+
+def _sse_reader(url: str, token: str, out: list) -> None:
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}", "Accept": "text/event-stream"})
+    with urllib.request.urlopen(req, timeout=300) as res:
+        out.append(("content-type", res.headers.get("Content-Type")))
+        for line in res:
+            line = line.decode().rstrip("\n")
+            if line.startswith("data: "):
+                out.append((time.monotonic(), json.loads(line[6:])))
+
+
+def test_rest_client_path_on_the_real_stack(live_stack, django_user_model):
+    import websocket
+
+    django_user_model.objects.create_user(username="alice", password="alice-pass-123")
+    django_user_model.objects.create_user(username="bob", password="bob-pass-123")
+    alice, bob = Client(live_stack), Client(live_stack)
+    status, tokens = alice.json("POST", "/api/v1/auth/token/", {"username": "alice", "password": "alice-pass-123"})
+    assert status == 200 and tokens["access"] and tokens["refresh"]
+    alice.token = tokens["access"]
+    bob.token = bob.json("POST", "/api/v1/auth/token/", {"username": "bob", "password": "bob-pass-123"})[1]["access"]
+    assert alice.json("POST", "/api/v1/auth/token/", {"username": "alice", "password": "wrong"})[0] == 401
+
+    status, ds = alice.upload("/api/v1/datasets/upload", {"name": "credit"}, "credit.csv", sample_path("credit_scoring.csv").read_bytes())
+    assert status == 201, ds
+    status, pipe = alice.json("POST", "/api/v1/pipelines/", {"name": "credit", "dataset_id": ds["id"], "target_column": "Status", "problem_type": "classification"})
+    assert status == 201, pipe
+    status, job = alice.json("POST", "/api/v1/training/start", {"pipeline_id": pipe["id"], "algorithms": "auto", "time_budget_s": 10})
+    assert status == 202, job
+
+    sse: list = []
+    reader = threading.Thread(target=_sse_reader, args=(f"{live_stack}/api/v1/training/{job['job_id']}/logs", alice.token, sse))
+    reader.start()
+    reader.join(timeout=240)
+    assert not reader.is_alive(), "the SSE stream ends when the job ends"
+    assert sse[0][1].startswith("text/event-stream")
+    events = [e for _, e in sse[1:]]
+    assert events[-1]["type"] == "status" and events[-1]["status"] == "completed", events[-3:]
+    assert any(e["type"] == "progress" for e in events)
+
+    status, board = alice.json("GET", f"/api/v1/models/?pipeline_id={pipe['id']}")
+    best = board["results"][0]
+    assert best["rank"] == 1
+    assert bob.json("GET", f"/api/v1/models/{best['id']}/")[0] == 404
+    assert bob.json("GET", f"/api/v1/datasets/{ds['id']}/")[0] == 404
+    assert bob.json("GET", "/api/v1/datasets/")[1]["count"] == 0
+    status, dep = alice.json("POST", "/api/v1/deployment/deploy", {"model_id": best["id"], "target": "realtime"})
+    assert status == 201, dep
+
+    frame = pd.read_csv(sample_path("credit_scoring.csv")).drop(columns=["Status"])
+    row = json.loads(frame.iloc[[3]].to_json(orient="records"))[0]
+    status, single = alice.json("POST", "/api/v1/predictions/single", {"model_id": best["id"], "data": row, "return_probabilities": True})
+    assert status == 200 and single["predictions"][0] in ("good", "bad")
+
+    ws = websocket.create_connection(f"ws://127.0.0.1:{live_stack.rsplit(':', 1)[1]}/ws/predictions/?token={alice.token}", timeout=30)
+    try:
+        ws.send(json.dumps({"model_id": best["id"], "data": row, "request_id": "r1"}))
+        answer = json.loads(ws.recv())
+        assert answer["request_id"] == "r1" and answer["predictions"] == single["predictions"]
+        ws.send("{broken")
+        assert json.loads(ws.recv())["error"]["code"] == "bad_json"
+        ws.send(json.dumps({"model_id": best["id"], "data": row, "request_id": "r2"}))
+        assert json.loads(ws.recv())["request_id"] == "r2"
+    finally:
+        ws.close()
+
+    big = frame.sample(n=10_000, replace=True, random_state=0)
+    status, batch = alice.upload("/api/v1/predictions/batch", {"model_id": best["id"]}, "rows.csv", big.to_csv(index=False).encode())
+    assert status == 202, batch
+    deadline = time.monotonic() + 180
+    while True:
+        status, state = alice.json("GET", f"/api/v1/predictions/batch/{batch['job_id']}")
+        if state["status"] in ("completed", "failed") or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert state["status"] == "completed", state
+    assert state["rows_done"] == 10_000
+    status, content = alice.call("GET", state["result_url"])
+    result = pd.read_csv(io.BytesIO(content))
+    assert status == 200 and len(result) == 10_000
+    assert {"prediction", "proba_good", "proba_bad"} <= set(result.columns)
+    assert bob.call("GET", state["result_url"])[0] == 404
+
+
+def _chrome():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-dev-shm-usage", "--no-first-run", "--disable-component-update", "--disable-sync"):
+        options.add_argument(flag)  # fmt: skip
+    service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    return webdriver.Chrome(options=options, service=service)
+
+
+def test_browser_sign_in_dashboard_admin_and_docs(live_stack, django_user_model, owner):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from datasets.services import dataset_upload
+    from django.core.files import File
+
+    django_user_model.objects.create_superuser(username="root", password="root-pass-123")
+    with open(sample_path("penguins.csv"), "rb") as fh:
+        dataset_upload(owner=owner, upload=File(fh, name="penguins.csv"), name="Penguins of Palmer")
+    driver = _chrome()
+    try:
+        wait = WebDriverWait(driver, 20)
+        driver.get(live_stack + "/")
+        wait.until(ec.presence_of_element_located((By.ID, "id_username")))
+        assert "/accounts/login/" in driver.current_url
+        driver.find_element(By.ID, "id_username").send_keys("owner")
+        driver.find_element(By.ID, "id_password").send_keys("wrong-password")
+        driver.find_element(By.ID, "sign-in").click()
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "[role=alert]")))
+        driver.find_element(By.ID, "id_password").send_keys("owner-pass-123")
+        driver.find_element(By.ID, "id_username").clear()
+        driver.find_element(By.ID, "id_username").send_keys("owner")
+        driver.find_element(By.ID, "sign-in").click()
+        wait.until(ec.presence_of_element_located((By.ID, "datasets")))
+        assert "Penguins of Palmer" in driver.find_element(By.ID, "datasets").text
+        css = driver.execute_script(
+            "return getComputedStyle(document.querySelector('header.top')).borderBottomStyle"
+        )
+        assert css == "solid", "the local stylesheet is served and applied"
+
+        driver.get(live_stack + "/api/v1/docs/")
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".swagger-ui .info")))
+        assert "VUR API" in driver.find_element(By.CSS_SELECTOR, ".swagger-ui .info").text
+
+        driver.delete_all_cookies()
+        driver.get(live_stack + "/admin/")
+        wait.until(ec.presence_of_element_located((By.ID, "id_username")))
+        driver.find_element(By.ID, "id_username").send_keys("root")
+        driver.find_element(By.ID, "id_password").send_keys("root-pass-123")
+        driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+        wait.until(ec.presence_of_element_located((By.ID, "content-main")))
+        text = driver.find_element(By.ID, "content-main").text
+        for label in ("Datasets", "Pipelines", "Training jobs", "Trained models", "Deployments"):
+            assert label in text, label
+    finally:
+        driver.quit()
