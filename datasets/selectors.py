@@ -1,0 +1,22 @@
+"""Reads of datasets shared by views, pages and later stages, limited to what the user may see."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from datasets.models import Dataset
+from vur.errors import NotFound
+from vur.models import owned_by
+
+
+def dataset_list(*, user) -> QuerySet[Dataset]:
+    """The datasets `user` may see (their own; all for staff), newest first."""
+    return owned_by(Dataset.objects.all(), user)
+
+
+def dataset_get(*, user, dataset_id) -> Dataset:
+    """One dataset `user` may see; NotFound (404) otherwise, including other users' datasets."""
+    try:
+        return dataset_list(user=user).get(pk=dataset_id)
+    except (Dataset.DoesNotExist, ValueError, TypeError):
+        raise NotFound("Dataset not found.", code="dataset_not_found") from None

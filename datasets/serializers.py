@@ -1,0 +1,97 @@
+"""Dataset serializers: the upload form in, the Dataset and its reports out."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from datasets.models import Dataset
+
+
+class ColumnInfoSerializer(serializers.Serializer):
+    """One column's profile."""
+
+    name = serializers.CharField()
+    dtype = serializers.CharField()
+    semantic_type = serializers.ChoiceField(
+        choices=["numeric", "categorical", "datetime", "text", "boolean", "id"]
+    )
+    null_count = serializers.IntegerField()
+    null_percentage = serializers.FloatField()
+    unique_count = serializers.IntegerField()
+    sample_values = serializers.ListField(child=serializers.JSONField())
+
+
+class DatasetSerializer(serializers.ModelSerializer):
+    """A dataset with its profile (output; `name` and `description` writable by PATCH)."""
+
+    columns_info = ColumnInfoSerializer(many=True, read_only=True)
+    owner = serializers.CharField(source="owner.username", read_only=True)
+
+    class Meta:
+        model = Dataset
+        fields = [
+            "id",
+            "name",
+            "description",
+            "dataset_type",
+            "filename",
+            "file_format",
+            "size_bytes",
+            "num_rows",
+            "num_columns",
+            "columns_info",
+            "time_column",
+            "frequency",
+            "id_column",
+            "series_info",
+            "status",
+            "owner",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [f for f in fields if f not in ("name", "description")]
+
+
+class DatasetUploadSerializer(serializers.Serializer):
+    """The multipart upload form."""
+
+    file = serializers.FileField(allow_empty_file=True)
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    dataset_type = serializers.ChoiceField(
+        choices=["time_series", "tabular"], required=False, allow_null=True
+    )
+    time_column = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+
+
+class DatasetUpdateSerializer(serializers.Serializer):
+    """Rename or re-describe a dataset."""
+
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+
+
+class ValidationReportSerializer(serializers.Serializer):
+    """The answer of `datasets/{id}/validate`."""
+
+    valid = serializers.BooleanField()
+    errors = serializers.ListField(child=serializers.CharField())
+    warnings = serializers.ListField(child=serializers.CharField())
+    detected = serializers.DictField()
+
+
+class PreviewQuerySerializer(serializers.Serializer):
+    """Paging of the preview."""
+
+    page = serializers.IntegerField(min_value=1, default=1)
+    page_size = serializers.IntegerField(min_value=1, max_value=1000, default=50)
+
+
+class PreviewSerializer(serializers.Serializer):
+    """One page of rows."""
+
+    columns = serializers.ListField(child=serializers.CharField())
+    rows = serializers.ListField(child=serializers.ListField(child=serializers.JSONField()))
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    total_rows = serializers.IntegerField()

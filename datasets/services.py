@@ -1,0 +1,245 @@
+"""Dataset work: upload (stream, parse, profile, store), reading frames back, preview, deletion."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Any
+
+import pandas as pd
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+
+from datasets import io as dio
+from datasets import profiling
+from datasets.models import Dataset
+from vur.errors import InvalidInput, PayloadTooLarge
+
+logger = logging.getLogger(__name__)
+
+
+def max_upload_bytes() -> int:
+    """The upload size limit in bytes (`VUR_MAX_UPLOAD_MB`)."""
+    return int(settings.VUR_MAX_UPLOAD_MB) * 1024 * 1024
+
+
+def _readable(upload: File) -> Any:
+    """A path when the upload sits in a temp file (streamed to disk), else the file object."""
+    path = getattr(upload, "temporary_file_path", None)
+    if path:
+        return path()
+    upload.seek(0)
+    return getattr(upload, "file", None) or upload
+
+
+def _profile_upload(source: Any, fmt: str, time_column: str | None) -> dict[str, Any]:
+    """Parse and profile an uploaded file chunk by chunk; detect time-series facts."""
+    try:
+        profile = profiling.profile_chunks(dio.iter_chunks(source, fmt))
+    except dio.DatasetReadError as exc:
+        raise InvalidInput(str(exc), code="unreadable_file") from None
+    if not profile.get("num_rows") or not profile.get("columns_info"):
+        raise InvalidInput("The file has no data rows.", code="empty_file")
+    info = profile["columns_info"]
+    names = [c["name"] for c in info]
+    if time_column and time_column not in names:
+        raise InvalidInput(
+            f"time_column '{time_column}' is not a column of the file.", code="unknown_column"
+        )
+    if time_column:
+        for col in info:
+            if col["name"] == time_column:
+                col["semantic_type"] = "datetime"
+    # Only the columns time-series detection needs are read in full.
+    wanted = [
+        c["name"]
+        for c in info
+        if c["semantic_type"] in ("datetime", "categorical", "id") or c["name"] == time_column
+    ]
+    series: dict[str, Any] = {"is_time_series": False}
+    if any(c["semantic_type"] == "datetime" for c in info):
+        if hasattr(source, "seek"):
+            source.seek(0)
+        frame = dio.read_frame(source, fmt, usecols=wanted)
+        frame = profiling.coerce_types(frame, [c for c in info if c["name"] in wanted])
+        series = profiling.detect_time_series(frame, [c for c in info if c["name"] in wanted])
+        if time_column and series.get("time_column") != time_column:
+            series["time_column"] = time_column
+    profile["series"] = series
+    return profile
+
+
+def dataset_upload(
+    *,
+    owner,
+    upload: File,
+    name: str,
+    description: str = "",
+    dataset_type: str | None = None,
+    time_column: str | None = None,
+) -> Dataset:
+    """Parse, profile and store an uploaded file as a new Dataset.
+
+    Atomic: on any error nothing is stored (no row, no file). Not idempotent: each call makes
+    a new dataset.
+    """
+    try:
+        fmt = dio.detect_format(upload.name or "")
+    except dio.DatasetReadError as exc:
+        raise InvalidInput(str(exc), code="unsupported_format") from None
+    if upload.size is not None and upload.size > max_upload_bytes():
+        raise PayloadTooLarge(
+            f"The file is larger than the {settings.VUR_MAX_UPLOAD_MB} MB upload limit."
+        )
+    if not upload.size:
+        raise InvalidInput("The file is empty.", code="empty_file")
+    profile = _profile_upload(_readable(upload), fmt, time_column)
+    series = profile["series"]
+    detected_type = "time_series" if series.get("is_time_series") else "tabular"
+    if dataset_type == "time_series" and not (series.get("time_column") or time_column):
+        raise InvalidInput(
+            "dataset_type is time_series but the file has no datetime column.",
+            code="no_datetime_column",
+        )
+    dataset = Dataset(
+        owner=owner,
+        name=name,
+        description=description or "",
+        dataset_type=dataset_type or detected_type,
+        filename=upload.name.rsplit("/", 1)[-1],
+        file_format=fmt,
+        size_bytes=upload.size,
+        num_rows=profile["num_rows"],
+        num_columns=profile["num_columns"],
+        columns_info=profile["columns_info"],
+        time_column=series.get("time_column") or time_column or "",
+        frequency=series.get("frequency") or "",
+        id_column=series.get("id_column") or "",
+        series_info=series,
+    )
+    upload.seek(0)
+    dataset.file.save(dataset.filename, upload, save=False)
+    try:
+        with transaction.atomic():
+            dataset.save()
+    except Exception:
+        dataset.file.delete(save=False)
+        raise
+    return dataset
+
+
+def dataset_update(*, dataset: Dataset, **fields: Any) -> Dataset:
+    """Rename or re-describe a dataset. Safe to repeat."""
+    for key in ("name", "description"):
+        if key in fields and fields[key] is not None:
+            setattr(dataset, key, fields[key])
+    dataset.save(update_fields=["name", "description", "updated_at"])
+    return dataset
+
+
+def dataset_delete(*, dataset: Dataset) -> None:
+    """Delete a dataset and, once the deletion is committed, its stored file."""
+    file_name = dataset.file.name
+    storage = dataset.file.storage
+    with transaction.atomic():
+        dataset.delete()
+        transaction.on_commit(lambda: storage.delete(file_name))
+
+
+@contextmanager
+def dataset_open(dataset: Dataset) -> Iterator[IO[bytes]]:
+    """Open the stored file of `dataset` for reading (works with any Django storage)."""
+    with dataset.file.storage.open(dataset.file.name, "rb") as fh:
+        yield fh
+
+
+def dataset_frame(
+    dataset: Dataset, *, nrows: int | None = None, usecols: list[str] | None = None
+) -> pd.DataFrame:
+    """The dataset as a DataFrame with its profiled types applied (all rows unless `nrows`)."""
+    with dataset_open(dataset) as fh:
+        try:
+            frame = dio.read_frame(fh, dataset.file_format, nrows=nrows, usecols=usecols)
+        except dio.DatasetReadError as exc:
+            raise InvalidInput(str(exc), code="unreadable_file") from None
+    info = [c for c in dataset.columns_info if usecols is None or c["name"] in usecols]
+    return profiling.coerce_types(frame, info)
+
+
+def dataset_iter_chunks(
+    dataset: Dataset, *, chunksize: int = 50_000, usecols: list[str] | None = None
+) -> Iterator[pd.DataFrame]:
+    """Stream the dataset in typed chunks, never holding the whole file."""
+    info = [c for c in dataset.columns_info if usecols is None or c["name"] in usecols]
+    with dataset_open(dataset) as fh:
+        for chunk in dio.iter_chunks(fh, dataset.file_format, chunksize=chunksize, usecols=usecols):
+            yield profiling.coerce_types(chunk, info)
+
+
+def _json_cell(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if value is pd.NaT:
+        return None
+    if hasattr(value, "item"):
+        return _json_cell(value.item())
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def frame_rows(frame: pd.DataFrame) -> list[list[Any]]:
+    """Rows of `frame` as JSON-safe lists (NaN -> None, timestamps -> ISO strings)."""
+    return [[_json_cell(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+
+
+def dataset_preview(*, dataset: Dataset, page: int, page_size: int) -> dict[str, Any]:
+    """One page of rows, read by streaming up to that page."""
+    start = (page - 1) * page_size
+    rows: list[list[Any]] = []
+    seen = 0
+    for chunk in dataset_iter_chunks(dataset, chunksize=max(page_size, 10_000)):
+        end = seen + len(chunk)
+        if end > start:
+            part = chunk.iloc[max(0, start - seen) : start - seen + page_size]
+            rows.extend(frame_rows(part))
+            if len(rows) >= page_size:
+                break
+        seen = end
+    return {
+        "columns": dataset.column_names,
+        "rows": rows[:page_size],
+        "page": page,
+        "page_size": page_size,
+        "total_rows": dataset.num_rows,
+    }
+
+
+def dataset_validate(*, dataset: Dataset) -> dict[str, Any]:
+    """Check the dataset for problems that block or weaken training; report detected facts."""
+    frame = dataset_frame(dataset)
+    result = profiling.validate_frame(
+        frame, dataset.columns_info, time_column=dataset.time_column or None
+    )
+    series = dataset.series_info or {}
+    result.setdefault("detected", {})
+    result["detected"].setdefault("time_column", dataset.time_column or None)
+    result["detected"].setdefault("frequency", dataset.frequency or None)
+    result["detected"]["id_column"] = dataset.id_column or None
+    result["detected"]["series"] = series
+    return result
+
+
+def dataset_statistics(*, dataset: Dataset) -> dict[str, Any]:
+    """Per-column statistics (numeric, categorical, datetime), JSON-safe."""
+    frame = dataset_frame(dataset)
+    return profiling.column_statistics(frame, dataset.columns_info)

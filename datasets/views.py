@@ -1,0 +1,105 @@
+"""Dataset endpoints: upload, list, detail, rename, delete, download, validate, preview, statistics."""
+
+from __future__ import annotations
+
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from datasets import selectors, services
+from datasets.serializers import (
+    DatasetSerializer,
+    DatasetUpdateSerializer,
+    DatasetUploadSerializer,
+    PreviewQuerySerializer,
+    PreviewSerializer,
+    ValidationReportSerializer,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List your datasets"),
+    retrieve=extend_schema(summary="A dataset with its profile"),
+    partial_update=extend_schema(
+        summary="Rename or re-describe", request=DatasetUpdateSerializer
+    ),
+    destroy=extend_schema(summary="Delete a dataset and its stored file"),
+)
+class DatasetViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Datasets of the signed-in user (staff see all)."""
+
+    serializer_class = DatasetSerializer
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.dataset_list(user=self.request.user).select_related("owner")
+
+    @extend_schema(
+        summary="Upload a CSV, XLSX, JSON or Parquet file",
+        request={"multipart/form-data": DatasetUploadSerializer},
+        responses={201: DatasetSerializer},
+    )
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def upload(self, request: Request) -> Response:
+        """Stream the file to storage, parse and profile it, answer the new Dataset."""
+        form = DatasetUploadSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        upload = data["file"]
+        dataset = services.dataset_upload(
+            owner=request.user,
+            upload=upload,
+            name=data.get("name") or upload.name.rsplit(".", 1)[0],
+            description=data.get("description", ""),
+            dataset_type=data.get("dataset_type"),
+            time_column=data.get("time_column") or None,
+        )
+        return Response(DatasetSerializer(dataset).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        form = DatasetUpdateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        dataset = services.dataset_update(dataset=self.get_object(), **form.validated_data)
+        return Response(DatasetSerializer(dataset).data)
+
+    def perform_destroy(self, instance) -> None:
+        services.dataset_delete(dataset=instance)
+
+    @extend_schema(request=None, responses={200: ValidationReportSerializer})
+    @action(detail=True, methods=["post"])
+    def validate(self, request: Request, pk=None) -> Response:
+        """Errors, warnings and detected facts (time column, frequency, target candidates)."""
+        return Response(services.dataset_validate(dataset=self.get_object()))
+
+    @extend_schema(parameters=[PreviewQuerySerializer], responses={200: PreviewSerializer})
+    @action(detail=True, methods=["get"])
+    def preview(self, request: Request, pk=None) -> Response:
+        """One page of the dataset's rows."""
+        query = PreviewQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(services.dataset_preview(dataset=self.get_object(), **query.validated_data))
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"])
+    def statistics(self, request: Request, pk=None) -> Response:
+        """Per-column statistics."""
+        return Response(services.dataset_statistics(dataset=self.get_object()))
+
+    @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.BINARY, "the original file")})
+    @action(detail=True, methods=["get"])
+    def download(self, request: Request, pk=None) -> FileResponse:
+        """The original uploaded file."""
+        dataset = self.get_object()
+        fh = dataset.file.storage.open(dataset.file.name, "rb")
+        return FileResponse(fh, as_attachment=True, filename=dataset.filename)
