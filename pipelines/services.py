@@ -1,0 +1,112 @@
+"""Pipeline work: create and update with checks against the dataset; record stage progress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from datasets.models import Dataset
+from pipelines.models import STEPS, Pipeline
+from vur.errors import InvalidInput
+
+MAX_HORIZON = 10_000
+
+
+def _check(
+    *,
+    dataset: Dataset,
+    target_column: str,
+    problem_type: str,
+    feature_columns: list[str],
+    time_column: str,
+    forecast_horizon: int | None,
+) -> dict[str, list[str]]:
+    names = set(dataset.column_names)
+    errors: dict[str, list[str]] = {}
+    if target_column not in names:
+        errors["target_column"] = [f"'{target_column}' is not a column of the dataset."]
+    unknown = [c for c in feature_columns if c not in names]
+    if unknown:
+        errors["feature_columns"] = [f"Unknown columns: {', '.join(unknown)}."]
+    if target_column in feature_columns:
+        errors.setdefault("feature_columns", []).append("The target cannot be a feature.")
+    if time_column and time_column not in names:
+        errors["time_column"] = [f"'{time_column}' is not a column of the dataset."]
+    if problem_type == "forecasting":
+        if not (time_column or dataset.time_column):
+            errors["time_column"] = ["Forecasting needs a datetime column; none was found."]
+        if forecast_horizon is not None and not (1 <= forecast_horizon <= MAX_HORIZON):
+            errors["forecast_horizon"] = [f"Must be between 1 and {MAX_HORIZON}."]
+        target = dataset.column(target_column)
+        if target and target.get("semantic_type") not in ("numeric", None):
+            errors.setdefault("target_column", []).append("A forecast target must be numeric.")
+    return errors
+
+
+def pipeline_create(*, owner, dataset: Dataset, **fields: Any) -> Pipeline:
+    """Create a pipeline for `dataset` after checking its columns. Atomic; not idempotent."""
+    fields.setdefault("feature_columns", [])
+    fields["feature_columns"] = fields["feature_columns"] or []
+    fields["time_column"] = fields.get("time_column") or ""
+    if fields["problem_type"] == "forecasting":
+        fields["time_column"] = fields["time_column"] or dataset.time_column
+        fields.setdefault("id_column", dataset.id_column)
+        fields["forecast_horizon"] = fields.get("forecast_horizon") or None
+    errors = _check(
+        dataset=dataset,
+        target_column=fields["target_column"],
+        problem_type=fields["problem_type"],
+        feature_columns=fields["feature_columns"],
+        time_column=fields["time_column"],
+        forecast_horizon=fields.get("forecast_horizon"),
+    )
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise InvalidInput(first, code="invalid_pipeline", errors=errors)
+    with transaction.atomic():
+        return Pipeline.objects.create(
+            owner=owner, dataset=dataset, completed_steps=["upload"], **fields
+        )
+
+
+def pipeline_update(*, pipeline: Pipeline, **fields: Any) -> Pipeline:
+    """Change a pipeline's name, target, columns or horizon, re-checking them. Safe to repeat."""
+    merged = {
+        "target_column": fields.get("target_column", pipeline.target_column),
+        "problem_type": fields.get("problem_type", pipeline.problem_type),
+        "feature_columns": fields.get("feature_columns", pipeline.feature_columns) or [],
+        "time_column": fields.get("time_column", pipeline.time_column) or "",
+        "forecast_horizon": fields.get("forecast_horizon", pipeline.forecast_horizon),
+    }
+    errors = _check(dataset=pipeline.dataset, **merged)
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise InvalidInput(first, code="invalid_pipeline", errors=errors)
+    for key, value in fields.items():
+        setattr(pipeline, key, value if value is not None or key == "forecast_horizon" else "")
+    pipeline.save()
+    return pipeline
+
+
+def pipeline_mark_step(*, pipeline: Pipeline, step: str, status: str | None = None) -> Pipeline:
+    """Record that `step` is done and move `current_step` on. Idempotent."""
+    done = list(pipeline.completed_steps or [])
+    if step not in done:
+        done.append(step)
+    later = [s for s in STEPS if s not in done]
+    pipeline.completed_steps = done
+    pipeline.current_step = later[0] if later else "monitoring"
+    if status:
+        pipeline.status = status
+    pipeline.save(update_fields=["completed_steps", "current_step", "status", "updated_at"])
+    return pipeline
+
+
+def pipeline_set_config(*, pipeline: Pipeline, field: str, value: Any, step: str) -> Pipeline:
+    """Save one stage's config on the pipeline and mark that stage done. Safe to repeat."""
+    if field not in ("preprocessing_config", "feature_config", "model_configs"):
+        raise ValueError(field)
+    setattr(pipeline, field, value)
+    pipeline.save(update_fields=[field, "updated_at"])
+    return pipeline_mark_step(pipeline=pipeline, step=step, status=Pipeline.Status.CONFIGURED)
