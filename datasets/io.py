@@ -1,0 +1,518 @@
+"""Reading uploaded tables (CSV, Excel, JSON, Parquet) into pandas, whole or streamed in chunks.
+
+Django-free. Sources are a filesystem path or a binary file object (an upload, a storage file);
+every failure to read surfaces as `DatasetReadError` with a one-sentence message.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import re
+import zipfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from itertools import islice
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+SUPPORTED_FORMATS = ("csv", "xlsx", "json", "parquet")
+
+_EXTENSIONS = {
+    "csv": "csv",
+    "tsv": "csv",
+    "xlsx": "xlsx",
+    "json": "json",
+    "jsonl": "json",
+    "ndjson": "json",
+    "parquet": "parquet",
+    "pq": "parquet",
+}
+_DELIMITERS = (",", ";", "\t", "|")
+_SNIFF_BYTES = 1 << 20  # enough lines to judge delimiter and encoding without reading the file
+_EUROPEAN_NUMBER = re.compile(r"^-?\d+,\d+$")
+_DOTTED_NUMBER = re.compile(r"^-?\d+\.\d+$")
+
+Source = str | Path | IO[bytes]
+
+
+class DatasetReadError(ValueError):
+    """The file cannot be read as a table; the message is one sentence meant for the user."""
+
+
+def detect_format(filename: str) -> str:
+    """The format name (one of SUPPORTED_FORMATS) for `filename`, judged by its extension."""
+    suffix = Path(filename or "").suffix.lower().lstrip(".")
+    fmt = _EXTENSIONS.get(suffix)
+    if fmt is None:
+        shown = f".{suffix}" if suffix else "no extension"
+        raise DatasetReadError(
+            f"Unsupported file type ({shown}); upload a .csv, .xlsx, .json or .parquet file."
+        )
+    return fmt
+
+
+def _check_format(fmt: str) -> str:
+    fmt = (fmt or "").lower()
+    if fmt not in SUPPORTED_FORMATS:
+        raise DatasetReadError(f"Unsupported file format {fmt!r}.")
+    return fmt
+
+
+@contextmanager
+def _binary(source: Source) -> Iterator[IO[bytes]]:
+    """Open a path, or rewind a file object, as a binary stream positioned at the start."""
+    if isinstance(source, (str, Path)):
+        try:
+            handle = open(source, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise DatasetReadError(f"The file cannot be opened ({exc.strerror}).") from None
+        try:
+            yield handle
+        finally:
+            handle.close()
+        return
+    if hasattr(source, "seek"):
+        source.seek(0)
+    yield source
+
+
+def _head(handle: IO[bytes], size: int) -> bytes:
+    data = handle.read(size)
+    if isinstance(data, str):  # a text-mode handle: hand back bytes so sniffing is uniform
+        data = data.encode("utf-8")
+    handle.seek(0)
+    return data
+
+
+def _select(frame: pd.DataFrame, usecols: Sequence[str] | None) -> pd.DataFrame:
+    if usecols is None:
+        return frame
+    wanted = list(usecols)
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:
+        raise DatasetReadError(f"Column(s) not in the file: {', '.join(map(str, missing))}.")
+    return frame[wanted]
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def _sniff_encoding(head: bytes) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        # final=False tolerates a multi-byte character cut at the end of the sample.
+        decoder.decode(head, final=len(head) < _SNIFF_BYTES)
+    except UnicodeDecodeError:
+        return "latin-1"
+    return "utf-8"
+
+
+def _sniff_delimiter(lines: list[str]) -> str:
+    best, best_score = ",", (0.0, 0)
+    for delim in _DELIMITERS:
+        counts = [len(row) for row in csv.reader(lines, delimiter=delim) if row]
+        if not counts:
+            continue
+        mode = max(set(counts), key=counts.count)
+        if mode < 2:
+            continue
+        score = (counts.count(mode) / len(counts), mode)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def _sniff_decimal(lines: list[str], delim: str) -> str:
+    """',' when a ';'-separated file writes its numbers European style (1,5), else '.'."""
+    if delim == ",":
+        return "."
+    comma = dotted = 0
+    for row in islice(csv.reader(lines, delimiter=delim), 1, None):
+        for cell in row:
+            cell = cell.strip()
+            comma += bool(_EUROPEAN_NUMBER.match(cell))
+            dotted += bool(_DOTTED_NUMBER.match(cell))
+    return "," if comma > 0 and dotted == 0 else "."
+
+
+def _csv_options(handle: IO[bytes]) -> dict[str, Any]:
+    head = _head(handle, _SNIFF_BYTES)
+    if not head.strip():
+        raise DatasetReadError("The file is empty.")
+    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise DatasetReadError("The file is not a text CSV file (it contains binary data).")
+    encoding = _sniff_encoding(head)
+    text = head.decode(encoding, errors="replace")
+    lines = text.splitlines()
+    if len(head) >= _SNIFF_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last sampled line may be cut short
+    lines = lines[:200]
+    delimiter = _sniff_delimiter(lines)
+    return {
+        "sep": delimiter,
+        "encoding": encoding,
+        "decimal": _sniff_decimal(lines, delimiter),
+    }
+
+
+def _csv_error(exc: Exception) -> DatasetReadError:
+    if isinstance(exc, pd.errors.EmptyDataError):
+        return DatasetReadError("The file has no columns.")
+    if isinstance(exc, UnicodeDecodeError):
+        return DatasetReadError("The file's text encoding could not be read.")
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return DatasetReadError(f"The CSV file could not be parsed ({detail}).")
+
+
+def _read_csv_chunks(
+    source: Source, chunksize: int, usecols: Sequence[str] | None, nrows: int | None = None
+) -> Iterator[pd.DataFrame]:
+    with _binary(source) as handle:
+        options = _csv_options(handle)
+        yielded = 0
+        try:
+            for chunk in _csv_reader(handle, options, chunksize, usecols, nrows):
+                yielded += len(chunk)
+                yield chunk
+            return
+        except UnicodeDecodeError:
+            if options["encoding"] == "latin-1":
+                raise DatasetReadError("The file's text encoding could not be read.") from None
+        except (ValueError, pd.errors.ParserError) as exc:
+            raise _csv_error(exc) from None
+        # A non-UTF-8 byte past the sniffed head: re-read as latin-1 and skip rows already sent.
+        handle.seek(0)
+        options["encoding"] = "latin-1"
+        try:
+            for chunk in _csv_reader(handle, options, chunksize, usecols, nrows):
+                skip = min(len(chunk), yielded)
+                yielded -= skip
+                if skip < len(chunk):
+                    yield chunk.iloc[skip:]
+        except (ValueError, pd.errors.ParserError) as exc:
+            raise _csv_error(exc) from None
+
+
+def _csv_reader(
+    handle: IO[bytes],
+    options: dict[str, Any],
+    chunksize: int,
+    usecols: Sequence[str] | None,
+    nrows: int | None,
+) -> Iterator[pd.DataFrame]:
+    reader = pd.read_csv(
+        handle,
+        sep=options["sep"],
+        encoding=options["encoding"],
+        decimal=options["decimal"],
+        chunksize=chunksize,
+        nrows=nrows,
+        skipinitialspace=True,
+    )
+    with reader:
+        for chunk in reader:
+            yield _select(chunk, usecols)
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def _records_frame(records: list[Any]) -> pd.DataFrame:
+    if records and not all(isinstance(r, dict) for r in records):
+        raise DatasetReadError("The JSON array must contain objects (one per row).")
+    if not records:
+        return pd.DataFrame()
+    return pd.json_normalize(records)
+
+
+def _json_frame(payload: Any) -> pd.DataFrame:
+    """A frame from a parsed JSON document: records, {col: [..]}, split or {col: {idx: v}}."""
+    if isinstance(payload, list):
+        return _records_frame(payload)
+    if not isinstance(payload, dict) or not payload:
+        raise DatasetReadError("The JSON file does not hold a table (records or columns).")
+    if set(payload) >= {"columns", "data"} and isinstance(payload["data"], list):
+        return pd.DataFrame(payload["data"], columns=payload["columns"])
+    if len(payload) == 1 and isinstance(next(iter(payload.values())), list):
+        inner = next(iter(payload.values()))
+        if inner and all(isinstance(r, dict) for r in inner):  # {"data": [{...}, ...]}
+            return _records_frame(inner)
+    values = list(payload.values())
+    if all(isinstance(v, list) for v in values):
+        if len({len(v) for v in values}) > 1:
+            raise DatasetReadError("The JSON columns have different lengths.")
+        return pd.DataFrame(payload)
+    if all(isinstance(v, dict) for v in values):
+        return pd.DataFrame(payload)
+    return _records_frame([payload])
+
+
+def _is_json_lines(handle: IO[bytes]) -> bool:
+    """True when the first line is a whole JSON object and another line follows."""
+    first = b""
+    for raw in handle:
+        if raw.strip():
+            first = raw
+            break
+    second = b""
+    for raw in handle:
+        if raw.strip():
+            second = raw
+            break
+    handle.seek(0)
+    if not first.strip().startswith(b"{") or not second.strip():
+        return False
+    try:
+        json.loads(first)
+    except ValueError:
+        return False
+    return True
+
+
+def _decode_json_bytes(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _read_json_chunks(
+    source: Source, chunksize: int, usecols: Sequence[str] | None, nrows: int | None = None
+) -> Iterator[pd.DataFrame]:
+    with _binary(source) as handle:
+        head = _head(handle, 4096)
+        if not head.strip():
+            raise DatasetReadError("The file is empty.")
+        if _is_json_lines(handle):
+            yield from _json_lines_chunks(handle, chunksize, usecols, nrows)
+            return
+        # An array or object document cannot be parsed piecewise with the standard library.
+        try:
+            payload = json.loads(_decode_json_bytes(handle.read()))
+        except ValueError as exc:
+            raise DatasetReadError(f"The file is not valid JSON ({exc.args[0]}).") from None
+    frame = _json_frame(payload)
+    if nrows is not None:
+        frame = frame.iloc[:nrows]
+    frame = _select(frame, usecols)
+    for start in range(0, max(len(frame), 1), chunksize):
+        yield frame.iloc[start : start + chunksize].reset_index(drop=True)
+
+
+def _json_lines_chunks(
+    handle: IO[bytes], chunksize: int, usecols: Sequence[str] | None, nrows: int | None
+) -> Iterator[pd.DataFrame]:
+    batch: list[Any] = []
+    seen = 0
+    for number, raw in enumerate(handle, start=1):
+        if nrows is not None and seen >= nrows:
+            break
+        if not raw.strip():
+            continue
+        try:
+            batch.append(json.loads(_decode_json_bytes(raw)))
+        except ValueError:
+            raise DatasetReadError(
+                f"Line {number} of the JSON Lines file is not valid JSON."
+            ) from None
+        seen += 1
+        if len(batch) >= chunksize:
+            yield _select(_records_frame(batch), usecols)
+            batch = []
+    if batch:
+        yield _select(_records_frame(batch), usecols)
+
+
+# --------------------------------------------------------------------------- Parquet
+
+
+def _parquet_file(handle: IO[bytes]) -> Any:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not _head(handle, 4):
+        raise DatasetReadError("The file is empty.")
+    try:
+        return pq.ParquetFile(handle)
+    except (pa.ArrowException, OSError, ValueError):
+        raise DatasetReadError("The file is not a readable Parquet file.") from None
+
+
+def _read_parquet_chunks(
+    source: Source, chunksize: int, usecols: Sequence[str] | None, nrows: int | None = None
+) -> Iterator[pd.DataFrame]:
+    import pyarrow as pa
+
+    with _binary(source) as handle:
+        pfile = _parquet_file(handle)
+        if usecols is not None:
+            _select(pd.DataFrame(columns=pfile.schema_arrow.names), usecols)
+        columns = list(usecols) if usecols is not None else None
+        seen = 0
+        try:
+            if pfile.metadata.num_rows == 0:
+                yield pfile.schema_arrow.empty_table().to_pandas()[columns or slice(None)]
+                return
+            for batch in pfile.iter_batches(batch_size=chunksize, columns=columns):
+                frame = batch.to_pandas()
+                if nrows is not None:
+                    frame = frame.iloc[: nrows - seen]
+                seen += len(frame)
+                yield frame
+                if nrows is not None and seen >= nrows:
+                    return
+        except (pa.ArrowException, OSError):
+            raise DatasetReadError("The Parquet file is corrupt and could not be read.") from None
+
+
+# --------------------------------------------------------------------------- Excel
+
+
+def _header_names(cells: Sequence[Any]) -> list[str]:
+    names: list[str] = []
+    for i, cell in enumerate(cells):
+        name = str(cell).strip() if cell is not None and str(cell).strip() else f"column_{i + 1}"
+        base, n = name, 1
+        while name in names:
+            name = f"{base}.{n}"
+            n += 1
+        names.append(name)
+    return names
+
+
+def _rows_frame(rows: list[tuple], header: list[str]) -> pd.DataFrame:
+    width = len(header)
+    fixed = [tuple(row[:width]) + (None,) * (width - len(row)) for row in rows]
+    frame = pd.DataFrame.from_records(fixed, columns=header)
+    return frame.infer_objects().fillna(value=float("nan")) if len(frame) else frame
+
+
+def _read_xlsx_chunks(
+    source: Source, chunksize: int, usecols: Sequence[str] | None, nrows: int | None = None
+) -> Iterator[pd.DataFrame]:
+    from openpyxl import load_workbook
+
+    with _binary(source) as handle:
+        if not _head(handle, 4):
+            raise DatasetReadError("The file is empty.")
+        try:
+            book = load_workbook(handle, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
+            raise DatasetReadError("The file is not a readable Excel (.xlsx) workbook.") from None
+        try:
+            sheet = book.worksheets[0] if book.worksheets else None
+            if sheet is None:
+                raise DatasetReadError("The workbook has no sheets.")
+            rows = sheet.iter_rows(values_only=True)
+            header_cells = next(rows, None)
+            while header_cells is not None and all(c is None for c in header_cells):
+                header_cells = next(rows, None)
+            if header_cells is None:
+                raise DatasetReadError("The first sheet of the workbook is empty.")
+            # Trailing empty header cells are formatting, not columns.
+            last = max(i for i, c in enumerate(header_cells) if c is not None)
+            header = _header_names(header_cells[: last + 1])
+            if usecols is not None:
+                _select(pd.DataFrame(columns=header), usecols)
+            batch: list[tuple] = []
+            seen = 0
+            sent = False
+            for row in rows:
+                if nrows is not None and seen >= nrows:
+                    break
+                if all(c is None for c in row):
+                    continue
+                batch.append(row)
+                seen += 1
+                if len(batch) >= chunksize:
+                    yield _select(_rows_frame(batch, header), usecols)
+                    sent = True
+                    batch = []
+            if batch or not sent:
+                yield _select(_rows_frame(batch, header), usecols)
+        finally:
+            book.close()
+
+
+# --------------------------------------------------------------------------- public API
+
+_CHUNK_READERS = {
+    "csv": _read_csv_chunks,
+    "json": _read_json_chunks,
+    "parquet": _read_parquet_chunks,
+    "xlsx": _read_xlsx_chunks,
+}
+
+
+def iter_chunks(
+    path_or_file: Source,
+    fmt: str,
+    chunksize: int = 50_000,
+    usecols: Sequence[str] | None = None,
+) -> Iterator[pd.DataFrame]:
+    """Stream the table in frames of at most `chunksize` rows without loading the whole file.
+
+    CSV, JSON Lines, Parquet (record batches) and xlsx (read-only rows) stream; a JSON array or
+    object document is parsed whole (the standard library cannot stream it) and then sliced.
+    """
+    if chunksize < 1:
+        raise ValueError("chunksize must be at least 1")
+    reader = _CHUNK_READERS[_check_format(fmt)]
+    yield from reader(path_or_file, chunksize, usecols)
+
+
+def read_frame(
+    path_or_file: Source,
+    fmt: str,
+    *,
+    nrows: int | None = None,
+    usecols: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Read the whole table (or its first `nrows` rows, or only `usecols`) into one DataFrame."""
+    fmt = _check_format(fmt)
+    if nrows is not None and nrows < 0:
+        raise ValueError("nrows must be >= 0")
+    limit = None if nrows is None else max(nrows, 1)  # read one row to learn the columns
+    chunk = 1_000_000 if limit is None else limit
+    parts = list(_CHUNK_READERS[fmt](path_or_file, chunk, usecols, limit))
+    if not parts or len(parts[0].columns) == 0:
+        raise DatasetReadError("The file has no columns.")
+    frame = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    if nrows is not None:
+        frame = frame.iloc[:nrows]
+    return frame.reset_index(drop=True)
+
+
+def count_rows(path: Source, fmt: str) -> int:
+    """The number of data rows in the file, counted by streaming (Parquet: from its metadata)."""
+    fmt = _check_format(fmt)
+    if fmt == "parquet":
+        with _binary(path) as handle:
+            return int(_parquet_file(handle).metadata.num_rows)
+    if fmt == "csv":
+        total = 0
+        with _binary(path) as handle:
+            options = _csv_options(handle)
+            try:
+                reader = pd.read_csv(
+                    handle,
+                    sep=options["sep"],
+                    encoding=options["encoding"],
+                    usecols=[0],
+                    dtype=str,
+                    chunksize=200_000,
+                    encoding_errors="replace",
+                )
+                with reader:
+                    for chunk in reader:
+                        total += len(chunk)
+            except (ValueError, pd.errors.ParserError) as exc:
+                raise _csv_error(exc) from None
+        return total
+    return sum(len(chunk) for chunk in iter_chunks(path, fmt, chunksize=100_000))
