@@ -156,15 +156,26 @@ def dataset_open(dataset: Dataset) -> Iterator[IO[bytes]]:
 
 
 def dataset_frame(
-    dataset: Dataset, *, nrows: int | None = None, usecols: list[str] | None = None
+    dataset: Dataset,
+    *,
+    nrows: int | None = None,
+    usecols: list[str] | None = None,
+    keep_raw: tuple[str, ...] = (),
 ) -> pd.DataFrame:
-    """The dataset as a DataFrame with its profiled types applied (all rows unless `nrows`)."""
+    """The dataset as a DataFrame with its profiled types applied (all rows unless `nrows`).
+
+    Columns in `keep_raw` keep the values as read (a class target keeps its labels as in the file).
+    """
     with dataset_open(dataset) as fh:
         try:
             frame = dio.read_frame(fh, dataset.file_format, nrows=nrows, usecols=usecols)
         except dio.DatasetReadError as exc:
             raise InvalidInput(str(exc), code="unreadable_file") from None
-    info = [c for c in dataset.columns_info if usecols is None or c["name"] in usecols]
+    info = [
+        c
+        for c in dataset.columns_info
+        if (usecols is None or c["name"] in usecols) and c["name"] not in keep_raw
+    ]
     return profiling.coerce_types(frame, info)
 
 
