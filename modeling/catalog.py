@@ -1,0 +1,370 @@
+"""The algorithm catalogue: every trainable algorithm, its hyperparameter schema and its factory.
+
+Tabular entries are defined here; forecasting entries come from `modeling.forecast_catalog`.
+Factories take validated, resolved hyperparameters and a context dict (`problem_type`,
+`random_state`) and build an unfitted scikit-learn estimator that uses one thread. Django-free.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    GradientBoostingClassifier,
+    GradientBoostingRegressor,
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.linear_model import LogisticRegression, Ridge, SGDClassifier, SGDRegressor
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.svm import SVC, SVR
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from modeling.forecast_catalog import FORECASTING_SPECS
+from modeling.hyperparams import AlgorithmSpec, HyperParam
+
+__all__ = ["ALGORITHMS", "TABULAR_SPECS", "algorithms_for", "auto_algorithms", "get_algorithm"]
+
+CLS = "classification"
+REG = "regression"
+BOTH = (CLS, REG)
+
+
+def _is_cls(context: dict[str, Any]) -> bool:
+    return context.get("problem_type", CLS) == CLS
+
+
+def _seed(context: dict[str, Any]) -> int:
+    return int(context.get("random_state", 0) or 0)
+
+
+def _depth(value: int) -> int | None:
+    """0 means unlimited depth."""
+    return None if not value else int(value)
+
+
+def _max_features(value: Any) -> Any:
+    return 1.0 if value == "all" else value
+
+
+def _hidden(value: str) -> tuple[int, ...]:
+    return tuple(int(v) for v in str(value).split(",") if v.strip())
+
+
+def _linear(params: dict[str, Any], context: dict[str, Any]) -> Any:
+    if _is_cls(context):
+        return LogisticRegression(
+            C=1.0 / params["alpha"], max_iter=int(params["max_iter"]), random_state=_seed(context)
+        )
+    return Ridge(alpha=params["alpha"], random_state=_seed(context))
+
+
+def _forest(params: dict[str, Any], context: dict[str, Any], cls: type, reg: type) -> Any:
+    kwargs = {
+        "n_estimators": params["n_estimators"],
+        "max_depth": _depth(params["max_depth"]),
+        "min_samples_leaf": params["min_samples_leaf"],
+        "max_features": _max_features(params["max_features"]),
+        "bootstrap": params["bootstrap"],
+        "n_jobs": 1,
+        "random_state": _seed(context),
+    }
+    if _is_cls(context):
+        return cls(criterion=params["criterion_cls"], **kwargs)
+    return reg(**kwargs)
+
+
+def _random_forest(params: dict[str, Any], context: dict[str, Any]) -> Any:
+    return _forest(params, context, RandomForestClassifier, RandomForestRegressor)
+
+
+def _extra_trees(params: dict[str, Any], context: dict[str, Any]) -> Any:
+    return _forest(params, context, ExtraTreesClassifier, ExtraTreesRegressor)
+
+
+def _hgb(params: dict[str, Any], context: dict[str, Any]) -> Any:
+    kwargs = {
+        "learning_rate": params["learning_rate"],
+        "max_iter": params["max_iter"],
+        "max_leaf_nodes": params["max_leaf_nodes"],
+        "max_depth": _depth(params["max_depth"]),
+        "min_samples_leaf": params["min_samples_leaf"],
+        "l2_regularization": params["l2_regularization"],
+        "max_features": params["max_features"],
+        "early_stopping": params["early_stopping"],
+        "validation_fraction": 0.1,
+        "n_iter_no_change": 20,
+        "random_state": _seed(context),
+    }
+    if _is_cls(context):
+        return HistGradientBoostingClassifier(**kwargs)
+    return HistGradientBoostingRegressor(**kwargs)
+
+
+def _gradient_boosting(params: dict[str, Any], context: dict[str, Any]) -> Any:
+    kwargs = {
+        "n_estimators": params["n_estimators"],
+        "learning_rate": params["learning_rate"],
+        "max_depth": params["max_depth"],
+        "subsample": params["subsample"],
+        "min_samples_leaf": params["min_samples_leaf"],
+        "max_features": None if params["max_features"] == "all" else params["max_features"],
+        "random_state": _seed(context),
+    }
+    if _is_cls(context):
+        return GradientBoostingClassifier(**kwargs)
+    return GradientBoostingRegressor(**kwargs)
+
+
+def _knn(params: dict[str, Any], context: dict[str, Any]) -> Any:
+    kwargs = {"n_neighbors": params["n_neighbors"], "weights": params["weights"], "p": params["p"]}
+    if _is_cls(context):
+        return KNeighborsClassifier(n_jobs=1, **kwargs)
+    return KNeighborsRegressor(n_jobs=1, **kwargs)
+
+
+def _mlp(params: dict[str, Any], context: dict[str, Any]) -> Any:
+    kwargs = {
+        "hidden_layer_sizes": _hidden(params["hidden_layer_sizes"]),
+        "activation": params["activation"],
+        "alpha": params["alpha"],
+        "learning_rate_init": params["learning_rate_init"],
+        "batch_size": params["batch_size"],
+        "max_iter": params["max_iter"],
+        "early_stopping": params["early_stopping"],
+        "random_state": _seed(context),
+    }
+    if _is_cls(context):
+        return MLPClassifier(**kwargs)
+    return MLPRegressor(**kwargs)
+
+
+def _sgd(params: dict[str, Any], context: dict[str, Any]) -> Any:
+    kwargs = {
+        "penalty": params["penalty"],
+        "alpha": params["alpha"],
+        "l1_ratio": params["l1_ratio"],
+        "learning_rate": params["learning_rate"],
+        "eta0": params["eta0"],
+        "max_iter": params["max_iter"],
+        "random_state": _seed(context),
+    }
+    if _is_cls(context):
+        return SGDClassifier(loss="log_loss", n_jobs=1, **kwargs)
+    return SGDRegressor(loss="squared_error", **kwargs)
+
+
+def _svm(params: dict[str, Any], context: dict[str, Any]) -> Any:
+    kwargs = {"C": params["C"], "kernel": params["kernel"], "gamma": params["gamma"]}
+    if _is_cls(context):
+        return SVC(probability=True, random_state=_seed(context), **kwargs)
+    return SVR(epsilon=params["epsilon"], **kwargs)
+
+
+def _decision_tree(params: dict[str, Any], context: dict[str, Any]) -> Any:
+    kwargs = {
+        "max_depth": _depth(params["max_depth"]),
+        "min_samples_leaf": params["min_samples_leaf"],
+        "random_state": _seed(context),
+    }
+    if _is_cls(context):
+        return DecisionTreeClassifier(**kwargs)
+    return DecisionTreeRegressor(**kwargs)
+
+
+def _forest_params(n_estimators: int) -> tuple[HyperParam, ...]:
+    return (
+        HyperParam("n_estimators", "int", n_estimators, 10, 1000, description="Number of trees."),
+        HyperParam("max_depth", "int", 0, 0, 60, description="Tree depth limit (0 = none)."),
+        HyperParam("min_samples_leaf", "int", 1, 1, 50, log=True, description="Rows per leaf."),
+        HyperParam(
+            "max_features",
+            "categorical",
+            "sqrt",
+            choices=("sqrt", "log2", "all", 0.5),
+            description="Features tried per split ('all' = every feature).",
+        ),
+        HyperParam("bootstrap", "bool", False, description="Sample rows with replacement."),
+        HyperParam(
+            "criterion_cls",
+            "categorical",
+            "gini",
+            choices=("gini", "entropy"),
+            description="Split criterion (classification only).",
+        ),
+    )
+
+
+_RF_PARAMS = list(_forest_params(200))
+_RF_PARAMS[4] = HyperParam("bootstrap", "bool", True, description="Sample rows with replacement.")
+
+TABULAR_SPECS: list[AlgorithmSpec] = [
+    AlgorithmSpec(
+        name="hist_gradient_boosting",
+        display_name="Histogram gradient boosting",
+        problem_types=BOTH,
+        description="Fast gradient-boosted trees on binned features; strong default for tables.",
+        hyperparameters=(
+            HyperParam("learning_rate", "float", 0.1, 0.005, 1.0, log=True),
+            HyperParam("max_iter", "int", 300, 10, 3000, log=True, description="Boosting rounds."),
+            HyperParam("max_leaf_nodes", "int", 31, 4, 256, log=True),
+            HyperParam("max_depth", "int", 0, 0, 20, description="0 = unlimited."),
+            HyperParam("min_samples_leaf", "int", 20, 1, 200, log=True),
+            HyperParam("l2_regularization", "float", 0.0, 0.0, 10.0),
+            HyperParam("max_features", "float", 1.0, 0.1, 1.0, description="Feature fraction."),
+            HyperParam("early_stopping", "bool", True, description="Stop on a validation slice."),
+        ),
+        factory=_hgb,
+    ),
+    AlgorithmSpec(
+        name="linear",
+        display_name="Linear model (logistic / ridge)",
+        problem_types=BOTH,
+        description="Logistic regression for classes, ridge regression for numbers.",
+        hyperparameters=(
+            HyperParam("alpha", "float", 1.0, 1e-4, 1e4, log=True, description="L2 strength."),
+            HyperParam("max_iter", "int", 1000, 50, 10000, log=True),
+        ),
+        factory=_linear,
+    ),
+    AlgorithmSpec(
+        name="random_forest",
+        display_name="Random forest",
+        problem_types=BOTH,
+        description="Averaged bootstrap decision trees; robust, little tuning.",
+        hyperparameters=tuple(_RF_PARAMS),
+        factory=_random_forest,
+    ),
+    AlgorithmSpec(
+        name="extra_trees",
+        display_name="Extra trees",
+        problem_types=BOTH,
+        description="Randomised-split tree ensemble; fast and low-variance.",
+        hyperparameters=_forest_params(200),
+        factory=_extra_trees,
+    ),
+    AlgorithmSpec(
+        name="gradient_boosting",
+        display_name="Gradient boosting",
+        problem_types=BOTH,
+        description="Classic gradient boosting, trained stage by stage with per-epoch metrics.",
+        hyperparameters=(
+            HyperParam("n_estimators", "int", 200, 10, 3000, log=True, description="Stages."),
+            HyperParam("learning_rate", "float", 0.1, 0.005, 1.0, log=True),
+            HyperParam("max_depth", "int", 3, 1, 12),
+            HyperParam("subsample", "float", 1.0, 0.3, 1.0),
+            HyperParam("min_samples_leaf", "int", 1, 1, 100, log=True),
+            HyperParam("max_features", "categorical", "all", choices=("all", "sqrt", "log2")),
+        ),
+        supports_epochs=True,
+        factory=_gradient_boosting,
+    ),
+    AlgorithmSpec(
+        name="mlp",
+        display_name="Neural network (MLP)",
+        problem_types=BOTH,
+        description="Multi-layer perceptron trained epoch by epoch with Adam.",
+        hyperparameters=(
+            HyperParam(
+                "hidden_layer_sizes",
+                "categorical",
+                "128,64",
+                choices=("32", "64", "128", "64,32", "128,64", "256,128", "128,64,32"),
+                description="Units per hidden layer, comma-separated.",
+            ),
+            HyperParam("activation", "categorical", "relu", choices=("relu", "tanh", "logistic")),
+            HyperParam("alpha", "float", 1e-4, 1e-7, 1.0, log=True, description="L2 strength."),
+            HyperParam("learning_rate_init", "float", 1e-3, 1e-5, 0.1, log=True),
+            HyperParam("batch_size", "int", 64, 8, 2048, log=True),
+            HyperParam("max_iter", "int", 200, 1, 5000, description="Epoch cap outside AutoML."),
+            HyperParam("early_stopping", "bool", False, description="sklearn's own stopping."),
+        ),
+        supports_epochs=True,
+        factory=_mlp,
+    ),
+    AlgorithmSpec(
+        name="sgd",
+        display_name="Linear model (SGD)",
+        problem_types=BOTH,
+        description="Linear model trained by stochastic gradient descent, epoch by epoch.",
+        hyperparameters=(
+            HyperParam("alpha", "float", 1e-4, 1e-7, 1.0, log=True),
+            HyperParam("penalty", "categorical", "l2", choices=("l2", "l1", "elasticnet")),
+            HyperParam("l1_ratio", "float", 0.15, 0.0, 1.0),
+            HyperParam(
+                "learning_rate",
+                "categorical",
+                "adaptive",
+                choices=("optimal", "invscaling", "adaptive", "constant"),
+            ),
+            HyperParam("eta0", "float", 0.05, 1e-5, 1.0, log=True, description="Initial step."),
+            HyperParam("max_iter", "int", 1000, 1, 10000, description="Epoch cap outside AutoML."),
+        ),
+        supports_epochs=True,
+        factory=_sgd,
+    ),
+    AlgorithmSpec(
+        name="knn",
+        display_name="k-nearest neighbours",
+        problem_types=BOTH,
+        description="Predicts from the closest training rows; best on small, scaled data.",
+        hyperparameters=(
+            HyperParam("n_neighbors", "int", 15, 1, 200, log=True),
+            HyperParam("weights", "categorical", "distance", choices=("uniform", "distance")),
+            HyperParam("p", "int", 2, 1, 2, description="1 = Manhattan, 2 = Euclidean."),
+        ),
+        factory=_knn,
+    ),
+    AlgorithmSpec(
+        name="svm",
+        display_name="Support vector machine",
+        problem_types=BOTH,
+        description="Kernel SVM; strong on small data, slow beyond a few thousand rows.",
+        hyperparameters=(
+            HyperParam("C", "float", 1.0, 1e-3, 1e3, log=True),
+            HyperParam("kernel", "categorical", "rbf", choices=("rbf", "linear", "poly")),
+            HyperParam("gamma", "categorical", "scale", choices=("scale", "auto")),
+            HyperParam("epsilon", "float", 0.1, 0.0, 10.0, description="Regression tube width."),
+        ),
+        factory=_svm,
+    ),
+    AlgorithmSpec(
+        name="decision_tree",
+        display_name="Decision tree",
+        problem_types=BOTH,
+        description="One interpretable tree; a baseline.",
+        hyperparameters=(
+            HyperParam("max_depth", "int", 8, 0, 60, description="0 = unlimited."),
+            HyperParam("min_samples_leaf", "int", 5, 1, 200, log=True),
+        ),
+        factory=_decision_tree,
+        in_auto=False,
+    ),
+]
+
+ALGORITHMS: dict[str, AlgorithmSpec] = {
+    spec.name: spec for spec in [*TABULAR_SPECS, *FORECASTING_SPECS]
+}
+
+
+def algorithms_for(problem_type: str) -> list[AlgorithmSpec]:
+    """Every catalogue entry that solves `problem_type`."""
+    return [s for s in ALGORITHMS.values() if problem_type in s.problem_types]
+
+
+def get_algorithm(name: str) -> AlgorithmSpec:
+    """The catalogue entry called `name`; raises KeyError for an unknown name."""
+    try:
+        return ALGORITHMS[name]
+    except KeyError:
+        raise KeyError(f"Unknown algorithm '{name}'.") from None
+
+
+def auto_algorithms(problem_type: str) -> list[str]:
+    """The algorithms tried when the user asks for "auto", most promising first."""
+    return [s.name for s in algorithms_for(problem_type) if s.in_auto]

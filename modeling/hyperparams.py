@@ -1,0 +1,122 @@
+"""Hyperparameter schemas: the typed description of each algorithm's knobs, and their validation.
+
+Django-free, so the catalogue, the REST layer and the search code share one definition.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+PARAM_TYPES = ("int", "float", "bool", "categorical")
+
+
+@dataclass(frozen=True)
+class HyperParam:
+    """One tunable parameter: its type, default, bounds or choices, and whether it is searched on a log scale."""
+
+    name: str
+    type: str
+    default: Any
+    min: float | None = None
+    max: float | None = None
+    choices: tuple | None = None
+    log: bool = False
+    description: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape the API answers (`models/algorithms`)."""
+        out: dict[str, Any] = {"name": self.name, "type": self.type, "default": self.default}
+        if self.min is not None:
+            out["min"] = self.min
+        if self.max is not None:
+            out["max"] = self.max
+        if self.choices is not None:
+            out["choices"] = list(self.choices)
+        out["log"] = self.log
+        if self.description:
+            out["description"] = self.description
+        return out
+
+    def check(self, value: Any) -> str | None:
+        """Return an error message for `value`, or None when it is acceptable."""
+        if self.type == "bool":
+            return None if isinstance(value, bool) else "must be true or false"
+        if self.type == "categorical":
+            if value in (self.choices or ()):
+                return None
+            return f"must be one of {list(self.choices or ())}"
+        if self.type == "int":
+            if isinstance(value, bool) or not isinstance(value, int):
+                if isinstance(value, float) and value.is_integer():
+                    value = int(value)
+                else:
+                    return "must be an integer"
+        elif self.type == "float":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                return "must be a number"
+            if not math.isfinite(float(value)):
+                return "must be a finite number"
+        if self.min is not None and value < self.min:
+            return f"must be at least {self.min}"
+        if self.max is not None and value > self.max:
+            return f"must be at most {self.max}"
+        return None
+
+
+@dataclass(frozen=True)
+class AlgorithmSpec:
+    """A catalogue entry: what the algorithm is, which problems it solves, its knobs and how to build it."""
+
+    name: str
+    display_name: str
+    problem_types: tuple[str, ...]
+    description: str
+    hyperparameters: tuple[HyperParam, ...] = ()
+    supports_epochs: bool = False
+    # Builds an unfitted estimator/forecaster from validated hyperparameters and a context dict
+    # (problem_type, random_state, ...). Not part of the API answer.
+    factory: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
+    # Included when the user asks for "auto".
+    in_auto: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape the API answers (`models/algorithms`)."""
+        return {
+            "name": self.name,
+            "display_name": self.display_name,
+            "problem_types": list(self.problem_types),
+            "description": self.description,
+            "supports_epochs": self.supports_epochs,
+            "hyperparameters": [p.as_dict() for p in self.hyperparameters],
+        }
+
+    def defaults(self) -> dict[str, Any]:
+        """Every hyperparameter at its default."""
+        return {p.name: p.default for p in self.hyperparameters}
+
+    def validate(self, values: dict[str, Any]) -> dict[str, str]:
+        """Per-parameter error messages for `values`; empty when all are valid."""
+        known = {p.name: p for p in self.hyperparameters}
+        errors: dict[str, str] = {}
+        if not isinstance(values, dict):
+            return {"hyperparameters": "must be an object of name: value"}
+        for key, value in values.items():
+            param = known.get(key)
+            if param is None:
+                errors[key] = f"unknown parameter for {self.name}"
+                continue
+            msg = param.check(value)
+            if msg:
+                errors[key] = msg
+        return errors
+
+    def resolve(self, values: dict[str, Any] | None) -> dict[str, Any]:
+        """Defaults overlaid with `values` (which must already be valid), ints coerced."""
+        out = self.defaults()
+        for key, value in (values or {}).items():
+            param = next(p for p in self.hyperparameters if p.name == key)
+            out[key] = int(value) if param.type == "int" else value
+        return out

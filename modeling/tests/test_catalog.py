@@ -1,0 +1,67 @@
+"""Tests of the algorithm catalogue: schemas, factories and look-ups."""
+
+import pytest
+from sklearn.base import is_classifier, is_regressor
+
+from modeling import catalog
+
+REQUIRED = [
+    "linear",
+    "random_forest",
+    "extra_trees",
+    "hist_gradient_boosting",
+    "gradient_boosting",
+    "knn",
+    "mlp",
+    "sgd",
+]
+
+
+def test_required_algorithms_exist_with_schemas():
+    for name in REQUIRED:
+        spec = catalog.get_algorithm(name)
+        assert set(spec.problem_types) == {"classification", "regression"}
+        assert spec.hyperparameters, name
+        assert spec.validate(spec.defaults()) == {}
+        assert spec.as_dict()["hyperparameters"][0]["type"] in (
+            "int",
+            "float",
+            "bool",
+            "categorical",
+        )
+    assert catalog.get_algorithm("mlp").supports_epochs
+    assert catalog.get_algorithm("sgd").supports_epochs
+    assert catalog.get_algorithm("gradient_boosting").supports_epochs
+
+
+@pytest.mark.parametrize("spec", catalog.TABULAR_SPECS, ids=lambda s: s.name)
+def test_factories_build_single_threaded_seeded_estimators(spec):
+    for problem in spec.problem_types:
+        est = spec.factory(spec.defaults(), {"problem_type": problem, "random_state": 7})
+        assert is_classifier(est) if problem == "classification" else is_regressor(est)
+        params = est.get_params()
+        # LogisticRegression's n_jobs has no effect since scikit-learn 1.8 (always one thread).
+        if "n_jobs" in params and not name_is_logistic(est):
+            assert params["n_jobs"] == 1
+        if "random_state" in params:
+            assert params["random_state"] == 7
+
+
+def name_is_logistic(est):
+    return type(est).__name__ == "LogisticRegression"
+
+
+def test_lookups():
+    with pytest.raises(KeyError):
+        catalog.get_algorithm("nope")
+    cls = {s.name for s in catalog.algorithms_for("classification")}
+    assert set(REQUIRED) <= cls
+    auto = catalog.auto_algorithms("regression")
+    assert "hist_gradient_boosting" in auto and "decision_tree" not in auto
+    assert all(catalog.ALGORITHMS[n].in_auto for n in auto)
+
+
+def test_validation_reports_bad_values():
+    spec = catalog.get_algorithm("random_forest")
+    errors = spec.validate({"n_estimators": 0, "max_features": "bogus", "nope": 1})
+    assert set(errors) == {"n_estimators", "max_features", "nope"}

@@ -1,0 +1,174 @@
+"""Tests of the tabular AutoML loop on small sklearn datasets with short budgets."""
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_breast_cancer, load_diabetes, make_classification
+
+from training.automl import AutoMLError, Cancelled, run_automl
+
+
+def _cancer() -> pd.DataFrame:
+    data = load_breast_cancer(as_frame=True)
+    df = data.frame.iloc[:, :8].copy()
+    rng = np.random.default_rng(0)
+    df.iloc[::7, 0] = np.nan
+    df["shade"] = rng.choice(["dark", "light", None], len(df))
+    df["diagnosis"] = np.where(data.target == 1, "benign", "malignant")
+    return df
+
+
+def _diabetes() -> pd.DataFrame:
+    data = load_diabetes(as_frame=True)
+    df = data.frame.copy()
+    df.iloc[::5, 2] = np.nan
+    df["group"] = np.where(df["age"] > 0, "older", "younger")
+    return df
+
+
+def test_classification_ranks_candidates_and_keeps_string_labels():
+    df = _cancer()
+    start = time.monotonic()
+    results = run_automl(
+        df,
+        target="diagnosis",
+        problem_type="classification",
+        algorithms=["linear", "hist_gradient_boosting", "random_forest", "knn"],
+        hyperparameters={"random_forest": {"n_estimators": 50}},
+        time_budget_s=5,
+    )
+    assert time.monotonic() - start < 5 + 3
+    assert [r.rank for r in results] == list(range(1, len(results) + 1))
+    keys = [r.cv_score for r in results]
+    assert keys == sorted(keys, reverse=True)
+    best = results[0]
+    assert best.primary_metric == "auc" and best.primary_value > 0.9
+    assert set(best.test_metrics) >= {"accuracy", "auc", "precision", "recall", "f1", "log_loss"}
+    assert best.classes == ["benign", "malignant"]
+    assert np.asarray(best.confusion_matrix).sum() == round(0.2 * len(df) + 0.5)
+    new = df.drop(columns="diagnosis").head(5)
+    assert set(best.pipeline.predict(new)) <= {"benign", "malignant"}
+    assert list(best.pipeline.classes_) == best.classes
+    imp = [f["importance"] for f in best.feature_importance]
+    assert imp and imp == sorted(imp, reverse=True)
+    assert best.inference_time_ms > 0 and best.fit_time_s > 0
+
+
+def test_regression_with_missing_values_and_text_column():
+    results = run_automl(
+        _diabetes(),
+        target="target",
+        problem_type="regression",
+        algorithms=["linear", "hist_gradient_boosting"],
+        time_budget_s=3,
+    )
+    best = results[0]
+    assert best.primary_metric == "rmse"
+    assert set(best.test_metrics) == {"rmse", "mae", "r2", "mape"}
+    assert best.test_metrics["r2"] > 0.2
+    assert {r.algorithm for r in results} >= {"linear", "hist_gradient_boosting"}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda df: df.assign(diagnosis="benign"), "only one class"),
+        (lambda df: df.drop(columns="diagnosis"), "not in the data"),
+        (lambda df: df.head(10), "At least"),
+        (lambda df: df.assign(diagnosis=df["diagnosis"].where(df.index > 3)), "missing values"),
+    ],
+)
+def test_bad_input_raises_automl_error(change, message):
+    with pytest.raises(AutoMLError, match=message):
+        run_automl(change(_cancer()), target="diagnosis", problem_type="classification",
+                   time_budget_s=2)  # fmt: skip
+
+
+def test_unknown_algorithm_and_feature_column():
+    with pytest.raises(AutoMLError, match="Unknown algorithm"):
+        run_automl(_cancer(), target="diagnosis", problem_type="classification", algorithms=["x"])
+    with pytest.raises(AutoMLError, match="not in the data"):
+        run_automl(_cancer(), target="diagnosis", problem_type="classification",
+                   feature_columns=["nope"])  # fmt: skip
+
+
+def test_events_in_order_and_progress_reaches_one():
+    events = []
+    run_automl(
+        _diabetes(),
+        target="target",
+        problem_type="regression",
+        algorithms=["linear"],
+        time_budget_s=2,
+        on_event=lambda kind, payload: events.append((kind, payload)),
+    )
+    kinds = [k for k, _ in events]
+    assert kinds[0] == "log" and "progress" in kinds
+    progress = [p["progress"] for k, p in events if k == "progress"]
+    assert progress == sorted(progress) and progress[-1] == 1.0
+    last = [p for k, p in events if k == "progress"][-1]
+    assert set(last) == {
+        "progress", "current_epoch", "best_metric", "estimated_time_remaining", "algorithm"
+    }  # fmt: skip
+    assert all({"message", "level"} <= set(p) for k, p in events if k == "log")
+
+
+def test_should_stop_cancels_promptly():
+    calls = {"n": 0}
+
+    def stop() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 3
+
+    start = time.monotonic()
+    with pytest.raises(Cancelled):
+        run_automl(_cancer(), target="diagnosis", problem_type="classification",
+                   time_budget_s=30, should_stop=stop)  # fmt: skip
+    assert time.monotonic() - start < 5
+
+
+def test_iterative_algorithms_record_epochs_and_stop_early():
+    X, y = make_classification(n_samples=400, n_features=6, n_informative=4, class_sep=3.0,
+                               random_state=0)  # fmt: skip
+    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)]).assign(y=np.where(y, "a", "b"))
+    metrics = []
+    results = run_automl(
+        df,
+        target="y",
+        problem_type="classification",
+        algorithms=["mlp", "sgd", "gradient_boosting"],
+        hyperparameters={"gradient_boosting": {"n_estimators": 300, "learning_rate": 0.3}},
+        max_epochs=150,
+        time_budget_s=20,
+        on_event=lambda kind, payload: metrics.append(payload) if kind == "metric" else None,
+    )
+    assert {r.algorithm for r in results} >= {"mlp", "sgd", "gradient_boosting"}
+    for res in results:
+        if res.algorithm == "ensemble":
+            continue
+        assert 1 <= len(res.epochs) < 150, res.algorithm
+        first = res.epochs[0]
+        assert set(first) == {
+            "epoch", "train_loss", "val_loss", "train_metrics", "val_metrics", "learning_rate"
+        }  # fmt: skip
+        assert [e["epoch"] for e in res.epochs] == list(range(1, len(res.epochs) + 1))
+        assert res.test_metrics["auc"] > 0.9
+    assert len(metrics) == sum(len(r.epochs) for r in results)
+    assert all("algorithm" in m for m in metrics)
+
+
+def test_iterative_regression_and_bayesian_search():
+    results = run_automl(
+        _diabetes(),
+        target="target",
+        problem_type="regression",
+        algorithms=["sgd", "linear"],
+        search={"method": "bayesian", "n_iter": 4},
+        max_epochs=20,
+        time_budget_s=4,
+    )
+    sgd = next(r for r in results if r.algorithm == "sgd")
+    assert 1 <= len(sgd.epochs) <= 20
+    assert sgd.test_metrics["r2"] > 0.1  # unscaled predictions would score far below 0

@@ -1,0 +1,155 @@
+"""Tests of the pipeline builder: schema inference, typed preprocessing and leakage."""
+
+import io
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.pipeline import Pipeline
+
+from training.builder import WeightedEnsemble, build_pipeline, infer_schema
+
+
+def _frame(n: int = 120, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame(
+        {
+            "customer_id": np.arange(1000, 1000 + n),
+            "age": rng.normal(40, 10, n),
+            "city": rng.choice(["paris", "lyon", "nice"], n),
+            "signup": pd.date_range("2020-01-01 08:00", periods=n, freq="97h").astype(str),
+            "active": rng.choice(["yes", "no"], n),
+        }
+    )
+    df.loc[::6, "age"] = np.nan
+    df.loc[::5, "city"] = None
+    df["label"] = np.where(df["age"].fillna(40) + (df["city"] == "paris") * 15 > 45, "high", "low")
+    return df
+
+
+def _build(df, algorithm="linear", problem="classification", target="label", params=None, **kw):
+    return build_pipeline(
+        df_schema=infer_schema(df),
+        target=target,
+        problem_type=problem,
+        algorithm=algorithm,
+        hyperparameters=params or {},
+        **kw,
+    )
+
+
+def test_infer_schema_semantic_types():
+    types = {c["name"]: c["semantic_type"] for c in infer_schema(_frame())}
+    assert types == {
+        "customer_id": "id",
+        "age": "numeric",
+        "city": "categorical",
+        "signup": "datetime",
+        "active": "boolean",
+        "label": "categorical",
+    }
+
+
+def test_pipeline_steps_drop_ids_and_expand_dates():
+    df = _frame()
+    pipe = _build(df).fit(df.drop(columns="label"), df["label"])
+    assert [name for name, _ in pipe.steps] == ["preprocess", "features", "model"]
+    cols = list(pipe[:-1].transform(df.head(3)).columns)
+    assert not any("customer_id" in c for c in cols)
+    for part in ("year", "month", "day", "dayofweek", "hour"):
+        assert f"dt__signup_{part}" in cols
+    assert "num__missingindicator_age" in cols and "bool__active" in cols
+
+
+def test_string_labels_unseen_categories_extra_columns_and_joblib():
+    df = _frame()
+    pipe = _build(df, algorithm="hist_gradient_boosting", params={"max_iter": 20}).fit(
+        df.drop(columns="label"), df["label"]
+    )
+    assert list(pipe.classes_) == ["high", "low"]
+    new = df.drop(columns=["label", "customer_id"]).head(4).iloc[:, ::-1].copy()
+    new["city"] = ["marseille", None, "paris", "lyon"]  # unseen and missing categories
+    new["unrelated"] = 1
+    pred = pipe.predict(new)
+    assert set(pred) <= {"high", "low"}
+    assert pipe.predict_proba(new).shape == (4, 2)
+    buf = io.BytesIO()
+    joblib.dump(pipe, buf)
+    buf.seek(0)
+    assert list(joblib.load(buf).predict(new)) == list(pred)
+
+
+def test_imputer_statistic_is_the_training_median():
+    df = _frame()
+    train = df.iloc[:60]
+    pipe = _build(df, preprocessing_config={"missing_values_strategy": "median"})
+    pipe.fit(train.drop(columns="label"), train["label"])
+    num = pipe.named_steps["preprocess"].named_steps["encode"].named_transformers_["num"]
+    stat = num.named_steps["impute"].statistics_[0]
+    assert stat == pytest.approx(train["age"].median())
+    assert stat != pytest.approx(df["age"].median())
+
+
+def test_onehot_categories_learned_from_training_rows_only():
+    df = _frame()
+    train = df[df["city"] != "nice"]
+    pipe = _build(df).fit(train.drop(columns="label"), train["label"])
+    enc = pipe.named_steps["preprocess"].named_steps["encode"].named_transformers_["onehot"]
+    cats = set(enc.named_steps["encode"].categories_[0])
+    assert "nice" not in cats and "paris" in cats
+
+
+def test_target_encoder_learned_from_training_rows_only():
+    df = _frame(200)
+    df["city"] = [f"c{i % 40}" for i in range(len(df))]  # high cardinality -> target encoding
+    train = df.iloc[:100]
+    pipe = _build(df[["city", "label"]], feature_columns=["city"])
+    pipe.fit(train[["city"]], train["label"])
+    enc = pipe.named_steps["preprocess"].named_steps["encode"].named_transformers_["target"]
+    te = enc.named_steps["encode"]
+    assert te.target_mean_ == pytest.approx((train["label"] == "low").mean())
+
+
+def test_config_scaling_caps_and_transformations():
+    df = _frame()
+    config = {
+        "scaling_method": "minmax",
+        "outlier_detection_method": "iqr",
+        "outlier_treatment": "remove",
+        "categorical_encoding": "ordinal",
+        "transformations": [{"column": "age", "type": "yeo_johnson"}],
+        "custom_rules": [{"anything": 1}],
+    }
+    train = df.iloc[:80]
+    pipe = _build(df, preprocessing_config=config).fit(train.drop(columns="label"), train["label"])
+    num = pipe.named_steps["preprocess"].named_steps["encode"].named_transformers_["num"]
+    assert [n for n, _ in num.steps] == ["transform", "cap", "impute", "scale"]
+    cap = num.named_steps["cap"]
+    transformed = num.named_steps["transform"].transform(train[["age"]])["age"].dropna()
+    q1, q3 = np.quantile(transformed, [0.25, 0.75])
+    assert cap.upper_[0] == pytest.approx(q3 + 1.5 * (q3 - q1))
+    out = pipe[:-1].transform(df)
+    assert "ordinal__city" in out.columns
+
+
+def test_regression_pipeline_and_no_usable_columns():
+    df = _frame()
+    df["spend"] = np.random.default_rng(1).normal(size=len(df))
+    pipe = _build(df.drop(columns="label"), algorithm="random_forest", problem="regression",
+                  target="spend", params={"n_estimators": 10})  # fmt: skip
+    pipe.fit(df.drop(columns=["label", "spend"]), df["spend"])
+    assert pipe.predict(df.head(2)).shape == (2,)
+    with pytest.raises(ValueError, match="no usable feature columns"):
+        _build(df[["customer_id", "label"]])
+
+
+def test_weighted_ensemble_fits_and_averages():
+    df = _frame()
+    X, y = df.drop(columns="label"), df["label"]
+    members = [_build(df), _build(df, algorithm="knn")]
+    ens = Pipeline([("model", WeightedEnsemble(estimators=members, weights=[1, 3]))]).fit(X, y)
+    fitted = ens.named_steps["model"].estimators_
+    expected = 0.25 * fitted[0].predict_proba(X) + 0.75 * fitted[1].predict_proba(X)
+    assert np.allclose(ens.predict_proba(X), expected)
+    assert set(ens.predict(X)) <= {"high", "low"}
