@@ -1,9 +1,8 @@
 """Dataset routes under /api/v1/datasets/."""
 
-from rest_framework.routers import SimpleRouter
-
 from datasets.views import DatasetViewSet
+from vur.routers import OptionalSlashRouter
 
-router = SimpleRouter(trailing_slash="/?")
+router = OptionalSlashRouter()
 router.register("datasets", DatasetViewSet, basename="dataset")
 urlpatterns = router.urls

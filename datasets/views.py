@@ -25,9 +25,7 @@ from datasets.serializers import (
 @extend_schema_view(
     list=extend_schema(summary="List your datasets"),
     retrieve=extend_schema(summary="A dataset with its profile"),
-    partial_update=extend_schema(
-        summary="Rename or re-describe", request=DatasetUpdateSerializer
-    ),
+    partial_update=extend_schema(summary="Rename or re-describe", request=DatasetUpdateSerializer),
     destroy=extend_schema(summary="Delete a dataset and its stored file"),
 )
 class DatasetViewSet(

@@ -1,9 +1,8 @@
 """Pipeline routes under /api/v1/pipelines/."""
 
-from rest_framework.routers import SimpleRouter
-
 from pipelines.views import PipelineViewSet
+from vur.routers import OptionalSlashRouter
 
-router = SimpleRouter(trailing_slash="/?")
+router = OptionalSlashRouter()
 router.register("pipelines", PipelineViewSet, basename="pipeline")
 urlpatterns = router.urls

@@ -191,6 +191,7 @@ SPECTACULAR_SETTINGS = {
 # ---------------------------------------------------------------- files
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on a missing root
 STATICFILES_DIRS = [BASE_DIR / "vur" / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("VUR_MEDIA_ROOT", default=str(VAR_DIR / "media")))
