@@ -1,0 +1,110 @@
+"""Feature importance of a fitted model for the `features/importance` answer and the model card:
+the model's own importances, or permutation importance on raw input columns. Django-free.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.inspection import permutation_importance
+from sklearn.pipeline import Pipeline
+
+__all__ = ["model_importances", "permutation_importances"]
+
+
+def _final_model(estimator: Any) -> Any:
+    """The estimator that holds the importances, unwrapping searches and target transformers."""
+    for attr in ("best_estimator_", "regressor_"):
+        inner = getattr(estimator, attr, None)
+        if inner is not None:
+            return _final_model(inner)
+    return estimator
+
+
+def _as_float(value: Any) -> float:
+    value = float(value)
+    return value if math.isfinite(value) else 0.0
+
+
+def _ranked(names: list[str], values: np.ndarray, **extra: np.ndarray) -> list[dict[str, Any]]:
+    rows = [
+        {
+            "feature": str(name),
+            "importance": _as_float(value),
+            **{k: _as_float(v[i]) for k, v in extra.items()},
+        }
+        for i, (name, value) in enumerate(zip(names, values, strict=True))
+    ]
+    return sorted(rows, key=lambda r: r["importance"], reverse=True)
+
+
+def model_importances(
+    pipeline: Any, feature_names: list[str] | None = None
+) -> list[dict[str, Any]] | None:
+    """The last step's `feature_importances_` (or |coef_|, averaged over classes), named after the
+    preprocessing output, largest first; None when the model exposes neither.
+    """
+    is_pipeline = isinstance(pipeline, Pipeline)
+    model = _final_model(pipeline[-1] if is_pipeline else pipeline)
+    if hasattr(model, "feature_importances_"):
+        values = np.asarray(model.feature_importances_, dtype=float)
+    elif hasattr(model, "coef_"):
+        values = np.abs(np.asarray(model.coef_, dtype=float))
+        if values.ndim > 1:
+            values = values.mean(axis=0)
+    else:
+        return None
+    values = values.ravel()
+    if feature_names is None:
+        if is_pipeline and len(pipeline) > 1:
+            feature_names = list(pipeline[:-1].get_feature_names_out())
+        elif hasattr(model, "feature_names_in_"):
+            feature_names = list(model.feature_names_in_)
+        else:
+            feature_names = [f"x{i}" for i in range(len(values))]
+    if len(feature_names) != len(values):
+        raise ValueError(
+            f"{len(feature_names)} feature names for {len(values)} importances: "
+            "pass the names the model was fitted on."
+        )
+    return _ranked(list(feature_names), values)
+
+
+def permutation_importances(
+    pipeline: Any,
+    X_val: pd.DataFrame,
+    y_val: pd.Series,
+    *,
+    scoring: str | None = None,
+    n_repeats: int = 5,
+    random_state: int = 0,
+    max_rows: int = 2000,
+) -> list[dict[str, Any]]:
+    """Drop in validation score when each RAW input column of `X_val` is shuffled (n_jobs=1).
+
+    Uses the last `max_rows` rows (keeping their order, which lag/rolling features rely on) and
+    skips rows without a target. Each item also carries `std` over the repeats; largest first.
+    """
+    if len(y_val) != len(X_val):
+        raise ValueError("X_val and y_val must have the same number of rows.")
+    y_val = pd.Series(y_val).reset_index(drop=True).set_axis(X_val.index)
+    known = y_val.notna().to_numpy()
+    X_val, y_val = X_val.loc[known], y_val[known]
+    if len(X_val) > max_rows:
+        X_val, y_val = X_val.iloc[-max_rows:], y_val.iloc[-max_rows:]
+    if len(X_val) == 0:
+        raise ValueError("No validation rows with a target value.")
+    result = permutation_importance(
+        pipeline,
+        X_val,
+        y_val,
+        scoring=scoring,
+        n_repeats=n_repeats,
+        random_state=random_state,
+        n_jobs=1,
+    )
+    names = [str(c) for c in X_val.columns]
+    return _ranked(names, result.importances_mean, std=result.importances_std)

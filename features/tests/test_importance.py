@@ -1,0 +1,122 @@
+"""Tests for model and permutation importances on small fitted scikit-learn pipelines."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsRegressor
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from features.importance import model_importances, permutation_importances
+
+
+def _data(n: int = 240, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(
+        {
+            "signal": rng.normal(size=n),
+            "noise": rng.normal(size=n),
+            "colour": rng.choice(["red", "blue"], n),
+        }
+    )
+    X.loc[:5, "noise"] = np.nan
+    y = pd.Series(5 * X["signal"] + 0.3 * (X["colour"] == "red") + 0.1 * rng.normal(size=n))
+    return X, y
+
+
+def _pipeline(model) -> Pipeline:
+    preprocess = ColumnTransformer(
+        [
+            (
+                "num",
+                make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
+                ["signal", "noise"],
+            ),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), ["colour"]),
+        ]
+    )
+    return Pipeline([("preprocess", preprocess), ("model", model)])
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y = _data()
+    train = slice(0, 180)  # fitted on the first rows only; importances are read on the rest
+    model = RandomForestRegressor(n_estimators=30, max_depth=5, random_state=0, n_jobs=1)
+    pipeline = _pipeline(model).fit(X.iloc[train], y.iloc[train])
+    return pipeline, X.iloc[180:], y.iloc[180:]
+
+
+def test_model_importances_rank_the_informative_feature_first(fitted):
+    pipeline, _, _ = fitted
+    result = model_importances(pipeline)
+    assert result[0]["feature"] == "num__signal"
+    assert {r["feature"] for r in result} == {
+        "num__signal",
+        "num__noise",
+        "cat__colour_blue",
+        "cat__colour_red",
+    }
+    values = [r["importance"] for r in result]
+    assert values == sorted(values, reverse=True)
+    assert sum(values) == pytest.approx(1.0)
+    json.dumps(result, allow_nan=False)
+
+
+def test_model_importances_use_given_names_and_check_their_count(fitted):
+    pipeline, _, _ = fitted
+    names = ["s", "n", "blue", "red"]
+    assert model_importances(pipeline, feature_names=names)[0]["feature"] == "s"
+    with pytest.raises(ValueError, match="feature names"):
+        model_importances(pipeline, feature_names=["only_one"])
+
+
+def test_linear_models_use_absolute_coefficients():
+    X, y = _data()
+    labels = (y > 0).astype(int)
+    pipeline = _pipeline(LogisticRegression(max_iter=500)).fit(X, labels)
+    result = model_importances(pipeline)
+    assert result[0]["feature"] == "num__signal"
+    coef = pipeline[-1].coef_.ravel()
+    assert result[0]["importance"] == pytest.approx(np.abs(coef).max())
+
+
+def test_models_without_importances_answer_none():
+    X, y = _data()
+    pipeline = _pipeline(KNeighborsRegressor(n_jobs=1)).fit(X, y)
+    assert model_importances(pipeline) is None
+
+
+def test_permutation_importances_rank_raw_columns(fitted):
+    pipeline, X_val, y_val = fitted
+    result = permutation_importances(pipeline, X_val, y_val, n_repeats=3)
+    assert [r["feature"] for r in result][0] == "signal"
+    assert {r["feature"] for r in result} == {"signal", "noise", "colour"}
+    assert result[0]["importance"] > 10 * abs(result[-1]["importance"])
+    assert all(r["std"] >= 0 for r in result)
+    json.dumps(result, allow_nan=False)
+
+
+def test_permutation_importances_are_reproducible_and_cap_rows(fitted):
+    pipeline, X_val, y_val = fitted
+    first = permutation_importances(pipeline, X_val, y_val, n_repeats=2, random_state=3)
+    again = permutation_importances(pipeline, X_val, y_val, n_repeats=2, random_state=3)
+    assert first == again
+    capped = permutation_importances(pipeline, X_val, y_val, n_repeats=2, max_rows=20)
+    assert capped[0]["feature"] == "signal"
+
+
+def test_permutation_importances_skip_rows_without_target(fitted):
+    pipeline, X_val, y_val = fitted
+    y_gappy = y_val.copy()
+    y_gappy.iloc[:10] = np.nan
+    result = permutation_importances(
+        pipeline, X_val, y_gappy.reset_index(drop=True), n_repeats=2, scoring="r2"
+    )
+    assert result[0]["feature"] == "signal"

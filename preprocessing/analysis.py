@@ -1,0 +1,450 @@
+"""Data-quality analysis for the `preprocessing/analyze` answer: missing values, outliers,
+duplicate rows and inconsistent formats, each with a severity, plus an overall score.
+
+Severity thresholds (percentage of the analysed rows; of non-null values for outliers/formats):
+
+| issue               | low    | medium  | high    | critical |
+|---------------------|--------|---------|---------|----------|
+| missing_values      | < 5 %  | < 20 %  | < 50 %  | >= 50 %  |
+| duplicates          | < 1 %  | < 5 %   | < 20 %  | >= 20 %  |
+| outliers (IQR 1.5)  | < 1 %  | < 5 %   | >= 5 %  | never    |
+| inconsistent_format | < 5 %  | < 20 %  | >= 20 % | never    |
+
+Numbers stored as text are "medium" when every value is a plain number (only the type is wrong)
+and "high" when separators, currency symbols or non-numbers must be cleaned first.
+
+For large datasets the caller passes a sample and the real `total_rows`: counts and percentages
+are those of the sample (`sample_rows`), which estimate the whole. Django-free.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "ISSUE_TYPES",
+    "SEVERITIES",
+    "PreprocessingError",
+    "analyze_quality",
+    "json_safe",
+    "numeric_columns",
+    "text_columns",
+]
+
+ISSUE_TYPES = ("missing_values", "outliers", "duplicates", "inconsistent_format")
+SEVERITIES = ("low", "medium", "high", "critical")
+_SEVERITY_RANK = {name: i for i, name in enumerate(SEVERITIES)}
+
+# Weights of the overall score's parts; they add up to 1.
+_SCORE_WEIGHTS = {"completeness": 0.4, "uniqueness": 0.2, "consistency": 0.2, "validity": 0.2}
+
+_TIME_SUFFIX = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2}|[AaPp][Mm])?)?"
+_DATE_FORMATS: dict[str, re.Pattern[str]] = {
+    name: re.compile(r"^" + pattern + _TIME_SUFFIX + r"$")
+    for name, pattern in {
+        "YYYY-MM-DD": r"\d{4}-\d{1,2}-\d{1,2}",
+        "YYYY/MM/DD": r"\d{4}/\d{1,2}/\d{1,2}",
+        "DD/MM/YYYY": r"\d{1,2}/\d{1,2}/\d{2,4}",
+        "DD-MM-YYYY": r"\d{1,2}-\d{1,2}-\d{4}",
+        "DD.MM.YYYY": r"\d{1,2}\.\d{1,2}\.\d{2,4}",
+        "D Month YYYY": r"\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+\d{4}",
+        "Month D, YYYY": r"[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4}",
+    }.items()
+}
+# Formats whose first two parts may be day/month or month/day.
+_DAY_MONTH_FORMATS = ("DD/MM/YYYY", "DD-MM-YYYY", "DD.MM.YYYY")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+_DECORATED_NUMBER = re.compile(
+    r"^[+-]?[$€£¥]?\s*[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?\s*%?\s*[$€£¥]?$"
+)
+_DATE_SHARE = 0.8  # share of values that must look like dates to check the date formats
+_NUMBER_SHARE = 0.9  # share of values that must look like numbers to call it "numbers as text"
+
+
+class PreprocessingError(ValueError):
+    """A request the preprocessing code cannot honour (unknown column, bad option, bad values)."""
+
+    def __init__(self, message: str, errors: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or {}
+
+
+def json_safe(value: Any) -> Any:
+    """Convert numpy/pandas scalars and containers to JSON-safe Python (NaN/inf/NaT -> None)."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [json_safe(v) for v in value.tolist()]
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
+        return None if value is pd.NaT else value.isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Decimal):
+        return json_safe(float(value))
+    if isinstance(value, pd.Timestamp | dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, pd.Timedelta | dt.timedelta):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+def numeric_columns(df: pd.DataFrame, columns: Iterable[str] | None = None) -> list[str]:
+    """Names of the numeric, non-boolean columns of `df` (restricted to `columns` if given)."""
+    names = list(df.columns) if columns is None else list(columns)
+    return [
+        c
+        for c in names
+        if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+    ]
+
+
+def text_columns(df: pd.DataFrame, columns: Iterable[str] | None = None) -> list[str]:
+    """Names of the object/string/category columns of `df` (restricted to `columns` if given)."""
+    names = list(df.columns) if columns is None else list(columns)
+    return [
+        c
+        for c in names
+        if pd.api.types.is_object_dtype(df[c])
+        or pd.api.types.is_string_dtype(df[c])
+        or isinstance(df[c].dtype, pd.CategoricalDtype)
+    ]
+
+
+def _pct(count: int, total: int) -> float:
+    return round(100.0 * count / total, 2) if total else 0.0
+
+
+def _grade(pct: float, bounds: tuple[float, ...]) -> str:
+    """Map a percentage to a severity: the first bound it is below picks the level."""
+    for level, bound in zip(SEVERITIES, bounds, strict=False):
+        if pct < bound:
+            return level
+    return SEVERITIES[min(len(bounds), len(SEVERITIES) - 1)]
+
+
+def _blank_mask(series: pd.Series) -> pd.Series:
+    """True where a text value is an empty or whitespace-only string."""
+    if series.dtype == bool or pd.api.types.is_numeric_dtype(series):
+        return pd.Series(False, index=series.index)
+    return series.map(lambda v: isinstance(v, str) and not v.strip()).astype(bool)
+
+
+def _missing_issue(df: pd.DataFrame, column: str) -> dict[str, Any] | None:
+    series = df[column]
+    blanks = int(_blank_mask(series).sum())
+    count = int(series.isna().sum()) + blanks
+    if not count:
+        return None
+    pct = _pct(count, len(df))
+    severity = _grade(pct, (5, 20, 50))
+    extra = f" (including {blanks} blank strings)" if blanks else ""
+    if pct >= 50:
+        action = "Drop the column or collect more data: imputing would invent most of it."
+    elif column in numeric_columns(df, [column]):
+        action = "Impute with the median, or interpolate / forward-fill for a time series."
+    else:
+        action = "Impute with the most frequent value or an explicit 'missing' category."
+    return {
+        "column": column,
+        "issue_type": "missing_values",
+        "severity": severity,
+        "count": count,
+        "percentage": pct,
+        "description": f"'{column}' has {count} missing values{extra}, {pct}% of rows.",
+        "suggested_action": action,
+    }
+
+
+def _outlier_issue(df: pd.DataFrame, column: str) -> dict[str, Any] | None:
+    values = df[column].dropna().astype(float)
+    values = values[np.isfinite(values)]
+    if len(values) < 4 or values.nunique() <= 2:
+        return None
+    q1, q3 = values.quantile([0.25, 0.75])
+    iqr = q3 - q1
+    if iqr <= 0:
+        return None  # mostly one value: every other value would count, which tells nothing
+    low, high = q1 - 1.5 * iqr, q3 + 1.5 * iqr
+    count = int(((values < low) | (values > high)).sum())
+    if not count:
+        return None
+    pct = _pct(count, len(values))
+    return {
+        "column": column,
+        "issue_type": "outliers",
+        "severity": _grade(pct, (1, 5)),
+        "count": count,
+        "percentage": pct,
+        "description": (
+            f"'{column}' has {count} values outside the IQR fences "
+            f"[{low:.4g}, {high:.4g}], {pct}% of its values."
+        ),
+        "suggested_action": (
+            "Check whether they are errors; cap them to the fences, remove them, or use a "
+            "robust scaler."
+        ),
+    }
+
+
+def _duplicate_issue(df: pd.DataFrame) -> dict[str, Any] | None:
+    if df.empty:
+        return None
+    try:
+        count = int(df.duplicated().sum())
+    except TypeError:  # unhashable cells (lists, dicts): compare their text
+        count = int(df.astype(str).duplicated().sum())
+    if not count:
+        return None
+    pct = _pct(count, len(df))
+    return {
+        "column": None,
+        "issue_type": "duplicates",
+        "severity": _grade(pct, (1, 5, 20)),
+        "count": count,
+        "percentage": pct,
+        "description": f"{count} rows repeat an earlier row exactly, {pct}% of rows.",
+        "suggested_action": "Drop the duplicate rows (keep the first of each).",
+    }
+
+
+def _date_format(text: str) -> str | None:
+    for name, pattern in _DATE_FORMATS.items():
+        if pattern.match(text):
+            return name
+    return None
+
+
+def _date_issue(column: str, texts: pd.Series) -> dict[str, Any] | None | bool:
+    """An issue when one column mixes date formats; False when the column is not date-like."""
+    formats = texts.map(_date_format)
+    matched = formats.notna()
+    if matched.mean() < _DATE_SHARE:
+        return False
+    counts = formats.value_counts()
+    dominant = str(counts.index[0])
+    others = int(len(texts) - counts.iloc[0])
+    found = [f"{name} ({int(n)})" for name, n in counts.items()]
+    unparsed = int((~matched).sum())
+    ambiguous = 0
+    for name in _DAY_MONTH_FORMATS:
+        parts = texts[formats == name].str.extract(r"^(\d{1,2})\D(\d{1,2})\D")
+        if len(parts):
+            first, second = parts[0].astype(int), parts[1].astype(int)
+            if (first > 12).any() and (second > 12).any():
+                ambiguous += int(min((first > 12).sum(), (second > 12).sum()))
+    if len(counts) == 1 and not ambiguous and not unparsed:
+        return None
+    count = others + ambiguous
+    pct = _pct(count, len(texts))
+    notes = []
+    if len(counts) > 1:
+        notes.append(f"mixes date formats: {', '.join(found)}")
+    if ambiguous:
+        notes.append("mixes day-first and month-first dates")
+    if unparsed:
+        notes.append(f"has {unparsed} values that are not dates")
+    return {
+        "column": column,
+        "issue_type": "inconsistent_format",
+        "severity": _grade(pct, (5, 20)),
+        "count": count,
+        "percentage": pct,
+        "description": f"'{column}' {' and '.join(notes)}.",
+        "suggested_action": (
+            f"Parse every value with one explicit format (most rows use {dominant}) and store "
+            "the column as a datetime."
+        ),
+    }
+
+
+def _number_text_issue(column: str, texts: pd.Series) -> dict[str, Any] | None | bool:
+    """An issue when an object column mostly holds numbers as text; False when it does not."""
+    stripped = texts.str.strip()
+    plain = stripped.str.match(_PLAIN_NUMBER)
+    decorated = ~plain & stripped.str.match(_DECORATED_NUMBER) & stripped.str.contains(r"\d")
+    numeric = int(plain.sum() + decorated.sum())
+    if numeric / len(texts) < _NUMBER_SHARE:
+        return False
+    junk = len(texts) - numeric
+    n_decorated = int(decorated.sum())
+    notes = []
+    if n_decorated:
+        notes.append(f"{n_decorated} with thousands separators, currency or percent signs")
+    if junk:
+        examples = ", ".join(repr(v) for v in texts[~(plain | decorated)].unique()[:3])
+        notes.append(f"{junk} that are not numbers ({examples})")
+    detail = f" ({'; '.join(notes)})" if notes else ""
+    pct = _pct(numeric, len(texts))
+    return {
+        "column": column,
+        "issue_type": "inconsistent_format",
+        "severity": "high" if notes else "medium",
+        "count": numeric,
+        "percentage": pct,
+        "description": f"'{column}' stores {numeric} numbers as text{detail}.",
+        "suggested_action": (
+            "Strip separators and symbols, turn the non-numbers into missing values, and convert "
+            "the column to a numeric type."
+        ),
+    }
+
+
+def _variant_issue(column: str, texts: pd.Series) -> dict[str, Any] | None:
+    """An issue when case or whitespace variants of one category appear (e.g. 'Male', 'male ')."""
+    keys = texts.map(lambda s: " ".join(s.split()).casefold())
+    sizes = pd.DataFrame({"key": keys, "raw": texts}).groupby(["key", "raw"]).size()
+    count = 0
+    examples: list[str] = []
+    for _, spellings in sizes.groupby(level="key"):
+        if len(spellings) > 1:
+            spellings = spellings.sort_values(ascending=False)
+            count += int(spellings.sum() - spellings.iloc[0])
+            if len(examples) < 3:
+                raws = spellings.index.get_level_values("raw")[:3]
+                examples.append("/".join(repr(v) for v in raws))
+    if not count:
+        return None
+    pct = _pct(count, len(texts))
+    return {
+        "column": column,
+        "issue_type": "inconsistent_format",
+        "severity": _grade(pct, (5, 20)),
+        "count": count,
+        "percentage": pct,
+        "description": (
+            f"'{column}' spells the same category in several ways (case or spaces): "
+            f"{'; '.join(examples)}."
+        ),
+        "suggested_action": "Trim spaces and normalise the case so each category has one spelling.",
+    }
+
+
+def _format_issue(df: pd.DataFrame, column: str) -> dict[str, Any] | None:
+    values = df[column].dropna()
+    values = values[~_blank_mask(values)]
+    if values.empty:
+        return None
+    texts = values.astype(str)
+    for check in (_date_issue, _number_text_issue):
+        issue = check(column, texts)
+        if issue is not False:
+            return issue  # the column is date-like / number-like: the variant check does not apply
+    if not all(isinstance(v, str) for v in values):
+        return None
+    return _variant_issue(column, texts)
+
+
+def _recommendations(issues: list[dict[str, Any]], n_rows: int) -> list[str]:
+    if not n_rows:
+        return ["The dataset has no rows: upload data before preprocessing."]
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for issue in issues:
+        by_type.setdefault(issue["issue_type"], []).append(issue)
+    out: list[str] = []
+    missing = by_type.get("missing_values", [])
+    if missing:
+        worst = max(missing, key=lambda i: i["percentage"])
+        out.append(
+            f"Handle missing values in {len(missing)} column(s) (worst: '{worst['column']}', "
+            f"{worst['percentage']}% missing); median imputation or interpolation for time series."
+        )
+        dropped = [i["column"] for i in missing if i["percentage"] >= 50]
+        if dropped:
+            out.append(f"Consider dropping mostly-empty columns: {', '.join(map(repr, dropped))}.")
+    if "duplicates" in by_type:
+        out.append(f"Remove {by_type['duplicates'][0]['count']} duplicate rows before training.")
+    fmt = by_type.get("inconsistent_format", [])
+    if fmt:
+        names = ", ".join(repr(i["column"]) for i in fmt)
+        out.append(f"Fix inconsistent formats in {names} before encoding or feature generation.")
+    outliers = by_type.get("outliers", [])
+    if outliers:
+        names = ", ".join(repr(i["column"]) for i in outliers)
+        out.append(
+            f"Review outliers in {names}; cap them or use a robust scaler if they are errors."
+        )
+    if not out:
+        out.append("No data-quality issues found: the data can go on to feature engineering.")
+    return out
+
+
+def analyze_quality(
+    df: pd.DataFrame, *, columns: list[str] | None = None, total_rows: int | None = None
+) -> dict[str, Any]:
+    """Find missing values, outliers, duplicate rows and inconsistent formats in `df` (a sample).
+
+    Returns the JSON-safe `preprocessing/analyze` answer (without dataset_id and timestamp, which
+    the service adds). Duplicates are whole-row duplicates (column None) over all columns.
+    """
+    if columns is None:
+        columns = list(df.columns)
+    unknown = [c for c in columns if c not in df.columns]
+    if unknown:
+        raise PreprocessingError(
+            f"Unknown column(s): {', '.join(map(repr, unknown))}.",
+            {"columns": f"unknown: {', '.join(map(str, unknown))}"},
+        )
+    n_rows = len(df)
+    issues: list[dict[str, Any]] = []
+    format_cells = 0
+    outlier_cells = 0
+    numeric_cells = 0
+    for column in columns:
+        found = [_missing_issue(df, column)]
+        if column in numeric_columns(df, [column]):
+            numeric_cells += int(df[column].notna().sum())
+            found.append(_outlier_issue(df, column))
+        elif column in text_columns(df, [column]):
+            found.append(_format_issue(df, column))
+        for issue in found:
+            if issue is None:
+                continue
+            issues.append(issue)
+            if issue["issue_type"] == "inconsistent_format":
+                format_cells += issue["count"]
+            elif issue["issue_type"] == "outliers":
+                outlier_cells += issue["count"]
+    duplicate = _duplicate_issue(df)
+    if duplicate:
+        issues.append(duplicate)
+    issues.sort(key=lambda i: (-_SEVERITY_RANK[i["severity"]], -i["percentage"]))
+
+    cells = n_rows * len(columns)
+    missing_cells = sum(i["count"] for i in issues if i["issue_type"] == "missing_values")
+    parts = {
+        "completeness": 1 - missing_cells / cells if cells else 0.0,
+        "uniqueness": 1 - (duplicate["count"] if duplicate else 0) / n_rows if n_rows else 0.0,
+        "consistency": 1 - format_cells / cells if cells else 0.0,
+        "validity": 1 - outlier_cells / numeric_cells if numeric_cells else 1.0,
+    }
+    score = sum(_SCORE_WEIGHTS[k] * max(0.0, v) for k, v in parts.items()) if n_rows else 0.0
+    return json_safe(
+        {
+            "total_rows": int(total_rows) if total_rows is not None else n_rows,
+            "total_columns": int(df.shape[1]),
+            "sample_rows": n_rows,
+            "issues": issues,
+            "overall_score": round(min(1.0, max(0.0, score)), 4),
+            "score_breakdown": {k: round(v, 4) for k, v in parts.items()},
+            "recommendations": _recommendations(issues, n_rows),
+        }
+    )
