@@ -1,0 +1,119 @@
+"""Modeling serializers: the catalogue, config validation and trained models."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from modeling.models import ModelConfig, TrainedModel
+
+
+class HyperParamSerializer(serializers.Serializer):
+    """One hyperparameter's schema, enough to generate a form field."""
+
+    name = serializers.CharField()
+    type = serializers.ChoiceField(choices=["int", "float", "bool", "categorical"])
+    default = serializers.JSONField(allow_null=True)
+    min = serializers.FloatField(required=False)
+    max = serializers.FloatField(required=False)
+    choices = serializers.ListField(child=serializers.JSONField(), required=False)
+    log = serializers.BooleanField()
+    description = serializers.CharField(required=False)
+
+
+class AlgorithmSerializer(serializers.Serializer):
+    """A catalogue entry."""
+
+    name = serializers.CharField()
+    display_name = serializers.CharField()
+    problem_types = serializers.ListField(child=serializers.CharField())
+    description = serializers.CharField()
+    supports_epochs = serializers.BooleanField()
+    hyperparameters = HyperParamSerializer(many=True)
+
+
+class AlgorithmQuerySerializer(serializers.Serializer):
+    """Filter of `models/algorithms`."""
+
+    problem_type = serializers.ChoiceField(
+        choices=["classification", "regression", "forecasting"], required=False
+    )
+
+
+class ValidateConfigSerializer(serializers.Serializer):
+    """Body of `models/validate-config`."""
+
+    algorithm = serializers.CharField()
+    hyperparameters = serializers.JSONField(required=False, default=dict)
+    problem_type = serializers.ChoiceField(
+        choices=["classification", "regression", "forecasting"], required=False
+    )
+
+
+class ValidateConfigResultSerializer(serializers.Serializer):
+    """Answer of `models/validate-config`."""
+
+    valid = serializers.BooleanField()
+    errors = serializers.DictField(child=serializers.CharField())
+
+
+class SearchSerializer(serializers.Serializer):
+    """An optional hyperparameter search."""
+
+    method = serializers.ChoiceField(choices=["none", "grid", "random", "bayesian"])
+    n_iter = serializers.IntegerField(min_value=1, max_value=10_000, required=False)
+    time_budget_s = serializers.FloatField(min_value=1, max_value=86_400, required=False)
+
+
+class ConfigureSerializer(serializers.Serializer):
+    """Body of `models/configure`."""
+
+    pipeline_id = serializers.IntegerField()
+    algorithm = serializers.CharField()
+    hyperparameters = serializers.JSONField(required=False, default=dict)
+    search = SearchSerializer(required=False, allow_null=True)
+
+
+class ModelConfigSerializer(serializers.ModelSerializer):
+    """A saved model config."""
+
+    pipeline_id = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = ModelConfig
+        fields = ["id", "pipeline_id", "algorithm", "hyperparameters", "search", "created_at"]
+        read_only_fields = fields
+
+
+class TrainedModelSerializer(serializers.ModelSerializer):
+    """A trained model on the leaderboard."""
+
+    pipeline_id = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = TrainedModel
+        fields = [
+            "id",
+            "pipeline_id",
+            "training_job_id",
+            "problem_type",
+            "algorithm",
+            "hyperparameters",
+            "metrics",
+            "primary_metric",
+            "primary_value",
+            "rank",
+            "test_metrics",
+            "confusion_matrix",
+            "classes",
+            "feature_importance",
+            "prediction_intervals",
+            "residual_analysis",
+            "input_schema",
+            "model_size_mb",
+            "inference_time_ms",
+            "fit_time_s",
+            "sha256",
+            "is_deployed",
+            "created_at",
+        ]
+        read_only_fields = fields
