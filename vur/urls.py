@@ -15,6 +15,8 @@ api = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("", include("datasets.urls")),
     path("", include("pipelines.urls")),
+    path("", include("preprocessing.urls")),
+    path("", include("features.urls")),
     path("", include("modeling.urls")),
     path("", include("training.urls")),
     path("", include("predictions.urls")),

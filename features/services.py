@@ -1,0 +1,147 @@
+"""Feature-engineering work: describe and save generated features, select features on training
+rows only, and read feature importance.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from datasets.services import dataset_frame
+from features import selection
+from features.series import SeriesFeaturizer
+from pipelines.models import Pipeline
+from pipelines.services import pipeline_set_config
+from vur.errors import InvalidInput
+
+DATE_PARTS = ("year", "month", "day", "dayofweek", "hour")
+
+
+def training_rows(pipeline: Pipeline, frame: pd.DataFrame, validation_split: float = 0.2) -> pd.DataFrame:
+    """The rows a model would train on: the earliest part of a series, or a seeded random part."""
+    n_train = max(1, int(round(len(frame) * (1 - validation_split))))
+    if pipeline.problem_type == "forecasting":
+        time_col = pipeline.time_column or pipeline.dataset.time_column
+        return frame.sort_values(time_col).head(n_train)
+    rng = np.random.default_rng(0)
+    return frame.iloc[np.sort(rng.permutation(len(frame))[:n_train])]
+
+
+def _series(pipeline: Pipeline) -> pd.Series:
+    time_col = pipeline.time_column or pipeline.dataset.time_column
+    cols = [time_col, pipeline.target_column] + ([pipeline.id_column] if pipeline.id_column else [])
+    frame = dataset_frame(pipeline.dataset, usecols=cols)
+    if pipeline.id_column:
+        first = frame[pipeline.id_column].dropna().iloc[0]
+        frame = frame[frame[pipeline.id_column] == first]
+    frame = training_rows(pipeline, frame.dropna(subset=[time_col]))
+    series = frame.groupby(time_col)[pipeline.target_column].mean().sort_index()
+    freq = pipeline.dataset.frequency or pd.infer_freq(series.index)
+    if freq:
+        series = series.asfreq(freq)
+    return series
+
+
+def features_generate(
+    *,
+    pipeline: Pipeline,
+    lags: list[int] | None = None,
+    rolling_windows: list[int] | None = None,
+    calendar: bool = True,
+    fourier_terms: int | None = None,
+    interactions: bool = False,
+) -> dict[str, Any]:
+    """Decide the generated features (defaults from the data) and save them on the pipeline.
+
+    Safe to repeat; the saved config replaces the previous one.
+    """
+    features: list[dict[str, Any]] = []
+    config: dict[str, Any] = dict(pipeline.feature_config or {})
+    if pipeline.problem_type == "forecasting":
+        series = _series(pipeline)
+        if len(series) < 4:
+            raise InvalidInput("The series is too short to generate features.", code="too_few_rows")
+        featurizer = SeriesFeaturizer(
+            freq=pipeline.dataset.frequency or None, lags=lags, windows=rolling_windows,
+            calendar=calendar, fourier_terms=3 if fourier_terms is None else fourier_terms,
+        ).fit(series)  # fmt: skip
+        target = pipeline.target_column
+        for name in featurizer.feature_names_:
+            kind = name.split("_")[0]
+            if name.startswith("lag_"):
+                desc, kind = f"{target} {name[4:]} steps earlier", "lag"
+            elif name.startswith("roll_"):
+                _, stat, window = name.split("_")
+                desc, kind = f"{stat} of the {window} values before", "rolling"
+            elif name.startswith("fourier_"):
+                desc, kind = f"Fourier term of the season of {name.split('_')[1]} steps", "fourier"
+            else:
+                desc, kind = f"calendar: {name}", "calendar"
+            features.append({"name": name, "kind": kind, "source_columns": [target], "description": desc})
+        config.update(
+            lags=featurizer.lags_, rolling_windows=featurizer.windows_, calendar=calendar,
+            fourier_terms=featurizer.fourier_terms, seasons=featurizer.seasons_,
+        )  # fmt: skip
+    else:
+        if lags or rolling_windows or fourier_terms:
+            raise InvalidInput(
+                "Lags, rolling windows and Fourier terms apply to forecasting pipelines.",
+                code="not_a_series",
+            )
+        if interactions:
+            raise InvalidInput(
+                "Interaction features are not supported for tabular pipelines yet; tree models "
+                "in the catalogue learn interactions themselves.",
+                code="unsupported_feature",
+            )
+        for col in pipeline.dataset.columns_info:
+            if col["name"] == pipeline.target_column or col["semantic_type"] != "datetime":
+                continue
+            if pipeline.feature_columns and col["name"] not in pipeline.feature_columns:
+                continue
+            for part in DATE_PARTS:
+                features.append({
+                    "name": f"{col['name']}_{part}", "kind": "calendar",
+                    "source_columns": [col["name"]], "description": f"{part} of {col['name']}",
+                })  # fmt: skip
+        config.update(calendar=calendar, interactions=False)
+    config["features"] = features
+    pipeline_set_config(pipeline=pipeline, field="feature_config", value=config, step="features")
+    return {"features": features}
+
+
+def features_select(
+    *, pipeline: Pipeline, method: str, k: int | None = None, threshold: float | None = None
+) -> dict[str, Any]:
+    """Score the pipeline's input columns on training rows only; save the selected ones.
+
+    Forecasting pipelines select among their regressor columns. Safe to repeat.
+    """
+    target = pipeline.target_column
+    exclude = {target, pipeline.time_column, pipeline.id_column} - {""}
+    info = {c["name"]: c for c in pipeline.dataset.columns_info}
+    candidates = pipeline.feature_columns or [
+        c for c in pipeline.dataset.column_names if c not in exclude and info[c]["semantic_type"] != "id"
+    ]
+    if not candidates:
+        raise InvalidInput("There are no feature columns to select from.", code="no_features")
+    keep = (target,) if pipeline.problem_type == "classification" else ()
+    frame = dataset_frame(pipeline.dataset, usecols=[*candidates, target, *(exclude - {target})], keep_raw=keep)
+    train = training_rows(pipeline, frame).dropna(subset=[target])
+    X = train[candidates]
+    for col in X.columns:
+        if pd.api.types.is_datetime64_any_dtype(X[col]):
+            X = X.assign(**{col: X[col].astype("int64", errors="ignore")})
+    problem = "regression" if pipeline.problem_type == "forecasting" else pipeline.problem_type
+    try:
+        result = selection.select_features(
+            X, train[target], problem_type=problem, method=method, k=k, threshold=threshold
+        )
+    except selection.FeatureSelectionError as exc:
+        raise InvalidInput(str(exc), code="invalid_selection") from None
+    config = dict(pipeline.feature_config or {})
+    config.update(selection={"method": method, "k": k, "threshold": threshold}, selected=result["selected"])
+    pipeline_set_config(pipeline=pipeline, field="feature_config", value=config, step="features")
+    return result

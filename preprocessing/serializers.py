@@ -1,0 +1,96 @@
+"""Preprocessing request bodies and the PreprocessingResult answer."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+
+class AnalyzeSerializer(serializers.Serializer):
+    """Body of `preprocessing/analyze`."""
+
+    dataset_id = serializers.IntegerField()
+    columns = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
+    sample_size = serializers.IntegerField(min_value=10, max_value=1_000_000, default=10_000)
+
+
+class QualityIssueSerializer(serializers.Serializer):
+    """One data-quality issue."""
+
+    column = serializers.CharField(allow_null=True)
+    issue_type = serializers.ChoiceField(choices=["missing_values", "outliers", "duplicates", "inconsistent_format"])
+    severity = serializers.ChoiceField(choices=["low", "medium", "high", "critical"])
+    count = serializers.IntegerField()
+    percentage = serializers.FloatField()
+    description = serializers.CharField()
+    suggested_action = serializers.CharField()
+
+
+class AnalysisSerializer(serializers.Serializer):
+    """Answer of `preprocessing/analyze`."""
+
+    dataset_id = serializers.IntegerField()
+    total_rows = serializers.IntegerField()
+    total_columns = serializers.IntegerField()
+    issues = QualityIssueSerializer(many=True)
+    overall_score = serializers.FloatField()
+    recommendations = serializers.ListField(child=serializers.CharField())
+    analysis_timestamp = serializers.DateTimeField()
+
+
+class MissingValuesSerializer(serializers.Serializer):
+    """Body of `preprocessing/missing-values`."""
+
+    dataset_id = serializers.IntegerField()
+    strategy = serializers.ChoiceField(choices=["drop", "mean", "median", "mode", "interpolate", "forward_fill"])
+    columns = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
+
+
+class OutliersSerializer(serializers.Serializer):
+    """Body of `preprocessing/outliers`."""
+
+    dataset_id = serializers.IntegerField()
+    method = serializers.ChoiceField(choices=["iqr", "zscore", "isolation_forest"])
+    treatment = serializers.ChoiceField(choices=["remove", "cap", "transform"])
+    columns = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
+    threshold = serializers.FloatField(required=False, allow_null=True)
+
+
+class TransformationSerializer(serializers.Serializer):
+    """One column transformation."""
+
+    column = serializers.CharField()
+    type = serializers.CharField()
+
+
+class TransformationsSerializer(serializers.Serializer):
+    """Body of `preprocessing/transformations`."""
+
+    dataset_id = serializers.IntegerField()
+    transformations = TransformationSerializer(many=True, allow_empty=False)
+
+
+class ApplySerializer(serializers.Serializer):
+    """Body of `preprocessing/apply`."""
+
+    pipeline_id = serializers.IntegerField()
+    config = serializers.DictField()
+
+
+class PreviewTableSerializer(serializers.Serializer):
+    """A few rows after the change."""
+
+    columns = serializers.ListField(child=serializers.CharField())
+    rows = serializers.ListField(child=serializers.ListField(child=serializers.JSONField()))
+
+
+class PreprocessingResultSerializer(serializers.Serializer):
+    """What a preprocessing choice does to the data."""
+
+    original_shape = serializers.ListField(child=serializers.IntegerField())
+    processed_shape = serializers.ListField(child=serializers.IntegerField())
+    changes_summary = serializers.DictField()
+    quality_improvement = serializers.FloatField()
+    processing_time = serializers.FloatField()
+    warnings = serializers.ListField(child=serializers.CharField())
+    preview = PreviewTableSerializer()
+    outliers = serializers.DictField(child=serializers.IntegerField(), required=False)
