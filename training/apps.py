@@ -1,0 +1,10 @@
+"""App configuration for the training stage."""
+
+from django.apps import AppConfig
+
+
+class TrainingConfig(AppConfig):
+    """The training stage of the VUR pipeline."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "training"

@@ -1,0 +1,71 @@
+"""WebSocket relay of a training job's events: stored ones first, then live ones, then close."""
+
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from training import selectors
+from training.events import event_dict, training_group
+from training.models import TrainingJob
+from training.serializers import TrainingJobSerializer
+from vur.errors import NotFound
+
+
+class TrainingJobConsumer(AsyncJsonWebsocketConsumer):
+    """`/ws/training/{job_id}/`: replays stored events and the current status, then relays live."""
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        job_id = self.scope["url_route"]["kwargs"]["job_id"]
+        job = await self._job(user, job_id)
+        if job is None:
+            await self.close(code=4404)
+            return
+        self.job_id = job.pk
+        self.group = training_group(job.pk)
+        self.last_seq = 0
+        # Join before replaying so nothing published in between is lost; replays are deduped by seq.
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        events, status = await self._replay()
+        for event in events:
+            await self._forward(event)
+        await self.send_json({"type": "status", "replay": True, **status})
+        if status["status"] in TrainingJob.TERMINAL:
+            await self.close()
+
+    @database_sync_to_async
+    def _job(self, user, job_id):
+        try:
+            return selectors.training_job_get(user=user, job_id=job_id)
+        except NotFound:
+            return None
+
+    @database_sync_to_async
+    def _replay(self):
+        events = [event_dict(e) for e in selectors.training_events_after(job_id=self.job_id)]
+        job = TrainingJob.objects.get(pk=self.job_id)
+        return events, dict(TrainingJobSerializer(job).data)
+
+    async def _forward(self, event: dict) -> None:
+        if event["seq"] <= self.last_seq:
+            return
+        self.last_seq = event["seq"]
+        await self.send_json(event)
+
+    async def training_event(self, message: dict) -> None:
+        """Group handler for `training.event`: relay, and close after the final status."""
+        event = message["event"]
+        await self._forward(event)
+        if event["type"] == "status" and event.get("status") in TrainingJob.TERMINAL:
+            await self.close()
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs) -> None:
+        """Clients only listen; a ping gets a pong."""
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})

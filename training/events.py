@@ -1,0 +1,63 @@
+"""Job events: store first (the record of truth), then broadcast on the channel layer.
+
+One helper names each group; consumers and the SSE endpoint relay what is published here.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+
+def training_group(job_id) -> str:
+    """Channel-layer group of a training job's events."""
+    return f"training.{job_id}"
+
+
+def json_safe(value: Any) -> Any:
+    """Replace NaN/inf with None and numpy scalars with Python ones, recursively."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            value = value.item()
+        except (ValueError, AttributeError):
+            return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def event_dict(event) -> dict[str, Any]:
+    """The wire shape of a stored TrainingEvent."""
+    return {
+        "seq": event.pk,
+        "type": event.kind,
+        "timestamp": event.created_at.isoformat(),
+        **event.payload,
+    }
+
+
+def training_event_publish(job_id, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Store one event of job `job_id`, then send it to the job's group. Returns the event."""
+    from training.models import TrainingEvent
+
+    event = TrainingEvent.objects.create(job_id=job_id, kind=kind, payload=json_safe(payload))
+    message = event_dict(event)
+    layer = get_channel_layer()
+    if layer is not None:
+        try:
+            async_to_sync(layer.group_send)(
+                training_group(job_id), {"type": "training.event", "event": message}
+            )
+        except Exception:  # the stored line stays the record; a late client replays it
+            logger.warning("could not broadcast event of job %s", job_id, exc_info=True)
+    return message

@@ -1,0 +1,463 @@
+"""Training work: start a job, run it in a worker (AutoML or forecasting), cancel it.
+
+The job row is the record of truth. Runs claim their job by a conditional update, write model
+files under a key that belongs to the job, and either register every model at once or leave
+nothing behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import time
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from threadpoolctl import threadpool_limits
+
+from datasets.services import dataset_frame
+from modeling import artifacts, catalog
+from modeling.models import ModelConfig, TrainedModel
+from pipelines.models import Pipeline
+from pipelines.services import pipeline_mark_step
+from training import automl, forecasting
+from training.events import training_event_publish
+from training.models import EpochMetric, TrainingJob
+from vur.errors import Conflict, InvalidInput
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_HORIZON = {"Y": 6, "A": 6, "Q": 8, "M": 18, "W": 13, "D": 14, "B": 10, "h": 48, "H": 48}
+
+
+def default_horizon(freq: str | None) -> int:
+    """A sensible forecast horizon for a frequency (e.g. 18 months, 14 days)."""
+    if not freq:
+        return 12
+    base = freq.lstrip("0123456789").split("-")[0]
+    for key in (base, base[:2], base[:1]):
+        if key in DEFAULT_HORIZON:
+            return DEFAULT_HORIZON[key]
+    if base.lower().startswith(("min", "t", "30")):
+        return 96
+    return 12
+
+
+def _resolve_algorithms(pipeline: Pipeline, config: dict[str, Any]) -> dict[str, Any]:
+    """Turn the start request's model choice into algorithm names and hyperparameters."""
+    problem = pipeline.problem_type
+    hyper: dict[str, dict] = {}
+    search = None
+    model_config = config.get("model_config")
+    if isinstance(model_config, ModelConfig):
+        names = [model_config.algorithm]
+        hyper[model_config.algorithm] = model_config.hyperparameters
+        search = model_config.search or None
+    elif isinstance(model_config, dict):
+        names = [model_config["algorithm"]]
+        hyper[model_config["algorithm"]] = model_config.get("hyperparameters") or {}
+        search = model_config.get("search")
+    else:
+        algos = config.get("algorithms") or "auto"
+        names = catalog.auto_algorithms(problem) if algos == "auto" else list(algos)
+    errors: dict[str, list[str]] = {}
+    for name in names:
+        try:
+            spec = catalog.get_algorithm(name)
+        except KeyError:
+            errors.setdefault("algorithms", []).append(f"unknown algorithm '{name}'")
+            continue
+        if problem not in spec.problem_types:
+            errors.setdefault("algorithms", []).append(f"'{name}' does not solve {problem}")
+            continue
+        for param, msg in spec.validate(hyper.get(name, {})).items():
+            errors.setdefault(f"hyperparameters.{param}", []).append(msg)
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise InvalidInput(f"The model choice is not valid: {first}.", errors=errors)
+    return {"algorithms": names, "hyperparameters": hyper, "search": search}
+
+
+def training_job_start(*, pipeline: Pipeline, user, config: dict[str, Any]) -> TrainingJob:
+    """Validate a start request, create a queued job and enqueue it after commit.
+
+    Not idempotent: each call queues a new job.
+    """
+    if pipeline.dataset.num_rows < 2:
+        raise InvalidInput("The dataset has too few rows to train on.", code="too_few_rows")
+    chosen = _resolve_algorithms(pipeline, config)
+    stored = {k: v for k, v in config.items() if k != "model_config"}
+    if isinstance(config.get("model_config"), ModelConfig):
+        stored["model_config_id"] = config["model_config"].pk
+    stored.update(chosen)
+    stored.setdefault("time_budget_s", settings.VUR_DEFAULT_TIME_BUDGET_S)
+    if pipeline.problem_type == "forecasting":
+        stored["horizon"] = pipeline.forecast_horizon or default_horizon(pipeline.dataset.frequency)
+    from training.tasks import run_training_job
+
+    with transaction.atomic():
+        job = TrainingJob.objects.create(owner=user, pipeline=pipeline, config=stored)
+        Pipeline.objects.filter(pk=pipeline.pk).update(status=Pipeline.Status.TRAINING)
+        transaction.on_commit(partial(_enqueue, run_training_job, job.pk))
+    return job
+
+
+def _enqueue(task, job_id) -> None:
+    result = task.apply_async(args=[str(job_id)], queue="training")
+    TrainingJob.objects.filter(pk=job_id).update(celery_task_id=result.id)
+
+
+def training_job_cancel(*, job: TrainingJob) -> TrainingJob:
+    """Ask a job to stop. A queued job is cancelled at once; a running one within seconds.
+
+    Safe to repeat; a finished job answers Conflict.
+    """
+    now = timezone.now()
+    if TrainingJob.objects.filter(pk=job.pk, status="queued").update(
+        status="cancelled", cancel_requested=True, completed_at=now
+    ):
+        training_event_publish(job.pk, "status", {"status": "cancelled"})
+        _pipeline_after_job(job.pipeline_id)
+    elif TrainingJob.objects.filter(pk=job.pk, status="running").update(cancel_requested=True):
+        from training.tasks import enforce_training_cancel
+
+        training_event_publish(job.pk, "log", {"level": "warning", "message": "Cancel requested."})
+        enforce_training_cancel.apply_async(args=[str(job.pk)], countdown=8, queue="scoring")
+    else:
+        job.refresh_from_db()
+        if job.status != "cancelled":
+            raise Conflict(f"The job has already {job.status}.", code="job_finished")
+    job.refresh_from_db()
+    return job
+
+
+class _Reporter:
+    """Turns engine callbacks into stored, broadcast events and cheap cancellation checks."""
+
+    def __init__(self, job: TrainingJob):
+        self.job = job
+        self.last_progress = 0.0
+        self.last_check = 0.0
+        self.cancelled = False
+
+    def on_event(self, kind: str, payload: dict[str, Any]) -> None:
+        if kind == "progress":
+            now = time.monotonic()
+            progress = min(max(float(payload.get("progress") or 0.0), 0.0), 1.0)
+            fields = {
+                "progress": progress,
+                "estimated_time_remaining": payload.get("estimated_time_remaining"),
+                "current_epoch": payload.get("current_epoch"),
+                "best_metric": payload.get("best_metric"),
+                "current_algorithm": payload.get("algorithm") or "",
+            }
+            TrainingJob.objects.filter(pk=self.job.pk, status="running").update(
+                **{k: v for k, v in fields.items() if v is not None or k == "current_epoch"}
+            )
+            if now - self.last_progress < 0.25 and progress < 1.0:
+                return  # the row is current; throttle the event stream
+            self.last_progress = now
+        elif kind == "metric":
+            EpochMetric.objects.create(
+                job_id=self.job.pk,
+                algorithm=payload.get("algorithm", ""),
+                epoch=int(payload.get("epoch", 0)),
+                train_loss=payload.get("train_loss"),
+                val_loss=payload.get("val_loss"),
+                train_metrics=payload.get("train_metrics") or {},
+                val_metrics=payload.get("val_metrics") or {},
+                learning_rate=payload.get("learning_rate"),
+            )
+        elif kind == "log":
+            logger.info("job %s: %s", self.job.pk, payload.get("message"))
+        training_event_publish(self.job.pk, kind, payload)
+
+    def should_stop(self) -> bool:
+        now = time.monotonic()
+        if not self.cancelled and now - self.last_check >= 0.5:
+            self.last_check = now
+            self.cancelled = TrainingJob.objects.filter(
+                pk=self.job.pk, cancel_requested=True
+            ).exists()
+        return self.cancelled
+
+
+def _versions() -> dict[str, str]:
+    import joblib
+    import numpy
+    import pandas
+    import sklearn
+
+    out = {
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "pandas": pandas.__version__,
+        "numpy": numpy.__version__,
+        "joblib": joblib.__version__,
+    }
+    try:
+        import statsforecast
+
+        out["statsforecast"] = statsforecast.__version__
+    except ImportError:
+        pass
+    return out
+
+
+def _input_schema(pipeline: Pipeline, columns: list[str], extra: dict | None) -> dict[str, Any]:
+    info = {c["name"]: c for c in pipeline.dataset.columns_info}
+    schema = {
+        "target": pipeline.target_column,
+        "problem_type": pipeline.problem_type,
+        "columns": [
+            {
+                "name": c,
+                "dtype": info[c].get("dtype"),
+                "semantic_type": info[c].get("semantic_type"),
+                "required": info[c].get("semantic_type") != "id",
+            }
+            for c in columns
+        ],
+    }
+    schema.update(extra or {})
+    return schema
+
+
+def _job_key(job: TrainingJob) -> str:
+    return f"{job.owner_id}/{job.pk}"
+
+
+def purge_job_files(job: TrainingJob) -> None:
+    """Delete every model file written under the job's key. Safe to repeat."""
+    folder = f"models/{_job_key(job)}"
+    try:
+        _dirs, files = default_storage.listdir(folder)
+    except (FileNotFoundError, NotImplementedError, OSError):
+        return
+    artifacts.artifact_delete(*[f"{folder}/{name}" for name in files])
+
+
+def _register(job: TrainingJob, pipeline: Pipeline, results: list, columns: list[str]) -> int:
+    """Save each candidate's artifact and card, then create all rows and complete the job at once."""
+    versions = _versions()
+    rows: list[TrainedModel] = []
+    written: list[str] = []
+    forecasting_job = pipeline.problem_type == "forecasting"
+    try:
+        for res in results:
+            obj = res.model if forecasting_job else res.pipeline
+            key = f"{_job_key(job)}/{res.rank:02d}-{res.algorithm}"
+            saved = artifacts.artifact_save(obj, key)
+            written.append(saved.name)
+            extra = obj.input_schema() if forecasting_job else {"classes": res.classes}
+            schema = _input_schema(pipeline, columns, extra)
+            metrics = res.backtest_metrics if forecasting_job else res.test_metrics
+            card = {
+                "algorithm": res.algorithm,
+                "hyperparameters": res.hyperparameters,
+                "problem_type": pipeline.problem_type,
+                "input_schema": schema,
+                "metrics": metrics,
+                "primary_metric": res.primary_metric,
+                "rank": res.rank,
+                "training": {
+                    "job_id": str(job.pk),
+                    "pipeline_id": pipeline.pk,
+                    "dataset_id": pipeline.dataset_id,
+                    "rows": pipeline.dataset.num_rows,
+                    "time_budget_s": job.config.get("time_budget_s"),
+                    "trained_at": timezone.now().isoformat(),
+                },
+                "artifact": {"name": saved.name, "sha256": saved.sha256, "bytes": saved.size_bytes},
+                "library_versions": versions,
+            }
+            card_name = artifacts.card_save(card, key)
+            written.append(card_name)
+            rows.append(
+                TrainedModel(
+                    owner_id=job.owner_id,
+                    pipeline=pipeline,
+                    training_job_id=job.pk,
+                    problem_type=pipeline.problem_type,
+                    algorithm=res.algorithm,
+                    hyperparameters=res.hyperparameters,
+                    metrics={"cv_score": getattr(res, "cv_score", None), **(metrics or {})},
+                    primary_metric=res.primary_metric,
+                    primary_value=res.primary_value,
+                    rank=res.rank,
+                    test_metrics=metrics or {},
+                    confusion_matrix=getattr(res, "confusion_matrix", None),
+                    classes=getattr(res, "classes", None),
+                    feature_importance=getattr(res, "feature_importance", None) or [],
+                    prediction_intervals=getattr(res, "prediction_intervals", None),
+                    residual_analysis=getattr(res, "residual_analysis", None),
+                    epochs=getattr(res, "epochs", None) or [],
+                    input_schema=schema,
+                    card=card,
+                    artifact=saved.name,
+                    card_file=card_name,
+                    sha256=saved.sha256,
+                    model_size_mb=round(saved.size_bytes / 1_048_576, 4),
+                    inference_time_ms=getattr(res, "inference_time_ms", None),
+                    fit_time_s=res.fit_time_s,
+                )
+            )
+        from training.events import json_safe
+
+        for row in rows:
+            for field in ("metrics", "test_metrics", "feature_importance", "card", "epochs"):
+                setattr(row, field, json_safe(getattr(row, field)))
+            row.primary_value = json_safe(row.primary_value)
+        with transaction.atomic():
+            TrainedModel.objects.bulk_create(rows)
+            # One timestamp per job, so a leaderboard sorts by job (newest first), then rank.
+            TrainedModel.objects.filter(training_job_id=job.pk).update(created_at=timezone.now())
+            done = TrainingJob.objects.filter(
+                pk=job.pk, status="running", cancel_requested=False
+            ).update(status="completed", progress=1.0, completed_at=timezone.now())
+            if not done:
+                raise automl.Cancelled()
+    except BaseException:
+        artifacts.artifact_delete(*written)
+        raise
+    return len(rows)
+
+
+def _pipeline_after_job(pipeline_id: int) -> None:
+    pipeline = Pipeline.objects.get(pk=pipeline_id)
+    if TrainedModel.objects.filter(pipeline=pipeline, is_deployed=True).exists():
+        status = Pipeline.Status.DEPLOYED
+    elif TrainedModel.objects.filter(pipeline=pipeline).exists():
+        status = Pipeline.Status.TRAINED
+    else:
+        status = Pipeline.Status.CONFIGURED
+    Pipeline.objects.filter(pk=pipeline_id).update(status=status)
+
+
+def _finish(job: TrainingJob, status: str, error: str = "") -> None:
+    TrainingJob.objects.filter(pk=job.pk).exclude(status__in=TrainingJob.TERMINAL).update(
+        status=status, error=error, completed_at=timezone.now()
+    )
+    job.refresh_from_db()
+    payload: dict[str, Any] = {"status": job.status, "progress": job.progress}
+    if job.error:
+        payload["error"] = job.error
+    training_event_publish(job.pk, "status", payload)
+    _pipeline_after_job(job.pipeline_id)
+
+
+def _run_engine(job: TrainingJob, pipeline: Pipeline, reporter: _Reporter) -> tuple[list, list]:
+    cfg = job.config
+    budget = float(cfg.get("time_budget_s") or settings.VUR_DEFAULT_TIME_BUDGET_S)
+    if pipeline.problem_type == "forecasting":
+        time_col = pipeline.time_column or pipeline.dataset.time_column
+        id_col = pipeline.id_column or None
+        columns = [c for c in (time_col, id_col, pipeline.target_column) if c]
+        frame = dataset_frame(pipeline.dataset, usecols=columns)
+        results = forecasting.run_forecast_automl(
+            frame,
+            time_column=time_col,
+            target=pipeline.target_column,
+            id_column=id_col,
+            horizon=int(cfg["horizon"]),
+            algorithms=cfg["algorithms"],
+            hyperparameters=cfg.get("hyperparameters") or None,
+            time_budget_s=budget,
+            preprocessing_config=pipeline.preprocessing_config or None,
+            feature_config=pipeline.feature_config or None,
+            random_state=int(cfg.get("random_state", 0)),
+            on_event=reporter.on_event,
+            should_stop=reporter.should_stop,
+        )
+        return results, columns
+    names = pipeline.dataset.column_names
+    selected = (pipeline.feature_config or {}).get("selected") or []
+    features = pipeline.feature_columns or selected or [c for c in names if c != pipeline.target_column]
+    keep = (pipeline.target_column,) if pipeline.problem_type == "classification" else ()
+    frame = dataset_frame(
+        pipeline.dataset, usecols=[*features, pipeline.target_column], keep_raw=keep
+    )
+    schema = [c for c in pipeline.dataset.columns_info if c["name"] in features]
+    results = automl.run_automl(
+        frame,
+        target=pipeline.target_column,
+        problem_type=pipeline.problem_type,
+        feature_columns=features,
+        schema=schema,
+        algorithms=cfg["algorithms"],
+        hyperparameters=cfg.get("hyperparameters") or None,
+        search=cfg.get("search"),
+        time_budget_s=budget,
+        validation_split=float(cfg.get("validation_split", 0.2)),
+        cross_validation=bool(cfg.get("cross_validation", False)),
+        cv_folds=int(cfg.get("cv_folds", 5)),
+        early_stopping=bool(cfg.get("early_stopping", True)),
+        max_epochs=int(cfg.get("max_epochs", 100)),
+        preprocessing_config=pipeline.preprocessing_config or None,
+        random_state=int(cfg.get("random_state", 0)),
+        on_event=reporter.on_event,
+        should_stop=reporter.should_stop,
+    )
+    return results, features
+
+
+def training_job_run(*, job_id) -> None:
+    """Run a queued job to the end: train, register models, or end failed/cancelled cleanly.
+
+    Safe on redelivery: only the call that claims the queued job does anything.
+    """
+    if not TrainingJob.objects.filter(pk=job_id, status="queued").update(
+        status="running", started_at=timezone.now()
+    ):
+        return
+    job = TrainingJob.objects.select_related("pipeline__dataset").get(pk=job_id)
+    pipeline = job.pipeline
+    reporter = _Reporter(job)
+    training_event_publish(job.pk, "status", {"status": "running", "progress": 0.0})
+    reporter.on_event(
+        "log",
+        {"level": "info", "message": f"Training {pipeline.problem_type} on '{pipeline.dataset.name}'."},
+    )
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    try:
+        with threadpool_limits(1):
+            results, columns = _run_engine(job, pipeline, reporter)
+        if not results:
+            raise automl.AutoMLError("No algorithm finished within the time budget.")
+        count = _register(job, pipeline, results, columns)
+        reporter.on_event(
+            "log", {"level": "info", "message": f"Registered {count} models; best: {results[0].algorithm}."}
+        )
+        pipeline_mark_step(pipeline=pipeline, step="training", status=Pipeline.Status.TRAINED)
+        _finish(job, "completed")
+    except (automl.Cancelled, forecasting.Cancelled):
+        purge_job_files(job)
+        _finish(job, "cancelled")
+    except (automl.AutoMLError, forecasting.ForecastError, InvalidInput) as exc:
+        purge_job_files(job)
+        _finish(job, "failed", str(exc))
+    except SoftTimeLimitExceeded:
+        purge_job_files(job)
+        _finish(job, "failed", "The job ran past its time limit and was stopped.")
+    except Exception as exc:
+        logger.exception("training job %s failed", job.pk)
+        purge_job_files(job)
+        _finish(job, "failed", f"Training failed unexpectedly: {type(exc).__name__}: {exc}")
+
+
+def training_job_force_cancel(*, job_id) -> None:
+    """Backstop for a job that did not stop by itself: end it cancelled and remove its files."""
+    job = TrainingJob.objects.filter(pk=job_id, status="running", cancel_requested=True).first()
+    if job is None:
+        return
+    if job.celery_task_id:
+        from vur.celery import app
+
+        app.control.revoke(job.celery_task_id, terminate=True, signal="SIGKILL")
+    purge_job_files(job)
+    _finish(job, "cancelled")

@@ -1,0 +1,87 @@
+"""The training WebSocket on the real ASGI app and channel layer, with a real worker."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+from rest_framework_simplejwt.tokens import AccessToken
+
+from conftest import create_pipeline, upload_sample, wait_job
+from vur.asgi import application
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def _collect(path: str, timeout: float) -> tuple[list[tuple[float, dict]], bool]:
+    """Connect, receive until the server closes (or timeout); return timed events and closed flag."""
+    comm = WebsocketCommunicator(application, path)
+    connected, _ = await comm.connect(timeout=10)
+    assert connected
+    events: list[tuple[float, dict]] = []
+    closed = False
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            try:
+                message = await comm.receive_output(timeout=max(0.1, deadline - time.monotonic()))
+            except asyncio.TimeoutError:
+                break
+            if message["type"] == "websocket.close":
+                closed = True
+                break
+            import json
+
+            events.append((time.monotonic(), json.loads(message["text"])))
+    finally:
+        await comm.disconnect()
+    return events, closed
+
+
+def test_live_events_then_final_status_and_late_replay(api, owner, other_user, celery_worker):
+    ds = upload_sample(api, "credit_scoring.csv")
+    pipe = create_pipeline(api, ds["id"], "Status", "classification")
+    job = api.post(
+        "/api/v1/training/start",
+        {"pipeline_id": pipe["id"], "algorithms": ["mlp", "hist_gradient_boosting"], "time_budget_s": 10},
+        format="json",
+    ).json()
+    token = AccessToken.for_user(owner)
+    path = f"/ws/training/{job['job_id']}/?token={token}"
+    events, closed = async_to_sync(_collect)(path, 120)
+    assert closed, "the server closes the socket after the final status"
+    kinds = [e["type"] for _, e in events]
+    assert kinds[-1] == "status" and events[-1][1]["status"] == "completed"
+    assert "progress" in kinds and "log" in kinds
+    progress_times = [t for t, e in events if e["type"] == "progress"]
+    # Live, not all at the end: progress events spread over the run.
+    assert progress_times[-1] - progress_times[0] > 1.0
+    seqs = [e["seq"] for _, e in events if "seq" in e]
+    assert seqs == sorted(seqs) and len(seqs) == len(set(seqs))
+
+    wait_job(api, job["job_id"])
+    metrics = api.get(f"/api/v1/training/{job['job_id']}/metrics").json()
+    mlp = [m for m in metrics if m["algorithm"] == "mlp"]
+    assert len(mlp) >= 2 and [m["epoch"] for m in mlp] == sorted(m["epoch"] for m in mlp)
+    assert all(m["train_loss"] is not None and m["val_loss"] is not None for m in mlp)
+    late, closed_late = async_to_sync(_collect)(path, 20)
+    assert closed_late
+    late_kinds = [e["type"] for _, e in late]
+    assert late[-1][1]["status"] == "completed" and late[-1][1].get("replay") is True
+    assert late_kinds.count("log") >= kinds.count("log")
+
+    other = WebsocketCommunicator(application, f"/ws/training/{job['job_id']}/?token={AccessToken.for_user(other_user)}")
+    connected, _ = async_to_sync(other.connect)(10)
+    assert not connected
+
+
+def test_foreign_origin_is_refused(owner):
+    token = AccessToken.for_user(owner)
+    comm = WebsocketCommunicator(
+        application, f"/ws/predictions/?token={token}", headers=[(b"origin", b"http://evil.example")]
+    )
+    connected, _ = async_to_sync(comm.connect)(10)
+    assert not connected

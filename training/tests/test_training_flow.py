@@ -1,0 +1,161 @@
+"""The spine with a real Celery worker on the real broker and database: upload, train with
+"auto", leaderboard, deploy rank 1, predict single rows and a batch, ownership, cancel.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import time
+
+import pandas as pd
+import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from conftest import create_pipeline, sample_path, upload_sample, wait_for, wait_job
+from modeling.models import TrainedModel
+from training.models import TrainingEvent
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_tabular_classification_from_upload_to_batch_predictions(api, other_api, celery_worker):
+    ds = upload_sample(api, "credit_scoring.csv")
+    pipe = create_pipeline(api, ds["id"], "Status", "classification")
+    res = api.post(
+        "/api/v1/training/start",
+        {"pipeline_id": pipe["id"], "algorithms": "auto", "time_budget_s": 8},
+        format="json",
+    )
+    assert res.status_code == 202, res.json()
+    job_id = res.json()["job_id"]
+    assert res.json()["status"] == "queued"
+    final = wait_job(api, job_id)
+    assert final["status"] == "completed", final
+    assert final["progress"] == 1.0
+
+    board = api.get(f"/api/v1/models/?pipeline_id={pipe['id']}").json()["results"]
+    assert len(board) >= 2
+    assert [m["rank"] for m in board] == list(range(1, len(board) + 1))
+    aucs = [m["test_metrics"]["auc"] for m in board]
+    assert aucs[0] >= 0.7, aucs
+    assert {"accuracy", "auc", "precision", "recall", "f1"} <= set(board[0]["test_metrics"])
+    best = TrainedModel.objects.get(pk=board[0]["id"])
+    with default_storage.open(best.artifact, "rb") as fh:
+        assert hashlib.sha256(fh.read()).hexdigest() == best.sha256 == board[0]["sha256"]
+    assert default_storage.exists(best.card_file)
+    kinds = set(TrainingEvent.objects.filter(job_id=job_id).values_list("kind", flat=True))
+    assert {"status", "progress", "log"} <= kinds
+
+    row = pd.read_csv(sample_path("credit_scoring.csv")).drop(columns=["Status"]).iloc[0]
+    row = {k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+    not_yet = api.post("/api/v1/predictions/single", {"model_id": best.pk, "data": row}, format="json")
+    assert not_yet.status_code == 409 and not_yet.json()["code"] == "model_not_deployed"
+
+    dep = api.post("/api/v1/deployment/deploy", {"model_id": best.pk, "target": "api"}, format="json")
+    assert dep.status_code == 201 and dep.json()["status"] == "active"
+    assert other_api.post("/api/v1/deployment/deploy", {"model_id": best.pk}, format="json").status_code == 404
+
+    row["Income"] = None  # a missing value is fine; the pipeline imputes it
+    single = api.post(
+        "/api/v1/predictions/single",
+        {"model_id": best.pk, "data": [row, row], "return_probabilities": True},
+        format="json",
+    )
+    assert single.status_code == 200, single.json()
+    out = single.json()
+    assert set(out["predictions"]) <= {"good", "bad"} and len(out["predictions"]) == 2
+    assert abs(sum(out["probabilities"][0].values()) - 1) < 1e-6
+    assert set(out["probabilities"][0]) == {"good", "bad"}
+    assert len(out["prediction_ids"]) == 2 and out["latency_ms"] > 0
+
+    bad_rows = [
+        ({**row, "Age": "old"}, "invalid_rows"),
+        ({**row, "Colour": "red"}, "invalid_rows"),
+        ({k: v for k, v in row.items() if k != "Age"}, "invalid_rows"),
+    ]
+    for data, code in bad_rows:
+        res = api.post("/api/v1/predictions/single", {"model_id": best.pk, "data": data}, format="json")
+        assert res.status_code == 400 and res.json()["code"] == code, res.json()
+    nan = api.post(
+        "/api/v1/predictions/single",
+        data=b'{"model_id": %d, "data": {"Age": NaN}}' % best.pk,
+        content_type="application/json",
+    )
+    assert nan.status_code == 400
+    inf = api.post(
+        "/api/v1/predictions/single",
+        data=b'{"model_id": %d, "data": {"Age": 1e999}}' % best.pk,
+        content_type="application/json",
+    )
+    assert inf.status_code == 400
+    assert other_api.post("/api/v1/predictions/single", {"model_id": best.pk, "data": row}, format="json").status_code == 404
+    assert other_api.get(f"/api/v1/training/{job_id}/status").status_code == 404
+    assert other_api.get(f"/api/v1/models/{best.pk}/").status_code == 404
+
+    frame = pd.read_csv(sample_path("credit_scoring.csv")).drop(columns=["Status"]).head(700)
+    batch = api.post(
+        "/api/v1/predictions/batch",
+        {"file": SimpleUploadedFile("rows.csv", frame.to_csv(index=False).encode()), "model_id": best.pk},
+        format="multipart",
+    )
+    assert batch.status_code == 202, batch.json()
+    bid = batch.json()["job_id"]
+    status = wait_for(
+        lambda: api.get(f"/api/v1/predictions/batch/{bid}").json(),
+        lambda b: b["status"] in ("completed", "failed"),
+        120,
+    )
+    assert status["status"] == "completed", status
+    assert status["rows_done"] == status["rows_total"] == 700
+    assert other_api.get(f"/api/v1/predictions/batch/{bid}").status_code == 404
+    download = api.get(f"/api/v1/predictions/batch/{bid}/download")
+    assert download.status_code == 200
+    result = list(csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode())))
+    assert len(result) == 700
+    assert set(result[0]) >= {"Seniority", "prediction", "proba_good", "proba_bad"}
+    assert {r["prediction"] for r in result} <= {"good", "bad"}
+
+
+def test_failed_training_ends_failed_with_a_readable_error(api, celery_worker):
+    frame = pd.DataFrame({"x": range(40), "y": ["same"] * 40})
+    res = api.post(
+        "/api/v1/datasets/upload",
+        {"file": SimpleUploadedFile("one.csv", frame.to_csv(index=False).encode()), "name": "one class"},
+        format="multipart",
+    )
+    pipe = create_pipeline(api, res.json()["id"], "y", "classification")
+    job = api.post("/api/v1/training/start", {"pipeline_id": pipe["id"], "time_budget_s": 3}, format="json").json()
+    final = wait_job(api, job["job_id"], 60)
+    assert final["status"] == "failed"
+    assert "class" in final["error"].lower()
+    assert TrainedModel.objects.count() == 0
+
+
+def test_cancel_stops_a_running_job_and_leaves_nothing(api, owner, celery_worker):
+    ds = upload_sample(api, "credit_scoring.csv")
+    pipe = create_pipeline(api, ds["id"], "Status", "classification")
+    job = api.post(
+        "/api/v1/training/start",
+        {"pipeline_id": pipe["id"], "algorithms": "auto", "time_budget_s": 120},
+        format="json",
+    ).json()
+    running = wait_for(
+        lambda: api.get(f"/api/v1/training/{job['job_id']}/status").json(),
+        lambda b: b["status"] == "running" and b["progress"] > 0,
+        60,
+    )
+    assert running["status"] == "running"
+    asked = time.monotonic()
+    res = api.post(f"/api/v1/training/{job['job_id']}/cancel")
+    assert res.status_code == 200
+    final = wait_job(api, job["job_id"], 30)
+    assert final["status"] == "cancelled"
+    assert time.monotonic() - asked < 10
+    assert TrainedModel.objects.count() == 0
+    folder = f"models/{owner.pk}/{job['job_id']}"
+    assert not default_storage.exists(folder) or default_storage.listdir(folder)[1] == []
+    again = api.post(f"/api/v1/training/{job['job_id']}/cancel")
+    assert again.status_code == 200 and again.json()["status"] == "cancelled"
