@@ -1,0 +1,10 @@
+"""App configuration for the predictions stage."""
+
+from django.apps import AppConfig
+
+
+class PredictionsConfig(AppConfig):
+    """The predictions stage of the VUR pipeline."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "predictions"

@@ -1,0 +1,97 @@
+"""Deployments, logged predictions (with feedback) and batch scoring jobs."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+from modeling.models import TrainedModel
+from vur.models import OwnedModel
+
+
+class Deployment(OwnedModel):
+    """A trained model put into service for the API, batch scoring or the realtime stream."""
+
+    class Target(models.TextChoices):
+        API = "api"
+        BATCH = "batch"
+        REALTIME = "realtime"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        INACTIVE = "inactive"
+
+    model = models.ForeignKey(TrainedModel, on_delete=models.CASCADE, related_name="deployments")
+    target = models.CharField(max_length=10, choices=Target.choices, default=Target.API)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    endpoint_url = models.CharField(max_length=300, blank=True, default="")
+    deployed_at = models.DateTimeField(auto_now_add=True)
+    undeployed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-deployed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model", "target"],
+                condition=models.Q(status="active"),
+                name="one_active_deployment_per_model_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} -> {self.target} ({self.status})"
+
+
+class PredictionRecord(OwnedModel):
+    """One served prediction (REST or WebSocket), kept for monitoring and ground-truth feedback."""
+
+    class Source(models.TextChoices):
+        API = "api"
+        WEBSOCKET = "websocket"
+        FORECAST = "forecast"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    model = models.ForeignKey(TrainedModel, on_delete=models.CASCADE, related_name="predictions")
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.API)
+    inputs = models.JSONField(default=dict)
+    prediction = models.JSONField(null=True)
+    probabilities = models.JSONField(null=True, blank=True)
+    latency_ms = models.FloatField(default=0)
+    actual = models.JSONField(null=True, blank=True)
+    feedback_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["model", "created_at"])]
+
+
+def batch_upload_to(instance: BatchJob, filename: str) -> str:
+    """Storage key of a batch input file, under the job's own folder."""
+    return f"batch/{instance.owner_id}/{instance.id}/input-{filename}"
+
+
+class BatchJob(OwnedModel):
+    """Scoring of an uploaded file with a deployed model, in a Celery task, chunk by chunk."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        COMPLETED = "completed"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    model = models.ForeignKey(TrainedModel, on_delete=models.CASCADE, related_name="batch_jobs")
+    input_file = models.FileField(upload_to=batch_upload_to, max_length=500)
+    input_format = models.CharField(max_length=10, default="csv")
+    result_file = models.CharField(max_length=500, blank=True, default="")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.FloatField(default=0.0)
+    rows_total = models.BigIntegerField(null=True, blank=True)
+    rows_done = models.BigIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]

@@ -1,0 +1,22 @@
+"""Reads of deployments and batch jobs, limited to what the user may see."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from predictions.models import BatchJob, Deployment
+from vur.errors import NotFound
+from vur.models import owned_by
+
+
+def deployment_list(*, user) -> QuerySet[Deployment]:
+    """Deployments `user` may see, newest first."""
+    return owned_by(Deployment.objects.select_related("model"), user)
+
+
+def batch_job_get(*, user, job_id) -> BatchJob:
+    """One batch job `user` may see; NotFound (404) otherwise."""
+    try:
+        return owned_by(BatchJob.objects.all(), user).get(pk=job_id)
+    except (BatchJob.DoesNotExist, ValueError, TypeError):
+        raise NotFound("Batch job not found.", code="batch_job_not_found") from None

@@ -1,0 +1,115 @@
+"""Prediction serializers: deploy, single, forecast, batch and feedback bodies and answers."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from predictions.models import BatchJob, Deployment
+
+
+class DeploySerializer(serializers.Serializer):
+    """Body of `deployment/deploy`."""
+
+    model_id = serializers.IntegerField()
+    target = serializers.ChoiceField(choices=Deployment.Target.choices, default="api")
+
+
+class DeploymentSerializer(serializers.ModelSerializer):
+    """A deployment."""
+
+    model_id = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Deployment
+        fields = ["id", "model_id", "target", "status", "endpoint_url", "deployed_at", "undeployed_at"]
+        read_only_fields = fields
+
+
+class SinglePredictionSerializer(serializers.Serializer):
+    """Body of `predictions/single`."""
+
+    model_id = serializers.IntegerField()
+    data = serializers.JSONField(help_text="One row {column: value} or a list of rows.")
+    return_probabilities = serializers.BooleanField(default=False)
+
+
+class SinglePredictionResultSerializer(serializers.Serializer):
+    """Answer of `predictions/single`."""
+
+    model_id = serializers.IntegerField()
+    predictions = serializers.ListField(child=serializers.JSONField())
+    probabilities = serializers.ListField(child=serializers.DictField(), required=False)
+    prediction_ids = serializers.ListField(child=serializers.CharField())
+    latency_ms = serializers.FloatField()
+
+
+class ForecastRequestSerializer(serializers.Serializer):
+    """Body of `predictions/forecast`."""
+
+    model_id = serializers.IntegerField()
+    horizon = serializers.IntegerField(required=False, allow_null=True)
+    level = serializers.ListField(child=serializers.FloatField(), required=False, allow_empty=False)
+    series_id = serializers.JSONField(required=False, allow_null=True)
+
+
+class IntervalSerializer(serializers.Serializer):
+    """Lower and upper bounds at one level."""
+
+    lower = serializers.ListField(child=serializers.FloatField())
+    upper = serializers.ListField(child=serializers.FloatField())
+
+
+class ForecastResultSerializer(serializers.Serializer):
+    """Answer of `predictions/forecast`."""
+
+    model_id = serializers.IntegerField()
+    timestamps = serializers.ListField(child=serializers.CharField())
+    forecast = serializers.ListField(child=serializers.FloatField())
+    intervals = serializers.DictField(child=IntervalSerializer())
+    series = serializers.ListField(child=serializers.DictField(), required=False)
+    prediction_id = serializers.CharField()
+    latency_ms = serializers.FloatField()
+
+
+class BatchStartSerializer(serializers.Serializer):
+    """Multipart body of `predictions/batch`."""
+
+    file = serializers.FileField(allow_empty_file=True)
+    model_id = serializers.IntegerField()
+
+
+class BatchJobSerializer(serializers.ModelSerializer):
+    """A batch scoring job."""
+
+    job_id = serializers.UUIDField(source="id", read_only=True)
+    model_id = serializers.IntegerField(read_only=True)
+    result_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BatchJob
+        fields = [
+            "job_id",
+            "model_id",
+            "status",
+            "progress",
+            "rows_total",
+            "rows_done",
+            "result_url",
+            "error",
+            "created_at",
+            "started_at",
+            "completed_at",
+        ]
+        read_only_fields = fields
+
+    def get_result_url(self, job: BatchJob) -> str | None:
+        if job.status != "completed":
+            return None
+        return f"/api/v1/predictions/batch/{job.pk}/download"
+
+
+class FeedbackSerializer(serializers.Serializer):
+    """Body of `predictions/feedback`."""
+
+    prediction_id = serializers.UUIDField()
+    actual = serializers.JSONField()

@@ -1,0 +1,404 @@
+"""Prediction work: deploy/undeploy, single and realtime predictions, forecasts, batch scoring,
+feedback. REST views and the WebSocket consumer call the same functions.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import tempfile
+import time
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+
+from datasets import io as dio
+from datasets import profiling
+from datasets.services import max_upload_bytes
+from modeling.artifacts import artifact_load
+from modeling.models import TrainedModel
+from pipelines.models import Pipeline
+from pipelines.services import pipeline_mark_step
+from predictions.models import BatchJob, Deployment, PredictionRecord
+from training.events import json_safe
+from vur.errors import InvalidInput, ModelNotDeployed, NotFound, PayloadTooLarge
+
+MAX_ROWS_PER_REQUEST = 10_000
+MAX_HORIZON = 10_000
+
+
+def batch_group(job_id) -> str:
+    """Channel-layer group of a batch job's progress events."""
+    return f"batch.{job_id}"
+
+
+# ---------------------------------------------------------------- deployment
+def deployment_create(*, owner, model: TrainedModel, target: str) -> Deployment:
+    """Deploy `model` for `target`. Idempotent: an active deployment for the pair is returned."""
+    with transaction.atomic():
+        existing = Deployment.objects.filter(model=model, target=target, status="active").first()
+        if existing:
+            return existing
+        deployment = Deployment.objects.create(owner=owner, model=model, target=target)
+        path = "/ws/predictions/" if target == "realtime" else "/api/v1/predictions/"
+        path += "forecast" if model.problem_type == "forecasting" and target == "api" else ""
+        if target == "api" and model.problem_type != "forecasting":
+            path += "single"
+        elif target == "batch":
+            path += "batch"
+        deployment.endpoint_url = path
+        deployment.save(update_fields=["endpoint_url"])
+        TrainedModel.objects.filter(pk=model.pk).update(is_deployed=True)
+        pipeline_mark_step(
+            pipeline=model.pipeline, step="deployment", status=Pipeline.Status.DEPLOYED
+        )
+    model.is_deployed = True
+    return deployment
+
+
+def deployment_undeploy(*, deployment: Deployment) -> Deployment:
+    """Take a deployment out of service; the model stops answering when none is left. Idempotent."""
+    with transaction.atomic():
+        Deployment.objects.filter(pk=deployment.pk, status="active").update(
+            status="inactive", undeployed_at=timezone.now()
+        )
+        model = deployment.model
+        if not Deployment.objects.filter(model=model, status="active").exists():
+            TrainedModel.objects.filter(pk=model.pk).update(is_deployed=False)
+            if not TrainedModel.objects.filter(pipeline=model.pipeline, is_deployed=True).exists():
+                Pipeline.objects.filter(pk=model.pipeline_id).update(status="trained")
+    deployment.refresh_from_db()
+    return deployment
+
+
+def _require_deployed(model: TrainedModel) -> None:
+    if not Deployment.objects.filter(model_id=model.pk, status="active").exists():
+        raise ModelNotDeployed("The model is not deployed; deploy it before asking for predictions.")
+
+
+def load_model(model: TrainedModel) -> Any:
+    """The fitted object of a trained model, loaded only after its sha256 matches (cached)."""
+    return artifact_load(model.artifact, model.sha256)
+
+
+# ---------------------------------------------------------------- rows in
+def _bad_value(value: Any) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+def prepare_rows(model: TrainedModel, data: Any) -> pd.DataFrame:
+    """Check request rows against the model's input schema and type them like the training data."""
+    rows = [data] if isinstance(data, dict) else data
+    if not isinstance(rows, list) or not rows:
+        raise InvalidInput("data must be an object or a non-empty list of objects.", code="bad_rows")
+    if len(rows) > MAX_ROWS_PER_REQUEST:
+        raise InvalidInput(
+            f"At most {MAX_ROWS_PER_REQUEST} rows per request; use predictions/batch for more.",
+            code="too_many_rows",
+        )
+    columns = model.input_schema.get("columns", [])
+    known = {c["name"]: c for c in columns}
+    required = [c["name"] for c in columns if c.get("required", True)]
+    errors: dict[str, list[str]] = {}
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            errors[f"data[{i}]"] = ["must be an object of column: value"]
+            continue
+        unknown = [k for k in row if k not in known]
+        if unknown:
+            errors[f"data[{i}]"] = [f"unknown columns: {', '.join(map(str, unknown))}"]
+        missing = [c for c in required if c not in row]
+        if missing:
+            errors.setdefault(f"data[{i}]", []).append(f"missing columns: {', '.join(missing)}")
+        for key, value in row.items():
+            col = known.get(key)
+            if col is None:
+                continue
+            if _bad_value(value):
+                errors.setdefault(f"data[{i}].{key}", []).append("NaN or infinity is not a value")
+            elif isinstance(value, (dict, list)):
+                errors.setdefault(f"data[{i}].{key}", []).append("must be a single value")
+            elif col.get("semantic_type") == "numeric" and value is not None:
+                if isinstance(value, str):
+                    try:
+                        number = float(value)
+                    except ValueError:
+                        errors.setdefault(f"data[{i}].{key}", []).append("must be a number")
+                        continue
+                    if not math.isfinite(number):
+                        errors.setdefault(f"data[{i}].{key}", []).append("must be a finite number")
+                elif isinstance(value, bool) or not isinstance(value, (int, float)):
+                    errors.setdefault(f"data[{i}].{key}", []).append("must be a number")
+    if errors:
+        first_key = next(iter(errors))
+        raise InvalidInput(
+            f"{first_key}: {errors[first_key][0]}.", code="invalid_rows", errors=errors
+        )
+    frame = pd.DataFrame.from_records(rows, columns=list(known))
+    return profiling.coerce_types(frame, [_info(c) for c in columns])
+
+
+def _info(col: dict) -> dict:
+    return {"name": col["name"], "dtype": col.get("dtype"), "semantic_type": col.get("semantic_type")}
+
+
+def _score(model: TrainedModel, fitted: Any, frame: pd.DataFrame, with_proba: bool):
+    predictions = fitted.predict(frame)
+    probabilities = None
+    if with_proba and model.problem_type == "classification" and hasattr(fitted, "predict_proba"):
+        proba = fitted.predict_proba(frame)
+        classes = [json_safe(c) for c in fitted.classes_]
+        probabilities = [
+            {str(c): round(float(p), 6) for c, p in zip(classes, row, strict=True)} for row in proba
+        ]
+    return [json_safe(p) for p in np.asarray(predictions).tolist()], probabilities
+
+
+# ---------------------------------------------------------------- single / realtime
+def predict_rows(
+    *,
+    user,
+    model: TrainedModel,
+    data: Any,
+    return_probabilities: bool = False,
+    source: str = "api",
+) -> dict[str, Any]:
+    """Predict one or more rows with a deployed model and log each prediction.
+
+    Raises ModelNotDeployed (409) for a model not in service and InvalidInput (400) for bad rows.
+    """
+    _require_deployed(model)
+    if model.problem_type == "forecasting":
+        raise InvalidInput(
+            "This is a forecasting model; ask predictions/forecast for its forecast.",
+            code="use_forecast",
+        )
+    started = time.perf_counter()
+    frame = prepare_rows(model, data)
+    fitted = load_model(model)
+    try:
+        predictions, probabilities = _score(model, fitted, frame, return_probabilities)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput(f"The rows could not be scored: {exc}", code="unscorable_rows") from None
+    latency = (time.perf_counter() - started) * 1000
+    rows = [data] if isinstance(data, dict) else data
+    records = [
+        PredictionRecord(
+            owner=user,
+            model=model,
+            source=source,
+            inputs=json_safe(row),
+            prediction=pred,
+            probabilities=probabilities[i] if probabilities else None,
+            latency_ms=latency / len(rows),
+        )
+        for i, (row, pred) in enumerate(zip(rows, predictions, strict=True))
+    ]
+    PredictionRecord.objects.bulk_create(records)
+    answer: dict[str, Any] = {
+        "model_id": model.pk,
+        "predictions": predictions,
+        "prediction_ids": [str(r.pk) for r in records],
+        "latency_ms": round(latency, 3),
+    }
+    if probabilities is not None:
+        answer["probabilities"] = probabilities
+    return answer
+
+
+# ---------------------------------------------------------------- forecast
+def forecast(
+    *,
+    user,
+    model: TrainedModel,
+    horizon: int | None = None,
+    levels: list[float] | None = None,
+    series_id: Any = None,
+) -> dict[str, Any]:
+    """The next `horizon` timestamps with point forecasts and intervals from a deployed forecaster."""
+    _require_deployed(model)
+    if model.problem_type != "forecasting":
+        raise InvalidInput(
+            "This model is not a forecaster; use predictions/single.", code="not_a_forecaster"
+        )
+    levels = levels or [80, 95]
+    if horizon is not None and not 1 <= horizon <= MAX_HORIZON:
+        raise InvalidInput(f"horizon must be between 1 and {MAX_HORIZON}.", code="bad_horizon")
+    for level in levels:
+        if not 0 < level < 100:
+            raise InvalidInput("Each level must be between 0 and 100 (exclusive).", code="bad_level")
+    started = time.perf_counter()
+    fitted = load_model(model)
+    try:
+        out = fitted.predict(horizon=horizon, levels=tuple(levels), series_id=series_id)
+    except KeyError:
+        raise NotFound(f"Series '{series_id}' is not in this model.", code="series_not_found") from None
+    except ValueError as exc:
+        raise InvalidInput(str(exc), code="bad_forecast_request") from None
+    latency = (time.perf_counter() - started) * 1000
+    out = json_safe(out)
+    record = PredictionRecord.objects.create(
+        owner=user,
+        model=model,
+        source="forecast",
+        inputs={"horizon": horizon, "levels": levels, "series_id": series_id},
+        prediction={"timestamps": out.get("timestamps"), "forecast": out.get("forecast")},
+        latency_ms=latency,
+    )
+    return {"model_id": model.pk, **out, "prediction_id": str(record.pk), "latency_ms": round(latency, 3)}
+
+
+# ---------------------------------------------------------------- feedback
+def prediction_feedback(*, user, prediction_id, actual: Any) -> PredictionRecord:
+    """Record the ground truth of a served prediction (for live metrics). Repeating overwrites."""
+    from vur.models import owned_by
+
+    try:
+        record = owned_by(PredictionRecord.objects.all(), user).get(pk=prediction_id)
+    except (PredictionRecord.DoesNotExist, ValueError, TypeError):
+        raise NotFound("Prediction not found.", code="prediction_not_found") from None
+    if _bad_value(actual):
+        raise InvalidInput("actual must be a finite value.", code="bad_actual")
+    record.actual = actual
+    record.feedback_at = timezone.now()
+    record.save(update_fields=["actual", "feedback_at", "updated_at"])
+    return record
+
+
+# ---------------------------------------------------------------- batch
+def batch_start(*, owner, model: TrainedModel, upload: File) -> BatchJob:
+    """Store the uploaded file and queue its scoring after commit. Not idempotent."""
+    _require_deployed(model)
+    if model.problem_type == "forecasting":
+        raise InvalidInput("Batch scoring is for tabular models.", code="not_tabular")
+    try:
+        fmt = dio.detect_format(upload.name or "")
+    except dio.DatasetReadError as exc:
+        raise InvalidInput(str(exc), code="unsupported_format") from None
+    if upload.size and upload.size > max_upload_bytes():
+        raise PayloadTooLarge(f"The file is larger than the {settings.VUR_MAX_UPLOAD_MB} MB upload limit.")
+    if not upload.size:
+        raise InvalidInput("The file is empty.", code="empty_file")
+    from predictions.tasks import run_batch_job
+
+    job = BatchJob(owner=owner, model=model, input_format=fmt)
+    job.input_file.save(upload.name.rsplit("/", 1)[-1], upload, save=False)
+    try:
+        with transaction.atomic():
+            job.save()
+            transaction.on_commit(partial(run_batch_job.apply_async, args=[str(job.pk)], queue="scoring"))
+    except Exception:
+        job.input_file.delete(save=False)
+        raise
+    return job
+
+
+def _publish_batch(job: BatchJob) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    async_to_sync(layer.group_send)(
+        batch_group(job.pk),
+        {
+            "type": "batch.progress",
+            "event": {
+                "job_id": str(job.pk),
+                "status": job.status,
+                "progress": job.progress,
+                "rows_done": job.rows_done,
+                "rows_total": job.rows_total,
+                "error": job.error,
+            },
+        },
+    )
+
+
+def batch_run(*, job_id) -> None:
+    """Score a batch file chunk by chunk into a result CSV; ends completed or failed with a reason.
+
+    Safe on redelivery: only the call that claims the queued job runs.
+    """
+    if not BatchJob.objects.filter(pk=job_id, status="queued").update(
+        status="running", started_at=timezone.now()
+    ):
+        return
+    job = BatchJob.objects.select_related("model").get(pk=job_id)
+    model = job.model
+    chunk_rows = settings.VUR_BATCH_CHUNK_ROWS
+    tmp = tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False, newline="")
+    try:
+        fitted = load_model(model)
+        with job.input_file.open("rb") as fh:
+            total = dio.count_rows(fh, job.input_format)
+        BatchJob.objects.filter(pk=job.pk).update(rows_total=total)
+        job.rows_total = total
+        columns = model.input_schema.get("columns", [])
+        required = [c["name"] for c in columns if c.get("required", True)]
+        names = [c["name"] for c in columns]
+        info = [_info(c) for c in columns]
+        writer = None
+        done = 0
+        last_publish = 0.0
+        with job.input_file.open("rb") as fh:
+            for chunk in dio.iter_chunks(fh, job.input_format, chunksize=chunk_rows):
+                missing = [c for c in required if c not in chunk.columns]
+                if missing:
+                    raise InvalidInput(f"The file lacks the model's columns: {', '.join(missing)}.")
+                typed = profiling.coerce_types(chunk.reindex(columns=names), info)
+                preds, proba = _score_frame(model, fitted, typed)
+                out = chunk.copy()
+                out["prediction"] = preds
+                if proba is not None:
+                    for label, values in proba.items():
+                        out[f"proba_{label}"] = values
+                if writer is None:
+                    writer = csv.writer(tmp)
+                    writer.writerow(out.columns)
+                out.to_csv(tmp, header=False, index=False)
+                done += len(chunk)
+                job.rows_done = done
+                job.progress = min(done / total, 1.0) if total else 1.0
+                BatchJob.objects.filter(pk=job.pk).update(rows_done=done, progress=job.progress)
+                if time.monotonic() - last_publish > 0.5:
+                    last_publish = time.monotonic()
+                    _publish_batch(job)
+        tmp.close()
+        if done == 0:
+            raise InvalidInput("The file has no rows to score.")
+        from django.core.files.storage import default_storage
+
+        with open(tmp.name, "rb") as result:
+            name = default_storage.save(f"batch/{job.owner_id}/{job.pk}/predictions.csv", File(result))
+        BatchJob.objects.filter(pk=job.pk).update(
+            status="completed", result_file=name, progress=1.0, completed_at=timezone.now()
+        )
+    except Exception as exc:
+        message = str(exc) if isinstance(exc, (InvalidInput, dio.DatasetReadError)) else (
+            f"Scoring failed: {type(exc).__name__}: {exc}"
+        )
+        BatchJob.objects.filter(pk=job.pk).update(
+            status="failed", error=message, completed_at=timezone.now()
+        )
+    finally:
+        tmp.close()
+        os.unlink(tmp.name)
+        job.refresh_from_db()
+        _publish_batch(job)
+
+
+def _score_frame(model: TrainedModel, fitted: Any, frame: pd.DataFrame):
+    preds = fitted.predict(frame)
+    proba = None
+    if model.problem_type == "classification" and hasattr(fitted, "predict_proba"):
+        matrix = fitted.predict_proba(frame)
+        proba = {str(c): np.round(matrix[:, i], 6) for i, c in enumerate(fitted.classes_)}
+    return preds, proba
