@@ -69,7 +69,7 @@ async def stream_job_events(job_id, after: int = 0) -> AsyncIterator[str]:
             for event in events:
                 last = event["seq"]
                 yield _sse(event)
-            yield f"event: end\ndata: {json.dumps({'status': job_status})}\n\n"
+            yield f"event: end\ndata: {json.dumps({'type': 'end', 'status': job_status})}\n\n"
             return
         await asyncio.sleep(SSE_POLL_S)
         idle += SSE_POLL_S
