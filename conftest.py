@@ -70,8 +70,9 @@ def celery_worker_session(django_db_setup, django_db_blocker):
 
     from vur.celery import app
 
-    with django_db_blocker.unblock():
-        with start_worker(
+    with (
+        django_db_blocker.unblock(),
+        start_worker(
             app,
             pool="threads",
             concurrency=2,
@@ -79,8 +80,9 @@ def celery_worker_session(django_db_setup, django_db_blocker):
             perform_ping_check=False,
             shutdown_timeout=30,
             loglevel="WARNING",
-        ) as worker:
-            yield worker
+        ) as worker,
+    ):
+        yield worker
 
 
 @pytest.fixture
@@ -100,7 +102,11 @@ def upload_sample(client, filename: str, **fields) -> dict:
 
     res = client.post(
         "/api/v1/datasets/upload",
-        {"file": SimpleUploadedFile(filename, sample_path(filename).read_bytes()), "name": filename, **fields},
+        {
+            "file": SimpleUploadedFile(filename, sample_path(filename).read_bytes()),
+            "name": filename,
+            **fields,
+        },
         format="multipart",
     )
     assert res.status_code == 201, res.content
@@ -109,7 +115,13 @@ def upload_sample(client, filename: str, **fields) -> dict:
 
 def create_pipeline(client, dataset_id: int, target: str, problem_type: str, **fields) -> dict:
     """Create a pipeline through the API; return the Pipeline answer."""
-    body = {"name": f"{target} pipeline", "dataset_id": dataset_id, "target_column": target, "problem_type": problem_type, **fields}
+    body = {
+        "name": f"{target} pipeline",
+        "dataset_id": dataset_id,
+        "target_column": target,
+        "problem_type": problem_type,
+        **fields,
+    }
     res = client.post("/api/v1/pipelines/", body, format="json")
     assert res.status_code == 201, res.content
     return res.json()
@@ -141,9 +153,9 @@ def wait_job(client, job_id: str, timeout: float = 180.0) -> dict:
 def deployed_model(owner):
     """A small classifier trained in-process on the penguins sample, stored and deployed."""
     import pandas as pd
+    from django.core.files import File
 
     from datasets.services import dataset_upload
-    from django.core.files import File
     from modeling.artifacts import artifact_save
     from modeling.models import TrainedModel
     from pipelines.services import pipeline_create
@@ -153,7 +165,11 @@ def deployed_model(owner):
     with open(sample_path("penguins.csv"), "rb") as fh:
         dataset = dataset_upload(owner=owner, upload=File(fh, name="penguins.csv"), name="penguins")
     pipeline = pipeline_create(
-        owner=owner, dataset=dataset, name="p", target_column="species", problem_type="classification"
+        owner=owner,
+        dataset=dataset,
+        name="p",
+        target_column="species",
+        problem_type="classification",
     )
     frame = pd.read_csv(sample_path("penguins.csv"))
     features = [c for c in frame.columns if c != "species"]
@@ -166,7 +182,7 @@ def deployed_model(owner):
     model = TrainedModel.objects.create(
         owner=owner, pipeline=pipeline, problem_type="classification", algorithm="random_forest",
         primary_metric="auc", artifact=saved.name, sha256=saved.sha256,
-        input_schema={"columns": [{"name": c["name"], "dtype": c["dtype"], "semantic_type": c["semantic_type"], "required": True} for c in schema]},
+        input_schema={"columns": [{**c, "required": True} for c in schema]},
     )  # fmt: skip
     Deployment.objects.create(owner=owner, model=model, target="realtime")
     return model

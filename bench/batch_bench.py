@@ -69,7 +69,8 @@ def _prepare(var_dir: Path, rows: int, source: str, target: str, budget: float) 
     t0 = time.perf_counter()
     make_big_csv(TABULAR_DIR / source, big, rows, drop_target=True)
     print(
-        f"wrote {rows:,} rows ({big.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t0:.1f} s"
+        f"wrote {rows:,} rows ({big.stat().st_size / 1e6:.0f} MB) "
+        f"in {time.perf_counter() - t0:.1f} s"
     )
     batch = BatchJob(owner=user, model=model, input_format="csv")
     with open(big, "rb") as fh:
@@ -122,7 +123,8 @@ def main() -> int:
         print(f"batch failed: {figures['error']}")
         return 1
     rate = figures["rows"] / figures["seconds"]
-    print(f"batch scoring: {figures['rows']:,} rows in {figures['seconds']:.1f} s = {rate:,.0f} rows/s; "
+    print(f"batch scoring: {figures['rows']:,} rows in {figures['seconds']:.1f} s = "
+          f"{rate:,.0f} rows/s; "
           f"peak memory {figures['peak_mb']:.0f} MB (scoring process)")  # fmt: skip
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)

@@ -1,4 +1,4 @@
-"""Dataset endpoints: upload, list, detail, rename, delete, download, validate, preview, statistics."""
+"""Dataset endpoints: upload, list, detail, rename, delete, download, validate, preview, stats."""
 
 from __future__ import annotations
 

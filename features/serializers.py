@@ -9,8 +9,16 @@ class GenerateSerializer(serializers.Serializer):
     """Body of `features/generate`; absent values are chosen from the data."""
 
     pipeline_id = serializers.IntegerField()
-    lags = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=10_000), required=False, allow_empty=False)
-    rolling_windows = serializers.ListField(child=serializers.IntegerField(min_value=2, max_value=10_000), required=False, allow_empty=False)
+    lags = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=10_000),
+        required=False,
+        allow_empty=False,
+    )
+    rolling_windows = serializers.ListField(
+        child=serializers.IntegerField(min_value=2, max_value=10_000),
+        required=False,
+        allow_empty=False,
+    )
     calendar = serializers.BooleanField(default=True)
     fourier_terms = serializers.IntegerField(min_value=0, max_value=20, required=False)
     interactions = serializers.BooleanField(default=False)
@@ -35,7 +43,9 @@ class SelectSerializer(serializers.Serializer):
     """Body of `features/select`."""
 
     pipeline_id = serializers.IntegerField()
-    method = serializers.ChoiceField(choices=["mutual_info", "correlation", "variance", "model_based"])
+    method = serializers.ChoiceField(
+        choices=["mutual_info", "correlation", "variance", "model_based"]
+    )
     k = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     threshold = serializers.FloatField(required=False, allow_null=True)
 

@@ -19,7 +19,9 @@ from vur.errors import InvalidInput
 DATE_PARTS = ("year", "month", "day", "dayofweek", "hour")
 
 
-def training_rows(pipeline: Pipeline, frame: pd.DataFrame, validation_split: float = 0.2) -> pd.DataFrame:
+def training_rows(
+    pipeline: Pipeline, frame: pd.DataFrame, validation_split: float = 0.2
+) -> pd.DataFrame:
     """The rows a model would train on: the earliest part of a series, or a seeded random part."""
     n_train = max(1, int(round(len(frame) * (1 - validation_split))))
     if pipeline.problem_type == "forecasting":
@@ -79,7 +81,9 @@ def features_generate(
                 desc, kind = f"Fourier term of the season of {name.split('_')[1]} steps", "fourier"
             else:
                 desc, kind = f"calendar: {name}", "calendar"
-            features.append({"name": name, "kind": kind, "source_columns": [target], "description": desc})
+            features.append(
+                {"name": name, "kind": kind, "source_columns": [target], "description": desc}
+            )
         config.update(
             lags=featurizer.lags_, rolling_windows=featurizer.windows_, calendar=calendar,
             fourier_terms=featurizer.fourier_terms, seasons=featurizer.seasons_,
@@ -123,12 +127,16 @@ def features_select(
     exclude = {target, pipeline.time_column, pipeline.id_column} - {""}
     info = {c["name"]: c for c in pipeline.dataset.columns_info}
     candidates = pipeline.feature_columns or [
-        c for c in pipeline.dataset.column_names if c not in exclude and info[c]["semantic_type"] != "id"
+        c
+        for c in pipeline.dataset.column_names
+        if c not in exclude and info[c]["semantic_type"] != "id"
     ]
     if not candidates:
         raise InvalidInput("There are no feature columns to select from.", code="no_features")
     keep = (target,) if pipeline.problem_type == "classification" else ()
-    frame = dataset_frame(pipeline.dataset, usecols=[*candidates, target, *(exclude - {target})], keep_raw=keep)
+    frame = dataset_frame(
+        pipeline.dataset, usecols=[*candidates, target, *(exclude - {target})], keep_raw=keep
+    )
     train = training_rows(pipeline, frame).dropna(subset=[target])
     X = train[candidates]
     for col in X.columns:
@@ -142,6 +150,8 @@ def features_select(
     except selection.FeatureSelectionError as exc:
         raise InvalidInput(str(exc), code="invalid_selection") from None
     config = dict(pipeline.feature_config or {})
-    config.update(selection={"method": method, "k": k, "threshold": threshold}, selected=result["selected"])
+    config.update(
+        selection={"method": method, "k": k, "threshold": threshold}, selected=result["selected"]
+    )
     pipeline_set_config(pipeline=pipeline, field="feature_config", value=config, step="features")
     return result

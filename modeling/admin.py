@@ -18,7 +18,18 @@ class ModelConfigAdmin(admin.ModelAdmin):
 class TrainedModelAdmin(admin.ModelAdmin):
     """The model registry: rank, score, size, whether deployed."""
 
-    list_display = ("__str__", "pipeline", "owner", "algorithm", "primary_metric", "primary_value", "rank", "is_deployed", "model_size_mb", "created_at")
+    list_display = (
+        "__str__",
+        "pipeline",
+        "owner",
+        "algorithm",
+        "primary_metric",
+        "primary_value",
+        "rank",
+        "is_deployed",
+        "model_size_mb",
+        "created_at",
+    )
     list_filter = ("problem_type", "algorithm", "is_deployed")
     search_fields = ("algorithm", "pipeline__name", "owner__username", "sha256")
     raw_id_fields = ("pipeline",)

@@ -15,7 +15,7 @@ PARAM_TYPES = ("int", "float", "bool", "categorical")
 
 @dataclass(frozen=True)
 class HyperParam:
-    """One tunable parameter: its type, default, bounds or choices, and whether it is searched on a log scale."""
+    """One tunable parameter: type, default, bounds or choices, and log-scale search or not."""
 
     name: str
     type: str
@@ -68,7 +68,7 @@ class HyperParam:
 
 @dataclass(frozen=True)
 class AlgorithmSpec:
-    """A catalogue entry: what the algorithm is, which problems it solves, its knobs and how to build it."""
+    """A catalogue entry: what the algorithm is, what it solves, its knobs and how to build it."""
 
     name: str
     display_name: str

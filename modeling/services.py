@@ -36,7 +36,9 @@ def _search_errors(search: dict[str, Any] | None) -> dict[str, str]:
     if method not in SEARCH_METHODS:
         errors["search.method"] = f"must be one of {list(SEARCH_METHODS)}"
     n_iter = search.get("n_iter")
-    if n_iter is not None and (not isinstance(n_iter, int) or isinstance(n_iter, bool) or n_iter < 1):
+    if n_iter is not None and (
+        not isinstance(n_iter, int) or isinstance(n_iter, bool) or n_iter < 1
+    ):
         errors["search.n_iter"] = "must be a positive integer"
     budget = search.get("time_budget_s")
     if budget is not None and (
@@ -99,13 +101,23 @@ def feature_importance(*, user, model_id=None, pipeline_id=None) -> dict[str, An
         model = trained_model_get(user=user, model_id=model_id)
     else:
         pipeline = pipeline_get(user=user, pipeline_id=pipeline_id)
-        model = trained_model_list(user=user, pipeline_id=pipeline.pk).order_by("-created_at", "rank").first()
+        model = (
+            trained_model_list(user=user, pipeline_id=pipeline.pk)
+            .order_by("-created_at", "rank")
+            .first()
+        )
         if model is None:
             if pipeline.problem_type == "forecasting":
-                raise InvalidInput("Train the pipeline first; its importances come from its model.", code="not_trained")
+                raise InvalidInput(
+                    "Train the pipeline first; its importances come from its model.",
+                    code="not_trained",
+                )
             scores = features_select(pipeline=pipeline, method="model_based")["scores"]
             ranked = sorted(scores.items(), key=lambda kv: -(kv[1] or 0))
-            return {"method": "model_based_selection", "importances": [{"feature": f, "importance": v} for f, v in ranked]}
+            return {
+                "method": "model_based_selection",
+                "importances": [{"feature": f, "importance": v} for f, v in ranked],
+            }
     items = sorted(model.feature_importance or [], key=lambda i: -(i.get("importance") or 0))
     method = (model.card or {}).get("importance_method") or ("model" if items else "none")
     return {"method": method, "model_id": model.pk, "importances": items}

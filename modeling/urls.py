@@ -8,6 +8,10 @@ from vur.routers import OptionalSlashRouter
 router = OptionalSlashRouter()
 router.register("models", ModelViewSet, basename="model")
 urlpatterns = [
-    path("features/importance", FeatureImportanceView.as_view({"get": "list"}), name="feature-importance"),
+    path(
+        "features/importance",
+        FeatureImportanceView.as_view({"get": "list"}),
+        name="feature-importance",
+    ),
     *router.urls,
 ]

@@ -1,4 +1,4 @@
-"""Model-selection endpoints: the algorithm catalogue, config validation, configs, trained models."""
+"""Model-selection endpoints: algorithm catalogue, config validation, configs, trained models."""
 
 from __future__ import annotations
 
@@ -36,9 +36,7 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         )
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("pipeline_id", int, description="Only this pipeline's models")
-        ]
+        parameters=[OpenApiParameter("pipeline_id", int, description="Only this pipeline's models")]
     )
     def list(self, request: Request, *args, **kwargs) -> Response:
         return super().list(request, *args, **kwargs)
@@ -104,7 +102,9 @@ class FeatureImportanceView(viewsets.ViewSet):
 
         params = request.query_params
         model_id, pipeline_id = params.get("model_id"), params.get("pipeline_id")
-        if not (model_id or pipeline_id) or not all(v.isdigit() for v in (model_id, pipeline_id) if v):
+        if not (model_id or pipeline_id) or not all(
+            v.isdigit() for v in (model_id, pipeline_id) if v
+        ):
             raise InvalidInput("Give ?model_id= or ?pipeline_id= as an integer.", code="bad_query")
         return Response(
             services.feature_importance(

@@ -55,7 +55,9 @@ def dashboard_stats(*, user) -> dict[str, Any]:
         "storage_used": round(used / GB, 6),
         "storage_limit": round(limit / GB, 3),
         "last_activity": max(stamps).isoformat() if stamps else None,
-        "user_activity_score": min(1.0, round((recent_jobs + datasets.filter(created_at__gte=week_ago).count()) / 20, 3)),
+        "user_activity_score": min(
+            1.0, round((recent_jobs + datasets.filter(created_at__gte=week_ago).count()) / 20, 3)
+        ),
     }
 
 
@@ -64,14 +66,54 @@ def recent_activity(*, user, limit: int, offset: int) -> dict[str, Any]:
     items: list[dict[str, Any]] = []
     cap = offset + limit + 1
     for d in dataset_list(user=user)[:cap]:
-        items.append({"id": f"dataset-{d.pk}", "type": "upload", "title": f"Uploaded {d.name}", "description": f"{d.num_rows} rows, {d.num_columns} columns", "status": "success" if d.status == "ready" else "error", "timestamp": d.created_at, "metadata": {"dataset_id": d.pk}})
+        items.append(
+            {
+                "id": f"dataset-{d.pk}",
+                "type": "upload",
+                "title": f"Uploaded {d.name}",
+                "description": f"{d.num_rows} rows, {d.num_columns} columns",
+                "status": "success" if d.status == "ready" else "error",
+                "timestamp": d.created_at,
+                "metadata": {"dataset_id": d.pk},
+            }
+        )
     status_map = {"completed": "success", "failed": "error", "cancelled": "error"}
     for j in training_job_list(user=user).select_related("pipeline")[:cap]:
-        items.append({"id": f"training-{j.pk}", "type": "training", "title": f"Training {j.pipeline.name}", "description": j.error or j.status, "status": status_map.get(j.status, "in_progress"), "timestamp": j.created_at, "metadata": {"job_id": str(j.pk), "pipeline_id": j.pipeline_id}})
+        items.append(
+            {
+                "id": f"training-{j.pk}",
+                "type": "training",
+                "title": f"Training {j.pipeline.name}",
+                "description": j.error or j.status,
+                "status": status_map.get(j.status, "in_progress"),
+                "timestamp": j.created_at,
+                "metadata": {"job_id": str(j.pk), "pipeline_id": j.pipeline_id},
+            }
+        )
     for dep in owned_by(Deployment.objects.select_related("model"), user)[:cap]:
-        items.append({"id": f"deployment-{dep.pk}", "type": "deployment", "title": f"Deployed {dep.model.algorithm}", "description": f"target {dep.target}", "status": "success", "timestamp": dep.deployed_at, "metadata": {"model_id": dep.model_id}})
+        items.append(
+            {
+                "id": f"deployment-{dep.pk}",
+                "type": "deployment",
+                "title": f"Deployed {dep.model.algorithm}",
+                "description": f"target {dep.target}",
+                "status": "success",
+                "timestamp": dep.deployed_at,
+                "metadata": {"model_id": dep.model_id},
+            }
+        )
     for p in owned_by(PredictionRecord.objects.all(), user)[:cap]:
-        items.append({"id": f"prediction-{p.pk}", "type": "prediction", "title": "Prediction served", "description": p.source, "status": "success", "timestamp": p.created_at, "metadata": {"model_id": p.model_id}})
+        items.append(
+            {
+                "id": f"prediction-{p.pk}",
+                "type": "prediction",
+                "title": "Prediction served",
+                "description": p.source,
+                "status": "success",
+                "timestamp": p.created_at,
+                "metadata": {"model_id": p.model_id},
+            }
+        )
     items.sort(key=lambda a: a["timestamp"], reverse=True)
     page = items[offset : offset + limit]
     for item in page:
@@ -83,13 +125,48 @@ def quick_actions(*, user) -> list[dict[str, str]]:
     """Next steps based on where the user's pipelines stand."""
     actions: list[dict[str, str]] = []
     if not dataset_list(user=user).exists():
-        return [{"id": "upload", "title": "Upload a dataset", "description": "CSV, XLSX, JSON or Parquet.", "url": "/api/v1/datasets/upload"}]
+        return [
+            {
+                "id": "upload",
+                "title": "Upload a dataset",
+                "description": "CSV, XLSX, JSON or Parquet.",
+                "url": "/api/v1/datasets/upload",
+            }
+        ]
     if not pipeline_list(user=user).exists():
-        actions.append({"id": "create-pipeline", "title": "Create a pipeline", "description": "Pick a dataset, a target and a problem type.", "url": "/api/v1/pipelines/"})
+        actions.append(
+            {
+                "id": "create-pipeline",
+                "title": "Create a pipeline",
+                "description": "Pick a dataset, a target and a problem type.",
+                "url": "/api/v1/pipelines/",
+            }
+        )
     for p in pipeline_list(user=user)[:5]:
         if p.status in ("draft", "configured"):
-            actions.append({"id": f"train-{p.pk}", "title": f"Train {p.name}", "description": "Start AutoML on this pipeline.", "url": "/api/v1/training/start"})
+            actions.append(
+                {
+                    "id": f"train-{p.pk}",
+                    "title": f"Train {p.name}",
+                    "description": "Start AutoML on this pipeline.",
+                    "url": "/api/v1/training/start",
+                }
+            )
         elif p.status == "trained":
-            actions.append({"id": f"deploy-{p.pk}", "title": f"Deploy the best model of {p.name}", "description": "Put rank 1 into service.", "url": "/api/v1/deployment/deploy"})
-    actions.append({"id": "upload", "title": "Upload another dataset", "description": "CSV, XLSX, JSON or Parquet.", "url": "/api/v1/datasets/upload"})
+            actions.append(
+                {
+                    "id": f"deploy-{p.pk}",
+                    "title": f"Deploy the best model of {p.name}",
+                    "description": "Put rank 1 into service.",
+                    "url": "/api/v1/deployment/deploy",
+                }
+            )
+    actions.append(
+        {
+            "id": "upload",
+            "title": "Upload another dataset",
+            "description": "CSV, XLSX, JSON or Parquet.",
+            "url": "/api/v1/datasets/upload",
+        }
+    )
     return actions

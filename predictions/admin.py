@@ -18,7 +18,16 @@ class DeploymentAdmin(admin.ModelAdmin):
 class PredictionRecordAdmin(admin.ModelAdmin):
     """Served predictions, with feedback when given."""
 
-    list_display = ("id", "model", "owner", "source", "prediction", "actual", "latency_ms", "created_at")
+    list_display = (
+        "id",
+        "model",
+        "owner",
+        "source",
+        "prediction",
+        "actual",
+        "latency_ms",
+        "created_at",
+    )
     list_filter = ("source",)
     raw_id_fields = ("model",)
     date_hierarchy = "created_at"
@@ -28,6 +37,15 @@ class PredictionRecordAdmin(admin.ModelAdmin):
 class BatchJobAdmin(admin.ModelAdmin):
     """Batch scoring jobs with progress."""
 
-    list_display = ("id", "model", "owner", "status", "progress", "rows_done", "rows_total", "created_at")
+    list_display = (
+        "id",
+        "model",
+        "owner",
+        "status",
+        "progress",
+        "rows_done",
+        "rows_total",
+        "created_at",
+    )
     list_filter = ("status",)
     raw_id_fields = ("model",)

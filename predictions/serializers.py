@@ -21,7 +21,15 @@ class DeploymentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Deployment
-        fields = ["id", "model_id", "target", "status", "endpoint_url", "deployed_at", "undeployed_at"]
+        fields = [
+            "id",
+            "model_id",
+            "target",
+            "status",
+            "endpoint_url",
+            "deployed_at",
+            "undeployed_at",
+        ]
         read_only_fields = fields
 
 

@@ -4,7 +4,6 @@ feedback. REST views and the WebSocket consumer call the same functions.
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import tempfile
@@ -82,7 +81,9 @@ def deployment_undeploy(*, deployment: Deployment) -> Deployment:
 
 def _require_deployed(model: TrainedModel) -> None:
     if not Deployment.objects.filter(model_id=model.pk, status="active").exists():
-        raise ModelNotDeployed("The model is not deployed; deploy it before asking for predictions.")
+        raise ModelNotDeployed(
+            "The model is not deployed; deploy it before asking for predictions."
+        )
 
 
 def load_model(model: TrainedModel) -> Any:
@@ -99,7 +100,9 @@ def prepare_rows(model: TrainedModel, data: Any) -> pd.DataFrame:
     """Check request rows against the model's input schema and type them like the training data."""
     rows = [data] if isinstance(data, dict) else data
     if not isinstance(rows, list) or not rows:
-        raise InvalidInput("data must be an object or a non-empty list of objects.", code="bad_rows")
+        raise InvalidInput(
+            "data must be an object or a non-empty list of objects.", code="bad_rows"
+        )
     if len(rows) > MAX_ROWS_PER_REQUEST:
         raise InvalidInput(
             f"At most {MAX_ROWS_PER_REQUEST} rows per request; use predictions/batch for more.",
@@ -148,7 +151,11 @@ def prepare_rows(model: TrainedModel, data: Any) -> pd.DataFrame:
 
 
 def _info(col: dict) -> dict:
-    return {"name": col["name"], "dtype": col.get("dtype"), "semantic_type": col.get("semantic_type")}
+    return {
+        "name": col["name"],
+        "dtype": col.get("dtype"),
+        "semantic_type": col.get("semantic_type"),
+    }
 
 
 def _score(model: TrainedModel, fitted: Any, frame: pd.DataFrame, with_proba: bool):
@@ -224,7 +231,7 @@ def forecast(
     levels: list[float] | None = None,
     series_id: Any = None,
 ) -> dict[str, Any]:
-    """The next `horizon` timestamps with point forecasts and intervals from a deployed forecaster."""
+    """The next `horizon` timestamps, point forecasts and intervals from a deployed forecaster."""
     _require_deployed(model)
     if model.problem_type != "forecasting":
         raise InvalidInput(
@@ -235,13 +242,17 @@ def forecast(
         raise InvalidInput(f"horizon must be between 1 and {MAX_HORIZON}.", code="bad_horizon")
     for level in levels:
         if not 0 < level < 100:
-            raise InvalidInput("Each level must be between 0 and 100 (exclusive).", code="bad_level")
+            raise InvalidInput(
+                "Each level must be between 0 and 100 (exclusive).", code="bad_level"
+            )
     started = time.perf_counter()
     fitted = load_model(model)
     try:
         out = fitted.predict(horizon=horizon, levels=tuple(levels), series_id=series_id)
     except KeyError:
-        raise NotFound(f"Series '{series_id}' is not in this model.", code="series_not_found") from None
+        raise NotFound(
+            f"Series '{series_id}' is not in this model.", code="series_not_found"
+        ) from None
     except ValueError as exc:
         raise InvalidInput(str(exc), code="bad_forecast_request") from None
     latency = (time.perf_counter() - started) * 1000
@@ -254,7 +265,12 @@ def forecast(
         prediction={"timestamps": out.get("timestamps"), "forecast": out.get("forecast")},
         latency_ms=latency,
     )
-    return {"model_id": model.pk, **out, "prediction_id": str(record.pk), "latency_ms": round(latency, 3)}
+    return {
+        "model_id": model.pk,
+        **out,
+        "prediction_id": str(record.pk),
+        "latency_ms": round(latency, 3),
+    }
 
 
 # ---------------------------------------------------------------- feedback
@@ -285,7 +301,9 @@ def batch_start(*, owner, model: TrainedModel, upload: File) -> BatchJob:
     except dio.DatasetReadError as exc:
         raise InvalidInput(str(exc), code="unsupported_format") from None
     if upload.size and upload.size > max_upload_bytes():
-        raise PayloadTooLarge(f"The file is larger than the {settings.VUR_MAX_UPLOAD_MB} MB upload limit.")
+        raise PayloadTooLarge(
+            f"The file is larger than the {settings.VUR_MAX_UPLOAD_MB} MB upload limit."
+        )
     if not upload.size:
         raise InvalidInput("The file is empty.", code="empty_file")
     from predictions.tasks import run_batch_job
@@ -295,7 +313,9 @@ def batch_start(*, owner, model: TrainedModel, upload: File) -> BatchJob:
     try:
         with transaction.atomic():
             job.save()
-            transaction.on_commit(partial(run_batch_job.apply_async, args=[str(job.pk)], queue="scoring"))
+            transaction.on_commit(
+                partial(run_batch_job.apply_async, args=[str(job.pk)], queue="scoring")
+            )
     except Exception:
         job.input_file.delete(save=False)
         raise
@@ -332,67 +352,70 @@ def batch_run(*, job_id) -> None:
     ):
         return
     job = BatchJob.objects.select_related("model").get(pk=job_id)
-    model = job.model
-    chunk_rows = settings.VUR_BATCH_CHUNK_ROWS
-    tmp = tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False, newline="")
     try:
-        fitted = load_model(model)
-        with job.input_file.open("rb") as fh:
-            total = dio.count_rows(fh, job.input_format)
-        BatchJob.objects.filter(pk=job.pk).update(rows_total=total)
-        job.rows_total = total
-        columns = model.input_schema.get("columns", [])
-        required = [c["name"] for c in columns if c.get("required", True)]
-        names = [c["name"] for c in columns]
-        info = [_info(c) for c in columns]
-        writer = None
-        done = 0
-        last_publish = 0.0
-        with job.input_file.open("rb") as fh:
-            for chunk in dio.iter_chunks(fh, job.input_format, chunksize=chunk_rows):
-                missing = [c for c in required if c not in chunk.columns]
-                if missing:
-                    raise InvalidInput(f"The file lacks the model's columns: {', '.join(missing)}.")
-                typed = profiling.coerce_types(chunk.reindex(columns=names), info)
-                preds, proba = _score_frame(model, fitted, typed)
-                out = chunk.copy()
-                out["prediction"] = preds
-                if proba is not None:
-                    for label, values in proba.items():
-                        out[f"proba_{label}"] = values
-                if writer is None:
-                    writer = csv.writer(tmp)
-                    writer.writerow(out.columns)
-                out.to_csv(tmp, header=False, index=False)
-                done += len(chunk)
-                job.rows_done = done
-                job.progress = min(done / total, 1.0) if total else 1.0
-                BatchJob.objects.filter(pk=job.pk).update(rows_done=done, progress=job.progress)
-                if time.monotonic() - last_publish > 0.5:
-                    last_publish = time.monotonic()
-                    _publish_batch(job)
-        tmp.close()
-        if done == 0:
-            raise InvalidInput("The file has no rows to score.")
-        from django.core.files.storage import default_storage
+        with tempfile.TemporaryDirectory(prefix="vur-batch-") as tmp:
+            result_path = os.path.join(tmp, "predictions.csv")
+            with open(result_path, "w", newline="") as out:
+                done = _score_file(job, out)
+            if done == 0:
+                raise InvalidInput("The file has no rows to score.")
+            from django.core.files.storage import default_storage
 
-        with open(tmp.name, "rb") as result:
-            name = default_storage.save(f"batch/{job.owner_id}/{job.pk}/predictions.csv", File(result))
+            with open(result_path, "rb") as result:
+                name = default_storage.save(
+                    f"batch/{job.owner_id}/{job.pk}/predictions.csv", File(result)
+                )
         BatchJob.objects.filter(pk=job.pk).update(
             status="completed", result_file=name, progress=1.0, completed_at=timezone.now()
         )
     except Exception as exc:
-        message = str(exc) if isinstance(exc, (InvalidInput, dio.DatasetReadError)) else (
-            f"Scoring failed: {type(exc).__name__}: {exc}"
-        )
+        if isinstance(exc, (InvalidInput, dio.DatasetReadError)):
+            message = str(exc)
+        else:
+            message = f"Scoring failed: {type(exc).__name__}: {exc}"
         BatchJob.objects.filter(pk=job.pk).update(
             status="failed", error=message, completed_at=timezone.now()
         )
     finally:
-        tmp.close()
-        os.unlink(tmp.name)
         job.refresh_from_db()
         _publish_batch(job)
+
+
+def _score_file(job: BatchJob, out) -> int:
+    """Stream the job's input in chunks, append scored rows to `out`; return the rows done."""
+    model = job.model
+    fitted = load_model(model)
+    with job.input_file.open("rb") as fh:
+        total = dio.count_rows(fh, job.input_format)
+    BatchJob.objects.filter(pk=job.pk).update(rows_total=total)
+    job.rows_total = total
+    columns = model.input_schema.get("columns", [])
+    required = [c["name"] for c in columns if c.get("required", True)]
+    names = [c["name"] for c in columns]
+    info = [_info(c) for c in columns]
+    done = 0
+    last_publish = 0.0
+    with job.input_file.open("rb") as fh:
+        chunks = dio.iter_chunks(fh, job.input_format, chunksize=settings.VUR_BATCH_CHUNK_ROWS)
+        for chunk in chunks:
+            missing = [c for c in required if c not in chunk.columns]
+            if missing:
+                raise InvalidInput(f"The file lacks the model's columns: {', '.join(missing)}.")
+            typed = profiling.coerce_types(chunk.reindex(columns=names), info)
+            preds, proba = _score_frame(model, fitted, typed)
+            scored = chunk.copy()
+            scored["prediction"] = preds
+            for label, values in (proba or {}).items():
+                scored[f"proba_{label}"] = values
+            scored.to_csv(out, header=done == 0, index=False)
+            done += len(chunk)
+            job.rows_done = done
+            job.progress = min(done / total, 1.0) if total else 1.0
+            BatchJob.objects.filter(pk=job.pk).update(rows_done=done, progress=job.progress)
+            if time.monotonic() - last_publish > 0.5:
+                last_publish = time.monotonic()
+                _publish_batch(job)
+    return done
 
 
 def _score_frame(model: TrainedModel, fitted: Any, frame: pd.DataFrame):

@@ -106,14 +106,18 @@ class PredictionViewSet(viewsets.GenericViewSet):
         form = BatchStartSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         model = trained_model_get(user=request.user, model_id=form.validated_data["model_id"])
-        job = services.batch_start(owner=request.user, model=model, upload=form.validated_data["file"])
+        job = services.batch_start(
+            owner=request.user, model=model, upload=form.validated_data["file"]
+        )
         return Response(BatchJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses={200: BatchJobSerializer})
     @action(detail=False, methods=["get"], url_path=r"batch/(?P<job_id>[0-9a-fA-F-]{32,36})")
     def batch_status(self, request: Request, job_id=None) -> Response:
         """Status and progress of a batch job."""
-        return Response(BatchJobSerializer(selectors.batch_job_get(user=request.user, job_id=job_id)).data)
+        return Response(
+            BatchJobSerializer(selectors.batch_job_get(user=request.user, job_id=job_id)).data
+        )
 
     @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.BINARY, "the result CSV")})
     @action(
@@ -141,5 +145,6 @@ class PredictionViewSet(viewsets.GenericViewSet):
         form.is_valid(raise_exception=True)
         record = services.prediction_feedback(user=request.user, **form.validated_data)
         return Response(
-            {"prediction_id": str(record.pk), "actual": record.actual}, status=status.HTTP_201_CREATED
+            {"prediction_id": str(record.pk), "actual": record.actual},
+            status=status.HTTP_201_CREATED,
         )

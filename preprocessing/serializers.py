@@ -17,7 +17,9 @@ class QualityIssueSerializer(serializers.Serializer):
     """One data-quality issue."""
 
     column = serializers.CharField(allow_null=True)
-    issue_type = serializers.ChoiceField(choices=["missing_values", "outliers", "duplicates", "inconsistent_format"])
+    issue_type = serializers.ChoiceField(
+        choices=["missing_values", "outliers", "duplicates", "inconsistent_format"]
+    )
     severity = serializers.ChoiceField(choices=["low", "medium", "high", "critical"])
     count = serializers.IntegerField()
     percentage = serializers.FloatField()
@@ -41,7 +43,9 @@ class MissingValuesSerializer(serializers.Serializer):
     """Body of `preprocessing/missing-values`."""
 
     dataset_id = serializers.IntegerField()
-    strategy = serializers.ChoiceField(choices=["drop", "mean", "median", "mode", "interpolate", "forward_fill"])
+    strategy = serializers.ChoiceField(
+        choices=["drop", "mean", "median", "mode", "interpolate", "forward_fill"]
+    )
     columns = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
 
 

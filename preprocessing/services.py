@@ -22,7 +22,9 @@ from vur.errors import InvalidInput
 DEFAULT_SAMPLE = 10_000
 
 
-def dataset_sample(dataset: Dataset, sample_size: int = DEFAULT_SAMPLE, seed: int = 0) -> pd.DataFrame:
+def dataset_sample(
+    dataset: Dataset, sample_size: int = DEFAULT_SAMPLE, seed: int = 0
+) -> pd.DataFrame:
     """The whole dataset when small, else an even random sample read chunk by chunk."""
     if dataset.num_rows <= sample_size:
         return dataset_frame(dataset)
@@ -75,7 +77,12 @@ def missing_values_preview(*, dataset: Dataset, strategy: str, columns: list[str
 
 
 def outliers_preview(
-    *, dataset: Dataset, method: str, treatment: str, columns: list[str] | None, threshold: float | None
+    *,
+    dataset: Dataset,
+    method: str,
+    treatment: str,
+    columns: list[str] | None,
+    threshold: float | None,
 ) -> dict:
     """What an outlier method and treatment would do, on a sample; the dataset is left unchanged."""
     _check_columns(dataset, columns)
@@ -101,9 +108,9 @@ def preprocessing_apply(*, pipeline: Pipeline, config: dict[str, Any]) -> dict:
     errors = preview.validate_config(config)
     transforms = config.get("transformations") or []
     _check_columns(pipeline.dataset, [t.get("column") for t in transforms if isinstance(t, dict)])
-    if pipeline.target_column in [t.get("column") for t in transforms if isinstance(t, dict)]:
-        if pipeline.problem_type != "forecasting":
-            errors["transformations"] = "the target cannot be transformed here"
+    transformed = [t.get("column") for t in transforms if isinstance(t, dict)]
+    if pipeline.target_column in transformed and pipeline.problem_type != "forecasting":
+        errors["transformations"] = "the target cannot be transformed here"
     if errors:
         raise InvalidInput(
             "The preprocessing config is not valid.", code="invalid_preprocessing",
@@ -111,5 +118,7 @@ def preprocessing_apply(*, pipeline: Pipeline, config: dict[str, Any]) -> dict:
         )  # fmt: skip
     frame = dataset_sample(pipeline.dataset)
     result = _run(preview.preview_config, frame, config=config, target=pipeline.target_column)
-    pipeline_set_config(pipeline=pipeline, field="preprocessing_config", value=config, step="preprocessing")
+    pipeline_set_config(
+        pipeline=pipeline, field="preprocessing_config", value=config, step="preprocessing"
+    )
     return result

@@ -56,7 +56,11 @@ class PreprocessingViewSet(viewsets.ViewSet):
         """Preview a missing-value strategy (the dataset is not changed)."""
         data = _valid(MissingValuesSerializer, request)
         dataset = dataset_get(user=request.user, dataset_id=data.pop("dataset_id"))
-        return Response(services.missing_values_preview(dataset=dataset, strategy=data["strategy"], columns=data.get("columns")))
+        return Response(
+            services.missing_values_preview(
+                dataset=dataset, strategy=data["strategy"], columns=data.get("columns")
+            )
+        )
 
     @extend_schema(request=OutliersSerializer, responses={200: PreprocessingResultSerializer})
     @action(detail=False, methods=["post"])
@@ -71,7 +75,9 @@ class PreprocessingViewSet(viewsets.ViewSet):
             )
         )  # fmt: skip
 
-    @extend_schema(request=TransformationsSerializer, responses={200: PreprocessingResultSerializer})
+    @extend_schema(
+        request=TransformationsSerializer, responses={200: PreprocessingResultSerializer}
+    )
     @action(detail=False, methods=["post"])
     def transformations(self, request: Request) -> Response:
         """Preview column transformations (the dataset is not changed)."""

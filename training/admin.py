@@ -18,7 +18,17 @@ class TrainingEventInline(admin.TabularInline):
 class TrainingJobAdmin(admin.ModelAdmin):
     """Jobs with status, progress and timing."""
 
-    list_display = ("id", "pipeline", "owner", "status", "progress", "current_algorithm", "best_metric", "created_at", "completed_at")
+    list_display = (
+        "id",
+        "pipeline",
+        "owner",
+        "status",
+        "progress",
+        "current_algorithm",
+        "best_metric",
+        "created_at",
+        "completed_at",
+    )
     list_filter = ("status",)
     search_fields = ("id", "pipeline__name", "owner__username", "error")
     raw_id_fields = ("pipeline",)

@@ -56,7 +56,7 @@ class TrainingJob(OwnedModel):
 
 
 class TrainingEvent(models.Model):
-    """One event of a job (log line, progress, metric, status), in order; replayed to late clients."""
+    """One event of a job (log line, progress, metric, status); replayed to late clients."""
 
     class Kind(models.TextChoices):
         LOG = "log"
@@ -72,6 +72,9 @@ class TrainingEvent(models.Model):
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["job", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} #{self.pk} {self.kind}"
 
 
 class EpochMetric(models.Model):
@@ -89,3 +92,6 @@ class EpochMetric(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.algorithm} epoch {self.epoch}"

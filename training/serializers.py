@@ -12,7 +12,9 @@ class TrainingStartSerializer(serializers.Serializer):
 
     pipeline_id = serializers.IntegerField()
     model_config = serializers.JSONField(
-        required=False, allow_null=True, help_text="A saved config id or {algorithm, hyperparameters}."
+        required=False,
+        allow_null=True,
+        help_text="A saved config id or {algorithm, hyperparameters}.",
     )
     algorithms = serializers.JSONField(required=False, default="auto", help_text='"auto" or a list')
     training_config = serializers.DictField(required=False, default=dict)
@@ -45,7 +47,9 @@ class TrainingStartSerializer(serializers.Serializer):
             if not isinstance(value.get("hyperparameters", {}), dict):
                 raise serializers.ValidationError("hyperparameters must be an object.")
             return value
-        raise serializers.ValidationError("Must be a saved config id or {algorithm, hyperparameters}.")
+        raise serializers.ValidationError(
+            "Must be a saved config id or {algorithm, hyperparameters}."
+        )
 
 
 class TrainingJobSerializer(serializers.ModelSerializer):

@@ -242,7 +242,10 @@ def purge_job_files(job: TrainingJob) -> None:
 
 
 def _register(job: TrainingJob, pipeline: Pipeline, results: list, columns: list[str]) -> int:
-    """Save each candidate's artifact and card, then create all rows and complete the job at once."""
+    """Save each candidate's artifact and card, then create all rows and complete the job at once.
+
+    On any failure the files written so far are deleted.
+    """
     versions = _versions()
     rows: list[TrainedModel] = []
     written: list[str] = []
@@ -376,7 +379,9 @@ def _run_engine(job: TrainingJob, pipeline: Pipeline, reporter: _Reporter) -> tu
         return results, columns
     names = pipeline.dataset.column_names
     selected = (pipeline.feature_config or {}).get("selected") or []
-    features = pipeline.feature_columns or selected or [c for c in names if c != pipeline.target_column]
+    features = (
+        pipeline.feature_columns or selected or [c for c in names if c != pipeline.target_column]
+    )
     keep = (pipeline.target_column,) if pipeline.problem_type == "classification" else ()
     frame = dataset_frame(
         pipeline.dataset, usecols=[*features, pipeline.target_column], keep_raw=keep
@@ -420,7 +425,10 @@ def training_job_run(*, job_id) -> None:
     training_event_publish(job.pk, "status", {"status": "running", "progress": 0.0})
     reporter.on_event(
         "log",
-        {"level": "info", "message": f"Training {pipeline.problem_type} on '{pipeline.dataset.name}'."},
+        {
+            "level": "info",
+            "message": f"Training {pipeline.problem_type} on '{pipeline.dataset.name}'.",
+        },
     )
     from celery.exceptions import SoftTimeLimitExceeded
 
@@ -431,7 +439,11 @@ def training_job_run(*, job_id) -> None:
             raise automl.AutoMLError("No algorithm finished within the time budget.")
         count = _register(job, pipeline, results, columns)
         reporter.on_event(
-            "log", {"level": "info", "message": f"Registered {count} models; best: {results[0].algorithm}."}
+            "log",
+            {
+                "level": "info",
+                "message": f"Registered {count} models; best: {results[0].algorithm}.",
+            },
         )
         pipeline_mark_step(pipeline=pipeline, step="training", status=Pipeline.Status.TRAINED)
         _finish(job, "completed")

@@ -46,7 +46,7 @@ def _sse(event: dict) -> str:
 
 
 async def stream_job_events(job_id, after: int = 0) -> AsyncIterator[str]:
-    """Yield the job's stored events as SSE messages, then new ones as they arrive; end with the job."""
+    """Yield the job's stored events as SSE messages, then new ones; end when the job ends."""
 
     @sync_to_async
     def fetch(last: int):
@@ -118,8 +118,12 @@ class TrainingJobViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("format", str, enum=["json"], description="json: stored lines, paginated"),
-            OpenApiParameter("after", int, description="SSE: only events after this sequence number"),
+            OpenApiParameter(
+                "format", str, enum=["json"], description="json: stored lines, paginated"
+            ),
+            OpenApiParameter(
+                "after", int, description="SSE: only events after this sequence number"
+            ),
         ],
         responses={
             (200, "text/event-stream"): OpenApiResponse(
@@ -134,7 +138,7 @@ class TrainingJobViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         renderer_classes=[renderers.JSONRenderer, EventStreamRenderer],
     )
     def logs(self, request: Request, job_id=None):
-        """Server-Sent Events of the job's events until it ends; `?format=json` pages the stored ones."""
+        """Server-Sent Events of the job until it ends; `?format=json` pages the stored ones."""
         job = self.get_object()
         if request.query_params.get("format") == "json":
             page = self.paginate_queryset(selectors.training_events_after(job_id=job.pk))

@@ -1,4 +1,4 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels behind origin and auth checks."""
+"""ASGI entry point: HTTP through Django; WebSockets through Channels behind origin and auth."""
 
 import os
 

@@ -7,6 +7,7 @@ under its directory; a file lock makes concurrent starts safe.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import socket
@@ -79,8 +80,6 @@ def stop_embedded_redis(directory: Path) -> None:
     pid_file = directory / "redis.pid"
     if not pid_file.exists():
         return
-    try:
+    with contextlib.suppress(ValueError, ProcessLookupError):
         os.kill(int(pid_file.read_text().strip()), 15)
-    except (ValueError, ProcessLookupError):
-        pass
     (directory / "port").unlink(missing_ok=True)

@@ -87,7 +87,9 @@ def _flatten(errors: Any) -> dict[str, list[str]]:
             else:
                 out[key] = [str(value)]
         return out
-    return {"non_field_errors": [str(e) for e in (errors if isinstance(errors, list) else [errors])]}
+    return {
+        "non_field_errors": [str(e) for e in (errors if isinstance(errors, list) else [errors])]
+    }
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:

@@ -41,4 +41,6 @@ def health(request: HttpRequest) -> JsonResponse:
     except Exception:
         status["redis"] = "error"
     healthy = all(v == "ok" for v in status.values())
-    return JsonResponse({"status": "healthy" if healthy else "error", **status}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "healthy" if healthy else "error", **status}, status=200 if healthy else 503
+    )

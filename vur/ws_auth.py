@@ -59,7 +59,9 @@ class OriginCheck:
 
             host = urlparse(origin.decode("latin1")).netloc
             domain, _port = split_domain_port(host)
-            allowed = settings.ALLOWED_HOSTS or (["localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else [])
+            allowed = settings.ALLOWED_HOSTS or (
+                ["localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else []
+            )
             if not domain or not validate_host(domain, allowed):
                 denier = WebsocketDenier()
                 return await denier(scope, receive, send)

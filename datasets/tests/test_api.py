@@ -1,4 +1,4 @@
-"""Dataset API: upload in every format, profile, preview, statistics, validate, ownership, limits."""
+"""Dataset API: uploads in every format, profile, preview, statistics, ownership, limits."""
 
 from __future__ import annotations
 

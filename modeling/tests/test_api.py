@@ -18,7 +18,9 @@ def test_algorithms_list_schema_for_each_problem_type(api):
             for param in algo["hyperparameters"]:
                 assert param["type"] in ("int", "float", "bool", "categorical")
                 assert "default" in param
-    names = {a["name"] for a in api.get("/api/v1/models/algorithms?problem_type=classification").json()}
+    names = {
+        a["name"] for a in api.get("/api/v1/models/algorithms?problem_type=classification").json()
+    }
     assert {"linear", "random_forest", "extra_trees", "hist_gradient_boosting", "knn"} <= names
     assert api.get("/api/v1/models/algorithms?problem_type=poetry").status_code == 400
 
@@ -26,7 +28,10 @@ def test_algorithms_list_schema_for_each_problem_type(api):
 def test_validate_config_gives_a_message_per_parameter(api):
     res = api.post(
         "/api/v1/models/validate-config",
-        {"algorithm": "random_forest", "hyperparameters": {"n_estimators": -3, "max_depth": "deep", "colour": 1}},
+        {
+            "algorithm": "random_forest",
+            "hyperparameters": {"n_estimators": -3, "max_depth": "deep", "colour": 1},
+        },
         format="json",
     )
     assert res.status_code == 200
@@ -39,5 +44,7 @@ def test_validate_config_gives_a_message_per_parameter(api):
         format="json",
     ).json()
     assert ok == {"valid": True, "errors": {}}
-    unknown = api.post("/api/v1/models/validate-config", {"algorithm": "magic"}, format="json").json()
+    unknown = api.post(
+        "/api/v1/models/validate-config", {"algorithm": "magic"}, format="json"
+    ).json()
     assert unknown["valid"] is False and "algorithm" in unknown["errors"]

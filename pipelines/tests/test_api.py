@@ -25,7 +25,12 @@ def dataset_id(api) -> int:
 def test_create_pipeline_answers_201(api, dataset_id):
     res = api.post(
         "/api/v1/pipelines/",
-        {"name": "Species", "dataset_id": dataset_id, "target_column": "species", "problem_type": "classification"},
+        {
+            "name": "Species",
+            "dataset_id": dataset_id,
+            "target_column": "species",
+            "problem_type": "classification",
+        },
         format="json",
     )
     assert res.status_code == 201, res.json()
@@ -39,7 +44,12 @@ def test_create_pipeline_answers_201(api, dataset_id):
 def test_unknown_target_answers_400_and_creates_nothing(api, dataset_id):
     res = api.post(
         "/api/v1/pipelines/",
-        {"name": "x", "dataset_id": dataset_id, "target_column": "nope", "problem_type": "classification"},
+        {
+            "name": "x",
+            "dataset_id": dataset_id,
+            "target_column": "nope",
+            "problem_type": "classification",
+        },
         format="json",
     )
     assert res.status_code == 400
@@ -50,7 +60,12 @@ def test_unknown_target_answers_400_and_creates_nothing(api, dataset_id):
 def test_forecasting_needs_a_datetime_column(api, dataset_id):
     res = api.post(
         "/api/v1/pipelines/",
-        {"name": "x", "dataset_id": dataset_id, "target_column": "body_mass_g", "problem_type": "forecasting"},
+        {
+            "name": "x",
+            "dataset_id": dataset_id,
+            "target_column": "body_mass_g",
+            "problem_type": "forecasting",
+        },
         format="json",
     )
     assert res.status_code == 400
@@ -58,11 +73,19 @@ def test_forecasting_needs_a_datetime_column(api, dataset_id):
 
 
 def test_other_users_dataset_and_pipeline_are_404(api, other_api, dataset_id):
-    body = {"name": "x", "dataset_id": dataset_id, "target_column": "species", "problem_type": "classification"}
+    body = {
+        "name": "x",
+        "dataset_id": dataset_id,
+        "target_column": "species",
+        "problem_type": "classification",
+    }
     assert other_api.post("/api/v1/pipelines/", body, format="json").status_code == 404
     pid = api.post("/api/v1/pipelines/", body, format="json").json()["id"]
     assert other_api.get(f"/api/v1/pipelines/{pid}/").status_code == 404
-    assert other_api.patch(f"/api/v1/pipelines/{pid}/", {"name": "y"}, format="json").status_code == 404
+    assert (
+        other_api.patch(f"/api/v1/pipelines/{pid}/", {"name": "y"}, format="json").status_code
+        == 404
+    )
     assert other_api.delete(f"/api/v1/pipelines/{pid}/").status_code == 404
     res = api.patch(f"/api/v1/pipelines/{pid}/", {"name": "Renamed"}, format="json")
     assert res.status_code == 200 and res.json()["name"] == "Renamed"

@@ -28,7 +28,9 @@ def test_monthly_series_forecast_with_intervals(api, other_api, celery_worker):
     assert {"mase", "smape", "rmse", "mae"} <= set(board[0]["test_metrics"])
 
     best = board[0]["id"]
-    assert api.post("/api/v1/deployment/deploy", {"model_id": best}, format="json").status_code == 201
+    assert (
+        api.post("/api/v1/deployment/deploy", {"model_id": best}, format="json").status_code == 201
+    )
     res = api.post("/api/v1/predictions/forecast", {"model_id": best}, format="json")
     assert res.status_code == 200, res.json()
     out = res.json()
@@ -42,17 +44,40 @@ def test_monthly_series_forecast_with_intervals(api, other_api, celery_worker):
     assert all(
         w95 >= w80
         for w80, w95 in zip(
-            [u - lo for lo, u in zip(out["intervals"]["80"]["lower"], out["intervals"]["80"]["upper"], strict=True)],
-            [u - lo for lo, u in zip(out["intervals"]["95"]["lower"], out["intervals"]["95"]["upper"], strict=True)],
+            [
+                u - lo
+                for lo, u in zip(
+                    out["intervals"]["80"]["lower"], out["intervals"]["80"]["upper"], strict=True
+                )
+            ],
+            [
+                u - lo
+                for lo, u in zip(
+                    out["intervals"]["95"]["lower"], out["intervals"]["95"]["upper"], strict=True
+                )
+            ],
             strict=True,
         )
     )
-    short = api.post("/api/v1/predictions/forecast", {"model_id": best, "horizon": 3, "level": [50]}, format="json")
+    short = api.post(
+        "/api/v1/predictions/forecast",
+        {"model_id": best, "horizon": 3, "level": [50]},
+        format="json",
+    )
     assert short.status_code == 200 and len(short.json()["forecast"]) == 3
     assert set(short.json()["intervals"]) == {"50"}
     for bad in ({"horizon": 0}, {"horizon": 10_001}, {"level": [120]}):
         res = api.post("/api/v1/predictions/forecast", {"model_id": best, **bad}, format="json")
         assert res.status_code == 400, bad
-    assert other_api.post("/api/v1/predictions/forecast", {"model_id": best}, format="json").status_code == 404
-    single = api.post("/api/v1/predictions/single", {"model_id": best, "data": {"month": "1961-01-01"}}, format="json")
+    assert (
+        other_api.post(
+            "/api/v1/predictions/forecast", {"model_id": best}, format="json"
+        ).status_code
+        == 404
+    )
+    single = api.post(
+        "/api/v1/predictions/single",
+        {"model_id": best, "data": {"month": "1961-01-01"}},
+        format="json",
+    )
     assert single.status_code == 400 and single.json()["code"] == "use_forecast"

@@ -17,7 +17,15 @@ def test_training_start_rejects_bad_choices(api):
         ({"algorithms": ["ets"]}, "algorithms"),
         ({"algorithms": "everything"}, "algorithms"),
         ({"validation_split": 0.9}, "validation_split"),
-        ({"model_config": {"algorithm": "random_forest", "hyperparameters": {"n_estimators": -1}}}, "hyperparameters.n_estimators"),
+        (
+            {
+                "model_config": {
+                    "algorithm": "random_forest",
+                    "hyperparameters": {"n_estimators": -1},
+                }
+            },
+            "hyperparameters.n_estimators",
+        ),
     ]:
         res = api.post("/api/v1/training/start", {"pipeline_id": pipe["id"], **body}, format="json")
         assert res.status_code == 400, (body, res.json())

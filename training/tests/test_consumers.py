@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
@@ -17,7 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def _collect(path: str, timeout: float) -> tuple[list[tuple[float, dict]], bool]:
-    """Connect, receive until the server closes (or timeout); return timed events and closed flag."""
+    """Connect and receive until the server closes or time runs out; return events and closed."""
     comm = WebsocketCommunicator(application, path)
     connected, _ = await comm.connect(timeout=10)
     assert connected
@@ -28,7 +27,7 @@ async def _collect(path: str, timeout: float) -> tuple[list[tuple[float, dict]],
         while time.monotonic() < deadline:
             try:
                 message = await comm.receive_output(timeout=max(0.1, deadline - time.monotonic()))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 break
             if message["type"] == "websocket.close":
                 closed = True
@@ -46,7 +45,11 @@ def test_live_events_then_final_status_and_late_replay(api, owner, other_user, c
     pipe = create_pipeline(api, ds["id"], "Status", "classification")
     job = api.post(
         "/api/v1/training/start",
-        {"pipeline_id": pipe["id"], "algorithms": ["mlp", "hist_gradient_boosting"], "time_budget_s": 10},
+        {
+            "pipeline_id": pipe["id"],
+            "algorithms": ["mlp", "hist_gradient_boosting"],
+            "time_budget_s": 10,
+        },
         format="json",
     ).json()
     token = AccessToken.for_user(owner)
@@ -73,7 +76,9 @@ def test_live_events_then_final_status_and_late_replay(api, owner, other_user, c
     assert late[-1][1]["status"] == "completed" and late[-1][1].get("replay") is True
     assert late_kinds.count("log") >= kinds.count("log")
 
-    other = WebsocketCommunicator(application, f"/ws/training/{job['job_id']}/?token={AccessToken.for_user(other_user)}")
+    other = WebsocketCommunicator(
+        application, f"/ws/training/{job['job_id']}/?token={AccessToken.for_user(other_user)}"
+    )
     connected, _ = async_to_sync(other.connect)(10)
     assert not connected
 
@@ -81,7 +86,9 @@ def test_live_events_then_final_status_and_late_replay(api, owner, other_user, c
 def test_foreign_origin_is_refused(owner):
     token = AccessToken.for_user(owner)
     comm = WebsocketCommunicator(
-        application, f"/ws/predictions/?token={token}", headers=[(b"origin", b"http://evil.example")]
+        application,
+        f"/ws/predictions/?token={token}",
+        headers=[(b"origin", b"http://evil.example")],
     )
     connected, _ = async_to_sync(comm.connect)(10)
     assert not connected

@@ -50,13 +50,24 @@ def test_tabular_classification_from_upload_to_batch_predictions(api, other_api,
     assert {"status", "progress", "log"} <= kinds
 
     row = pd.read_csv(sample_path("credit_scoring.csv")).drop(columns=["Status"]).iloc[0]
-    row = {k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-    not_yet = api.post("/api/v1/predictions/single", {"model_id": best.pk, "data": row}, format="json")
+    row = {
+        k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v) for k, v in row.items()
+    }
+    not_yet = api.post(
+        "/api/v1/predictions/single", {"model_id": best.pk, "data": row}, format="json"
+    )
     assert not_yet.status_code == 409 and not_yet.json()["code"] == "model_not_deployed"
 
-    dep = api.post("/api/v1/deployment/deploy", {"model_id": best.pk, "target": "api"}, format="json")
+    dep = api.post(
+        "/api/v1/deployment/deploy", {"model_id": best.pk, "target": "api"}, format="json"
+    )
     assert dep.status_code == 201 and dep.json()["status"] == "active"
-    assert other_api.post("/api/v1/deployment/deploy", {"model_id": best.pk}, format="json").status_code == 404
+    assert (
+        other_api.post(
+            "/api/v1/deployment/deploy", {"model_id": best.pk}, format="json"
+        ).status_code
+        == 404
+    )
 
     row["Income"] = None  # a missing value is fine; the pipeline imputes it
     single = api.post(
@@ -77,7 +88,9 @@ def test_tabular_classification_from_upload_to_batch_predictions(api, other_api,
         ({k: v for k, v in row.items() if k != "Age"}, "invalid_rows"),
     ]
     for data, code in bad_rows:
-        res = api.post("/api/v1/predictions/single", {"model_id": best.pk, "data": data}, format="json")
+        res = api.post(
+            "/api/v1/predictions/single", {"model_id": best.pk, "data": data}, format="json"
+        )
         assert res.status_code == 400 and res.json()["code"] == code, res.json()
     nan = api.post(
         "/api/v1/predictions/single",
@@ -91,14 +104,22 @@ def test_tabular_classification_from_upload_to_batch_predictions(api, other_api,
         content_type="application/json",
     )
     assert inf.status_code == 400
-    assert other_api.post("/api/v1/predictions/single", {"model_id": best.pk, "data": row}, format="json").status_code == 404
+    assert (
+        other_api.post(
+            "/api/v1/predictions/single", {"model_id": best.pk, "data": row}, format="json"
+        ).status_code
+        == 404
+    )
     assert other_api.get(f"/api/v1/training/{job_id}/status").status_code == 404
     assert other_api.get(f"/api/v1/models/{best.pk}/").status_code == 404
 
     frame = pd.read_csv(sample_path("credit_scoring.csv")).drop(columns=["Status"]).head(700)
     batch = api.post(
         "/api/v1/predictions/batch",
-        {"file": SimpleUploadedFile("rows.csv", frame.to_csv(index=False).encode()), "model_id": best.pk},
+        {
+            "file": SimpleUploadedFile("rows.csv", frame.to_csv(index=False).encode()),
+            "model_id": best.pk,
+        },
         format="multipart",
     )
     assert batch.status_code == 202, batch.json()
@@ -123,11 +144,16 @@ def test_failed_training_ends_failed_with_a_readable_error(api, celery_worker):
     frame = pd.DataFrame({"x": range(40), "y": ["same"] * 40})
     res = api.post(
         "/api/v1/datasets/upload",
-        {"file": SimpleUploadedFile("one.csv", frame.to_csv(index=False).encode()), "name": "one class"},
+        {
+            "file": SimpleUploadedFile("one.csv", frame.to_csv(index=False).encode()),
+            "name": "one class",
+        },
         format="multipart",
     )
     pipe = create_pipeline(api, res.json()["id"], "y", "classification")
-    job = api.post("/api/v1/training/start", {"pipeline_id": pipe["id"], "time_budget_s": 3}, format="json").json()
+    job = api.post(
+        "/api/v1/training/start", {"pipeline_id": pipe["id"], "time_budget_s": 3}, format="json"
+    ).json()
     final = wait_job(api, job["job_id"], 60)
     assert final["status"] == "failed"
     assert "class" in final["error"].lower()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from vur.settings.base import *  # noqa: F403
-from vur.settings.base import DATABASES, VAR_DIR
+from vur.settings.base import CELERY_BROKER_TRANSPORT_OPTIONS, DATABASES, VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # An end-to-end test hands its media folder to the servers it starts.
@@ -17,5 +17,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 # Keep test traffic apart from a `make run` sharing the same Redis.
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = os.environ.get("VUR_CHANNEL_PREFIX", "vurtest")  # noqa: F405
-CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = os.environ.get("VUR_BROKER_PREFIX", "vurtest:")  # noqa: F405
+CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = os.environ.get(
+    "VUR_BROKER_PREFIX", "vurtest:"
+)  # noqa: F405
 CACHES["default"]["KEY_PREFIX"] = "vurtest"  # noqa: F405

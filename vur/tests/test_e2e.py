@@ -124,17 +124,25 @@ class Client:
         boundary = uuid.uuid4().hex
         buf = io.BytesIO()
         for key, value in fields.items():
-            buf.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode())
+            buf.write(
+                f"--{boundary}\r\nContent-Disposition: form-data; "
+                f'name="{key}"\r\n\r\n{value}\r\n'.encode()
+            )
         buf.write(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+            f"--{boundary}\r\nContent-Disposition: form-data; "
+            f'name="file"; filename="{filename}"\r\n'
             "Content-Type: application/octet-stream\r\n\r\n".encode()
         )
         buf.write(content + f"\r\n--{boundary}--\r\n".encode())
-        return self.json("POST", path, raw=buf.getvalue(), ctype=f"multipart/form-data; boundary={boundary}")
+        return self.json(
+            "POST", path, raw=buf.getvalue(), ctype=f"multipart/form-data; boundary={boundary}"
+        )
 
 
 def _sse_reader(url: str, token: str, out: list) -> None:
-    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}", "Accept": "text/event-stream"})
+    req = urllib.request.Request(
+        url, headers={"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
+    )
     with urllib.request.urlopen(req, timeout=300) as res:
         out.append(("content-type", res.headers.get("Content-Type")))
         for line in res:
@@ -149,21 +157,49 @@ def test_rest_client_path_on_the_real_stack(live_stack, django_user_model):
     django_user_model.objects.create_user(username="alice", password="alice-pass-123")
     django_user_model.objects.create_user(username="bob", password="bob-pass-123")
     alice, bob = Client(live_stack), Client(live_stack)
-    status, tokens = alice.json("POST", "/api/v1/auth/token/", {"username": "alice", "password": "alice-pass-123"})
+    status, tokens = alice.json(
+        "POST", "/api/v1/auth/token/", {"username": "alice", "password": "alice-pass-123"}
+    )
     assert status == 200 and tokens["access"] and tokens["refresh"]
     alice.token = tokens["access"]
-    bob.token = bob.json("POST", "/api/v1/auth/token/", {"username": "bob", "password": "bob-pass-123"})[1]["access"]
-    assert alice.json("POST", "/api/v1/auth/token/", {"username": "alice", "password": "wrong"})[0] == 401
+    bob.token = bob.json(
+        "POST", "/api/v1/auth/token/", {"username": "bob", "password": "bob-pass-123"}
+    )[1]["access"]
+    assert (
+        alice.json("POST", "/api/v1/auth/token/", {"username": "alice", "password": "wrong"})[0]
+        == 401
+    )
 
-    status, ds = alice.upload("/api/v1/datasets/upload", {"name": "credit"}, "credit.csv", sample_path("credit_scoring.csv").read_bytes())
+    status, ds = alice.upload(
+        "/api/v1/datasets/upload",
+        {"name": "credit"},
+        "credit.csv",
+        sample_path("credit_scoring.csv").read_bytes(),
+    )
     assert status == 201, ds
-    status, pipe = alice.json("POST", "/api/v1/pipelines/", {"name": "credit", "dataset_id": ds["id"], "target_column": "Status", "problem_type": "classification"})
+    status, pipe = alice.json(
+        "POST",
+        "/api/v1/pipelines/",
+        {
+            "name": "credit",
+            "dataset_id": ds["id"],
+            "target_column": "Status",
+            "problem_type": "classification",
+        },
+    )
     assert status == 201, pipe
-    status, job = alice.json("POST", "/api/v1/training/start", {"pipeline_id": pipe["id"], "algorithms": "auto", "time_budget_s": 10})
+    status, job = alice.json(
+        "POST",
+        "/api/v1/training/start",
+        {"pipeline_id": pipe["id"], "algorithms": "auto", "time_budget_s": 10},
+    )
     assert status == 202, job
 
     sse: list = []
-    reader = threading.Thread(target=_sse_reader, args=(f"{live_stack}/api/v1/training/{job['job_id']}/logs", alice.token, sse))
+    reader = threading.Thread(
+        target=_sse_reader,
+        args=(f"{live_stack}/api/v1/training/{job['job_id']}/logs", alice.token, sse),
+    )
     reader.start()
     reader.join(timeout=240)
     assert not reader.is_alive(), "the SSE stream ends when the job ends"
@@ -179,15 +215,24 @@ def test_rest_client_path_on_the_real_stack(live_stack, django_user_model):
     assert bob.json("GET", f"/api/v1/models/{best['id']}/")[0] == 404
     assert bob.json("GET", f"/api/v1/datasets/{ds['id']}/")[0] == 404
     assert bob.json("GET", "/api/v1/datasets/")[1]["count"] == 0
-    status, dep = alice.json("POST", "/api/v1/deployment/deploy", {"model_id": best["id"], "target": "realtime"})
+    status, dep = alice.json(
+        "POST", "/api/v1/deployment/deploy", {"model_id": best["id"], "target": "realtime"}
+    )
     assert status == 201, dep
 
     frame = pd.read_csv(sample_path("credit_scoring.csv")).drop(columns=["Status"])
     row = json.loads(frame.iloc[[3]].to_json(orient="records"))[0]
-    status, single = alice.json("POST", "/api/v1/predictions/single", {"model_id": best["id"], "data": row, "return_probabilities": True})
+    status, single = alice.json(
+        "POST",
+        "/api/v1/predictions/single",
+        {"model_id": best["id"], "data": row, "return_probabilities": True},
+    )
     assert status == 200 and single["predictions"][0] in ("good", "bad")
 
-    ws = websocket.create_connection(f"ws://127.0.0.1:{live_stack.rsplit(':', 1)[1]}/ws/predictions/?token={alice.token}", timeout=30)
+    ws = websocket.create_connection(
+        f"ws://127.0.0.1:{live_stack.rsplit(':', 1)[1]}/ws/predictions/?token={alice.token}",
+        timeout=30,
+    )
     try:
         ws.send(json.dumps({"model_id": best["id"], "data": row, "request_id": "r1"}))
         answer = json.loads(ws.recv())
@@ -200,7 +245,12 @@ def test_rest_client_path_on_the_real_stack(live_stack, django_user_model):
         ws.close()
 
     big = frame.sample(n=10_000, replace=True, random_state=0)
-    status, batch = alice.upload("/api/v1/predictions/batch", {"model_id": best["id"]}, "rows.csv", big.to_csv(index=False).encode())
+    status, batch = alice.upload(
+        "/api/v1/predictions/batch",
+        {"model_id": best["id"]},
+        "rows.csv",
+        big.to_csv(index=False).encode(),
+    )
     assert status == 202, batch
     deadline = time.monotonic() + 180
     while True:
@@ -223,20 +273,28 @@ def _chrome():
 
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-dev-shm-usage", "--no-first-run", "--disable-component-update", "--disable-sync"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-component-update",
+        "--disable-sync",
+    ):
         options.add_argument(flag)  # fmt: skip
     service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
     return webdriver.Chrome(options=options, service=service)
 
 
 def test_browser_sign_in_dashboard_admin_and_docs(live_stack, django_user_model, owner):
+    from django.core.files import File
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
     from datasets.services import dataset_upload
-    from django.core.files import File
 
     django_user_model.objects.create_superuser(username="root", password="root-pass-123")
     with open(sample_path("penguins.csv"), "rb") as fh:
@@ -264,7 +322,9 @@ def test_browser_sign_in_dashboard_admin_and_docs(live_stack, django_user_model,
 
         driver.get(live_stack + "/api/v1/docs/")
         # Swagger UI renders the schema it fetched from /api/v1/schema/ with local assets only.
-        assert wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".swagger-ui .info"), "VUR API"))
+        assert wait.until(
+            ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".swagger-ui .info"), "VUR API")
+        )
         assert "/api/v1/training/start" in driver.find_element(By.CSS_SELECTOR, ".swagger-ui").text
 
         driver.delete_all_cookies()
