@@ -185,3 +185,38 @@ def test_cancel_stops_a_running_job_and_leaves_nothing(api, owner, celery_worker
     assert not default_storage.exists(folder) or default_storage.listdir(folder)[1] == []
     again = api.post(f"/api/v1/training/{job['job_id']}/cancel")
     assert again.status_code == 200 and again.json()["status"] == "cancelled"
+
+
+def test_training_uses_the_saved_preprocessing_config_and_selection(api, celery_worker):
+    from predictions.services import load_model
+
+    ds = upload_sample(api, "credit_scoring.csv")
+    pipe = create_pipeline(api, ds["id"], "Status", "classification")
+    config = {
+        "missing_values_strategy": "median",
+        "scaling_method": "minmax",
+        "categorical_encoding": "ordinal",
+    }
+    assert (
+        api.post(
+            "/api/v1/preprocessing/apply",
+            {"pipeline_id": pipe["id"], "config": config},
+            format="json",
+        ).status_code
+        == 200
+    )
+    chosen = api.post(
+        "/api/v1/features/select",
+        {"pipeline_id": pipe["id"], "method": "model_based", "k": 6},
+        format="json",
+    ).json()["selected"]
+    job = api.post(
+        "/api/v1/training/start",
+        {"pipeline_id": pipe["id"], "algorithms": ["linear"], "time_budget_s": 5},
+        format="json",
+    ).json()
+    assert wait_job(api, job["job_id"])["status"] == "completed"
+    model = TrainedModel.objects.get(pipeline_id=pipe["id"], rank=1)
+    text = repr(load_model(model))
+    assert "MinMaxScaler" in text and "OrdinalEncoder" in text and "OneHotEncoder" not in text
+    assert [c["name"] for c in model.input_schema["columns"]] == chosen

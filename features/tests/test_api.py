@@ -1,0 +1,64 @@
+"""Features API: generate (defaults from the data), select on training rows, importance."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import create_pipeline, upload_sample
+
+pytestmark = pytest.mark.django_db
+
+
+def test_generate_series_features_from_the_frequency(api):
+    ds = upload_sample(api, "series_airpassengers.csv")
+    pipe = create_pipeline(api, ds["id"], "passengers", "forecasting", forecast_horizon=12)
+    res = api.post("/api/v1/features/generate", {"pipeline_id": pipe["id"]}, format="json")
+    assert res.status_code == 200, res.json()
+    feats = res.json()["features"]
+    kinds = {f["kind"] for f in feats}
+    assert {"lag", "rolling", "calendar"} <= kinds
+    names = {f["name"] for f in feats}
+    assert "lag_12" in names and "lag_1" in names  # monthly data: the yearly season
+    config = api.get(f"/api/v1/pipelines/{pipe['id']}/").json()["feature_config"]
+    assert 12 in config["seasons"] and config["lags"]
+    custom = api.post(
+        "/api/v1/features/generate",
+        {"pipeline_id": pipe["id"], "lags": [1, 2, 12], "rolling_windows": [6], "fourier_terms": 0},
+        format="json",
+    ).json()["features"]
+    assert {f["name"] for f in custom if f["kind"] == "lag"} == {"lag_1", "lag_2", "lag_12"}
+    assert not [f for f in custom if f["kind"] == "fourier"]
+
+
+def test_select_scores_on_training_rows_and_saves(api, other_api):
+    ds = upload_sample(api, "credit_scoring.csv")
+    pipe = create_pipeline(api, ds["id"], "Status", "classification")
+    for method in ("mutual_info", "correlation", "variance", "model_based"):
+        res = api.post(
+            "/api/v1/features/select",
+            {"pipeline_id": pipe["id"], "method": method, "k": 5},
+            format="json",
+        )
+        assert res.status_code == 200, (method, res.json())
+        body = res.json()
+        assert len(body["selected"]) == 5
+        assert set(body["selected"]) <= set(body["scores"])
+    saved = api.get(f"/api/v1/pipelines/{pipe['id']}/").json()["feature_config"]
+    assert saved["selected"] == body["selected"]
+    bad = api.post(
+        "/api/v1/features/select", {"pipeline_id": pipe["id"], "method": "astrology"}, format="json"
+    )
+    assert bad.status_code == 400
+    assert (
+        other_api.post(
+            "/api/v1/features/select",
+            {"pipeline_id": pipe["id"], "method": "variance"},
+            format="json",
+        ).status_code
+        == 404
+    )
+    imp = api.get(f"/api/v1/features/importance?pipeline_id={pipe['id']}").json()
+    values = [i["importance"] for i in imp["importances"]]
+    assert values == sorted(values, reverse=True) and len(values) >= 5
+    assert api.get("/api/v1/features/importance").status_code == 400
+    assert other_api.get(f"/api/v1/features/importance?pipeline_id={pipe['id']}").status_code == 404

@@ -1,0 +1,132 @@
+"""Preprocessing API: analyze a messy real table, previews leave the dataset alone, apply saves."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.storage import default_storage
+
+from conftest import create_pipeline, upload_sample
+from datasets.models import Dataset
+
+pytestmark = pytest.mark.django_db
+
+
+def _file_bytes(dataset_id: int) -> bytes:
+    with default_storage.open(Dataset.objects.get(pk=dataset_id).file.name, "rb") as fh:
+        return fh.read()
+
+
+def test_options_list_every_choice(api):
+    options = api.get("/api/v1/preprocessing/options").json()
+    text = str(options)
+    for choice in (
+        "median",
+        "forward_fill",
+        "isolation_forest",
+        "cap",
+        "robust",
+        "target",
+        "box_cox",
+    ):
+        assert choice in text, choice
+
+
+def test_analyze_reports_issues_with_severity_and_score(api, other_api):
+    ds = upload_sample(api, "credit_scoring.csv")
+    res = api.post("/api/v1/preprocessing/analyze", {"dataset_id": ds["id"]}, format="json")
+    assert res.status_code == 200, res.json()
+    body = res.json()
+    assert body["dataset_id"] == ds["id"] and body["total_rows"] == 4454
+    assert 0 <= body["overall_score"] <= 1
+    missing = [i for i in body["issues"] if i["issue_type"] == "missing_values"]
+    assert {i["column"] for i in missing} >= {"Income", "Assets"}
+    for issue in body["issues"]:
+        assert issue["severity"] in ("low", "medium", "high", "critical")
+        assert issue["description"] and issue["suggested_action"]
+    assert body["recommendations"]
+    sampled = api.post(
+        "/api/v1/preprocessing/analyze", {"dataset_id": ds["id"], "sample_size": 500}, format="json"
+    ).json()
+    assert sampled["total_rows"] == 4454
+    bad = api.post(
+        "/api/v1/preprocessing/analyze",
+        {"dataset_id": ds["id"], "columns": ["nope"]},
+        format="json",
+    )
+    assert bad.status_code == 400 and bad.json()["code"] == "unknown_column"
+    assert (
+        other_api.post(
+            "/api/v1/preprocessing/analyze", {"dataset_id": ds["id"]}, format="json"
+        ).status_code
+        == 404
+    )
+
+
+def test_previews_never_change_the_stored_dataset(api):
+    ds = upload_sample(api, "credit_scoring.csv")
+    before = _file_bytes(ds["id"])
+    res = api.post(
+        "/api/v1/preprocessing/missing-values",
+        {"dataset_id": ds["id"], "strategy": "median", "columns": ["Income"]},
+        format="json",
+    )
+    assert res.status_code == 200, res.json()
+    body = res.json()
+    assert body["original_shape"] == body["processed_shape"]
+    assert "Income" in body["changes_summary"]
+    assert body["preview"]["columns"] and body["preview"]["rows"]
+    out = api.post(
+        "/api/v1/preprocessing/outliers",
+        {"dataset_id": ds["id"], "method": "iqr", "treatment": "remove", "columns": ["Income"]},
+        format="json",
+    ).json()
+    assert out["outliers"]["Income"] > 0
+    assert out["processed_shape"][0] == out["original_shape"][0] - out["outliers"]["Income"]
+    tr = api.post(
+        "/api/v1/preprocessing/transformations",
+        {"dataset_id": ds["id"], "transformations": [{"column": "Amount", "type": "log"}]},
+        format="json",
+    )
+    assert tr.status_code == 200
+    neg = api.post(
+        "/api/v1/preprocessing/transformations",
+        {"dataset_id": ds["id"], "transformations": [{"column": "Home", "type": "box_cox"}]},
+        format="json",
+    )
+    assert neg.status_code == 400 and neg.json()["detail"]
+    bad = api.post(
+        "/api/v1/preprocessing/missing-values",
+        {"dataset_id": ds["id"], "strategy": "guess"},
+        format="json",
+    )
+    assert bad.status_code == 400 and "strategy" in bad.json()["errors"]
+    assert _file_bytes(ds["id"]) == before
+    assert Dataset.objects.get(pk=ds["id"]).num_rows == 4454
+
+
+def test_apply_saves_a_valid_config_and_rejects_a_bad_one(api):
+    ds = upload_sample(api, "credit_scoring.csv")
+    pipe = create_pipeline(api, ds["id"], "Status", "classification")
+    config = {
+        "missing_values_strategy": "median",
+        "outlier_detection_method": "iqr",
+        "outlier_treatment": "cap",
+        "scaling_method": "minmax",
+        "categorical_encoding": "onehot",
+        "transformations": [{"column": "Amount", "type": "log"}],
+    }
+    res = api.post(
+        "/api/v1/preprocessing/apply", {"pipeline_id": pipe["id"], "config": config}, format="json"
+    )
+    assert res.status_code == 200, res.json()
+    saved = api.get(f"/api/v1/pipelines/{pipe['id']}/").json()
+    assert saved["preprocessing_config"] == config
+    assert "preprocessing" in saved["completed_steps"]
+    bad = api.post(
+        "/api/v1/preprocessing/apply",
+        {"pipeline_id": pipe["id"], "config": {"scaling_method": "cosmic", "colour": 1}},
+        format="json",
+    )
+    assert bad.status_code == 400
+    assert set(bad.json()["errors"]) >= {"scaling_method", "colour"}
+    assert api.get(f"/api/v1/pipelines/{pipe['id']}/").json()["preprocessing_config"] == config
