@@ -1,0 +1,528 @@
+"""Forecasters behind one interface: `fit(y)` on a regular series, `predict(horizon, levels)` with
+timestamps, point forecasts and prediction intervals.
+
+Statistical models come from statsforecast (SeasonalNaive, AutoETS, AutoARIMA, AutoTheta, MSTL);
+`LagRegressionForecaster` is a recursive multi-step regressor (HistGradientBoosting or Ridge) on
+past-only features. Intervals are model-based where the model gives them, otherwise conformal
+from backtest errors (`set_conformal_errors`) or, standalone, from in-sample one-step residuals.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.linear_model import Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+from features.series import SeriesFeaturizer, default_season_length, detect_seasonalities
+from preprocessing.series import (
+    TransformChain,
+    detect_outliers,
+    fill_gaps,
+    future_index,
+    infer_frequency,
+    make_transform,
+    treat_outliers,
+)
+
+
+@dataclass
+class ForecastOutput:
+    """A forecast: future timestamps, point values and {"80": {"lower", "upper"}, ...} intervals."""
+
+    timestamps: list[pd.Timestamp]
+    forecast: np.ndarray
+    intervals: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+
+
+def conformal_widths(errors: np.ndarray, horizon: int, level: float) -> np.ndarray:
+    """Half-widths per horizon step from absolute backtest errors (windows x steps).
+
+    Each step pools the errors of nearby steps (h/2 .. 2h) for a steadier quantile, takes the
+    finite-sample conformal quantile, then is made non-decreasing in h.
+    """
+    err = np.abs(np.asarray(errors, dtype=float))
+    if err.ndim == 1:
+        err = err[None, :]
+    steps = err.shape[1]
+    out = np.empty(horizon)
+    for h in range(1, horizon + 1):
+        lo = max(1, h // 2)
+        hi = min(steps, max(2 * h, lo))
+        pool = err[:, lo - 1 : hi].ravel() if lo <= steps else err[:, -max(1, steps // 2) :].ravel()
+        pool = pool[np.isfinite(pool)]
+        if len(pool) == 0:
+            out[h - 1] = np.nan
+            continue
+        q = min(1.0, np.ceil((len(pool) + 1) * level / 100.0) / len(pool))
+        out[h - 1] = np.quantile(pool, q)
+    if horizon > steps and steps > 0:
+        # Beyond the backtested steps, grow like a random walk from the last known width.
+        base = out[steps - 1]
+        out[steps:] = base * np.sqrt(np.arange(steps + 1, horizon + 1) / steps)
+    return np.maximum.accumulate(np.nan_to_num(out, nan=0.0))
+
+
+class Forecaster:
+    """Common base: subclasses implement `_fit(values)` and `_predict(h, levels)`."""
+
+    native_intervals = True
+
+    def fit(
+        self, y: pd.Series, X: pd.DataFrame | None = None, freq: str | None = None
+    ) -> Forecaster:
+        """Fit on a series with a regular DatetimeIndex (NaN-free); returns self.
+
+        `freq` overrides the frequency read from the index (needed when the index has gaps)."""
+        if not isinstance(y.index, pd.DatetimeIndex):
+            raise ValueError("The series needs a DatetimeIndex.")
+        self.freq_ = freq or y.index.freqstr or infer_frequency(y.index)
+        if self.freq_ is None:
+            raise ValueError("The series has no regular frequency.")
+        self.last_timestamp_ = y.index[-1]
+        self.n_obs_ = len(y)
+        self.conformal_errors_: np.ndarray | None = getattr(self, "conformal_errors_", None)
+        self._fit(y.astype(float))
+        return self
+
+    def set_conformal_errors(self, errors: np.ndarray | None) -> Forecaster:
+        """Use conformal intervals from these backtest errors (windows x steps); None to unset."""
+        self.conformal_errors_ = None if errors is None else np.asarray(errors, dtype=float)
+        return self
+
+    def predict(
+        self, horizon: int, levels: tuple[int, ...] = (80, 95), X_future: Any = None
+    ) -> ForecastOutput:
+        """Forecast `horizon` steps after the history with intervals at `levels` (percent)."""
+        if horizon < 1:
+            raise ValueError("The horizon must be at least 1.")
+        mean, intervals = self._predict(horizon, tuple(levels))
+        mean = np.asarray(mean, dtype=float)
+        errors = getattr(self, "conformal_errors_", None)
+        if errors is not None:
+            intervals = {}
+            for lv in levels:
+                w = conformal_widths(errors, horizon, lv)
+                intervals[lv] = (mean - w, mean + w)
+        out = {}
+        for lv in levels:
+            lo, hi = intervals[lv]
+            lo, hi = np.minimum(lo, mean), np.maximum(hi, mean)
+            out[str(int(lv))] = {"lower": np.asarray(lo, float), "upper": np.asarray(hi, float)}
+        stamps = list(future_index(self.last_timestamp_, self.freq_, horizon))
+        return ForecastOutput(timestamps=stamps, forecast=mean, intervals=out)
+
+    # Subclass hooks
+    def _fit(self, y: pd.Series) -> None:
+        raise NotImplementedError
+
+    def _predict(
+        self, horizon: int, levels: tuple[int, ...]
+    ) -> tuple[np.ndarray, dict[int, tuple[np.ndarray, np.ndarray]]]:
+        raise NotImplementedError
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor arguments (as stored)."""
+        return {
+            k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")
+        }
+
+
+def _residual_intervals(
+    mean: np.ndarray, residuals: np.ndarray, levels: tuple[int, ...]
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Fallback intervals: empirical one-step residual quantiles widened by sqrt(h)."""
+    res = np.asarray(residuals, dtype=float)
+    res = res[np.isfinite(res)]
+    grow = np.sqrt(np.arange(1, len(mean) + 1))
+    out = {}
+    for lv in levels:
+        q = float(np.quantile(np.abs(res), lv / 100.0)) if len(res) else 0.0
+        out[lv] = (mean - q * grow, mean + q * grow)
+    return out
+
+
+# --------------------------------------------------------------------------- statsforecast
+
+
+class StatsForecaster(Forecaster):
+    """A statsforecast model (built by `_build`) on the most recent `max_length` values."""
+
+    max_length = 5000
+
+    def _build(self, y: pd.Series) -> Any:
+        raise NotImplementedError
+
+    def _fit(self, y: pd.Series) -> None:
+        values = y.to_numpy()[-self.max_length :]
+        self.model_ = self._build(pd.Series(values))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.model_.fit(values)
+        self._tail = values
+
+    def _predict(self, horizon, levels):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = self.model_.predict(h=horizon, level=list(levels))
+        mean = np.asarray(res["mean"], dtype=float)
+        ints = {lv: (np.asarray(res[f"lo-{lv}"]), np.asarray(res[f"hi-{lv}"])) for lv in levels}
+        return mean, ints
+
+
+def _season(season_length: int | None, n: int, freq: str | None, cap: int | None = None) -> int:
+    """Season length to use: the given one, else the frequency's default; 1 when the history has
+    fewer than two full seasons or the season exceeds `cap`."""
+    m = season_length or default_season_length(freq)
+    if m < 2 or n < 2 * m or (cap and m > cap):
+        return 1
+    return int(m)
+
+
+class SeasonalNaiveForecaster(StatsForecaster):
+    """Repeat the last season (naive when no season): the baseline every leaderboard shows."""
+
+    def __init__(self, season_length: int | None = None):
+        self.season_length = season_length
+
+    def _build(self, y):
+        from statsforecast.models import Naive, SeasonalNaive
+
+        m = _season(self.season_length, len(y), self.freq_)
+        return SeasonalNaive(season_length=m) if m > 1 else Naive()
+
+
+class ETSForecaster(StatsForecaster):
+    """Exponential smoothing (statsforecast AutoETS); seasons above 24 fit non-seasonal."""
+
+    max_length = 3000
+
+    def __init__(self, season_length: int | None = None, model: str = "ZZZ", damped: Any = None):
+        self.season_length = season_length
+        self.model = model
+        self.damped = damped
+
+    def _build(self, y):
+        from statsforecast.models import AutoETS
+
+        m = _season(self.season_length, len(y), self.freq_, cap=24)
+        model = self.model if m > 1 else self.model[:2] + "N"
+        return AutoETS(season_length=m, model=model, damped=self.damped)
+
+
+class ThetaForecaster(StatsForecaster):
+    """Automatic Theta (statsforecast AutoTheta) with multiplicative/additive deseasonalising."""
+
+    max_length = 3000
+
+    def __init__(
+        self, season_length: int | None = None, decomposition_type: str = "multiplicative"
+    ):
+        self.season_length = season_length
+        self.decomposition_type = decomposition_type
+
+    def _build(self, y):
+        from statsforecast.models import AutoTheta
+
+        m = _season(self.season_length, len(y), self.freq_)
+        dec = self.decomposition_type if (y > 0).all() else "additive"
+        return AutoTheta(season_length=m, decomposition_type=dec)
+
+
+class ARIMAForecaster(Forecaster):
+    """Bounded automatic ARIMA (statsforecast AutoARIMA): stepwise, approximated, capped orders,
+    seasonal only up to `season_cap` (longer seasons are handled by Fourier regressors), and
+    fitted on at most `max_length` recent values so it never runs for minutes."""
+
+    def __init__(
+        self,
+        season_length: int | None = None,
+        max_p: int = 3,
+        max_q: int = 3,
+        max_P: int = 1,
+        max_Q: int = 1,
+        season_cap: int = 24,
+        max_length: int = 1000,
+        fourier_terms: int = 4,
+    ):
+        self.season_length = season_length
+        self.max_p = max_p
+        self.max_q = max_q
+        self.max_P = max_P
+        self.max_Q = max_Q
+        self.season_cap = season_cap
+        self.max_length = max_length
+        self.fourier_terms = fourier_terms
+
+    def _fit(self, y: pd.Series) -> None:
+        from statsforecast.models import AutoARIMA
+
+        m_full = self.season_length or default_season_length(self.freq_)
+        # Keep at least a few seasons even when they exceed max_length.
+        length = max(self.max_length, 4 * m_full if m_full <= 400 else self.max_length)
+        values = y.to_numpy()[-length:]
+        m = _season(m_full, len(values), self.freq_, cap=self.season_cap)
+        self.fourier_period_ = (
+            m_full if (m == 1 and m_full > 1 and len(values) >= 2 * m_full) else 0
+        )
+        self._offset = len(y) - len(values)
+        X = self._fourier(np.arange(len(values))) if self.fourier_period_ else None
+        self.model_ = AutoARIMA(
+            season_length=m,
+            max_p=self.max_p,
+            max_q=self.max_q,
+            max_P=self.max_P,
+            max_Q=self.max_Q,
+            approximation=True,
+            stepwise=True,
+            nmodels=30,
+            seasonal=m > 1,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.model_.fit(values, X=X)
+        self._n = len(values)
+
+    def _fourier(self, t: np.ndarray) -> np.ndarray:
+        p, k = self.fourier_period_, min(self.fourier_terms, self.fourier_period_ // 2)
+        cols = []
+        for j in range(1, k + 1):
+            cols += [np.sin(2 * np.pi * j * t / p), np.cos(2 * np.pi * j * t / p)]
+        return np.column_stack(cols)
+
+    def _predict(self, horizon, levels):
+        X = self._fourier(np.arange(self._n, self._n + horizon)) if self.fourier_period_ else None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = self.model_.predict(h=horizon, X=X, level=list(levels))
+        mean = np.asarray(res["mean"], dtype=float)
+        return mean, {lv: (res[f"lo-{lv}"], res[f"hi-{lv}"]) for lv in levels}
+
+
+class MSTLForecaster(StatsForecaster):
+    """MSTL decomposition with every detected season, trend forecast by non-seasonal AutoETS."""
+
+    max_length = 5000
+
+    def __init__(self, season_lengths: list[int] | None = None):
+        self.season_lengths = season_lengths
+
+    def _build(self, y):
+        from statsforecast.models import MSTL, AutoETS
+
+        seasons = self.season_lengths
+        if seasons is None:
+            seasons = detect_seasonalities(y, self.freq_) or [default_season_length(self.freq_)]
+        seasons = [int(p) for p in seasons if p > 1 and 2 * p <= len(y)]
+        if not seasons:
+            return AutoETS(season_length=1, model="ZZN")
+        return MSTL(season_length=seasons, trend_forecaster=AutoETS(model="ZZN"))
+
+
+# --------------------------------------------------------------------------- lag regression
+
+
+class LagRegressionForecaster(Forecaster):
+    """Recursive multi-step regression on lag, rolling, calendar and Fourier features.
+
+    `estimator` is "gbm" (HistGradientBoosting) or "ridge". With `differencing="auto"` the model
+    learns first differences when a linear trend explains most of the variance (trees cannot
+    extrapolate a trend). Intervals: conformal when backtest errors are set, else from in-sample
+    one-step residuals.
+    """
+
+    native_intervals = False
+
+    def __init__(
+        self,
+        estimator: str = "gbm",
+        lags: list[int] | None = None,
+        windows: list[int] | None = None,
+        season_lengths: list[int] | None = None,
+        differencing: str = "auto",
+        n_estimators: int = 200,
+        learning_rate: float = 0.05,
+        max_leaf_nodes: int = 31,
+        alpha: float = 1.0,
+        fourier_terms: int = 3,
+        max_length: int = 5000,
+        random_state: int = 0,
+    ):
+        self.estimator = estimator
+        self.lags = lags
+        self.windows = windows
+        self.season_lengths = season_lengths
+        self.differencing = differencing
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.max_leaf_nodes = max_leaf_nodes
+        self.alpha = alpha
+        self.fourier_terms = fourier_terms
+        self.max_length = max_length
+        self.random_state = random_state
+
+    def _make_estimator(self) -> Any:
+        if self.estimator == "ridge":
+            return make_pipeline(StandardScaler(), Ridge(alpha=self.alpha))
+        return HistGradientBoostingRegressor(
+            max_iter=self.n_estimators,
+            learning_rate=self.learning_rate,
+            max_leaf_nodes=self.max_leaf_nodes,
+            min_samples_leaf=10,
+            early_stopping=False,
+            random_state=self.random_state,
+        )
+
+    def _fit(self, y: pd.Series) -> None:
+        y = y.iloc[-self.max_length :]
+        self.diff_ = self._needs_difference(y.to_numpy())
+        z = y.diff() if self.diff_ else y.copy()
+        seasons = self.season_lengths
+        if seasons is None:
+            seasons = detect_seasonalities(y, self.freq_)
+        self.featurizer_ = SeriesFeaturizer(
+            freq=self.freq_,
+            lags=self.lags,
+            windows=self.windows,
+            seasons=[int(p) for p in seasons],
+            fourier_terms=self.fourier_terms,
+        ).fit(z)
+        feats = self.featurizer_.transform(z)
+        ok = feats.notna().all(axis=1) & z.notna()
+        if ok.sum() < 10:
+            raise ValueError("The series is too short for the chosen lags.")
+        self.model_ = self._make_estimator()
+        with threadpool_limits(limits=1):
+            self.model_.fit(feats[ok].to_numpy(), z[ok].to_numpy())
+            fitted = self.model_.predict(feats[ok].to_numpy())
+        self.residuals_ = z[ok].to_numpy() - fitted
+        self._history = z.to_numpy()
+        self._last_level = float(y.iloc[-1])
+        self._index = y.index
+
+    def _needs_difference(self, values: np.ndarray) -> bool:
+        if self.differencing in ("none", "first"):
+            return self.differencing == "first"
+        t = np.arange(len(values))
+        coef = np.polyfit(t, values, 1)
+        resid = values - np.polyval(coef, t)
+        total = np.var(values)
+        return bool(total > 0 and 1.0 - np.var(resid) / total > 0.5)
+
+    def _predict(self, horizon, levels):
+        lookback = self.featurizer_.max_lookback_ + 1
+        future = future_index(self.last_timestamp_, self.freq_, horizon)
+        hist = list(self._history[-lookback:])
+        stamps = list(self._index[-lookback:])
+        preds = []
+        with threadpool_limits(limits=1):
+            for ts in future:
+                hist.append(np.nan)
+                stamps.append(ts)
+                window = pd.Series(
+                    hist[-(lookback + 1) :], index=pd.DatetimeIndex(stamps[-(lookback + 1) :])
+                )
+                row = self.featurizer_.transform(window).iloc[[-1]].to_numpy()
+                value = float(self.model_.predict(row)[0])
+                hist[-1] = value
+                preds.append(value)
+        z_pred = np.asarray(preds)
+        mean = self._last_level + np.cumsum(z_pred) if self.diff_ else z_pred
+        return mean, _residual_intervals(mean, self.residuals_, levels)
+
+
+# --------------------------------------------------------------------------- combinations
+
+
+class EnsembleForecaster(Forecaster):
+    """Mean or median of several forecasters' point forecasts; intervals conformal when backtest
+    errors are set, else the members' bounds combined the same way."""
+
+    def __init__(self, members: list[Forecaster], combine: str = "mean"):
+        self.members = members
+        self.combine = combine
+
+    def _fit(self, y: pd.Series) -> None:
+        for member in self.members:
+            member.fit(y, freq=self.freq_)
+
+    @classmethod
+    def from_fitted(cls, members: list[Forecaster], combine: str = "mean") -> EnsembleForecaster:
+        """An ensemble of already fitted members (they must share the history's end)."""
+        ens = cls(members, combine)
+        ens.freq_ = members[0].freq_
+        ens.last_timestamp_ = members[0].last_timestamp_
+        ens.n_obs_ = members[0].n_obs_
+        ens.conformal_errors_ = None
+        return ens
+
+    def _predict(self, horizon, levels):
+        outs = [m.predict(horizon, levels) for m in self.members]
+        agg = np.median if self.combine == "median" else np.mean
+        mean = agg([o.forecast for o in outs], axis=0)
+        ints = {}
+        for lv in levels:
+            key = str(int(lv))
+            lo = agg([o.intervals[key]["lower"] for o in outs], axis=0)
+            hi = agg([o.intervals[key]["upper"] for o in outs], axis=0)
+            ints[lv] = (lo, hi)
+        return mean, ints
+
+
+class PreparedForecaster(Forecaster):
+    """Wraps a forecaster with the series preparation fitted on its training part only: gap
+    filling, local outlier treatment and invertible transforms, undone on forecasts and bounds."""
+
+    def __init__(
+        self,
+        forecaster: Forecaster,
+        fill_method: str = "interpolate",
+        outlier_treatment: str | None = None,
+        outlier_threshold: float = 4.0,
+        transforms: list[dict[str, Any]] | None = None,
+    ):
+        self.forecaster = forecaster
+        self.fill_method = fill_method
+        self.outlier_treatment = outlier_treatment
+        self.outlier_threshold = outlier_threshold
+        self.transforms = transforms
+
+    @property
+    def native_intervals(self) -> bool:  # type: ignore[override]
+        """Whether the inner model gives its own intervals."""
+        return self.forecaster.native_intervals
+
+    def _fit(self, y: pd.Series) -> None:
+        y = fill_gaps(y, self.fill_method)
+        if self.outlier_treatment and self.outlier_treatment != "none":
+            window = max(7, default_season_length(self.freq_) // 2)
+            mask = detect_outliers(y, window=window, threshold=self.outlier_threshold)
+            self.n_outliers_ = int(mask.sum())
+            y = treat_outliers(y, mask, self.outlier_treatment, window, self.outlier_threshold)
+        specs = self.transforms or []
+        self.chain_ = TransformChain(
+            [make_transform(t["type"], **t.get("params", {})) for t in specs]
+        )
+        values = self.chain_.fit_transform(y.to_numpy())
+        z = pd.Series(values, index=y.index[len(y) - len(values) :])
+        z.index.freq = None
+        self.forecaster.fit(z, freq=self.freq_)
+
+    def _predict(self, horizon, levels):
+        out = self.forecaster.predict(horizon, levels)
+        mean = self.chain_.inverse(out.forecast)
+        ints = {}
+        for lv in levels:
+            key = str(int(lv))
+            lo, hi = self.chain_.inverse_interval(
+                out.forecast, out.intervals[key]["lower"], out.intervals[key]["upper"]
+            )
+            ints[lv] = (lo, hi)
+        return mean, ints

@@ -1,0 +1,137 @@
+"""Tests of the forecasters: shared interface, timestamps, intervals and the catalogue factories."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from modeling.forecast_catalog import FORECASTING_SPECS
+from modeling.forecasters import (
+    ARIMAForecaster,
+    EnsembleForecaster,
+    ETSForecaster,
+    LagRegressionForecaster,
+    MSTLForecaster,
+    PreparedForecaster,
+    SeasonalNaiveForecaster,
+    ThetaForecaster,
+    conformal_widths,
+)
+
+
+def _monthly(n: int = 72, seed: int = 0) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    y = 100 + 0.8 * t + 12 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 2, n)
+    return pd.Series(y, index=pd.date_range("2015-01-01", periods=n, freq="MS"))
+
+
+FORECASTERS = [
+    SeasonalNaiveForecaster(),
+    ETSForecaster(),
+    ThetaForecaster(),
+    ARIMAForecaster(),
+    MSTLForecaster(),
+    LagRegressionForecaster("gbm", n_estimators=50),
+    LagRegressionForecaster("ridge"),
+]
+
+
+@pytest.mark.parametrize(
+    "forecaster", FORECASTERS, ids=lambda f: type(f).__name__ + f.__dict__.get("estimator", "")
+)
+def test_each_forecaster_continues_the_frequency_with_ordered_intervals(forecaster):
+    y = _monthly()
+    out = forecaster.fit(y).predict(6, levels=(80, 95))
+    assert out.timestamps == list(pd.date_range("2021-01-01", periods=6, freq="MS"))
+    assert out.forecast.shape == (6,) and np.isfinite(out.forecast).all()
+    lo80, hi80 = out.intervals["80"]["lower"], out.intervals["80"]["upper"]
+    lo95, hi95 = out.intervals["95"]["lower"], out.intervals["95"]["upper"]
+    assert (lo95 <= lo80 + 1e-9).all() and (lo80 <= out.forecast + 1e-9).all()
+    assert (out.forecast <= hi80 + 1e-9).all() and (hi80 <= hi95 + 1e-9).all()
+
+
+def test_seasonal_naive_repeats_the_last_season():
+    y = _monthly()
+    out = SeasonalNaiveForecaster(season_length=12).fit(y).predict(12)
+    assert np.allclose(out.forecast, y.iloc[-12:].to_numpy())
+
+
+def test_good_models_beat_the_seasonal_naive_on_a_trending_seasonal_series():
+    y = _monthly(96)
+    train, test = y.iloc[:-12], y.iloc[-12:].to_numpy()
+    base = np.abs(SeasonalNaiveForecaster().fit(train).predict(12).forecast - test).mean()
+    for fc in (ETSForecaster(), LagRegressionForecaster("ridge")):
+        err = np.abs(fc.fit(train).predict(12).forecast - test).mean()
+        assert err < base
+
+
+def test_gbm_learns_differences_when_the_series_trends():
+    fc = LagRegressionForecaster("gbm", n_estimators=30).fit(_monthly())
+    assert fc.diff_ is True
+    flat = pd.Series(np.sin(np.arange(72) * 2 * np.pi / 12), index=_monthly().index)
+    assert LagRegressionForecaster("gbm", n_estimators=30).fit(flat).diff_ is False
+
+
+def test_half_hourly_mstl_uses_both_seasons_and_timestamps_continue():
+    t = np.arange(48 * 7 * 3)
+    y = pd.Series(
+        10 + np.sin(2 * np.pi * t / 48) + 0.5 * ((t % 336) > 240),
+        index=pd.date_range("2024-01-01", periods=len(t), freq="30min"),
+    )
+    fc = MSTLForecaster(season_lengths=[48, 336]).fit(y)
+    out = fc.predict(4)
+    assert out.timestamps[0] == y.index[-1] + pd.Timedelta("30min")
+    assert fc.model_.season_length == [48, 336]
+
+
+def test_conformal_widths_grow_with_the_horizon_and_level():
+    rng = np.random.default_rng(0)
+    errors = rng.normal(0, 1, (3, 10)) * np.sqrt(np.arange(1, 11))
+    w80, w95 = conformal_widths(errors, 12, 80), conformal_widths(errors, 12, 95)
+    assert (np.diff(w80) >= 0).all() and (w95 >= w80).all()
+    fc = LagRegressionForecaster("ridge").fit(_monthly()).set_conformal_errors(errors)
+    out = fc.predict(12)
+    assert np.allclose(out.intervals["80"]["upper"] - out.forecast, w80)
+
+
+def test_prepared_forecaster_undoes_its_transform_on_forecasts_and_bounds():
+    y = np.exp(_monthly() / 50)
+    fc = PreparedForecaster(ETSForecaster(), transforms=[{"type": "log"}]).fit(y)
+    out = fc.predict(6)
+    t = np.arange(72, 78)
+    truth = np.exp((100 + 0.8 * t + 12 * np.sin(2 * np.pi * t / 12)) / 50)
+    assert (out.forecast > 0).all()
+    assert np.allclose(out.forecast, truth, rtol=0.15)
+    assert (out.intervals["95"]["lower"] <= out.forecast).all()
+
+
+def test_prepared_forecaster_fills_gaps_and_caps_outliers_on_training_data_only():
+    y = _monthly()
+    y.iloc[10] = np.nan
+    y.iloc[30] += 500
+    fc = PreparedForecaster(SeasonalNaiveForecaster(1), outlier_treatment="cap").fit(y)
+    assert fc.n_outliers_ >= 1
+    assert np.isfinite(fc.predict(3).forecast).all()
+
+
+def test_ensemble_averages_its_members():
+    y = _monthly()
+    members = [SeasonalNaiveForecaster(12).fit(y), LagRegressionForecaster("ridge").fit(y)]
+    ens = EnsembleForecaster.from_fitted(members)
+    expected = np.mean([m.predict(5).forecast for m in members], axis=0)
+    assert np.allclose(ens.predict(5).forecast, expected)
+
+
+def test_catalogue_factories_build_forecasters_with_valid_defaults():
+    context = {"freq": "MS", "season_lengths": [12], "horizon": 6, "random_state": 0}
+    names = {spec.name for spec in FORECASTING_SPECS}
+    assert {"seasonal_naive", "ets", "arima", "theta", "mstl", "gbm_lags", "linear_lags"} <= names
+    for spec in FORECASTING_SPECS:
+        assert spec.problem_types == ("forecasting",)
+        assert spec.validate(spec.defaults()) == {}
+        if spec.factory is None:
+            continue
+        fc = spec.factory(spec.resolve({}), context)
+        assert fc.fit(_monthly()).predict(6).forecast.shape == (6,)
+    arima = next(s for s in FORECASTING_SPECS if s.name == "arima")
+    assert "max_p" in arima.validate({"max_p": 99})

@@ -1,0 +1,443 @@
+"""Time-series preparation: timestamp parsing, frequency inference, regularisation, gap filling,
+local outlier treatment and invertible target transforms (log, Box-Cox, differencing).
+
+Django-free; everything works on pandas objects so it tests in milliseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+from scipy import stats
+
+# Approximate length in days of the calendar (non-fixed) frequencies, keyed by offset prefix.
+_CALENDAR_DAYS = {"Y": 365.2425, "A": 365.2425, "Q": 91.310625, "M": 30.436875, "W": 7.0}
+
+
+class SeriesError(ValueError):
+    """A time column or series that cannot be used as given (one clear sentence)."""
+
+
+# --------------------------------------------------------------------------- timestamps
+
+
+def parse_timestamps(values: Any) -> tuple[pd.DatetimeIndex, str | None]:
+    """Parse a column of dates to a tz-naive UTC DatetimeIndex, returning the original time zone.
+
+    Accepts datetimes, ISO and other usual date strings, tz-aware values (converted to UTC) and
+    integer years. Raises SeriesError when the values are not dates.
+    """
+    ser = pd.Series(values)
+    if isinstance(ser.dtype, pd.DatetimeTZDtype):
+        tz = str(ser.dt.tz)
+        return pd.DatetimeIndex(ser.dt.tz_convert("UTC").dt.tz_localize(None)), tz
+    if pd.api.types.is_datetime64_dtype(ser.dtype):
+        return pd.DatetimeIndex(ser), None
+    if pd.api.types.is_integer_dtype(ser.dtype) or pd.api.types.is_float_dtype(ser.dtype):
+        nums = ser.dropna()
+        if len(nums) and (nums % 1 == 0).all() and nums.between(1000, 3000).all():
+            return pd.DatetimeIndex(
+                pd.to_datetime(ser.astype("Int64").astype(str) + "-01-01")
+            ), None
+        raise SeriesError("The time column holds numbers, not dates.")
+    text = ser.astype("string").str.strip()
+    try:
+        parsed = pd.to_datetime(text, format="mixed")
+    except (ValueError, TypeError):
+        try:
+            parsed = pd.to_datetime(text, format="mixed", utc=True)
+        except (ValueError, TypeError) as exc:
+            raise SeriesError("The time column could not be parsed as dates.") from exc
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        tz = str(parsed.dt.tz)
+        return pd.DatetimeIndex(parsed.dt.tz_convert("UTC").dt.tz_localize(None)), tz
+    if not pd.api.types.is_datetime64_dtype(parsed.dtype):
+        # Mixed offsets come back as objects: normalise through UTC.
+        parsed = pd.to_datetime(text, format="mixed", utc=True)
+        return pd.DatetimeIndex(parsed.dt.tz_localize(None)), "UTC"
+    return pd.DatetimeIndex(parsed), None
+
+
+def infer_frequency(timestamps: Any) -> str | None:
+    """The pandas offset alias of regularly spaced timestamps (robust to a few gaps), or None.
+
+    Tries pandas' exact inference first, then the most common spacing, mapped to calendar
+    aliases (MS/ME, QS/QE, YS/YE, W-<day>) when the spacing is a month, quarter, year or week.
+    """
+    idx = pd.DatetimeIndex(pd.Series(timestamps).dropna().sort_values().unique())
+    if idx.tz is not None:
+        idx = idx.tz_convert("UTC").tz_localize(None)
+    if len(idx) < 3:
+        return None
+    try:
+        exact = pd.infer_freq(idx)
+    except (ValueError, TypeError):
+        exact = None
+    if exact:
+        return _normalise_alias(exact)
+    diffs = pd.Series(idx[1:] - idx[:-1])
+    mode = diffs.mode().iloc[0]
+    if mode <= pd.Timedelta(0):
+        return None
+    days = mode / pd.Timedelta(days=1)
+    if 28 <= days <= 31:
+        return (
+            "MS"
+            if (idx.day == 1).mean() > 0.8
+            else ("ME" if idx.is_month_end.mean() > 0.8 else None)
+        )
+    if 89 <= days <= 92:
+        if ((idx.day == 1) & idx.month.isin([1, 4, 7, 10])).mean() > 0.8:
+            return "QS"
+        return "QE" if idx.is_quarter_end.mean() > 0.8 else None
+    if 365 <= days <= 366:
+        if ((idx.day == 1) & (idx.month == 1)).mean() > 0.8:
+            return "YS"
+        return "YE" if idx.is_year_end.mean() > 0.8 else None
+    if days == 7:
+        weekday = pd.Series(idx.dayofweek).mode().iloc[0]
+        return "W-" + ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")[weekday]
+    return _normalise_alias(to_offset(mode).freqstr)
+
+
+def _normalise_alias(alias: str) -> str:
+    """Canonical alias: 'H' -> 'h', '1D' -> 'D', 'QS-OCT' -> 'QS', 'YS-JAN' -> 'YS'."""
+    out = to_offset(alias).freqstr
+    head, _, month = out.partition("-")
+    if head in ("QS", "BQS") and month in ("JAN", "APR", "JUL", "OCT"):
+        return head
+    if head in ("QE", "BQE") and month in ("MAR", "JUN", "SEP", "DEC"):
+        return head
+    if head in ("YS", "BYS") and month == "JAN":
+        return head
+    if head in ("YE", "BYE") and month == "DEC":
+        return head
+    return out
+
+
+def freq_step_days(freq: str) -> float:
+    """Approximate length of one step of `freq` in days (exact for fixed frequencies)."""
+    off = to_offset(freq)
+    try:
+        return off.nanos / 86_400e9
+    except ValueError:
+        base = off.name.lstrip("B")[:1]
+        return _CALENDAR_DAYS.get(base, 1.0) * off.n
+
+
+def future_index(last: pd.Timestamp, freq: str, horizon: int) -> pd.DatetimeIndex:
+    """The `horizon` timestamps that follow `last` at frequency `freq`."""
+    return pd.date_range(start=last, periods=horizon + 1, freq=freq)[1:]
+
+
+# --------------------------------------------------------------------------- regularise
+
+
+def regularize(
+    df: pd.DataFrame,
+    time_column: str,
+    freq: str | None = None,
+    id_column: str | None = None,
+    target: str | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Put each series on a regular grid of `freq`, averaging duplicate timestamps.
+
+    Returns the regular frame (time column as tz-naive UTC timestamps, missing steps as NaN rows)
+    and a report: frequency, timezone, n_duplicates, n_gaps, missing_timestamps (first 20).
+    """
+    if time_column not in df.columns:
+        raise SeriesError(f"The time column {time_column!r} is not in the data.")
+    stamps, tz = parse_timestamps(df[time_column])
+    work = df.copy()
+    work[time_column] = stamps
+    work = work[work[time_column].notna()]
+    value_cols = (
+        [target] if target else [c for c in work.columns if c not in (time_column, id_column)]
+    )
+    value_cols = [c for c in value_cols if pd.api.types.is_numeric_dtype(work[c])]
+    if freq is None:
+        if id_column:
+            first_id = work[id_column].iloc[0]
+            freq = infer_frequency(work.loc[work[id_column] == first_id, time_column])
+        else:
+            freq = infer_frequency(work[time_column])
+        if freq is None:
+            raise SeriesError("The time column has no regular frequency that could be inferred.")
+    groups = work.groupby(id_column, sort=False) if id_column else [(None, work)]
+    parts, n_dup, n_gap, missing = [], 0, 0, []
+    for key, part in groups:
+        reg, dup, gaps = _regularize_one(part, time_column, value_cols, freq)
+        n_dup += dup
+        n_gap += len(gaps)
+        missing.extend(ts.isoformat() for ts in gaps[: max(0, 20 - len(missing))])
+        if id_column:
+            reg.insert(1, id_column, key)
+        parts.append(reg)
+    frame = pd.concat(parts, ignore_index=True)
+    report = {
+        "frequency": freq,
+        "timezone": tz,
+        "n_duplicates": int(n_dup),
+        "n_gaps": int(n_gap),
+        "n_missing_values": int(frame[value_cols].isna().any(axis=1).sum()) if value_cols else 0,
+        "missing_timestamps": missing,
+    }
+    return frame, report
+
+
+def _regularize_one(
+    part: pd.DataFrame, time_column: str, value_cols: list[str], freq: str
+) -> tuple[pd.DataFrame, int, list[pd.Timestamp]]:
+    """One series onto the grid: (frame, duplicate count, missing grid timestamps)."""
+    off = to_offset(freq)
+    part = part.sort_values(time_column)
+    start, end = part[time_column].iloc[0], part[time_column].iloc[-1]
+    grid = pd.date_range(off.rollback(start), off.rollforward(end), freq=off)
+    if len(grid) == 0:
+        grid = pd.DatetimeIndex([start])
+    # Snap each observation to its nearest grid point (handles odd times within a step).
+    snapped = pd.merge_asof(
+        part[[time_column, *value_cols]],
+        pd.DataFrame({"_grid": grid}),
+        left_on=time_column,
+        right_on="_grid",
+        direction="nearest",
+    )
+    dup = int(snapped["_grid"].duplicated().sum())
+    agg = snapped.groupby("_grid")[value_cols].mean()
+    reg = agg.reindex(grid)
+    observed = set(agg.index)
+    gaps = [ts for ts in grid if ts not in observed]
+    reg.index.name = time_column
+    return reg.reset_index(), dup, gaps
+
+
+# --------------------------------------------------------------------------- gaps and outliers
+
+
+def fill_gaps(y: pd.Series, method: str = "interpolate") -> pd.Series:
+    """Fill missing values: 'interpolate' (linear in time) or 'forward_fill'; edges take the
+    nearest observed value."""
+    if method in ("interpolate", "linear"):
+        out = y.interpolate(method="linear", limit_direction="both")
+    elif method in ("forward_fill", "ffill"):
+        out = y.ffill().bfill()
+    else:
+        raise SeriesError(f"Unknown gap filling method {method!r}.")
+    return out
+
+
+def detect_outliers(y: pd.Series, window: int = 7, threshold: float = 4.0) -> pd.Series:
+    """Boolean mask of points far from the local level: |y - rolling median| > threshold * MAD.
+
+    The MAD is the rolling median absolute deviation (scaled to a normal sigma), floored at a
+    small share of the global MAD so flat stretches do not flag every wiggle.
+    """
+    window = max(3, int(window) | 1)
+    med = y.rolling(window, center=True, min_periods=1).median()
+    dev = (y - med).abs()
+    mad = 1.4826 * dev.rolling(window, center=True, min_periods=1).median()
+    floor = 1.4826 * float(np.nanmedian(dev)) if len(dev) else 0.0
+    scale = mad.clip(lower=max(floor, 1e-12))
+    return (dev > threshold * scale).fillna(False)
+
+
+def treat_outliers(
+    y: pd.Series, mask: pd.Series, method: str = "cap", window: int = 7, threshold: float = 4.0
+) -> pd.Series:
+    """Replace flagged points: 'cap' clips them to the local band, 'interpolate' redraws them
+    from their neighbours."""
+    if not mask.any():
+        return y.copy()
+    if method == "interpolate":
+        return fill_gaps(y.mask(mask), "interpolate")
+    if method == "cap":
+        window = max(3, int(window) | 1)
+        med = y.rolling(window, center=True, min_periods=1).median()
+        dev = (y - med).abs()
+        mad = 1.4826 * dev.rolling(window, center=True, min_periods=1).median()
+        floor = 1.4826 * float(np.nanmedian(dev))
+        band = threshold * mad.clip(lower=max(floor, 1e-12))
+        capped = y.clip(lower=med - band, upper=med + band)
+        return y.where(~mask, capped)
+    raise SeriesError(f"Unknown outlier treatment {method!r}.")
+
+
+# --------------------------------------------------------------------------- transforms
+
+
+@dataclass
+class SeriesTransform:
+    """Base of invertible target transforms: fit on the training part, then transform/inverse."""
+
+    def fit(self, y: np.ndarray) -> SeriesTransform:
+        """Learn the transform's state from the training values; returns self."""
+        return self
+
+    def transform(self, y: np.ndarray) -> np.ndarray:
+        """Training values -> model space."""
+        return np.asarray(y, dtype=float)
+
+    def inverse(self, values: np.ndarray) -> np.ndarray:
+        """Forecasts in model space -> original scale."""
+        return np.asarray(values, dtype=float)
+
+    def inverse_interval(
+        self, mean: np.ndarray, lower: np.ndarray, upper: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Interval bounds in model space -> original scale (monotone transforms map bounds)."""
+        lo, hi = self.inverse(lower), self.inverse(upper)
+        return np.minimum(lo, hi), np.maximum(lo, hi)
+
+
+@dataclass
+class LogTransform(SeriesTransform):
+    """log(y + shift); the shift (learned) makes the training minimum at least 1 when y <= 0."""
+
+    shift_: float = field(default=0.0, init=False)
+
+    def fit(self, y: np.ndarray) -> LogTransform:
+        """Learn the shift from the training minimum."""
+        low = float(np.nanmin(y))
+        self.shift_ = 0.0 if low > 0 else 1.0 - low
+        return self
+
+    def transform(self, y: np.ndarray) -> np.ndarray:
+        """log of the shifted values (clipped away from zero)."""
+        return np.log(np.clip(np.asarray(y, dtype=float) + self.shift_, 1e-12, None))
+
+    def inverse(self, values: np.ndarray) -> np.ndarray:
+        """exp, minus the shift."""
+        return np.exp(np.clip(np.asarray(values, dtype=float), -700, 700)) - self.shift_
+
+
+@dataclass
+class BoxCoxTransform(SeriesTransform):
+    """Box-Cox with lambda fitted (maximum likelihood) on the training part only."""
+
+    lmbda: float | None = None
+    lambda_: float = field(default=1.0, init=False)
+    shift_: float = field(default=0.0, init=False)
+
+    def fit(self, y: np.ndarray) -> BoxCoxTransform:
+        """Fit lambda on the (shifted-positive) training values."""
+        arr = np.asarray(y, dtype=float)
+        arr = arr[np.isfinite(arr)]
+        low = float(arr.min())
+        self.shift_ = 0.0 if low > 0 else 1.0 - low
+        if self.lmbda is not None:
+            self.lambda_ = float(self.lmbda)
+        else:
+            _, lam = stats.boxcox(arr + self.shift_)
+            self.lambda_ = float(np.clip(lam, -1.0, 2.0))
+        return self
+
+    def transform(self, y: np.ndarray) -> np.ndarray:
+        """Box-Cox of the shifted values."""
+        arr = np.clip(np.asarray(y, dtype=float) + self.shift_, 1e-12, None)
+        if abs(self.lambda_) < 1e-8:
+            return np.log(arr)
+        return (arr**self.lambda_ - 1.0) / self.lambda_
+
+    def inverse(self, values: np.ndarray) -> np.ndarray:
+        """Inverse Box-Cox (values outside the domain are clipped to its edge), minus the shift."""
+        arr = np.asarray(values, dtype=float)
+        if abs(self.lambda_) < 1e-8:
+            return np.exp(np.clip(arr, -700, 700)) - self.shift_
+        base = np.clip(self.lambda_ * arr + 1.0, 1e-12, None)
+        return base ** (1.0 / self.lambda_) - self.shift_
+
+
+@dataclass
+class DifferenceTransform(SeriesTransform):
+    """y_t - y_{t-lag}; the inverse rebuilds levels from the last `lag` training values.
+
+    Interval bounds: the step errors of the differenced forecast are treated as independent, so
+    the half-widths add in quadrature along each lag chain.
+    """
+
+    lag: int = 1
+    last_: np.ndarray = field(default_factory=lambda: np.array([]), init=False)
+
+    def fit(self, y: np.ndarray) -> DifferenceTransform:
+        """Remember the last `lag` training values (needed to undo the difference)."""
+        arr = np.asarray(y, dtype=float)
+        if len(arr) <= self.lag:
+            raise SeriesError("The series is too short to difference.")
+        self.last_ = arr[-self.lag :].copy()
+        return self
+
+    def transform(self, y: np.ndarray) -> np.ndarray:
+        """Differences (the first `lag` values are dropped)."""
+        arr = np.asarray(y, dtype=float)
+        return arr[self.lag :] - arr[: -self.lag]
+
+    def inverse(self, values: np.ndarray) -> np.ndarray:
+        """Cumulate forecast differences onto the last training values."""
+        diffs = np.asarray(values, dtype=float)
+        out = np.empty(len(diffs))
+        for i, d in enumerate(diffs):
+            prev = self.last_[i] if i < self.lag else out[i - self.lag]
+            out[i] = prev + d
+        return out
+
+    def inverse_interval(
+        self, mean: np.ndarray, lower: np.ndarray, upper: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Bounds around the rebuilt levels, half-widths summed in quadrature along the chain."""
+        level = self.inverse(mean)
+        down = np.asarray(mean, dtype=float) - np.asarray(lower, dtype=float)
+        up = np.asarray(upper, dtype=float) - np.asarray(mean, dtype=float)
+        acc_down, acc_up = np.zeros(len(level)), np.zeros(len(level))
+        for i in range(len(level)):
+            prev_d = acc_down[i - self.lag] if i >= self.lag else 0.0
+            prev_u = acc_up[i - self.lag] if i >= self.lag else 0.0
+            acc_down[i] = prev_d + max(down[i], 0.0) ** 2
+            acc_up[i] = prev_u + max(up[i], 0.0) ** 2
+        return level - np.sqrt(acc_down), level + np.sqrt(acc_up)
+
+
+TRANSFORMS = {"log": LogTransform, "box_cox": BoxCoxTransform, "difference": DifferenceTransform}
+
+
+def make_transform(name: str, **params: Any) -> SeriesTransform:
+    """An unfitted transform by name: 'log', 'box_cox' or 'difference' (params: lmbda, lag)."""
+    try:
+        return TRANSFORMS[name](**params)
+    except KeyError as exc:
+        raise SeriesError(f"Unknown series transform {name!r}.") from exc
+
+
+class TransformChain:
+    """Several transforms applied in order and undone in reverse order."""
+
+    def __init__(self, transforms: list[SeriesTransform]):
+        self.transforms = transforms
+
+    def fit_transform(self, y: np.ndarray) -> np.ndarray:
+        """Fit each transform on the output of the previous one; returns model-space values."""
+        out = np.asarray(y, dtype=float)
+        for tr in self.transforms:
+            out = tr.fit(out).transform(out)
+        return out
+
+    def inverse(self, values: np.ndarray) -> np.ndarray:
+        """Model-space forecasts -> original scale."""
+        out = np.asarray(values, dtype=float)
+        for tr in reversed(self.transforms):
+            out = tr.inverse(out)
+        return out
+
+    def inverse_interval(
+        self, mean: np.ndarray, lower: np.ndarray, upper: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Model-space interval -> original scale (mean undone alongside the bounds)."""
+        mean, lower, upper = (np.asarray(a, dtype=float) for a in (mean, lower, upper))
+        for tr in reversed(self.transforms):
+            lower, upper = tr.inverse_interval(mean, lower, upper)
+            mean = tr.inverse(mean)
+        return lower, upper

@@ -1,0 +1,130 @@
+"""Tests of the time-series preparation (frequency, regularisation, outliers, transforms)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from preprocessing.series import (
+    BoxCoxTransform,
+    DifferenceTransform,
+    LogTransform,
+    SeriesError,
+    TransformChain,
+    detect_outliers,
+    fill_gaps,
+    infer_frequency,
+    parse_timestamps,
+    regularize,
+    treat_outliers,
+)
+
+
+def test_infer_frequency_is_robust_to_a_few_gaps():
+    hourly = pd.date_range("2024-01-01", periods=200, freq="h").delete([5, 6, 50, 120])
+    assert infer_frequency(hourly) == "h"
+    monthly = pd.date_range("2000-01-01", periods=60, freq="MS").delete([3, 30])
+    assert infer_frequency(monthly) == "MS"
+    quarterly = pd.date_range("2000-01-01", periods=40, freq="QS")
+    assert infer_frequency(quarterly) == "QS"
+    weekly = pd.date_range("2020-01-04", periods=80, freq="W-SAT").delete([10])
+    assert infer_frequency(weekly) == "W-SAT"
+    assert infer_frequency(pd.date_range("2024-01-01", periods=50, freq="30min")) == "30min"
+
+
+def test_regularize_reports_gaps_and_averages_duplicates():
+    stamps = list(pd.date_range("2024-01-01", periods=10, freq="D").delete([3, 7]))
+    stamps.append(stamps[0])
+    df = pd.DataFrame({"t": [s.strftime("%Y-%m-%d") for s in stamps], "v": [*range(8), 10.0]})
+    frame, report = regularize(df, "t", None, target="v")
+    assert report["frequency"] == "D"
+    assert report["n_duplicates"] == 1
+    assert report["n_gaps"] == 2
+    assert report["missing_timestamps"] == ["2024-01-04T00:00:00", "2024-01-08T00:00:00"]
+    assert len(frame) == 10
+    assert frame.loc[0, "v"] == pytest.approx(5.0)  # mean of 0 and 10
+    assert frame["v"].isna().sum() == 2
+
+
+def test_regularize_per_series_with_id_column():
+    t = pd.date_range("2024-01-01", periods=6, freq="MS")
+    df = pd.DataFrame({"t": list(t) + list(t[:4]), "id": ["a"] * 6 + ["b"] * 4, "v": range(10)})
+    frame, report = regularize(df, "t", "MS", id_column="id", target="v")
+    assert report["n_gaps"] == 0
+    assert frame.groupby("id").size().to_dict() == {"a": 6, "b": 4}
+
+
+def test_parse_timestamps_converts_time_zones_to_utc_and_keeps_the_zone():
+    idx, tz = parse_timestamps(["2024-03-01T10:00:00+01:00", "2024-03-01T11:00:00+01:00"])
+    assert tz is not None
+    assert idx[0] == pd.Timestamp("2024-03-01 09:00")
+    aware = pd.Series(pd.date_range("2024-01-01", periods=3, freq="h", tz="Europe/Paris"))
+    idx, tz = parse_timestamps(aware)
+    assert tz == "Europe/Paris" and idx.tz is None and idx[0] == pd.Timestamp("2023-12-31 23:00")
+    idx, tz = parse_timestamps(pd.Series([1990, 1991, 1992]))
+    assert idx[1] == pd.Timestamp("1991-01-01") and tz is None
+    with pytest.raises(SeriesError):
+        parse_timestamps(["apple", "pear"])
+
+
+def test_fill_gaps_interpolates_and_forward_fills():
+    y = pd.Series([1.0, np.nan, 3.0, np.nan])
+    assert fill_gaps(y).tolist() == [1.0, 2.0, 3.0, 3.0]
+    assert fill_gaps(y, "forward_fill").tolist() == [1.0, 1.0, 3.0, 3.0]
+
+
+def test_outliers_are_found_relative_to_the_local_level_and_treated():
+    rng = np.random.default_rng(0)
+    y = pd.Series(np.linspace(0, 100, 200) + rng.normal(0, 1, 200))
+    y[120] += 30
+    mask = detect_outliers(y, window=9)
+    assert mask[120] and mask.sum() <= 3
+    for method in ("cap", "interpolate"):
+        fixed = treat_outliers(y, mask, method, window=9)
+        assert abs(fixed[120] - y[119]) < 10
+        assert fixed[~mask].equals(y[~mask])
+
+
+def test_log_and_box_cox_round_trip_with_monotone_intervals():
+    y = np.array([5.0, 7.0, 9.0, 12.0, 20.0, 33.0, 50.0])
+    for tr in (LogTransform(), BoxCoxTransform()):
+        z = tr.fit(y).transform(y)
+        assert np.allclose(tr.inverse(z), y)
+        lo, hi = tr.inverse_interval(z, z - 0.3, z + 0.3)
+        assert (lo < y).all() and (y < hi).all()
+
+
+def test_box_cox_lambda_is_fitted_on_the_training_part_only():
+    rng = np.random.default_rng(1)
+    train = np.exp(rng.normal(2, 0.3, 100))
+    full = np.concatenate([train, rng.normal(500, 1, 50)])
+    assert BoxCoxTransform().fit(train).lambda_ != pytest.approx(
+        BoxCoxTransform().fit(full).lambda_
+    )
+    from scipy import stats
+
+    assert BoxCoxTransform().fit(train).lambda_ == pytest.approx(stats.boxcox(train)[1], abs=1e-6)
+
+
+def test_difference_inverts_forecasts_and_widens_bounds():
+    y = np.array([1.0, 3.0, 6.0, 10.0])
+    tr = DifferenceTransform(lag=1)
+    z = tr.fit(y).transform(y)
+    assert z.tolist() == [2.0, 3.0, 4.0]
+    level = tr.inverse(np.array([5.0, 6.0]))
+    assert level.tolist() == [15.0, 21.0]
+    lo, hi = tr.inverse_interval(np.array([5.0, 6.0]), np.array([4.0, 5.0]), np.array([6.0, 7.0]))
+    assert np.allclose(hi - level, [1.0, np.sqrt(2.0)])
+    assert (lo < level).all() and (np.diff(hi - lo) >= 0).all()
+
+
+def test_transform_chain_round_trips_forecasts_and_intervals():
+    y = np.array([10.0, 12.0, 15.0, 14.0, 18.0, 22.0, 25.0, 30.0])
+    chain = TransformChain([LogTransform(), DifferenceTransform()])
+    z = chain.fit_transform(y)
+    assert len(z) == len(y) - 1
+    # The next true differences (in log space) rebuild the true next values.
+    nxt = np.array([33.0, 35.0])
+    dz = np.diff(np.log(np.concatenate([[y[-1]], nxt])))
+    assert np.allclose(chain.inverse(dz), nxt)
+    lo, hi = chain.inverse_interval(dz, dz - 0.05, dz + 0.05)
+    assert (lo < nxt).all() and (nxt < hi).all()

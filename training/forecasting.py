@@ -1,0 +1,766 @@
+"""Forecasting AutoML: validate a time-series frame, backtest candidate forecasters by rolling
+origin, rank them by MASE, and refit the kept ones into deployable `ForecastModel`s.
+
+Django-free. Events go through `on_event(kind, payload)` like the tabular engine.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features.series import default_season_length, detect_seasonalities
+from modeling.forecast_catalog import FORECASTING_SPECS
+from modeling.forecasters import (
+    EnsembleForecaster,
+    Forecaster,
+    PreparedForecaster,
+    conformal_widths,
+)
+from modeling.hyperparams import AlgorithmSpec
+from preprocessing.series import SeriesError, fill_gaps, future_index, regularize
+
+try:  # One Cancelled for the tabular and forecasting engines when both exist.
+    from training.automl import Cancelled  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - depends on the other engine being present
+
+    class Cancelled(Exception):  # noqa: N818 - the name other code catches
+        """The job was asked to stop (should_stop() returned True)."""
+
+
+MAX_HORIZON = 10_000
+AUTO_ALGORITHMS = (
+    "seasonal_naive",
+    "ets",
+    "theta",
+    "arima",
+    "mstl",
+    "linear_lags",
+    "gbm_lags",
+    "ensemble",
+)
+_SPECS: dict[str, AlgorithmSpec] = {spec.name: spec for spec in FORECASTING_SPECS}
+
+
+class ForecastError(ValueError):
+    """Input that cannot be forecast as given; the message is one clear sentence."""
+
+
+def _noop(kind: str, payload: dict[str, Any]) -> None:
+    return None
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class ForecastCandidate:
+    """One backtested algorithm: its metrics, ranking and (when refitted) deployable model."""
+
+    algorithm: str
+    hyperparameters: dict[str, Any]
+    model: ForecastModel | None
+    backtest_metrics: dict[str, float]
+    primary_metric: str = "mase"
+    primary_value: float = math.inf
+    fit_time_s: float = 0.0
+    rank: int = 0
+    residual_analysis: dict[str, Any] = field(default_factory=dict)
+    prediction_intervals: dict[str, Any] = field(default_factory=dict)
+
+
+class ForecastModel:
+    """The one object saved (joblib) and deployed: fitted forecasters per series with the history
+    they need, frequency, seasons, default horizon and time zone."""
+
+    def __init__(
+        self,
+        *,
+        algorithm: str,
+        time_column: str,
+        target: str,
+        id_column: str | None,
+        freq: str,
+        timezone: str | None,
+        horizon: int,
+        levels: tuple[int, ...],
+        season_lengths: dict[Any, list[int]],
+        forecasters: dict[Any, Forecaster],
+    ):
+        self.algorithm = algorithm
+        self.time_column = time_column
+        self.target = target
+        self.id_column = id_column
+        self.freq = freq
+        self.timezone = timezone
+        self.horizon = horizon
+        self.levels = tuple(levels)
+        self.season_lengths = season_lengths
+        self.forecasters = forecasters
+
+    @property
+    def series_ids(self) -> list[Any]:
+        """Ids of the series this model forecasts (one None id without an id column)."""
+        return list(self.forecasters)
+
+    def _stamp(self, ts: pd.Timestamp) -> str:
+        if self.timezone:
+            return ts.tz_localize("UTC").tz_convert(self.timezone).isoformat()
+        return ts.isoformat()
+
+    def _one(self, key: Any, horizon: int, levels: tuple[int, ...]) -> dict[str, Any]:
+        out = self.forecasters[key].predict(horizon, levels)
+        return {
+            "timestamps": [self._stamp(ts) for ts in out.timestamps],
+            "forecast": [float(v) for v in out.forecast],
+            "intervals": {
+                k: {
+                    "lower": [float(v) for v in b["lower"]],
+                    "upper": [float(v) for v in b["upper"]],
+                }
+                for k, b in out.intervals.items()
+            },
+        }
+
+    def predict(
+        self,
+        horizon: int | None = None,
+        levels: tuple[int, ...] | list[int] = (80, 95),
+        series_id: Any = None,
+    ) -> dict[str, Any]:
+        """Forecast `horizon` steps (default: the trained horizon) after the history.
+
+        One series: {timestamps, forecast, intervals}. With an id column: {"series": [{id, ...}]}
+        plus the first (or the requested) series' fields at top level.
+        """
+        h = int(horizon or self.horizon)
+        if h < 1 or h > MAX_HORIZON:
+            raise ForecastError(f"The horizon must be between 1 and {MAX_HORIZON}.")
+        lv = tuple(int(v) for v in levels)
+        if any(v <= 0 or v >= 100 for v in lv):
+            raise ForecastError("Interval levels must be percentages between 0 and 100.")
+        if not self.id_column:
+            return self._one(next(iter(self.forecasters)), h, lv)
+        keys = list(self.forecasters)
+        if series_id is not None:
+            match = [k for k in keys if str(k) == str(series_id)]
+            if not match:
+                raise ForecastError(f"Unknown series id {series_id!r}.")
+            keys = match
+        series = [{"id": _jsonable(k), **self._one(k, h, lv)} for k in keys]
+        first = {k: v for k, v in series[0].items() if k != "id"}
+        return {"series": series, **first}
+
+    def input_schema(self) -> dict[str, Any]:
+        """What the model was trained on: time column, target, id column, frequency, horizon."""
+        return {
+            "problem_type": "forecasting",
+            "time_column": self.time_column,
+            "target": self.target,
+            "id_column": self.id_column,
+            "frequency": self.freq,
+            "timezone": self.timezone,
+            "horizon": self.horizon,
+            "levels": list(self.levels),
+            "season_lengths": {str(k): v for k, v in self.season_lengths.items()},
+            "series_ids": [_jsonable(k) for k in self.series_ids] if self.id_column else None,
+            "last_timestamps": {
+                str(k): self._stamp(f.last_timestamp_) for k, f in self.forecasters.items()
+            },
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+# --------------------------------------------------------------------------- input
+
+
+@dataclass
+class _Series:
+    key: Any
+    y: pd.Series
+    seasons: list[int]
+    m: int  # MASE / seasonal-naive season
+
+
+def _prepare(
+    df: pd.DataFrame, time_column: str, target: str, id_column: str | None, horizon: Any
+) -> tuple[list[_Series], str, str | None, dict[str, Any]]:
+    """Validate and regularise the input into per-series regular Series."""
+    if not isinstance(df, pd.DataFrame) or df.empty:
+        raise ForecastError("The data is empty.")
+    for col, what in ((time_column, "time"), (target, "target")):
+        if not col or col not in df.columns:
+            raise ForecastError(f"The {what} column {col!r} is not in the data.")
+    if id_column and id_column not in df.columns:
+        raise ForecastError(f"The id column {id_column!r} is not in the data.")
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)):
+        raise ForecastError("The horizon must be a whole number of steps.")
+    if horizon < 1 or horizon > MAX_HORIZON:
+        raise ForecastError(f"The horizon must be between 1 and {MAX_HORIZON} steps.")
+    values = pd.to_numeric(df[target], errors="coerce")
+    if values.notna().sum() == 0:
+        raise ForecastError(f"The target column {target!r} has no numeric values.")
+    cols = [time_column, target] + ([id_column] if id_column else [])
+    frame = df[cols].copy()
+    frame[target] = values
+    if len(frame) < 2:
+        raise ForecastError("The data has a single row; a forecast needs a history.")
+    try:
+        reg, report = regularize(frame, time_column, None, id_column=id_column, target=target)
+    except SeriesError as exc:
+        raise ForecastError(str(exc)) from exc
+    freq = report["frequency"]
+    groups = reg.groupby(id_column, sort=False) if id_column else [(None, reg)]
+    series: list[_Series] = []
+    for key, part in groups:
+        y = pd.Series(part[target].to_numpy(float), index=pd.DatetimeIndex(part[time_column]))
+        y = y.loc[y.first_valid_index() : y.last_valid_index()]
+        m = default_season_length(freq)
+        need = _min_length(m, horizon)
+        label = f"Series {key!r}" if id_column else "The series"
+        if len(y) < need:
+            raise ForecastError(
+                f"{label} has {len(y)} observations at frequency {freq}; at least {need} are "
+                f"needed for a horizon of {horizon} (two seasons of {m} plus the horizon)."
+                if need - horizon > 8
+                else f"{label} has {len(y)} observations; at least {need} are needed for a "
+                f"horizon of {horizon}."
+            )
+        filled = fill_gaps(y)
+        seasons = detect_seasonalities(filled, freq)
+        series.append(_Series(key, y, seasons, m if len(y) > m else 1))
+    if all(s.y.nunique(dropna=True) <= 1 for s in series):
+        raise ForecastError("The target is constant, so there is nothing to forecast.")
+    return series, freq, report.get("timezone"), report
+
+
+def _min_length(m: int, horizon: int) -> int:
+    """Observations needed: the horizon plus two seasons (seasons up to 24 steps) or 8 points."""
+    return horizon + max(8, 2 * m if 1 < m <= 24 else 0)
+
+
+def _prep_options(config: dict[str, Any] | None) -> dict[str, Any]:
+    """Series preparation options from a pipeline preprocessing config (contract keys accepted)."""
+    cfg = config or {}
+    fill = cfg.get("missing_values_strategy") or cfg.get("fill_method") or "interpolate"
+    if fill not in ("interpolate", "forward_fill", "ffill"):
+        fill = "interpolate"
+    treatment = cfg.get("outlier_treatment")
+    if treatment not in ("cap", "interpolate"):
+        treatment = None
+    if cfg.get("outlier_detection_method") in (None, "none") and "outlier_treatment" not in cfg:
+        treatment = None
+    transforms = []
+    for t in cfg.get("transformations") or []:
+        kind = t.get("type") if isinstance(t, dict) else t
+        if kind in ("log", "box_cox", "difference"):
+            params = dict(t.get("params") or {}) if isinstance(t, dict) else {}
+            transforms.append({"type": kind, "params": params})
+    return {
+        "fill_method": fill,
+        "outlier_treatment": treatment,
+        "outlier_threshold": float(cfg.get("outlier_threshold") or cfg.get("threshold") or 4.0),
+        "transforms": transforms,
+    }
+
+
+def _feature_params(feature_config: dict[str, Any] | None) -> dict[str, Any]:
+    """Overrides for the lag regressors from a features config (lags, rolling_windows...)."""
+    cfg = feature_config or {}
+    out: dict[str, Any] = {}
+    if cfg.get("lags"):
+        out["lags"] = sorted({int(v) for v in cfg["lags"] if int(v) > 0})
+    if cfg.get("rolling_windows"):
+        out["windows"] = sorted({int(v) for v in cfg["rolling_windows"] if int(v) > 1})
+    if cfg.get("fourier_terms") is not None:
+        out["fourier_terms"] = int(cfg["fourier_terms"])
+    return out
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def _mase_scale(train: np.ndarray, m: int) -> float:
+    """In-sample mean absolute error of the seasonal naive forecast (naive when too short)."""
+    x = train[np.isfinite(train)]
+    for lag in (m, 1):
+        if len(x) > lag:
+            scale = float(np.mean(np.abs(x[lag:] - x[:-lag])))
+            if scale > 1e-12:
+                return scale
+    return max(float(np.mean(np.abs(x))) * 1e-3, 1e-9)
+
+
+def _point_metrics(actual: np.ndarray, pred: np.ndarray, scale: float) -> dict[str, float]:
+    ok = np.isfinite(actual)
+    a, p = actual[ok], pred[ok]
+    if len(a) == 0:
+        return {}
+    err = a - p
+    denom = np.abs(a) + np.abs(p)
+    smape = float(np.mean(np.where(denom > 0, 2 * np.abs(err) / np.where(denom > 0, denom, 1), 0)))
+    nz = np.abs(a) > 1e-12
+    mape = float(np.mean(np.abs(err[nz]) / np.abs(a[nz]))) * 100 if nz.any() else float("nan")
+    return {
+        "mase": float(np.mean(np.abs(err)) / scale),
+        "smape": smape * 100,
+        "mape": mape,
+        "rmse": float(np.sqrt(np.mean(err**2))),
+        "mae": float(np.mean(np.abs(err))),
+    }
+
+
+@dataclass
+class _Window:
+    actual: np.ndarray
+    forecast: np.ndarray
+    bounds: dict[int, tuple[np.ndarray, np.ndarray]]
+    scale: float
+
+
+def _coverage(windows: list[_Window], level: int, errs: dict[int, np.ndarray] | None) -> float:
+    """Share of actuals inside the intervals: model bounds, or (errs given) cross-conformal
+    bounds where each window is calibrated on the other windows' errors only."""
+    hits, total = 0.0, 0
+    for i, w in enumerate(windows):
+        ok = np.isfinite(w.actual)
+        if errs is not None:
+            other = np.vstack([e for j, e in errs.items() if j != i])
+            half = conformal_widths(other, len(w.actual), level)
+            lo, hi = w.forecast - half, w.forecast + half
+        else:
+            lo, hi = w.bounds[level]
+        inside = (w.actual >= lo) & (w.actual <= hi)
+        hits += float(inside[ok].sum())
+        total += int(ok.sum())
+    return hits / total if total else float("nan")
+
+
+# --------------------------------------------------------------------------- search
+
+
+def run_forecast_automl(
+    df: pd.DataFrame,
+    *,
+    time_column: str,
+    target: str,
+    id_column: str | None = None,
+    horizon: int,
+    algorithms: str | list[str] = "auto",
+    hyperparameters: dict[str, dict[str, Any]] | None = None,
+    time_budget_s: float = 60.0,
+    levels: tuple[int, ...] = (80, 95),
+    n_windows: int = 3,
+    preprocessing_config: dict[str, Any] | None = None,
+    feature_config: dict[str, Any] | None = None,
+    random_state: int = 0,
+    on_event: Callable[[str, dict[str, Any]], None] = _noop,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> list[ForecastCandidate]:
+    """Backtest forecasting algorithms by rolling origin and return candidates ranked by MASE.
+
+    Every returned candidate carries a `ForecastModel` refitted on the whole history. Stays
+    within `time_budget_s` (skipping the remaining algorithms; seasonal_naive always runs) and
+    raises `Cancelled` when `should_stop()` turns true between fits.
+    """
+    start = time.monotonic()
+    levels = tuple(int(v) for v in levels)
+
+    def log(message: str, level: str = "info") -> None:
+        on_event("log", {"message": message, "level": level})
+
+    def check_stop() -> None:
+        if should_stop():
+            log("Cancelled on request.", "warning")
+            raise Cancelled("The forecasting job was cancelled.")
+
+    series, freq, tz, report = _prepare(df, time_column, target, id_column, horizon)
+    names = _resolve_algorithms(algorithms)
+    params = _resolve_params(names, hyperparameters or {})
+    prep = _prep_options(preprocessing_config)
+    feat = _feature_params(feature_config)
+    shortest = min(len(s.y) for s in series)
+    min_train = _min_length(series[0].m, horizon) - horizon
+    windows = max(1, min(int(n_windows), (shortest - min_train) // horizon))
+    log(
+        f"{len(series)} series at frequency {freq}, {report['n_gaps']} missing steps, "
+        f"{report['n_duplicates']} duplicate timestamps; seasons "
+        f"{sorted({p for s in series for p in s.seasons}) or 'none'}; "
+        f"{windows} backtest window(s) of {horizon} steps."
+    )
+    if windows < n_windows:
+        log(f"Only {windows} backtest window(s) fit in the history.", "warning")
+
+    singles = [n for n in names if n != "ensemble"]
+    if "seasonal_naive" in singles:  # the baseline runs first so it always finishes
+        singles.remove("seasonal_naive")
+        singles.insert(0, "seasonal_naive")
+    results: dict[str, dict[str, Any]] = {}
+    backtest_budget = 0.75 * time_budget_s
+    total = len(singles) + (1 if "ensemble" in names else 0)
+    for done, name in enumerate(singles):
+        check_stop()
+        elapsed = time.monotonic() - start
+        if name != "seasonal_naive" and elapsed > backtest_budget:
+            log(f"Time budget reached; skipped {name}.", "warning")
+            continue
+        if name == "mstl" and not any(s.seasons for s in series):
+            log("Skipped mstl: no seasonality detected.")
+            continue
+        t0 = time.monotonic()
+        try:
+            res = _backtest(
+                name,
+                params[name],
+                series,
+                freq,
+                horizon,
+                windows,
+                levels,
+                prep,
+                feat,
+                random_state,
+                deadline=None if name == "seasonal_naive" else start + backtest_budget,
+                check_stop=check_stop,
+            )
+        except Cancelled:
+            raise
+        except _OutOfTime:
+            log(f"Time budget reached during {name}; it was dropped.", "warning")
+            continue
+        except Exception as exc:  # one failing algorithm must not sink the search
+            log(f"{name} failed during backtesting: {exc}", "warning")
+            continue
+        res["fit_time_s"] = time.monotonic() - t0
+        results[name] = res
+        best = min(r["metrics"]["mase"] for r in results.values())
+        elapsed = time.monotonic() - start
+        log(f"{name}: backtest MASE {res['metrics']['mase']:.4f} ({res['fit_time_s']:.2f}s).")
+        on_event(
+            "progress",
+            {
+                "progress": round(0.85 * (done + 1) / total, 4),
+                "best_metric": best,
+                "estimated_time_remaining": max(
+                    0.0, min(time_budget_s, elapsed / (done + 1) * total) - elapsed
+                ),
+                "algorithm": name,
+            },
+        )
+
+    if "ensemble" in names:
+        ens = _ensemble_backtest(results, params["ensemble"], levels)
+        if ens is not None:
+            results["ensemble"] = ens
+            log(
+                f"ensemble of {', '.join(ens['members'])}: "
+                f"backtest MASE {ens['metrics']['mase']:.4f}."
+            )
+
+    ranked = sorted(results, key=lambda n: (results[n]["metrics"]["mase"], n != "seasonal_naive"))
+    candidates: list[ForecastCandidate] = []
+    fitted: dict[str, dict[Any, Forecaster]] = {}
+    for rank, name in enumerate(ranked, start=1):
+        check_stop()
+        res = results[name]
+        must = rank == 1 or name == "seasonal_naive"
+        if not must and time.monotonic() - start > time_budget_s:
+            log(f"Time budget reached; {name} was not refitted and is left out.", "warning")
+            continue
+        t0 = time.monotonic()
+        try:
+            forecasters = _refit(name, res, params, series, freq, prep, feat, random_state, fitted)
+        except Cancelled:
+            raise
+        except Exception as exc:
+            log(f"{name} failed when refitting on the whole history: {exc}", "warning")
+            continue
+        fitted[name] = forecasters
+        model = ForecastModel(
+            algorithm=name,
+            time_column=time_column,
+            target=target,
+            id_column=id_column,
+            freq=freq,
+            timezone=tz,
+            horizon=horizon,
+            levels=levels,
+            season_lengths={s.key: s.seasons for s in series},
+            forecasters=forecasters,
+        )
+        candidates.append(
+            ForecastCandidate(
+                algorithm=name,
+                hyperparameters=params.get(name, {}),
+                model=model,
+                backtest_metrics=res["metrics"],
+                primary_value=res["metrics"]["mase"],
+                fit_time_s=round(res.get("fit_time_s", 0.0) + time.monotonic() - t0, 4),
+                residual_analysis=res["residuals"],
+                prediction_intervals=res["intervals"],
+            )
+        )
+    for rank, cand in enumerate(candidates, start=1):
+        cand.rank = rank
+    on_event(
+        "progress",
+        {
+            "progress": 1.0,
+            "best_metric": candidates[0].primary_value if candidates else None,
+            "estimated_time_remaining": 0.0,
+            "algorithm": candidates[0].algorithm if candidates else None,
+        },
+    )
+    if candidates:
+        log(f"Best: {candidates[0].algorithm} (MASE {candidates[0].primary_value:.4f}).")
+    return candidates
+
+
+class _OutOfTime(Exception):
+    """Internal: the backtest deadline passed."""
+
+
+def _resolve_algorithms(algorithms: str | list[str]) -> list[str]:
+    if algorithms == "auto" or algorithms is None:
+        return [n for n in AUTO_ALGORITHMS if n in _SPECS and _SPECS[n].in_auto]
+    if isinstance(algorithms, str):
+        algorithms = [algorithms]
+    unknown = [n for n in algorithms if n not in _SPECS]
+    if unknown:
+        raise ForecastError(f"Unknown forecasting algorithm(s): {', '.join(map(str, unknown))}.")
+    if not algorithms:
+        raise ForecastError("No forecasting algorithm was chosen.")
+    return list(dict.fromkeys(algorithms))
+
+
+def _resolve_params(
+    names: list[str], given: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    out = {}
+    for name in set(names) | {"ensemble"}:
+        spec = _SPECS[name]
+        values = given.get(name) or {}
+        errors = spec.validate(values)
+        if errors:
+            detail = "; ".join(f"{k} {v}" for k, v in errors.items())
+            raise ForecastError(f"Invalid hyperparameters for {name}: {detail}.")
+        out[name] = spec.resolve(values)
+    return out
+
+
+def _build(
+    name: str,
+    params: dict[str, Any],
+    s: _Series,
+    freq: str,
+    horizon: int,
+    prep: dict[str, Any],
+    feat: dict[str, Any],
+    random_state: int,
+) -> PreparedForecaster:
+    """An unfitted forecaster for one series, wrapped in its series preparation."""
+    context = {
+        "freq": freq,
+        "season_lengths": s.seasons,
+        "horizon": horizon,
+        "random_state": random_state,
+    }
+    inner = _SPECS[name].factory(params, context)
+    for key, value in feat.items():
+        if hasattr(inner, key) and (key != "lags" or not params.get("max_lag")):
+            setattr(inner, key, value)
+    return PreparedForecaster(inner, **prep)
+
+
+def _backtest(
+    name,
+    params,
+    series,
+    freq,
+    horizon,
+    n_windows,
+    levels,
+    prep,
+    feat,
+    random_state,
+    deadline,
+    check_stop,
+) -> dict[str, Any]:
+    """Rolling-origin backtest of one algorithm over every series."""
+    per_series: list[list[_Window]] = []
+    for s in series:
+        wins = []
+        n = len(s.y)
+        for w in range(n_windows):
+            check_stop()
+            if deadline is not None and time.monotonic() > deadline:
+                raise _OutOfTime
+            cutoff = n - (n_windows - w) * horizon
+            train, test = s.y.iloc[:cutoff], s.y.iloc[cutoff : cutoff + horizon]
+            fc = _build(name, params, s, freq, horizon, prep, feat, random_state)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fc.fit(train, freq=freq)
+                out = fc.predict(horizon, levels)
+            bounds = {
+                lv: (out.intervals[str(lv)]["lower"], out.intervals[str(lv)]["upper"])
+                for lv in levels
+            }
+            scale = _mase_scale(fill_gaps(train).to_numpy(), s.m)
+            wins.append(_Window(test.to_numpy(float), out.forecast, bounds, scale))
+        per_series.append(wins)
+    return _summarise(per_series, levels, native=True)
+
+
+def _summarise(
+    per_series: list[list[_Window]], levels: tuple[int, ...], native: bool
+) -> dict[str, Any]:
+    """Metrics averaged over windows and series, interval method choice and residual analysis."""
+    rows = [_point_metrics(w.actual, w.forecast, w.scale) for wins in per_series for w in wins]
+    rows = [r for r in rows if r]
+    metrics = {k: float(np.nanmean([r[k] for r in rows])) for k in rows[0]}
+    n_windows = len(per_series[0])
+    cov_model = {
+        lv: float(np.nanmean([_coverage(w, lv, None) for w in per_series])) for lv in levels
+    }
+    method, cov = "model", cov_model
+    if n_windows >= 2:
+        errs = [
+            {i: (w.actual - w.forecast)[None, :] for i, w in enumerate(wins)} for wins in per_series
+        ]
+        cov_conf = {
+            lv: float(
+                np.nanmean([_coverage(w, lv, e) for w, e in zip(per_series, errs, strict=True)])
+            )
+            for lv in levels
+        }
+        gap_model = np.mean([abs(cov_model[lv] - lv / 100) for lv in levels])
+        gap_conf = np.mean([abs(cov_conf[lv] - lv / 100) for lv in levels])
+        if not native or gap_conf < gap_model:
+            method, cov = "conformal", cov_conf
+    for lv in levels:
+        metrics[f"coverage_{lv}"] = cov[lv]
+    for lv in (80, 95):
+        metrics.setdefault(f"coverage_{lv}", float("nan"))
+    residuals = np.concatenate([w.actual - w.forecast for w in per_series[0]])
+    residuals = residuals[np.isfinite(residuals)]
+    return {
+        "metrics": metrics,
+        "windows": per_series,
+        "interval_method": method,
+        "intervals": {
+            "method": "conformal (backtest errors per horizon step)"
+            if method == "conformal"
+            else "model",
+            "levels": list(levels),
+            "backtest_coverage": {str(lv): cov[lv] for lv in levels},
+            "model_coverage": {str(lv): cov_model[lv] for lv in levels},
+        },
+        "residuals": _residual_analysis(residuals),
+    }
+
+
+def _residual_analysis(residuals: np.ndarray) -> dict[str, Any]:
+    """Mean, spread and Ljung-Box autocorrelation test of the backtest errors (first series)."""
+    out: dict[str, Any] = {
+        "n": int(len(residuals)),
+        "mean": float(np.mean(residuals)) if len(residuals) else None,
+        "std": float(np.std(residuals, ddof=1)) if len(residuals) > 1 else None,
+    }
+    if len(residuals) >= 10 and np.std(residuals) > 0:
+        from statsmodels.stats.diagnostic import acorr_ljungbox
+
+        lags = max(1, min(10, len(residuals) // 5))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            lb = acorr_ljungbox(residuals, lags=[lags])
+        out["ljung_box_lags"] = lags
+        out["ljung_box_p"] = float(lb["lb_pvalue"].iloc[0])
+    return out
+
+
+def _ensemble_backtest(
+    results: dict[str, Any], params: dict[str, Any], levels
+) -> dict[str, Any] | None:
+    """Combine the best non-baseline candidates' stored backtest forecasts (no refitting)."""
+    pool = [
+        n
+        for n in sorted(results, key=lambda n: results[n]["metrics"]["mase"])
+        if n != "seasonal_naive"
+    ]
+    members = pool[: int(params.get("size", 3))]
+    if len(members) < 2:
+        return None
+    agg = np.median if params.get("combine") == "median" else np.mean
+    per_series = []
+    for si in range(len(results[members[0]]["windows"])):
+        wins = []
+        for wi in range(len(results[members[0]]["windows"][si])):
+            parts = [results[m]["windows"][si][wi] for m in members]
+            bounds = {
+                lv: (
+                    agg([p.bounds[lv][0] for p in parts], axis=0),
+                    agg([p.bounds[lv][1] for p in parts], axis=0),
+                )
+                for lv in levels
+            }
+            wins.append(
+                _Window(
+                    parts[0].actual,
+                    agg([p.forecast for p in parts], axis=0),
+                    bounds,
+                    parts[0].scale,
+                )
+            )
+        per_series.append(wins)
+    res = _summarise(per_series, levels, native=True)
+    res["members"] = members
+    res["fit_time_s"] = sum(results[m].get("fit_time_s", 0.0) for m in members)
+    return res
+
+
+def _refit(
+    name, res, params, series, freq, prep, feat, random_state, fitted
+) -> dict[Any, Forecaster]:
+    """Fit the algorithm on each whole series; conformal intervals use all backtest errors."""
+    out: dict[Any, Forecaster] = {}
+    for si, s in enumerate(series):
+        if name == "ensemble":
+            members = []
+            for m in res["members"]:
+                if m in fitted:
+                    members.append(fitted[m][s.key])
+                else:
+                    members.append(
+                        _build(m, params[m], s, freq, 1, prep, feat, random_state).fit(
+                            s.y, freq=freq
+                        )
+                    )
+            fc: Forecaster = EnsembleForecaster.from_fitted(
+                members, params["ensemble"].get("combine", "mean")
+            )
+        else:
+            fc = _build(name, params[name], s, freq, 1, prep, feat, random_state)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fc.fit(s.y, freq=freq)
+        if res["interval_method"] == "conformal":
+            errors = np.vstack([w.actual - w.forecast for w in res["windows"][si]])
+            fc.set_conformal_errors(errors)
+        out[s.key] = fc
+    return out
+
+
+def forecast_timestamps(last: pd.Timestamp, freq: str, horizon: int) -> list[pd.Timestamp]:
+    """The timestamps that follow `last` (re-exported for callers that only have a model card)."""
+    return list(future_index(last, freq, horizon))

@@ -1,0 +1,231 @@
+"""Tests of the forecasting AutoML: input errors, ranking, multi-series, events, persistence."""
+
+import io
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+
+from training.forecasting import Cancelled, ForecastError, ForecastModel, run_forecast_automl
+
+SAMPLES = Path(__file__).resolve().parents[2] / "datasets" / "sample_data"
+
+
+@pytest.fixture(scope="module")
+def air() -> pd.DataFrame:
+    return pd.read_csv(SAMPLES / "series_airpassengers.csv")
+
+
+@pytest.fixture(scope="module")
+def air_run(air):
+    events = []
+    cands = run_forecast_automl(
+        air,
+        time_column="month",
+        target="passengers",
+        horizon=12,
+        algorithms=["seasonal_naive", "ets", "linear_lags", "theta", "ensemble"],
+        time_budget_s=20,
+        on_event=lambda kind, payload: events.append((kind, payload)),
+    )
+    return cands, events
+
+
+def test_airpassengers_candidates_are_ranked_by_backtest_mase(air_run):
+    cands, _ = air_run
+    names = [c.algorithm for c in cands]
+    assert "seasonal_naive" in names
+    values = [c.primary_value for c in cands]
+    assert values == sorted(values)
+    assert [c.rank for c in cands] == list(range(1, len(cands) + 1))
+    assert (
+        cands[0].primary_value
+        < next(c for c in cands if c.algorithm == "seasonal_naive").primary_value
+    )
+    for c in cands:
+        assert set(c.backtest_metrics) >= {
+            "mase",
+            "smape",
+            "mape",
+            "rmse",
+            "mae",
+            "coverage_80",
+            "coverage_95",
+        }
+        assert c.primary_metric == "mase" and c.primary_value == c.backtest_metrics["mase"]
+        assert isinstance(c.model, ForecastModel)
+        assert "ljung_box_p" in c.residual_analysis and c.prediction_intervals["levels"] == [80, 95]
+
+
+def test_best_model_forecasts_after_the_history_with_intervals(air_run):
+    cands, _ = air_run
+    out = cands[0].model.predict()
+    assert out["timestamps"][0] == "1961-01-01T00:00:00" and len(out["forecast"]) == 12
+    assert all(
+        lo <= f <= hi
+        for lo, f, hi in zip(
+            out["intervals"]["95"]["lower"],
+            out["forecast"],
+            out["intervals"]["95"]["upper"],
+            strict=True,
+        )
+    )
+    assert len(cands[0].model.predict(horizon=3, levels=[90])["intervals"]["90"]["upper"]) == 3
+    schema = cands[0].model.input_schema()
+    assert schema["time_column"] == "month" and schema["frequency"] == "MS"
+
+
+def test_events_report_logs_and_progress(air_run):
+    _, events = air_run
+    kinds = {k for k, _ in events}
+    assert kinds == {"log", "progress"}
+    progress = [p for k, p in events if k == "progress"]
+    assert progress[-1]["progress"] == 1.0
+    assert set(progress[0]) == {"progress", "best_metric", "estimated_time_remaining", "algorithm"}
+
+
+def test_forecast_model_survives_a_joblib_round_trip(air_run):
+    model = air_run[0][0].model
+    buf = io.BytesIO()
+    joblib.dump(model, buf)
+    buf.seek(0)
+    loaded = joblib.load(buf)
+    assert loaded.predict() == model.predict()
+
+
+def test_multi_series_forecasts_each_id():
+    t = pd.date_range("2020-01-06", periods=40, freq="W-MON")
+    rng = np.random.default_rng(0)
+    df = pd.concat(
+        [
+            pd.DataFrame({"week": t, "store": s, "sales": base + rng.normal(0, 1, 40).cumsum()})
+            for s, base in (("north", 50), ("south", 80))
+        ]
+    )
+    cands = run_forecast_automl(
+        df,
+        time_column="week",
+        target="sales",
+        id_column="store",
+        horizon=4,
+        algorithms=["seasonal_naive", "ets"],
+        time_budget_s=10,
+    )
+    out = cands[0].model.predict()
+    assert [s["id"] for s in out["series"]] == ["north", "south"]
+    assert out["forecast"] == out["series"][0]["forecast"]
+    assert out["series"][1]["timestamps"][0].startswith(str((t[-1] + pd.Timedelta(days=7)).date()))
+    assert cands[0].model.predict(series_id="south")["series"][0]["id"] == "south"
+
+
+def test_tz_aware_input_keeps_its_zone_in_the_output():
+    t = pd.date_range("2024-01-01", periods=24 * 10, freq="h", tz="Europe/Paris")
+    y = 10 + np.sin(2 * np.pi * np.arange(len(t)) / 24)
+    df = pd.DataFrame({"ts": t.astype(str), "load": y})
+    cands = run_forecast_automl(
+        df,
+        time_column="ts",
+        target="load",
+        horizon=6,
+        algorithms=["seasonal_naive"],
+        time_budget_s=5,
+    )
+    first = cands[0].model.predict()["timestamps"][0]
+    assert first == (t[-1] + pd.Timedelta(hours=1)).isoformat()
+
+
+def test_should_stop_cancels(air):
+    with pytest.raises(Cancelled):
+        run_forecast_automl(
+            air, time_column="month", target="passengers", horizon=12, should_stop=lambda: True
+        )
+
+
+@pytest.mark.parametrize(
+    ("frame", "kwargs", "message"),
+    [
+        (
+            pd.DataFrame({"x": [1, 2]}),
+            {"time_column": "month", "target": "x", "horizon": 1},
+            "time column",
+        ),
+        (
+            pd.DataFrame({"month": ["2020-01-01"], "v": [1.0]}),
+            {"time_column": "month", "target": "v", "horizon": 1},
+            "single row",
+        ),
+        (
+            pd.DataFrame({"month": ["pear"] * 30, "v": [1.0] * 30}),
+            {"time_column": "month", "target": "v", "horizon": 1},
+            "dates",
+        ),
+    ],
+)
+def test_bad_input_raises_a_clear_forecast_error(frame, kwargs, message):
+    with pytest.raises(ForecastError, match=message):
+        run_forecast_automl(frame, **kwargs)
+
+
+def test_constant_short_and_bad_horizons_are_refused(air):
+    const = air.assign(passengers=5.0)
+    with pytest.raises(ForecastError, match="constant"):
+        run_forecast_automl(const, time_column="month", target="passengers", horizon=6)
+    with pytest.raises(ForecastError, match="between 1 and"):
+        run_forecast_automl(air, time_column="month", target="passengers", horizon=0)
+    with pytest.raises(ForecastError, match="between 1 and"):
+        run_forecast_automl(air, time_column="month", target="passengers", horizon=10000 + 1)
+    with pytest.raises(ForecastError, match="at least"):
+        run_forecast_automl(air, time_column="month", target="passengers", horizon=10000)
+    with pytest.raises(ForecastError, match="at least 42 are needed"):
+        run_forecast_automl(air.iloc[:30], time_column="month", target="passengers", horizon=18)
+    with pytest.raises(ForecastError, match="Unknown forecasting algorithm"):
+        run_forecast_automl(
+            air, time_column="month", target="passengers", horizon=6, algorithms=["nope"]
+        )
+    with pytest.raises(ForecastError, match="Invalid hyperparameters"):
+        run_forecast_automl(
+            air,
+            time_column="month",
+            target="passengers",
+            horizon=6,
+            algorithms=["arima"],
+            hyperparameters={"arima": {"max_p": 99}},
+        )
+
+
+def test_backtest_fits_only_on_rows_before_each_window(air, monkeypatch):
+    """Rolling origin: every backtest fit ends right before the window it forecasts."""
+    import training.forecasting as engine
+
+    fits = []
+    real_build = engine._build
+
+    def spy(*args, **kwargs):
+        fc = real_build(*args, **kwargs)
+        original = fc.fit
+
+        def fit(y, X=None, freq=None):
+            fits.append((y.index[-1], len(y)))
+            return original(y, X, freq)
+
+        fc.fit = fit
+        return fc
+
+    monkeypatch.setattr(engine, "_build", spy)
+    run_forecast_automl(
+        air,
+        time_column="month",
+        target="passengers",
+        horizon=12,
+        n_windows=3,
+        algorithms=["seasonal_naive"],
+    )
+    ends = [end for end, _ in fits]
+    assert ends[:3] == [
+        pd.Timestamp("1957-12-01"),
+        pd.Timestamp("1958-12-01"),
+        pd.Timestamp("1959-12-01"),
+    ]
+    assert fits[3] == (pd.Timestamp("1960-12-01"), 144)  # the final refit sees everything
