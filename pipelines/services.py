@@ -52,7 +52,7 @@ def pipeline_create(*, owner, dataset: Dataset, **fields: Any) -> Pipeline:
     if fields["problem_type"] == "forecasting":
         fields["time_column"] = fields["time_column"] or dataset.time_column
         fields.setdefault("id_column", dataset.id_column)
-        fields["forecast_horizon"] = fields.get("forecast_horizon") or None
+        fields.setdefault("forecast_horizon", None)
     errors = _check(
         dataset=dataset,
         target_column=fields["target_column"],

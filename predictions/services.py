@@ -247,16 +247,15 @@ def forecast(
             )
     started = time.perf_counter()
     fitted = load_model(model)
+    known = getattr(fitted, "series_ids", None) or []
+    if series_id is not None and str(series_id) not in {str(k) for k in known}:
+        raise NotFound(f"Series '{series_id}' is not in this model.", code="series_not_found")
     try:
         out = fitted.predict(horizon=horizon, levels=tuple(levels), series_id=series_id)
-    except KeyError:
-        raise NotFound(
-            f"Series '{series_id}' is not in this model.", code="series_not_found"
-        ) from None
     except ValueError as exc:
         raise InvalidInput(str(exc), code="bad_forecast_request") from None
     latency = (time.perf_counter() - started) * 1000
-    out = json_safe(out)
+    out = _with_time_zone(json_safe(out))
     record = PredictionRecord.objects.create(
         owner=user,
         model=model,
@@ -271,6 +270,21 @@ def forecast(
         "prediction_id": str(record.pk),
         "latency_ms": round(latency, 3),
     }
+
+
+def _iso_utc(stamp: str) -> str:
+    """An ISO timestamp with its zone: a naive one is read as UTC (the server's zone)."""
+    parsed = pd.Timestamp(stamp)
+    return (parsed.tz_localize("UTC") if parsed.tzinfo is None else parsed).isoformat()
+
+
+def _with_time_zone(out: dict[str, Any]) -> dict[str, Any]:
+    """Give every forecast timestamp a zone, as the API contract writes times."""
+    if "timestamps" in out:
+        out["timestamps"] = [_iso_utc(s) for s in out["timestamps"]]
+    for series in out.get("series") or []:
+        series["timestamps"] = [_iso_utc(s) for s in series.get("timestamps", [])]
+    return out
 
 
 # ---------------------------------------------------------------- feedback

@@ -36,7 +36,8 @@ def test_monthly_series_forecast_with_intervals(api, other_api, celery_worker):
     out = res.json()
     stamps = pd.to_datetime(out["timestamps"])
     assert len(stamps) == 12 and len(out["forecast"]) == 12
-    assert stamps[0] == pd.Timestamp("1961-01-01")
+    assert stamps[0] == pd.Timestamp("1961-01-01", tz="UTC")
+    assert out["timestamps"][0] == "1961-01-01T00:00:00+00:00"
     assert (stamps[1:] - stamps[:-1]).days.min() >= 28
     for level in ("80", "95"):
         lower, upper = out["intervals"][level]["lower"], out["intervals"][level]["upper"]
@@ -81,3 +82,70 @@ def test_monthly_series_forecast_with_intervals(api, other_api, celery_worker):
         format="json",
     )
     assert single.status_code == 400 and single.json()["code"] == "use_forecast"
+
+
+def _upload_frame(api, frame: pd.DataFrame, name: str) -> dict:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    res = api.post(
+        "/api/v1/datasets/upload",
+        {"file": SimpleUploadedFile(name, frame.to_csv(index=False).encode()), "name": name},
+        format="multipart",
+    )
+    assert res.status_code == 201, res.json()
+    return res.json()
+
+
+def test_bad_forecasting_input_gets_a_4xx_or_a_clear_failed_job(api, celery_worker):
+    days = pd.date_range("2024-01-01", periods=120, freq="D")
+    flat = _upload_frame(api, pd.DataFrame({"day": days, "sales": 5.0}), "flat.csv")
+    pipe = create_pipeline(api, flat["id"], "sales", "forecasting", forecast_horizon=7)
+    job = api.post("/api/v1/training/start", {"pipeline_id": pipe["id"]}, format="json").json()
+    final = wait_job(api, job["job_id"], 120)
+    assert final["status"] == "failed" and "constant" in final["error"].lower()
+
+    for horizon in (0, 10_001):
+        res = api.post(
+            "/api/v1/pipelines/",
+            {"name": "h", "dataset_id": flat["id"], "target_column": "sales",
+             "problem_type": "forecasting", "forecast_horizon": horizon},
+            format="json",
+        )  # fmt: skip
+        assert res.status_code == 400 and "forecast_horizon" in res.json()["errors"]
+
+    one = _upload_frame(api, pd.DataFrame({"day": ["2024-01-01"], "sales": [3.0]}), "one.csv")
+    pipe = create_pipeline(api, one["id"], "sales", "forecasting", time_column="day")
+    res = api.post("/api/v1/training/start", {"pipeline_id": pipe["id"]}, format="json")
+    assert res.status_code == 400 and res.json()["code"] == "too_few_rows"
+
+    short = _upload_frame(api, pd.DataFrame({"day": days[:10], "sales": range(10)}), "short.csv")
+    pipe = create_pipeline(api, short["id"], "sales", "forecasting", forecast_horizon=7)
+    job = api.post("/api/v1/training/start", {"pipeline_id": pipe["id"]}, format="json").json()
+    final = wait_job(api, job["job_id"], 120)
+    assert final["status"] == "failed" and final["error"]
+    assert "at least 21 are needed" in final["error"]
+
+
+def test_several_series_in_one_file_are_forecast_per_series(api, celery_worker):
+    ds = upload_sample(api, "series_aus_arrivals.csv")
+    assert ds["id_column"] == "origin"
+    pipe = create_pipeline(api, ds["id"], "arrivals", "forecasting", forecast_horizon=8)
+    job = api.post(
+        "/api/v1/training/start",
+        {"pipeline_id": pipe["id"], "algorithms": ["seasonal_naive", "ets"], "time_budget_s": 10},
+        format="json",
+    ).json()
+    assert wait_job(api, job["job_id"])["status"] == "completed"
+    best = api.get(f"/api/v1/models/?pipeline_id={pipe['id']}").json()["results"][0]["id"]
+    api.post("/api/v1/deployment/deploy", {"model_id": best}, format="json")
+    out = api.post("/api/v1/predictions/forecast", {"model_id": best}, format="json").json()
+    assert {s["id"] for s in out["series"]} == {"Japan", "NZ", "UK", "US"}
+    assert all(len(s["forecast"]) == 8 for s in out["series"])
+    uk = api.post(
+        "/api/v1/predictions/forecast", {"model_id": best, "series_id": "UK"}, format="json"
+    ).json()
+    assert uk["forecast"] == next(s for s in out["series"] if s["id"] == "UK")["forecast"]
+    missing = api.post(
+        "/api/v1/predictions/forecast", {"model_id": best, "series_id": "Mars"}, format="json"
+    )
+    assert missing.status_code == 404
