@@ -2,12 +2,12 @@
 
 import numpy as np
 import pandas as pd
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from features.tabular import DropConstantFeatures, build_feature_step
+from vur.testing import sklearn_contract_checks
 
 
-@parametrize_with_checks([DropConstantFeatures()])
+@sklearn_contract_checks([DropConstantFeatures()])
 def test_sklearn_contract(estimator, check):
     check(estimator)
 

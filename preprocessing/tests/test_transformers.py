@@ -3,7 +3,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from preprocessing.transformers import (
     BooleanEncoder,
@@ -13,6 +12,7 @@ from preprocessing.transformers import (
     DateTimeExpander,
     Winsorizer,
 )
+from vur.testing import sklearn_contract_checks
 
 
 def _expected_failed_checks(estimator):
@@ -25,7 +25,7 @@ def _expected_failed_checks(estimator):
     }
 
 
-@parametrize_with_checks(
+@sklearn_contract_checks(
     [Winsorizer(), ColumnMathTransformer(), BooleanEncoder()],
     expected_failed_checks=_expected_failed_checks,
 )
