@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from modeling.models import ModelConfig, TrainedModel
+from pipelines.models import Pipeline
 
 
 class HyperParamSerializer(serializers.Serializer):
@@ -34,9 +35,7 @@ class AlgorithmSerializer(serializers.Serializer):
 class AlgorithmQuerySerializer(serializers.Serializer):
     """Filter of `models/algorithms`."""
 
-    problem_type = serializers.ChoiceField(
-        choices=["classification", "regression", "forecasting"], required=False
-    )
+    problem_type = serializers.ChoiceField(choices=Pipeline.ProblemType.choices, required=False)
 
 
 class ValidateConfigSerializer(serializers.Serializer):
@@ -44,9 +43,7 @@ class ValidateConfigSerializer(serializers.Serializer):
 
     algorithm = serializers.CharField()
     hyperparameters = serializers.JSONField(required=False, default=dict)
-    problem_type = serializers.ChoiceField(
-        choices=["classification", "regression", "forecasting"], required=False
-    )
+    problem_type = serializers.ChoiceField(choices=Pipeline.ProblemType.choices, required=False)
 
 
 class ValidateConfigResultSerializer(serializers.Serializer):

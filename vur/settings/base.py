@@ -188,6 +188,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {"ProblemTypeEnum": "pipelines.models.Pipeline.ProblemType"},
 }
 
 # ---------------------------------------------------------------- files
