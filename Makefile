@@ -53,5 +53,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/forecast_bench.py
 	$(BIN)/python bench/batch_bench.py
 
+## clean: stop the embedded Redis and remove test leftovers (keeps the dev database and media)
 clean:
+	-$(BIN)/python -c 'from pathlib import Path; from vur.embedded import stop_embedded_redis; stop_embedded_redis(Path("var/redis"))'
 	rm -rf var/test-media var/test.sqlite3

@@ -66,6 +66,10 @@ def test_live_events_then_final_status_and_late_replay(api, owner, other_user, c
     assert seqs == sorted(seqs) and len(seqs) == len(set(seqs))
 
     wait_job(api, job["job_id"])
+    stored = api.get(f"/api/v1/training/{job['job_id']}/logs?format=json&page_size=500").json()
+    assert stored["count"] == len(stored["results"]) >= len(events) - 1
+    assert stored["results"][-1]["type"] == "status"
+    assert stored["results"][-1]["payload"]["status"] == "completed"
     metrics = api.get(f"/api/v1/training/{job['job_id']}/metrics").json()
     mlp = [m for m in metrics if m["algorithm"] == "mlp"]
     assert len(mlp) >= 2 and [m["epoch"] for m in mlp] == sorted(m["epoch"] for m in mlp)
