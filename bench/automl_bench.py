@@ -196,12 +196,13 @@ def main() -> None:
             row = run_table(entry, args.budget, args.skip_flaml)
             rows.append(row)
             print("   " + json.dumps({k: row[k] for k in ("scores", "times_s")}, default=str))
-    names = list(rows[0]["scores"]) if rows else []
+    # Baseline names differ between classification and regression: one column per name seen.
+    names = list(dict.fromkeys(n for row in rows for n in row["scores"]))
     print(f"\n{'table':<24}{'metric':<7}" + "".join(f"{n:>18}" for n in names))
     wins = 0
     for row in rows:
         cells = "".join(
-            f"{row['scores'][n]:>18.5f}" if row["scores"][n] is not None else f"{'-':>18}"
+            f"{row['scores'][n]:>18.5f}" if row["scores"].get(n) is not None else f"{'-':>18}"
             for n in names
         )
         print(f"{row['table']:<24}{row['metric']:<7}{cells}")

@@ -6,7 +6,9 @@ How a run goes (all fitting on training rows only; the hold-out is touched only 
 2. Evaluate a portfolio of known-good configurations, cheapest and strongest first, each scored
    out-of-fold on the training rows (k-fold CV on small data, one inner hold-out slice on large
    data, or `cv_folds` folds when `cross_validation`). Iterative algorithms (mlp, sgd,
-   gradient_boosting) train epoch by epoch on an inner slice with early stopping instead.
+   gradient_boosting) train epoch by epoch with early stopping on fold 0 (per-epoch metric
+   events), then the kept epoch count is trained on the other folds, so they get the same
+   out-of-fold score on the same folds as every other algorithm.
 3. Search (random by default; grid or bayesian via optuna when asked) while time remains.
 4. Blend the best configuration of each algorithm by greedy ensemble selection on the
    out-of-fold predictions; the blend is a candidate of its own when it scores better.
@@ -14,7 +16,9 @@ How a run goes (all fitting on training rows only; the hold-out is touched only 
    which was also fitted on training rows only), then measure them on the hold-out.
 
 Candidates are ranked by their out-of-fold (CV) score, so the choice never looks at the hold-out;
-`primary_value` and `test_metrics` are hold-out figures. Django-free.
+scores within a small tolerance are ties, broken by the smaller spread over the folds and then by
+a fixed preference for simpler, more stable algorithms (`_rank_key`). `primary_value` and
+`test_metrics` are hold-out figures. Django-free.
 """
 
 from __future__ import annotations
@@ -55,6 +59,14 @@ ITERATIVE = ("mlp", "sgd", "gradient_boosting")
 ROW_CAPS = {"svm": 2500, "knn": 20000, "gradient_boosting": 30000, "mlp": 50000}
 PATIENCE = 8
 ENSEMBLE_ROUNDS = 25
+# Scores closer than this count as a tie (AUC: absolute; RMSE: relative); fold spreads likewise.
+SCORE_TOL = 1e-4
+SPREAD_TOL = 1e-3
+# Among tied candidates, the earlier algorithm wins: simpler and more stable models first.
+PREFERENCE = (
+    "linear", "ensemble", "hist_gradient_boosting", "random_forest", "extra_trees",
+    "gradient_boosting", "svm", "knn", "sgd", "mlp", "decision_tree",
+)  # fmt: skip
 
 
 class AutoMLError(ValueError):
@@ -100,20 +112,33 @@ class _Trial:
     algorithm: str
     params: dict[str, Any]
     cv_value: float | None  # primary metric, raw (auc / rmse)
-    key: tuple[float, float]  # sort key, greater is better
-    pipeline: Any = None  # fitted on the fold-0 training part, or final (iterative)
+    key: tuple  # rank key from `_rank_key`, greater is better
+    pipeline: Any = None  # fitted on the fold-0 training part (or the final model)
     oof: np.ndarray | None = None  # out-of-fold predictions (proba or values); None if partial
     fold_fit_s: float = 0.0
     fold_rows: int = 0
-    final: bool = False  # pipeline is already the final model (iterative)
+    final: bool = False  # pipeline is already the final model
     epochs: list[dict[str, Any]] = field(default_factory=list)
     fit_time_s: float = 0.0
+    n_epochs: int | None = None  # iterative algorithms: epochs kept after early stopping
+    spread: float = 0.0  # standard deviation of the per-fold scores
 
 
 # Known-good configurations tried before any search, in order, per algorithm.
 PORTFOLIO: dict[str, list[dict[str, Any]]] = {
     "hist_gradient_boosting": [
         {},
+        # Small, regularised trees at a low rate with a fixed round count: no rows are held back
+        # for early stopping, which matters on small tables (best CV on credit_data and titanic).
+        {
+            "learning_rate": 0.03,
+            "max_leaf_nodes": 8,
+            "min_samples_leaf": 30,
+            "l2_regularization": 2.0,
+            "max_iter": 300,
+            "max_features": 0.7,
+            "early_stopping": False,
+        },
         {
             "learning_rate": 0.05,
             "max_leaf_nodes": 15,
@@ -136,11 +161,11 @@ PORTFOLIO: dict[str, list[dict[str, Any]]] = {
 }
 # The first round: (algorithm, portfolio index), strongest and cheapest first.
 FIRST_ROUND = [
-    ("linear", 0), ("hist_gradient_boosting", 0), ("random_forest", 0), ("extra_trees", 0),
-    ("hist_gradient_boosting", 1), ("hist_gradient_boosting", 2), ("gradient_boosting", 0),
-    ("mlp", 0), ("knn", 0), ("svm", 0), ("sgd", 0), ("decision_tree", 0),
-    ("hist_gradient_boosting", 3), ("random_forest", 1), ("extra_trees", 1), ("linear", 1),
-    ("linear", 2),
+    ("linear", 0), ("hist_gradient_boosting", 0), ("hist_gradient_boosting", 1),
+    ("random_forest", 0), ("extra_trees", 0), ("hist_gradient_boosting", 2),
+    ("hist_gradient_boosting", 3), ("gradient_boosting", 0), ("mlp", 0), ("knn", 0), ("svm", 0),
+    ("sgd", 0), ("decision_tree", 0), ("hist_gradient_boosting", 4), ("random_forest", 1),
+    ("extra_trees", 1), ("linear", 1), ("linear", 2),
 ]  # fmt: skip
 # Narrower ranges for the automatic search ("float"/"int": low, high, log; "cat": choices).
 SEARCH_SPACE: dict[str, dict[str, tuple]] = {
@@ -430,6 +455,57 @@ def _oof_score(
     return auc, (auc, -ll)
 
 
+def _rank_key(
+    algorithm: str, value: float | None, raw_key: tuple[float, float], spread: float, cls: bool
+) -> tuple[float, int, int, float]:
+    """The sort key of a candidate, greater is better: (score, -spread, -preference, secondary).
+
+    The score is the AUC, or -log(RMSE) so that a fixed step is a relative RMSE difference.
+    The spread (standard deviation of the per-fold scores, relative to the RMSE for regression)
+    is snapped to `SPREAD_TOL`; the preference is the position in `PREFERENCE`; the secondary
+    figure is -log loss / -MAE. `_leaderboard` decides ties on the score with these.
+    """
+    pref = PREFERENCE.index(algorithm) if algorithm in PREFERENCE else len(PREFERENCE)
+    if value is None or not math.isfinite(value):
+        return (-math.inf, -(10**9), -pref, raw_key[1])
+    if cls:
+        score, unit = float(value), SPREAD_TOL
+    else:
+        score = -math.log(max(value, 1e-300))
+        unit = SPREAD_TOL * max(value, 1e-300)
+    spread_q = round(spread / unit) if math.isfinite(spread) else 10**9
+    return (score, -spread_q, -pref, raw_key[1])
+
+
+def _leaderboard(items: list, key_of: Callable[[Any], tuple]) -> list:
+    """`items` best first, treating scores within `SCORE_TOL` of the best remaining as a tie.
+
+    Out-of-fold scores that differ by less than the tolerance are within the noise of the folds.
+    So each place goes to the candidate, among those scoring within `SCORE_TOL` of the best one
+    left, whose per-fold scores spread least, then whose algorithm comes first in `PREFERENCE`
+    (simpler and more stable models), then with the better secondary figure. Deterministic, and
+    a place never goes to a candidate more than the tolerance below the best one left.
+    """
+    left = list(items)
+    out = []
+    while left:
+        top = max(key_of(i)[0] for i in left)
+        tied = [i for i in left if key_of(i)[0] >= top - SCORE_TOL]
+        pick = max(tied, key=lambda i: (key_of(i)[1:], key_of(i)[0]))
+        out.append(pick)
+        left.remove(pick)
+    return out
+
+
+def _fold_spread(
+    y: np.ndarray, oof: np.ndarray, folds: list[np.ndarray], classes: np.ndarray | None
+) -> float:
+    """Standard deviation of the primary metric over the given validation folds (0 for one)."""
+    values = [_oof_score(y[va], oof[va], classes)[0] for va in folds]
+    values = [v for v in values if v is not None and math.isfinite(v)]
+    return float(np.std(values)) if len(values) > 1 else 0.0
+
+
 def _loss(y: np.ndarray, pred: np.ndarray, classes: np.ndarray | None) -> float:
     if classes is None:
         return float(np.mean((pred - y) ** 2))
@@ -532,9 +608,8 @@ class _Engine:
             self.run.log(f"Skipping {algorithm} {_short(params)}: not enough time left.", "warning")
             return None
         start = time.monotonic()
-        width = len(self.classes) if self.cls else 1
-        oof = np.full((len(self.y), width), np.nan)
-        done_rows: list[np.ndarray] = []
+        oof = self._empty_oof()
+        done: list[np.ndarray] = []
         first_pipe, fold_s, fold_rows = None, 0.0, 0
         for k, (tr, va) in enumerate(self.folds):
             self.run.check()
@@ -546,34 +621,51 @@ class _Engine:
             pipe = self.fit(self.pipeline(algorithm, params), algorithm, tr)
             fit_s = time.monotonic() - t0
             oof[va] = _predict_for_score(pipe, self.X.iloc[va], self.classes).reshape(len(va), -1)
-            done_rows.append(va)
+            done.append(va)
             if k == 0:
                 first_pipe, fold_s = pipe, fit_s
                 fold_rows = min(len(tr), ROW_CAPS.get(algorithm, len(tr)))
-        rows = np.sort(np.concatenate(done_rows))
-        pred = oof[rows] if self.cls else oof[rows, 0]
-        value, key = _oof_score(self.y_arr[rows], pred, self.classes)
-        per_fold = (time.monotonic() - start) / len(done_rows)
-        self.fold_time[algorithm] = per_fold
-        complete = len(done_rows) == len(self.folds)
-        trial = _Trial(
-            algorithm=algorithm,
-            params=params,
-            cv_value=value,
-            key=key,
-            pipeline=first_pipe,
-            oof=(oof if self.cls else oof[:, 0]) if complete else None,
-            fold_fit_s=fold_s,
-            fold_rows=fold_rows,
-            fit_time_s=time.monotonic() - start,
-        )
+        self.fold_time[algorithm] = (time.monotonic() - start) / len(done)
+        trial = self._scored_trial(algorithm, params, oof, done, start)
+        trial.pipeline, trial.fold_fit_s, trial.fold_rows = first_pipe, fold_s, fold_rows
         self.record(trial)
         return trial
 
+    def _empty_oof(self) -> np.ndarray:
+        width = len(self.classes) if self.cls else 1
+        return np.full((len(self.y), width), np.nan)
+
+    def _scored_trial(
+        self, algorithm: str, params: dict[str, Any], oof: np.ndarray, done: list, start: float
+    ) -> _Trial:
+        """A trial scored on the out-of-fold rows of the `done` folds."""
+        rows = np.sort(np.concatenate(done))
+        flat = oof if self.cls else oof[:, 0]
+        value, raw_key = _oof_score(self.y_arr[rows], flat[rows], self.classes)
+        spread = _fold_spread(self.y_arr, flat, done, self.classes)
+        complete = len(done) == len(self.folds)
+        return _Trial(
+            algorithm=algorithm,
+            params=params,
+            cv_value=value,
+            key=_rank_key(algorithm, value, raw_key, spread, self.cls),
+            oof=flat if complete else None,
+            fit_time_s=time.monotonic() - start,
+            spread=spread,
+        )
+
     def evaluate_iterative(self, algorithm: str, params: dict[str, Any], limit: float) -> _Trial:
-        """Fit preprocessing once on the inner-train rows, then the model epoch by epoch."""
-        tr, va = self.folds[0]
+        """Early-stop epoch by epoch on fold 0, then cross-validate that epoch count.
+
+        Fold 0 runs the per-epoch trainer (metric events, early stopping on its validation
+        rows); the other folds train the same configuration for the epoch count it kept, so the
+        score is a k-fold out-of-fold score on the same folds as every other algorithm. Only
+        fold 0's rows also chose the epoch count, a mild optimism limited to 1/k of the rows.
+        """
         start = time.monotonic()
+        deadline = start + max(limit, 0.5)
+        k = len(self.folds)
+        tr, va = self.folds[0]
         pipe = self.pipeline(algorithm, params)
         prep = Pipeline(pipe.steps[:-1]).set_output(transform="pandas")
         Xtr_raw, ytr = _cap_rows(
@@ -581,29 +673,71 @@ class _Engine:
         )
         Xtr = prep.fit_transform(Xtr_raw, ytr)
         Xva = prep.transform(self.X.iloc[va])
-        ytr_arr, yva_arr = ytr.to_numpy(), self.y_arr[va]
         model = pipe.steps[-1][1]
-        trainer = _EpochTrainer(self, algorithm, model, Xtr, ytr_arr, Xva, yva_arr)
-        fitted, epochs, best_pred = trainer.train(deadline=start + max(limit, 0.5))
-        final = Pipeline([*prep.steps, ("model", fitted)]).set_output(transform="pandas")
-        value, key = _oof_score(yva_arr, best_pred, self.classes)
-        oof = None
-        if len(self.folds) == 1:
-            oof = np.full((len(self.y), len(self.classes)) if self.cls else len(self.y), np.nan)
-            oof[va] = best_pred
-        trial = _Trial(
-            algorithm=algorithm,
-            params=params,
-            cv_value=value,
-            key=key,
-            pipeline=final,
-            oof=oof,
-            final=True,
-            epochs=epochs,
-            fit_time_s=time.monotonic() - start,
-        )
+        trainer = _EpochTrainer(self, algorithm, model, Xtr, ytr.to_numpy(), Xva, self.y_arr[va])
+        # Leave room for the other folds, which train without per-epoch evaluation.
+        share = 1.0 if k == 1 else 0.5
+        fitted, epochs, pred, n_epochs = trainer.train(deadline=start + share * max(limit, 0.5))
+        first = Pipeline([*prep.steps, ("model", fitted)]).set_output(transform="pandas")
+        oof = self._empty_oof()
+        oof[va] = pred.reshape(len(va), -1)
+        done = [va]
+        fold_s, fold_rows = time.monotonic() - start, len(Xtr)
+        for i, (tr_i, va_i) in enumerate(self.folds[1:], start=1):
+            self.run.check()
+            left = min(deadline, self.run.deadline) - time.monotonic()
+            if left <= 0 or (i > 1 and fold_s > left):
+                break
+            t0 = time.monotonic()
+            pipe_i = self.fit_epochs(algorithm, params, tr_i, n_epochs)
+            fold_s = time.monotonic() - t0
+            fold_rows = min(len(tr_i), ROW_CAPS.get(algorithm, len(tr_i)))
+            pred_i = _predict_for_score(pipe_i, self.X.iloc[va_i], self.classes)
+            oof[va_i] = pred_i.reshape(len(va_i), -1)
+            done.append(va_i)
+        trial = self._scored_trial(algorithm, params, oof, done, start)
+        trial.pipeline, trial.fold_fit_s, trial.fold_rows = first, fold_s, fold_rows
+        trial.epochs, trial.n_epochs = epochs, n_epochs
+        if len(done) < k:
+            self.run.log(f"{algorithm}: cross-validated on {len(done)} of {k} folds (time).")
         self.record(trial)
         return trial
+
+    def fit_epochs(
+        self, algorithm: str, params: dict[str, Any], rows: np.ndarray, n_epochs: int
+    ) -> Pipeline:
+        """Fit an iterative algorithm on `rows` for a fixed number of epochs (no metrics)."""
+        pipe = self.pipeline(algorithm, params)
+        prep = Pipeline(pipe.steps[:-1]).set_output(transform="pandas")
+        X_raw, y = _cap_rows(self.X.iloc[rows], self.y.iloc[rows], algorithm, self.problem_type,
+                             self.seed)  # fmt: skip
+        Xt = prep.fit_transform(X_raw, y)
+        y_arr = y.to_numpy()
+        model = pipe.steps[-1][1]
+        mean, scale = 0.0, 1.0
+        if not self.cls:
+            mean, scale = float(np.mean(y_arr)), float(np.std(y_arr)) or 1.0
+            y_arr = (y_arr - mean) / scale
+        if algorithm == "gradient_boosting":
+            model.set_params(n_estimators=max(1, n_epochs))
+            model.fit(Xt, y_arr)
+        else:
+            for _ in range(max(1, n_epochs)):
+                if time.monotonic() >= self.run.deadline:
+                    break
+                if self.cls:
+                    model.partial_fit(Xt, y_arr, classes=self.classes)
+                else:
+                    model.partial_fit(Xt, y_arr)
+        if not self.cls:
+            model = TargetScaledRegressor.from_fitted(model, mean, scale)
+        return Pipeline([*prep.steps, ("model", model)]).set_output(transform="pandas")
+
+    def fit_trial(self, trial: _Trial, rows: np.ndarray) -> Pipeline:
+        """Refit a trial's configuration on `rows` (iterative: for its kept epoch count)."""
+        if trial.n_epochs is not None:
+            return self.fit_epochs(trial.algorithm, trial.params, rows, trial.n_epochs)
+        return self.fit(self.pipeline(trial.algorithm, trial.params), trial.algorithm, rows)
 
     # ---- ensemble
     def ensemble(self) -> tuple[list[_Trial], list[float], float | None, tuple] | None:
@@ -635,9 +769,16 @@ class _Engine:
             if key > best_key:
                 best_key, best_counts, best_value = key, list(counts), value
         members = [(t, c) for t, c in zip(pool, best_counts, strict=True) if c > 0]
-        if len(members) < 2 or best_key <= pool[0].key:
+        if len(members) < 2:
             return None
-        return [t for t, _ in members], [float(c) for _, c in members], best_value, best_key
+        blend = sum(t.oof * c for t, c in members) / sum(c for _, c in members)
+        spread = _fold_spread(self.y_arr, blend, [va for _, va in self.folds], self.classes)
+        key = _rank_key("ensemble", best_value, best_key, spread, self.cls)
+        # A blend is more to run and to explain: it must beat the best single model's score
+        # by more than the tie tolerance, not merely match it.
+        if key[0] <= max(t.key[0] for t in self.best_by_algo.values()) + SCORE_TOL:
+            return None
+        return [t for t, _ in members], [float(c) for _, c in members], best_value, key
 
 
 class _EpochTrainer:
@@ -675,8 +816,14 @@ class _EpochTrainer:
             return None
         return float(model.eta0)
 
-    def train(self, deadline: float) -> tuple[Any, list[dict[str, Any]], np.ndarray]:
-        """Run epochs until max_epochs, early stopping, the deadline or a stop request."""
+    def train(self, deadline: float) -> tuple[Any, list[dict[str, Any]], np.ndarray, int]:
+        """Run epochs until max_epochs, early stopping, the deadline or a stop request.
+
+        Returns the kept model, the per-epoch records, its validation predictions and how much
+        training it had (epochs; boosting stages for gradient_boosting), so the same amount can
+        be repeated on other folds and on all training rows. With early stopping the model of the
+        best epoch is kept, otherwise the last one.
+        """
         e, run = self.e, self.e.run
         model = self.model
         gb = self.algorithm == "gradient_boosting"
@@ -689,6 +836,7 @@ class _EpochTrainer:
         best_loss, best_epoch, best_model, best_pred = math.inf, 0, None, None
         epochs: list[dict[str, Any]] = []
         stale = 0
+        last_pred: np.ndarray | None = None
         for epoch in range(1, n_epochs + 1):
             run.check()
             if epoch > 1 and time.monotonic() >= min(deadline, run.deadline):
@@ -730,16 +878,22 @@ class _EpochTrainer:
                 stale += 1
             if best_pred is None:
                 best_pred, best_epoch = val_pred, epoch
+            last_pred = val_pred
             if e.early_stopping and stale >= PATIENCE:
                 run.log(f"{self.algorithm}: early stop at epoch {epoch}; best epoch {best_epoch}.")
                 break
+        kept, pred = len(epochs), last_pred
+        if e.early_stopping:
+            kept, pred = best_epoch, best_pred
+            if best_model is not None:
+                model = best_model
         if gb:
-            _truncate_stages(model, min(best_epoch * per_epoch, len(model.estimators_)))
-        elif best_model is not None and e.early_stopping:
-            model = best_model
+            stages = min(kept * per_epoch, len(model.estimators_))
+            _truncate_stages(model, stages)
+            kept = stages
         if not e.cls:
             model = TargetScaledRegressor.from_fitted(model, self.mean, self.scale)
-        return model, epochs, best_pred
+        return model, epochs, pred, kept
 
 
 def _truncate_stages(model: Any, stages: int) -> None:
@@ -1098,7 +1252,7 @@ def _run(run: _Run, X: pd.DataFrame, y: pd.Series, features: list[str], profiles
 def _finish(run: _Run, engine: _Engine, blend: tuple | None, X_train: pd.DataFrame,
             y_train: pd.Series, X_test: pd.DataFrame, y_test: pd.Series, problem_type: str,
             metric_name: str, seed: int) -> list[CandidateResult]:  # fmt: skip
-    best = sorted(engine.best_by_algo.values(), key=lambda t: t.key, reverse=True)
+    best = _leaderboard(list(engine.best_by_algo.values()), lambda t: t.key)
     all_rows = np.arange(len(y_train))
     fitted: dict[str, Any] = {}
     fit_times: dict[str, float] = {}
@@ -1112,8 +1266,7 @@ def _finish(run: _Run, engine: _Engine, blend: tuple | None, X_train: pd.DataFra
             needed = engine.refit_estimate(trial) + 0.3 * (len(best) - n)
             if pipe is None or needed <= run.remaining():
                 t0 = time.monotonic()
-                pipe = engine.fit(engine.pipeline(trial.algorithm, trial.params),
-                                  trial.algorithm, all_rows)  # fmt: skip
+                pipe = engine.fit_trial(trial, all_rows)
                 fit_times[trial.algorithm] = time.monotonic() - t0
             else:
                 run.log(f"{trial.algorithm}: kept the fold model (no time to refit).")
@@ -1159,7 +1312,7 @@ def _finish(run: _Run, engine: _Engine, blend: tuple | None, X_train: pd.DataFra
                                   importance, fit_s, [], metric_name, engine.classes))  # fmt: skip
         run.log(f"Ensemble of {', '.join(t.algorithm for t in members)}: cv {metric_name} {value}.")
 
-    results.sort(key=lambda r: r._key, reverse=True)  # type: ignore[attr-defined]
+    results = _leaderboard(results, lambda r: r._key)
     for i, res in enumerate(results, start=1):
         res.rank = i
         del res._key  # type: ignore[attr-defined]
