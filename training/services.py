@@ -148,6 +148,9 @@ class _Reporter:
         if kind == "progress":
             now = time.monotonic()
             progress = min(max(float(payload.get("progress") or 0.0), 0.0), 1.0)
+            if now - self.last_progress < 0.25 and progress < 1.0:
+                return  # throttle: a job may report many steps a second
+            self.last_progress = now
             fields = {
                 "progress": progress,
                 "estimated_time_remaining": payload.get("estimated_time_remaining"),
@@ -158,9 +161,6 @@ class _Reporter:
             TrainingJob.objects.filter(pk=self.job.pk, status="running").update(
                 **{k: v for k, v in fields.items() if v is not None or k == "current_epoch"}
             )
-            if now - self.last_progress < 0.25 and progress < 1.0:
-                return  # the row is current; throttle the event stream
-            self.last_progress = now
         elif kind == "metric":
             EpochMetric.objects.create(
                 job_id=self.job.pk,
