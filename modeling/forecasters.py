@@ -3,8 +3,10 @@ timestamps, point forecasts and prediction intervals.
 
 Statistical models come from statsforecast (SeasonalNaive, AutoETS, AutoARIMA, AutoTheta, MSTL);
 `LagRegressionForecaster` is a recursive multi-step regressor (HistGradientBoosting or Ridge) on
-past-only features. Intervals are model-based where the model gives them, otherwise conformal
-from backtest errors (`set_conformal_errors`) or, standalone, from in-sample one-step residuals.
+past-only features. Intervals are model-based where the model gives them (widened by factors
+fitted on backtests, `set_interval_scale`), conformal from backtest errors
+(`set_conformal_errors`), the outer envelope of both, or, standalone, from in-sample one-step
+residuals.
 """
 
 from __future__ import annotations
@@ -42,32 +44,52 @@ class ForecastOutput:
     intervals: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
-def conformal_widths(errors: np.ndarray, horizon: int, level: float) -> np.ndarray:
-    """Half-widths per horizon step from absolute backtest errors (windows x steps).
+def conformal_quantile(values: np.ndarray, level: float) -> float:
+    """Split-conformal quantile of `values` at `level` percent: the ceil((n + 1) * level)-th
+    smallest finite value (the largest when n is too small for the level)."""
+    v = np.sort(np.asarray(values, dtype=float).ravel())
+    v = v[np.isfinite(v)]
+    if len(v) == 0:
+        return float("nan")
+    k = int(np.ceil((len(v) + 1) * level / 100.0))
+    return float(v[min(max(k, 1), len(v)) - 1])
 
-    Each step pools the errors of nearby steps (h/2 .. 2h) for a steadier quantile, takes the
-    finite-sample conformal quantile, then is made non-decreasing in h.
+
+def conformal_widths(errors: np.ndarray, horizon: int, level: float) -> np.ndarray:
+    """Half-widths per horizon step from backtest errors (windows x steps).
+
+    The errors are divided by a smooth, non-decreasing profile of the mean absolute error per
+    step (nearby steps h/2 .. 2h pooled), so every window and step calibrates one pooled ratio
+    with the finite-sample conformal quantile; the width is that ratio times the profile. Few
+    windows therefore still give a steady quantile, and the widths grow with h.
     """
     err = np.abs(np.asarray(errors, dtype=float))
     if err.ndim == 1:
         err = err[None, :]
     steps = err.shape[1]
+    if steps == 0 or not np.isfinite(err).any():
+        return np.zeros(horizon)
+    profile = np.empty(steps)
+    for h in range(1, steps + 1):
+        block = err[:, max(1, h // 2) - 1 : min(steps, 2 * h)]
+        block = block[np.isfinite(block)]
+        profile[h - 1] = float(np.mean(block)) if len(block) else np.nan
+    profile = np.maximum.accumulate(np.nan_to_num(profile, nan=0.0))
+    profile = np.maximum(profile, max(float(profile.max()) * 1e-3, 1e-12))
+    ratio = conformal_quantile(err / profile, level)
     out = np.empty(horizon)
-    for h in range(1, horizon + 1):
-        lo = max(1, h // 2)
-        hi = min(steps, max(2 * h, lo))
-        pool = err[:, lo - 1 : hi].ravel() if lo <= steps else err[:, -max(1, steps // 2) :].ravel()
-        pool = pool[np.isfinite(pool)]
-        if len(pool) == 0:
-            out[h - 1] = np.nan
-            continue
-        q = min(1.0, np.ceil((len(pool) + 1) * level / 100.0) / len(pool))
-        out[h - 1] = np.quantile(pool, q)
-    if horizon > steps and steps > 0:
+    known = min(steps, horizon)
+    out[:known] = ratio * profile[:known]
+    if horizon > steps:
         # Beyond the backtested steps, grow like a random walk from the last known width.
-        base = out[steps - 1]
-        out[steps:] = base * np.sqrt(np.arange(steps + 1, horizon + 1) / steps)
+        out[steps:] = ratio * profile[-1] * np.sqrt(np.arange(steps + 1, horizon + 1) / steps)
     return np.maximum.accumulate(np.nan_to_num(out, nan=0.0))
+
+
+def _level_factor(factors: dict[int, float], level: float) -> float:
+    """The widening factor fitted for the nearest calibrated level."""
+    nearest = min(factors, key=lambda lv: (abs(lv - level), -lv))
+    return float(factors[nearest])
 
 
 class Forecaster:
@@ -97,20 +119,45 @@ class Forecaster:
         self.conformal_errors_ = None if errors is None else np.asarray(errors, dtype=float)
         return self
 
+    def set_interval_scale(self, factors: dict[int, float] | None) -> Forecaster:
+        """Widen the model's own intervals around the forecast by a factor per level (fitted on
+        backtests; other levels use the nearest one); None to unset."""
+        self.interval_scale_ = {int(k): float(v) for k, v in factors.items()} if factors else None
+        return self
+
     def predict(
         self, horizon: int, levels: tuple[int, ...] = (80, 95), X_future: Any = None
     ) -> ForecastOutput:
-        """Forecast `horizon` steps after the history with intervals at `levels` (percent)."""
+        """Forecast `horizon` steps after the history with intervals at `levels` (percent),
+        calibrated by the conformal errors or widening factors set on this forecaster."""
+        return self._output(horizon, levels, calibrated=True)
+
+    def predict_uncalibrated(
+        self, horizon: int, levels: tuple[int, ...] = (80, 95)
+    ) -> ForecastOutput:
+        """Forecast with the model's own intervals, ignoring any backtest calibration."""
+        return self._output(horizon, levels, calibrated=False)
+
+    def _output(self, horizon: int, levels: tuple[int, ...], calibrated: bool) -> ForecastOutput:
         if horizon < 1:
             raise ValueError("The horizon must be at least 1.")
         mean, intervals = self._predict(horizon, tuple(levels))
         mean = np.asarray(mean, dtype=float)
-        errors = getattr(self, "conformal_errors_", None)
+        errors = getattr(self, "conformal_errors_", None) if calibrated else None
+        scale = getattr(self, "interval_scale_", None) if calibrated else None
+        if scale:
+            for lv in levels:
+                f = _level_factor(scale, lv)
+                lo, hi = (np.asarray(b, dtype=float) for b in intervals[lv])
+                intervals[lv] = (mean - f * (mean - lo), mean + f * (hi - mean))
         if errors is not None:
-            intervals = {}
+            # With a widening factor too, keep the outer envelope of both calibrations.
             for lv in levels:
                 w = conformal_widths(errors, horizon, lv)
-                intervals[lv] = (mean - w, mean + w)
+                lo, hi = mean - w, mean + w
+                if scale:
+                    lo, hi = np.minimum(lo, intervals[lv][0]), np.maximum(hi, intervals[lv][1])
+                intervals[lv] = (lo, hi)
         out = {}
         for lv in levels:
             lo, hi = intervals[lv]
@@ -464,7 +511,8 @@ class EnsembleForecaster(Forecaster):
         return ens
 
     def _predict(self, horizon, levels):
-        outs = [m.predict(horizon, levels) for m in self.members]
+        # The members' own intervals: the ensemble is calibrated on its backtests as a whole.
+        outs = [m.predict_uncalibrated(horizon, levels) for m in self.members]
         agg = np.median if self.combine == "median" else np.mean
         mean = agg([o.forecast for o in outs], axis=0)
         ints = {}

@@ -1,5 +1,7 @@
 """Forecasting AutoML: validate a time-series frame, backtest candidate forecasters by rolling
-origin, rank them by MASE, and refit the kept ones into deployable `ForecastModel`s.
+origin (likely winners for the series' seasonality first), rank them by MASE, calibrate the
+intervals of the best on more backtest windows inside the history, and refit the kept ones into
+deployable `ForecastModel`s.
 
 Django-free. Events go through `on_event(kind, payload)` like the tabular engine.
 """
@@ -22,6 +24,7 @@ from modeling.forecasters import (
     EnsembleForecaster,
     Forecaster,
     PreparedForecaster,
+    conformal_quantile,
     conformal_widths,
 )
 from modeling.hyperparams import AlgorithmSpec
@@ -47,6 +50,14 @@ AUTO_ALGORITHMS = (
     "ensemble",
 )
 _SPECS: dict[str, AlgorithmSpec] = {spec.name: spec for spec in FORECASTING_SPECS}
+# Search order by the kind of seasonality (after seasonal_naive, which always runs first): the
+# models that usually win for that kind come first so that a short budget still reaches them.
+_ORDER_MULTI_SEASONAL = ("mstl", "arima", "linear_lags", "gbm_lags", "theta", "ets")
+_ORDER_LONG_SEASON = ("mstl", "arima", "linear_lags", "theta", "ets", "gbm_lags")
+_ORDER_SHORT_SEASON = ("ets", "arima", "theta", "linear_lags", "mstl", "gbm_lags")
+CALIBRATION_WINDOWS = 12  # backtest windows the rank-1 model's intervals are calibrated on
+MAX_WIDENING = 10.0
+SEARCH_SHARE, CALIBRATION_SHARE = 0.65, 0.85  # of the budget: backtests end, calibration ends
 
 
 class ForecastError(ValueError):
@@ -326,24 +337,113 @@ class _Window:
     forecast: np.ndarray
     bounds: dict[int, tuple[np.ndarray, np.ndarray]]
     scale: float
+    cutoff: int = -1  # training length of the window (its position in the series)
 
 
-def _coverage(windows: list[_Window], level: int, errs: dict[int, np.ndarray] | None) -> float:
-    """Share of actuals inside the intervals: model bounds, or (errs given) cross-conformal
-    bounds where each window is calibrated on the other windows' errors only."""
-    hits, total = 0.0, 0
-    for i, w in enumerate(windows):
-        ok = np.isfinite(w.actual)
-        if errs is not None:
-            other = np.vstack([e for j, e in errs.items() if j != i])
-            half = conformal_widths(other, len(w.actual), level)
-            lo, hi = w.forecast - half, w.forecast + half
-        else:
-            lo, hi = w.bounds[level]
-        inside = (w.actual >= lo) & (w.actual <= hi)
-        hits += float(inside[ok].sum())
-        total += int(ok.sum())
-    return hits / total if total else float("nan")
+def _interval_ratios(w: _Window, level: int) -> np.ndarray:
+    """How far each actual lies from the forecast in units of the model's half-width on its side
+    (<= 1 inside the interval; NaN where the actual is missing)."""
+    lo, hi = (np.asarray(b, dtype=float) for b in w.bounds[level])
+    dev = w.actual - w.forecast
+    half = np.where(dev >= 0, hi - w.forecast, w.forecast - lo)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(half > 1e-12, np.abs(dev) / np.maximum(half, 1e-12), np.inf)
+    ratio = np.where(np.abs(dev) <= 1e-12, 0.0, ratio)
+    return np.where(np.isfinite(w.actual), ratio, np.nan)
+
+
+def _widening(ratios: list[np.ndarray], level: int) -> float:
+    """Factor (>= 1) the model intervals need to cover `level`% of these backtest actuals."""
+    pool = np.concatenate([r.ravel() for r in ratios]) if ratios else np.array([])
+    pool = np.where(np.isinf(pool), 1e6, pool)
+    q = conformal_quantile(pool, level)
+    return float(np.clip(q, 1.0, MAX_WIDENING)) if np.isfinite(q) else 1.0
+
+
+def _calibration_folds(wins: list[_Window], horizon: int) -> list[list[int]]:
+    """For each window, the other windows whose forecast periods do not overlap it."""
+    folds = []
+    for i, w in enumerate(wins):
+        others = [j for j, v in enumerate(wins) if j != i and abs(v.cutoff - w.cutoff) >= horizon]
+        folds.append(others or [j for j in range(len(wins)) if j != i])
+    return folds
+
+
+def _fit_intervals(per_series: list[list[_Window]], levels: tuple[int, ...]) -> dict[str, Any]:
+    """Calibrate the intervals on backtest windows, per series, two ways: conformal widths from
+    the errors per horizon step, and the model's own intervals widened by a fitted factor. Each
+    is scored by cross-validated coverage (every window calibrated on the non-overlapping other
+    windows only); the one nearer the nominal levels is kept."""
+    errors, factors = [], []
+    hits = {m: {lv: [] for lv in levels} for m in ("conformal", "model", "envelope", "raw")}
+    for wins in per_series:
+        errs = [w.actual - w.forecast for w in wins]
+        ratios = {lv: [_interval_ratios(w, lv) for w in wins] for lv in levels}
+        errors.append(np.vstack([e[None, :] for e in errs]))
+        factors.append({lv: _widening(ratios[lv], lv) for lv in levels})
+        for lv in levels:
+            raw = np.concatenate(ratios[lv])
+            raw = raw[np.isfinite(raw) | np.isinf(raw)]
+            hits["raw"][lv].append(float(np.mean(raw <= 1.0)) if len(raw) else np.nan)
+        if len(wins) < 2:
+            continue
+        folds = _calibration_folds(wins, len(wins[0].actual))
+        for lv in levels:
+            conf, model = [], []
+            both = []
+            for i, others in enumerate(folds):
+                ok = np.isfinite(wins[i].actual)
+                half = conformal_widths(np.vstack([errs[j] for j in others]), len(errs[i]), lv)
+                in_conf = np.abs(errs[i]) <= half
+                f = _widening([ratios[lv][j] for j in others], lv)
+                in_model = ratios[lv][i] <= f
+                conf.append(in_conf[ok])
+                model.append(in_model[ok])
+                both.append((in_conf | in_model)[ok])
+            hits["conformal"][lv].append(float(np.mean(np.concatenate(conf))))
+            hits["model"][lv].append(float(np.mean(np.concatenate(model))))
+            hits["envelope"][lv].append(float(np.mean(np.concatenate(both))))
+    cov = {
+        m: {lv: float(np.nanmean(v)) if v else np.nan for lv, v in d.items()}
+        for m, d in hits.items()
+    }
+    method = "model"
+    if min(len(wins) for wins in per_series) >= 2:
+        # The rank-1 model was chosen for its small errors on these windows, so they flatter it
+        # (held-out errors run larger): keep the outer envelope of the two calibrations.
+        method = "envelope"
+        coverage = cov[method]
+    else:
+        coverage = cov["raw"]
+    return {
+        "method": method,
+        "errors": errors,
+        "factors": factors,
+        "coverage": coverage,
+        "model_coverage": cov["raw"],
+        "n_windows": min(len(wins) for wins in per_series),
+    }
+
+
+def _interval_card(fit: dict[str, Any], levels: tuple[int, ...]) -> dict[str, Any]:
+    """The candidate's `prediction_intervals` description."""
+    if fit["method"] == "envelope":
+        method = "outer envelope of conformal (backtest errors per step) and widened model"
+    elif fit["method"] == "conformal":
+        method = "conformal (backtest errors per horizon step)"
+    elif any(f > 1.0 for fs in fit["factors"] for f in fs.values()):
+        method = "model, widened to the backtest coverage"
+    else:
+        method = "model"
+    widen = [max(fs.values()) for fs in fit["factors"]]
+    return {
+        "method": method,
+        "levels": list(levels),
+        "calibration_windows": fit["n_windows"],
+        "backtest_coverage": {str(lv): fit["coverage"][lv] for lv in levels},
+        "model_coverage": {str(lv): fit["model_coverage"][lv] for lv in levels},
+        "widening_factor": float(max(widen)) if widen else 1.0,
+    }
 
 
 # --------------------------------------------------------------------------- search
@@ -401,12 +501,9 @@ def run_forecast_automl(
     if windows < n_windows:
         log(f"Only {windows} backtest window(s) fit in the history.", "warning")
 
-    singles = [n for n in names if n != "ensemble"]
-    if "seasonal_naive" in singles:  # the baseline runs first so it always finishes
-        singles.remove("seasonal_naive")
-        singles.insert(0, "seasonal_naive")
+    singles = _search_order([n for n in names if n != "ensemble"], series, freq)
     results: dict[str, dict[str, Any]] = {}
-    backtest_budget = 0.75 * time_budget_s
+    backtest_budget = SEARCH_SHARE * time_budget_s
     total = len(singles) + (1 if "ensemble" in names else 0)
     for done, name in enumerate(singles):
         check_stop()
@@ -468,6 +565,34 @@ def run_forecast_automl(
             )
 
     ranked = sorted(results, key=lambda n: (results[n]["metrics"]["mase"], n != "seasonal_naive"))
+    if ranked:
+        check_stop()
+        try:
+            added = _calibrate(
+                ranked[0],
+                results,
+                params,
+                series,
+                freq,
+                horizon,
+                levels,
+                prep,
+                feat,
+                random_state,
+                min_train,
+                start + CALIBRATION_SHARE * time_budget_s,
+                check_stop,
+            )
+        except Cancelled:
+            raise
+        except Exception as exc:  # calibration is a refinement; the backtest one stays
+            log(f"Calibrating the intervals of {ranked[0]} failed: {exc}", "warning")
+            added = 0
+        card = results[ranked[0]]["intervals"]
+        log(
+            f"{ranked[0]}: intervals ({card['method']}) calibrated on "
+            f"{card['calibration_windows']} backtest window(s) ({added} added)."
+        )
     candidates: list[ForecastCandidate] = []
     fitted: dict[str, dict[Any, Forecaster]] = {}
     for rank, name in enumerate(ranked, start=1):
@@ -530,6 +655,23 @@ class _OutOfTime(Exception):
     """Internal: the backtest deadline passed."""
 
 
+def _search_order(names: list[str], series: list[_Series], freq: str) -> list[str]:
+    """Algorithms in the order to backtest them: seasonal_naive first (it always finishes), then
+    the models most likely to win for this kind of seasonality, so short budgets still reach
+    them. Several seasons (hourly: day and week) or a season longer than 24 steps (weekly,
+    half-hourly) put MSTL and ARIMA with Fourier terms first; short seasons put ETS first."""
+    seasons = [p for s in series for p in s.seasons]
+    longest = max(seasons or [default_season_length(freq)])
+    if any(len(s.seasons) >= 2 for s in series):
+        order = _ORDER_MULTI_SEASONAL
+    elif longest > 24:
+        order = _ORDER_LONG_SEASON
+    else:
+        order = _ORDER_SHORT_SEASON
+    rank = {n: i for i, n in enumerate(("seasonal_naive", *order))}
+    return sorted(names, key=lambda n: rank.get(n, len(rank)))
+
+
 def _resolve_algorithms(algorithms: str | list[str]) -> list[str]:
     if algorithms == "auto" or algorithms is None:
         return [n for n in AUTO_ALGORITHMS if n in _SPECS and _SPECS[n].in_auto]
@@ -582,74 +724,141 @@ def _build(
     return PreparedForecaster(inner, **prep)
 
 
+def _window_at(
+    name: str,
+    params: dict[str, Any],
+    s: _Series,
+    cutoff: int,
+    freq: str,
+    horizon: int,
+    levels: tuple[int, ...],
+    prep: dict[str, Any],
+    feat: dict[str, Any],
+    random_state: int,
+) -> _Window:
+    """Fit on the first `cutoff` values of the series and forecast the next `horizon`."""
+    train, test = s.y.iloc[:cutoff], s.y.iloc[cutoff : cutoff + horizon]
+    fc = _build(name, params, s, freq, horizon, prep, feat, random_state)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fc.fit(train, freq=freq)
+        out = fc.predict(horizon, levels)
+    bounds = {
+        lv: (out.intervals[str(lv)]["lower"], out.intervals[str(lv)]["upper"]) for lv in levels
+    }
+    scale = _mase_scale(fill_gaps(train).to_numpy(), s.m)
+    return _Window(test.to_numpy(float), out.forecast, bounds, scale, cutoff)
+
+
 def _backtest(
-    name,
-    params,
-    series,
-    freq,
-    horizon,
-    n_windows,
-    levels,
-    prep,
-    feat,
-    random_state,
-    deadline,
-    check_stop,
+    name: str,
+    params: dict[str, Any],
+    series: list[_Series],
+    freq: str,
+    horizon: int,
+    n_windows: int,
+    levels: tuple[int, ...],
+    prep: dict[str, Any],
+    feat: dict[str, Any],
+    random_state: int,
+    deadline: float | None,
+    check_stop: Callable[[], None],
 ) -> dict[str, Any]:
-    """Rolling-origin backtest of one algorithm over every series."""
+    """Rolling-origin backtest of one algorithm over every series.
+
+    Gives up (`_OutOfTime`) as soon as the fits done so far show that the rest would not end
+    before `deadline`, so the time is left to the algorithms after it."""
     per_series: list[list[_Window]] = []
+    t0, total, done = time.monotonic(), len(series) * n_windows, 0
     for s in series:
         wins = []
         n = len(s.y)
         for w in range(n_windows):
             check_stop()
-            if deadline is not None and time.monotonic() > deadline:
+            now = time.monotonic()
+            if deadline is not None and (
+                now > deadline or (done and now + (now - t0) / done * (total - done) > deadline)
+            ):
                 raise _OutOfTime
             cutoff = n - (n_windows - w) * horizon
-            train, test = s.y.iloc[:cutoff], s.y.iloc[cutoff : cutoff + horizon]
-            fc = _build(name, params, s, freq, horizon, prep, feat, random_state)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                fc.fit(train, freq=freq)
-                out = fc.predict(horizon, levels)
-            bounds = {
-                lv: (out.intervals[str(lv)]["lower"], out.intervals[str(lv)]["upper"])
-                for lv in levels
-            }
-            scale = _mase_scale(fill_gaps(train).to_numpy(), s.m)
-            wins.append(_Window(test.to_numpy(float), out.forecast, bounds, scale))
+            wins.append(
+                _window_at(name, params, s, cutoff, freq, horizon, levels, prep, feat, random_state)
+            )
+            done += 1
         per_series.append(wins)
-    return _summarise(per_series, levels, native=True)
+    return _summarise(per_series, levels)
 
 
-def _summarise(
-    per_series: list[list[_Window]], levels: tuple[int, ...], native: bool
-) -> dict[str, Any]:
-    """Metrics averaged over windows and series, interval method choice and residual analysis."""
+def _calibrate(
+    name: str,
+    results: dict[str, dict[str, Any]],
+    params: dict[str, dict[str, Any]],
+    series: list[_Series],
+    freq: str,
+    horizon: int,
+    levels: tuple[int, ...],
+    prep: dict[str, Any],
+    feat: dict[str, Any],
+    random_state: int,
+    min_train: int,
+    deadline: float,
+    check_stop: Callable[[], None],
+) -> int:
+    """Add backtest windows (origins every half horizon, newest first, all inside the history)
+    to one candidate until it has `CALIBRATION_WINDOWS` or time runs out, then recalibrate its
+    intervals on all of them. Returns the number of windows added."""
+    res = results[name]
+    members = res.get("members") or [name]
+    step = max(1, horizon // 2)
+    plans = []
+    for si, s in enumerate(series):
+        have = {w.cutoff for w in res["windows"][si]}
+        cutoffs = [c for c in range(len(s.y) - horizon, min_train - 1, -step) if c not in have]
+        plans.append(cutoffs[: max(0, CALIBRATION_WINDOWS - len(have))])
+    extra: list[list[_Window]] = [[] for _ in series]
+    last_cost = 0.0
+    for j in range(max((len(p) for p in plans), default=0)):
+        for si, s in enumerate(series):
+            if j >= len(plans[si]):
+                continue
+            check_stop()
+            if time.monotonic() + last_cost > deadline:
+                break
+            t0 = time.monotonic()
+            parts = [
+                _window_at(
+                    m, params[m], s, plans[si][j], freq, horizon, levels, prep, feat, random_state
+                )
+                for m in members
+            ]
+            combine = params.get("ensemble", {}).get("combine", "mean")
+            extra[si].append(parts[0] if len(parts) == 1 else _combine(parts, combine, levels))
+            last_cost = time.monotonic() - t0
+        else:
+            continue
+        break
+    added = sum(len(e) for e in extra)
+    if added == 0:
+        return 0
+    windows = [
+        sorted(res["windows"][si] + extra[si], key=lambda w: w.cutoff) for si in range(len(series))
+    ]
+    fit = _fit_intervals(windows, levels)
+    res["calibration"] = fit
+    res["intervals"] = _interval_card(fit, levels)
+    for lv in levels:
+        res["metrics"][f"coverage_{lv}"] = fit["coverage"][lv]
+    return added
+
+
+def _summarise(per_series: list[list[_Window]], levels: tuple[int, ...]) -> dict[str, Any]:
+    """Metrics averaged over windows and series, calibrated intervals and residual analysis."""
     rows = [_point_metrics(w.actual, w.forecast, w.scale) for wins in per_series for w in wins]
     rows = [r for r in rows if r]
     metrics = {k: float(np.nanmean([r[k] for r in rows])) for k in rows[0]}
-    n_windows = len(per_series[0])
-    cov_model = {
-        lv: float(np.nanmean([_coverage(w, lv, None) for w in per_series])) for lv in levels
-    }
-    method, cov = "model", cov_model
-    if n_windows >= 2:
-        errs = [
-            {i: (w.actual - w.forecast)[None, :] for i, w in enumerate(wins)} for wins in per_series
-        ]
-        cov_conf = {
-            lv: float(
-                np.nanmean([_coverage(w, lv, e) for w, e in zip(per_series, errs, strict=True)])
-            )
-            for lv in levels
-        }
-        gap_model = np.mean([abs(cov_model[lv] - lv / 100) for lv in levels])
-        gap_conf = np.mean([abs(cov_conf[lv] - lv / 100) for lv in levels])
-        if not native or gap_conf < gap_model:
-            method, cov = "conformal", cov_conf
+    fit = _fit_intervals(per_series, levels)
     for lv in levels:
-        metrics[f"coverage_{lv}"] = cov[lv]
+        metrics[f"coverage_{lv}"] = fit["coverage"][lv]
     for lv in (80, 95):
         metrics.setdefault(f"coverage_{lv}", float("nan"))
     residuals = np.concatenate([w.actual - w.forecast for w in per_series[0]])
@@ -657,15 +866,8 @@ def _summarise(
     return {
         "metrics": metrics,
         "windows": per_series,
-        "interval_method": method,
-        "intervals": {
-            "method": "conformal (backtest errors per horizon step)"
-            if method == "conformal"
-            else "model",
-            "levels": list(levels),
-            "backtest_coverage": {str(lv): cov[lv] for lv in levels},
-            "model_coverage": {str(lv): cov_model[lv] for lv in levels},
-        },
+        "calibration": fit,
+        "intervals": _interval_card(fit, levels),
         "residuals": _residual_analysis(residuals),
     }
 
@@ -701,32 +903,32 @@ def _ensemble_backtest(
     members = pool[: int(params.get("size", 3))]
     if len(members) < 2:
         return None
-    agg = np.median if params.get("combine") == "median" else np.mean
+    combine = params.get("combine", "mean")
     per_series = []
     for si in range(len(results[members[0]]["windows"])):
         wins = []
         for wi in range(len(results[members[0]]["windows"][si])):
             parts = [results[m]["windows"][si][wi] for m in members]
-            bounds = {
-                lv: (
-                    agg([p.bounds[lv][0] for p in parts], axis=0),
-                    agg([p.bounds[lv][1] for p in parts], axis=0),
-                )
-                for lv in levels
-            }
-            wins.append(
-                _Window(
-                    parts[0].actual,
-                    agg([p.forecast for p in parts], axis=0),
-                    bounds,
-                    parts[0].scale,
-                )
-            )
+            wins.append(_combine(parts, combine, levels))
         per_series.append(wins)
-    res = _summarise(per_series, levels, native=True)
+    res = _summarise(per_series, levels)
     res["members"] = members
     res["fit_time_s"] = sum(results[m].get("fit_time_s", 0.0) for m in members)
     return res
+
+
+def _combine(parts: list[_Window], combine: str, levels: tuple[int, ...]) -> _Window:
+    """The ensemble's window: members' forecasts and bounds combined by mean or median."""
+    agg = np.median if combine == "median" else np.mean
+    bounds = {
+        lv: (
+            agg([p.bounds[lv][0] for p in parts], axis=0),
+            agg([p.bounds[lv][1] for p in parts], axis=0),
+        )
+        for lv in levels
+    }
+    forecast = agg([p.forecast for p in parts], axis=0)
+    return _Window(parts[0].actual, forecast, bounds, parts[0].scale, parts[0].cutoff)
 
 
 def _refit(
@@ -754,9 +956,14 @@ def _refit(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 fc.fit(s.y, freq=freq)
-        if res["interval_method"] == "conformal":
-            errors = np.vstack([w.actual - w.forecast for w in res["windows"][si]])
-            fc.set_conformal_errors(errors)
+        fit = res["calibration"]
+        factors = fit["factors"][si]
+        if fit["method"] in ("conformal", "envelope"):
+            fc.set_conformal_errors(fit["errors"][si])
+        if fit["method"] == "envelope":  # the model's own bounds join even when not widened
+            fc.set_interval_scale(factors)
+        elif fit["method"] == "model":
+            fc.set_interval_scale(factors if any(f > 1.0 for f in factors.values()) else None)
         out[s.key] = fc
     return out
 

@@ -14,6 +14,7 @@ from modeling.forecasters import (
     PreparedForecaster,
     SeasonalNaiveForecaster,
     ThetaForecaster,
+    conformal_quantile,
     conformal_widths,
 )
 
@@ -135,3 +136,35 @@ def test_catalogue_factories_build_forecasters_with_valid_defaults():
         assert fc.fit(_monthly()).predict(6).forecast.shape == (6,)
     arima = next(s for s in FORECASTING_SPECS if s.name == "arima")
     assert "max_p" in arima.validate({"max_p": 99})
+
+
+def test_conformal_quantile_uses_the_finite_sample_rank():
+    values = np.arange(1.0, 11.0)  # ten scores
+    assert conformal_quantile(values, 80) == 9.0  # ceil(11 * 0.8) = 9th smallest
+    assert conformal_quantile(values, 95) == 10.0  # too few for 95%: the largest
+    assert np.isnan(conformal_quantile(np.array([np.nan]), 80))
+
+
+def test_interval_scale_widens_the_model_bounds_around_the_forecast():
+    y = _monthly()
+    plain = ETSForecaster().fit(y).predict(6)
+    fc = ETSForecaster().fit(y).set_interval_scale({80: 2.0, 95: 1.5})
+    wide = fc.predict(6, levels=(80, 90, 95))
+    for key, f in (("80", 2.0), ("95", 1.5)):
+        assert np.allclose(
+            wide.intervals[key]["upper"] - wide.forecast,
+            f * (plain.intervals[key]["upper"] - plain.forecast),
+        )
+    assert "90" in wide.intervals  # other levels use the nearest fitted factor
+    assert np.allclose(
+        fc.predict_uncalibrated(6).intervals["80"]["upper"], plain.intervals["80"]["upper"]
+    )
+
+
+def test_ensemble_combines_its_members_uncalibrated_intervals():
+    y = _monthly()
+    a, b = ETSForecaster().fit(y), ThetaForecaster().fit(y)
+    before = EnsembleForecaster.from_fitted([a, b]).predict(4)
+    a.set_interval_scale({80: 3.0, 95: 3.0})
+    after = EnsembleForecaster.from_fitted([a, b]).predict(4)
+    assert np.allclose(before.intervals["80"]["upper"], after.intervals["80"]["upper"])

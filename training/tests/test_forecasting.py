@@ -228,4 +228,64 @@ def test_backtest_fits_only_on_rows_before_each_window(air, monkeypatch):
         pd.Timestamp("1958-12-01"),
         pd.Timestamp("1959-12-01"),
     ]
-    assert fits[3] == (pd.Timestamp("1960-12-01"), 144)  # the final refit sees everything
+    assert fits[-1] == (pd.Timestamp("1960-12-01"), 144)  # the final refit sees everything
+    # Interval calibration windows sit inside the history: each forecasts 12 known points.
+    calibration = fits[3:-1]
+    assert calibration and all(n <= 144 - 12 for _, n in calibration)
+    assert len({n for _, n in fits[:-1]}) == len(fits) - 1
+
+
+def test_search_order_puts_the_likely_winners_first():
+    from training.forecasting import _search_order, _Series
+
+    names = ["seasonal_naive", "ets", "theta", "arima", "mstl", "linear_lags", "gbm_lags"]
+    y = pd.Series(np.arange(10.0), index=pd.date_range("2024-01-01", periods=10, freq="h"))
+    hourly = [_Series(None, y, [24, 168], 24)]
+    monthly = [_Series(None, y, [12], 12)]
+    weekly = [_Series(None, y, [52], 52)]
+    assert _search_order(names, hourly, "h")[:2] == ["seasonal_naive", "mstl"]
+    assert _search_order(names, weekly, "W-SUN")[:2] == ["seasonal_naive", "mstl"]
+    assert _search_order(names, monthly, "MS")[:2] == ["seasonal_naive", "ets"]
+    assert sorted(_search_order(names, monthly, "MS")) == sorted(names)
+
+
+def test_under_covering_model_intervals_are_widened_on_the_backtests():
+    from training.forecasting import _fit_intervals, _Window
+
+    rng = np.random.default_rng(0)
+    wins = []
+    for i in range(10):
+        actual = rng.normal(0, 2, 12)  # the model claims a half-width of 1 at both levels
+        bounds = {lv: (-np.ones(12), np.ones(12)) for lv in (80, 95)}
+        wins.append(_Window(actual, np.zeros(12), bounds, 1.0, cutoff=100 + 12 * i))
+    fit = _fit_intervals([wins], (80, 95))
+    assert fit["model_coverage"][80] < 0.5
+    assert 2.0 < fit["factors"][0][80] < fit["factors"][0][95]
+    assert fit["coverage"][80] >= 0.7 and fit["coverage"][95] >= 0.88
+    assert fit["errors"][0].shape == (10, 12)
+
+
+def test_best_model_intervals_cover_held_out_points_near_nominal():
+    """Calibration uses only the training history; held-out coverage of a noisy seasonal series
+    stays near the nominal levels."""
+    rng = np.random.default_rng(1)
+    t = np.arange(240)
+    y = 50 + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 3, len(t)).cumsum() * 0.3
+    y = y + rng.normal(0, 2, len(t))
+    df = pd.DataFrame({"month": pd.date_range("2000-01-01", periods=len(t), freq="MS"), "v": y})
+    hits = {80: [], 95: []}
+    for end in (192, 204, 216, 228, 240):
+        train, test = df.iloc[: end - 12], df["v"].iloc[end - 12 : end].to_numpy()
+        cands = run_forecast_automl(
+            train,
+            time_column="month",
+            target="v",
+            horizon=12,
+            algorithms=["seasonal_naive", "ets"],
+            time_budget_s=10,
+        )
+        out = cands[0].model.predict()
+        for lv in hits:
+            lo, hi = (np.array(out["intervals"][str(lv)][k]) for k in ("lower", "upper"))
+            hits[lv].append(np.mean((test >= lo) & (test <= hi)))
+    assert np.mean(hits[80]) >= 0.65 and np.mean(hits[95]) >= 0.85
