@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.ensemble import (
     ExtraTreesClassifier,
     ExtraTreesRegressor,
@@ -28,7 +30,14 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from modeling.forecast_catalog import FORECASTING_SPECS
 from modeling.hyperparams import AlgorithmSpec, HyperParam
 
-__all__ = ["ALGORITHMS", "TABULAR_SPECS", "algorithms_for", "auto_algorithms", "get_algorithm"]
+__all__ = [
+    "ALGORITHMS",
+    "TABULAR_SPECS",
+    "LogTargetRegressor",
+    "algorithms_for",
+    "auto_algorithms",
+    "get_algorithm",
+]
 
 CLS = "classification"
 REG = "regression"
@@ -56,12 +65,61 @@ def _hidden(value: str) -> tuple[int, ...]:
     return tuple(int(v) for v in str(value).split(",") if v.strip())
 
 
+class LogTargetRegressor(RegressorMixin, BaseEstimator):
+    """A regressor fitted on log1p(target) whose predictions come back through expm1.
+
+    A multiplicative target (prices, wages) has errors that grow with its size; on the log scale
+    they are even, so squared-error trees and linear models fit it better. Predictions are kept
+    within the training range on the log scale, widened by `margin` of its width, so a linear
+    model cannot extrapolate into exp-sized errors. The target must be greater than -1.
+    """
+
+    def __init__(self, regressor: Any = None, margin: float = 0.1):
+        self.regressor = regressor
+        self.margin = margin
+
+    def fit(self, X: Any, y: Any) -> LogTargetRegressor:
+        """Fit a clone of `regressor` on log1p(y)."""
+        y = np.asarray(y, dtype="float64")
+        if y.size and y.min() <= -1.0:
+            raise ValueError("A log target needs every target value above -1.")
+        z = np.log1p(y)
+        width = float(z.max() - z.min()) if z.size else 0.0
+        self.low_ = float(z.min()) - self.margin * width
+        self.high_ = float(z.max()) + self.margin * width
+        self.regressor_ = clone(self.regressor).fit(X, z)
+        if hasattr(self.regressor_, "n_features_in_"):
+            self.n_features_in_ = self.regressor_.n_features_in_
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predictions in the target's units."""
+        z = np.asarray(self.regressor_.predict(X), dtype="float64")
+        return np.expm1(np.clip(z, self.low_, self.high_))
+
+
+def _log_target(model: Any, params: dict[str, Any], context: dict[str, Any]) -> Any:
+    """`model`, wrapped to fit on log1p(target) when asked (regression only)."""
+    if _is_cls(context) or params.get("target_transform", "none") != "log":
+        return model
+    return LogTargetRegressor(regressor=model)
+
+
+_TARGET_TRANSFORM = HyperParam(
+    "target_transform",
+    "categorical",
+    "none",
+    choices=("none", "log"),
+    description="Regression: fit on log1p(target), predict with expm1 (target > -1).",
+)
+
+
 def _linear(params: dict[str, Any], context: dict[str, Any]) -> Any:
     if _is_cls(context):
         return LogisticRegression(
             C=1.0 / params["alpha"], max_iter=int(params["max_iter"]), random_state=_seed(context)
         )
-    return Ridge(alpha=params["alpha"], random_state=_seed(context))
+    return _log_target(Ridge(alpha=params["alpha"], random_state=_seed(context)), params, context)
 
 
 def _forest(params: dict[str, Any], context: dict[str, Any], cls: type, reg: type) -> Any:
@@ -76,7 +134,7 @@ def _forest(params: dict[str, Any], context: dict[str, Any], cls: type, reg: typ
     }
     if _is_cls(context):
         return cls(criterion=params["criterion_cls"], **kwargs)
-    return reg(**kwargs)
+    return _log_target(reg(**kwargs), params, context)
 
 
 def _random_forest(params: dict[str, Any], context: dict[str, Any]) -> Any:
@@ -103,7 +161,7 @@ def _hgb(params: dict[str, Any], context: dict[str, Any]) -> Any:
     }
     if _is_cls(context):
         return HistGradientBoostingClassifier(**kwargs)
-    return HistGradientBoostingRegressor(**kwargs)
+    return _log_target(HistGradientBoostingRegressor(**kwargs), params, context)
 
 
 def _gradient_boosting(params: dict[str, Any], context: dict[str, Any]) -> Any:
@@ -197,6 +255,7 @@ def _forest_params(n_estimators: int) -> tuple[HyperParam, ...]:
             choices=("gini", "entropy"),
             description="Split criterion (classification only).",
         ),
+        _TARGET_TRANSFORM,
     )
 
 
@@ -218,6 +277,7 @@ TABULAR_SPECS: list[AlgorithmSpec] = [
             HyperParam("l2_regularization", "float", 0.0, 0.0, 10.0),
             HyperParam("max_features", "float", 1.0, 0.1, 1.0, description="Feature fraction."),
             HyperParam("early_stopping", "bool", True, description="Stop on a validation slice."),
+            _TARGET_TRANSFORM,
         ),
         factory=_hgb,
     ),
@@ -229,6 +289,7 @@ TABULAR_SPECS: list[AlgorithmSpec] = [
         hyperparameters=(
             HyperParam("alpha", "float", 1.0, 1e-4, 1e4, log=True, description="L2 strength."),
             HyperParam("max_iter", "int", 1000, 50, 10000, log=True),
+            _TARGET_TRANSFORM,
         ),
         factory=_linear,
     ),

@@ -12,10 +12,15 @@ How a run goes (all fitting on training rows only; the hold-out is touched only 
 3. Search (random by default; grid or bayesian via optuna when asked) while time remains.
 4. Blend the best configuration of each algorithm by greedy ensemble selection on the
    out-of-fold predictions; the blend is a candidate of its own when it scores better.
-5. Refit the winners on all training rows while time allows (otherwise keep the fold model,
-   which was also fitted on training rows only), then measure them on the hold-out.
+5. Refit the winners on all training rows (the rank-1 model and the blend members first; the
+   search keeps back their estimated refit time with a margin for load, and they may overrun
+   the budget by `REFIT_GRACE`); a model that still cannot be refit keeps its fold model
+   (also fitted on training rows only). Then measure them on the hold-out.
+   Regression targets that are non-negative and skewed also get log1p(target) candidates
+   (`target_transform`), kept only when their CV RMSE on the original scale is better.
 
 Candidates are ranked by their out-of-fold (CV) score, so the choice never looks at the hold-out;
+a score from only some folds (the budget cut it short) ranks after the fully cross-validated ones;
 scores within a small tolerance are ties, broken by the smaller spread over the folds and then by
 a fixed preference for simpler, more stable algorithms (`_rank_key`). `primary_value` and
 `test_metrics` are hold-out figures. Django-free.
@@ -58,6 +63,11 @@ ITERATIVE = ("mlp", "sgd", "gradient_boosting")
 # Per-fit guard: slow algorithms are trained on at most this many rows.
 ROW_CAPS = {"svm": 2500, "knn": 20000, "gradient_boosting": 30000, "mlp": 50000}
 PATIENCE = 8
+# Budget kept back for the final refits: the top algorithms' estimated refit times times a margin.
+REFIT_TOP = 3
+REFIT_MARGIN = 1.3
+# The rank-1 model (and the blend's members) may overrun the budget by this share to be refit.
+REFIT_GRACE = 0.03
 ENSEMBLE_ROUNDS = 25
 # Scores closer than this count as a tie (AUC: absolute; RMSE: relative); fold spreads likewise.
 SCORE_TOL = 1e-4
@@ -154,19 +164,43 @@ PORTFOLIO: dict[str, list[dict[str, Any]]] = {
             "max_iter": 600,
         },
         {"learning_rate": 0.03, "max_leaf_nodes": 8, "min_samples_leaf": 5, "max_iter": 800},
+        # Skewed positive regression targets (prices): the same trees on log1p(target).
+        {"target_transform": "log"},
+        # Many slow rounds, stopped early on an inner 10% slice of the training part.
+        {
+            "learning_rate": 0.04,
+            "max_leaf_nodes": 31,
+            "min_samples_leaf": 10,
+            "max_iter": 2000,
+            "l2_regularization": 1.0,
+        },
+        {
+            "learning_rate": 0.04,
+            "max_leaf_nodes": 31,
+            "min_samples_leaf": 10,
+            "max_iter": 2000,
+            "l2_regularization": 1.0,
+            "target_transform": "log",
+        },
     ],
-    "linear": [{}, {"alpha": 10.0}, {"alpha": 0.1}],
+    "linear": [{}, {"alpha": 10.0}, {"alpha": 0.1}, {"target_transform": "log"}],
     "random_forest": [{}, {"max_features": 0.5, "min_samples_leaf": 2}],
     "extra_trees": [{}, {"max_features": 0.5, "min_samples_leaf": 2}],
 }
 # The first round: (algorithm, portfolio index), strongest and cheapest first.
 FIRST_ROUND = [
-    ("linear", 0), ("hist_gradient_boosting", 0), ("hist_gradient_boosting", 1),
-    ("random_forest", 0), ("extra_trees", 0), ("hist_gradient_boosting", 2),
-    ("hist_gradient_boosting", 3), ("gradient_boosting", 0), ("mlp", 0), ("knn", 0), ("svm", 0),
-    ("sgd", 0), ("decision_tree", 0), ("hist_gradient_boosting", 4), ("random_forest", 1),
+    ("linear", 0), ("hist_gradient_boosting", 0), ("hist_gradient_boosting", 5), ("linear", 3),
+    ("hist_gradient_boosting", 1), ("random_forest", 0), ("extra_trees", 0),
+    ("hist_gradient_boosting", 2), ("hist_gradient_boosting", 7), ("hist_gradient_boosting", 3),
+    ("gradient_boosting", 0), ("mlp", 0), ("knn", 0), ("svm", 0), ("sgd", 0), ("decision_tree", 0),
+    ("hist_gradient_boosting", 6), ("hist_gradient_boosting", 4), ("random_forest", 1),
     ("extra_trees", 1), ("linear", 1), ("linear", 2),
 ]  # fmt: skip
+# Algorithms that can fit on log1p(target) (`target_transform`), and when the target qualifies:
+# non-negative and right-skewed. Whether the log helps is then decided by CV RMSE, which is
+# computed on the original scale like every other candidate's.
+LOG_TARGET_ALGOS = ("hist_gradient_boosting", "linear", "random_forest", "extra_trees")
+LOG_TARGET_MIN_SKEW = 0.5
 # Narrower ranges for the automatic search ("float"/"int": low, high, log; "cat": choices).
 SEARCH_SPACE: dict[str, dict[str, tuple]] = {
     "hist_gradient_boosting": {
@@ -316,6 +350,14 @@ def _check_inputs(
         if y.nunique() < 2:
             raise AutoMLError(f"The regression target '{target}' is constant.")
     return df[features].reset_index(drop=True), y.reset_index(drop=True), features
+
+
+def _log_target_ok(y: pd.Series, problem_type: str) -> bool:
+    """Whether fitting on log1p(y) is worth a try: a non-negative, right-skewed numeric target."""
+    if problem_type != "regression":
+        return False
+    values = y.to_numpy(dtype="float64")
+    return bool(values.min() >= 0.0 and float(pd.Series(values).skew()) >= LOG_TARGET_MIN_SKEW)
 
 
 def _resolve_algorithms(
@@ -477,6 +519,19 @@ def _rank_key(
     return (score, -spread_q, -pref, raw_key[1])
 
 
+def _full_first(
+    items: list, key_of: Callable[[Any], tuple], full_of: Callable[[Any], bool]
+) -> list:
+    """`_leaderboard` of the candidates scored on every fold, then of those the budget cut short.
+
+    A score from fewer folds is measured on fewer rows and is noisier, so it does not outrank a
+    fully cross-validated one; it still gets a place, after them.
+    """
+    return _leaderboard([i for i in items if full_of(i)], key_of) + _leaderboard(
+        [i for i in items if not full_of(i)], key_of
+    )
+
+
 def _leaderboard(items: list, key_of: Callable[[Any], tuple]) -> list:
     """`items` best first, treating scores within `SCORE_TOL` of the best remaining as a tie.
 
@@ -571,21 +626,28 @@ class _Engine:
         return pipe.fit(X, y)
 
     def refit_estimate(self, trial: _Trial) -> float:
+        """Seconds to refit `trial` on all training rows: its slowest fold fit, scaled by rows."""
         if trial.final:
             return 0.0
         rows = min(len(self.y), ROW_CAPS.get(trial.algorithm, len(self.y)))
-        return trial.fold_fit_s * rows / max(trial.fold_rows, 1) * 1.1 + 0.2
+        ratio = rows / max(trial.fold_rows, 1)
+        return trial.fold_fit_s * ratio * 1.1 + 0.2
 
     def reserve(self) -> float:
-        """Time kept for refits and hold-out scoring of the best candidates."""
+        """Time kept for refits and hold-out scoring of the best candidates.
+
+        The refits of the leading `REFIT_TOP` algorithms (the rank-1 model and the likely blend
+        members), with a margin of `REFIT_MARGIN` for machine load, plus time to score them all.
+        """
         ranked = sorted(self.best_by_algo.values(), key=lambda t: t.key, reverse=True)
-        refits = sum(self.refit_estimate(t) for t in ranked[:3])
-        return 1.2 * refits + 0.3 * len(ranked) + 0.5
+        refits = sum(self.refit_estimate(t) for t in ranked[:REFIT_TOP])
+        return REFIT_MARGIN * refits + 0.3 * len(ranked) + 0.5
 
     def record(self, trial: _Trial) -> None:
         self.trials.append(trial)
         current = self.best_by_algo.get(trial.algorithm)
-        if current is None or trial.key > current.key:
+        full, current_full = trial.oof is not None, current is not None and current.oof is not None
+        if current is None or (full, trial.key) > (current_full, current.key):
             self.best_by_algo[trial.algorithm] = trial
         self.run.offer(trial.cv_value)
         value = "n/a" if trial.cv_value is None else f"{trial.cv_value:.5g}"
@@ -623,8 +685,10 @@ class _Engine:
             oof[va] = _predict_for_score(pipe, self.X.iloc[va], self.classes).reshape(len(va), -1)
             done.append(va)
             if k == 0:
-                first_pipe, fold_s = pipe, fit_s
-                fold_rows = min(len(tr), ROW_CAPS.get(algorithm, len(tr)))
+                first_pipe = pipe
+            if fit_s >= fold_s:
+                # The slowest fold: under load, fit times vary and the refit must not be late.
+                fold_s, fold_rows = fit_s, min(len(tr), ROW_CAPS.get(algorithm, len(tr)))
         self.fold_time[algorithm] = (time.monotonic() - start) / len(done)
         trial = self._scored_trial(algorithm, params, oof, done, start)
         trial.pipeline, trial.fold_fit_s, trial.fold_rows = first_pipe, fold_s, fold_rows
@@ -1024,7 +1088,7 @@ class _Searcher:
 def _own_importance(pipe: Pipeline) -> list[dict[str, Any]] | None:
     """Importances the model carries itself, on the transformed feature names."""
     model = pipe.steps[-1][1]
-    if isinstance(model, TargetScaledRegressor):
+    if isinstance(model, TargetScaledRegressor | catalog.LogTargetRegressor):
         model = model.regressor_
     try:
         names = [str(n) for n in Pipeline(pipe.steps[:-1]).get_feature_names_out()]
@@ -1180,6 +1244,9 @@ def _run(run: _Run, X: pd.DataFrame, y: pd.Series, features: list[str], profiles
         return min(left, iter_cap) if algorithm in ITERATIVE else left
 
     # 1. Portfolio: every chosen algorithm once (user values or defaults), then extra configs.
+    log_ok = _log_target_ok(y_train, problem_type)
+    if log_ok:
+        run.log("The target is non-negative and skewed; log1p(target) variants are tried too.")
     queue: list[tuple[str, dict]] = []
     chosen = set(names)
     first = [(a, i) for a, i in FIRST_ROUND if a in chosen]
@@ -1189,7 +1256,10 @@ def _run(run: _Run, X: pd.DataFrame, y: pd.Series, features: list[str], profiles
             if i == 0:
                 queue.append((algorithm, user[algorithm]))
         elif i < len(PORTFOLIO.get(algorithm, [{}])):
-            queue.append((algorithm, PORTFOLIO.get(algorithm, [{}])[i]))
+            params = PORTFOLIO.get(algorithm, [{}])[i]
+            if params.get("target_transform", "none") == "log" and not log_ok:
+                continue
+            queue.append((algorithm, params))
     for algorithm, params in queue:
         if not engine.trials:
             limit = max(limit_for(algorithm), 0.05 * run.budget)
@@ -1200,6 +1270,12 @@ def _run(run: _Run, X: pd.DataFrame, y: pd.Series, features: list[str], profiles
                 break
         if algorithm in ITERATIVE and algorithm in engine.best_by_algo:
             continue
+        engine.evaluate(algorithm, params, limit)
+    # Then the other target scale of the leading algorithms' best configurations, time allowing.
+    for algorithm, params in _log_twins(engine, user) if log_ok else []:
+        limit = limit_for(algorithm)
+        if limit <= 0:
+            break
         engine.evaluate(algorithm, params, limit)
 
     # 2. Search while time remains.
@@ -1212,7 +1288,10 @@ def _run(run: _Run, X: pd.DataFrame, y: pd.Series, features: list[str], profiles
         a for a in names
         if a not in ITERATIVE and (a not in user or search) and a in engine.best_by_algo
     ]  # fmt: skip
-    searchers = {a: _Searcher(a, method, seed + i, user.get(a)) for i, a in enumerate(searchable)}
+    searchers = {
+        a: _Searcher(a, method, seed + i, _search_fixed(engine.best_by_algo[a], user.get(a)))
+        for i, a in enumerate(searchable)
+    }
     done = 0
     while searchers and (n_iter is None or done < int(n_iter)):
         left = min(run.remaining(), search_end - run.now()) - engine.reserve()
@@ -1249,14 +1328,47 @@ def _run(run: _Run, X: pd.DataFrame, y: pd.Series, features: list[str], profiles
                    metric_name, seed)  # fmt: skip
 
 
+def _log_twins(engine: _Engine, user: dict[str, dict]) -> list[tuple[str, dict[str, Any]]]:
+    """The best configuration of the two leading log-capable algorithms, with the other target
+    transform, when that pairing has not been scored yet (user-set transforms are respected)."""
+    ranked = sorted(engine.best_by_algo.values(), key=lambda t: t.key, reverse=True)
+    tried = {(t.algorithm, _short(t.params)) for t in engine.trials}
+    out = []
+    for trial in [t for t in ranked if t.algorithm in LOG_TARGET_ALGOS][:2]:
+        if "target_transform" in user.get(trial.algorithm, {}):
+            continue
+        other = "none" if trial.params.get("target_transform") == "log" else "log"
+        params = {**trial.params, "target_transform": other}
+        if (trial.algorithm, _short(params)) not in tried:
+            out.append((trial.algorithm, params))
+    return out
+
+
+def _search_fixed(best: _Trial, given: dict | None) -> dict[str, Any] | None:
+    """The values every search proposal keeps: the user's, plus the target transform that
+    scored best for the algorithm (the search then tunes the trees for that target scale)."""
+    fixed = dict(given or {})
+    if "target_transform" in best.params:
+        fixed.setdefault("target_transform", best.params["target_transform"])
+    return fixed or None
+
+
 def _finish(run: _Run, engine: _Engine, blend: tuple | None, X_train: pd.DataFrame,
             y_train: pd.Series, X_test: pd.DataFrame, y_test: pd.Series, problem_type: str,
             metric_name: str, seed: int) -> list[CandidateResult]:  # fmt: skip
-    best = _leaderboard(list(engine.best_by_algo.values()), lambda t: t.key)
+    best = _full_first(
+        list(engine.best_by_algo.values()), lambda t: t.key, lambda t: t.oof is not None
+    )
     all_rows = np.arange(len(y_train))
+    # The models the rank-1 candidate is made of: refit first and, if need be, slightly late.
+    priority = {best[0].algorithm} | ({t.algorithm for t in blend[0]} if blend else set())
+    grace = REFIT_GRACE * run.budget
     fitted: dict[str, Any] = {}
     fit_times: dict[str, float] = {}
-    for n, trial in enumerate(best):
+    order = [t for t in best if t.algorithm in priority] + [
+        t for t in best if t.algorithm not in priority
+    ]
+    for n, trial in enumerate(order):
         run.check()
         pipe = trial.pipeline
         fit_times[trial.algorithm] = trial.fit_time_s
@@ -1264,7 +1376,8 @@ def _finish(run: _Run, engine: _Engine, blend: tuple | None, X_train: pd.DataFra
             # Refit on all training rows when it fits in the budget (keeping a little time
             # to score the rest); otherwise keep the fold model, also fitted on training rows.
             needed = engine.refit_estimate(trial) + 0.3 * (len(best) - n)
-            if pipe is None or needed <= run.remaining():
+            allowed = run.remaining() + (grace if trial.algorithm in priority else 0.0)
+            if pipe is None or needed <= allowed:
                 t0 = time.monotonic()
                 pipe = engine.fit_trial(trial, all_rows)
                 fit_times[trial.algorithm] = time.monotonic() - t0
@@ -1288,7 +1401,8 @@ def _finish(run: _Run, engine: _Engine, blend: tuple | None, X_train: pd.DataFra
         importances[trial.algorithm] = importance
         results.append(_candidate(trial.algorithm, trial.params, pipe, trial.cv_value, trial.key,
                                   metrics, matrix, per_row, importance, fit_times[trial.algorithm],
-                                  trial.epochs, metric_name, engine.classes))  # fmt: skip
+                                  trial.epochs, metric_name, engine.classes,
+                                  trial.oof is not None))  # fmt: skip
     if blend is not None:
         members, weights, value, key = blend
         pipes = [fitted[t.algorithm] for t in members]
@@ -1312,10 +1426,10 @@ def _finish(run: _Run, engine: _Engine, blend: tuple | None, X_train: pd.DataFra
                                   importance, fit_s, [], metric_name, engine.classes))  # fmt: skip
         run.log(f"Ensemble of {', '.join(t.algorithm for t in members)}: cv {metric_name} {value}.")
 
-    results = _leaderboard(results, lambda r: r._key)
+    results = _full_first(results, lambda r: r._key, lambda r: r._full)
     for i, res in enumerate(results, start=1):
         res.rank = i
-        del res._key  # type: ignore[attr-defined]
+        del res._key, res._full  # type: ignore[attr-defined]
     top = results[0]
     run.log(
         f"Best: {top.algorithm} (cv {metric_name} {top.cv_score}, hold-out {top.primary_value})."
@@ -1337,7 +1451,7 @@ def _finish(run: _Run, engine: _Engine, blend: tuple | None, X_train: pd.DataFra
 def _candidate(algorithm: str, params: dict, pipe: Any, cv_value: float | None, key: tuple,
                metrics: dict, matrix: list | None, per_row: float, importance: list,
                fit_s: float, epochs: list, metric_name: str,
-               classes: np.ndarray | None) -> CandidateResult:  # fmt: skip
+               classes: np.ndarray | None, full: bool = True) -> CandidateResult:  # fmt: skip
     value = metrics.get(metric_name)
     if value is None:
         value = cv_value if cv_value is not None else float("nan")
@@ -1357,4 +1471,5 @@ def _candidate(algorithm: str, params: dict, pipe: Any, cv_value: float | None, 
         epochs=epochs,
     )
     res._key = key  # type: ignore[attr-defined]
+    res._full = full  # type: ignore[attr-defined]
     return res

@@ -179,7 +179,10 @@ def _numeric_step(names: list[str], config: dict[str, Any]) -> Pipeline:
 
 
 def _categorical_steps(
-    profiles: list[dict[str, Any]], config: dict[str, Any], random_state: int
+    profiles: list[dict[str, Any]],
+    config: dict[str, Any],
+    random_state: int,
+    problem_type: str | None = None,
 ) -> list[tuple[str, Any, list[str]]]:
     encoding = config.get("categorical_encoding")
     fill = "most_frequent" if config.get("missing_values_strategy") == "mode" else "constant"
@@ -199,7 +202,11 @@ def _categorical_steps(
             max_categories=ONEHOT_MAX_LEVELS + 1 if encoding != "onehot" else 50,
             sparse_output=False,
         ),
-        "target": TargetEncoder(cv=5),
+        # A regression target of whole numbers (prices in dollars) would otherwise be read as
+        # thousands of classes, and every column encoded once per class.
+        "target": TargetEncoder(
+            cv=5, target_type="continuous" if problem_type == "regression" else "auto"
+        ),
         "ordinal": OrdinalEncoder(
             handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1
         ),
@@ -215,8 +222,13 @@ def build_preprocessor(
     profiles: list[dict[str, Any]],
     preprocessing_config: dict[str, Any] | None = None,
     random_state: int = 0,
+    problem_type: str | None = None,
 ) -> Pipeline:
-    """The `preprocess` step for the given (used) column profiles: select, then encode by type."""
+    """The `preprocess` step for the given (used) column profiles: select, then encode by type.
+
+    `problem_type` "regression" makes target encoding treat the target as continuous even when
+    its values are whole numbers; otherwise the encoder infers the target type.
+    """
     config = preprocessing_config or {}
     by_type: dict[str, list[dict[str, Any]]] = {t: [] for t in SEMANTIC_TYPES}
     for p in profiles:
@@ -236,7 +248,7 @@ def build_preprocessor(
         )
         parts.append(("bool", bo, names["boolean"]))
     cats = by_type["categorical"] + by_type["text"]
-    parts.extend(_categorical_steps(cats, config, random_state))
+    parts.extend(_categorical_steps(cats, config, random_state, problem_type))
     if not parts:
         raise ValueError("There are no usable feature columns (only the target or id columns).")
     columns = [p["name"] for p in profiles]
@@ -275,7 +287,10 @@ def build_pipeline(
     profiles = used_columns(df_schema, target, feature_columns)
     pipeline = Pipeline(
         [
-            ("preprocess", build_preprocessor(profiles, preprocessing_config, random_state)),
+            (
+                "preprocess",
+                build_preprocessor(profiles, preprocessing_config, random_state, problem_type),
+            ),
             ("features", build_feature_step(feature_config)),
             ("model", build_model(algorithm, hyperparameters, problem_type, random_state)),
         ]

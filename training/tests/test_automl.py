@@ -30,6 +30,7 @@ def _diabetes() -> pd.DataFrame:
 
 def test_classification_ranks_candidates_and_keeps_string_labels():
     df = _cancer()
+    logs: list[str] = []
     start = time.monotonic()
     results = run_automl(
         df,
@@ -38,10 +39,13 @@ def test_classification_ranks_candidates_and_keeps_string_labels():
         algorithms=["linear", "hist_gradient_boosting", "random_forest", "knn"],
         hyperparameters={"random_forest": {"n_estimators": 50}},
         time_budget_s=5,
+        on_event=lambda kind, p: logs.append(p.get("message", "")) if kind == "log" else None,
     )
     assert time.monotonic() - start < 5 + 3
     assert [r.rank for r in results] == list(range(1, len(results) + 1))
-    keys = [r.cv_score for r in results]
+    # Candidates the budget cut short (fewer folds) rank after the fully cross-validated ones.
+    short = {m.split(":")[0] for m in logs if "stopped after" in m or "cross-validated on" in m}
+    keys = [r.cv_score for r in results if r.algorithm not in short]
     # Ties (within 1e-4) may go to the steadier or simpler model, never to a clearly worse one.
     assert all(b <= a + 1e-4 for a, b in zip(keys, keys[1:], strict=False))
     best = results[0]
@@ -211,3 +215,65 @@ def test_iterative_algorithms_are_cross_validated_on_every_fold():
     assert trial.n_epochs is not None and 1 <= trial.n_epochs <= len(trial.epochs)
     refit = engine.fit_trial(trial, np.arange(len(y)))
     assert set(refit.predict(X.head(3))) <= {"benign", "malignant"}
+
+
+def test_skewed_positive_target_gets_log_candidates_chosen_by_cv():
+    from training.automl import _log_target_ok
+
+    rng = np.random.default_rng(0)
+    n = 400
+    df = pd.DataFrame({"size": rng.lognormal(4, 0.6, n), "rooms": rng.integers(1, 6, n)})
+    df["city"] = rng.choice(["a", "b", "c"], n)
+    df["price"] = np.exp(0.8 * np.log(df["size"]) + 0.1 * df["rooms"] + rng.normal(0, 0.3, n))
+    assert _log_target_ok(df["price"], "regression")
+    assert not _log_target_ok(df["price"] - df["price"].median(), "regression")
+    assert not _log_target_ok(df["price"], "classification")
+    logs: list[str] = []
+    results = run_automl(
+        df,
+        target="price",
+        problem_type="regression",
+        algorithms=["linear", "hist_gradient_boosting"],
+        time_budget_s=8,
+        on_event=lambda kind, p: logs.append(p.get("message", "")) if kind == "log" else None,
+    )
+    assert any("log1p(target)" in m for m in logs)
+    assert any("target_transform=log" in m for m in logs)  # log candidates were scored
+    best = results[0]
+    assert best.pipeline.predict(df.drop(columns="price").head(3)).min() > 0
+    # The winner is whichever scored the lower CV RMSE, on the original scale for both kinds.
+    lowest = min(r.cv_score for r in results if r.cv_score is not None)
+    assert best.cv_score <= lowest * (1 + 1e-3)
+
+
+def test_rank_one_model_is_refit_on_all_training_rows():
+    df = _diabetes()
+    logs: list[str] = []
+    results = run_automl(
+        df,
+        target="target",
+        problem_type="regression",
+        algorithms=["linear", "hist_gradient_boosting", "random_forest"],
+        time_budget_s=4,
+        on_event=lambda kind, p: logs.append(p.get("message", "")) if kind == "log" else None,
+    )
+    top = results[0]
+    kept = [m for m in logs if "kept the fold model" in m]
+    members = (
+        {m["algorithm"] for m in top.hyperparameters["members"]}
+        if top.algorithm == "ensemble"
+        else {top.algorithm}
+    )
+    assert not [m for m in kept if m.split(":")[0] in members]
+
+
+def test_partially_cross_validated_candidates_rank_after_full_ones():
+    from training.automl import _full_first, _rank_key
+
+    def item(name: str, rmse: float, full: bool) -> tuple:
+        return name, _rank_key(name, rmse, (-rmse, -rmse), 0.0, False), full
+
+    items = [item("random_forest", 90.0, False), item("linear", 100.0, True)]
+    items.append(item("hist_gradient_boosting", 95.0, True))
+    order = [n for n, _, _ in _full_first(items, lambda i: i[1], lambda i: i[2])]
+    assert order == ["hist_gradient_boosting", "linear", "random_forest"]

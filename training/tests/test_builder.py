@@ -153,3 +153,39 @@ def test_weighted_ensemble_fits_and_averages():
     expected = 0.25 * fitted[0].predict_proba(X) + 0.75 * fitted[1].predict_proba(X)
     assert np.allclose(ens.predict_proba(X), expected)
     assert set(ens.predict(X)) <= {"high", "low"}
+
+
+def test_log_target_regressor_predicts_in_target_units_and_pickles():
+    df = _frame().drop(columns="label")
+    rng = np.random.default_rng(2)
+    df["price"] = np.exp(rng.normal(10, 1, len(df)) + (df["city"] == "paris") * 1.0)
+    pipe = _build(df, algorithm="hist_gradient_boosting", problem="regression", target="price",
+                  params={"target_transform": "log", "max_iter": 30})  # fmt: skip
+    X = df.drop(columns="price")
+    pipe.fit(X, df["price"])
+    model = pipe.named_steps["model"]
+    assert model.high_ > np.log1p(df["price"].max())  # fitted on log1p(price)
+    pred = pipe.predict(X.head(5))
+    assert pred.shape == (5,) and (pred > 0).all()
+    assert pred.min() > df["price"].min() / 10  # original scale, not log scale
+    buf = io.BytesIO()
+    joblib.dump(pipe, buf)
+    buf.seek(0)
+    assert np.allclose(joblib.load(buf).predict(X.head(5)), pred)
+
+
+def test_log_target_is_ignored_for_classification():
+    pipe = _build(_frame(), algorithm="linear", params={"target_transform": "log"})
+    assert type(pipe.named_steps["model"]).__name__ == "LogisticRegression"
+
+
+def test_whole_number_regression_target_is_target_encoded_as_continuous():
+    rng = np.random.default_rng(3)
+    n = 300
+    df = pd.DataFrame(
+        {"area": rng.normal(size=n), "street": rng.choice([f"s{i}" for i in range(40)], n)}
+    )
+    df["price"] = rng.integers(50_000, 400_000, n)  # whole dollars: not 300 classes
+    pipe = _build(df, algorithm="linear", problem="regression", target="price")
+    Xt = pipe[:-1].fit_transform(df.drop(columns="price"), df["price"])
+    assert Xt.shape[1] < 10  # one target-encoded column, not one per distinct price
