@@ -5,8 +5,8 @@ Statistical models come from statsforecast (SeasonalNaive, AutoETS, AutoARIMA, A
 `LagRegressionForecaster` is a recursive multi-step regressor (HistGradientBoosting or Ridge) on
 past-only features. Intervals are model-based where the model gives them (widened by factors
 fitted on backtests, `set_interval_scale`), conformal from backtest errors
-(`set_conformal_errors`), the outer envelope of both, or, standalone, from in-sample one-step
-residuals.
+(`set_conformal_errors`), the outer envelope of both (per level: `set_interval_methods`), or,
+standalone, from in-sample one-step residuals.
 """
 
 from __future__ import annotations
@@ -92,6 +92,27 @@ def _level_factor(factors: dict[int, float], level: float) -> float:
     return float(factors[nearest])
 
 
+INTERVAL_METHODS = ("conformal", "model", "envelope")
+
+
+def _level_method(
+    methods: dict[int, str] | None, level: float, has_errors: bool, has_scale: bool
+) -> str:
+    """The calibration used at `level`: the one chosen for the nearest calibrated level, limited
+    to what is set (conformal errors, widening factors); without a choice, the outer envelope
+    when both are set, else whichever is set ("none" when neither is)."""
+    method = None
+    if methods:
+        method = methods[min(methods, key=lambda lv: (abs(lv - level), -lv))]
+    if method is None or method == "envelope":
+        method = "envelope" if has_errors and has_scale else None
+    if (method == "conformal" and not has_errors) or (method == "model" and not has_scale):
+        method = None
+    if method is None:
+        method = "conformal" if has_errors else "model" if has_scale else "none"
+    return method
+
+
 class Forecaster:
     """Common base: subclasses implement `_fit(values)` and `_predict(h, levels)`."""
 
@@ -125,6 +146,14 @@ class Forecaster:
         self.interval_scale_ = {int(k): float(v) for k, v in factors.items()} if factors else None
         return self
 
+    def set_interval_methods(self, methods: dict[int, str] | None) -> Forecaster:
+        """Choose the calibration per level: "conformal", "model" (widened) or "envelope" (outer
+        envelope of both; other levels use the nearest one); None for the envelope everywhere."""
+        if methods and any(m not in INTERVAL_METHODS for m in methods.values()):
+            raise ValueError(f"Interval methods must be among {INTERVAL_METHODS}.")
+        self.interval_methods_ = {int(k): str(v) for k, v in methods.items()} if methods else None
+        return self
+
     def predict(
         self, horizon: int, levels: tuple[int, ...] = (80, 95), X_future: Any = None
     ) -> ForecastOutput:
@@ -145,24 +174,30 @@ class Forecaster:
         mean = np.asarray(mean, dtype=float)
         errors = getattr(self, "conformal_errors_", None) if calibrated else None
         scale = getattr(self, "interval_scale_", None) if calibrated else None
-        if scale:
-            for lv in levels:
+        methods = getattr(self, "interval_methods_", None)
+        for lv in levels:
+            method = _level_method(methods, lv, errors is not None, bool(scale))
+            if method in ("model", "envelope"):
                 f = _level_factor(scale, lv)
                 lo, hi = (np.asarray(b, dtype=float) for b in intervals[lv])
                 intervals[lv] = (mean - f * (mean - lo), mean + f * (hi - mean))
-        if errors is not None:
-            # With a widening factor too, keep the outer envelope of both calibrations.
-            for lv in levels:
+            if method in ("conformal", "envelope"):
                 w = conformal_widths(errors, horizon, lv)
                 lo, hi = mean - w, mean + w
-                if scale:
+                if method == "envelope":
                     lo, hi = np.minimum(lo, intervals[lv][0]), np.maximum(hi, intervals[lv][1])
                 intervals[lv] = (lo, hi)
+        # Levels may use different calibrations; a wider level must still contain every
+        # narrower one, so walk them in ascending order and widen where needed.
         out = {}
-        for lv in levels:
+        inner_lo, inner_hi = mean, mean
+        for lv in sorted(levels):
             lo, hi = intervals[lv]
-            lo, hi = np.minimum(lo, mean), np.maximum(hi, mean)
-            out[str(int(lv))] = {"lower": np.asarray(lo, float), "upper": np.asarray(hi, float)}
+            lo = np.minimum(np.asarray(lo, float), inner_lo)
+            hi = np.maximum(np.asarray(hi, float), inner_hi)
+            out[str(int(lv))] = {"lower": lo, "upper": hi}
+            inner_lo, inner_hi = lo, hi
+        out = {str(int(lv)): out[str(int(lv))] for lv in levels}
         stamps = list(future_index(self.last_timestamp_, self.freq_, horizon))
         return ForecastOutput(timestamps=stamps, forecast=mean, intervals=out)
 

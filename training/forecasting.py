@@ -57,6 +57,10 @@ _ORDER_LONG_SEASON = ("mstl", "arima", "linear_lags", "theta", "ets", "gbm_lags"
 _ORDER_SHORT_SEASON = ("ets", "arima", "theta", "linear_lags", "mstl", "gbm_lags")
 CALIBRATION_WINDOWS = 12  # backtest windows the rank-1 model's intervals are calibrated on
 MAX_WIDENING = 10.0
+# How far (fraction) a single calibration's cross-validated backtest coverage may fall short of
+# the nominal level and still be used alone; fixed a priori (about the sampling error of a
+# coverage estimated on ~12 windows), not fitted to any evaluation data.
+COVERAGE_TOLERANCE = 0.025
 SEARCH_SHARE, CALIBRATION_SHARE = 0.65, 0.85  # of the budget: backtests end, calibration ends
 
 
@@ -369,14 +373,35 @@ def _calibration_folds(wins: list[_Window], horizon: int) -> list[list[int]]:
     return folds
 
 
-def _fit_intervals(per_series: list[list[_Window]], levels: tuple[int, ...]) -> dict[str, Any]:
+def _choose_method(cov: dict[str, float], level: int) -> str:
+    """The interval method for one level from its cross-validated backtest coverage: of the two
+    single calibrations (conformal, widened model), the one nearest `level` among those short of
+    it by at most `COVERAGE_TOLERANCE`; the outer envelope of both when each falls short."""
+    target = level / 100.0
+    ok = [
+        m
+        for m in ("conformal", "model")
+        if np.isfinite(cov[m]) and cov[m] >= target - COVERAGE_TOLERANCE
+    ]
+    if not ok:
+        return "envelope"
+    return min(ok, key=lambda m: abs(cov[m] - target))
+
+
+def _fit_intervals(
+    per_series: list[list[_Window]],
+    levels: tuple[int, ...],
+    ranked_on: list[set[int]] | None = None,
+) -> dict[str, Any]:
     """Calibrate the intervals on backtest windows, per series, two ways: conformal widths from
     the errors per horizon step, and the model's own intervals widened by a fitted factor. Each
-    is scored by cross-validated coverage (every window calibrated on the non-overlapping other
-    windows only); the one nearer the nominal levels is kept."""
+    (and their outer envelope) is scored by cross-validated coverage: every window is calibrated
+    on the non-overlapping other windows only. Windows whose cutoffs are in `ranked_on` (per
+    series: those the candidate was ranked on, which flatter it) still calibrate but are not
+    scored when at least two others are. Per level, `_choose_method` picks the method."""
     errors, factors = [], []
     hits = {m: {lv: [] for lv in levels} for m in ("conformal", "model", "envelope", "raw")}
-    for wins in per_series:
+    for si, wins in enumerate(per_series):
         errs = [w.actual - w.forecast for w in wins]
         ratios = {lv: [_interval_ratios(w, lv) for w in wins] for lv in levels}
         errors.append(np.vstack([e[None, :] for e in errs]))
@@ -388,10 +413,14 @@ def _fit_intervals(per_series: list[list[_Window]], levels: tuple[int, ...]) -> 
         if len(wins) < 2:
             continue
         folds = _calibration_folds(wins, len(wins[0].actual))
+        skip = ranked_on[si] if ranked_on else set()
+        scored = [i for i, w in enumerate(wins) if w.cutoff not in skip]
+        if len(scored) < 2:
+            scored = list(range(len(wins)))
         for lv in levels:
-            conf, model = [], []
-            both = []
-            for i, others in enumerate(folds):
+            conf, model, both = [], [], []
+            for i in scored:
+                others = folds[i]
                 ok = np.isfinite(wins[i].actual)
                 half = conformal_widths(np.vstack([errs[j] for j in others]), len(errs[i]), lv)
                 in_conf = np.abs(errs[i]) <= half
@@ -407,37 +436,48 @@ def _fit_intervals(per_series: list[list[_Window]], levels: tuple[int, ...]) -> 
         m: {lv: float(np.nanmean(v)) if v else np.nan for lv, v in d.items()}
         for m, d in hits.items()
     }
-    method = "model"
     if min(len(wins) for wins in per_series) >= 2:
-        # The rank-1 model was chosen for its small errors on these windows, so they flatter it
-        # (held-out errors run larger): keep the outer envelope of the two calibrations.
-        method = "envelope"
-        coverage = cov[method]
+        methods = {lv: _choose_method({m: cov[m][lv] for m in cov}, lv) for lv in levels}
+        coverage = {lv: cov[methods[lv]][lv] for lv in levels}
     else:
+        methods = dict.fromkeys(levels, "model")
         coverage = cov["raw"]
+    distinct = set(methods.values())
     return {
-        "method": method,
+        "method": distinct.pop() if len(distinct) == 1 else "per_level",
+        "methods": methods,
         "errors": errors,
         "factors": factors,
         "coverage": coverage,
+        "cv_coverage": {m: cov[m] for m in ("conformal", "model", "envelope")},
         "model_coverage": cov["raw"],
         "n_windows": min(len(wins) for wins in per_series),
     }
 
 
+_METHOD_TEXT = {
+    "envelope": "outer envelope of conformal (backtest errors per step) and widened model",
+    "conformal": "conformal (backtest errors per horizon step)",
+    "model": "model, widened to the backtest coverage",
+}
+
+
 def _interval_card(fit: dict[str, Any], levels: tuple[int, ...]) -> dict[str, Any]:
     """The candidate's `prediction_intervals` description."""
-    if fit["method"] == "envelope":
-        method = "outer envelope of conformal (backtest errors per step) and widened model"
-    elif fit["method"] == "conformal":
-        method = "conformal (backtest errors per horizon step)"
-    elif any(f > 1.0 for fs in fit["factors"] for f in fs.values()):
-        method = "model, widened to the backtest coverage"
+    methods = fit.get("methods") or dict.fromkeys(levels, fit["method"])
+    widened = any(f > 1.0 for fs in fit["factors"] for f in fs.values())
+
+    def text(m: str) -> str:
+        return "model" if m == "model" and not widened else _METHOD_TEXT[m]
+
+    if len(set(methods.values())) == 1:
+        method = text(methods[levels[0]])
     else:
-        method = "model"
+        method = "per level: " + "; ".join(f"{lv}%: {text(methods[lv])}" for lv in levels)
     widen = [max(fs.values()) for fs in fit["factors"]]
     return {
         "method": method,
+        "level_methods": {str(lv): methods[lv] for lv in levels},
         "levels": list(levels),
         "calibration_windows": fit["n_windows"],
         "backtest_coverage": {str(lv): fit["coverage"][lv] for lv in levels},
@@ -843,7 +883,8 @@ def _calibrate(
     windows = [
         sorted(res["windows"][si] + extra[si], key=lambda w: w.cutoff) for si in range(len(series))
     ]
-    fit = _fit_intervals(windows, levels)
+    ranked_on = [{w.cutoff for w in res["windows"][si]} for si in range(len(series))]
+    fit = _fit_intervals(windows, levels, ranked_on)
     res["calibration"] = fit
     res["intervals"] = _interval_card(fit, levels)
     for lv in levels:
@@ -957,13 +998,13 @@ def _refit(
                 warnings.simplefilter("ignore")
                 fc.fit(s.y, freq=freq)
         fit = res["calibration"]
-        factors = fit["factors"][si]
-        if fit["method"] in ("conformal", "envelope"):
+        methods = fit.get("methods") or dict.fromkeys(fit["factors"][si], fit["method"])
+        used = set(methods.values())
+        if used & {"conformal", "envelope"}:
             fc.set_conformal_errors(fit["errors"][si])
-        if fit["method"] == "envelope":  # the model's own bounds join even when not widened
-            fc.set_interval_scale(factors)
-        elif fit["method"] == "model":
-            fc.set_interval_scale(factors if any(f > 1.0 for f in factors.values()) else None)
+        if used & {"model", "envelope"}:  # the model's own bounds join even when not widened
+            fc.set_interval_scale(fit["factors"][si])
+        fc.set_interval_methods(methods)
         out[s.key] = fc
     return out
 

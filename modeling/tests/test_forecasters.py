@@ -168,3 +168,38 @@ def test_ensemble_combines_its_members_uncalibrated_intervals():
     a.set_interval_scale({80: 3.0, 95: 3.0})
     after = EnsembleForecaster.from_fitted([a, b]).predict(4)
     assert np.allclose(before.intervals["80"]["upper"], after.intervals["80"]["upper"])
+
+
+def test_interval_methods_choose_the_calibration_per_level():
+    y = _monthly()
+    errors = np.random.default_rng(0).normal(0, 5, (8, 6))
+    plain = ETSForecaster().fit(y).predict(6)
+    fc = ETSForecaster().fit(y).set_conformal_errors(errors).set_interval_scale({80: 2.0, 95: 1.0})
+    envelope = fc.predict(6)
+    fc.set_interval_methods({80: "model", 95: "conformal"})
+    chosen = fc.predict(6, levels=(80, 90, 95))
+    assert np.allclose(
+        chosen.intervals["80"]["upper"] - chosen.forecast,
+        2.0 * (plain.intervals["80"]["upper"] - plain.forecast),
+    )
+    assert np.allclose(
+        chosen.intervals["95"]["upper"] - chosen.forecast, conformal_widths(errors, 6, 95)
+    )
+    for key in ("80", "95"):  # a single method never exceeds the envelope of both
+        assert np.all(chosen.intervals[key]["upper"] <= envelope.intervals[key]["upper"] + 1e-9)
+    fc.set_interval_methods(None)  # unset: the envelope again
+    assert np.allclose(fc.predict(6).intervals["80"]["upper"], envelope.intervals["80"]["upper"])
+    with pytest.raises(ValueError):
+        fc.set_interval_methods({80: "widest"})
+
+
+def test_wider_levels_contain_narrower_ones_when_their_calibrations_differ():
+    y = _monthly()
+    tiny_errors = np.full((8, 6), 0.01)  # conformal 95% far narrower than the widened 80%
+    fc = ETSForecaster().fit(y).set_conformal_errors(tiny_errors).set_interval_scale({80: 3.0})
+    fc.set_interval_methods({80: "model", 95: "conformal"})
+    out = fc.predict(6, levels=(95, 80))
+    assert list(out.intervals) == ["95", "80"]  # asked order kept
+    inner, outer = out.intervals["80"], out.intervals["95"]
+    assert np.all(outer["upper"] >= inner["upper"]) and np.all(outer["lower"] <= inner["lower"])
+    assert np.any(inner["upper"] - out.forecast > 0.5)  # the 80% band really is the wide one

@@ -289,3 +289,27 @@ def test_best_model_intervals_cover_held_out_points_near_nominal():
             lo, hi = (np.array(out["intervals"][str(lv)][k]) for k in ("lower", "upper"))
             hits[lv].append(np.mean((test >= lo) & (test <= hi)))
     assert np.mean(hits[80]) >= 0.65 and np.mean(hits[95]) >= 0.85
+
+
+def test_interval_method_is_chosen_per_level_by_cross_validated_coverage():
+    from training.forecasting import _choose_method, _fit_intervals, _Window
+
+    # Nearest to nominal among those short by at most the tolerance; envelope when both fall short.
+    assert _choose_method({"conformal": 0.81, "model": 0.9, "envelope": 0.92}, 80) == "conformal"
+    assert _choose_method({"conformal": 0.70, "model": 0.79, "envelope": 0.85}, 80) == "model"
+    assert _choose_method({"conformal": 0.70, "model": 0.72, "envelope": 0.78}, 80) == "envelope"
+    assert _choose_method({"conformal": np.nan, "model": 0.96, "envelope": 0.96}, 95) == "model"
+
+    rng = np.random.default_rng(2)
+    wins = []
+    for i in range(12):
+        actual = rng.normal(0, 1, 6)  # the model's bounds are far too wide at both levels
+        bounds = {lv: (-10 * np.ones(6), 10 * np.ones(6)) for lv in (80, 95)}
+        wins.append(_Window(actual, np.zeros(6), bounds, 1.0, cutoff=100 + 6 * i))
+    fit = _fit_intervals([wins], (80, 95))
+    assert fit["methods"] == {80: "conformal", 95: "conformal"} and fit["method"] == "conformal"
+    assert fit["coverage"][80] == fit["cv_coverage"]["conformal"][80]
+    assert 0.7 <= fit["coverage"][80] < fit["cv_coverage"]["envelope"][80]
+    # Windows the candidate was ranked on calibrate but are not scored.
+    ranked = [{w.cutoff for w in wins[-3:]}]
+    assert _fit_intervals([wins], (80, 95), ranked)["n_windows"] == 12
