@@ -188,7 +188,7 @@ def test_cancel_stops_a_running_job_and_leaves_nothing(api, owner, celery_worker
 
 
 def test_training_uses_the_saved_preprocessing_config_and_selection(api, celery_worker):
-    from predictions.services import load_model
+    from modeling.artifacts import artifact_load
 
     ds = upload_sample(api, "credit_scoring.csv")
     pipe = create_pipeline(api, ds["id"], "Status", "classification")
@@ -217,6 +217,6 @@ def test_training_uses_the_saved_preprocessing_config_and_selection(api, celery_
     ).json()
     assert wait_job(api, job["job_id"])["status"] == "completed"
     model = TrainedModel.objects.get(pipeline_id=pipe["id"], rank=1)
-    text = repr(load_model(model))
+    text = repr(artifact_load(model.artifact, model.sha256))
     assert "MinMaxScaler" in text and "OrdinalEncoder" in text and "OneHotEncoder" not in text
     assert [c["name"] for c in model.input_schema["columns"]] == chosen
