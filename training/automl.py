@@ -113,6 +113,9 @@ class CandidateResult:
     inference_time_ms: float = 0.0
     epochs: list[dict[str, Any]] = field(default_factory=list)
     rank: int = 0
+    # How `feature_importance` was measured: "model" (the model's own), "permutation" (on the
+    # hold-out rows), "blend" (members' weighted by the blend) or "none".
+    importance_method: str = "none"
 
 
 @dataclass
@@ -1392,17 +1395,19 @@ def _finish(run: _Run, engine: _Engine, blend: tuple | None, X_train: pd.DataFra
         run.check()
         pipe = fitted[trial.algorithm]
         metrics, matrix, per_row = _test_scores(pipe, X_test, y_test, problem_type, engine.classes)
-        importance = _own_importance(pipe)
+        importance, how = _own_importance(pipe), "model"
         if importance is None:
             cost = per_row * 300 * 2 * len(X_test.columns) / 1000.0
-            importance = []
+            importance, how = [], "none"
             if cost < run.remaining() - 0.5:
                 importance = _permutation(pipe, X_test, y_test, problem_type, seed)
+                how = "permutation"
         importances[trial.algorithm] = importance
         results.append(_candidate(trial.algorithm, trial.params, pipe, trial.cv_value, trial.key,
                                   metrics, matrix, per_row, importance, fit_times[trial.algorithm],
                                   trial.epochs, metric_name, engine.classes,
                                   trial.oof is not None))  # fmt: skip
+        results[-1].importance_method = how if importance else "none"
     if blend is not None:
         members, weights, value, key = blend
         pipes = [fitted[t.algorithm] for t in members]
@@ -1424,6 +1429,7 @@ def _finish(run: _Run, engine: _Engine, blend: tuple | None, X_train: pd.DataFra
         fit_s = sum(fit_times[t.algorithm] for t in members)
         results.append(_candidate("ensemble", params, pipe, value, key, metrics, matrix, per_row,
                                   importance, fit_s, [], metric_name, engine.classes))  # fmt: skip
+        results[-1].importance_method = "blend" if importance else "none"
         run.log(f"Ensemble of {', '.join(t.algorithm for t in members)}: cv {metric_name} {value}.")
 
     results = _full_first(results, lambda r: r._key, lambda r: r._full)

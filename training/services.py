@@ -267,6 +267,7 @@ def _register(job: TrainingJob, pipeline: Pipeline, results: list, columns: list
                 "metrics": metrics,
                 "primary_metric": res.primary_metric,
                 "rank": res.rank,
+                "importance_method": getattr(res, "importance_method", "none"),
                 "training": {
                     "job_id": str(job.pk),
                     "pipeline_id": pipeline.pk,

@@ -277,3 +277,20 @@ def test_partially_cross_validated_candidates_rank_after_full_ones():
     items.append(item("hist_gradient_boosting", 95.0, True))
     order = [n for n, _, _ in _full_first(items, lambda i: i[1], lambda i: i[2])]
     assert order == ["hist_gradient_boosting", "linear", "random_forest"]
+
+
+def test_importances_say_how_they_were_measured():
+    results = run_automl(
+        _diabetes(),
+        target="target",
+        problem_type="regression",
+        algorithms=["knn", "random_forest"],
+        time_budget_s=4,
+    )
+    by_algo = {r.algorithm: r for r in results}
+    if "ensemble" in by_algo:
+        assert by_algo["ensemble"].importance_method == "blend"
+    assert by_algo["random_forest"].importance_method == "model"
+    # k-nearest neighbours carries no importances: they are measured by permutation.
+    knn = by_algo["knn"]
+    assert knn.importance_method == "permutation" and knn.feature_importance

@@ -220,3 +220,7 @@ def test_training_uses_the_saved_preprocessing_config_and_selection(api, celery_
     text = repr(artifact_load(model.artifact, model.sha256))
     assert "MinMaxScaler" in text and "OrdinalEncoder" in text and "OneHotEncoder" not in text
     assert [c["name"] for c in model.input_schema["columns"]] == chosen
+    imp = api.get(f"/api/v1/features/importance?model_id={model.pk}").json()
+    assert imp["method"] == "model" and imp["model_id"] == model.pk  # the linear model's |coef|
+    values = [i["importance"] for i in imp["importances"]]
+    assert values and values == sorted(values, reverse=True)
