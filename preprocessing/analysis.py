@@ -141,6 +141,27 @@ def _grade(pct: float, bounds: tuple[float, ...]) -> str:
     return SEVERITIES[min(len(bounds), len(SEVERITIES) - 1)]
 
 
+def _issue(
+    column: str | None,
+    issue_type: str,
+    severity: str,
+    count: int,
+    percentage: float,
+    description: str,
+    action: str,
+) -> dict[str, Any]:
+    """One entry of the `analyze` answer's issue list."""
+    return {
+        "column": column,
+        "issue_type": issue_type,
+        "severity": severity,
+        "count": count,
+        "percentage": percentage,
+        "description": description,
+        "suggested_action": action,
+    }
+
+
 def _blank_mask(series: pd.Series) -> pd.Series:
     """True where a text value is an empty or whitespace-only string."""
     if series.dtype == bool or pd.api.types.is_numeric_dtype(series):
@@ -163,15 +184,15 @@ def _missing_issue(df: pd.DataFrame, column: str) -> dict[str, Any] | None:
         action = "Impute with the median, or interpolate / forward-fill for a time series."
     else:
         action = "Impute with the most frequent value or an explicit 'missing' category."
-    return {
-        "column": column,
-        "issue_type": "missing_values",
-        "severity": severity,
-        "count": count,
-        "percentage": pct,
-        "description": f"'{column}' has {count} missing values{extra}, {pct}% of rows.",
-        "suggested_action": action,
-    }
+    return _issue(
+        column,
+        "missing_values",
+        severity,
+        count,
+        pct,
+        f"'{column}' has {count} missing values{extra}, {pct}% of rows.",
+        action,
+    )
 
 
 def _outlier_issue(df: pd.DataFrame, column: str) -> dict[str, Any] | None:
@@ -188,21 +209,21 @@ def _outlier_issue(df: pd.DataFrame, column: str) -> dict[str, Any] | None:
     if not count:
         return None
     pct = _pct(count, len(values))
-    return {
-        "column": column,
-        "issue_type": "outliers",
-        "severity": _grade(pct, (1, 5)),
-        "count": count,
-        "percentage": pct,
-        "description": (
+    return _issue(
+        column,
+        "outliers",
+        _grade(pct, (1, 5)),
+        count,
+        pct,
+        (
             f"'{column}' has {count} values outside the IQR fences "
             f"[{low:.4g}, {high:.4g}], {pct}% of its values."
         ),
-        "suggested_action": (
+        (
             "Check whether they are errors; cap them to the fences, remove them, or use a "
             "robust scaler."
         ),
-    }
+    )
 
 
 def _duplicate_issue(df: pd.DataFrame) -> dict[str, Any] | None:
@@ -215,15 +236,15 @@ def _duplicate_issue(df: pd.DataFrame) -> dict[str, Any] | None:
     if not count:
         return None
     pct = _pct(count, len(df))
-    return {
-        "column": None,
-        "issue_type": "duplicates",
-        "severity": _grade(pct, (1, 5, 20)),
-        "count": count,
-        "percentage": pct,
-        "description": f"{count} rows repeat an earlier row exactly, {pct}% of rows.",
-        "suggested_action": "Drop the duplicate rows (keep the first of each).",
-    }
+    return _issue(
+        None,
+        "duplicates",
+        _grade(pct, (1, 5, 20)),
+        count,
+        pct,
+        f"{count} rows repeat an earlier row exactly, {pct}% of rows.",
+        "Drop the duplicate rows (keep the first of each).",
+    )
 
 
 def _date_format(text: str) -> str | None:
@@ -262,18 +283,18 @@ def _date_issue(column: str, texts: pd.Series) -> dict[str, Any] | None | bool:
         notes.append("mixes day-first and month-first dates")
     if unparsed:
         notes.append(f"has {unparsed} values that are not dates")
-    return {
-        "column": column,
-        "issue_type": "inconsistent_format",
-        "severity": _grade(pct, (5, 20)),
-        "count": count,
-        "percentage": pct,
-        "description": f"'{column}' {' and '.join(notes)}.",
-        "suggested_action": (
+    return _issue(
+        column,
+        "inconsistent_format",
+        _grade(pct, (5, 20)),
+        count,
+        pct,
+        f"'{column}' {' and '.join(notes)}.",
+        (
             f"Parse every value with one explicit format (most rows use {dominant}) and store "
             "the column as a datetime."
         ),
-    }
+    )
 
 
 def _number_text_issue(column: str, texts: pd.Series) -> dict[str, Any] | None | bool:
@@ -294,18 +315,18 @@ def _number_text_issue(column: str, texts: pd.Series) -> dict[str, Any] | None |
         notes.append(f"{junk} that are not numbers ({examples})")
     detail = f" ({'; '.join(notes)})" if notes else ""
     pct = _pct(numeric, len(texts))
-    return {
-        "column": column,
-        "issue_type": "inconsistent_format",
-        "severity": "high" if notes else "medium",
-        "count": numeric,
-        "percentage": pct,
-        "description": f"'{column}' stores {numeric} numbers as text{detail}.",
-        "suggested_action": (
+    return _issue(
+        column,
+        "inconsistent_format",
+        "high" if notes else "medium",
+        numeric,
+        pct,
+        f"'{column}' stores {numeric} numbers as text{detail}.",
+        (
             "Strip separators and symbols, turn the non-numbers into missing values, and convert "
             "the column to a numeric type."
         ),
-    }
+    )
 
 
 def _variant_issue(column: str, texts: pd.Series) -> dict[str, Any] | None:
@@ -324,18 +345,18 @@ def _variant_issue(column: str, texts: pd.Series) -> dict[str, Any] | None:
     if not count:
         return None
     pct = _pct(count, len(texts))
-    return {
-        "column": column,
-        "issue_type": "inconsistent_format",
-        "severity": _grade(pct, (5, 20)),
-        "count": count,
-        "percentage": pct,
-        "description": (
+    return _issue(
+        column,
+        "inconsistent_format",
+        _grade(pct, (5, 20)),
+        count,
+        pct,
+        (
             f"'{column}' spells the same category in several ways (case or spaces): "
             f"{'; '.join(examples)}."
         ),
-        "suggested_action": "Trim spaces and normalise the case so each category has one spelling.",
-    }
+        "Trim spaces and normalise the case so each category has one spelling.",
+    )
 
 
 def _format_issue(df: pd.DataFrame, column: str) -> dict[str, Any] | None:
