@@ -211,11 +211,15 @@ def _categorical_steps(
             handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1
         ),
     }
-    return [
-        (kind, Pipeline([("impute", CategoricalImputer(strategy=fill)), ("encode", enc)]), cols)
-        for kind, enc in encoders.items()
-        if (cols := groups[kind])
-    ]
+    steps = {kind: [("impute", CategoricalImputer(strategy=fill)), ("encode", enc)]
+             for kind, enc in encoders.items()}  # fmt: skip
+    # A regression target encoding is a mean in target units (a price: 1e5), which would swamp
+    # distances (knn, svm) and blow up gradient-trained models (mlp, sgd): scale it like the
+    # numeric columns. Classification encodings are probabilities in [0, 1] already.
+    scaler = _SCALERS.get(config.get("scaling_method") or "standard")
+    if problem_type == "regression" and scaler is not None:
+        steps["target"].append(("scale", scaler()))
+    return [(kind, Pipeline(steps[kind]), cols) for kind in encoders if (cols := groups[kind])]
 
 
 def build_preprocessor(

@@ -189,3 +189,19 @@ def test_whole_number_regression_target_is_target_encoded_as_continuous():
     pipe = _build(df, algorithm="linear", problem="regression", target="price")
     Xt = pipe[:-1].fit_transform(df.drop(columns="price"), df["price"])
     assert Xt.shape[1] < 10  # one target-encoded column, not one per distinct price
+
+
+def test_regression_target_encoding_is_scaled_like_the_numeric_columns():
+    # Category means in dollars would swamp knn distances and make mlp/sgd diverge.
+    rng = np.random.default_rng(4)
+    n = 400
+    street = rng.choice([f"s{i}" for i in range(40)], n)
+    df = pd.DataFrame({"area": rng.normal(size=n), "street": street})
+    df["price"] = 100_000 + 50_000 * df["street"].str[1:].astype(int) / 40 + rng.normal(0, 5e3, n)
+    pipe = _build(df, algorithm="knn", problem="regression", target="price")
+    Xt = pipe[:-1].fit_transform(df.drop(columns="price"), df["price"])
+    encoded = [c for c in Xt.columns if "street" in c]
+    assert encoded
+    for col in encoded:
+        assert abs(Xt[col].mean()) < 0.5
+        assert 0.5 < Xt[col].std() < 1.5
