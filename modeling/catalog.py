@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.ensemble import (
     ExtraTreesClassifier,
     ExtraTreesRegressor,
@@ -24,6 +25,7 @@ from sklearn.ensemble import (
 from sklearn.linear_model import LogisticRegression, Ridge, SGDClassifier, SGDRegressor
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, SVR
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
@@ -221,7 +223,10 @@ def _svm(params: dict[str, Any], context: dict[str, Any]) -> Any:
     kwargs = {"C": params["C"], "kernel": params["kernel"], "gamma": params["gamma"]}
     if _is_cls(context):
         return SVC(probability=True, random_state=_seed(context), **kwargs)
-    return SVR(epsilon=params["epsilon"], **kwargs)
+    # On the standardised target, so that C and epsilon mean the same on prices as on rates.
+    return TransformedTargetRegressor(
+        regressor=SVR(epsilon=params["epsilon"], **kwargs), transformer=StandardScaler()
+    )
 
 
 def _decision_tree(params: dict[str, Any], context: dict[str, Any]) -> Any:
@@ -390,7 +395,14 @@ TABULAR_SPECS: list[AlgorithmSpec] = [
             HyperParam("C", "float", 1.0, 1e-3, 1e3, log=True),
             HyperParam("kernel", "categorical", "rbf", choices=("rbf", "linear", "poly")),
             HyperParam("gamma", "categorical", "scale", choices=("scale", "auto")),
-            HyperParam("epsilon", "float", 0.1, 0.0, 10.0, description="Regression tube width."),
+            HyperParam(
+                "epsilon",
+                "float",
+                0.1,
+                0.0,
+                10.0,
+                description="Regression tube width, in standard deviations of the target.",
+            ),
         ),
         factory=_svm,
     ),

@@ -205,3 +205,15 @@ def test_regression_target_encoding_is_scaled_like_the_numeric_columns():
     for col in encoded:
         assert abs(Xt[col].mean()) < 0.5
         assert 0.5 < Xt[col].std() < 1.5
+
+
+def test_svm_regression_learns_a_target_in_dollars():
+    # An SVR on the raw target with epsilon 0.1 and C 1 barely moves off a constant.
+    rng = np.random.default_rng(0)
+    n = 500
+    df = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+    df["y"] = 1e5 * (1 + df["a"] + 0.5 * df["b"] ** 2) + rng.normal(0, 1e4, n)
+    pipe = _build(df, algorithm="svm", problem="regression", target="y")
+    pipe.fit(df[["a", "b"]][:400], df["y"][:400])
+    rmse = np.sqrt(np.mean((pipe.predict(df[["a", "b"]][400:]) - df["y"][400:]) ** 2))
+    assert rmse < 0.5 * df["y"][400:].std()
