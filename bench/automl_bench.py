@@ -178,6 +178,28 @@ def run_table(entry: dict[str, Any], budget: float, skip_flaml: bool) -> dict[st
     return row
 
 
+def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Average each contender over the tables: mean AUC on the classification tables and the
+    geometric mean of RMSE relative to the linear baseline on the regression tables (RMSEs of
+    different tables are on different scales, so they are compared as ratios)."""
+    out: dict[str, dict[str, float]] = {}
+    names = dict.fromkeys(n for row in rows for n in row["scores"])
+    for name in names:
+        aucs = [r["scores"][name] for r in rows if r["metric"] == "auc" and r["scores"].get(name)]
+        ratios = [
+            r["scores"][name] / r["scores"]["linear"]
+            for r in rows
+            if r["metric"] == "rmse" and r["scores"].get(name) and r["scores"].get("linear")
+        ]
+        figures: dict[str, float] = {}
+        if aucs:
+            figures["mean_auc"] = float(np.mean(aucs))
+        if ratios:
+            figures["geomean_rmse_vs_linear"] = float(np.exp(np.mean(np.log(ratios))))
+        out[name] = figures
+    return out
+
+
 def main() -> None:
     """Run the benchmark over the manifest and write the JSON results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -211,6 +233,9 @@ def main() -> None:
             wins += int(sign * (row["scores"]["vur"] - (row["scores"]["flaml"] or 0)) > 0)
     if rows and "flaml" in names:
         print(f"\nVUR beats FLAML on {wins} of {len(rows)} tables.")
+    summary = summarise(rows)
+    for name, figures in summary.items():
+        print(f"{name:<18}" + "  ".join(f"{k} {v:.4f}" for k, v in figures.items()))
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(
         json.dumps(
@@ -218,6 +243,7 @@ def main() -> None:
                 "budget_s": args.budget,
                 "python": platform.python_version(),
                 "tables": rows,
+                "summary": summary,
             },
             indent=2,
             default=str,
