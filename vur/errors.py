@@ -75,6 +75,14 @@ def _first_message(errors: Any) -> str:
     return ""
 
 
+def _first_code(errors: Any) -> str | None:
+    if isinstance(errors, dict):
+        errors = next(iter(errors.values()), None)
+    if isinstance(errors, list):
+        errors = errors[0] if errors else None
+    return getattr(errors, "code", None)
+
+
 def _flatten(errors: Any) -> dict[str, list[str]]:
     if isinstance(errors, dict):
         out: dict[str, list[str]] = {}
@@ -115,6 +123,13 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         }
     elif isinstance(exc, exceptions.APIException):
         detail = exc.detail
-        code = getattr(detail, "code", None) or exc.default_code
-        response.data = {"detail": str(detail), "code": str(code)}
+        if isinstance(detail, dict | list):
+            # Some packages (simplejwt) raise with a dict body: keep its sentence and code.
+            code = detail.get("code") if isinstance(detail, dict) else None
+            code = code or _first_code(detail) or exc.default_code
+            message = _first_message(detail) or str(exc.default_detail)
+        else:
+            code = getattr(detail, "code", None) or exc.default_code
+            message = str(detail)
+        response.data = {"detail": message, "code": str(code)}
     return response
