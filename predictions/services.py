@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
+from sklearn.svm import SVC
 
 from datasets import io as dio
 from datasets import profiling
@@ -158,15 +159,30 @@ def _info(col: dict) -> dict:
     }
 
 
+def _labels_and_proba(fitted: Any, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Class labels and probabilities of `frame` in one pass through the model where possible.
+
+    Every classifier in the catalogue (and the blend) predicts its most probable class, so the
+    labels are read off the probabilities, except an SVC's: they come from its decision
+    function and can disagree with its Platt-scaled probabilities, so it is asked twice.
+    """
+    proba = np.asarray(fitted.predict_proba(frame))
+    final = fitted.steps[-1][1] if hasattr(fitted, "steps") else fitted
+    if isinstance(final, SVC):
+        return np.asarray(fitted.predict(frame)), proba
+    return np.asarray(fitted.classes_)[np.argmax(proba, axis=1)], proba
+
+
 def _score(model: TrainedModel, fitted: Any, frame: pd.DataFrame, with_proba: bool):
-    predictions = fitted.predict(frame)
     probabilities = None
     if with_proba and model.problem_type == "classification" and hasattr(fitted, "predict_proba"):
-        proba = fitted.predict_proba(frame)
+        predictions, proba = _labels_and_proba(fitted, frame)
         classes = [json_safe(c) for c in fitted.classes_]
         probabilities = [
             {str(c): round(float(p), 6) for c, p in zip(classes, row, strict=True)} for row in proba
         ]
+    else:
+        predictions = fitted.predict(frame)
     return [json_safe(p) for p in np.asarray(predictions).tolist()], probabilities
 
 
@@ -433,9 +449,8 @@ def _score_file(job: BatchJob, out) -> int:
 
 
 def _score_frame(model: TrainedModel, fitted: Any, frame: pd.DataFrame):
-    preds = fitted.predict(frame)
-    proba = None
     if model.problem_type == "classification" and hasattr(fitted, "predict_proba"):
-        matrix = fitted.predict_proba(frame)
+        preds, matrix = _labels_and_proba(fitted, frame)
         proba = {str(c): np.round(matrix[:, i], 6) for i, c in enumerate(fitted.classes_)}
-    return preds, proba
+        return preds, proba
+    return fitted.predict(frame), None
