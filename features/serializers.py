@@ -21,7 +21,11 @@ class GenerateSerializer(serializers.Serializer):
     )
     calendar = serializers.BooleanField(default=True)
     fourier_terms = serializers.IntegerField(min_value=0, max_value=20, required=False)
-    interactions = serializers.BooleanField(default=False)
+    interactions = serializers.BooleanField(
+        default=False,
+        help_text="Tabular pipelines: add the pairwise products of the (at most five) numeric "
+        "columns most informative about the target, chosen on training rows.",
+    )
 
 
 class FeatureSerializer(serializers.Serializer):

@@ -4,6 +4,7 @@ rows only, and read feature importance.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -12,11 +13,14 @@ import pandas as pd
 from datasets.services import dataset_frame
 from features import selection
 from features.series import SeriesFeaturizer
+from features.tabular import interaction_name
 from pipelines.models import Pipeline
 from pipelines.services import pipeline_set_config
 from vur.errors import InvalidInput
 
 DATE_PARTS = ("year", "month", "day", "dayofweek", "hour")
+# Interactions are the pairwise products of this many numeric inputs at most (10 pairs).
+INTERACTION_COLUMNS = 5
 
 
 def training_rows(
@@ -94,12 +98,12 @@ def features_generate(
                 "Lags, rolling windows and Fourier terms apply to forecasting pipelines.",
                 code="not_a_series",
             )
-        if interactions:
-            raise InvalidInput(
-                "Interaction features are not supported for tabular pipelines yet; tree models "
-                "in the catalogue learn interactions themselves.",
-                code="unsupported_feature",
-            )
+        pairs = _interaction_pairs(pipeline) if interactions else []
+        for a, b in pairs:
+            features.append({
+                "name": interaction_name(a, b), "kind": "interaction", "source_columns": [a, b],
+                "description": f"product of {a} and {b} (after imputation and scaling)",
+            })  # fmt: skip
         for col in pipeline.dataset.columns_info:
             if col["name"] == pipeline.target_column or col["semantic_type"] != "datetime":
                 continue
@@ -110,10 +114,44 @@ def features_generate(
                     "name": f"{col['name']}_{part}", "kind": "calendar",
                     "source_columns": [col["name"]], "description": f"{part} of {col['name']}",
                 })  # fmt: skip
-        config.update(calendar=calendar, interactions=False)
+        config.update(calendar=calendar, interactions=[list(p) for p in pairs])
     config["features"] = features
     pipeline_set_config(pipeline=pipeline, field="feature_config", value=config, step="features")
     return {"features": features}
+
+
+def _interaction_pairs(pipeline: Pipeline) -> list[tuple[str, str]]:
+    """Every pair among the (at most) `INTERACTION_COLUMNS` numeric inputs most informative
+    about the target, by mutual information on training rows only."""
+    target = pipeline.target_column
+    info = {c["name"]: c for c in pipeline.dataset.columns_info}
+    chosen = pipeline.feature_columns or (pipeline.feature_config or {}).get("selected") or []
+    numeric = [
+        name
+        for name, col in info.items()
+        if name != target
+        and col.get("semantic_type") == "numeric"
+        and (not chosen or name in chosen)
+    ]
+    if len(numeric) < 2:
+        raise InvalidInput(
+            "Interactions need at least two numeric feature columns; this pipeline has "
+            f"{len(numeric)}.",
+            code="too_few_numeric_columns",
+        )
+    if len(numeric) > INTERACTION_COLUMNS:
+        keep = (target,) if pipeline.problem_type == "classification" else ()
+        frame = dataset_frame(pipeline.dataset, usecols=[*numeric, target], keep_raw=keep)
+        train = training_rows(pipeline, frame).dropna(subset=[target])
+        try:
+            ranked = selection.select_features(
+                train[numeric], train[target], problem_type=pipeline.problem_type,
+                method="mutual_info", k=INTERACTION_COLUMNS,
+            )["selected"]  # fmt: skip
+        except selection.FeatureSelectionError as exc:
+            raise InvalidInput(str(exc), code="invalid_selection") from None
+        numeric = [n for n in numeric if n in ranked]
+    return list(itertools.combinations(numeric, 2))
 
 
 def features_select(

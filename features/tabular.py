@@ -1,6 +1,7 @@
-"""Feature step of tabular training pipelines: drops features that carry no information.
+"""Feature step of tabular training pipelines: optional pairwise interactions of numeric
+columns, then removal of features that carry no information.
 
-Runs after preprocessing (all columns numeric). Django-free.
+Runs after preprocessing (all columns numeric, numeric inputs imputed and scaled). Django-free.
 """
 
 from __future__ import annotations
@@ -10,9 +11,18 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.pipeline import Pipeline as SkPipeline
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["DropConstantFeatures", "build_feature_step"]
+__all__ = ["DropConstantFeatures", "InteractionFeatures", "build_feature_step", "interaction_name"]
+
+# The preprocessor names a numeric input column `num__<column>` (see training.builder).
+NUMERIC_PREFIX = "num__"
+
+
+def interaction_name(a: str, b: str) -> str:
+    """The name of the product feature of columns `a` and `b`."""
+    return f"{a}*{b}"
 
 
 class DropConstantFeatures(TransformerMixin, BaseEstimator):
@@ -57,9 +67,68 @@ class DropConstantFeatures(TransformerMixin, BaseEstimator):
         return np.asarray(names, dtype=object)[self.keep_]
 
 
+class InteractionFeatures(TransformerMixin, BaseEstimator):
+    """Append the product of each pair of input columns in `pairs` (names before preprocessing).
+
+    The products are of the preprocessed (imputed, scaled) numeric columns, so nothing is
+    fitted here; a pair whose columns are not among the numeric inputs (left out by a feature
+    selection, or not numeric) is skipped and listed in `skipped_`.
+    """
+
+    def __init__(self, pairs: Any = ()):
+        self.pairs = pairs
+
+    def __sklearn_tags__(self):  # noqa: D105 - scikit-learn protocol
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+    def fit(self, X: Any, y: Any = None) -> InteractionFeatures:
+        """Find the input positions of each pair's columns."""
+        validate_data(self, X, dtype="float64", ensure_all_finite="allow-nan")
+        names = list(getattr(self, "feature_names_in_", []))
+        where = {
+            n[len(NUMERIC_PREFIX) :]: i for i, n in enumerate(names) if n.startswith(NUMERIC_PREFIX)
+        }
+        self.positions_, self.names_, self.skipped_ = [], [], []
+        for pair in self.pairs or ():
+            a, b = (str(c) for c in pair)
+            if a in where and b in where and a != b:
+                self.positions_.append((where[a], where[b]))
+                self.names_.append(interaction_name(a, b))
+            else:
+                self.skipped_.append(interaction_name(a, b))
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """The input columns followed by one product column per kept pair."""
+        check_is_fitted(self, "positions_")
+        values = validate_data(self, X, dtype="float64", ensure_all_finite="allow-nan", reset=False)
+        if not self.positions_:
+            return values
+        products = np.column_stack([values[:, i] * values[:, j] for i, j in self.positions_])
+        return np.hstack([values, products])
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Input names, then the product names."""
+        check_is_fitted(self, "positions_")
+        names = getattr(self, "feature_names_in_", None)
+        if names is None:
+            names = np.asarray([f"x{i}" for i in range(self.n_features_in_)], dtype=object)
+        return np.asarray([*names, *self.names_], dtype=object)
+
+
 def build_feature_step(feature_config: dict | None = None) -> Any:
-    """The `features` step for a tabular pipeline: constant-column removal, or "passthrough"."""
+    """The `features` step for a tabular pipeline: the interactions chosen by features/generate
+    (if any), then constant-column removal; "passthrough" when both are off."""
     config = feature_config or {}
-    if config.get("drop_constant", True) is False:
+    steps: list[tuple[str, Any]] = []
+    pairs = config.get("interactions")
+    if isinstance(pairs, list) and pairs:
+        steps.append(("interactions", InteractionFeatures(pairs=[tuple(p) for p in pairs])))
+    if config.get("drop_constant", True) is not False:
+        threshold = float(config.get("variance_threshold", 0.0))
+        steps.append(("drop_constant", DropConstantFeatures(threshold=threshold)))
+    if not steps:
         return "passthrough"
-    return DropConstantFeatures(threshold=float(config.get("variance_threshold", 0.0)))
+    return steps[0][1] if len(steps) == 1 else SkPipeline(steps)

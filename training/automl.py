@@ -588,7 +588,8 @@ class _Engine:
     def __init__(self, *, run: _Run, X: pd.DataFrame, y: pd.Series, schema: list[dict],
                  target: str, problem_type: str, features: list[str],
                  preprocessing_config: dict | None, folds: list, seed: int,
-                 early_stopping: bool, max_epochs: int):  # fmt: skip
+                 early_stopping: bool, max_epochs: int,
+                 feature_config: dict | None = None):  # fmt: skip
         self.run = run
         self.X = X
         self.y = y
@@ -598,6 +599,7 @@ class _Engine:
         self.problem_type = problem_type
         self.features = features
         self.config = preprocessing_config
+        self.feature_config = feature_config
         self.folds = folds
         self.seed = seed
         self.early_stopping = early_stopping
@@ -620,6 +622,7 @@ class _Engine:
             preprocessing_config=self.config,
             feature_columns=self.features,
             random_state=self.seed,
+            feature_config=self.feature_config,
         )
 
     def fit(self, pipe: Pipeline, algorithm: str, rows: np.ndarray) -> Pipeline:
@@ -1182,6 +1185,7 @@ def run_automl(
     random_state: int = 0,
     on_event: Callable[[str, dict], None] = _noop,
     should_stop: Callable[[], bool] = _never,
+    feature_config: dict[str, Any] | None = None,
 ) -> list[CandidateResult]:
     """Train and rank models for `target` within `time_budget_s`; best first (rank 1..n).
 
@@ -1209,7 +1213,7 @@ def run_automl(
         return _run(
             run, X, y, features, profiles, target, problem_type, names, user, search,
             validation_split, cross_validation, cv_folds, early_stopping, max_epochs,
-            preprocessing_config, random_state,
+            preprocessing_config, random_state, feature_config,
         )  # fmt: skip
 
 
@@ -1217,7 +1221,7 @@ def _run(run: _Run, X: pd.DataFrame, y: pd.Series, features: list[str], profiles
          target: str, problem_type: str, names: list[str], user: dict[str, dict],
          search: dict | None, validation_split: float, cross_validation: bool, cv_folds: int,
          early_stopping: bool, max_epochs: int, preprocessing_config: dict | None,
-         seed: int) -> list[CandidateResult]:  # fmt: skip
+         seed: int, feature_config: dict | None = None) -> list[CandidateResult]:  # fmt: skip
     metric_name, greater = primary_metric(problem_type)
     train_idx, test_idx = _holdout_split(X, y, problem_type, validation_split, seed)
     X_train, y_train = (
@@ -1238,7 +1242,7 @@ def _run(run: _Run, X: pd.DataFrame, y: pd.Series, features: list[str], profiles
     engine = _Engine(
         run=run, X=X_train, y=y_train, schema=profiles, target=target, problem_type=problem_type,
         features=features, preprocessing_config=preprocessing_config, folds=folds, seed=seed,
-        early_stopping=early_stopping, max_epochs=max_epochs,
+        early_stopping=early_stopping, max_epochs=max_epochs, feature_config=feature_config,
     )  # fmt: skip
     iter_cap = 0.15 * run.budget if len(names) > 1 else run.budget
 

@@ -407,6 +407,7 @@ def _run_engine(job: TrainingJob, pipeline: Pipeline, reporter: _Reporter) -> tu
         random_state=int(cfg.get("random_state", 0)),
         on_event=reporter.on_event,
         should_stop=reporter.should_stop,
+        feature_config=pipeline.feature_config or None,
     )
     return results, features
 

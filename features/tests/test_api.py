@@ -62,3 +62,52 @@ def test_select_scores_on_training_rows_and_saves(api, other_api):
     assert values == sorted(values, reverse=True) and len(values) >= 5
     assert api.get("/api/v1/features/importance").status_code == 400
     assert other_api.get(f"/api/v1/features/importance?pipeline_id={pipe['id']}").status_code == 404
+
+
+def test_generate_tabular_interactions_from_the_most_informative_numeric_columns(api, other_api):
+    ds = upload_sample(api, "credit_scoring.csv")
+    pipe = create_pipeline(api, ds["id"], "Status", "classification")
+    res = api.post(
+        "/api/v1/features/generate",
+        {"pipeline_id": pipe["id"], "interactions": True},
+        format="json",
+    )
+    assert res.status_code == 200, res.json()
+    inter = [f for f in res.json()["features"] if f["kind"] == "interaction"]
+    assert len(inter) == 10  # every pair of the five most informative numeric columns
+    sources = {c for f in inter for c in f["source_columns"]}
+    assert len(sources) == 5 and "Status" not in sources
+    assert sources <= {"Seniority", "Time", "Age", "Expenses", "Income", "Assets", "Debt",
+                       "Amount", "Price"}  # fmt: skip
+    saved = api.get(f"/api/v1/pipelines/{pipe['id']}/").json()["feature_config"]
+    assert sorted("*".join(p) for p in saved["interactions"]) == sorted(f["name"] for f in inter)
+    off = api.post("/api/v1/features/generate", {"pipeline_id": pipe["id"]}, format="json")
+    assert not [f for f in off.json()["features"] if f["kind"] == "interaction"]
+    assert (
+        api.get(f"/api/v1/pipelines/{pipe['id']}/").json()["feature_config"]["interactions"] == []
+    )
+    assert (
+        other_api.post(
+            "/api/v1/features/generate",
+            {"pipeline_id": pipe["id"], "interactions": True},
+            format="json",
+        ).status_code
+        == 404
+    )
+
+
+def test_interactions_need_two_numeric_columns(api):
+    ds = upload_sample(api, "credit_scoring.csv")
+    pipe = create_pipeline(api, ds["id"], "Status", "classification")
+    api.patch(
+        f"/api/v1/pipelines/{pipe['id']}/", {"feature_columns": ["Home", "Income"]}, format="json"
+    )
+    before = api.get(f"/api/v1/pipelines/{pipe['id']}/").json()["feature_config"]
+    res = api.post(
+        "/api/v1/features/generate",
+        {"pipeline_id": pipe["id"], "interactions": True},
+        format="json",
+    )
+    assert res.status_code == 400
+    assert res.json()["code"] == "too_few_numeric_columns"
+    assert api.get(f"/api/v1/pipelines/{pipe['id']}/").json()["feature_config"] == before

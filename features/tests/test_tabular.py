@@ -3,11 +3,11 @@
 import numpy as np
 import pandas as pd
 
-from features.tabular import DropConstantFeatures, build_feature_step
+from features.tabular import DropConstantFeatures, InteractionFeatures, build_feature_step
 from vur.testing import sklearn_contract_checks
 
 
-@sklearn_contract_checks([DropConstantFeatures()])
+@sklearn_contract_checks([DropConstantFeatures(), InteractionFeatures(pairs=[("a", "b")])])
 def test_sklearn_contract(estimator, check):
     check(estimator)
 
@@ -33,3 +33,29 @@ def test_keeps_one_column_when_all_are_constant():
 def test_build_feature_step_passthrough_when_disabled():
     assert build_feature_step({"drop_constant": False}) == "passthrough"
     assert isinstance(build_feature_step(None), DropConstantFeatures)
+
+
+def test_interactions_multiply_the_preprocessed_numeric_columns():
+    X = pd.DataFrame(
+        {
+            "num__a": [1.0, 2.0, -1.0],
+            "num__b": [3.0, 0.5, 2.0],
+            "num__c": [0.0, 1.0, 1.0],
+            "onehot__city_x": [1.0, 0.0, 1.0],
+        }
+    )
+    step = InteractionFeatures(pairs=[("a", "b"), ("b", "c"), ("a", "city"), ("a", "gone")])
+    out = step.set_output(transform="pandas").fit(X).transform(X)
+    assert list(out.columns) == [*X.columns, "a*b", "b*c"]
+    assert out["a*b"].tolist() == [3.0, 1.0, -2.0]
+    assert out["b*c"].tolist() == [0.0, 0.5, 2.0]
+    # A categorical column or one left out by feature selection is not multiplied.
+    assert step.skipped_ == ["a*city", "a*gone"]
+
+
+def test_feature_step_adds_interactions_before_dropping_constants():
+    step = build_feature_step({"interactions": [["a", "b"]]}).set_output(transform="pandas")
+    X = pd.DataFrame({"num__a": [1.0, 2.0, 3.0], "num__b": [2.0, 2.0, 2.0], "num__k": [1.0] * 3})
+    out = step.fit_transform(X)
+    assert list(out.columns) == ["num__a", "a*b"]  # b and k are constant, a*b is not
+    assert build_feature_step({"interactions": False}).__class__ is DropConstantFeatures

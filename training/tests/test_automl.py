@@ -294,3 +294,26 @@ def test_importances_say_how_they_were_measured():
     # k-nearest neighbours carries no importances: they are measured by permutation.
     knn = by_algo["knn"]
     assert knn.importance_method == "permutation" and knn.feature_importance
+
+
+def test_interaction_features_from_the_feature_config_are_used():
+    rng = np.random.default_rng(0)
+    n = 400
+    df = pd.DataFrame(
+        {"x1": rng.normal(size=n), "x2": rng.normal(size=n), "x3": rng.normal(size=n)}
+    )
+    df["y"] = 3 * df["x1"] * df["x2"] + 0.1 * rng.normal(size=n)
+    kwargs = {
+        "target": "y",
+        "problem_type": "regression",
+        "algorithms": ["linear", "sgd"],
+        "time_budget_s": 10,
+    }
+    plain = run_automl(df, **kwargs)
+    crossed = run_automl(df, feature_config={"interactions": [["x1", "x2"]]}, **kwargs)
+    by_algo = {r.algorithm: r for r in crossed}
+    for algo in ("linear", "sgd"):  # one fitted in one go, one epoch by epoch
+        names = by_algo[algo].pipeline[:-1].get_feature_names_out()
+        assert "x1*x2" in names
+        assert by_algo[algo].test_metrics["r2"] > 0.9
+    assert max(r.test_metrics["r2"] for r in plain) < 0.3

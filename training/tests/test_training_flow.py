@@ -210,6 +210,14 @@ def test_training_uses_the_saved_preprocessing_config_and_selection(api, celery_
         {"pipeline_id": pipe["id"], "method": "model_based", "k": 6},
         format="json",
     ).json()["selected"]
+    generated = api.post(
+        "/api/v1/features/generate",
+        {"pipeline_id": pipe["id"], "interactions": True},
+        format="json",
+    ).json()["features"]
+    crossed = [f["name"] for f in generated if f["kind"] == "interaction"]
+    # Pairs of the selected numeric columns only.
+    assert crossed and all(set(n.split("*")) <= set(chosen) for n in crossed)
     job = api.post(
         "/api/v1/training/start",
         {"pipeline_id": pipe["id"], "algorithms": ["linear"], "time_budget_s": 5},
@@ -220,6 +228,8 @@ def test_training_uses_the_saved_preprocessing_config_and_selection(api, celery_
     text = repr(artifact_load(model.artifact, model.sha256))
     assert "MinMaxScaler" in text and "OrdinalEncoder" in text and "OneHotEncoder" not in text
     assert [c["name"] for c in model.input_schema["columns"]] == chosen
+    fitted = artifact_load(model.artifact, model.sha256)
+    assert set(crossed) <= set(fitted[:-1].get_feature_names_out())
     imp = api.get(f"/api/v1/features/importance?model_id={model.pk}").json()
     assert imp["method"] == "model" and imp["model_id"] == model.pk  # the linear model's |coef|
     values = [i["importance"] for i in imp["importances"]]
