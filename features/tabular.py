@@ -14,10 +14,17 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import Pipeline as SkPipeline
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["DropConstantFeatures", "InteractionFeatures", "build_feature_step", "interaction_name"]
+__all__ = [
+    "NUMERIC_BRANCH",
+    "DropConstantFeatures",
+    "InteractionFeatures",
+    "build_feature_step",
+    "interaction_name",
+]
 
-# The preprocessor names a numeric input column `num__<column>` (see training.builder).
-NUMERIC_PREFIX = "num__"
+# The preprocessor's branch for numeric inputs: it names their columns `num__<column>`.
+NUMERIC_BRANCH = "num"
+NUMERIC_PREFIX = f"{NUMERIC_BRANCH}__"
 
 
 def interaction_name(a: str, b: str) -> str:

@@ -42,7 +42,7 @@ from sklearn.preprocessing import (
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from features.tabular import build_feature_step
+from features.tabular import NUMERIC_BRANCH, build_feature_step
 from modeling import catalog
 from preprocessing.transformers import (
     BooleanEncoder,
@@ -240,7 +240,7 @@ def build_preprocessor(
     names = {t: [p["name"] for p in ps] for t, ps in by_type.items()}
     parts: list[tuple[str, Any, list[str]]] = []
     if names["numeric"]:
-        parts.append(("num", _numeric_step(names["numeric"], config), names["numeric"]))
+        parts.append((NUMERIC_BRANCH, _numeric_step(names["numeric"], config), names["numeric"]))
     if names["datetime"]:
         dt = Pipeline(
             [("expand", DateTimeExpander()), ("impute", SimpleImputer(strategy="median"))]
