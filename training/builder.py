@@ -172,10 +172,16 @@ def _numeric_step(names: list[str], config: dict[str, Any]) -> Pipeline:
         steps.append(("cap", Winsorizer(method=_WINSOR.get(method or "iqr", "iqr"))))
     strategy = _IMPUTE.get(config.get("missing_values_strategy"), "median")
     steps.append(("impute", SimpleImputer(strategy=strategy, add_indicator=True)))
-    scaler = _SCALERS.get(config.get("scaling_method") or "standard")
+    scaler = _scaler(config)
     if scaler is not None:
-        steps.append(("scale", scaler()))
+        steps.append(("scale", scaler))
     return Pipeline(steps)
+
+
+def _scaler(config: dict[str, Any]) -> Any:
+    """A new scaler of the configured kind (standard by default), or None for "none"."""
+    kind = _SCALERS.get(config.get("scaling_method") or "standard")
+    return kind() if kind is not None else None
 
 
 def _categorical_steps(
@@ -216,9 +222,9 @@ def _categorical_steps(
     # A regression target encoding is a mean in target units (a price: 1e5), which would swamp
     # distances (knn, svm) and blow up gradient-trained models (mlp, sgd): scale it like the
     # numeric columns. Classification encodings are probabilities in [0, 1] already.
-    scaler = _SCALERS.get(config.get("scaling_method") or "standard")
+    scaler = _scaler(config)
     if problem_type == "regression" and scaler is not None:
-        steps["target"].append(("scale", scaler()))
+        steps["target"].append(("scale", scaler))
     return [(kind, Pipeline(steps[kind]), cols) for kind in encoders if (cols := groups[kind])]
 
 
