@@ -105,10 +105,26 @@ CACHES = {
         "KEY_PREFIX": "vur",
     }
 }
+# channels-redis reads a consumer's channel with a blocking BZPOPMIN of up to 5 s; redis-py's
+# default 5 s socket timeout cut those reads and closed every WebSocket with 1011 after ~5 s.
+VUR_CHANNEL_SOCKET_TIMEOUT_S = env.float("VUR_CHANNEL_SOCKET_TIMEOUT_S", default=30.0)
+if VUR_CHANNEL_SOCKET_TIMEOUT_S <= 6:
+    raise environ.ImproperlyConfigured(
+        "VUR_CHANNEL_SOCKET_TIMEOUT_S must be longer than channels-redis's 5 s blocking read."
+    )
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": env.str("VUR_CHANNEL_PREFIX", default="vur")},
+        "CONFIG": {
+            "hosts": [
+                {
+                    "address": REDIS_URL,
+                    "socket_timeout": VUR_CHANNEL_SOCKET_TIMEOUT_S,
+                    "socket_connect_timeout": 5,
+                }
+            ],
+            "prefix": env.str("VUR_CHANNEL_PREFIX", default="vur"),
+        },
     }
 }
 
