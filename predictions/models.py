@@ -95,3 +95,48 @@ class BatchJob(OwnedModel):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class ForecastActual(OwnedModel):
+    """An observed value of a forecast model's series at one timestamp (feedback or a live
+    observation), matched by monitoring to every forecast made for that timestamp."""
+
+    model = models.ForeignKey(
+        TrainedModel, on_delete=models.CASCADE, related_name="forecast_actuals"
+    )
+    series_id = models.CharField(max_length=200, blank=True, default="")
+    timestamp = models.DateTimeField()
+    value = models.FloatField()
+
+    class Meta:
+        ordering = ["model", "series_id", "timestamp"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model", "series_id", "timestamp"], name="one_actual_per_model_series_time"
+            ),
+        ]
+
+
+class ForecastState(models.Model):
+    """The live state of one series of a deployed forecaster: the fitted model advanced through
+    the observations received since deployment (the stored model file never changes)."""
+
+    deployment = models.ForeignKey(
+        Deployment, on_delete=models.CASCADE, related_name="forecast_states"
+    )
+    series_id = models.CharField(max_length=200, blank=True, default="")
+    state = models.JSONField(default=dict)
+    updated_through = models.DateTimeField()
+    n_observations = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deployment", "series_id"], name="one_state_per_deployment_series"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deployment_id}/{self.series_id or '-'} through {self.updated_through}"
