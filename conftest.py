@@ -9,6 +9,9 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
+# Browser-test fixtures: live_stack, browser, and the failure-screenshot hook.
+pytest_plugins = ["vur.tests.browser"]
+
 SAMPLE_DIR = Path(__file__).resolve().parent / "datasets" / "sample_data"
 
 

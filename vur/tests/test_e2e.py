@@ -1,99 +1,25 @@
 """End to end on the real stack: an ASGI server (daphne) and a Celery worker started as separate
-processes on the test database and Redis, driven over HTTP, SSE, WebSocket and a real browser.
+processes on the test database and Redis (the `live_stack` fixture from vur/tests/browser.py),
+driven over HTTP, SSE, WebSocket and a real browser.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
-from pathlib import Path
 
 import pandas as pd
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from conftest import sample_path
+from vur.tests.browser import chrome
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-@pytest.fixture
-def live_stack(transactional_db, tmp_path):
-    """Start daphne and a Celery worker (prefork) as their own processes; yield the base URL."""
-    port = _free_port()
-    prefix = f"vure2e{uuid.uuid4().hex[:8]}"
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="vur.settings.test",
-        DATABASE_URL=_database_url(),
-        REDIS_URL=settings.REDIS_URL,
-        VUR_TEST_MEDIA_ROOT=str(settings.MEDIA_ROOT),
-        VUR_BROKER_PREFIX=f"{prefix}:",
-        VUR_CHANNEL_PREFIX=prefix,
-        OMP_NUM_THREADS="1",
-    )
-    bin_dir = Path(sys.executable).parent
-    logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("web", "worker")}  # noqa: SIM115
-    procs = [
-        subprocess.Popen(
-            [str(bin_dir / "daphne"), "-b", "127.0.0.1", "-p", str(port), "vur.asgi:application"],
-            cwd=ROOT, env=env, stdout=logs["web"], stderr=subprocess.STDOUT,
-        ),
-        subprocess.Popen(
-            [str(bin_dir / "celery"), "-A", "vur", "worker", "-Q", "training,scoring", "-c", "1",
-             "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
-            cwd=ROOT, env=env, stdout=logs["worker"], stderr=subprocess.STDOUT,
-        ),
-    ]  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/health/", timeout=2) as res:
-                    if res.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError((tmp_path / "web.log").read_text()) from None
-                time.sleep(0.3)
-        yield base
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        for fh in logs.values():
-            fh.close()
 
 
 class Client:
@@ -267,27 +193,6 @@ def test_rest_client_path_on_the_real_stack(live_stack, django_user_model):
     assert bob.call("GET", state["result_url"])[0] == 404
 
 
-def _chrome():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-component-update",
-        "--disable-sync",
-    ):
-        options.add_argument(flag)  # fmt: skip
-    service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
-    return webdriver.Chrome(options=options, service=service)
-
-
 def test_browser_sign_in_dashboard_admin_and_docs(live_stack, django_user_model, owner):
     from django.core.files import File
     from selenium.webdriver.common.by import By
@@ -299,7 +204,7 @@ def test_browser_sign_in_dashboard_admin_and_docs(live_stack, django_user_model,
     django_user_model.objects.create_superuser(username="root", password="root-pass-123")
     with open(sample_path("penguins.csv"), "rb") as fh:
         dataset_upload(owner=owner, upload=File(fh, name="penguins.csv"), name="Penguins of Palmer")
-    driver = _chrome()
+    driver = chrome()
     try:
         wait = WebDriverWait(driver, 20)
         driver.get(live_stack + "/")
@@ -333,7 +238,8 @@ def test_browser_sign_in_dashboard_admin_and_docs(live_stack, django_user_model,
         driver.find_element(By.ID, "id_username").send_keys("root")
         driver.find_element(By.ID, "id_password").send_keys("root-pass-123")
         driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-        wait.until(ec.presence_of_element_located((By.ID, "content-main")))
+        # The login page has #content-main too: wait for the admin index, not the element alone.
+        wait.until(ec.presence_of_element_located((By.ID, "user-tools")))
         text = driver.find_element(By.ID, "content-main").text
         for label in ("Datasets", "Pipelines", "Training jobs", "Trained models", "Deployments"):
             assert label in text, label

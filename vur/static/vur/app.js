@@ -1,0 +1,132 @@
+/* VUR's own small helpers: CSRF for fetch/htmx, JSON calls with plain-words errors, a WebSocket
+   with reconnect, a Plotly chart wrapper, the phone menu. No build step. */
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  /* Show a message to the person (never fail silently). */
+  function toast(message) {
+    var el = document.getElementById("toast");
+    if (!el) { return; }
+    el.textContent = message;
+    el.hidden = false;
+    clearTimeout(el._timer);
+    el._timer = setTimeout(function () { el.hidden = true; }, 8000);
+  }
+
+  /* The plain sentence of an API error body ({detail, code, errors}) or a fallback. */
+  function errorText(body, status) {
+    if (body && typeof body === "object" && body.detail) { return String(body.detail); }
+    if (status === 413) { return "The file is larger than the server accepts."; }
+    if (status >= 500) { return "The server hit an error; please try again."; }
+    if (status === 0) { return "Could not reach the server. Check your connection and try again."; }
+    return "The request failed (HTTP " + status + ").";
+  }
+
+  /* fetch() JSON with the CSRF header; resolves {ok, status, body}; never throws on HTTP errors. */
+  function api(url, options) {
+    options = options || {};
+    var headers = Object.assign({ "X-CSRFToken": csrfToken(), Accept: "application/json" }, options.headers || {});
+    var body = options.body;
+    if (body !== undefined && !(body instanceof FormData) && typeof body !== "string") {
+      body = JSON.stringify(body);
+      headers["Content-Type"] = "application/json";
+    }
+    return fetch(url, { method: options.method || "GET", headers: headers, body: body, credentials: "same-origin" })
+      .then(function (res) {
+        return res.text().then(function (text) {
+          var parsed = null;
+          try { parsed = text ? JSON.parse(text) : null; } catch (e) { parsed = null; }
+          return { ok: res.ok, status: res.status, body: parsed, error: res.ok ? "" : errorText(parsed, res.status) };
+        });
+      }, function () {
+        return { ok: false, status: 0, body: null, error: errorText(null, 0) };
+      });
+  }
+
+  /* A WebSocket to `path` (same host) calling onEvent(data) per JSON message; reconnects with
+     backoff until close() is called. Returns {close(), send(obj)}. */
+  function vurSocket(path, onEvent, options) {
+    options = options || {};
+    var proto = location.protocol === "https:" ? "wss://" : "ws://";
+    var url = /^wss?:/.test(path) ? path : proto + location.host + path;
+    var socket = null, closed = false, delay = 500, queue = [];
+    function open() {
+      socket = new WebSocket(url);
+      socket.onopen = function () {
+        delay = 500;
+        if (options.onOpen) { options.onOpen(); }
+        while (queue.length) { socket.send(queue.shift()); }
+      };
+      socket.onmessage = function (msg) {
+        var data;
+        try { data = JSON.parse(msg.data); } catch (e) { return; }
+        onEvent(data);
+      };
+      socket.onclose = function (ev) {
+        if (options.onClose) { options.onClose(ev); }
+        if (closed || ev.code === 4403 || ev.code === 4404) { return; }
+        setTimeout(open, delay);
+        delay = Math.min(delay * 2, 10000);
+      };
+    }
+    open();
+    return {
+      close: function () { closed = true; if (socket) { socket.close(); } },
+      send: function (obj) {
+        var text = typeof obj === "string" ? obj : JSON.stringify(obj);
+        if (socket && socket.readyState === 1) { socket.send(text); } else { queue.push(text); }
+      },
+    };
+  }
+
+  /* Draw (or redraw) a Plotly chart in element `el` (id or node); no-op if Plotly isn't loaded. */
+  function vurChart(el, traces, layout, config) {
+    var node = typeof el === "string" ? document.getElementById(el) : el;
+    if (!node || !window.Plotly) { return null; }
+    var base = {
+      margin: { l: 48, r: 16, t: 24, b: 40 }, autosize: true, font: { family: "system-ui, sans-serif", size: 12 },
+      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", showlegend: traces.length > 1,
+      legend: { orientation: "h", y: -0.2 },
+    };
+    var merged = Object.assign(base, layout || {});
+    var conf = Object.assign({ responsive: true, displaylogo: false, displayModeBar: false }, config || {});
+    window.Plotly.react(node, traces, merged, conf);
+    node.setAttribute("data-drawn", "1");
+    return node;
+  }
+
+  /* Data embedded with Django's json_script. */
+  function jsonData(id) {
+    var el = document.getElementById(id);
+    return el ? JSON.parse(el.textContent) : null;
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var toggle = document.querySelector("[data-nav-toggle]");
+    if (toggle) {
+      toggle.addEventListener("click", function () {
+        var nav = document.getElementById(toggle.getAttribute("aria-controls"));
+        var open = nav.classList.toggle("open");
+        toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      });
+    }
+  });
+
+  /* htmx: errors are told, not swallowed. */
+  document.addEventListener("htmx:responseError", function (ev) {
+    var xhr = ev.detail.xhr, body = null;
+    try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
+    toast(errorText(body, xhr.status));
+  });
+  document.addEventListener("htmx:sendError", function () { toast(errorText(null, 0)); });
+
+  window.vur = { api: api, csrfToken: csrfToken, toast: toast, errorText: errorText, jsonData: jsonData };
+  window.vurSocket = vurSocket;
+  window.vurChart = vurChart;
+})();

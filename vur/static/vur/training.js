@@ -1,0 +1,223 @@
+/* Training page: relays /ws/training/<id>/ events into the progress bar, log, loss curves and
+   leaderboard without a reload. Stored events rendered by the server are skipped by sequence. */
+(function () {
+  "use strict";
+
+  var TERMINAL = ["completed", "failed", "cancelled"];
+  var LABELS = { queued: "Queued", running: "Running", completed: "Completed", failed: "Failed", cancelled: "Cancelled" };
+
+  function $(id) { return document.getElementById(id); }
+
+  function readJSON(id, fallback) {
+    var el = $(id);
+    if (!el) return fallback;
+    try { return JSON.parse(el.textContent); } catch (e) { return fallback; }
+  }
+
+  function wsUrl(path) {
+    return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
+  }
+
+  function formatEta(seconds) {
+    if (seconds === null || seconds === undefined || isNaN(seconds)) return "estimating…";
+    var s = Math.max(0, Math.round(seconds));
+    if (s < 60) return "about " + s + " s";
+    var m = Math.floor(s / 60);
+    if (m < 60) return "about " + m + " min " + (s % 60) + " s";
+    return "about " + Math.floor(m / 60) + " h " + (m % 60) + " min";
+  }
+
+  function fmt(value) {
+    if (value === null || value === undefined || value === "") return "–";
+    var n = Number(value);
+    return isNaN(n) ? String(value) : n.toFixed(4);
+  }
+
+  function LossChart(el, emptyNote) {
+    this.el = el;
+    this.emptyNote = emptyNote;
+    this.series = {}; // key "algo|kind" -> {x: [], y: []}
+    this.order = [];
+    this.drawn = false;
+    this.pending = false;
+  }
+
+  LossChart.prototype.add = function (row) {
+    var self = this;
+    [["train_loss", "train"], ["val_loss", "validation"]].forEach(function (pair) {
+      var value = row[pair[0]];
+      if (value === null || value === undefined) return;
+      var key = (row.algorithm || "model") + " " + pair[1];
+      if (!self.series[key]) {
+        self.series[key] = { x: [], y: [], dash: pair[1] === "train" ? "dot" : "solid" };
+        self.order.push(key);
+      }
+      self.series[key].x.push(row.epoch);
+      self.series[key].y.push(value);
+    });
+    this.schedule();
+  };
+
+  LossChart.prototype.schedule = function () {
+    var self = this;
+    if (this.pending) return;
+    this.pending = true;
+    window.requestAnimationFrame(function () { self.pending = false; self.draw(); });
+  };
+
+  LossChart.prototype.draw = function () {
+    if (!this.order.length || !window.Plotly) return;
+    if (this.emptyNote) this.emptyNote.hidden = true;
+    var self = this;
+    var traces = this.order.map(function (key) {
+      var s = self.series[key];
+      return { name: key, x: s.x.slice(), y: s.y.slice(), mode: "lines", line: { dash: s.dash } };
+    });
+    var layout = {
+      margin: { l: 50, r: 10, t: 10, b: 40 },
+      xaxis: { title: { text: "epoch" } },
+      yaxis: { title: { text: "loss" } },
+      legend: { orientation: "h", y: -0.25 },
+      height: 300,
+    };
+    window.Plotly.react(this.el, traces, layout, { responsive: true, displaylogo: false });
+    this.drawn = true;
+  };
+
+  function TrainingPage(root) {
+    this.root = root;
+    this.jobId = root.dataset.jobId;
+    this.lastSeq = parseInt(root.dataset.lastSeq || "0", 10);
+    this.status = (readJSON("job-status-data", {}) || {}).status || "queued";
+    this.log = $("job-log");
+    this.chart = new LossChart($("loss-chart"), $("loss-empty"));
+    this.closedByServer = false;
+    this.retries = 0;
+    var self = this;
+    (readJSON("job-epochs-data", []) || []).forEach(function (row) { self.chart.add(row); });
+    if (TERMINAL.indexOf(this.status) === -1) this.connect();
+    else this.setConnection("finished", "finished");
+  }
+
+  TrainingPage.prototype.setConnection = function (state, text) {
+    var el = $("job-connection");
+    if (!el) return;
+    el.dataset.state = state;
+    el.textContent = text;
+  };
+
+  TrainingPage.prototype.connect = function () {
+    var self = this;
+    var socket;
+    try {
+      socket = new WebSocket(wsUrl("/ws/training/" + this.jobId + "/"));
+    } catch (e) {
+      this.setConnection("error", "live updates unavailable");
+      return;
+    }
+    this.socket = socket;
+    socket.onopen = function () { self.retries = 0; self.setConnection("live", "live"); };
+    socket.onmessage = function (msg) {
+      var event;
+      try { event = JSON.parse(msg.data); } catch (e) { return; }
+      self.handle(event);
+    };
+    socket.onclose = function (ev) {
+      if (TERMINAL.indexOf(self.status) !== -1) { self.setConnection("finished", "finished"); return; }
+      if (ev.code === 4404 || ev.code === 4401) {
+        self.setConnection("error", "not allowed to follow this job; reload the page");
+        return;
+      }
+      self.retries += 1;
+      var delay = Math.min(10000, 500 * Math.pow(2, self.retries));
+      self.setConnection("reconnecting", "reconnecting…");
+      window.setTimeout(function () { self.connect(); }, delay);
+    };
+  };
+
+  TrainingPage.prototype.handle = function (event) {
+    var seq = event.seq;
+    if (seq !== undefined && seq !== null) {
+      if (seq <= this.lastSeq) {
+        // Already on the page (rendered by the server or received before a reconnect).
+        if (event.type !== "status" && event.type !== "progress") return;
+      } else {
+        this.lastSeq = seq;
+      }
+    }
+    if (event.type === "log") this.addLog(event);
+    else if (event.type === "progress") this.setProgress(event);
+    else if (event.type === "metric") this.chart.add(event);
+    else if (event.type === "status") this.setStatus(event);
+  };
+
+  TrainingPage.prototype.addLog = function (event) {
+    var li = document.createElement("li");
+    li.className = "lvl-" + (event.level || "info");
+    if (event.seq) li.dataset.seq = event.seq;
+    var time = document.createElement("time");
+    var stamp = event.timestamp || new Date().toISOString();
+    time.dateTime = stamp;
+    time.textContent = stamp.slice(11, 19);
+    li.appendChild(time);
+    li.appendChild(document.createTextNode(" " + (event.message || "")));
+    var nearBottom = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 40;
+    this.log.appendChild(li);
+    if (nearBottom) this.log.scrollTop = this.log.scrollHeight;
+    var empty = $("log-empty");
+    if (empty) empty.hidden = true;
+  };
+
+  TrainingPage.prototype.setProgress = function (event) {
+    if (event.progress !== undefined && event.progress !== null) {
+      var p = Math.max(0, Math.min(1, Number(event.progress)));
+      $("job-progress").value = p;
+      $("job-percent").textContent = Math.round(p * 100) + "%";
+    }
+    if ("estimated_time_remaining" in event && TERMINAL.indexOf(this.status) === -1) {
+      $("job-eta").textContent = formatEta(event.estimated_time_remaining);
+    }
+    if (event.best_metric !== undefined && event.best_metric !== null) $("job-best").textContent = fmt(event.best_metric);
+    if (event.current_epoch !== undefined && event.current_epoch !== null) $("job-epoch").textContent = event.current_epoch;
+    var algo = event.algorithm || event.current_algorithm;
+    if (algo) $("job-algorithm").textContent = "· " + algo;
+  };
+
+  TrainingPage.prototype.setStatus = function (event) {
+    var status = event.status;
+    if (!status) return;
+    var changed = status !== this.status;
+    this.status = status;
+    var badge = $("job-status");
+    badge.textContent = LABELS[status] || status;
+    badge.className = "badge status-" + status;
+    this.setProgress(event);
+    if (event.error) {
+      var err = $("job-error");
+      err.textContent = event.error;
+      err.hidden = false;
+    }
+    if (TERMINAL.indexOf(status) !== -1) {
+      $("job-eta").textContent = "–";
+      var area = $("cancel-area");
+      if (area) {
+        area.innerHTML = status === "cancelled" ? '<p class="muted" id="cancel-done">This job was cancelled.</p>' : "";
+      }
+      this.setConnection("finished", "finished");
+    }
+    if (changed || (event.replay && TERMINAL.indexOf(status) !== -1)) this.refreshLeaderboard();
+  };
+
+  TrainingPage.prototype.refreshLeaderboard = function () {
+    var board = $("leaderboard");
+    if (board && window.htmx) window.htmx.trigger(board, "refresh");
+  };
+
+  function start() {
+    var root = $("job");
+    if (root) window.vurTraining = new TrainingPage(root);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -1,0 +1,224 @@
+"""Browser-test fixtures: the real stack (daphne + a Celery worker on the test DB/Redis) and a
+headless Chromium driven by Selenium, with screenshots of every page at 1280 and 390 px.
+
+Registered from the root conftest (`pytest_plugins`). Use with `pytest.mark.browser` and
+`pytest.mark.django_db(transaction=True)`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOT_DIR = ROOT / "var" / "screenshots"
+WIDTHS = (1280, 390)
+WAIT_S = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _database_url() -> str:
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def live_stack(transactional_db, tmp_path) -> Iterator[str]:
+    """Start daphne and a Celery worker (prefork) as their own processes; yield the base URL."""
+    from django.conf import settings
+
+    port = _free_port()
+    prefix = f"vure2e{uuid.uuid4().hex[:8]}"
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="vur.settings.test",
+        DATABASE_URL=_database_url(),
+        REDIS_URL=settings.REDIS_URL,
+        VUR_TEST_MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        VUR_BROKER_PREFIX=f"{prefix}:",
+        VUR_CHANNEL_PREFIX=prefix,
+        OMP_NUM_THREADS="1",
+    )
+    bin_dir = Path(sys.executable).parent
+    logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("web", "worker")}  # noqa: SIM115
+    procs = [
+        subprocess.Popen(
+            [str(bin_dir / "daphne"), "-b", "127.0.0.1", "-p", str(port), "vur.asgi:application"],
+            cwd=ROOT, env=env, stdout=logs["web"], stderr=subprocess.STDOUT,
+        ),
+        subprocess.Popen(
+            [str(bin_dir / "celery"), "-A", "vur", "worker", "-Q", "training,scoring", "-c", "1",
+             "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=env, stdout=logs["worker"], stderr=subprocess.STDOUT,
+        ),
+    ]  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/health/", timeout=2) as res:
+                    if res.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError((tmp_path / "web.log").read_text()) from None
+                time.sleep(0.3)
+        yield base
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        for fh in logs.values():
+            fh.close()
+
+
+def chrome(width: int = WIDTHS[0], height: int = 900):
+    """A headless Chromium (Debian's chromium + chromedriver) at the given window size."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--window-size={width},{height}",
+    ):
+        options.add_argument(flag)  # fmt: skip
+    service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    driver = webdriver.Chrome(options=options, service=service)
+    set_width(driver, width, height)
+    return driver
+
+
+def set_width(driver, width: int, height: int = 900) -> None:
+    """Make the page's viewport `width` CSS pixels wide (the window adds its own chrome)."""
+    driver.set_window_size(width, height)
+    inner = driver.execute_script("return window.innerWidth") or width
+    if inner != width:
+        driver.set_window_size(width + (width - inner), height)
+
+
+@pytest.fixture
+def browser(request) -> Iterator[Any]:
+    """A Selenium Chrome driver at 1280 px (`set_width` changes it); saved on failure."""
+    driver = chrome()
+    request.node._vur_browser = driver
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")[:120] or "page"
+
+
+def screenshot(driver, page: str, width: int | None = None) -> Path:
+    """Save the whole page at `width` px to var/screenshots/<page>-<width>.png; keep the width."""
+    width = width or driver.execute_script("return window.innerWidth")
+    set_width(driver, width)
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOT_DIR / f"{_safe(page)}-{width}.png"
+    full = driver.execute_script("return document.documentElement.scrollHeight") or 900
+    set_width(driver, width, min(max(int(full) + 140, 600), 6000))
+    driver.save_screenshot(str(path))
+    set_width(driver, width)
+    return path
+
+
+def horizontal_overflow(driver) -> int:
+    """How many CSS pixels the page is wider than the viewport (0 when it fits)."""
+    return int(
+        driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+    )
+
+
+def check_page(driver, page: str, ready: Callable[[Any], Any] | None = None) -> None:
+    """Screenshot the current page at 1280 and 390 px; assert no sideways scroll at 390 px.
+
+    `ready(driver)` is waited for at each width (e.g. a chart has drawn) before the shot.
+    """
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    for width in WIDTHS:
+        set_width(driver, width)
+        if ready is not None:
+            WebDriverWait(driver, WAIT_S).until(ready)
+        screenshot(driver, page, width)
+        if width <= 400:
+            over = horizontal_overflow(driver)
+            assert over <= 0, f"{page} scrolls sideways by {over}px at {width}px"
+    set_width(driver, WIDTHS[0])
+
+
+def wait(driver, timeout: float = WAIT_S):
+    """A WebDriverWait with a generous timeout (machines may be busy)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout)
+
+
+def sign_in(driver, base: str, username: str, password: str) -> None:
+    """Sign in through the login page and wait for the dashboard."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    driver.get(base + "/accounts/login/")
+    wait(driver).until(ec.presence_of_element_located((By.ID, "id_username")))
+    driver.find_element(By.ID, "id_username").send_keys(username)
+    driver.find_element(By.ID, "id_password").send_keys(password)
+    driver.find_element(By.ID, "sign-in").click()
+    wait(driver).until(ec.presence_of_element_located((By.ID, "sign-out")))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """When a browser test fails, save what its browser shows to var/screenshots/FAILED-<test>."""
+    outcome = yield
+    report = outcome.get_result()
+    driver = getattr(item, "_vur_browser", None)
+    if driver is None or not report.failed or report.when not in ("call", "setup"):
+        return
+    try:
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOT_DIR / f"FAILED-{_safe(item.name)}.png"
+        driver.save_screenshot(str(path))
+        report.sections.append(("browser", f"screenshot: {path}\nurl: {driver.current_url}"))
+    except Exception:  # the report must not fail because the browser is gone
+        import logging
+
+        logging.getLogger(__name__).exception("could not save the failure screenshot")
