@@ -7,10 +7,18 @@ past-only features. Intervals are model-based where the model gives them (widene
 fitted on backtests, `set_interval_scale`), conformal from backtest errors
 (`set_conformal_errors`), the outer envelope of both (per level: `set_interval_methods`), or,
 standalone, from in-sample one-step residuals.
+
+Live forecasting: `update(y_new)` returns a copy advanced through new observations with the
+fitted parameters unchanged (the model's own state update: the ETS recursion or the ARIMA Kalman
+filter from the last state, the new lags of a lag regressor; decomposition models, whose smoother
+spans the whole history, re-apply the fitted model to the extended window as statsforecast's
+`forward` does). `live_state()` / `with_live_state(state)` carry that state as JSON.
 """
 
 from __future__ import annotations
 
+import base64
+import copy
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +33,7 @@ from threadpoolctl import threadpool_limits
 
 from features.series import SeriesFeaturizer, default_season_length, detect_seasonalities
 from preprocessing.series import (
+    DifferenceTransform,
     TransformChain,
     detect_outliers,
     fill_gaps,
@@ -111,6 +120,40 @@ def _level_method(
     if method is None:
         method = "conformal" if has_errors else "model" if has_scale else "none"
     return method
+
+
+def encode_state(value: Any) -> Any:
+    """A live state (nested dicts/lists of numbers, strings and numpy arrays) as JSON-safe data;
+    arrays travel as base64 of their bytes, so floats come back bit for bit."""
+    if isinstance(value, np.ndarray):
+        arr = np.ascontiguousarray(value)
+        return {
+            "__ndarray__": base64.b64encode(arr.tobytes()).decode("ascii"),
+            "dtype": arr.dtype.str,
+            "shape": list(arr.shape),
+        }
+    if isinstance(value, dict):
+        return {str(k): encode_state(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [encode_state(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def decode_state(value: Any) -> Any:
+    """The inverse of `encode_state`."""
+    if isinstance(value, dict):
+        if "__ndarray__" in value:
+            dtype = np.dtype(value["dtype"])
+            if dtype.hasobject:
+                raise ValueError("Object arrays are not a live state.")
+            raw = base64.b64decode(value["__ndarray__"])
+            return np.frombuffer(raw, dtype=dtype).reshape(value["shape"]).copy()
+        return {k: decode_state(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decode_state(v) for v in value]
+    return value
 
 
 class Forecaster:
@@ -216,6 +259,50 @@ class Forecaster:
             k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")
         }
 
+    # Live forecasting
+    def update(self, y: pd.Series) -> Forecaster:
+        """A copy advanced through new observations `y`, which must continue the history step by
+        step (NaN marks a missing step; models that prepare the series fill it), with the fitted
+        parameters unchanged. `self` is left as it is, so a cached model stays shared."""
+        if len(y) == 0:
+            return self
+        if not isinstance(y.index, pd.DatetimeIndex):
+            raise ValueError("The new observations need a DatetimeIndex.")
+        expected = future_index(self.last_timestamp_, self.freq_, len(y))
+        if not pd.DatetimeIndex(y.index).equals(expected):
+            raise ValueError("The new observations must continue the history step by step.")
+        new = copy.copy(self)
+        new._advance(np.asarray(y.to_numpy(), dtype=float), pd.DatetimeIndex(y.index))
+        new.last_timestamp_ = expected[-1]
+        new.n_obs_ = int(self.n_obs_) + len(y)
+        return new
+
+    def live_state(self) -> dict[str, Any]:
+        """What `update` changed, as JSON-safe data (see `with_live_state`)."""
+        return {
+            "last_timestamp": pd.Timestamp(self.last_timestamp_).isoformat(),
+            "n_obs": int(self.n_obs_),
+            "model": encode_state(self._live_get()),
+        }
+
+    def with_live_state(self, state: dict[str, Any]) -> Forecaster:
+        """A copy of this fitted forecaster carrying a state saved by `live_state`."""
+        new = copy.copy(self)
+        new._live_set(decode_state(state["model"]))
+        new.last_timestamp_ = pd.Timestamp(state["last_timestamp"])
+        new.n_obs_ = int(state["n_obs"])
+        return new
+
+    def _advance(self, values: np.ndarray, index: pd.DatetimeIndex) -> None:
+        """Advance this (already copied) forecaster's state; never mutate shared objects."""
+        raise NotImplementedError(f"{type(self).__name__} cannot take new observations.")
+
+    def _live_get(self) -> dict[str, Any]:
+        return {}
+
+    def _live_set(self, live: dict[str, Any]) -> None:
+        return None
+
 
 def _residual_intervals(
     mean: np.ndarray, residuals: np.ndarray, levels: tuple[int, ...]
@@ -251,12 +338,122 @@ class StatsForecaster(Forecaster):
         self._tail = values
 
     def _predict(self, horizon, levels):
+        live = getattr(self, "_live", None)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = self.model_.predict(h=horizon, level=list(levels))
+            if live is not None and self._kind() == "window":
+                res = self.model_.forward(y=self._window(live), h=horizon, level=list(levels))
+            else:
+                model = self._live_model(live) if live is not None else self.model_
+                res = model.predict(h=horizon, level=list(levels))
         mean = np.asarray(res["mean"], dtype=float)
         ints = {lv: (np.asarray(res[f"lo-{lv}"]), np.asarray(res[f"hi-{lv}"])) for lv in levels}
         return mean, ints
+
+    # Live state. "naive": the last season and the residual sums behind sigma; "ets": the last
+    # state vector and the squared-error sum behind sigma2 (as statsforecast's forward computes
+    # it); "window": decomposition models (Theta, MSTL) re-apply the fitted model to the
+    # extended history with `forward`, since their smoother spans the whole series.
+    def _kind(self) -> str:
+        name = type(self.model_).__name__
+        if name in ("Naive", "SeasonalNaive"):
+            return "naive"
+        if name == "AutoETS":
+            return "ets"
+        return "window"
+
+    def _initial_live(self) -> dict[str, Any]:
+        kind = self._kind()
+        fitted = getattr(self.model_, "model_", None)
+        if kind == "naive":
+            m = int(getattr(self.model_, "season_length", 1) or 1)
+            res = np.asarray(fitted["residuals"], dtype=float)
+            return {
+                "last": np.asarray(self._tail[-m:], dtype=float),
+                "sse": float(np.nansum(res**2)),
+                "dof": float(len(self._tail) - m),
+            }
+        if kind == "ets":
+            sq = np.asarray(fitted["residuals"], dtype=float) ** 2
+            return {
+                "state": np.asarray(fitted["states"][-1], dtype=float).copy(),
+                "sse": float(sq[~np.isinf(sq)].sum()),
+                "n": len(self._tail),
+            }
+        return {"appended": np.empty(0), "base_from": 0}
+
+    def _advance(self, values, index):
+        if not np.isfinite(values).all():
+            raise ValueError("New observations must be finite numbers.")
+        live = dict(getattr(self, "_live", None) or self._initial_live())
+        kind = self._kind()
+        if kind == "naive":
+            m = len(live["last"])
+            ext = np.concatenate([live["last"], values])
+            live["sse"] += float(np.nansum((ext[m:] - ext[:-m]) ** 2))
+            live["dof"] += len(values)
+            live["last"] = ext[-m:].copy()
+        elif kind == "ets":
+            from statsforecast.ets import pegelsresid_C
+
+            fitted = self.model_.model_
+            comp = fitted["components"]
+            alpha, beta, gamma, phi = (float(v) for v in fitted["par"][:4])
+            _, e, states, _ = pegelsresid_C(
+                y=values,
+                m=fitted["m"],
+                init_state=live["state"],
+                errortype=comp[0],
+                trendtype=comp[1],
+                seasontype=comp[2],
+                damped=comp[3] != "N",
+                alpha=alpha,
+                beta=beta,
+                gamma=gamma,
+                phi=phi,
+                nmse=3,
+            )
+            sq = np.asarray(e, dtype=float) ** 2
+            live["state"] = np.asarray(states[-1], dtype=float).copy()
+            live["sse"] += float(sq[~np.isinf(sq)].sum())
+            live["n"] += len(values)
+        else:
+            appended = np.concatenate([live["appended"], values])
+            base_from = int(live["base_from"])
+            # The window holds the fitted history plus the new points, up to twice the fitted
+            # length; beyond that, the most recent `max_length` points.
+            excess = len(self._tail) - base_from + len(appended) - 2 * self.max_length
+            if excess > 0:
+                excess += self.max_length
+                drop_base = min(excess, len(self._tail) - base_from)
+                base_from += drop_base
+                appended = appended[excess - drop_base :]
+            live = {"appended": appended, "base_from": base_from}
+        self._live = live
+
+    def _window(self, live: dict[str, Any]) -> np.ndarray:
+        return np.concatenate([self._tail[int(live["base_from"]) :], live["appended"]])
+
+    def _live_model(self, live: dict[str, Any]) -> Any:
+        """A statsforecast model object carrying the live state (the shared one stays as is)."""
+        model = self.model_.new()
+        fitted = dict(self.model_.model_)
+        if self._kind() == "naive":
+            last = np.asarray(live["last"], dtype=float)
+            fitted["mean"] = last
+            fitted["sigma"] = float(np.sqrt(live["sse"] / live["dof"])) if live["dof"] > 0 else 0.0
+        else:
+            fitted["states"] = np.asarray(live["state"], dtype=float)[None, :]
+            dof = live["n"] - fitted["n_params"] - 1
+            fitted["sigma2"] = live["sse"] / dof if dof > 0 else fitted["sigma2"]
+        model.model_ = fitted
+        return model
+
+    def _live_get(self):
+        return getattr(self, "_live", None) or self._initial_live()
+
+    def _live_set(self, live):
+        self._live = dict(live)
 
 
 def _season(season_length: int | None, n: int, freq: str | None, cap: int | None = None) -> int:
@@ -380,12 +577,79 @@ class ARIMAForecaster(Forecaster):
         return np.column_stack(cols)
 
     def _predict(self, horizon, levels):
-        X = self._fourier(np.arange(self._n, self._n + horizon)) if self.fourier_period_ else None
+        live = getattr(self, "_live", None)
+        n = int(live["n"]) if live is not None else self._n
+        X = self._fourier(np.arange(n, n + horizon)) if self.fourier_period_ else None
+        model = self.model_ if live is None else self._live_model(live)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = self.model_.predict(h=horizon, X=X, level=list(levels))
+            res = model.predict(h=horizon, X=X, level=list(levels))
         mean = np.asarray(res["mean"], dtype=float)
         return mean, {lv: (res[f"lo-{lv}"], res[f"hi-{lv}"]) for lv in levels}
+
+    # Live state: the Kalman filter's state vector and covariance after the last observation,
+    # and the number of values seen (the time index of drift and Fourier regressors).
+    def _initial_live(self) -> dict[str, Any]:
+        ss = self.model_.model_["model"]
+        return {"a": np.array(ss["a"], dtype=float), "P": np.array(ss["P"], dtype=float),
+                "n": int(self._n)}  # fmt: skip
+
+    def _regression(self, t: np.ndarray) -> np.ndarray:
+        """The regression part (intercept, drift, Fourier terms) of the fitted model at 0-based
+        times `t`, to subtract before the ARMA filter."""
+        fitted = self.model_.model_
+        names = list(fitted["coef"])
+        coefs = np.asarray(list(fitted["coef"].values()), dtype=float)
+        narma = int(sum(fitted["arma"][:4]))
+        out = np.zeros(len(t))
+        fourier = self._fourier(t) if self.fourier_period_ else None
+        k = 0
+        for name, coef in zip(names[narma:], coefs[narma:], strict=True):
+            if name == "intercept":
+                out += coef
+            elif name == "drift":
+                out += coef * (t + 1.0)
+            else:
+                if fourier is None:
+                    raise ValueError(f"Unknown ARIMA regressor {name!r}.")
+                out += coef * fourier[:, k]
+                k += 1
+        return out
+
+    def _advance(self, values, index):
+        from statsforecast.arima import arima_like
+
+        if not np.isfinite(values).all():
+            raise ValueError("New observations must be finite numbers.")
+        live = getattr(self, "_live", None) or self._initial_live()
+        ss = self.model_.model_["model"]
+        n = int(live["n"])
+        x = values - self._regression(np.arange(n, n + len(values)))
+        a = np.array(live["a"], dtype=float, order="C")
+        P = np.array(live["P"], dtype=float, order="C")
+        # The filter takes the first step's predicted covariance as given (at the start of a
+        # series that is the prior); continuing, it is T P T' + V. a and P update in place.
+        T, V = np.asarray(ss["T"], dtype=float), np.asarray(ss["V"], dtype=float)
+        Pn = np.ascontiguousarray(T @ P @ T.T + V)
+        arima_like(x, ss["phi"], ss["theta"], ss["delta"], a, P, Pn, 0, False)
+        self._live = {"a": a, "P": P, "n": n + len(values)}
+
+    def _live_model(self, live: dict[str, Any]) -> Any:
+        model = self.model_.new()
+        fitted = dict(self.model_.model_)
+        fitted["model"] = {**fitted["model"], "a": np.asarray(live["a"], dtype=float),
+                           "P": np.asarray(live["P"], dtype=float)}  # fmt: skip
+        # forecast_arima reads only the length of `x` (the drift's time index) and whether it is
+        # constant; stand in for the longer history with the fitted values, cycled.
+        fitted["x"] = np.resize(np.asarray(fitted["x"], dtype=float), int(live["n"]))
+        model.model_ = fitted
+        return model
+
+    def _live_get(self):
+        return getattr(self, "_live", None) or self._initial_live()
+
+    def _live_set(self, live):
+        self._live = dict(live)
 
 
 class MSTLForecaster(StatsForecaster):
@@ -519,6 +783,30 @@ class LagRegressionForecaster(Forecaster):
         mean = self._last_level + np.cumsum(z_pred) if self.diff_ else z_pred
         return mean, _residual_intervals(mean, self.residuals_, levels)
 
+    # Live state: the recent (differenced) values and stamps the features read, and the level.
+    def _advance(self, values, index):
+        if not np.isfinite(values).all():
+            raise ValueError("New observations must be finite numbers.")
+        keep = self.featurizer_.max_lookback_ + 1
+        z = np.diff(np.concatenate([[self._last_level], values])) if self.diff_ else values
+        self._history = np.concatenate([np.asarray(self._history, dtype=float)[-keep:], z])
+        stamps = pd.DatetimeIndex(self._index[-keep:]).as_unit("ns")
+        self._index = stamps.append(pd.DatetimeIndex(index).as_unit("ns"))
+        self._last_level = float(values[-1])
+
+    def _live_get(self):
+        keep = self.featurizer_.max_lookback_ + 1
+        return {
+            "history": np.asarray(self._history, dtype=float)[-keep:],
+            "stamps": pd.DatetimeIndex(self._index[-keep:]).as_unit("ns").asi8,
+            "last_level": float(self._last_level),
+        }
+
+    def _live_set(self, live):
+        self._history = np.asarray(live["history"], dtype=float)
+        self._index = pd.DatetimeIndex(np.asarray(live["stamps"], dtype="datetime64[ns]"))
+        self._last_level = float(live["last_level"])
+
 
 # --------------------------------------------------------------------------- combinations
 
@@ -544,6 +832,17 @@ class EnsembleForecaster(Forecaster):
         ens.n_obs_ = members[0].n_obs_
         ens.conformal_errors_ = None
         return ens
+
+    def _advance(self, values, index):
+        self.members = [m.update(pd.Series(values, index=index)) for m in self.members]
+
+    def _live_get(self):
+        return {"members": [m.live_state() for m in self.members]}
+
+    def _live_set(self, live):
+        self.members = [
+            m.with_live_state(st) for m, st in zip(self.members, live["members"], strict=True)
+        ]
 
     def _predict(self, horizon, levels):
         # The members' own intervals: the ensemble is calibrated on its backtests as a whole.
@@ -593,10 +892,54 @@ class PreparedForecaster(Forecaster):
         self.chain_ = TransformChain(
             [make_transform(t["type"], **t.get("params", {})) for t in specs]
         )
+        self.last_raw_ = float(y.iloc[-1])
         values = self.chain_.fit_transform(y.to_numpy())
         z = pd.Series(values, index=y.index[len(y) - len(values) :])
         z.index.freq = None
         self.forecaster.fit(z, freq=self.freq_)
+
+    # Live state: new points are gap-filled like the history (from the last prepared value),
+    # pass through the fitted transforms (a difference continues from its last inputs) and
+    # advance the inner model. Outlier treatment applies to the training history only: a live
+    # observation is an actual, and its centred window would need the future.
+    def _advance(self, values, index):
+        last = getattr(self, "last_raw_", None)
+        if np.isnan(values).any():
+            head = [np.nan if last is None else last]
+            values = fill_gaps(pd.Series(np.concatenate([head, values])), self.fill_method)
+            values = values.to_numpy(dtype=float)[1:]
+        chain = TransformChain([copy.copy(t) for t in self.chain_.transforms])
+        z = values
+        for tr in chain.transforms:
+            if isinstance(tr, DifferenceTransform):
+                ext = np.concatenate([tr.last_, z])
+                z = ext[tr.lag :] - ext[: -tr.lag]
+                tr.last_ = ext[-tr.lag :].copy()
+            else:
+                z = tr.transform(z)
+        self.chain_ = chain
+        self.forecaster = self.forecaster.update(pd.Series(z, index=index))
+        self.last_raw_ = float(values[-1])
+
+    def _live_get(self):
+        return {
+            "last_raw": getattr(self, "last_raw_", None),
+            "differences": [
+                t.last_ for t in self.chain_.transforms if isinstance(t, DifferenceTransform)
+            ],
+            "inner": self.forecaster.live_state(),
+        }
+
+    def _live_set(self, live):
+        chain = TransformChain([copy.copy(t) for t in self.chain_.transforms])
+        diffs = iter(live["differences"])
+        for tr in chain.transforms:
+            if isinstance(tr, DifferenceTransform):
+                tr.last_ = np.asarray(next(diffs), dtype=float)
+        self.chain_ = chain
+        self.forecaster = self.forecaster.with_live_state(live["inner"])
+        if live.get("last_raw") is not None:
+            self.last_raw_ = float(live["last_raw"])
 
     def _predict(self, horizon, levels):
         out = self.forecaster.predict(horizon, levels)
