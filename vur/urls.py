@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from vur import views
+from vur.metrics import metrics_view
 
 api = [
     path("auth/token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),
@@ -26,8 +27,13 @@ api = [
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("health/", views.health, name="health"),
+    path("metrics", metrics_view, name="metrics"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("training.page_urls")),
+    path("", include("modeling.page_urls")),
+    path("", include("predictions.page_urls")),
+    path("", include("monitoring.page_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api)),
 ]

@@ -190,7 +190,7 @@
     this.status = status;
     var badge = $("job-status");
     badge.textContent = LABELS[status] || status;
-    badge.className = "badge status-" + status;
+    badge.className = "badge " + status;
     this.setProgress(event);
     if (event.error) {
       var err = $("job-error");

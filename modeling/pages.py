@@ -1,0 +1,139 @@
+"""Model registry pages: the list of trained models, and what a model page shows of a model
+(scores, importance, confusion matrix, epochs, a forecaster's history with its forecast).
+
+The model page itself is served by predictions.pages (it adds deployment and prediction
+panels, which live downstream); it builds its model part with `model_page_context`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from datasets.services import dataset_frame
+from modeling.artifacts import artifact_load
+from modeling.models import TrainedModel
+from modeling.selectors import trained_model_list
+
+logger = logging.getLogger(__name__)
+
+HISTORY_POINTS = 240
+IMPORTANCES_SHOWN = 25
+# Metrics where lower is better, so the page can say which way is good.
+LOWER_IS_BETTER = {"rmse", "mae", "mse", "mape", "smape", "mase", "log_loss", "rmsle", "wape"}
+
+
+@login_required
+def model_list(request: HttpRequest) -> HttpResponse:
+    """Every trained model of the user, newest job first, best rank first."""
+    models = trained_model_list(user=request.user).select_related("pipeline")
+    page = Paginator(models, 30).get_page(request.GET.get("page"))
+    return render(request, "modeling/list.html", {"page": page, "models": page.object_list})
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def metric_rows(model: TrainedModel) -> list[dict[str, Any]]:
+    """The model's scalar scores as rows {name, value, better} for a table, primary first."""
+    rows = []
+    scores = dict(model.test_metrics or {})
+    cv = (model.metrics or {}).get("cv_score")
+    if _number(cv):
+        scores = {"cv_score": cv, **scores}
+    for name, value in scores.items():
+        if not _number(value):
+            continue
+        better = "lower" if name.lower() in LOWER_IS_BETTER else "higher"
+        if name.startswith("coverage_"):
+            better = f"close to {name.split('_', 1)[1]}%"
+        rows.append({"name": name, "value": value, "better": better})
+    rows.sort(key=lambda r: r["name"] != model.primary_metric)
+    return rows
+
+
+def _importance(model: TrainedModel) -> list[dict[str, Any]]:
+    items = [i for i in (model.feature_importance or []) if _number(i.get("importance"))]
+    items.sort(key=lambda i: -i["importance"])
+    return [{"feature": str(i["feature"]), "importance": i["importance"]} for i in items][
+        :IMPORTANCES_SHOWN
+    ]
+
+
+def _confusion(model: TrainedModel) -> dict[str, Any] | None:
+    matrix = model.confusion_matrix
+    if not matrix:
+        return None
+    classes = model.classes or [str(i) for i in range(len(matrix))]
+    return {"classes": [str(c) for c in classes], "matrix": matrix}
+
+
+def _epochs(model: TrainedModel) -> list[dict[str, Any]]:
+    return [e for e in (model.epochs or []) if isinstance(e, dict) and "epoch" in e]
+
+
+def forecast_chart(model: TrainedModel) -> dict[str, Any]:
+    """The recent history of a forecaster's (first) series and its forecast from the stored model
+    with 80/95% intervals: {history: {timestamps, values}, forecast: {...}} or {error}."""
+    schema = model.input_schema or {}
+    time_col, target = schema.get("time_column"), schema.get("target")
+    id_col = schema.get("id_column")
+    try:
+        fitted = artifact_load(model.artifact, model.sha256)
+        series_ids = schema.get("series_ids") or []
+        series_id = series_ids[0] if id_col and series_ids else None
+        out = fitted.predict(levels=(80, 95), series_id=series_id)
+        columns = [c for c in (time_col, id_col, target) if c]
+        frame = dataset_frame(model.pipeline.dataset, usecols=columns)
+        if id_col and series_id is not None:
+            frame = frame[frame[id_col].astype(str) == str(series_id)]
+        frame = frame.dropna(subset=[time_col]).sort_values(time_col).tail(HISTORY_POINTS)
+        history = {
+            "timestamps": [t.isoformat() for t in frame[time_col]],
+            "values": [float(v) if _number(float(v)) else None for v in frame[target]],
+        }
+    except Exception:
+        logger.exception("could not draw the forecast of model %s", model.pk)
+        return {"error": "The forecast could not be drawn: the model file or its data is missing."}
+    return {
+        "series_id": series_id,
+        "target": target,
+        "history": history,
+        "forecast": {
+            "timestamps": out.get("timestamps", []),
+            "forecast": out.get("forecast", []),
+            "intervals": out.get("intervals", {}),
+        },
+    }
+
+
+def model_page_context(model: TrainedModel) -> dict[str, Any]:
+    """What the model page shows of the model itself; chart data is JSON-ready."""
+    forecasting = model.problem_type == "forecasting"
+    charts: dict[str, Any] = {
+        "problem_type": model.problem_type,
+        "importance": _importance(model),
+        "confusion": _confusion(model),
+        "epochs": _epochs(model),
+    }
+    if forecasting:
+        charts["forecast"] = forecast_chart(model)
+    card = model.card or {}
+    return {
+        "model": model,
+        "pipeline": model.pipeline,
+        "is_forecaster": forecasting,
+        "metric_rows": metric_rows(model),
+        "charts": charts,
+        "importance_method": card.get("importance_method") or "",
+        "intervals_card": model.prediction_intervals or {},
+        "residuals": model.residual_analysis or {},
+        "versions": card.get("library_versions") or {},
+    }

@@ -1,0 +1,10 @@
+"""Routes of the monitoring pages (the API lives in urls.py under /api/v1/)."""
+
+from django.urls import path
+
+from monitoring import pages
+
+urlpatterns = [
+    path("monitoring/", pages.monitoring_index, name="monitoring-index"),
+    path("monitoring/models/<int:model_id>/", pages.monitoring_model, name="monitoring-model"),
+]

@@ -1,0 +1,329 @@
+"""Deploy-and-predict pages: the model page (scores and charts from modeling, plus deployment,
+a prediction form generated from the input schema, batch scoring, the live stream and a
+forecaster's live forecast), the deployments list, and their htmx partials.
+
+Thin: each action calls one predictions service; errors come back in plain words next to
+the field or button that caused them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from modeling.models import TrainedModel
+from modeling.pages import model_page_context
+from modeling.selectors import trained_model_get
+from predictions import selectors, services
+from predictions.models import BatchJob, Deployment
+from vur.errors import NotFound, VURError
+
+TARGETS = [
+    ("api", "REST API", "POST /api/v1/predictions/single (or /forecast)"),
+    ("realtime", "Realtime stream", "the WebSocket /ws/predictions/"),
+    ("batch", "Batch files", "POST /api/v1/predictions/batch"),
+]
+RECENT_BATCHES = 5
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _model(request: HttpRequest, model_id) -> TrainedModel:
+    try:
+        return trained_model_get(user=request.user, model_id=model_id)
+    except NotFound:
+        raise Http404("Model not found.") from None
+
+
+def _deployment(request: HttpRequest, deployment_id) -> Deployment:
+    try:
+        return selectors.deployment_list(user=request.user).get(pk=deployment_id)
+    except (Deployment.DoesNotExist, ValueError, TypeError):
+        raise Http404("Deployment not found.") from None
+
+
+def _batch(request: HttpRequest, job_id) -> BatchJob:
+    try:
+        return selectors.batch_job_get(user=request.user, job_id=job_id)
+    except NotFound:
+        raise Http404("Batch job not found.") from None
+
+
+# ---------------------------------------------------------------- form from the input schema
+def form_fields(model: TrainedModel) -> list[dict[str, Any]]:
+    """One form field per input column: name, kind (number/text/select), suggestions, initial."""
+    info = {c["name"]: c for c in (model.pipeline.dataset.columns_info or [])}
+    fields = []
+    for index, col in enumerate((model.input_schema or {}).get("columns", [])):
+        meta = info.get(col["name"], {})
+        samples = [s for s in (meta.get("sample_values") or []) if s is not None and s != ""]
+        semantic = col.get("semantic_type") or meta.get("semantic_type") or "text"
+        kind = "number" if semantic == "numeric" else "text"
+        fields.append(
+            {
+                "key": f"f{index}",
+                "name": col["name"],
+                "kind": kind,
+                "semantic_type": semantic,
+                "required": bool(col.get("required", True)),
+                "suggestions": [str(s) for s in samples],
+                "initial": str(samples[0]) if samples else "",
+            }
+        )
+    return fields
+
+
+def _row_from_post(fields: list[dict[str, Any]], post) -> dict[str, Any]:
+    """The request row: numbers as numbers where they parse (the service says when not),
+    an empty field as a missing value."""
+    row: dict[str, Any] = {}
+    for field in fields:
+        raw = (post.get(field["key"]) or "").strip()
+        if raw == "":
+            row[field["name"]] = None
+            continue
+        if field["kind"] == "number":
+            try:
+                number = float(raw)
+            except ValueError:
+                row[field["name"]] = raw
+                continue
+            row[field["name"]] = int(number) if number.is_integer() and "." not in raw else number
+            if not math.isfinite(number):
+                row[field["name"]] = raw
+        else:
+            row[field["name"]] = raw
+    return row
+
+
+def _field_errors(exc: VURError, fields: list[dict[str, Any]]) -> tuple[dict[str, str], str]:
+    """Map the service's `data[0].<column>` errors onto form keys; the rest is a general error."""
+    by_name = {f["name"]: f["key"] for f in fields}
+    out: dict[str, str] = {}
+    general = []
+    for key, messages_ in (exc.errors or {}).items():
+        items = messages_ if isinstance(messages_, list) else [messages_]
+        text = "; ".join(str(m) for m in items)
+        column = key.split(".", 1)[1] if key.startswith("data[0].") else None
+        if column in by_name:
+            out[by_name[column]] = text
+        else:
+            general.append(text)
+    return out, " ".join(general) if general else ("" if out else exc.detail)
+
+
+# ---------------------------------------------------------------- the model page
+def _deployment_context(request: HttpRequest, model: TrainedModel, **extra) -> dict[str, Any]:
+    history = list(selectors.deployment_list(user=request.user).filter(model=model))
+    active = [d for d in history if d.status == Deployment.Status.ACTIVE]
+    active_targets = {d.target for d in active}
+    return {
+        "model": model,
+        "deployments": history,
+        "active_deployments": active,
+        "is_deployed": bool(active),
+        "targets": [
+            {"value": v, "label": label, "help": help_, "active": v in active_targets}
+            for v, label, help_ in TARGETS
+        ],
+        **extra,
+    }
+
+
+@login_required
+def model_detail(request: HttpRequest, model_id) -> HttpResponse:
+    """The model page: scores and charts, deployment with its history, and the predict panels."""
+    model = _model(request, model_id)
+    context = model_page_context(model)
+    context.update(_predict_context(request, model, context))
+    return render(request, "modeling/detail.html", context)
+
+
+def _predict_context(request: HttpRequest, model: TrainedModel, page: dict) -> dict[str, Any]:
+    """Deployment state, form fields, recent batch files and an example stream message."""
+    context = _deployment_context(request, model)
+    forecaster = model.problem_type == "forecasting"
+    fields = [] if forecaster else form_fields(model)
+    if forecaster:
+        upcoming = (page.get("charts", {}).get("forecast") or {}).get("forecast") or {}
+        stamps, values = upcoming.get("timestamps") or [], upcoming.get("forecast") or []
+        observation = {"timestamp": stamps[0], "value": values[0]} if stamps and values else {}
+        example = {"model_id": model.pk, "observations": [observation] if observation else []}
+    else:
+        example = {"model_id": model.pk, "data": {f["name"]: _initial(f) for f in fields}}
+    context.update(
+        {
+            "is_forecaster": forecaster,
+            "fields": fields,
+            "batches": owned_batches(request.user, model)[:RECENT_BATCHES],
+            "stream_example": {**example, "request_id": "ui-1"},
+        }
+    )
+    return context
+
+
+def _initial(field: dict[str, Any]) -> Any:
+    if field["initial"] == "":
+        return None
+    if field["kind"] == "number":
+        try:
+            return float(field["initial"])
+        except ValueError:
+            return field["initial"]
+    return field["initial"]
+
+
+def owned_batches(user, model: TrainedModel):
+    """The model's batch jobs that `user` may see, newest first."""
+    from vur.models import owned_by
+
+    return owned_by(BatchJob.objects.filter(model=model), user).order_by("-created_at")
+
+
+@login_required
+@require_POST
+def model_deploy(request: HttpRequest, model_id) -> HttpResponse:
+    """Deploy the model for the chosen target; answers the deployment panel (htmx) or redirects."""
+    model = _model(request, model_id)
+    target = request.POST.get("target", "")
+    error = ""
+    if target not in {t[0] for t in TARGETS}:
+        error = "Choose where to deploy: REST API, realtime stream or batch files."
+    else:
+        try:
+            services.deployment_create(owner=request.user, model=model, target=target)
+        except VURError as exc:
+            error = exc.detail
+    return _after_deployment_change(request, model, error, "Model deployed.")
+
+
+@login_required
+@require_POST
+def deployment_undeploy(request: HttpRequest, deployment_id) -> HttpResponse:
+    """Take a deployment out of service (safe to repeat)."""
+    deployment = _deployment(request, deployment_id)
+    error = ""
+    try:
+        services.deployment_undeploy(deployment=deployment)
+    except VURError as exc:
+        error = exc.detail
+    return _after_deployment_change(request, deployment.model, error, "Deployment stopped.")
+
+
+def _after_deployment_change(
+    request: HttpRequest, model: TrainedModel, error: str, done: str
+) -> HttpResponse:
+    model.refresh_from_db()
+    if _is_htmx(request):
+        context = _deployment_context(request, model, deploy_error=error, oob=True)
+        response = render(request, "predictions/_deployment.html", context)
+        # The predict panels depend on whether the model is in service: reload them.
+        response["HX-Trigger"] = "deployment-changed"
+        return response
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, done)
+    target = request.POST.get("next") or reverse("model-detail", args=[model.pk])
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("model-detail", args=[model.pk])
+    return redirect(target)
+
+
+@login_required
+def model_predict_panel(request: HttpRequest, model_id) -> HttpResponse:
+    """The predict panels partial (reloaded when the deployment changes)."""
+    model = _model(request, model_id)
+    page = model_page_context(model) if model.problem_type == "forecasting" else {}
+    context = {**page, **_predict_context(request, model, page)}
+    return render(request, "predictions/_predict.html", context)
+
+
+@login_required
+@require_POST
+def model_predict(request: HttpRequest, model_id) -> HttpResponse:
+    """Score the form's row with predict_rows; answers the result (or the errors) partial."""
+    model = _model(request, model_id)
+    fields = form_fields(model)
+    row = _row_from_post(fields, request.POST)
+    context: dict[str, Any] = {"model": model, "fields": fields, "row": row}
+    status = 200
+    try:
+        answer = services.predict_rows(
+            user=request.user, model=model, data=row, return_probabilities=True
+        )
+    except VURError as exc:
+        context["field_errors"], context["error"] = _field_errors(exc, fields)
+        status = 200 if _is_htmx(request) else exc.status_code
+    else:
+        probabilities = (answer.get("probabilities") or [None])[0]
+        context["answer"] = {
+            "prediction": answer["predictions"][0],
+            "prediction_id": answer["prediction_ids"][0],
+            "latency_ms": answer["latency_ms"],
+            "probabilities": sorted(probabilities.items(), key=lambda kv: -kv[1])
+            if probabilities
+            else None,
+        }
+    return render(request, "predictions/_predict_result.html", context, status=status)
+
+
+# ---------------------------------------------------------------- batch
+@login_required
+@require_POST
+def model_batch(request: HttpRequest, model_id) -> HttpResponse:
+    """Start batch scoring of the uploaded file; answers the job's status partial (which polls)."""
+    model = _model(request, model_id)
+    upload = request.FILES.get("file")
+    if upload is None:
+        return render(
+            request,
+            "predictions/_batch_status.html",
+            {"model": model, "error": "Choose a CSV, Excel, JSON or Parquet file to score."},
+            status=200 if _is_htmx(request) else 400,
+        )
+    try:
+        job = services.batch_start(owner=request.user, model=model, upload=upload)
+    except VURError as exc:
+        return render(
+            request,
+            "predictions/_batch_status.html",
+            {"model": model, "error": exc.detail},
+            status=200 if _is_htmx(request) else exc.status_code,
+        )
+    return render(request, "predictions/_batch_status.html", {"model": model, "job": job})
+
+
+@login_required
+def batch_status(request: HttpRequest, job_id) -> HttpResponse:
+    """A batch job's progress partial; it polls itself until the job ends."""
+    job = _batch(request, job_id)
+    return render(request, "predictions/_batch_status.html", {"model": job.model, "job": job})
+
+
+# ---------------------------------------------------------------- deployments
+@login_required
+def deployment_list(request: HttpRequest) -> HttpResponse:
+    """Every deployment of the user (active first, then history), each linking to its model."""
+    deployments = (
+        selectors.deployment_list(user=request.user)
+        .select_related("model__pipeline")
+        .order_by("status", "-deployed_at")
+    )
+    page = Paginator(deployments, 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "predictions/deployments.html",
+        {"page": page, "deployments": page.object_list},
+    )

@@ -1,0 +1,127 @@
+"""The model page and its deploy/predict actions, and the deployments list (Django test client)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from predictions.models import Deployment, PredictionRecord
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def web(owner) -> Client:
+    client = Client()
+    client.force_login(owner)
+    return client
+
+
+@pytest.fixture
+def other_web(other_user) -> Client:
+    client = Client()
+    client.force_login(other_user)
+    return client
+
+
+def _form(model) -> dict[str, str]:
+    """The prediction form as the page fills it: one key per input column, with a sample."""
+    from predictions.pages import form_fields
+
+    return {f["key"]: f["initial"] for f in form_fields(model)}
+
+
+def test_model_page_shows_scores_form_fields_and_deployment(web, deployed_model):
+    res = web.get(f"/models/{deployed_model.pk}/")
+    assert res.status_code == 200
+    html = res.content.decode()
+    assert "random_forest" in html
+    assert 'id="predict-form"' in html
+    for col in deployed_model.input_schema["columns"]:
+        assert f">{col['name']}" in html  # a labelled field per input column
+    assert 'id="deployment-history"' in html
+    assert 'id="stream-panel"' in html
+
+
+def test_model_page_is_404_for_someone_else_and_login_required(other_web, deployed_model):
+    assert other_web.get(f"/models/{deployed_model.pk}/").status_code == 404
+    assert other_web.post(f"/models/{deployed_model.pk}/predict/", {}).status_code == 404
+    assert (
+        other_web.post(f"/models/{deployed_model.pk}/deploy/", {"target": "api"}).status_code == 404
+    )
+    res = Client().get(f"/models/{deployed_model.pk}/")
+    assert res.status_code == 302 and "/accounts/login/" in res["Location"]
+
+
+def test_predict_form_answers_prediction_and_probabilities(web, deployed_model):
+    res = web.post(f"/models/{deployed_model.pk}/predict/", _form(deployed_model), **HTMX)
+    assert res.status_code == 200
+    html = res.content.decode()
+    assert 'id="predicted-value"' in html and 'id="probabilities"' in html
+    record = PredictionRecord.objects.get(model=deployed_model)
+    assert str(record.prediction) in html
+
+
+def test_predict_form_shows_a_bad_number_next_to_its_field(web, deployed_model):
+    form = _form(deployed_model)
+    numeric = next(
+        c for c in deployed_model.input_schema["columns"] if c["semantic_type"] == "numeric"
+    )
+    from predictions.pages import form_fields
+
+    key = next(f["key"] for f in form_fields(deployed_model) if f["name"] == numeric["name"])
+    form[key] = "lots"
+    res = web.post(f"/models/{deployed_model.pk}/predict/", form, **HTMX)
+    html = res.content.decode()
+    assert f'id="err-{key}" hx-swap-oob="true">' in html
+    assert "must be a number" in html.split(f'id="err-{key}"', 1)[1].split("</p>", 1)[0]
+    assert not PredictionRecord.objects.exists()
+
+
+def test_undeploy_then_predict_says_deploy_first(web, deployed_model):
+    deployment = Deployment.objects.get(model=deployed_model)
+    res = web.post(f"/deployments/{deployment.pk}/undeploy/", **HTMX)
+    assert res.status_code == 200 and "HX-Trigger" in res
+    deployment.refresh_from_db()
+    assert deployment.status == "inactive"
+    res = web.post(f"/models/{deployed_model.pk}/predict/", _form(deployed_model), **HTMX)
+    assert "not deployed" in res.content.decode()
+    panel = web.get(f"/models/{deployed_model.pk}/predict-panel/").content.decode()
+    assert 'id="predict-needs-deploy"' in panel
+
+
+def test_deploy_from_the_page_creates_a_deployment_and_lists_it(web, deployed_model):
+    res = web.post(f"/models/{deployed_model.pk}/deploy/", {"target": "api"}, **HTMX)
+    assert res.status_code == 200
+    assert Deployment.objects.filter(model=deployed_model, target="api", status="active").exists()
+    assert "/api/v1/predictions/single" in res.content.decode()
+    listing = web.get("/deployments/").content.decode()
+    assert f"/models/{deployed_model.pk}/" in listing
+
+
+def test_deploy_with_no_target_explains_itself(web, deployed_model):
+    res = web.post(f"/models/{deployed_model.pk}/deploy/", {"target": "moon"}, **HTMX)
+    assert 'id="deploy-error"' in res.content.decode()
+    assert Deployment.objects.filter(model=deployed_model).count() == 1
+
+
+def test_batch_without_a_file_says_so(web, deployed_model):
+    res = web.post(f"/models/{deployed_model.pk}/batch/", {}, **HTMX)
+    assert "Choose a CSV" in res.content.decode()
+
+
+def test_batch_of_an_unsupported_file_says_why(web, deployed_model):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("rows.exe", b"MZ....")
+    res = web.post(f"/models/{deployed_model.pk}/batch/", {"file": upload}, **HTMX)
+    html = res.content.decode()
+    assert 'id="batch-error"' in html
+
+
+def test_batch_status_is_404_for_someone_else(other_web, web, deployed_model):
+    import uuid
+
+    assert other_web.get(f"/predictions/batch/{uuid.uuid4()}/").status_code == 404

@@ -1,0 +1,16 @@
+"""Routes of the training pages (the REST API lives in urls.py under /api/v1/)."""
+
+from django.urls import path
+
+from training import pages
+
+urlpatterns = [
+    path("training/", pages.training_list, name="training-list"),
+    path("training/<uuid:job_id>/", pages.training_detail, name="training-detail"),
+    path(
+        "training/<uuid:job_id>/leaderboard/",
+        pages.training_leaderboard,
+        name="training-leaderboard",
+    ),
+    path("training/<uuid:job_id>/cancel/", pages.training_cancel, name="training-cancel"),
+]

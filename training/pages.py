@@ -1,0 +1,94 @@
+"""Training pages: the job list, a job's live page (progress, logs, curves), its leaderboard
+partial and the cancel action. Thin: selectors and services do the work."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from modeling.selectors import trained_model_list
+from training import selectors, services
+from training.events import event_dict
+from training.models import TrainingJob
+from training.serializers import EpochMetricSerializer, TrainingJobSerializer
+from vur.errors import NotFound, VURError
+
+LOG_LINES_SHOWN = 500
+
+
+def _job(request: HttpRequest, job_id) -> TrainingJob:
+    try:
+        return selectors.training_job_get(user=request.user, job_id=job_id)
+    except NotFound:
+        raise Http404("Training job not found.") from None
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _leaderboard(request: HttpRequest, job: TrainingJob):
+    return trained_model_list(user=request.user).filter(training_job_id=job.pk).order_by("rank")
+
+
+@login_required
+def training_list(request: HttpRequest) -> HttpResponse:
+    """Every training job of the user, newest first, each linking to its live page."""
+    jobs = selectors.training_job_list(user=request.user).select_related("pipeline")
+    page = Paginator(jobs, 25).get_page(request.GET.get("page"))
+    return render(request, "training/list.html", {"page": page, "jobs": page.object_list})
+
+
+@login_required
+def training_detail(request: HttpRequest, job_id) -> HttpResponse:
+    """A job's page: progress with ETA, log lines and loss curves (live over the WebSocket),
+    the cancel button and the leaderboard."""
+    return render(request, "training/detail.html", _detail_context(request, _job(request, job_id)))
+
+
+def _detail_context(request: HttpRequest, job: TrainingJob, **extra) -> dict:
+    stored = selectors.training_events_after(job_id=job.pk)
+    latest = stored.filter(kind="log").order_by("-pk")[:LOG_LINES_SHOWN]
+    logs = [event_dict(e) for e in reversed(latest)]
+    last_seq = stored.order_by("-pk").values_list("pk", flat=True).first() or 0
+    return {
+        "job": job,
+        "pipeline": job.pipeline,
+        "logs": logs,
+        "last_seq": last_seq,
+        "status_json": dict(TrainingJobSerializer(job).data),
+        "epochs_json": EpochMetricSerializer(job.epoch_metrics.all(), many=True).data,
+        "models": _leaderboard(request, job),
+        **extra,
+    }
+
+
+@login_required
+def training_leaderboard(request: HttpRequest, job_id) -> HttpResponse:
+    """The leaderboard partial (htmx refreshes it when the job's status changes)."""
+    job = _job(request, job_id)
+    return render(
+        request, "training/_leaderboard.html", {"job": job, "models": _leaderboard(request, job)}
+    )
+
+
+@login_required
+@require_POST
+def training_cancel(request: HttpRequest, job_id) -> HttpResponse:
+    """Ask the job to stop; answers the status panel (htmx) or redirects back to the job."""
+    job = _job(request, job_id)
+    error = ""
+    try:
+        job = services.training_job_cancel(job=job)
+    except VURError as exc:
+        error = exc.detail
+        job.refresh_from_db()
+    if _is_htmx(request):
+        return render(request, "training/_cancel.html", {"job": job, "error": error})
+    if error:
+        context = _detail_context(request, job, cancel_error=error)
+        return render(request, "training/detail.html", context, status=409)
+    return redirect("training-detail", job_id=job.pk)

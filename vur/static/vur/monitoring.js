@@ -1,0 +1,325 @@
+/* Monitoring pages: alerts with acknowledge, one model's volume/latency/live metrics, forecast
+   error by step and coverage, and drift per feature with both distributions side by side.
+   Every figure comes from the monitoring API; failures are shown next to their panel. */
+(function () {
+  "use strict";
+
+  function $(id) { return document.getElementById(id); }
+  function api(url, options) { return window.vur.api(url, options); }
+  function rows(body) { return Array.isArray(body) ? body : (body && body.results) || []; }
+
+  function chart(id, traces, layout) {
+    var el = $(id);
+    if (!el) return;
+    if (window.vurChart) window.vurChart(el, traces, layout);
+    else if (window.Plotly) window.Plotly.react(el, traces, layout, { responsive: true, displaylogo: false });
+  }
+
+  function showError(id, message) {
+    var el = $(id);
+    if (!el) return;
+    el.textContent = message || "";
+    el.hidden = !message;
+  }
+
+  function num(value, digits) {
+    if (value === null || value === undefined || value === "" || isNaN(Number(value))) return "–";
+    return Number(value).toFixed(digits === undefined ? 3 : digits).replace(/\.?0+$/, "") || "0";
+  }
+
+  function plain(stamp) { return String(stamp).replace(/(Z|[+-]\d\d:?\d\d)$/, ""); }
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  /* ------------------------------------------------------------ alerts */
+  function AlertsPanel(panel) {
+    this.panel = panel;
+    this.url = panel.dataset.alertsUrl;
+    this.modelId = panel.dataset.modelId ? parseInt(panel.dataset.modelId, 10) : null;
+    this.showAll = $("alerts-show-all");
+    var self = this;
+    if (this.showAll) this.showAll.addEventListener("change", function () { self.load(); });
+    this.load();
+  }
+
+  AlertsPanel.prototype.load = function () {
+    var self = this;
+    var params = ["page_size=100"];
+    if (this.modelId !== null) params.push("model_id=" + this.modelId);
+    return api(this.url + "?" + params.join("&")).then(function (res) {
+      var loading = $("alerts-loading");
+      if (loading) loading.hidden = true;
+      if (!res.ok) { showError("alerts-error", "Could not load the alerts: " + res.error); return; }
+      showError("alerts-error", "");
+      self.render(rows(res.body));
+    });
+  };
+
+  AlertsPanel.prototype.render = function (alerts) {
+    var self = this;
+    var list = $("alerts-list");
+    list.innerHTML = "";
+    var all = this.showAll && this.showAll.checked;
+    var shown = alerts.filter(function (a) {
+      return (self.modelId === null || a.model_id === self.modelId) && (all || !a.acknowledged);
+    });
+    if (!shown.length) {
+      list.appendChild(el("li", { class: "muted", id: "alerts-none" }, all ? "No alerts." : "No open alerts. Checks run periodically; acknowledged alerts are hidden."));
+      return;
+    }
+    shown.forEach(function (a) {
+      var li = el("li", { class: "alert-row", "data-alert-id": String(a.id) });
+      var text = el("p");
+      text.appendChild(el("span", { class: "badge " + (a.severity || "warning") }, a.severity || "warning"));
+      text.appendChild(document.createTextNode(" "));
+      text.appendChild(el("strong", {}, a.kind));
+      text.appendChild(document.createTextNode(" · " + a.message + " "));
+      var meta = el("span", { class: "muted small" }, "model " + a.model_id + " · " + plain(a.created_at).replace("T", " ").slice(0, 16));
+      text.appendChild(meta);
+      li.appendChild(text);
+      if (a.acknowledged) {
+        li.appendChild(el("span", { class: "muted small" }, "acknowledged"));
+      } else {
+        var button = el("button", { type: "button", class: "button small", "aria-label": "Acknowledge " + a.kind + " alert " + a.id }, "Acknowledge");
+        button.addEventListener("click", function () { self.acknowledge(a, button, li); });
+        li.appendChild(button);
+      }
+      list.appendChild(li);
+    });
+  };
+
+  AlertsPanel.prototype.acknowledge = function (alert, button, li) {
+    var self = this;
+    button.disabled = true;
+    api(this.url + "/" + alert.id + "/acknowledge", { method: "POST", body: {} }).then(function (res) {
+      if (!res.ok) {
+        button.disabled = false;
+        var err = el("p", { class: "error", role: "alert" }, "Could not acknowledge: " + res.error);
+        li.appendChild(err);
+        return;
+      }
+      self.load();
+    });
+  };
+
+  /* ------------------------------------------------------------ one model */
+  function ModelMonitor(root) {
+    this.root = root;
+    this.modelId = parseInt(root.dataset.modelId, 10);
+    this.forecaster = root.dataset.forecaster === "1";
+    this.window = root.dataset.window;
+    this.drift = null;
+    var self = this;
+    var form = $("window-form");
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      self.window = $("window-select").value;
+      var url = new URL(location.href);
+      url.searchParams.set("window", self.window);
+      history.replaceState(null, "", url.toString());
+      self.loadMetrics();
+    });
+    $("window-select").addEventListener("change", function () { form.requestSubmit ? form.requestSubmit() : form.submit(); });
+    $("drift-run").addEventListener("click", function () { self.runDrift(); });
+    $("drift-feature").addEventListener("change", function () { self.drawDistribution(); });
+    this.loadMetrics();
+    this.timer = window.setInterval(function () { if (!document.hidden) self.loadMetrics(); }, 30000);
+  }
+
+  ModelMonitor.prototype.loadMetrics = function () {
+    var self = this;
+    var url = "/api/v1/monitoring/models/" + this.modelId + "/metrics?window=" + encodeURIComponent(this.window);
+    return api(url).then(function (res) {
+      if (!res.ok) { showError("metrics-error", "Could not load the metrics: " + res.error); return; }
+      showError("metrics-error", "");
+      self.showMetrics(res.body || {});
+      $("metrics-updated").textContent = "Updated " + new Date().toLocaleTimeString();
+    });
+  };
+
+  ModelMonitor.prototype.showMetrics = function (m) {
+    var lat = m.latency_ms || {};
+    $("kpi-count").textContent = m.prediction_count === undefined ? "–" : String(m.prediction_count);
+    $("kpi-p50").textContent = num(lat.p50, 2);
+    $("kpi-p95").textContent = num(lat.p95, 2);
+    $("kpi-p99").textContent = num(lat.p99, 2);
+    $("kpi-errors").textContent = m.error_rate === null || m.error_rate === undefined ? "–" : (100 * m.error_rate).toFixed(1) + "%";
+
+    var timeline = m.timeline || [];
+    var points = timeline.filter(function (t) { return t.count; });
+    $("volume-empty").hidden = points.length > 0;
+    var xs = timeline.map(function (t) { return plain(t.timestamp); });
+    var traces = [{ type: "bar", name: "predictions", x: xs, y: timeline.map(function (t) { return t.count || 0; }), marker: { color: "#2f6fed" } }];
+    var latency = timeline.map(function (t) {
+      var l = t.latency_ms;
+      if (l && typeof l === "object") return l.p50 !== undefined ? l.p50 : null;
+      return l === undefined ? null : l;
+    });
+    if (latency.some(function (v) { return v !== null && v !== undefined; })) {
+      traces.push({ name: "latency p50 (ms)", mode: "lines+markers", x: xs, y: latency, yaxis: "y2", line: { color: "#a35a00" } });
+    }
+    chart("volume-chart", traces, {
+      height: 280, yaxis: { title: { text: "predictions" }, rangemode: "tozero" },
+      yaxis2: { title: { text: "ms" }, overlaying: "y", side: "right", rangemode: "tozero", showgrid: false },
+    });
+
+    var live = m.live_metrics || {};
+    var box = $("live-metrics");
+    box.innerHTML = "";
+    var keys = Object.keys(live).filter(function (k) { return typeof live[k] !== "object" || live[k] === null; });
+    if (!keys.length) {
+      box.appendChild(el("p", { class: "empty", id: "live-empty" }, "No feedback yet. Send actuals with POST /api/v1/predictions/feedback (or observations for a forecaster) to measure the model live."));
+    } else {
+      var dl = el("dl", { class: "facts", id: "live-facts" });
+      keys.forEach(function (k) {
+        var d = el("div");
+        d.appendChild(el("dt", {}, k));
+        d.appendChild(el("dd", {}, typeof live[k] === "number" ? num(live[k], 4) : String(live[k])));
+        dl.appendChild(d);
+      });
+      box.appendChild(dl);
+    }
+    var names = {};
+    timeline.forEach(function (t) { Object.keys(t.metrics || {}).forEach(function (k) { if (typeof t.metrics[k] === "number") names[k] = 1; }); });
+    var liveTraces = Object.keys(names).filter(function (k) { return k.indexOf("coverage") !== 0; }).map(function (k) {
+      return { name: k, mode: "lines+markers", x: xs, y: timeline.map(function (t) { return (t.metrics || {})[k]; }) };
+    });
+    $("live-chart").hidden = !liveTraces.length;
+    if (liveTraces.length) chart("live-chart", liveTraces, { height: 200 });
+
+    if (this.forecaster) this.showForecastMonitoring(m);
+  };
+
+  ModelMonitor.prototype.showForecastMonitoring = function (m) {
+    var steps = (m.by_horizon || []).filter(function (s) { return s.n; });
+    $("horizon-empty").hidden = steps.length > 0;
+    $("horizon-chart").hidden = !steps.length;
+    if (steps.length) {
+      var traces = [{ type: "bar", name: "MAE", x: steps.map(function (s) { return s.step; }), y: steps.map(function (s) { return s.mae; }), marker: { color: "#2f6fed" },
+        text: steps.map(function (s) { return "n=" + s.n; }), hovertemplate: "step %{x}: MAE %{y:.4f} (%{text})<extra></extra>" }];
+      if (steps.some(function (s) { return s.mase !== null && s.mase !== undefined; })) {
+        traces.push({ name: "MASE", mode: "lines+markers", x: steps.map(function (s) { return s.step; }), y: steps.map(function (s) { return s.mase; }), yaxis: "y2" });
+      }
+      chart("horizon-chart", traces, { height: 280, xaxis: { title: { text: "steps ahead" }, dtick: 1 }, yaxis: { title: { text: "MAE" } },
+        yaxis2: { title: { text: "MASE" }, overlaying: "y", side: "right", showgrid: false } });
+    }
+    var coverage = m.coverage || {};
+    var levels = Object.keys(coverage).filter(function (k) { return coverage[k] !== null && coverage[k] !== undefined; })
+      .sort(function (a, b) { return Number(a) - Number(b); });
+    $("coverage-empty").hidden = levels.length > 0;
+    $("coverage-chart").hidden = !levels.length;
+    if (levels.length) {
+      chart("coverage-chart", [
+        { type: "bar", name: "stated level", x: levels.map(function (l) { return l + "%"; }), y: levels.map(function (l) { return Number(l); }), marker: { color: "#c9cfdb" } },
+        { type: "bar", name: "actuals inside", x: levels.map(function (l) { return l + "%"; }), y: levels.map(function (l) { return 100 * coverage[l]; }), marker: { color: "#157f3b" } },
+      ], { height: 280, barmode: "group", yaxis: { title: { text: "% of actuals" }, range: [0, 100] } });
+    }
+  };
+
+  ModelMonitor.prototype.runDrift = function () {
+    var self = this;
+    var button = $("drift-run");
+    button.disabled = true;
+    button.textContent = "Checking…";
+    api("/api/v1/monitoring/drift-detection", { method: "POST", body: { model_id: this.modelId, window: this.window } }).then(function (res) {
+      button.disabled = false;
+      button.textContent = "Check drift now";
+      if (!res.ok) { showError("drift-error", res.error); return; }
+      showError("drift-error", "");
+      self.drift = res.body;
+      self.showDrift();
+    });
+  };
+
+  ModelMonitor.prototype.showDrift = function () {
+    var d = this.drift || {};
+    var features = d.features || [];
+    var summary = $("drift-summary");
+    summary.innerHTML = "";
+    var p = el("p", { id: "drift-verdict" });
+    p.appendChild(el("span", { class: "badge " + (d.drift_detected ? "error" : "success") }, d.drift_detected ? "drift detected" : "no drift"));
+    p.appendChild(document.createTextNode(" overall score " + num(d.overall_score, 3) + " · " + features.length + " features compared"));
+    summary.appendChild(p);
+    var table = $("drift-table");
+    var body = table.querySelector("tbody");
+    body.innerHTML = "";
+    features.forEach(function (f) {
+      var tr = el("tr");
+      tr.appendChild(el("td", {}, f.feature));
+      tr.appendChild(el("td", {}, f.method || ""));
+      tr.appendChild(el("td", {}, num(f.statistic, 4)));
+      tr.appendChild(el("td", {}, num(f.p_value, 4)));
+      var cell = el("td");
+      cell.appendChild(el("span", { class: "badge " + (f.drift ? "error" : "success") }, f.drift ? "drift" : "stable"));
+      tr.appendChild(cell);
+      body.appendChild(tr);
+    });
+    table.hidden = !features.length;
+    var select = $("drift-feature");
+    select.innerHTML = "";
+    var withData = features.filter(function (f) { return distribution(d, f.feature); });
+    withData.forEach(function (f) { select.appendChild(el("option", { value: f.feature }, f.feature + (f.drift ? " (drift)" : ""))); });
+    $("drift-detail").hidden = !withData.length;
+    if (withData.length) this.drawDistribution();
+  };
+
+  /* The reference and current distributions of one feature as {labels, reference, current}
+     (shares), read from the feature's own entry or from top-level reference/current maps. */
+  function distribution(d, name) {
+    var f = (d.features || []).filter(function (x) { return x.feature === name; })[0] || {};
+    var ref = f.reference || ((d.reference || {}).features || d.reference || {})[name];
+    var cur = f.current || ((d.current || {}).features || d.current || {})[name];
+    if (!ref || !cur || typeof ref !== "object" || typeof cur !== "object") return null;
+    function asMap(x) {
+      if (x.labels && x.counts) { var m = {}; x.labels.forEach(function (l, i) { m[l] = x.counts[i]; }); return m; }
+      if (x.bins && x.counts) { var b = {}; x.bins.forEach(function (l, i) { b[String(l)] = x.counts[i]; }); return b; }
+      if (x.edges && x.counts) {
+        var e = {}, edges = x.edges;
+        x.counts.forEach(function (c, i) {
+          var lo = i === 0 ? "≤ " + num(edges[0], 3) : (i === edges.length ? "> " + num(edges[i - 1], 3) : num(edges[i - 1], 3) + "–" + num(edges[i], 3));
+          e[lo] = c;
+        });
+        return e;
+      }
+      if (x.levels && typeof x.levels === "object") return x.levels;
+      if (x.shares && typeof x.shares === "object") return x.shares;
+      var plainMap = {};
+      Object.keys(x).forEach(function (k) { if (typeof x[k] === "number") plainMap[k] = x[k]; });
+      return Object.keys(plainMap).length ? plainMap : null;
+    }
+    var r = asMap(ref), c = asMap(cur);
+    if (!r || !c) return null;
+    var labels = Object.keys(r);
+    Object.keys(c).forEach(function (k) { if (labels.indexOf(k) === -1) labels.push(k); });
+    function shares(m) {
+      var total = labels.reduce(function (s, k) { return s + (Number(m[k]) || 0); }, 0) || 1;
+      return labels.map(function (k) { return (Number(m[k]) || 0) / total; });
+    }
+    return { labels: labels, reference: shares(r), current: shares(c) };
+  }
+
+  ModelMonitor.prototype.drawDistribution = function () {
+    var name = $("drift-feature").value;
+    var dist = distribution(this.drift || {}, name);
+    if (!dist) return;
+    chart("drift-chart", [
+      { type: "bar", name: "training", x: dist.labels, y: dist.reference, marker: { color: "#9aa6bf" } },
+      { type: "bar", name: "recent", x: dist.labels, y: dist.current, marker: { color: "#2f6fed" } },
+    ], { height: 300, barmode: "group", yaxis: { title: { text: "share" }, tickformat: ".0%" }, xaxis: { type: "category", automargin: true } });
+  };
+
+  function start() {
+    var panel = $("alerts-panel");
+    if (panel) window.vurAlerts = new AlertsPanel(panel);
+    var root = $("monitor");
+    if (root) window.vurMonitor = new ModelMonitor(root);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -1,0 +1,270 @@
+/* Model page: charts of the model (importance, confusion matrix, epochs, history + forecast),
+   the live WebSocket stream panel, a forecaster's live forecast moved by new observations, and
+   the batch upload's progress bar. Panels are re-bound after htmx swaps them in. */
+(function () {
+  "use strict";
+
+  function $(id) { return document.getElementById(id); }
+
+  function data(id) {
+    var el = $(id);
+    if (!el) return null;
+    try { return JSON.parse(el.textContent); } catch (e) { return null; }
+  }
+
+  function chart(el, traces, layout) {
+    if (typeof el === "string") el = $(el);
+    if (!el) return;
+    if (window.vurChart) window.vurChart(el, traces, layout);
+    else if (window.Plotly) window.Plotly.react(el, traces, layout, { responsive: true, displaylogo: false });
+  }
+
+  /* Plotly reads "2024-01-01T00:00:00" as local wall time; drop the zone so axes show the
+     series' own clock, as the server formats it. */
+  function plain(stamp) { return String(stamp).replace(/(Z|[+-]\d\d:?\d\d)$/, ""); }
+
+  function showError(id, message) {
+    var el = $(id);
+    if (!el) { if (window.vur) window.vur.toast(message); return; }
+    el.textContent = message || "";
+    el.hidden = !message;
+  }
+
+  /* ------------------------------------------------------------ static model charts */
+  function drawModelCharts(charts) {
+    if (!charts) return;
+    if (charts.importance && charts.importance.length && $("importance-chart")) {
+      var items = charts.importance.slice().reverse();
+      chart("importance-chart", [{
+        type: "bar", orientation: "h", name: "importance",
+        x: items.map(function (i) { return i.importance; }),
+        y: items.map(function (i) { return i.feature; }),
+        marker: { color: "#2f6fed" },
+      }], { height: Math.max(220, 22 * items.length + 60), margin: { l: 140, r: 16, t: 10, b: 40 }, yaxis: { automargin: true } });
+    }
+    if (charts.confusion && $("confusion-chart")) {
+      var c = charts.confusion;
+      var text = c.matrix.map(function (row) { return row.map(String); });
+      chart("confusion-chart", [{
+        type: "heatmap", z: c.matrix, x: c.classes, y: c.classes, colorscale: "Blues", showscale: false,
+        text: text, texttemplate: "%{text}", hovertemplate: "actual %{y}<br>predicted %{x}<br>%{z} rows<extra></extra>",
+      }], {
+        height: 320, xaxis: { title: { text: "predicted" }, type: "category" },
+        yaxis: { title: { text: "actual" }, type: "category", autorange: "reversed", automargin: true },
+      });
+    }
+    if (charts.epochs && charts.epochs.length && $("epochs-chart")) {
+      var e = charts.epochs;
+      var traces = [];
+      [["train_loss", "train", "dot"], ["val_loss", "validation", "solid"]].forEach(function (k) {
+        var rows = e.filter(function (r) { return r[k[0]] !== null && r[k[0]] !== undefined; });
+        if (rows.length) {
+          traces.push({ name: k[1], mode: "lines", line: { dash: k[2] }, x: rows.map(function (r) { return r.epoch; }), y: rows.map(function (r) { return r[k[0]]; }) });
+        }
+      });
+      if (traces.length) chart("epochs-chart", traces, { height: 300, xaxis: { title: { text: "epoch" } }, yaxis: { title: { text: "loss" } } });
+    }
+    if (charts.forecast && !charts.forecast.error && $("forecast-chart")) {
+      drawForecast($("forecast-chart"), charts.forecast.history, charts.forecast.forecast, null);
+    }
+  }
+
+  /* History line, forecast line and 95% / 80% bands (outer first, so the inner shows). */
+  function drawForecast(el, history, fc, observed) {
+    var traces = [];
+    traces.push({
+      name: "history", mode: "lines", line: { color: "#1d2330", width: 1.5 },
+      x: history.timestamps.map(plain), y: history.values,
+    });
+    if (observed && observed.timestamps.length) {
+      traces.push({
+        name: "sent observations", mode: "lines+markers", line: { color: "#157f3b" }, marker: { size: 7 },
+        x: observed.timestamps.map(plain), y: observed.values,
+      });
+    }
+    var xs = (fc.timestamps || []).map(plain);
+    [["95", "rgba(47,111,237,0.13)"], ["80", "rgba(47,111,237,0.26)"]].forEach(function (band) {
+      var iv = (fc.intervals || {})[band[0]];
+      if (!iv) return;
+      traces.push({ x: xs, y: iv.upper, mode: "lines", line: { width: 0 }, showlegend: false, hoverinfo: "skip", name: band[0] + "% upper" });
+      traces.push({ x: xs, y: iv.lower, mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: band[1], name: band[0] + "% interval" });
+    });
+    traces.push({ name: "forecast", mode: "lines", line: { color: "#2f6fed", width: 2 }, x: xs, y: fc.forecast });
+    chart(el, traces, { height: 360, hovermode: "x unified", legend: { orientation: "h", y: -0.2 } });
+    el.setAttribute("data-first-forecast", xs.length ? xs[0] : "");
+  }
+
+  /* ------------------------------------------------------------ the live stream panel */
+  var stream = null; // one socket for the page: {socket, panel, pending: {request_id: callback}}
+  var requestCounter = 0;
+
+  function streamSocket() {
+    if (stream) return stream;
+    stream = { pending: {}, handlers: [function (msg) { logLine($("stream-log"), "in", msg); }] };
+    var open = function (state, text) {
+      ["stream-connection", "forecast-connection"].forEach(function (id) {
+        var el = $(id);
+        if (el) { el.dataset.state = state; el.textContent = text; }
+      });
+    };
+    stream.setState = open;
+    stream.socket = window.vurSocket("/ws/predictions/", function (msg) {
+      var cb = msg && msg.request_id ? stream.pending[msg.request_id] : null;
+      if (cb) { delete stream.pending[msg.request_id]; cb(msg); }
+      stream.handlers.forEach(function (h) { h(msg); });
+    }, {
+      onOpen: function () { open("live", "live"); },
+      onClose: function () { open("reconnecting", "reconnecting…"); },
+    });
+    return stream;
+  }
+
+  function sendOnStream(message, callback) {
+    var s = streamSocket();
+    if (!message.request_id) { requestCounter += 1; message.request_id = "ui-" + Date.now() + "-" + requestCounter; }
+    if (callback) s.pending[message.request_id] = callback;
+    s.socket.send(message);
+    return message.request_id;
+  }
+
+  function logLine(list, direction, payload) {
+    if (!list) return;
+    var li = document.createElement("li");
+    li.className = direction;
+    var stamp = new Date().toISOString().slice(11, 19);
+    li.textContent = stamp + " " + JSON.stringify(payload);
+    if (payload && payload.error) li.classList.add("lvl-error");
+    list.appendChild(li);
+    while (list.children.length > 200) list.removeChild(list.firstChild);
+    list.scrollTop = list.scrollHeight;
+  }
+
+  function bindStreamPanel() {
+    var panel = $("stream-panel");
+    if (!panel || panel.dataset.bound) return;
+    panel.dataset.bound = "1";
+    var box = $("stream-message");
+    var example = data("stream-example");
+    if (box && example && !box.value) box.value = JSON.stringify(example, null, 2);
+    streamSocket();
+    $("stream-send").addEventListener("click", function () {
+      var message;
+      try { message = JSON.parse(box.value); } catch (e) {
+        showError("stream-error", "The message is not valid JSON: " + e.message);
+        box.setAttribute("aria-invalid", "true");
+        return;
+      }
+      box.removeAttribute("aria-invalid");
+      showError("stream-error", "");
+      if (message && typeof message === "object" && !message.request_id) {
+        requestCounter += 1;
+        message.request_id = "ui-" + requestCounter;
+      }
+      logLine($("stream-log"), "out", message);
+      streamSocket().socket.send(message);
+    });
+  }
+
+  /* ------------------------------------------------------------ live forecast */
+  function bindForecastPanel(charts) {
+    var panel = $("forecast-panel");
+    if (!panel || panel.dataset.bound) return;
+    panel.dataset.bound = "1";
+    var modelId = parseInt(panel.dataset.modelId, 10);
+    var base = (charts && charts.forecast && charts.forecast.history) || { timestamps: [], values: [] };
+    var observed = { timestamps: [], values: [] };
+    var chartEl = $("live-forecast-chart");
+    streamSocket();
+
+    function show(answer) {
+      var fc = { timestamps: answer.timestamps || [], forecast: answer.forecast || [], intervals: answer.intervals || {} };
+      drawForecast(chartEl, base, fc, observed);
+      if (answer.updated_through) {
+        $("forecast-through").textContent = "History known through " + plain(answer.updated_through) + "; the forecast starts after it.";
+        chartEl.setAttribute("data-updated-through", answer.updated_through);
+      }
+      var ts = $("obs-timestamp"), val = $("obs-value");
+      if (fc.timestamps.length) {
+        ts.value = fc.timestamps[0];
+        if (fc.forecast.length && fc.forecast[0] !== null) val.value = Number(fc.forecast[0]).toFixed(4);
+      }
+    }
+
+    var series = $("obs-series");
+    var body = { model_id: modelId, level: [80, 95] };
+    if (series) body.series_id = series.value;
+    window.vur.api("/api/v1/predictions/forecast", { method: "POST", body: body }).then(function (res) {
+      if (!res.ok) { showError("forecast-error", res.error); return; }
+      show(res.body);
+    });
+
+    $("observation-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var ts = $("obs-timestamp").value.trim();
+      var raw = $("obs-value").value.trim();
+      var value = Number(raw);
+      if (!ts) { showError("obs-error", "Enter the timestamp of the observation."); $("obs-timestamp").focus(); return; }
+      if (raw === "" || !isFinite(value)) { showError("obs-error", "Enter the observed value as a number."); $("obs-value").focus(); return; }
+      showError("obs-error", "");
+      var message = { model_id: modelId, observations: [{ timestamp: ts, value: value }], level: [80, 95] };
+      if (series) { message.series_id = series.value; message.observations[0].series_id = series.value; }
+      var button = $("obs-send");
+      button.disabled = true;
+      logLine($("stream-log"), "out", message);
+      sendOnStream(message, function (answer) {
+        button.disabled = false;
+        if (answer.error) { showError("obs-error", answer.error.detail || "The observation was refused."); return; }
+        observed.timestamps.push(ts);
+        observed.values.push(value);
+        show(answer);
+      });
+    });
+  }
+
+  /* ------------------------------------------------------------ batch upload progress */
+  document.addEventListener("htmx:xhr:progress", function (ev) {
+    var form = ev.target && ev.target.closest ? ev.target.closest("#batch-form") : null;
+    var bar = $("batch-upload");
+    if (!form || !bar || !ev.detail.lengthComputable) return;
+    bar.hidden = false;
+    bar.value = Math.round((ev.detail.loaded / ev.detail.total) * 100);
+  });
+  document.addEventListener("htmx:beforeRequest", function (ev) {
+    if (ev.target && ev.target.id === "batch-form") {
+      var input = $("batch-file");
+      var err = $("batch-file-error");
+      if (input && !input.files.length) {
+        ev.preventDefault();
+        if (err) err.textContent = "Choose a file to score first.";
+        input.setAttribute("aria-invalid", "true");
+        input.focus();
+        return;
+      }
+      if (err) err.textContent = "";
+      if (input) input.removeAttribute("aria-invalid");
+      var bar = $("batch-upload");
+      if (bar) { bar.hidden = false; bar.value = 0; }
+    }
+    if (ev.target && ev.target.id === "predict-form") {
+      var box = $("predict-result");
+      if (box) box.innerHTML = '<p class="muted">Predicting…</p>';
+    }
+  });
+
+  function bindAll() {
+    var charts = data("model-charts");
+    bindStreamPanel();
+    bindForecastPanel(charts);
+  }
+
+  function start() {
+    drawModelCharts(data("model-charts"));
+    bindAll();
+    document.body.addEventListener("htmx:afterSwap", function (ev) {
+      if (ev.target && ev.target.id === "predict-panels") bindAll();
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
