@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import json
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any
@@ -41,6 +44,43 @@ Source = str | Path | IO[bytes]
 
 class DatasetReadError(ValueError):
     """The file cannot be read as a table; the message is one sentence meant for the user."""
+
+    code = "unreadable_file"
+
+    def __init__(self, message: str, *, code: str | None = None):
+        super().__init__(message)
+        if code:
+            self.code = code
+
+
+class LimitExceeded(DatasetReadError):
+    """The file breaks one of the configured limits (columns, line, cell, unpacked size)."""
+
+    code = "limit_exceeded"
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """What an uploaded file may hold; checked by streaming before any parser sees the file.
+
+    Sizes are bytes (of the UTF-8 text for a UTF-16/32 file); `setting` names in messages let
+    the user (or operator) see which limit was hit.
+    """
+
+    max_columns: int = 50_000
+    max_line_bytes: int = 8 * 1024 * 1024
+    max_cell_bytes: int = 1024 * 1024
+    max_zip_ratio: float = 100.0
+    max_unzipped_bytes: int = 1024 * 1024 * 1024
+    max_zip_entries: int = 10_000
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= scale:
+            value = n / scale
+            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
+    return f"{n} bytes"
 
 
 def detect_format(filename: str) -> str:
@@ -80,6 +120,73 @@ def _binary(source: Source) -> Iterator[IO[bytes]]:
     yield source
 
 
+class _Utf8Recoder(io.RawIOBase):
+    """A UTF-16/32 byte stream read back as UTF-8, so every text reader sees one encoding."""
+
+    def __init__(self, raw: IO[bytes], encoding: str):
+        self._raw = raw
+        self._encoding = encoding
+        self._rewind()
+
+    def _rewind(self) -> None:
+        self._raw.seek(0)
+        self._decoder = codecs.getincrementaldecoder(self._encoding)()
+        self._pending = b""
+        self._done = False
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if (offset, whence) != (0, 0):
+            raise io.UnsupportedOperation("a recoded stream can only rewind")
+        self._rewind()
+        return 0
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending and not self._done:
+            data = self._raw.read(1 << 16)
+            try:
+                text = self._decoder.decode(data or b"", final=not data)
+            except UnicodeDecodeError:
+                raise DatasetReadError(
+                    f"The file starts with a {self._encoding.upper()} byte-order mark but its "
+                    f"text is not valid {self._encoding.upper()}.",
+                    code="bad_encoding",
+                ) from None
+            self._pending = text.encode("utf-8")
+            self._done = not data
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        self._pos += n
+        return n
+
+
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _as_utf8(handle: IO[bytes]) -> IO[bytes]:
+    """`handle` itself, or a UTF-8 view of it when it starts with a UTF-16/32 byte-order mark."""
+    head = _head(handle, 4)
+    for bom, encoding in _WIDE_BOMS:  # UTF-32 first: its LE mark starts like UTF-16's
+        if head.startswith(bom):
+            return io.BufferedReader(_Utf8Recoder(handle, encoding), 1 << 16)
+    return handle
+
+
 def _head(handle: IO[bytes], size: int) -> bytes:
     data = handle.read(size)
     if isinstance(data, str):  # a text-mode handle: hand back bytes so sniffing is uniform
@@ -116,7 +223,10 @@ def _sniff_encoding(head: bytes) -> str:
 def _sniff_delimiter(lines: list[str]) -> str:
     best, best_score = ",", (0.0, 0)
     for delim in _DELIMITERS:
-        counts = [len(row) for row in csv.reader(lines, delimiter=delim) if row]
+        try:
+            counts = [len(row) for row in csv.reader(lines, delimiter=delim) if row]
+        except csv.Error:  # a field over the csv module's size limit: not this separator
+            continue
         if not counts:
             continue
         mode = max(set(counts), key=counts.count)
@@ -133,19 +243,43 @@ def _sniff_decimal(lines: list[str], delim: str) -> str:
     if delim == ",":
         return "."
     comma = dotted = 0
-    for row in islice(csv.reader(lines, delimiter=delim), 1, None):
-        for cell in row:
-            cell = cell.strip()
-            comma += bool(_EUROPEAN_NUMBER.match(cell))
-            dotted += bool(_DOTTED_NUMBER.match(cell))
+    try:
+        for row in islice(csv.reader(lines, delimiter=delim), 1, None):
+            for cell in row:
+                cell = cell.strip()
+                comma += bool(_EUROPEAN_NUMBER.match(cell))
+                dotted += bool(_DOTTED_NUMBER.match(cell))
+    except csv.Error:
+        return "."
     return "," if comma > 0 and dotted == 0 else "."
+
+
+_COMPRESSED = (
+    (b"\x1f\x8b", "gzip"),
+    (b"PK\x03\x04", "zip"),
+    (b"BZh", "bzip2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+)
 
 
 def _csv_options(handle: IO[bytes]) -> dict[str, Any]:
     head = _head(handle, _SNIFF_BYTES)
     if not head.strip():
-        raise DatasetReadError("The file is empty.")
-    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise DatasetReadError("The file is empty.", code="empty_file")
+    for magic, kind in _COMPRESSED:
+        if head.startswith(magic):
+            raise DatasetReadError(
+                f"The file is {kind}-compressed, not a text CSV file; upload it uncompressed.",
+                code="compressed_file",
+            )
+    if b"\x00" in head:
+        if head[1:200:2].count(0) > 40 or head[0:200:2].count(0) > 40:
+            raise DatasetReadError(
+                "The file looks like UTF-16 text without a byte-order mark; save it as UTF-8 "
+                "(or UTF-16 with a byte-order mark) and upload it again.",
+                code="bad_encoding",
+            )
         raise DatasetReadError("The file is not a text CSV file (it contains binary data).")
     encoding = _sniff_encoding(head)
     text = head.decode(encoding, errors="replace")
@@ -161,19 +295,52 @@ def _csv_options(handle: IO[bytes]) -> dict[str, Any]:
     }
 
 
+_FIELDS_ERROR = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_QUOTE_ERROR = re.compile(r"EOF inside string(?: starting at row (\d+))?")
+
+
 def _csv_error(exc: Exception) -> DatasetReadError:
+    """A parser failure said in plain words (pandas' own message is never shown)."""
+    if isinstance(exc, DatasetReadError):
+        return exc
     if isinstance(exc, pd.errors.EmptyDataError):
         return DatasetReadError("The file has no columns.")
     if isinstance(exc, UnicodeDecodeError):
-        return DatasetReadError("The file's text encoding could not be read.")
-    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return DatasetReadError(f"The CSV file could not be parsed ({detail}).")
+        return DatasetReadError("The file's text encoding could not be read.", code="bad_encoding")
+    text = str(exc)
+    found = _FIELDS_ERROR.search(text)
+    if found:
+        expected, line, saw = found.groups()
+        return DatasetReadError(
+            f"Line {line} has {saw} values but the header has {expected} columns; check that "
+            "values containing the separator are quoted.",
+            code="malformed_csv",
+        )
+    found = _QUOTE_ERROR.search(text)
+    if found:
+        where = f" that starts on line {int(found.group(1)) + 1}" if found.group(1) else ""
+        return DatasetReadError(
+            f'A quoted value{where} is never closed: a closing quote (") is missing.',
+            code="malformed_csv",
+        )
+    if "overflow" in text.lower() or "out of memory" in text.lower():
+        return DatasetReadError(
+            "The file's rows could not be split into values (a line or value is too long, or "
+            "the quoting is broken).",
+            code="malformed_csv",
+        )
+    return DatasetReadError(
+        "The CSV file could not be parsed: its lines do not form a table of values (check the "
+        "separator and the quoting).",
+        code="malformed_csv",
+    )
 
 
 def _read_csv_chunks(
     source: Source, chunksize: int, usecols: Sequence[str] | None, nrows: int | None = None
 ) -> Iterator[pd.DataFrame]:
-    with _binary(source) as handle:
+    with _binary(source) as raw:
+        handle = _as_utf8(raw)
         options = _csv_options(handle)
         yielded = 0
         try:
@@ -184,7 +351,7 @@ def _read_csv_chunks(
         except UnicodeDecodeError:
             if options["encoding"] == "latin-1":
                 raise DatasetReadError("The file's text encoding could not be read.") from None
-        except (ValueError, pd.errors.ParserError) as exc:
+        except (ValueError, pd.errors.ParserError, OverflowError) as exc:
             raise _csv_error(exc) from None
         # A non-UTF-8 byte past the sniffed head: re-read as latin-1 and skip rows already sent.
         handle.seek(0)
@@ -195,7 +362,7 @@ def _read_csv_chunks(
                 yielded -= skip
                 if skip < len(chunk):
                     yield chunk.iloc[skip:]
-        except (ValueError, pd.errors.ParserError) as exc:
+        except (ValueError, pd.errors.ParserError, OverflowError) as exc:
             raise _csv_error(exc) from None
 
 
@@ -206,6 +373,7 @@ def _csv_reader(
     usecols: Sequence[str] | None,
     nrows: int | None,
 ) -> Iterator[pd.DataFrame]:
+    wanted = None if usecols is None else set(map(str, usecols))
     reader = pd.read_csv(
         handle,
         sep=options["sep"],
@@ -214,6 +382,8 @@ def _csv_reader(
         chunksize=chunksize,
         nrows=nrows,
         skipinitialspace=True,
+        # Only the wanted columns become frames: a page of a 20,000-column file stays small.
+        usecols=None if wanted is None else (lambda name: str(name) in wanted),
     )
     with reader:
         for chunk in reader:
@@ -285,10 +455,11 @@ def _decode_json_bytes(data: bytes) -> str:
 def _read_json_chunks(
     source: Source, chunksize: int, usecols: Sequence[str] | None, nrows: int | None = None
 ) -> Iterator[pd.DataFrame]:
-    with _binary(source) as handle:
+    with _binary(source) as raw:
+        handle = _as_utf8(raw)
         head = _head(handle, 4096)
         if not head.strip():
-            raise DatasetReadError("The file is empty.")
+            raise DatasetReadError("The file is empty.", code="empty_file")
         if _is_json_lines(handle):
             yield from _json_lines_chunks(handle, chunksize, usecols, nrows)
             return
@@ -297,12 +468,25 @@ def _read_json_chunks(
             payload = json.loads(_decode_json_bytes(handle.read()))
         except ValueError as exc:
             raise DatasetReadError(f"The file is not valid JSON ({exc.args[0]}).") from None
-    frame = _json_frame(payload)
+        except RecursionError:
+            raise _too_deep() from None
+    try:
+        frame = _json_frame(payload)
+    except RecursionError:
+        raise _too_deep() from None
     if nrows is not None:
         frame = frame.iloc[:nrows]
     frame = _select(frame, usecols)
     for start in range(0, max(len(frame), 1), chunksize):
         yield frame.iloc[start : start + chunksize].reset_index(drop=True)
+
+
+def _too_deep() -> DatasetReadError:
+    return LimitExceeded(
+        "The JSON file is nested too deeply to be a table; upload records (one object per row) "
+        "or columns.",
+        code="json_too_deep",
+    )
 
 
 def _json_lines_chunks(
@@ -317,16 +501,25 @@ def _json_lines_chunks(
             continue
         try:
             batch.append(json.loads(_decode_json_bytes(raw)))
+        except RecursionError:
+            raise _too_deep() from None
         except ValueError:
             raise DatasetReadError(
                 f"Line {number} of the JSON Lines file is not valid JSON."
             ) from None
         seen += 1
         if len(batch) >= chunksize:
-            yield _select(_records_frame(batch), usecols)
+            yield _select(_json_records(batch), usecols)
             batch = []
     if batch:
-        yield _select(_records_frame(batch), usecols)
+        yield _select(_json_records(batch), usecols)
+
+
+def _json_records(batch: list[Any]) -> pd.DataFrame:
+    try:
+        return _records_frame(batch)
+    except RecursionError:
+        raise _too_deep() from None
 
 
 # --------------------------------------------------------------------------- Parquet
@@ -393,6 +586,41 @@ def _rows_frame(rows: list[tuple], header: list[str]) -> pd.DataFrame:
     return frame.infer_objects().fillna(value=float("nan")) if len(frame) else frame
 
 
+def _xlsx_rows(
+    book: Any, chunksize: int, usecols: Sequence[str] | None, nrows: int | None
+) -> Iterator[pd.DataFrame]:
+    sheet = book.worksheets[0] if book.worksheets else None
+    if sheet is None:
+        raise DatasetReadError("The workbook has no sheets.")
+    rows = sheet.iter_rows(values_only=True)
+    header_cells = next(rows, None)
+    while header_cells is not None and all(c is None for c in header_cells):
+        header_cells = next(rows, None)
+    if header_cells is None:
+        raise DatasetReadError("The first sheet of the workbook is empty.")
+    # Trailing empty header cells are formatting, not columns.
+    last = max(i for i, c in enumerate(header_cells) if c is not None)
+    header = _header_names(header_cells[: last + 1])
+    if usecols is not None:
+        _select(pd.DataFrame(columns=header), usecols)
+    batch: list[tuple] = []
+    seen = 0
+    sent = False
+    for row in rows:
+        if nrows is not None and seen >= nrows:
+            break
+        if all(c is None for c in row):
+            continue
+        batch.append(row)
+        seen += 1
+        if len(batch) >= chunksize:
+            yield _select(_rows_frame(batch, header), usecols)
+            sent = True
+            batch = []
+    if batch or not sent:
+        yield _select(_rows_frame(batch, header), usecols)
+
+
 def _read_xlsx_chunks(
     source: Source, chunksize: int, usecols: Sequence[str] | None, nrows: int | None = None
 ) -> Iterator[pd.DataFrame]:
@@ -406,38 +634,173 @@ def _read_xlsx_chunks(
         except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
             raise DatasetReadError("The file is not a readable Excel (.xlsx) workbook.") from None
         try:
-            sheet = book.worksheets[0] if book.worksheets else None
-            if sheet is None:
-                raise DatasetReadError("The workbook has no sheets.")
-            rows = sheet.iter_rows(values_only=True)
-            header_cells = next(rows, None)
-            while header_cells is not None and all(c is None for c in header_cells):
-                header_cells = next(rows, None)
-            if header_cells is None:
-                raise DatasetReadError("The first sheet of the workbook is empty.")
-            # Trailing empty header cells are formatting, not columns.
-            last = max(i for i, c in enumerate(header_cells) if c is not None)
-            header = _header_names(header_cells[: last + 1])
-            if usecols is not None:
-                _select(pd.DataFrame(columns=header), usecols)
-            batch: list[tuple] = []
-            seen = 0
-            sent = False
-            for row in rows:
-                if nrows is not None and seen >= nrows:
-                    break
-                if all(c is None for c in row):
-                    continue
-                batch.append(row)
-                seen += 1
-                if len(batch) >= chunksize:
-                    yield _select(_rows_frame(batch, header), usecols)
-                    sent = True
-                    batch = []
-            if batch or not sent:
-                yield _select(_rows_frame(batch, header), usecols)
+            yield from _xlsx_rows(book, chunksize, usecols, nrows)
+        except DatasetReadError:
+            raise
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error):
+            # A part that lies about its size or checksum shows up only while rows stream.
+            raise DatasetReadError(
+                "The Excel (.xlsx) workbook is damaged and could not be read."
+            ) from None
         finally:
             book.close()
+
+
+# --------------------------------------------------------------------------- limits
+
+
+def _check_csv(source: Source, limits: ReadLimits) -> None:
+    """Stream the bytes once: line and cell lengths, and the header's width, before pandas."""
+    with _binary(source) as raw:
+        handle = _as_utf8(raw)
+        options = _csv_options(handle)
+        sep = options["sep"].encode()
+        handle.seek(0)
+        line_len = cell_len = 0
+        line_no = 1
+        header = bytearray()
+        header_done = False
+        while block := handle.read(1 << 20):
+            if not header_done:
+                end = block.find(b"\n")
+                header += block if end < 0 else block[:end]
+                header_done = end >= 0 or len(header) > limits.max_line_bytes
+                if header_done:
+                    _check_header(bytes(header), options, limits)
+            lines = block.split(b"\n")
+            lengths = [line_len + len(lines[0]), *map(len, lines[1:])]
+            if max(lengths) > limits.max_line_bytes:
+                at = line_no + next(i for i, n in enumerate(lengths) if n > limits.max_line_bytes)
+                raise LimitExceeded(
+                    f"Line {at} is longer than the {_size(limits.max_line_bytes)} limit per line "
+                    "(VUR_MAX_LINE_BYTES).",
+                    code="line_too_long",
+                )
+            line_no += len(lines) - 1
+            line_len = lengths[-1]
+            cells = block.replace(b"\n", sep).split(sep)
+            longest = max([cell_len + len(cells[0]), *map(len, cells[1:])])
+            if longest > limits.max_cell_bytes:
+                raise LimitExceeded(
+                    f"A value near line {line_no} is longer than the "
+                    f"{_size(limits.max_cell_bytes)} limit per value (VUR_MAX_CELL_BYTES).",
+                    code="cell_too_long",
+                )
+            cell_len = (cell_len if len(cells) == 1 else 0) + len(cells[-1])
+        if not header_done:
+            _check_header(bytes(header), options, limits)
+
+
+def _check_header(header: bytes, options: dict[str, Any], limits: ReadLimits) -> None:
+    text = header.decode(options["encoding"], errors="replace").rstrip("\r")
+    if text.count(options["sep"]) < limits.max_columns:
+        return  # cheap: fewer separators than the limit cannot make too many columns
+    try:
+        width = len(next(csv.reader([text], delimiter=options["sep"]), []))
+    except csv.Error:
+        width = text.count(options["sep"]) + 1
+    _check_width(width, limits)
+
+
+def _check_width(width: int, limits: ReadLimits) -> None:
+    if width > limits.max_columns:
+        raise LimitExceeded(
+            f"The file has {width:,} columns; the limit is {limits.max_columns:,} "
+            "(VUR_MAX_COLUMNS).",
+            code="too_many_columns",
+        )
+
+
+def _check_unpacked(total: int, packed: int, limits: ReadLimits, what: str) -> None:
+    if total > limits.max_unzipped_bytes:
+        raise LimitExceeded(
+            f"The {what} unpacks to {_size(total)}, over the {_size(limits.max_unzipped_bytes)} "
+            "limit (VUR_MAX_UNPACKED_MB).",
+            code="unpacked_too_large",
+        )
+    if total > (1 << 20) and total / max(packed, 1) > limits.max_zip_ratio:
+        raise LimitExceeded(
+            f"The {what} is compressed {total / max(packed, 1):,.0f} to 1, over the "
+            f"{limits.max_zip_ratio:,.0f} to 1 limit (VUR_MAX_COMPRESSION_RATIO); it looks like "
+            "a compression bomb.",
+            code="compression_ratio",
+        )
+
+
+def _check_xlsx(source: Source, limits: ReadLimits) -> None:
+    """Judge the workbook by its zip directory (declared sizes, ratios) without unpacking it."""
+    with _binary(source) as handle:
+        try:
+            entries = zipfile.ZipFile(handle).infolist()
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            raise DatasetReadError("The file is not a readable Excel (.xlsx) workbook.") from None
+        if len(entries) > limits.max_zip_entries:
+            raise LimitExceeded(
+                f"The workbook holds {len(entries):,} parts; the limit is "
+                f"{limits.max_zip_entries:,}.",
+                code="too_many_parts",
+            )
+        for entry in entries:
+            _check_unpacked(entry.file_size, entry.compress_size, limits, f"part {entry.filename}")
+        total = sum(e.file_size for e in entries)
+        _check_unpacked(total, sum(e.compress_size for e in entries), limits, "workbook")
+
+
+def _check_parquet(source: Source, limits: ReadLimits) -> None:
+    with _binary(source) as handle:
+        meta = _parquet_file(handle).metadata
+        _check_width(meta.num_columns, limits)
+        total = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        handle.seek(0, 2)
+        _check_unpacked(total, handle.tell(), limits, "Parquet file")
+
+
+def _check_json(source: Source, limits: ReadLimits) -> None:
+    """JSON Lines: every line under the line limit (a document may legitimately be one line)."""
+    with _binary(source) as raw:
+        handle = _as_utf8(raw)
+        head = _head(handle, 4096)
+        if not head.strip():
+            raise DatasetReadError("The file is empty.", code="empty_file")
+        if not head.lstrip().startswith(b"{"):
+            return
+        longest = current = filled = 0
+        while block := handle.read(1 << 20):
+            lines = block.split(b"\n")
+            lengths = [current + len(lines[0]), *map(len, lines[1:])]
+            longest = max([longest, *lengths[:-1]])
+            current = lengths[-1]
+            if filled < 2:
+                filled += sum(1 for line in lines if line.strip())
+        longest = max(longest, current)
+        if filled >= 2 and longest > limits.max_line_bytes:
+            raise LimitExceeded(
+                f"A line of the JSON Lines file is longer than the {_size(limits.max_line_bytes)} "
+                "limit per line (VUR_MAX_LINE_BYTES).",
+                code="line_too_long",
+            )
+
+
+_CHECKS = {
+    "csv": _check_csv,
+    "json": _check_json,
+    "parquet": _check_parquet,
+    "xlsx": _check_xlsx,
+}
+
+
+def check_limits(source: Source, fmt: str, limits: ReadLimits) -> None:
+    """Raise LimitExceeded when the file breaks `limits`, judged by streaming, before parsing.
+
+    CSV: line and value lengths and the header's width; XLSX and Parquet: declared unpacked
+    sizes and compression ratios; JSON Lines: line lengths.
+    """
+    _CHECKS[_check_format(fmt)](source, limits)
+
+
+def check_width(frame: pd.DataFrame, limits: ReadLimits) -> None:
+    """Raise LimitExceeded when `frame` (a first chunk) has more columns than allowed."""
+    _check_width(frame.shape[1], limits)
 
 
 # --------------------------------------------------------------------------- public API
@@ -497,7 +860,8 @@ def count_rows(path: Source, fmt: str) -> int:
             return int(_parquet_file(handle).metadata.num_rows)
     if fmt == "csv":
         total = 0
-        with _binary(path) as handle:
+        with _binary(path) as raw:
+            handle = _as_utf8(raw)
             options = _csv_options(handle)
             try:
                 reader = pd.read_csv(

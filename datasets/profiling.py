@@ -822,9 +822,17 @@ def _target_candidates(typed: pd.DataFrame, info: list[dict[str, Any]], skip: se
 
 
 def validate_frame(
-    df: pd.DataFrame, columns_info: list[dict[str, Any]], *, time_column: str | None = None
+    df: pd.DataFrame,
+    columns_info: list[dict[str, Any]],
+    *,
+    time_column: str | None = None,
+    whole_table: bool = True,
 ) -> dict[str, Any]:
-    """Problems that block training (errors) or weaken it (warnings), plus detected facts."""
+    """Problems that block training (errors) or weaken it (warnings), plus detected facts.
+
+    With `whole_table=False` (`df` holds a page of the columns) the checks that need every
+    column (duplicate rows, no usable column) are left to the caller.
+    """
     errors: list[str] = []
     warnings: list[str] = []
     info = _complete_info(df, columns_info)
@@ -854,9 +862,9 @@ def validate_frame(
         if len(col.get("parse", {}).get("formats", [])) > 1:
             formats = ", ".join(col["parse"]["formats"])
             warnings.append(f"Column '{name}' mixes date formats ({formats}).")
-    if info and rows and unusable == len(info):
+    if whole_table and info and rows and unusable == len(info):
         errors.append("No usable columns: every column is empty, constant or an identifier.")
-    if rows:
+    if whole_table and rows:
         try:
             duplicated = int(typed.duplicated().sum())
         except TypeError:

@@ -52,6 +52,13 @@ class DatasetSerializer(serializers.ModelSerializer):
         read_only_fields = [f for f in fields if f not in ("name", "description")]
 
 
+class DatasetListSerializer(DatasetSerializer):
+    """A dataset in a list: everything but the per-column detail (a wide table stays small)."""
+
+    class Meta(DatasetSerializer.Meta):
+        fields = [f for f in DatasetSerializer.Meta.fields if f not in ("columns_info",)]
+
+
 class DatasetUploadSerializer(serializers.Serializer):
     """The multipart upload form."""
 
@@ -71,6 +78,28 @@ class DatasetUpdateSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True)
 
 
+class ColumnPageQuerySerializer(serializers.Serializer):
+    """Paging by column for statistics and validation (wide tables answer page by page)."""
+
+    page = serializers.IntegerField(min_value=1, default=1)
+    page_size = serializers.IntegerField(min_value=1, max_value=2000, required=False)
+
+
+class ColumnPageSerializer(serializers.Serializer):
+    """Which columns an answer covers."""
+
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    total_columns = serializers.IntegerField()
+    num_pages = serializers.IntegerField()
+
+
+class ValidatedColumnsSerializer(ColumnPageSerializer):
+    """The page of columns a validation report checked."""
+
+    names = serializers.ListField(child=serializers.CharField())
+
+
 class ValidationReportSerializer(serializers.Serializer):
     """The answer of `datasets/{id}/validate`."""
 
@@ -78,6 +107,13 @@ class ValidationReportSerializer(serializers.Serializer):
     errors = serializers.ListField(child=serializers.CharField())
     warnings = serializers.ListField(child=serializers.CharField())
     detected = serializers.DictField()
+    columns = ValidatedColumnsSerializer()
+
+
+class StatisticsSerializer(ColumnPageSerializer):
+    """The answer of `datasets/{id}/statistics`: one page of columns, statistics by name."""
+
+    columns = serializers.DictField(child=serializers.DictField())
 
 
 class PreviewQuerySerializer(serializers.Serializer):
@@ -95,3 +131,9 @@ class PreviewSerializer(serializers.Serializer):
     page = serializers.IntegerField()
     page_size = serializers.IntegerField()
     total_rows = serializers.IntegerField()
+    truncated = serializers.BooleanField(help_text="Whether a long text cell was cut.")
+    truncated_cells = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField()),
+        help_text="[row, column] of each cut cell; a cut cell ends with '…'.",
+    )
+    cell_limit = serializers.IntegerField(help_text="Characters shown of a long text cell.")

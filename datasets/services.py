@@ -15,7 +15,7 @@ from django.db import transaction
 from datasets import io as dio
 from datasets import profiling
 from datasets.models import Dataset
-from vur.errors import InvalidInput, PayloadTooLarge
+from vur.errors import InvalidInput, NotFound, PayloadTooLarge
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +23,33 @@ logger = logging.getLogger(__name__)
 def max_upload_bytes() -> int:
     """The upload size limit in bytes (`VUR_MAX_UPLOAD_MB`)."""
     return int(settings.VUR_MAX_UPLOAD_MB) * 1024 * 1024
+
+
+def read_limits() -> dio.ReadLimits:
+    """The limits an uploaded file must keep (`VUR_MAX_COLUMNS`, `VUR_MAX_LINE_BYTES`, ...)."""
+    return dio.ReadLimits(
+        max_columns=int(settings.VUR_MAX_COLUMNS),
+        max_line_bytes=int(settings.VUR_MAX_LINE_BYTES),
+        max_cell_bytes=int(settings.VUR_MAX_CELL_BYTES),
+        max_zip_ratio=float(settings.VUR_MAX_COMPRESSION_RATIO),
+        max_unzipped_bytes=int(settings.VUR_MAX_UNPACKED_MB) * 1024 * 1024,
+    )
+
+
+_TOO_LARGE_CODES = ("unpacked_too_large", "compression_ratio", "too_many_parts")
+
+
+def _read_error(exc: dio.DatasetReadError) -> InvalidInput | PayloadTooLarge:
+    """The API error for a file that cannot be read: 413 for bombs, 400 otherwise."""
+    if exc.code in _TOO_LARGE_CODES:
+        return PayloadTooLarge(str(exc), code=exc.code)
+    return InvalidInput(str(exc), code=exc.code)
+
+
+def _width_checked(chunks: Iterator[pd.DataFrame], limits: dio.ReadLimits):
+    for chunk in chunks:
+        dio.check_width(chunk, limits)
+        yield chunk
 
 
 def _readable(upload: File) -> Any:
@@ -35,11 +62,19 @@ def _readable(upload: File) -> Any:
 
 
 def _profile_upload(source: Any, fmt: str, time_column: str | None) -> dict[str, Any]:
-    """Parse and profile an uploaded file chunk by chunk; detect time-series facts."""
+    """Parse and profile an uploaded file chunk by chunk; detect time-series facts.
+
+    The file is first judged against the read limits by streaming, so a bomb never reaches a
+    parser.
+    """
+    limits = read_limits()
     try:
-        profile = profiling.profile_chunks(dio.iter_chunks(source, fmt))
+        dio.check_limits(source, fmt, limits)
+        if hasattr(source, "seek"):
+            source.seek(0)
+        profile = profiling.profile_chunks(_width_checked(dio.iter_chunks(source, fmt), limits))
     except dio.DatasetReadError as exc:
-        raise InvalidInput(str(exc), code="unreadable_file") from None
+        raise _read_error(exc) from None
     if not profile.get("num_rows") or not profile.get("columns_info"):
         raise InvalidInput("The file has no data rows.", code="empty_file")
     info = profile["columns_info"]
@@ -62,7 +97,10 @@ def _profile_upload(source: Any, fmt: str, time_column: str | None) -> dict[str,
     if any(c["semantic_type"] == "datetime" for c in info):
         if hasattr(source, "seek"):
             source.seek(0)
-        frame = dio.read_frame(source, fmt, usecols=wanted)
+        try:
+            frame = dio.read_frame(source, fmt, usecols=wanted)
+        except dio.DatasetReadError as exc:
+            raise _read_error(exc) from None
         frame = profiling.coerce_types(frame, [c for c in info if c["name"] in wanted])
         series = profiling.detect_time_series(frame, [c for c in info if c["name"] in wanted])
         if time_column and series.get("time_column") != time_column:
@@ -213,8 +251,22 @@ def frame_rows(frame: pd.DataFrame) -> list[list[Any]]:
     return [[_json_cell(v) for v in row] for row in frame.itertuples(index=False, name=None)]
 
 
+def _truncate_cells(rows: list[list[Any]], limit: int) -> list[list[int]]:
+    """Cut text cells longer than `limit` characters to `limit` + "…"; their [row, column]."""
+    cut: list[list[int]] = []
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if isinstance(value, str) and len(value) > limit:
+                row[c] = value[:limit] + "\u2026"
+                cut.append([r, c])
+    return cut
+
+
 def dataset_preview(*, dataset: Dataset, page: int, page_size: int) -> dict[str, Any]:
-    """One page of rows, read by streaming up to that page."""
+    """One page of rows, read by streaming up to that page; long text cells are cut visibly.
+
+    `truncated` says whether any cell was cut and `truncated_cells` lists them as [row, column].
+    """
     start = (page - 1) * page_size
     rows: list[list[Any]] = []
     seen = 0
@@ -226,31 +278,119 @@ def dataset_preview(*, dataset: Dataset, page: int, page_size: int) -> dict[str,
             if len(rows) >= page_size:
                 break
         seen = end
+    rows = rows[:page_size]
+    cut = _truncate_cells(rows, int(settings.VUR_PREVIEW_CELL_CHARS))
     return {
         "columns": dataset.column_names,
-        "rows": rows[:page_size],
+        "rows": rows,
         "page": page,
         "page_size": page_size,
         "total_rows": dataset.num_rows,
+        "truncated": bool(cut),
+        "truncated_cells": cut,
+        "cell_limit": int(settings.VUR_PREVIEW_CELL_CHARS),
     }
 
 
-def dataset_validate(*, dataset: Dataset) -> dict[str, Any]:
-    """Check the dataset for problems that block or weaken training; report detected facts."""
-    frame = dataset_frame(dataset)
+def _column_page(dataset: Dataset, page: int, page_size: int) -> tuple[list[dict], dict[str, Any]]:
+    """The columns_info of one page of columns, and the paging facts for the answer."""
+    info = dataset.columns_info
+    total = len(info)
+    pages = max(1, -(-total // page_size))
+    if page > pages:
+        raise NotFound(f"There is no page {page}; the columns fill {pages}.", code="no_such_page")
+    start = (page - 1) * page_size
+    meta = {"page": page, "page_size": page_size, "total_columns": total, "num_pages": pages}
+    return info[start : start + page_size], meta
+
+
+def _usecols(dataset: Dataset, names: list[str]) -> list[str]:
+    extra = [c for c in (dataset.time_column, dataset.id_column) if c and c not in names]
+    return [c for c in dataset.column_names if c in set(names) | set(extra)]
+
+
+def _duplicate_rows(dataset: Dataset) -> int:
+    """Rows equal to an earlier row, counted by streaming row hashes (never the whole table)."""
+    seen: set[int] = set()
+    duplicates = 0
+    with dataset_open(dataset) as fh:
+        for chunk in dio.iter_chunks(fh, dataset.file_format, chunksize=20_000):
+            try:
+                hashes = pd.util.hash_pandas_object(chunk, index=False)
+            except TypeError:
+                hashes = pd.util.hash_pandas_object(chunk.astype(str), index=False)
+            for value in hashes.tolist():
+                if value in seen:
+                    duplicates += 1
+                else:
+                    seen.add(value)
+    return duplicates
+
+
+def dataset_validate(
+    *, dataset: Dataset, page: int = 1, page_size: int | None = None
+) -> dict[str, Any]:
+    """Check the dataset for problems that block or weaken training; report detected facts.
+
+    Column checks cover one page of columns (all of them when they fit one page), read with
+    only those columns; whole-row checks (duplicates, usable columns) stream the file.
+    """
+    size = page_size or int(settings.VUR_COLUMN_PAGE_SIZE)
+    info, meta = _column_page(dataset, page, size)
+    paged = meta["num_pages"] > 1
+    wanted = [c["name"] for c in info]
+    try:
+        frame = dataset_frame(dataset, usecols=_usecols(dataset, wanted) if paged else None)
+    except dio.DatasetReadError as exc:
+        raise _read_error(exc) from None
     result = profiling.validate_frame(
-        frame, dataset.columns_info, time_column=dataset.time_column or None
+        frame,
+        dataset.columns_info,
+        time_column=dataset.time_column or None,
+        whole_table=not paged,
     )
+    if paged:
+        duplicated = _duplicate_rows(dataset)
+        if duplicated:
+            result["warnings"].append(
+                f"{duplicated} row(s) are exact duplicates of an earlier row."
+            )
+        rows = dataset.num_rows
+        unusable = [
+            c
+            for c in dataset.columns_info
+            if c["semantic_type"] == "id"
+            or (rows and c.get("null_count", 0) >= rows)
+            or (rows > 1 and c.get("unique_count", 2) == 1)
+        ]
+        if rows and len(unusable) == len(dataset.columns_info):
+            result["errors"].append(
+                "No usable columns: every column is empty, constant or an identifier."
+            )
+        result["valid"] = not result["errors"]
     series = dataset.series_info or {}
     result.setdefault("detected", {})
     result["detected"].setdefault("time_column", dataset.time_column or None)
     result["detected"].setdefault("frequency", dataset.frequency or None)
     result["detected"]["id_column"] = dataset.id_column or None
     result["detected"]["series"] = series
+    result["columns"] = {**meta, "names": wanted}
     return result
 
 
-def dataset_statistics(*, dataset: Dataset) -> dict[str, Any]:
-    """Per-column statistics (numeric, categorical, datetime), JSON-safe."""
-    frame = dataset_frame(dataset)
-    return profiling.column_statistics(frame, dataset.columns_info)
+def dataset_statistics(
+    *, dataset: Dataset, page: int = 1, page_size: int | None = None
+) -> dict[str, Any]:
+    """Per-column statistics (numeric, categorical, datetime) for one page of columns.
+
+    Streams the file in chunks reading only that page's columns, so a 20,000-column table
+    answers page by page. JSON-safe.
+    """
+    size = page_size or int(settings.VUR_COLUMN_PAGE_SIZE)
+    info, meta = _column_page(dataset, page, size)
+    names = [c["name"] for c in info]
+    try:
+        stats = profiling.statistics_chunks(dataset_iter_chunks(dataset, usecols=names), info)
+    except dio.DatasetReadError as exc:
+        raise _read_error(exc) from None
+    return {**meta, "columns": stats}

@@ -13,11 +13,14 @@ from rest_framework.response import Response
 
 from datasets import selectors, services
 from datasets.serializers import (
+    ColumnPageQuerySerializer,
+    DatasetListSerializer,
     DatasetSerializer,
     DatasetUpdateSerializer,
     DatasetUploadSerializer,
     PreviewQuerySerializer,
     PreviewSerializer,
+    StatisticsSerializer,
     ValidationReportSerializer,
 )
 
@@ -42,6 +45,9 @@ class DatasetViewSet(
 
     def get_queryset(self):
         return selectors.dataset_list(user=self.request.user).select_related("owner")
+
+    def get_serializer_class(self):
+        return DatasetListSerializer if self.action == "list" else DatasetSerializer
 
     @extend_schema(
         summary="Upload a CSV, XLSX, JSON or Parquet file",
@@ -74,11 +80,18 @@ class DatasetViewSet(
     def perform_destroy(self, instance) -> None:
         services.dataset_delete(dataset=instance)
 
-    @extend_schema(request=None, responses={200: ValidationReportSerializer})
+    @extend_schema(
+        request=None,
+        parameters=[ColumnPageQuerySerializer],
+        responses={200: ValidationReportSerializer},
+    )
     @action(detail=True, methods=["post"])
     def validate(self, request: Request, pk=None) -> Response:
-        """Errors, warnings and detected facts (time column, frequency, target candidates)."""
-        return Response(services.dataset_validate(dataset=self.get_object()))
+        """Errors, warnings and detected facts, for one page of columns (`?page=&page_size=`)."""
+        query = ColumnPageQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        dataset = self.get_object()
+        return Response(services.dataset_validate(dataset=dataset, **query.validated_data))
 
     @extend_schema(parameters=[PreviewQuerySerializer], responses={200: PreviewSerializer})
     @action(detail=True, methods=["get"])
@@ -88,11 +101,14 @@ class DatasetViewSet(
         query.is_valid(raise_exception=True)
         return Response(services.dataset_preview(dataset=self.get_object(), **query.validated_data))
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[ColumnPageQuerySerializer], responses={200: StatisticsSerializer})
     @action(detail=True, methods=["get"])
     def statistics(self, request: Request, pk=None) -> Response:
-        """Per-column statistics."""
-        return Response(services.dataset_statistics(dataset=self.get_object()))
+        """Per-column statistics for one page of columns (`?page=&page_size=`)."""
+        query = ColumnPageQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        dataset = self.get_object()
+        return Response(services.dataset_statistics(dataset=dataset, **query.validated_data))
 
     @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.BINARY, "the original file")})
     @action(detail=True, methods=["get"])

@@ -194,7 +194,7 @@ def test_empty_file_raises(tmp_path: Path, fmt: str) -> None:
         ("json", b'{"a": [1, 2], "b": [1]}', "different lengths"),
         ("csv", b"\x00\x01\x02\x03binary", "binary"),
         ("csv", b"\n\n\n", "empty"),
-        ("csv", b'a,b\n"unterminated,1\n', "could not be parsed"),
+        ("csv", b'a,b\n"unterminated,1\n', "starts on line 2 is never closed"),
     ],
 )
 def test_corrupt_files_raise_a_clear_error(
