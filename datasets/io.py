@@ -24,6 +24,9 @@ import pandas as pd
 
 SUPPORTED_FORMATS = ("csv", "xlsx", "json", "parquet")
 
+# Values up to the configured cell limit must parse (the csv module stops at 128 KiB).
+csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
+
 _EXTENSIONS = {
     "csv": "csv",
     "tsv": "csv",
@@ -644,6 +647,133 @@ def _read_xlsx_chunks(
             ) from None
         finally:
             book.close()
+
+
+# --------------------------------------------------------------------------- exports
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^\s*[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?\s*$")
+
+
+def neutralize_cell(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula, prefixed with ' ; numbers and the rest as is.
+
+    A text cell starting with =, +, -, @, tab or CR is a formula to Excel and LibreOffice
+    (CSV injection); "-12.5" stays a number.
+    """
+    if (
+        isinstance(value, str)
+        and value.startswith(_FORMULA_START)
+        and not _PLAIN_NUMBER.match(value)
+    ):
+        return "'" + value
+    return value
+
+
+def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with every formula-leading text cell neutralised (a copy only when needed)."""
+    out = frame
+    for i in range(frame.shape[1]):
+        col = frame.iloc[:, i]
+        if not (col.dtype == object or pd.api.types.is_string_dtype(col)):
+            continue
+        first = col.astype(str).str[:1]
+        mask = first.isin(_FORMULA_START) & col.map(lambda v: isinstance(v, str))
+        if not mask.any():
+            continue
+        if out is frame:
+            out = frame.copy()
+        out.iloc[:, i] = col.where(~mask, col[mask].map(neutralize_cell))
+    return out
+
+
+def _csv_text(handle: IO[bytes]) -> tuple[io.TextIOWrapper, dict[str, Any]]:
+    handle = _as_utf8(handle)
+    options = _csv_options(handle)
+    handle.seek(0)
+    text = io.TextIOWrapper(handle, encoding=options["encoding"], errors="replace", newline="")
+    return text, options
+
+
+def _csv_risky(handle: IO[bytes]) -> bool:
+    text, options = _csv_text(handle)
+    try:
+        for row in csv.reader(text, delimiter=options["sep"]):
+            if any(neutralize_cell(cell) is not cell for cell in row):
+                return True
+        return False
+    finally:
+        text.detach()
+
+
+def _csv_neutralized(handle: IO[bytes]) -> Iterator[bytes]:
+    text, options = _csv_text(handle)
+    buffer = io.StringIO()
+    # CRLF line ends (RFC 4180) also make the writer quote values holding a bare CR.
+    writer = csv.writer(buffer, delimiter=options["sep"], lineterminator="\r\n")
+    try:
+        for row in csv.reader(text, delimiter=options["sep"]):
+            writer.writerow([neutralize_cell(cell) for cell in row])
+            if buffer.tell() > 1 << 16:
+                yield buffer.getvalue().encode("utf-8")
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue().encode("utf-8")
+    finally:
+        text.detach()
+
+
+def _xlsx_risky(handle: IO[bytes]) -> bool:
+    from openpyxl import load_workbook
+
+    book = load_workbook(handle, read_only=True, data_only=False)
+    try:
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows(values_only=True):
+                if any(neutralize_cell(v) is not v for v in row):
+                    return True
+        return False
+    finally:
+        book.close()
+
+
+def _xlsx_neutralized(handle: IO[bytes], out: IO[bytes]) -> None:
+    from openpyxl import Workbook, load_workbook
+
+    source = load_workbook(handle, read_only=True, data_only=True)
+    target = Workbook(write_only=True)
+    try:
+        for sheet in source.worksheets:
+            copy = target.create_sheet(sheet.title)
+            for row in sheet.iter_rows(values_only=True):
+                copy.append([neutralize_cell(v) for v in row])
+        target.save(out)
+    finally:
+        source.close()
+
+
+def export_needs_neutralizing(source: Source, fmt: str) -> bool:
+    """True when a CSV or XLSX file holds a cell a spreadsheet would run as a formula."""
+    fmt = _check_format(fmt)
+    if fmt not in ("csv", "xlsx"):
+        return False
+    with _binary(source) as handle:
+        try:
+            return _csv_risky(handle) if fmt == "csv" else _xlsx_risky(handle)
+        except (csv.Error, zipfile.BadZipFile, KeyError, OSError, ValueError):
+            raise DatasetReadError("The stored file could not be read for export.") from None
+
+
+def export_neutralized_csv(source: Source) -> Iterator[bytes]:
+    """The CSV re-written as UTF-8 with formula-leading text cells neutralised, streamed."""
+    with _binary(source) as handle:
+        yield from _csv_neutralized(handle)
+
+
+def export_neutralized_xlsx(source: Source, out: IO[bytes]) -> None:
+    """Write the workbook's values to `out` with formula-leading text cells neutralised."""
+    with _binary(source) as handle:
+        _xlsx_neutralized(handle, out)
 
 
 # --------------------------------------------------------------------------- limits

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Any
@@ -225,6 +226,33 @@ def dataset_iter_chunks(
     with dataset_open(dataset) as fh:
         for chunk in dio.iter_chunks(fh, dataset.file_format, chunksize=chunksize, usecols=usecols):
             yield profiling.coerce_types(chunk, info)
+
+
+def dataset_export(*, dataset: Dataset) -> tuple[Iterator[bytes] | IO[bytes], bool]:
+    """The stored file for download: the original bytes, unless it is a CSV or XLSX holding a
+    cell a spreadsheet would run as a formula; then a copy with those cells prefixed by '.
+
+    Returns (a file object or a stream of bytes, whether it was neutralised). Reads only.
+    """
+    try:
+        with dataset_open(dataset) as fh:
+            risky = dio.export_needs_neutralizing(fh, dataset.file_format)
+    except dio.DatasetReadError as exc:
+        raise _read_error(exc) from None
+    if not risky:
+        return dataset.file.storage.open(dataset.file.name, "rb"), False
+    if dataset.file_format == "csv":
+
+        def stream() -> Iterator[bytes]:
+            with dataset_open(dataset) as fh:
+                yield from dio.export_neutralized_csv(fh)
+
+        return stream(), True
+    out = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115 - returned
+    with dataset_open(dataset) as fh:
+        dio.export_neutralized_xlsx(fh, out)
+    out.seek(0)
+    return out, True
 
 
 def _json_cell(value: Any) -> Any:

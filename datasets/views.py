@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.http import FileResponse
+from collections.abc import Iterator
+
+from django.http import FileResponse, StreamingHttpResponse
+from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -110,10 +113,24 @@ class DatasetViewSet(
         dataset = self.get_object()
         return Response(services.dataset_statistics(dataset=dataset, **query.validated_data))
 
-    @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.BINARY, "the original file")})
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(
+                OpenApiTypes.BINARY,
+                "the original file; a CSV or XLSX with cells a spreadsheet would run as formulas "
+                "comes with those cells prefixed by ' (header X-Formulas-Neutralized: true)",
+            )
+        }
+    )
     @action(detail=True, methods=["get"])
-    def download(self, request: Request, pk=None) -> FileResponse:
+    def download(self, request: Request, pk=None) -> FileResponse | StreamingHttpResponse:
         """The original uploaded file."""
         dataset = self.get_object()
-        fh = dataset.file.storage.open(dataset.file.name, "rb")
-        return FileResponse(fh, as_attachment=True, filename=dataset.filename)
+        content, neutralized = services.dataset_export(dataset=dataset)
+        if isinstance(content, Iterator):
+            response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = content_disposition_header(True, dataset.filename)
+        else:
+            response = FileResponse(content, as_attachment=True, filename=dataset.filename)
+        response["X-Formulas-Neutralized"] = "true" if neutralized else "false"
+        return response

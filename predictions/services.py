@@ -437,7 +437,8 @@ def _score_file(job: BatchJob, out) -> int:
             scored["prediction"] = preds
             for label, values in (proba or {}).items():
                 scored[f"proba_{label}"] = values
-            scored.to_csv(out, header=done == 0, index=False)
+            # Text a spreadsheet would run as a formula is prefixed with ' (CSV injection).
+            dio.neutralize_formulas(scored).to_csv(out, header=done == 0, index=False)
             done += len(chunk)
             job.rows_done = done
             job.progress = min(done / total, 1.0) if total else 1.0
