@@ -30,6 +30,7 @@ from pipelines.models import Pipeline
 from pipelines.services import pipeline_mark_step
 from predictions.models import BatchJob, Deployment, PredictionRecord
 from training.events import json_safe
+from training.labels import label_key, label_like
 from vur.errors import InvalidInput, ModelNotDeployed, NotFound, PayloadTooLarge
 
 MAX_ROWS_PER_REQUEST = 10_000
@@ -160,7 +161,8 @@ def _info(col: dict) -> dict:
 
 
 def _labels_and_proba(fitted: Any, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Class labels and probabilities of `frame` in one pass through the model where possible.
+    """Class labels (in the type the model was trained on) and probabilities of `frame`, in one
+    pass through the model where possible.
 
     Every classifier in the catalogue (and the blend) predicts its most probable class, so the
     labels are read off the probabilities, except an SVC's: they come from its decision
@@ -177,9 +179,9 @@ def _score(model: TrainedModel, fitted: Any, frame: pd.DataFrame, with_proba: bo
     probabilities = None
     if with_proba and model.problem_type == "classification" and hasattr(fitted, "predict_proba"):
         predictions, proba = _labels_and_proba(fitted, frame)
-        classes = [json_safe(c) for c in fitted.classes_]
+        keys = [label_key(c) for c in fitted.classes_]
         probabilities = [
-            {str(c): round(float(p), 6) for c, p in zip(classes, row, strict=True)} for row in proba
+            {k: round(float(p), 6) for k, p in zip(keys, row, strict=True)} for row in proba
         ]
     else:
         predictions = fitted.predict(frame)
@@ -314,6 +316,11 @@ def prediction_feedback(*, user, prediction_id, actual: Any) -> PredictionRecord
         raise NotFound("Prediction not found.", code="prediction_not_found") from None
     if _bad_value(actual):
         raise InvalidInput("actual must be a finite value.", code="bad_actual")
+    if record.model.problem_type == "classification":
+        if isinstance(actual, (dict, list)) or actual is None:
+            raise InvalidInput("actual must be one class label.", code="bad_actual")
+        # Stored as the model's own label (1 for "1", true for "true") so it compares equal.
+        actual = label_like(actual, record.model.classes)
     record.actual = actual
     record.feedback_at = timezone.now()
     record.save(update_fields=["actual", "feedback_at", "updated_at"])
@@ -452,6 +459,6 @@ def _score_file(job: BatchJob, out) -> int:
 def _score_frame(model: TrainedModel, fitted: Any, frame: pd.DataFrame):
     if model.problem_type == "classification" and hasattr(fitted, "predict_proba"):
         preds, matrix = _labels_and_proba(fitted, frame)
-        proba = {str(c): np.round(matrix[:, i], 6) for i, c in enumerate(fitted.classes_)}
+        proba = {label_key(c): np.round(matrix[:, i], 6) for i, c in enumerate(fitted.classes_)}
         return preds, proba
     return fitted.predict(frame), None

@@ -53,6 +53,7 @@ from training.builder import (
     infer_schema,
     used_columns,
 )
+from training.labels import normalize_labels
 from training.metrics import classification_metrics, primary_metric, regression_metrics
 
 __all__ = ["AutoMLError", "CandidateResult", "Cancelled", "run_automl"]
@@ -331,6 +332,8 @@ def _check_inputs(
     if len(df) < MIN_ROWS:
         raise AutoMLError(f"At least {MIN_ROWS} rows with a target are needed; got {len(df)}.")
     if problem_type == "classification":
+        # One plain label dtype (int/bool/float/str): sklearn types it, classes_ keep it.
+        y = normalize_labels(y)
         classes = y.unique()
         if len(classes) < 2:
             raise AutoMLError(

@@ -1,0 +1,111 @@
+"""Class labels: one plain dtype per target, so sklearn, the stored `classes` (JSON) and the
+answers all see the label's own type (int stays int, bool stays bool, strings stay strings).
+
+Django-free.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["label_key", "label_like", "normalize_labels"]
+
+
+def normalize_labels(y: pd.Series) -> pd.Series:
+    """`y` (no missing values) as bool, int64 or str labels.
+
+    bool (also pandas' nullable boolean) -> bool; integers (also nullable) -> int64; floats that
+    are all whole numbers (1.0/2.0, as pandas reads an int column with gaps) -> int64; other
+    floats -> their text ("0.5": sklearn cannot classify continuous values); strings -> str;
+    a mix of kinds -> the text of each (1.0 as "1").
+    """
+    if isinstance(y.dtype, pd.CategoricalDtype):
+        y = y.astype(object)
+    if pd.api.types.is_bool_dtype(y.dtype):
+        return y.astype(bool)
+    if pd.api.types.is_integer_dtype(y.dtype):
+        return y.astype("int64")
+    if pd.api.types.is_float_dtype(y.dtype):
+        return _floats(y.astype("float64"))
+    values = [_plain(v) for v in y.tolist()]
+    kinds = {_kind(v) for v in values}
+    if kinds == {"bool"}:
+        return pd.Series(values, index=y.index, dtype=bool)
+    if kinds == {"int"}:
+        return pd.Series(values, index=y.index, dtype="int64")
+    if kinds <= {"int", "float"}:
+        return _floats(pd.Series(values, index=y.index, dtype="float64"))
+    return pd.Series([_text(v) for v in values], index=y.index, dtype=object)
+
+
+def label_like(value: Any, classes: list | None) -> Any:
+    """`value` (e.g. a feedback `actual` from JSON) as the matching label of `classes`.
+
+    Matches by equality of kind and value first, then by text ("1" -> 1, "true" -> True);
+    a value that matches no class is returned unchanged.
+    """
+    if not classes:
+        return value
+    plain = _plain(value)
+    for label in classes:
+        if _kind(label) == _kind(plain) and label == plain:
+            return label
+    token = _text(plain).strip().lower()
+    if isinstance(plain, bool):
+        token = "1" if plain else "0"
+    for label in classes:
+        text = _text(label).lower()
+        if isinstance(label, bool):
+            if token in (("true", "1", "yes") if label else ("false", "0", "no")):
+                return label
+        elif text == token:
+            return label
+    return value
+
+
+def label_key(label: Any) -> str:
+    """The text that names a class in JSON keys and CSV column names (`proba_<key>`).
+
+    Booleans are written as JSON writes them ("true"/"false"), whole floats without ".0".
+    """
+    plain = _plain(label)
+    if isinstance(plain, bool):
+        return "true" if plain else "false"
+    return _text(plain)
+
+
+def _floats(y: pd.Series) -> pd.Series:
+    values = y.to_numpy()
+    if np.isfinite(values).all() and (values == np.round(values)).all():
+        return y.astype("int64")
+    # sklearn's classifiers refuse non-whole numbers as classes ("continuous"): use their text.
+    return pd.Series([_text(v) for v in values.tolist()], index=y.index, dtype=object)
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            return value.item()
+        except (ValueError, AttributeError):
+            return str(value)
+    return value
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    return "text"
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return str(int(value))
+    return str(value)
