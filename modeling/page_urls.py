@@ -5,5 +5,5 @@ from django.urls import path
 from modeling import pages
 
 urlpatterns = [
-    path("models/", pages.model_list, name="model-list"),
+    path("models/", pages.model_list, name="ui-model-list"),
 ]

@@ -5,6 +5,6 @@ from django.urls import path
 from monitoring import pages
 
 urlpatterns = [
-    path("monitoring/", pages.monitoring_index, name="monitoring-index"),
-    path("monitoring/models/<int:model_id>/", pages.monitoring_model, name="monitoring-model"),
+    path("monitoring/", pages.monitoring_index, name="ui-monitoring-index"),
+    path("monitoring/models/<int:model_id>/", pages.monitoring_model, name="ui-monitoring-model"),
 ]

@@ -1,22 +1,134 @@
-"""Admin for deployments, prediction records and batch jobs."""
+"""Admin for deployments, prediction records and batch jobs, and the deploy/undeploy actions on
+trained models. Every state change goes through the predictions services."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from modeling.admin import TrainedModelAdmin
+from modeling.models import TrainedModel
 from predictions.models import BatchJob, Deployment, PredictionRecord
+from predictions.services import deployment_create, deployment_undeploy
+from vur.errors import VURError
+
+
+class _SystemWritten:
+    """Records only the system creates: nobody adds them by hand."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def _deploy(modeladmin, request, queryset, target: str) -> None:
+    done = 0
+    for model in queryset:
+        try:
+            deployment_create(owner=model.owner, model=model, target=target)
+            done += 1
+        except VURError as exc:
+            modeladmin.message_user(request, f"{model}: {exc.detail}", messages.WARNING)
+    if done:
+        modeladmin.message_user(
+            request, f"Deployed {done} model(s) for {target}.", messages.SUCCESS
+        )
+
+
+class DeploymentInline(_SystemWritten, admin.TabularInline):
+    """A model's deployments, newest first (history)."""
+
+    model = Deployment
+    extra = 0
+    fields = ("target", "status", "endpoint_url", "deployed_at", "undeployed_at")
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+
+admin.site.unregister(TrainedModel)
+
+
+@admin.register(TrainedModel)
+class DeployableTrainedModelAdmin(_SystemWritten, TrainedModelAdmin):
+    """The model registry with deploy/undeploy actions (registered here: deploying lives in
+    predictions, downstream of modeling)."""
+
+    inlines = [*getattr(TrainedModelAdmin, "inlines", []), DeploymentInline]
+    actions = [
+        *(getattr(TrainedModelAdmin, "actions", None) or []),
+        "deploy_api",
+        "deploy_realtime",
+        "deploy_batch",
+        "undeploy",
+    ]
+
+    @admin.action(description="Deploy for the REST API")
+    def deploy_api(self, request, queryset) -> None:
+        """Deploy each selected model for the REST API (already deployed ones stay as they are)."""
+        _deploy(self, request, queryset, "api")
+
+    @admin.action(description="Deploy for the realtime WebSocket stream")
+    def deploy_realtime(self, request, queryset) -> None:
+        """Deploy each selected model for the realtime stream."""
+        _deploy(self, request, queryset, "realtime")
+
+    @admin.action(description="Deploy for batch scoring")
+    def deploy_batch(self, request, queryset) -> None:
+        """Deploy each selected model for batch files."""
+        _deploy(self, request, queryset, "batch")
+
+    @admin.action(description="Undeploy (stop every active deployment)")
+    def undeploy(self, request, queryset) -> None:
+        """Take every active deployment of the selected models out of service."""
+        active = Deployment.objects.filter(model__in=queryset, status="active")
+        count = 0
+        for deployment in active.select_related("model"):
+            deployment_undeploy(deployment=deployment)
+            count += 1
+        self.message_user(request, f"Stopped {count} deployment(s).", messages.SUCCESS)
 
 
 @admin.register(Deployment)
-class DeploymentAdmin(admin.ModelAdmin):
-    """Deployments and their state."""
+class DeploymentAdmin(_SystemWritten, admin.ModelAdmin):
+    """Deployments and their state; "undeploy" goes through the service."""
 
-    list_display = ("model", "owner", "target", "status", "endpoint_url", "deployed_at")
-    list_filter = ("target", "status")
-    raw_id_fields = ("model",)
+    list_display = (
+        "id",
+        "model",
+        "owner",
+        "target",
+        "status",
+        "endpoint_url",
+        "deployed_at",
+        "undeployed_at",
+    )
+    list_filter = ("target", "status", "model__problem_type")
+    search_fields = ("model__algorithm", "model__pipeline__name", "owner__username")
+    list_select_related = ("model", "owner")
+    date_hierarchy = "deployed_at"
+    readonly_fields = (
+        "model",
+        "owner",
+        "target",
+        "status",
+        "endpoint_url",
+        "deployed_at",
+        "undeployed_at",
+        "created_at",
+        "updated_at",
+    )
+    actions = ["undeploy"]
+
+    @admin.action(description="Undeploy the selected deployments")
+    def undeploy(self, request, queryset) -> None:
+        """Take the selected deployments out of service (repeating does nothing)."""
+        count = 0
+        for deployment in queryset.select_related("model"):
+            deployment_undeploy(deployment=deployment)
+            count += 1
+        self.message_user(request, f"Stopped {count} deployment(s).", messages.SUCCESS)
 
 
 @admin.register(PredictionRecord)
-class PredictionRecordAdmin(admin.ModelAdmin):
-    """Served predictions, with feedback when given."""
+class PredictionRecordAdmin(_SystemWritten, admin.ModelAdmin):
+    """Served predictions, with feedback when given; read-only."""
 
     list_display = (
         "id",
@@ -28,14 +140,21 @@ class PredictionRecordAdmin(admin.ModelAdmin):
         "latency_ms",
         "created_at",
     )
-    list_filter = ("source",)
-    raw_id_fields = ("model",)
+    list_filter = ("source", "created_at")
+    search_fields = ("id", "model__algorithm", "owner__username")
+    list_select_related = ("model", "owner")
     date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(BatchJob)
-class BatchJobAdmin(admin.ModelAdmin):
-    """Batch scoring jobs with progress."""
+class BatchJobAdmin(_SystemWritten, admin.ModelAdmin):
+    """Batch scoring jobs with progress; read-only."""
 
     list_display = (
         "id",
@@ -46,6 +165,12 @@ class BatchJobAdmin(admin.ModelAdmin):
         "rows_done",
         "rows_total",
         "created_at",
+        "completed_at",
     )
-    list_filter = ("status",)
-    raw_id_fields = ("model",)
+    list_filter = ("status", "input_format")
+    search_fields = ("id", "model__algorithm", "owner__username", "error")
+    list_select_related = ("model", "owner")
+    date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]

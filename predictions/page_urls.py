@@ -5,20 +5,20 @@ from django.urls import path
 from predictions import pages
 
 urlpatterns = [
-    path("models/<int:model_id>/", pages.model_detail, name="model-detail"),
-    path("models/<int:model_id>/deploy/", pages.model_deploy, name="model-deploy"),
-    path("models/<int:model_id>/predict/", pages.model_predict, name="model-predict"),
+    path("models/<int:model_id>/", pages.model_detail, name="ui-model-detail"),
+    path("models/<int:model_id>/deploy/", pages.model_deploy, name="ui-model-deploy"),
+    path("models/<int:model_id>/predict/", pages.model_predict, name="ui-model-predict"),
     path(
         "models/<int:model_id>/predict-panel/",
         pages.model_predict_panel,
-        name="model-predict-panel",
+        name="ui-model-predict-panel",
     ),
-    path("models/<int:model_id>/batch/", pages.model_batch, name="model-batch"),
-    path("predictions/batch/<uuid:job_id>/", pages.batch_status, name="batch-status"),
-    path("deployments/", pages.deployment_list, name="deployment-list"),
+    path("models/<int:model_id>/batch/", pages.model_batch, name="ui-model-batch"),
+    path("predictions/batch/<uuid:job_id>/", pages.batch_status, name="ui-batch-status"),
+    path("deployments/", pages.deployment_list, name="ui-deployment-list"),
     path(
         "deployments/<int:deployment_id>/undeploy/",
         pages.deployment_undeploy,
-        name="deployment-undeploy",
+        name="ui-deployment-undeploy",
     ),
 ]

@@ -235,9 +235,9 @@ def _after_deployment_change(
         messages.error(request, error)
     else:
         messages.success(request, done)
-    target = request.POST.get("next") or reverse("model-detail", args=[model.pk])
+    target = request.POST.get("next") or reverse("ui-model-detail", args=[model.pk])
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = reverse("model-detail", args=[model.pk])
+        target = reverse("ui-model-detail", args=[model.pk])
     return redirect(target)
 
 

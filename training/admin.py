@@ -1,22 +1,47 @@
-"""Admin for training jobs with their events and epoch metrics."""
+"""Admin for training jobs with their events and epoch metrics.
 
-from django.contrib import admin
+Jobs, events and metrics are written by the system only: no "add", computed fields read-only,
+and cancelling goes through the training service.
+"""
+
+from django.contrib import admin, messages
 
 from training.models import EpochMetric, TrainingEvent, TrainingJob
+from training.services import training_job_cancel
+from vur.errors import VURError
 
 
-class TrainingEventInline(admin.TabularInline):
-    """The job's stored events."""
+class _SystemWritten:
+    """Records only the system creates: nobody adds them by hand."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class TrainingEventInline(_SystemWritten, admin.TabularInline):
+    """The job's stored events, in order."""
 
     model = TrainingEvent
     extra = 0
-    readonly_fields = ("kind", "payload", "created_at")
+    fields = ("kind", "payload", "created_at")
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+
+class EpochMetricInline(_SystemWritten, admin.TabularInline):
+    """Per-epoch losses of the job's iterative algorithms."""
+
+    model = EpochMetric
+    extra = 0
+    fields = ("algorithm", "epoch", "train_loss", "val_loss", "learning_rate", "timestamp")
+    readonly_fields = fields
     can_delete = False
 
 
 @admin.register(TrainingJob)
-class TrainingJobAdmin(admin.ModelAdmin):
-    """Jobs with status, progress and timing."""
+class TrainingJobAdmin(_SystemWritten, admin.ModelAdmin):
+    """Jobs with status, progress and timing; the "cancel" action asks running jobs to stop."""
 
     list_display = (
         "id",
@@ -29,17 +54,79 @@ class TrainingJobAdmin(admin.ModelAdmin):
         "created_at",
         "completed_at",
     )
-    list_filter = ("status",)
+    list_filter = ("status", "pipeline__problem_type", "created_at")
     search_fields = ("id", "pipeline__name", "owner__username", "error")
-    raw_id_fields = ("pipeline",)
-    readonly_fields = ("created_at", "started_at", "completed_at", "celery_task_id")
-    inlines = [TrainingEventInline]
+    date_hierarchy = "created_at"
+    list_select_related = ("pipeline", "owner")
+    readonly_fields = (
+        "id",
+        "owner",
+        "pipeline",
+        "status",
+        "config",
+        "progress",
+        "estimated_time_remaining",
+        "current_epoch",
+        "current_algorithm",
+        "best_metric",
+        "error",
+        "cancel_requested",
+        "celery_task_id",
+        "created_at",
+        "updated_at",
+        "started_at",
+        "completed_at",
+    )
+    inlines = [EpochMetricInline, TrainingEventInline]
+    actions = ["cancel_jobs"]
+
+    @admin.action(description="Cancel the selected jobs")
+    def cancel_jobs(self, request, queryset) -> None:
+        """Ask each selected job to stop through the training service."""
+        done, refused = 0, []
+        for job in queryset:
+            try:
+                training_job_cancel(job=job)
+                done += 1
+            except VURError as exc:
+                refused.append(f"{job.pk}: {exc.detail}")
+        if done:
+            self.message_user(request, f"Cancel requested for {done} job(s).", messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.WARNING)
+
+
+@admin.register(TrainingEvent)
+class TrainingEventAdmin(_SystemWritten, admin.ModelAdmin):
+    """Stored job events (log lines, progress, metrics, status), read-only."""
+
+    list_display = ("job", "kind", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("job__id", "job__pipeline__name")
+    readonly_fields = ("job", "kind", "payload", "created_at")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(EpochMetric)
-class EpochMetricAdmin(admin.ModelAdmin):
-    """Per-epoch losses."""
+class EpochMetricAdmin(_SystemWritten, admin.ModelAdmin):
+    """Per-epoch losses, read-only."""
 
     list_display = ("job", "algorithm", "epoch", "train_loss", "val_loss", "timestamp")
     list_filter = ("algorithm",)
-    raw_id_fields = ("job",)
+    search_fields = ("job__id", "algorithm")
+    readonly_fields = (
+        "job",
+        "algorithm",
+        "epoch",
+        "train_loss",
+        "val_loss",
+        "train_metrics",
+        "val_metrics",
+        "learning_rate",
+        "timestamp",
+    )
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -5,12 +5,12 @@ from django.urls import path
 from training import pages
 
 urlpatterns = [
-    path("training/", pages.training_list, name="training-list"),
-    path("training/<uuid:job_id>/", pages.training_detail, name="training-detail"),
+    path("training/", pages.training_list, name="ui-training-list"),
+    path("training/<uuid:job_id>/", pages.training_detail, name="ui-training-detail"),
     path(
         "training/<uuid:job_id>/leaderboard/",
         pages.training_leaderboard,
-        name="training-leaderboard",
+        name="ui-training-leaderboard",
     ),
-    path("training/<uuid:job_id>/cancel/", pages.training_cancel, name="training-cancel"),
+    path("training/<uuid:job_id>/cancel/", pages.training_cancel, name="ui-training-cancel"),
 ]

@@ -91,4 +91,4 @@ def training_cancel(request: HttpRequest, job_id) -> HttpResponse:
     if error:
         context = _detail_context(request, job, cancel_error=error)
         return render(request, "training/detail.html", context, status=409)
-    return redirect("training-detail", job_id=job.pk)
+    return redirect("ui-training-detail", job_id=job.pk)

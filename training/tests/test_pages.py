@@ -1,0 +1,101 @@
+"""Training pages and admin: list, live page, leaderboard partial, cancel; owner-only."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from training.models import TrainingEvent, TrainingJob
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def job(deployed_model, owner):
+    """A queued job of the fixture model's pipeline, with one stored log line."""
+    job = TrainingJob.objects.create(
+        owner=owner, pipeline=deployed_model.pipeline, config={"time_budget_s": 5}
+    )
+    TrainingEvent.objects.create(job=job, kind="log", payload={"message": "hello from the worker"})
+    return job
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_training_page_shows_stored_log_progress_and_cancel(owner, job):
+    html = _client(owner).get(f"/training/{job.pk}/").content.decode()
+    assert "hello from the worker" in html
+    assert 'id="job-progress"' in html and 'id="cancel-job"' in html
+    assert f'data-job-id="{job.pk}"' in html
+    listing = _client(owner).get("/training/").content.decode()
+    assert f"/training/{job.pk}/" in listing
+
+
+def test_training_pages_are_404_for_someone_else(other_user, job):
+    web = _client(other_user)
+    assert web.get(f"/training/{job.pk}/").status_code == 404
+    assert web.get(f"/training/{job.pk}/leaderboard/").status_code == 404
+    assert web.post(f"/training/{job.pk}/cancel/").status_code == 404
+    job.refresh_from_db()
+    assert job.status == "queued"
+    assert str(job.pk) not in web.get("/training/").content.decode()
+
+
+def test_cancel_button_cancels_a_queued_job_and_a_second_press_explains(owner, job):
+    web = _client(owner)
+    res = web.post(f"/training/{job.pk}/cancel/", HTTP_HX_REQUEST="true")
+    assert res.status_code == 200 and 'id="cancel-done"' in res.content.decode()
+    job.refresh_from_db()
+    assert job.status == "cancelled"
+    job.status = "completed"
+    job.save(update_fields=["status"])
+    res = web.post(f"/training/{job.pk}/cancel/", HTTP_HX_REQUEST="true")
+    assert "already completed" in res.content.decode()
+
+
+def test_leaderboard_lists_the_jobs_models_with_links(owner, job, deployed_model):
+    deployed_model.training_job_id = job.pk
+    deployed_model.save(update_fields=["training_job_id"])
+    html = _client(owner).get(f"/training/{job.pk}/leaderboard/").content.decode()
+    assert f"/models/{deployed_model.pk}/" in html
+
+
+def test_admin_cancel_action_and_no_add(staff_user, job):
+    staff_user.is_superuser = True
+    staff_user.save()
+    web = _client(staff_user)
+    assert web.get("/admin/training/trainingjob/add/").status_code == 403
+    res = web.post(
+        "/admin/training/trainingjob/",
+        {"action": "cancel_jobs", "_selected_action": [str(job.pk)]},
+        follow=True,
+    )
+    assert res.status_code == 200
+    job.refresh_from_db()
+    assert job.status == "cancelled"
+    assert web.get(f"/admin/training/trainingjob/{job.pk}/change/").status_code == 200
+
+
+def test_admin_deploy_and_undeploy_actions_go_through_the_service(staff_user, deployed_model):
+    from predictions.models import Deployment
+
+    staff_user.is_superuser = True
+    staff_user.save()
+    web = _client(staff_user)
+    assert web.get("/admin/modeling/trainedmodel/add/").status_code == 403
+    web.post(
+        "/admin/modeling/trainedmodel/",
+        {"action": "deploy_api", "_selected_action": [deployed_model.pk]},
+    )
+    assert Deployment.objects.filter(model=deployed_model, target="api", status="active").exists()
+    web.post(
+        "/admin/modeling/trainedmodel/",
+        {"action": "undeploy", "_selected_action": [deployed_model.pk]},
+    )
+    deployed_model.refresh_from_db()
+    assert not deployed_model.is_deployed
+    assert not Deployment.objects.filter(model=deployed_model, status="active").exists()
