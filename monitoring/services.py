@@ -75,6 +75,7 @@ def recent_activity(*, user, limit: int, offset: int) -> dict[str, Any]:
                 "status": "success" if d.status == "ready" else "error",
                 "timestamp": d.created_at,
                 "metadata": {"dataset_id": d.pk},
+                "page_url": f"/datasets/{d.pk}/",
             }
         )
     status_map = {"completed": "success", "failed": "error", "cancelled": "error"}
@@ -88,6 +89,7 @@ def recent_activity(*, user, limit: int, offset: int) -> dict[str, Any]:
                 "status": status_map.get(j.status, "in_progress"),
                 "timestamp": j.created_at,
                 "metadata": {"job_id": str(j.pk), "pipeline_id": j.pipeline_id},
+                "page_url": f"/training/{j.pk}/",
             }
         )
     for dep in owned_by(Deployment.objects.select_related("model"), user)[:cap]:
@@ -100,6 +102,7 @@ def recent_activity(*, user, limit: int, offset: int) -> dict[str, Any]:
                 "status": "success",
                 "timestamp": dep.deployed_at,
                 "metadata": {"model_id": dep.model_id},
+                "page_url": f"/models/{dep.model_id}/",
             }
         )
     for p in owned_by(PredictionRecord.objects.all(), user)[:cap]:
@@ -112,6 +115,7 @@ def recent_activity(*, user, limit: int, offset: int) -> dict[str, Any]:
                 "status": "success",
                 "timestamp": p.created_at,
                 "metadata": {"model_id": p.model_id},
+                "page_url": f"/models/{p.model_id}/",
             }
         )
     items.sort(key=lambda a: a["timestamp"], reverse=True)
@@ -122,7 +126,8 @@ def recent_activity(*, user, limit: int, offset: int) -> dict[str, Any]:
 
 
 def quick_actions(*, user) -> list[dict[str, str]]:
-    """Next steps based on where the user's pipelines stand."""
+    """Next steps based on where the user's pipelines stand: `url` is the API call, `page_url`
+    the web page that does it."""
     actions: list[dict[str, str]] = []
     if not dataset_list(user=user).exists():
         return [
@@ -131,6 +136,7 @@ def quick_actions(*, user) -> list[dict[str, str]]:
                 "title": "Upload a dataset",
                 "description": "CSV, XLSX, JSON or Parquet.",
                 "url": "/api/v1/datasets/upload",
+                "page_url": "/datasets/upload/",
             }
         ]
     if not pipeline_list(user=user).exists():
@@ -140,6 +146,7 @@ def quick_actions(*, user) -> list[dict[str, str]]:
                 "title": "Create a pipeline",
                 "description": "Pick a dataset, a target and a problem type.",
                 "url": "/api/v1/pipelines/",
+                "page_url": "/pipelines/new/",
             }
         )
     for p in pipeline_list(user=user)[:5]:
@@ -150,15 +157,18 @@ def quick_actions(*, user) -> list[dict[str, str]]:
                     "title": f"Train {p.name}",
                     "description": "Start AutoML on this pipeline.",
                     "url": "/api/v1/training/start",
+                    "page_url": f"/pipelines/{p.pk}/",
                 }
             )
         elif p.status == "trained":
+            best = trained_model_list(user=user, pipeline_id=p.pk).first()
             actions.append(
                 {
                     "id": f"deploy-{p.pk}",
                     "title": f"Deploy the best model of {p.name}",
                     "description": "Put rank 1 into service.",
                     "url": "/api/v1/deployment/deploy",
+                    "page_url": f"/models/{best.pk}/" if best else f"/pipelines/{p.pk}/",
                 }
             )
     actions.append(
@@ -167,6 +177,7 @@ def quick_actions(*, user) -> list[dict[str, str]]:
             "title": "Upload another dataset",
             "description": "CSV, XLSX, JSON or Parquet.",
             "url": "/api/v1/datasets/upload",
+            "page_url": "/datasets/upload/",
         }
     )
     return actions

@@ -17,6 +17,7 @@ from datasets.services import dataset_frame, dataset_iter_chunks
 from pipelines.models import Pipeline
 from pipelines.services import pipeline_set_config
 from preprocessing import analysis, preview
+from preprocessing import series as series_prep
 from vur.errors import InvalidInput
 
 DEFAULT_SAMPLE = 10_000
@@ -100,10 +101,10 @@ def transformations_preview(*, dataset: Dataset, transformations: list[dict]) ->
     return _run(preview.preview_transformations, frame, transformations=transformations)
 
 
-def preprocessing_apply(*, pipeline: Pipeline, config: dict[str, Any]) -> dict:
-    """Validate and save a preprocessing config on the pipeline; answer its preview.
+def preprocessing_preview(*, pipeline: Pipeline, config: dict[str, Any]) -> dict:
+    """What a whole preprocessing config would do to the pipeline's data, on a sample.
 
-    Atomic (nothing saved on a bad config); repeating with the same config is harmless.
+    Read-only (nothing is saved); InvalidInput names each bad key.
     """
     errors = preview.validate_config(config)
     transforms = config.get("transformations") or []
@@ -117,8 +118,74 @@ def preprocessing_apply(*, pipeline: Pipeline, config: dict[str, Any]) -> dict:
             errors={k: [v] for k, v in errors.items()},
         )  # fmt: skip
     frame = dataset_sample(pipeline.dataset)
-    result = _run(preview.preview_config, frame, config=config, target=pipeline.target_column)
+    return _run(preview.preview_config, frame, config=config, target=pipeline.target_column)
+
+
+def preprocessing_apply(*, pipeline: Pipeline, config: dict[str, Any]) -> dict:
+    """Validate and save a preprocessing config on the pipeline; answer its preview.
+
+    Atomic (nothing saved on a bad config); repeating with the same config is harmless.
+    """
+    result = preprocessing_preview(pipeline=pipeline, config=config)
     pipeline_set_config(
         pipeline=pipeline, field="preprocessing_config", value=config, step="preprocessing"
     )
     return result
+
+
+SERIES_PLOT_POINTS = 3000
+SERIES_PLOT_MAX = 6
+
+
+def series_overview(*, dataset: Dataset, max_points: int = SERIES_PLOT_POINTS) -> dict[str, Any]:
+    """Each numeric column of a time series (per series id, at most six lines) on its regular
+    grid, with the missing timestamps (gaps) and the points the training-time outlier rule flags.
+
+    Read-only. Only the last `max_points` steps of each line are returned.
+    """
+    if not dataset.time_column:
+        raise InvalidInput("This dataset has no time column.", code="not_a_time_series")
+    frame = dataset_frame(dataset)
+    id_column = dataset.id_column or None
+    try:
+        regular, report = series_prep.regularize(
+            frame, dataset.time_column, freq=dataset.frequency or None, id_column=id_column
+        )
+    except series_prep.SeriesError as exc:
+        raise InvalidInput(str(exc), code="invalid_series") from None
+    values = [
+        c
+        for c in regular.columns
+        if c not in (dataset.time_column, id_column) and pd.api.types.is_numeric_dtype(regular[c])
+    ]
+    groups = regular.groupby(id_column, sort=False) if id_column else [(None, regular)]
+    lines: list[dict[str, Any]] = []
+    for key, part in groups:
+        for column in values:
+            if len(lines) >= SERIES_PLOT_MAX:
+                break
+            part = part.tail(max_points)
+            y = part[column].astype(float)
+            stamps = part[dataset.time_column]
+            outliers = series_prep.detect_outliers(y) & y.notna()
+            lines.append(
+                {
+                    "series_id": analysis.json_safe(key),
+                    "column": column,
+                    "timestamps": [t.isoformat() for t in stamps],
+                    "values": [analysis.json_safe(v) for v in y],
+                    "gaps": [t.isoformat() for t in stamps[y.isna().to_numpy()]],
+                    "outliers": [
+                        {"timestamp": t.isoformat(), "value": float(v)}
+                        for t, v in zip(stamps[outliers.to_numpy()], y[outliers], strict=True)
+                    ],
+                }
+            )
+    return {
+        "time_column": dataset.time_column,
+        "id_column": id_column,
+        "frequency": report["frequency"],
+        "n_gaps": report["n_gaps"],
+        "n_duplicates": report["n_duplicates"],
+        "lines": lines,
+    }

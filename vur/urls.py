@@ -3,10 +3,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from vur import views
+from vur import dashboard, views, wizard
 
 api = [
     path("auth/token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),
@@ -24,10 +25,26 @@ api = [
 ]
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
+    path("", dashboard.dashboard_page, name="dashboard"),
+    path("dashboard/jobs/", dashboard.running_jobs_partial, name="dashboard-jobs"),
     path("health/", views.health, name="health"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("favicon.ico", RedirectView.as_view(url="/static/vur/favicon.svg", permanent=True)),
+    path("", include("datasets.page_urls")),
+    path("", include("pipelines.page_urls")),
+    path("", include("preprocessing.page_urls")),
+    path("pipelines/<int:pipeline_id>/wizard/<str:step>/", wizard.wizard_step_page, name="wizard"),
+    path(
+        "pipelines/<int:pipeline_id>/wizard/preprocessing/preview/",
+        wizard.preprocessing_preview_partial,
+        name="wizard-prep-preview",
+    ),
+    path(
+        "pipelines/<int:pipeline_id>/wizard/model_selection/validate/",
+        wizard.algorithm_validate_partial,
+        name="wizard-validate",
+    ),
     path("", include("training.page_urls")),
     path("", include("modeling.page_urls")),
     path("", include("predictions.page_urls")),

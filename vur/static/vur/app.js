@@ -107,7 +107,17 @@
     return el ? JSON.parse(el.textContent) : null;
   }
 
+  /* Draw every <div data-plot="ID"> whose json_script ID holds {data, layout} (once each). */
+  function drawPlots(root) {
+    (root || document).querySelectorAll("[data-plot]:not([data-drawn])").forEach(function (el) {
+      var fig = jsonData(el.getAttribute("data-plot"));
+      if (fig) { vurChart(el, fig.data || [], fig.layout || {}); }
+    });
+  }
+  document.addEventListener("htmx:afterSettle", function (ev) { drawPlots(ev.target); });
+
   document.addEventListener("DOMContentLoaded", function () {
+    drawPlots(document);
     var toggle = document.querySelector("[data-nav-toggle]");
     if (toggle) {
       toggle.addEventListener("click", function () {
@@ -126,7 +136,7 @@
   });
   document.addEventListener("htmx:sendError", function () { toast(errorText(null, 0)); });
 
-  window.vur = { api: api, csrfToken: csrfToken, toast: toast, errorText: errorText, jsonData: jsonData };
+  window.vur = { drawPlots: drawPlots, api: api, csrfToken: csrfToken, toast: toast, errorText: errorText, jsonData: jsonData };
   window.vurSocket = vurSocket;
   window.vurChart = vurChart;
 })();

@@ -1,0 +1,175 @@
+"""Dataset pages: the list, the upload page, the dataset page and its htmx partials.
+
+Thin: each view calls the datasets services/selectors and renders a template.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from datasets import charts, selectors, services
+from vur.errors import VURError
+from vur.pages import error_fields, get_or_404
+
+logger = logging.getLogger(__name__)
+
+ALLOWED_EXTENSIONS = (".csv", ".xlsx", ".json", ".parquet")
+PREVIEW_PAGE_SIZE = 20
+
+
+def _int(value: str | None, default: int, low: int, high: int) -> int:
+    try:
+        return min(max(int(value or default), low), high)
+    except ValueError:
+        return default
+
+
+@login_required
+def dataset_list_page(request: HttpRequest) -> HttpResponse:
+    """The user's datasets, newest first, 25 a page; each row opens the dataset page."""
+    page = Paginator(selectors.dataset_list(user=request.user), 25).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "datasets/list.html", {"page": page})
+
+
+def _upload_context(**extra) -> dict:
+    return {
+        "max_upload_mb": settings.VUR_MAX_UPLOAD_MB,
+        "allowed_extensions": ALLOWED_EXTENSIONS,
+        "accept": ",".join(ALLOWED_EXTENSIONS),
+        "errors": {},
+        "values": {},
+        **extra,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dataset_upload_page(request: HttpRequest) -> HttpResponse:
+    """The upload form. Script sends it to the upload API with progress; without script it
+    posts here and the same service stores it."""
+    if request.method == "GET":
+        return render(request, "datasets/upload.html", _upload_context())
+    values = {k: request.POST.get(k, "") for k in ("name", "description", "time_column")}
+    try:
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise VURError("Choose a file to upload.", code="required", errors={"file": []})
+        dataset = services.dataset_upload(
+            owner=request.user,
+            upload=upload,
+            name=values["name"] or upload.name.rsplit(".", 1)[0],
+            description=values["description"],
+            dataset_type=request.POST.get("dataset_type") or None,
+            time_column=values["time_column"] or None,
+        )
+    except VURError as err:
+        errors = error_fields(err)
+        field = next(iter(errors), "file")
+        errors[field] = errors.get(field) or [err.detail]
+        ctx = _upload_context(errors=errors, values=values, error=err.detail)
+        return render(request, "datasets/upload.html", ctx, status=err.status_code)
+    messages.success(request, f"Uploaded {dataset.name}: {dataset.num_rows} rows.")
+    return redirect("datasets_ui:detail", dataset_id=dataset.pk)
+
+
+@login_required
+def dataset_detail_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    """One dataset: profile, preview, statistics with charts, quality report, series plot."""
+    dataset = get_or_404(selectors.dataset_get, user=request.user, dataset_id=dataset_id)
+    pipelines = dataset.pipelines.all()[:10]
+    return render(request, "datasets/detail.html", {"dataset": dataset, "pipelines": pipelines})
+
+
+@login_required
+def dataset_preview_partial(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    """One page of rows (htmx partial; a full page without htmx)."""
+    dataset = get_or_404(selectors.dataset_get, user=request.user, dataset_id=dataset_id)
+    size = _int(request.GET.get("page_size"), PREVIEW_PAGE_SIZE, 1, 200)
+    last = max(1, -(-dataset.num_rows // size))
+    page = _int(request.GET.get("page"), 1, 1, last)
+    preview = services.dataset_preview(dataset=dataset, page=page, page_size=size)
+    ctx = {"dataset": dataset, "preview": preview, "last_page": last, "page_size": size}
+    ctx["start_row"] = (page - 1) * size + 1
+    ctx["prev_page"] = page - 1 if page > 1 else None
+    ctx["next_page"] = page + 1 if page < last else None
+    template = "datasets/_preview.html" if request.htmx else "datasets/preview_page.html"
+    return render(request, template, ctx)
+
+
+def _distribution_figure(dist: dict | None) -> dict:
+    """A Plotly bar figure for one column's distribution (histogram or top values)."""
+    dist = dist or {"kind": "empty"}
+    layout = {"margin": {"l": 40, "r": 8, "t": 8, "b": 48}, "height": 180, "bargap": 0.05}
+    if dist["kind"] == "histogram":
+        edges = dist["edges"]
+        labels = [f"{edges[i]} – {edges[i + 1]}" for i in range(len(edges) - 1)]
+        trace = {
+            "type": "bar", "x": edges[:-1], "y": dist["counts"], "text": labels,
+            "hovertemplate": "%{text}<br>%{y} rows<extra></extra>", "offset": 0,
+            "width": [_width(edges[i], edges[i + 1]) for i in range(len(edges) - 1)],
+        }  # fmt: skip
+        return {"data": [trace], "layout": layout}
+    if dist["kind"] == "bars":
+        trace = {"type": "bar", "x": [str(v) for v in dist["labels"]], "y": dist["counts"]}
+        return {"data": [trace], "layout": {**layout, "xaxis": {"type": "category"}}}
+    return {
+        "data": [],
+        "layout": {**layout, "annotations": [{"text": "no values", "showarrow": False}]},
+    }
+
+
+def _width(low, high):
+    """Bar width of a histogram bin (milliseconds for datetime bins, as Plotly expects)."""
+    if isinstance(low, str):
+        from datetime import datetime
+
+        return (datetime.fromisoformat(high) - datetime.fromisoformat(low)).total_seconds() * 1000
+    return high - low
+
+
+@login_required
+def dataset_statistics_partial(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    """Per-column statistics with a chart per column (htmx partial)."""
+    dataset = get_or_404(selectors.dataset_get, user=request.user, dataset_id=dataset_id)
+    try:
+        stats = services.dataset_statistics(dataset=dataset)
+        dists = charts.dataset_distributions(dataset=dataset)
+    except VURError as err:
+        return render(request, "partials/error.html", {"message": err.detail})
+    columns = [
+        {"info": c, "stats": stats.get(c["name"], {}), "index": i}
+        for i, c in enumerate(dataset.columns_info)
+    ]
+    figures = [
+        {
+            "id": f"dist-{col['index']}",
+            "figure": _distribution_figure(dists.get(col["info"]["name"])),
+        }
+        for col in columns
+    ]
+    return render(
+        request,
+        "datasets/_statistics.html",
+        {"dataset": dataset, "columns": columns, "figures": figures},
+    )
+
+
+@login_required
+@require_POST
+def dataset_delete_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    """Delete the dataset (and its file, and its pipelines); back to the list."""
+    dataset = get_or_404(selectors.dataset_get, user=request.user, dataset_id=dataset_id)
+    name = dataset.name
+    services.dataset_delete(dataset=dataset)
+    messages.success(request, f"Deleted {name}.")
+    return redirect("datasets_ui:list")

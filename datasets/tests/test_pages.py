@@ -1,0 +1,83 @@
+"""Dataset pages through Django's test client: list, upload (the no-script path), the dataset
+page and its partials, and 404 for someone else's dataset."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from conftest import sample_path
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def web(client, owner):
+    """A browser-like client signed in as `owner` (session auth)."""
+    client.force_login(owner)
+    return client
+
+
+def _upload(web, filename: str, **fields):
+    data = {"file": SimpleUploadedFile(filename, sample_path(filename).read_bytes()), **fields}
+    return web.post("/datasets/upload/", data)
+
+
+def test_pages_need_sign_in(client):
+    for url in ("/", "/datasets/", "/datasets/upload/", "/pipelines/"):
+        res = client.get(url)
+        assert res.status_code == 302 and "/accounts/login/" in res["Location"], url
+
+
+def test_upload_page_stores_the_file_and_opens_the_dataset(web):
+    assert web.get("/datasets/upload/").status_code == 200
+    res = _upload(web, "penguins.csv", name="Penguins")
+    assert res.status_code == 302
+    detail = web.get(res["Location"])
+    assert detail.status_code == 200
+    assert b"Penguins" in detail.content and b"344" in detail.content
+    listing = web.get("/datasets/")
+    assert res["Location"].encode() in listing.content
+
+
+def test_upload_page_shows_the_servers_error_next_to_the_file(web):
+    bad = SimpleUploadedFile("notes.txt", b"hello")
+    res = web.post("/datasets/upload/", {"file": bad, "name": "x"})
+    assert res.status_code == 400
+    assert b'id="file-error"' in res.content
+    assert b"Unsupported file type (.txt)" in res.content
+    assert web.get("/datasets/").context["page"].paginator.count == 0
+
+
+def test_dataset_partials_render_preview_statistics_and_quality(web):
+    res = _upload(web, "penguins.csv", name="Penguins")
+    base = res["Location"]
+    preview = web.get(base + "preview/?page=2&page_size=10", HTTP_HX_REQUEST="true")
+    assert preview.status_code == 200
+    assert b"Page 2 of 35" in preview.content and b"<table" in preview.content
+    stats = web.get(base + "statistics/", HTTP_HX_REQUEST="true")
+    assert stats.status_code == 200
+    assert b"bill_length_mm" in stats.content and b'data-plot="dist-' in stats.content
+    quality = web.get(base + "quality/", HTTP_HX_REQUEST="true")
+    assert quality.status_code == 200 and b'id="quality-score"' in quality.content
+
+
+def test_time_series_page_plots_the_series_with_gaps_and_outliers(web):
+    res = _upload(web, "series_airpassengers.csv", name="Air")
+    base = res["Location"]
+    page = web.get(base)
+    assert b'id="series"' in page.content
+    series = web.get(base + "series/", HTTP_HX_REQUEST="true")
+    assert series.status_code == 200
+    assert b"passengers" in series.content and b'data-plot="series-0"' in series.content
+
+
+def test_someone_elses_dataset_is_a_404_page(web, client, other_user):
+    res = _upload(web, "penguins.csv", name="Penguins")
+    base = res["Location"]
+    client.force_login(other_user)
+    for suffix in ("", "preview/", "statistics/", "quality/", "series/"):
+        answer = client.get(base + suffix)
+        assert answer.status_code == 404, suffix
+    assert b"We couldn" in client.get(base).content
+    assert client.post(base + "delete/").status_code == 404

@@ -1,0 +1,162 @@
+"""Pipeline pages: the list (optionally for one stage), creating a pipeline from a dataset, and
+the pipeline page, which resumes the wizard where the person left it.
+
+The wizard's later steps call downstream stages, so they are wired at the project level
+(`vur/wizard.py`); this module only uses datasets and pipelines.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from datasets.models import Dataset
+from datasets.selectors import dataset_get, dataset_list
+from pipelines import selectors, services
+from pipelines.models import Pipeline
+from vur.errors import VURError
+from vur.pages import error_fields, get_or_404
+
+# Wizard steps in order: (slug, label, the pipeline step that marks it done).
+WIZARD_STEPS = (
+    ("setup", "Target and problem", "upload"),
+    ("preprocessing", "Preprocessing", "preprocessing"),
+    ("features", "Features", "features"),
+    ("model_selection", "Algorithms", "model_selection"),
+    ("training", "Training", "training"),
+)
+STAGE_LABELS = {
+    "preprocessing": "Preprocessing",
+    "features": "Feature engineering",
+    "model_selection": "Model selection",
+}
+
+
+def wizard_steps(pipeline: Pipeline | None, current: str) -> list[dict[str, Any]]:
+    """The wizard's step list for templates: slug, label, done, current."""
+    done = set(pipeline.completed_steps or []) if pipeline else set()
+    return [
+        {"slug": slug, "label": label, "done": mark in done, "current": slug == current}
+        for slug, label, mark in WIZARD_STEPS
+    ]
+
+
+def resume_step(pipeline: Pipeline) -> str:
+    """The first wizard step not done yet (training when everything is configured)."""
+    done = set(pipeline.completed_steps or [])
+    for slug, _label, mark in WIZARD_STEPS:
+        if mark not in done:
+            return slug
+    return "training"
+
+
+@login_required
+def pipeline_list_page(request: HttpRequest) -> HttpResponse:
+    """The user's pipelines with their progress; `?stage=` opens that step of each."""
+    stage = request.GET.get("stage", "")
+    stage = stage if stage in STAGE_LABELS else ""
+    page = Paginator(selectors.pipeline_list(user=request.user), 25).get_page(
+        request.GET.get("page")
+    )
+    rows = [
+        {"pipeline": p, "steps": wizard_steps(p, ""), "resume": resume_step(p)}
+        for p in page.object_list
+    ]
+    return render(
+        request,
+        "pipelines/list.html",
+        {"page": page, "rows": rows, "stage": stage, "stage_label": STAGE_LABELS.get(stage, "")},
+    )
+
+
+def setup_values(data: QueryDict, dataset: Dataset) -> dict[str, Any]:
+    """The setup form's fields as the pipeline services take them."""
+    horizon = (data.get("forecast_horizon") or "").strip()
+    fields: dict[str, Any] = {
+        "name": (data.get("name") or "").strip() or f"{dataset.name} model",
+        "target_column": data.get("target_column") or "",
+        "problem_type": data.get("problem_type") or "",
+        "feature_columns": [c for c in data.getlist("feature_columns") if c],
+        "time_column": data.get("time_column") or "",
+    }
+    if fields["problem_type"] == "forecasting":
+        fields["forecast_horizon"] = int(horizon) if horizon.isdigit() else None
+    return fields
+
+
+def setup_context(dataset: Dataset, values: dict[str, Any], errors: dict) -> dict[str, Any]:
+    """Columns and suggestions for the setup form."""
+    columns = dataset.columns_info
+    return {
+        "dataset": dataset,
+        "columns": columns,
+        "datetime_columns": [c for c in columns if c.get("semantic_type") == "datetime"],
+        "values": values,
+        "errors": errors,
+        "problem_types": Pipeline.ProblemType.choices,
+    }
+
+
+def _default_setup(dataset: Dataset) -> dict[str, Any]:
+    problem = "forecasting" if dataset.dataset_type == "time_series" else ""
+    return {
+        "name": f"{dataset.name} model",
+        "problem_type": problem,
+        "time_column": dataset.time_column,
+        "feature_columns": [],
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pipeline_create_page(request: HttpRequest) -> HttpResponse:
+    """Step 1 for a new pipeline: pick the dataset, then the target and problem type."""
+    dataset_id = request.POST.get("dataset") or request.GET.get("dataset")
+    if not dataset_id:
+        return render(
+            request,
+            "pipelines/choose_dataset.html",
+            {
+                "datasets": dataset_list(user=request.user)[:200],
+                "steps": wizard_steps(None, "setup"),
+            },
+        )
+    dataset = get_or_404(dataset_get, user=request.user, dataset_id=dataset_id)
+    if request.method == "GET":
+        ctx = setup_context(dataset, _default_setup(dataset), {})
+        return render(
+            request, "pipelines/setup.html", {**ctx, "steps": wizard_steps(None, "setup")}
+        )
+    values = setup_values(request.POST, dataset)
+    try:
+        pipeline = services.pipeline_create(owner=request.user, dataset=dataset, **values)
+    except VURError as err:
+        ctx = setup_context(dataset, values, error_fields(err))
+        ctx.update(steps=wizard_steps(None, "setup"), error=err.detail)
+        return render(request, "pipelines/setup.html", ctx, status=err.status_code)
+    messages.success(request, f"Created the pipeline {pipeline.name}.")
+    return redirect("wizard", pipeline_id=pipeline.pk, step="preprocessing")
+
+
+@login_required
+def pipeline_detail_page(request: HttpRequest, pipeline_id: int) -> HttpResponse:
+    """Resume the wizard at the first step not done yet."""
+    pipeline = get_or_404(selectors.pipeline_get, user=request.user, pipeline_id=pipeline_id)
+    return redirect("wizard", pipeline_id=pipeline.pk, step=resume_step(pipeline))
+
+
+@login_required
+@require_POST
+def pipeline_delete_page(request: HttpRequest, pipeline_id: int) -> HttpResponse:
+    """Delete a pipeline (its configs, jobs and models go with it)."""
+    pipeline = get_or_404(selectors.pipeline_get, user=request.user, pipeline_id=pipeline_id)
+    name = pipeline.name
+    pipeline.delete()
+    messages.success(request, f"Deleted the pipeline {name}.")
+    return redirect("pipelines_ui:list")

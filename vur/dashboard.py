@@ -1,0 +1,53 @@
+"""The dashboard page: stats cards, open alerts, running jobs (refreshed live), recent activity
+and quick actions, from the monitoring dashboard services."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from datasets.selectors import dataset_list
+from monitoring import services as dashboard_services
+from training.selectors import training_job_list
+
+logger = logging.getLogger(__name__)
+
+ACTIVE_JOB_STATES = ("queued", "running")
+
+
+def _open_alerts(user) -> list | None:
+    """Open alerts when the monitoring app provides them (None when it does not yet)."""
+    try:
+        from monitoring.selectors import alert_list_open
+    except ImportError:
+        return None
+    return list(alert_list_open(user=user)[:10])
+
+
+def _running_jobs(user) -> list:
+    jobs = training_job_list(user=user).filter(status__in=ACTIVE_JOB_STATES)
+    return list(jobs.select_related("pipeline").order_by("-created_at")[:10])
+
+
+@login_required
+def dashboard_page(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's overview, with links to every next step."""
+    user = request.user
+    context = {
+        "stats": dashboard_services.dashboard_stats(user=user),
+        "activity": dashboard_services.recent_activity(user=user, limit=10, offset=0),
+        "actions": dashboard_services.quick_actions(user=user),
+        "alerts": _open_alerts(user),
+        "jobs": _running_jobs(user),
+        "datasets": dataset_list(user=user)[:5],
+    }
+    return render(request, "dashboard/index.html", context)
+
+
+@login_required
+def running_jobs_partial(request: HttpRequest) -> HttpResponse:
+    """The running-jobs card's body; the dashboard polls it every few seconds."""
+    return render(request, "dashboard/_jobs.html", {"jobs": _running_jobs(request.user)})

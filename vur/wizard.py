@@ -1,0 +1,436 @@
+"""The pipeline wizard's pages: one step per stage (target and problem type, preprocessing,
+features, algorithms, training settings), each saved on the pipeline so a person can resume.
+
+Wired at the project level because its steps reach every stage; each view validates the form,
+calls that stage's service and renders a template.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from features import services as feature_services
+from features.selection import METHODS as SELECTION_METHODS
+from modeling import catalog
+from modeling import services as modeling_services
+from modeling.selectors import model_config_get
+from pipelines import services as pipeline_services
+from pipelines.models import Pipeline
+from pipelines.pages import setup_context, setup_values, wizard_steps
+from pipelines.selectors import pipeline_get
+from preprocessing import services as prep_services
+from preprocessing.preview import PREPROCESSING_OPTIONS, TRANSFORMATION_TYPES
+from training.serializers import TrainingStartSerializer
+from training.services import training_job_start
+from vur.errors import VURError
+from vur.pages import error_fields, get_or_404
+
+logger = logging.getLogger(__name__)
+
+NEXT = {
+    "setup": "preprocessing",
+    "preprocessing": "features",
+    "features": "model_selection",
+    "model_selection": "training",
+}
+
+
+def _pipeline(request: HttpRequest, pipeline_id: int) -> Pipeline:
+    return get_or_404(pipeline_get, user=request.user, pipeline_id=pipeline_id)
+
+
+def _render(
+    request: HttpRequest, pipeline: Pipeline, step: str, ctx: dict, status: int = 200
+) -> HttpResponse:
+    base = {"pipeline": pipeline, "steps": wizard_steps(pipeline, step), "step": step}
+    return render(request, f"pipelines/wizard_{step}.html", {**base, **ctx}, status=status)
+
+
+def _failed(request, pipeline, step: str, ctx: dict, err: VURError) -> HttpResponse:
+    ctx = {**ctx, "error": err.detail, "errors": error_fields(err)}
+    return _render(request, pipeline, step, ctx, status=err.status_code)
+
+
+# ------------------------------------------------------------------ step 1: target and problem
+
+
+def _setup(request: HttpRequest, pipeline: Pipeline) -> HttpResponse:
+    saved = {
+        "name": pipeline.name,
+        "target_column": pipeline.target_column,
+        "problem_type": pipeline.problem_type,
+        "feature_columns": pipeline.feature_columns,
+        "time_column": pipeline.time_column,
+        "forecast_horizon": pipeline.forecast_horizon,
+    }
+    if request.method == "GET":
+        return _render(request, pipeline, "setup", setup_context(pipeline.dataset, saved, {}))
+    values = setup_values(request.POST, pipeline.dataset)
+    try:
+        pipeline_services.pipeline_update(pipeline=pipeline, **values)
+    except VURError as err:
+        return _failed(request, pipeline, "setup", setup_context(pipeline.dataset, values, {}), err)
+    messages.success(request, "Saved the target and problem type.")
+    return redirect("wizard", pipeline_id=pipeline.pk, step="preprocessing")
+
+
+# ------------------------------------------------------------------ step 2: preprocessing
+
+PREP_CHOICE_KEYS = (
+    "missing_values_strategy",
+    "outlier_detection_method",
+    "outlier_treatment",
+    "scaling_method",
+    "categorical_encoding",
+)
+
+
+def _prep_config(data: QueryDict) -> dict[str, Any]:
+    """The preprocessing form as a config (`preprocessing/apply`'s `config`)."""
+    config: dict[str, Any] = {k: data[k] for k in PREP_CHOICE_KEYS if data.get(k)}
+    threshold = (data.get("outlier_threshold") or "").strip()
+    if threshold:
+        try:
+            config["outlier_threshold"] = float(threshold)
+        except ValueError:
+            config["outlier_threshold"] = threshold  # the service names the bad value
+    columns = data.getlist("transform_column")
+    kinds = data.getlist("transform_type")
+    config["transformations"] = [
+        {"column": c, "type": t} for c, t in zip(columns, kinds, strict=False) if c and t
+    ]
+    return config
+
+
+def _prep_context(
+    pipeline: Pipeline, config: dict[str, Any], errors: dict | None = None
+) -> dict[str, Any]:
+    errors = errors or {}
+    options = [
+        {
+            "key": k,
+            **PREPROCESSING_OPTIONS[k],
+            "value": config.get(k, PREPROCESSING_OPTIONS[k]["default"]),
+            "errors": errors.get(k, []),
+        }
+        for k in PREP_CHOICE_KEYS
+    ]
+    transforms = list(config.get("transformations") or []) + [{"column": "", "type": ""}]
+    return {
+        "options": options,
+        "config": config,
+        "threshold": config.get("outlier_threshold"),
+        "transforms": transforms,
+        "transformation_types": TRANSFORMATION_TYPES,
+        "columns": [c for c in pipeline.dataset.column_names if c != pipeline.target_column],
+    }
+
+
+def _preprocessing(request: HttpRequest, pipeline: Pipeline) -> HttpResponse:
+    if request.method == "GET":
+        return _render(
+            request,
+            pipeline,
+            "preprocessing",
+            _prep_context(pipeline, pipeline.preprocessing_config),
+        )
+    config = _prep_config(request.POST)
+    try:
+        prep_services.preprocessing_apply(pipeline=pipeline, config=config)
+    except VURError as err:
+        ctx = _prep_context(pipeline, config, error_fields(err))
+        return _failed(request, pipeline, "preprocessing", ctx, err)
+    messages.success(request, "Saved the preprocessing settings.")
+    return redirect("wizard", pipeline_id=pipeline.pk, step="features")
+
+
+@login_required
+@require_POST
+def preprocessing_preview_partial(request: HttpRequest, pipeline_id: int) -> HttpResponse:
+    """What the form's preprocessing would change, on a sample (htmx partial; nothing saved)."""
+    pipeline = _pipeline(request, pipeline_id)
+    try:
+        result = prep_services.preprocessing_preview(
+            pipeline=pipeline, config=_prep_config(request.POST)
+        )
+    except VURError as err:
+        return render(
+            request,
+            "pipelines/_prep_preview.html",
+            {"error": err.detail, "errors": error_fields(err)},
+        )
+    changes = sorted(result["changes_summary"].items(), key=lambda kv: kv[0] != "*")
+    rows = [
+        [round(v, 4) if isinstance(v, float) else v for v in row]
+        for row in result["preview"]["rows"][:10]
+    ]
+    ctx = {"result": result, "changes": changes, "rows": rows}
+    return render(request, "pipelines/_prep_preview.html", ctx)
+
+
+# ------------------------------------------------------------------ step 3: features
+
+
+def _int_list(text: str) -> list[int] | None:
+    parts = [p for p in text.replace(" ", ",").split(",") if p]
+    if not parts:
+        return None
+    try:
+        return [int(p) for p in parts]
+    except ValueError:
+        raise VURError(
+            "Write whole numbers separated by commas, like 1, 7, 14.",
+            code="invalid_list",
+            errors={"lags": ["not a list of whole numbers"]},
+        ) from None
+
+
+def _features_context(pipeline: Pipeline, **extra: Any) -> dict[str, Any]:
+    config = pipeline.feature_config or {}
+    return {
+        "config": config,
+        "generated": config.get("features") or [],
+        "selected": config.get("selected") or [],
+        "selection": config.get("selection") or {},
+        "methods": SELECTION_METHODS,
+        "forecasting": pipeline.problem_type == "forecasting",
+        **extra,
+    }
+
+
+def _features(request: HttpRequest, pipeline: Pipeline) -> HttpResponse:
+    if request.method == "GET":
+        return _render(request, pipeline, "features", _features_context(pipeline))
+    action = request.POST.get("action")
+    data = request.POST
+    try:
+        if action == "generate":
+            kwargs: dict[str, Any] = {
+                "calendar": data.get("calendar") == "on",
+                "interactions": data.get("interactions") == "on",
+            }
+            if pipeline.problem_type == "forecasting":
+                kwargs.pop("interactions")
+                kwargs["lags"] = _int_list(data.get("lags", ""))
+                kwargs["rolling_windows"] = _int_list(data.get("rolling_windows", ""))
+                fourier = (data.get("fourier_terms") or "").strip()
+                kwargs["fourier_terms"] = int(fourier) if fourier.isdigit() else None
+            result = feature_services.features_generate(pipeline=pipeline, **kwargs)
+            messages.success(request, f"Generated {len(result['features'])} features.")
+            return redirect("wizard", pipeline_id=pipeline.pk, step="features")
+        if action == "select":
+            k = (data.get("k") or "").strip()
+            result = feature_services.features_select(
+                pipeline=pipeline, method=data.get("method") or "mutual_info",
+                k=int(k) if k.isdigit() else None,
+            )  # fmt: skip
+            top = max([abs(v) for v in result["scores"].values() if v is not None] or [1]) or 1
+            bars = [
+                {"name": n, "score": s, "pct": round(abs(s or 0) / top * 100, 1),
+                 "selected": n in result["selected"]}
+                for n, s in sorted(result["scores"].items(), key=lambda kv: -(kv[1] or 0))
+            ]  # fmt: skip
+            pipeline.refresh_from_db()
+            ctx = _features_context(pipeline, bars=bars)
+            return _render(request, pipeline, "features", ctx)
+        if action == "skip":
+            pipeline_services.pipeline_mark_step(pipeline=pipeline, step="features")
+            return redirect("wizard", pipeline_id=pipeline.pk, step="model_selection")
+    except VURError as err:
+        ctx = _features_context(pipeline, failed_action=action)
+        return _failed(request, pipeline, "features", ctx, err)
+    raise Http404("Unknown action.")
+
+
+# ------------------------------------------------------------------ step 4: algorithms
+
+
+def _parse_hyperparameters(spec: catalog.AlgorithmSpec, data: QueryDict) -> dict[str, Any]:
+    """The algorithm form's fields typed by the catalogue's schema (left as text when they do
+    not parse, so the server-side validation names them)."""
+    values: dict[str, Any] = {}
+    for param in spec.hyperparameters:
+        key = f"hp_{param.name}"
+        if param.type == "bool":
+            values[param.name] = data.get(key) == "on"
+            continue
+        raw = (data.get(key) or "").strip()
+        if raw == "":
+            continue
+        if param.type == "int":
+            try:
+                values[param.name] = int(raw)
+            except ValueError:
+                values[param.name] = raw
+        elif param.type == "float":
+            try:
+                values[param.name] = float(raw)
+            except ValueError:
+                values[param.name] = raw
+        elif param.choices is not None:
+            values[param.name] = next((c for c in param.choices if str(c) == raw), raw)
+        else:
+            values[param.name] = raw
+    return values
+
+
+def _algorithm_forms(pipeline: Pipeline, chosen: str = "", values: dict | None = None) -> list:
+    forms = []
+    for spec in catalog.algorithms_for(pipeline.problem_type):
+        own = values if spec.name == chosen and values is not None else {}
+        forms.append(
+            {
+                "spec": spec,
+                "params": [
+                    {
+                        "p": p,
+                        "value": own.get(p.name, p.default),
+                        "choices": [str(c) for c in p.choices] if p.choices else None,
+                        "step": "1" if p.type == "int" else "any",
+                    }
+                    for p in spec.hyperparameters
+                ],
+                "open": spec.name == chosen,
+            }
+        )
+    return forms
+
+
+def _model_selection(request: HttpRequest, pipeline: Pipeline) -> HttpResponse:
+    configs = list(pipeline.model_configs or [])
+    if request.method == "GET":
+        ctx = {"forms": _algorithm_forms(pipeline), "configs": configs}
+        return _render(request, pipeline, "model_selection", ctx)
+    if request.POST.get("action") == "auto":
+        pipeline_services.pipeline_mark_step(pipeline=pipeline, step="model_selection")
+        messages.success(request, "VUR will choose and tune the algorithms for you.")
+        return redirect("wizard", pipeline_id=pipeline.pk, step="training")
+    name = request.POST.get("algorithm", "")
+    try:
+        spec = catalog.get_algorithm(name)
+    except KeyError:
+        raise Http404("Unknown algorithm.") from None
+    values = _parse_hyperparameters(spec, request.POST)
+    search_method = request.POST.get("search_method") or "none"
+    search = None if search_method == "none" else {"method": search_method}
+    try:
+        modeling_services.model_config_create(
+            owner=request.user, pipeline=pipeline, algorithm=name,
+            hyperparameters=values, search=search,
+        )  # fmt: skip
+    except VURError as err:
+        ctx = {"forms": _algorithm_forms(pipeline, name, values), "configs": configs,
+               "error_algorithm": name}  # fmt: skip
+        return _failed(request, pipeline, "model_selection", ctx, err)
+    messages.success(request, f"Added {spec.display_name} to this pipeline's algorithms.")
+    return redirect("wizard", pipeline_id=pipeline.pk, step="training")
+
+
+@login_required
+@require_POST
+def algorithm_validate_partial(request: HttpRequest, pipeline_id: int) -> HttpResponse:
+    """Check an algorithm form on the server as it is filled in (htmx partial)."""
+    pipeline = _pipeline(request, pipeline_id)
+    name = request.POST.get("algorithm", "")
+    try:
+        spec = catalog.get_algorithm(name)
+    except KeyError:
+        errors = {"algorithm": ["unknown algorithm"]}
+        return render(request, "pipelines/_validation.html", {"errors": errors})
+    values = _parse_hyperparameters(spec, request.POST)
+    errors = modeling_services.algorithm_config_errors(name, values, pipeline.problem_type)
+    errors_by_field = {k: [v] for k, v in errors.items()}
+    return render(request, "pipelines/_validation.html", {"errors": errors_by_field})
+
+
+# ------------------------------------------------------------------ step 5: training settings
+
+
+def _training_context(pipeline: Pipeline, values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "configs": [{**c, "key": f"config-{c['id']}"} for c in pipeline.model_configs or []],
+        "auto_names": [
+            catalog.get_algorithm(n).display_name
+            for n in catalog.auto_algorithms(pipeline.problem_type)
+        ],
+        "values": values,
+        "default_budget": int(settings.VUR_DEFAULT_TIME_BUDGET_S),
+        "jobs": pipeline.training_jobs.order_by("-created_at")[:5],
+    }
+
+
+def _training(request: HttpRequest, pipeline: Pipeline) -> HttpResponse:
+    defaults = {
+        "choice": "auto",
+        "time_budget_s": int(settings.VUR_DEFAULT_TIME_BUDGET_S),
+        "validation_split": 0.2,
+        "cross_validation": False,
+        "cv_folds": 5,
+    }
+    if request.method == "GET":
+        return _render(request, pipeline, "training", _training_context(pipeline, defaults))
+    data = request.POST
+    values = {
+        "choice": data.get("choice") or "auto",
+        "time_budget_s": data.get("time_budget_s") or defaults["time_budget_s"],
+        "validation_split": data.get("validation_split") or 0.2,
+        "cross_validation": data.get("cross_validation") == "on",
+        "cv_folds": data.get("cv_folds") or 5,
+    }
+    body: dict[str, Any] = {
+        "pipeline_id": pipeline.pk,
+        "time_budget_s": values["time_budget_s"],
+        "validation_split": values["validation_split"],
+        "cross_validation": values["cross_validation"],
+        "cv_folds": values["cv_folds"],
+    }
+    choice = values["choice"]
+    if choice == "chosen":
+        body["algorithms"] = list(dict.fromkeys(c["algorithm"] for c in pipeline.model_configs))
+    elif choice.startswith("config-"):
+        body["model_config"] = int(choice[7:]) if choice[7:].isdigit() else -1
+    form = TrainingStartSerializer(data=body)
+    try:
+        if not form.is_valid():
+            errors = {k: [str(m) for m in v] for k, v in form.errors.items()}
+            first_key = next(iter(errors))
+            raise VURError(f"{first_key.replace('_', ' ')}: {errors[first_key][0]}", errors=errors)
+        config = dict(form.validated_data)
+        config.pop("pipeline_id", None)
+        if isinstance(config.get("model_config"), int):
+            config["model_config"] = get_or_404(
+                model_config_get, user=request.user, config_id=config["model_config"]
+            )
+        job = training_job_start(pipeline=pipeline, user=request.user, config=config)
+    except VURError as err:
+        return _failed(request, pipeline, "training", _training_context(pipeline, values), err)
+    return redirect(f"/training/{job.pk}/")
+
+
+# ------------------------------------------------------------------ dispatch
+
+STEP_VIEWS = {
+    "setup": _setup,
+    "preprocessing": _preprocessing,
+    "features": _features,
+    "model_selection": _model_selection,
+    "training": _training,
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def wizard_step_page(request: HttpRequest, pipeline_id: int, step: str) -> HttpResponse:
+    """One step of the wizard for one of the user's pipelines (404 for anyone else's)."""
+    view = STEP_VIEWS.get(step)
+    if view is None:
+        raise Http404("Unknown wizard step.")
+    return view(request, _pipeline(request, pipeline_id))
