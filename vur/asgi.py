@@ -11,11 +11,14 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from predictions.routing import websocket_urlpatterns as prediction_ws  # noqa: E402
 from training.routing import websocket_urlpatterns as training_ws  # noqa: E402
+from vur.bodylimit import BodyLimitMiddleware, install_daphne_limit  # noqa: E402
 from vur.ws_auth import OriginCheck, VURAuthStack  # noqa: E402
+
+install_daphne_limit()  # daphne refuses an over-limit body before spooling it
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BodyLimitMiddleware(django_asgi_app),
         "websocket": OriginCheck(VURAuthStack(URLRouter(training_ws + prediction_ws))),
     }
 )
