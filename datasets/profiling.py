@@ -597,12 +597,41 @@ def _calendar_alias(stamps: pd.DatetimeIndex, days: int) -> str | None:
     return None
 
 
+def dates_out_of_range(values: pd.Series, limit: int = 50) -> str | None:
+    """A text value of `values` that reads as a date outside what pandas' nanosecond timestamps
+    hold (1677-09-21 to 2262-04-11), or None. Looks at the first `limit` values only."""
+    from dateutil import parser as date_parser
+
+    low, high = dt.datetime(1677, 9, 22), dt.datetime(2262, 4, 11)  # inside ns Timestamp limits
+    for value in _strings(values).head(limit):
+        if not _DATEISH.search(value):
+            continue
+        try:
+            parsed = date_parser.parse(value, default=dt.datetime(2000, 1, 1))
+        except (ValueError, OverflowError):
+            continue
+        parsed = parsed.replace(tzinfo=None)
+        if parsed < low or parsed > high:
+            return value
+    return None
+
+
+def _steps_ns(stamps: pd.DatetimeIndex) -> np.ndarray:
+    """Steps between sorted timestamps in int64 ns; -1 for a step over int64's ~292 years."""
+    ns = stamps.asi8
+    wide = np.diff(ns.astype("float64"))
+    steps = np.diff(ns)
+    return np.where(wide > 9.0e18, -1, steps)
+
+
 def infer_frequency(series_stamps: list[pd.DatetimeIndex]) -> str | None:
     """A pandas offset alias for sorted unique timestamps of one or more series, or None."""
-    diffs = [np.diff(s.asi8) for s in series_stamps if len(s) > 1]
+    diffs = [_steps_ns(s) for s in series_stamps if len(s) > 1]
     if not diffs:
         return None
     steps = np.concatenate(diffs)
+    if (steps <= 0).any():  # unsorted, or a step too long for int64 nanoseconds
+        return None
     values, counts = np.unique(steps, return_counts=True)
     step = pd.Timedelta(int(values[np.argmax(counts)]), unit="ns")
     stamps = (
@@ -647,7 +676,8 @@ def _series_facts(stamps: pd.Series, groups: pd.Series | None) -> dict[str, Any]
         times = pd.DatetimeIndex(part["t"])
         duplicates += len(times) - times.nunique()
         if len(times) > 1:
-            ordered += int((np.diff(times.asi8) >= 0).sum())
+            ns = times.asi8  # compared, never subtracted: a difference can overflow int64
+            ordered += int((ns[1:] >= ns[:-1]).sum())
             pairs += len(times) - 1
         uniques.append(times.unique().sort_values())
     freq = infer_frequency(uniques)
@@ -655,9 +685,11 @@ def _series_facts(stamps: pd.Series, groups: pd.Series | None) -> dict[str, Any]
     regular = freq is not None
     if regular:
         for times in uniques:
-            span = (times[-1] - times[0]) if len(times) > 1 else pd.Timedelta(0)
-            steps = np.diff(times.asi8)
-            approx = span.value / max(int(steps.min()), 1) if len(steps) else 0
+            # Spans in float nanoseconds: over 292 years do not fit a Timedelta (int64 ns).
+            ns = times.asi8.astype("float64")
+            steps = np.diff(ns)
+            span = ns[-1] - ns[0] if len(ns) > 1 else 0.0
+            approx = span / max(float(steps.min()), 1.0) if len(steps) else 0
             if approx > _MAX_GRID_FACTOR * len(times) + 100:
                 regular = False
                 break

@@ -16,7 +16,7 @@ from django.db import transaction
 from datasets import io as dio
 from datasets import profiling
 from datasets.models import Dataset
-from vur.errors import InvalidInput, NotFound, PayloadTooLarge
+from vur.errors import InvalidInput, NotFound, PayloadTooLarge, VURError
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +76,15 @@ def _profile_upload(source: Any, fmt: str, time_column: str | None) -> dict[str,
         profile = profiling.profile_chunks(_width_checked(dio.iter_chunks(source, fmt), limits))
     except dio.DatasetReadError as exc:
         raise _read_error(exc) from None
+    except VURError:
+        raise
+    except Exception as exc:  # a profiling bug answers a clear 400, never a 500
+        logger.exception("Profiling an uploaded %s file failed.", fmt)
+        raise InvalidInput(
+            f"The file could not be profiled ({type(exc).__name__}); check its format and "
+            "contents, or report this file.",
+            code="profiling_failed",
+        ) from None
     if not profile.get("num_rows") or not profile.get("columns_info"):
         raise InvalidInput("The file has no data rows.", code="empty_file")
     info = profile["columns_info"]
@@ -102,12 +111,45 @@ def _profile_upload(source: Any, fmt: str, time_column: str | None) -> dict[str,
             frame = dio.read_frame(source, fmt, usecols=wanted)
         except dio.DatasetReadError as exc:
             raise _read_error(exc) from None
-        frame = profiling.coerce_types(frame, [c for c in info if c["name"] in wanted])
-        series = profiling.detect_time_series(frame, [c for c in info if c["name"] in wanted])
+        if time_column:
+            _check_dates_in_range(frame[time_column], time_column)
+        series = _series_or_none(frame, [c for c in info if c["name"] in wanted], time_column)
         if time_column and series.get("time_column") != time_column:
             series["time_column"] = time_column
     profile["series"] = series
     return profile
+
+
+def _check_dates_in_range(values: pd.Series, name: str) -> None:
+    """InvalidInput (400) when column `name` holds dates pandas' timestamps cannot represent."""
+    example = profiling.dates_out_of_range(values)
+    if example is not None:
+        raise InvalidInput(
+            f"Column '{name}' has dates outside the range timestamps can hold ('{example}'); "
+            "dates must lie between 1677-09-22 and 2262-04-11.",
+            code="dates_out_of_range",
+        )
+
+
+def _series_or_none(
+    frame: pd.DataFrame, info: list[dict[str, Any]], time_column: str | None
+) -> dict[str, Any]:
+    """Time-series facts of `frame` (raw values); an unexpected failure leaves them out (logged),
+    or answers 400 when the user named the time column."""
+    try:
+        typed = profiling.coerce_types(frame, info)
+        return profiling.detect_time_series(typed, info)
+    except VURError:
+        raise
+    except Exception as exc:
+        logger.exception("Time-series detection failed on an upload.")
+        if time_column:
+            raise InvalidInput(
+                f"The time column '{time_column}' could not be analysed "
+                f"({type(exc).__name__}); check its values.",
+                code="profiling_failed",
+            ) from None
+        return {"is_time_series": False}
 
 
 def dataset_upload(
@@ -138,6 +180,8 @@ def dataset_upload(
     series = profile["series"]
     detected_type = "time_series" if series.get("is_time_series") else "tabular"
     if dataset_type == "time_series" and not (series.get("time_column") or time_column):
+        for col in profile["columns_info"]:  # a date column pandas could not read: say so
+            _check_dates_in_range(pd.Series(col.get("sample_values") or []), col["name"])
         raise InvalidInput(
             "dataset_type is time_series but the file has no datetime column.",
             code="no_datetime_column",
