@@ -51,6 +51,16 @@ class SinglePredictionResultSerializer(serializers.Serializer):
     latency_ms = serializers.FloatField()
 
 
+class ObservationSerializer(serializers.Serializer):
+    """One new observation of a forecast series (checked against the model by the service)."""
+
+    timestamp = serializers.CharField(help_text="ISO 8601; naive times are read as UTC.")
+    value = serializers.FloatField()
+    series_id = serializers.JSONField(
+        required=False, allow_null=True, help_text="For a model with several series."
+    )
+
+
 class ForecastRequestSerializer(serializers.Serializer):
     """Body of `predictions/forecast`."""
 
@@ -58,6 +68,12 @@ class ForecastRequestSerializer(serializers.Serializer):
     horizon = serializers.IntegerField(required=False, allow_null=True)
     level = serializers.ListField(child=serializers.FloatField(), required=False, allow_empty=False)
     series_id = serializers.JSONField(required=False, allow_null=True)
+    observations = ObservationSerializer(
+        many=True,
+        required=False,
+        help_text="New points appended to the deployment's live history before forecasting; "
+        "each must be after the last known one and on the series' frequency.",
+    )
 
 
 class IntervalSerializer(serializers.Serializer):
@@ -75,7 +91,11 @@ class ForecastResultSerializer(serializers.Serializer):
     forecast = serializers.ListField(child=serializers.FloatField())
     intervals = serializers.DictField(child=IntervalSerializer())
     series = serializers.ListField(child=serializers.DictField(), required=False)
+    series_id = serializers.JSONField(allow_null=True, help_text="The forecast series (null: one).")
+    updated_through = serializers.CharField(help_text="The last observed timestamp.")
+    observations_applied = serializers.IntegerField()
     prediction_id = serializers.CharField()
+    prediction_ids = serializers.ListField(child=serializers.CharField())
     latency_ms = serializers.FloatField()
 
 
@@ -121,3 +141,35 @@ class FeedbackSerializer(serializers.Serializer):
 
     prediction_id = serializers.UUIDField()
     actual = serializers.JSONField()
+
+
+class FeedbackResultSerializer(serializers.Serializer):
+    """Answer of `predictions/feedback` for a served prediction."""
+
+    prediction_id = serializers.CharField()
+    actual = serializers.JSONField()
+
+
+class ForecastFeedbackSerializer(serializers.Serializer):
+    """Body of `predictions/feedback` for a forecasting model (one object or a list)."""
+
+    model_id = serializers.IntegerField()
+    timestamp = serializers.CharField(help_text="ISO 8601; naive times are read as UTC.")
+    actual = serializers.FloatField()
+    series_id = serializers.JSONField(required=False, allow_null=True)
+
+
+class ForecastActualSerializer(serializers.Serializer):
+    """One recorded actual of a forecast series."""
+
+    model_id = serializers.IntegerField()
+    series_id = serializers.JSONField(allow_null=True)
+    timestamp = serializers.CharField()
+    actual = serializers.FloatField()
+
+
+class ForecastFeedbackResultSerializer(serializers.Serializer):
+    """Answer of `predictions/feedback` for forecast actuals."""
+
+    count = serializers.IntegerField()
+    actuals = ForecastActualSerializer(many=True)

@@ -248,46 +248,32 @@ def forecast(
     horizon: int | None = None,
     levels: list[float] | None = None,
     series_id: Any = None,
+    observations: list[dict[str, Any]] | None = None,
+    channel: str = "rest",
 ) -> dict[str, Any]:
-    """The next `horizon` timestamps, point forecasts and intervals from a deployed forecaster."""
+    """The next `horizon` timestamps, point forecasts and intervals from a deployed forecaster,
+    after applying new `observations` ({timestamp, value, series_id?}) to its live state.
+
+    Writes the advanced state, the observations as actuals and the forecast records (see
+    `predictions.live.forecast_live`); a refused batch writes nothing.
+    """
+    from predictions import live
+
     _require_deployed(model)
     if model.problem_type != "forecasting":
         raise InvalidInput(
             "This model is not a forecaster; use predictions/single.", code="not_a_forecaster"
         )
-    levels = levels or [80, 95]
-    if horizon is not None and not 1 <= horizon <= MAX_HORIZON:
-        raise InvalidInput(f"horizon must be between 1 and {MAX_HORIZON}.", code="bad_horizon")
-    for level in levels:
-        if not 0 < level < 100:
-            raise InvalidInput(
-                "Each level must be between 0 and 100 (exclusive).", code="bad_level"
-            )
-    started = time.perf_counter()
-    fitted = load_model(model)
-    known = getattr(fitted, "series_ids", None) or []
-    if series_id is not None and str(series_id) not in {str(k) for k in known}:
-        raise NotFound(f"Series '{series_id}' is not in this model.", code="series_not_found")
-    try:
-        out = fitted.predict(horizon=horizon, levels=tuple(levels), series_id=series_id)
-    except ValueError as exc:
-        raise InvalidInput(str(exc), code="bad_forecast_request") from None
-    latency = (time.perf_counter() - started) * 1000
-    out = _with_time_zone(json_safe(out))
-    record = PredictionRecord.objects.create(
-        owner=user,
+    return live.forecast_live(
+        user=user,
         model=model,
-        source="forecast",
-        inputs={"horizon": horizon, "levels": levels, "series_id": series_id},
-        prediction={"timestamps": out.get("timestamps"), "forecast": out.get("forecast")},
-        latency_ms=latency,
+        fitted=load_model(model),
+        horizon=horizon,
+        levels=levels,
+        series_id=series_id,
+        observations=observations,
+        channel=channel,
     )
-    return {
-        "model_id": model.pk,
-        **out,
-        "prediction_id": str(record.pk),
-        "latency_ms": round(latency, 3),
-    }
 
 
 def _iso_utc(stamp: str) -> str:
@@ -325,6 +311,33 @@ def prediction_feedback(*, user, prediction_id, actual: Any) -> PredictionRecord
     record.feedback_at = timezone.now()
     record.save(update_fields=["actual", "feedback_at", "updated_at"])
     return record
+
+
+def forecast_feedback(*, user, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Record actuals `{model_id, timestamp, actual, series_id?}` of forecasting models, matched
+    by monitoring to every forecast made for those timestamps. All or nothing; a repeat updates
+    the value. NotFound for another user's model, InvalidInput for a bad item."""
+    from modeling.selectors import trained_model_get
+    from predictions import live
+
+    if not items:
+        raise InvalidInput("Send at least one actual.", code="bad_feedback")
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for item in items:
+        groups.setdefault(item["model_id"], []).append(item)
+    out: list[dict[str, Any]] = []
+    with transaction.atomic():
+        for model_id, group in groups.items():
+            model = trained_model_get(user=user, model_id=model_id)
+            if model.problem_type != "forecasting":
+                raise InvalidInput(
+                    f"Model {model_id} is not a forecaster; send {{prediction_id, actual}}.",
+                    code="not_a_forecaster",
+                )
+            out += live.forecast_feedback(
+                user=user, model=model, fitted=load_model(model), items=group
+            )
+    return out
 
 
 # ---------------------------------------------------------------- batch

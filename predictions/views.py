@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -18,7 +18,10 @@ from predictions.serializers import (
     BatchStartSerializer,
     DeploymentSerializer,
     DeploySerializer,
+    FeedbackResultSerializer,
     FeedbackSerializer,
+    ForecastFeedbackResultSerializer,
+    ForecastFeedbackSerializer,
     ForecastRequestSerializer,
     ForecastResultSerializer,
     SinglePredictionResultSerializer,
@@ -93,6 +96,7 @@ class PredictionViewSet(viewsets.GenericViewSet):
             horizon=data.get("horizon"),
             levels=data.get("level"),
             series_id=data.get("series_id"),
+            observations=data.get("observations"),
         )
         return Response(answer)
 
@@ -137,10 +141,41 @@ class PredictionViewSet(viewsets.GenericViewSet):
             content_type="text/csv",
         )
 
-    @extend_schema(request=FeedbackSerializer, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(
+        request=PolymorphicProxySerializer(
+            component_name="FeedbackBody",
+            serializers=[
+                FeedbackSerializer,
+                ForecastFeedbackSerializer,
+                ForecastFeedbackSerializer(many=True),
+            ],
+            resource_type_field_name=None,
+            many=False,
+        ),
+        responses={
+            201: PolymorphicProxySerializer(
+                component_name="FeedbackAnswer",
+                serializers=[FeedbackResultSerializer, ForecastFeedbackResultSerializer],
+                resource_type_field_name=None,
+            )
+        },
+    )
     @action(detail=False, methods=["post"])
     def feedback(self, request: Request) -> Response:
-        """Record the ground truth of a served prediction."""
+        """Record the ground truth of a served prediction, or actuals of a forecasting model
+        (`{model_id, timestamp, actual, series_id?}` or a list of them)."""
+        body = request.data
+        if isinstance(body, list) or (
+            isinstance(body, dict) and "model_id" in body and "prediction_id" not in body
+        ):
+            items = ForecastFeedbackSerializer(
+                data=body if isinstance(body, list) else [body], many=True
+            )
+            items.is_valid(raise_exception=True)
+            actuals = services.forecast_feedback(user=request.user, items=items.validated_data)
+            return Response(
+                {"count": len(actuals), "actuals": actuals}, status=status.HTTP_201_CREATED
+            )
         form = FeedbackSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         record = services.prediction_feedback(user=request.user, **form.validated_data)

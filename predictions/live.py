@@ -1,0 +1,479 @@
+"""Live forecasting: new observations advance a deployed forecaster without retraining.
+
+The stored model file never changes. Each deployment keeps, per series, a `ForecastState` row
+holding the fitted forecaster's advanced state (`Forecaster.live_state()`), so another web process
+or a restart continues from it. Observations and forecast feedback are actuals
+(`ForecastActual`), which monitoring matches to every forecast made for their timestamps.
+
+A batch of observations is checked whole before anything is written: a timestamp that is not
+after the last known one, or off the series' frequency, refuses the batch (400).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from django.db import IntegrityError, transaction
+from pandas.tseries.frequencies import to_offset
+
+from modeling.models import TrainedModel
+from predictions.models import Deployment, ForecastActual, ForecastState, PredictionRecord
+from preprocessing.series import future_index
+from training.events import json_safe
+from vur.errors import Conflict, InvalidInput, ModelNotDeployed, NotFound
+
+MAX_OBSERVATIONS = 10_000  # per request
+MAX_GAP_STEPS = 10_000  # missing steps one observation may skip (filled like the history)
+MAX_HORIZON = 10_000
+
+
+@dataclass(frozen=True)
+class Point:
+    """One checked observation or actual: the model's series key, its time in the model's clock
+    (naive UTC, or naive local for a model without a zone) and the value."""
+
+    key: Any
+    stamp: pd.Timestamp
+    value: float
+
+
+# ---------------------------------------------------------------- reading the input
+def series_label(key: Any) -> str:
+    """How a series key is stored in `series_id` columns ("" for a single-series model)."""
+    return "" if key is None else str(key)
+
+
+def _series_key(fitted: Any, series_id: Any, *, where: str) -> Any:
+    """The model's key of `series_id`; 404 for a series the model does not know."""
+    keys = list(fitted.forecasters)
+    if not getattr(fitted, "id_column", None):
+        if series_id is None or series_id == "":
+            return keys[0]
+        raise NotFound(
+            f"{where}: this model forecasts a single series; series '{series_id}' is not in it.",
+            code="series_not_found",
+        )
+    if series_id is None or series_id == "":
+        raise InvalidInput(
+            f"{where}: series_id is required: this model forecasts several series "
+            f"({', '.join(map(str, keys[:5]))}{', ...' if len(keys) > 5 else ''}).",
+            code="series_id_required",
+        )
+    for key in keys:
+        if str(key) == str(series_id):
+            return key
+    raise NotFound(f"Series '{series_id}' is not in this model.", code="series_not_found")
+
+
+def _model_time(value: Any, *, where: str) -> pd.Timestamp:
+    """An ISO 8601 timestamp in the model's clock: zoned times are converted to UTC; naive ones
+    are read as UTC (the zone the answers use)."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"{where}: timestamp must be an ISO 8601 string.", code="bad_timestamp")
+    try:
+        stamp = pd.Timestamp(value.strip())
+    except (ValueError, TypeError, OverflowError):
+        raise InvalidInput(
+            f"{where}: '{value}' is not an ISO 8601 timestamp.", code="bad_timestamp"
+        ) from None
+    if stamp is pd.NaT or pd.isna(stamp):
+        raise InvalidInput(f"{where}: the timestamp is empty.", code="bad_timestamp")
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return stamp.as_unit("ns")
+
+
+def _number(value: Any, *, where: str, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise InvalidInput(f"{where}: {field} must be a number.", code="bad_value")
+    try:
+        number = float(value)
+    except ValueError:
+        raise InvalidInput(f"{where}: {field} must be a number.", code="bad_value") from None
+    if not math.isfinite(number):
+        raise InvalidInput(f"{where}: {field} must be a finite number.", code="bad_value")
+    return number
+
+
+def parse_points(
+    fitted: Any,
+    items: Any,
+    *,
+    series_id: Any = None,
+    value_field: str = "value",
+    name: str = "observations",
+) -> list[Point]:
+    """Check a list of `{timestamp, <value_field>, series_id?}` against a forecast model; each
+    item's series_id (else `series_id`) names its series. Raises InvalidInput / NotFound."""
+    if not isinstance(items, list):
+        raise InvalidInput(f"{name} must be a list of objects.", code=f"bad_{name}")
+    if len(items) > MAX_OBSERVATIONS:
+        raise InvalidInput(
+            f"At most {MAX_OBSERVATIONS} {name} per request.", code=f"too_many_{name}"
+        )
+    points = []
+    for i, item in enumerate(items):
+        where = f"{name}[{i}]"
+        if not isinstance(item, dict):
+            raise InvalidInput(
+                f"{where}: must be an object {{timestamp, {value_field}, series_id?}}.",
+                code=f"bad_{name}",
+            )
+        missing = [f for f in ("timestamp", value_field) if f not in item]
+        if missing:
+            raise InvalidInput(f"{where}: missing {', '.join(missing)}.", code=f"bad_{name}")
+        sid = item.get("series_id", series_id)
+        points.append(
+            Point(
+                key=_series_key(fitted, sid, where=where),
+                stamp=_model_time(item["timestamp"], where=where),
+                value=_number(item[value_field], where=where, field=value_field),
+            )
+        )
+    return points
+
+
+def steps_after(last: pd.Timestamp, stamp: pd.Timestamp, freq: str) -> int | None:
+    """How many steps of `freq` lead from `last` to `stamp` (None when `stamp` is off the grid
+    that `last` is on, or more than MAX_GAP_STEPS + 1 steps away)."""
+    offset = to_offset(freq)
+    delta = stamp - last
+    try:
+        nanos = offset.nanos
+    except ValueError:  # calendar frequencies (months, weeks on a day, business days)
+        nanos = None
+    if nanos:
+        if delta.value % nanos:
+            return None
+        steps = delta.value // nanos
+        return int(steps) if steps <= MAX_GAP_STEPS + 1 else None
+    if not offset.is_on_offset(stamp):
+        return None
+    stamps = pd.date_range(start=last, periods=MAX_GAP_STEPS + 2, freq=offset)
+    found = stamps.searchsorted(stamp)
+    if found < len(stamps) and stamps[found] == stamp:
+        return int(found)
+    return None
+
+
+def _display(fitted: Any, stamp: pd.Timestamp) -> str:
+    """A model-clock timestamp as the answers write it (ISO with zone)."""
+    out = pd.Timestamp(fitted._stamp(pd.Timestamp(stamp)))
+    return (out.tz_localize("UTC") if out.tzinfo is None else out).isoformat()
+
+
+def _observed_series(forecaster: Any, points: list[Point], freq: str) -> pd.Series:
+    """The regular series of new values (NaN on skipped steps) continuing `forecaster`."""
+    last = pd.Timestamp(forecaster.last_timestamp_)
+    offsets = []
+    total = 0
+    for p in points:
+        shown = p.stamp.isoformat()
+        if p.stamp <= last:
+            raise InvalidInput(
+                f"The observation at {shown} is not after the last known one ({last.isoformat()})"
+                f"{'' if p.key is None else f' of series {p.key}'}; observations must be new "
+                "and in time order.",
+                code="observation_not_after_last",
+            )
+        steps = steps_after(last, p.stamp, freq)
+        if steps is None:
+            raise InvalidInput(
+                f"The observation at {shown} is off the series' frequency ({freq}) after "
+                f"{last.isoformat()}, or skips more than {MAX_GAP_STEPS} steps.",
+                code="observation_off_frequency",
+            )
+        total += steps
+        offsets.append(total - 1)
+        last = p.stamp
+    values = np.full(total, np.nan)
+    values[offsets] = [p.value for p in points]
+    return pd.Series(values, index=future_index(forecaster.last_timestamp_, freq, total))
+
+
+# ---------------------------------------------------------------- state
+def live_deployment(model: TrainedModel) -> Deployment:
+    """The deployment whose live state a model's forecasts use: its first active one (a model
+    deployed for several targets shares one state); 409 when none is active."""
+    deployment = (
+        Deployment.objects.filter(model_id=model.pk, status="active")
+        .order_by("deployed_at", "pk")
+        .first()
+    )
+    if deployment is None:
+        raise ModelNotDeployed(
+            "The model is not deployed; deploy it before asking for predictions."
+        )
+    return deployment
+
+
+def _advanced(base: Any, row: ForecastState | None) -> Any:
+    """The base forecaster of a series carrying its deployment's saved state, if any."""
+    if row is None or not row.state:
+        return base
+    try:
+        return base.with_live_state(row.state)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise Conflict(
+            f"The live state of series '{row.series_id}' cannot be read ({exc}); undeploy and "
+            "deploy the model again to start from its trained history.",
+            code="live_state_unreadable",
+        ) from exc
+
+
+def _check_request(horizon: int | None, levels: list[float]) -> None:
+    if horizon is not None and (
+        isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= MAX_HORIZON
+    ):
+        raise InvalidInput(f"horizon must be between 1 and {MAX_HORIZON}.", code="bad_horizon")
+    if not isinstance(levels, list) or not levels:
+        raise InvalidInput("level must be a non-empty list of percentages.", code="bad_level")
+    for level in levels:
+        if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 100:
+            raise InvalidInput(
+                "Each level must be between 0 and 100 (exclusive).", code="bad_level"
+            )
+
+
+def forecast_live(
+    *,
+    user,
+    model: TrainedModel,
+    fitted: Any,
+    horizon: int | None = None,
+    levels: list[float] | None = None,
+    series_id: Any = None,
+    observations: list[dict[str, Any]] | None = None,
+    channel: str = "rest",
+) -> dict[str, Any]:
+    """Apply new observations (if any) to the deployment's live state and forecast from it.
+
+    Writes, in one transaction: the advanced state of each observed series, the observations as
+    actuals, and one PredictionRecord per forecast series. A bad observation raises before any
+    write (the batch applies whole or not at all). Raises ModelNotDeployed, InvalidInput,
+    NotFound, Conflict (two first observations of a series raced; the client may retry).
+    """
+    started = time.perf_counter()
+    levels = list(levels) if levels is not None else [80, 95]
+    _check_request(horizon, levels)
+    if observations is not None and not isinstance(observations, list):
+        raise InvalidInput("observations must be a list of objects.", code="bad_observations")
+    deployment = live_deployment(model)
+    points = parse_points(fitted, observations or [], series_id=series_id)
+    observed = list(dict.fromkeys(p.key for p in points))
+    if series_id is not None and series_id != "":
+        answer_keys = [_series_key(fitted, series_id, where="series_id")]
+    elif observed and getattr(fitted, "id_column", None):
+        answer_keys = observed
+    else:
+        answer_keys = list(fitted.forecasters)
+    labels = {key: series_label(key) for key in {*answer_keys, *observed}}
+    try:
+        with transaction.atomic():
+            rows = ForecastState.objects.filter(
+                deployment=deployment, series_id__in=list(labels.values())
+            )
+            if observed:
+                rows = rows.select_for_update()
+            by_label = {row.series_id: row for row in rows}
+            current = {
+                key: _advanced(fitted.forecasters[key], by_label.get(label))
+                for key, label in labels.items()
+            }
+            for key in observed:
+                mine = [p for p in points if p.key == key]
+                new_values = _observed_series(current[key], mine, fitted.freq)
+                try:
+                    current[key] = current[key].update(new_values)
+                except ValueError as exc:
+                    raise InvalidInput(
+                        f"The observations could not be applied: {exc}",
+                        code="bad_observations",
+                    ) from None
+            _save_states(deployment, observed, labels, by_label, current, points)
+            _save_actuals(user, model, points)
+            answer = _forecast_answer(fitted, current, answer_keys, horizon, levels)
+            latency = (time.perf_counter() - started) * 1000
+            ids = _record_forecasts(user, model, answer, levels, horizon, channel, latency, points)
+    except IntegrityError:
+        raise Conflict(
+            "Another request updated this series at the same time; send the observations again.",
+            code="concurrent_update",
+        ) from None
+    first = answer_keys[0]
+    return {
+        "model_id": model.pk,
+        **answer["top"],
+        "series_id": None if first is None else json_safe(first),
+        "updated_through": _display(fitted, current[first].last_timestamp_),
+        "observations_applied": len(points),
+        "prediction_id": ids[0],
+        "prediction_ids": ids,
+        "latency_ms": round(latency, 3),
+    }
+
+
+def _save_states(deployment, observed, labels, by_label, current, points) -> None:
+    for key in observed:
+        label = labels[key]
+        forecaster = current[key]
+        through = pd.Timestamp(forecaster.last_timestamp_).tz_localize("UTC").to_pydatetime()
+        count = sum(1 for p in points if p.key == key)
+        row = by_label.get(label)
+        if row is None:
+            ForecastState.objects.create(
+                deployment=deployment,
+                series_id=label,
+                state=forecaster.live_state(),
+                updated_through=through,
+                n_observations=count,
+                version=1,
+            )
+            continue
+        changed = ForecastState.objects.filter(pk=row.pk, version=row.version).update(
+            state=forecaster.live_state(),
+            updated_through=through,
+            n_observations=row.n_observations + count,
+            version=row.version + 1,
+        )
+        if not changed:  # SQLite has no row locks: another writer got there first
+            raise IntegrityError("live state changed underneath")
+
+
+def _save_actuals(user, model: TrainedModel, points: list[Point]) -> None:
+    """Upsert actuals (one per model, series and timestamp; a repeat updates the value)."""
+    if not points:
+        return
+    latest = {}
+    for p in points:
+        latest[(series_label(p.key), p.stamp)] = p.value
+    ForecastActual.objects.bulk_create(
+        [
+            ForecastActual(
+                owner_id=model.owner_id,
+                model=model,
+                series_id=label,
+                timestamp=stamp.tz_localize("UTC").to_pydatetime(),
+                value=value,
+            )
+            for (label, stamp), value in latest.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["model", "series_id", "timestamp"],
+        update_fields=["value", "updated_at"],
+    )
+
+
+def _forecast_answer(fitted, current, keys, horizon, levels) -> dict[str, Any]:
+    """Forecasts of `keys` from their current forecasters, shaped like ForecastModel.predict."""
+    live = copy.copy(fitted)
+    live.forecasters = {**fitted.forecasters, **{k: current[k] for k in keys}}
+    try:
+        if len(keys) == 1:
+            out = live.predict(horizon=horizon, levels=tuple(levels), series_id=keys[0])
+        else:
+            out = live.predict(horizon=horizon, levels=tuple(levels))
+    except ValueError as exc:
+        raise InvalidInput(str(exc), code="bad_forecast_request") from None
+    out = json_safe(out)
+    series = out.get("series")
+    if series is not None:
+        chosen = {str(k) for k in keys}
+        series = [s for s in series if str(s["id"]) in chosen]
+    parts = []
+    for key in keys:
+        one = out if series is None else next(s for s in series if str(s["id"]) == str(key))
+        parts.append(
+            (
+                key,
+                {
+                    "timestamps": [_zoned(s) for s in one["timestamps"]],
+                    "forecast": one["forecast"],
+                    "intervals": one["intervals"],
+                },
+                _display(fitted, current[key].last_timestamp_),
+            )
+        )
+    top = dict(parts[0][1])
+    if series is not None:
+        top["series"] = [
+            {"id": json_safe(k), **body, "updated_through": through} for k, body, through in parts
+        ]
+    return {"top": top, "parts": parts}
+
+
+def _zoned(stamp: str) -> str:
+    parsed = pd.Timestamp(stamp)
+    return (parsed.tz_localize("UTC") if parsed.tzinfo is None else parsed).isoformat()
+
+
+def _record_forecasts(user, model, answer, levels, horizon, channel, latency, points) -> list[str]:
+    """One PredictionRecord per forecast series, in the shape monitoring reads:
+    {timestamps, forecast, intervals, series_id, origin}."""
+    parts = answer["parts"]
+    records = [
+        PredictionRecord(
+            owner=user,
+            model=model,
+            source="forecast",
+            inputs={
+                "horizon": horizon,
+                "levels": levels,
+                "series_id": None if key is None else json_safe(key),
+                "observations": sum(1 for p in points if p.key == key),
+            },
+            prediction={
+                **body,
+                "series_id": None if key is None else str(key),
+                "origin": origin,
+            },
+            latency_ms=latency / len(parts),
+        )
+        for key, body, origin in parts
+    ]
+    for record in records:
+        record.channel = channel  # "rest" / "websocket", read by the monitoring rollups
+    PredictionRecord.objects.bulk_create(records)
+    return [str(r.pk) for r in records]
+
+
+# ---------------------------------------------------------------- feedback
+def forecast_feedback(*, user, model: TrainedModel, fitted: Any, items: list[dict]) -> list[dict]:
+    """Record actuals `{timestamp, actual, series_id?}` of a forecasting model (deployed or not):
+    monitoring matches each to every forecast made for its timestamp. All or nothing; a repeat
+    updates the value. The live state does not move (send observations for that)."""
+    points = parse_points(fitted, items, value_field="actual", name="feedback")
+    if not points:
+        raise InvalidInput("Send at least one actual.", code="bad_feedback")
+    for p in points:
+        base = fitted.forecasters[p.key]
+        last = pd.Timestamp(base.last_timestamp_)
+        if p.stamp <= last:
+            raise InvalidInput(
+                f"{p.stamp.isoformat()} is inside the model's training history (up to "
+                f"{last.isoformat()}); no forecast covers it.",
+                code="timestamp_in_history",
+            )
+        if steps_after(last, p.stamp, fitted.freq) is None:
+            raise InvalidInput(
+                f"{p.stamp.isoformat()} is off the series' frequency ({fitted.freq}); no forecast "
+                "covers it.",
+                code="timestamp_off_frequency",
+            )
+    with transaction.atomic():
+        _save_actuals(user, model, points)
+    return [
+        {
+            "model_id": model.pk,
+            "series_id": None if p.key is None else json_safe(p.key),
+            "timestamp": _display(fitted, p.stamp),
+            "actual": p.value,
+        }
+        for p in points
+    ]

@@ -1,0 +1,329 @@
+"""Live forecasting through the API and the WebSocket: observations advance a deployed
+forecaster's state (kept per deployment and series in the database), count as actuals, and bad
+batches change nothing; forecast feedback records actuals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+from django.core.files import File
+from rest_framework_simplejwt.tokens import AccessToken
+
+from conftest import sample_path
+from modeling.artifacts import artifact_cache_clear, artifact_save
+from modeling.forecasters import ETSForecaster, PreparedForecaster, SeasonalNaiveForecaster
+from modeling.models import TrainedModel
+from predictions.models import Deployment, ForecastActual, ForecastState, PredictionRecord
+from vur.asgi import application
+
+H = 6
+START = pd.Timestamp("2024-01-01")
+
+
+def _series(n: int, seed: int = 0, level: float = 100.0) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    values = level + 0.2 * t + 6 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 1.5, n)
+    return pd.Series(values, index=pd.date_range(START, periods=n, freq="D"))
+
+
+def _store_model(owner, forecasters: dict, id_column: str | None, name: str) -> TrainedModel:
+    """A ForecastModel fitted in-process, saved like training saves one (no deployment)."""
+    from datasets.services import dataset_upload
+    from pipelines.services import pipeline_create
+    from training.forecasting import ForecastModel
+
+    with open(sample_path("series_airpassengers.csv"), "rb") as fh:
+        dataset = dataset_upload(owner=owner, upload=File(fh, name="air.csv"), name=name)
+    pipeline = pipeline_create(
+        owner=owner,
+        dataset=dataset,
+        name=name,
+        target_column="passengers",
+        problem_type="forecasting",
+    )
+    fitted = ForecastModel(
+        algorithm="ets",
+        time_column="day",
+        target="sales",
+        id_column=id_column,
+        freq="D",
+        timezone="UTC",
+        horizon=H,
+        levels=(80, 95),
+        season_lengths={k: [7] for k in forecasters},
+        forecasters=forecasters,
+    )
+    saved = artifact_save(fitted, f"{owner.pk}/live/{name}")
+    return TrainedModel.objects.create(
+        owner=owner,
+        pipeline=pipeline,
+        problem_type="forecasting",
+        algorithm="ets",
+        primary_metric="mase",
+        artifact=saved.name,
+        sha256=saved.sha256,
+        input_schema=fitted.input_schema(),
+    )
+
+
+HISTORY = _series(120)
+FUTURE = _series(140).iloc[120:]
+
+
+@pytest.fixture
+def ets_model(owner):
+    fc = PreparedForecaster(ETSForecaster(season_length=7)).fit(HISTORY)
+    return _store_model(owner, {None: fc}, None, "ets")
+
+
+@pytest.fixture
+def multi_model(owner):
+    forecasters = {
+        key: PreparedForecaster(SeasonalNaiveForecaster(season_length=7)).fit(
+            _series(120, seed=i, level=50.0 * (i + 1))
+        )
+        for i, key in enumerate(("A", "B"))
+    }
+    return _store_model(owner, forecasters, "store", "multi")
+
+
+def _deploy(api, model, target="api"):
+    res = api.post("/api/v1/deployment/deploy", {"model_id": model.pk, "target": target})
+    assert res.status_code == 201, res.json()
+    return res.json()
+
+
+def _obs(points: pd.Series, **extra) -> list[dict]:
+    return [
+        {"timestamp": ts.isoformat() + "Z", "value": float(v), **extra} for ts, v in points.items()
+    ]
+
+
+def _reference(n_new: int, horizon: int = H) -> dict:
+    """What the same fitted ETS model forecasts when the new points are part of its history:
+    statsforecast's refit-free `forward` over the fitted window plus the new points."""
+    base = PreparedForecaster(ETSForecaster(season_length=7)).fit(HISTORY).forecaster
+    window = np.concatenate([base._tail, FUTURE.to_numpy()[:n_new]])
+    return base.model_.forward(y=window, h=horizon, level=[80, 95])
+
+
+def _forecast(api, model, **body):
+    return api.post("/api/v1/predictions/forecast", {"model_id": model.pk, **body}, format="json")
+
+
+@pytest.mark.django_db
+def test_observations_one_by_one_match_the_model_with_the_points_in_its_history(api, ets_model):
+    _deploy(api, ets_model)
+    artifact = ets_model.artifact
+    from django.core.files.storage import default_storage
+
+    with default_storage.open(artifact, "rb") as fh:
+        stored = fh.read()
+    for i in range(5):
+        res = _forecast(api, ets_model, observations=_obs(FUTURE.iloc[i : i + 1]))
+        assert res.status_code == 200, res.json()
+        out = res.json()
+        ref = _reference(i + 1)
+        np.testing.assert_allclose(out["forecast"], ref["mean"], rtol=0, atol=1e-6)
+        np.testing.assert_allclose(out["intervals"]["95"]["lower"], ref["lo-95"], atol=1e-6)
+        np.testing.assert_allclose(out["intervals"]["80"]["upper"], ref["hi-80"], atol=1e-6)
+        assert out["updated_through"] == FUTURE.index[i].isoformat() + "+00:00"
+        assert out["timestamps"][0] == FUTURE.index[i + 1].isoformat() + "+00:00"
+        assert out["series_id"] is None and out["observations_applied"] == 1
+    # The next call (no observations) continues from the saved state, also after a "restart".
+    artifact_cache_clear()
+    again = _forecast(api, ets_model).json()
+    np.testing.assert_allclose(again["forecast"], _reference(5)["mean"], atol=1e-6)
+    assert again["updated_through"] == FUTURE.index[4].isoformat() + "+00:00"
+    state = ForecastState.objects.get(deployment__model=ets_model)
+    assert state.n_observations == 5 and state.version == 5
+    with default_storage.open(artifact, "rb") as fh:
+        assert fh.read() == stored  # the model file never changes
+    actuals = ForecastActual.objects.filter(model=ets_model).order_by("timestamp")
+    assert [a.value for a in actuals] == pytest.approx(FUTURE.iloc[:5].tolist())
+    record = PredictionRecord.objects.filter(model=ets_model, source="forecast").first()
+    assert set(record.prediction) >= {"timestamps", "forecast", "intervals", "series_id", "origin"}
+    assert record.prediction["origin"] == FUTURE.index[4].isoformat() + "+00:00"
+
+
+@pytest.mark.django_db
+def test_a_batch_equals_the_same_points_one_by_one(api, ets_model):
+    _deploy(api, ets_model)
+    res = _forecast(api, ets_model, observations=_obs(FUTURE.iloc[:8]), horizon=10)
+    assert res.status_code == 200, res.json()
+    out = res.json()
+    assert out["observations_applied"] == 8 and len(out["forecast"]) == 10
+    np.testing.assert_allclose(out["forecast"], _reference(8, 10)["mean"], atol=1e-6)
+
+
+@pytest.mark.django_db
+def test_bad_observations_are_a_400_and_a_bad_batch_applies_nothing(api, ets_model):
+    _deploy(api, ets_model)
+    assert _forecast(api, ets_model, observations=_obs(FUTURE.iloc[:2])).status_code == 200
+    before = ForecastState.objects.get(deployment__model=ets_model)
+    cases = {
+        "observation_not_after_last": _obs(FUTURE.iloc[1:2]),  # already known
+        "observation_off_frequency": [
+            {"timestamp": (FUTURE.index[2] + pd.Timedelta("3h")).isoformat(), "value": 1.0}
+        ],
+        "bad_timestamp": [{"timestamp": "yesterday-ish", "value": 1.0}],
+    }
+    for code, observations in cases.items():
+        # One good point first: the batch must apply none of them.
+        batch = _obs(FUTURE.iloc[2:3]) + observations if code != "bad_timestamp" else observations
+        res = _forecast(api, ets_model, observations=batch)
+        assert res.status_code == 400, (code, res.json())
+        assert res.json()["code"] == code and res.json()["detail"]
+    res = _forecast(api, ets_model, observations=[{"timestamp": "2024-05-03", "value": "NaN"}])
+    assert res.status_code == 400
+    after = ForecastState.objects.get(deployment__model=ets_model)
+    assert (after.version, after.state) == (before.version, before.state)
+    assert ForecastActual.objects.filter(model=ets_model).count() == 2
+    # In time order within a batch, too.
+    swapped = _obs(FUTURE.iloc[3:4]) + _obs(FUTURE.iloc[2:3])
+    res = _forecast(api, ets_model, observations=swapped)
+    assert res.status_code == 400 and res.json()["code"] == "observation_not_after_last"
+
+
+@pytest.mark.django_db
+def test_a_skipped_step_is_filled_like_the_history(api, ets_model):
+    _deploy(api, ets_model)
+    res = _forecast(api, ets_model, observations=_obs(FUTURE.iloc[[0, 2]]))
+    assert res.status_code == 200, res.json()
+    assert res.json()["updated_through"] == FUTURE.index[2].isoformat() + "+00:00"
+    assert ForecastActual.objects.filter(model=ets_model).count() == 2  # only what was observed
+    # The gap is filled by the model's preparation (linear interpolation).
+    base = PreparedForecaster(ETSForecaster(season_length=7)).fit(HISTORY).forecaster
+    filled = [FUTURE.iloc[0], (FUTURE.iloc[0] + FUTURE.iloc[2]) / 2, FUTURE.iloc[2]]
+    ref = base.model_.forward(y=np.concatenate([base._tail, filled]), h=H)
+    np.testing.assert_allclose(res.json()["forecast"], ref["mean"], atol=1e-6)
+
+
+@pytest.mark.django_db
+def test_only_deployed_models_answer_and_others_models_are_404(api, other_api, ets_model):
+    res = _forecast(api, ets_model, observations=_obs(FUTURE.iloc[:1]))
+    assert res.status_code == 409 and res.json()["code"] == "model_not_deployed"
+    deployment = _deploy(api, ets_model)
+    res = _forecast(other_api, ets_model, observations=_obs(FUTURE.iloc[:1]))
+    assert res.status_code == 404
+    assert _forecast(api, ets_model, series_id="nope").status_code == 404
+    assert not ForecastActual.objects.exists() and not ForecastState.objects.exists()
+    # A new deployment starts again from the trained history.
+    _forecast(api, ets_model, observations=_obs(FUTURE.iloc[:3]))
+    api.post(f"/api/v1/deployment/{deployment['id']}/undeploy")
+    _deploy(api, ets_model)
+    out = _forecast(api, ets_model).json()
+    assert out["updated_through"] == HISTORY.index[-1].isoformat() + "+00:00"
+
+
+@pytest.mark.django_db
+def test_state_is_kept_per_series(api, multi_model):
+    _deploy(api, multi_model)
+    before = _forecast(api, multi_model).json()
+    assert {s["id"] for s in before["series"]} == {"A", "B"}
+    b_before = next(s for s in before["series"] if s["id"] == "B")
+    new = _series(125, seed=0, level=50.0).iloc[120:] + 7.0
+    res = _forecast(api, multi_model, observations=_obs(new, series_id="A"))
+    assert res.status_code == 200, res.json()
+    out = res.json()
+    assert out["series_id"] == "A" and out["updated_through"].startswith("2024-05-04")
+    # Seasonal naive: the forecast repeats the last week, which now ends with the new points.
+    assert out["forecast"][2:6] == pytest.approx(new.iloc[:4].tolist())
+    b_after = _forecast(api, multi_model, series_id="B").json()
+    assert b_after["forecast"] == b_before["forecast"]
+    assert b_after["updated_through"] == HISTORY.index[-1].isoformat() + "+00:00"
+    assert ForecastState.objects.filter(deployment__model=multi_model).count() == 1
+    res = _forecast(api, multi_model, observations=_obs(new))  # no series_id
+    assert res.status_code == 400 and res.json()["code"] == "series_id_required"
+    res = _forecast(api, multi_model, observations=_obs(new, series_id="Mars"))
+    assert res.status_code == 404 and res.json()["code"] == "series_not_found"
+
+
+@pytest.mark.django_db
+def test_forecast_feedback_records_actuals(api, other_api, ets_model):
+    url = "/api/v1/predictions/feedback"
+    one = {"model_id": ets_model.pk, "timestamp": FUTURE.index[0].isoformat(), "actual": 101.5}
+    res = api.post(url, one, format="json")
+    assert res.status_code == 201, res.json()
+    assert res.json()["count"] == 1 and res.json()["actuals"][0]["actual"] == 101.5
+    many = [
+        {**one, "actual": 99.0},  # a repeat updates the value
+        {"model_id": ets_model.pk, "timestamp": FUTURE.index[1].isoformat() + "Z", "actual": 3},
+    ]
+    assert api.post(url, many, format="json").status_code == 201
+    values = dict(ForecastActual.objects.filter(model=ets_model).values_list("timestamp", "value"))
+    assert sorted(values.values()) == [3.0, 99.0]
+    bad = [
+        {**one, "timestamp": HISTORY.index[-1].isoformat()},  # in the training history
+        {**one, "timestamp": "2024-05-01T03:00:00"},  # off the daily grid
+        {**one, "series_id": "A"},  # single-series model
+    ]
+    for body in bad:
+        res = api.post(url, [{**one, "actual": 5.0}, body], format="json")
+        assert res.status_code in (400, 404), body
+    assert sorted(
+        ForecastActual.objects.filter(model=ets_model).values_list("value", flat=True)
+    ) == [3.0, 99.0]
+    assert api.post(url, [], format="json").status_code == 400
+    assert other_api.post(url, one, format="json").status_code == 404
+
+
+async def _talk(path: str, messages: list[dict]) -> list[dict]:
+    comm = WebsocketCommunicator(application, path)
+    connected, _ = await comm.connect(timeout=10)
+    assert connected
+    answers = []
+    try:
+        for message in messages:
+            await comm.send_json_to(message)
+            answers.append(await comm.receive_json_from(timeout=30))
+    finally:
+        await comm.disconnect()
+    return answers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_websocket_observations_answer_the_updated_forecast(owner, ets_model):
+    Deployment.objects.create(owner=owner, model=ets_model, target="realtime")
+    token = AccessToken.for_user(owner)
+    messages = [
+        {
+            "model_id": ets_model.pk,
+            "observations": _obs(FUTURE.iloc[i : i + 1]),
+            "horizon": 4,
+            "level": [80],
+            "request_id": f"r{i}",
+        }
+        for i in range(3)
+    ]
+    messages += [
+        # Already known: an error answer, and the connection stays open.
+        {"model_id": ets_model.pk, "observations": _obs(FUTURE.iloc[:1]), "request_id": "x"},
+        {"model_id": ets_model.pk, "observations": [], "request_id": "y"},
+    ]
+    answers = async_to_sync(_talk)(f"/ws/predictions/?token={token}", messages)
+    for i, out in enumerate(answers[:3]):
+        assert out["request_id"] == f"r{i}", out
+        keys = {"model_id", "series_id", "updated_through", "timestamps", "forecast", "intervals"}
+        assert keys <= set(out)
+        np.testing.assert_allclose(out["forecast"], _reference(i + 1, 4)["mean"], atol=1e-6)
+        assert list(out["intervals"]) == ["80"]
+    err, ok = answers[3], answers[4]
+    assert err["request_id"] == "x" and err["error"]["code"] == "observation_not_after_last"
+    assert ok["request_id"] == "y" and ok["updated_through"].startswith("2024-05-02")
+    assert PredictionRecord.objects.filter(model=ets_model, source="forecast").count() == 4
+
+
+def test_schema_describes_live_forecast_fields():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    components = schema["components"]["schemas"]
+    assert "observations" in components["ForecastRequestRequest"]["properties"]
+    assert {"updated_through", "series_id"} <= set(components["ForecastResult"]["properties"])
+    variants = components["FeedbackBodyRequest"]["oneOf"]
+    assert len(variants) == 3  # {prediction_id, actual}, one forecast actual, a list of them
