@@ -1,13 +1,15 @@
-"""Admin for datasets: searchable list with type, size and shape."""
+"""Admin for datasets: searchable list with type, size and shape; the profile is read-only and
+datasets are only created by uploading (which parses and profiles the file)."""
 
 from django.contrib import admin
+from django.template.defaultfilters import filesizeformat
 
 from datasets.models import Dataset
 
 
 @admin.register(Dataset)
 class DatasetAdmin(admin.ModelAdmin):
-    """Datasets with owner, type, format and shape."""
+    """Datasets with owner, type, format and shape; name and description are editable."""
 
     list_display = (
         "name",
@@ -16,10 +18,43 @@ class DatasetAdmin(admin.ModelAdmin):
         "file_format",
         "num_rows",
         "num_columns",
-        "size_bytes",
+        "size",
+        "frequency",
+        "status",
         "created_at",
     )
-    list_filter = ("dataset_type", "file_format", "status")
-    search_fields = ("name", "filename", "owner__username")
-    readonly_fields = ("columns_info", "series_info", "created_at", "updated_at")
+    list_filter = ("dataset_type", "file_format", "status", "created_at")
+    search_fields = ("name", "filename", "description", "owner__username")
+    readonly_fields = (
+        "owner",
+        "file",
+        "filename",
+        "file_format",
+        "size_bytes",
+        "num_rows",
+        "num_columns",
+        "dataset_type",
+        "time_column",
+        "frequency",
+        "id_column",
+        "status",
+        "columns_info",
+        "series_info",
+        "created_at",
+        "updated_at",
+    )
+    list_select_related = ("owner",)
     date_hierarchy = "created_at"
+
+    @admin.display(description="size", ordering="size_bytes")
+    def size(self, obj: Dataset) -> str:
+        """The stored file's size, human-readable."""
+        return filesizeformat(obj.size_bytes)
+
+    def view_on_site(self, obj: Dataset) -> str:
+        """The dataset's page in the web UI."""
+        return f"/datasets/{obj.pk}/"
+
+    def has_add_permission(self, request) -> bool:
+        """Datasets come from uploads (the upload page or API), which parse and profile them."""
+        return False

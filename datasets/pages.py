@@ -116,6 +116,7 @@ def _distribution_figure(dist: dict | None) -> dict:
         trace = {
             "type": "bar", "x": edges[:-1], "y": dist["counts"], "text": labels,
             "hovertemplate": "%{text}<br>%{y} rows<extra></extra>", "offset": 0,
+            "textposition": "none",
             "width": [_width(edges[i], edges[i + 1]) for i in range(len(edges) - 1)],
         }  # fmt: skip
         return {"data": [trace], "layout": layout}

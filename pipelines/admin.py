@@ -1,4 +1,5 @@
-"""Admin for pipelines."""
+"""Admin for pipelines: where each stands; stage configs are read-only (the wizard and the API
+validate them), and pipelines are only created through the checks of `pipeline_create`."""
 
 from django.contrib import admin
 
@@ -7,7 +8,7 @@ from pipelines.models import Pipeline
 
 @admin.register(Pipeline)
 class PipelineAdmin(admin.ModelAdmin):
-    """Pipelines with their dataset, target and where they stand."""
+    """Pipelines with their dataset, target and progress; only the name is editable."""
 
     list_display = (
         "name",
@@ -17,8 +18,41 @@ class PipelineAdmin(admin.ModelAdmin):
         "problem_type",
         "status",
         "current_step",
+        "steps_done",
         "updated_at",
     )
-    list_filter = ("problem_type", "status")
+    list_filter = ("problem_type", "status", "current_step", "created_at")
     search_fields = ("name", "target_column", "owner__username", "dataset__name")
-    raw_id_fields = ("dataset",)
+    list_select_related = ("owner", "dataset")
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        "owner",
+        "dataset",
+        "target_column",
+        "problem_type",
+        "feature_columns",
+        "time_column",
+        "id_column",
+        "forecast_horizon",
+        "status",
+        "current_step",
+        "completed_steps",
+        "preprocessing_config",
+        "feature_config",
+        "model_configs",
+        "created_at",
+        "updated_at",
+    )
+
+    @admin.display(description="steps done")
+    def steps_done(self, obj: Pipeline) -> str:
+        """The completed stages, in order."""
+        return ", ".join(obj.completed_steps or []) or "-"
+
+    def view_on_site(self, obj: Pipeline) -> str:
+        """The pipeline's wizard in the web UI."""
+        return f"/pipelines/{obj.pk}/"
+
+    def has_add_permission(self, request) -> bool:
+        """Pipelines are created from a dataset in the wizard or the API, which check columns."""
+        return False

@@ -1,0 +1,88 @@
+"""Dataset pages in a real headless Chromium against the real stack: sign in, upload a table and
+a series through the upload page, see the dataset pages with their charts; screenshots of each
+page at 1280 and 390 px."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import sample_path
+from vur.tests.browser import ROOT, check_page, sign_in, wait
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _drawn(selector: str):
+    """A wait condition: every element matching `selector` has a drawn Plotly chart."""
+
+    def ready(driver):
+        return driver.execute_script(
+            "var els = document.querySelectorAll(arguments[0]);"
+            "return els.length > 0 && Array.prototype.every.call(els, function (e) {"
+            "  return e.getAttribute('data-drawn') === '1' && e.querySelector('.main-svg'); });",
+            selector,
+        )
+
+    return ready
+
+
+def _upload(driver, base: str, filename: str, name: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(base + "/datasets/upload/")
+    driver.find_element(By.ID, "id_file").send_keys(str(sample_path(filename)))
+    driver.find_element(By.ID, "id_name").send_keys(name)
+    driver.find_element(By.ID, "upload-submit").click()
+    wait(driver).until(lambda d: d.current_url.rstrip("/").split("/")[-1].isdigit())
+    wait(driver).until(lambda d: d.find_element(By.ID, "dataset-name").text == name)
+
+
+def test_sign_in_upload_a_table_and_a_series_and_see_their_pages(live_stack, browser, owner):
+    from selenium.webdriver.common.by import By
+
+    browser.get(live_stack + "/")
+    wait(browser).until(lambda d: d.find_elements(By.ID, "id_username"))
+    check_page(browser, "sign-in")
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    check_page(browser, "dashboard-empty")
+
+    # The browser refuses a wrong file type before sending anything.
+    browser.get(live_stack + "/datasets/upload/")
+    browser.find_element(By.ID, "id_file").send_keys(str(ROOT / "README.md"))
+    error = browser.find_element(By.ID, "file-error")
+    wait(browser).until(lambda d: "not a supported file type" in error.text)
+    check_page(browser, "dataset-upload")
+
+    _upload(browser, live_stack, "credit_scoring.csv", "Credit applications")
+    wait(browser).until(lambda d: d.find_elements(By.ID, "quality-score"))
+    wait(browser).until(lambda d: d.find_elements(By.ID, "preview-table"))
+    wait(browser, 120).until(_drawn("#column-stats [data-plot]"))
+    assert browser.find_element(By.ID, "quality-score").text.endswith("%")
+    browser.find_element(By.ID, "preview-next").click()
+    wait(browser).until(lambda d: "Page 2 of" in d.find_element(By.ID, "preview-page").text)
+    check_page(browser, "dataset-table", ready=_drawn("#column-stats [data-plot]"))
+
+    _upload(browser, live_stack, "series_airpassengers.csv", "Air passengers")
+    wait(browser, 120).until(_drawn(".series-chart"))
+    facts = browser.find_element(By.ID, "series-facts").text
+    assert "missing timestamp" in facts
+    check_page(browser, "dataset-series", ready=_drawn(".series-chart"))
+
+    browser.get(live_stack + "/datasets/")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#dataset-table tbody tr")
+    assert [r.find_element(By.TAG_NAME, "a").text for r in rows] == [
+        "Air passengers",
+        "Credit applications",
+    ]
+    check_page(browser, "datasets")
+    rows[1].find_element(By.TAG_NAME, "a").click()
+    wait(browser).until(
+        lambda d: d.find_element(By.ID, "dataset-name").text == "Credit applications"
+    )
+
+    browser.get(live_stack + "/")
+    assert "Credit applications" in browser.find_element(By.ID, "datasets").text
+    check_page(browser, "dashboard")
+    browser.get(live_stack + "/datasets/999999/")
+    assert browser.find_elements(By.ID, "not-found")
+    check_page(browser, "not-found")
