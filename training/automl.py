@@ -46,6 +46,16 @@ from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 from modeling import catalog
+from training.budget import (
+    LOAD_MARGIN,
+    FinishItem,
+    Ledger,
+    importance_rows,
+    plan_finish,
+    save_seconds,
+    scaled_cost,
+    search_reserve,
+)
 from training.builder import (
     TargetScaledRegressor,
     WeightedEnsemble,
@@ -64,11 +74,18 @@ ITERATIVE = ("mlp", "sgd", "gradient_boosting")
 # Per-fit guard: slow algorithms are trained on at most this many rows.
 ROW_CAPS = {"svm": 2500, "knn": 20000, "gradient_boosting": 30000, "mlp": 50000}
 PATIENCE = 8
-# Budget kept back for the final refits: the top algorithms' estimated refit times times a margin.
+# The search keeps back the predicted refit, scoring and saving of the leading `REFIT_TOP`
+# algorithms (the rank-1 model and the likely blend members) and the scoring and saving of the
+# others (`training.budget`); it stops when only that time is left.
 REFIT_TOP = 3
-REFIT_MARGIN = 1.3
 # The rank-1 model (and the blend's members) may overrun the budget by this share to be refit.
 REFIT_GRACE = 0.03
+# Fold-fit cost of an algorithm not measured yet, relative to the default hist_gradient_boosting
+# (per 100 trees for forests), so that a first fit predicted not to finish is not started.
+RELATIVE_COST = {
+    "linear": 0.5, "hist_gradient_boosting": 1.0, "random_forest": 6.0, "extra_trees": 4.0,
+    "knn": 0.5, "svm": 1.5, "decision_tree": 0.3,
+}  # fmt: skip
 ENSEMBLE_ROUNDS = 25
 # Scores closer than this count as a tie (AUC: absolute; RMSE: relative); fold spreads likewise.
 SCORE_TOL = 1e-4
@@ -136,6 +153,8 @@ class _Trial:
     fit_time_s: float = 0.0
     n_epochs: int | None = None  # iterative algorithms: epochs kept after early stopping
     spread: float = 0.0  # standard deviation of the per-fold scores
+    predict_s_per_row: float = 0.0  # measured on the fold-0 validation rows
+    save_s: float | None = None  # predicted seconds to save `pipeline` (`budget.save_seconds`)
 
 
 # Known-good configurations tried before any search, in order, per algorithm.
@@ -252,6 +271,7 @@ class _Run:
         self.progress = 0.0
         self.epoch = 0
         self._last_progress = 0.0
+        self.ledger = Ledger(self.budget, on_event, start=self.start)
 
     def now(self) -> float:
         return time.monotonic()
@@ -592,7 +612,7 @@ class _Engine:
                  target: str, problem_type: str, features: list[str],
                  preprocessing_config: dict | None, folds: list, seed: int,
                  early_stopping: bool, max_epochs: int,
-                 feature_config: dict | None = None):  # fmt: skip
+                 feature_config: dict | None = None, n_test: int = 0):  # fmt: skip
         self.run = run
         self.X = X
         self.y = y
@@ -611,7 +631,9 @@ class _Engine:
         self.classes = np.unique(self.y_arr) if self.cls else None
         self.trials: list[_Trial] = []
         self.best_by_algo: dict[str, _Trial] = {}
-        self.fold_time: dict[str, float] = {}
+        # Per algorithm: seconds of one fold (fit and predict) and the `_cost_size` it had.
+        self.fold_time: dict[str, tuple[float, float]] = {}
+        self.n_test = n_test  # hold-out rows, for the predicted scoring time
         self.oof_rows = np.sort(np.concatenate([va for _, va in folds]))
 
     # ---- helpers
@@ -638,19 +660,86 @@ class _Engine:
         """Seconds to refit `trial` on all training rows: its slowest fold fit, scaled by rows."""
         if trial.final:
             return 0.0
-        rows = min(len(self.y), ROW_CAPS.get(trial.algorithm, len(self.y)))
-        ratio = rows / max(trial.fold_rows, 1)
-        return trial.fold_fit_s * ratio * 1.1 + 0.2
+        return scaled_cost(trial.fold_fit_s, trial.fold_rows, self._refit_rows(trial))
+
+    def _refit_rows(self, trial: _Trial) -> int:
+        return min(len(self.y), ROW_CAPS.get(trial.algorithm, len(self.y)))
+
+    def _save_fold(self, trial: _Trial) -> float:
+        """Predicted seconds to save the trial's model as it is (measured once, then kept)."""
+        if trial.save_s is None:
+            trial.save_s = save_seconds(trial.pipeline)[0] if trial.pipeline is not None else 0.1
+        return trial.save_s
+
+    def finish_item(self, trial: _Trial, required: bool) -> FinishItem:
+        """The predicted post-search work of `trial` (refit, hold-out scoring, saving)."""
+        save_fold = self._save_fold(trial)
+        # Forests and knn grow with the rows they are fitted on; the others hardly change.
+        grow = 1.0 if trial.final else self._refit_rows(trial) / max(trial.fold_rows, 1)
+        calls = 2 if self.cls else 1  # hold-out scoring predicts labels and probabilities
+        score = trial.predict_s_per_row * self.n_test * calls * LOAD_MARGIN + 0.05
+        return FinishItem(
+            name=trial.algorithm,
+            required=required,
+            refit_s=self.refit_estimate(trial),
+            score_s=score,
+            save_fold_s=save_fold,
+            save_full_s=save_fold * max(grow, 1.0),
+        )
+
+    def finish_items(self) -> list[FinishItem]:
+        """The post-search work if the search stopped now: the leading `REFIT_TOP` algorithms
+        required, and a blend of them (it predicts and saves every member again)."""
+        ranked = sorted(self.best_by_algo.values(), key=lambda t: t.key, reverse=True)
+        items = [self.finish_item(t, i < REFIT_TOP) for i, t in enumerate(ranked)]
+        top = items[:REFIT_TOP]
+        if len(top) > 1:
+            items.append(
+                FinishItem(
+                    name="ensemble",
+                    required=True,
+                    refit_s=0.0,
+                    score_s=sum(i.score_s for i in top),
+                    save_fold_s=sum(i.save_full_s for i in top),
+                    save_full_s=sum(i.save_full_s for i in top),
+                )
+            )
+        return items
 
     def reserve(self) -> float:
-        """Time kept for refits and hold-out scoring of the best candidates.
+        """Seconds the search keeps back for the post-search work (`budget.search_reserve`)."""
+        return search_reserve(self.finish_items()) + 0.2
 
-        The refits of the leading `REFIT_TOP` algorithms (the rank-1 model and the likely blend
-        members), with a margin of `REFIT_MARGIN` for machine load, plus time to score them all.
-        """
-        ranked = sorted(self.best_by_algo.values(), key=lambda t: t.key, reverse=True)
-        refits = sum(self.refit_estimate(t) for t in ranked[:REFIT_TOP])
-        return REFIT_MARGIN * refits + 0.3 * len(ranked) + 0.5
+    def fold_estimate(self, algorithm: str, params: dict[str, Any]) -> float | None:
+        """Predicted seconds of one fold (fit and predict) of a configuration: from an earlier
+        configuration of the same algorithm, else from measured ones and `RELATIVE_COST`; None
+        when nothing comparable has been measured yet."""
+        size = self._cost_size(algorithm, params)
+        if algorithm in self.fold_time:
+            seconds, measured = self.fold_time[algorithm]
+            return seconds * size / measured * LOAD_MARGIN
+        if algorithm not in RELATIVE_COST:
+            return None
+        base = [
+            seconds / (RELATIVE_COST[a] * measured)
+            for a, (seconds, measured) in self.fold_time.items()
+            if a in RELATIVE_COST
+        ]
+        if not base:
+            return None
+        return float(np.median(base)) * RELATIVE_COST[algorithm] * size * LOAD_MARGIN
+
+    def _cost_size(self, algorithm: str, params: dict[str, Any]) -> float:
+        """How much work a configuration is relative to its algorithm's unit of `RELATIVE_COST`
+        (forests: hundreds of trees, times the features tried per split relative to sqrt)."""
+        if algorithm not in ("random_forest", "extra_trees"):
+            return 1.0
+        n = max(len(self.features), 1)
+        share = params.get("max_features", "sqrt")
+        tried = {"sqrt": math.sqrt(n), "log2": max(math.log2(n), 1.0), "all": float(n)}.get(
+            share, float(share) * n if isinstance(share, int | float) else math.sqrt(n)
+        )
+        return float(params.get("n_estimators", 100)) / 100.0 * max(tried, 1.0) / math.sqrt(n)
 
     def record(self, trial: _Trial) -> None:
         self.trials.append(trial)
@@ -674,19 +763,28 @@ class _Engine:
         params = spec.resolve(params)
         if algorithm in ITERATIVE:
             return self.evaluate_iterative(algorithm, params, limit)
-        est = self.fold_time.get(algorithm)
+        est = self.fold_estimate(algorithm, params)
         if est is not None and est > limit:
-            self.run.log(f"Skipping {algorithm} {_short(params)}: not enough time left.", "warning")
+            self.run.ledger.decide(
+                "search", "skipped",
+                f"Skipping {algorithm} {_short(params)}: one fold is predicted to take "
+                f"{est:.1f}s and {max(limit, 0.0):.1f}s are left for it.",
+                algorithm=algorithm, predicted_s=round(est, 2),
+            )  # fmt: skip
             return None
         start = time.monotonic()
         oof = self._empty_oof()
         done: list[np.ndarray] = []
-        first_pipe, fold_s, fold_rows = None, 0.0, 0
+        first_pipe, fold_s, fold_rows, predict_s = None, 0.0, 0, 0.0
         for k, (tr, va) in enumerate(self.folds):
             self.run.check()
             elapsed = time.monotonic() - start
             if k > 0 and elapsed / k > limit - elapsed:
-                self.run.log(f"{algorithm}: stopped after {k} folds to stay within budget.")
+                self.run.ledger.decide(
+                    "search", "shortened",
+                    f"{algorithm}: stopped after {k} folds to stay within budget.",
+                    algorithm=algorithm, folds=k,
+                )  # fmt: skip
                 break
             t0 = time.monotonic()
             pipe = self.fit(self.pipeline(algorithm, params), algorithm, tr)
@@ -695,12 +793,15 @@ class _Engine:
             done.append(va)
             if k == 0:
                 first_pipe = pipe
+                predict_s = (time.monotonic() - t0 - fit_s) / max(len(va), 1)
             if fit_s >= fold_s:
                 # The slowest fold: under load, fit times vary and the refit must not be late.
                 fold_s, fold_rows = fit_s, min(len(tr), ROW_CAPS.get(algorithm, len(tr)))
-        self.fold_time[algorithm] = (time.monotonic() - start) / len(done)
+        per_fold = (time.monotonic() - start) / len(done)
+        self.fold_time[algorithm] = (per_fold, self._cost_size(algorithm, params))
         trial = self._scored_trial(algorithm, params, oof, done, start)
         trial.pipeline, trial.fold_fit_s, trial.fold_rows = first_pipe, fold_s, fold_rows
+        trial.predict_s_per_row = predict_s
         self.record(trial)
         return trial
 
@@ -755,11 +856,16 @@ class _Engine:
         oof = self._empty_oof()
         oof[va] = pred.reshape(len(va), -1)
         done = [va]
-        fold_s, fold_rows = time.monotonic() - start, len(Xtr)
-        for i, (tr_i, va_i) in enumerate(self.folds[1:], start=1):
+        # A fit for the kept epoch count: the time trained, scaled to the epochs kept.
+        fold_s = (time.monotonic() - start) * min(1.0, n_epochs / max(trainer.trained, 1))
+        fold_rows = len(Xtr)
+        t0 = time.monotonic()
+        _predict_for_score(first, self.X.iloc[va[:1000]], self.classes)
+        predict_s = (time.monotonic() - t0) / max(min(len(va), 1000), 1)
+        for tr_i, va_i in self.folds[1:]:
             self.run.check()
             left = min(deadline, self.run.deadline) - time.monotonic()
-            if left <= 0 or (i > 1 and fold_s > left):
+            if left <= 0 or fold_s * LOAD_MARGIN > left:
                 break
             t0 = time.monotonic()
             pipe_i = self.fit_epochs(algorithm, params, tr_i, n_epochs)
@@ -771,8 +877,13 @@ class _Engine:
         trial = self._scored_trial(algorithm, params, oof, done, start)
         trial.pipeline, trial.fold_fit_s, trial.fold_rows = first, fold_s, fold_rows
         trial.epochs, trial.n_epochs = epochs, n_epochs
+        trial.predict_s_per_row = predict_s
         if len(done) < k:
-            self.run.log(f"{algorithm}: cross-validated on {len(done)} of {k} folds (time).")
+            self.run.ledger.decide(
+                "search", "shortened",
+                f"{algorithm}: cross-validated on {len(done)} of {k} folds (time).",
+                algorithm=algorithm, folds=len(done),
+            )  # fmt: skip
         self.record(trial)
         return trial
 
@@ -908,20 +1019,32 @@ class _EpochTrainer:
             model.set_params(warm_start=True)
         best_loss, best_epoch, best_model, best_pred = math.inf, 0, None, None
         epochs: list[dict[str, Any]] = []
+        self.trained = 0  # epochs (boosting stages for gradient_boosting) actually trained
+        last_epoch_s = 0.0
         stale = 0
         last_pred: np.ndarray | None = None
         for epoch in range(1, n_epochs + 1):
             run.check()
-            if epoch > 1 and time.monotonic() >= min(deadline, run.deadline):
-                run.log(f"{self.algorithm}: stopped at epoch {epoch - 1} (time budget).")
+            epoch_start = time.monotonic()
+            # An epoch is not started when it is predicted to end after the deadline.
+            if epoch > 1 and epoch_start + last_epoch_s >= min(deadline, run.deadline):
+                run.ledger.decide(
+                    "search", "shortened",
+                    f"{self.algorithm}: stopped at epoch {epoch - 1} (time budget).",
+                    algorithm=self.algorithm, epochs=epoch - 1,
+                )  # fmt: skip
                 break
             if gb:
                 model.set_params(n_estimators=min(total_stages, epoch * per_epoch))
                 model.fit(self.Xtr, y_fit)
+                self.trained = min(total_stages, epoch * per_epoch)
             elif e.cls:
                 model.partial_fit(self.Xtr, y_fit, classes=e.classes)
             else:
                 model.partial_fit(self.Xtr, y_fit)
+            if not gb:
+                self.trained = epoch
+            last_epoch_s = time.monotonic() - epoch_start
             train_pred = self._predict(model, self.Xtr.iloc[self.sample])
             val_pred = self._predict(model, self.Xva)
             y_sample = self.ytr[self.sample]
@@ -1132,9 +1255,9 @@ def _importance_list(names: list[str], values: np.ndarray) -> list[dict[str, Any
 
 
 def _permutation(
-    pipe: Any, X: pd.DataFrame, y: pd.Series, problem_type: str, seed: int
+    pipe: Any, X: pd.DataFrame, y: pd.Series, problem_type: str, seed: int, n_rows: int = 300
 ) -> list[dict[str, Any]]:
-    rows = np.random.default_rng(seed).permutation(len(y))[:300]
+    rows = np.random.default_rng(seed).permutation(len(y))[:n_rows]
     scoring = "accuracy" if problem_type == "classification" else "neg_mean_squared_error"
     result = permutation_importance(
         pipe, X.iloc[rows], y.iloc[rows], scoring=scoring, n_repeats=2, random_state=seed, n_jobs=1
@@ -1246,6 +1369,7 @@ def _run(run: _Run, X: pd.DataFrame, y: pd.Series, features: list[str], profiles
         run=run, X=X_train, y=y_train, schema=profiles, target=target, problem_type=problem_type,
         features=features, preprocessing_config=preprocessing_config, folds=folds, seed=seed,
         early_stopping=early_stopping, max_epochs=max_epochs, feature_config=feature_config,
+        n_test=len(y_test),
     )  # fmt: skip
     iter_cap = 0.15 * run.budget if len(names) > 1 else run.budget
 
@@ -1254,6 +1378,7 @@ def _run(run: _Run, X: pd.DataFrame, y: pd.Series, features: list[str], profiles
         return min(left, iter_cap) if algorithm in ITERATIVE else left
 
     # 1. Portfolio: every chosen algorithm once (user values or defaults), then extra configs.
+    run.ledger.mark("portfolio")
     log_ok = _log_target_ok(y_train, problem_type)
     if log_ok:
         run.log("The target is non-negative and skewed; log1p(target) variants are tried too.")
@@ -1276,7 +1401,13 @@ def _run(run: _Run, X: pd.DataFrame, y: pd.Series, features: list[str], profiles
         else:
             limit = limit_for(algorithm)
             if limit <= 0:
-                run.log("Time budget reached; skipping the remaining configurations.", "warning")
+                run.ledger.decide(
+                    "portfolio", "stopped",
+                    "Time budget reached; skipping the remaining configurations (the rest of "
+                    f"the budget, {run.remaining():.1f}s, is kept for refitting, scoring and "
+                    "saving the best models).",
+                    reserved_s=round(engine.reserve(), 2),
+                )  # fmt: skip
                 break
         if algorithm in ITERATIVE and algorithm in engine.best_by_algo:
             continue
@@ -1289,6 +1420,7 @@ def _run(run: _Run, X: pd.DataFrame, y: pd.Series, features: list[str], profiles
         engine.evaluate(algorithm, params, limit)
 
     # 2. Search while time remains.
+    run.ledger.mark("search")
     method = (search or {}).get("method") or "random"
     n_iter = (search or {}).get("n_iter")
     search_end = run.deadline
@@ -1304,8 +1436,17 @@ def _run(run: _Run, X: pd.DataFrame, y: pd.Series, features: list[str], profiles
     }
     done = 0
     while searchers and (n_iter is None or done < int(n_iter)):
-        left = min(run.remaining(), search_end - run.now()) - engine.reserve()
+        reserved = engine.reserve()
+        left = min(run.remaining(), search_end - run.now()) - reserved
+        if left <= 0.0 and run.remaining() - reserved > 0.0:
+            break  # the search's own time limit
         if left <= 0.0:
+            run.ledger.decide(
+                "search", "stopped",
+                f"Search stopped with {max(run.remaining(), 0.0):.1f}s left, kept for "
+                "refitting, scoring and saving the best models.",
+                "info", reserved_s=round(reserved, 2),
+            )  # fmt: skip
             break
         ranked = sorted(
             (a for a in searchers if a in engine.best_by_algo),
@@ -1333,6 +1474,7 @@ def _run(run: _Run, X: pd.DataFrame, y: pd.Series, features: list[str], profiles
         raise AutoMLError("No algorithm finished within the time budget; raise time_budget_s.")
 
     # 3. Ensemble and 4. final candidates.
+    run.ledger.mark("ensemble")
     blend = engine.ensemble()
     return _finish(run, engine, blend, X_train, y_train, X_test, y_test, problem_type,
                    metric_name, seed)  # fmt: skip
@@ -1373,43 +1515,114 @@ def _finish(run: _Run, engine: _Engine, blend: tuple | None, X_train: pd.DataFra
     # The models the rank-1 candidate is made of: refit first and, if need be, slightly late.
     priority = {best[0].algorithm} | ({t.algorithm for t in blend[0]} if blend else set())
     grace = REFIT_GRACE * run.budget
+    ledger = run.ledger
+    ledger.mark("refit")
     fitted: dict[str, Any] = {}
     fit_times: dict[str, float] = {}
     order = [t for t in best if t.algorithm in priority] + [
         t for t in best if t.algorithm not in priority
     ]
+    items = {t.algorithm: engine.finish_item(t, t.algorithm in priority) for t in order}
+    # Candidates decided so far, as the work still ahead of them (scoring, saving).
+    decided: dict[str, FinishItem] = {}
+
+    def blend_item() -> list[FinishItem]:
+        if blend is None:
+            return []
+        names = [t.algorithm for t in blend[0]]
+        work = [decided.get(n, items[n]) for n in names]
+        save = sum(w.save_full_s for w in work)
+        return [FinishItem("ensemble", True, 0.0, sum(w.score_s for w in work), save, save)]
+
     for n, trial in enumerate(order):
         run.check()
-        pipe = trial.pipeline
-        fit_times[trial.algorithm] = trial.fit_time_s
-        if not trial.final:
-            # Refit on all training rows when it fits in the budget (keeping a little time
-            # to score the rest); otherwise keep the fold model, also fitted on training rows.
-            needed = engine.refit_estimate(trial) + 0.3 * (len(best) - n)
-            allowed = run.remaining() + (grace if trial.algorithm in priority else 0.0)
-            if pipe is None or needed <= allowed:
-                t0 = time.monotonic()
-                pipe = engine.fit_trial(trial, all_rows)
-                fit_times[trial.algorithm] = time.monotonic() - t0
-            else:
-                run.log(f"{trial.algorithm}: kept the fold model (no time to refit).")
-        fitted[trial.algorithm] = pipe
-        run.report(trial.algorithm, force=False)
+        name, item = trial.algorithm, items[trial.algorithm]
+        # Re-planned before each step with the time actually left: a refit starts only when
+        # it is predicted to end in time for the rest of the work.
+        todo = [*decided.values(), *blend_item(), *(items[t.algorithm] for t in order[n:])]
+        plan = plan_finish(todo, run.remaining(), grace)
+        action = "refit" if trial.pipeline is None else plan.action(name)
+        fit_times[name] = trial.fit_time_s
+        if action == "drop":
+            ledger.decide(
+                "finish", "dropped",
+                f"{name}: left out of the leaderboard; scoring and saving it is predicted not "
+                "to end within the time budget.",
+                algorithm=name,
+            )  # fmt: skip
+            continue
+        pipe, save = trial.pipeline, item.save_fold_s
+        if action == "refit" and not trial.final:
+            rest = plan.cost_s - item.refit_s
+            must_end = run.budget + (grace if item.required else 0.0) - rest
+            ledger.fit_started("refit", name, item.refit_s, must_end)
+            t0 = time.monotonic()
+            pipe = engine.fit_trial(trial, all_rows)
+            fit_times[name] = time.monotonic() - t0
+            save = save_seconds(pipe)[0]
+        elif not trial.final:
+            ledger.decide(
+                "refit", "skipped",
+                f"{name}: kept the model fitted on {trial.fold_rows} of the {len(all_rows)} "
+                f"training rows; the refit is predicted to take {item.refit_s:.1f}s, more than "
+                "the budget has left.",
+                algorithm=name, predicted_s=round(item.refit_s, 2),
+            )  # fmt: skip
+        fitted[name] = pipe
+        decided[name] = FinishItem(name, True, 0.0, item.score_s, save, save)
+        run.report(name, force=False)
 
+    ledger.mark("scoring")
     results: list[CandidateResult] = []
     importances: dict[str, list[dict[str, Any]]] = {}
-    for trial in best:
+    scored = [t for t in best if t.algorithm in fitted]
+    to_score = {t.algorithm: decided[t.algorithm].score_s for t in scored}
+    saves = {t.algorithm: decided[t.algorithm].save_full_s for t in scored}
+    ensemble_work = sum(w.score_s for w in blend_item())
+    for trial in scored:
         run.check()
-        pipe = fitted[trial.algorithm]
+        name = trial.algorithm
+        pipe = fitted[name]
+        to_score.pop(name)
+        rest = sum(to_score.values()) + sum(saves.values()) + ensemble_work
+        if name not in priority and run.remaining() < decided[name].score_s + rest:
+            saves.pop(name)
+            ledger.decide(
+                "finish", "dropped",
+                f"{name}: left out of the leaderboard; scoring it is predicted not to end "
+                "within the time budget.",
+                algorithm=name,
+            )  # fmt: skip
+            continue
         metrics, matrix, per_row = _test_scores(pipe, X_test, y_test, problem_type, engine.classes)
         importance, how = _own_importance(pipe), "model"
         if importance is None:
-            cost = per_row * 300 * 2 * len(X_test.columns) / 1000.0
             importance, how = [], "none"
-            if cost < run.remaining() - 0.5:
-                importance = _permutation(pipe, X_test, y_test, problem_type, seed)
+            full = min(300, len(X_test))
+            n_rows = importance_rows(
+                per_row / 1000.0, len(X_test.columns), 2, run.remaining() - rest, max_rows=full,
+                min_rows=min(50, full),
+            )  # fmt: skip
+            if n_rows == 0:
+                ledger.decide(
+                    "importance", "skipped",
+                    f"{name}: permutation importance skipped; it is predicted not to end "
+                    "within the time budget.",
+                    algorithm=name,
+                )  # fmt: skip
+            else:
+                if n_rows < full:
+                    ledger.decide(
+                        "importance", "shortened",
+                        f"{name}: permutation importance on {n_rows} hold-out rows instead of "
+                        f"{full} (time budget).",
+                        algorithm=name, rows=n_rows,
+                    )  # fmt: skip
+                ledger.mark("importance")
+                importance = _permutation(pipe, X_test, y_test, problem_type, seed, n_rows)
+                ledger.mark("scoring")
                 how = "permutation"
-        importances[trial.algorithm] = importance
+        importances[name] = importance
         results.append(_candidate(trial.algorithm, trial.params, pipe, trial.cv_value, trial.key,
                                   metrics, matrix, per_row, importance, fit_times[trial.algorithm],
                                   trial.epochs, metric_name, engine.classes,
@@ -1443,6 +1656,8 @@ def _finish(run: _Run, engine: _Engine, blend: tuple | None, X_train: pd.DataFra
     for i, res in enumerate(results, start=1):
         res.rank = i
         del res._key, res._full  # type: ignore[attr-defined]
+    # What registration will still do: save every candidate (a blend saves its members again).
+    ledger.summary(pending_s=sum(saves.values()) + sum(w.save_full_s for w in blend_item()))
     top = results[0]
     run.log(
         f"Best: {top.algorithm} (cv {metric_name} {top.cv_score}, hold-out {top.primary_value})."

@@ -29,6 +29,7 @@ from modeling.forecasters import (
 )
 from modeling.hyperparams import AlgorithmSpec
 from preprocessing.series import SeriesError, fill_gaps, future_index, regularize
+from training.budget import Ledger, save_seconds, scaled_cost
 
 try:  # One Cancelled for the tabular and forecasting engines when both exist.
     from training.automl import Cancelled  # type: ignore[attr-defined]
@@ -62,6 +63,9 @@ MAX_WIDENING = 10.0
 # coverage estimated on ~12 windows), not fitted to any evaluation data.
 COVERAGE_TOLERANCE = 0.025
 SEARCH_SHARE, CALIBRATION_SHARE = 0.65, 0.85  # of the budget: backtests end, calibration ends
+# The backtests and the calibration also end early enough to leave the predicted refits (on the
+# whole history) of the rank-1 model, seasonal_naive and the likely ensemble members, and the
+# saving of the models; `_refit_reserve`.
 
 
 class ForecastError(ValueError):
@@ -514,6 +518,7 @@ def run_forecast_automl(
     raises `Cancelled` when `should_stop()` turns true between fits.
     """
     start = time.monotonic()
+    ledger = Ledger(float(time_budget_s), on_event, start=start)
     levels = tuple(int(v) for v in levels)
 
     def log(message: str, level: str = "info") -> None:
@@ -543,13 +548,25 @@ def run_forecast_automl(
 
     singles = _search_order([n for n in names if n != "ensemble"], series, freq)
     results: dict[str, dict[str, Any]] = {}
-    backtest_budget = SEARCH_SHARE * time_budget_s
     total = len(singles) + (1 if "ensemble" in names else 0)
+    ledger.mark("backtest")
+
+    def until(share: float) -> float:
+        """Seconds from the start a phase may use: its share, less the reserved refits."""
+        reserve = _refit_reserve(results, series, windows, horizon, "ensemble" in names)
+        return min(share * time_budget_s, time_budget_s - reserve)
+
     for done, name in enumerate(singles):
         check_stop()
         elapsed = time.monotonic() - start
+        backtest_budget = until(SEARCH_SHARE)
         if name != "seasonal_naive" and elapsed > backtest_budget:
-            log(f"Time budget reached; skipped {name}.", "warning")
+            ledger.decide(
+                "backtest", "skipped",
+                f"Time budget reached; skipped {name} (the rest is kept for calibrating, "
+                "refitting and saving the best models).",
+                algorithm=name,
+            )  # fmt: skip
             continue
         if name == "mstl" and not any(s.seasons for s in series):
             log("Skipped mstl: no seasonality detected.")
@@ -573,7 +590,12 @@ def run_forecast_automl(
         except Cancelled:
             raise
         except _OutOfTime:
-            log(f"Time budget reached during {name}; it was dropped.", "warning")
+            ledger.decide(
+                "backtest", "skipped",
+                f"Time budget reached during {name}; it was dropped (its backtest was "
+                "predicted not to end in time).",
+                algorithm=name,
+            )  # fmt: skip
             continue
         except Exception as exc:  # one failing algorithm must not sink the search
             log(f"{name} failed during backtesting: {exc}", "warning")
@@ -595,6 +617,7 @@ def run_forecast_automl(
             },
         )
 
+    ledger.mark("calibration")
     if "ensemble" in names:
         ens = _ensemble_backtest(results, params["ensemble"], levels)
         if ens is not None:
@@ -620,7 +643,7 @@ def run_forecast_automl(
                 feat,
                 random_state,
                 min_train,
-                start + CALIBRATION_SHARE * time_budget_s,
+                start + until(CALIBRATION_SHARE),
                 check_stop,
             )
         except Cancelled:
@@ -633,15 +656,41 @@ def run_forecast_automl(
             f"{ranked[0]}: intervals ({card['method']}) calibrated on "
             f"{card['calibration_windows']} backtest window(s) ({added} added)."
         )
+        if results[ranked[0]].get("calibration_cut"):
+            ledger.decide(
+                "calibration", "shortened",
+                f"{ranked[0]}: intervals calibrated on {card['calibration_windows']} backtest "
+                f"windows, not {CALIBRATION_WINDOWS}: the time budget allowed no more.",
+                algorithm=ranked[0], added=added,
+            )  # fmt: skip
+    ledger.mark("refit")
     candidates: list[ForecastCandidate] = []
     fitted: dict[str, dict[Any, Forecaster]] = {}
-    for rank, name in enumerate(ranked, start=1):
+    saves: list[float] = []  # predicted seconds to save each kept model (registration)
+    musts = [n for i, n in enumerate(ranked) if i == 0 or n == "seasonal_naive"]
+    for name in ranked:
         check_stop()
         res = results[name]
-        must = rank == 1 or name == "seasonal_naive"
-        if not must and time.monotonic() - start > time_budget_s:
-            log(f"Time budget reached; {name} was not refitted and is left out.", "warning")
-            continue
+        must = name in musts
+        cost = _refit_cost(name, results, series, windows, horizon, set(fitted))
+        if not must:
+            # Only a refit predicted to end in time for the required ones and the saving.
+            later = sum(
+                _refit_cost(m, results, series, windows, horizon, set(fitted))
+                for m in musts
+                if m not in fitted and m != name
+            )
+            save = max(saves, default=0.1)
+            end = time.monotonic() - start + cost + later + save + sum(saves)
+            if end > time_budget_s:
+                ledger.decide(
+                    "refit", "dropped",
+                    f"{name} was not refitted and is left out: its refit on the whole history "
+                    f"is predicted to take {cost:.1f}s, more than the time budget has left.",
+                    algorithm=name, predicted_s=round(cost, 2),
+                )  # fmt: skip
+                continue
+        ledger.fit_started("refit", name, cost, time_budget_s - sum(saves))
         t0 = time.monotonic()
         try:
             forecasters = _refit(name, res, params, series, freq, prep, feat, random_state, fitted)
@@ -651,6 +700,7 @@ def run_forecast_automl(
             log(f"{name} failed when refitting on the whole history: {exc}", "warning")
             continue
         fitted[name] = forecasters
+        saves.append(save_seconds(forecasters)[0])
         model = ForecastModel(
             algorithm=name,
             time_column=time_column,
@@ -677,6 +727,7 @@ def run_forecast_automl(
         )
     for rank, cand in enumerate(candidates, start=1):
         cand.rank = rank
+    ledger.summary(pending_s=sum(saves))
     on_event(
         "progress",
         {
@@ -693,6 +744,51 @@ def run_forecast_automl(
 
 class _OutOfTime(Exception):
     """Internal: the backtest deadline passed."""
+
+
+def _refit_cost(
+    name: str,
+    results: dict[str, dict[str, Any]],
+    series: list[_Series],
+    windows: int,
+    horizon: int,
+    done: set[str],
+) -> float:
+    """Predicted seconds to refit `name` on every whole series, from its backtest fits (each on
+    at most the history less one horizon), scaled to the full length; an ensemble refits only
+    its members not fitted yet."""
+    res = results.get(name)
+    if res is None:
+        return 0.0
+    if res.get("members"):
+        return sum(
+            _refit_cost(m, results, series, windows, horizon, done)
+            for m in res["members"]
+            if m not in done
+        )
+    if name in done:
+        return 0.0
+    n_fits = max(len(series) * windows, 1)
+    per_fit = float(res.get("fit_time_s", 0.0)) / n_fits
+    longest = max(len(s.y) for s in series)
+    return scaled_cost(per_fit, max(longest - horizon, 1), longest) * len(series)
+
+
+def _refit_reserve(
+    results: dict[str, dict[str, Any]],
+    series: list[_Series],
+    windows: int,
+    horizon: int,
+    ensemble: bool,
+) -> float:
+    """Seconds the backtests and the calibration leave for the refits: the current rank-1
+    algorithm, seasonal_naive and (with an ensemble) the next two, plus a second to save them."""
+    ranked = sorted(
+        (n for n in results if n != "ensemble" and not results[n].get("members")),
+        key=lambda n: results[n]["metrics"]["mase"],
+    )
+    keep = set(ranked[: 3 if ensemble else 1]) | ({"seasonal_naive"} & set(ranked))
+    return sum(_refit_cost(n, results, series, windows, horizon, set()) for n in keep) + 1.0
 
 
 def _search_order(names: list[str], series: list[_Series], freq: str) -> list[str]:
@@ -856,13 +952,15 @@ def _calibrate(
         cutoffs = [c for c in range(len(s.y) - horizon, min_train - 1, -step) if c not in have]
         plans.append(cutoffs[: max(0, CALIBRATION_WINDOWS - len(have))])
     extra: list[list[_Window]] = [[] for _ in series]
-    last_cost = 0.0
+    # Until one is measured, a calibration window costs what a backtest window did.
+    last_cost = float(res.get("fit_time_s", 0.0)) / max(sum(map(len, res["windows"])), 1)
     for j in range(max((len(p) for p in plans), default=0)):
         for si, s in enumerate(series):
             if j >= len(plans[si]):
                 continue
             check_stop()
             if time.monotonic() + last_cost > deadline:
+                res["calibration_cut"] = True
                 break
             t0 = time.monotonic()
             parts = [

@@ -1,0 +1,266 @@
+"""Time-budget planning for the training engines: predict the work left after the search (refits,
+hold-out scoring, importance, saving the models) from measured times, keep that time back, and
+decide what to shorten or skip so that a job ends within its `time_budget_s`.
+
+The planning functions are pure (numbers in, decisions out); `Ledger` records where a run's time
+went and every decision the budget forced, and reports them as log events. Django-free.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "FinishItem",
+    "FinishPlan",
+    "Ledger",
+    "importance_rows",
+    "plan_finish",
+    "save_seconds",
+    "scaled_cost",
+    "search_reserve",
+]
+
+# Measured times vary with machine load; every prediction is multiplied by this margin.
+LOAD_MARGIN = 1.3
+# Fit time grows a little faster than the row count (trees sort n log n rows).
+ROW_EXPONENT = 1.1
+# Seconds of Python overhead per fit (building the pipeline, copying frames).
+FIT_OVERHEAD_S = 0.1
+# Saving: joblib with compress=3 against raw zlib level 3 on a sample of the same stream; on
+# forests the sample's rate was within the load margin of joblib's (bench/budget_bench.py).
+JOBLIB_SLOWDOWN = 1.0
+SAMPLE_BYTES = 4 << 20
+HASH_AND_WRITE_BYTES_PER_S = 200e6
+SAVE_OVERHEAD_S = 0.05  # the model card, the database row
+
+
+def scaled_cost(
+    measured_s: float, measured_rows: int, rows: int, margin: float = LOAD_MARGIN
+) -> float:
+    """Seconds a fit on `rows` rows should take, from one that took `measured_s` on
+    `measured_rows` rows (never less than the measured time), with the load margin."""
+    ratio = max(rows, 1) / max(measured_rows, 1)
+    return max(float(measured_s), 0.0) * max(ratio, 1.0) ** ROW_EXPONENT * margin + FIT_OVERHEAD_S
+
+
+class _CountingSink:
+    """A write-only file that counts bytes and keeps the first `SAMPLE_BYTES` as a sample."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.sample: list[bytes] = []
+        self.kept = 0
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        self.n += view.nbytes
+        if self.kept < SAMPLE_BYTES:
+            part = bytes(view[: SAMPLE_BYTES - self.kept])
+            self.sample.append(part)
+            self.kept += len(part)
+        return view.nbytes
+
+
+def save_seconds(obj: Any, scale: float = 1.0) -> tuple[float, int]:
+    """(predicted seconds, bytes) to save `obj` as registration does (joblib, compress=3, sha256),
+    for a model `scale` times as big (a refit on more rows grows forests and knn).
+
+    Pickles into a counting sink (no copy of the arrays) and times zlib on a sample of the
+    stream, so the rate is this machine's, now, on this kind of model."""
+    sink = _CountingSink()
+    try:
+        pickle.dump(obj, sink, protocol=5)
+    except Exception:  # noqa: BLE001 - an unpicklable model fails at registration, not here
+        return SAVE_OVERHEAD_S, 0
+    sample = b"".join(sink.sample)
+    t0 = time.perf_counter()
+    packed = zlib.compress(sample, 3)
+    per_byte = (time.perf_counter() - t0) / max(len(sample), 1)
+    ratio = len(packed) / max(len(sample), 1)
+    size = sink.n * max(scale, 1.0)
+    seconds = size * per_byte * JOBLIB_SLOWDOWN + size * ratio / HASH_AND_WRITE_BYTES_PER_S
+    return seconds * LOAD_MARGIN + SAVE_OVERHEAD_S, int(size)
+
+
+@dataclass(frozen=True)
+class FinishItem:
+    """The post-search work of one candidate, in seconds predicted from measured times."""
+
+    name: str
+    required: bool  # the rank-1 model or a blend member: returned in any case
+    refit_s: float  # refit on all training rows (0 when the model is already final)
+    score_s: float  # scoring on the hold-out rows
+    save_fold_s: float  # saving the model as it is (fitted on a fold's training part)
+    save_full_s: float  # saving it after the refit
+
+
+@dataclass(frozen=True)
+class FinishPlan:
+    """What to do with each candidate: refit, keep its fold model, or leave it out."""
+
+    refit: tuple[str, ...]
+    keep: tuple[str, ...]  # returned as fitted on a fold's training part
+    dropped: tuple[str, ...]
+    cost_s: float  # predicted seconds of the whole plan
+
+    def action(self, name: str) -> str:
+        """'refit', 'keep' or 'drop' for the candidate `name`."""
+        if name in self.refit:
+            return "refit"
+        return "keep" if name in self.keep else "drop"
+
+
+def plan_finish(
+    items: Sequence[FinishItem], remaining_s: float, grace_s: float = 0.0
+) -> FinishPlan:
+    """Choose what to refit and what to return within `remaining_s` seconds.
+
+    Required candidates are always returned, as fitted on a fold when their refit does not fit
+    (a required refit may use `grace_s` more); then the others, best first, each kept while its
+    scoring and saving fit; then the kept ones are refit, best first, while the refits fit.
+    """
+    state: dict[str, str] = {}
+    cost = 0.0
+    for it in items:
+        if it.required:
+            state[it.name] = "keep"
+            cost += it.score_s + it.save_fold_s
+    for it in items:
+        if it.required:
+            extra = it.refit_s + it.save_full_s - it.save_fold_s
+            if cost + extra <= remaining_s + grace_s:
+                state[it.name], cost = "refit", cost + extra
+    for it in items:
+        if not it.required:
+            need = it.score_s + it.save_fold_s
+            if cost + need <= remaining_s:
+                state[it.name], cost = "keep", cost + need
+            else:
+                state[it.name] = "drop"
+    for it in items:
+        if not it.required and state[it.name] == "keep":
+            extra = it.refit_s + it.save_full_s - it.save_fold_s
+            if cost + extra <= remaining_s:
+                state[it.name], cost = "refit", cost + extra
+    return FinishPlan(
+        refit=tuple(n for n, s in state.items() if s == "refit"),
+        keep=tuple(n for n, s in state.items() if s == "keep"),
+        dropped=tuple(n for n, s in state.items() if s == "drop"),
+        cost_s=cost,
+    )
+
+
+def search_reserve(items: Sequence[FinishItem]) -> float:
+    """Seconds the search keeps back: the refits of the required candidates and the scoring and
+    saving of all of them (the others as fitted on a fold)."""
+    total = 0.0
+    for it in items:
+        if it.required:
+            total += it.refit_s + it.score_s + it.save_full_s
+        else:
+            total += it.score_s + it.save_fold_s
+    return total
+
+
+def importance_rows(
+    per_row_s: float,
+    n_features: int,
+    repeats: int,
+    available_s: float,
+    max_rows: int = 300,
+    min_rows: int = 50,
+) -> int:
+    """Hold-out rows for permutation importance that fit in `available_s` (0: skip it).
+
+    Each repeat predicts every feature's permuted copy once, plus one baseline prediction."""
+    per_row = max(per_row_s, 1e-7) * (repeats * n_features + 1) * LOAD_MARGIN
+    rows = int(available_s / per_row) if available_s > 0 else 0
+    return min(max_rows, rows) if rows >= min_rows else 0
+
+
+@dataclass
+class Ledger:
+    """Where a run's time goes: phases, fits started with their predicted cost, and the
+    decisions the budget forced (each also sent as a log event with a `budget` field)."""
+
+    budget_s: float
+    emit: Callable[[str, dict[str, Any]], None]
+    start: float = field(default_factory=time.monotonic)
+    phases: dict[str, float] = field(default_factory=dict)
+    fits: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    _current: str | None = "prepare"
+    _since: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._since = self.start
+
+    def elapsed(self) -> float:
+        """Seconds since the run started."""
+        return time.monotonic() - self.start
+
+    def mark(self, phase: str) -> None:
+        """Start phase `phase`; the time since the previous mark goes to the previous phase."""
+        now = time.monotonic()
+        if self._current is not None:
+            self.phases[self._current] = self.phases.get(self._current, 0.0) + now - self._since
+        self._current, self._since = phase, now
+
+    def fit_started(self, phase: str, name: str, predicted_s: float, must_end_s: float) -> None:
+        """Record a fit that is starting, its predicted seconds and when it must end by."""
+        self.fits.append(
+            {
+                "phase": phase,
+                "name": name,
+                "at_s": round(self.elapsed(), 3),
+                "predicted_s": round(predicted_s, 3),
+                "must_end_s": round(must_end_s, 3),
+            }
+        )
+
+    def decide(
+        self, phase: str, action: str, message: str, level: str = "warning", **details: Any
+    ) -> None:
+        """Record a phase the budget shortened or skipped and tell the user why (log event)."""
+        entry = {"phase": phase, "action": action, "at_s": round(self.elapsed(), 2), **details}
+        self.decisions.append(entry)
+        self.emit("log", {"message": message, "level": level, "budget": entry})
+
+    def summary(self, pending_s: float = 0.0) -> dict[str, Any]:
+        """Log and return the time accounting: seconds per phase, the work predicted after the
+        engine (saving the models) and the predicted end of the job."""
+        self.mark("done")
+        elapsed = self.elapsed()
+        report = {
+            "action": "summary",
+            "budget_s": self.budget_s,
+            "elapsed_s": round(elapsed, 2),
+            "phases": {k: round(v, 2) for k, v in self.phases.items()},
+            "pending_s": round(pending_s, 2),
+            "predicted_end_s": round(elapsed + pending_s, 2),
+            "fits": self.fits,
+            "decisions": len(self.decisions),
+        }
+        parts = ", ".join(f"{k} {v:.1f}s" for k, v in report["phases"].items())
+        self.emit(
+            "log",
+            {
+                "message": f"Time used: {parts}; saving the models should take "
+                f"{pending_s:.1f}s more (budget {self.budget_s:.0f}s).",
+                "level": "info",
+                "budget": report,
+            },
+        )
+        return report
+
+
+def finite(value: float, default: float = 0.0) -> float:
+    """`value` when it is a finite number, else `default`."""
+    return value if isinstance(value, int | float) and math.isfinite(value) else default
