@@ -1,21 +1,45 @@
-"""Dashboard figures and activity across every stage, for one user."""
+"""The monitoring stage: dashboard figures, live model metrics from the prediction log, drift
+against training references, alerts and the periodic checks that raise them."""
 
 from __future__ import annotations
 
+import logging
+import math
+import re
 import shutil
-from datetime import timedelta
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
+import numpy as np
+import pandas as pd
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db.models import Sum
+from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
 from django.utils import timezone
 
-from datasets.selectors import dataset_list
+from datasets import profiling
+from datasets.selectors import dataset_get, dataset_list
+from datasets.services import dataset_frame
+from modeling.models import TrainedModel
 from modeling.selectors import trained_model_list
+from monitoring.drift import DriftSettings, column_drift, frame_drift
+from monitoring.models import Alert, ModelReference
 from pipelines.selectors import pipeline_list
-from predictions.models import Deployment, PredictionRecord
+from predictions.logbook import bucket_start, latency_bucket, latency_bucket_value, prediction_log
+from predictions.models import Deployment, ForecastActual, PredictionRecord, PredictionRollup
+from training import reference_store
+from training.events import json_safe
+from training.models import TrainingJob
+from training.reference import level_key
 from training.selectors import training_job_list
+from vur.errors import Conflict, InvalidInput, VURError
 from vur.models import owned_by
+
+logger = logging.getLogger(__name__)
 
 GB = 1024**3
 
@@ -181,3 +205,748 @@ def quick_actions(*, user) -> list[dict[str, str]]:
         }
     )
     return actions
+
+
+# ============================================================================ the monitoring stage
+# Windows, references, live metrics, drift, alerts and the periodic checks. Reads of the
+# prediction log go through the per-bucket rollups, so their cost does not grow with traffic.
+
+WINDOW_RE = re.compile(r"^\s*(\d{1,4})\s*([mhd])\s*$")
+WINDOW_UNITS = {"m": 60, "h": 3600, "d": 86400}
+MIN_WINDOW = timedelta(minutes=5)
+MAX_WINDOW = timedelta(days=90)
+TIMELINE_POINTS = 24
+FEEDBACK_ROWS = 20_000
+DRIFT_ROWS = 5_000
+DRIFT_BATCH_CHUNKS = 200
+FORECAST_RECORDS = 5_000
+FORECAST_ACTUALS = 50_000
+DATASET_DRIFT_ROWS = 100_000
+
+
+def parse_window(text: str | None) -> timedelta:
+    """A window like `30m`, `1h`, `24h`, `7d`, `30d` (5 minutes to 90 days); InvalidInput else."""
+    match = WINDOW_RE.match(str(text or ""))
+    span = timedelta(seconds=int(match[1]) * WINDOW_UNITS[match[2]]) if match else None
+    if span is None or not MIN_WINDOW <= span <= MAX_WINDOW:
+        raise InvalidInput(
+            f"window '{text}' is not valid: use a number and a unit m, h or d (e.g. 1h, 24h, "
+            "7d, 30d), from 5m to 90d.",
+            code="bad_window",
+        )
+    return span
+
+
+def _grid(span: timedelta) -> tuple[int, int]:
+    """Rollup resolution and timeline step (seconds) for a window."""
+    seconds = int(span.total_seconds())
+    resolution = 300 if seconds <= 6 * 3600 else 3600
+    step = max(resolution, math.ceil(seconds / TIMELINE_POINTS / resolution) * resolution)
+    return resolution, step
+
+
+def _iso(stamp: datetime) -> str:
+    return stamp.astimezone(UTC).isoformat()
+
+
+# ---------------------------------------------------------------------------- references
+def reference_get(*, model: TrainedModel) -> dict[str, Any]:
+    """The model's monitoring reference: stored, read from its training-time file, or rebuilt
+    from its dataset (then stored). Conflict (409) when none can be had."""
+    row = ModelReference.objects.filter(model=model).only("data").first()
+    if row is not None:
+        return row.data
+    data = reference_store.reference_load((model.card or {}).get("monitoring_reference", ""))
+    source = ModelReference.Source.TRAINING
+    if data is None:
+        source = ModelReference.Source.DATASET
+        try:
+            data = reference_store.reference_rebuild(model)
+        except VURError as exc:
+            raise Conflict(
+                f"The model has no reference and its dataset cannot be read: {exc.detail}",
+                code="reference_unavailable",
+            ) from None
+        except Exception:
+            logger.exception("reference of model %s could not be rebuilt", model.pk)
+            raise Conflict(
+                "The model has no reference and it could not be rebuilt from its dataset.",
+                code="reference_unavailable",
+            ) from None
+    row, _ = ModelReference.objects.get_or_create(
+        model=model, defaults={"source": source, "data": data}
+    )
+    return row.data
+
+
+# ---------------------------------------------------------------------------- live metrics
+def _percentiles(hist: Counter) -> dict[str, float | None]:
+    total = sum(hist.values())
+    out: dict[str, float | None] = {"p50": None, "p95": None, "p99": None}
+    if not total:
+        return out
+    ordered = sorted(hist.items())
+    for name, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99)):
+        need, seen = q * total, 0
+        for index, count in ordered:
+            seen += count
+            if seen >= need:
+                out[name] = round(latency_bucket_value(index), 3)
+                break
+    return out
+
+
+def _new_cell() -> dict[str, Any]:
+    return {
+        "count": 0,
+        "errors": 0,
+        "hist": Counter(),
+        "feedback": 0,
+        "correct": 0,
+        "abs": 0.0,
+        "sq": 0.0,
+    }
+
+
+def _add_row(cell: dict[str, Any], row: dict[str, Any]) -> None:
+    cell["count"] += row["count"]
+    cell["errors"] += row["errors"]
+    cell["hist"].update({int(k): v for k, v in (row["latency_hist"] or {}).items()})
+    cell["feedback"] += row["feedback_count"]
+    cell["correct"] += row["correct_count"]
+    cell["abs"] += row["abs_error_sum"]
+    cell["sq"] += row["sq_error_sum"]
+
+
+def _cell_metrics(cell: dict[str, Any], problem_type: str) -> dict[str, Any]:
+    n = cell["feedback"]
+    if problem_type == "classification":
+        return {"n": n, "accuracy": round(cell["correct"] / n, 6) if n else None}
+    if problem_type == "regression":
+        return {
+            "n": n,
+            "mae": round(cell["abs"] / n, 6) if n else None,
+            "rmse": round(math.sqrt(cell["sq"] / n), 6) if n else None,
+        }
+    return {"n": n}
+
+
+def _error_rate(cell: dict[str, Any]) -> float | None:
+    total = cell["count"] + cell["errors"]
+    return round(cell["errors"] / total, 6) if total else None
+
+
+def _classification_extras(model: TrainedModel, start: datetime) -> dict[str, Any]:
+    """Macro F1 and AUC over the most recent feedback in the window (one query)."""
+    from sklearn.metrics import f1_score, roc_auc_score
+
+    rows = list(
+        PredictionRecord.objects.filter(
+            model=model, created_at__gte=start, feedback_at__isnull=False, error_code=""
+        )
+        .order_by("-created_at")
+        .values_list("prediction", "probabilities", "actual")[:FEEDBACK_ROWS]
+    )
+    out: dict[str, Any] = {"f1": None, "auc": None}
+    if not rows:
+        return out
+    truth = [level_key(a) for _p, _q, a in rows]
+    pred = [level_key(p) for p, _q, _a in rows]
+    out["f1"] = round(float(f1_score(truth, pred, average="macro", zero_division=0)), 6)
+    probas = [q for _p, q, _a in rows]
+    if all(isinstance(q, dict) and q for q in probas) and len(set(truth)) > 1:
+        classes = list(probas[0])
+        try:
+            matrix = np.array([[float(q.get(c, 0.0)) for c in classes] for q in probas])
+            keys = [level_key(c) for c in classes]
+            if len(classes) == 2:
+                value = roc_auc_score([t == keys[1] for t in truth], matrix[:, 1])
+            else:
+                order = sorted(range(len(keys)), key=lambda j: keys[j])  # sklearn wants them sorted
+                matrix = matrix[:, order]
+                matrix = matrix / np.clip(matrix.sum(axis=1, keepdims=True), 1e-12, None)
+                labels = [keys[j] for j in order]
+                value = roc_auc_score(truth, matrix, multi_class="ovr", labels=labels)
+            out["auc"] = round(float(value), 6)
+        except ValueError:
+            out["auc"] = None  # a class never seen in the feedback
+    return out
+
+
+def _epoch(value: Any) -> int | None:
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        return None
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize("UTC")
+    return int(stamp.value // 1_000_000_000)
+
+
+def forecast_errors(
+    records: list[dict[str, Any]], actuals: dict[tuple[str, int], tuple[float, Any]]
+) -> list[dict[str, Any]]:
+    """Every (forecast, actual) pair: each forecast record's timestamps matched to the actuals
+    received for its series. Pair: {step, error, series, arrived, inside: {level: bool}}."""
+    pairs: list[dict[str, Any]] = []
+    for pred in records:
+        if not isinstance(pred, dict):
+            continue
+        series = str(pred.get("series_id") or "")
+        stamps = pred.get("timestamps") or []
+        values = pred.get("forecast") or []
+        intervals = pred.get("intervals") or {}
+        for i, (stamp, value) in enumerate(zip(stamps, values, strict=False)):
+            hit = actuals.get((series, _epoch(stamp)))
+            if hit is None or value is None:
+                continue
+            actual, arrived = hit
+            inside = {}
+            for level, band in intervals.items():
+                try:
+                    inside[str(level)] = band["lower"][i] <= actual <= band["upper"][i]
+                except (KeyError, IndexError, TypeError):
+                    continue
+            pairs.append(
+                {
+                    "step": i + 1,
+                    "error": actual - float(value),
+                    "series": series,
+                    "arrived": arrived,
+                    "inside": inside,
+                }
+            )
+    return pairs
+
+
+def forecast_summary(
+    pairs: list[dict[str, Any]], scales: dict[str, float | None]
+) -> dict[str, Any]:
+    """Error by forecast step (n, MAE, MASE when every series has its scale) and coverage per
+    interval level, over `pairs` from `forecast_errors`."""
+    steps: dict[int, list[dict[str, Any]]] = {}
+    levels: dict[str, list[bool]] = {}
+    for pair in pairs:
+        steps.setdefault(pair["step"], []).append(pair)
+        for level, inside in pair["inside"].items():
+            levels.setdefault(level, []).append(inside)
+    by_horizon = []
+    for step in sorted(steps):
+        items = steps[step]
+        errors = np.abs([p["error"] for p in items])
+        scaled = [scales.get(p["series"]) for p in items]
+        mase = None
+        if all(s for s in scaled):
+            mase = round(float(np.mean(errors / np.asarray(scaled, dtype="float64"))), 6)
+        by_horizon.append(
+            {"step": step, "n": len(items), "mae": round(float(np.mean(errors)), 6), "mase": mase}
+        )
+    coverage = {
+        level: round(float(np.mean(hits)), 6)
+        for level, hits in sorted(levels.items(), key=lambda kv: float(kv[0]))
+    }
+    return {"by_horizon": by_horizon, "coverage": coverage, "n": len(pairs)}
+
+
+def _forecast_pairs(model: TrainedModel, start: datetime) -> list[dict[str, Any]]:
+    """Pairs of forecasts and the actuals that arrived in the window (two queries)."""
+    rows = list(
+        ForecastActual.objects.filter(model=model, created_at__gte=start)
+        .order_by("-created_at")
+        .values_list("series_id", "timestamp", "value", "created_at")[:FORECAST_ACTUALS]
+    )
+    if not rows:
+        return []
+    actuals = {(s or "", int(t.timestamp())): (v, c) for s, t, v, c in rows}
+    latest = max(t for _s, t, _v, _c in rows)
+    records = (
+        PredictionRecord.objects.filter(
+            model=model, source="forecast", error_code="", created_at__lte=latest
+        )
+        .order_by("-created_at")
+        .values_list("prediction", flat=True)[:FORECAST_RECORDS]
+    )
+    return forecast_errors(list(records), actuals)
+
+
+def _forecast_traffic(model: TrainedModel, start: datetime, step: int) -> dict[int, dict]:
+    """Forecast requests per timeline bin when they bypass the log's rollups (one query)."""
+    bins: dict[int, dict] = {}
+    rows = (
+        PredictionRecord.objects.filter(model=model, created_at__gte=start, source="forecast")
+        .values_list("created_at", "latency_ms", "error_code")
+        .order_by()[:FORECAST_ACTUALS]
+    )
+    for created, latency, error in rows:
+        cell = bins.setdefault(int(created.timestamp()) // step * step, _new_cell())
+        if error:
+            cell["errors"] += 1
+        else:
+            cell["count"] += 1
+            cell["hist"][latency_bucket(latency)] += 1
+    return bins
+
+
+def model_metrics(*, model: TrainedModel, window: str | None = None) -> dict[str, Any]:
+    """Live figures of one model over `window` (default 24h): counts, latency percentiles,
+    error rate, metrics from feedback, a timeline, and for forecasters error by step and
+    interval coverage. A fixed number of queries whatever the traffic.
+
+    A window without predictions answers zeros and nulls, not an error.
+    """
+    span = parse_window(window or "24h")
+    prediction_log.flush()
+    now = timezone.now()
+    start = now - span
+    resolution, step = _grid(span)
+    first = bucket_start(start, resolution)
+    rows = PredictionRollup.objects.filter(
+        model=model, resolution=resolution, bucket__gte=first
+    ).values(
+        "bucket",
+        "count",
+        "errors",
+        "latency_hist",
+        "feedback_count",
+        "correct_count",
+        "abs_error_sum",
+        "sq_error_sum",
+    )
+    origin = int(first.timestamp()) // step * step
+    bins = {t: _new_cell() for t in range(origin, int(now.timestamp()) + 1, step)}
+    for row in rows:
+        key = int(row["bucket"].timestamp()) // step * step
+        _add_row(bins.setdefault(key, _new_cell()), row)
+    problem = model.problem_type
+    if problem == "forecasting":
+        for key, cell in _forecast_traffic(model, first, step).items():
+            target = bins.setdefault(key, _new_cell())
+            target["count"] += cell["count"]
+            target["errors"] += cell["errors"]
+            target["hist"].update(cell["hist"])
+    total = _new_cell()
+    for cell in bins.values():
+        _add_row(
+            total,
+            {
+                "count": cell["count"],
+                "errors": cell["errors"],
+                "latency_hist": cell["hist"],
+                "feedback_count": cell["feedback"],
+                "correct_count": cell["correct"],
+                "abs_error_sum": cell["abs"],
+                "sq_error_sum": cell["sq"],
+            },
+        )
+    live = _cell_metrics(total, problem)
+    if problem == "classification":
+        live.update(_classification_extras(model, start))
+    answer: dict[str, Any] = {
+        "model_id": model.pk,
+        "problem_type": problem,
+        "window": f"{int(span.total_seconds())}s",
+        "window_start": _iso(start),
+        "window_end": _iso(now),
+        "prediction_count": total["count"],
+        "error_count": total["errors"],
+        "latency_ms": _percentiles(total["hist"]),
+        "error_rate": _error_rate(total),
+        "live_metrics": live,
+        "training_metrics": {
+            k: v for k, v in (model.test_metrics or {}).items() if isinstance(v, int | float)
+        },
+    }
+    timeline = [
+        {
+            "timestamp": _iso(datetime.fromtimestamp(key, tz=UTC)),
+            "count": cell["count"],
+            "errors": cell["errors"],
+            "error_rate": _error_rate(cell),
+            "latency_ms": _percentiles(cell["hist"]),
+            "metrics": _cell_metrics(cell, problem),
+        }
+        for key, cell in sorted(bins.items())
+    ]
+    if problem == "forecasting":
+        scales = _mase_scales(model)
+        pairs = _forecast_pairs(model, start)
+        summary = forecast_summary(pairs, scales)
+        answer["by_horizon"] = summary["by_horizon"]
+        answer["coverage"] = summary["coverage"]
+        answer["live_metrics"].update(_pair_metrics(pairs))
+        per_bin: dict[int, list] = {}
+        for pair in pairs:
+            per_bin.setdefault(int(pair["arrived"].timestamp()) // step * step, []).append(pair)
+        for entry, key in zip(timeline, sorted(bins), strict=True):
+            part = forecast_summary(per_bin.get(key, []), scales)
+            entry["by_horizon"] = part["by_horizon"]
+            entry["coverage"] = part["coverage"]
+            entry["metrics"].update(_pair_metrics(per_bin.get(key, [])))
+    answer["timeline"] = timeline
+    return answer
+
+
+def _pair_metrics(pairs: list[dict[str, Any]]) -> dict[str, Any]:
+    errors = np.array([p["error"] for p in pairs], dtype="float64")
+    if not len(errors):
+        return {"n": 0, "mae": None, "rmse": None}
+    return {
+        "n": int(len(errors)),
+        "mae": round(float(np.mean(np.abs(errors))), 6),
+        "rmse": round(float(np.sqrt(np.mean(errors**2))), 6),
+    }
+
+
+def _mase_scales(model: TrainedModel) -> dict[str, float | None]:
+    """Each series' MASE scale from the model's reference, without building one on the spot."""
+    row = ModelReference.objects.filter(model=model).only("data").first()
+    data = row.data if row else None
+    if data is None:
+        try:
+            data = reference_get(model=model)
+        except Conflict:
+            return {}
+    return {k: v.get("mase_scale") for k, v in (data.get("series") or {}).items()}
+
+
+# ---------------------------------------------------------------------------- drift
+def _drift_settings(alpha: float | None) -> DriftSettings:
+    return DriftSettings(
+        alpha=alpha if alpha is not None else settings.VUR_DRIFT_ALPHA,
+        min_psi=settings.VUR_DRIFT_MIN_PSI,
+        min_samples=settings.VUR_ALERT_MIN_SAMPLES,
+    )
+
+
+def _recent_inputs(model: TrainedModel, start: datetime) -> tuple[pd.DataFrame, list]:
+    """Inputs and outputs of recent predictions: single rows, plus batch chunks' samples."""
+    single = list(
+        PredictionRecord.objects.filter(model=model, created_at__gte=start, error_code="")
+        .exclude(channel="batch")
+        .order_by("-created_at")
+        .values_list("inputs", "prediction")[:DRIFT_ROWS]
+    )
+    chunks = (
+        PredictionRecord.objects.filter(model=model, created_at__gte=start, channel="batch")
+        .order_by("-created_at")
+        .values_list("inputs", flat=True)[:DRIFT_BATCH_CHUNKS]
+    )
+    rows = [i for i, _p in single if isinstance(i, dict)]
+    outputs = [p for _i, p in single if p is not None and not isinstance(p, dict | list)]
+    for inputs in chunks:
+        rows.extend((inputs or {}).get("sample") or [])
+    return pd.DataFrame.from_records(rows), outputs
+
+
+def _typed(model: TrainedModel, frame: pd.DataFrame) -> pd.DataFrame:
+    info = [
+        {"name": c["name"], "dtype": c.get("dtype"), "semantic_type": c.get("semantic_type")}
+        for c in (model.input_schema or {}).get("columns", [])
+        if c["name"] in frame.columns
+    ]
+    return profiling.coerce_types(frame, info) if len(frame) else frame
+
+
+def drift_detect(
+    *,
+    user,
+    model: TrainedModel,
+    dataset_id: int | None = None,
+    window: str | None = None,
+    alpha: float | None = None,
+) -> dict[str, Any]:
+    """Per-feature drift between the model's reference and recent predictions (`window`,
+    default 24h) or an uploaded dataset the user owns. Reads only; safe to repeat."""
+    if dataset_id is not None and window:
+        raise InvalidInput("Give either dataset_id or window, not both.", code="ambiguous_source")
+    reference = reference_get(model=model)
+    drift_settings = _drift_settings(alpha)
+    now = timezone.now()
+    forecaster = reference.get("kind") == "forecast"
+    if forecaster:
+        target = (model.input_schema or {}).get("target") or model.pipeline.target_column
+        columns = {
+            target: _merge_target_profiles(reference.get("series") or {}),
+        }
+    else:
+        columns = reference.get("columns") or {}
+    current: dict[str, Any]
+    outputs: list = []
+    if dataset_id is not None:
+        dataset = dataset_get(user=user, dataset_id=dataset_id)
+        names = set(dataset.column_names)
+        missing = [c for c in columns if c not in names]
+        if missing:
+            raise InvalidInput(
+                f"The dataset lacks the model's columns: {', '.join(missing)}.",
+                code="missing_columns",
+                errors={"dataset_id": [f"missing columns: {', '.join(missing)}"]},
+            )
+        frame = dataset_frame(dataset, usecols=list(columns))
+        if len(frame) > DATASET_DRIFT_ROWS:
+            frame = frame.sample(n=DATASET_DRIFT_ROWS, random_state=0)
+        current = {"source": "dataset", "dataset_id": dataset.pk, "rows": int(len(frame))}
+    else:
+        span = parse_window(window or "24h")
+        start = now - span
+        prediction_log.flush()
+        if forecaster:
+            values = list(
+                ForecastActual.objects.filter(model=model, created_at__gte=start)
+                .order_by("-created_at")
+                .values_list("value", flat=True)[:DATASET_DRIFT_ROWS]
+            )
+            frame = pd.DataFrame({next(iter(columns)): values})
+        else:
+            frame, outputs = _recent_inputs(model, start)
+            frame = _typed(model, frame)
+        current = {
+            "source": "window",
+            "window": f"{int(span.total_seconds())}s",
+            "window_start": _iso(start),
+            "window_end": _iso(now),
+            "rows": int(len(frame)),
+        }
+    result = frame_drift(columns, frame, drift_settings)
+    answer: dict[str, Any] = {
+        "model_id": model.pk,
+        "drift_detected": result["drift_detected"],
+        "overall_score": result["overall_score"],
+        "mean_psi": result["mean_psi"],
+        "drifted_features": result["drifted_features"],
+        "features": result["features"],
+        "alpha": drift_settings.alpha,
+        "min_psi": drift_settings.min_psi,
+        "reference": {
+            "kind": reference.get("kind"),
+            "rows": reference.get("rows"),
+            "columns": list(columns),
+        },
+        "current": current,
+        "timestamp": _iso(now),
+    }
+    if outputs and reference.get("predictions"):
+        answer["prediction_drift"] = column_drift(
+            "prediction", reference["predictions"], outputs, drift_settings
+        )
+    return answer
+
+
+def _merge_target_profiles(series: dict[str, Any]) -> dict[str, Any]:
+    """The target's reference over all series (the first series' profile when there is one)."""
+    for entry in series.values():
+        if entry.get("target"):
+            return entry["target"]
+    return {"kind": "numeric", "n": 0, "nulls": 0, "edges": [], "counts": [0], "sketch": []}
+
+
+# ---------------------------------------------------------------------------- alerts
+def alert_group(user_id: int) -> str:
+    """Channel-layer group of a user's alert events."""
+    return f"alerts.{user_id}"
+
+
+def alert_payload(alert: Alert) -> dict[str, Any]:
+    """An alert as the API and the WebSocket send it."""
+    return {
+        "id": alert.pk,
+        "model_id": alert.model_id,
+        "kind": alert.kind,
+        "severity": alert.severity,
+        "message": alert.message,
+        "details": alert.details,
+        "created_at": _iso(alert.created_at),
+        "acknowledged": alert.acknowledged,
+        "acknowledged_at": _iso(alert.acknowledged_at) if alert.acknowledged_at else None,
+    }
+
+
+def _publish_alert(alert: Alert) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(
+            alert_group(alert.owner_id), {"type": "alerts.new", "alert": alert_payload(alert)}
+        )
+    except Exception:
+        logger.exception("alert %s could not be pushed", alert.pk)
+
+
+def alert_raise(
+    *,
+    owner_id: int,
+    kind: str,
+    subject: str,
+    message: str,
+    model: TrainedModel | None = None,
+    severity: str = Alert.Severity.WARNING,
+    details: dict[str, Any] | None = None,
+) -> Alert | None:
+    """Open an alert unless one is open for the same subject and kind, or one was acknowledged
+    within `VUR_ALERT_SNOOZE_S`. Returns the new alert (pushed after commit) or None. Safe to
+    repeat: the partial unique constraint keeps one open alert."""
+    snooze = timezone.now() - timedelta(seconds=settings.VUR_ALERT_SNOOZE_S)
+    similar = Alert.objects.filter(owner_id=owner_id, kind=kind, subject=subject)
+    if similar.filter(Q(acknowledged=False) | Q(acknowledged_at__gte=snooze)).exists():
+        return None
+    try:
+        with transaction.atomic():
+            alert = Alert.objects.create(
+                owner_id=owner_id,
+                model=model,
+                kind=kind,
+                subject=subject,
+                severity=severity,
+                message=message,
+                details=json_safe(details or {}),
+            )
+            transaction.on_commit(partial(_publish_alert, alert))
+    except IntegrityError:
+        return None  # another check opened it first
+    return alert
+
+
+def alert_acknowledge(*, alert: Alert) -> Alert:
+    """Acknowledge an alert. Idempotent: a second call changes nothing."""
+    Alert.objects.filter(pk=alert.pk, acknowledged=False).update(
+        acknowledged=True, acknowledged_at=timezone.now(), updated_at=timezone.now()
+    )
+    alert.refresh_from_db()
+    return alert
+
+
+# ---------------------------------------------------------------------------- periodic checks
+def _training_figure(model: TrainedModel, name: str) -> float | None:
+    value = (model.test_metrics or {}).get(name)
+    return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
+
+
+def model_check(*, model: TrainedModel, window: str | None = None) -> list[Alert]:
+    """Run every check on one model over `window` (default `VUR_MONITORING_WINDOW`); return the
+    alerts raised."""
+    window = window or settings.VUR_MONITORING_WINDOW
+    minimum = settings.VUR_ALERT_MIN_SAMPLES
+    subject = f"model:{model.pk}"
+    raised: list[Alert | None] = []
+    figures = model_metrics(model=model, window=window)
+
+    def alert(kind: str, message: str, severity: str = "warning", **details: Any) -> None:
+        raised.append(
+            alert_raise(
+                owner_id=model.owner_id,
+                model=model,
+                kind=kind,
+                subject=subject,
+                message=message,
+                severity=severity,
+                details={"window": window, **details},
+            )
+        )
+
+    requests = figures["prediction_count"] + figures["error_count"]
+    rate = figures["error_rate"]
+    if requests >= minimum and rate is not None and rate > settings.VUR_ALERT_ERROR_RATE:
+        alert(
+            "error_rate",
+            f"{rate:.0%} of {requests} prediction requests to model {model.pk} failed in the "
+            f"last {window} (threshold {settings.VUR_ALERT_ERROR_RATE:.0%}).",
+            "critical" if rate > 0.5 else "warning",
+            error_rate=rate,
+            requests=requests,
+        )
+    live = figures["live_metrics"]
+    drop = settings.VUR_ALERT_METRIC_DROP
+    if (live.get("n") or 0) >= minimum:
+        if model.problem_type == "classification":
+            trained, now_value = _training_figure(model, "accuracy"), live.get("accuracy")
+            if trained and now_value is not None and now_value < trained * (1 - drop):
+                alert(
+                    "performance",
+                    f"Model {model.pk}'s accuracy on feedback is {now_value:.3f}, down from "
+                    f"{trained:.3f} on its hold-out rows.",
+                    metric="accuracy",
+                    live=now_value,
+                    training=trained,
+                )
+        else:
+            for name in ("rmse", "mae"):
+                trained, now_value = _training_figure(model, name), live.get(name)
+                if trained and now_value is not None and now_value > trained * (1 + drop):
+                    alert(
+                        "performance",
+                        f"Model {model.pk}'s {name.upper()} on feedback is {now_value:.4g}, up "
+                        f"from {trained:.4g} in training.",
+                        metric=name,
+                        live=now_value,
+                        training=trained,
+                    )
+                    break
+    for level, share in (figures.get("coverage") or {}).items():
+        n = sum(b["n"] for b in figures.get("by_horizon") or [])
+        if n >= minimum and share < float(level) / 100 - 0.10:
+            alert(
+                "coverage",
+                f"Only {share:.0%} of actuals fell inside model {model.pk}'s {level}% "
+                f"intervals in the last {window}.",
+                level=level,
+                coverage=share,
+                n=n,
+            )
+            break
+    if model.problem_type != "forecasting" and figures["prediction_count"] >= minimum:
+        try:
+            drift = drift_detect(user=model.owner, model=model, window=window)
+        except Conflict:
+            drift = None
+        if drift and drift["drift_detected"]:
+            alert(
+                "drift",
+                f"Inputs of model {model.pk} drifted in the last {window}: "
+                f"{', '.join(drift['drifted_features'])}.",
+                features=drift["drifted_features"],
+                overall_score=drift["overall_score"],
+            )
+    return [a for a in raised if a is not None]
+
+
+def failed_jobs_check(*, since: datetime) -> list[Alert]:
+    """One job_failed alert per training job that failed since `since` (never twice)."""
+    raised = []
+    for job in TrainingJob.objects.filter(status="failed", completed_at__gte=since).select_related(
+        "pipeline"
+    ):
+        subject = f"job:{job.pk}"
+        if Alert.objects.filter(kind="job_failed", subject=subject).exists():
+            continue
+        new = alert_raise(
+            owner_id=job.owner_id,
+            kind="job_failed",
+            subject=subject,
+            message=f"Training of '{job.pipeline.name}' failed: {job.error or 'no reason given'}",
+            details={"job_id": str(job.pk), "pipeline_id": job.pipeline_id},
+        )
+        if new:
+            raised.append(new)
+    return raised
+
+
+def monitoring_check_all() -> dict[str, int]:
+    """The periodic pass: every deployed model's checks, then failed training jobs. One model's
+    failure is logged and does not stop the others."""
+    span = parse_window(settings.VUR_MONITORING_WINDOW)
+    deployed = (
+        TrainedModel.objects.filter(deployments__status="active")
+        .distinct()
+        .select_related("owner", "pipeline")
+    )
+    checked = raised = 0
+    for model in deployed:
+        try:
+            raised += len(model_check(model=model))
+            checked += 1
+        except Exception:
+            logger.exception("monitoring checks of model %s failed", model.pk)
+    since = timezone.now() - max(span, timedelta(seconds=3 * settings.VUR_MONITORING_INTERVAL_S))
+    raised += len(failed_jobs_check(since=since))
+    return {"models_checked": checked, "alerts_raised": raised}

@@ -44,12 +44,22 @@ class Deployment(OwnedModel):
 
 
 class PredictionRecord(OwnedModel):
-    """One served prediction (REST or WebSocket), kept for monitoring and ground-truth feedback."""
+    """One served prediction (REST or WebSocket), kept for monitoring and ground-truth feedback.
+
+    A failed request is a record with an `error_code` and no prediction; a batch job writes one
+    record per chunk (`row_count` rows) holding summaries instead of rows.
+    """
 
     class Source(models.TextChoices):
         API = "api"
         WEBSOCKET = "websocket"
         FORECAST = "forecast"
+        BATCH = "batch"
+
+    class Channel(models.TextChoices):
+        REST = "rest"
+        WEBSOCKET = "websocket"
+        BATCH = "batch"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     model = models.ForeignKey(TrainedModel, on_delete=models.CASCADE, related_name="predictions")
@@ -60,10 +70,48 @@ class PredictionRecord(OwnedModel):
     latency_ms = models.FloatField(default=0)
     actual = models.JSONField(null=True, blank=True)
     feedback_at = models.DateTimeField(null=True, blank=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.REST)
+    error_code = models.CharField(max_length=64, blank=True, default="")
+    row_count = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["model", "created_at"])]
+        indexes = [
+            models.Index(fields=["model", "created_at"]),
+            models.Index(fields=["model", "feedback_at"], name="prediction_feedback_time"),
+        ]
+
+
+class PredictionRollup(models.Model):
+    """Per model, channel and time bucket (5 minutes or 1 hour): counts, errors, a latency
+    histogram and feedback sums. Written with each flush of the prediction log and with each
+    feedback, so monitoring reads a few rows per window instead of every prediction."""
+
+    model = models.ForeignKey(TrainedModel, on_delete=models.CASCADE, related_name="rollups")
+    resolution = models.PositiveIntegerField(help_text="Bucket length in seconds.")
+    bucket = models.DateTimeField()
+    channel = models.CharField(max_length=10, choices=PredictionRecord.Channel.choices)
+    count = models.BigIntegerField(default=0)
+    errors = models.BigIntegerField(default=0)
+    latency_count = models.BigIntegerField(default=0)
+    latency_sum_ms = models.FloatField(default=0)
+    # Sparse log-spaced histogram: {bucket index: count}; see predictions.logbook.LATENCY_EDGES.
+    latency_hist = models.JSONField(default=dict)
+    feedback_count = models.BigIntegerField(default=0)
+    correct_count = models.BigIntegerField(default=0)
+    abs_error_sum = models.FloatField(default=0)
+    sq_error_sum = models.FloatField(default=0)
+
+    class Meta:
+        ordering = ["model", "resolution", "bucket"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model", "resolution", "bucket", "channel"], name="one_rollup_per_bucket"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model_id} {self.channel} {self.bucket:%Y-%m-%d %H:%M} ({self.resolution}s)"
 
 
 def batch_upload_to(instance: BatchJob, filename: str) -> str:

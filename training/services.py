@@ -24,7 +24,7 @@ from modeling import artifacts, catalog
 from modeling.models import ModelConfig, TrainedModel
 from pipelines.models import Pipeline
 from pipelines.services import pipeline_mark_step
-from training import automl, forecasting
+from training import automl, forecasting, reference_store
 from training.events import training_event_publish
 from training.models import EpochMetric, TrainingJob
 from vur.errors import Conflict, InvalidInput
@@ -250,12 +250,16 @@ def _register(job: TrainingJob, pipeline: Pipeline, results: list, columns: list
     rows: list[TrainedModel] = []
     written: list[str] = []
     forecasting_job = pipeline.problem_type == "forecasting"
+    build_reference = reference_store.reference_builder(job, pipeline, columns)
     try:
         for res in results:
             obj = res.model if forecasting_job else res.pipeline
             key = f"{_job_key(job)}/{res.rank:02d}-{res.algorithm}"
             saved = artifacts.artifact_save(obj, key)
             written.append(saved.name)
+            # What monitoring compares live traffic against (None if it could not be built).
+            reference_name = reference_store.reference_save(build_reference(res, obj), key)
+            written.append(reference_name)
             extra = obj.input_schema() if forecasting_job else {"classes": res.classes}
             schema = _input_schema(pipeline, columns, extra)
             metrics = res.backtest_metrics if forecasting_job else res.test_metrics
@@ -278,6 +282,7 @@ def _register(job: TrainingJob, pipeline: Pipeline, results: list, columns: list
                 },
                 "artifact": {"name": saved.name, "sha256": saved.sha256, "bytes": saved.size_bytes},
                 "library_versions": versions,
+                "monitoring_reference": reference_name,
             }
             card_name = artifacts.card_save(card, key)
             written.append(card_name)

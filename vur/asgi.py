@@ -9,6 +9,7 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from monitoring.routing import websocket_urlpatterns as monitoring_ws  # noqa: E402
 from predictions.routing import websocket_urlpatterns as prediction_ws  # noqa: E402
 from training.routing import websocket_urlpatterns as training_ws  # noqa: E402
 from vur.bodylimit import BodyLimitMiddleware, install_daphne_limit  # noqa: E402
@@ -19,6 +20,8 @@ install_daphne_limit()  # daphne refuses an over-limit body before spooling it
 application = ProtocolTypeRouter(
     {
         "http": BodyLimitMiddleware(django_asgi_app),
-        "websocket": OriginCheck(VURAuthStack(URLRouter(training_ws + prediction_ws))),
+        "websocket": OriginCheck(
+            VURAuthStack(URLRouter(training_ws + prediction_ws + monitoring_ws))
+        ),
     }
 )

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from vur import dashboard, views, wizard
+from vur.metrics import metrics_view
 
 api = [
     path("auth/token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),
@@ -28,6 +29,7 @@ urlpatterns = [
     path("", dashboard.dashboard_page, name="dashboard"),
     path("dashboard/jobs/", dashboard.running_jobs_partial, name="dashboard-jobs"),
     path("health/", views.health, name="health"),
+    path("metrics", metrics_view, name="metrics"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("favicon.ico", RedirectView.as_view(url="/static/vur/favicon.svg", permanent=True)),

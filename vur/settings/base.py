@@ -250,6 +250,36 @@ VUR_DEFAULT_TIME_BUDGET_S = env.float("VUR_DEFAULT_TIME_BUDGET_S", default=60.0)
 VUR_MODEL_CACHE_SIZE = env.int("VUR_MODEL_CACHE_SIZE", default=8)
 VUR_BATCH_CHUNK_ROWS = env.int("VUR_BATCH_CHUNK_ROWS", default=50_000)
 
+# ---------------------------------------------------------------- monitoring
+# The prediction log is written in bulk by a background thread every VUR_PREDICTION_LOG_FLUSH_S
+# (sooner once VUR_PREDICTION_LOG_MAX_ROWS wait); with VUR_PREDICTION_LOG_ASYNC=false each
+# prediction is written during its request (the test settings).
+VUR_PREDICTION_LOG_ASYNC = env.bool("VUR_PREDICTION_LOG_ASYNC", default=True)
+VUR_PREDICTION_LOG_FLUSH_S = env.float("VUR_PREDICTION_LOG_FLUSH_S", default=0.5)
+VUR_PREDICTION_LOG_MAX_ROWS = env.int("VUR_PREDICTION_LOG_MAX_ROWS", default=5000)
+# Periodic checks (drift, error rate, live-metric drop, coverage, failed jobs) look at the last
+# VUR_MONITORING_WINDOW of traffic every VUR_MONITORING_INTERVAL_S seconds.
+VUR_MONITORING_INTERVAL_S = env.float("VUR_MONITORING_INTERVAL_S", default=300.0)
+VUR_MONITORING_WINDOW = env.str("VUR_MONITORING_WINDOW", default="24h")
+VUR_DRIFT_ALPHA = env.float("VUR_DRIFT_ALPHA", default=0.05)
+VUR_DRIFT_MIN_PSI = env.float("VUR_DRIFT_MIN_PSI", default=0.05)
+VUR_ALERT_MIN_SAMPLES = env.int("VUR_ALERT_MIN_SAMPLES", default=30)
+VUR_ALERT_ERROR_RATE = env.float("VUR_ALERT_ERROR_RATE", default=0.1)
+VUR_ALERT_METRIC_DROP = env.float("VUR_ALERT_METRIC_DROP", default=0.1)
+VUR_ALERT_SNOOZE_S = env.float("VUR_ALERT_SNOOZE_S", default=3600.0)
+VUR_HEALTH_TIMEOUT_S = env.float("VUR_HEALTH_TIMEOUT_S", default=1.0)
+if VUR_MONITORING_INTERVAL_S <= 0 or VUR_PREDICTION_LOG_FLUSH_S <= 0:
+    raise environ.ImproperlyConfigured(
+        "VUR_MONITORING_INTERVAL_S and VUR_PREDICTION_LOG_FLUSH_S must be positive."
+    )
+CELERY_BEAT_SCHEDULE["monitoring-checks"] = {
+    "task": "monitoring.run_checks",
+    "schedule": VUR_MONITORING_INTERVAL_S,
+    "options": {"queue": "scoring", "expires": VUR_MONITORING_INTERVAL_S},
+}
+# Request counts and latencies per view for /metrics.
+MIDDLEWARE.insert(0, "vur.metrics.RequestMetricsMiddleware")
+
 # ---------------------------------------------------------------- i18n, logging
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

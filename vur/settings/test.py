@@ -11,6 +11,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # An end-to-end test hands its media folder to the servers it starts.
 MEDIA_ROOT = os.environ.get("VUR_TEST_MEDIA_ROOT") or VAR_DIR / "test-media" / str(os.getpid())
 VUR_DEFAULT_TIME_BUDGET_S = 5.0
+# Predictions are logged during the request, inside the test's transaction.
+VUR_PREDICTION_LOG_ASYNC = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not :memory:) so a worker or server started by an end-to-end test sees the same rows.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}

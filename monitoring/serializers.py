@@ -1,0 +1,133 @@
+"""Input and output shapes of the monitoring endpoints."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from monitoring.models import Alert
+
+
+class MetricsQuerySerializer(serializers.Serializer):
+    """`?window=`: a number and a unit m, h or d, from 5m to 90d (default 24h)."""
+
+    window = serializers.CharField(required=False, default="24h", max_length=10)
+
+
+class LatencySerializer(serializers.Serializer):
+    """Latency percentiles in milliseconds (null without predictions)."""
+
+    p50 = serializers.FloatField(allow_null=True)
+    p95 = serializers.FloatField(allow_null=True)
+    p99 = serializers.FloatField(allow_null=True)
+
+
+class HorizonErrorSerializer(serializers.Serializer):
+    """Error of forecasts made `step` periods ahead."""
+
+    step = serializers.IntegerField()
+    n = serializers.IntegerField()
+    mae = serializers.FloatField(allow_null=True)
+    mase = serializers.FloatField(allow_null=True)
+
+
+class TimelinePointSerializer(serializers.Serializer):
+    """One bin of the timeline."""
+
+    timestamp = serializers.DateTimeField()
+    count = serializers.IntegerField()
+    errors = serializers.IntegerField()
+    error_rate = serializers.FloatField(allow_null=True)
+    latency_ms = LatencySerializer()
+    metrics = serializers.DictField()
+    by_horizon = HorizonErrorSerializer(many=True, required=False)
+    coverage = serializers.DictField(child=serializers.FloatField(), required=False)
+
+
+class ModelMetricsSerializer(serializers.Serializer):
+    """Live figures of a model over a window."""
+
+    model_id = serializers.IntegerField()
+    problem_type = serializers.CharField()
+    window = serializers.CharField()
+    prediction_count = serializers.IntegerField()
+    error_count = serializers.IntegerField()
+    latency_ms = LatencySerializer()
+    error_rate = serializers.FloatField(allow_null=True)
+    live_metrics = serializers.DictField()
+    training_metrics = serializers.DictField()
+    timeline = TimelinePointSerializer(many=True)
+    by_horizon = HorizonErrorSerializer(many=True, required=False)
+    coverage = serializers.DictField(child=serializers.FloatField(), required=False)
+    window_start = serializers.DateTimeField()
+    window_end = serializers.DateTimeField()
+
+
+class DriftRequestSerializer(serializers.Serializer):
+    """Compare a model's reference with recent predictions (`window`) or a dataset."""
+
+    model_id = serializers.IntegerField()
+    dataset_id = serializers.IntegerField(required=False)
+    window = serializers.CharField(required=False, max_length=10)
+    alpha = serializers.FloatField(required=False, min_value=0.0001, max_value=0.5)
+
+    def validate(self, attrs):
+        if "dataset_id" in attrs and attrs.get("window"):
+            raise serializers.ValidationError("Give either dataset_id or window, not both.")
+        return attrs
+
+
+class FeatureDriftSerializer(serializers.Serializer):
+    """Drift of one column."""
+
+    feature = serializers.CharField()
+    method = serializers.ChoiceField(choices=["psi", "ks", "chi2"])
+    statistic = serializers.FloatField(allow_null=True)
+    p_value = serializers.FloatField(allow_null=True)
+    psi = serializers.FloatField(allow_null=True)
+    n = serializers.IntegerField()
+    drift = serializers.BooleanField()
+
+
+class DriftResultSerializer(serializers.Serializer):
+    """Per-feature drift with an overall verdict and score (share of drifted features)."""
+
+    model_id = serializers.IntegerField()
+    drift_detected = serializers.BooleanField()
+    overall_score = serializers.FloatField()
+    mean_psi = serializers.FloatField(allow_null=True)
+    drifted_features = serializers.ListField(child=serializers.CharField())
+    features = FeatureDriftSerializer(many=True)
+    alpha = serializers.FloatField()
+    min_psi = serializers.FloatField()
+    reference = serializers.DictField()
+    current = serializers.DictField()
+    timestamp = serializers.DateTimeField()
+    prediction_drift = FeatureDriftSerializer(required=False)
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    """An alert raised by the periodic checks."""
+
+    model_id = serializers.IntegerField(allow_null=True, read_only=True)
+
+    class Meta:
+        model = Alert
+        fields = [
+            "id",
+            "model_id",
+            "kind",
+            "severity",
+            "message",
+            "details",
+            "created_at",
+            "acknowledged",
+            "acknowledged_at",
+        ]
+        read_only_fields = fields
+
+
+class AlertQuerySerializer(serializers.Serializer):
+    """Filters of the alert list."""
+
+    acknowledged = serializers.BooleanField(required=False, allow_null=True, default=None)
+    model_id = serializers.IntegerField(required=False)

@@ -1,0 +1,205 @@
+"""Monitoring endpoints on a deployed classifier: live metrics from the prediction log and
+feedback, drift against the training reference, bad input, ownership."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from conftest import sample_path
+from monitoring.models import ModelReference
+from predictions.models import PredictionRecord, PredictionRollup
+
+pytestmark = pytest.mark.django_db
+
+FRAME = pd.read_csv(sample_path("penguins.csv")).dropna()
+FEATURES = [c for c in FRAME.columns if c != "species"]
+
+
+def _positions(n: int) -> list[int]:
+    return [(i * 7) % len(FRAME) for i in range(n)]  # a spread of all three species
+
+
+def _rows(n: int) -> list[dict]:
+    part = FRAME.iloc[_positions(n)]
+    return [
+        {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+        for row in part[FEATURES].to_dict("records")
+    ]
+
+
+def _predict(api, model, rows, proba=True) -> dict:
+    res = api.post(
+        "/api/v1/predictions/single",
+        {"model_id": model.pk, "data": rows, "return_probabilities": proba},
+        format="json",
+    )
+    assert res.status_code == 200, res.content
+    return res.json()
+
+
+def _upload(api, frame: pd.DataFrame, name: str) -> dict:
+    buf = io.BytesIO()
+    frame.to_csv(buf, index=False)
+    res = api.post(
+        "/api/v1/datasets/upload",
+        {"file": SimpleUploadedFile(name, buf.getvalue()), "name": name},
+        format="multipart",
+    )
+    assert res.status_code == 201, res.content
+    return res.json()
+
+
+def test_metrics_count_predictions_errors_latency_and_feedback(api, deployed_model):
+    answer = _predict(api, deployed_model, _rows(40))
+    ids = answer["prediction_ids"]
+    assert len(ids) == 40 and PredictionRecord.objects.filter(pk__in=ids).count() == 40
+    bad = api.post(
+        "/api/v1/predictions/single",
+        {"model_id": deployed_model.pk, "data": {"island": "Biscoe"}},
+        format="json",
+    )
+    assert bad.status_code == 400
+    truth = FRAME["species"].iloc[_positions(40)].tolist()
+    for pid, actual in zip(ids, truth, strict=True):
+        res = api.post(
+            "/api/v1/predictions/feedback", {"prediction_id": pid, "actual": actual}, format="json"
+        )
+        assert res.status_code == 201, res.content
+    body = api.get(f"/api/v1/monitoring/models/{deployed_model.pk}/metrics?window=1h").json()
+    assert body["model_id"] == deployed_model.pk
+    assert body["prediction_count"] == 40 and body["error_count"] == 1
+    assert body["error_rate"] == pytest.approx(1 / 41, abs=1e-6)
+    lat = body["latency_ms"]
+    assert 0 < lat["p50"] <= lat["p95"] <= lat["p99"]
+    live = body["live_metrics"]
+    predicted = answer["predictions"]
+    accuracy = sum(p == t for p, t in zip(predicted, truth, strict=True)) / 40
+    assert live["n"] == 40 and live["accuracy"] == pytest.approx(accuracy)
+    assert 0 <= live["f1"] <= 1 and live["auc"] is not None
+    assert sum(p["count"] for p in body["timeline"]) == 40
+    assert all({"timestamp", "count", "metrics"} <= set(p) for p in body["timeline"])
+
+
+def test_repeated_feedback_replaces_the_earlier_actual(api, deployed_model):
+    pid = _predict(api, deployed_model, _rows(1))["prediction_ids"][0]
+    for actual in ("Gentoo", "Adelie", "Adelie"):
+        api.post("/api/v1/predictions/feedback", {"prediction_id": pid, "actual": actual})
+    rollups = PredictionRollup.objects.filter(model=deployed_model)
+    assert {r.feedback_count for r in rollups} == {1}
+
+
+def test_feedback_for_a_missing_prediction_is_a_404_and_writes_nothing(api, other_api, deployed_model):
+    missing = api.post(
+        "/api/v1/predictions/feedback",
+        {"prediction_id": "00000000-0000-4000-8000-000000000000", "actual": "Adelie"},
+        format="json",
+    )
+    assert missing.status_code == 404 and missing.json()["code"] == "prediction_not_found"
+    pid = _predict(api, deployed_model, _rows(1))["prediction_ids"][0]
+    theirs = other_api.post(
+        "/api/v1/predictions/feedback", {"prediction_id": pid, "actual": "Adelie"}, format="json"
+    )
+    assert theirs.status_code == 404
+    assert not PredictionRollup.objects.filter(feedback_count__gt=0).exists()
+
+
+def test_metrics_window_answers_400_for_a_bad_window_and_404_for_others(
+    api, other_api, deployed_model
+):
+    url = f"/api/v1/monitoring/models/{deployed_model.pk}/metrics"
+    for window in ("soon", "0h", "1y", "91d", "-1h"):
+        res = api.get(f"{url}?window={window}")
+        assert res.status_code == 400 and res.json()["code"] == "bad_window", window
+    assert other_api.get(url).status_code == 404
+    assert api.get("/api/v1/monitoring/models/999999/metrics").status_code == 404
+    empty = api.get(f"{url}?window=30d").json()
+    assert empty["prediction_count"] == 0 and empty["error_rate"] is None
+    assert empty["latency_ms"] == {"p50": None, "p95": None, "p99": None}
+    assert empty["live_metrics"]["accuracy"] is None and len(empty["timeline"]) >= 24
+
+
+@pytest.mark.parametrize("window", ["1h", "7d"])
+def test_metrics_take_a_fixed_number_of_queries(
+    api, deployed_model, django_assert_max_num_queries, window
+):
+    url = f"/api/v1/monitoring/models/{deployed_model.pk}/metrics?window={window}"
+    counts = []
+    for n in (5, 300):
+        ids = _predict(api, deployed_model, _rows(n))["prediction_ids"]
+        for pid in ids[:n]:
+            api.post("/api/v1/predictions/feedback", {"prediction_id": pid, "actual": "Adelie"})
+        with django_assert_max_num_queries(8) as ctx:
+            assert api.get(url).status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]
+
+
+def test_drift_against_a_shifted_dataset_flags_only_the_moved_columns(api, deployed_model):
+    shifted = FRAME.copy()
+    shifted["bill_length_mm"] = shifted["bill_length_mm"] + 6.0
+    shifted["body_mass_g"] = shifted["body_mass_g"] * 1.3
+    shifted["island"] = "Dream"
+    dataset = _upload(api, shifted, "shifted.csv")
+    res = api.post(
+        "/api/v1/monitoring/drift-detection",
+        {"model_id": deployed_model.pk, "dataset_id": dataset["id"]},
+        format="json",
+    )
+    assert res.status_code == 200, res.content
+    body = res.json()
+    verdict = {f["feature"]: f["drift"] for f in body["features"]}
+    moved = {"bill_length_mm", "body_mass_g", "island"}
+    assert {k for k, v in verdict.items() if v} == moved
+    assert body["drift_detected"] is True and 0 < body["overall_score"] < 1
+    methods = {f["feature"]: f["method"] for f in body["features"]}
+    assert methods["island"] == "chi2" and methods["bill_length_mm"] == "ks"
+    assert body["current"]["source"] == "dataset"
+    ref = ModelReference.objects.get(model=deployed_model)
+    assert ref.source == "dataset"  # built on first use: the fixture model has no stored one
+    same = _upload(api, FRAME, "same.csv")
+    unshifted = api.post(
+        "/api/v1/monitoring/drift-detection",
+        {"model_id": deployed_model.pk, "dataset_id": same["id"]},
+        format="json",
+    ).json()
+    assert unshifted["drift_detected"] is False
+
+
+def test_drift_on_recent_predictions(api, deployed_model):
+    rows = _rows(200)
+    for row in rows:
+        row["flipper_length_mm"] = row["flipper_length_mm"] + 25
+    _predict(api, deployed_model, rows)
+    res = api.post(
+        "/api/v1/monitoring/drift-detection",
+        {"model_id": deployed_model.pk, "window": "1h"},
+        format="json",
+    )
+    assert res.status_code == 200, res.content
+    body = res.json()
+    flagged = {f["feature"] for f in body["features"] if f["drift"]}
+    assert "flipper_length_mm" in flagged
+    assert "bill_depth_mm" not in flagged and "sex" not in flagged
+    assert body["current"]["rows"] == 200 and "prediction_drift" in body
+
+
+def test_drift_bad_input(api, other_api, deployed_model):
+    url = "/api/v1/monitoring/drift-detection"
+    partial = _upload(api, FRAME[["species", "island", "sex"]], "partial.csv")
+    res = api.post(url, {"model_id": deployed_model.pk, "dataset_id": partial["id"]})
+    assert res.status_code == 400 and res.json()["code"] == "missing_columns"
+    assert "bill_length_mm" in res.json()["detail"]
+    theirs = _upload(other_api, FRAME, "theirs.csv")
+    res = api.post(url, {"model_id": deployed_model.pk, "dataset_id": theirs["id"]})
+    assert res.status_code == 404
+    assert other_api.post(url, {"model_id": deployed_model.pk}).status_code == 404
+    both = api.post(url, {"model_id": deployed_model.pk, "dataset_id": partial["id"], "window": "1h"})
+    assert both.status_code == 400
+    assert api.post(url, {"model_id": deployed_model.pk, "window": "forever"}).status_code == 400
+    assert api.post(url, {}).status_code == 400
+    empty = api.post(url, {"model_id": deployed_model.pk, "window": "1h"}).json()
+    assert empty["drift_detected"] is False and empty["current"]["rows"] == 0
