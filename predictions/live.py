@@ -155,10 +155,11 @@ def steps_after(last: pd.Timestamp, stamp: pd.Timestamp, freq: str) -> int | Non
         return int(steps) if steps <= MAX_GAP_STEPS + 1 else None
     if not offset.is_on_offset(stamp):
         return None
-    stamps = pd.date_range(start=last, periods=MAX_GAP_STEPS + 2, freq=offset)
-    found = stamps.searchsorted(stamp)
-    if found < len(stamps) and stamps[found] == stamp:
-        return int(found)
+    for periods in (64, MAX_GAP_STEPS + 2):  # nearly always the next step or a few after
+        stamps = pd.date_range(start=last, periods=periods, freq=offset)
+        found = int(stamps.searchsorted(stamp))
+        if found < len(stamps):
+            return found if stamps[found] == stamp else None
     return None
 
 

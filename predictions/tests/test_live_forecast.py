@@ -327,3 +327,16 @@ def test_schema_describes_live_forecast_fields():
     assert {"updated_through", "series_id"} <= set(components["ForecastResult"]["properties"])
     variants = components["FeedbackBodyRequest"]["oneOf"]
     assert len(variants) == 3  # {prediction_id, actual}, one forecast actual, a list of them
+
+
+def test_steps_after_reads_fixed_and_calendar_frequencies():
+    from predictions.live import steps_after
+
+    day = pd.Timestamp("2024-01-01")
+    assert steps_after(day, pd.Timestamp("2024-01-01 03:00"), "h") == 3
+    assert steps_after(day, pd.Timestamp("2024-01-01 03:00"), "2h") is None
+    assert steps_after(day, pd.Timestamp("2024-03-01"), "MS") == 2
+    assert steps_after(day, pd.Timestamp("2024-03-15"), "MS") is None
+    assert steps_after(pd.Timestamp("2024-01-07"), pd.Timestamp("2024-01-21"), "W-SUN") == 2
+    assert steps_after(pd.Timestamp("2024-01-07"), pd.Timestamp("2024-01-20"), "W-SUN") is None
+    assert steps_after(day, day + pd.Timedelta(days=20_000), "D") is None  # too long a gap
