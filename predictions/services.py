@@ -4,6 +4,7 @@ feedback. REST views and the WebSocket consumer call the same functions.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import tempfile
@@ -28,10 +29,13 @@ from modeling.artifacts import artifact_load
 from modeling.models import TrainedModel
 from pipelines.models import Pipeline
 from pipelines.services import pipeline_mark_step
+from predictions.logbook import LogEntry, prediction_log, prediction_log_write, rollup_feedback
 from predictions.models import BatchJob, Deployment, PredictionRecord
 from training.events import json_safe
 from training.labels import label_key, label_like
 from vur.errors import InvalidInput, ModelNotDeployed, NotFound, PayloadTooLarge
+
+logger = logging.getLogger(__name__)
 
 MAX_ROWS_PER_REQUEST = 10_000
 MAX_HORIZON = 10_000
@@ -208,18 +212,27 @@ def predict_rows(
             code="use_forecast",
         )
     started = time.perf_counter()
-    frame = prepare_rows(model, data)
-    fitted = load_model(model)
+    channel = "websocket" if source == "websocket" else "rest"
     try:
-        predictions, probabilities = _score(model, fitted, frame, return_probabilities)
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput(f"The rows could not be scored: {exc}", code="unscorable_rows") from None
+        frame = prepare_rows(model, data)
+        fitted = load_model(model)
+        try:
+            predictions, probabilities = _score(model, fitted, frame, return_probabilities)
+        except (ValueError, TypeError) as exc:
+            raise InvalidInput(
+                f"The rows could not be scored: {exc}", code="unscorable_rows"
+            ) from None
+    except Exception as exc:
+        _log_failure(user, model, channel, source, exc, started)
+        raise
     latency = (time.perf_counter() - started) * 1000
     rows = [data] if isinstance(data, dict) else data
-    records = [
-        PredictionRecord(
-            owner=user,
-            model=model,
+    # The log entries are written in bulk off the request path; their ids are made here.
+    entries = [
+        LogEntry(
+            owner_id=user.pk,
+            model_id=model.pk,
+            channel=channel,
             source=source,
             inputs=json_safe(row),
             prediction=pred,
@@ -228,11 +241,11 @@ def predict_rows(
         )
         for i, (row, pred) in enumerate(zip(rows, predictions, strict=True))
     ]
-    PredictionRecord.objects.bulk_create(records)
+    prediction_log.add(entries)
     answer: dict[str, Any] = {
         "model_id": model.pk,
         "predictions": predictions,
-        "prediction_ids": [str(r.pk) for r in records],
+        "prediction_ids": [str(e.id) for e in entries],
         "latency_ms": round(latency, 3),
     }
     if probabilities is not None:
@@ -292,25 +305,89 @@ def _with_time_zone(out: dict[str, Any]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- feedback
-def prediction_feedback(*, user, prediction_id, actual: Any) -> PredictionRecord:
-    """Record the ground truth of a served prediction (for live metrics). Repeating overwrites."""
+def _log_failure(user, model: TrainedModel, channel: str, source: str, exc, started) -> None:
+    """Count a failed prediction request against the model (error rate); never raises."""
+    code = getattr(exc, "code", None) or "server_error"
+    try:
+        prediction_log.add(
+            [
+                LogEntry(
+                    owner_id=user.pk,
+                    model_id=model.pk,
+                    channel=channel,
+                    source=source,
+                    inputs={},
+                    error_code=str(code)[:64],
+                    latency_ms=(time.perf_counter() - started) * 1000,
+                )
+            ]
+        )
+    except Exception:
+        logger.exception("prediction log: a failed request could not be recorded")
+
+
+def _find_record(user, prediction_id) -> PredictionRecord:
+    """The user's record `prediction_id`, flushing this process's log (and, for an id another
+    process may still hold, waiting one flush interval) before answering NotFound."""
+    import uuid
+
     from vur.models import owned_by
 
     try:
-        record = owned_by(PredictionRecord.objects.all(), user).get(pk=prediction_id)
-    except (PredictionRecord.DoesNotExist, ValueError, TypeError):
+        key = uuid.UUID(str(prediction_id))
+    except (ValueError, TypeError, AttributeError):
         raise NotFound("Prediction not found.", code="prediction_not_found") from None
-    if _bad_value(actual):
-        raise InvalidInput("actual must be a finite value.", code="bad_actual")
-    if record.model.problem_type == "classification":
-        if isinstance(actual, (dict, list)) or actual is None:
+    records = owned_by(PredictionRecord.objects.select_related("model"), user)
+    attempts = 2 if settings.VUR_PREDICTION_LOG_ASYNC else 1
+    for attempt in range(attempts):
+        record = records.filter(pk=key, error_code="").first()
+        if record is not None:
+            return record
+        if prediction_log.flush():
+            record = records.filter(pk=key, error_code="").first()
+            if record is not None:
+                return record
+        if attempt + 1 < attempts:
+            time.sleep(settings.VUR_PREDICTION_LOG_FLUSH_S + 0.25)
+    raise NotFound(
+        f"Prediction {prediction_id} not found; feedback needs the id of a served prediction.",
+        code="prediction_not_found",
+    )
+
+
+def prediction_feedback(*, user, prediction_id, actual: Any) -> PredictionRecord:
+    """Record the ground truth of a served prediction (for live metrics) and add it to the
+    monitoring rollups. Repeating overwrites the earlier actual (its contribution is replaced)."""
+    record = _find_record(user, prediction_id)
+    if _bad_value(actual) or isinstance(actual, (dict, list)):
+        raise InvalidInput("actual must be a single finite value.", code="bad_actual")
+    problem = record.model.problem_type
+    if record.source == "forecast" or problem == "forecasting":
+        raise InvalidInput(
+            "For a forecast send {model_id, timestamp, actual, series_id?}.", code="use_forecast"
+        )
+    if problem == "regression":
+        try:
+            number = float(actual)
+        except (TypeError, ValueError):
+            raise InvalidInput(
+                "actual must be a number for a regression model.", code="bad_actual"
+            ) from None
+        if not math.isfinite(number) or isinstance(actual, bool):
+            raise InvalidInput("actual must be a finite number.", code="bad_actual")
+    elif problem == "classification":
+        if actual is None:
             raise InvalidInput("actual must be one class label.", code="bad_actual")
         # Stored as the model's own label (1 for "1", true for "true") so it compares equal.
         actual = label_like(actual, record.model.classes)
-    record.actual = actual
-    record.feedback_at = timezone.now()
-    record.save(update_fields=["actual", "feedback_at", "updated_at"])
-    return record
+    with transaction.atomic():
+        locked = PredictionRecord.objects.select_for_update().get(pk=record.pk)
+        old = locked.actual if locked.feedback_at else None
+        locked.actual = actual
+        locked.feedback_at = timezone.now()
+        locked.save(update_fields=["actual", "feedback_at", "updated_at"])
+        rollup_feedback(locked, problem, old)
+    return locked
 
 
 def forecast_feedback(*, user, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -405,8 +482,9 @@ def batch_run(*, job_id) -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="vur-batch-") as tmp:
             result_path = os.path.join(tmp, "predictions.csv")
+            summaries: list[LogEntry] = []
             with open(result_path, "w", newline="") as out:
-                done = _score_file(job, out)
+                done = _score_file(job, out, summaries)
             if done == 0:
                 raise InvalidInput("The file has no rows to score.")
             from django.core.files.storage import default_storage
@@ -415,9 +493,11 @@ def batch_run(*, job_id) -> None:
                 name = default_storage.save(
                     f"batch/{job.owner_id}/{job.pk}/predictions.csv", File(result)
                 )
-        BatchJob.objects.filter(pk=job.pk).update(
-            status="completed", result_file=name, progress=1.0, completed_at=timezone.now()
-        )
+        with transaction.atomic():
+            BatchJob.objects.filter(pk=job.pk).update(
+                status="completed", result_file=name, progress=1.0, completed_at=timezone.now()
+            )
+            prediction_log_write(summaries)
     except Exception as exc:
         if isinstance(exc, (InvalidInput, dio.DatasetReadError)):
             message = str(exc)
@@ -431,8 +511,50 @@ def batch_run(*, job_id) -> None:
         _publish_batch(job)
 
 
-def _score_file(job: BatchJob, out) -> int:
-    """Stream the job's input in chunks, append scored rows to `out`; return the rows done."""
+BATCH_SAMPLE_ROWS = 200
+
+
+def _batch_chunk_entry(
+    job: BatchJob, typed: pd.DataFrame, preds: Any, elapsed_ms: float, index: int
+) -> LogEntry:
+    """One log entry summarising a scored chunk: row count, time, the distribution of the
+    outputs, per-column figures and a uniform sample of rows (what drift checks read)."""
+    from training.reference import prediction_profile
+
+    sample = typed.sample(n=min(BATCH_SAMPLE_ROWS, len(typed)), random_state=index)
+    stats: dict[str, Any] = {}
+    for name in typed.columns:
+        col = typed[name]
+        entry: dict[str, Any] = {"nulls": int(col.isna().sum())}
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            entry.update(mean=col.mean(), min=col.min(), max=col.max())
+        stats[name] = entry
+    output = prediction_profile(np.asarray(preds), job.model.problem_type)
+    output.pop("sketch", None)
+    return LogEntry(
+        owner_id=job.owner_id,
+        model_id=job.model_id,
+        channel="batch",
+        source="batch",
+        inputs=json_safe(
+            {
+                "batch_job_id": str(job.pk),
+                "chunk": index,
+                "columns": stats,
+                "sample": sample.astype(object).where(sample.notna(), None).to_dict("records"),
+            }
+        ),
+        prediction=json_safe({"summary": output}),
+        latency_ms=elapsed_ms,
+        row_count=len(typed),
+        timed=False,
+    )
+
+
+def _score_file(job: BatchJob, out, summaries: list | None = None) -> int:
+    """Stream the job's input in chunks, append scored rows to `out`; return the rows done.
+
+    One summary entry per chunk is appended to `summaries` (logged once the job completes)."""
     model = job.model
     fitted = load_model(model)
     with job.input_file.open("rb") as fh:
@@ -452,7 +574,11 @@ def _score_file(job: BatchJob, out) -> int:
             if missing:
                 raise InvalidInput(f"The file lacks the model's columns: {', '.join(missing)}.")
             typed = profiling.coerce_types(chunk.reindex(columns=names), info)
+            chunk_started = time.perf_counter()
             preds, proba = _score_frame(model, fitted, typed)
+            if summaries is not None:
+                elapsed = (time.perf_counter() - chunk_started) * 1000
+                summaries.append(_batch_chunk_entry(job, typed, preds, elapsed, len(summaries)))
             scored = chunk.copy()
             scored["prediction"] = preds
             for label, values in (proba or {}).items():
