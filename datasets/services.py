@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from functools import partial
 from typing import IO, Any
 
 import pandas as pd
 from django.conf import settings
 from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import transaction
 
 from datasets import io as dio
 from datasets import profiling
 from datasets.models import Dataset
-from vur.errors import InvalidInput, NotFound, PayloadTooLarge, VURError
+from datasets.signals import Cleanup, dataset_deleting
+from vur.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, VURError
 
 logger = logging.getLogger(__name__)
 
@@ -223,12 +227,54 @@ def dataset_update(*, dataset: Dataset, **fields: Any) -> Dataset:
 
 
 def dataset_delete(*, dataset: Dataset) -> None:
-    """Delete a dataset and, once the deletion is committed, its stored file."""
-    file_name = dataset.file.name
-    storage = dataset.file.storage
+    """Delete a dataset with what was built on it (pipelines, their jobs and models) and, once
+    the deletion commits, every stored file of theirs (dataset file, model artifacts and cards,
+    batch inputs and results).
+
+    Conflict (409, `dataset_in_use`) while a training or batch job runs on it or one of its
+    models is deployed; nothing changes then. A repeat after success is a 404 at the view.
+    """
+    cleanup = Cleanup(files=[dataset.file.name])
     with transaction.atomic():
+        # Serialises two deletes of the same dataset; the later one finds nothing to delete.
+        if not Dataset.objects.select_for_update().filter(pk=dataset.pk).exists():
+            return
+        dataset_deleting.send(sender=Dataset, dataset=dataset, cleanup=cleanup)
+        if cleanup.blockers:
+            raise Conflict(
+                f"The dataset is in use: {'; '.join(cleanup.blockers)}. Cancel its jobs and "
+                "undeploy its models, then delete it.",
+                code="dataset_in_use",
+                errors={"in_use": cleanup.blockers},
+            )
         dataset.delete()
-        transaction.on_commit(lambda: storage.delete(file_name))
+        transaction.on_commit(partial(storage_delete_files, list(cleanup.files)))
+
+
+def storage_delete_files(names: list[str]) -> None:
+    """Remove stored files by name (any Django storage), then their folders once empty. Safe to
+    repeat: missing files are skipped; a failing delete is logged and the rest go on."""
+    folders: set[str] = set()
+    for name in dict.fromkeys(n for n in names if n):
+        try:
+            default_storage.delete(name)
+        except Exception:
+            logger.exception("Stored file %s could not be deleted.", name)
+        folders.add(name.rsplit("/", 1)[0] if "/" in name else "")
+    for folder in sorted(folders, key=len, reverse=True):
+        _remove_empty_folder(folder)
+
+
+def _remove_empty_folder(folder: str) -> None:
+    """Remove a now-empty local folder (object stores have no folders to remove)."""
+    if not folder:
+        return
+    try:
+        path = default_storage.path(folder)
+    except NotImplementedError:
+        return
+    with suppress(OSError):  # not empty, or already gone
+        os.rmdir(path)
 
 
 @contextmanager

@@ -8,3 +8,6 @@ class PipelinesConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "pipelines"
+
+    def ready(self) -> None:
+        from pipelines import receivers  # noqa: F401  (connects the deletion receivers)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.db import transaction
 
 from datasets.models import Dataset
+from datasets.services import storage_delete_files
+from datasets.signals import Cleanup
 from pipelines.models import STEPS, Pipeline
-from vur.errors import InvalidInput
+from pipelines.signals import pipeline_deleting
+from vur.errors import Conflict, InvalidInput
 
 MAX_HORIZON = 10_000
 
@@ -87,6 +91,29 @@ def pipeline_update(*, pipeline: Pipeline, **fields: Any) -> Pipeline:
         setattr(pipeline, key, value if value is not None or key == "forecast_horizon" else "")
     pipeline.save()
     return pipeline
+
+
+def pipeline_delete(*, pipeline: Pipeline) -> None:
+    """Delete a pipeline with its jobs and models and, once the deletion commits, their stored
+    files (model artifacts and cards, batch inputs and results). The dataset stays.
+
+    Conflict (409, `pipeline_in_use`) while a training or batch job runs on it or one of its
+    models is deployed; nothing changes then.
+    """
+    cleanup = Cleanup()
+    with transaction.atomic():
+        if not Pipeline.objects.select_for_update().filter(pk=pipeline.pk).exists():
+            return
+        pipeline_deleting.send(sender=Pipeline, pipeline=pipeline, cleanup=cleanup)
+        if cleanup.blockers:
+            raise Conflict(
+                f"The pipeline is in use: {'; '.join(cleanup.blockers)}. Cancel its jobs and "
+                "undeploy its models, then delete it.",
+                code="pipeline_in_use",
+                errors={"in_use": cleanup.blockers},
+            )
+        pipeline.delete()
+        transaction.on_commit(partial(storage_delete_files, list(cleanup.files)))
 
 
 def pipeline_mark_step(*, pipeline: Pipeline, step: str, status: str | None = None) -> Pipeline:

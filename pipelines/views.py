@@ -37,6 +37,9 @@ class PipelineViewSet(viewsets.ModelViewSet):
         pipeline = services.pipeline_create(owner=request.user, dataset=dataset, **data)
         return Response(PipelineSerializer(pipeline).data, status=status.HTTP_201_CREATED)
 
+    def perform_destroy(self, instance) -> None:
+        services.pipeline_delete(pipeline=instance)
+
     def update(self, request: Request, *args, **kwargs) -> Response:
         form = PipelineUpdateSerializer(data=request.data, partial=kwargs.get("partial", False))
         form.is_valid(raise_exception=True)

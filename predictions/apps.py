@@ -8,3 +8,6 @@ class PredictionsConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "predictions"
+
+    def ready(self) -> None:
+        from predictions import receivers  # noqa: F401  (connects the deletion receivers)

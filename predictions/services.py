@@ -33,7 +33,7 @@ from predictions.logbook import LogEntry, prediction_log, prediction_log_write, 
 from predictions.models import BatchJob, Deployment, PredictionRecord
 from training.events import json_safe
 from training.labels import label_key, label_like
-from vur.errors import InvalidInput, ModelNotDeployed, NotFound, PayloadTooLarge
+from vur.errors import InvalidInput, ModelNotDeployed, NotFound, PayloadTooLarge, VURError
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +94,9 @@ def _require_deployed(model: TrainedModel) -> None:
 
 def load_model(model: TrainedModel) -> Any:
     """The fitted object of a trained model, loaded only after its sha256 matches (cached)."""
-    return artifact_load(model.artifact, model.sha256)
+    return artifact_load(
+        model.artifact, model.sha256, label=f"model {model.pk} ({model.algorithm})"
+    )
 
 
 # ---------------------------------------------------------------- rows in
@@ -499,7 +501,7 @@ def batch_run(*, job_id) -> None:
             )
             prediction_log_write(summaries)
     except Exception as exc:
-        if isinstance(exc, (InvalidInput, dio.DatasetReadError)):
+        if isinstance(exc, (VURError, dio.DatasetReadError)):  # a readable reason (e.g. 409s)
             message = str(exc)
         else:
             message = f"Scoring failed: {type(exc).__name__}: {exc}"

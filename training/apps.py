@@ -8,3 +8,6 @@ class TrainingConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "training"
+
+    def ready(self) -> None:
+        from training import receivers  # noqa: F401  (connects the deletion receivers)

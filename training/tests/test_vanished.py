@@ -1,0 +1,71 @@
+"""A training job whose pipeline (or dataset) is deleted under it, as the admin or a concurrent
+delete can do, stops quietly: no traceback, no files left, and the worker goes on working."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from conftest import create_pipeline, wait_for, wait_job
+from pipelines.models import Pipeline
+from training.models import TrainingEvent, TrainingJob
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _upload(api) -> dict:
+    x = np.random.default_rng(4).normal(size=(300, 3)).round(4)
+    frame = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "c": x[:, 2], "y": x[:, 0] > 0})
+    res = api.post(
+        "/api/v1/datasets/upload",
+        {"file": SimpleUploadedFile("v.csv", frame.to_csv(index=False).encode()), "name": "v"},
+        format="multipart",
+    )
+    assert res.status_code == 201, res.json()
+    return res.json()
+
+
+def _start(api, pipeline_id: int, budget: float) -> str:
+    res = api.post(
+        "/api/v1/training/start",
+        {"pipeline_id": pipeline_id, "algorithms": "auto", "time_budget_s": budget},
+        format="json",
+    )
+    assert res.status_code == 202, res.json()
+    return res.json()["job_id"]
+
+
+def test_job_whose_pipeline_vanished_stops_without_a_traceback(api, owner, caplog, celery_worker):
+    caplog.set_level(logging.INFO)
+    ds = _upload(api)
+    pipe = create_pipeline(api, ds["id"], "y", "classification")
+    job_id = _start(api, pipe["id"], 60)
+    running = wait_for(
+        lambda: TrainingEvent.objects.filter(job_id=job_id, kind="progress").count(),
+        lambda n: n >= 2,
+    )
+    assert running >= 2
+    Pipeline.objects.filter(pk=pipe["id"]).delete()  # bypasses the service, like the admin
+    assert not TrainingJob.objects.filter(pk=job_id).exists()
+    stopped = wait_for(
+        lambda: [r for r in caplog.records if "was deleted" in r.getMessage()],
+        bool,
+        timeout=120,
+    )
+    assert stopped and job_id in stopped[0].getMessage()
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == [], [r.getMessage() for r in errors]
+    try:
+        _dirs, left = default_storage.listdir(f"models/{owner.pk}/{job_id}")
+    except FileNotFoundError:
+        left = []
+    assert left == []
+
+    # The worker is fine: the next job on another pipeline completes.
+    other = create_pipeline(api, ds["id"], "y", "classification")
+    assert wait_job(api, _start(api, other["id"], 3))["status"] == "completed"
