@@ -62,6 +62,17 @@ class PayloadTooLarge(VURError):
     code = "file_too_large"
 
 
+class TooManyRequests(VURError):
+    """The user already has as much work queued or running as one person may; retry later."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    code = "too_many_active_jobs"
+
+    def __init__(self, detail: str, *, retry_after: int, code: str | None = None):
+        super().__init__(detail, code=code)
+        self.retry_after = int(retry_after)
+
+
 def _first_message(errors: Any) -> str:
     if isinstance(errors, dict):
         for key, value in errors.items():
@@ -106,7 +117,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         body: dict[str, Any] = {"detail": exc.detail, "code": exc.code}
         if exc.errors:
             body["errors"] = exc.errors
-        return Response(body, status=exc.status_code)
+        retry_after = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(retry_after)} if retry_after else None
+        return Response(body, status=exc.status_code, headers=headers)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

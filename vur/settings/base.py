@@ -176,7 +176,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "vur.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "vur.schema.VURAutoSchema",
     "EXCEPTION_HANDLER": "vur.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
@@ -190,6 +190,21 @@ if env.bool("VUR_BROWSABLE_API", default=True):
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
         "rest_framework.renderers.BrowsableAPIRenderer"
     )
+
+# Fair use: request rates per scope (DRF syntax, e.g. "20/min"; empty turns a scope off),
+# a sign-in lockout after repeated wrong passwords, and a cap on each user's active jobs.
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["vur.throttling.ScopedEndpointThrottle"]
+VUR_THROTTLE_RATES = {
+    "auth": env.str("VUR_THROTTLE_AUTH", default="20/min"),
+    "uploads": env.str("VUR_THROTTLE_UPLOADS", default="60/hour"),
+    "training": env.str("VUR_THROTTLE_TRAINING", default="60/hour"),
+    "batch": env.str("VUR_THROTTLE_BATCH", default="60/hour"),
+    "drift": env.str("VUR_THROTTLE_DRIFT", default="120/hour"),
+}
+VUR_LOGIN_MAX_FAILURES = env.int("VUR_LOGIN_MAX_FAILURES", default=5)
+VUR_LOGIN_LOCKOUT_S = env.int("VUR_LOGIN_LOCKOUT_S", default=900)
+VUR_MAX_ACTIVE_JOBS_PER_USER = env.int("VUR_MAX_ACTIVE_JOBS_PER_USER", default=4)
+VUR_ACTIVE_JOBS_RETRY_AFTER_S = env.int("VUR_ACTIVE_JOBS_RETRY_AFTER_S", default=30)
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("VUR_JWT_ACCESS_MINUTES", default=60)),
@@ -207,7 +222,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {"ProblemTypeEnum": "pipelines.models.Pipeline.ProblemType"},
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "ENUM_NAME_OVERRIDES": {
+        "ProblemTypeEnum": "pipelines.models.Pipeline.ProblemType",
+        "DatasetTypeEnum": "datasets.models.Dataset.Type",
+        "DatasetStatusEnum": "datasets.models.Dataset.Status",
+    },
 }
 
 # ---------------------------------------------------------------- files

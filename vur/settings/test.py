@@ -11,6 +11,10 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # An end-to-end test hands its media folder to the servers it starts.
 MEDIA_ROOT = os.environ.get("VUR_TEST_MEDIA_ROOT") or VAR_DIR / "test-media" / str(os.getpid())
 VUR_DEFAULT_TIME_BUDGET_S = 5.0
+# Generous fair-use limits so the suite never trips them; the throttle tests set their own.
+VUR_THROTTLE_RATES = dict.fromkeys(("auth", "uploads", "training", "batch", "drift"), "100000/min")
+VUR_LOGIN_MAX_FAILURES = 10_000
+VUR_MAX_ACTIVE_JOBS_PER_USER = 10_000
 # Predictions are logged during the request, inside the test's transaction.
 VUR_PREDICTION_LOG_ASYNC = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
