@@ -171,6 +171,10 @@ def dataset_delete_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
     """Delete the dataset (and its file, and its pipelines); back to the list."""
     dataset = get_or_404(selectors.dataset_get, user=request.user, dataset_id=dataset_id)
     name = dataset.name
-    services.dataset_delete(dataset=dataset)
+    try:
+        services.dataset_delete(dataset=dataset)
+    except VURError as exc:  # in use (a job runs, a model is deployed): say why, keep it
+        messages.error(request, exc.detail)
+        return redirect("datasets_ui:detail", dataset_id=dataset_id)
     messages.success(request, f"Deleted {name}.")
     return redirect("datasets_ui:list")

@@ -157,6 +157,10 @@ def pipeline_delete_page(request: HttpRequest, pipeline_id: int) -> HttpResponse
     """Delete a pipeline (its configs, jobs and models go with it)."""
     pipeline = get_or_404(selectors.pipeline_get, user=request.user, pipeline_id=pipeline_id)
     name = pipeline.name
-    pipeline.delete()
+    try:
+        services.pipeline_delete(pipeline=pipeline)  # refuses while in use; removes its files
+    except VURError as exc:
+        messages.error(request, exc.detail)
+        return redirect("pipelines_ui:detail", pipeline_id=pipeline_id)
     messages.success(request, f"Deleted the pipeline {name}.")
     return redirect("pipelines_ui:list")
