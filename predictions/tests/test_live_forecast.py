@@ -340,3 +340,41 @@ def test_steps_after_reads_fixed_and_calendar_frequencies():
     assert steps_after(pd.Timestamp("2024-01-07"), pd.Timestamp("2024-01-21"), "W-SUN") == 2
     assert steps_after(pd.Timestamp("2024-01-07"), pd.Timestamp("2024-01-20"), "W-SUN") is None
     assert steps_after(day, day + pd.Timedelta(days=20_000), "D") is None  # too long a gap
+
+
+@pytest.mark.django_db(transaction=True)
+def test_trained_models_of_every_kind_take_observations(api, celery_worker):
+    """Real training (calibrated intervals, a monthly calendar frequency): each model on the
+    leaderboard, deployed, answers after three observations what its fitted forecaster
+    forecasts with those points appended (one by one over REST, the JSON state in between)."""
+    from conftest import create_pipeline, upload_sample, wait_job
+    from modeling.artifacts import artifact_load
+
+    ds = upload_sample(api, "series_airpassengers.csv")
+    pipe = create_pipeline(api, ds["id"], "passengers", "forecasting", forecast_horizon=12)
+    job = api.post(
+        "/api/v1/training/start",
+        {"pipeline_id": pipe["id"], "time_budget_s": 20,
+         "algorithms": ["seasonal_naive", "ets", "arima", "theta", "linear_lags", "ensemble"]},
+        format="json",
+    ).json()  # fmt: skip
+    assert wait_job(api, job["job_id"])["status"] == "completed"
+    board = api.get(f"/api/v1/models/?pipeline_id={pipe['id']}").json()["results"]
+    assert len(board) >= 3
+    new = pd.Series([430.0, 415.0, 470.0], index=pd.date_range("1961-01-01", periods=3, freq="MS"))
+    for entry in board:
+        model = TrainedModel.objects.get(pk=entry["id"])
+        _deploy(api, model)
+        for i in range(3):
+            res = _forecast(api, model, observations=_obs(new.iloc[i : i + 1]))
+            assert res.status_code == 200, (entry["algorithm"], res.json())
+        out = res.json()
+        fitted = artifact_load(model.artifact, model.sha256)
+        expected = fitted.forecasters[None].update(new).predict(12, (80, 95))
+        np.testing.assert_allclose(out["forecast"], expected.forecast, atol=1e-6)
+        np.testing.assert_allclose(
+            out["intervals"]["95"]["upper"], expected.intervals["95"]["upper"], atol=1e-6
+        )
+        assert out["timestamps"][0] == "1961-04-01T00:00:00+00:00", entry["algorithm"]
+        off = _forecast(api, model, observations=[{"timestamp": "1961-04-15", "value": 1.0}])
+        assert off.status_code == 400 and off.json()["code"] == "observation_off_frequency"
