@@ -138,11 +138,19 @@ class BatchJob(OwnedModel):
     rows_total = models.BigIntegerField(null=True, blank=True)
     rows_done = models.BigIntegerField(default=0)
     error = models.TextField(blank=True, default="")
+    celery_task_id = models.CharField(max_length=255, blank=True, default="")
+    # When the task was last handed to the broker, and how many times the reaper re-sent it.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    enqueue_attempts = models.PositiveSmallIntegerField(default=0)
+    # A running job beats every few seconds; a stale beat means its worker died.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=255, blank=True, default="", help_text="host:pid")
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="batch_job_liveness")]
 
 
 class ForecastActual(OwnedModel):

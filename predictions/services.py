@@ -9,6 +9,7 @@ import math
 import os
 import tempfile
 import time
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -19,6 +20,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from sklearn.svm import SVC
 
@@ -33,7 +35,15 @@ from predictions.logbook import LogEntry, prediction_log, prediction_log_write, 
 from predictions.models import BatchJob, Deployment, PredictionRecord
 from training.events import json_safe
 from training.labels import label_key, label_like
-from vur.errors import InvalidInput, ModelNotDeployed, NotFound, PayloadTooLarge, TooManyRequests, VURError
+from vur.errors import (
+    InvalidInput,
+    ModelNotDeployed,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    TooManyRequests,
+    VURError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -449,19 +459,23 @@ def batch_start(*, owner, model: TrainedModel, upload: File) -> BatchJob:
         )
     if not upload.size:
         raise InvalidInput("The file is empty.", code="empty_file")
-    from predictions.tasks import run_batch_job
-
     job = BatchJob(owner=owner, model=model, input_format=fmt)
     job.input_file.save(upload.name.rsplit("/", 1)[-1], upload, save=False)
+    failures: list[Exception] = []
     try:
         with transaction.atomic():
             job.save()
-            transaction.on_commit(
-                partial(run_batch_job.apply_async, args=[str(job.pk)], queue="scoring")
-            )
+            transaction.on_commit(partial(_batch_enqueue_or_fail, job.pk, failures))
     except Exception:
         job.input_file.delete(save=False)
         raise
+    if failures:  # the commit ran the callback here: tell the caller the job could not start
+        raise ServiceUnavailable(
+            "The task queue is unreachable, so the scoring could not be started; the job is "
+            "marked failed. Try again when the broker is back.",
+            code="broker_unavailable",
+        )
+    job.refresh_from_db()
     return job
 
 
@@ -485,15 +499,111 @@ def _publish_batch(job: BatchJob) -> None:
     )
 
 
+def _batch_enqueue(job_id) -> None:
+    """Hand batch job `job_id` to the broker and record the task id; raises if it is down."""
+    from predictions.tasks import run_batch_job
+
+    result = run_batch_job.apply_async(args=[str(job_id)], queue="scoring")
+    BatchJob.objects.filter(pk=job_id).update(celery_task_id=result.id, enqueued_at=timezone.now())
+
+
+def _batch_end(job_id, status: str, *, only_from: tuple[str, ...], where=None, **fields) -> bool:
+    """Conditionally move a batch job to a terminal status and publish it; True if this call did."""
+    rows = BatchJob.objects.filter(pk=job_id, status__in=only_from)
+    if where is not None:
+        rows = rows.filter(where)
+    if not rows.update(status=status, completed_at=timezone.now(), **fields):
+        return False
+    _publish_batch(BatchJob.objects.get(pk=job_id))
+    return True
+
+
+def _batch_enqueue_or_fail(job_id, failures: list[Exception]) -> None:
+    """After commit: enqueue, or end the job failed when the broker is down (noted in failures)."""
+    try:
+        _batch_enqueue(job_id)
+    except Exception as exc:
+        logger.exception("could not enqueue batch job %s", job_id)
+        failures.append(exc)
+        reason = f"The job could not be queued: the task broker was unreachable ({exc})."
+        _batch_end(job_id, "failed", only_from=("queued",), error=reason)
+
+
+def _batch_stale(before) -> Q:
+    return Q(heartbeat_at__lt=before) | Q(heartbeat_at__isnull=True, started_at__lt=before)
+
+
+def _batch_reap_running(job: BatchJob, before) -> bool:
+    when = (job.heartbeat_at or job.started_at or job.created_at).isoformat(timespec="seconds")
+    error = (
+        f"The worker scoring this file stopped responding (last heartbeat {when} on "
+        f"{job.worker or 'an unknown worker'}): it was killed or lost. Start the batch again."
+    )
+    ended = _batch_end(
+        job.pk, "failed", only_from=("running",), where=_batch_stale(before), error=error
+    )
+    if ended:
+        logger.warning("reaped batch job %s (worker %s, last beat %s)", job.pk, job.worker, when)
+    return ended
+
+
+def batch_jobs_reap(*, now=None) -> dict[str, int]:
+    """End batch jobs whose worker died; re-send queued ones whose broker message was lost.
+
+    Same rules as training's reaper (`VUR_JOB_STALE_AFTER_S`, `VUR_QUEUED_GRACE_S`,
+    `VUR_ENQUEUE_MAX_ATTEMPTS`); every change is conditional, so it is safe to repeat.
+    """
+    from vur.jobs import broker_task_ids
+
+    now = now or timezone.now()
+    before = now - timedelta(seconds=settings.VUR_JOB_STALE_AFTER_S)
+    counts = {"reaped": 0, "resent": 0, "failed": 0}
+    for job in BatchJob.objects.filter(status="running").filter(_batch_stale(before)):
+        counts["reaped"] += _batch_reap_running(job, before)
+    grace = now - timedelta(seconds=settings.VUR_QUEUED_GRACE_S)
+    queued = list(
+        BatchJob.objects.filter(status="queued", created_at__lt=grace).filter(
+            Q(enqueued_at__lt=grace) | Q(enqueued_at__isnull=True)
+        )
+    )
+    waiting = broker_task_ids(["scoring"]) if queued else None
+    for job in queued if waiting is not None else []:
+        if job.celery_task_id and job.celery_task_id in waiting:
+            continue
+        if job.enqueue_attempts >= settings.VUR_ENQUEUE_MAX_ATTEMPTS:
+            lost = job.enqueue_attempts
+            error = f"The job never reached a worker: its message was lost {lost} times."
+            counts["failed"] += _batch_end(job.pk, "failed", only_from=("queued",), error=error)
+        elif BatchJob.objects.filter(
+            pk=job.pk, status="queued", enqueue_attempts=job.enqueue_attempts
+        ).update(enqueue_attempts=job.enqueue_attempts + 1, enqueued_at=now):
+            try:
+                _batch_enqueue(job.pk)
+                counts["resent"] += 1
+            except Exception:
+                logger.exception("could not re-send batch job %s", job.pk)
+    return counts
+
+
 def batch_run(*, job_id) -> None:
     """Score a batch file chunk by chunk into a result CSV; ends completed or failed with a reason.
 
-    Safe on redelivery: only the call that claims the queued job runs.
+    Safe on redelivery: only the call that claims the queued job runs (a redelivered task leaves
+    a running job to its worker, or to the reaper when that worker died). While it runs, a
+    background thread beats on its row.
     """
+    from vur.jobs import Heartbeat, worker_identity
+
+    now = timezone.now()
     if not BatchJob.objects.filter(pk=job_id, status="queued").update(
-        status="running", started_at=timezone.now()
+        status="running", started_at=now, heartbeat_at=now, worker=worker_identity()
     ):
         return
+    with Heartbeat(BatchJob, job_id, settings.VUR_HEARTBEAT_S):
+        _batch_run_claimed(job_id)
+
+
+def _batch_run_claimed(job_id) -> None:
     job = BatchJob.objects.select_related("model").get(pk=job_id)
     try:
         with tempfile.TemporaryDirectory(prefix="vur-batch-") as tmp:
@@ -510,7 +620,8 @@ def batch_run(*, job_id) -> None:
                     f"batch/{job.owner_id}/{job.pk}/predictions.csv", File(result)
                 )
         with transaction.atomic():
-            BatchJob.objects.filter(pk=job.pk).update(
+            # Conditional: a job the reaper already ended stays ended.
+            BatchJob.objects.filter(pk=job.pk, status="running").update(
                 status="completed", result_file=name, progress=1.0, completed_at=timezone.now()
             )
             prediction_log_write(summaries)
@@ -519,7 +630,7 @@ def batch_run(*, job_id) -> None:
             message = str(exc)
         else:
             message = f"Scoring failed: {type(exc).__name__}: {exc}"
-        BatchJob.objects.filter(pk=job.pk).update(
+        BatchJob.objects.filter(pk=job.pk, status="running").update(
             status="failed", error=message, completed_at=timezone.now()
         )
     finally:
@@ -604,7 +715,9 @@ def _score_file(job: BatchJob, out, summaries: list | None = None) -> int:
             done += len(chunk)
             job.rows_done = done
             job.progress = min(done / total, 1.0) if total else 1.0
-            BatchJob.objects.filter(pk=job.pk).update(rows_done=done, progress=job.progress)
+            BatchJob.objects.filter(pk=job.pk).update(
+                rows_done=done, progress=job.progress, heartbeat_at=timezone.now()
+            )
             if time.monotonic() - last_publish > 0.5:
                 last_publish = time.monotonic()
                 _publish_batch(job)

@@ -17,3 +17,9 @@ from predictions import services
 def run_batch_job(job_id: str) -> None:
     """Score one batch file (claimed by conditional update, so redelivery is harmless)."""
     services.batch_run(job_id=job_id)
+
+
+@shared_task(name="predictions.reap_stale_batch_jobs", ignore_result=True)
+def reap_stale_batch_jobs() -> dict[str, int]:
+    """Periodic (Celery beat): end batch jobs whose worker died, re-send lost queued ones."""
+    return services.batch_jobs_reap()

@@ -44,8 +44,10 @@ class TrainingJobConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _replay(self):
-        events = [event_dict(e) for e in selectors.training_events_after(job_id=self.job_id)]
+        # The job first, its events second: a terminal status commits together with its final
+        # status event, so a job read as ended always comes with that event in the replay.
         job = TrainingJob.objects.get(pk=self.job_id)
+        events = [event_dict(e) for e in selectors.training_events_after(job_id=self.job_id)]
         return events, dict(TrainingJobSerializer(job).data)
 
     async def _forward(self, event: dict) -> None:

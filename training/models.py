@@ -34,6 +34,12 @@ class TrainingJob(OwnedModel):
     error = models.TextField(blank=True, default="")
     cancel_requested = models.BooleanField(default=False)
     celery_task_id = models.CharField(max_length=255, blank=True, default="")
+    # When the task was last handed to the broker, and how many times the reaper re-sent it.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    enqueue_attempts = models.PositiveSmallIntegerField(default=0)
+    # A running job beats every few seconds; a stale beat means its worker died.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=255, blank=True, default="", help_text="host:pid")
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
@@ -45,6 +51,7 @@ class TrainingJob(OwnedModel):
                 name="training_progress_in_unit_interval",
             ),
         ]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="training_job_liveness")]
 
     def __str__(self) -> str:
         return f"{self.id} ({self.status})"

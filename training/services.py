@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 import platform
 import time
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from threadpoolctl import threadpool_limits
 
@@ -27,7 +29,8 @@ from pipelines.services import pipeline_mark_step
 from training import automl, forecasting, reference_store
 from training.events import training_event_publish
 from training.models import EpochMetric, TrainingJob
-from vur.errors import Conflict, InvalidInput, TooManyRequests
+from vur import jobs
+from vur.errors import Conflict, InvalidInput, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -82,25 +85,11 @@ def _resolve_algorithms(pipeline: Pipeline, config: dict[str, Any]) -> dict[str,
     return {"algorithms": names, "hyperparameters": hyper, "search": search}
 
 
-def training_job_capacity_check(*, user) -> None:
-    """Refuse (429, Retry-After) a new job while `user` has VUR_MAX_ACTIVE_JOBS_PER_USER training
-    jobs queued or running, so one person cannot fill the training queue. Reads only."""
-    cap = int(settings.VUR_MAX_ACTIVE_JOBS_PER_USER)
-    active = TrainingJob.objects.filter(owner=user, status__in=["queued", "running"]).count()
-    if cap and active >= cap:
-        raise TooManyRequests(
-            f"You already have {active} training job(s) queued or running, the most one person "
-            f"may (VUR_MAX_ACTIVE_JOBS_PER_USER={cap}); wait for one to finish or cancel one.",
-            retry_after=int(settings.VUR_ACTIVE_JOBS_RETRY_AFTER_S),
-        )
-
-
 def training_job_start(*, pipeline: Pipeline, user, config: dict[str, Any]) -> TrainingJob:
     """Validate a start request, create a queued job and enqueue it after commit.
 
     Not idempotent: each call queues a new job.
     """
-    training_job_capacity_check(user=user)
     if pipeline.dataset.num_rows < 2:
         raise InvalidInput("The dataset has too few rows to train on.", code="too_few_rows")
     chosen = _resolve_algorithms(pipeline, config)
@@ -111,18 +100,45 @@ def training_job_start(*, pipeline: Pipeline, user, config: dict[str, Any]) -> T
     stored.setdefault("time_budget_s", settings.VUR_DEFAULT_TIME_BUDGET_S)
     if pipeline.problem_type == "forecasting":
         stored["horizon"] = pipeline.forecast_horizon or default_horizon(pipeline.dataset.frequency)
-    from training.tasks import run_training_job
-
+    failures: list[Exception] = []
     with transaction.atomic():
         job = TrainingJob.objects.create(owner=user, pipeline=pipeline, config=stored)
         Pipeline.objects.filter(pk=pipeline.pk).update(status=Pipeline.Status.TRAINING)
-        transaction.on_commit(partial(_enqueue, run_training_job, job.pk))
+        transaction.on_commit(partial(_enqueue_or_fail, job.pk, failures))
+    if failures:  # the commit ran the callback here: tell the caller the job could not start
+        raise ServiceUnavailable(
+            "The task queue is unreachable, so the job could not be started; it is marked "
+            "failed. Try again when the broker is back.",
+            code="broker_unavailable",
+        )
+    job.refresh_from_db()
     return job
 
 
-def _enqueue(task, job_id) -> None:
-    result = task.apply_async(args=[str(job_id)], queue="training")
-    TrainingJob.objects.filter(pk=job_id).update(celery_task_id=result.id)
+def _enqueue(job_id) -> None:
+    """Hand job `job_id` to the broker and record the task id. Raises when the broker is down."""
+    from training.tasks import run_training_job
+
+    result = run_training_job.apply_async(args=[str(job_id)], queue="training")
+    TrainingJob.objects.filter(pk=job_id).update(
+        celery_task_id=result.id, enqueued_at=timezone.now()
+    )
+
+
+def _enqueue_or_fail(job_id, failures: list[Exception]) -> None:
+    """After commit: enqueue, or end the job failed (with its status event) if the broker is down.
+
+    A queued row that no message points to would never run; failing it at once keeps the
+    record honest. The exception is appended to `failures` for the caller to answer 503.
+    """
+    try:
+        _enqueue(job_id)
+    except Exception as exc:
+        logger.exception("could not enqueue training job %s", job_id)
+        failures.append(exc)
+        reason = f"The job could not be queued: the task broker was unreachable ({exc})."
+        if _end_job(job_id, "failed", error=reason, only_from=("queued",)):
+            _pipeline_after_job(TrainingJob.objects.get(pk=job_id).pipeline_id)
 
 
 def training_job_cancel(*, job: TrainingJob) -> TrainingJob:
@@ -130,11 +146,7 @@ def training_job_cancel(*, job: TrainingJob) -> TrainingJob:
 
     Safe to repeat; a finished job answers Conflict.
     """
-    now = timezone.now()
-    if TrainingJob.objects.filter(pk=job.pk, status="queued").update(
-        status="cancelled", cancel_requested=True, completed_at=now
-    ):
-        training_event_publish(job.pk, "status", {"status": "cancelled"})
+    if _end_job(job.pk, "cancelled", only_from=("queued",), cancel_requested=True):
         _pipeline_after_job(job.pipeline_id)
     elif TrainingJob.objects.filter(pk=job.pk, status="running").update(cancel_requested=True):
         from training.tasks import enforce_training_cancel
@@ -152,26 +164,14 @@ def training_job_cancel(*, job: TrainingJob) -> TrainingJob:
 class _Reporter:
     """Turns engine callbacks into stored, broadcast events and cheap cancellation checks."""
 
-    def __init__(self, job: TrainingJob):
+    def __init__(self, job: TrainingJob, heartbeat: jobs.Heartbeat | None = None):
         self.job = job
+        self.heartbeat = heartbeat
         self.last_progress = 0.0
         self.last_check = 0.0
         self.cancelled = False
-        self.gone = False  # the job's row was deleted (with its pipeline or dataset)
 
     def on_event(self, kind: str, payload: dict[str, Any]) -> None:
-        """Store and broadcast one engine event; once the job's row is gone, drop events
-        quietly (the engine stops at its next `should_stop`)."""
-        if self.gone:
-            return
-        try:
-            self._record(kind, payload)
-        except IntegrityError:
-            if TrainingJob.objects.filter(pk=self.job.pk).exists():
-                raise
-            self.gone = True
-
-    def _record(self, kind: str, payload: dict[str, Any]) -> None:
         if kind == "progress":
             now = time.monotonic()
             progress = min(max(float(payload.get("progress") or 0.0), 0.0), 1.0)
@@ -186,7 +186,8 @@ class _Reporter:
                 "current_algorithm": payload.get("algorithm") or "",
             }
             TrainingJob.objects.filter(pk=self.job.pk, status="running").update(
-                **{k: v for k, v in fields.items() if v is not None or k == "current_epoch"}
+                heartbeat_at=timezone.now(),
+                **{k: v for k, v in fields.items() if v is not None or k == "current_epoch"},
             )
         elif kind == "metric":
             EpochMetric.objects.create(
@@ -204,16 +205,15 @@ class _Reporter:
         training_event_publish(self.job.pk, kind, payload)
 
     def should_stop(self) -> bool:
+        """True once a cancel was requested or the job was ended elsewhere (e.g. reaped)."""
         now = time.monotonic()
+        if self.heartbeat is not None and self.heartbeat.lost:
+            self.cancelled = True
         if not self.cancelled and now - self.last_check >= 0.5:
             self.last_check = now
-            flag = (
-                TrainingJob.objects.filter(pk=self.job.pk)
-                .values_list("cancel_requested", flat=True)
-                .first()
-            )
-            self.gone = self.gone or flag is None
-            self.cancelled = bool(flag) or self.gone
+            self.cancelled = TrainingJob.objects.filter(
+                pk=self.job.pk, cancel_requested=True
+            ).exists()
         return self.cancelled
 
 
@@ -352,15 +352,25 @@ def _register(job: TrainingJob, pipeline: Pipeline, results: list, columns: list
             for field in ("metrics", "test_metrics", "feature_importance", "card", "epochs"):
                 setattr(row, field, json_safe(getattr(row, field)))
             row.primary_value = json_safe(row.primary_value)
+        registered = {
+            "level": "info",
+            "message": f"Registered {len(rows)} models; best: {results[0].algorithm}.",
+        }
         with transaction.atomic():
             TrainedModel.objects.bulk_create(rows)
             # One timestamp per job, so a leaderboard sorts by job (newest first), then rank.
             TrainedModel.objects.filter(training_job_id=job.pk).update(created_at=timezone.now())
-            done = TrainingJob.objects.filter(
-                pk=job.pk, status="running", cancel_requested=False
-            ).update(status="completed", progress=1.0, completed_at=timezone.now())
-            if not done:
+            # Rows, the completed status and its final event commit together or not at all.
+            if not _end_job(
+                job.pk,
+                "completed",
+                only_from=("running",),
+                where=Q(cancel_requested=False),
+                events=[("log", registered)],
+                progress=1.0,
+            ):
                 raise automl.Cancelled()
+            pipeline_mark_step(pipeline=pipeline, step="training", status=Pipeline.Status.TRAINED)
     except BaseException:
         artifacts.artifact_delete(*written)
         raise
@@ -378,19 +388,42 @@ def _pipeline_after_job(pipeline_id: int) -> None:
     Pipeline.objects.filter(pk=pipeline_id).update(status=status)
 
 
+def _end_job(
+    job_id,
+    status: str,
+    *,
+    error: str = "",
+    only_from: tuple[str, ...] = ("queued", "running"),
+    where: Q | None = None,
+    events: list[tuple[str, dict[str, Any]]] | None = None,
+    **fields: Any,
+) -> bool:
+    """Move a job to terminal `status` and store its final status event in the same transaction.
+
+    Returns whether this call made the change (a conditional update, so of two racing callers
+    exactly one wins and exactly one final status event is stored). Any `events` are stored
+    just before the status; all are broadcast after the commit, so a reader that sees the
+    terminal row always finds its final event.
+    """
+    with transaction.atomic():
+        rows = TrainingJob.objects.filter(pk=job_id, status__in=only_from)
+        if where is not None:
+            rows = rows.filter(where)
+        if not rows.update(status=status, error=error, completed_at=timezone.now(), **fields):
+            return False
+        for kind, extra in events or []:
+            training_event_publish(job_id, kind, extra)
+        progress = TrainingJob.objects.values_list("progress", flat=True).get(pk=job_id)
+        payload: dict[str, Any] = {"status": status, "progress": progress}
+        if error:
+            payload["error"] = error
+        training_event_publish(job_id, "status", payload)
+    return True
+
+
 def _finish(job: TrainingJob, status: str, error: str = "") -> None:
-    TrainingJob.objects.filter(pk=job.pk).exclude(status__in=TrainingJob.TERMINAL).update(
-        status=status, error=error, completed_at=timezone.now()
-    )
-    try:
-        job.refresh_from_db()
-    except TrainingJob.DoesNotExist:
-        logger.info("job %s stopped: its pipeline or dataset was deleted.", job.pk)
-        return
-    payload: dict[str, Any] = {"status": job.status, "progress": job.progress}
-    if job.error:
-        payload["error"] = job.error
-    training_event_publish(job.pk, "status", payload)
+    """End a job that has not ended yet (a job already ended, e.g. reaped, stays as it is)."""
+    _end_job(job.pk, status, error=error)
     _pipeline_after_job(job.pipeline_id)
 
 
@@ -455,17 +488,24 @@ def _run_engine(job: TrainingJob, pipeline: Pipeline, reporter: _Reporter) -> tu
 def training_job_run(*, job_id) -> None:
     """Run a queued job to the end: train, register models, or end failed/cancelled cleanly.
 
-    Safe on redelivery: only the call that claims the queued job does anything.
+    Safe on redelivery: only the call that claims the queued job does anything; a redelivered
+    task finds the job running (or ended) and leaves it to its worker, or to the reaper when
+    that worker died. While the job runs, a background thread beats on its row.
     """
+    now = timezone.now()
     if not TrainingJob.objects.filter(pk=job_id, status="queued").update(
-        status="running", started_at=timezone.now()
+        status="running", started_at=now, heartbeat_at=now, worker=jobs.worker_identity()
     ):
+        _reap_if_stale(job_id)
         return
-    job = TrainingJob.objects.select_related("pipeline__dataset").filter(pk=job_id).first()
-    if job is None:  # deleted with its pipeline or dataset since it was claimed
-        return
+    with jobs.Heartbeat(TrainingJob, job_id, settings.VUR_HEARTBEAT_S) as heartbeat:
+        _run_claimed(job_id, heartbeat)
+
+
+def _run_claimed(job_id, heartbeat: jobs.Heartbeat) -> None:
+    job = TrainingJob.objects.select_related("pipeline__dataset").get(pk=job_id)
     pipeline = job.pipeline
-    reporter = _Reporter(job)
+    reporter = _Reporter(job, heartbeat)
     training_event_publish(job.pk, "status", {"status": "running", "progress": 0.0})
     reporter.on_event(
         "log",
@@ -482,15 +522,8 @@ def training_job_run(*, job_id) -> None:
         if not results:
             raise automl.AutoMLError("No algorithm finished within the time budget.")
         count = _register(job, pipeline, results, columns)
-        reporter.on_event(
-            "log",
-            {
-                "level": "info",
-                "message": f"Registered {count} models; best: {results[0].algorithm}.",
-            },
-        )
-        pipeline_mark_step(pipeline=pipeline, step="training", status=Pipeline.Status.TRAINED)
-        _finish(job, "completed")
+        logger.info("job %s: registered %s models", job.pk, count)
+        _pipeline_after_job(job.pipeline_id)
     except (automl.Cancelled, forecasting.Cancelled):
         purge_job_files(job)
         _finish(job, "cancelled")
@@ -501,10 +534,6 @@ def training_job_run(*, job_id) -> None:
         purge_job_files(job)
         _finish(job, "failed", "The job ran past its time limit and was stopped.")
     except Exception as exc:
-        if not TrainingJob.objects.filter(pk=job.pk).exists():
-            purge_job_files(job)  # its pipeline or dataset was deleted under it: no traceback
-            _finish(job, "cancelled")
-            return
         logger.exception("training job %s failed", job.pk)
         purge_job_files(job)
         _finish(job, "failed", f"Training failed unexpectedly: {type(exc).__name__}: {exc}")
@@ -521,3 +550,103 @@ def training_job_force_cancel(*, job_id) -> None:
         app.control.revoke(job.celery_task_id, terminate=True, signal="SIGKILL")
     purge_job_files(job)
     _finish(job, "cancelled")
+
+
+def _stale_before(now=None):
+    return (now or timezone.now()) - timedelta(seconds=settings.VUR_JOB_STALE_AFTER_S)
+
+
+def _stale(before) -> Q:
+    """Running jobs whose last beat (or start, if they never beat) is older than `before`."""
+    return Q(heartbeat_at__lt=before) | Q(heartbeat_at__isnull=True, started_at__lt=before)
+
+
+def _reap_running(job: TrainingJob, before) -> bool:
+    """End one running job whose worker stopped beating: failed (cancelled if a cancel was asked).
+
+    Conditional on the beat still being stale, so a job that beat in the meantime is left alone.
+    """
+    when = (job.heartbeat_at or job.started_at or job.created_at).isoformat(timespec="seconds")
+    if job.cancel_requested:
+        status, error = "cancelled", ""
+    else:
+        status = "failed"
+        error = (
+            f"The worker running this job stopped responding (last heartbeat {when} on "
+            f"{job.worker or 'an unknown worker'}): it was killed or lost. No model was kept; "
+            "start the training again."
+        )
+    if not _end_job(job.pk, status, error=error, only_from=("running",), where=_stale(before)):
+        return False
+    logger.warning("reaped training job %s (worker %s, last beat %s)", job.pk, job.worker, when)
+    purge_job_files(job)
+    _pipeline_after_job(job.pipeline_id)
+    return True
+
+
+def _reap_if_stale(job_id) -> None:
+    """On redelivery of a job that is already running: end it only if its worker is gone."""
+    before = _stale_before()
+    job = TrainingJob.objects.filter(pk=job_id, status="running").filter(_stale(before)).first()
+    if job is not None:
+        _reap_running(job, before)
+
+
+def _recover_queued(job: TrainingJob, now) -> str:
+    """A queued job whose broker message is gone: re-send it, or fail it after too many tries."""
+    if job.enqueue_attempts >= settings.VUR_ENQUEUE_MAX_ATTEMPTS:
+        error = (
+            f"The job never reached a worker: its message was lost {job.enqueue_attempts} times "
+            "(is the broker keeping its data?)."
+        )
+        if _end_job(job.pk, "failed", error=error, only_from=("queued",)):
+            _pipeline_after_job(job.pipeline_id)
+            return "failed"
+        return ""
+    # Claim the re-send like any other state change, so two reapers never both send.
+    if not TrainingJob.objects.filter(
+        pk=job.pk, status="queued", enqueue_attempts=job.enqueue_attempts
+    ).update(enqueue_attempts=job.enqueue_attempts + 1, enqueued_at=now):
+        return ""
+    try:
+        _enqueue(job.pk)
+    except Exception:
+        logger.exception("could not re-send training job %s", job.pk)
+        return ""
+    training_event_publish(
+        job.pk,
+        "log",
+        {"level": "warning", "message": "The job's queue message was lost; it was sent again."},
+    )
+    return "resent"
+
+
+def training_jobs_reap(*, now=None) -> dict[str, int]:
+    """End jobs whose worker died and re-send queued jobs whose broker message was lost.
+
+    Running jobs with no heartbeat for `VUR_JOB_STALE_AFTER_S` end failed with a reason (their
+    files are removed, their final status event is published). Queued jobs older than
+    `VUR_QUEUED_GRACE_S` that the broker no longer holds are sent again (claims are conditional,
+    so a duplicate message runs nothing twice). Safe to repeat and to run concurrently.
+    """
+    now = now or timezone.now()
+    before = _stale_before(now)
+    counts = {"reaped": 0, "resent": 0, "failed": 0}
+    for job in TrainingJob.objects.filter(status="running").filter(_stale(before)):
+        counts["reaped"] += _reap_running(job, before)
+    grace = now - timedelta(seconds=settings.VUR_QUEUED_GRACE_S)
+    queued = list(
+        TrainingJob.objects.filter(status="queued", created_at__lt=grace).filter(
+            Q(enqueued_at__lt=grace) | Q(enqueued_at__isnull=True)
+        )
+    )
+    if queued:
+        waiting = jobs.broker_task_ids(["training"])
+        if waiting is not None:  # an unreadable broker is no evidence of a lost message
+            for job in queued:
+                if job.celery_task_id and job.celery_task_id in waiting:
+                    continue
+                outcome = _recover_queued(job, now)
+                if outcome:
+                    counts[outcome] += 1
+    return counts

@@ -23,3 +23,9 @@ def run_training_job(job_id: str) -> None:
 def enforce_training_cancel(job_id: str) -> None:
     """Stop a job that is still running some seconds after its cancel was requested."""
     services.training_job_force_cancel(job_id=job_id)
+
+
+@shared_task(name="training.reap_stale_jobs", ignore_result=True)
+def reap_stale_jobs() -> dict[str, int]:
+    """Periodic (Celery beat): end jobs whose worker died, re-send queued jobs the broker lost."""
+    return services.training_jobs_reap()

@@ -50,8 +50,10 @@ async def stream_job_events(job_id, after: int = 0) -> AsyncIterator[str]:
 
     @sync_to_async
     def fetch(last: int):
-        events = [event_dict(e) for e in selectors.training_events_after(job_id=job_id, after=last)]
+        # Status first, events second: a job's terminal status and its final status event
+        # commit together, so once the status read says "ended" the event read has the end.
         job_status = TrainingJob.objects.filter(pk=job_id).values_list("status", flat=True).first()
+        events = [event_dict(e) for e in selectors.training_events_after(job_id=job_id, after=last)]
         return events, job_status
 
     last = after
@@ -63,12 +65,6 @@ async def stream_job_events(job_id, after: int = 0) -> AsyncIterator[str]:
             last = event["seq"]
             yield _sse(event)
         if job_status is None or job_status in TrainingJob.TERMINAL:
-            # The final status event is stored before the job's row turns terminal; one
-            # more read picks up anything written between the two reads above.
-            events, _ = await fetch(last)
-            for event in events:
-                last = event["seq"]
-                yield _sse(event)
             yield f"event: end\ndata: {json.dumps({'type': 'end', 'status': job_status})}\n\n"
             return
         await asyncio.sleep(SSE_POLL_S)

@@ -62,6 +62,13 @@ class PayloadTooLarge(VURError):
     code = "file_too_large"
 
 
+class ServiceUnavailable(VURError):
+    """A dependency (e.g. the task broker) is down; the client may retry later."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    code = "service_unavailable"
+
+
 class TooManyRequests(VURError):
     """The user already has as much work queued or running as one person may; retry later."""
 

@@ -155,6 +155,31 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {}
 VUR_TRAINING_SOFT_TIME_LIMIT_S = env.int("VUR_TRAINING_SOFT_TIME_LIMIT_S", default=3 * 3600)
 VUR_BATCH_SOFT_TIME_LIMIT_S = env.int("VUR_BATCH_SOFT_TIME_LIMIT_S", default=3 * 3600)
+# Job liveness: running jobs beat every VUR_HEARTBEAT_S; the reaper (every VUR_REAPER_INTERVAL_S)
+# fails a job whose beat is older than VUR_JOB_STALE_AFTER_S and re-sends a queued job whose
+# broker message is missing after VUR_QUEUED_GRACE_S (at most VUR_ENQUEUE_MAX_ATTEMPTS times).
+VUR_HEARTBEAT_S = env.float("VUR_HEARTBEAT_S", default=10.0)
+VUR_JOB_STALE_AFTER_S = env.float("VUR_JOB_STALE_AFTER_S", default=60.0)
+VUR_REAPER_INTERVAL_S = env.float("VUR_REAPER_INTERVAL_S", default=30.0)
+VUR_QUEUED_GRACE_S = env.float("VUR_QUEUED_GRACE_S", default=120.0)
+VUR_ENQUEUE_MAX_ATTEMPTS = env.int("VUR_ENQUEUE_MAX_ATTEMPTS", default=3)
+if VUR_JOB_STALE_AFTER_S < 3 * VUR_HEARTBEAT_S:
+    raise environ.ImproperlyConfigured(
+        "VUR_JOB_STALE_AFTER_S must be at least three VUR_HEARTBEAT_S, or live jobs look dead."
+    )
+# The reapers run on the scoring queue so a long training job never holds them up; a pass that
+# waited longer than one interval is dropped (the next one does the same work).
+CELERY_TASK_ROUTES["training.reap_stale_jobs"] = {"queue": "scoring"}
+CELERY_BEAT_SCHEDULE["reap-stale-training-jobs"] = {
+    "task": "training.reap_stale_jobs",
+    "schedule": VUR_REAPER_INTERVAL_S,
+    "options": {"queue": "scoring", "expires": VUR_REAPER_INTERVAL_S},
+}
+CELERY_BEAT_SCHEDULE["reap-stale-batch-jobs"] = {
+    "task": "predictions.reap_stale_batch_jobs",
+    "schedule": VUR_REAPER_INTERVAL_S,
+    "options": {"queue": "scoring", "expires": VUR_REAPER_INTERVAL_S},
+}
 
 # ---------------------------------------------------------------- auth
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,0 +1,67 @@
+"""A dead broker at enqueue time: 503 `broker_unavailable`, and the job ends failed, not queued.
+
+The Celery app is pointed at a real TCP port on which nothing listens, so publishing really fails.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from conftest import create_pipeline, sample_path, upload_sample
+from predictions.models import BatchJob
+from training.models import TrainingEvent, TrainingJob
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def dead_broker():
+    """Point the Celery app at a closed local port for the test; restore it afterwards."""
+    from vur.celery import app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again when the block ends: nothing listens there
+    before = app.conf.broker_url
+    app.close()  # drop pooled connections to the live broker
+    app.conf.broker_url = f"redis://127.0.0.1:{port}/0"
+    try:
+        yield
+    finally:
+        app.close()
+        app.conf.broker_url = before
+
+
+def test_training_start_answers_503_and_fails_the_job_when_the_broker_is_down(api, dead_broker):
+    ds = upload_sample(api, "penguins.csv")
+    pipe = create_pipeline(api, ds["id"], "species", "classification")
+    res = api.post("/api/v1/training/start", {"pipeline_id": pipe["id"]}, format="json")
+    assert res.status_code == 503, res.content
+    body = res.json()
+    assert body["code"] == "broker_unavailable" and body["detail"]
+    job = TrainingJob.objects.get()
+    assert job.status == "failed" and "broker" in job.error and job.completed_at
+    last = TrainingEvent.objects.filter(job=job).last()
+    assert last.kind == "status" and last.payload["status"] == "failed"
+    # The pipeline is not left "training" behind a job that will never run.
+    assert api.get(f"/api/v1/pipelines/{pipe['id']}/").json()["status"] != "training"
+
+
+def test_batch_start_answers_503_and_fails_the_job_when_the_broker_is_down(
+    api, deployed_model, dead_broker
+):
+    content = sample_path("penguins.csv").read_bytes()
+    res = api.post(
+        "/api/v1/predictions/batch",
+        {"model_id": deployed_model.pk, "file": SimpleUploadedFile("rows.csv", content)},
+        format="multipart",
+    )
+    assert res.status_code == 503, res.content
+    assert res.json()["code"] == "broker_unavailable"
+    job = BatchJob.objects.get()
+    assert job.status == "failed" and "broker" in job.error
+    answer = api.get(f"/api/v1/predictions/batch/{job.pk}").json()
+    assert answer["status"] == "failed" and answer["error"]
