@@ -4,6 +4,7 @@ datasets are only created by uploading (which parses and profiles the file)."""
 from django.contrib import admin
 from django.template.defaultfilters import filesizeformat
 
+from datasets import services
 from datasets.models import Dataset
 
 
@@ -58,3 +59,21 @@ class DatasetAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         """Datasets come from uploads (the upload page or API), which parse and profile them."""
         return False
+
+    # Deletes go through the service: refused while in use (listed as protected on the
+    # confirmation page), and the stored files built on it are removed after the commit.
+    def get_deleted_objects(self, objs, request):
+        """Django's list of what goes, with the reasons a dataset cannot go now as protected."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for obj in objs:
+            protected += [f"{obj}: {why}" for why in services.dataset_delete_blockers(dataset=obj)]
+        return deleted, counts, perms_needed, protected
+
+    def delete_model(self, request, obj: Dataset) -> None:
+        """Delete through `dataset_delete` (files after commit)."""
+        services.dataset_delete(dataset=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        """Delete each through `dataset_delete` (files after commit)."""
+        for obj in queryset:
+            services.dataset_delete(dataset=obj)

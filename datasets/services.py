@@ -251,6 +251,14 @@ def dataset_delete(*, dataset: Dataset) -> None:
         transaction.on_commit(partial(storage_delete_files, list(cleanup.files)))
 
 
+def dataset_delete_blockers(*, dataset: Dataset) -> list[str]:
+    """Why `dataset` cannot be deleted now (running jobs, deployed models); [] when it can.
+    Reads only (the admin's confirmation page shows these)."""
+    cleanup = Cleanup()
+    dataset_deleting.send(sender=Dataset, dataset=dataset, cleanup=cleanup)
+    return cleanup.blockers
+
+
 def storage_delete_files(names: list[str]) -> None:
     """Remove stored files by name (any Django storage), then their folders once empty. Safe to
     repeat: missing files are skipped; a failing delete is logged and the rest go on."""

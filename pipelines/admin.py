@@ -3,6 +3,7 @@ validate them), and pipelines are only created through the checks of `pipeline_c
 
 from django.contrib import admin
 
+from pipelines import services
 from pipelines.models import Pipeline
 
 
@@ -56,3 +57,23 @@ class PipelineAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         """Pipelines are created from a dataset in the wizard or the API, which check columns."""
         return False
+
+    # Deletes go through the service: refused while in use (listed as protected on the
+    # confirmation page), and the stored files built on it are removed after the commit.
+    def get_deleted_objects(self, objs, request):
+        """Django's list of what goes, with the reasons a pipeline cannot go now as protected."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for obj in objs:
+            protected += [
+                f"{obj}: {why}" for why in services.pipeline_delete_blockers(pipeline=obj)
+            ]
+        return deleted, counts, perms_needed, protected
+
+    def delete_model(self, request, obj: Pipeline) -> None:
+        """Delete through `pipeline_delete` (files after commit)."""
+        services.pipeline_delete(pipeline=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        """Delete each through `pipeline_delete` (files after commit)."""
+        for obj in queryset:
+            services.pipeline_delete(pipeline=obj)

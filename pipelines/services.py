@@ -116,6 +116,14 @@ def pipeline_delete(*, pipeline: Pipeline) -> None:
         transaction.on_commit(partial(storage_delete_files, list(cleanup.files)))
 
 
+def pipeline_delete_blockers(*, pipeline: Pipeline) -> list[str]:
+    """Why `pipeline` cannot be deleted now (running jobs, deployed models); [] when it can.
+    Reads only (the admin's confirmation page shows these)."""
+    cleanup = Cleanup()
+    pipeline_deleting.send(sender=Pipeline, pipeline=pipeline, cleanup=cleanup)
+    return cleanup.blockers
+
+
 def pipeline_mark_step(*, pipeline: Pipeline, step: str, status: str | None = None) -> Pipeline:
     """Record that `step` is done and move `current_step` on. Idempotent."""
     done = list(pipeline.completed_steps or [])

@@ -154,3 +154,20 @@ def test_files_go_only_when_the_deletion_commits(owner, django_capture_on_commit
     assert len(callbacks) == 1
     callbacks[0]()
     assert not default_storage.exists(name)
+
+
+@pytest.mark.django_db
+def test_admin_delete_removes_the_stored_file(
+    api, owner, admin_client, django_capture_on_commit_callbacks
+):
+    ds = _upload(api)
+    files = _files(f"datasets/{owner.pk}")
+    assert len(files) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        res = admin_client.post(
+            "/admin/datasets/dataset/",
+            {"action": "delete_selected", "_selected_action": [ds["id"]], "post": "yes"},
+        )
+    assert res.status_code == 302
+    assert not Dataset.objects.filter(pk=ds["id"]).exists()
+    assert not default_storage.exists(files[0])

@@ -28,7 +28,7 @@ def _csv(rows: int) -> bytes:
 
 @pytest.mark.django_db(transaction=True)
 def test_pipeline_delete_takes_its_models_and_batch_files_and_keeps_the_dataset(
-    api, other_api, owner, celery_worker
+    api, other_api, owner, admin_client, celery_worker
 ):
     up = api.post(
         "/api/v1/datasets/upload",
@@ -62,6 +62,11 @@ def test_pipeline_delete_takes_its_models_and_batch_files_and_keeps_the_dataset(
     assert refused.status_code == 409 and refused.json()["code"] == "pipeline_in_use"
     assert f"model {model_id}" in refused.json()["detail"]
     assert all(default_storage.exists(p) for p in model_files + batch_files)
+    # The admin refuses too: the reason is listed as protected and a POST deletes nothing.
+    page = admin_client.get(f"/admin/pipelines/pipeline/{pipe['id']}/delete/")
+    assert page.status_code == 200 and f"model {model_id}" in page.content.decode()
+    admin_client.post(f"/admin/pipelines/pipeline/{pipe['id']}/delete/", {"post": "yes"})
+    assert api.get(f"/api/v1/pipelines/{pipe['id']}/").status_code == 200
     api.post(f"/api/v1/deployment/{dep['id']}/undeploy")
 
     assert other_api.delete(f"/api/v1/pipelines/{pipe['id']}/").status_code == 404
