@@ -186,10 +186,16 @@ def check_page(driver, page: str, ready: Callable[[Any], Any] | None = None) -> 
 
 
 def wait(driver, timeout: float = WAIT_S):
-    """A WebDriverWait with a generous timeout (machines may be busy)."""
+    """A WebDriverWait with a generous timeout (machines may be busy) that keeps polling while
+    the page is being replaced (missing or stale elements)."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout)
+    return WebDriverWait(
+        driver,
+        timeout,
+        ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
+    )
 
 
 def sign_in(driver, base: str, username: str, password: str) -> None:
