@@ -634,6 +634,7 @@ class _Engine:
         # Per algorithm: seconds of one fold (fit and predict) and the `_cost_size` it had.
         self.fold_time: dict[str, tuple[float, float]] = {}
         self.n_test = n_test  # hold-out rows, for the predicted scoring time
+        self.oof_score_s = 0.0  # slowest out-of-fold scoring seen (the blend scores many)
         self.oof_rows = np.sort(np.concatenate([va for _, va in folds]))
 
     # ---- helpers
@@ -707,8 +708,11 @@ class _Engine:
         return items
 
     def reserve(self) -> float:
-        """Seconds the search keeps back for the post-search work (`budget.search_reserve`)."""
-        return search_reserve(self.finish_items()) + 0.2
+        """Seconds the search keeps back for the post-search work (`budget.search_reserve`),
+        and for choosing the blend (every round scores each pool member's addition)."""
+        pool = min(len(self.best_by_algo), 6) if len(self.best_by_algo) > 1 else 0
+        blend_s = self.oof_score_s * pool * ENSEMBLE_ROUNDS * LOAD_MARGIN
+        return search_reserve(self.finish_items()) + blend_s + 0.2
 
     def fold_estimate(self, algorithm: str, params: dict[str, Any]) -> float | None:
         """Predicted seconds of one fold (fit and predict) of a configuration: from an earlier
@@ -815,7 +819,9 @@ class _Engine:
         """A trial scored on the out-of-fold rows of the `done` folds."""
         rows = np.sort(np.concatenate(done))
         flat = oof if self.cls else oof[:, 0]
+        t0 = time.monotonic()
         value, raw_key = _oof_score(self.y_arr[rows], flat[rows], self.classes)
+        self.oof_score_s = max(self.oof_score_s, time.monotonic() - t0)
         spread = _fold_spread(self.y_arr, flat, done, self.classes)
         complete = len(done) == len(self.folds)
         return _Trial(
@@ -941,7 +947,19 @@ class _Engine:
         best_key: tuple = (-math.inf, -math.inf)
         best_counts: list[int] = []
         best_value = None
+        # Rounds stop early when the next is predicted to eat into the post-search work.
+        stop_at = self.run.deadline - search_reserve(self.finish_items())
+        round_s = 0.0
         for n in range(1, ENSEMBLE_ROUNDS + 1):
+            started = time.monotonic()
+            if n > 2 and started + round_s > stop_at:
+                self.run.ledger.decide(
+                    "ensemble", "shortened",
+                    f"Blend selection stopped after {n - 1} of {ENSEMBLE_ROUNDS} rounds "
+                    "(time budget).",
+                    rounds=n - 1,
+                )  # fmt: skip
+                break
             choice = None
             for i, p in enumerate(preds):
                 value, key = _oof_score(y, (total + p) / n, self.classes)
@@ -952,6 +970,7 @@ class _Engine:
             total = total + preds[i]
             if key > best_key:
                 best_key, best_counts, best_value = key, list(counts), value
+            round_s = time.monotonic() - started
         members = [(t, c) for t, c in zip(pool, best_counts, strict=True) if c > 0]
         if len(members) < 2:
             return None
@@ -1429,6 +1448,7 @@ def _run(run: _Run, X: pd.DataFrame, y: pd.Series, features: list[str], profiles
     searchable = [
         a for a in names
         if a not in ITERATIVE and (a not in user or search) and a in engine.best_by_algo
+        and not any(d["action"] == "stopped" for d in run.ledger.decisions)
     ]  # fmt: skip
     searchers = {
         a: _Searcher(a, method, seed + i, _search_fixed(engine.best_by_algo[a], user.get(a)))

@@ -673,24 +673,23 @@ def run_forecast_automl(
         res = results[name]
         must = name in musts
         cost = _refit_cost(name, results, series, windows, horizon, set(fitted))
-        if not must:
-            # Only a refit predicted to end in time for the required ones and the saving.
-            later = sum(
-                _refit_cost(m, results, series, windows, horizon, set(fitted))
-                for m in musts
-                if m not in fitted and m != name
-            )
-            save = max(saves, default=0.1)
-            end = time.monotonic() - start + cost + later + save + sum(saves)
-            if end > time_budget_s:
-                ledger.decide(
-                    "refit", "dropped",
-                    f"{name} was not refitted and is left out: its refit on the whole history "
-                    f"is predicted to take {cost:.1f}s, more than the time budget has left.",
-                    algorithm=name, predicted_s=round(cost, 2),
-                )  # fmt: skip
-                continue
-        ledger.fit_started("refit", name, cost, time_budget_s - sum(saves))
+        # The work after this refit: the required refits still to do and all the saving.
+        later = sum(
+            _refit_cost(m, results, series, windows, horizon, set(fitted))
+            for m in musts
+            if m not in fitted and m != name
+        )
+        after = later + max(saves, default=0.1) + sum(saves)
+        # Only a refit predicted to end in time for the required ones and the saving.
+        if not must and time.monotonic() - start + cost + after > time_budget_s:
+            ledger.decide(
+                "refit", "dropped",
+                f"{name} was not refitted and is left out: its refit on the whole history "
+                f"is predicted to take {cost:.1f}s, more than the time budget has left.",
+                algorithm=name, predicted_s=round(cost, 2),
+            )  # fmt: skip
+            continue
+        ledger.fit_started("refit", name, cost, time_budget_s - after)
         t0 = time.monotonic()
         try:
             forecasters = _refit(name, res, params, series, freq, prep, feat, random_state, fitted)
