@@ -5,7 +5,13 @@ from django.contrib import admin, messages
 
 from modeling.admin import TrainedModelAdmin
 from modeling.models import TrainedModel
-from predictions.models import BatchJob, Deployment, PredictionRecord
+from predictions.models import (
+    BatchJob,
+    Deployment,
+    ForecastActual,
+    ForecastState,
+    PredictionRecord,
+)
 from predictions.services import deployment_create, deployment_undeploy
 from vur.errors import VURError
 
@@ -174,3 +180,36 @@ class BatchJobAdmin(_SystemWritten, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
+
+
+@admin.register(ForecastActual)
+class ForecastActualAdmin(_SystemWritten, admin.ModelAdmin):
+    """Observed values of forecast series (feedback and live observations); read-only."""
+
+    list_display = ("model", "series_id", "timestamp", "value", "owner", "updated_at")
+    list_filter = ("created_at",)
+    search_fields = ("model__algorithm", "series_id", "owner__username")
+    list_select_related = ("model", "owner")
+    date_hierarchy = "timestamp"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ForecastState)
+class ForecastStateAdmin(_SystemWritten, admin.ModelAdmin):
+    """Live forecast state per deployment and series (what observations advanced); read-only.
+    Deleting a row makes that series start again from the trained history."""
+
+    list_display = ("deployment", "series_id", "updated_through", "n_observations", "version")
+    search_fields = ("series_id", "deployment__model__algorithm")
+    list_select_related = ("deployment", "deployment__model")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -378,3 +378,19 @@ def test_trained_models_of_every_kind_take_observations(api, celery_worker):
         assert out["timestamps"][0] == "1961-04-01T00:00:00+00:00", entry["algorithm"]
         off = _forecast(api, model, observations=[{"timestamp": "1961-04-15", "value": 1.0}])
         assert off.status_code == 400 and off.json()["code"] == "observation_off_frequency"
+
+
+@pytest.mark.django_db
+def test_admin_lists_live_states_and_actuals_read_only(api, ets_model, client, django_user_model):
+    _deploy(api, ets_model)
+    _forecast(api, ets_model, observations=_obs(FUTURE.iloc[:2]))
+    client.force_login(
+        django_user_model.objects.create_superuser("root", "root@example.com", "root-pass-123")
+    )
+    for page in ("predictions/forecastactual", "predictions/forecaststate"):
+        listing = client.get(f"/admin/{page}/?q=ets")
+        assert listing.status_code == 200, page
+        assert client.get(f"/admin/{page}/add/").status_code == 403, page
+    state = ForecastState.objects.get()
+    res = client.get(f"/admin/predictions/forecaststate/{state.pk}/change/")
+    assert res.status_code == 200 and b"field-n_observations" in res.content
