@@ -394,3 +394,29 @@ def test_admin_lists_live_states_and_actuals_read_only(api, ets_model, client, d
     state = ForecastState.objects.get()
     res = client.get(f"/admin/predictions/forecaststate/{state.pk}/change/")
     assert res.status_code == 200 and b"field-n_observations" in res.content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_websocket_live_errors_are_per_message(owner, other_user, ets_model):
+    token = AccessToken.for_user(owner)
+    point = _obs(FUTURE.iloc[:1])
+    answers = async_to_sync(_talk)(
+        f"/ws/predictions/?token={token}",
+        [
+            {"model_id": ets_model.pk, "observations": point, "request_id": "a"},
+            {"model_id": ets_model.pk, "observations": "soon", "request_id": "b"},
+            {"model_id": 999_999, "observations": point, "request_id": "c"},
+            {"model_id": ets_model.pk, "observations": point, "horizon": 0, "request_id": "d"},
+        ],
+    )
+    codes = [a["error"]["code"] for a in answers]
+    assert codes == ["model_not_deployed", "bad_observations", "model_not_found", "bad_horizon"]
+    assert [a["request_id"] for a in answers] == ["a", "b", "c", "d"]
+    Deployment.objects.create(owner=owner, model=ets_model, target="realtime")
+    other = AccessToken.for_user(other_user)
+    [answer] = async_to_sync(_talk)(
+        f"/ws/predictions/?token={other}",
+        [{"model_id": ets_model.pk, "observations": point, "request_id": "e"}],
+    )
+    assert answer["error"]["code"] == "model_not_found"
+    assert not ForecastActual.objects.exists() and not ForecastState.objects.exists()
