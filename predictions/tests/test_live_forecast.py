@@ -420,3 +420,40 @@ def test_websocket_live_errors_are_per_message(owner, other_user, ets_model):
     )
     assert answer["error"]["code"] == "model_not_found"
     assert not ForecastActual.objects.exists() and not ForecastState.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_observations_of_one_series_apply_one_after_the_other(owner, ets_model):
+    """Two requests race with the same next point: the state row is locked while it advances,
+    so one applies and the other finds the point already known (no lost update)."""
+    import threading
+
+    from django.db import connection
+    from rest_framework.test import APIClient
+
+    Deployment.objects.create(owner=owner, model=ets_model, target="api")
+    client = APIClient()
+    client.force_authenticate(owner)
+    assert _forecast(client, ets_model, observations=_obs(FUTURE.iloc[:1])).status_code == 200
+    statuses: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def send(value: float) -> None:
+        mine = APIClient()
+        mine.force_authenticate(owner)
+        point = [{"timestamp": FUTURE.index[1].isoformat(), "value": value}]
+        barrier.wait()
+        try:
+            statuses.append(_forecast(mine, ets_model, observations=point).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(v,)) for v in (1.0, 2.0)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(statuses) == [200, 400], statuses
+    state = ForecastState.objects.get()
+    assert state.version == 2 and state.n_observations == 2
+    assert ForecastActual.objects.filter(model=ets_model).count() == 2
