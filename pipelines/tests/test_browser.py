@@ -32,12 +32,7 @@ def test_walk_the_wizard_to_start_training(live_stack, browser, owner, api):
     wait(browser).until(lambda d: "/wizard/preprocessing/" in d.current_url)
     wait(browser).until(lambda d: d.find_elements(By.ID, "prep-result"))
     Select(browser.find_element(By.ID, "id_missing_values_strategy")).select_by_value("mean")
-    wait(browser).until(
-        lambda d: (
-            "mean" in d.find_element(By.ID, "prep-preview").text.lower()
-            or d.find_elements(By.ID, "prep-changes")
-        )
-    )
+    wait(browser).until(lambda d: "with the mean" in d.find_element(By.ID, "prep-preview").text)
     check_page(
         browser, "wizard-preprocessing", ready=lambda d: d.find_elements(By.ID, "prep-result")
     )
