@@ -81,7 +81,7 @@ REFIT_TOP = 3
 # The rank-1 model (and the blend's members) may overrun the budget by this share to be refit.
 REFIT_GRACE = 0.03
 # Fold-fit cost of an algorithm not measured yet, relative to the default hist_gradient_boosting
-# (per 100 trees for forests), so that a first fit predicted not to finish is not started.
+# (per 100 trees for forests), so that a first forest fit predicted not to finish is not started.
 RELATIVE_COST = {
     "linear": 0.5, "hist_gradient_boosting": 1.0, "random_forest": 6.0, "extra_trees": 4.0,
     "knn": 0.5, "svm": 1.5, "decision_tree": 0.3,
@@ -722,7 +722,8 @@ class _Engine:
         if algorithm in self.fold_time:
             seconds, measured = self.fold_time[algorithm]
             return seconds * size / measured * LOAD_MARGIN
-        if algorithm not in RELATIVE_COST:
+        # The prior is rough: it only holds back the algorithms known to be many times slower.
+        if RELATIVE_COST.get(algorithm, 0.0) < 2.0:
             return None
         base = [
             seconds / (RELATIVE_COST[a] * measured)
