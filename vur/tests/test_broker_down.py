@@ -17,6 +17,18 @@ from training.models import TrainingEvent, TrainingJob
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def _drop_broker_pools(app) -> None:
+    """Close the app's pooled broker connections so the next publish connects anew.
+
+    Private Celery attributes: if they change, the 503 tests below fail loudly (they publish).
+    """
+    for pool in (app._pool, app.amqp._producer_pool):
+        if pool is not None:
+            pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def dead_broker():
     """Point the Celery app at a closed local port for the test; restore it afterwards."""
@@ -26,12 +38,12 @@ def dead_broker():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again when the block ends: nothing listens there
     before = app.conf.broker_url
-    app.close()  # drop pooled connections to the live broker
+    _drop_broker_pools(app)
     app.conf.broker_url = f"redis://127.0.0.1:{port}/0"
     try:
         yield
     finally:
-        app.close()
+        _drop_broker_pools(app)
         app.conf.broker_url = before
 
 
@@ -65,3 +77,20 @@ def test_batch_start_answers_503_and_fails_the_job_when_the_broker_is_down(
     assert job.status == "failed" and "broker" in job.error
     answer = api.get(f"/api/v1/predictions/batch/{job.pk}").json()
     assert answer["status"] == "failed" and answer["error"]
+
+
+def test_publishing_works_again_once_the_test_broker_is_restored():
+    """Runs after the tests above: the fixture put the real broker back."""
+    import uuid
+
+    from training.tasks import run_training_job
+    from vur.celery import app
+    from vur.jobs import broker_task_ids
+
+    queue = f"probe-{uuid.uuid4().hex[:8]}"
+    result = run_training_job.apply_async(args=[str(uuid.uuid4())], queue=queue)
+    try:
+        assert result.id in broker_task_ids([queue])
+    finally:
+        with app.connection_for_write() as conn:
+            conn.default_channel.client.delete(queue)
