@@ -81,3 +81,24 @@ def test_someone_elses_dataset_is_a_404_page(web, client, other_user):
         assert answer.status_code == 404, suffix
     assert b"We couldn" in client.get(base).content
     assert client.post(base + "delete/").status_code == 404
+
+
+def test_series_page_marks_missing_timestamps_and_outliers(web):
+    import numpy as np
+    import pandas as pd
+
+    stamps = pd.date_range("2024-01-01", periods=120, freq="D")
+    values = np.random.default_rng(0).normal(100.0, 5.0, 120)
+    values[60] = 400.0  # one spike
+    frame = pd.DataFrame({"day": stamps.strftime("%Y-%m-%d"), "load": values})
+    frame = frame.drop(index=[30, 31, 90])  # three missing days
+    upload = SimpleUploadedFile("load.csv", frame.to_csv(index=False).encode())
+    res = web.post("/datasets/upload/", {"file": upload, "name": "Load"})
+    assert res.status_code == 302
+    series = web.get(res["Location"] + "series/", HTTP_HX_REQUEST="true")
+    text = series.content.decode()
+    assert "3 missing timestamps" in text
+    figure = series.context["lines"][0]
+    assert figure["gaps"] == ["2024-01-31T00:00:00", "2024-02-01T00:00:00", "2024-03-31T00:00:00"]
+    spike = {"timestamp": "2024-03-01T00:00:00", "value": 400.0}
+    assert spike in figure["outliers"] and len(figure["outliers"]) <= 3

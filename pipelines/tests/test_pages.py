@@ -104,3 +104,36 @@ def test_someone_elses_pipeline_is_a_404(web, penguins, client, other_user):
     assert client.post(base + "training/", {"choice": "auto"}).status_code == 404
     assert client.get(f"/pipelines/new/?dataset={penguins['id']}").status_code == 404
     assert client.get(base.split("wizard")[0]).status_code == 404
+
+
+def test_forecasting_wizard_takes_time_column_horizon_lags_and_a_forecaster(web, api):
+    series = upload_sample(api, "series_airpassengers.csv")
+    res = web.post(
+        "/pipelines/new/",
+        {
+            "dataset": series["id"],
+            "name": "Passengers",
+            "target_column": "passengers",
+            "problem_type": "forecasting",
+            "time_column": "month",
+            "forecast_horizon": "12",
+        },
+    )
+    assert res.status_code == 302
+    base = res["Location"].rsplit("preprocessing/", 1)[0]
+    setup = web.get(base + "setup/")
+    assert b'value="12"' in setup.content and b'id="forecast-fields"' in setup.content
+    bad = web.post(base + "features/", {"action": "generate", "lags": "1, two"})
+    assert bad.status_code == 400 and b"whole numbers" in bad.content
+    made = web.post(base + "features/", {"action": "generate", "lags": "1, 12", "calendar": "on"})
+    assert made.status_code == 302
+    features = web.get(base + "features/")
+    assert b"lag_1" in features.content and b"lag_12" in features.content
+    form = web.get(base + "model_selection/")
+    assert b"hp_season_length" in form.content and b"random_forest" not in form.content
+    added = web.post(
+        base + "model_selection/", {"algorithm": "ets", "hp_season_length": "12", "hp_model": "MAM"}
+    )
+    assert added.status_code == 302
+    page = web.get(base + "training/")
+    assert b"Only ets with my values" in page.content
