@@ -11,7 +11,6 @@ after the last known one, or off the series' frequency, refuses the batch (400).
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from dataclasses import dataclass
@@ -163,10 +162,19 @@ def steps_after(last: pd.Timestamp, stamp: pd.Timestamp, freq: str) -> int | Non
     return None
 
 
+def _display_all(fitted: Any, stamps: Any) -> list[str]:
+    """Model-clock timestamps as the answers write them: ISO 8601 in the model's zone (UTC for
+    a model trained on naive times)."""
+    index = pd.DatetimeIndex(stamps).tz_localize("UTC")
+    zone = getattr(fitted, "timezone", None)
+    if zone:
+        index = index.tz_convert(zone)
+    return [ts.isoformat() for ts in index]
+
+
 def _display(fitted: Any, stamp: pd.Timestamp) -> str:
-    """A model-clock timestamp as the answers write it (ISO with zone)."""
-    out = pd.Timestamp(fitted._stamp(pd.Timestamp(stamp)))
-    return (out.tz_localize("UTC") if out.tzinfo is None else out).isoformat()
+    """One model-clock timestamp as the answers write it."""
+    return _display_all(fitted, [stamp])[0]
 
 
 def _observed_series(forecaster: Any, points: list[Point], freq: str) -> pd.Series:
@@ -372,46 +380,34 @@ def _save_actuals(user, model: TrainedModel, points: list[Point]) -> None:
 
 
 def _forecast_answer(fitted, current, keys, horizon, levels) -> dict[str, Any]:
-    """Forecasts of `keys` from their current forecasters, shaped like ForecastModel.predict."""
-    live = copy.copy(fitted)
-    live.forecasters = {**fitted.forecasters, **{k: current[k] for k in keys}}
-    try:
-        if len(keys) == 1:
-            out = live.predict(horizon=horizon, levels=tuple(levels), series_id=keys[0])
-        else:
-            out = live.predict(horizon=horizon, levels=tuple(levels))
-    except ValueError as exc:
-        raise InvalidInput(str(exc), code="bad_forecast_request") from None
-    out = json_safe(out)
-    series = out.get("series")
-    if series is not None:
-        chosen = {str(k) for k in keys}
-        series = [s for s in series if str(s["id"]) in chosen]
+    """Forecasts of `keys` from their current forecasters, shaped like ForecastModel.predict:
+    one series' fields at top level, plus `series` (each with its id) for an id-column model."""
+    h = int(horizon or fitted.horizon)
+    lv = tuple(int(v) for v in levels)
     parts = []
     for key in keys:
-        one = out if series is None else next(s for s in series if str(s["id"]) == str(key))
-        parts.append(
-            (
-                key,
-                {
-                    "timestamps": [_zoned(s) for s in one["timestamps"]],
-                    "forecast": one["forecast"],
-                    "intervals": one["intervals"],
-                },
-                _display(fitted, current[key].last_timestamp_),
-            )
-        )
+        try:
+            out = current[key].predict(h, lv)
+        except ValueError as exc:
+            raise InvalidInput(str(exc), code="bad_forecast_request") from None
+        body = {
+            "timestamps": _display_all(fitted, out.timestamps),
+            "forecast": [float(v) for v in out.forecast],
+            "intervals": {
+                k: {
+                    "lower": [float(v) for v in b["lower"]],
+                    "upper": [float(v) for v in b["upper"]],
+                }
+                for k, b in out.intervals.items()
+            },
+        }
+        parts.append((key, json_safe(body), _display(fitted, current[key].last_timestamp_)))
     top = dict(parts[0][1])
-    if series is not None:
+    if getattr(fitted, "id_column", None):
         top["series"] = [
             {"id": json_safe(k), **body, "updated_through": through} for k, body, through in parts
         ]
     return {"top": top, "parts": parts}
-
-
-def _zoned(stamp: str) -> str:
-    parsed = pd.Timestamp(stamp)
-    return (parsed.tz_localize("UTC") if parsed.tzinfo is None else parsed).isoformat()
 
 
 def _record_forecasts(user, model, answer, levels, horizon, channel, latency, points) -> list[str]:
