@@ -420,14 +420,14 @@ class StatsForecaster(Forecaster):
         else:
             appended = np.concatenate([live["appended"], values])
             base_from = int(live["base_from"])
-            # The window holds the fitted history plus the new points, up to twice the fitted
-            # length; beyond that, the most recent `max_length` points.
-            excess = len(self._tail) - base_from + len(appended) - 2 * self.max_length
-            if excess > 0:
-                excess += self.max_length
-                drop_base = min(excess, len(self._tail) - base_from)
+            # The window holds the fitted history plus the new points, up to twice the longest
+            # fit; past that it keeps the most recent `max_length` points (oldest dropped first).
+            size = len(self._tail) - base_from + len(appended)
+            if size > 2 * self.max_length:
+                drop = size - self.max_length
+                drop_base = min(drop, len(self._tail) - base_from)
                 base_from += drop_base
-                appended = appended[excess - drop_base :]
+                appended = appended[drop - drop_base :]
             live = {"appended": appended, "base_from": base_from}
         self._live = live
 

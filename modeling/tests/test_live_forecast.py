@@ -179,3 +179,14 @@ def test_points_that_do_not_continue_the_history_are_refused():
         fc.update(HIST.iloc[-2:])
     with pytest.raises(ValueError, match="finite"):
         _build("ets").forecaster.update(pd.Series([np.nan], index=NEW.index[:1]))
+
+
+def test_decomposition_window_keeps_the_most_recent_points_past_twice_the_fit():
+    fc = _build("theta")
+    inner = fc.forecaster
+    inner.max_length = 150  # a small cap, so a long stream passes it (the fit used 240 points)
+    longer = _series(N_HIST + 200).iloc[N_HIST:]
+    live = fc.update(longer).forecaster
+    window = live._window(live._live)
+    assert len(window) == 150  # 240 + 200 > 2 * 150: the last 150 points remain
+    np.testing.assert_allclose(window, longer.to_numpy()[-150:])
