@@ -58,7 +58,7 @@ def _train(api, pipeline_id: int, budget: float = 3) -> str:
 
 @pytest.mark.django_db(transaction=True)
 def test_delete_removes_the_dataset_its_models_and_batch_files(
-    api, other_api, owner, other_user, celery_worker
+    api, other_api, owner, celery_worker
 ):
     ds = _upload(api)
     theirs = _upload(other_api, "theirs")
@@ -78,10 +78,11 @@ def test_delete_removes_the_dataset_its_models_and_batch_files(
     )
     assert done["status"] == "completed", done
 
-    dataset_files = _files(f"datasets/{owner.pk}")
+    dataset_files = [Dataset.objects.get(pk=ds["id"]).file.name]
+    their_file = Dataset.objects.get(pk=theirs["id"]).file.name
     model_files = _files(f"models/{owner.pk}/{job_id}")
     batch_files = _files(f"batch/{owner.pk}/{batch['job_id']}")
-    assert len(dataset_files) == 1
+    assert default_storage.exists(dataset_files[0])
     assert any(f.endswith(".joblib") for f in model_files)
     assert any(f.endswith(".card.json") for f in model_files)
     assert len(batch_files) == 2  # the input and the result
@@ -91,7 +92,7 @@ def test_delete_removes_the_dataset_its_models_and_batch_files(
     assert refused.status_code == 409, refused.json()
     assert refused.json()["code"] == "dataset_in_use"
     assert f"model {model_id}" in refused.json()["detail"]
-    assert _files(f"datasets/{owner.pk}") == dataset_files
+    assert default_storage.exists(dataset_files[0])
     api.post(f"/api/v1/deployment/{dep['id']}/undeploy")
 
     # Someone else cannot delete it (404), and their own dataset is untouched by ours.
@@ -108,7 +109,7 @@ def test_delete_removes_the_dataset_its_models_and_batch_files(
     assert api.get(f"/api/v1/predictions/batch/{batch['job_id']}").status_code == 404
     assert api.delete(f"/api/v1/datasets/{ds['id']}/").status_code == 404
     assert other_api.get(f"/api/v1/datasets/{theirs['id']}/").status_code == 200
-    assert len(_files(f"datasets/{other_user.pk}")) == 1
+    assert default_storage.exists(their_file)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -124,12 +125,13 @@ def test_delete_is_refused_while_a_job_trains_on_the_dataset(api, owner, celery_
         assert job_id in body["detail"] and "cancel" in body["detail"].lower()
         assert body["errors"]["in_use"]
     assert api.get(f"/api/v1/datasets/{ds['id']}/").status_code == 200
-    assert len(_files(f"datasets/{owner.pk}")) == 1
+    name = Dataset.objects.get(pk=ds["id"]).file.name
+    assert default_storage.exists(name)
 
     api.post(f"/api/v1/training/{job_id}/cancel")
     assert wait_job(api, job_id)["status"] == "cancelled"
     assert api.delete(f"/api/v1/datasets/{ds['id']}/").status_code == 204
-    assert _files(f"datasets/{owner.pk}") == [] and _files(f"models/{owner.pk}/{job_id}") == []
+    assert not default_storage.exists(name) and _files(f"models/{owner.pk}/{job_id}") == []
 
 
 @pytest.mark.django_db
@@ -161,8 +163,8 @@ def test_admin_delete_removes_the_stored_file(
     api, owner, admin_client, django_capture_on_commit_callbacks
 ):
     ds = _upload(api)
-    files = _files(f"datasets/{owner.pk}")
-    assert len(files) == 1
+    files = [Dataset.objects.get(pk=ds["id"]).file.name]
+    assert default_storage.exists(files[0])
     with django_capture_on_commit_callbacks(execute=True):
         res = admin_client.post(
             "/admin/datasets/dataset/",

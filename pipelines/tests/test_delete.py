@@ -10,6 +10,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from conftest import create_pipeline, wait_for, wait_job
+from datasets.models import Dataset
 
 
 def _files(folder: str) -> list[str]:
@@ -55,8 +56,8 @@ def test_pipeline_delete_takes_its_models_and_batch_files_and_keeps_the_dataset(
     )
     model_files = _files(f"models/{owner.pk}/{job['job_id']}")
     batch_files = _files(f"batch/{owner.pk}/{batch['job_id']}")
-    dataset_files = _files(f"datasets/{owner.pk}")
-    assert model_files and len(batch_files) == 2 and len(dataset_files) == 1
+    dataset_file = Dataset.objects.get(pk=up["id"]).file.name
+    assert model_files and len(batch_files) == 2 and default_storage.exists(dataset_file)
 
     refused = api.delete(f"/api/v1/pipelines/{pipe['id']}/")
     assert refused.status_code == 409 and refused.json()["code"] == "pipeline_in_use"
@@ -73,7 +74,7 @@ def test_pipeline_delete_takes_its_models_and_batch_files_and_keeps_the_dataset(
     assert api.delete(f"/api/v1/pipelines/{pipe['id']}/").status_code == 204
     for path in model_files + batch_files:
         assert not default_storage.exists(path), path
-    assert _files(f"datasets/{owner.pk}") == dataset_files
+    assert default_storage.exists(dataset_file)
     assert api.get(f"/api/v1/datasets/{up['id']}/").status_code == 200
     assert api.get(f"/api/v1/models/{model_id}/").status_code == 404
     assert api.get(f"/api/v1/training/{job['job_id']}/status").status_code == 404
