@@ -354,9 +354,28 @@ def algorithm_validate_partial(request: HttpRequest, pipeline_id: int) -> HttpRe
 # ------------------------------------------------------------------ step 5: training settings
 
 
+TRAINING_LABELS = {
+    "time_budget_s": "Time budget",
+    "validation_split": "Hold-out share",
+    "cv_folds": "Folds",
+    "algorithms": "Which models",
+    "model_config": "Which models",
+}
+
+
+def _display_name(algorithm: str) -> str:
+    try:
+        return catalog.get_algorithm(algorithm).display_name
+    except KeyError:
+        return algorithm
+
+
 def _training_context(pipeline: Pipeline, values: dict[str, Any]) -> dict[str, Any]:
     return {
-        "configs": [{**c, "key": f"config-{c['id']}"} for c in pipeline.model_configs or []],
+        "configs": [
+            {**c, "key": f"config-{c['id']}", "display": _display_name(c["algorithm"])}
+            for c in pipeline.model_configs or []
+        ],
         "auto_names": [
             catalog.get_algorithm(n).display_name
             for n in catalog.auto_algorithms(pipeline.problem_type)
@@ -402,7 +421,8 @@ def _training(request: HttpRequest, pipeline: Pipeline) -> HttpResponse:
         if not form.is_valid():
             errors = {k: [str(m) for m in v] for k, v in form.errors.items()}
             first_key = next(iter(errors))
-            raise VURError(f"{first_key.replace('_', ' ')}: {errors[first_key][0]}", errors=errors)
+            label = TRAINING_LABELS.get(first_key, first_key.replace("_", " "))
+            raise VURError(f"{label}: {errors[first_key][0]}", errors=errors)
         config = dict(form.validated_data)
         config.pop("pipeline_id", None)
         if isinstance(config.get("model_config"), int):

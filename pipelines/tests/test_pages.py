@@ -136,4 +136,4 @@ def test_forecasting_wizard_takes_time_column_horizon_lags_and_a_forecaster(web,
     )
     assert added.status_code == 302
     page = web.get(base + "training/")
-    assert b"Only ets with my values" in page.content
+    assert b"Only Exponential smoothing (AutoETS) with my values" in page.content
