@@ -37,7 +37,9 @@ def _upload(driver, base: str, filename: str, name: str) -> None:
     wait(driver).until(lambda d: d.find_element(By.ID, "dataset-name").text == name)
 
 
-def test_sign_in_upload_a_table_and_a_series_and_see_their_pages(live_stack, browser, owner):
+def test_sign_in_upload_a_table_and_a_series_and_see_their_pages(
+    live_stack, browser, owner, tmp_path
+):
     from selenium.webdriver.common.by import By
 
     browser.get(live_stack + "/")
@@ -52,6 +54,15 @@ def test_sign_in_upload_a_table_and_a_series_and_see_their_pages(live_stack, bro
     error = browser.find_element(By.ID, "file-error")
     wait(browser).until(lambda d: "not a supported file type" in error.text)
     check_page(browser, "dataset-upload")
+
+    # A file the browser accepts but the server cannot use: the server's words, next to the file.
+    empty = tmp_path / "empty.csv"
+    empty.write_text("a,b,c\n")
+    browser.find_element(By.ID, "id_file").send_keys(str(empty))
+    browser.find_element(By.ID, "upload-submit").click()
+    wait(browser).until(lambda d: "no data rows" in d.find_element(By.ID, "file-error").text)
+    assert browser.current_url.endswith("/datasets/upload/")
+    assert browser.find_element(By.ID, "id_file").get_attribute("aria-invalid") == "true"
 
     _upload(browser, live_stack, "credit_scoring.csv", "Credit applications")
     wait(browser).until(lambda d: d.find_elements(By.ID, "quality-score"))

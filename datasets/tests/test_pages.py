@@ -102,3 +102,12 @@ def test_series_page_marks_missing_timestamps_and_outliers(web):
     assert figure["gaps"] == ["2024-01-31T00:00:00", "2024-02-01T00:00:00", "2024-03-31T00:00:00"]
     spike = {"timestamp": "2024-03-01T00:00:00", "value": 400.0}
     assert spike in figure["outliers"] and len(figure["outliers"]) <= 3
+
+
+def test_the_error_pages_are_friendly(client):
+    from django.template.loader import render_to_string
+
+    page = render_to_string("500.html")
+    assert "Something went wrong on our side" in page and "app.css" in page
+    res = client.get("/no/such/page/")
+    assert res.status_code == 404 and b"We couldn" in res.content
