@@ -1,33 +1,13 @@
-"""Server-rendered pages wired at the project level: the dashboard and a health check."""
+"""Project-level views: the health check (the dashboard page lives in vur/dashboard.py)."""
 
 from __future__ import annotations
 
 import logging
 
-from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
-
-from datasets.selectors import dataset_list
-from modeling.selectors import trained_model_list
-from pipelines.selectors import pipeline_list
-from training.selectors import training_job_list
+from django.http import HttpRequest, JsonResponse
 
 logger = logging.getLogger(__name__)
-
-
-@login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """The signed-in user's datasets, pipelines, recent jobs and best models, with links onward."""
-    user = request.user
-    context = {
-        "datasets": dataset_list(user=user)[:20],
-        "pipelines": pipeline_list(user=user)[:20],
-        "jobs": training_job_list(user=user).select_related("pipeline")[:10],
-        "models": trained_model_list(user=user).filter(rank=1).select_related("pipeline")[:10],
-    }
-    return render(request, "dashboard/index.html", context)
 
 
 def health(request: HttpRequest) -> JsonResponse:
