@@ -458,7 +458,7 @@ def _forecast_pairs(model: TrainedModel, start: datetime) -> list[dict[str, Any]
     if not rows:
         return []
     actuals = {(s or "", int(t.timestamp())): (v, c) for s, t, v, c in rows}
-    latest = max(t for _s, t, _v, _c in rows)
+    latest = max(c for _s, _t, _v, c in rows)
     records = (
         PredictionRecord.objects.filter(
             model=model, source="forecast", error_code="", created_at__lte=latest

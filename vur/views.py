@@ -37,7 +37,13 @@ def health(request: HttpRequest) -> JsonResponse:
         try:
             from vur.celery import app
 
-            replies = app.control.ping(timeout=settings.VUR_HEALTH_TIMEOUT_S, limit=1)
+            with app.connection_for_write(
+                settings.CELERY_BROKER_URL,
+                transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+            ) as conn:
+                replies = app.control.ping(
+                    timeout=settings.VUR_HEALTH_TIMEOUT_S, limit=1, connection=conn
+                )
             if not replies:
                 status["workers"] = "down"
         except Exception:

@@ -103,7 +103,9 @@ def test_performance_drop_against_the_training_accuracy(deployed_model):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_periodic_task_on_a_worker_raises_alerts_and_pushes_them(celery_worker, owner, deployed_model):
+def test_periodic_task_on_a_worker_raises_alerts_and_pushes_them(
+    celery_worker, owner, deployed_model
+):
     from pipelines.models import Pipeline
     from training.models import TrainingJob
 
@@ -138,6 +140,7 @@ def test_periodic_task_on_a_worker_raises_alerts_and_pushes_them(celery_worker, 
     # A second pass raises nothing new: both are open (and a failed job alerts once).
     again = run_monitoring_checks.apply_async(queue="scoring").get(timeout=120)
     assert again["alerts_raised"] == 0
+
     # A late page first receives the open alerts.
     async def late() -> list[dict]:
         comm = WebsocketCommunicator(application, f"/ws/alerts/?token={token}")

@@ -92,7 +92,9 @@ def test_repeated_feedback_replaces_the_earlier_actual(api, deployed_model):
     assert {r.feedback_count for r in rollups} == {1}
 
 
-def test_feedback_for_a_missing_prediction_is_a_404_and_writes_nothing(api, other_api, deployed_model):
+def test_feedback_for_a_missing_prediction_is_a_404_and_writes_nothing(
+    api, other_api, deployed_model
+):
     missing = api.post(
         "/api/v1/predictions/feedback",
         {"prediction_id": "00000000-0000-4000-8000-000000000000", "actual": "Adelie"},
@@ -197,7 +199,9 @@ def test_drift_bad_input(api, other_api, deployed_model):
     res = api.post(url, {"model_id": deployed_model.pk, "dataset_id": theirs["id"]})
     assert res.status_code == 404
     assert other_api.post(url, {"model_id": deployed_model.pk}).status_code == 404
-    both = api.post(url, {"model_id": deployed_model.pk, "dataset_id": partial["id"], "window": "1h"})
+    both = api.post(
+        url, {"model_id": deployed_model.pk, "dataset_id": partial["id"], "window": "1h"}
+    )
     assert both.status_code == 400
     assert api.post(url, {"model_id": deployed_model.pk, "window": "forever"}).status_code == 400
     assert api.post(url, {}).status_code == 400

@@ -1,0 +1,138 @@
+"""Forecast monitoring: actuals arriving later (observations, feedback) matched to every forecast
+made for their timestamps; error by forecast step and interval coverage, overall and over time."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+from django.core.files import File
+
+from modeling.artifacts import artifact_save
+from modeling.forecasters import ETSForecaster, PreparedForecaster
+from modeling.models import TrainedModel
+from monitoring.services import forecast_errors, forecast_summary
+from training.reference import mase_scale
+
+H = 4
+START = pd.Timestamp("2024-01-01")
+
+
+def _series(n: int) -> pd.Series:
+    rng = np.random.default_rng(1)
+    t = np.arange(n)
+    values = 50 + 0.3 * t + 5 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 1.0, n)
+    return pd.Series(values, index=pd.date_range(START, periods=n, freq="D"))
+
+
+SERIES = _series(100)
+HISTORY, FUTURE = SERIES.iloc[:90], SERIES.iloc[90:]
+
+
+def _pair_record(stamps, forecast, lower, upper, series=None):
+    return {
+        "timestamps": stamps,
+        "forecast": forecast,
+        "intervals": {"80": {"lower": lower, "upper": upper}},
+        "series_id": series,
+        "origin": "2024-01-01T00:00:00+00:00",
+    }
+
+
+def test_every_forecast_covering_an_actual_is_scored_at_its_step():
+    t1, t2, t3 = (datetime(2024, 1, d, tzinfo=UTC) for d in (2, 3, 4))
+    records = [
+        _pair_record([t1.isoformat(), t2.isoformat()], [10.0, 20.0], [9, 15], [11, 25]),
+        _pair_record([t2.isoformat(), t3.isoformat()], [18.0, 30.0], [17, 29], [19, 31]),
+        _pair_record([t1.isoformat()], [0.0], [0], [1], series="other"),
+    ]
+    actuals = {("", int(t1.timestamp())): (12.0, t1), ("", int(t2.timestamp())): (21.0, t2)}
+    pairs = forecast_errors(records, actuals)
+    assert sorted((p["step"], p["error"]) for p in pairs) == [(1, 2.0), (1, 3.0), (2, 1.0)]
+    summary = forecast_summary(pairs, {"": 2.0})
+    assert summary["by_horizon"] == [
+        {"step": 1, "n": 2, "mae": 2.5, "mase": 1.25},
+        {"step": 2, "n": 1, "mae": 1.0, "mase": 0.5},
+    ]
+    # 12 outside [9, 11]; 21 inside [15, 25]; 21 outside [17, 19].
+    assert summary["coverage"] == {"80": pytest.approx(1 / 3)}
+    assert forecast_summary(pairs, {})["by_horizon"][0]["mase"] is None
+    assert forecast_summary([], {}) == {"by_horizon": [], "coverage": {}, "n": 0}
+
+
+def _forecaster(owner) -> TrainedModel:
+    """An ETS forecaster fitted on a dataset the owner uploaded (so its reference can be
+    rebuilt from that dataset), stored like training stores one."""
+    from datasets.services import dataset_upload
+    from pipelines.services import pipeline_create
+    from training.forecasting import ForecastModel
+
+    buf = io.BytesIO()
+    HISTORY.rename("sales").rename_axis("day").reset_index().to_csv(buf, index=False)
+    buf.seek(0)
+    dataset = dataset_upload(owner=owner, upload=File(buf, name="sales.csv"), name="sales")
+    pipeline = pipeline_create(
+        owner=owner, dataset=dataset, name="sales", target_column="sales",
+        problem_type="forecasting",
+    )  # fmt: skip
+    fc = PreparedForecaster(ETSForecaster(season_length=7)).fit(HISTORY)
+    fitted = ForecastModel(
+        algorithm="ets", time_column="day", target="sales", id_column=None, freq="D",
+        timezone="UTC", horizon=H, levels=(80, 95), season_lengths={None: [7]},
+        forecasters={None: fc},
+    )  # fmt: skip
+    saved = artifact_save(fitted, f"{owner.pk}/monitoring/ets")
+    return TrainedModel.objects.create(
+        owner=owner, pipeline=pipeline, problem_type="forecasting", algorithm="ets",
+        primary_metric="mase", artifact=saved.name, sha256=saved.sha256,
+        input_schema=fitted.input_schema(),
+    )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_observations_one_by_one_give_error_by_step_and_coverage(api, other_api, owner):
+    model = _forecaster(owner)
+    res = api.post("/api/v1/deployment/deploy", {"model_id": model.pk, "target": "api"})
+    assert res.status_code == 201, res.content
+    url = "/api/v1/predictions/forecast"
+    answers = [api.post(url, {"model_id": model.pk}, format="json").json()]
+    for ts, value in FUTURE.iloc[:6].items():
+        obs = [{"timestamp": ts.isoformat() + "Z", "value": float(value)}]
+        res = api.post(url, {"model_id": model.pk, "observations": obs}, format="json")
+        assert res.status_code == 200, res.content
+        answers.append(res.json())
+    # What the endpoint must find, computed here from the answers themselves.
+    truth = {int(ts.tz_localize("UTC").timestamp()): v for ts, v in FUTURE.iloc[:6].items()}
+    errors: dict[int, list[float]] = {}
+    inside: dict[str, list[bool]] = {"80": [], "95": []}
+    for answer in answers:
+        for i, stamp in enumerate(answer["timestamps"]):
+            key = int(pd.Timestamp(stamp).timestamp())
+            if key in truth:
+                errors.setdefault(i + 1, []).append(abs(truth[key] - answer["forecast"][i]))
+                for level in inside:
+                    band = answer["intervals"][level]
+                    inside[level].append(band["lower"][i] <= truth[key] <= band["upper"][i])
+    body = api.get(f"/api/v1/monitoring/models/{model.pk}/metrics?window=1h").json()
+    assert body["prediction_count"] == 7
+    scale = mase_scale(HISTORY.to_numpy(), 7)
+    got = {b["step"]: b for b in body["by_horizon"]}
+    assert sorted(got) == sorted(errors) == [1, 2, 3, 4]
+    for step, errs in errors.items():
+        assert got[step]["n"] == len(errs)
+        assert got[step]["mae"] == pytest.approx(np.mean(errs), rel=1e-5)
+        assert got[step]["mase"] == pytest.approx(np.mean(errs) / scale, rel=1e-4)
+    for level, hits in inside.items():
+        assert body["coverage"][level] == pytest.approx(np.mean(hits), abs=1e-6)
+    assert body["live_metrics"]["n"] == sum(len(e) for e in errors.values())
+    busy = [p for p in body["timeline"] if p["by_horizon"]]
+    assert sum(b["n"] for p in busy for b in p["by_horizon"]) == body["live_metrics"]["n"]
+    assert other_api.get(f"/api/v1/monitoring/models/{model.pk}/metrics").status_code == 404
+    drift = api.post(
+        "/api/v1/monitoring/drift-detection", {"model_id": model.pk, "window": "1h"}
+    ).json()
+    assert [f["feature"] for f in drift["features"]] == ["sales"]
+    assert drift["current"]["rows"] == 6
