@@ -931,13 +931,35 @@ class _Engine:
         return self.fit(self.pipeline(trial.algorithm, trial.params), trial.algorithm, rows)
 
     # ---- ensemble
+    def _affordable_pool(self, pool: list[_Trial]) -> list[_Trial]:
+        """The blend candidates whose extra work fits in the time left after the best one's: a
+        member is scored and saved twice (alone and inside the blend); fewer members otherwise."""
+        if len(pool) < 2:
+            return pool
+        room = self.run.remaining() - search_reserve([self.finish_item(pool[0], True)])
+        kept = [pool[0]]
+        for trial in pool[1:]:
+            item = self.finish_item(trial, True)
+            extra = 2.0 * (item.score_s + item.save_fold_s)
+            if extra <= room:
+                kept.append(trial)
+                room -= extra
+            else:
+                self.run.ledger.decide(
+                    "ensemble", "shortened",
+                    f"{trial.algorithm} left out of the blend: scoring and saving it again "
+                    "inside the blend is predicted not to fit in the time budget.",
+                    algorithm=trial.algorithm, predicted_s=round(extra, 2),
+                )  # fmt: skip
+        return kept
+
     def ensemble(self) -> tuple[list[_Trial], list[float], float | None, tuple] | None:
         """Greedy (Caruana) selection with replacement over the best trial of each algorithm."""
         pool = [
             t for t in self.best_by_algo.values() if t.oof is not None and t.cv_value is not None
         ]
         pool.sort(key=lambda t: t.key, reverse=True)
-        pool = pool[:6]
+        pool = self._affordable_pool(pool[:6])
         if len(pool) < 2:
             return None
         rows = self.oof_rows
