@@ -161,7 +161,8 @@ def tabular_reference(
         seed=seed,
     )
     if columns is None:
-        columns = frame_profile(_sample(train, MAX_PROFILE_ROWS, seed), schema)
+        wanted = [c for c in schema if c["name"] in features]
+        columns = frame_profile(_sample(train, MAX_PROFILE_ROWS, seed), wanted)
     ref: dict[str, Any] = {
         "version": REFERENCE_VERSION,
         "kind": "tabular",
