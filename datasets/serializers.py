@@ -81,7 +81,7 @@ class DatasetUpdateSerializer(serializers.Serializer):
 class ColumnPageQuerySerializer(serializers.Serializer):
     """Paging by column for statistics and validation (wide tables answer page by page)."""
 
-    page = serializers.IntegerField(min_value=1, default=1)
+    page = serializers.IntegerField(min_value=1, max_value=1_000_000_000, default=1)
     page_size = serializers.IntegerField(min_value=1, max_value=2000, required=False)
 
 
@@ -119,7 +119,7 @@ class StatisticsSerializer(ColumnPageSerializer):
 class PreviewQuerySerializer(serializers.Serializer):
     """Paging of the preview."""
 
-    page = serializers.IntegerField(min_value=1, default=1)
+    page = serializers.IntegerField(min_value=1, max_value=1_000_000_000, default=1)
     page_size = serializers.IntegerField(min_value=1, max_value=1000, default=50)
 
 

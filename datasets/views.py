@@ -27,6 +27,15 @@ from datasets.serializers import (
     ValidationReportSerializer,
 )
 
+# What a download can be, by the uploaded file's format (CSV, XLSX, JSON, Parquet).
+DOWNLOAD_MEDIA = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+    "parquet": "application/octet-stream",
+}
+DOWNLOAD_TYPES = tuple(DOWNLOAD_MEDIA.values())
+
 
 @extend_schema_view(
     list=extend_schema(summary="List your datasets"),
@@ -115,11 +124,13 @@ class DatasetViewSet(
 
     @extend_schema(
         responses={
-            200: OpenApiResponse(
-                OpenApiTypes.BINARY,
-                "the original file; a CSV or XLSX with cells a spreadsheet would run as formulas "
-                "comes with those cells prefixed by ' (header X-Formulas-Neutralized: true)",
+            (200, media): OpenApiResponse(
+                OpenApiTypes.ANY if media == "application/json" else OpenApiTypes.BINARY,
+                "the original file (its type follows the upload); a CSV or XLSX with cells a "
+                "spreadsheet would run as formulas comes with those cells prefixed by ' "
+                "(header X-Formulas-Neutralized: true)",
             )
+            for media in DOWNLOAD_TYPES
         }
     )
     @action(detail=True, methods=["get"])
@@ -131,6 +142,11 @@ class DatasetViewSet(
             response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = content_disposition_header(True, dataset.filename)
         else:
-            response = FileResponse(content, as_attachment=True, filename=dataset.filename)
+            response = FileResponse(
+                content,
+                as_attachment=True,
+                filename=dataset.filename,
+                content_type=DOWNLOAD_MEDIA.get(dataset.file_format, "application/octet-stream"),
+            )
         response["X-Formulas-Neutralized"] = "true" if neutralized else "false"
         return response

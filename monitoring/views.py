@@ -26,7 +26,16 @@ class ActivityQuerySerializer(serializers.Serializer):
     """Paging of recent activity."""
 
     limit = serializers.IntegerField(min_value=1, max_value=200, default=20)
-    offset = serializers.IntegerField(min_value=0, default=0)
+    offset = serializers.IntegerField(min_value=0, max_value=1_000_000, default=0)
+
+
+class QuickActionSerializer(serializers.Serializer):
+    """One suggested next step (the answer is a list of them, as the contract says)."""
+
+    id = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    url = serializers.CharField()
 
 
 class DashboardViewSet(viewsets.ViewSet):
@@ -49,7 +58,7 @@ class DashboardViewSet(viewsets.ViewSet):
         query.is_valid(raise_exception=True)
         return Response(services.recent_activity(user=request.user, **query.validated_data))
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses={200: QuickActionSerializer(many=True)})
     @action(detail=False, methods=["get"], url_path="quick-actions")
     def quick_actions(self, request: Request) -> Response:
         """Next steps for the user's pipelines."""

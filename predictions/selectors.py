@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from predictions.models import BatchJob, Deployment
@@ -18,5 +19,5 @@ def batch_job_get(*, user, job_id) -> BatchJob:
     """One batch job `user` may see; NotFound (404) otherwise."""
     try:
         return owned_by(BatchJob.objects.all(), user).get(pk=job_id)
-    except (BatchJob.DoesNotExist, ValueError, TypeError):
+    except (BatchJob.DoesNotExist, ValueError, TypeError, ValidationError):  # a malformed UUID
         raise NotFound("Batch job not found.", code="batch_job_not_found") from None

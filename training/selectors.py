@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from training.models import TrainingEvent, TrainingJob
@@ -18,7 +19,7 @@ def training_job_get(*, user, job_id) -> TrainingJob:
     """One job `user` may see; NotFound (404) otherwise."""
     try:
         return training_job_list(user=user).get(pk=job_id)
-    except (TrainingJob.DoesNotExist, ValueError, TypeError):
+    except (TrainingJob.DoesNotExist, ValueError, TypeError, ValidationError):  # a malformed UUID
         raise NotFound("Training job not found.", code="job_not_found") from None
 
 

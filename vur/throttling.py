@@ -13,6 +13,7 @@ them) and are counted in the Django cache (Redis), so every web process shares t
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.conf import settings
@@ -81,7 +82,9 @@ class ScopedEndpointThrottle(_LiveRateThrottle):
 
 
 def _lockout_key(username: str, address: str) -> str:
-    return f"vur:login-failures:{(username or '').strip().lower()}:{address}"
+    # Hashed: a username is user input (any length, any characters) and must not shape the key.
+    name = hashlib.sha256((username or "").strip().lower().encode()).hexdigest()[:32]
+    return f"vur:login-failures:{name}:{address}"
 
 
 def client_address(request: Any) -> str:
