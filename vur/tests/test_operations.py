@@ -87,3 +87,31 @@ def test_health_reports_missing_workers(settings):
     assert status == 503, out.stderr
     assert body["workers"] == "down" and body["redis"] == "ok" and body["database"] == "ok"
     assert "workers" in body["detail"]
+
+
+def test_grafana_dashboard_and_scrape_config_use_the_exposed_metrics(deployed_model, owner):
+    import json
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[2] / "docker"
+    prediction_log_write([LogEntry(owner_id=owner.pk, model_id=deployed_model.pk)])
+    Client().get("/health/")
+    text = Client().get("/metrics").content.decode()
+    dashboard = json.loads((root / "grafana" / "dashboards" / "vur.json").read_text())
+    names = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\bvur_[a-z_]+", target["expr"])
+    }
+    assert len(names) >= 6
+    for name in names:
+        assert re.search(rf"^{name}[{{ ]", text, re.M), name
+    scrape = yaml.safe_load((root / "prometheus.yml").read_text())
+    job = scrape["scrape_configs"][0]
+    assert job["metrics_path"] == "/metrics" and job["static_configs"][0]["targets"] == ["web:8000"]
+    compose = yaml.safe_load((root / "compose.yaml").read_text())
+    assert {"prometheus", "grafana"} <= set(compose["services"])
