@@ -125,3 +125,16 @@ def test_batch_status_is_404_for_someone_else(other_web, web, deployed_model):
     import uuid
 
     assert other_web.get(f"/predictions/batch/{uuid.uuid4()}/").status_code == 404
+
+
+def test_batch_upload_queues_a_job_and_its_status_partial_polls(web, deployed_model):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from conftest import sample_path
+
+    rows = sample_path("penguins.csv").read_text().splitlines()[:11]
+    upload = SimpleUploadedFile("rows.csv", "\n".join(rows).encode())
+    res = web.post(f"/models/{deployed_model.pk}/batch/", {"file": upload}, **HTMX)
+    html = res.content.decode()
+    assert res.status_code == 200, html
+    assert 'hx-trigger="load delay:1s"' in html and "/predictions/batch/" in html

@@ -40,13 +40,14 @@
         x: items.map(function (i) { return i.importance; }),
         y: items.map(function (i) { return i.feature; }),
         marker: { color: "#2f6fed" },
-      }], { height: Math.max(220, 22 * items.length + 60), margin: { l: 140, r: 16, t: 10, b: 40 }, yaxis: { automargin: true } });
+      }], { height: Math.max(220, 22 * items.length + 60), margin: { l: 10, r: 16, t: 10, b: 40 }, yaxis: { automargin: true } });
     }
     if (charts.confusion && $("confusion-chart")) {
       var c = charts.confusion;
       var text = c.matrix.map(function (row) { return row.map(String); });
       chart("confusion-chart", [{
-        type: "heatmap", z: c.matrix, x: c.classes, y: c.classes, colorscale: "Blues", showscale: false,
+        type: "heatmap", z: c.matrix, x: c.classes, y: c.classes, showscale: false,
+        colorscale: [[0, "#f3f6fe"], [1, "#2f6fed"]],
         text: text, texttemplate: "%{text}", hovertemplate: "actual %{y}<br>predicted %{x}<br>%{z} rows<extra></extra>",
       }], {
         height: 320, xaxis: { title: { text: "predicted" }, type: "category" },
@@ -221,30 +222,56 @@
     });
   }
 
-  /* ------------------------------------------------------------ batch upload progress */
-  document.addEventListener("htmx:xhr:progress", function (ev) {
-    var form = ev.target && ev.target.closest ? ev.target.closest("#batch-form") : null;
-    var bar = $("batch-upload");
-    if (!form || !bar || !ev.detail.lengthComputable) return;
-    bar.hidden = false;
-    bar.value = Math.round((ev.detail.loaded / ev.detail.total) * 100);
-  });
-  document.addEventListener("htmx:beforeRequest", function (ev) {
-    if (ev.target && ev.target.id === "batch-form") {
-      var input = $("batch-file");
-      var err = $("batch-file-error");
-      if (input && !input.files.length) {
-        ev.preventDefault();
-        if (err) err.textContent = "Choose a file to score first.";
+  /* ------------------------------------------------------------ batch upload with progress */
+  function bindBatchForm() {
+    var form = $("batch-form");
+    if (!form || form.dataset.bound) return;
+    form.dataset.bound = "1";
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var input = $("batch-file"), err = $("batch-file-error"), bar = $("batch-upload");
+      var button = $("batch-button"), target = $("batch-status");
+      if (!input.files.length) {
+        err.textContent = "Choose a file to score first.";
         input.setAttribute("aria-invalid", "true");
         input.focus();
         return;
       }
-      if (err) err.textContent = "";
-      if (input) input.removeAttribute("aria-invalid");
-      var bar = $("batch-upload");
-      if (bar) { bar.hidden = false; bar.value = 0; }
-    }
+      err.textContent = "";
+      input.removeAttribute("aria-invalid");
+      bar.hidden = false;
+      bar.value = 0;
+      button.disabled = true;
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action);
+      xhr.setRequestHeader("X-CSRFToken", window.vur.csrfToken());
+      xhr.setRequestHeader("HX-Request", "true");
+      xhr.upload.onprogress = function (e) {
+        if (e.lengthComputable) bar.value = Math.round((e.loaded / e.total) * 100);
+      };
+      xhr.onload = function () {
+        button.disabled = false;
+        bar.value = 100;
+        if (xhr.status >= 200 && xhr.status < 300) {
+          target.innerHTML = xhr.responseText;
+          if (window.htmx) window.htmx.process(target);
+          var error = target.querySelector("#batch-error");
+          if (error) { err.textContent = error.textContent; error.remove(); input.setAttribute("aria-invalid", "true"); }
+        } else {
+          var body = null;
+          try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
+          err.textContent = window.vur.errorText(body, xhr.status);
+        }
+      };
+      xhr.onerror = function () {
+        button.disabled = false;
+        err.textContent = window.vur.errorText(null, 0);
+      };
+      xhr.send(new FormData(form));
+    });
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (ev) {
     if (ev.target && ev.target.id === "predict-form") {
       var box = $("predict-result");
       if (box) box.innerHTML = '<p class="muted">Predicting…</p>';
@@ -255,6 +282,7 @@
     var charts = data("model-charts");
     bindStreamPanel();
     bindForecastPanel(charts);
+    bindBatchForm();
   }
 
   function start() {

@@ -68,6 +68,7 @@
   LossChart.prototype.draw = function () {
     if (!this.order.length || !window.Plotly) return;
     if (this.emptyNote) this.emptyNote.hidden = true;
+    this.el.hidden = false;
     var self = this;
     var traces = this.order.map(function (key) {
       var s = self.series[key];
@@ -80,7 +81,8 @@
       legend: { orientation: "h", y: -0.25 },
       height: 300,
     };
-    window.Plotly.react(this.el, traces, layout, { responsive: true, displaylogo: false });
+    if (window.vurChart) window.vurChart(this.el, traces, layout);
+    else window.Plotly.react(this.el, traces, layout, { responsive: true, displaylogo: false });
     this.drawn = true;
   };
 

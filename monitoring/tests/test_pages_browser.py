@@ -1,0 +1,64 @@
+"""Browser test of the monitoring pages on the real stack: open alerts are listed and acknowledged
+from the page; a model's page shows its traffic and runs a drift check."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+
+from vur.tests.browser import check_page, sign_in, wait
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LONG = 120
+
+
+def test_monitoring_lists_and_acknowledges_an_alert(live_stack, browser, owner, deployed_model):
+    from monitoring.models import Alert
+    from monitoring.services import alert_raise
+    from predictions.services import predict_rows
+
+    deployed_model.is_deployed = True
+    deployed_model.save(update_fields=["is_deployed"])
+    row = {
+        c["name"]: v
+        for c, v in zip(
+            deployed_model.input_schema["columns"],
+            ["Torgersen", 39.1, 18.7, 181.0, 3750.0, "male", 2007],
+            strict=False,
+        )
+    }
+    predict_rows(user=owner, model=deployed_model, data=[row] * 5)
+    alert = alert_raise(
+        owner_id=owner.pk,
+        kind="error_rate",
+        subject=f"model:{deployed_model.pk}",
+        message="Error rate 12% over the last hour (threshold 5%).",
+        model=deployed_model,
+    )
+    assert alert is not None
+
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    browser.get(f"{live_stack}/monitoring/")
+    row_css = f'#alerts-list li[data-alert-id="{alert.pk}"]'
+    wait(browser, LONG).until(ec.presence_of_element_located((By.CSS_SELECTOR, row_css)))
+    assert "Error rate 12%" in browser.find_element(By.CSS_SELECTOR, row_css).text
+    check_page(browser, "monitoring")
+    browser.find_element(By.CSS_SELECTOR, f"{row_css} button").click()
+    wait(browser, LONG).until(ec.presence_of_element_located((By.ID, "alerts-none")))
+    alert.refresh_from_db()
+    assert alert.acknowledged
+
+    browser.get(f"{live_stack}/monitoring/models/{deployed_model.pk}/")
+    wait(browser, LONG).until(lambda d: d.find_element(By.ID, "kpi-count").text not in ("", "–"))
+    assert int(browser.find_element(By.ID, "kpi-count").text) >= 5
+    browser.find_element(By.ID, "drift-run").click()
+    wait(browser, LONG).until(
+        lambda d: (
+            d.find_elements(By.ID, "drift-verdict")
+            or not d.find_element(By.ID, "drift-error").get_attribute("hidden")
+        )
+    )
+    check_page(browser, "monitoring-model")
+    assert Alert.objects.filter(owner=owner, acknowledged=False).count() == 0

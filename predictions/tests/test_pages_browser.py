@@ -1,0 +1,219 @@
+"""Browser tests of training, the model page, deploy and predict, on the real stack: daphne and a
+Celery worker as processes, headless Chromium. Screenshots of every page at 1280 and 390 px."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files import File
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+
+from conftest import sample_path
+from vur.tests.browser import check_page, sign_in, wait
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LONG = 240  # generous: the machine may be busy
+
+
+def charts_fit(driver) -> bool:
+    """Redraw every chart at the current width before a screenshot (Plotly resizes lazily)."""
+    return driver.execute_script(
+        "if (!window.Plotly) return true;"
+        "if (window.__fitWidth !== innerWidth) {"
+        " window.__fitWidth = innerWidth; window.__fitDone = false;"
+        " Promise.all(Array.from(document.querySelectorAll('.js-plotly-plot'))"
+        ".map(p => Plotly.Plots.resize(p))).then(() => { window.__fitDone = true; }); }"
+        "return window.__fitDone === true;"
+    )
+
+
+def _pipeline(owner, filename: str, target: str, problem_type: str):
+    from datasets.services import dataset_upload
+    from pipelines.services import pipeline_create
+
+    with open(sample_path(filename), "rb") as fh:
+        dataset = dataset_upload(owner=owner, upload=File(fh, name=filename), name=filename)
+    return pipeline_create(
+        owner=owner,
+        dataset=dataset,
+        name=f"{target} ({problem_type})",
+        target_column=target,
+        problem_type=problem_type,
+    )
+
+
+def _start(driver, base: str, pipeline, **config) -> str:
+    """Start training through the API from the signed-in browser (the live stack's worker only
+    hears the live web server's broker); return the job id."""
+    driver.get(f"{base}/training/")
+    answer = driver.execute_async_script(
+        "var done = arguments[arguments.length - 1];"
+        "window.vur.api('/api/v1/training/start', {method: 'POST', body: arguments[0]})"
+        ".then(done);",
+        {"pipeline_id": pipeline.pk, **config},
+    )
+    assert answer["ok"], answer
+    return answer["body"]["job_id"]
+
+
+def _status(driver) -> str:
+    return driver.find_element(By.ID, "job-status").text.strip().lower()
+
+
+def _job_done(job_id, timeout: float = LONG) -> str:
+    from conftest import wait_for
+    from training.models import TrainingJob
+
+    job = wait_for(
+        lambda: TrainingJob.objects.get(pk=job_id),
+        lambda j: j.status in TrainingJob.TERMINAL,
+        timeout,
+    )
+    return job.status
+
+
+def test_train_live_then_cancel_deploy_predict_and_batch(live_stack, browser, owner, tmp_path):
+    pipeline = _pipeline(owner, "penguins.csv", "species", "classification")
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    job_id = _start(
+        browser, live_stack, pipeline, algorithms=["linear", "random_forest"], time_budget_s=8
+    )
+
+    # Progress and log lines arrive over the WebSocket, without a reload.
+    browser.get(f"{live_stack}/training/{job_id}/")
+    browser.execute_script("window.__stillSamePage = true;")
+    wait(browser, LONG).until(
+        lambda d: (
+            len(d.find_elements(By.CSS_SELECTOR, "#job-log li")) >= 2
+            and float(d.find_element(By.ID, "job-progress").get_attribute("value")) > 0
+        )
+    )
+    wait(browser, LONG).until(lambda d: _status(d) in ("completed", "failed"))
+    assert _status(browser) == "completed", browser.find_element(By.ID, "job-error").text
+    wait(browser, LONG).until(ec.presence_of_element_located((By.ID, "leaderboard-table")))
+    assert browser.execute_script("return window.__stillSamePage === true;")
+    assert browser.find_element(By.ID, "job-percent").text == "100%"
+    check_page(browser, "training-detail", charts_fit)
+    browser.get(f"{live_stack}/training/")
+    check_page(browser, "training-list")
+
+    # A second, longer job is cancelled from its page.
+    slow = _start(browser, live_stack, pipeline, algorithms="auto", time_budget_s=300)
+    browser.get(f"{live_stack}/training/{slow}/")
+    wait(browser, LONG).until(lambda d: _status(d) == "running")
+    browser.find_element(By.ID, "cancel-job").click()
+    wait(browser, LONG).until(lambda d: _status(d) == "cancelled")
+    assert _job_done(slow) == "cancelled"
+
+    # The best model's page: scores and charts; deploy it.
+    browser.get(f"{live_stack}/training/{job_id}/")
+    wait(browser, LONG).until(ec.element_to_be_clickable((By.CSS_SELECTOR, "#leaderboard-table a")))
+    browser.find_element(By.CSS_SELECTOR, "#leaderboard-table a").click()
+    wait(browser, LONG).until(ec.presence_of_element_located((By.ID, "metrics-table")))
+    wait(browser, LONG).until(
+        lambda d: d.find_element(By.ID, "confusion-chart").get_attribute("data-drawn") == "1"
+    )
+    check_page(browser, "model-detail", charts_fit)
+    browser.find_element(By.ID, "deploy-button").click()
+    wait(browser, LONG).until(
+        ec.text_to_be_present_in_element((By.ID, "deployment-history"), "active")
+    )
+    wait(browser, LONG).until(ec.element_to_be_clickable((By.ID, "predict-button")))
+
+    # Predict with the form generated from the input schema.
+    browser.find_element(By.ID, "predict-button").click()
+    wait(browser, LONG).until(ec.presence_of_element_located((By.ID, "predicted-value")))
+    assert browser.find_element(By.ID, "predicted-value").text in {"Adelie", "Chinstrap", "Gentoo"}
+    assert browser.find_elements(By.CSS_SELECTOR, "#probabilities tbody tr")
+
+    # A bad value is explained next to its field, and nothing else changes.
+    field = browser.find_element(By.CSS_SELECTOR, "#predict-form input[type=text]")
+    field.clear()
+    browser.execute_script(
+        "var n = document.querySelector('#predict-form input[type=number]');"
+        "n.type = 'text'; n.value = 'lots';"
+    )
+    browser.find_element(By.ID, "predict-button").click()
+    wait(browser, LONG).until(
+        lambda d: d.execute_script(
+            "return Array.from(document.querySelectorAll('#predict-form .field-error'))"
+            ".some(e => e.textContent.includes('must be a number'));"
+        )
+    )
+
+    # Batch: upload a file, watch it finish, download the result.
+    rows = sample_path("penguins.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    keep = [i for i, name in enumerate(header) if name != "species"]
+    batch = tmp_path / "to-score.csv"
+    batch.write_text("\n".join(",".join(r.split(",")[i] for i in keep) for r in rows[:41]) + "\n")
+    browser.find_element(By.ID, "batch-file").send_keys(str(batch))
+    browser.find_element(By.ID, "batch-button").click()
+    link = wait(browser, LONG).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, "#batch-status a[download]"))
+    )
+    text = browser.execute_script(
+        "return fetch(arguments[0], {credentials: 'same-origin'}).then(r => r.text());",
+        link.get_attribute("href"),
+    )
+    lines = text.strip().splitlines()
+    assert "prediction" in lines[0].split(",") and len(lines) == 41
+
+    # The live stream panel sends the example message and shows the answer.
+    wait(browser, LONG).until(
+        lambda d: d.find_element(By.ID, "stream-connection").get_attribute("data-state") == "live"
+    )
+    browser.find_element(By.ID, "stream-send").click()
+    wait(browser, LONG).until(
+        lambda d: any(
+            '"predictions"' in li.text
+            for li in d.find_elements(By.CSS_SELECTOR, "#stream-log li.in")
+        )
+    )
+    check_page(browser, "model-detail-deployed", charts_fit)
+
+    browser.get(f"{live_stack}/deployments/")
+    wait(browser).until(ec.presence_of_element_located((By.ID, "deployments-table")))
+    check_page(browser, "deployments")
+    browser.get(f"{live_stack}/models/")
+    check_page(browser, "models")
+
+
+def test_forecast_moves_when_an_observation_is_sent(live_stack, browser, owner):
+    from modeling.models import TrainedModel
+    from predictions.services import deployment_create
+
+    pipeline = _pipeline(owner, "series_airpassengers.csv", "passengers", "forecasting")
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    job_id = _start(
+        browser, live_stack, pipeline, algorithms=["seasonal_naive", "ets"], time_budget_s=20
+    )
+    assert _job_done(job_id) == "completed"
+    model = TrainedModel.objects.filter(training_job_id=job_id).order_by("rank").first()
+    browser.get(f"{live_stack}/models/{model.pk}/")
+    wait(browser, LONG).until(
+        lambda d: d.find_element(By.ID, "forecast-chart").get_attribute("data-drawn") == "1"
+    )
+    check_page(browser, "model-forecaster", charts_fit)
+
+    deployment_create(owner=owner, model=model, target="api")
+    browser.get(f"{live_stack}/models/{model.pk}/")
+    chart = "live-forecast-chart"
+    wait(browser, LONG).until(
+        lambda d: d.find_element(By.ID, chart).get_attribute("data-first-forecast")
+    )
+    first = browser.find_element(By.ID, chart).get_attribute("data-first-forecast")
+    browser.find_element(By.ID, "obs-send").click()  # the form holds the next timestamp
+    wait(browser, LONG).until(
+        lambda d: (
+            d.find_element(By.ID, chart).get_attribute("data-first-forecast") != first
+            or not d.find_element(By.ID, "obs-error").get_attribute("hidden")
+        )
+    )
+    assert browser.find_element(By.ID, "obs-error").get_attribute("hidden"), browser.find_element(
+        By.ID, "obs-error"
+    ).text
+    moved = browser.find_element(By.ID, chart).get_attribute("data-first-forecast")
+    assert moved > first
+    check_page(browser, "model-forecaster-live", charts_fit)
