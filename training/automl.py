@@ -634,7 +634,7 @@ class _Engine:
         # Per algorithm: seconds of one fold (fit and predict) and the `_cost_size` it had.
         self.fold_time: dict[str, tuple[float, float]] = {}
         self.n_test = n_test  # hold-out rows, for the predicted scoring time
-        self.oof_score_s = 0.0  # slowest out-of-fold scoring seen (the blend scores many)
+        self.oof_scores: list[float] = []  # seconds of each out-of-fold scoring (for the blend)
         self.oof_rows = np.sort(np.concatenate([va for _, va in folds]))
 
     # ---- helpers
@@ -711,7 +711,8 @@ class _Engine:
         """Seconds the search keeps back for the post-search work (`budget.search_reserve`),
         and for choosing the blend (every round scores each pool member's addition)."""
         pool = min(len(self.best_by_algo), 6) if len(self.best_by_algo) > 1 else 0
-        blend_s = self.oof_score_s * pool * ENSEMBLE_ROUNDS * LOAD_MARGIN
+        score_s = float(np.median(self.oof_scores)) if self.oof_scores else 0.0
+        blend_s = score_s * pool * ENSEMBLE_ROUNDS * LOAD_MARGIN
         return search_reserve(self.finish_items()) + blend_s + 0.2
 
     def fold_estimate(self, algorithm: str, params: dict[str, Any]) -> float | None:
@@ -822,7 +823,7 @@ class _Engine:
         flat = oof if self.cls else oof[:, 0]
         t0 = time.monotonic()
         value, raw_key = _oof_score(self.y_arr[rows], flat[rows], self.classes)
-        self.oof_score_s = max(self.oof_score_s, time.monotonic() - t0)
+        self.oof_scores.append(time.monotonic() - t0)
         spread = _fold_spread(self.y_arr, flat, done, self.classes)
         complete = len(done) == len(self.folds)
         return _Trial(
@@ -852,7 +853,9 @@ class _Engine:
         Xtr_raw, ytr = _cap_rows(
             self.X.iloc[tr], self.y.iloc[tr], algorithm, self.problem_type, self.seed
         )
+        t0 = time.monotonic()
         Xtr = prep.fit_transform(Xtr_raw, ytr)
+        prep_s = time.monotonic() - t0
         Xva = prep.transform(self.X.iloc[va])
         model = pipe.steps[-1][1]
         trainer = _EpochTrainer(self, algorithm, model, Xtr, ytr.to_numpy(), Xva, self.y_arr[va])
@@ -863,8 +866,9 @@ class _Engine:
         oof = self._empty_oof()
         oof[va] = pred.reshape(len(va), -1)
         done = [va]
-        # A fit for the kept epoch count: the time trained, scaled to the epochs kept.
-        fold_s = (time.monotonic() - start) * min(1.0, n_epochs / max(trainer.trained, 1))
+        # A fit for the kept epoch count: the preprocessing, and the training time (without
+        # the per-epoch evaluation) scaled to the epochs kept.
+        fold_s = prep_s + trainer.fit_s * min(1.0, n_epochs / max(trainer.trained, 1))
         fold_rows = len(Xtr)
         t0 = time.monotonic()
         _predict_for_score(first, self.X.iloc[va[:1000]], self.classes)
@@ -1062,6 +1066,7 @@ class _EpochTrainer:
         best_loss, best_epoch, best_model, best_pred = math.inf, 0, None, None
         epochs: list[dict[str, Any]] = []
         self.trained = 0  # epochs (boosting stages for gradient_boosting) actually trained
+        self.fit_s = 0.0  # seconds spent in fit/partial_fit alone
         last_epoch_s = 0.0
         stale = 0
         last_pred: np.ndarray | None = None
@@ -1084,6 +1089,7 @@ class _EpochTrainer:
                 model.partial_fit(self.Xtr, y_fit, classes=e.classes)
             else:
                 model.partial_fit(self.Xtr, y_fit)
+            self.fit_s += time.monotonic() - epoch_start
             if not gb:
                 self.trained = epoch
             last_epoch_s = time.monotonic() - epoch_start
