@@ -94,8 +94,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
     }
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("VUR_DB_CONN_MAX_AGE", default=60))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # One bounded psycopg pool per process: a persistent connection per thread (CONN_MAX_AGE)
+    # ran PostgreSQL out of connections under load ("too many clients" 500s). Past
+    # VUR_DB_POOL_MAX a request waits up to VUR_DB_POOL_TIMEOUT_S for a free connection.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("VUR_DB_POOL_MIN", default=1),
+        "max_size": env.int("VUR_DB_POOL_MAX", default=8),
+        "timeout": env.float("VUR_DB_POOL_TIMEOUT_S", default=60.0),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ---------------------------------------------------------------- redis: broker, channels, cache
