@@ -24,7 +24,10 @@ class TrainingJobConsumer(AsyncJsonWebsocketConsumer):
             return
         self.job_id = job.pk
         self.group = training_group(job.pk)
-        self.last_seq = 0
+        # Every seq sent, not just the highest: events commit (and are broadcast) in commit
+        # order, which is not always seq order, and a final status must never be dropped.
+        self.sent: set[int] = set()
+        self.ended = False
         # Join before replaying so nothing published in between is lost; replays are deduped by seq.
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
@@ -33,7 +36,7 @@ class TrainingJobConsumer(AsyncJsonWebsocketConsumer):
             await self._forward(event)
         await self.send_json({"type": "status", "replay": True, **status})
         if status["status"] in TrainingJob.TERMINAL:
-            await self.close()
+            await self._end()
 
     @database_sync_to_async
     def _job(self, user, job_id):
@@ -51,20 +54,28 @@ class TrainingJobConsumer(AsyncJsonWebsocketConsumer):
         return events, dict(TrainingJobSerializer(job).data)
 
     async def _forward(self, event: dict) -> None:
-        if event["seq"] <= self.last_seq:
+        if event["seq"] in self.sent:
             return
-        self.last_seq = event["seq"]
+        self.sent.add(event["seq"])
         await self.send_json(event)
+
+    async def _end(self) -> None:
+        """Close once, after the final status went out; later group messages are ignored."""
+        self.ended = True
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.close()
 
     async def training_event(self, message: dict) -> None:
         """Group handler for `training.event`: relay, and close after the final status."""
+        if self.ended:
+            return
         event = message["event"]
         await self._forward(event)
         if event["type"] == "status" and event.get("status") in TrainingJob.TERMINAL:
-            await self.close()
+            await self._end()
 
     async def disconnect(self, code: int) -> None:
-        if hasattr(self, "group"):
+        if hasattr(self, "group") and not self.ended:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive_json(self, content, **kwargs) -> None:

@@ -56,15 +56,27 @@ async def stream_job_events(job_id, after: int = 0) -> AsyncIterator[str]:
         events = [event_dict(e) for e in selectors.training_events_after(job_id=job_id, after=last)]
         return events, job_status
 
+    @sync_to_async
+    def unsent_statuses(sent: set[int]) -> list[dict]:
+        # Events commit in commit order, not always seq order: a final status stored with a
+        # lower seq than a line already sent (e.g. "Cancel requested.") is still sent.
+        rows = selectors.training_events_after(job_id=job_id, after=after).filter(kind="status")
+        return [event_dict(e) for e in rows.exclude(pk__in=sent)]
+
     last = after
     idle = 0.0
+    sent_statuses: set[int] = set()
     yield "retry: 2000\n\n"
     while True:
         events, job_status = await fetch(last)
         for event in events:
             last = event["seq"]
+            if event["type"] == "status":
+                sent_statuses.add(event["seq"])
             yield _sse(event)
         if job_status is None or job_status in TrainingJob.TERMINAL:
+            for event in await unsent_statuses(sent_statuses):
+                yield _sse(event)
             yield f"event: end\ndata: {json.dumps({'type': 'end', 'status': job_status})}\n\n"
             return
         await asyncio.sleep(SSE_POLL_S)
