@@ -7,4 +7,9 @@ from monitoring import pages
 urlpatterns = [
     path("monitoring/", pages.monitoring_index, name="ui-monitoring-index"),
     path("monitoring/models/<int:model_id>/", pages.monitoring_model, name="ui-monitoring-model"),
+    path(
+        "monitoring/models/<int:model_id>/distributions/",
+        pages.monitoring_distributions,
+        name="ui-monitoring-distributions",
+    ),
 ]

@@ -8,12 +8,20 @@ same numbers.
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from datetime import timedelta
+from typing import Any
 
+import numpy as np
+import pandas as pd
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from modeling.models import TrainedModel
 from modeling.selectors import trained_model_get, trained_model_list
-from vur.errors import NotFound
+from training.reference import bin_index, level_key
+from vur.errors import NotFound, VURError
 
 WINDOWS = [
     ("1h", "Last hour"),
@@ -37,13 +45,17 @@ def monitoring_index(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _model(request: HttpRequest, model_id) -> TrainedModel:
+    try:
+        return trained_model_get(user=request.user, model_id=model_id)
+    except NotFound:
+        raise Http404("Model not found.") from None
+
+
 @login_required
 def monitoring_model(request: HttpRequest, model_id) -> HttpResponse:
     """One model's monitoring page; the window is chosen on the page (default 24 hours)."""
-    try:
-        model = trained_model_get(user=request.user, model_id=model_id)
-    except NotFound:
-        raise Http404("Model not found.") from None
+    model = _model(request, model_id)
     window = request.GET.get("window", DEFAULT_WINDOW)
     if window not in dict(WINDOWS):
         window = DEFAULT_WINDOW
@@ -58,3 +70,67 @@ def monitoring_model(request: HttpRequest, model_id) -> HttpResponse:
             "window": window,
         },
     )
+
+
+def _edges_labels(edges: list[float]) -> list[str]:
+    if not edges:
+        return ["all"]
+    labels = [f"≤ {edges[0]:.4g}"]
+    labels += [f"{lo:.4g} – {hi:.4g}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    return [*labels, f"> {edges[-1]:.4g}"]
+
+
+def _side_by_side(profile: dict[str, Any], values: pd.Series) -> dict[str, Any] | None:
+    """Reference and current counts of one column over the reference's own bins or levels."""
+    if profile.get("kind") == "numeric":
+        edges = profile.get("edges") or []
+        current = pd.to_numeric(values, errors="coerce").to_numpy("float64")
+        current = current[np.isfinite(current)]
+        reference = list(profile.get("counts") or [])
+        counts = np.bincount(bin_index(current, edges), minlength=len(reference)).tolist()
+        return {"labels": _edges_labels(edges), "reference": reference, "current": counts}
+    levels = profile.get("levels") or {}
+    if not levels:
+        return None
+    seen = values.dropna().map(level_key).value_counts().to_dict()
+    labels = list(levels)
+    current = [int(seen.get(k, 0)) for k in labels]
+    unseen = sum(int(v) for k, v in seen.items() if k not in levels)
+    if unseen:
+        labels.append("(not seen in training)")
+        current.append(unseen)
+    return {
+        "labels": labels,
+        "reference": [int(levels[k]) for k in list(levels)] + ([0] if unseen else []),
+        "current": current,
+    }
+
+
+def drift_distributions(*, model: TrainedModel, window: str) -> dict[str, Any]:
+    """Per input column, the training reference's counts and the recent predictions' counts on
+    the same bins, for the drift chart. Reads the same reference and rows as drift detection."""
+    from monitoring import services
+
+    span: timedelta = services.parse_window(window)
+    reference = services.reference_get(model=model)
+    columns = reference.get("columns") or {}
+    frame, _outputs = services._recent_inputs(model, timezone.now() - span)
+    frame = services._typed(model, frame)
+    out: dict[str, Any] = {}
+    for name, profile in columns.items():
+        if name in frame.columns:
+            pair = _side_by_side(profile, frame[name])
+            if pair is not None:
+                out[name] = pair
+    return {"model_id": model.pk, "window": window, "features": out}
+
+
+@login_required
+def monitoring_distributions(request: HttpRequest, model_id) -> JsonResponse:
+    """JSON for the drift chart: each feature's training and recent distributions."""
+    model = _model(request, model_id)
+    try:
+        answer = drift_distributions(model=model, window=request.GET.get("window", DEFAULT_WINDOW))
+    except VURError as exc:
+        return JsonResponse({"detail": exc.detail, "code": exc.code}, status=exc.status_code)
+    return JsonResponse(answer)

@@ -28,3 +28,28 @@ def test_model_monitoring_page_and_404_for_someone_else(owner, other_user, deplo
     assert 'data-window="7d"' in res.content.decode()
     assert _client(other_user).get(f"/monitoring/models/{deployed_model.pk}/").status_code == 404
     assert "/monitoring/models/" not in _client(other_user).get("/monitoring/").content.decode()
+
+
+def test_drift_distributions_put_training_and_recent_counts_side_by_side(
+    owner, other_user, deployed_model
+):
+    from predictions.services import predict_rows
+
+    row = dict(
+        zip(
+            [c["name"] for c in deployed_model.input_schema["columns"]],
+            ["Torgersen", 39.1, 18.7, 181.0, 3750.0, "male", 2007],
+            strict=False,
+        )
+    )
+    predict_rows(user=owner, model=deployed_model, data=[row] * 3)
+    url = f"/monitoring/models/{deployed_model.pk}/distributions/?window=1h"
+    body = _client(owner).get(url).json()
+    island = body["features"]["island"]
+    assert len(island["labels"]) == len(island["reference"]) == len(island["current"])
+    assert sum(island["current"]) == 3 and sum(island["reference"]) > 3
+    mass = body["features"]["body_mass_g"]
+    assert sum(mass["current"]) == 3 and len(mass["labels"]) == len(mass["reference"])
+    assert _client(other_user).get(url).status_code == 404
+    bad = _client(owner).get(f"/monitoring/models/{deployed_model.pk}/distributions/?window=9y")
+    assert bad.status_code == 400 and bad.json()["code"] == "bad_window"

@@ -77,7 +77,7 @@ def test_predict_form_shows_a_bad_number_next_to_its_field(web, deployed_model):
     html = res.content.decode()
     assert f'id="err-{key}" hx-swap-oob="true">' in html
     assert "must be a number" in html.split(f'id="err-{key}"', 1)[1].split("</p>", 1)[0]
-    assert not PredictionRecord.objects.exists()
+    assert not PredictionRecord.objects.filter(error_code="").exists()  # only the refusal is logged
 
 
 def test_undeploy_then_predict_says_deploy_first(web, deployed_model):
@@ -138,3 +138,23 @@ def test_batch_upload_queues_a_job_and_its_status_partial_polls(web, deployed_mo
     html = res.content.decode()
     assert res.status_code == 200, html
     assert 'hx-trigger="load delay:1s"' in html and "/predictions/batch/" in html
+
+
+def test_admin_deploy_and_undeploy_actions_go_through_the_service(staff_user, deployed_model):
+    staff_user.is_superuser = True
+    staff_user.save()
+    web = Client()
+    web.force_login(staff_user)
+    assert web.get("/admin/modeling/trainedmodel/add/").status_code == 403
+    web.post(
+        "/admin/modeling/trainedmodel/",
+        {"action": "deploy_api", "_selected_action": [deployed_model.pk]},
+    )
+    assert Deployment.objects.filter(model=deployed_model, target="api", status="active").exists()
+    web.post(
+        "/admin/modeling/trainedmodel/",
+        {"action": "undeploy", "_selected_action": [deployed_model.pk]},
+    )
+    deployed_model.refresh_from_db()
+    assert not deployed_model.is_deployed
+    assert not Deployment.objects.filter(model=deployed_model, status="active").exists()

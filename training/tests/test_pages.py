@@ -78,24 +78,3 @@ def test_admin_cancel_action_and_no_add(staff_user, job):
     job.refresh_from_db()
     assert job.status == "cancelled"
     assert web.get(f"/admin/training/trainingjob/{job.pk}/change/").status_code == 200
-
-
-def test_admin_deploy_and_undeploy_actions_go_through_the_service(staff_user, deployed_model):
-    from predictions.models import Deployment
-
-    staff_user.is_superuser = True
-    staff_user.save()
-    web = _client(staff_user)
-    assert web.get("/admin/modeling/trainedmodel/add/").status_code == 403
-    web.post(
-        "/admin/modeling/trainedmodel/",
-        {"action": "deploy_api", "_selected_action": [deployed_model.pk]},
-    )
-    assert Deployment.objects.filter(model=deployed_model, target="api", status="active").exists()
-    web.post(
-        "/admin/modeling/trainedmodel/",
-        {"action": "undeploy", "_selected_action": [deployed_model.pk]},
-    )
-    deployed_model.refresh_from_db()
-    assert not deployed_model.is_deployed
-    assert not Deployment.objects.filter(model=deployed_model, status="active").exists()

@@ -172,21 +172,25 @@
     var box = $("live-metrics");
     box.innerHTML = "";
     var keys = Object.keys(live).filter(function (k) { return typeof live[k] !== "object" || live[k] === null; });
-    if (!keys.length) {
+    var measured = keys.some(function (k) { return k !== "n" && typeof live[k] === "number"; });
+    if (!keys.length || !measured || live.n === 0) {
       box.appendChild(el("p", { class: "empty", id: "live-empty" }, "No feedback yet. Send actuals with POST /api/v1/predictions/feedback (or observations for a forecaster) to measure the model live."));
     } else {
       var dl = el("dl", { class: "facts", id: "live-facts" });
       keys.forEach(function (k) {
         var d = el("div");
         d.appendChild(el("dt", {}, k));
-        d.appendChild(el("dd", {}, typeof live[k] === "number" ? num(live[k], 4) : String(live[k])));
+        d.appendChild(el("dd", {}, typeof live[k] === "number" ? num(live[k], 4) : (live[k] === null ? "–" : String(live[k]))));
         dl.appendChild(d);
       });
       box.appendChild(dl);
     }
     var names = {};
     timeline.forEach(function (t) { Object.keys(t.metrics || {}).forEach(function (k) { if (typeof t.metrics[k] === "number") names[k] = 1; }); });
-    var liveTraces = Object.keys(names).filter(function (k) { return k.indexOf("coverage") !== 0; }).map(function (k) {
+    var liveNames = Object.keys(names).filter(function (k) {
+      return k !== "n" && k.indexOf("coverage") !== 0 && timeline.some(function (t) { return typeof (t.metrics || {})[k] === "number"; });
+    });
+    var liveTraces = liveNames.map(function (k) {
       return { name: k, mode: "lines+markers", x: xs, y: timeline.map(function (t) { return (t.metrics || {})[k]; }) };
     });
     $("live-chart").hidden = !liveTraces.length;
@@ -233,6 +237,12 @@
       showError("drift-error", "");
       self.drift = res.body;
       self.showDrift();
+      var url = "/monitoring/models/" + self.modelId + "/distributions/?window=" + encodeURIComponent(self.window);
+      api(url).then(function (more) {
+        if (!more.ok) { showError("drift-error", "The distributions could not be loaded: " + more.error); return; }
+        self.drift.distributions = (more.body || {}).features || {};
+        self.showDrift();
+      });
     });
   };
 
@@ -271,6 +281,16 @@
   /* The reference and current distributions of one feature as {labels, reference, current}
      (shares), read from the feature's own entry or from top-level reference/current maps. */
   function distribution(d, name) {
+    var given = (d.distributions || {})[name];
+    if (given && given.labels) {
+      var total = function (xs) { return xs.reduce(function (a, b) { return a + b; }, 0) || 1; };
+      var rt = total(given.reference), ct = total(given.current);
+      return {
+        labels: given.labels,
+        reference: given.reference.map(function (v) { return v / rt; }),
+        current: given.current.map(function (v) { return v / ct; }),
+      };
+    }
     var f = (d.features || []).filter(function (x) { return x.feature === name; })[0] || {};
     var ref = f.reference || ((d.reference || {}).features || d.reference || {})[name];
     var cur = f.current || ((d.current || {}).features || d.current || {})[name];
