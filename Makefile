@@ -53,6 +53,7 @@ bench: $(DEV_STAMP)
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python bench/forecast_bench.py --budget 20
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python bench/automl_bench.py --budget 60
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python bench/batch_bench.py --rows 1000000
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python bench/budget_bench.py --budgets 20 60
 
 ## clean: stop the embedded Redis and remove test leftovers (keeps the dev database and media)
 clean:

@@ -150,6 +150,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=54_000)
     args = parser.parse_args()
     table, series = make_table(args.rows), make_series()
+    load_start = os.getloadavg()[0]
     print(f"table {table.shape}, series {len(series)} hourly points; cpus {os.cpu_count()}, "
           f"load {os.getloadavg()[0]:.2f}")  # fmt: skip
     rows = []
@@ -167,7 +168,10 @@ def main() -> None:
                 print(f"    budget: {message}")
     worst = max(r["ratio"] for r in rows)
     print(f"worst ratio {worst:.3f} (promise: <= 1.10); load now {os.getloadavg()[0]:.2f}")
-    OUT.write_text(json.dumps({"rows": rows, "worst_ratio": worst}, indent=2) + "\n")
+    machine = {"cpus": os.cpu_count(), "load_start": load_start, "load_end": os.getloadavg()[0]}
+    OUT.write_text(
+        json.dumps({"rows": rows, "worst_ratio": worst, "machine": machine}, indent=2) + "\n"
+    )
 
 
 if __name__ == "__main__":
