@@ -12,10 +12,15 @@ How a run goes (all fitting on training rows only; the hold-out is touched only 
 3. Search (random by default; grid or bayesian via optuna when asked) while time remains.
 4. Blend the best configuration of each algorithm by greedy ensemble selection on the
    out-of-fold predictions; the blend is a candidate of its own when it scores better.
-5. Refit the winners on all training rows (the rank-1 model and the blend members first; the
-   search keeps back their estimated refit time with a margin for load, and they may overrun
-   the budget by `REFIT_GRACE`); a model that still cannot be refit keeps its fold model
-   (also fitted on training rows only). Then measure them on the hold-out.
+5. Refit the winners on all training rows (the rank-1 model and the blend members first), then
+   measure them on the hold-out. The whole job ends within the budget (`training.budget`):
+   the search keeps back the predicted refits, hold-out scoring and saving of the leading
+   models (from their measured fold times, scaled by rows, and a measured save rate), and
+   before each refit the rest is re-planned with the time actually left. A refit predicted not
+   to end in time is not started: the model keeps its fold model (also fitted on training rows
+   only); the rank-1 model and the blend members may overrun by `REFIT_GRACE`. Permutation
+   importance shrinks or is skipped, the blend takes fewer members, and a candidate that
+   cannot be scored and saved in time is left out; each such decision is a log event.
    Regression targets that are non-negative and skewed also get log1p(target) candidates
    (`target_transform`), kept only when their CV RMSE on the original scale is better.
 

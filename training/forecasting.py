@@ -1,7 +1,9 @@
 """Forecasting AutoML: validate a time-series frame, backtest candidate forecasters by rolling
 origin (likely winners for the series' seasonality first), rank them by MASE, calibrate the
 intervals of the best on more backtest windows inside the history, and refit the kept ones into
-deployable `ForecastModel`s.
+deployable `ForecastModel`s. The backtests and the calibration end early enough for the
+predicted refits and saving (`training.budget`); a refit predicted not to end in time is not
+started (that candidate is left out; the rank-1 model and seasonal_naive are always refitted).
 
 Django-free. Events go through `on_event(kind, payload)` like the tabular engine.
 """
