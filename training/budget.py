@@ -8,7 +8,6 @@ went and every decision the budget forced, and reports them as log events. Djang
 
 from __future__ import annotations
 
-import math
 import pickle
 import time
 import zlib
@@ -259,8 +258,3 @@ class Ledger:
             },
         )
         return report
-
-
-def finite(value: float, default: float = 0.0) -> float:
-    """`value` when it is a finite number, else `default`."""
-    return value if isinstance(value, int | float) and math.isfinite(value) else default
