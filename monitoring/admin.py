@@ -1,8 +1,16 @@
-"""Admin for alerts and model references."""
+"""Admin for alerts and model references, and the "run the checks now" action on trained models.
 
-from django.contrib import admin
+Alerts and references are written by the system: no "add", and acknowledging or checking goes
+through the monitoring services.
+"""
 
+from django.contrib import admin, messages
+
+from modeling.models import TrainedModel
 from monitoring.models import Alert, ModelReference
+from monitoring.services import alert_acknowledge, drift_detect, model_check
+from predictions.admin import DeployableTrainedModelAdmin
+from vur.errors import VURError
 
 
 @admin.register(Alert)
@@ -13,6 +21,31 @@ class AlertAdmin(admin.ModelAdmin):
     list_filter = ("kind", "severity", "acknowledged")
     search_fields = ("message", "subject")
     raw_id_fields = ("model",)
+    readonly_fields = (
+        "owner",
+        "model",
+        "kind",
+        "subject",
+        "severity",
+        "message",
+        "details",
+        "created_at",
+        "acknowledged",
+        "acknowledged_at",
+    )
+    actions = ["acknowledge"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Acknowledge the selected alerts")
+    def acknowledge(self, request, queryset) -> None:
+        """Acknowledge each selected alert through the service (repeating changes nothing)."""
+        count = 0
+        for alert in queryset:
+            alert_acknowledge(alert=alert)
+            count += 1
+        self.message_user(request, f"Acknowledged {count} alert(s).", messages.SUCCESS)
 
 
 @admin.register(ModelReference)
@@ -21,3 +54,35 @@ class ModelReferenceAdmin(admin.ModelAdmin):
 
     list_display = ("model", "source", "created_at")
     raw_id_fields = ("model",)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+admin.site.unregister(TrainedModel)
+
+
+@admin.register(TrainedModel)
+class MonitoredTrainedModelAdmin(DeployableTrainedModelAdmin):
+    """The model registry with deploy/undeploy and "run the drift and monitoring checks now"."""
+
+    actions = [*DeployableTrainedModelAdmin.actions, "run_checks_now"]
+
+    @admin.action(description="Run the drift and monitoring checks now")
+    def run_checks_now(self, request, queryset) -> None:
+        """Run drift detection and every periodic check on each selected model; report both."""
+        for model in queryset:
+            try:
+                drift = drift_detect(user=model.owner, model=model, window="24h")
+                raised = model_check(model=model)
+            except VURError as exc:
+                self.message_user(request, f"Model {model.pk}: {exc.detail}", messages.WARNING)
+                continue
+            verdict = "detected" if drift["drift_detected"] else "not detected"
+            drifted = ", ".join(drift["drifted_features"]) or "none"
+            self.message_user(
+                request,
+                f"Model {model.pk}: drift {verdict} (drifted features: {drifted}); "
+                f"{len(raised)} new alert(s).",
+                messages.SUCCESS,
+            )

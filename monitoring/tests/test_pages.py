@@ -53,3 +53,24 @@ def test_drift_distributions_put_training_and_recent_counts_side_by_side(
     assert _client(other_user).get(url).status_code == 404
     bad = _client(owner).get(f"/monitoring/models/{deployed_model.pk}/distributions/?window=9y")
     assert bad.status_code == 400 and bad.json()["code"] == "bad_window"
+
+
+def test_admin_runs_the_checks_now_and_acknowledges_alerts(staff_user, owner, deployed_model):
+    from monitoring.models import Alert
+    from monitoring.services import alert_raise
+
+    staff_user.is_superuser = True
+    staff_user.save()
+    web = _client(staff_user)
+    res = web.post(
+        "/admin/modeling/trainedmodel/",
+        {"action": "run_checks_now", "_selected_action": [deployed_model.pk]},
+        follow=True,
+    )
+    assert f"Model {deployed_model.pk}: drift not detected" in res.content.decode()
+    alert = alert_raise(
+        owner_id=owner.pk, kind="drift", subject="model:x", message="m", model=deployed_model
+    )
+    assert web.get("/admin/monitoring/alert/add/").status_code == 403
+    web.post("/admin/monitoring/alert/", {"action": "acknowledge", "_selected_action": [alert.pk]})
+    assert Alert.objects.get(pk=alert.pk).acknowledged
