@@ -121,6 +121,8 @@ class PreviewQuerySerializer(serializers.Serializer):
 
     page = serializers.IntegerField(min_value=1, max_value=1_000_000_000, default=1)
     page_size = serializers.IntegerField(min_value=1, max_value=1000, default=50)
+    column_page = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1)
+    column_page_size = serializers.IntegerField(min_value=1, max_value=2000, required=False)
 
 
 class PreviewSerializer(serializers.Serializer):
@@ -131,6 +133,10 @@ class PreviewSerializer(serializers.Serializer):
     page = serializers.IntegerField()
     page_size = serializers.IntegerField()
     total_rows = serializers.IntegerField()
+    total_columns = serializers.IntegerField()
+    column_page = serializers.IntegerField()
+    column_page_size = serializers.IntegerField()
+    column_pages = serializers.IntegerField(help_text="A wide table is previewed page by page.")
     truncated = serializers.BooleanField(help_text="Whether a long text cell was cut.")
     truncated_cells = serializers.ListField(
         child=serializers.ListField(child=serializers.IntegerField()),

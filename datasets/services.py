@@ -388,15 +388,29 @@ def _truncate_cells(rows: list[list[Any]], limit: int) -> list[list[int]]:
     return cut
 
 
-def dataset_preview(*, dataset: Dataset, page: int, page_size: int) -> dict[str, Any]:
-    """One page of rows, read by streaming up to that page; long text cells are cut visibly.
+def dataset_preview(
+    *,
+    dataset: Dataset,
+    page: int,
+    page_size: int,
+    column_page: int = 1,
+    column_page_size: int | None = None,
+) -> dict[str, Any]:
+    """One page of rows (and of columns, for a wide table), read by streaming up to that page;
+    long text cells are cut visibly.
 
     `truncated` says whether any cell was cut and `truncated_cells` lists them as [row, column].
     """
+    info, meta = _column_page(
+        dataset, column_page, column_page_size or int(settings.VUR_COLUMN_PAGE_SIZE)
+    )
+    names = [c["name"] for c in info]
+    usecols = names if meta["num_pages"] > 1 else None
     start = (page - 1) * page_size
     rows: list[list[Any]] = []
     seen = 0
-    for chunk in dataset_iter_chunks(dataset, chunksize=max(page_size, 10_000)):
+    chunks = dataset_iter_chunks(dataset, chunksize=max(page_size, 10_000), usecols=usecols)
+    for chunk in chunks:
         end = seen + len(chunk)
         if end > start:
             part = chunk.iloc[max(0, start - seen) : start - seen + page_size]
@@ -407,11 +421,15 @@ def dataset_preview(*, dataset: Dataset, page: int, page_size: int) -> dict[str,
     rows = rows[:page_size]
     cut = _truncate_cells(rows, int(settings.VUR_PREVIEW_CELL_CHARS))
     return {
-        "columns": dataset.column_names,
+        "columns": names,
         "rows": rows,
         "page": page,
         "page_size": page_size,
         "total_rows": dataset.num_rows,
+        "total_columns": meta["total_columns"],
+        "column_page": meta["page"],
+        "column_page_size": meta["page_size"],
+        "column_pages": meta["num_pages"],
         "truncated": bool(cut),
         "truncated_cells": cut,
         "cell_limit": int(settings.VUR_PREVIEW_CELL_CHARS),

@@ -235,6 +235,11 @@ def test_wide_table_statistics_and_validate_answer_page_by_page(api):
     report = api.post(f"/api/v1/datasets/{ds['id']}/validate?page=3&page_size=1000").json()
     assert report["valid"] is True
     assert report["columns"]["names"][0] == "c2000" and len(report["columns"]["names"]) == 1000
+    preview = api.get(f"/api/v1/datasets/{ds['id']}/preview?column_page=3&page_size=5").json()
+    assert preview["columns"][0] == "c1000" and len(preview["columns"]) == 500
+    assert preview["column_pages"] == 6 and preview["total_columns"] == 3000
+    assert len(preview["rows"]) == 5 and len(preview["rows"][0]) == 500
+    assert preview["rows"][0][0] == 1000 % 13  # row 0, column c1000
     res = api.get(f"/api/v1/datasets/{ds['id']}/statistics?page=9&page_size=1000")
     assert res.status_code == 404 and res.json()["code"] == "no_such_page"
 
