@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from threadpoolctl import threadpool_limits
@@ -170,8 +170,21 @@ class _Reporter:
         self.last_progress = 0.0
         self.last_check = 0.0
         self.cancelled = False
+        self.gone = False  # the job's row was deleted (with its pipeline or dataset)
 
     def on_event(self, kind: str, payload: dict[str, Any]) -> None:
+        """Store and broadcast one engine event; once the job's row is gone, drop events
+        quietly (the engine stops at its next `should_stop`)."""
+        if self.gone:
+            return
+        try:
+            self._record(kind, payload)
+        except IntegrityError:
+            if TrainingJob.objects.filter(pk=self.job.pk).exists():
+                raise
+            self.gone = True
+
+    def _record(self, kind: str, payload: dict[str, Any]) -> None:
         if kind == "progress":
             now = time.monotonic()
             progress = min(max(float(payload.get("progress") or 0.0), 0.0), 1.0)
@@ -211,9 +224,13 @@ class _Reporter:
             self.cancelled = True
         if not self.cancelled and now - self.last_check >= 0.5:
             self.last_check = now
-            self.cancelled = TrainingJob.objects.filter(
-                pk=self.job.pk, cancel_requested=True
-            ).exists()
+            flag = (
+                TrainingJob.objects.filter(pk=self.job.pk)
+                .values_list("cancel_requested", flat=True)
+                .first()
+            )
+            self.gone = self.gone or flag is None
+            self.cancelled = bool(flag) or self.gone
         return self.cancelled
 
 
@@ -423,6 +440,9 @@ def _end_job(
 
 def _finish(job: TrainingJob, status: str, error: str = "") -> None:
     """End a job that has not ended yet (a job already ended, e.g. reaped, stays as it is)."""
+    if not TrainingJob.objects.filter(pk=job.pk).exists():
+        logger.info("job %s stopped: its pipeline or dataset was deleted.", job.pk)
+        return
     _end_job(job.pk, status, error=error)
     _pipeline_after_job(job.pipeline_id)
 
@@ -503,7 +523,9 @@ def training_job_run(*, job_id) -> None:
 
 
 def _run_claimed(job_id, heartbeat: jobs.Heartbeat) -> None:
-    job = TrainingJob.objects.select_related("pipeline__dataset").get(pk=job_id)
+    job = TrainingJob.objects.select_related("pipeline__dataset").filter(pk=job_id).first()
+    if job is None:  # deleted with its pipeline or dataset since it was claimed
+        return
     pipeline = job.pipeline
     reporter = _Reporter(job, heartbeat)
     training_event_publish(job.pk, "status", {"status": "running", "progress": 0.0})
@@ -534,6 +556,10 @@ def _run_claimed(job_id, heartbeat: jobs.Heartbeat) -> None:
         purge_job_files(job)
         _finish(job, "failed", "The job ran past its time limit and was stopped.")
     except Exception as exc:
+        if not TrainingJob.objects.filter(pk=job.pk).exists():
+            purge_job_files(job)  # its pipeline or dataset was deleted under it: no traceback
+            _finish(job, "cancelled")
+            return
         logger.exception("training job %s failed", job.pk)
         purge_job_files(job)
         _finish(job, "failed", f"Training failed unexpectedly: {type(exc).__name__}: {exc}")
