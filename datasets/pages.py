@@ -5,8 +5,6 @@ Thin: each view calls the datasets services/selectors and renders a template.
 
 from __future__ import annotations
 
-import logging
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,8 +16,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from datasets import charts, selectors, services
 from vur.errors import VURError
 from vur.pages import error_fields, get_or_404
-
-logger = logging.getLogger(__name__)
 
 ALLOWED_EXTENSIONS = (".csv", ".xlsx", ".json", ".parquet")
 PREVIEW_PAGE_SIZE = 20

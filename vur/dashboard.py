@@ -3,8 +3,6 @@ and quick actions, from the monitoring dashboard services."""
 
 from __future__ import annotations
 
-import logging
-
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -12,8 +10,6 @@ from django.shortcuts import render
 from datasets.selectors import dataset_list
 from monitoring import services as dashboard_services
 from training.selectors import training_job_list
-
-logger = logging.getLogger(__name__)
 
 ACTIVE_JOB_STATES = ("queued", "running")
 

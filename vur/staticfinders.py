@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from django.contrib.staticfiles.finders import BaseFinder
@@ -26,11 +27,11 @@ class PlotlyFinder(BaseFinder):
         self.storage = FileSystemStorage(location=str(_plotly_dir()))
         self.storage.prefix = VENDOR_PREFIX
 
-    def check(self, **kwargs):
+    def check(self, **kwargs) -> list:
         """Report nothing: the wheel is a pinned requirement."""
         return []
 
-    def find(self, path: str, find_all: bool = False, **kwargs):
+    def find(self, path: str, find_all: bool = False, **kwargs) -> str | list[str] | None:
         """Return the absolute path of `vendor/plotly.min.js` when asked for it."""
         for name in self.files:
             if path == f"{VENDOR_PREFIX}/{name}":
@@ -38,7 +39,7 @@ class PlotlyFinder(BaseFinder):
                 return [match] if find_all or kwargs.get("all") else match
         return [] if find_all or kwargs.get("all") else None
 
-    def list(self, ignore_patterns):
+    def list(self, ignore_patterns) -> Iterator[tuple[str, FileSystemStorage]]:
         """Yield the one file for collectstatic and WhiteNoise."""
         for name in self.files:
             yield name, self.storage

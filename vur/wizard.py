@@ -7,7 +7,6 @@ calls that stage's service and renders a template.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.conf import settings
@@ -32,15 +31,6 @@ from training.serializers import TrainingStartSerializer
 from training.services import training_job_start
 from vur.errors import VURError
 from vur.pages import error_fields, get_or_404
-
-logger = logging.getLogger(__name__)
-
-NEXT = {
-    "setup": "preprocessing",
-    "preprocessing": "features",
-    "features": "model_selection",
-    "model_selection": "training",
-}
 
 
 def _pipeline(request: HttpRequest, pipeline_id: int) -> Pipeline:
