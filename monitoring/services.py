@@ -29,12 +29,18 @@ from modeling.selectors import trained_model_list
 from monitoring.drift import DriftSettings, column_drift, frame_drift
 from monitoring.models import Alert, ModelReference
 from pipelines.selectors import pipeline_list
-from predictions.logbook import bucket_start, latency_bucket, latency_bucket_value, prediction_log
+from predictions.logbook import (
+    AUC_BINS,
+    bucket_start,
+    latency_bucket,
+    latency_bucket_value,
+    merge_class_stats,
+    prediction_log,
+)
 from predictions.models import Deployment, ForecastActual, PredictionRecord, PredictionRollup
 from training import reference_store
 from training.events import json_safe
 from training.models import TrainingJob
-from training.reference import level_key
 from training.selectors import training_job_list
 from vur.errors import Conflict, InvalidInput, VURError
 from vur.models import owned_by
@@ -216,7 +222,6 @@ WINDOW_UNITS = {"m": 60, "h": 3600, "d": 86400}
 MIN_WINDOW = timedelta(minutes=5)
 MAX_WINDOW = timedelta(days=90)
 TIMELINE_POINTS = 24
-FEEDBACK_ROWS = 20_000
 DRIFT_ROWS = 5_000
 DRIFT_BATCH_CHUNKS = 200
 FORECAST_RECORDS = 5_000
@@ -305,6 +310,7 @@ def _new_cell() -> dict[str, Any]:
         "correct": 0,
         "abs": 0.0,
         "sq": 0.0,
+        "classes": {},
     }
 
 
@@ -316,12 +322,42 @@ def _add_row(cell: dict[str, Any], row: dict[str, Any]) -> None:
     cell["correct"] += row["correct_count"]
     cell["abs"] += row["abs_error_sum"]
     cell["sq"] += row["sq_error_sum"]
+    merge_class_stats(cell["classes"], row.get("class_stats") or {})
+
+
+def class_scores(stats: dict[str, Any]) -> dict[str, float | None]:
+    """Macro F1 over the labels seen (as actual or predicted) and macro one-vs-rest AUC from
+    per-class probability histograms (100 bins; ties within a bin count half)."""
+    f1s = []
+    for entry in stats.values():
+        tp, fp, fn = entry.get("tp", 0), entry.get("fp", 0), entry.get("fn", 0)
+        if tp + fp + fn > 0:
+            f1s.append(2 * tp / (2 * tp + fp + fn))
+    aucs = []
+    for entry in stats.values():
+        pos = np.zeros(AUC_BINS)
+        neg = np.zeros(AUC_BINS)
+        for b, n in (entry.get("pos") or {}).items():
+            pos[int(b)] += n
+        for b, n in (entry.get("neg") or {}).items():
+            neg[int(b)] += n
+        if pos.sum() > 0 and neg.sum() > 0:
+            below = np.concatenate([[0.0], np.cumsum(neg)[:-1]])
+            aucs.append(float(np.sum(pos * (below + 0.5 * neg)) / (pos.sum() * neg.sum())))
+    return {
+        "f1": round(float(np.mean(f1s)), 6) if f1s else None,
+        "auc": round(float(np.mean(aucs)), 6) if aucs else None,
+    }
 
 
 def _cell_metrics(cell: dict[str, Any], problem_type: str) -> dict[str, Any]:
     n = cell["feedback"]
     if problem_type == "classification":
-        return {"n": n, "accuracy": round(cell["correct"] / n, 6) if n else None}
+        return {
+            "n": n,
+            "accuracy": round(cell["correct"] / n, 6) if n else None,
+            **class_scores(cell["classes"]),
+        }
     if problem_type == "regression":
         return {
             "n": n,
@@ -334,43 +370,6 @@ def _cell_metrics(cell: dict[str, Any], problem_type: str) -> dict[str, Any]:
 def _error_rate(cell: dict[str, Any]) -> float | None:
     total = cell["count"] + cell["errors"]
     return round(cell["errors"] / total, 6) if total else None
-
-
-def _classification_extras(model: TrainedModel, start: datetime) -> dict[str, Any]:
-    """Macro F1 and AUC over the most recent feedback in the window (one query)."""
-    from sklearn.metrics import f1_score, roc_auc_score
-
-    rows = list(
-        PredictionRecord.objects.filter(
-            model=model, created_at__gte=start, feedback_at__isnull=False, error_code=""
-        )
-        .order_by("-created_at")
-        .values_list("prediction", "probabilities", "actual")[:FEEDBACK_ROWS]
-    )
-    out: dict[str, Any] = {"f1": None, "auc": None}
-    if not rows:
-        return out
-    truth = [level_key(a) for _p, _q, a in rows]
-    pred = [level_key(p) for p, _q, _a in rows]
-    out["f1"] = round(float(f1_score(truth, pred, average="macro", zero_division=0)), 6)
-    probas = [q for _p, q, _a in rows]
-    if all(isinstance(q, dict) and q for q in probas) and len(set(truth)) > 1:
-        classes = list(probas[0])
-        try:
-            matrix = np.array([[float(q.get(c, 0.0)) for c in classes] for q in probas])
-            keys = [level_key(c) for c in classes]
-            if len(classes) == 2:
-                value = roc_auc_score([t == keys[1] for t in truth], matrix[:, 1])
-            else:
-                order = sorted(range(len(keys)), key=lambda j: keys[j])  # sklearn wants them sorted
-                matrix = matrix[:, order]
-                matrix = matrix / np.clip(matrix.sum(axis=1, keepdims=True), 1e-12, None)
-                labels = [keys[j] for j in order]
-                value = roc_auc_score(truth, matrix, multi_class="ovr", labels=labels)
-            out["auc"] = round(float(value), 6)
-        except ValueError:
-            out["auc"] = None  # a class never seen in the feedback
-    return out
 
 
 def _epoch(value: Any) -> int | None:
@@ -511,6 +510,7 @@ def model_metrics(*, model: TrainedModel, window: str | None = None) -> dict[str
         "correct_count",
         "abs_error_sum",
         "sq_error_sum",
+        "class_stats",
     )
     origin = int(first.timestamp()) // step * step
     bins = {t: _new_cell() for t in range(origin, int(now.timestamp()) + 1, step)}
@@ -536,11 +536,10 @@ def model_metrics(*, model: TrainedModel, window: str | None = None) -> dict[str
                 "correct_count": cell["correct"],
                 "abs_error_sum": cell["abs"],
                 "sq_error_sum": cell["sq"],
+                "class_stats": cell["classes"],
             },
         )
     live = _cell_metrics(total, problem)
-    if problem == "classification":
-        live.update(_classification_extras(model, start))
     answer: dict[str, Any] = {
         "model_id": model.pk,
         "problem_type": problem,

@@ -15,6 +15,7 @@ import logging
 import math
 import os
 import threading
+import time
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections, transaction
+from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.utils import timezone
 
 from predictions.models import PredictionRecord, PredictionRollup
@@ -78,22 +79,50 @@ class LogEntry:
     created_at: datetime = field(default_factory=timezone.now)
 
 
-def _record(entry: LogEntry) -> PredictionRecord:
-    return PredictionRecord(
-        id=entry.id,
-        owner_id=entry.owner_id,
-        model_id=entry.model_id,
-        source=entry.source,
-        channel=entry.channel,
-        inputs=entry.inputs,
-        prediction=entry.prediction,
-        probabilities=entry.probabilities,
-        latency_ms=entry.latency_ms,
-        error_code=entry.error_code,
-        row_count=entry.row_count,
-        created_at=entry.created_at,
-        updated_at=entry.created_at,
+def _insert_records(entries: list[LogEntry]) -> None:
+    """INSERT the entries' records with one executemany: the ORM's per-object work (model
+    instances, compiler) was most of a flush's cost, and the flush shares the GIL with requests.
+    Fields the entry does not carry take their defaults."""
+    fields = PredictionRecord._meta.concrete_fields
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        quote(PredictionRecord._meta.db_table),
+        ", ".join(quote(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
     )
+    params = []
+    for e in entries:
+        values = {
+            "id": e.id,
+            "owner_id": e.owner_id,
+            "model_id": e.model_id,
+            "created_at": e.created_at,
+            "updated_at": e.created_at,
+            "source": e.source,
+            "channel": e.channel,
+            "inputs": e.inputs,
+            "prediction": e.prediction,
+            "probabilities": e.probabilities,
+            "latency_ms": e.latency_ms,
+            "error_code": e.error_code,
+            "row_count": e.row_count,
+        }
+        params.append(
+            [
+                f.get_db_prep_save(
+                    values[f.attname] if f.attname in values else f.get_default(), connection
+                )
+                for f in fields
+            ]
+        )
+    with connection.cursor() as cursor:
+        for start in range(0, len(params), 2000):
+            cursor.executemany(sql, params[start : start + 2000])
+
+
+AUC_BINS = 100
+COUNT_FIELDS = ("count", "errors", "latency_count", "feedback_count", "correct_count")
+SUM_FIELDS = ("latency_sum_ms", "abs_error_sum", "sq_error_sum")
 
 
 def _empty() -> dict[str, Any]:
@@ -107,36 +136,110 @@ def _empty() -> dict[str, Any]:
         "correct_count": 0,
         "abs_error_sum": 0.0,
         "sq_error_sum": 0.0,
+        "class_stats": {},
     }
 
 
-def rollup_apply(deltas: dict[tuple, dict[str, Any]]) -> None:
-    """Add `deltas` (keyed by model id, resolution, bucket, channel) to the rollup rows.
+def merge_class_stats(into: dict[str, Any], other: dict[str, Any], sign: int = 1) -> None:
+    """Add (or with sign -1 subtract) per-class feedback figures: tp/fp/fn counts and the
+    histograms of the class's probability among actuals of that class (pos) and others (neg)."""
+    for label, stats in (other or {}).items():
+        mine = into.setdefault(label, {"tp": 0, "fp": 0, "fn": 0, "pos": {}, "neg": {}})
+        for name in ("tp", "fp", "fn"):
+            mine[name] = mine.get(name, 0) + sign * stats.get(name, 0)
+        for name in ("pos", "neg"):
+            hist = mine.setdefault(name, {})
+            for b, n in (stats.get(name) or {}).items():
+                value = hist.get(str(b), 0) + sign * n
+                if value:
+                    hist[str(b)] = value
+                else:
+                    hist.pop(str(b), None)
+        if not any(mine[n] for n in ("tp", "fp", "fn")) and not mine["pos"] and not mine["neg"]:
+            into.pop(label)
 
-    Rows are locked while merged, so concurrent writers (web processes, workers) add up.
-    """
-    for (model_id, resolution, bucket, channel), delta in sorted(deltas.items()):
-        key = {"model_id": model_id, "resolution": resolution, "bucket": bucket, "channel": channel}
-        row = PredictionRollup.objects.select_for_update().filter(**key).first()
-        if row is None:
-            try:
-                with transaction.atomic():
-                    PredictionRollup.objects.create(
-                        **key,
-                        **{k: v for k, v in delta.items() if k != "latency_hist"},
-                        latency_hist={str(k): v for k, v in delta["latency_hist"].items()},
-                    )
-                continue
-            except IntegrityError:
-                row = PredictionRollup.objects.select_for_update().get(**key)
-        for name in ("count", "errors", "latency_count", "feedback_count", "correct_count"):
-            setattr(row, name, getattr(row, name) + delta[name])
-        for name in ("latency_sum_ms", "abs_error_sum", "sq_error_sum"):
-            setattr(row, name, getattr(row, name) + delta[name])
-        hist = Counter({int(k): v for k, v in (row.latency_hist or {}).items()})
-        hist.update(delta["latency_hist"])
-        row.latency_hist = {str(k): v for k, v in sorted(hist.items()) if v}
-        row.save()
+
+def deltas_add(deltas: dict[tuple, dict[str, Any]], key: tuple, delta: dict[str, Any]) -> None:
+    """Accumulate one contribution (as `feedback_contribution` makes) into `deltas[key]`."""
+    into = deltas.setdefault(key, _empty())
+    for name in COUNT_FIELDS + SUM_FIELDS:
+        into[name] += delta[name]
+    into["latency_hist"].update(delta["latency_hist"])
+    merge_class_stats(into["class_stats"], delta["class_stats"])
+
+
+def _merge(row: PredictionRollup, delta: dict[str, Any]) -> None:
+    for name in COUNT_FIELDS + SUM_FIELDS:
+        setattr(row, name, getattr(row, name) + delta[name])
+    hist = Counter({int(k): v for k, v in (row.latency_hist or {}).items()})
+    hist.update(delta["latency_hist"])
+    row.latency_hist = {str(k): v for k, v in sorted(hist.items()) if v}
+    stats = dict(row.class_stats or {})
+    merge_class_stats(stats, delta["class_stats"])
+    row.class_stats = stats
+
+
+def _new_row(key: tuple, delta: dict[str, Any]) -> PredictionRollup:
+    model_id, resolution, bucket, channel = key
+    row = PredictionRollup(
+        model_id=model_id, resolution=resolution, bucket=bucket, channel=channel, latency_hist={}
+    )
+    _merge(row, delta)
+    return row
+
+
+def rollup_apply(deltas: dict[tuple, dict[str, Any]]) -> None:
+    """Add `deltas` (keyed by model id, resolution, bucket, channel) to the rollup rows, in a
+    few bulk queries. Existing rows are locked while merged and a row another writer created
+    meanwhile is merged one by one, so concurrent writers (web processes, workers) add up."""
+    if not deltas:
+        return
+    keys = sorted(deltas)
+    existing = {
+        (r.model_id, r.resolution, r.bucket, r.channel): r
+        for r in PredictionRollup.objects.select_for_update().filter(
+            model_id__in={k[0] for k in keys},
+            resolution__in={k[1] for k in keys},
+            channel__in={k[3] for k in keys},
+            bucket__gte=min(k[2] for k in keys),
+            bucket__lte=max(k[2] for k in keys),
+        )
+    }
+    fields = [*COUNT_FIELDS, *SUM_FIELDS, "latency_hist", "class_stats"]
+    changed = []
+    for key in keys:
+        if key in existing:
+            _merge(existing[key], deltas[key])
+            changed.append(existing[key])
+    if len(changed) > 20:
+        PredictionRollup.objects.bulk_update(changed, fields, batch_size=500)
+    else:  # a few plain UPDATEs cost less than one CASE per field and row
+        for row in changed:
+            row.save(update_fields=fields)
+    fresh = [key for key in keys if key not in existing]
+    if not fresh:
+        return
+    try:
+        with transaction.atomic():
+            PredictionRollup.objects.bulk_create([_new_row(k, deltas[k]) for k in fresh])
+    except IntegrityError:  # another writer created some of them: merge one at a time
+        for key in fresh:
+            _rollup_one(key, deltas[key])
+
+
+def _rollup_one(key: tuple, delta: dict[str, Any]) -> None:
+    model_id, resolution, bucket, channel = key
+    where = {"model_id": model_id, "resolution": resolution, "bucket": bucket, "channel": channel}
+    row = PredictionRollup.objects.select_for_update().filter(**where).first()
+    if row is None:
+        try:
+            with transaction.atomic():
+                _new_row(key, delta).save()
+            return
+        except IntegrityError:
+            row = PredictionRollup.objects.select_for_update().get(**where)
+    _merge(row, delta)
+    row.save()
 
 
 def _entry_deltas(entries: list[LogEntry]) -> dict[tuple, dict[str, Any]]:
@@ -160,7 +263,7 @@ def prediction_log_write(entries: list[LogEntry]) -> int:
     if not entries:
         return 0
     with transaction.atomic():
-        PredictionRecord.objects.bulk_create([_record(e) for e in entries], batch_size=2000)
+        _insert_records(entries)
         rollup_apply(_entry_deltas(entries))
     return len(entries)
 
@@ -168,14 +271,32 @@ def prediction_log_write(entries: list[LogEntry]) -> int:
 # ------------------------------------------------------------------------------ feedback
 
 
-def feedback_contribution(problem_type: str, prediction: Any, actual: Any) -> dict[str, Any]:
-    """What one piece of feedback adds to a rollup (classification: correct; else errors)."""
+def feedback_contribution(
+    problem_type: str, prediction: Any, actual: Any, probabilities: Any = None
+) -> dict[str, Any]:
+    """What one piece of feedback adds to a rollup: for a classifier correct/tp/fp/fn and the
+    probability histograms (AUC); for a regressor the absolute and squared errors."""
     d = _empty()
     if actual is None or prediction is None:
         return d
     d["feedback_count"] = 1
     if problem_type == "classification":
-        d["correct_count"] = int(level_key(prediction) == level_key(actual))
+        truth, said = level_key(actual), level_key(prediction)
+        d["correct_count"] = int(truth == said)
+        stats: dict[str, Any] = {}
+        if truth == said:
+            merge_class_stats(stats, {truth: {"tp": 1}})
+        else:
+            merge_class_stats(stats, {said: {"fp": 1}, truth: {"fn": 1}})
+        if isinstance(probabilities, dict):
+            for label, p in probabilities.items():
+                try:
+                    b = min(int(float(p) * AUC_BINS), AUC_BINS - 1)
+                except (TypeError, ValueError):
+                    continue
+                side = "pos" if level_key(label) == truth else "neg"
+                merge_class_stats(stats, {level_key(label): {side: {str(max(b, 0)): 1}}})
+        d["class_stats"] = stats
     else:
         err = float(actual) - float(prediction)
         d["abs_error_sum"] = abs(err)
@@ -186,10 +307,15 @@ def feedback_contribution(problem_type: str, prediction: Any, actual: Any) -> di
 def rollup_feedback(record: PredictionRecord, problem_type: str, old_actual: Any) -> None:
     """Move a record's feedback in its buckets from `old_actual` (None: none yet) to its
     current actual. Run inside the transaction that saves the record."""
-    new = feedback_contribution(problem_type, record.prediction, record.actual)
-    old = feedback_contribution(problem_type, record.prediction, old_actual)
-    delta = {k: new[k] - old[k] for k in new if k != "latency_hist"}
+    proba = record.probabilities
+    new = feedback_contribution(problem_type, record.prediction, record.actual, proba)
+    old = feedback_contribution(problem_type, record.prediction, old_actual, proba)
+    delta = {k: new[k] - old[k] for k in (*COUNT_FIELDS, *SUM_FIELDS)}
     delta["latency_hist"] = Counter()
+    stats: dict[str, Any] = {}
+    merge_class_stats(stats, new["class_stats"])
+    merge_class_stats(stats, old["class_stats"], sign=-1)
+    delta["class_stats"] = stats
     deltas = {
         (record.model_id, res, bucket_start(record.created_at, res), record.channel): delta
         for res in RESOLUTIONS
@@ -208,6 +334,7 @@ class PredictionLog:
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._wake = threading.Event()
+        self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
         self._atexit = False
@@ -250,7 +377,18 @@ class PredictionLog:
                     self._pending[:0] = batch[:room]
                 return 0
 
+    def stop(self, timeout: float = 30.0) -> None:
+        """Write what is pending, end the writer thread and close its connection (shutdown,
+        tests). The next `add()` starts a new thread."""
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            self._stop.set()
+            self._wake.set()
+            thread.join(timeout)
+        self.flush()
+
     def _start(self) -> None:
+        self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="prediction-log", daemon=True)
         self._thread.start()
         if not self._atexit:
@@ -258,15 +396,23 @@ class PredictionLog:
             self._atexit = True
 
     def _run(self) -> None:
-        while True:
-            self._wake.wait(settings.VUR_PREDICTION_LOG_FLUSH_S)
-            self._wake.clear()
-            try:
-                self.flush()
-            except Exception:
-                logger.exception("prediction log flush failed")
-            finally:
-                close_old_connections()
+        # The thread keeps its database connection between flushes (closing a SQLite one
+        # checkpoints its WAL, the dearest part of a small flush), renewing it once a minute.
+        renewed = time.monotonic()
+        try:
+            while not self._stop.is_set():
+                self._wake.wait(settings.VUR_PREDICTION_LOG_FLUSH_S)
+                self._wake.clear()
+                try:
+                    self.flush()
+                except Exception:
+                    logger.exception("prediction log flush failed")
+                    connection.close()
+                if time.monotonic() - renewed > 60:
+                    close_old_connections()
+                    renewed = time.monotonic()
+        finally:
+            connection.close()
 
 
 prediction_log = PredictionLog()

@@ -101,6 +101,9 @@ class PredictionRollup(models.Model):
     correct_count = models.BigIntegerField(default=0)
     abs_error_sum = models.FloatField(default=0)
     sq_error_sum = models.FloatField(default=0)
+    # Classifiers: {label: {tp, fp, fn, pos: {bin: n}, neg: {bin: n}}} from feedback, where
+    # pos/neg histogram the label's probability (100 bins) when it was / was not the actual.
+    class_stats = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["model", "resolution", "bucket"]

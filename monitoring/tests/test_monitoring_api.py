@@ -79,7 +79,13 @@ def test_metrics_count_predictions_errors_latency_and_feedback(api, deployed_mod
     predicted = answer["predictions"]
     accuracy = sum(p == t for p, t in zip(predicted, truth, strict=True)) / 40
     assert live["n"] == 40 and live["accuracy"] == pytest.approx(accuracy)
-    assert 0 <= live["f1"] <= 1 and live["auc"] is not None
+    from sklearn.metrics import f1_score, roc_auc_score
+
+    assert live["f1"] == pytest.approx(f1_score(truth, predicted, average="macro"), abs=1e-6)
+    classes = sorted(answer["probabilities"][0])
+    scores = [[p[c] for c in classes] for p in answer["probabilities"]]
+    auc = roc_auc_score(truth, scores, multi_class="ovr", labels=classes)
+    assert live["auc"] == pytest.approx(auc, abs=0.02)  # 100-bin histograms
     assert sum(p["count"] for p in body["timeline"]) == 40
     assert all({"timestamp", "count", "metrics"} <= set(p) for p in body["timeline"])
 
@@ -90,6 +96,11 @@ def test_repeated_feedback_replaces_the_earlier_actual(api, deployed_model):
         api.post("/api/v1/predictions/feedback", {"prediction_id": pid, "actual": actual})
     rollups = PredictionRollup.objects.filter(model=deployed_model)
     assert {r.feedback_count for r in rollups} == {1}
+    assert {r.correct_count for r in rollups} == {1}  # the last actual, Adelie, was predicted
+    stats = rollups[0].class_stats
+    assert stats["Adelie"]["tp"] == 1 and sum(stats["Adelie"]["pos"].values()) == 1
+    gentoo = stats["Gentoo"]  # the first actual's counts were taken back out
+    assert gentoo["fn"] == 0 and not gentoo["pos"] and sum(gentoo["neg"].values()) == 1
 
 
 def test_feedback_for_a_missing_prediction_is_a_404_and_writes_nothing(

@@ -22,6 +22,15 @@ from predictions.logbook import (
 from predictions.models import PredictionRecord, PredictionRollup
 
 FRAME = pd.read_csv(sample_path("penguins.csv")).dropna()
+
+
+@pytest.fixture
+def stop_log():
+    """End the process-wide writer thread after the test (it holds a database connection)."""
+    yield prediction_log
+    prediction_log.stop()
+
+
 FEATURES = [c for c in FRAME.columns if c != "species"]
 
 
@@ -56,7 +65,7 @@ def test_a_bulk_write_adds_up_in_both_resolutions(owner, deployed_model):
 
 @pytest.mark.django_db(transaction=True)
 @override_settings(VUR_PREDICTION_LOG_ASYNC=True, VUR_PREDICTION_LOG_FLUSH_S=0.2)
-def test_rest_predictions_are_written_by_the_background_thread(api, deployed_model):
+def test_rest_predictions_are_written_by_the_background_thread(api, deployed_model, stop_log):
     res = api.post(
         "/api/v1/predictions/single",
         {"model_id": deployed_model.pk, "data": _rows(5)},
@@ -80,8 +89,11 @@ def test_rest_predictions_are_written_by_the_background_thread(api, deployed_mod
 
 @pytest.mark.django_db(transaction=True)
 @override_settings(VUR_PREDICTION_LOG_ASYNC=True, VUR_PREDICTION_LOG_FLUSH_S=60)
-def test_a_full_buffer_is_written_before_the_interval_and_flush_empties_it(owner, deployed_model):
+def test_a_full_buffer_is_written_before_the_interval_and_flush_empties_it(
+    request, owner, deployed_model
+):
     log = PredictionLog()
+    request.addfinalizer(log.stop)
     with override_settings(VUR_PREDICTION_LOG_MAX_ROWS=10):
         log.add([LogEntry(owner_id=owner.pk, model_id=deployed_model.pk) for _ in range(12)])
         assert wait_for(log.pending, lambda n: n == 0, 30) == 0
@@ -90,6 +102,10 @@ def test_a_full_buffer_is_written_before_the_interval_and_flush_empties_it(owner
     assert log.flush() == 3 and log.pending() == 0
     assert PredictionRecord.objects.filter(model=deployed_model).count() == 15
     assert prediction_log.flush() == 0
+    log.add([LogEntry(owner_id=owner.pk, model_id=deployed_model.pk)])
+    log.stop()  # writes what is pending before the thread ends
+    assert log.pending() == 0 and not log._thread.is_alive()
+    assert PredictionRecord.objects.filter(model=deployed_model).count() == 16
 
 
 @pytest.mark.django_db(transaction=True)
