@@ -217,3 +217,13 @@ def test_forecast_moves_when_an_observation_is_sent(live_stack, browser, owner):
     moved = browser.find_element(By.ID, chart).get_attribute("data-first-forecast")
     assert moved > first
     check_page(browser, "model-forecaster-live", charts_fit)
+
+    # The observation counts as an actual: monitoring shows the error one step ahead.
+    browser.get(f"{live_stack}/monitoring/models/{model.pk}/")
+    wait(browser, LONG).until(
+        lambda d: d.find_element(By.ID, "horizon-chart").get_attribute("data-drawn") == "1"
+    )
+    wait(browser, LONG).until(
+        lambda d: d.find_element(By.ID, "coverage-chart").get_attribute("data-drawn") == "1"
+    )
+    check_page(browser, "monitoring-forecaster", charts_fit)

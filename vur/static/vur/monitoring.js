@@ -11,6 +11,8 @@
   function chart(id, traces, layout) {
     var el = $(id);
     if (!el) return;
+    layout = Object.assign({ legend: { orientation: "h", y: -0.32 } }, layout || {});
+    layout.xaxis = Object.assign({ automargin: true }, layout.xaxis || {});
     if (window.vurChart) window.vurChart(el, traces, layout);
     else if (window.Plotly) window.Plotly.react(el, traces, layout, { responsive: true, displaylogo: false });
   }
