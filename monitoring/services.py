@@ -70,6 +70,15 @@ def dashboard_stats(*, user) -> dict[str, Any]:
         health = "warning"
     else:
         health = "healthy"
+    open_alerts = owned_by(Alert.objects.filter(acknowledged=False), user).count()
+    if open_alerts and health == "healthy":
+        health = "warning"
+    # Rows served from the rollups (a batch chunk counts its rows), plus forecasts.
+    rollups = PredictionRollup.objects.filter(resolution=3600, bucket__gte=week_ago)
+    if not user.is_staff:
+        rollups = rollups.filter(model__owner=user)
+    served = rollups.aggregate(n=Sum("count"))["n"] or 0
+    served += predictions.filter(source="forecast", created_at__gte=week_ago).count()
     stamps = [
         qs.order_by("-created_at").values_list("created_at", flat=True).first()
         for qs in (datasets, pipelines, jobs, predictions)
@@ -80,7 +89,8 @@ def dashboard_stats(*, user) -> dict[str, Any]:
         "active_pipelines": pipelines.exclude(status__in=["draft", "failed"]).count(),
         "total_datasets": datasets.count(),
         "total_models": trained_model_list(user=user).count(),
-        "recent_predictions": predictions.filter(created_at__gte=week_ago).count(),
+        "recent_predictions": served,
+        "open_alerts": open_alerts,
         "system_health": health,
         "storage_used": round(used / GB, 6),
         "storage_limit": round(limit / GB, 3),

@@ -165,3 +165,23 @@ def test_alert_socket_refuses_anonymous_clients():
 
     connected, code = async_to_sync(scenario)()
     assert connected is False
+
+
+@pytest.mark.django_db
+def test_dashboard_counts_served_rows_and_open_alerts(api, other_api, owner, deployed_model):
+    prediction_log_write(
+        [
+            LogEntry(owner_id=owner.pk, model_id=deployed_model.pk, prediction="Adelie"),
+            LogEntry(owner_id=owner.pk, model_id=deployed_model.pk, channel="batch", row_count=99),
+        ]
+    )
+    stats = api.get("/api/v1/dashboard/stats").json()
+    assert stats["recent_predictions"] == 100 and stats["open_alerts"] == 0
+    assert stats["system_health"] == "healthy"
+    services.alert_raise(
+        owner_id=owner.pk, model=deployed_model, kind="drift", subject="model:x", message="m"
+    )
+    stats = api.get("/api/v1/dashboard/stats").json()
+    assert stats["open_alerts"] == 1 and stats["system_health"] == "warning"
+    theirs = other_api.get("/api/v1/dashboard/stats").json()
+    assert theirs["recent_predictions"] == 0 and theirs["open_alerts"] == 0
