@@ -104,13 +104,16 @@ def _messages(model_id: int, start: int, count: int, horizon: int) -> list[dict]
     ]
 
 
-def _summary(times_ms: list[float], answers: list[dict]) -> dict:
+def _summary(times_ms: list[float], answers: list[dict], cpu_ms: float) -> dict:
     errors = [a for a in answers if "error" in a]
     if errors:
         raise SystemExit(f"{len(errors)} error answers, first: {errors[0]}")
     arr = np.asarray(times_ms)
     return {
         "messages": len(arr),
+        # CPU time the serving process spent per message: what the round trip costs on an idle
+        # core, whatever else the machine is doing.
+        "server_cpu_ms": round(cpu_ms / len(arr), 2),
         "p50_ms": round(float(np.percentile(arr, 50)), 2),
         "p95_ms": round(float(np.percentile(arr, 95)), 2),
         "p99_ms": round(float(np.percentile(arr, 99)), 2),
@@ -129,14 +132,23 @@ async def _in_process(user, messages: list[dict]) -> dict:
     assert connected
     times, answers = [], []
     try:
-        for message in messages:
+        for i, message in enumerate(messages):
+            if i == 5:  # the first messages warm caches
+                cpu0 = time.process_time()
             t0 = time.perf_counter()
             await comm.send_json_to(message)
             answers.append(await comm.receive_json_from(timeout=60))
             times.append((time.perf_counter() - t0) * 1000)
+        cpu = (time.process_time() - cpu0) * 1000
     finally:
         await comm.disconnect()
-    return _summary(times[5:], answers[5:])  # the first messages warm caches
+    return _summary(times[5:], answers[5:], cpu)
+
+
+def _cpu_ms(pid: int) -> float:
+    """CPU time (user + system) a process has used, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -173,14 +185,17 @@ def _over_daphne(user, messages: list[dict]) -> dict:
         )
         times, answers = [], []
         try:
-            for message in messages:
+            for i, message in enumerate(messages):
+                if i == 5:
+                    cpu0 = _cpu_ms(server.pid)
                 t0 = time.perf_counter()
                 ws.send(json.dumps(message))
                 answers.append(json.loads(ws.recv()))
                 times.append((time.perf_counter() - t0) * 1000)
+            cpu = _cpu_ms(server.pid) - cpu0
         finally:
             ws.close()
-        return _summary(times[5:], answers[5:])
+        return _summary(times[5:], answers[5:], cpu)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -208,7 +223,10 @@ def main() -> int:
             from vur.embedded import stop_embedded_redis
 
             stop_embedded_redis(var_dir / "redis")
+    load = os.getloadavg()[0]
     figures = {
+        "load_average": round(load, 2),
+        "cpus": os.cpu_count(),
         "algorithm": args.algorithm,
         "history": N_HISTORY,
         "horizon": args.horizon,
@@ -221,7 +239,8 @@ def main() -> int:
         print(
             f"live forecast update over the WebSocket ({args.algorithm}, {database}), {name}: "
             f"p50 {f['p50_ms']} ms, p95 {f['p95_ms']} ms, p99 {f['p99_ms']} ms "
-            f"({f['messages']} messages; server time p50 {f['server_latency_p50_ms']} ms)"
+            f"({f['messages']} messages; server CPU {f['server_cpu_ms']} ms per update, "
+            f"forecast service p50 {f['server_latency_p50_ms']} ms; load average {load:.1f})"
         )
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)
