@@ -60,7 +60,10 @@ def _detail_context(request: HttpRequest, job: TrainingJob, **extra) -> dict:
         "logs": logs,
         "last_seq": last_seq,
         "status_json": dict(TrainingJobSerializer(job).data),
-        "epochs_json": EpochMetricSerializer(job.epoch_metrics.all(), many=True).data,
+        # A running job's points arrive with the socket's replay; a finished one has no socket.
+        "epochs_json": EpochMetricSerializer(job.epoch_metrics.all(), many=True).data
+        if job.is_terminal
+        else [],
         "models": _leaderboard(request, job),
         **extra,
     }

@@ -36,7 +36,8 @@
   function LossChart(el, emptyNote) {
     this.el = el;
     this.emptyNote = emptyNote;
-    this.series = {}; // key "algo|kind" -> {x: [], y: []}
+    this.series = {}; // key "algo|run|kind" -> {x: [], y: [], name}
+    this.runs = {};
     this.order = [];
     this.drawn = false;
     this.pending = false;
@@ -47,9 +48,18 @@
     [["train_loss", "train"], ["val_loss", "validation"]].forEach(function (pair) {
       var value = row[pair[0]];
       if (value === null || value === undefined) return;
-      var key = (row.algorithm || "model") + " " + pair[1];
+      var algo = row.algorithm || "model";
+      // A search may train the same algorithm again: epochs restarting begin a new run.
+      var run = self.runs[algo] || 1;
+      var last = self.series[algo + "|" + run + "|" + pair[1]];
+      if (last && last.x.length && row.epoch <= last.x[last.x.length - 1]) {
+        run += 1;
+        self.runs[algo] = run;
+      }
+      var key = algo + "|" + run + "|" + pair[1];
       if (!self.series[key]) {
-        self.series[key] = { x: [], y: [], dash: pair[1] === "train" ? "dot" : "solid" };
+        var label = algo + (run > 1 ? " (run " + run + ")" : "") + " " + pair[1];
+        self.series[key] = { x: [], y: [], dash: pair[1] === "train" ? "dot" : "solid", name: label };
         self.order.push(key);
       }
       self.series[key].x.push(row.epoch);
@@ -72,7 +82,7 @@
     var self = this;
     var traces = this.order.map(function (key) {
       var s = self.series[key];
-      return { name: key, x: s.x.slice(), y: s.y.slice(), mode: "lines", line: { dash: s.dash } };
+      return { name: s.name, x: s.x.slice(), y: s.y.slice(), mode: "lines", line: { dash: s.dash } };
     });
     var layout = {
       margin: { l: 50, r: 10, t: 10, b: 40 },
@@ -89,7 +99,10 @@
   function TrainingPage(root) {
     this.root = root;
     this.jobId = root.dataset.jobId;
-    this.lastSeq = parseInt(root.dataset.lastSeq || "0", 10);
+    // Log lines up to logSeq are rendered by the server; a running job's metric points all
+    // come from the socket's replay, so nothing is drawn twice.
+    this.logSeq = parseInt(root.dataset.lastSeq || "0", 10);
+    this.lastSeq = 0;
     this.status = (readJSON("job-status-data", {}) || {}).status || "queued";
     this.log = $("job-log");
     this.chart = new LossChart($("loss-chart"), $("loss-empty"));
@@ -146,6 +159,7 @@
       } else {
         this.lastSeq = seq;
       }
+      if (event.type === "log" && seq <= this.logSeq) return;
     }
     if (event.type === "log") this.addLog(event);
     else if (event.type === "progress") this.setProgress(event);
