@@ -79,6 +79,17 @@ def _epochs(model: TrainedModel) -> list[dict[str, Any]]:
     return [e for e in (model.epochs or []) if isinstance(e, dict) and "epoch" in e]
 
 
+def _residual_points(model: TrainedModel) -> dict[str, list] | None:
+    """Hold-out predicted and actual values of a regression model, when training stored them."""
+    res = model.residual_analysis or {}
+    predicted, actual = res.get("predicted"), res.get("actual")
+    if model.problem_type != "regression" or not predicted or not actual:
+        return None
+    if len(predicted) != len(actual):
+        return None
+    return {"predicted": predicted, "actual": actual}
+
+
 def forecast_chart(model: TrainedModel) -> dict[str, Any]:
     """The recent history of a forecaster's (first) series and its forecast from the stored model
     with 80/95% intervals: {history: {timestamps, values}, forecast: {...}} or {error}."""
@@ -122,6 +133,7 @@ def model_page_context(model: TrainedModel) -> dict[str, Any]:
         "importance": _importance(model),
         "confusion": _confusion(model),
         "epochs": _epochs(model),
+        "residuals": _residual_points(model),
     }
     if forecasting:
         charts["forecast"] = forecast_chart(model)

@@ -158,3 +158,15 @@ def test_admin_deploy_and_undeploy_actions_go_through_the_service(staff_user, de
     deployed_model.refresh_from_db()
     assert not deployed_model.is_deployed
     assert not Deployment.objects.filter(model=deployed_model, status="active").exists()
+
+
+def test_regression_model_page_plots_stored_hold_out_residuals(web, deployed_model):
+    deployed_model.problem_type = "regression"
+    deployed_model.residual_analysis = {"predicted": [1.0, 2.0, 3.0], "actual": [1.5, 1.5, 3.0]}
+    deployed_model.save(update_fields=["problem_type", "residual_analysis"])
+    html = web.get(f"/models/{deployed_model.pk}/").content.decode()
+    assert 'id="residual-chart"' in html and '"actual": [1.5, 1.5, 3.0]' in html
+    deployed_model.residual_analysis = None
+    deployed_model.save(update_fields=["residual_analysis"])
+    html = web.get(f"/models/{deployed_model.pk}/").content.decode()
+    assert 'id="residual-chart"' not in html and "No residual sample" in html

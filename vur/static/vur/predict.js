@@ -56,6 +56,16 @@
         yaxis: { title: { text: "actual" }, type: "category", autorange: "reversed", automargin: true },
       });
     }
+    if (charts.residuals && $("residual-chart")) {
+      var r = charts.residuals;
+      chart("residual-chart", [{
+        type: "scattergl", mode: "markers", name: "rows", marker: { size: 5, color: "rgba(47,111,237,0.6)" },
+        x: r.predicted, y: r.actual.map(function (a, i) { return a - r.predicted[i]; }),
+        hovertemplate: "predicted %{x:.4g}<br>residual %{y:.4g}<extra></extra>",
+      }], {
+        height: 320, xaxis: { title: { text: "predicted" } }, yaxis: { title: { text: "actual − predicted" }, zeroline: true },
+      });
+    }
     if (charts.epochs && charts.epochs.length && $("epochs-chart")) {
       var e = charts.epochs;
       var traces = [];
