@@ -10,6 +10,7 @@ from contextlib import contextmanager, suppress
 from functools import partial
 from typing import IO, Any
 
+import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.core.files import File
@@ -453,21 +454,38 @@ def _usecols(dataset: Dataset, names: list[str]) -> list[str]:
     return [c for c in dataset.column_names if c in set(names) | set(extra)]
 
 
+def _row_keys(chunk: pd.DataFrame) -> list[int]:
+    """One 64-bit key per row: numeric columns hashed as one block, the others by pandas."""
+    kinds = [isinstance(d, np.dtype) and d.kind in "iufb" for d in chunk.dtypes]
+    numeric = [i for i, k in enumerate(kinds) if k]
+    other = [i for i, k in enumerate(kinds) if not k]
+    parts: list[Any] = []
+    if numeric:
+        block = np.ascontiguousarray(chunk.iloc[:, numeric].to_numpy(dtype="float64"))
+        parts.append([hash(row.tobytes()) for row in block])
+    if other:
+        rest = chunk.iloc[:, other]
+        try:
+            hashed = pd.util.hash_pandas_object(rest, index=False)
+        except TypeError:
+            hashed = pd.util.hash_pandas_object(rest.astype(str), index=False)
+        parts.append(hashed.tolist())
+    if len(parts) == 1:
+        return parts[0]
+    return [hash(pair) for pair in zip(*parts, strict=True)]
+
+
 def _duplicate_rows(dataset: Dataset) -> int:
     """Rows equal to an earlier row, counted by streaming row hashes (never the whole table)."""
     seen: set[int] = set()
     duplicates = 0
     with dataset_open(dataset) as fh:
         for chunk in dio.iter_chunks(fh, dataset.file_format, chunksize=20_000):
-            try:
-                hashes = pd.util.hash_pandas_object(chunk, index=False)
-            except TypeError:
-                hashes = pd.util.hash_pandas_object(chunk.astype(str), index=False)
-            for value in hashes.tolist():
-                if value in seen:
+            for key in _row_keys(chunk):
+                if key in seen:
                     duplicates += 1
                 else:
-                    seen.add(value)
+                    seen.add(key)
     return duplicates
 
 

@@ -56,7 +56,10 @@ class DatasetViewSet(
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        return selectors.dataset_list(user=self.request.user).select_related("owner")
+        queryset = selectors.dataset_list(user=self.request.user).select_related("owner")
+        if self.action == "list":  # the list leaves out the per-column profile: do not load it
+            queryset = queryset.defer("columns_info")
+        return queryset
 
     def get_serializer_class(self):
         return DatasetListSerializer if self.action == "list" else DatasetSerializer
