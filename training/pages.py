@@ -39,7 +39,11 @@ def training_list(request: HttpRequest) -> HttpResponse:
     """Every training job of the user, newest first, each linking to its live page."""
     jobs = selectors.training_job_list(user=request.user).select_related("pipeline")
     page = Paginator(jobs, 25).get_page(request.GET.get("page"))
-    return render(request, "training/list.html", {"page": page, "jobs": page.object_list})
+    live = any(not j.is_terminal for j in page.object_list)
+    context = {"page": page, "jobs": page.object_list, "live": live}
+    # While a job on the page runs, the table refreshes itself every few seconds (htmx).
+    template = "training/_jobs.html" if _is_htmx(request) else "training/list.html"
+    return render(request, template, context)
 
 
 @login_required

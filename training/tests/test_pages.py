@@ -78,3 +78,14 @@ def test_admin_cancel_action_and_no_add(staff_user, job):
     job.refresh_from_db()
     assert job.status == "cancelled"
     assert web.get(f"/admin/training/trainingjob/{job.pk}/change/").status_code == 200
+
+
+def test_job_list_refreshes_itself_while_a_job_runs(owner, job):
+    web = _client(owner)
+    html = web.get("/training/").content.decode()
+    assert 'hx-trigger="every 3s"' in html
+    partial = web.get("/training/", HTTP_HX_REQUEST="true").content.decode()
+    assert partial.lstrip().startswith('<div id="jobs"') and str(job.pk) in partial
+    job.status = "completed"
+    job.save(update_fields=["status"])
+    assert 'hx-trigger="every 3s"' not in web.get("/training/").content.decode()
