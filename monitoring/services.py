@@ -31,6 +31,7 @@ from monitoring.models import Alert, ModelReference
 from pipelines.selectors import pipeline_list
 from predictions.logbook import (
     AUC_BINS,
+    RESOLUTIONS,
     bucket_start,
     latency_bucket,
     latency_bucket_value,
@@ -231,7 +232,6 @@ WINDOW_RE = re.compile(r"^\s*(\d{1,4})\s*([mhd])\s*$")
 WINDOW_UNITS = {"m": 60, "h": 3600, "d": 86400}
 MIN_WINDOW = timedelta(minutes=5)
 MAX_WINDOW = timedelta(days=90)
-TIMELINE_POINTS = 24
 DRIFT_ROWS = 5_000
 DRIFT_BATCH_CHUNKS = 200
 FORECAST_RECORDS = 5_000
@@ -252,11 +252,14 @@ def parse_window(text: str | None) -> timedelta:
     return span
 
 
+TIMELINE_STEPS = (300, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 259200)
+
+
 def _grid(span: timedelta) -> tuple[int, int]:
-    """Rollup resolution and timeline step (seconds) for a window."""
+    """Timeline step (at most ~30 points) and the coarsest rollup resolution dividing it."""
     seconds = int(span.total_seconds())
-    resolution = 300 if seconds <= 6 * 3600 else 3600
-    step = max(resolution, math.ceil(seconds / TIMELINE_POINTS / resolution) * resolution)
+    step = next((s for s in TIMELINE_STEPS if seconds / s <= 31), TIMELINE_STEPS[-1])
+    resolution = max(r for r in RESOLUTIONS if step % r == 0)
     return resolution, step
 
 

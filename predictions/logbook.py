@@ -31,7 +31,8 @@ from training.reference import level_key
 
 logger = logging.getLogger(__name__)
 
-RESOLUTIONS = (300, 3600)
+# Rollup bucket lengths (s): 5 minutes, an hour, a day; a window reads the coarsest that fits.
+RESOLUTIONS = (300, 3600, 86400)
 MAX_PENDING = 200_000
 # Latency histogram: 20 log-spaced buckets per decade from 0.01 ms to 100 s (12% wide).
 LATENCY_PER_DECADE = 20

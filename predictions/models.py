@@ -83,7 +83,7 @@ class PredictionRecord(OwnedModel):
 
 
 class PredictionRollup(models.Model):
-    """Per model, channel and time bucket (5 minutes or 1 hour): counts, errors, a latency
+    """Per model, channel and time bucket (5 minutes, 1 hour, 1 day): counts, errors, a latency
     histogram and feedback sums. Written with each flush of the prediction log and with each
     feedback, so monitoring reads a few rows per window instead of every prediction."""
 
