@@ -264,3 +264,18 @@ def test_preview_truncates_long_cells_visibly(api):
     assert body["rows"][1][1] == "x" * 200 + "\u2026"
     assert body["rows"][0][1] == "short"
     assert len(json.dumps(body)) < 5000
+
+
+def test_parquet_bomb_and_width_are_judged_from_its_metadata(api, settings):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    table = pa.table({"blob": pa.array([b"\0" * (1 << 20)] * 200, type=pa.binary())})
+    pq.write_table(table, buffer, compression="zstd", use_dictionary=False)
+    assert len(buffer.getvalue()) < (1 << 20)  # 200 MB of values in a file under 1 MB
+    _refused(upload(api, "bomb.parquet", buffer.getvalue()), 413, "compression_ratio")
+    settings.VUR_MAX_COLUMNS = 3
+    wide = io.BytesIO()
+    pd.DataFrame({f"c{i}": [1, 2] for i in range(4)}).to_parquet(wide, index=False)
+    _refused(upload(api, "wide.parquet", wide.getvalue()), 400, "too_many_columns", "limit is 3")
