@@ -185,3 +185,62 @@ def test_dashboard_counts_served_rows_and_open_alerts(api, other_api, owner, dep
     assert stats["open_alerts"] == 1 and stats["system_health"] == "warning"
     theirs = other_api.get("/api/v1/dashboard/stats").json()
     assert theirs["recent_predictions"] == 0 and theirs["open_alerts"] == 0
+
+
+@pytest.mark.django_db
+def test_drift_of_recent_inputs_raises_a_drift_alert(deployed_model):
+    import pandas as pd
+
+    from conftest import sample_path
+
+    frame = pd.read_csv(sample_path("penguins.csv")).dropna()
+    rows = frame.drop(columns="species").sample(150, random_state=0).to_dict("records")
+    entries = []
+    for row in rows:
+        row = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+        row["body_mass_g"] = row["body_mass_g"] * 1.5
+        entries.append(
+            LogEntry(
+                owner_id=deployed_model.owner_id,
+                model_id=deployed_model.pk,
+                inputs=row,
+                prediction="Adelie",
+            )
+        )
+    prediction_log_write(entries)
+    raised = services.model_check(model=deployed_model, window="1h")
+    assert [a.kind for a in raised] == ["drift"]
+    assert raised[0].details["features"] == ["body_mass_g"]
+
+
+@pytest.mark.django_db
+def test_forecast_coverage_far_under_its_level_raises_a_coverage_alert(owner, deployed_model):
+    from datetime import timedelta
+
+    from predictions.models import ForecastActual, PredictionRecord
+
+    model = deployed_model
+    model.problem_type = "forecasting"
+    model.save(update_fields=["problem_type"])
+    start = timezone.now().replace(microsecond=0) - timedelta(days=60)
+    stamps = [start + timedelta(days=i) for i in range(40)]
+    PredictionRecord.objects.create(
+        owner=owner,
+        model=model,
+        source="forecast",
+        prediction={
+            "timestamps": [s.isoformat() for s in stamps],
+            "forecast": [10.0] * 40,
+            "intervals": {"80": {"lower": [9.0] * 40, "upper": [11.0] * 40}},
+            "series_id": None,
+            "origin": (start - timedelta(days=1)).isoformat(),
+        },
+    )
+    # Half the actuals fall outside the 80% band: coverage 50%, 30 points under.
+    ForecastActual.objects.bulk_create(
+        ForecastActual(owner=owner, model=model, timestamp=s, value=10.5 if i % 2 else 14.0)
+        for i, s in enumerate(stamps)
+    )
+    raised = services.model_check(model=model, window="1h")
+    assert [a.kind for a in raised] == ["coverage"]
+    assert raised[0].details["coverage"] == pytest.approx(0.5) and raised[0].details["n"] == 40
