@@ -7,6 +7,7 @@ Retry-After); the token views are also rate limited per address (scope `auth`).
 
 from __future__ import annotations
 
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from rest_framework import exceptions
@@ -23,8 +24,8 @@ from vur.throttling import (
 )
 
 
-class LockoutAuthenticationForm(AuthenticationForm):
-    """The sign-in form, refusing for a while after repeated wrong passwords."""
+class _LockoutMixin:
+    """clean() that refuses a locked-out username and counts wrong passwords."""
 
     locked_message = ""  # the sentence the page shows instead of "didn't match" when locked
 
@@ -38,10 +39,19 @@ class LockoutAuthenticationForm(AuthenticationForm):
         try:
             cleaned = super().clean()
         except ValidationError:
-            login_failed(username, address)
+            if self.get_user() is None:  # a wrong password, not a right one refused for rights
+                login_failed(username, address)
             raise
         login_succeeded(username, address)
         return cleaned
+
+
+class LockoutAuthenticationForm(_LockoutMixin, AuthenticationForm):
+    """The sign-in form, refusing for a while after repeated wrong passwords."""
+
+
+class AdminLockoutAuthenticationForm(_LockoutMixin, AdminAuthenticationForm):
+    """The admin site's sign-in form, with the same lockout."""
 
 
 class LockedOut(exceptions.Throttled):

@@ -8,11 +8,14 @@ from django.views.generic import RedirectView
 from vur import dashboard, views, wizard
 from vur.apidocs import DocsView, SchemaView
 from vur.signin import (
+    AdminLockoutAuthenticationForm,
     LockoutAuthenticationForm,
     ThrottledTokenObtainPairView,
     ThrottledTokenRefreshView,
 )
 from vur.metrics import metrics_view
+
+admin.site.login_form = AdminLockoutAuthenticationForm
 
 api = [
     path("auth/token/", ThrottledTokenObtainPairView.as_view(), name="token_obtain_pair"),

@@ -182,3 +182,16 @@ def test_demo_user_is_not_staff_unless_asked(django_user_model):
     call_command("ensure_demo_user", "--username", "boss", "--password", "boss-pass-123")
     boss.refresh_from_db()
     assert not boss.is_staff  # re-running without --admin takes the rights away again
+
+
+def test_admin_sign_in_has_the_same_lockout(settings, client, django_user_model):
+    settings.VUR_LOGIN_MAX_FAILURES = 2
+    name = f"a{uuid.uuid4().hex[:8]}"
+    django_user_model.objects.create_superuser(username=name, password="right-pass-123")
+    for _ in range(2):
+        client.post("/admin/login/", {"username": name, "password": "wrong"})
+    res = client.post(
+        "/admin/login/?next=/admin/", {"username": name, "password": "right-pass-123"}
+    )
+    assert res.status_code == 200 and "Too many wrong passwords" in res.content.decode()
+    assert "_auth_user_id" not in client.session
