@@ -7,13 +7,13 @@ from django.views.generic import RedirectView
 
 from vur import dashboard, views, wizard
 from vur.apidocs import DocsView, SchemaView
+from vur.metrics import metrics_view
 from vur.signin import (
     AdminLockoutAuthenticationForm,
     LockoutAuthenticationForm,
     ThrottledTokenObtainPairView,
     ThrottledTokenRefreshView,
 )
-from vur.metrics import metrics_view
 
 admin.site.login_form = AdminLockoutAuthenticationForm
 
