@@ -166,6 +166,7 @@ class _Reporter:
 
     def __init__(self, job: TrainingJob, heartbeat: jobs.Heartbeat | None = None):
         self.job = job
+        self.started = time.monotonic()  # the job's clock: its budget counts from the claim
         self.heartbeat = heartbeat
         self.last_progress = 0.0
         self.last_check = 0.0
@@ -447,6 +448,12 @@ def _finish(job: TrainingJob, status: str, error: str = "") -> None:
     _pipeline_after_job(job.pipeline_id)
 
 
+def engine_budget(job_budget: float, started: float) -> float:
+    """The engine's time budget: what is left of the job's after claiming it and loading the
+    data (the engines plan their refits and the saving of the models inside it)."""
+    return max(job_budget - (time.monotonic() - started), 0.1 * job_budget)
+
+
 def _run_engine(job: TrainingJob, pipeline: Pipeline, reporter: _Reporter) -> tuple[list, list]:
     cfg = job.config
     budget = float(cfg.get("time_budget_s") or settings.VUR_DEFAULT_TIME_BUDGET_S)
@@ -463,7 +470,7 @@ def _run_engine(job: TrainingJob, pipeline: Pipeline, reporter: _Reporter) -> tu
             horizon=int(cfg["horizon"]),
             algorithms=cfg["algorithms"],
             hyperparameters=cfg.get("hyperparameters") or None,
-            time_budget_s=budget,
+            time_budget_s=engine_budget(budget, reporter.started),
             preprocessing_config=pipeline.preprocessing_config or None,
             feature_config=pipeline.feature_config or None,
             random_state=int(cfg.get("random_state", 0)),
@@ -490,7 +497,7 @@ def _run_engine(job: TrainingJob, pipeline: Pipeline, reporter: _Reporter) -> tu
         algorithms=cfg["algorithms"],
         hyperparameters=cfg.get("hyperparameters") or None,
         search=cfg.get("search"),
-        time_budget_s=budget,
+        time_budget_s=engine_budget(budget, reporter.started),
         validation_split=float(cfg.get("validation_split", 0.2)),
         cross_validation=bool(cfg.get("cross_validation", False)),
         cv_folds=int(cfg.get("cv_folds", 5)),

@@ -2,6 +2,8 @@
 accounting of where the time went (no wall-clock assertions: decisions are checked against
 the engine's recorded predictions, so the tests pass on a slow or busy machine)."""
 
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -294,3 +296,12 @@ def test_a_first_forest_fit_predicted_not_to_finish_is_not_started():
     engine.fold_time["random_forest"] = (4.0, 2.0)
     half = engine.fold_estimate("random_forest", {"n_estimators": 100, "max_features": "sqrt"})
     assert half == pytest.approx(2.0 * LOAD_MARGIN)
+
+
+def test_the_engine_gets_what_is_left_of_the_job_budget_after_loading_the_data():
+    from training.services import engine_budget
+
+    started = time.monotonic() - 5.0  # the job was claimed 5 s ago
+    assert 40.0 <= engine_budget(60.0, started) <= 55.0
+    # However long the loading took, the engine keeps a tenth of the budget to return a model.
+    assert engine_budget(10.0, time.monotonic() - 100.0) == 1.0
