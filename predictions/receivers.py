@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.files.storage import default_storage
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from datasets.signals import Cleanup
@@ -30,3 +31,20 @@ def predictions_cleanup(sender: Any, *, pipeline: Any, cleanup: Cleanup, **kwarg
         except (FileNotFoundError, NotImplementedError, OSError):
             files = []
         cleanup.files += [job.input_file.name, job.result_file, *[f"{folder}/{f}" for f in files]]
+
+
+def _deployment_changed(sender: Any, instance: Deployment, **kwargs: Any) -> None:
+    """A deployment saved or deleted outside the services (admin, scripts): after the commit,
+    every process's serving cache drops the model (the services announce their own updates)."""
+    from django.db import transaction
+
+    from predictions.served import serving_changed
+
+    model_id = instance.model_id
+    transaction.on_commit(lambda: serving_changed(model_id))
+
+
+post_save.connect(_deployment_changed, sender=Deployment, dispatch_uid="predictions.served.save")
+post_delete.connect(
+    _deployment_changed, sender=Deployment, dispatch_uid="predictions.served.delete"
+)

@@ -31,6 +31,7 @@ from modeling.artifacts import artifact_load
 from modeling.models import TrainedModel
 from pipelines.models import Pipeline
 from pipelines.services import pipeline_mark_step
+from predictions import served
 from predictions.logbook import LogEntry, prediction_log, prediction_log_write, rollup_feedback
 from predictions.models import BatchJob, Deployment, PredictionRecord
 from training.events import json_safe
@@ -73,6 +74,7 @@ def deployment_create(*, owner, model: TrainedModel, target: str) -> Deployment:
         deployment.endpoint_url = path
         deployment.save(update_fields=["endpoint_url"])
         TrainedModel.objects.filter(pk=model.pk).update(is_deployed=True)
+        transaction.on_commit(partial(served.serving_changed, model.pk))
         pipeline_mark_step(
             pipeline=model.pipeline, step="deployment", status=Pipeline.Status.DEPLOYED
         )
@@ -87,6 +89,7 @@ def deployment_undeploy(*, deployment: Deployment) -> Deployment:
             status="inactive", undeployed_at=timezone.now()
         )
         model = deployment.model
+        transaction.on_commit(partial(served.serving_changed, model.pk))
         if not Deployment.objects.filter(model=model, status="active").exists():
             TrainedModel.objects.filter(pk=model.pk).update(is_deployed=False)
             if not TrainedModel.objects.filter(pipeline=model.pipeline, is_deployed=True).exists():
@@ -114,8 +117,18 @@ def _bad_value(value: Any) -> bool:
     return isinstance(value, float) and not math.isfinite(value)
 
 
-def prepare_rows(model: TrainedModel, data: Any) -> pd.DataFrame:
-    """Check request rows against the model's input schema and type them like the training data."""
+def prepare_rows(
+    model: TrainedModel, data: Any, plan: served.RowPlan | None = None
+) -> pd.DataFrame:
+    """Check request rows against the model's input schema and type them like the training data
+    (`served.rows_frame`: the same frame as `profiling.coerce_types` on a `from_records` frame)."""
+    plan = plan or served.RowPlan.of(model)
+    return served.rows_frame(plan, check_rows(plan, data))
+
+
+def check_rows(plan: served.RowPlan, data: Any) -> list[dict]:
+    """The request's rows (one object or a list) after checking them against the model's input
+    schema; InvalidInput (400) naming the first bad row and column otherwise."""
     rows = [data] if isinstance(data, dict) else data
     if not isinstance(rows, list) or not rows:
         raise InvalidInput(
@@ -126,9 +139,8 @@ def prepare_rows(model: TrainedModel, data: Any) -> pd.DataFrame:
             f"At most {MAX_ROWS_PER_REQUEST} rows per request; use predictions/batch for more.",
             code="too_many_rows",
         )
-    columns = model.input_schema.get("columns", [])
-    known = {c["name"]: c for c in columns}
-    required = [c["name"] for c in columns if c.get("required", True)]
+    known = plan.known
+    required = plan.required
     errors: dict[str, list[str]] = {}
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
@@ -164,16 +176,10 @@ def prepare_rows(model: TrainedModel, data: Any) -> pd.DataFrame:
         raise InvalidInput(
             f"{first_key}: {errors[first_key][0]}.", code="invalid_rows", errors=errors
         )
-    frame = pd.DataFrame.from_records(rows, columns=list(known))
-    return profiling.coerce_types(frame, [_info(c) for c in columns])
+    return rows
 
 
-def _info(col: dict) -> dict:
-    return {
-        "name": col["name"],
-        "dtype": col.get("dtype"),
-        "semantic_type": col.get("semantic_type"),
-    }
+_info = served.column_info
 
 
 def _labels_and_proba(fitted: Any, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -208,16 +214,25 @@ def _score(model: TrainedModel, fitted: Any, frame: pd.DataFrame, with_proba: bo
 def predict_rows(
     *,
     user,
-    model: TrainedModel,
+    model: TrainedModel | None = None,
+    model_id: Any = None,
     data: Any,
     return_probabilities: bool = False,
     source: str = "api",
 ) -> dict[str, Any]:
-    """Predict one or more rows with a deployed model and log each prediction.
+    """Predict one or more rows with a deployed model and log each prediction (in bulk, off the
+    request path). The model (by `model_id`, as `user` may see it, or the given `model`) and its
+    deployment come from this process's serving cache (`predictions.served`).
 
-    Raises ModelNotDeployed (409) for a model not in service and InvalidInput (400) for bad rows.
+    Raises NotFound (404) for a model `user` may not see, ModelNotDeployed (409) for a model not
+    in service and InvalidInput (400) for bad rows.
     """
-    _require_deployed(model)
+    entry = served.served_get(user=user, model_id=model.pk if model is not None else model_id)
+    model = entry.model
+    if not entry.deployed:
+        raise ModelNotDeployed(
+            "The model is not deployed; deploy it before asking for predictions."
+        )
     if model.problem_type == "forecasting":
         raise InvalidInput(
             "This is a forecasting model; ask predictions/forecast for its forecast.",
@@ -226,8 +241,8 @@ def predict_rows(
     started = time.perf_counter()
     channel = "websocket" if source == "websocket" else "rest"
     try:
-        frame = prepare_rows(model, data)
-        fitted = load_model(model)
+        frame = prepare_rows(model, data, entry.plan)
+        fitted = served.served_fitted(entry).model
         try:
             predictions, probabilities = _score(model, fitted, frame, return_probabilities)
         except (ValueError, TypeError) as exc:
@@ -239,7 +254,12 @@ def predict_rows(
         raise
     latency = (time.perf_counter() - started) * 1000
     rows = [data] if isinstance(data, dict) else data
-    # The log entries are written in bulk off the request path; their ids are made here.
+    return _answer(user, model, rows, predictions, probabilities, latency, channel, source)
+
+
+def _answer(user, model, rows, predictions, probabilities, latency, channel, source) -> dict:
+    """The answer of one request, after queueing its log entries (written in bulk off the
+    request path; their ids are made here)."""
     entries = [
         LogEntry(
             owner_id=user.pk,
@@ -263,6 +283,91 @@ def predict_rows(
     if probabilities is not None:
         answer["probabilities"] = probabilities
     return answer
+
+
+def predict_many(*, user, messages: list[dict[str, Any]], source: str = "websocket") -> list:
+    """Answer several prediction messages (`{model_id, data, return_probabilities?}`) at once:
+    each is checked on its own, then the rows of every message for the same model are scored
+    in one pass through it. Returns, in message order, each answer (as `predict_rows` gives it)
+    or the VURError that message gets. Logs like `predict_rows`."""
+    started = time.perf_counter()
+    channel = "websocket" if source == "websocket" else "rest"
+    out: list[Any] = [None] * len(messages)
+    entries: dict[Any, served.Served | VURError] = {}
+    groups: dict[tuple, list[tuple[int, list[dict]]]] = {}
+    for i, message in enumerate(messages):
+        model_id = message.get("model_id")
+        key = model_id if isinstance(model_id, int) and not isinstance(model_id, bool) else None
+        try:
+            if key is None:
+                raise InvalidInput("model_id must be an integer.", code="bad_model_id")
+            if key not in entries:
+                try:
+                    entries[key] = served.served_get(user=user, model_id=key)
+                except VURError as exc:
+                    entries[key] = exc
+            entry = entries[key]
+            if isinstance(entry, VURError):
+                raise entry
+        except VURError as exc:
+            out[i] = exc
+            continue
+        try:
+            if not entry.deployed:
+                raise ModelNotDeployed(
+                    "The model is not deployed; deploy it before asking for predictions."
+                )
+            if entry.model.problem_type == "forecasting":
+                raise InvalidInput(
+                    "This is a forecasting model; send observations for its forecast.",
+                    code="use_forecast",
+                )
+            rows = check_rows(entry.plan, message.get("data"))
+        except VURError as exc:
+            _log_failure(user, entry.model, channel, source, exc, started)
+            out[i] = exc
+            continue
+        proba = bool(message.get("return_probabilities", True))
+        groups.setdefault((key, proba), []).append((i, rows))
+    for (key, proba), items in groups.items():
+        entry = entries[key]
+        _score_group(user, entry, proba, items, out, channel, source, started)
+    return out
+
+
+def _score_group(user, entry, proba, items, out, channel, source, started) -> None:
+    """Score the rows of several messages for one model in one pass; on a scoring error, each
+    message alone (so only the messages at fault get the error)."""
+    model = entry.model
+    try:
+        fitted = served.served_fitted(entry).model
+        rows = [row for _, part in items for row in part]
+        try:
+            preds, probas = _score(model, fitted, served.rows_frame(entry.plan, rows), proba)
+        except (ValueError, TypeError):
+            if len(items) == 1:
+                raise
+            for item in items:
+                _score_group(user, entry, proba, [item], out, channel, source, started)
+            return
+    except Exception as exc:
+        if isinstance(exc, (ValueError, TypeError)):
+            exc = InvalidInput(f"The rows could not be scored: {exc}", code="unscorable_rows")
+        if not isinstance(exc, VURError):
+            logger.exception("prediction of model %s failed", model.pk)
+        _log_failure(user, model, channel, source, exc, started)
+        for i, _ in items:
+            out[i] = exc
+        return
+    latency = (time.perf_counter() - started) * 1000
+    at = 0
+    for i, part in items:
+        n = len(part)
+        out[i] = _answer(
+            user, model, part, preds[at : at + n], probas[at : at + n] if probas else None,
+            latency, channel, source,
+        )  # fmt: skip
+        at += n
 
 
 # ---------------------------------------------------------------- forecast

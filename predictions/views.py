@@ -73,10 +73,9 @@ class PredictionViewSet(viewsets.GenericViewSet):
         form = SinglePredictionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        model = trained_model_get(user=request.user, model_id=data["model_id"])
-        answer = services.predict_rows(
+        answer = services.predict_rows(  # the model comes from the serving cache
             user=request.user,
-            model=model,
+            model_id=data["model_id"],
             data=data["data"],
             return_probabilities=data["return_probabilities"],
         )

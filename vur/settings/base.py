@@ -300,6 +300,9 @@ FILE_UPLOAD_TEMP_DIR = None
 # ---------------------------------------------------------------- ML
 VUR_DEFAULT_TIME_BUDGET_S = env.float("VUR_DEFAULT_TIME_BUDGET_S", default=60.0)
 VUR_MODEL_CACHE_SIZE = env.int("VUR_MODEL_CACHE_SIZE", default=8)
+# A served model's deployment state is re-read at least this often even when no deploy/undeploy
+# was announced through Redis (writes that bypass the services).
+VUR_SERVING_RECHECK_S = env.float("VUR_SERVING_RECHECK_S", default=10.0)
 VUR_BATCH_CHUNK_ROWS = env.int("VUR_BATCH_CHUNK_ROWS", default=50_000)
 
 # ---------------------------------------------------------------- monitoring

@@ -1,0 +1,245 @@
+"""The request path's in-process cache of served models, and the fast conversion of request rows.
+
+A served model (its row, whether it is deployed, its compiled serving form and its row plan) is
+kept per process and trusted while the model's serving generation in the shared Redis cache is
+unchanged: deploy and undeploy (in any process) write a new generation, so every process drops
+its copy on its next request. Without Redis each request checks the database, and an entry is
+re-read at least every `VUR_SERVING_RECHECK_S` whatever the generation says (a safety net for
+writes that bypass the services).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Exists, OuterRef
+
+from datasets import profiling
+from modeling.artifacts import artifact_load
+from modeling.models import TrainedModel
+from modeling.serving import ServingModel, compile_for_serving
+from predictions.models import Deployment
+from vur.errors import NotFound
+
+logger = logging.getLogger(__name__)
+
+_MISSING = np.nan  # what `DataFrame.from_records` puts for a column a row leaves out
+_EXACT_INT = 2**53  # ints beyond this lose digits in float64: left to the general path
+
+
+def generation_key(model_id: int) -> str:
+    """Shared-cache key of a model's serving generation."""
+    return f"vur:serving:gen:{model_id}"
+
+
+def serving_changed(model_id: int) -> None:
+    """Tell every process that `model_id`'s deployment changed (call after commit). Never raises."""
+    try:
+        cache.set(generation_key(model_id), uuid.uuid4().hex, timeout=None)
+    except Exception:
+        logger.exception("serving cache: could not publish the change of model %s", model_id)
+    with _lock:
+        _entries.pop(model_id, None)
+
+
+def _generation(model_id: int) -> str | None:
+    """The model's current generation (made on first use); None when Redis cannot answer."""
+    key = generation_key(model_id)
+    try:
+        value = cache.get(key)
+        if value is None:
+            cache.add(key, uuid.uuid4().hex, timeout=None)
+            value = cache.get(key)
+        return value
+    except Exception:
+        logger.exception("serving cache: model %s generation unreadable; using the DB", model_id)
+        return None
+
+
+# ---------------------------------------------------------------- rows
+@dataclass(frozen=True)
+class RowPlan:
+    """A model's input schema read once: column order, kinds and what is required."""
+
+    names: tuple[str, ...]
+    known: dict[str, dict[str, Any]]
+    required: tuple[str, ...]
+    infos: dict[str, dict[str, Any]]
+
+    @classmethod
+    def of(cls, model: TrainedModel) -> RowPlan:
+        """The plan of `model`'s `input_schema`."""
+        columns = model.input_schema.get("columns", [])
+        return cls(
+            names=tuple(c["name"] for c in columns),
+            known={c["name"]: c for c in columns},
+            required=tuple(c["name"] for c in columns if c.get("required", True)),
+            infos={c["name"]: column_info(c) for c in columns},
+        )
+
+
+def column_info(col: dict) -> dict:
+    """What `profiling.coerce_types` needs of a schema column."""
+    return {
+        "name": col["name"],
+        "dtype": col.get("dtype"),
+        "semantic_type": col.get("semantic_type"),
+    }
+
+
+def _numbers(values: list) -> np.ndarray | None:
+    out = np.empty(len(values), dtype="float64")
+    for i, v in enumerate(values):
+        if v is None:
+            out[i] = math.nan
+        elif type(v) is float or (type(v) is int and -_EXACT_INT < v < _EXACT_INT):
+            out[i] = v
+        else:
+            return None
+    return out
+
+
+def _labels(values: list) -> np.ndarray | None:
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        if type(v) is str:
+            s = v.strip()
+            out[i] = s if s else np.nan
+        elif v is None or (type(v) is float and math.isnan(v)):
+            out[i] = np.nan
+        else:
+            return None
+    return out
+
+
+def _flags(values: list) -> np.ndarray | None:
+    out = np.empty(len(values), dtype="float64")
+    for i, v in enumerate(values):
+        if v is None or (type(v) is float and math.isnan(v)):
+            out[i] = math.nan
+        elif type(v) is bool:
+            out[i] = 1.0 if v else 0.0
+        else:
+            return None
+    return out
+
+
+_FAST = {"numeric": _numbers, "categorical": _labels, "text": _labels, "boolean": _flags}
+
+
+def rows_frame(plan: RowPlan, rows: list[dict]) -> pd.DataFrame:
+    """The validated `rows` as a frame typed like the training data: equal to
+    `profiling.coerce_types(DataFrame.from_records(rows), ...)`, built column by column without
+    it for plain values (numbers, strings, booleans, None); other columns go through it alone."""
+    data: dict[str, Any] = {}
+    for name in plan.names:
+        values = [row.get(name, _MISSING) for row in rows]
+        info = plan.infos[name]
+        fast = _FAST.get(info.get("semantic_type"))
+        column = fast(values) if fast else None
+        if column is None:
+            one = pd.DataFrame({name: values}) if values else pd.DataFrame({name: []})
+            column = profiling.coerce_types(one, [info])[name]
+        data[name] = column
+    return pd.DataFrame(data, columns=list(plan.names), index=pd.RangeIndex(len(rows)))
+
+
+# ---------------------------------------------------------------- served models
+@dataclass
+class Served:
+    """One model as the request path needs it."""
+
+    model: TrainedModel
+    deployed: bool
+    plan: RowPlan
+    generation: str | None
+    checked_at: float
+    source: Any = None  # the fitted object `compiled` was built from
+    compiled: ServingModel | None = None
+
+
+_entries: dict[int, Served] = {}
+_lock = threading.Lock()
+
+
+def _may_see(user, model: TrainedModel) -> bool:
+    return bool(user and user.is_authenticated and (user.is_staff or model.owner_id == user.pk))
+
+
+def _read(model_id: int, generation: str | None) -> Served:
+    """The model row and whether it has an active deployment, in one query."""
+    try:
+        key = int(model_id)
+        model = TrainedModel.objects.annotate(
+            _deployed=Exists(
+                Deployment.objects.filter(model_id=OuterRef("pk"), status=Deployment.Status.ACTIVE)
+            )
+        ).get(pk=key)
+    except (TrainedModel.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound("Model not found.", code="model_not_found") from None
+    return Served(
+        model=model,
+        deployed=bool(model._deployed),
+        plan=RowPlan.of(model),
+        generation=generation,
+        checked_at=time.monotonic(),
+    )
+
+
+def served_get(*, user, model_id: Any) -> Served:
+    """The served model `model_id` as `user` may see it (NotFound otherwise), from this
+    process's cache while its generation is unchanged; one Redis read per call."""
+    if isinstance(model_id, bool):
+        raise NotFound("Model not found.", code="model_not_found")
+    try:
+        key = int(model_id)
+    except (ValueError, TypeError, OverflowError):
+        raise NotFound("Model not found.", code="model_not_found") from None
+    generation = _generation(key)
+    entry = _entries.get(key)
+    fresh = (
+        entry is not None
+        and generation is not None
+        and entry.generation == generation
+        and time.monotonic() - entry.checked_at < settings.VUR_SERVING_RECHECK_S
+    )
+    if not fresh:
+        entry = _read(key, generation)
+        with _lock:
+            _entries[key] = entry
+            while len(_entries) > max(8, 4 * settings.VUR_MODEL_CACHE_SIZE):
+                _entries.pop(next(iter(_entries)))
+    if not _may_see(user, entry.model):
+        raise NotFound("Model not found.", code="model_not_found")
+    return entry
+
+
+def served_fitted(entry: Served) -> ServingModel:
+    """The compiled serving form of the entry's model. The artifact is loaded (hash-checked, and
+    re-checked when its file changes) on every call; the compiled form is rebuilt when the
+    loaded object changes."""
+    model = entry.model
+    fitted = artifact_load(
+        model.artifact, model.sha256, label=f"model {model.pk} ({model.algorithm})"
+    )
+    compiled = entry.compiled
+    if compiled is None or entry.source is not fitted:
+        compiled = compile_for_serving(fitted)
+        entry.source, entry.compiled = fitted, compiled
+    return compiled
+
+
+def served_cache_clear() -> None:
+    """Forget every served model of this process (tests)."""
+    with _lock:
+        _entries.clear()
