@@ -30,7 +30,7 @@ from training import automl, forecasting, reference_store
 from training.events import training_event_publish
 from training.models import EpochMetric, TrainingJob
 from vur import jobs
-from vur.errors import Conflict, InvalidInput, ServiceUnavailable
+from vur.errors import Conflict, InvalidInput, ServiceUnavailable, TooManyRequests
 
 logger = logging.getLogger(__name__)
 
@@ -85,11 +85,25 @@ def _resolve_algorithms(pipeline: Pipeline, config: dict[str, Any]) -> dict[str,
     return {"algorithms": names, "hyperparameters": hyper, "search": search}
 
 
+def training_job_capacity_check(*, user) -> None:
+    """Refuse (429, Retry-After) a new job while `user` has VUR_MAX_ACTIVE_JOBS_PER_USER training
+    jobs queued or running, so one person cannot fill the training queue. Reads only."""
+    cap = int(settings.VUR_MAX_ACTIVE_JOBS_PER_USER)
+    active = TrainingJob.objects.filter(owner=user, status__in=["queued", "running"]).count()
+    if cap and active >= cap:
+        raise TooManyRequests(
+            f"You already have {active} training job(s) queued or running, the most one person "
+            f"may (VUR_MAX_ACTIVE_JOBS_PER_USER={cap}); wait for one to finish or cancel one.",
+            retry_after=int(settings.VUR_ACTIVE_JOBS_RETRY_AFTER_S),
+        )
+
+
 def training_job_start(*, pipeline: Pipeline, user, config: dict[str, Any]) -> TrainingJob:
     """Validate a start request, create a queued job and enqueue it after commit.
 
     Not idempotent: each call queues a new job.
     """
+    training_job_capacity_check(user=user)
     if pipeline.dataset.num_rows < 2:
         raise InvalidInput("The dataset has too few rows to train on.", code="too_few_rows")
     chosen = _resolve_algorithms(pipeline, config)
