@@ -27,7 +27,7 @@ from django.db.models import Exists, OuterRef
 from datasets import profiling
 from modeling.artifacts import artifact_load
 from modeling.models import TrainedModel
-from modeling.serving import ServingModel, compile_for_serving
+from modeling.serving import SKLEARN, ServingModel, compile_for_serving
 from predictions.models import Deployment
 from vur.errors import NotFound
 
@@ -234,7 +234,12 @@ def served_fitted(entry: Served) -> ServingModel:
     )
     compiled = entry.compiled
     if compiled is None or entry.source is not fitted:
-        compiled = compile_for_serving(fitted)
+        # The path the registration check chose; a model it refused is served as trained.
+        card_path = (model.card or {}).get("serving", {}).get("path")
+        if card_path == SKLEARN:
+            compiled = ServingModel(model=fitted, original=fitted, path=SKLEARN)
+        else:
+            compiled = compile_for_serving(fitted)
         entry.source, entry.compiled = fitted, compiled
     return compiled
 

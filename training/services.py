@@ -304,6 +304,30 @@ def purge_job_files(job: TrainingJob) -> None:
     artifacts.artifact_delete(*[f"{folder}/{name}" for name in files])
 
 
+SERVING_CHECK_ROWS = 500
+
+
+def _serving_check(obj, pipeline: Pipeline, columns: list[str], forecasting_job: bool,
+                   rows: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """The card's `serving` entry: the path that will serve the model (`modeling.serving`),
+    checked against the model's own answers on up to SERVING_CHECK_ROWS dataset rows (read once
+    per job into `rows`). Never fails the registration: a failed check serves scikit-learn."""
+    from modeling import serving
+
+    if forecasting_job:
+        return {"path": "forecaster", "detail": "", "checked_rows": 0}
+    try:
+        if "frame" not in rows:
+            rows["frame"] = dataset_frame(
+                pipeline.dataset, nrows=SERVING_CHECK_ROWS, usecols=columns
+            )[columns]
+        compiled = serving.compile_for_serving(obj, rows["frame"])
+        return serving.serving_card(compiled, len(rows["frame"]))
+    except Exception:
+        logger.exception("serving check of %s failed; it is served by scikit-learn", obj)
+        return {"path": serving.SKLEARN, "detail": "check failed", "checked_rows": 0}
+
+
 def _register(job: TrainingJob, pipeline: Pipeline, results: list, columns: list[str]) -> int:
     """Save each candidate's artifact and card, then create all rows and complete the job at once.
 
@@ -314,6 +338,7 @@ def _register(job: TrainingJob, pipeline: Pipeline, results: list, columns: list
     written: list[str] = []
     forecasting_job = pipeline.problem_type == "forecasting"
     build_reference = reference_store.reference_builder(job, pipeline, columns)
+    check_rows: dict[str, Any] = {}
     try:
         for res in results:
             obj = res.model if forecasting_job else res.pipeline
@@ -346,6 +371,7 @@ def _register(job: TrainingJob, pipeline: Pipeline, results: list, columns: list
                 "artifact": {"name": saved.name, "sha256": saved.sha256, "bytes": saved.size_bytes},
                 "library_versions": versions,
                 "monitoring_reference": reference_name,
+                "serving": _serving_check(obj, pipeline, columns, forecasting_job, check_rows),
             }
             card_name = artifacts.card_save(card, key)
             written.append(card_name)
