@@ -49,11 +49,21 @@ def column_distribution(values: pd.Series, semantic_type: str, bins: int = 20) -
     }
 
 
-def dataset_distributions(*, dataset: Dataset, bins: int = 20) -> dict[str, dict[str, Any]]:
-    """Column name -> its distribution for a chart (see `column_distribution`). Reads the file."""
-    frame = dataset_frame(dataset)
+def dataset_distributions(
+    *, dataset: Dataset, columns: list[str] | None = None, bins: int = 20
+) -> dict[str, dict[str, Any]]:
+    """Column name -> its distribution for a chart (see `column_distribution`), for `columns`
+    (all when None). Reads only those columns of the file."""
+    wanted = [
+        c
+        for c in dataset.columns_info
+        if (columns is None or c["name"] in columns) and c.get("semantic_type") != "id"
+    ]
+    if not wanted:
+        return {}
+    frame = dataset_frame(dataset, usecols=[c["name"] for c in wanted])
     return {
         c["name"]: column_distribution(frame[c["name"]], c.get("semantic_type", ""), bins)
-        for c in dataset.columns_info
-        if c["name"] in frame.columns and c.get("semantic_type") != "id"
+        for c in wanted
+        if c["name"] in frame.columns
     }

@@ -15,4 +15,5 @@ urlpatterns = [
         "datasets/<int:dataset_id>/statistics/", pages.dataset_statistics_partial, name="statistics"
     ),
     path("datasets/<int:dataset_id>/delete/", pages.dataset_delete_page, name="delete"),
+    path("datasets/<int:dataset_id>/edit/", pages.dataset_edit_page, name="edit"),
 ]

@@ -19,6 +19,7 @@ from vur.pages import error_fields, get_or_404
 
 ALLOWED_EXTENSIONS = (".csv", ".xlsx", ".json", ".parquet")
 PREVIEW_PAGE_SIZE = 20
+STATS_PAGE_SIZE = 40  # columns (each with a chart) per statistics page
 
 
 def _int(value: str | None, default: int, low: int, high: int) -> int:
@@ -30,11 +31,17 @@ def _int(value: str | None, default: int, low: int, high: int) -> int:
 
 @login_required
 def dataset_list_page(request: HttpRequest) -> HttpResponse:
-    """The user's datasets, newest first, 25 a page; each row opens the dataset page."""
-    page = Paginator(selectors.dataset_list(user=request.user), 25).get_page(
-        request.GET.get("page")
-    )
-    return render(request, "datasets/list.html", {"page": page})
+    """The user's datasets, newest first, 25 a page (`?q=` searches names, `?type=` picks a
+    kind); each row opens the dataset page."""
+    query = (request.GET.get("q") or "").strip()
+    kind = request.GET.get("type") or ""
+    datasets = selectors.dataset_list(user=request.user)
+    if query:
+        datasets = datasets.filter(name__icontains=query)
+    if kind in ("tabular", "time_series"):
+        datasets = datasets.filter(dataset_type=kind)
+    page = Paginator(datasets, 25).get_page(request.GET.get("page"))
+    return render(request, "datasets/list.html", {"page": page, "q": query, "type": kind})
 
 
 def _upload_context(**extra) -> dict:
@@ -136,12 +143,14 @@ def _width(low, high):
 
 @login_required
 def dataset_statistics_partial(request: HttpRequest, dataset_id: int) -> HttpResponse:
-    """Per-column statistics with a chart per column (htmx partial)."""
+    """Per-column statistics with a chart per column, one page of columns at a time (htmx
+    partial): a 20,000-column table is read a page of columns per request."""
     dataset = get_or_404(selectors.dataset_get, user=request.user, dataset_id=dataset_id)
+    page = _int(request.GET.get("page"), 1, 1, 1_000_000)
     try:
-        # The first page of columns (a 20,000-column table is not profiled in one request).
-        stats = services.dataset_statistics(dataset=dataset)["columns"]
-        dists = charts.dataset_distributions(dataset=dataset)
+        answer = services.dataset_statistics(dataset=dataset, page=page, page_size=STATS_PAGE_SIZE)
+        stats = answer["columns"]
+        dists = charts.dataset_distributions(dataset=dataset, columns=list(stats))
     except VURError as err:
         return render(request, "partials/error.html", {"message": err.detail})
     columns = [
@@ -156,11 +165,10 @@ def dataset_statistics_partial(request: HttpRequest, dataset_id: int) -> HttpRes
         }
         for col in columns
     ]
-    return render(
-        request,
-        "datasets/_statistics.html",
-        {"dataset": dataset, "columns": columns, "figures": figures},
-    )
+    ctx = {"dataset": dataset, "columns": columns, "figures": figures, "paging": answer}
+    ctx["prev_page"] = page - 1 if page > 1 else None
+    ctx["next_page"] = page + 1 if page < answer["num_pages"] else None
+    return render(request, "datasets/_statistics.html", ctx)
 
 
 @login_required
@@ -176,3 +184,19 @@ def dataset_delete_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
         return redirect("datasets_ui:detail", dataset_id=dataset_id)
     messages.success(request, f"Deleted {name}.")
     return redirect("datasets_ui:list")
+
+
+@login_required
+@require_POST
+def dataset_edit_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    """Rename or re-describe the dataset; an empty name is refused in words."""
+    dataset = get_or_404(selectors.dataset_get, user=request.user, dataset_id=dataset_id)
+    name = (request.POST.get("name") or "").strip()
+    if not name or len(name) > 200:
+        messages.error(request, "A dataset needs a name of 1 to 200 characters.")
+        return redirect("datasets_ui:detail", dataset_id=dataset.pk)
+    services.dataset_update(
+        dataset=dataset, name=name, description=request.POST.get("description", "")
+    )
+    messages.success(request, "Saved the name and description.")
+    return redirect("datasets_ui:detail", dataset_id=dataset.pk)

@@ -111,3 +111,40 @@ def test_the_error_pages_are_friendly(client):
     assert "Something went wrong on our side" in page and "app.css" in page
     res = client.get("/no/such/page/")
     assert res.status_code == 404 and b"We couldn" in res.content
+
+
+def test_list_searches_names_and_kinds_and_the_page_renames(web):
+    table = _upload(web, "penguins.csv", name="Penguins")["Location"]
+    _upload(web, "series_airpassengers.csv", name="Air passengers")
+    found = web.get("/datasets/?q=pengu")
+    assert [d.name for d in found.context["page"].object_list] == ["Penguins"]
+    series = web.get("/datasets/?type=time_series")
+    assert [d.name for d in series.context["page"].object_list] == ["Air passengers"]
+    assert b'id="no-match"' in web.get("/datasets/?q=zebra").content
+    saved = web.post(table + "edit/", {"name": "Palmer penguins", "description": "Three species"})
+    assert saved.status_code == 302
+    page = web.get(table)
+    assert b"Palmer penguins" in page.content and b"Three species" in page.content
+    refused = web.post(table + "edit/", {"name": "  "}, follow=True)
+    assert b"needs a name" in refused.content
+    assert b"Palmer penguins" in web.get(table).content
+
+
+def test_statistics_of_a_wide_table_come_a_page_of_columns_at_a_time(web):
+    import numpy as np
+    import pandas as pd
+
+    wide = pd.DataFrame(np.arange(50 * 90).reshape(50, 90), columns=[f"c{i}" for i in range(90)])
+    upload = SimpleUploadedFile("wide.csv", wide.to_csv(index=False).encode())
+    base = web.post("/datasets/upload/", {"file": upload, "name": "Wide"})["Location"]
+    first = web.get(base + "statistics/", HTTP_HX_REQUEST="true")
+    names = [c["info"]["name"] for c in first.context["columns"]]
+    assert names == [f"c{i}" for i in range(40)]
+    assert (
+        b"Columns 1\xe2\x80\x9340 of 90." in first.content and b'id="stats-next"' in first.content
+    )
+    last = web.get(base + "statistics/?page=3", HTTP_HX_REQUEST="true")
+    assert [c["info"]["name"] for c in last.context["columns"]] == [f"c{i}" for i in range(80, 90)]
+    assert len(last.context["figures"]) == 10
+    beyond = web.get(base + "statistics/?page=9", HTTP_HX_REQUEST="true")
+    assert b"There is no page 9" in beyond.content
