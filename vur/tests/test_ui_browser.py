@@ -49,6 +49,7 @@ def test_dashboard_shows_running_jobs_live_and_open_alerts(live_stack, browser, 
     link = jobs.find_element(By.CSS_SELECTOR, "a")
     assert link.get_attribute("href").endswith(f"/training/{running_job.pk}/")
     assert "A training job of Penguin species failed." in browser.find_element(By.ID, "alerts").text
+    assert browser.find_element(By.ID, "open-alerts-count").text.split() == ["1", "open", "alert"]
     actions = browser.find_elements(By.CSS_SELECTOR, "#quick-actions a")
     assert actions and not any("/api/" in a.get_attribute("href") for a in actions)
     check_page(browser, "dashboard-running")
