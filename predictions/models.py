@@ -135,6 +135,9 @@ class BatchJob(OwnedModel):
     model = models.ForeignKey(TrainedModel, on_delete=models.CASCADE, related_name="batch_jobs")
     input_file = models.FileField(upload_to=batch_upload_to, max_length=500)
     input_format = models.CharField(max_length=10, default="csv")
+    # What the result holds besides `prediction`: {"columns": [input columns to copy] or absent
+    # for all of them, "probabilities": bool}.
+    output = models.JSONField(default=dict, blank=True)
     result_file = models.CharField(max_length=500, blank=True, default="")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress = models.FloatField(default=0.0)

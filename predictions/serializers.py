@@ -104,6 +104,24 @@ class BatchStartSerializer(serializers.Serializer):
 
     file = serializers.FileField(allow_empty_file=True)
     model_id = serializers.IntegerField()
+    columns = serializers.ListField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+        required=False,
+        help_text="Input columns copied into the result beside `prediction` (repeat the field, "
+        "or one comma-separated value); absent: every input column; one empty value: none.",
+    )
+    include_probabilities = serializers.BooleanField(
+        default=True, help_text="Add one `proba_<class>` column per class (classifiers)."
+    )
+
+    def validate_columns(self, value: list[str]) -> list[str]:
+        """One comma-separated value is split; blanks are dropped (so `columns=` is none)."""
+        if len(value) == 1 and "," in value[0]:
+            value = value[0].split(",")
+        names = [v.strip() for v in value if v.strip()]
+        if len(set(names)) != len(names):
+            raise serializers.ValidationError("A column is named twice.")
+        return names
 
 
 class BatchJobSerializer(serializers.ModelSerializer):

@@ -234,14 +234,18 @@ def served_fitted(entry: Served) -> ServingModel:
     )
     compiled = entry.compiled
     if compiled is None or entry.source is not fitted:
-        # The path the registration check chose; a model it refused is served as trained.
-        card_path = (model.card or {}).get("serving", {}).get("path")
-        if card_path == SKLEARN:
-            compiled = ServingModel(model=fitted, original=fitted, path=SKLEARN)
-        else:
-            compiled = compile_for_serving(fitted)
+        compiled = serving_form(model, fitted)
         entry.source, entry.compiled = fitted, compiled
     return compiled
+
+
+def serving_form(model: TrainedModel, fitted: Any) -> ServingModel:
+    """The serving form of `model`'s loaded `fitted` object, on the path its card chose at
+    registration (a model whose check refused the compiled form is served as trained)."""
+    card_path = ((model.card or {}).get("serving") or {}).get("path")
+    if card_path == SKLEARN:
+        return ServingModel(model=fitted, original=fitted, path=SKLEARN)
+    return compile_for_serving(fitted)
 
 
 def served_cache_clear() -> None:

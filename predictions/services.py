@@ -548,8 +548,20 @@ def batch_job_capacity_check(*, user) -> None:
         )
 
 
-def batch_start(*, owner, model: TrainedModel, upload: File) -> BatchJob:
-    """Store the uploaded file and queue its scoring after commit. Not idempotent."""
+def batch_start(
+    *,
+    owner,
+    model: TrainedModel,
+    upload: File,
+    columns: list[str] | None = None,
+    probabilities: bool = True,
+) -> BatchJob:
+    """Store the uploaded file and queue its scoring after commit. Not idempotent.
+
+    The result holds `prediction`, one `proba_<class>` per class when `probabilities` (and the
+    model is a classifier), and the input `columns` named (all of them when None); a column the
+    file lacks is a 400 and nothing is stored.
+    """
     batch_job_capacity_check(user=owner)
     _require_deployed(model)
     if model.problem_type == "forecasting":
@@ -564,7 +576,11 @@ def batch_start(*, owner, model: TrainedModel, upload: File) -> BatchJob:
         )
     if not upload.size:
         raise InvalidInput("The file is empty.", code="empty_file")
-    job = BatchJob(owner=owner, model=model, input_format=fmt)
+    output: dict[str, Any] = {"probabilities": bool(probabilities)}
+    if columns is not None:
+        _check_pass_through(upload, fmt, columns)
+        output["columns"] = list(columns)
+    job = BatchJob(owner=owner, model=model, input_format=fmt, output=output)
     job.input_file.save(upload.name.rsplit("/", 1)[-1], upload, save=False)
     failures: list[Exception] = []
     try:
@@ -582,6 +598,26 @@ def batch_start(*, owner, model: TrainedModel, upload: File) -> BatchJob:
         )
     job.refresh_from_db()
     return job
+
+
+def _check_pass_through(upload: File, fmt: str, columns: list[str]) -> None:
+    """InvalidInput (400) naming the chosen pass-through columns the file does not have."""
+    if not columns:
+        return
+    try:
+        upload.seek(0)
+        first = next(iter(dio.iter_chunks(upload, fmt, chunksize=1)), None)
+    except dio.DatasetReadError as exc:
+        raise InvalidInput(str(exc), code="unreadable_file") from None
+    finally:
+        upload.seek(0)
+    present = set(map(str, first.columns)) if first is not None else set()
+    unknown = [c for c in columns if c not in present]
+    if unknown:
+        raise InvalidInput(
+            f"The file has no column {', '.join(map(repr, unknown))} to copy into the result.",
+            code="unknown_columns",
+        )
 
 
 def _publish_batch(job: BatchJob) -> None:
@@ -788,7 +824,7 @@ def _score_file(job: BatchJob, out, summaries: list | None = None) -> int:
 
     One summary entry per chunk is appended to `summaries` (logged once the job completes)."""
     model = job.model
-    fitted = load_model(model)
+    fitted = served.serving_form(model, load_model(model)).model
     with job.input_file.open("rb") as fh:
         total = dio.count_rows(fh, job.input_format)
     BatchJob.objects.filter(pk=job.pk).update(rows_total=total)
@@ -797,6 +833,8 @@ def _score_file(job: BatchJob, out, summaries: list | None = None) -> int:
     required = [c["name"] for c in columns if c.get("required", True)]
     names = [c["name"] for c in columns]
     info = [_info(c) for c in columns]
+    keep = job.output.get("columns")  # None: every input column
+    with_proba = job.output.get("probabilities", True)
     done = 0
     last_publish = 0.0
     with job.input_file.open("rb") as fh:
@@ -807,14 +845,15 @@ def _score_file(job: BatchJob, out, summaries: list | None = None) -> int:
                 raise InvalidInput(f"The file lacks the model's columns: {', '.join(missing)}.")
             typed = profiling.coerce_types(chunk.reindex(columns=names), info)
             chunk_started = time.perf_counter()
-            preds, proba = _score_frame(model, fitted, typed)
+            preds, proba = _score_frame(model, fitted, typed, with_proba)
             if summaries is not None:
                 elapsed = (time.perf_counter() - chunk_started) * 1000
                 summaries.append(_batch_chunk_entry(job, typed, preds, elapsed, len(summaries)))
-            scored = chunk.copy()
-            scored["prediction"] = preds
-            for label, values in (proba or {}).items():
-                scored[f"proba_{label}"] = values
+            # Only what was asked for: the chosen input columns, the prediction, probabilities.
+            scored = chunk if keep is None else chunk[keep]
+            scored = scored.assign(
+                prediction=preds, **{f"proba_{label}": v for label, v in (proba or {}).items()}
+            )
             # Text a spreadsheet would run as a formula is prefixed with ' (CSV injection).
             dio.neutralize_formulas(scored).to_csv(out, header=done == 0, index=False)
             done += len(chunk)
@@ -829,8 +868,8 @@ def _score_file(job: BatchJob, out, summaries: list | None = None) -> int:
     return done
 
 
-def _score_frame(model: TrainedModel, fitted: Any, frame: pd.DataFrame):
-    if model.problem_type == "classification" and hasattr(fitted, "predict_proba"):
+def _score_frame(model: TrainedModel, fitted: Any, frame: pd.DataFrame, with_proba: bool = True):
+    if with_proba and model.problem_type == "classification" and hasattr(fitted, "predict_proba"):
         preds, matrix = _labels_and_proba(fitted, frame)
         proba = {label_key(c): np.round(matrix[:, i], 6) for i, c in enumerate(fitted.classes_)}
         return preds, proba

@@ -110,7 +110,11 @@ class PredictionViewSet(viewsets.GenericViewSet):
         form.is_valid(raise_exception=True)
         model = trained_model_get(user=request.user, model_id=form.validated_data["model_id"])
         job = services.batch_start(
-            owner=request.user, model=model, upload=form.validated_data["file"]
+            owner=request.user,
+            model=model,
+            upload=form.validated_data["file"],
+            columns=form.validated_data.get("columns"),
+            probabilities=form.validated_data["include_probabilities"],
         )
         return Response(BatchJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
