@@ -128,6 +128,19 @@ def running_stack(tmp_path: Path, *, web: bool, worker: bool, **settings: str) -
                 proc.wait(timeout=10)
         for handle in handles.values():
             handle.close()
+        _forget_keys(django_settings.REDIS_URL, prefix)
+
+
+def _forget_keys(url: str, prefix: str) -> None:
+    """Remove what the processes left in Redis under their own prefix (e.g. unacked tasks)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        for key in client.scan_iter(match=f"{prefix}*", count=500):
+            client.delete(key)
+    finally:
+        client.close()
 
 
 def _healthy(base: str) -> bool:
