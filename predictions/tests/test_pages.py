@@ -12,6 +12,16 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
+@pytest.fixture(autouse=True)
+def _fresh_serving_cache():
+    """Rolled-back tests reuse model ids (SQLite): start each without another test's entries."""
+    from predictions.served import served_cache_clear
+
+    served_cache_clear()
+    yield
+    served_cache_clear()
+
+
 @pytest.fixture
 def web(owner) -> Client:
     client = Client()
@@ -80,9 +90,13 @@ def test_predict_form_shows_a_bad_number_next_to_its_field(web, deployed_model):
     assert not PredictionRecord.objects.filter(error_code="").exists()  # only the refusal is logged
 
 
-def test_undeploy_then_predict_says_deploy_first(web, deployed_model):
+def test_undeploy_then_predict_says_deploy_first(
+    web, deployed_model, django_capture_on_commit_callbacks
+):
     deployment = Deployment.objects.get(model=deployed_model)
-    res = web.post(f"/deployments/{deployment.pk}/undeploy/", **HTMX)
+    web.post(f"/models/{deployed_model.pk}/predict/", _form(deployed_model), **HTMX)  # cached
+    with django_capture_on_commit_callbacks(execute=True):  # the undeploy's announcement
+        res = web.post(f"/deployments/{deployment.pk}/undeploy/", **HTMX)
     assert res.status_code == 200 and "HX-Trigger" in res
     deployment.refresh_from_db()
     assert deployment.status == "inactive"
