@@ -1,16 +1,21 @@
 """The serving form of a fitted model: a blend whose members share one fitted preprocessing runs
-it once per request instead of once per member. Django-free.
+it once per request instead of once per member, and a final estimator that ONNX Runtime can run
+(tree ensembles, linear models) is run there instead of scikit-learn. Django-free.
 
 `compile_for_serving` groups a blend's members by the content hash of their fitted
-`preprocess` + `features` steps (identical fitted state gives identical output by construction),
-and, when rows are given, checks the compiled answers against the original model's on them
-(identical labels, probabilities within `PROBA_TOLERANCE`); any difference falls back to the
-original object. `path` names what serves: "sklearn" or "sklearn_shared_preprocess".
+`preprocess` + `features` steps (identical fitted state gives identical output by construction)
+and, given check rows (the registration's), converts final estimators with skl2onnx; it then
+checks the compiled answers against the original model's on those rows (identical labels,
+probabilities within `PROBA_TOLERANCE`), and any difference or error falls back to the original
+object. ONNX is only used after such a check (`onnx="try"`) or when the model card recorded one
+(`onnx="trusted"`). `path` names what serves: "sklearn", "sklearn_shared_preprocess", "onnx"
+or "onnx_shared_preprocess".
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +28,103 @@ logger = logging.getLogger(__name__)
 PROBA_TOLERANCE = 1e-5
 SKLEARN = "sklearn"
 SHARED = "sklearn_shared_preprocess"
+ONNX = "onnx"
+ONNX_SHARED = "onnx_shared_preprocess"
+# Final estimators converted to ONNX (skl2onnx converters; the check decides if they are used).
+# Trees get float32 rows, as scikit-learn's own tree code casts them (ONNX stores thresholds in
+# float32, so float64 rows would fall on the other side of a split now and then); linear models
+# get float64 rows.
+ONNX_TREES = frozenset(
+    {
+        "RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier",
+        "ExtraTreesRegressor", "GradientBoostingClassifier", "GradientBoostingRegressor",
+        "HistGradientBoostingClassifier", "HistGradientBoostingRegressor",
+    }
+)  # fmt: skip
+ONNX_ESTIMATORS = ONNX_TREES | {"LogisticRegression", "Ridge", "LinearRegression"}
+# ONNX trees sum in float32: probabilities are rounded to this many decimals, so a tie in
+# scikit-learn (0.5 / 0.5) stays a tie and the first class wins in both.
+ONNX_DECIMALS = 6
+
+
+class OnnxEstimator:
+    """A fitted final estimator run by ONNX Runtime on float64 rows: `predict_proba`,
+    `predict` and `classes_` like the original's (labels come from the probabilities)."""
+
+    def __init__(self, original: Any, payload: bytes, dtype: Any = np.float64):
+        self.classes_ = getattr(original, "classes_", None)
+        self.payload = payload
+        self.dtype = dtype
+        self._session: Any = None
+        self._lock = threading.Lock()
+
+    def _run(self, X: Any) -> list:
+        if self._session is None:
+            with self._lock:
+                if self._session is None:
+                    import onnxruntime as ort
+
+                    options = ort.SessionOptions()
+                    options.intra_op_num_threads = 1
+                    options.inter_op_num_threads = 1
+                    self._session = ort.InferenceSession(
+                        self.payload, options, providers=["CPUExecutionProvider"]
+                    )
+                    self._input = self._session.get_inputs()[0].name
+        rows = np.ascontiguousarray(np.asarray(X, dtype=self.dtype))
+        return self._session.run(None, {self._input: rows})
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, columns in `classes_` order (rounded, see ONNX_DECIMALS)."""
+        return np.round(np.asarray(self._run(X)[1], dtype=np.float64), ONNX_DECIMALS)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class, or the predicted values."""
+        if self.classes_ is not None:
+            return np.asarray(self.classes_)[np.argmax(self.predict_proba(X), axis=1)]
+        return np.asarray(self._run(X)[0], dtype=np.float64).ravel()
+
+
+def to_onnx(estimator: Any, n_features: int) -> OnnxEstimator | None:
+    """`estimator` converted for ONNX Runtime, or None when it is not a supported kind or the
+    conversion fails (logged)."""
+    kind = type(estimator).__name__
+    if kind not in ONNX_ESTIMATORS:
+        return None
+    dtype = np.float32 if kind in ONNX_TREES else np.float64
+    try:
+        from skl2onnx import to_onnx as convert
+
+        options = {id(estimator): {"zipmap": False}} if hasattr(estimator, "classes_") else None
+        model = convert(
+            estimator,
+            np.zeros((1, n_features), dtype=dtype),
+            options=options,
+            target_opset={"": 18, "ai.onnx.ml": 3},
+        )
+        converted = OnnxEstimator(estimator, model.SerializeToString(), dtype)
+        converted._run(np.zeros((1, n_features)))  # the runtime accepts it
+        return converted
+    except Exception:
+        logger.exception("serving: %s could not be converted to ONNX", type(estimator).__name__)
+        return None
+
+
+class OnnxPipeline:
+    """A fitted Pipeline whose preprocessing runs in scikit-learn and whose final estimator
+    runs in ONNX Runtime."""
+
+    def __init__(self, prefix: Any, final: OnnxEstimator):
+        self.prefix, self.final = prefix, final
+        self.classes_ = final.classes_
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Probabilities of the rows, columns in `classes_` order."""
+        return self.final.predict_proba(self.prefix.transform(X))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Labels or values of the rows."""
+        return self.final.predict(self.prefix.transform(X))
 
 
 @dataclass
@@ -41,6 +143,7 @@ class SharedPreprocessBlend:
         self.groups = groups
         self.classes_ = weights_classes
         self.problem_type = problem_type
+        self.converted = 0  # members whose final estimator runs in ONNX Runtime
 
     def _transformed(self, X: Any):
         for group in self.groups:
@@ -96,19 +199,33 @@ def _blend_of(fitted: Any) -> Any | None:
     return final
 
 
-def _shared_blend(blend: Any) -> SharedPreprocessBlend | None:
-    """Members grouped by their fitted prefix's content hash; None when no two share one."""
+def _final_of(member: Any, onnx: bool) -> tuple[Any, bool]:
+    final = member.steps[-1][1]
+    n_features = getattr(final, "n_features_in_", None)
+    if onnx and n_features:
+        converted = to_onnx(final, int(n_features))
+        if converted is not None:
+            return converted, True
+    return final, False
+
+
+def _shared_blend(blend: Any, onnx: bool = False) -> SharedPreprocessBlend | None:
+    """Members grouped by their fitted prefix's content hash (final estimators in ONNX where
+    `onnx` and convertible); None when no two share a prefix and none is converted."""
     groups: dict[str, _Group] = {}
+    converted = 0
     for member, weight in zip(blend.estimators_, blend.weights_, strict=True):
         prefix = member[:-1]
         key = joblib.hash(prefix)
-        groups.setdefault(key, _Group(prefix=prefix)).members.append(
-            (member.steps[-1][1], float(weight))
-        )
-    if len(groups) == len(blend.estimators_):
+        final, done = _final_of(member, onnx)
+        converted += done
+        groups.setdefault(key, _Group(prefix=prefix)).members.append((final, float(weight)))
+    if len(groups) == len(blend.estimators_) and not converted:
         return None
     classes = np.asarray(blend.classes_) if blend.problem_type == "classification" else None
-    return SharedPreprocessBlend(list(groups.values()), classes, blend.problem_type)
+    shared = SharedPreprocessBlend(list(groups.values()), classes, blend.problem_type)
+    shared.converted = converted
+    return shared
 
 
 def answers_match(original: Any, compiled: Any, rows: pd.DataFrame, classification: bool) -> str:
@@ -130,36 +247,79 @@ def answers_match(original: Any, compiled: Any, rows: pd.DataFrame, classificati
     return ""
 
 
-def compile_for_serving(fitted: Any, check_rows: pd.DataFrame | None = None) -> ServingModel:
+def _checked(fitted: Any, compiled: Any, rows: pd.DataFrame | None, classification: bool) -> str:
+    """Why `compiled` may not serve `fitted` ("" when it may): its answers on `rows` differ."""
+    if rows is None or not len(rows):
+        return ""
+    try:
+        return answers_match(fitted, compiled, rows, classification)
+    except Exception as exc:
+        logger.exception("serving: the compiled model failed on the check rows")
+        return f"failed: {type(exc).__name__}"
+
+
+def _single(fitted: Any, rows: pd.DataFrame | None, onnx: str) -> ServingModel:
+    steps = getattr(fitted, "steps", None)
+    final = steps[-1][1] if steps else None
+    n_features = getattr(final, "n_features_in_", None)
+    if onnx == "off" or final is None or not n_features:
+        return ServingModel(model=fitted, original=fitted, path=SKLEARN)
+    converted = to_onnx(final, int(n_features))
+    if converted is None:
+        return ServingModel(model=fitted, original=fitted, path=SKLEARN,
+                            detail=f"{type(final).__name__} is not converted to ONNX")  # fmt: skip
+    compiled = OnnxPipeline(fitted[:-1], converted)
+    why = _checked(fitted, compiled, rows, hasattr(final, "classes_"))
+    if why:
+        return ServingModel(model=fitted, original=fitted, path=SKLEARN,
+                            detail=f"ONNX refused: {why}")  # fmt: skip
+    return ServingModel(model=compiled, original=fitted, path=ONNX,
+                        detail=f"{type(final).__name__} in ONNX Runtime")  # fmt: skip
+
+
+def compile_for_serving(
+    fitted: Any, check_rows: pd.DataFrame | None = None, *, onnx: str | None = None
+) -> ServingModel:
     """The fastest faithful serving form of `fitted`; `check_rows` (typed like training rows)
-    verify it against the original, falling back to the original on any difference or error."""
+    verify it against the original, falling back on any difference or error.
+
+    `onnx`: "try" (the default with check rows: convert, keep only if the check passes),
+    "trusted" (a card recorded a passed check: convert without rows) or "off" (the default
+    without check rows).
+    """
+    onnx = onnx or ("try" if check_rows is not None and len(check_rows) else "off")
+    rows = check_rows
     blend = _blend_of(fitted)
     if blend is None:
-        return ServingModel(model=fitted, original=fitted, path=SKLEARN)
-    try:
-        shared = _shared_blend(blend)
-    except Exception:
-        logger.exception("serving: the blend's shared preprocessing could not be built")
-        shared = None
-    if shared is None:
-        return ServingModel(model=fitted, original=fitted, path=SKLEARN,
-                            detail="no two members share a fitted preprocessing")  # fmt: skip
-    if check_rows is not None and len(check_rows):
+        return _single(fitted, rows, onnx)
+    classification = blend.problem_type == "classification"
+    attempts = [True, False] if onnx != "off" else [False]
+    detail, refused = "no two members share a fitted preprocessing", ""
+    for use_onnx in attempts:
         try:
-            why = answers_match(fitted, shared, check_rows, blend.problem_type == "classification")
-        except Exception as exc:
-            logger.exception("serving: the compiled blend failed on the check rows")
-            why = f"failed: {type(exc).__name__}"
+            shared = _shared_blend(blend, onnx=use_onnx)
+        except Exception:
+            logger.exception("serving: the blend's serving form could not be built")
+            shared = None
+        if shared is None:
+            continue
+        why = _checked(fitted, shared, rows, classification)
         if why:
-            return ServingModel(model=fitted, original=fitted, path=SKLEARN,
-                                detail=f"shared preprocessing refused: {why}")  # fmt: skip
-    groups = len(shared.groups)
-    return ServingModel(
-        model=shared,
-        original=fitted,
-        path=SHARED,
-        detail=f"{len(blend.estimators_)} members, {groups} preprocessing pass(es)",
-    )
+            detail = f"{'ONNX' if use_onnx else 'shared preprocessing'} refused: {why}"
+            refused = f"; {detail}" if use_onnx else refused
+            continue
+        groups = len(shared.groups)
+        path = (ONNX_SHARED if shared.converted else SHARED) if groups < len(
+            blend.estimators_
+        ) else (ONNX if shared.converted else SKLEARN)  # fmt: skip
+        return ServingModel(
+            model=shared,
+            original=fitted,
+            path=path,
+            detail=f"{len(blend.estimators_)} members, {groups} preprocessing pass(es), "
+            f"{shared.converted} in ONNX Runtime{refused}",
+        )
+    return ServingModel(model=fitted, original=fitted, path=SKLEARN, detail=detail)
 
 
 def serving_card(served: ServingModel, checked_rows: int) -> dict[str, Any]:

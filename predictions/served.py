@@ -27,7 +27,7 @@ from django.db.models import Exists, OuterRef
 from datasets import profiling
 from modeling.artifacts import artifact_load
 from modeling.models import TrainedModel
-from modeling.serving import SKLEARN, ServingModel, compile_for_serving
+from modeling.serving import ONNX, ONNX_SHARED, SKLEARN, ServingModel, compile_for_serving
 from predictions.models import Deployment
 from vur.errors import NotFound
 
@@ -245,7 +245,8 @@ def serving_form(model: TrainedModel, fitted: Any) -> ServingModel:
     card_path = ((model.card or {}).get("serving") or {}).get("path")
     if card_path == SKLEARN:
         return ServingModel(model=fitted, original=fitted, path=SKLEARN)
-    return compile_for_serving(fitted)
+    trusted = card_path in (ONNX, ONNX_SHARED)  # ONNX only after registration's check passed
+    return compile_for_serving(fitted, onnx="trusted" if trusted else "off")
 
 
 def served_cache_clear() -> None:

@@ -69,11 +69,54 @@ def test_members_with_one_fitted_preprocessing_share_one_pass(problem):
     algorithms = ["linear", "random_forest", "extra_trees"]
     blend = _blend([_member(df, a, problem) for a in algorithms], problem, [3.0, 2.0, 1.0])
     rows = _table(120, 1, problem).drop(columns="label")
-    compiled = serving.compile_for_serving(blend, rows)
+    compiled = serving.compile_for_serving(blend, rows, onnx="off")
     assert compiled.path == serving.SHARED
     assert [len(g.members) for g in compiled.model.groups] == [3]
     _assert_same_answers(blend, compiled.model, rows, problem)
     assert "3 members, 1 preprocessing pass" in compiled.detail
+
+
+@pytest.mark.parametrize("problem", ["classification", "regression"])
+def test_checked_blend_runs_its_members_in_onnx_runtime_with_the_same_answers(problem):
+    df = _table(300, 0, problem)
+    algorithms = ["linear", "random_forest", "extra_trees"]
+    blend = _blend([_member(df, a, problem) for a in algorithms], problem, [3.0, 2.0, 1.0])
+    check = _table(200, 1, problem).drop(columns="label")
+    compiled = serving.compile_for_serving(blend, check)
+    assert compiled.path == serving.ONNX_SHARED, compiled.detail
+    finals = [est for g in compiled.model.groups for est, _ in g.members]
+    assert all(isinstance(f, serving.OnnxEstimator) for f in finals)
+    rows = _table(150, 7, problem).drop(columns="label")  # rows the check never saw
+    if problem == "classification":
+        np.testing.assert_allclose(compiled.model.predict_proba(rows), blend.predict_proba(rows),
+                                   rtol=0, atol=serving.PROBA_TOLERANCE)  # fmt: skip
+        assert list(compiled.model.predict(rows)) == list(blend.predict(rows))
+    else:
+        np.testing.assert_allclose(compiled.model.predict(rows), blend.predict(rows), rtol=1e-5)
+    # A card that recorded the check rebuilds the same form without rows.
+    again = serving.compile_for_serving(blend, onnx="trusted")
+    assert again.path == serving.ONNX_SHARED
+    np.testing.assert_array_equal(again.model.predict(rows), compiled.model.predict(rows))
+
+
+def test_a_forest_runs_in_onnx_runtime_only_after_a_check():
+    df = _table(300, 0)
+    forest = _member(df, "random_forest", "classification")
+    assert serving.compile_for_serving(forest).model is forest  # no rows, no card: as trained
+    compiled = serving.compile_for_serving(forest, _table(200, 1).drop(columns="label"))
+    assert compiled.path == serving.ONNX and isinstance(compiled.model, serving.OnnxPipeline)
+    rows = _table(200, 9).drop(columns="label")
+    np.testing.assert_allclose(compiled.model.predict_proba(rows), forest.predict_proba(rows),
+                               rtol=0, atol=serving.PROBA_TOLERANCE)  # fmt: skip
+    labels, _ = services._labels_and_proba(compiled.model, rows)
+    assert list(labels) == list(forest.predict(rows))
+
+
+def test_an_estimator_without_a_converter_is_served_by_scikit_learn():
+    df = _table(200, 0)
+    knn = _member(df, "knn", "classification")
+    compiled = serving.compile_for_serving(knn, _table(50, 1).drop(columns="label"))
+    assert compiled.path == serving.SKLEARN and compiled.model is knn
 
 
 def test_members_fitted_on_other_rows_keep_their_own_preprocessing():
@@ -83,7 +126,7 @@ def test_members_fitted_on_other_rows_keep_their_own_preprocessing():
                "classification"), _member(other, "extra_trees", "classification")]  # fmt: skip
     blend = _blend(members, "classification")
     rows = _table(90, 2).drop(columns="label")
-    compiled = serving.compile_for_serving(blend, rows)
+    compiled = serving.compile_for_serving(blend, rows, onnx="off")
     assert compiled.path == serving.SHARED
     assert sorted(len(g.members) for g in compiled.model.groups) == [1, 2]
     _assert_same_answers(blend, compiled.model, rows, "classification")
@@ -97,7 +140,8 @@ def test_no_shared_preprocessing_or_a_single_model_is_served_as_trained():
         [_member(df, "linear", "classification"), _member(_table(200, 3), "random_forest",
          "classification")], "classification",
     )  # fmt: skip
-    compiled = serving.compile_for_serving(blend, _table(30, 4).drop(columns="label"))
+    rows = _table(30, 4).drop(columns="label")
+    compiled = serving.compile_for_serving(blend, rows, onnx="off")
     assert compiled.path == serving.SKLEARN and compiled.model is blend
 
 
@@ -127,8 +171,9 @@ def test_registration_records_the_serving_path_and_serving_follows_it(owner):
 
     blend = _blend([member("linear"), member("random_forest")], "classification")
     card = _serving_check(blend, pipeline, features, False, {})
-    assert card["path"] == serving.SHARED and card["checked_rows"] > 0
-    assert _serving_check(member("linear"), pipeline, features, False, {})["path"] == "sklearn"
+    assert card["path"] == serving.ONNX_SHARED and card["checked_rows"] > 0, card
+    assert _serving_check(member("linear"), pipeline, features, False, {})["path"] == "onnx"
+    assert _serving_check(member("knn"), pipeline, features, False, {})["path"] == "sklearn"
 
     saved = artifact_save(blend, f"{owner.pk}/serving/blend")
     model = TrainedModel.objects.create(
@@ -141,7 +186,7 @@ def test_registration_records_the_serving_path_and_serving_follows_it(owner):
     answer = services.predict_rows(user=owner, model_id=model.pk, data=row,
                                    return_probabilities=True)  # fmt: skip
     entry = served.served_get(user=owner, model_id=model.pk)
-    assert entry.compiled.path == serving.SHARED
+    assert entry.compiled.path == serving.ONNX_SHARED
     want = blend.predict_proba(services.prepare_rows(model, row))[0]
     got = [answer["probabilities"][0][str(c)] for c in blend.classes_]
     np.testing.assert_allclose(got, want, atol=1e-6)
