@@ -10,6 +10,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from datasets.signals import Cleanup
+from modeling.models import TrainedModel
 from pipelines.signals import pipeline_deleting
 from predictions.models import BatchJob, Deployment
 
@@ -33,18 +34,19 @@ def predictions_cleanup(sender: Any, *, pipeline: Any, cleanup: Cleanup, **kwarg
         cleanup.files += [job.input_file.name, job.result_file, *[f"{folder}/{f}" for f in files]]
 
 
-def _deployment_changed(sender: Any, instance: Deployment, **kwargs: Any) -> None:
-    """A deployment saved or deleted outside the services (admin, scripts): after the commit,
-    every process's serving cache drops the model (the services announce their own updates)."""
+def _serving_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A deployment or trained model saved or deleted (admin, scripts, a new model that may
+    reuse a deleted one's id on SQLite): this process forgets the model now, and every
+    process's serving cache drops it after the commit."""
     from django.db import transaction
 
-    from predictions.served import serving_changed
+    from predictions.served import serving_changed, serving_forget
 
-    model_id = instance.model_id
+    model_id = instance.pk if isinstance(instance, TrainedModel) else instance.model_id
+    serving_forget(model_id)
     transaction.on_commit(lambda: serving_changed(model_id))
 
 
-post_save.connect(_deployment_changed, sender=Deployment, dispatch_uid="predictions.served.save")
-post_delete.connect(
-    _deployment_changed, sender=Deployment, dispatch_uid="predictions.served.delete"
-)
+for _sender in (Deployment, TrainedModel):
+    post_save.connect(_serving_changed, sender=_sender, dispatch_uid=f"served.save.{_sender}")
+    post_delete.connect(_serving_changed, sender=_sender, dispatch_uid=f"served.del.{_sender}")

@@ -52,6 +52,12 @@ def serving_changed(model_id: int) -> None:
         _entries.pop(model_id, None)
 
 
+def serving_forget(model_id: int) -> None:
+    """Drop this process's copy of `model_id` (the next request reads it again)."""
+    with _lock:
+        _entries.pop(model_id, None)
+
+
 def _generation(model_id: int) -> str | None:
     """The model's current generation (made on first use); None when Redis cannot answer."""
     key = generation_key(model_id)

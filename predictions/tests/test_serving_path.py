@@ -221,3 +221,19 @@ def test_pipelined_messages_each_answered_once_in_order(owner, other_user):
             assert len(answer["prediction_ids"]) == len(data)
     ids = [pid for a in answers for pid in a.get("prediction_ids", [])]
     assert len(ids) == len(set(ids))
+
+
+@pytest.mark.django_db
+def test_a_saved_or_deleted_model_is_read_again(owner):
+    """Saves and deletes (admin, or a new model taking a deleted one's id on SQLite) drop the
+    process's copy at once, before any commit."""
+    model, _fitted, features = _model(owner, *TABLES[0])
+    assert served.served_get(user=owner, model_id=model.pk).model.algorithm == "random_forest"
+    model.algorithm = "renamed"
+    model.save(update_fields=["algorithm"])
+    assert served.served_get(user=owner, model_id=model.pk).model.algorithm == "renamed"
+    key = model.pk
+    Deployment.objects.filter(model=model).delete()
+    model.delete()
+    with pytest.raises(NotFound):
+        served.served_get(user=owner, model_id=key)
