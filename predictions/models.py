@@ -158,6 +158,12 @@ class BatchJob(OwnedModel):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "heartbeat_at"], name="batch_job_liveness")]
 
+    @property
+    def input_filename(self) -> str:
+        """The uploaded file's own name, without the storage folder and the "input-" prefix."""
+        name = (self.input_file.name or "").rsplit("/", 1)[-1]
+        return name.removeprefix("input-")
+
 
 class ForecastActual(OwnedModel):
     """An observed value of a forecast model's series at one timestamp (feedback or a live
