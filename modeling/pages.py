@@ -20,6 +20,7 @@ from datasets.services import dataset_frame
 from modeling.artifacts import artifact_load
 from modeling.models import TrainedModel
 from modeling.selectors import trained_model_list
+from modeling.templatetags.modeling_labels import algorithm_label, metric_direction, metric_label
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +55,39 @@ def metric_rows(model: TrainedModel) -> list[dict[str, Any]]:
         better = "lower" if name.lower() in LOWER_IS_BETTER else "higher"
         if name.startswith("coverage_"):
             better = f"close to {name.split('_', 1)[1]}%"
-        rows.append({"name": name, "value": value, "better": better})
-    rows.sort(key=lambda r: r["name"] != model.primary_metric)
+        rows.append({"name": name, "label": _score_label(model, name), "value": value,
+                     "better": better})  # fmt: skip
+    rows.sort(key=lambda r: (r["name"] != "cv_score", r["name"] != model.primary_metric))
+    return rows
+
+
+def _score_label(model: TrainedModel, name: str) -> str:
+    """A score's name on the page: what it was measured on, and whether it ranked the model."""
+    metric = metric_label(model.primary_metric)
+    if name == "cv_score":
+        better = metric_direction(model.primary_metric)
+        return f"Validation {metric} (ranks the models; {better})"
+    if name == model.primary_metric:
+        where = "Backtest" if model.problem_type == "forecasting" else "Hold-out"
+        return f"{where} {metric}"
+    return metric_label(name)
+
+
+def ensemble_members(model: TrainedModel) -> list[dict[str, Any]]:
+    """A blend's members as rows {algorithm, weight, hyperparameters} (empty for other models)."""
+    members = (model.hyperparameters or {}).get("members")
+    if not isinstance(members, list):
+        return []
+    rows = []
+    for m in members:
+        if not isinstance(m, dict):
+            continue
+        params = m.get("hyperparameters") if isinstance(m.get("hyperparameters"), dict) else {}
+        rows.append({
+            "algorithm": algorithm_label(m.get("algorithm", "")),
+            "weight": m.get("weight"),
+            "hyperparameters": sorted(params.items()),
+        })  # fmt: skip
     return rows
 
 
@@ -143,6 +175,7 @@ def model_page_context(model: TrainedModel) -> dict[str, Any]:
         "pipeline": model.pipeline,
         "is_forecaster": forecasting,
         "metric_rows": metric_rows(model),
+        "ensemble_members": ensemble_members(model),
         "charts": charts,
         "importance_method": card.get("importance_method") or "",
         "intervals_card": model.prediction_intervals or {},

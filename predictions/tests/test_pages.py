@@ -47,7 +47,7 @@ def test_model_page_shows_scores_form_fields_and_deployment(web, deployed_model)
     res = web.get(f"/models/{deployed_model.pk}/")
     assert res.status_code == 200
     html = res.content.decode()
-    assert "random_forest" in html
+    assert "Random forest" in html
     assert 'id="predict-form"' in html
     for col in deployed_model.input_schema["columns"]:
         assert f">{col['name']}" in html  # a labelled field per input column

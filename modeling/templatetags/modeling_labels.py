@@ -1,0 +1,62 @@
+"""Template filters that name algorithms and metrics for people: the catalogue's display names,
+metric names such as "AUC" or "MASE" and which direction of a metric is better."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+# Metrics where a lower value is the better one.
+LOWER_IS_BETTER = {"rmse", "mae", "mse", "mape", "smape", "mase", "log_loss", "rmsle", "wape"}
+_METRIC_NAMES = {
+    "auc": "AUC", "roc_auc": "AUC", "accuracy": "Accuracy", "f1": "F1", "f1_macro": "F1 (macro)",
+    "f1_weighted": "F1 (weighted)", "precision": "Precision", "recall": "Recall",
+    "log_loss": "Log loss", "balanced_accuracy": "Balanced accuracy", "r2": "R²",
+    "rmse": "RMSE", "mae": "MAE", "mse": "MSE", "mape": "MAPE", "smape": "sMAPE",
+    "mase": "MASE", "rmsle": "RMSLE", "wape": "WAPE", "cv_score": "Validation score",
+}  # fmt: skip
+
+
+@register.filter
+def algorithm_label(name: Any) -> str:
+    """The catalogue's display name of algorithm `name` ("Histogram gradient boosting")."""
+    from modeling.catalog import ALGORITHMS
+
+    key = str(name or "")
+    spec = ALGORITHMS.get(key)
+    if spec is not None:
+        return spec.display_name
+    if key == "blend":
+        return "Weighted blend"
+    return key.replace("_", " ").capitalize()
+
+
+@register.filter
+def metric_label(name: Any) -> str:
+    """A metric's usual written name ("auc" -> "AUC", "mase" -> "MASE")."""
+    key = str(name or "")
+    return _METRIC_NAMES.get(key.lower(), key.replace("_", " ").upper() if len(key) <= 5 else key)
+
+
+def lower_is_better(name: Any) -> bool:
+    """Whether a smaller value of metric `name` is the better one."""
+    return str(name or "").lower() in LOWER_IS_BETTER
+
+
+@register.filter
+def metric_direction(name: Any) -> str:
+    """ "lower is better" or "higher is better" for metric `name`."""
+    return "lower is better" if lower_is_better(name) else "higher is better"
+
+
+@register.filter
+def rank_score(model: Any) -> float | None:
+    """The score a trained model was ranked by: its validation (cross-validation) score for a
+    tabular model, its backtest score for a forecaster (stored as the primary value)."""
+    if getattr(model, "problem_type", "") == "forecasting":
+        return model.primary_value
+    value = (getattr(model, "metrics", None) or {}).get("cv_score")
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None

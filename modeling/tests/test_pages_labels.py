@@ -1,0 +1,83 @@
+"""Pages name things for people: the leaderboard says which score ranks the models and which is
+the hold-out one, algorithms carry the catalogue's display names, a blend's members are a table
+and deployment targets are in words."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from training.models import TrainingJob
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def ranked(deployed_model, owner):
+    """Two models of one job where rank follows validation AUC, not hold-out AUC."""
+    from modeling.models import TrainedModel
+
+    job = TrainingJob.objects.create(owner=owner, pipeline=deployed_model.pipeline, config={})
+    deployed_model.training_job_id = job.pk
+    deployed_model.algorithm = "hist_gradient_boosting"
+    deployed_model.metrics = {"cv_score": 0.9612, "auc": 0.9011}
+    deployed_model.primary_value = 0.9011
+    deployed_model.rank = 1
+    deployed_model.save()
+    second = TrainedModel.objects.create(
+        owner=owner, pipeline=deployed_model.pipeline, training_job_id=job.pk,
+        problem_type="classification", algorithm="ensemble", primary_metric="auc",
+        primary_value=0.9544, rank=2, metrics={"cv_score": 0.9433, "auc": 0.9544},
+        test_metrics={"auc": 0.9544},
+        hyperparameters={"members": [
+            {"algorithm": "random_forest", "hyperparameters": {"n_estimators": 200}, "weight": 0.7},
+            {"algorithm": "linear", "hyperparameters": {}, "weight": 0.3},
+        ]},
+        artifact=deployed_model.artifact, sha256=deployed_model.sha256,
+    )  # fmt: skip
+    return job, deployed_model, second
+
+
+def test_leaderboard_shows_the_ranking_score_and_the_hold_out_score_labelled(owner, ranked):
+    job, first, _second = ranked
+    html = _client(owner).get(f"/training/{job.pk}/leaderboard/").content.decode()
+    assert "Validation AUC (ranks; higher is better)" in html
+    assert "Hold-out AUC" in html
+    assert "0.9612" in html and "0.9433" in html and "0.9544" in html
+    assert html.index("0.9612") < html.index("0.9433")
+    assert "Histogram gradient boosting" in html and "hist_gradient_boosting" not in html
+    assert 'id="leaderboard-explain"' in html
+
+
+def test_model_list_labels_validation_and_hold_out_scores(owner, ranked):
+    html = _client(owner).get("/models/").content.decode()
+    assert "Validation score (ranks)" in html and "Hold-out score" in html
+    assert "AUC 0.9612" in html and "AUC 0.9011" in html
+    assert "higher is better" in html
+    assert "Histogram gradient boosting" in html
+
+
+def test_model_page_names_scores_and_shows_blend_members_as_a_table(owner, ranked):
+    _job, first, second = ranked
+    web = _client(owner)
+    html = web.get(f"/models/{second.pk}/").content.decode()
+    assert 'id="ensemble-members"' in html
+    assert "Random forest" in html and "0.700" in html and "0.300" in html
+    assert "{&#x27;members&#x27;" not in html and "{'members'" not in html
+    html = web.get(f"/models/{first.pk}/").content.decode()
+    assert "Validation AUC (ranks the models; higher is better)" in html
+    assert "<h1>#1 Histogram gradient boosting</h1>" in html
+
+
+def test_deployment_targets_are_named_in_words(owner, deployed_model):
+    web = _client(owner)
+    html = web.get(f"/models/{deployed_model.pk}/").content.decode()
+    assert "Realtime stream" in html
+    assert ">Realtime<" not in html
+    assert "Realtime stream" in web.get("/deployments/").content.decode()
