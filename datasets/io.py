@@ -634,13 +634,16 @@ def _read_xlsx_chunks(
             raise DatasetReadError("The file is empty.")
         try:
             book = load_workbook(handle, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, SyntaxError):
+            # SyntaxError: XML parse errors (ElementTree's and lxml's) derive from it.
             raise DatasetReadError("The file is not a readable Excel (.xlsx) workbook.") from None
         try:
             yield from _xlsx_rows(book, chunksize, usecols, nrows)
         except DatasetReadError:
             raise
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error):
+        except (
+            zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error, SyntaxError
+        ):  # fmt: skip
             # A part that lies about its size or checksum shows up only while rows stream.
             raise DatasetReadError(
                 "The Excel (.xlsx) workbook is damaged and could not be read."

@@ -279,3 +279,18 @@ def test_parquet_bomb_and_width_are_judged_from_its_metadata(api, settings):
     wide = io.BytesIO()
     pd.DataFrame({f"c{i}": [1, 2] for i in range(4)}).to_parquet(wide, index=False)
     _refused(upload(api, "wide.parquet", wide.getvalue()), 400, "too_many_columns", "limit is 3")
+
+
+def test_xlsx_whose_parts_lie_about_their_size_is_a_400(api):
+    import struct
+
+    buffer = io.BytesIO()
+    pd.DataFrame({"a": list(range(2000)), "b": ["x"] * 2000}).to_excel(buffer, index=False)
+    data = bytearray(buffer.getvalue())
+    pos = data.find(b"PK\x01\x02")  # central directory entries
+    while pos != -1:
+        name_len = struct.unpack("<H", data[pos + 28 : pos + 30])[0]
+        if bytes(data[pos + 46 : pos + 46 + name_len]) == b"xl/worksheets/sheet1.xml":
+            struct.pack_into("<I", data, pos + 24, 500)  # declared unpacked size: 500 bytes
+        pos = data.find(b"PK\x01\x02", pos + 4)
+    _refused(upload(api, "liar.xlsx", bytes(data)), 400, "unreadable_file", "Excel")
