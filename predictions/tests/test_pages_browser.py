@@ -206,6 +206,17 @@ def test_forecast_moves_when_an_observation_is_sent(live_stack, browser, owner):
         lambda d: d.find_element(By.ID, chart).get_attribute("data-first-forecast")
     )
     first = browser.find_element(By.ID, chart).get_attribute("data-first-forecast")
+    # The observed value is left empty (the forecast is only its placeholder): sending it
+    # unedited is refused instead of recording the forecast as an actual.
+    value = browser.find_element(By.ID, "obs-value")
+    assert value.get_attribute("value") == ""
+    assert value.get_attribute("placeholder").startswith("forecast ")
+    browser.find_element(By.ID, "obs-send").click()
+    wait(browser).until(lambda d: "observed value" in d.find_element(By.ID, "obs-error").text)
+    assert browser.find_element(By.ID, chart).get_attribute("data-first-forecast") == first
+    # The user types the hinted forecast: the errors are (nearly) zero, the monitoring case
+    # whose axis must not read "0.5μ".
+    value.send_keys(value.get_attribute("placeholder").split()[1])
     browser.find_element(By.ID, "obs-send").click()  # the form holds the next timestamp
     wait(browser, LONG).until(
         lambda d: (
@@ -229,3 +240,19 @@ def test_forecast_moves_when_an_observation_is_sent(live_stack, browser, owner):
         lambda d: d.find_element(By.ID, "coverage-chart").get_attribute("data-drawn") == "1"
     )
     check_page(browser, "monitoring-forecaster", charts_fit)
+    ticks = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#horizon-chart .ytick text, "
+        "#horizon-chart .y2tick text')).map(e => e.textContent);"
+    )
+    assert ticks and not any("μ" in t for t in ticks), ticks
+    # The volume chart's right-hand title stays clear of its tick labels.
+    overlaps = browser.execute_script(
+        "const c = document.getElementById('volume-chart');"
+        "const t = c.querySelector('.g-y2title text'); if (!t) return 0;"
+        "const r = t.getBoundingClientRect();"
+        "return Array.from(c.querySelectorAll('.y2tick text')).filter(e => {"
+        " const q = e.getBoundingClientRect();"
+        " return q.right > r.left && q.left < r.right && q.bottom > r.top && q.top < r.bottom;"
+        "}).length;"
+    )
+    assert overlaps == 0

@@ -167,7 +167,8 @@
     }
     chart("volume-chart", traces, {
       height: 280, yaxis: { title: { text: "predictions" }, rangemode: "tozero" },
-      yaxis2: { title: { text: "ms" }, overlaying: "y", side: "right", rangemode: "tozero", showgrid: false },
+      // automargin + standoff: the right-hand title sits outside its tick labels, not on them.
+      yaxis2: { title: { text: "latency (ms)", standoff: 8 }, overlaying: "y", side: "right", rangemode: "tozero", showgrid: false, automargin: true },
     });
 
     var live = m.live_metrics || {};
@@ -211,8 +212,16 @@
       if (steps.some(function (s) { return s.mase !== null && s.mase !== undefined; })) {
         traces.push({ name: "MASE", mode: "lines+markers", x: steps.map(function (s) { return s.step; }), y: steps.map(function (s) { return s.mase; }), yaxis: "y2" });
       }
-      chart("horizon-chart", traces, { height: 280, xaxis: { title: { text: "steps ahead" }, dtick: 1 }, yaxis: { title: { text: "MAE" } },
-        yaxis2: { title: { text: "MASE" }, overlaying: "y", side: "right", showgrid: false } });
+      // Errors start at zero; when every error is zero the axis keeps a plain 0..1 range
+      // (not plotly's "0.5μ" ticks around nothing).
+      var top = Math.max.apply(null, steps.map(function (s) { return Number(s.mae) || 0; }));
+      var yaxis = { title: { text: "MAE" }, rangemode: "tozero", automargin: true, tickformat: "~g" };
+      if (!(top > 0)) yaxis.range = [0, 1];
+      var maseTop = Math.max.apply(null, steps.map(function (s) { return Number(s.mase) || 0; }));
+      var yaxis2 = { title: { text: "MASE", standoff: 8 }, overlaying: "y", side: "right", showgrid: false, rangemode: "tozero", automargin: true, tickformat: "~g" };
+      if (!(maseTop > 0)) yaxis2.range = [0, 1];
+      chart("horizon-chart", traces, { height: 280, xaxis: { title: { text: "steps ahead" }, dtick: 1 }, yaxis: yaxis, yaxis2: yaxis2 });
+      $("horizon-chart").setAttribute("data-y-range", JSON.stringify(yaxis.range || "auto"));
     }
     var coverage = m.coverage || {};
     var levels = Object.keys(coverage).filter(function (k) { return coverage[k] !== null && coverage[k] !== undefined; })

@@ -199,7 +199,11 @@
       var ts = $("obs-timestamp"), val = $("obs-value");
       if (fc.timestamps.length) {
         ts.value = fc.timestamps[0];
-        if (fc.forecast.length && fc.forecast[0] !== null) val.value = Number(fc.forecast[0]).toFixed(4);
+        // The actual is the user's to type: the forecast is only a hint, never a default value
+        // (sending it unedited would record the forecast as an observation).
+        val.value = "";
+        val.placeholder = (fc.forecast.length && fc.forecast[0] !== null)
+          ? "forecast " + Number(fc.forecast[0]).toFixed(2) : "";
       }
     }
 
