@@ -397,8 +397,11 @@ class PredictionLog:
             self._atexit = True
 
     def _run(self) -> None:
-        # The thread keeps its database connection between flushes (closing a SQLite one
-        # checkpoints its WAL, the dearest part of a small flush), renewing it once a minute.
+        # A pooled (PostgreSQL) connection goes back to the pool after each flush, so the
+        # thread never holds one the requests need. A SQLite connection is kept between
+        # flushes (closing it checkpoints the WAL, the dearest part of a small flush) and
+        # renewed once a minute.
+        keep = connection.vendor == "sqlite"
         renewed = time.monotonic()
         try:
             while not self._stop.is_set():
@@ -409,7 +412,9 @@ class PredictionLog:
                 except Exception:
                     logger.exception("prediction log flush failed")
                     connection.close()
-                if time.monotonic() - renewed > 60:
+                if not keep:
+                    connection.close()
+                elif time.monotonic() - renewed > 60:
                     close_old_connections()
                     renewed = time.monotonic()
         finally:
