@@ -129,7 +129,11 @@ def recent_activity(*, user, limit: int, offset: int) -> dict[str, Any]:
                 "description": j.error or j.status,
                 "status": status_map.get(j.status, "in_progress"),
                 "timestamp": j.created_at,
-                "metadata": {"job_id": str(j.pk), "pipeline_id": j.pipeline_id},
+                "metadata": {
+                    "job_id": str(j.pk),
+                    "pipeline_id": j.pipeline_id,
+                    "job_status": j.status,
+                },
                 "page_url": f"/training/{j.pk}/",
             }
         )
@@ -146,24 +150,51 @@ def recent_activity(*, user, limit: int, offset: int) -> dict[str, Any]:
                 "page_url": f"/models/{dep.model_id}/",
             }
         )
-    for p in owned_by(PredictionRecord.objects.all(), user)[:cap]:
-        items.append(
-            {
-                "id": f"prediction-{p.pk}",
-                "type": "prediction",
-                "title": "Prediction served",
-                "description": p.source,
-                "status": "success",
-                "timestamp": p.created_at,
-                "metadata": {"model_id": p.model_id},
-                "page_url": f"/models/{p.model_id}/",
-            }
-        )
+    items.extend(_prediction_activity(user, cap))
     items.sort(key=lambda a: a["timestamp"], reverse=True)
     page = items[offset : offset + limit]
     for item in page:
         item["timestamp"] = item["timestamp"].isoformat()
     return {"activities": page, "total_count": len(items), "has_more": len(items) > offset + limit}
+
+
+_CHANNEL_WORDS = {"rest": "REST API", "websocket": "stream", "batch": "batch files",
+                  "forecast": "forecasts"}  # fmt: skip
+
+
+def _prediction_activity(user, cap: int) -> list[dict[str, Any]]:
+    """Predictions as one activity per model and hour ("132 predictions served by model 7"),
+    read from the hourly rollups (plus forecasts, which are not rolled up), not one per row."""
+    rollups = PredictionRollup.objects.filter(resolution=3600)
+    if not user.is_staff:
+        rollups = rollups.filter(model__owner=user)
+    groups: dict[tuple, Counter] = {}
+    rows = rollups.values("model_id", "bucket", "channel").annotate(n=Sum("count"))
+    for row in rows.order_by("-bucket")[: cap * 3]:
+        groups.setdefault((row["model_id"], row["bucket"]), Counter())[row["channel"]] += row["n"]
+    forecasts = owned_by(PredictionRecord.objects.filter(source="forecast"), user)
+    for p in forecasts.order_by("-created_at").values("model_id", "created_at")[: cap * 50]:
+        hour = bucket_start(p["created_at"], 3600)
+        groups.setdefault((p["model_id"], hour), Counter())["forecast"] += 1
+    newest = sorted(groups.items(), key=lambda kv: kv[0][1], reverse=True)[:cap]
+    items = []
+    for (model_id, hour), by_channel in newest:
+        total = sum(by_channel.values())
+        plural = "s" if total != 1 else ""
+        ways = ", ".join(f"{n} by {_CHANNEL_WORDS.get(c, c)}" for c, n in by_channel.most_common())
+        items.append(
+            {
+                "id": f"predictions-{model_id}-{int(hour.timestamp())}",
+                "type": "prediction",
+                "title": f"{total} prediction{plural} served by model {model_id}",
+                "description": f"{ways} in the hour from {hour:%H:%M} UTC",
+                "status": "success",
+                "timestamp": hour,
+                "metadata": {"model_id": model_id, "count": total, "hour": hour.isoformat()},
+                "page_url": f"/models/{model_id}/",
+            }
+        )
+    return items
 
 
 def quick_actions(*, user) -> list[dict[str, str]]:

@@ -3,6 +3,8 @@ and quick actions, from the monitoring dashboard services."""
 
 from __future__ import annotations
 
+import shutil
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -28,12 +30,26 @@ def _running_jobs(user) -> list:
     return list(jobs.select_related("pipeline").order_by("-created_at")[:10])
 
 
+def _storage(stats: dict) -> dict:
+    """Bytes of datasets stored (from the stats' GB figure) and the free space on the data disk."""
+    from django.conf import settings
+
+    try:
+        free = shutil.disk_usage(settings.MEDIA_ROOT).free
+    except OSError:
+        free = None
+    used = int(round((stats.get("storage_used") or 0) * 1024**3))
+    return {"used_bytes": used, "free_bytes": free}
+
+
 @login_required
 def dashboard_page(request: HttpRequest) -> HttpResponse:
     """The signed-in user's overview, with links to every next step."""
     user = request.user
+    stats = dashboard_services.dashboard_stats(user=user)
     context = {
-        "stats": dashboard_services.dashboard_stats(user=user),
+        "stats": stats,
+        "storage": _storage(stats),
         "activity": dashboard_services.recent_activity(user=user, limit=10, offset=0),
         "actions": dashboard_services.quick_actions(user=user),
         "alerts": _open_alerts(user),
