@@ -154,6 +154,18 @@ def _interaction_pairs(pipeline: Pipeline) -> list[tuple[str, str]]:
     return list(itertools.combinations(numeric, 2))
 
 
+def selectable_columns(pipeline: Pipeline) -> list[str]:
+    """The input columns feature selection scores: the pipeline's feature columns, else every
+    column but the target, time, series id and id-like ones (a one-column series has none)."""
+    exclude = {pipeline.target_column, pipeline.time_column, pipeline.id_column} - {""}
+    info = {c["name"]: c for c in pipeline.dataset.columns_info}
+    return list(pipeline.feature_columns or []) or [
+        c
+        for c in pipeline.dataset.column_names
+        if c not in exclude and info[c]["semantic_type"] != "id"
+    ]
+
+
 def features_select(
     *, pipeline: Pipeline, method: str, k: int | None = None, threshold: float | None = None
 ) -> dict[str, Any]:
@@ -163,12 +175,7 @@ def features_select(
     """
     target = pipeline.target_column
     exclude = {target, pipeline.time_column, pipeline.id_column} - {""}
-    info = {c["name"]: c for c in pipeline.dataset.columns_info}
-    candidates = pipeline.feature_columns or [
-        c
-        for c in pipeline.dataset.column_names
-        if c not in exclude and info[c]["semantic_type"] != "id"
-    ]
+    candidates = selectable_columns(pipeline)
     if not candidates:
         raise InvalidInput("There are no feature columns to select from.", code="no_features")
     keep = (target,) if pipeline.problem_type == "classification" else ()

@@ -56,6 +56,15 @@ def resume_step(pipeline: Pipeline) -> str:
     return "training"
 
 
+def _deployed_model_id(pipeline: Pipeline) -> int | None:
+    """The best-ranked deployed model of a deployed pipeline (through the reverse relation, so
+    this stage imports nothing downstream), else None."""
+    if pipeline.status != Pipeline.Status.DEPLOYED:
+        return None
+    models = pipeline.trained_models.filter(is_deployed=True).order_by("-created_at", "rank")
+    return models.values_list("pk", flat=True).first()
+
+
 @login_required
 def pipeline_list_page(request: HttpRequest) -> HttpResponse:
     """The user's pipelines with their progress; `?stage=` opens that step of each."""
@@ -65,7 +74,12 @@ def pipeline_list_page(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     rows = [
-        {"pipeline": p, "steps": wizard_steps(p, ""), "resume": resume_step(p)}
+        {
+            "pipeline": p,
+            "steps": wizard_steps(p, ""),
+            "resume": resume_step(p),
+            "deployed_model_id": _deployed_model_id(p),
+        }
         for p in page.object_list
     ]
     return render(

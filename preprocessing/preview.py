@@ -654,7 +654,18 @@ def preview_config(
         warnings.append(
             f"{int(df[target].isna().sum())} rows have no target value; training skips them."
         )
-    out = _apply_missing(df.copy(), options["missing_values_strategy"], features, warnings, summary)
+    strategy = options["missing_values_strategy"]
+    filled = features
+    if strategy in ("mean", "median", "interpolate"):
+        # As training does: the numeric strategy fills numeric columns only; other columns keep
+        # their gaps as a category of their own (no warning: that is the default's meaning).
+        filled = numeric_columns(df, features)
+    out = _apply_missing(df.copy(), strategy, filled, warnings, summary)
+    for column in [c for c in features if c not in set(filled)]:
+        missing = int(out[column].isna().sum())
+        if missing:
+            _record(summary, column, "missing category", missing,
+                    f"{missing} missing values kept as their own category")  # fmt: skip
     out, counts = _apply_outliers(
         out,
         options["outlier_detection_method"],

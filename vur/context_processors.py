@@ -1,4 +1,4 @@
-"""Layout context: the eight-stage navigation with the current stage marked."""
+"""Layout context: the stage navigation (with the pipelines list) and the current stage marked."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.http import HttpRequest
 NAV = (
     ("dashboard", "Dashboard", "/", ()),
     ("datasets", "Datasets", "/datasets/", ("/datasets/",)),
+    ("pipelines", "Pipelines", "/pipelines/", ()),
     ("preprocessing", "Preprocessing", "/pipelines/?stage=preprocessing", ()),
     ("features", "Features", "/pipelines/?stage=features", ()),
     ("model_selection", "Model selection", "/pipelines/?stage=model_selection", ()),
@@ -17,7 +18,7 @@ NAV = (
     ("deployment", "Predictions", "/deployments/", ("/deployments/", "/predictions/")),
 )
 _WIZARD_STAGE = {
-    "setup": "datasets",
+    "setup": "pipelines",
     "preprocessing": "preprocessing",
     "features": "features",
     "model_selection": "model_selection",
@@ -33,8 +34,10 @@ def _current(request: HttpRequest) -> str:
         parts = [p for p in path.split("/") if p]
         if len(parts) >= 4 and parts[2] == "wizard":
             return _WIZARD_STAGE.get(parts[3], "preprocessing")
+        # The list, "New pipeline" and a pipeline's page are the pipelines entry; `?stage=`
+        # opens the list for one wizard stage and marks that stage.
         stage = request.GET.get("stage", "")
-        return stage if stage in _WIZARD_STAGE.values() else "preprocessing"
+        return stage if stage in _WIZARD_STAGE.values() else "pipelines"
     for key, _label, _url, prefixes in NAV:
         if any(path.startswith(p) for p in prefixes):
             return key

@@ -185,6 +185,8 @@ def _int_list(text: str) -> list[int] | None:
 
 def _features_context(pipeline: Pipeline, **extra: Any) -> dict[str, Any]:
     config = pipeline.feature_config or {}
+    # Selection needs input columns; a series of only its target has none to score.
+    selectable = bool(feature_services.selectable_columns(pipeline))
     return {
         "config": config,
         "generated": config.get("features") or [],
@@ -192,6 +194,9 @@ def _features_context(pipeline: Pipeline, **extra: Any) -> dict[str, Any]:
         "selection": config.get("selection") or {},
         "methods": SELECTION_METHODS,
         "forecasting": pipeline.problem_type == "forecasting",
+        "selectable": selectable,
+        # A failed selection shows its error beside its button only, not also at the top.
+        "error_inline": selectable and extra.get("failed_action") == "select",
         **extra,
     }
 
