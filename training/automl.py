@@ -1415,7 +1415,8 @@ def _run(run: _Run, X: pd.DataFrame, y: pd.Series, features: list[str], profiles
     run.log(
         f"{problem_type}: {len(y_train)} training rows, {len(y_test)} hold-out rows, "
         f"{len(features)} features; {'holdout' if len(folds) == 1 else f'{len(folds)}-fold'} "
-        f"validation; budget {run.budget:.0f}s."
+        f"validation{' (your folds)' if cross_validation else ' (chosen by size)'}; "
+        f"budget {run.budget:.0f}s."
     )
     run.report("", 0.0)
     engine = _Engine(

@@ -9,9 +9,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from modeling.catalog import ALGORITHMS
 from modeling.selectors import trained_model_list
+from modeling.templatetags.modeling_labels import algorithm_label, metric_direction, metric_label
 from training import selectors, services
 from training.events import event_dict
+from training.metrics import primary_metric
 from training.models import TrainingJob
 from training.serializers import EpochMetricSerializer, TrainingJobSerializer
 from vur.errors import NotFound, VURError
@@ -53,11 +56,37 @@ def training_detail(request: HttpRequest, job_id) -> HttpResponse:
     return render(request, "training/detail.html", _detail_context(request, _job(request, job_id)))
 
 
+def _score_facts(job: TrainingJob, models: list) -> dict:
+    """What the page says about the job's best score (metric and direction) and epochs: the
+    iterative algorithms, and which of this job's algorithms have none."""
+    problem_type = job.pipeline.problem_type
+    metric = "mase" if problem_type == "forecasting" else primary_metric(problem_type)[0]
+    iterative = sorted(name for name, spec in ALGORITHMS.items() if spec.supports_epochs)
+    trained = sorted({m.algorithm for m in models} | set(_requested_algorithms(job)))
+    return {
+        "best_label": (
+            f"Best {'backtest' if problem_type == 'forecasting' else 'validation'} "
+            f"{metric_label(metric)} so far"
+        ),
+        "best_direction": metric_direction(metric),
+        "iterative_algorithms": iterative,
+        "algorithm_names": {name: spec.display_name for name, spec in ALGORITHMS.items()},
+        "epoch_algorithm": job.current_algorithm in iterative,
+        "no_epoch_algorithms": [algorithm_label(a) for a in trained if a not in iterative],
+    }
+
+
+def _requested_algorithms(job: TrainingJob) -> list[str]:
+    names = (job.config or {}).get("algorithms")
+    return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
+
+
 def _detail_context(request: HttpRequest, job: TrainingJob, **extra) -> dict:
     stored = selectors.training_events_after(job_id=job.pk)
     latest = stored.filter(kind="log").order_by("-pk")[:LOG_LINES_SHOWN]
     logs = [event_dict(e) for e in reversed(latest)]
     last_seq = stored.order_by("-pk").values_list("pk", flat=True).first() or 0
+    models = _leaderboard(request, job)
     return {
         "job": job,
         "pipeline": job.pipeline,
@@ -68,7 +97,8 @@ def _detail_context(request: HttpRequest, job: TrainingJob, **extra) -> dict:
         "epochs_json": EpochMetricSerializer(job.epoch_metrics.all(), many=True).data
         if job.is_terminal
         else [],
-        "models": _leaderboard(request, job),
+        "models": models,
+        **_score_facts(job, list(models)),
         **extra,
     }
 

@@ -277,6 +277,19 @@ def _parse_hyperparameters(spec: catalog.AlgorithmSpec, data: QueryDict) -> dict
     return values
 
 
+# Hyperparameters that only mean something for one problem type (the others are not shown).
+PARAMS_ONLY_FOR = {
+    "target_transform": "regression",
+    "epsilon": "regression",
+    "criterion_cls": "classification",
+}
+
+
+def _applies(name: str, problem_type: str) -> bool:
+    only = PARAMS_ONLY_FOR.get(name)
+    return only is None or only == problem_type
+
+
 def _algorithm_forms(pipeline: Pipeline, chosen: str = "", values: dict | None = None) -> list:
     forms = []
     for spec in catalog.algorithms_for(pipeline.problem_type):
@@ -292,6 +305,7 @@ def _algorithm_forms(pipeline: Pipeline, chosen: str = "", values: dict | None =
                         "step": "1" if p.type == "int" else "any",
                     }
                     for p in spec.hyperparameters
+                    if _applies(p.name, pipeline.problem_type)
                 ],
                 "open": spec.name == chosen,
             }
@@ -365,8 +379,28 @@ def _display_name(algorithm: str) -> str:
         return algorithm
 
 
+def auto_validation_text(rows: int, validation_split: Any) -> str:
+    """What training validates the candidates on when cross-validation is off (the rule of
+    `training.automl._make_folds`), for `rows` dataset rows less the hold-out share."""
+    try:
+        share = min(max(float(validation_split), 0.0), 0.9)
+    except (TypeError, ValueError):
+        share = 0.2
+    n = int(rows * (1 - share))
+    if n < 2000:
+        how = "5-fold cross-validation"
+    elif n < 10000:
+        how = "3-fold cross-validation"
+    else:
+        how = "one 20% validation split"
+    return f"about {n} training rows, so {how}"
+
+
 def _training_context(pipeline: Pipeline, values: dict[str, Any]) -> dict[str, Any]:
     return {
+        "auto_validation": auto_validation_text(
+            pipeline.dataset.num_rows or 0, values.get("validation_split", 0.2)
+        ),
         "configs": [
             {**c, "key": f"config-{c['id']}", "display": _display_name(c["algorithm"])}
             for c in pipeline.model_configs or []

@@ -60,3 +60,29 @@ def rank_score(model: Any) -> float | None:
         return model.primary_value
     value = (getattr(model, "metrics", None) or {}).get("cv_score")
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+_PARAM_LABELS = {
+    "n_estimators": "Number of trees", "max_depth": "Maximum depth",
+    "min_samples_leaf": "Minimum rows per leaf", "max_features": "Features tried per split",
+    "max_leaf_nodes": "Maximum leaves per tree", "learning_rate": "Learning rate",
+    "learning_rate_init": "Initial learning rate", "l2_regularization": "L2 regularisation",
+    "l1_ratio": "L1 ratio", "max_iter": "Maximum iterations", "subsample": "Row subsample",
+    "bootstrap": "Bootstrap samples", "criterion_cls": "Split criterion",
+    "target_transform": "Target transform", "n_neighbors": "Neighbours", "weights": "Weighting",
+    "p": "Distance power (p)", "C": "Regularisation inverse (C)", "kernel": "Kernel",
+    "gamma": "Kernel width (gamma)", "epsilon": "Tube width (epsilon)", "alpha": "Alpha",
+    "activation": "Activation", "batch_size": "Batch size", "early_stopping": "Early stopping",
+    "eta0": "Initial step (eta0)", "penalty": "Penalty", "hidden_layers": "Hidden layers",
+    "season_length": "Season length", "max_p": "Maximum p", "max_q": "Maximum q",
+    "max_P": "Maximum seasonal P", "max_Q": "Maximum seasonal Q", "damped": "Damped trend",
+    "size": "Members", "combine": "Combine by", "max_lag": "Longest lag",
+    "differencing": "Differencing",
+}  # fmt: skip
+
+
+@register.filter
+def param_label(name: Any) -> str:
+    """A hyperparameter's label in forms ("n_estimators" -> "Number of trees")."""
+    key = str(name or "")
+    return _PARAM_LABELS.get(key, key.replace("_", " ").capitalize())

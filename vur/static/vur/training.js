@@ -85,10 +85,11 @@
       return { name: s.name, x: s.x.slice(), y: s.y.slice(), mode: "lines", line: { dash: s.dash } };
     });
     var layout = {
-      margin: { l: 50, r: 10, t: 10, b: 40 },
-      xaxis: { title: { text: "epoch" } },
-      yaxis: { title: { text: "loss" } },
-      legend: { orientation: "h", y: -0.25 },
+      // The legend sits above the plot, clear of the x axis title.
+      margin: { l: 50, r: 10, t: 40, b: 40 },
+      xaxis: { title: { text: "epoch" }, automargin: true },
+      yaxis: { title: { text: "loss" }, automargin: true },
+      legend: { orientation: "h", x: 0, xanchor: "left", y: 1.02, yanchor: "bottom" },
       height: 300,
     };
     if (window.vurChart) window.vurChart(this.el, traces, layout);
@@ -105,6 +106,9 @@
     this.lastSeq = 0;
     this.status = (readJSON("job-status-data", {}) || {}).status || "queued";
     this.log = $("job-log");
+    this.iterative = readJSON("iterative-algorithms", []) || [];
+    this.names = readJSON("algorithm-names", {}) || {};
+    this.algorithm = "";
     this.chart = new LossChart($("loss-chart"), $("loss-empty"));
     this.closedByServer = false;
     this.retries = 0;
@@ -194,9 +198,14 @@
       $("job-eta").textContent = formatEta(event.estimated_time_remaining);
     }
     if (event.best_metric !== undefined && event.best_metric !== null) $("job-best").textContent = fmt(event.best_metric);
-    if (event.current_epoch !== undefined && event.current_epoch !== null) $("job-epoch").textContent = event.current_epoch;
     var algo = event.algorithm || event.current_algorithm;
-    if (algo) $("job-algorithm").textContent = "· " + algo;
+    if (algo) { this.algorithm = algo; $("job-algorithm").textContent = "· " + (this.names[algo] || algo); }
+    if (event.current_epoch !== undefined && event.current_epoch !== null) $("job-epoch").textContent = event.current_epoch;
+    // An epoch count only means something while an iterative algorithm trains.
+    var row = $("job-epoch-row");
+    if (row && TERMINAL.indexOf(this.status) === -1) {
+      row.hidden = !(this.algorithm && this.iterative.indexOf(this.algorithm) !== -1 && $("job-epoch").textContent !== "–");
+    }
   };
 
   TrainingPage.prototype.setStatus = function (event) {
@@ -215,6 +224,15 @@
     }
     if (TERMINAL.indexOf(status) !== -1) {
       $("job-eta").textContent = "–";
+      $("job-algorithm").textContent = "";
+      var epochRow = $("job-epoch-row");
+      var empty = $("loss-empty");
+      if (empty && !this.chart.drawn && status === "completed") {
+        empty.textContent = "No loss curve: the algorithms this job trained are fitted in one pass and have no epochs.";
+      }
+      if (epochRow && !epochRow.hidden && this.algorithm) {
+        $("job-epoch-label").textContent = "Last epoch of " + (this.names[this.algorithm] || this.algorithm);
+      }
       var area = $("cancel-area");
       if (area) {
         area.innerHTML = status === "cancelled" ? '<p class="muted" id="cancel-done">This job was cancelled.</p>' : "";
