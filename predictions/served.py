@@ -240,9 +240,37 @@ def served_fitted(entry: Served) -> ServingModel:
     )
     compiled = entry.compiled
     if compiled is None or entry.source is not fitted:
-        compiled = serving_form(model, fitted)
+        compiled = _compiled_form(model, fitted)
         entry.source, entry.compiled = fitted, compiled
     return compiled
+
+
+# Compiled forms outlive the entries (a re-read of the deployment state must not convert the
+# model again): keyed by file, hash and card path, valid while the loaded object is the same.
+_compiled: dict[tuple, tuple[Any, ServingModel]] = {}
+_compile_locks: dict[tuple, threading.Lock] = {}
+
+
+def _compiled_form(model: TrainedModel, fitted: Any) -> ServingModel:
+    """The cached serving form of `fitted`, compiled once per process (concurrent first
+    requests wait for the one compiling instead of converting the model each)."""
+    card_path = ((model.card or {}).get("serving") or {}).get("path")
+    key = (model.artifact, model.sha256, card_path)
+    hit = _compiled.get(key)
+    if hit is not None and hit[0] is fitted:
+        return hit[1]
+    with _lock:
+        key_lock = _compile_locks.setdefault(key, threading.Lock())
+    with key_lock:
+        hit = _compiled.get(key)
+        if hit is not None and hit[0] is fitted:
+            return hit[1]
+        compiled = serving_form(model, fitted)
+        with _lock:
+            _compiled[key] = (fitted, compiled)
+            while len(_compiled) > max(8, 2 * settings.VUR_MODEL_CACHE_SIZE):
+                _compiled.pop(next(iter(_compiled)))
+        return compiled
 
 
 def serving_form(model: TrainedModel, fitted: Any) -> ServingModel:
@@ -256,6 +284,7 @@ def serving_form(model: TrainedModel, fitted: Any) -> ServingModel:
 
 
 def served_cache_clear() -> None:
-    """Forget every served model of this process (tests)."""
+    """Forget every served model and compiled form of this process (tests)."""
     with _lock:
         _entries.clear()
+        _compiled.clear()

@@ -237,3 +237,19 @@ def test_a_saved_or_deleted_model_is_read_again(owner):
     model.delete()
     with pytest.raises(NotFound):
         served.served_get(user=owner, model_id=key)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_re_read_deployment_keeps_the_compiled_model(owner, settings):
+    """Re-reading the deployment state (an announced change, or the periodic re-check) does not
+    compile the model again: concurrent requests would all wait on the conversion."""
+    settings.VUR_SERVING_RECHECK_S = 0.0  # every request re-reads the rows
+    model, _fitted, features = _model(owner, *TABLES[0])
+    row = pd.read_csv(sample_path("penguins.csv")).iloc[1][features].to_dict()
+    services.predict_rows(user=owner, model_id=model.pk, data=row)
+    first = served.served_get(user=owner, model_id=model.pk)
+    compiled = served.served_fitted(first)
+    served.serving_changed(model.pk)
+    again = served.served_get(user=owner, model_id=model.pk)
+    assert again is not first and again.compiled is None
+    assert served.served_fitted(again) is compiled
