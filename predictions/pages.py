@@ -24,6 +24,7 @@ from modeling.models import TrainedModel
 from modeling.pages import model_page_context
 from modeling.selectors import trained_model_get
 from predictions import selectors, services
+from predictions.levels import unseen_values
 from predictions.models import BatchJob, Deployment
 from vur.errors import NotFound, VURError
 
@@ -267,6 +268,8 @@ def model_predict(request: HttpRequest, model_id) -> HttpResponse:
         context["field_errors"], context["error"] = _field_errors(exc, fields)
         status = 200 if _is_htmx(request) else exc.status_code
     else:
+        # Values the model's encoders never saw are scored as "unknown": say so beside the answer.
+        context["unseen"] = unseen_values(model, row)
         probabilities = (answer.get("probabilities") or [None])[0]
         context["answer"] = {
             "prediction": answer["predictions"][0],

@@ -81,3 +81,18 @@ def test_deployment_targets_are_named_in_words(owner, deployed_model):
     assert "Realtime stream" in html
     assert ">Realtime<" not in html
     assert "Realtime stream" in web.get("/deployments/").content.decode()
+
+
+def test_predict_form_says_when_a_category_was_not_seen_in_training(owner, deployed_model):
+    from predictions.pages import form_fields
+
+    fields = {f["name"]: f for f in form_fields(deployed_model)}
+    web = _client(owner)
+    body = {f["key"]: f["initial"] for f in fields.values()}
+    answer = web.post(f"/models/{deployed_model.pk}/predict/", body).content.decode()
+    assert 'id="predict-answer"' in answer and "was not seen in training" not in answer
+    body[fields["island"]["key"]] = "zzz"
+    answer = web.post(f"/models/{deployed_model.pk}/predict/", body).content.decode()
+    assert 'id="predict-answer"' in answer
+    assert "'zzz' was not seen in training for island" in answer
+    assert "treats it as unknown" in answer
