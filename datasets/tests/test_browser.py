@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import sample_path
-from vur.tests.browser import ROOT, check_page, sign_in, wait
+from vur.tests.browser import ROOT, check_page, set_width, sign_in, wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,6 +35,29 @@ def _upload(driver, base: str, filename: str, name: str) -> None:
     driver.find_element(By.ID, "upload-submit").click()
     wait(driver).until(lambda d: d.current_url.rstrip("/").split("/")[-1].isdigit())
     wait(driver).until(lambda d: d.find_element(By.ID, "dataset-name").text == name)
+
+
+def _refit(driver) -> bool:
+    """Redraw every chart at the current width (Plotly resizes lazily); true once done."""
+    return driver.execute_script(
+        "if (window.__fitWidth !== innerWidth) {"
+        " window.__fitWidth = innerWidth; window.__fitDone = false;"
+        " Promise.all(Array.from(document.querySelectorAll('.js-plotly-plot'))"
+        ".map(p => Plotly.Plots.resize(p))).then(() => { window.__fitDone = true; }); }"
+        "return window.__fitDone === true;"
+    )
+
+
+# Tick labels of the column charts that reach past their chart's edge.
+_CLIPPED_TICKS = (
+    "const out = [];"
+    "document.querySelectorAll('#column-stats [data-plot] .main-svg:first-of-type')"
+    ".forEach(svg => { const box = svg.getBoundingClientRect();"
+    " svg.querySelectorAll('.xtick text').forEach(t => { const r = t.getBoundingClientRect();"
+    "  if (r.width && (r.bottom > box.bottom + 1 || r.left < box.left - 1"
+    "      || r.right > box.right + 1)) out.push(t.textContent); }); });"
+    "return out;"
+)
 
 
 def test_sign_in_upload_a_table_and_a_series_and_see_their_pages(
@@ -69,6 +92,14 @@ def test_sign_in_upload_a_table_and_a_series_and_see_their_pages(
     wait(browser).until(lambda d: d.find_elements(By.ID, "preview-table"))
     wait(browser, 120).until(_drawn("#column-stats [data-plot]"))
     assert browser.find_element(By.ID, "quality-score").text.endswith("%")
+    # Category labels (rotated when long, as on a phone) stay inside their chart instead of
+    # being cut off at its edge.
+    for width in (1280, 390):
+        set_width(browser, width)
+        wait(browser).until(_refit)
+        clipped = browser.execute_script(_CLIPPED_TICKS)
+        assert clipped == [], (width, clipped)
+    set_width(browser, 1280)
     browser.find_element(By.ID, "preview-next").click()
     wait(browser).until(lambda d: "Page 2 of" in d.find_element(By.ID, "preview-page").text)
     check_page(browser, "dataset-table", ready=_drawn("#column-stats [data-plot]"))

@@ -95,6 +95,10 @@
       legend: { orientation: "h", y: -0.2 },
     };
     var merged = Object.assign(base, layout || {});
+    // Axes grow their margin to fit their (possibly rotated) tick labels instead of clipping
+    // them at the chart's edge, unless a chart says otherwise.
+    ["xaxis", "yaxis"].concat(Object.keys(merged).filter(function (k) { return /^[xy]axis\d+$/.test(k); }))
+      .forEach(function (k) { merged[k] = Object.assign({ automargin: true }, merged[k] || {}); });
     var conf = Object.assign({ responsive: true, displaylogo: false, displayModeBar: false }, config || {});
     window.Plotly.react(node, traces, merged, conf);
     node.setAttribute("data-drawn", "1");
