@@ -49,3 +49,9 @@ def test_storage_is_in_human_units_with_free_disk_space(owner, deployed_model):
     assert "KB" in storage or "MB" in storage
     assert "disk space free" in storage
     assert "0.000 GB" not in html and "stored of" not in html
+
+
+def test_page_times_name_their_time_zone(owner, deployed_model):
+    web = _client(owner)
+    assert " UTC</td>" in web.get("/models/").content.decode()
+    assert "UTC" in web.get("/datasets/").content.decode()
