@@ -114,3 +114,23 @@ class TrainedModelSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+        # What the scores mean: the rank follows the validation score, not the hold-out one.
+        extra_kwargs = {
+            "rank": {
+                "help_text": "Position in the job's leaderboard, 1 = best, ordered by the "
+                "validation score (metrics.cv_score; the backtest score for forecasters), "
+                "not by primary_value."
+            },
+            "metrics": {
+                "help_text": "cv_score: the primary metric on the validation folds (what ranks "
+                "tabular models), then the hold-out scores."
+            },
+            "primary_metric": {
+                "help_text": "Name of the ranking metric (auc, rmse, mase); rmse, mase and other "
+                "errors are lower-is-better, auc higher-is-better."
+            },
+            "primary_value": {
+                "help_text": "The primary metric on the hold-out rows (tabular) or the rolling "
+                "backtest (forecasters); a lower-ranked model may score better here."
+            },
+        }

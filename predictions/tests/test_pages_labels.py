@@ -96,3 +96,13 @@ def test_predict_form_says_when_a_category_was_not_seen_in_training(owner, deplo
     assert 'id="predict-answer"' in answer
     assert "'zzz' was not seen in training for island" in answer
     assert "treats it as unknown" in answer
+
+
+def test_api_schema_says_what_rank_and_primary_value_mean(tmp_path):
+    from django.core.management import call_command
+
+    out = tmp_path / "schema.yaml"
+    call_command("spectacular", "--file", str(out))
+    text = " ".join(out.read_text().split())  # YAML folds long descriptions
+    assert "ordered by the validation score" in text
+    assert "a lower-ranked model may score better here" in text
