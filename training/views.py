@@ -6,7 +6,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -48,7 +48,9 @@ def _sse(event: dict) -> str:
 async def stream_job_events(job_id, after: int = 0) -> AsyncIterator[str]:
     """Yield the job's stored events as SSE messages, then new ones; end when the job ends."""
 
-    @sync_to_async
+    # database_sync_to_async hands the connection back to the pool after each poll, so a
+    # stream that lasts an hour does not hold one of the process's few connections.
+    @database_sync_to_async
     def fetch(last: int):
         # Status first, events second: a job's terminal status and its final status event
         # commit together, so once the status read says "ended" the event read has the end.
@@ -56,7 +58,7 @@ async def stream_job_events(job_id, after: int = 0) -> AsyncIterator[str]:
         events = [event_dict(e) for e in selectors.training_events_after(job_id=job_id, after=last)]
         return events, job_status
 
-    @sync_to_async
+    @database_sync_to_async
     def unsent_statuses(sent: set[int]) -> list[dict]:
         # Events commit in commit order, not always seq order: a final status stored with a
         # lower seq than a line already sent (e.g. "Cancel requested.") is still sent.
