@@ -73,6 +73,8 @@ def test_model_page_names_scores_and_shows_blend_members_as_a_table(owner, ranke
     html = web.get(f"/models/{first.pk}/").content.decode()
     assert "Validation AUC (ranks the models; higher is better)" in html
     assert "<h1>#1 Histogram gradient boosting</h1>" in html
+    html = web.get(f"/models/{second.pk}/").content.decode()
+    assert "Number of trees" in html and "<span>n_estimators</span>" not in html
 
 
 def test_deployment_targets_are_named_in_words(owner, deployed_model):
