@@ -17,6 +17,12 @@ VUR_LOGIN_MAX_FAILURES = 10_000
 VUR_MAX_ACTIVE_JOBS_PER_USER = 10_000
 # Predictions are logged during the request, inside the test's transaction.
 VUR_PREDICTION_LOG_ASYNC = False
+if "pool" in DATABASES["default"].get("OPTIONS", {}) and not os.environ.get("VUR_TEST_SERVER"):
+    # The pytest process itself runs code on threads that end with the test (event loops of
+    # async_to_sync, a worker thread pool, client threads); a pooled connection left on such a
+    # thread is never returned. Servers a test starts (VUR_TEST_SERVER=1) keep the pool, as in
+    # production, and tests of the pool run against them.
+    del DATABASES["default"]["OPTIONS"]["pool"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not :memory:) so a worker or server started by an end-to-end test sees the same rows.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}

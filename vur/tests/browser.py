@@ -7,20 +7,16 @@ Registered from the root conftest (`pytest_plugins`). Use with `pytest.mark.brow
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from vur.tests.stack import running_stack, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = ROOT / "var" / "screenshots"
@@ -28,75 +24,24 @@ WIDTHS = (1280, 390)
 WAIT_S = 60
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _database_url() -> str:
-    from django.db import connection
-
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
 def live_stack(transactional_db, tmp_path) -> Iterator[str]:
-    """Start daphne and a Celery worker (prefork) as their own processes; yield the base URL."""
-    from django.conf import settings
+    """Start daphne and a Celery worker (prefork) as their own processes; yield the base URL.
 
-    port = _free_port()
-    prefix = f"vure2e{uuid.uuid4().hex[:8]}"
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="vur.settings.test",
-        DATABASE_URL=_database_url(),
-        REDIS_URL=settings.REDIS_URL,
-        VUR_TEST_MEDIA_ROOT=str(settings.MEDIA_ROOT),
-        VUR_BROKER_PREFIX=f"{prefix}:",
-        VUR_CHANNEL_PREFIX=prefix,
-        OMP_NUM_THREADS="1",
-    )
-    bin_dir = Path(sys.executable).parent
-    logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("web", "worker")}  # noqa: SIM115
-    procs = [
-        subprocess.Popen(
-            [str(bin_dir / "daphne"), "-b", "127.0.0.1", "-p", str(port), "vur.asgi:application"],
-            cwd=ROOT, env=env, stdout=logs["web"], stderr=subprocess.STDOUT,
-        ),
-        subprocess.Popen(
-            [str(bin_dir / "celery"), "-A", "vur", "worker", "-Q", "training,scoring", "-c", "1",
-             "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
-            cwd=ROOT, env=env, stdout=logs["worker"], stderr=subprocess.STDOUT,
-        ),
-    ]  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    The processes come from `vur.tests.stack.running_stack`, the one starter every real-stack
+    test shares; this waits until /health/ also sees the worker.
+    """
+    with running_stack(tmp_path, web=True, worker=True) as stack:
+        wait_until(lambda: _health_ok(stack.base), 90, "/health/ to see the worker")
+        yield stack.base
+
+
+def _health_ok(base: str) -> bool:
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/health/", timeout=2) as res:
-                    if res.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError((tmp_path / "web.log").read_text()) from None
-                time.sleep(0.3)
-        yield base
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        for fh in logs.values():
-            fh.close()
+        with urllib.request.urlopen(f"{base}/health/", timeout=2) as res:
+            return res.status == 200
+    except OSError:
+        return False
 
 
 def chrome(width: int = WIDTHS[0], height: int = 900):

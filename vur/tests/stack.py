@@ -90,6 +90,7 @@ def running_stack(tmp_path: Path, *, web: bool, worker: bool, **settings: str) -
         VUR_BROKER_PREFIX=f"{prefix}:",
         VUR_CHANNEL_PREFIX=prefix,
         OMP_NUM_THREADS="1",
+        VUR_TEST_SERVER="1",  # a server process: keeps the connection pool (see settings/test.py)
         **settings,
     )
     stack = Stack(env=env, logs=tmp_path)
