@@ -36,13 +36,13 @@ from predictions.logbook import LogEntry, prediction_log, prediction_log_write, 
 from predictions.models import BatchJob, Deployment, PredictionRecord
 from training.events import json_safe
 from training.labels import label_key, label_like
+from vur import jobs
 from vur.errors import (
     InvalidInput,
     ModelNotDeployed,
     NotFound,
     PayloadTooLarge,
     ServiceUnavailable,
-    TooManyRequests,
     VURError,
 )
 
@@ -536,16 +536,10 @@ def forecast_feedback(*, user, items: list[dict[str, Any]]) -> list[dict[str, An
 
 # ---------------------------------------------------------------- batch
 def batch_job_capacity_check(*, user) -> None:
-    """Refuse (429, Retry-After) a new batch while `user` has VUR_MAX_ACTIVE_JOBS_PER_USER batch
-    jobs queued or running, so one person cannot fill the scoring queue. Reads only."""
-    cap = int(settings.VUR_MAX_ACTIVE_JOBS_PER_USER)
-    active = BatchJob.objects.filter(owner=user, status__in=["queued", "running"]).count()
-    if cap and active >= cap:
-        raise TooManyRequests(
-            f"You already have {active} batch job(s) queued or running, the most one person "
-            f"may (VUR_MAX_ACTIVE_JOBS_PER_USER={cap}); wait for one to finish.",
-            retry_after=int(settings.VUR_ACTIVE_JOBS_RETRY_AFTER_S),
-        )
+    """Refuse (429) a new batch job while `user` has as many queued or running as allowed."""
+    jobs.active_jobs_cap_check(
+        BatchJob.objects.filter(owner=user), what="batch", hint="wait for one to finish"
+    )
 
 
 def batch_start(

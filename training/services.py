@@ -30,7 +30,7 @@ from training import automl, forecasting, reference_store
 from training.events import training_event_publish
 from training.models import EpochMetric, TrainingJob
 from vur import jobs
-from vur.errors import Conflict, InvalidInput, ServiceUnavailable, TooManyRequests
+from vur.errors import Conflict, InvalidInput, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -86,16 +86,12 @@ def _resolve_algorithms(pipeline: Pipeline, config: dict[str, Any]) -> dict[str,
 
 
 def training_job_capacity_check(*, user) -> None:
-    """Refuse (429, Retry-After) a new job while `user` has VUR_MAX_ACTIVE_JOBS_PER_USER training
-    jobs queued or running, so one person cannot fill the training queue. Reads only."""
-    cap = int(settings.VUR_MAX_ACTIVE_JOBS_PER_USER)
-    active = TrainingJob.objects.filter(owner=user, status__in=["queued", "running"]).count()
-    if cap and active >= cap:
-        raise TooManyRequests(
-            f"You already have {active} training job(s) queued or running, the most one person "
-            f"may (VUR_MAX_ACTIVE_JOBS_PER_USER={cap}); wait for one to finish or cancel one.",
-            retry_after=int(settings.VUR_ACTIVE_JOBS_RETRY_AFTER_S),
-        )
+    """Refuse (429) a new training job while `user` has as many queued or running as allowed."""
+    jobs.active_jobs_cap_check(
+        TrainingJob.objects.filter(owner=user),
+        what="training",
+        hint="wait for one to finish or cancel one",
+    )
 
 
 def training_job_start(*, pipeline: Pipeline, user, config: dict[str, Any]) -> TrainingJob:

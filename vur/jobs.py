@@ -15,10 +15,26 @@ import threading
 from collections.abc import Iterable
 from types import TracebackType
 
+from django.conf import settings
 from django.db import connections, models
 from django.utils import timezone
 
+from vur.errors import TooManyRequests
+
 logger = logging.getLogger(__name__)
+
+
+def active_jobs_cap_check(queryset: models.QuerySet, *, what: str, hint: str) -> None:
+    """Refuse (429, Retry-After) new work while `queryset` (one person's jobs of one kind) holds
+    VUR_MAX_ACTIVE_JOBS_PER_USER queued or running ones, so nobody fills a queue. Reads only."""
+    cap = int(settings.VUR_MAX_ACTIVE_JOBS_PER_USER)
+    active = queryset.filter(status__in=["queued", "running"]).count()
+    if cap and active >= cap:
+        raise TooManyRequests(
+            f"You already have {active} {what} job(s) queued or running, the most one person "
+            f"may (VUR_MAX_ACTIVE_JOBS_PER_USER={cap}); {hint}.",
+            retry_after=int(settings.VUR_ACTIVE_JOBS_RETRY_AFTER_S),
+        )
 
 
 def worker_identity() -> str:
