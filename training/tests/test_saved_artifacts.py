@@ -37,7 +37,7 @@ def test_forecast_artifact_written_before_the_split_answers_the_same(name: str) 
     want = EXPECTED[name]
     assert got["timestamps"] == want["timestamps"]
     np.testing.assert_allclose(got["forecast"], want["forecast"], rtol=1e-6)
-    assert set(got["intervals"]) >= {"80", "95"} or set(got["intervals"]) >= {80, 95}
+    assert set(got["intervals"]) == {"80", "95"}
 
 
 def test_every_kind_of_saved_model_is_covered() -> None:
