@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from datasets.jsonsafe import json_safe
 from datasets.models import Dataset
-from datasets.profiling import json_value
 from datasets.services import dataset_frame
 
 MAX_BARS = 15
@@ -43,7 +43,7 @@ def column_distribution(values: pd.Series, semantic_type: str, bins: int = 20) -
     top = present.astype(str).value_counts().head(MAX_BARS)
     return {
         "kind": "bars",
-        "labels": [json_value(v) for v in top.index],
+        "labels": [json_safe(v) for v in top.index],
         "counts": [int(c) for c in top.to_numpy()],
         "others": int(len(present) - int(top.sum())),
     }

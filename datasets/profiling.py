@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from datasets.jsonsafe import json_safe
+
 SEMANTIC_TYPES = ("numeric", "categorical", "datetime", "text", "boolean", "id")
 
 _NULL_TOKENS = frozenset(
@@ -85,38 +87,6 @@ _TWINS = {
 _DETECT_SAMPLE = 2_000
 _MIN_SHARE = 0.95
 _HIGH_MISSING = 30.0
-
-
-# --------------------------------------------------------------------------- JSON safety
-
-
-def json_value(value: Any) -> Any:
-    """`value` as something json.dumps accepts without NaN/inf: None, bool, int, float or str."""
-    if value is None or value is pd.NaT or value is pd.NA:
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating, Decimal)):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    if isinstance(value, (pd.Timestamp, dt.datetime, dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, np.datetime64):
-        return None if np.isnat(value) else pd.Timestamp(value).isoformat()
-    if isinstance(value, (pd.Timedelta, dt.timedelta, np.timedelta64)):
-        return None if pd.isna(value) else str(pd.Timedelta(value))
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    if isinstance(value, str):
-        return value
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return str(value)
 
 
 # --------------------------------------------------------------------------- type inference
@@ -327,7 +297,7 @@ def _numeric_column_info(
         "null_count": nulls,
         "null_percentage": round(100.0 * nulls / base, 2) if base else 0.0,
         "unique_count": int(len(np.unique(kept))),
-        "sample_values": [json_value(v) for v in kept[np.sort(first)[:5]]],
+        "sample_values": [json_safe(v) for v in kept[np.sort(first)[:5]]],
     }
 
 
@@ -367,7 +337,7 @@ def _sample_values(values: pd.Series, k: int = 5) -> list[Any]:
         if key in keys:
             continue
         keys.add(key)
-        seen.append(json_value(value))
+        seen.append(json_safe(value))
         if len(seen) == k:
             break
     return seen
@@ -894,8 +864,8 @@ def detect_time_series(
                 "num_series": facts["num_series"],
                 "gaps": facts["gaps"],
                 "duplicates": facts["duplicates"],
-                "start": json_value(facts["start"]),
-                "end": json_value(facts["end"]),
+                "start": json_safe(facts["start"]),
+                "end": json_safe(facts["end"]),
             }
     if best is None:
         result = _empty_series()
@@ -1030,7 +1000,7 @@ def validate_frame(
 
 def _top_values(counts: pd.Series | Counter, k: int = 10) -> list[dict[str, Any]]:
     items = counts.most_common(k) if isinstance(counts, Counter) else list(counts.head(k).items())
-    return [{"value": json_value(v), "count": int(c)} for v, c in items]
+    return [{"value": json_safe(v), "count": int(c)} for v, c in items]
 
 
 def _numeric_stats(values: pd.Series) -> dict[str, Any]:
@@ -1041,13 +1011,13 @@ def _numeric_stats(values: pd.Series) -> dict[str, Any]:
     q = finite.quantile([0.25, 0.5, 0.75]).tolist()
     return {
         "count": int(len(finite)),
-        "mean": json_value(finite.mean()),
-        "std": json_value(finite.std()) if len(finite) > 1 else None,
-        "min": json_value(finite.min()),
-        "p25": json_value(q[0]),
-        "p50": json_value(q[1]),
-        "p75": json_value(q[2]),
-        "max": json_value(finite.max()),
+        "mean": json_safe(finite.mean()),
+        "std": json_safe(finite.std()) if len(finite) > 1 else None,
+        "min": json_safe(finite.min()),
+        "p25": json_safe(q[0]),
+        "p50": json_safe(q[1]),
+        "p75": json_safe(q[2]),
+        "max": json_safe(finite.max()),
     }
 
 
@@ -1056,8 +1026,8 @@ def _datetime_stats(values: pd.Series) -> dict[str, Any]:
     facts = _series_facts(present, None) if len(present) > 1 else None
     return {
         "count": int(len(present)),
-        "min": json_value(present.min()) if len(present) else None,
-        "max": json_value(present.max()) if len(present) else None,
+        "min": json_safe(present.min()) if len(present) else None,
+        "max": json_safe(present.max()) if len(present) else None,
         "frequency": facts["frequency"] if facts and facts["regular"] else None,
         "gaps": facts["gaps"] if facts and facts["regular"] else None,
     }
@@ -1089,7 +1059,7 @@ def column_statistics(df: pd.DataFrame, columns_info: list[dict[str, Any]]) -> d
                 }
             )
             if semantic == "boolean" and len(present):
-                stats["mean"] = json_value(present.astype("float64").mean())
+                stats["mean"] = json_safe(present.astype("float64").mean())
         result[name] = stats
     return result
 
@@ -1164,8 +1134,8 @@ def statistics_chunks(
             stats.update(
                 {
                     "count": st.get("count", 0),
-                    "min": json_value(st.get("min")),
-                    "max": json_value(st.get("max")),
+                    "min": json_safe(st.get("min")),
+                    "max": json_safe(st.get("max")),
                     "frequency": facts["frequency"] if facts and facts["regular"] else None,
                     "gaps": facts["gaps"] if facts and facts["regular"] else None,
                 }
@@ -1215,11 +1185,11 @@ def _finish_numeric(st: dict[str, Any]) -> dict[str, Any]:
     q = np.quantile(st["sample"], [0.25, 0.5, 0.75]).tolist()
     return {
         "count": int(n),
-        "mean": json_value(st["mean"]),
-        "std": json_value(math.sqrt(st["m2"] / (n - 1))) if n > 1 else None,
-        "min": json_value(st["min"]),
-        "p25": json_value(q[0]),
-        "p50": json_value(q[1]),
-        "p75": json_value(q[2]),
-        "max": json_value(st["max"]),
+        "mean": json_safe(st["mean"]),
+        "std": json_safe(math.sqrt(st["m2"] / (n - 1))) if n > 1 else None,
+        "min": json_safe(st["min"]),
+        "p25": json_safe(q[0]),
+        "p50": json_safe(q[1]),
+        "p75": json_safe(q[2]),
+        "max": json_safe(st["max"]),
     }

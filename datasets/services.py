@@ -19,6 +19,7 @@ from django.db import transaction
 
 from datasets import io as dio
 from datasets import profiling
+from datasets.jsonsafe import json_safe
 from datasets.models import Dataset
 from datasets.signals import Cleanup, dataset_deleting
 from vur.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, VURError
@@ -354,28 +355,9 @@ def dataset_export(*, dataset: Dataset) -> tuple[Iterator[bytes] | IO[bytes], bo
     return out, True
 
 
-def _json_cell(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    if value is pd.NaT:
-        return None
-    if hasattr(value, "item"):
-        return _json_cell(value.item())
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return value
-
-
 def frame_rows(frame: pd.DataFrame) -> list[list[Any]]:
     """Rows of `frame` as JSON-safe lists (NaN -> None, timestamps -> ISO strings)."""
-    return [[_json_cell(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+    return [[json_safe(v) for v in row] for row in frame.itertuples(index=False, name=None)]
 
 
 def _truncate_cells(rows: list[list[Any]], limit: int) -> list[list[int]]:

@@ -22,6 +22,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from datasets import profiling
+from datasets.jsonsafe import json_safe
 from datasets.selectors import dataset_get, dataset_list
 from datasets.services import dataset_frame
 from modeling.models import TrainedModel
@@ -40,7 +41,6 @@ from predictions.logbook import (
 )
 from predictions.models import Deployment, ForecastActual, PredictionRecord, PredictionRollup
 from training import reference_store
-from training.events import json_safe
 from training.models import TrainingJob
 from training.selectors import training_job_list
 from vur.errors import Conflict, InvalidInput, VURError

@@ -21,10 +21,10 @@ import pandas as pd
 from django.db import IntegrityError, transaction
 from pandas.tseries.frequencies import to_offset
 
+from datasets.jsonsafe import json_safe
 from modeling.models import TrainedModel
 from predictions.models import Deployment, ForecastActual, ForecastState, PredictionRecord
 from preprocessing.series import future_index
-from training.events import json_safe
 from vur.errors import Conflict, InvalidInput, ModelNotDeployed, NotFound
 
 MAX_OBSERVATIONS = 10_000  # per request

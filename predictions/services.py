@@ -26,6 +26,7 @@ from sklearn.svm import SVC
 
 from datasets import io as dio
 from datasets import profiling
+from datasets.jsonsafe import json_safe
 from datasets.services import max_upload_bytes
 from modeling.artifacts import artifact_load
 from modeling.models import TrainedModel
@@ -34,7 +35,6 @@ from pipelines.services import pipeline_mark_step
 from predictions import served
 from predictions.logbook import LogEntry, prediction_log, prediction_log_write, rollup_feedback
 from predictions.models import BatchJob, Deployment, PredictionRecord
-from training.events import json_safe
 from training.labels import label_key, label_like
 from vur import jobs
 from vur.errors import (

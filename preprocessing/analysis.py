@@ -19,15 +19,14 @@ are those of the sample (`sample_rows`), which estimate the whole. Django-free.
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 import re
 from collections.abc import Iterable
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from datasets.jsonsafe import json_safe
 
 __all__ = [
     "ISSUE_TYPES",
@@ -75,36 +74,6 @@ class PreprocessingError(ValueError):
     def __init__(self, message: str, errors: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.errors = errors or {}
-
-
-def json_safe(value: Any) -> Any:
-    """Convert numpy/pandas scalars and containers to JSON-safe Python (NaN/inf/NaT -> None)."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [json_safe(v) for v in value.tolist()]
-    if value is None or value is pd.NaT or value is pd.NA:
-        return None
-    if isinstance(value, np.datetime64):
-        value = pd.Timestamp(value)
-        return None if value is pd.NaT else value.isoformat()
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Decimal):
-        return json_safe(float(value))
-    if isinstance(value, pd.Timestamp | dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, pd.Timedelta | dt.timedelta):
-        return str(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return str(value)
 
 
 def numeric_columns(df: pd.DataFrame, columns: Iterable[str] | None = None) -> list[str]:

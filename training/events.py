@@ -6,7 +6,6 @@ One helper names each group; consumers and the SSE endpoint relay what is publis
 from __future__ import annotations
 
 import logging
-import math
 from functools import partial
 from typing import Any
 
@@ -14,28 +13,14 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from datasets.jsonsafe import json_safe
+
 logger = logging.getLogger(__name__)
 
 
 def training_group(job_id) -> str:
     """Channel-layer group of a training job's events."""
     return f"training.{job_id}"
-
-
-def json_safe(value: Any) -> Any:
-    """Replace NaN/inf with None and numpy scalars with Python ones, recursively."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        try:
-            value = value.item()
-        except (ValueError, AttributeError):
-            return str(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def event_dict(event) -> dict[str, Any]:

@@ -11,12 +11,12 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from datasets.jsonsafe import json_safe
 from datasets.services import dataset_frame
 from modeling.artifacts import artifact_load
 from modeling.models import TrainedModel
 from pipelines.models import Pipeline
 from training import reference
-from training.events import json_safe
 from training.models import TrainingJob
 
 logger = logging.getLogger(__name__)

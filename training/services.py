@@ -400,7 +400,7 @@ def _register(job: TrainingJob, pipeline: Pipeline, results: list, columns: list
                     fit_time_s=res.fit_time_s,
                 )
             )
-        from training.events import json_safe
+        from datasets.jsonsafe import json_safe
 
         for row in rows:
             for field in ("metrics", "test_metrics", "feature_importance", "card", "epochs"):
