@@ -10,11 +10,10 @@ from django.db import transaction
 from datasets.models import Dataset
 from datasets.services import storage_delete_files
 from datasets.signals import Cleanup
+from pipelines.limits import MAX_HORIZON
 from pipelines.models import STEPS, Pipeline
 from pipelines.signals import pipeline_deleting
 from vur.errors import Conflict, InvalidInput
-
-MAX_HORIZON = 10_000
 
 
 def _check(

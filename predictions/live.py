@@ -23,13 +23,13 @@ from pandas.tseries.frequencies import to_offset
 
 from datasets.jsonsafe import json_safe
 from modeling.models import TrainedModel
+from pipelines.limits import MAX_HORIZON
 from predictions.models import Deployment, ForecastActual, ForecastState, PredictionRecord
 from preprocessing.series import future_index
 from vur.errors import Conflict, InvalidInput, ModelNotDeployed, NotFound
 
 MAX_OBSERVATIONS = 10_000  # per request
 MAX_GAP_STEPS = 10_000  # missing steps one observation may skip (filled like the history)
-MAX_HORIZON = 10_000
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,6 @@ from vur.errors import (
 logger = logging.getLogger(__name__)
 
 MAX_ROWS_PER_REQUEST = 10_000
-MAX_HORIZON = 10_000
 
 
 def batch_group(job_id) -> str:
