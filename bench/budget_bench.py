@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from training.automl import run_automl  # noqa: E402
-from training.forecasting import run_forecast_automl  # noqa: E402
+from training.forecasting import ForecastSettings, run_forecast_automl  # noqa: E402
 
 OUT = ROOT / "bench" / "results" / "budget.json"
 KINDS = ("classification", "regression", "forecasting")
@@ -109,10 +109,10 @@ def run_one(kind: str, budget: float, table: pd.DataFrame, series: pd.DataFrame)
     t0 = time.monotonic()
     with threadpool_limits(limits=1):
         if kind == "forecasting":
-            results = run_forecast_automl(
-                series, time_column="time", target="y", horizon=48, time_budget_s=budget,
-                on_event=on_event,
-            )  # fmt: skip
+            settings = ForecastSettings(
+                time_column="time", target="y", horizon=48, time_budget_s=budget
+            )
+            results = run_forecast_automl(series, settings, on_event=on_event)
             attr = "model"
         else:
             target = "premium" if kind == "classification" else "price"

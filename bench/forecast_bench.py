@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from features.series import default_season_length  # noqa: E402
 from preprocessing.series import fill_gaps, regularize  # noqa: E402
-from training.forecasting import run_forecast_automl  # noqa: E402
+from training.forecasting import ForecastSettings, run_forecast_automl  # noqa: E402
 
 DATA = ROOT / "bench" / "data" / "series"
 RESULTS = ROOT / "bench" / "results" / "forecast.json"
@@ -84,9 +84,10 @@ def run_one(entry: dict, budget: float) -> dict:
     scores: dict[str, list[dict]] = {}
     times: dict[str, float] = {}
     t0 = time.monotonic()
-    cands = run_forecast_automl(
-        train_df, time_column=tcol, target=target, id_column=idc, horizon=h, time_budget_s=budget
+    settings = ForecastSettings(
+        time_column=tcol, target=target, id_column=idc, horizon=h, time_budget_s=budget
     )
+    cands = run_forecast_automl(train_df, settings)
     times["vur"] = time.monotonic() - t0
     best = cands[0]
     pred = best.model.predict(horizon=h, levels=LEVELS)

@@ -59,7 +59,7 @@ def _prepare(algorithm: str, horizon: int):
     from modeling.models import TrainedModel
     from pipelines.services import pipeline_create
     from predictions.services import deployment_create
-    from training.forecasting import run_forecast_automl
+    from training.forecasting import ForecastSettings, run_forecast_automl
 
     call_command("migrate", verbosity=0)
     user = get_user_model().objects.create_user(f"bench-{time.time_ns()}", password="b-pass-123")
@@ -71,10 +71,10 @@ def _prepare(algorithm: str, horizon: int):
         owner=user, dataset=dataset, name="live", target_column="load",
         problem_type="forecasting", forecast_horizon=horizon,
     )  # fmt: skip
-    candidates = run_forecast_automl(
-        frame, time_column="time", target="load", horizon=horizon,
-        algorithms=[algorithm], time_budget_s=60,
-    )  # fmt: skip
+    engine_settings = ForecastSettings(
+        time_column="time", target="load", horizon=horizon, algorithms=[algorithm], time_budget_s=60
+    )
+    candidates = run_forecast_automl(frame, engine_settings)
     best = next(c for c in candidates if c.algorithm == algorithm)
     saved = artifact_save(best.model, f"{user.pk}/bench/live-{algorithm}")
     model = TrainedModel.objects.create(

@@ -498,8 +498,7 @@ def _run_engine(job: TrainingJob, pipeline: Pipeline, reporter: _Reporter) -> tu
         id_col = pipeline.id_column or None
         columns = [c for c in (time_col, id_col, pipeline.target_column) if c]
         frame = dataset_frame(pipeline.dataset, usecols=columns)
-        results = forecasting.run_forecast_automl(
-            frame,
+        run_settings = forecasting.ForecastSettings(
             time_column=time_col,
             target=pipeline.target_column,
             id_column=id_col,
@@ -510,8 +509,9 @@ def _run_engine(job: TrainingJob, pipeline: Pipeline, reporter: _Reporter) -> tu
             preprocessing_config=pipeline.preprocessing_config or None,
             feature_config=pipeline.feature_config or None,
             random_state=int(cfg.get("random_state", 0)),
-            on_event=reporter.on_event,
-            should_stop=reporter.should_stop,
+        )
+        results = forecasting.run_forecast_automl(
+            frame, run_settings, on_event=reporter.on_event, should_stop=reporter.should_stop
         )
         return results, columns
     names = pipeline.dataset.column_names

@@ -21,7 +21,9 @@ from training.budget import (
     scaled_cost,
     search_reserve,
 )
-from training.forecasting import _refit_cost, _Series, run_forecast_automl
+from training.forecasting import ForecastSettings, run_forecast_automl
+from training.forecasting.inputs import SeriesData
+from training.forecasting.refit import refit_cost
 
 
 def _item(name, required=False, refit=1.0, score=0.1, save_fold=0.2, save_full=0.3):
@@ -223,18 +225,18 @@ def test_a_refit_predicted_not_to_fit_keeps_the_fold_model_and_says_why():
 
 def test_forecast_refit_cost_scales_backtest_fits_and_skips_fitted_ensemble_members():
     idx = pd.date_range("2024-01-01", periods=200, freq="D")
-    series = [_Series(None, pd.Series(np.arange(200.0), index=idx), [7], 7)]
+    series = [SeriesData(None, pd.Series(np.arange(200.0), index=idx), [7], 7)]
     results = {
         "ets": {"fit_time_s": 3.0, "metrics": {"mase": 1.0}},
         "theta": {"fit_time_s": 6.0, "metrics": {"mase": 1.1}},
         "ensemble": {"members": ["ets", "theta"], "metrics": {"mase": 0.9}},
     }
-    ets = _refit_cost("ets", results, series, 3, 14, set())
+    ets = refit_cost("ets", results, series, 3, 14, set())
     assert ets >= 1.0 * LOAD_MARGIN  # one of three 1s backtest fits, on a longer history
-    both = _refit_cost("ensemble", results, series, 3, 14, set())
+    both = refit_cost("ensemble", results, series, 3, 14, set())
     assert both > ets
-    assert _refit_cost("ensemble", results, series, 3, 14, {"ets"}) == both - ets
-    assert _refit_cost("ets", results, series, 3, 14, {"ets"}) == 0.0
+    assert refit_cost("ensemble", results, series, 3, 14, {"ets"}) == both - ets
+    assert refit_cost("ets", results, series, 3, 14, {"ets"}) == 0.0
 
 
 def test_run_forecast_automl_accounts_for_its_time_and_refits_as_planned():
@@ -242,13 +244,16 @@ def test_run_forecast_automl_accounts_for_its_time_and_refits_as_planned():
     rng = np.random.default_rng(0)
     y = 10 + np.sin(np.arange(400) * 2 * np.pi / 7) + rng.normal(0, 0.2, 400)
     events: list = []
-    candidates = run_forecast_automl(
-        pd.DataFrame({"day": idx, "sales": y}),
+    settings = ForecastSettings(
         time_column="day",
         target="sales",
         horizon=14,
         algorithms=["seasonal_naive", "ets", "theta", "linear_lags"],
         time_budget_s=6,
+    )
+    candidates = run_forecast_automl(
+        pd.DataFrame({"day": idx, "sales": y}),
+        settings,
         on_event=lambda kind, payload: events.append((kind, payload)),
     )
     assert candidates and candidates[0].rank == 1

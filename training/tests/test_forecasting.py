@@ -1,6 +1,9 @@
-"""Tests of the forecasting AutoML: input errors, ranking, multi-series, events, persistence."""
+"""Tests of the forecasting AutoML: settings and input errors, ranking, multi-series, events,
+persistence, and the public functions of its phase modules (search order, backtest, intervals)."""
 
 import io
+import pickle
+import pickletools
 from pathlib import Path
 
 import joblib
@@ -8,9 +11,24 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training.forecasting import Cancelled, ForecastError, ForecastModel, run_forecast_automl
+from modeling.forecasters import PreparedForecaster
+from training.forecasting import (
+    Cancelled,
+    ForecastError,
+    ForecastModel,
+    ForecastSettings,
+    run_forecast_automl,
+)
+from training.forecasting.backtest import backtest
+from training.forecasting.calibration import CALIBRATION_WINDOWS, calibration_origins
+from training.forecasting.engine import fit_plan
+from training.forecasting.inputs import SeriesData, prepare
+from training.forecasting.intervals import choose_method, fit_intervals
+from training.forecasting.search import search_order
+from training.forecasting.windows import Window
 
 SAMPLES = Path(__file__).resolve().parents[2] / "datasets" / "sample_data"
+AIR = ForecastSettings(time_column="month", target="passengers", horizon=12)
 
 
 @pytest.fixture(scope="module")
@@ -21,14 +39,15 @@ def air() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def air_run(air):
     events = []
-    cands = run_forecast_automl(
-        air,
+    settings = ForecastSettings(
         time_column="month",
         target="passengers",
         horizon=12,
         algorithms=["seasonal_naive", "ets", "linear_lags", "theta", "ensemble"],
         time_budget_s=20,
-        on_event=lambda kind, payload: events.append((kind, payload)),
+    )
+    cands = run_forecast_automl(
+        air, settings, on_event=lambda kind, payload: events.append((kind, payload))
     )
     return cands, events
 
@@ -93,6 +112,18 @@ def test_forecast_model_survives_a_joblib_round_trip(air_run):
     buf.seek(0)
     loaded = joblib.load(buf)
     assert loaded.predict() == model.predict()
+    assert type(loaded) is ForecastModel
+
+
+def test_forecast_model_is_pickled_under_the_name_saved_models_use(air_run):
+    """Models saved before the package split name training.forecasting.ForecastModel; new ones
+    keep that name, so files load with the code from before and after the split."""
+    data = pickle.dumps(air_run[0][0].model, protocol=pickle.HIGHEST_PROTOCOL)
+    strings = [arg for op, arg, _ in pickletools.genops(data) if "UNICODE" in op.name]
+    at = strings.index("ForecastModel")
+    assert strings[at - 1] == "training.forecasting"
+    assert "training.forecasting.model" not in strings
+    assert type(pickle.loads(data)) is ForecastModel
 
 
 def test_multi_series_forecasts_each_id():
@@ -104,8 +135,7 @@ def test_multi_series_forecasts_each_id():
             for s, base in (("north", 50), ("south", 80))
         ]
     )
-    cands = run_forecast_automl(
-        df,
+    settings = ForecastSettings(
         time_column="week",
         target="sales",
         id_column="store",
@@ -113,6 +143,7 @@ def test_multi_series_forecasts_each_id():
         algorithms=["seasonal_naive", "ets"],
         time_budget_s=10,
     )
+    cands = run_forecast_automl(df, settings)
     out = cands[0].model.predict()
     assert [s["id"] for s in out["series"]] == ["north", "south"]
     assert out["forecast"] == out["series"][0]["forecast"]
@@ -124,23 +155,17 @@ def test_tz_aware_input_keeps_its_zone_in_the_output():
     t = pd.date_range("2024-01-01", periods=24 * 10, freq="h", tz="Europe/Paris")
     y = 10 + np.sin(2 * np.pi * np.arange(len(t)) / 24)
     df = pd.DataFrame({"ts": t.astype(str), "load": y})
-    cands = run_forecast_automl(
-        df,
-        time_column="ts",
-        target="load",
-        horizon=6,
-        algorithms=["seasonal_naive"],
-        time_budget_s=5,
+    settings = ForecastSettings(
+        time_column="ts", target="load", horizon=6, algorithms=["seasonal_naive"], time_budget_s=5
     )
+    cands = run_forecast_automl(df, settings)
     first = cands[0].model.predict()["timestamps"][0]
     assert first == (t[-1] + pd.Timedelta(hours=1)).isoformat()
 
 
 def test_should_stop_cancels(air):
     with pytest.raises(Cancelled):
-        run_forecast_automl(
-            air, time_column="month", target="passengers", horizon=12, should_stop=lambda: True
-        )
+        run_forecast_automl(air, AIR, should_stop=lambda: True)
 
 
 @pytest.mark.parametrize(
@@ -165,63 +190,69 @@ def test_should_stop_cancels(air):
 )
 def test_bad_input_raises_a_clear_forecast_error(frame, kwargs, message):
     with pytest.raises(ForecastError, match=message):
-        run_forecast_automl(frame, **kwargs)
+        run_forecast_automl(frame, ForecastSettings(**kwargs))
 
 
-def test_constant_short_and_bad_horizons_are_refused(air):
+def test_constant_and_short_series_are_refused(air):
     const = air.assign(passengers=5.0)
     with pytest.raises(ForecastError, match="constant"):
-        run_forecast_automl(const, time_column="month", target="passengers", horizon=6)
-    with pytest.raises(ForecastError, match="between 1 and"):
-        run_forecast_automl(air, time_column="month", target="passengers", horizon=0)
-    with pytest.raises(ForecastError, match="between 1 and"):
-        run_forecast_automl(air, time_column="month", target="passengers", horizon=10000 + 1)
+        run_forecast_automl(const, ForecastSettings(**{**_air_kwargs(), "horizon": 6}))
     with pytest.raises(ForecastError, match="at least"):
-        run_forecast_automl(air, time_column="month", target="passengers", horizon=10000)
+        run_forecast_automl(air, ForecastSettings(**{**_air_kwargs(), "horizon": 10000}))
     with pytest.raises(ForecastError, match="at least 42 are needed"):
-        run_forecast_automl(air.iloc[:30], time_column="month", target="passengers", horizon=18)
-    with pytest.raises(ForecastError, match="Unknown forecasting algorithm"):
-        run_forecast_automl(
-            air, time_column="month", target="passengers", horizon=6, algorithms=["nope"]
-        )
-    with pytest.raises(ForecastError, match="Invalid hyperparameters"):
-        run_forecast_automl(
-            air,
-            time_column="month",
-            target="passengers",
-            horizon=6,
-            algorithms=["arima"],
-            hyperparameters={"arima": {"max_p": 99}},
-        )
+        run_forecast_automl(air.iloc[:30], ForecastSettings(**{**_air_kwargs(), "horizon": 18}))
+
+
+def _air_kwargs() -> dict:
+    return {"time_column": "month", "target": "passengers", "horizon": 12}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"horizon": 0}, "between 1 and"),
+        ({"horizon": 10000 + 1}, "between 1 and"),
+        ({"horizon": 2.5}, "whole number of steps"),
+        ({"horizon": True}, "whole number of steps"),
+        ({"algorithms": ["nope"]}, "Unknown forecasting algorithm"),
+        ({"algorithms": []}, "No forecasting algorithm"),
+        ({"algorithms": ["arima"], "hyperparameters": {"arima": {"max_p": 99}}}, "Invalid hyper"),
+        ({"levels": (80, 100)}, "between 0 and 100"),
+        ({"levels": ()}, "between 0 and 100"),
+        ({"n_windows": 0}, "at least 1"),
+        ({"time_budget_s": 0}, "positive number of seconds"),
+        ({"time_budget_s": float("nan")}, "positive number of seconds"),
+        ({"time_column": ""}, "time column"),
+    ],
+)
+def test_settings_are_checked_once_when_made(change, message):
+    with pytest.raises(ForecastError, match=message):
+        ForecastSettings(**{**_air_kwargs(), **change})
+
+
+def test_settings_are_normalised_and_resolve_every_hyperparameter():
+    settings = ForecastSettings(**_air_kwargs(), algorithms="ets", levels=[90.0], n_windows=2)
+    assert settings.algorithms == ("ets",) and settings.levels == (90,)
+    assert set(settings.params) == {"ets", "ensemble"}  # the ensemble's are always resolved
+    auto = ForecastSettings(**_air_kwargs())
+    assert "seasonal_naive" in auto.algorithms and "ensemble" in auto.algorithms
+    with pytest.raises(AttributeError):
+        auto.horizon = 3  # frozen
 
 
 def test_backtest_fits_only_on_rows_before_each_window(air, monkeypatch):
-    """Rolling origin: every backtest fit ends right before the window it forecasts."""
-    import training.forecasting as engine
-
+    """Rolling origin: every backtest fit ends right before the window it forecasts; the
+    calibration windows sit inside the history; only the final refit sees everything."""
     fits = []
-    real_build = engine._build
+    real_fit = PreparedForecaster.fit
 
-    def spy(*args, **kwargs):
-        fc = real_build(*args, **kwargs)
-        original = fc.fit
+    def spy(self, y, X=None, freq=None):
+        fits.append((y.index[-1], len(y)))
+        return real_fit(self, y, X, freq)
 
-        def fit(y, X=None, freq=None):
-            fits.append((y.index[-1], len(y)))
-            return original(y, X, freq)
-
-        fc.fit = fit
-        return fc
-
-    monkeypatch.setattr(engine, "_build", spy)
-    run_forecast_automl(
-        air,
-        time_column="month",
-        target="passengers",
-        horizon=12,
-        n_windows=3,
-        algorithms=["seasonal_naive"],
-    )
+    monkeypatch.setattr(PreparedForecaster, "fit", spy)
+    settings = ForecastSettings(**_air_kwargs(), n_windows=3, algorithms=["seasonal_naive"])
+    run_forecast_automl(air, settings)
     ends = [end for end, _ in fits]
     assert ends[:3] == [
         pd.Timestamp("1957-12-01"),
@@ -235,30 +266,41 @@ def test_backtest_fits_only_on_rows_before_each_window(air, monkeypatch):
     assert len({n for _, n in fits[:-1]}) == len(fits) - 1
 
 
-def test_search_order_puts_the_likely_winners_first():
-    from training.forecasting import _search_order, _Series
+def test_backtest_phase_scores_each_rolling_window_and_calibration_adds_origins(air):
+    settings = ForecastSettings(**_air_kwargs(), algorithms=["seasonal_naive"])
+    data = prepare(air, settings)
+    plan = fit_plan(settings, data)
+    assert plan.n_windows == 3 and plan.min_train == 24
+    res = backtest("seasonal_naive", data.series, plan, deadline=None, check_stop=lambda: None)
+    assert [w.cutoff for w in res["windows"][0]] == [108, 120, 132]
+    assert all(len(w.actual) == 12 for w in res["windows"][0])
+    assert res["metrics"]["mase"] > 0 and res["intervals"]["calibration_windows"] == 3
+    origins = calibration_origins(res, data.series, plan)[0]
+    assert len(origins) == CALIBRATION_WINDOWS - 3
+    assert max(origins) == 144 - 12 - 6 and min(origins) >= plan.min_train
+    assert not {108, 120, 132} & set(origins)
 
+
+def test_search_order_puts_the_likely_winners_first():
     names = ["seasonal_naive", "ets", "theta", "arima", "mstl", "linear_lags", "gbm_lags"]
     y = pd.Series(np.arange(10.0), index=pd.date_range("2024-01-01", periods=10, freq="h"))
-    hourly = [_Series(None, y, [24, 168], 24)]
-    monthly = [_Series(None, y, [12], 12)]
-    weekly = [_Series(None, y, [52], 52)]
-    assert _search_order(names, hourly, "h")[:2] == ["seasonal_naive", "mstl"]
-    assert _search_order(names, weekly, "W-SUN")[:2] == ["seasonal_naive", "mstl"]
-    assert _search_order(names, monthly, "MS")[:2] == ["seasonal_naive", "ets"]
-    assert sorted(_search_order(names, monthly, "MS")) == sorted(names)
+    hourly = [SeriesData(None, y, [24, 168], 24)]
+    monthly = [SeriesData(None, y, [12], 12)]
+    weekly = [SeriesData(None, y, [52], 52)]
+    assert search_order(names, hourly, "h")[:2] == ["seasonal_naive", "mstl"]
+    assert search_order(names, weekly, "W-SUN")[:2] == ["seasonal_naive", "mstl"]
+    assert search_order(names, monthly, "MS")[:2] == ["seasonal_naive", "ets"]
+    assert sorted(search_order(names, monthly, "MS")) == sorted(names)
 
 
 def test_under_covering_model_intervals_are_widened_on_the_backtests():
-    from training.forecasting import _fit_intervals, _Window
-
     rng = np.random.default_rng(0)
     wins = []
     for i in range(10):
         actual = rng.normal(0, 2, 12)  # the model claims a half-width of 1 at both levels
         bounds = {lv: (-np.ones(12), np.ones(12)) for lv in (80, 95)}
-        wins.append(_Window(actual, np.zeros(12), bounds, 1.0, cutoff=100 + 12 * i))
-    fit = _fit_intervals([wins], (80, 95))
+        wins.append(Window(actual, np.zeros(12), bounds, 1.0, cutoff=100 + 12 * i))
+    fit = fit_intervals([wins], (80, 95))
     assert fit["model_coverage"][80] < 0.5
     assert 2.0 < fit["factors"][0][80] < fit["factors"][0][95]
     assert fit["coverage"][80] >= 0.7 and fit["coverage"][95] >= 0.88
@@ -276,14 +318,14 @@ def test_best_model_intervals_cover_held_out_points_near_nominal():
     hits = {80: [], 95: []}
     for end in (192, 204, 216, 228, 240):
         train, test = df.iloc[: end - 12], df["v"].iloc[end - 12 : end].to_numpy()
-        cands = run_forecast_automl(
-            train,
+        settings = ForecastSettings(
             time_column="month",
             target="v",
             horizon=12,
             algorithms=["seasonal_naive", "ets"],
             time_budget_s=10,
         )
+        cands = run_forecast_automl(train, settings)
         out = cands[0].model.predict()
         for lv in hits:
             lo, hi = (np.array(out["intervals"][str(lv)][k]) for k in ("lower", "upper"))
@@ -292,24 +334,22 @@ def test_best_model_intervals_cover_held_out_points_near_nominal():
 
 
 def test_interval_method_is_chosen_per_level_by_cross_validated_coverage():
-    from training.forecasting import _choose_method, _fit_intervals, _Window
-
     # Nearest to nominal among those short by at most the tolerance; envelope when both fall short.
-    assert _choose_method({"conformal": 0.81, "model": 0.9, "envelope": 0.92}, 80) == "conformal"
-    assert _choose_method({"conformal": 0.70, "model": 0.79, "envelope": 0.85}, 80) == "model"
-    assert _choose_method({"conformal": 0.70, "model": 0.72, "envelope": 0.78}, 80) == "envelope"
-    assert _choose_method({"conformal": np.nan, "model": 0.96, "envelope": 0.96}, 95) == "model"
+    assert choose_method({"conformal": 0.81, "model": 0.9, "envelope": 0.92}, 80) == "conformal"
+    assert choose_method({"conformal": 0.70, "model": 0.79, "envelope": 0.85}, 80) == "model"
+    assert choose_method({"conformal": 0.70, "model": 0.72, "envelope": 0.78}, 80) == "envelope"
+    assert choose_method({"conformal": np.nan, "model": 0.96, "envelope": 0.96}, 95) == "model"
 
     rng = np.random.default_rng(2)
     wins = []
     for i in range(12):
         actual = rng.normal(0, 1, 6)  # the model's bounds are far too wide at both levels
         bounds = {lv: (-10 * np.ones(6), 10 * np.ones(6)) for lv in (80, 95)}
-        wins.append(_Window(actual, np.zeros(6), bounds, 1.0, cutoff=100 + 6 * i))
-    fit = _fit_intervals([wins], (80, 95))
+        wins.append(Window(actual, np.zeros(6), bounds, 1.0, cutoff=100 + 6 * i))
+    fit = fit_intervals([wins], (80, 95))
     assert fit["methods"] == {80: "conformal", 95: "conformal"} and fit["method"] == "conformal"
     assert fit["coverage"][80] == fit["cv_coverage"]["conformal"][80]
     assert 0.7 <= fit["coverage"][80] < fit["cv_coverage"]["envelope"][80]
     # Windows the candidate was ranked on calibrate but are not scored.
     ranked = [{w.cutoff for w in wins[-3:]}]
-    assert _fit_intervals([wins], (80, 95), ranked)["n_windows"] == 12
+    assert fit_intervals([wins], (80, 95), ranked)["n_windows"] == 12

@@ -1,0 +1,161 @@
+"""The forecasting engine: `run_forecast_automl` runs the phases in order (prepare the input,
+backtest the algorithms, combine an ensemble, calibrate the best one's intervals, refit the kept
+ones) and returns the candidates ranked by backtest MASE."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from training.budget import Ledger
+from training.forecasting.backtest import FitPlan
+from training.forecasting.calibration import CALIBRATION_WINDOWS, calibrate
+from training.forecasting.ensemble import ensemble_backtest
+from training.forecasting.inputs import (
+    PreparedInput,
+    feature_params,
+    min_length,
+    prepare,
+    series_options,
+)
+from training.forecasting.model import ForecastCandidate
+from training.forecasting.refit import refit_candidates
+from training.forecasting.run import CALIBRATION_SHARE, EventSink, Run
+from training.forecasting.search import run_backtests
+from training.forecasting.settings import Cancelled, ForecastSettings
+
+logger = logging.getLogger(__name__)
+
+
+def _noop(kind: str, payload: dict[str, Any]) -> None:
+    return None
+
+
+def _never() -> bool:
+    return False
+
+
+def run_forecast_automl(
+    df: pd.DataFrame,
+    settings: ForecastSettings,
+    *,
+    on_event: EventSink = _noop,
+    should_stop: Callable[[], bool] = _never,
+) -> list[ForecastCandidate]:
+    """Backtest forecasting algorithms by rolling origin and return candidates ranked by MASE.
+
+    Every returned candidate carries a `ForecastModel` refitted on the whole history. Stays
+    within `settings.time_budget_s` (skipping the remaining algorithms; seasonal_naive always
+    runs), raises `ForecastError` for input that cannot be forecast and `Cancelled` when
+    `should_stop()` turns true between fits. Events go to `on_event(kind, payload)` ("log",
+    "progress") like the tabular engine's.
+    """
+    start = time.monotonic()
+    ledger = Ledger(settings.time_budget_s, on_event, start=start)
+    data = prepare(df, settings)
+    run = Run(settings, data, fit_plan(settings, data), ledger, on_event, should_stop, start)
+    _log_input(run)
+    ledger.mark("backtest")
+    run_backtests(run)
+    ledger.mark("calibration")
+    if "ensemble" in settings.algorithms:
+        _add_ensemble(run)
+    results = run.results
+    ranked = sorted(results, key=lambda n: (results[n]["metrics"]["mase"], n != "seasonal_naive"))
+    if ranked:
+        _calibrate_best(run, ranked[0])
+    ledger.mark("refit")
+    candidates = refit_candidates(run, ranked)
+    best = candidates[0] if candidates else None
+    on_event(
+        "progress",
+        {
+            "progress": 1.0,
+            "best_metric": best.primary_value if best else None,
+            "estimated_time_remaining": 0.0,
+            "algorithm": best.algorithm if best else None,
+        },
+    )
+    if best:
+        run.log(f"Best: {best.algorithm} (MASE {best.primary_value:.4f}).")
+    return candidates
+
+
+def fit_plan(settings: ForecastSettings, data: PreparedInput) -> FitPlan:
+    """What every fit of this run shares; as many backtest windows as asked for that fit in the
+    shortest series after the shortest training history (at least one)."""
+    horizon = settings.horizon
+    shortest = min(len(s.y) for s in data.series)
+    min_train = min_length(data.series[0].m, horizon) - horizon
+    return FitPlan(
+        freq=data.freq,
+        horizon=horizon,
+        levels=settings.levels,
+        params=settings.params,
+        prep=series_options(settings.preprocessing_config),
+        feat=feature_params(settings.feature_config),
+        random_state=settings.random_state,
+        n_windows=max(1, min(settings.n_windows, (shortest - min_train) // horizon)),
+        min_train=min_train,
+    )
+
+
+def _log_input(run: Run) -> None:
+    report, series, windows = run.data.report, run.series, run.plan.n_windows
+    run.log(
+        f"{len(series)} series at frequency {run.data.freq}, {report['n_gaps']} missing steps, "
+        f"{report['n_duplicates']} duplicate timestamps; seasons "
+        f"{sorted({p for s in series for p in s.seasons}) or 'none'}; "
+        f"{windows} backtest window(s) of {run.plan.horizon} steps."
+    )
+    if windows < run.settings.n_windows:
+        run.log(f"Only {windows} backtest window(s) fit in the history.", "warning")
+
+
+def _add_ensemble(run: Run) -> None:
+    """Add the ensemble of the best backtested candidates to the results (when two qualify)."""
+    ens = ensemble_backtest(run.results, run.plan.params["ensemble"], run.plan.levels)
+    if ens is not None:
+        run.results["ensemble"] = ens
+        run.log(
+            f"ensemble of {', '.join(ens['members'])}: backtest MASE {ens['metrics']['mase']:.4f}."
+        )
+
+
+def _calibrate_best(run: Run, name: str) -> None:
+    """Calibrate the rank-1 candidate's intervals on more windows within its share of the
+    budget; on failure its backtest calibration stays (logged)."""
+    run.check_stop()
+    try:
+        added = calibrate(
+            name,
+            run.results,
+            run.series,
+            run.plan,
+            deadline=run.start + run.until(CALIBRATION_SHARE),
+            check_stop=run.check_stop,
+        )
+    except Cancelled:
+        raise
+    except Exception as exc:  # calibration is a refinement; the backtest one stays
+        logger.exception("Calibrating the intervals of %s failed", name)
+        run.log(f"Calibrating the intervals of {name} failed: {exc}", "warning")
+        added = 0
+    card = run.results[name]["intervals"]
+    run.log(
+        f"{name}: intervals ({card['method']}) calibrated on "
+        f"{card['calibration_windows']} backtest window(s) ({added} added)."
+    )
+    if run.results[name].get("calibration_cut"):
+        run.ledger.decide(
+            "calibration",
+            "shortened",
+            f"{name}: intervals calibrated on {card['calibration_windows']} backtest "
+            f"windows, not {CALIBRATION_WINDOWS}: the time budget allowed no more.",
+            algorithm=name,
+            added=added,
+        )

@@ -1,0 +1,201 @@
+"""Interval calibration on backtest windows: conformal widths per horizon step, the model's own
+intervals widened by a fitted factor, or their outer envelope, chosen per level by
+cross-validated coverage; and the candidate's interval description card."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from modeling.forecasters import Forecaster, conformal_quantile, conformal_widths
+from training.forecasting.windows import Window
+
+MAX_WIDENING = 10.0
+# How far (fraction) a single calibration's cross-validated backtest coverage may fall short of
+# the nominal level and still be used alone; fixed a priori (about the sampling error of a
+# coverage estimated on ~12 windows), not fitted to any evaluation data.
+COVERAGE_TOLERANCE = 0.025
+METHODS = ("conformal", "model", "envelope")
+METHOD_TEXT = {
+    "envelope": "outer envelope of conformal (backtest errors per step) and widened model",
+    "conformal": "conformal (backtest errors per horizon step)",
+    "model": "model, widened to the backtest coverage",
+}
+
+
+def interval_ratios(w: Window, level: int) -> np.ndarray:
+    """How far each actual lies from the forecast in units of the model's half-width on its side
+    (<= 1 inside the interval; NaN where the actual is missing)."""
+    lo, hi = (np.asarray(b, dtype=float) for b in w.bounds[level])
+    dev = w.actual - w.forecast
+    half = np.where(dev >= 0, hi - w.forecast, w.forecast - lo)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(half > 1e-12, np.abs(dev) / np.maximum(half, 1e-12), np.inf)
+    ratio = np.where(np.abs(dev) <= 1e-12, 0.0, ratio)
+    return np.where(np.isfinite(w.actual), ratio, np.nan)
+
+
+def widening(ratios: list[np.ndarray], level: int) -> float:
+    """Factor (>= 1) the model intervals need to cover `level`% of these backtest actuals."""
+    pool = np.concatenate([r.ravel() for r in ratios]) if ratios else np.array([])
+    pool = np.where(np.isinf(pool), 1e6, pool)
+    q = conformal_quantile(pool, level)
+    return float(np.clip(q, 1.0, MAX_WIDENING)) if np.isfinite(q) else 1.0
+
+
+def calibration_folds(wins: list[Window], horizon: int) -> list[list[int]]:
+    """For each window, the other windows whose forecast periods do not overlap it."""
+    folds = []
+    for i, w in enumerate(wins):
+        others = [j for j, v in enumerate(wins) if j != i and abs(v.cutoff - w.cutoff) >= horizon]
+        folds.append(others or [j for j in range(len(wins)) if j != i])
+    return folds
+
+
+def choose_method(cov: dict[str, float], level: int) -> str:
+    """The interval method for one level from its cross-validated backtest coverage: of the two
+    single calibrations (conformal, widened model), the one nearest `level` among those short of
+    it by at most `COVERAGE_TOLERANCE`; the outer envelope of both when each falls short."""
+    target = level / 100.0
+    ok = [
+        m
+        for m in ("conformal", "model")
+        if np.isfinite(cov[m]) and cov[m] >= target - COVERAGE_TOLERANCE
+    ]
+    if not ok:
+        return "envelope"
+    return min(ok, key=lambda m: abs(cov[m] - target))
+
+
+def _scored_windows(wins: list[Window], ranked_on: set[int]) -> list[int]:
+    """Windows scored for coverage: those the candidate was not ranked on, unless fewer than two."""
+    scored = [i for i, w in enumerate(wins) if w.cutoff not in ranked_on]
+    return scored if len(scored) >= 2 else list(range(len(wins)))
+
+
+def _cross_validated_hits(
+    wins: list[Window],
+    errs: list[np.ndarray],
+    ratios: list[np.ndarray],
+    level: int,
+    scored: list[int],
+) -> dict[str, float]:
+    """One series' coverage of each method at one level, every scored window calibrated on the
+    windows that do not overlap it."""
+    folds = calibration_folds(wins, len(wins[0].actual))
+    conf, model, both = [], [], []
+    for i in scored:
+        others = folds[i]
+        ok = np.isfinite(wins[i].actual)
+        half = conformal_widths(np.vstack([errs[j] for j in others]), len(errs[i]), level)
+        in_conf = np.abs(errs[i]) <= half
+        in_model = ratios[i] <= widening([ratios[j] for j in others], level)
+        conf.append(in_conf[ok])
+        model.append(in_model[ok])
+        both.append((in_conf | in_model)[ok])
+    return {
+        "conformal": float(np.mean(np.concatenate(conf))),
+        "model": float(np.mean(np.concatenate(model))),
+        "envelope": float(np.mean(np.concatenate(both))),
+    }
+
+
+def fit_intervals(
+    per_series: list[list[Window]],
+    levels: tuple[int, ...],
+    ranked_on: list[set[int]] | None = None,
+) -> dict[str, Any]:
+    """Calibrate the intervals on backtest windows, per series, two ways: conformal widths from
+    the errors per horizon step, and the model's own intervals widened by a fitted factor. Each
+    (and their outer envelope) is scored by cross-validated coverage: every window is calibrated
+    on the non-overlapping other windows only. Windows whose cutoffs are in `ranked_on` (per
+    series: those the candidate was ranked on, which flatter it) still calibrate but are not
+    scored when at least two others are. Per level, `choose_method` picks the method."""
+    errors, factors = [], []
+    hits: dict[str, dict[int, list[float]]] = {
+        m: {lv: [] for lv in levels} for m in (*METHODS, "raw")
+    }
+    for si, wins in enumerate(per_series):
+        errs = [w.actual - w.forecast for w in wins]
+        ratios = {lv: [interval_ratios(w, lv) for w in wins] for lv in levels}
+        errors.append(np.vstack([e[None, :] for e in errs]))
+        factors.append({lv: widening(ratios[lv], lv) for lv in levels})
+        for lv in levels:
+            raw = np.concatenate(ratios[lv])
+            raw = raw[np.isfinite(raw) | np.isinf(raw)]
+            hits["raw"][lv].append(float(np.mean(raw <= 1.0)) if len(raw) else np.nan)
+        if len(wins) < 2:
+            continue
+        scored = _scored_windows(wins, ranked_on[si] if ranked_on else set())
+        for lv in levels:
+            for method, value in _cross_validated_hits(wins, errs, ratios[lv], lv, scored).items():
+                hits[method][lv].append(value)
+    cov = {
+        m: {lv: float(np.nanmean(v)) if v else np.nan for lv, v in d.items()}
+        for m, d in hits.items()
+    }
+    return _fit_summary(per_series, levels, cov, errors, factors)
+
+
+def _fit_summary(
+    per_series: list[list[Window]],
+    levels: tuple[int, ...],
+    cov: dict[str, dict[int, float]],
+    errors: list[np.ndarray],
+    factors: list[dict[int, float]],
+) -> dict[str, Any]:
+    """The calibration record: method per level, its coverage, and what the refit needs."""
+    if min(len(wins) for wins in per_series) >= 2:
+        methods = {lv: choose_method({m: cov[m][lv] for m in cov}, lv) for lv in levels}
+        coverage = {lv: cov[methods[lv]][lv] for lv in levels}
+    else:
+        methods = dict.fromkeys(levels, "model")
+        coverage = cov["raw"]
+    distinct = set(methods.values())
+    return {
+        "method": distinct.pop() if len(distinct) == 1 else "per_level",
+        "methods": methods,
+        "errors": errors,
+        "factors": factors,
+        "coverage": coverage,
+        "cv_coverage": {m: cov[m] for m in METHODS},
+        "model_coverage": cov["raw"],
+        "n_windows": min(len(wins) for wins in per_series),
+    }
+
+
+def interval_card(fit: dict[str, Any], levels: tuple[int, ...]) -> dict[str, Any]:
+    """The candidate's `prediction_intervals` description."""
+    methods = fit.get("methods") or dict.fromkeys(levels, fit["method"])
+    widened = any(f > 1.0 for fs in fit["factors"] for f in fs.values())
+
+    def text(m: str) -> str:
+        return "model" if m == "model" and not widened else METHOD_TEXT[m]
+
+    if len(set(methods.values())) == 1:
+        method = text(methods[levels[0]])
+    else:
+        method = "per level: " + "; ".join(f"{lv}%: {text(methods[lv])}" for lv in levels)
+    widen = [max(fs.values()) for fs in fit["factors"]]
+    return {
+        "method": method,
+        "level_methods": {str(lv): methods[lv] for lv in levels},
+        "levels": list(levels),
+        "calibration_windows": fit["n_windows"],
+        "backtest_coverage": {str(lv): fit["coverage"][lv] for lv in levels},
+        "model_coverage": {str(lv): fit["model_coverage"][lv] for lv in levels},
+        "widening_factor": float(max(widen)) if widen else 1.0,
+    }
+
+
+def apply_calibration(forecaster: Forecaster, fit: dict[str, Any], series_index: int) -> None:
+    """Give a refitted forecaster the calibration of its series: the backtest errors (conformal
+    and envelope), the widening factors (model and envelope) and the method per level."""
+    methods = fit.get("methods") or dict.fromkeys(fit["factors"][series_index], fit["method"])
+    used = set(methods.values())
+    if used & {"conformal", "envelope"}:
+        forecaster.set_conformal_errors(fit["errors"][series_index])
+    if used & {"model", "envelope"}:  # the model's own bounds join even when not widened
+        forecaster.set_interval_scale(fit["factors"][series_index])
+    forecaster.set_interval_methods(methods)

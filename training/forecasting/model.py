@@ -1,0 +1,146 @@
+"""The deployable forecasting model (`ForecastModel`, the object saved with joblib) and the
+candidate record the engine returns for each backtested algorithm."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from modeling.forecasters import Forecaster
+from preprocessing.series import future_index
+from training.forecasting.settings import MAX_HORIZON, ForecastError
+
+
+class ForecastModel:
+    """The one object saved (joblib) and deployed: fitted forecasters per series with the history
+    they need, frequency, seasons, default horizon and time zone."""
+
+    # Pickles name a class by its module: saved models say training.forecasting.ForecastModel
+    # (the module before it became a package, re-exported there), so files written before and
+    # after the move load with either version of the code.
+    __module__ = "training.forecasting"
+
+    def __init__(
+        self,
+        *,
+        algorithm: str,
+        time_column: str,
+        target: str,
+        id_column: str | None,
+        freq: str,
+        timezone: str | None,
+        horizon: int,
+        levels: tuple[int, ...],
+        season_lengths: dict[Any, list[int]],
+        forecasters: dict[Any, Forecaster],
+    ):
+        self.algorithm = algorithm
+        self.time_column = time_column
+        self.target = target
+        self.id_column = id_column
+        self.freq = freq
+        self.timezone = timezone
+        self.horizon = horizon
+        self.levels = tuple(levels)
+        self.season_lengths = season_lengths
+        self.forecasters = forecasters
+
+    @property
+    def series_ids(self) -> list[Any]:
+        """Ids of the series this model forecasts (one None id without an id column)."""
+        return list(self.forecasters)
+
+    def _stamp(self, ts: pd.Timestamp) -> str:
+        if self.timezone:
+            return ts.tz_localize("UTC").tz_convert(self.timezone).isoformat()
+        return ts.isoformat()
+
+    def _one(self, key: Any, horizon: int, levels: tuple[int, ...]) -> dict[str, Any]:
+        out = self.forecasters[key].predict(horizon, levels)
+        return {
+            "timestamps": [self._stamp(ts) for ts in out.timestamps],
+            "forecast": [float(v) for v in out.forecast],
+            "intervals": {
+                k: {
+                    "lower": [float(v) for v in b["lower"]],
+                    "upper": [float(v) for v in b["upper"]],
+                }
+                for k, b in out.intervals.items()
+            },
+        }
+
+    def predict(
+        self,
+        horizon: int | None = None,
+        levels: tuple[int, ...] | list[int] = (80, 95),
+        series_id: Any = None,
+    ) -> dict[str, Any]:
+        """Forecast `horizon` steps (default: the trained horizon) after the history.
+
+        One series: {timestamps, forecast, intervals}. With an id column: {"series": [{id, ...}]}
+        plus the first (or the requested) series' fields at top level.
+        """
+        h = int(horizon or self.horizon)
+        if h < 1 or h > MAX_HORIZON:
+            raise ForecastError(f"The horizon must be between 1 and {MAX_HORIZON}.")
+        lv = tuple(int(v) for v in levels)
+        if any(v <= 0 or v >= 100 for v in lv):
+            raise ForecastError("Interval levels must be percentages between 0 and 100.")
+        if not self.id_column:
+            return self._one(next(iter(self.forecasters)), h, lv)
+        keys = list(self.forecasters)
+        if series_id is not None:
+            match = [k for k in keys if str(k) == str(series_id)]
+            if not match:
+                raise ForecastError(f"Unknown series id {series_id!r}.")
+            keys = match
+        series = [{"id": _jsonable(k), **self._one(k, h, lv)} for k in keys]
+        first = {k: v for k, v in series[0].items() if k != "id"}
+        return {"series": series, **first}
+
+    def input_schema(self) -> dict[str, Any]:
+        """What the model was trained on: time column, target, id column, frequency, horizon."""
+        return {
+            "problem_type": "forecasting",
+            "time_column": self.time_column,
+            "target": self.target,
+            "id_column": self.id_column,
+            "frequency": self.freq,
+            "timezone": self.timezone,
+            "horizon": self.horizon,
+            "levels": list(self.levels),
+            "season_lengths": {str(k): v for k, v in self.season_lengths.items()},
+            "series_ids": [_jsonable(k) for k in self.series_ids] if self.id_column else None,
+            "last_timestamps": {
+                str(k): self._stamp(f.last_timestamp_) for k, f in self.forecasters.items()
+            },
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+@dataclass
+class ForecastCandidate:
+    """One backtested algorithm: its metrics, ranking and (when refitted) deployable model."""
+
+    algorithm: str
+    hyperparameters: dict[str, Any]
+    model: ForecastModel | None
+    backtest_metrics: dict[str, float]
+    primary_metric: str = "mase"
+    primary_value: float = math.inf
+    fit_time_s: float = 0.0
+    rank: int = 0
+    residual_analysis: dict[str, Any] = field(default_factory=dict)
+    prediction_intervals: dict[str, Any] = field(default_factory=dict)
+
+
+def forecast_timestamps(last: pd.Timestamp, freq: str, horizon: int) -> list[pd.Timestamp]:
+    """The timestamps that follow `last` (re-exported for callers that only have a model card)."""
+    return list(future_index(last, freq, horizon))
