@@ -1,5 +1,7 @@
 """Feature importance of a fitted model for the `features/importance` answer and the model card:
-the model's own importances, or permutation importance on raw input columns. Django-free.
+the model's own importances, or permutation importance on raw input columns; and the shares the
+model card stores (non-negative, summing to one, a blend's as its members' weighted sum).
+Django-free.
 """
 
 from __future__ import annotations
@@ -12,7 +14,12 @@ import pandas as pd
 from sklearn.inspection import permutation_importance
 from sklearn.pipeline import Pipeline
 
-__all__ = ["model_importances", "permutation_importances"]
+__all__ = [
+    "importance_shares",
+    "merge_importances",
+    "model_importances",
+    "permutation_importances",
+]
 
 
 def _final_model(estimator: Any) -> Any:
@@ -108,3 +115,27 @@ def permutation_importances(
     )
     names = [str(c) for c in X_val.columns]
     return _ranked(names, result.importances_mean, std=result.importances_std)
+
+
+def importance_shares(names: list[str], values: Any) -> list[dict[str, Any]]:
+    """[{feature, importance}] largest first as shares of one (negative or missing values count
+    as zero); a transformed name loses its step prefix ('num__age' -> 'age')."""
+    shares = np.nan_to_num(np.maximum(np.asarray(values, dtype=float), 0.0))
+    total = shares.sum()
+    if total > 0:
+        shares = shares / total
+    pairs = [
+        {"feature": str(n).split("__", 1)[-1], "importance": float(v)}
+        for n, v in zip(names, shares, strict=True)
+    ]
+    return sorted(pairs, key=lambda d: d["importance"], reverse=True)
+
+
+def merge_importances(parts: list[tuple[list[dict[str, Any]], float]]) -> list[dict[str, Any]]:
+    """The weighted sum of several importance lists (each with its weight), as shares."""
+    total: dict[str, float] = {}
+    for items, weight in parts:
+        for item in items:
+            total[item["feature"]] = total.get(item["feature"], 0.0) + weight * item["importance"]
+    names = list(total)
+    return importance_shares(names, np.asarray([total[n] for n in names]))

@@ -1,6 +1,9 @@
-"""Scores of tabular models on held-out rows, as JSON-safe dicts (NaN and inf become None).
+"""The one home of model scores: tabular (regression, classification) and forecast point
+metrics, the MASE scale, AUC and log loss of class probabilities, and the primary metric that
+ranks models. Django-free.
 
-Django-free.
+MAPE and sMAPE are percentages everywhere (12.5 means 12.5 %), over the rows whose actual value
+is not zero.
 """
 
 from __future__ import annotations
@@ -14,8 +17,13 @@ from sklearn import metrics as skm
 
 __all__ = [
     "classification_metrics",
+    "error_metrics",
+    "forecast_metrics",
     "label_codes",
+    "mase_scale",
+    "ovr_auc",
     "primary_metric",
+    "probability_log_loss",
     "regression_metrics",
     "score_value",
 ]
@@ -110,16 +118,11 @@ def classification_metrics(
     if proba is not None:
         proba = np.asarray(proba, dtype="float64")
         known = true >= 0
-        present = set(true[known].tolist())
         try:
-            if binary and len(present) == 2:
-                out["auc"] = _safe(skm.roc_auc_score(true[known] == 1, proba[known, 1]))
-            elif not binary and len(present) > 1:
-                out["auc"] = _safe(_macro_ovr_auc(true[known], proba[known], codes))
+            if len(set(true[known].tolist())) > 1:
+                out["auc"] = _safe(ovr_auc(true[known], proba[known], codes))
             if known.all() and true.size:
-                clipped = np.clip(proba, 1e-15, 1.0)
-                clipped = clipped / clipped.sum(axis=1, keepdims=True)
-                out["log_loss"] = _safe(skm.log_loss(true, clipped, labels=codes))
+                out["log_loss"] = _safe(probability_log_loss(true, proba, codes))
         except ValueError:
             logger.warning("AUC/log loss could not be computed.", exc_info=True)
     return out
@@ -129,29 +132,94 @@ def _orderable(value: Any) -> bool:
     return isinstance(value, (int, float, str, bool))
 
 
-def _macro_ovr_auc(y_true: np.ndarray, proba: np.ndarray, labels: list) -> float:
-    """Macro one-vs-rest AUC over the classes present in `y_true` (absent ones are skipped)."""
+def ovr_auc(y: Any, proba: Any, classes: Any) -> float:
+    """AUC of class probabilities (columns in `classes` order): of the last class for two
+    classes, else the macro mean of one-vs-rest AUCs over the classes present both ways in `y`.
+    NaN when no class has positives and negatives."""
+    y = np.asarray(y)
+    proba = np.asarray(proba, dtype="float64")
+    classes = list(classes)
+    pairs = [(len(classes) - 1, classes[-1])] if len(classes) == 2 else enumerate(classes)
     scores = []
-    for j, label in enumerate(labels):
-        positive = y_true == label
+    for j, label in pairs:
+        positive = y == label
         if positive.any() and (~positive).any():
             scores.append(skm.roc_auc_score(positive, proba[:, j]))
     return float(np.mean(scores)) if scores else float("nan")
 
 
+def probability_log_loss(y: Any, proba: Any, classes: Any) -> float:
+    """Log loss of class probabilities (columns in `classes` order), clipped to [1e-15, 1] and
+    renormalised so a hard 0 or a row not summing to one stays finite."""
+    clipped = np.clip(np.asarray(proba, dtype="float64"), 1e-15, 1.0)
+    clipped = clipped / clipped.sum(axis=1, keepdims=True)
+    return float(skm.log_loss(y, clipped, labels=list(classes)))
+
+
+def error_metrics(errors: Any) -> dict[str, float | None]:
+    """rmse and mae of forecast or prediction errors (None when there are none)."""
+    err = np.asarray(errors, dtype="float64")
+    if not err.size:
+        return {"rmse": None, "mae": None}
+    return {"rmse": _safe(np.sqrt(np.mean(err**2))), "mae": _safe(np.mean(np.abs(err)))}
+
+
+def _mape(actual: np.ndarray, err: np.ndarray) -> float:
+    """Mean absolute percentage error over the rows whose actual value is not zero (NaN if none)."""
+    nonzero = np.abs(actual) > 1e-12
+    if not nonzero.any():
+        return float("nan")
+    return float(np.mean(np.abs(err[nonzero]) / np.abs(actual[nonzero]))) * 100
+
+
 def regression_metrics(y_true: Any, y_pred: Any) -> dict[str, float | None]:
-    """rmse, mae, r2 and mape (mape over the rows whose target is not zero)."""
+    """rmse, mae, r2 and mape (percent, over the rows whose target is not zero)."""
     y_true = np.asarray(y_true, dtype="float64")
     y_pred = np.asarray(y_pred, dtype="float64")
     err = y_pred - y_true
-    nonzero = np.abs(y_true) > 1e-12
-    mape = np.mean(np.abs(err[nonzero] / y_true[nonzero])) if nonzero.any() else float("nan")
     r2 = skm.r2_score(y_true, y_pred) if y_true.size > 1 else float("nan")
+    return {**error_metrics(err), "r2": _safe(r2), "mape": _safe(_mape(y_true, err))}
+
+
+def mase_scale(train: Any, m: int, *, floor: bool = True) -> float | None:
+    """The MASE denominator: in-sample MAE of the seasonal naive forecast (season `m`), or of
+    the naive one when the series is too short or its seasonal differences are all zero.
+
+    For a flat series both are zero: with `floor` the scale is a tiny positive number (a
+    thousandth of the mean level, at least 1e-9) so MASE stays finite; without, None.
+    """
+    x = np.asarray(train, dtype="float64")
+    x = x[np.isfinite(x)]
+    for lag in (max(int(m), 1), 1):
+        if len(x) > lag:
+            scale = float(np.mean(np.abs(x[lag:] - x[:-lag])))
+            if scale > 1e-12:
+                return scale
+    if not floor:
+        return None
+    return max(float(np.mean(np.abs(x))) * 1e-3, 1e-9) if len(x) else 1e-9
+
+
+def forecast_metrics(actual: Any, forecast: Any, scale: float) -> dict[str, float]:
+    """MASE (against `scale`), sMAPE and MAPE (percent), RMSE and MAE of a forecast over the
+    known actual values; empty when none is known. Raw floats (MAPE is NaN when every actual is
+    zero)."""
+    actual = np.asarray(actual, dtype="float64")
+    forecast = np.asarray(forecast, dtype="float64")
+    ok = np.isfinite(actual)
+    a, p = actual[ok], forecast[ok]
+    if len(a) == 0:
+        return {}
+    err = a - p
+    mae = float(np.mean(np.abs(err)))
+    denom = np.abs(a) + np.abs(p)
+    smape = float(np.mean(np.where(denom > 0, 2 * np.abs(err) / np.where(denom > 0, denom, 1), 0)))
     return {
-        "rmse": _safe(np.sqrt(np.mean(err**2))) if y_true.size else None,
-        "mae": _safe(np.mean(np.abs(err))) if y_true.size else None,
-        "r2": _safe(r2),
-        "mape": _safe(mape),
+        "mase": mae / scale,
+        "smape": smape * 100,
+        "mape": _mape(a, err),
+        "rmse": float(np.sqrt(np.mean(err**2))),
+        "mae": mae,
     }
 
 

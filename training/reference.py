@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from training import automl
+from training.metrics import mase_scale
 
 REFERENCE_VERSION = 1
 NUMERIC_BINS = 10
@@ -129,7 +130,7 @@ def training_split(
     """The training and hold-out rows exactly as AutoML split them (same rows, same seed)."""
     df = frame.loc[frame[target].notna()].reset_index(drop=True)
     y = df[target]
-    train_idx, test_idx = automl._holdout_split(
+    train_idx, test_idx = automl.holdout_split(
         df[features], y, problem_type, validation_split, seed
     )
     return df.iloc[np.sort(train_idx)], df.iloc[np.sort(test_idx)]
@@ -178,18 +179,6 @@ def tabular_reference(
     return ref
 
 
-def mase_scale(y: np.ndarray, m: int) -> float | None:
-    """In-sample MAE of the seasonal naive forecast (season `m`, naive when too short)."""
-    x = np.asarray(y, dtype="float64")
-    x = x[np.isfinite(x)]
-    for lag in (max(int(m), 1), 1):
-        if len(x) > lag:
-            scale = float(np.mean(np.abs(x[lag:] - x[:-lag])))
-            if scale > 1e-12:
-                return scale
-    return None
-
-
 def series_key(key: Any) -> str:
     """The string a series is known by in monitoring ("" for a single unnamed series)."""
     return "" if key is None else str(key)
@@ -222,7 +211,7 @@ def forecast_reference(
             values = part.sort_values(model.time_column)[target].to_numpy(dtype="float64")
             seasons = model.season_lengths.get(key) or [1]
             entry = series.setdefault(series_key(key), {})
-            entry["mase_scale"] = mase_scale(values, seasons[0] if seasons else 1)
+            entry["mase_scale"] = mase_scale(values, seasons[0] if seasons else 1, floor=False)
             entry["target"] = numeric_profile(values)
     return {
         "version": REFERENCE_VERSION,

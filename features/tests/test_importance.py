@@ -13,7 +13,12 @@ from sklearn.neighbors import KNeighborsRegressor
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from features.importance import model_importances, permutation_importances
+from features.importance import (
+    importance_shares,
+    merge_importances,
+    model_importances,
+    permutation_importances,
+)
 
 
 def _data(n: int = 240, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
@@ -120,3 +125,23 @@ def test_permutation_importances_skip_rows_without_target(fitted):
         pipeline, X_val, y_gappy.reset_index(drop=True), n_repeats=2, scoring="r2"
     )
     assert result[0]["feature"] == "signal"
+
+
+def test_importance_shares_sum_to_one_without_negatives_or_prefixes():
+    out = importance_shares(["num__a", "cat__b_x", "c"], np.array([3.0, -1.0, np.nan]))
+    assert out == [
+        {"feature": "a", "importance": 1.0},
+        {"feature": "b_x", "importance": 0.0},
+        {"feature": "c", "importance": 0.0},
+    ]
+    assert importance_shares(["a"], [0.0]) == [{"feature": "a", "importance": 0.0}]
+
+
+def test_merge_importances_weights_each_list():
+    first = [{"feature": "a", "importance": 1.0}]
+    second = [{"feature": "a", "importance": 0.5}, {"feature": "b", "importance": 0.5}]
+    merged = merge_importances([(first, 0.5), (second, 0.5)])
+    assert merged == [
+        {"feature": "a", "importance": pytest.approx(0.75)},
+        {"feature": "b", "importance": pytest.approx(0.25)},
+    ]

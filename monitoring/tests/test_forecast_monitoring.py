@@ -15,7 +15,7 @@ from modeling.artifacts import artifact_save
 from modeling.forecasters import ETSForecaster, PreparedForecaster
 from modeling.models import TrainedModel
 from monitoring.services import forecast_errors, forecast_summary
-from training.reference import mase_scale
+from training.metrics import mase_scale
 
 H = 4
 START = pd.Timestamp("2024-01-01")
