@@ -23,12 +23,14 @@ from django.utils import timezone
 
 from datasets import profiling
 from datasets.jsonsafe import json_safe
+from datasets.models import Dataset
 from datasets.selectors import dataset_get, dataset_list
 from datasets.services import dataset_frame
 from modeling.models import TrainedModel
 from modeling.selectors import trained_model_list
 from monitoring.drift import DriftSettings, column_drift, frame_drift
 from monitoring.models import Alert, ModelReference
+from pipelines.models import Pipeline
 from pipelines.selectors import pipeline_list
 from predictions.logbook import (
     AUC_BINS,
@@ -63,7 +65,7 @@ def dashboard_stats(*, user) -> dict[str, Any]:
         limit = shutil.disk_usage(settings.MEDIA_ROOT).total
     except OSError:
         limit = 0
-    failed_recent = jobs.filter(status="failed", created_at__gte=week_ago).count()
+    failed_recent = jobs.filter(status=TrainingJob.Status.FAILED, created_at__gte=week_ago).count()
     recent_jobs = jobs.filter(created_at__gte=week_ago).count()
     if recent_jobs and failed_recent / recent_jobs > 0.5:
         health = "error"
@@ -87,7 +89,9 @@ def dashboard_stats(*, user) -> dict[str, Any]:
     stamps = [s for s in stamps if s]
     return {
         "total_pipelines": pipelines.count(),
-        "active_pipelines": pipelines.exclude(status__in=["draft", "failed"]).count(),
+        "active_pipelines": pipelines.exclude(
+            status__in=[Pipeline.Status.DRAFT, Pipeline.Status.FAILED]
+        ).count(),
         "total_datasets": datasets.count(),
         "total_models": trained_model_list(user=user).count(),
         "recent_predictions": served,
@@ -113,13 +117,17 @@ def recent_activity(*, user, limit: int, offset: int) -> dict[str, Any]:
                 "type": "upload",
                 "title": f"Uploaded {d.name}",
                 "description": f"{d.num_rows} rows, {d.num_columns} columns",
-                "status": "success" if d.status == "ready" else "error",
+                "status": "success" if d.status == Dataset.Status.READY else "error",
                 "timestamp": d.created_at,
                 "metadata": {"dataset_id": d.pk},
                 "page_url": f"/datasets/{d.pk}/",
             }
         )
-    status_map = {"completed": "success", "failed": "error", "cancelled": "error"}
+    status_map = {
+        TrainingJob.Status.COMPLETED: "success",
+        TrainingJob.Status.FAILED: "error",
+        TrainingJob.Status.CANCELLED: "error",
+    }
     for j in training_job_list(user=user).select_related("pipeline")[:cap]:
         items.append(
             {
@@ -222,7 +230,7 @@ def quick_actions(*, user) -> list[dict[str, str]]:
             }
         )
     for p in pipeline_list(user=user)[:5]:
-        if p.status in ("draft", "configured"):
+        if p.status in (Pipeline.Status.DRAFT, Pipeline.Status.CONFIGURED):
             actions.append(
                 {
                     "id": f"train-{p.pk}",
@@ -232,7 +240,7 @@ def quick_actions(*, user) -> list[dict[str, str]]:
                     "page_url": f"/pipelines/{p.pk}/",
                 }
             )
-        elif p.status == "trained":
+        elif p.status == Pipeline.Status.TRAINED:
             best = trained_model_list(user=user, pipeline_id=p.pk).first()
             actions.append(
                 {
@@ -956,9 +964,9 @@ def model_check(*, model: TrainedModel, window: str | None = None) -> list[Alert
 def failed_jobs_check(*, since: datetime) -> list[Alert]:
     """One job_failed alert per training job that failed since `since` (never twice)."""
     raised = []
-    for job in TrainingJob.objects.filter(status="failed", completed_at__gte=since).select_related(
-        "pipeline"
-    ):
+    for job in TrainingJob.objects.filter(
+        status=TrainingJob.Status.FAILED, completed_at__gte=since
+    ).select_related("pipeline"):
         subject = f"job:{job.pk}"
         if Alert.objects.filter(kind="job_failed", subject=subject).exists():
             continue
@@ -979,7 +987,7 @@ def monitoring_check_all() -> dict[str, int]:
     failure is logged and does not stop the others."""
     span = parse_window(settings.VUR_MONITORING_WINDOW)
     deployed = (
-        TrainedModel.objects.filter(deployments__status="active")
+        TrainedModel.objects.filter(deployments__status=Deployment.Status.ACTIVE)
         .distinct()
         .select_related("owner", "pipeline")
     )

@@ -6,6 +6,7 @@ from functools import partial
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from datasets.models import Dataset
 from datasets.services import storage_delete_files
@@ -14,6 +15,56 @@ from pipelines.limits import MAX_HORIZON
 from pipelines.models import STEPS, Pipeline
 from pipelines.signals import pipeline_deleting
 from vur.errors import Conflict, InvalidInput
+
+_S = Pipeline.Status
+# The one table of a pipeline's status changes: status -> the statuses it may move to.
+# `draft` is only where a pipeline starts; `failed` is not entered by any flow (kept for old
+# rows, which leave it by being configured or trained again). A pipeline that has models may
+# be re-configured and still deploy one of them, so configured -> trained/deployed is allowed.
+STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
+    _S.DRAFT: frozenset({_S.CONFIGURED, _S.TRAINING}),
+    _S.CONFIGURED: frozenset({_S.CONFIGURED, _S.TRAINING, _S.TRAINED, _S.DEPLOYED}),
+    _S.TRAINING: frozenset({_S.CONFIGURED, _S.TRAINING, _S.TRAINED, _S.DEPLOYED}),
+    _S.TRAINED: frozenset({_S.CONFIGURED, _S.TRAINING, _S.TRAINED, _S.DEPLOYED}),
+    _S.DEPLOYED: frozenset({_S.CONFIGURED, _S.TRAINING, _S.TRAINED, _S.DEPLOYED}),
+    _S.FAILED: frozenset({_S.CONFIGURED, _S.TRAINING}),
+}
+
+
+class PipelineStatusError(Conflict):
+    """A status change that the pipeline's state machine does not allow."""
+
+    code = "pipeline_status_invalid"
+
+
+def pipeline_status_allowed(current: str, new: str) -> bool:
+    """Whether a pipeline in status `current` may move to `new` (see STATUS_TRANSITIONS)."""
+    return new in STATUS_TRANSITIONS.get(current, frozenset())
+
+
+def pipeline_set_status(*, pipeline: Pipeline, status: str) -> Pipeline:
+    """Move `pipeline` to `status` (a `Pipeline.Status`): the one writer of a pipeline's status.
+
+    A conditional update on the row's current status, so a change that raced with another is
+    judged against what is stored, not against the caller's copy; `pipeline.status` is refreshed.
+    Raises PipelineStatusError (409) for a change STATUS_TRANSITIONS does not allow. Setting the
+    status the pipeline already has changes nothing, so a repeat call is safe.
+    """
+    new = Pipeline.Status(status)
+    allowed_from = [old for old, targets in STATUS_TRANSITIONS.items() if new in targets]
+    rows = Pipeline.objects.filter(pk=pipeline.pk)
+    if rows.filter(status=new).exists() or rows.filter(status__in=allowed_from).update(
+        status=new, updated_at=timezone.now()
+    ):
+        pipeline.status = new
+        return pipeline
+    current = rows.values_list("status", flat=True).first()
+    if current is None:
+        raise Pipeline.DoesNotExist(f"pipeline {pipeline.pk} no longer exists")
+    raise PipelineStatusError(
+        f"A pipeline cannot go from {current} to {new}.",
+        errors={"status": [f"{current} -> {new} is not allowed"]},
+    )
 
 
 def _check(
@@ -36,7 +87,7 @@ def _check(
         errors.setdefault("feature_columns", []).append("The target cannot be a feature.")
     if time_column and time_column not in names:
         errors["time_column"] = [f"'{time_column}' is not a column of the dataset."]
-    if problem_type == "forecasting":
+    if problem_type == Pipeline.ProblemType.FORECASTING:
         if not (time_column or dataset.time_column):
             errors["time_column"] = ["Forecasting needs a datetime column; none was found."]
         if forecast_horizon is not None and not (1 <= forecast_horizon <= MAX_HORIZON):
@@ -52,7 +103,7 @@ def pipeline_create(*, owner, dataset: Dataset, **fields: Any) -> Pipeline:
     fields.setdefault("feature_columns", [])
     fields["feature_columns"] = fields["feature_columns"] or []
     fields["time_column"] = fields.get("time_column") or ""
-    if fields["problem_type"] == "forecasting":
+    if fields["problem_type"] == Pipeline.ProblemType.FORECASTING:
         fields["time_column"] = fields["time_column"] or dataset.time_column
         fields.setdefault("id_column", dataset.id_column)
         fields.setdefault("forecast_horizon", None)
@@ -88,7 +139,8 @@ def pipeline_update(*, pipeline: Pipeline, **fields: Any) -> Pipeline:
         raise InvalidInput(first, code="invalid_pipeline", errors=errors)
     for key, value in fields.items():
         setattr(pipeline, key, value if value is not None or key == "forecast_horizon" else "")
-    pipeline.save()
+    # Only the edited fields: a save of the whole row would write back a stale status.
+    pipeline.save(update_fields=[*fields, "updated_at"])
     return pipeline
 
 
@@ -124,16 +176,17 @@ def pipeline_delete_blockers(*, pipeline: Pipeline) -> list[str]:
 
 
 def pipeline_mark_step(*, pipeline: Pipeline, step: str, status: str | None = None) -> Pipeline:
-    """Record that `step` is done and move `current_step` on. Idempotent."""
+    """Record that `step` is done and move `current_step` on; with `status`, move the pipeline
+    there through `pipeline_set_status` (which may refuse it). Idempotent."""
     done = list(pipeline.completed_steps or [])
     if step not in done:
         done.append(step)
     later = [s for s in STEPS if s not in done]
     pipeline.completed_steps = done
     pipeline.current_step = later[0] if later else "monitoring"
+    pipeline.save(update_fields=["completed_steps", "current_step", "updated_at"])
     if status:
-        pipeline.status = status
-    pipeline.save(update_fields=["completed_steps", "current_step", "status", "updated_at"])
+        pipeline_set_status(pipeline=pipeline, status=status)
     return pipeline
 
 

@@ -83,7 +83,7 @@ class DeployableTrainedModelAdmin(_SystemWritten, TrainedModelAdmin):
     @admin.action(description="Undeploy (stop every active deployment)")
     def undeploy(self, request, queryset) -> None:
         """Take every active deployment of the selected models out of service."""
-        active = Deployment.objects.filter(model__in=queryset, status="active")
+        active = Deployment.objects.filter(model__in=queryset, status=Deployment.Status.ACTIVE)
         count = 0
         for deployment in active.select_related("model"):
             deployment_undeploy(deployment=deployment)

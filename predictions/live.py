@@ -211,7 +211,7 @@ def live_deployment(model: TrainedModel) -> Deployment:
     """The deployment whose live state a model's forecasts use: its first active one (a model
     deployed for several targets shares one state); 409 when none is active."""
     deployment = (
-        Deployment.objects.filter(model_id=model.pk, status="active")
+        Deployment.objects.filter(model_id=model.pk, status=Deployment.Status.ACTIVE)
         .order_by("deployed_at", "pk")
         .first()
     )

@@ -149,7 +149,7 @@ class BatchJobSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_result_url(self, job: BatchJob) -> str | None:
-        if job.status != "completed":
+        if job.status != BatchJob.Status.COMPLETED:
             return None
         return f"/api/v1/predictions/batch/{job.pk}/download"
 

@@ -31,7 +31,7 @@ from datasets.services import max_upload_bytes
 from modeling.artifacts import artifact_load
 from modeling.models import TrainedModel
 from pipelines.models import Pipeline
-from pipelines.services import pipeline_mark_step
+from pipelines.services import pipeline_mark_step, pipeline_set_status
 from predictions import served
 from predictions.logbook import LogEntry, prediction_log, prediction_log_write, rollup_feedback
 from predictions.models import BatchJob, Deployment, PredictionRecord
@@ -60,7 +60,9 @@ def batch_group(job_id) -> str:
 def deployment_create(*, owner, model: TrainedModel, target: str) -> Deployment:
     """Deploy `model` for `target`. Idempotent: an active deployment for the pair is returned."""
     with transaction.atomic():
-        existing = Deployment.objects.filter(model=model, target=target, status="active").first()
+        existing = Deployment.objects.filter(
+            model=model, target=target, status=Deployment.Status.ACTIVE
+        ).first()
         if existing:
             return existing
         deployment = Deployment.objects.create(owner=owner, model=model, target=target)
@@ -84,21 +86,21 @@ def deployment_create(*, owner, model: TrainedModel, target: str) -> Deployment:
 def deployment_undeploy(*, deployment: Deployment) -> Deployment:
     """Take a deployment out of service; the model stops answering when none is left. Idempotent."""
     with transaction.atomic():
-        Deployment.objects.filter(pk=deployment.pk, status="active").update(
-            status="inactive", undeployed_at=timezone.now()
+        Deployment.objects.filter(pk=deployment.pk, status=Deployment.Status.ACTIVE).update(
+            status=Deployment.Status.INACTIVE, undeployed_at=timezone.now()
         )
         model = deployment.model
         transaction.on_commit(partial(served.serving_changed, model.pk))
-        if not Deployment.objects.filter(model=model, status="active").exists():
+        if not Deployment.objects.filter(model=model, status=Deployment.Status.ACTIVE).exists():
             TrainedModel.objects.filter(pk=model.pk).update(is_deployed=False)
             if not TrainedModel.objects.filter(pipeline=model.pipeline, is_deployed=True).exists():
-                Pipeline.objects.filter(pk=model.pipeline_id).update(status="trained")
+                pipeline_set_status(pipeline=model.pipeline, status=Pipeline.Status.TRAINED)
     deployment.refresh_from_db()
     return deployment
 
 
 def _require_deployed(model: TrainedModel) -> None:
-    if not Deployment.objects.filter(model_id=model.pk, status="active").exists():
+    if not Deployment.objects.filter(model_id=model.pk, status=Deployment.Status.ACTIVE).exists():
         raise ModelNotDeployed(
             "The model is not deployed; deploy it before asking for predictions."
         )
@@ -660,7 +662,9 @@ def _batch_enqueue_or_fail(job_id, failures: list[Exception]) -> None:
         logger.exception("could not enqueue batch job %s", job_id)
         failures.append(exc)
         reason = f"The job could not be queued: the task broker was unreachable ({exc})."
-        _batch_end(job_id, "failed", only_from=("queued",), error=reason)
+        _batch_end(
+            job_id, BatchJob.Status.FAILED, only_from=(BatchJob.Status.QUEUED,), error=reason
+        )
 
 
 def _batch_stale(before) -> Q:
@@ -674,7 +678,11 @@ def _batch_reap_running(job: BatchJob, before) -> bool:
         f"{job.worker or 'an unknown worker'}): it was killed or lost. Start the batch again."
     )
     ended = _batch_end(
-        job.pk, "failed", only_from=("running",), where=_batch_stale(before), error=error
+        job.pk,
+        BatchJob.Status.FAILED,
+        only_from=(BatchJob.Status.RUNNING,),
+        where=_batch_stale(before),
+        error=error,
     )
     if ended:
         logger.warning("reaped batch job %s (worker %s, last beat %s)", job.pk, job.worker, when)
@@ -692,11 +700,11 @@ def batch_jobs_reap(*, now=None) -> dict[str, int]:
     now = now or timezone.now()
     before = now - timedelta(seconds=settings.VUR_JOB_STALE_AFTER_S)
     counts = {"reaped": 0, "resent": 0, "failed": 0}
-    for job in BatchJob.objects.filter(status="running").filter(_batch_stale(before)):
+    for job in BatchJob.objects.filter(status=BatchJob.Status.RUNNING).filter(_batch_stale(before)):
         counts["reaped"] += _batch_reap_running(job, before)
     grace = now - timedelta(seconds=settings.VUR_QUEUED_GRACE_S)
     queued = list(
-        BatchJob.objects.filter(status="queued", created_at__lt=grace).filter(
+        BatchJob.objects.filter(status=BatchJob.Status.QUEUED, created_at__lt=grace).filter(
             Q(enqueued_at__lt=grace) | Q(enqueued_at__isnull=True)
         )
     )
@@ -707,9 +715,11 @@ def batch_jobs_reap(*, now=None) -> dict[str, int]:
         if job.enqueue_attempts >= settings.VUR_ENQUEUE_MAX_ATTEMPTS:
             lost = job.enqueue_attempts
             error = f"The job never reached a worker: its message was lost {lost} times."
-            counts["failed"] += _batch_end(job.pk, "failed", only_from=("queued",), error=error)
+            counts["failed"] += _batch_end(
+                job.pk, BatchJob.Status.FAILED, only_from=(BatchJob.Status.QUEUED,), error=error
+            )
         elif BatchJob.objects.filter(
-            pk=job.pk, status="queued", enqueue_attempts=job.enqueue_attempts
+            pk=job.pk, status=BatchJob.Status.QUEUED, enqueue_attempts=job.enqueue_attempts
         ).update(enqueue_attempts=job.enqueue_attempts + 1, enqueued_at=now):
             try:
                 _batch_enqueue(job.pk)
@@ -729,8 +739,8 @@ def batch_run(*, job_id) -> None:
     from vur.jobs import Heartbeat, worker_identity
 
     now = timezone.now()
-    if not BatchJob.objects.filter(pk=job_id, status="queued").update(
-        status="running", started_at=now, heartbeat_at=now, worker=worker_identity()
+    if not BatchJob.objects.filter(pk=job_id, status=BatchJob.Status.QUEUED).update(
+        status=BatchJob.Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker_identity()
     ):
         return
     with Heartbeat(BatchJob, job_id, settings.VUR_HEARTBEAT_S):
@@ -755,8 +765,11 @@ def _batch_run_claimed(job_id) -> None:
                 )
         with transaction.atomic():
             # Conditional: a job the reaper already ended stays ended.
-            BatchJob.objects.filter(pk=job.pk, status="running").update(
-                status="completed", result_file=name, progress=1.0, completed_at=timezone.now()
+            BatchJob.objects.filter(pk=job.pk, status=BatchJob.Status.RUNNING).update(
+                status=BatchJob.Status.COMPLETED,
+                result_file=name,
+                progress=1.0,
+                completed_at=timezone.now(),
             )
             prediction_log_write(summaries)
     except Exception as exc:
@@ -764,8 +777,8 @@ def _batch_run_claimed(job_id) -> None:
             message = str(exc)
         else:
             message = f"Scoring failed: {type(exc).__name__}: {exc}"
-        BatchJob.objects.filter(pk=job.pk, status="running").update(
-            status="failed", error=message, completed_at=timezone.now()
+        BatchJob.objects.filter(pk=job.pk, status=BatchJob.Status.RUNNING).update(
+            status=BatchJob.Status.FAILED, error=message, completed_at=timezone.now()
         )
     finally:
         job.refresh_from_db()

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from modeling.selectors import trained_model_get
 from predictions import selectors, services
+from predictions.models import BatchJob
 from predictions.serializers import (
     BatchJobSerializer,
     BatchStartSerializer,
@@ -133,7 +134,7 @@ class PredictionViewSet(viewsets.GenericViewSet):
     def batch_download(self, request: Request, job_id=None) -> FileResponse:
         """The result CSV: input columns plus `prediction` (and `proba_<class>`)."""
         job = selectors.batch_job_get(user=request.user, job_id=job_id)
-        if job.status != "completed" or not job.result_file:
+        if job.status != BatchJob.Status.COMPLETED or not job.result_file:
             raise Conflict("The batch job has no result yet.", code="result_not_ready")
         from django.core.files.storage import default_storage
 

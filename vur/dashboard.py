@@ -11,9 +11,10 @@ from django.shortcuts import render
 
 from datasets.selectors import dataset_list
 from monitoring import services as dashboard_services
+from training.models import TrainingJob
 from training.selectors import training_job_list
 
-ACTIVE_JOB_STATES = ("queued", "running")
+ACTIVE_JOB_STATES = (TrainingJob.Status.QUEUED, TrainingJob.Status.RUNNING)
 
 
 def _open_alerts(user) -> list | None:

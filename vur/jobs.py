@@ -14,6 +14,7 @@ import socket
 import threading
 from collections.abc import Iterable
 from types import TracebackType
+from typing import Any
 
 from django.conf import settings
 from django.db import connections, models
@@ -28,13 +29,19 @@ def active_jobs_cap_check(queryset: models.QuerySet, *, what: str, hint: str) ->
     """Refuse (429, Retry-After) new work while `queryset` (one person's jobs of one kind) holds
     VUR_MAX_ACTIVE_JOBS_PER_USER queued or running ones, so nobody fills a queue. Reads only."""
     cap = int(settings.VUR_MAX_ACTIVE_JOBS_PER_USER)
-    active = queryset.filter(status__in=["queued", "running"]).count()
+    status = _job_status(queryset.model)
+    active = queryset.filter(status__in=[status.QUEUED, status.RUNNING]).count()
     if cap and active >= cap:
         raise TooManyRequests(
             f"You already have {active} {what} job(s) queued or running, the most one person "
             f"may (VUR_MAX_ACTIVE_JOBS_PER_USER={cap}); {hint}.",
             retry_after=int(settings.VUR_ACTIVE_JOBS_RETRY_AFTER_S),
         )
+
+
+def _job_status(model: Any) -> Any:
+    """The job model's `Status` choices (TrainingJob and BatchJob both name QUEUED, RUNNING)."""
+    return model.Status
 
 
 def worker_identity() -> str:
@@ -45,7 +52,7 @@ def worker_identity() -> str:
 class Heartbeat:
     """Context manager: beat `model`'s row `pk` every `interval` s while it stays running.
 
-    The beat is a conditional update (`status="running"`); when it changes no row the job was
+    The beat is a conditional update (`status=Status.RUNNING`); when it changes no row the job was
     ended elsewhere (cancelled, reaped) and `lost` turns true so the work can stop early.
     """
 
@@ -59,7 +66,8 @@ class Heartbeat:
 
     def beat(self) -> bool:
         """Record one beat now; False when the job is no longer running."""
-        changed = self.model.objects.filter(pk=self.pk, status="running").update(
+        running = _job_status(self.model).RUNNING
+        changed = self.model._default_manager.filter(pk=self.pk, status=running).update(
             heartbeat_at=timezone.now()
         )
         if not changed:
