@@ -25,7 +25,7 @@ from datasets.services import dataset_frame
 from modeling import artifacts, catalog
 from modeling.models import ModelConfig, TrainedModel
 from pipelines.models import Pipeline
-from pipelines.services import pipeline_mark_step
+from pipelines.services import pipeline_mark_step, pipeline_set_status
 from training import automl, forecasting, reference_store
 from training.events import training_event_publish
 from training.models import EpochMetric, TrainingJob
@@ -113,7 +113,7 @@ def training_job_start(*, pipeline: Pipeline, user, config: dict[str, Any]) -> T
     failures: list[Exception] = []
     with transaction.atomic():
         job = TrainingJob.objects.create(owner=user, pipeline=pipeline, config=stored)
-        Pipeline.objects.filter(pk=pipeline.pk).update(status=Pipeline.Status.TRAINING)
+        pipeline_set_status(pipeline=pipeline, status=Pipeline.Status.TRAINING)
         transaction.on_commit(partial(_enqueue_or_fail, job.pk, failures))
     if failures:  # the commit ran the callback here: tell the caller the job could not start
         raise ServiceUnavailable(
@@ -147,7 +147,9 @@ def _enqueue_or_fail(job_id, failures: list[Exception]) -> None:
         logger.exception("could not enqueue training job %s", job_id)
         failures.append(exc)
         reason = f"The job could not be queued: the task broker was unreachable ({exc})."
-        if _end_job(job_id, "failed", error=reason, only_from=("queued",)):
+        if _end_job(
+            job_id, TrainingJob.Status.FAILED, error=reason, only_from=(TrainingJob.Status.QUEUED,)
+        ):
             _pipeline_after_job(TrainingJob.objects.get(pk=job_id).pipeline_id)
 
 
@@ -156,16 +158,23 @@ def training_job_cancel(*, job: TrainingJob) -> TrainingJob:
 
     Safe to repeat; a finished job answers Conflict.
     """
-    if _end_job(job.pk, "cancelled", only_from=("queued",), cancel_requested=True):
+    if _end_job(
+        job.pk,
+        TrainingJob.Status.CANCELLED,
+        only_from=(TrainingJob.Status.QUEUED,),
+        cancel_requested=True,
+    ):
         _pipeline_after_job(job.pipeline_id)
-    elif TrainingJob.objects.filter(pk=job.pk, status="running").update(cancel_requested=True):
+    elif TrainingJob.objects.filter(pk=job.pk, status=TrainingJob.Status.RUNNING).update(
+        cancel_requested=True
+    ):
         from training.tasks import enforce_training_cancel
 
         training_event_publish(job.pk, "log", {"level": "warning", "message": "Cancel requested."})
         enforce_training_cancel.apply_async(args=[str(job.pk)], countdown=8, queue="scoring")
     else:
         job.refresh_from_db()
-        if job.status != "cancelled":
+        if job.status != TrainingJob.Status.CANCELLED:
             raise Conflict(f"The job has already {job.status}.", code="job_finished")
     job.refresh_from_db()
     return job
@@ -209,7 +218,7 @@ class _Reporter:
                 "best_metric": payload.get("best_metric"),
                 "current_algorithm": payload.get("algorithm") or "",
             }
-            TrainingJob.objects.filter(pk=self.job.pk, status="running").update(
+            TrainingJob.objects.filter(pk=self.job.pk, status=TrainingJob.Status.RUNNING).update(
                 heartbeat_at=timezone.now(),
                 **{k: v for k, v in fields.items() if v is not None or k == "current_epoch"},
             )
@@ -417,8 +426,8 @@ def _register(job: TrainingJob, pipeline: Pipeline, results: list, columns: list
             # Rows, the completed status and its final event commit together or not at all.
             if not _end_job(
                 job.pk,
-                "completed",
-                only_from=("running",),
+                TrainingJob.Status.COMPLETED,
+                only_from=(TrainingJob.Status.RUNNING,),
                 where=Q(cancel_requested=False),
                 events=[("log", registered)],
                 progress=1.0,
@@ -432,22 +441,29 @@ def _register(job: TrainingJob, pipeline: Pipeline, results: list, columns: list
 
 
 def _pipeline_after_job(pipeline_id: int) -> None:
-    pipeline = Pipeline.objects.get(pk=pipeline_id)
-    if TrainedModel.objects.filter(pipeline=pipeline, is_deployed=True).exists():
+    """Set the pipeline's status from what a finished job left: still training while another of
+    its jobs is queued or running, else deployed, trained or configured by its models."""
+    pipeline = Pipeline.objects.filter(pk=pipeline_id).first()
+    if pipeline is None:  # deleted with its dataset while the job ended
+        return
+    active = (TrainingJob.Status.QUEUED, TrainingJob.Status.RUNNING)
+    if TrainingJob.objects.filter(pipeline=pipeline, status__in=active).exists():
+        status = Pipeline.Status.TRAINING
+    elif TrainedModel.objects.filter(pipeline=pipeline, is_deployed=True).exists():
         status = Pipeline.Status.DEPLOYED
     elif TrainedModel.objects.filter(pipeline=pipeline).exists():
         status = Pipeline.Status.TRAINED
     else:
         status = Pipeline.Status.CONFIGURED
-    Pipeline.objects.filter(pk=pipeline_id).update(status=status)
+    pipeline_set_status(pipeline=pipeline, status=status)
 
 
 def _end_job(
     job_id,
-    status: str,
+    status: TrainingJob.Status,
     *,
     error: str = "",
-    only_from: tuple[str, ...] = ("queued", "running"),
+    only_from: tuple[str, ...] = (TrainingJob.Status.QUEUED, TrainingJob.Status.RUNNING),
     where: Q | None = None,
     events: list[tuple[str, dict[str, Any]]] | None = None,
     **fields: Any,
@@ -468,14 +484,14 @@ def _end_job(
         for kind, extra in events or []:
             training_event_publish(job_id, kind, extra)
         progress = TrainingJob.objects.values_list("progress", flat=True).get(pk=job_id)
-        payload: dict[str, Any] = {"status": status, "progress": progress}
+        payload: dict[str, Any] = {"status": str(status), "progress": progress}
         if error:
             payload["error"] = error
         training_event_publish(job_id, "status", payload)
     return True
 
 
-def _finish(job: TrainingJob, status: str, error: str = "") -> None:
+def _finish(job: TrainingJob, status: TrainingJob.Status, error: str = "") -> None:
     """End a job that has not ended yet (a job already ended, e.g. reaped, stays as it is)."""
     if not TrainingJob.objects.filter(pk=job.pk).exists():
         logger.info("job %s stopped: its pipeline or dataset was deleted.", job.pk)
@@ -556,8 +572,11 @@ def training_job_run(*, job_id) -> None:
     that worker died. While the job runs, a background thread beats on its row.
     """
     now = timezone.now()
-    if not TrainingJob.objects.filter(pk=job_id, status="queued").update(
-        status="running", started_at=now, heartbeat_at=now, worker=jobs.worker_identity()
+    if not TrainingJob.objects.filter(pk=job_id, status=TrainingJob.Status.QUEUED).update(
+        status=TrainingJob.Status.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        worker=jobs.worker_identity(),
     ):
         _reap_if_stale(job_id)
         return
@@ -571,7 +590,9 @@ def _run_claimed(job_id, heartbeat: jobs.Heartbeat) -> None:
         return
     pipeline = job.pipeline
     reporter = _Reporter(job, heartbeat)
-    training_event_publish(job.pk, "status", {"status": "running", "progress": 0.0})
+    training_event_publish(
+        job.pk, "status", {"status": str(TrainingJob.Status.RUNNING), "progress": 0.0}
+    )
     reporter.on_event(
         "log",
         {
@@ -591,26 +612,32 @@ def _run_claimed(job_id, heartbeat: jobs.Heartbeat) -> None:
         _pipeline_after_job(job.pipeline_id)
     except (automl.Cancelled, forecasting.Cancelled):
         purge_job_files(job)
-        _finish(job, "cancelled")
+        _finish(job, TrainingJob.Status.CANCELLED)
     except (automl.AutoMLError, forecasting.ForecastError, InvalidInput) as exc:
         purge_job_files(job)
-        _finish(job, "failed", str(exc))
+        _finish(job, TrainingJob.Status.FAILED, str(exc))
     except SoftTimeLimitExceeded:
         purge_job_files(job)
-        _finish(job, "failed", "The job ran past its time limit and was stopped.")
+        _finish(job, TrainingJob.Status.FAILED, "The job ran past its time limit and was stopped.")
     except Exception as exc:
         if not TrainingJob.objects.filter(pk=job.pk).exists():
             purge_job_files(job)  # its pipeline or dataset was deleted under it: no traceback
-            _finish(job, "cancelled")
+            _finish(job, TrainingJob.Status.CANCELLED)
             return
         logger.exception("training job %s failed", job.pk)
         purge_job_files(job)
-        _finish(job, "failed", f"Training failed unexpectedly: {type(exc).__name__}: {exc}")
+        _finish(
+            job,
+            TrainingJob.Status.FAILED,
+            f"Training failed unexpectedly: {type(exc).__name__}: {exc}",
+        )
 
 
 def training_job_force_cancel(*, job_id) -> None:
     """Backstop for a job that did not stop by itself: end it cancelled and remove its files."""
-    job = TrainingJob.objects.filter(pk=job_id, status="running", cancel_requested=True).first()
+    job = TrainingJob.objects.filter(
+        pk=job_id, status=TrainingJob.Status.RUNNING, cancel_requested=True
+    ).first()
     if job is None:
         return
     if job.celery_task_id:
@@ -618,7 +645,7 @@ def training_job_force_cancel(*, job_id) -> None:
 
         app.control.revoke(job.celery_task_id, terminate=True, signal="SIGKILL")
     purge_job_files(job)
-    _finish(job, "cancelled")
+    _finish(job, TrainingJob.Status.CANCELLED)
 
 
 def _stale_before(now=None):
@@ -637,15 +664,17 @@ def _reap_running(job: TrainingJob, before) -> bool:
     """
     when = (job.heartbeat_at or job.started_at or job.created_at).isoformat(timespec="seconds")
     if job.cancel_requested:
-        status, error = "cancelled", ""
+        status, error = TrainingJob.Status.CANCELLED, ""
     else:
-        status = "failed"
+        status = TrainingJob.Status.FAILED
         error = (
             f"The worker running this job stopped responding (last heartbeat {when} on "
             f"{job.worker or 'an unknown worker'}): it was killed or lost. No model was kept; "
             "start the training again."
         )
-    if not _end_job(job.pk, status, error=error, only_from=("running",), where=_stale(before)):
+    if not _end_job(
+        job.pk, status, error=error, only_from=(TrainingJob.Status.RUNNING,), where=_stale(before)
+    ):
         return False
     logger.warning("reaped training job %s (worker %s, last beat %s)", job.pk, job.worker, when)
     purge_job_files(job)
@@ -656,7 +685,11 @@ def _reap_running(job: TrainingJob, before) -> bool:
 def _reap_if_stale(job_id) -> None:
     """On redelivery of a job that is already running: end it only if its worker is gone."""
     before = _stale_before()
-    job = TrainingJob.objects.filter(pk=job_id, status="running").filter(_stale(before)).first()
+    job = (
+        TrainingJob.objects.filter(pk=job_id, status=TrainingJob.Status.RUNNING)
+        .filter(_stale(before))
+        .first()
+    )
     if job is not None:
         _reap_running(job, before)
 
@@ -668,13 +701,15 @@ def _recover_queued(job: TrainingJob, now) -> str:
             f"The job never reached a worker: its message was lost {job.enqueue_attempts} times "
             "(is the broker keeping its data?)."
         )
-        if _end_job(job.pk, "failed", error=error, only_from=("queued",)):
+        if _end_job(
+            job.pk, TrainingJob.Status.FAILED, error=error, only_from=(TrainingJob.Status.QUEUED,)
+        ):
             _pipeline_after_job(job.pipeline_id)
             return "failed"
         return ""
     # Claim the re-send like any other state change, so two reapers never both send.
     if not TrainingJob.objects.filter(
-        pk=job.pk, status="queued", enqueue_attempts=job.enqueue_attempts
+        pk=job.pk, status=TrainingJob.Status.QUEUED, enqueue_attempts=job.enqueue_attempts
     ).update(enqueue_attempts=job.enqueue_attempts + 1, enqueued_at=now):
         return ""
     try:
@@ -701,11 +736,11 @@ def training_jobs_reap(*, now=None) -> dict[str, int]:
     now = now or timezone.now()
     before = _stale_before(now)
     counts = {"reaped": 0, "resent": 0, "failed": 0}
-    for job in TrainingJob.objects.filter(status="running").filter(_stale(before)):
+    for job in TrainingJob.objects.filter(status=TrainingJob.Status.RUNNING).filter(_stale(before)):
         counts["reaped"] += _reap_running(job, before)
     grace = now - timedelta(seconds=settings.VUR_QUEUED_GRACE_S)
     queued = list(
-        TrainingJob.objects.filter(status="queued", created_at__lt=grace).filter(
+        TrainingJob.objects.filter(status=TrainingJob.Status.QUEUED, created_at__lt=grace).filter(
             Q(enqueued_at__lt=grace) | Q(enqueued_at__isnull=True)
         )
     )
