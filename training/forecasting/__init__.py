@@ -16,7 +16,6 @@ from training.forecasting.engine import run_forecast_automl
 from training.forecasting.model import ForecastCandidate, ForecastModel, forecast_timestamps
 from training.forecasting.settings import (
     AUTO_ALGORITHMS,
-    MAX_HORIZON,
     Cancelled,
     ForecastError,
     ForecastSettings,
@@ -25,7 +24,6 @@ from training.forecasting.settings import (
 __all__ = [
     "AUTO_ALGORITHMS",
     "CALIBRATION_WINDOWS",
-    "MAX_HORIZON",
     "Cancelled",
     "ForecastCandidate",
     "ForecastError",

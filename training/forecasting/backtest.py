@@ -8,7 +8,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -17,7 +17,8 @@ from preprocessing.series import fill_gaps
 from training.forecasting.inputs import SeriesData
 from training.forecasting.intervals import fit_intervals, interval_card
 from training.forecasting.settings import SPECS
-from training.forecasting.windows import Window, mase_scale, point_metrics
+from training.forecasting.windows import Window
+from training.metrics import forecast_metrics, mase_scale
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def forecast_window(name: str, s: SeriesData, cutoff: int, plan: FitPlan) -> Win
     bounds = {
         lv: (out.intervals[str(lv)]["lower"], out.intervals[str(lv)]["upper"]) for lv in levels
     }
-    scale = mase_scale(fill_gaps(train).to_numpy(), s.m)
+    scale = cast(float, mase_scale(fill_gaps(train).to_numpy(), s.m))  # floored: never None
     return Window(test.to_numpy(float), out.forecast, bounds, scale, cutoff)
 
 
@@ -107,7 +108,7 @@ def backtest(
 
 def summarise(per_series: list[list[Window]], levels: tuple[int, ...]) -> dict[str, Any]:
     """Metrics averaged over windows and series, calibrated intervals and residual analysis."""
-    rows = [point_metrics(w.actual, w.forecast, w.scale) for wins in per_series for w in wins]
+    rows = [forecast_metrics(w.actual, w.forecast, w.scale) for wins in per_series for w in wins]
     rows = [r for r in rows if r]
     metrics = {k: float(np.nanmean([r[k] for r in rows])) for k in rows[0]}
     fit = fit_intervals(per_series, levels)

@@ -7,12 +7,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from datasets.jsonsafe import json_safe
 from modeling.forecasters import Forecaster
+from pipelines.limits import MAX_HORIZON
 from preprocessing.series import future_index
-from training.forecasting.settings import MAX_HORIZON, ForecastError
+from training.forecasting.settings import ForecastError
 
 
 class ForecastModel:
@@ -98,7 +99,7 @@ class ForecastModel:
             if not match:
                 raise ForecastError(f"Unknown series id {series_id!r}.")
             keys = match
-        series = [{"id": _jsonable(k), **self._one(k, h, lv)} for k in keys]
+        series = [{"id": json_safe(k), **self._one(k, h, lv)} for k in keys]
         first = {k: v for k, v in series[0].items() if k != "id"}
         return {"series": series, **first}
 
@@ -114,15 +115,11 @@ class ForecastModel:
             "horizon": self.horizon,
             "levels": list(self.levels),
             "season_lengths": {str(k): v for k, v in self.season_lengths.items()},
-            "series_ids": [_jsonable(k) for k in self.series_ids] if self.id_column else None,
+            "series_ids": [json_safe(k) for k in self.series_ids] if self.id_column else None,
             "last_timestamps": {
                 str(k): self._stamp(f.last_timestamp_) for k, f in self.forecasters.items()
             },
         }
-
-
-def _jsonable(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 @dataclass

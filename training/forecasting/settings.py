@@ -12,6 +12,7 @@ import numpy as np
 
 from modeling.forecast_catalog import FORECASTING_SPECS
 from modeling.hyperparams import AlgorithmSpec
+from pipelines.limits import MAX_HORIZON
 
 try:  # One Cancelled for the tabular and forecasting engines when both exist.
     from training.automl import Cancelled  # type: ignore[attr-defined]
@@ -21,7 +22,6 @@ except ImportError:  # pragma: no cover - depends on the other engine being pres
         """The job was asked to stop (should_stop() returned True)."""
 
 
-MAX_HORIZON = 10_000
 AUTO_ALGORITHMS = (
     "seasonal_naive",
     "ets",
