@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from pathlib import Path
 
 import numpy as np
@@ -184,6 +185,7 @@ def _rps(server: Server, rows: list[dict], connections: int, seconds: float, siz
                 counts[k] += 1
                 i += connections
         except Exception as exc:  # reported below, the figure would be wrong
+            traceback.print_exc()
             errors.append(repr(exc))
         finally:
             conn.close()

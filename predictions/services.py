@@ -776,6 +776,7 @@ def _batch_run_claimed(job_id) -> None:
         if isinstance(exc, (VURError, dio.DatasetReadError)):  # a readable reason (e.g. 409s)
             message = str(exc)
         else:
+            logger.exception("batch job %s failed", job.pk)
             message = f"Scoring failed: {type(exc).__name__}: {exc}"
         BatchJob.objects.filter(pk=job.pk, status=BatchJob.Status.RUNNING).update(
             status=BatchJob.Status.FAILED, error=message, completed_at=timezone.now()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import parse_qs
 
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
+
+logger = logging.getLogger(__name__)
 
 
 @database_sync_to_async
@@ -17,8 +20,11 @@ def _user_from_token(raw: str):
 
     auth = JWTAuthentication()
     try:
-        return auth.get_user(auth.get_validated_token(raw))
-    except (InvalidToken, TokenError, Exception):
+        return auth.get_user(auth.get_validated_token(raw.encode()))
+    except (InvalidToken, TokenError):
+        return AnonymousUser()
+    except Exception:  # an unexpected failure still leaves the socket unauthenticated
+        logger.exception("websocket token check failed")
         return AnonymousUser()
 
 

@@ -7,6 +7,7 @@ schema documents, and must match the documented body and content type.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections import Counter
 
@@ -111,6 +112,7 @@ def _exercise(operation, label: str, auth: dict, sent: Counter, failures: dict) 
         try:
             case.validate_response(response, checks=CHECKS, headers=auth)
         except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - collected and reported
+            logging.getLogger(__name__).warning("%s: check failed", label, exc_info=True)
             failures.setdefault(label, f"{exc}"[:1500])
 
     run()
