@@ -43,6 +43,7 @@ from predictions.logbook import (
 )
 from predictions.models import Deployment, ForecastActual, PredictionRecord, PredictionRollup
 from training import reference_store
+from training.metrics import error_metrics
 from training.models import TrainingJob
 from training.selectors import training_job_list
 from vur.errors import Conflict, InvalidInput, VURError
@@ -638,13 +639,10 @@ def model_metrics(*, model: TrainedModel, window: str | None = None) -> dict[str
 
 
 def _pair_metrics(pairs: list[dict[str, Any]]) -> dict[str, Any]:
-    errors = np.array([p["error"] for p in pairs], dtype="float64")
-    if not len(errors):
-        return {"n": 0, "mae": None, "rmse": None}
+    errors = error_metrics([p["error"] for p in pairs])
     return {
-        "n": int(len(errors)),
-        "mae": round(float(np.mean(np.abs(errors))), 6),
-        "rmse": round(float(np.sqrt(np.mean(errors**2))), 6),
+        "n": len(pairs),
+        **{k: None if v is None else round(v, 6) for k, v in errors.items()},
     }
 
 
