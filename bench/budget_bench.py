@@ -33,7 +33,7 @@ from threadpoolctl import threadpool_limits
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from training.automl import run_automl  # noqa: E402
+from training.automl import AutoMLSettings, run_automl  # noqa: E402
 from training.forecasting import ForecastSettings, run_forecast_automl  # noqa: E402
 
 OUT = ROOT / "bench" / "results" / "budget.json"
@@ -117,10 +117,8 @@ def run_one(kind: str, budget: float, table: pd.DataFrame, series: pd.DataFrame)
         else:
             target = "premium" if kind == "classification" else "price"
             drop = "price" if kind == "classification" else "premium"
-            results = run_automl(
-                table.drop(columns=drop), target=target, problem_type=kind,
-                time_budget_s=budget, on_event=on_event,
-            )  # fmt: skip
+            settings = AutoMLSettings(target=target, problem_type=kind, time_budget_s=budget)
+            results = run_automl(table.drop(columns=drop), settings, on_event=on_event)
             attr = "pipeline"
         engine_s = time.monotonic() - t0
         save_s, size = _save_all(results, attr)

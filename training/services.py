@@ -540,8 +540,7 @@ def _run_engine(job: TrainingJob, pipeline: Pipeline, reporter: _Reporter) -> tu
         pipeline.dataset, usecols=[*features, pipeline.target_column], keep_raw=keep
     )
     schema = [c for c in pipeline.dataset.columns_info if c["name"] in features]
-    results = automl.run_automl(
-        frame,
+    automl_settings = automl.AutoMLSettings(
         target=pipeline.target_column,
         problem_type=pipeline.problem_type,
         feature_columns=features,
@@ -557,9 +556,10 @@ def _run_engine(job: TrainingJob, pipeline: Pipeline, reporter: _Reporter) -> tu
         max_epochs=int(cfg.get("max_epochs", 100)),
         preprocessing_config=pipeline.preprocessing_config or None,
         random_state=int(cfg.get("random_state", 0)),
-        on_event=reporter.on_event,
-        should_stop=reporter.should_stop,
         feature_config=pipeline.feature_config or None,
+    )
+    results = automl.run_automl(
+        frame, automl_settings, on_event=reporter.on_event, should_stop=reporter.should_stop
     )
     return results, features
 

@@ -381,7 +381,7 @@ def _display_name(algorithm: str) -> str:
 
 def auto_validation_text(rows: int, validation_split: Any) -> str:
     """What training validates the candidates on when cross-validation is off (the rule of
-    `training.automl._make_folds`), for `rows` dataset rows less the hold-out share."""
+    `training.automl.make_folds`), for `rows` dataset rows less the hold-out share."""
     try:
         share = min(max(float(validation_split), 0.0), 0.9)
     except (TypeError, ValueError):

@@ -7,7 +7,20 @@ import pandas as pd
 import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes, make_classification
 
-from training.automl import AutoMLError, Cancelled, run_automl
+from training.automl import AutoMLError, AutoMLSettings, Cancelled, run_automl
+from training.automl.crossval import evaluate, fit_trial
+from training.automl.inputs import Inputs, log_target_ok
+from training.automl.ranking import full_first, leaderboard, rank_key
+from training.automl.run import Run
+from training.automl.splits import make_folds
+from training.automl.trials import Engine
+from training.builder import infer_schema
+
+
+def automl(df: pd.DataFrame, on_event=None, should_stop=None, **settings) -> list:
+    """`run_automl` with the settings as keywords."""
+    hooks = {"on_event": on_event, "should_stop": should_stop}
+    return run_automl(df, AutoMLSettings(**settings), **{k: v for k, v in hooks.items() if v})
 
 
 def _cancer() -> pd.DataFrame:
@@ -32,7 +45,7 @@ def test_classification_ranks_candidates_and_keeps_string_labels():
     df = _cancer()
     logs: list[str] = []
     start = time.monotonic()
-    results = run_automl(
+    results = automl(
         df,
         target="diagnosis",
         problem_type="classification",
@@ -62,7 +75,7 @@ def test_classification_ranks_candidates_and_keeps_string_labels():
 
 
 def test_regression_with_missing_values_and_text_column():
-    results = run_automl(
+    results = automl(
         _diabetes(),
         target="target",
         problem_type="regression",
@@ -87,21 +100,23 @@ def test_regression_with_missing_values_and_text_column():
 )
 def test_bad_input_raises_automl_error(change, message):
     with pytest.raises(AutoMLError, match=message):
-        run_automl(change(_cancer()), target="diagnosis", problem_type="classification",
-                   time_budget_s=2)  # fmt: skip
+        automl(
+            change(_cancer()), target="diagnosis", problem_type="classification", time_budget_s=2
+        )
 
 
 def test_unknown_algorithm_and_feature_column():
     with pytest.raises(AutoMLError, match="Unknown algorithm"):
-        run_automl(_cancer(), target="diagnosis", problem_type="classification", algorithms=["x"])
+        automl(_cancer(), target="diagnosis", problem_type="classification", algorithms=["x"])
     with pytest.raises(AutoMLError, match="not in the data"):
-        run_automl(_cancer(), target="diagnosis", problem_type="classification",
-                   feature_columns=["nope"])  # fmt: skip
+        automl(
+            _cancer(), target="diagnosis", problem_type="classification", feature_columns=["nope"]
+        )
 
 
 def test_events_in_order_and_progress_reaches_one():
     events = []
-    run_automl(
+    automl(
         _diabetes(),
         target="target",
         problem_type="regression",
@@ -115,8 +130,12 @@ def test_events_in_order_and_progress_reaches_one():
     assert progress == sorted(progress) and progress[-1] == 1.0
     last = [p for k, p in events if k == "progress"][-1]
     assert set(last) == {
-        "progress", "current_epoch", "best_metric", "estimated_time_remaining", "algorithm"
-    }  # fmt: skip
+        "progress",
+        "current_epoch",
+        "best_metric",
+        "estimated_time_remaining",
+        "algorithm",
+    }
     assert all({"message", "level"} <= set(p) for k, p in events if k == "log")
 
 
@@ -129,17 +148,23 @@ def test_should_stop_cancels_promptly():
 
     start = time.monotonic()
     with pytest.raises(Cancelled):
-        run_automl(_cancer(), target="diagnosis", problem_type="classification",
-                   time_budget_s=30, should_stop=stop)  # fmt: skip
+        automl(
+            _cancer(),
+            target="diagnosis",
+            problem_type="classification",
+            time_budget_s=30,
+            should_stop=stop,
+        )
     assert time.monotonic() - start < 5
 
 
 def test_iterative_algorithms_record_epochs_and_stop_early():
-    X, y = make_classification(n_samples=400, n_features=6, n_informative=4, class_sep=3.0,
-                               random_state=0)  # fmt: skip
+    X, y = make_classification(
+        n_samples=400, n_features=6, n_informative=4, class_sep=3.0, random_state=0
+    )
     df = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)]).assign(y=np.where(y, "a", "b"))
     metrics = []
-    results = run_automl(
+    results = automl(
         df,
         target="y",
         problem_type="classification",
@@ -156,8 +181,13 @@ def test_iterative_algorithms_record_epochs_and_stop_early():
         assert 1 <= len(res.epochs) < 150, res.algorithm
         first = res.epochs[0]
         assert set(first) == {
-            "epoch", "train_loss", "val_loss", "train_metrics", "val_metrics", "learning_rate"
-        }  # fmt: skip
+            "epoch",
+            "train_loss",
+            "val_loss",
+            "train_metrics",
+            "val_metrics",
+            "learning_rate",
+        }
         assert [e["epoch"] for e in res.epochs] == list(range(1, len(res.epochs) + 1))
         assert res.test_metrics["auc"] > 0.9
     assert len(metrics) == sum(len(r.epochs) for r in results)
@@ -165,7 +195,7 @@ def test_iterative_algorithms_record_epochs_and_stop_early():
 
 
 def test_iterative_regression_and_bayesian_search():
-    results = run_automl(
+    results = automl(
         _diabetes(),
         target="target",
         problem_type="regression",
@@ -180,10 +210,8 @@ def test_iterative_regression_and_bayesian_search():
 
 
 def test_ties_go_to_the_steadier_then_simpler_model():
-    from training.automl import _leaderboard, _rank_key
-
     def key(algorithm: str, auc: float, spread: float) -> tuple:
-        return _rank_key(algorithm, auc, (auc, -0.1), spread, True)
+        return rank_key(algorithm, auc, (auc, -0.1), spread, True)
 
     items = [
         ("mlp", key("mlp", 1.0, 0.0)),
@@ -192,44 +220,36 @@ def test_ties_go_to_the_steadier_then_simpler_model():
         ("random_forest", key("random_forest", 0.99995, 0.01)),
         ("svm", key("svm", 0.998, 0.0)),
     ]
-    order = [name for name, _ in _leaderboard(items, lambda i: i[1])]
+    order = [name for name, _ in leaderboard(items, lambda i: i[1])]
     assert order == ["linear", "knn", "mlp", "random_forest", "svm"]
 
 
 def test_iterative_algorithms_are_cross_validated_on_every_fold():
-    from training.automl import _Engine, _make_folds, _Run
-
     df = _cancer().drop(columns="shade")
     X, y = df.drop(columns="diagnosis"), df["diagnosis"]
-    folds = _make_folds(y, "classification", False, 5, 0)
-    from training.builder import infer_schema
-
-    engine = _Engine(
-        run=_Run(30, lambda k, p: None, lambda: False, True), X=X, y=y, schema=infer_schema(X),
-        target="diagnosis", problem_type="classification", features=list(X.columns),
-        preprocessing_config=None, folds=folds, seed=0, early_stopping=True, max_epochs=30,
-    )  # fmt: skip
-    trial = engine.evaluate("sgd", {}, 30)
+    folds = make_folds(y, "classification", False, 5, 0)
+    settings = AutoMLSettings(target="diagnosis", problem_type="classification", max_epochs=30)
+    data = Inputs(X, y, list(X.columns), infer_schema(X))
+    engine = Engine(Run(30), settings, data, folds)
+    trial = evaluate(engine, "sgd", {}, 30)
     assert trial is not None and trial.oof is not None
     assert not np.isnan(trial.oof).any()  # every training row scored out of fold
     assert trial.n_epochs is not None and 1 <= trial.n_epochs <= len(trial.epochs)
-    refit = engine.fit_trial(trial, np.arange(len(y)))
+    refit = fit_trial(engine, trial, np.arange(len(y)))
     assert set(refit.predict(X.head(3))) <= {"benign", "malignant"}
 
 
 def test_skewed_positive_target_gets_log_candidates_chosen_by_cv():
-    from training.automl import _log_target_ok
-
     rng = np.random.default_rng(0)
     n = 400
     df = pd.DataFrame({"size": rng.lognormal(4, 0.6, n), "rooms": rng.integers(1, 6, n)})
     df["city"] = rng.choice(["a", "b", "c"], n)
     df["price"] = np.exp(0.8 * np.log(df["size"]) + 0.1 * df["rooms"] + rng.normal(0, 0.3, n))
-    assert _log_target_ok(df["price"], "regression")
-    assert not _log_target_ok(df["price"] - df["price"].median(), "regression")
-    assert not _log_target_ok(df["price"], "classification")
+    assert log_target_ok(df["price"], "regression")
+    assert not log_target_ok(df["price"] - df["price"].median(), "regression")
+    assert not log_target_ok(df["price"], "classification")
     logs: list[str] = []
-    results = run_automl(
+    results = automl(
         df,
         target="price",
         problem_type="regression",
@@ -249,7 +269,7 @@ def test_skewed_positive_target_gets_log_candidates_chosen_by_cv():
 def test_rank_one_model_is_refit_on_all_training_rows():
     df = _diabetes()
     logs: list[str] = []
-    results = run_automl(
+    results = automl(
         df,
         target="target",
         problem_type="regression",
@@ -268,19 +288,17 @@ def test_rank_one_model_is_refit_on_all_training_rows():
 
 
 def test_partially_cross_validated_candidates_rank_after_full_ones():
-    from training.automl import _full_first, _rank_key
-
     def item(name: str, rmse: float, full: bool) -> tuple:
-        return name, _rank_key(name, rmse, (-rmse, -rmse), 0.0, False), full
+        return name, rank_key(name, rmse, (-rmse, -rmse), 0.0, False), full
 
     items = [item("random_forest", 90.0, False), item("linear", 100.0, True)]
     items.append(item("hist_gradient_boosting", 95.0, True))
-    order = [n for n, _, _ in _full_first(items, lambda i: i[1], lambda i: i[2])]
+    order = [n for n, _, _ in full_first(items, lambda i: i[1], lambda i: i[2])]
     assert order == ["hist_gradient_boosting", "linear", "random_forest"]
 
 
 def test_importances_say_how_they_were_measured():
-    results = run_automl(
+    results = automl(
         _diabetes(),
         target="target",
         problem_type="regression",
@@ -311,8 +329,8 @@ def test_interaction_features_from_the_feature_config_are_used():
         "algorithms": ["linear", "sgd"],
         "time_budget_s": 10,
     }
-    plain = run_automl(df, **kwargs)
-    crossed = run_automl(df, feature_config={"interactions": [["x1", "x2"]]}, **kwargs)
+    plain = automl(df, **kwargs)
+    crossed = automl(df, feature_config={"interactions": [["x1", "x2"]]}, **kwargs)
     by_algo = {r.algorithm: r for r in crossed}
     for algo in ("linear", "sgd"):  # one fitted in one go, one epoch by epoch
         names = by_algo[algo].pipeline[:-1].get_feature_names_out()

@@ -11,6 +11,14 @@ from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
 
 from training import automl
+from training.automl.crossval import evaluate
+from training.automl.ensemble import affordable_pool, select_blend
+from training.automl.finish import finish
+from training.automl.inputs import Inputs
+from training.automl.planning import RELATIVE_COST, fold_estimate
+from training.automl.run import Run
+from training.automl.splits import make_folds
+from training.automl.trials import Engine
 from training.budget import (
     LOAD_MARGIN,
     FinishItem,
@@ -21,6 +29,7 @@ from training.budget import (
     scaled_cost,
     search_reserve,
 )
+from training.builder import infer_schema
 from training.forecasting import ForecastSettings, run_forecast_automl
 from training.forecasting.inputs import SeriesData
 from training.forecasting.refit import refit_cost
@@ -166,9 +175,7 @@ def test_run_automl_starts_only_fits_predicted_to_end_in_time_and_accounts_for_i
     events: list = []
     results = automl.run_automl(
         _table(),
-        target="label",
-        problem_type="classification",
-        time_budget_s=4,
+        automl.AutoMLSettings(target="label", problem_type="classification", time_budget_s=4),
         on_event=lambda kind, payload: events.append((kind, payload)),
     )
     assert results and results[0].rank == 1
@@ -192,29 +199,25 @@ def test_run_automl_starts_only_fits_predicted_to_end_in_time_and_accounts_for_i
             assert entry["phase"] in phases
 
 
-def _small_engine(events: list) -> tuple[automl._Engine, pd.DataFrame, pd.Series]:
+def _small_engine(events: list) -> tuple[Engine, pd.DataFrame, pd.Series]:
     """An engine on 480 training rows with a minute's budget, and the 120 hold-out rows."""
-    run = automl._Run(60.0, lambda kind, p: events.append((kind, p)), automl._never, True)
+    run = Run(60.0, lambda kind, p: events.append((kind, p)))
     df = _table(600)
     X, y = df.drop(columns="label").iloc[:480], df["label"].iloc[:480]
     X_test, y_test = df.drop(columns="label").iloc[480:], df["label"].iloc[480:]
-    engine = automl._Engine(
-        run=run, X=X, y=y, schema=automl.infer_schema(X), target="label",
-        problem_type="classification", features=list(X.columns), preprocessing_config=None,
-        folds=automl._make_folds(y, "classification", False, 5, 0), seed=0,
-        early_stopping=True, max_epochs=10, n_test=len(y_test),
-    )  # fmt: skip
-    return engine, X_test, y_test
+    settings = automl.AutoMLSettings(target="label", problem_type="classification", max_epochs=10)
+    data = Inputs(X, y, list(X.columns), infer_schema(X))
+    folds = make_folds(y, "classification", False, 5, 0)
+    return Engine(run, settings, data, folds, n_test=len(y_test)), X_test, y_test
 
 
 def test_a_refit_predicted_not_to_fit_keeps_the_fold_model_and_says_why():
     events: list = []
     engine, X_test, y_test = _small_engine(events)
-    run, X, y = engine.run, engine.X, engine.y
-    slow = engine.evaluate("linear", {}, 10.0)
+    slow = evaluate(engine, "linear", {}, 10.0)
     # As if its folds had been measured at an hour each: a refit that can never fit a minute.
     slow.fold_fit_s = 3600.0
-    results = automl._finish(run, engine, None, X, y, X_test, y_test, "classification", "auc", 0)
+    results = finish(engine, None, X_test, y_test)
     linear = next(r for r in results if r.algorithm == "linear")
     assert linear.pipeline is slow.pipeline  # the fold model, fitted on training rows only
     skipped = [b for b in _budget_logs(events) if b["action"] == "skipped"]
@@ -272,14 +275,14 @@ def test_the_blend_takes_fewer_members_when_their_extra_work_does_not_fit():
     events: list = []
     engine, _, _ = _small_engine(events)
     for algorithm in ("linear", "decision_tree", "knn"):
-        engine.evaluate(algorithm, {}, 10.0)
-    pool = sorted(engine.best_by_algo.values(), key=lambda t: t.key, reverse=True)
+        evaluate(engine, algorithm, {}, 10.0)
+    pool = engine.ranked()
     # With a minute left every member fits; with none left only the best one stays.
-    assert engine._affordable_pool(pool) == pool
+    assert affordable_pool(engine, pool) == pool
     assert not [b for b in _budget_logs(events) if b["phase"] == "ensemble"]
     engine.run.deadline = engine.run.now()
-    assert engine._affordable_pool(pool) == pool[:1]
-    assert engine.ensemble() is None
+    assert affordable_pool(engine, pool) == pool[:1]
+    assert select_blend(engine) is None
     left_out = [b for b in _budget_logs(events) if b["phase"] == "ensemble"]
     assert {b["algorithm"] for b in left_out} == {t.algorithm for t in pool[1:]}
 
@@ -290,16 +293,16 @@ def test_a_first_forest_fit_predicted_not_to_finish_is_not_started():
     # Measured per-fold seconds and sizes: the base unit is their median, 1.5s.
     engine.fold_time = {"linear": (0.5, 1.0), "hist_gradient_boosting": (2.0, 1.0)}
     forest = {"n_estimators": 200, "max_features": "sqrt"}
-    est = engine.fold_estimate("random_forest", forest)
-    assert est == pytest.approx(1.5 * automl.RELATIVE_COST["random_forest"] * 2 * LOAD_MARGIN)
-    assert engine.fold_estimate("knn", {}) is None  # cheap ones are not held back by the prior
-    assert engine.evaluate("random_forest", forest, limit=est / 2) is None
+    est = fold_estimate(engine, "random_forest", forest)
+    assert est == pytest.approx(1.5 * RELATIVE_COST["random_forest"] * 2 * LOAD_MARGIN)
+    assert fold_estimate(engine, "knn", {}) is None  # cheap ones are not held back by the prior
+    assert evaluate(engine, "random_forest", forest, limit=est / 2) is None
     skipped = [b for b in _budget_logs(events) if b["action"] == "skipped"]
     assert skipped and skipped[0]["algorithm"] == "random_forest"
     assert not engine.trials  # nothing was fitted
     # Once measured, a configuration is predicted from its own algorithm, scaled by its trees.
     engine.fold_time["random_forest"] = (4.0, 2.0)
-    half = engine.fold_estimate("random_forest", {"n_estimators": 100, "max_features": "sqrt"})
+    half = fold_estimate(engine, "random_forest", {"n_estimators": 100, "max_features": "sqrt"})
     assert half == pytest.approx(2.0 * LOAD_MARGIN)
 
 

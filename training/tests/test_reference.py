@@ -43,7 +43,7 @@ def test_tabular_reference_profiles_the_training_rows_automl_used():
         frame, features=["x", "z"], schema=SCHEMA, target="label",
         problem_type="classification", fitted=model, validation_split=0.25, seed=3,
     )  # fmt: skip
-    train_idx, test_idx = automl._holdout_split(
+    train_idx, test_idx = automl.holdout_split(
         frame[["x", "z"]], frame.label, "classification", 0.25, 3
     )
     assert ref["rows"] == len(train_idx) == 150 and ref["holdout_rows"] == len(test_idx)

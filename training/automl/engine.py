@@ -1,0 +1,80 @@
+"""The entry point of tabular AutoML: check the inputs, split, run the portfolio and the search,
+blend, then refit, score and rank the candidates (`finish`). Django-free.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Callable
+
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from training.automl.candidates import CandidateResult
+from training.automl.ensemble import select_blend
+from training.automl.finish import finish
+from training.automl.inputs import check_inputs, log_target_ok
+from training.automl.portfolio import run_portfolio
+from training.automl.run import EventSink, Run, never, no_events
+from training.automl.search import run_search
+from training.automl.settings import AutoMLError, AutoMLSettings
+from training.automl.splits import Split, split
+from training.automl.trials import Engine
+
+__all__ = ["run_automl"]
+
+
+def run_automl(
+    df: pd.DataFrame,
+    settings: AutoMLSettings,
+    *,
+    on_event: EventSink = no_events,
+    should_stop: Callable[[], bool] = never,
+) -> list[CandidateResult]:
+    """Train and rank models for `settings.target` within its time budget; best first (rank
+    1..n). `on_event(kind, payload)` receives log, progress and metric events.
+
+    Raises AutoMLError for unusable input and Cancelled when `should_stop()` turns true.
+    """
+    if not isinstance(settings, AutoMLSettings):
+        raise TypeError("run_automl takes an AutoMLSettings (see training.automl.settings).")
+    run = Run(settings.time_budget_s, on_event, should_stop, settings.metric[1])
+    inputs = check_inputs(df, settings)
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parts = split(inputs.X, inputs.y, settings)
+        _log_start(run, settings, parts, len(inputs.features))
+        rows = dataclasses.replace(inputs, X=parts.X_train, y=parts.y_train)
+        engine = Engine(run, settings, rows, parts.folds, len(parts.y_test))
+        _search(engine)
+        run.ledger.mark("ensemble")
+        blend = select_blend(engine)
+        return finish(engine, blend, parts.X_test, parts.y_test)
+
+
+def _log_start(run: Run, settings: AutoMLSettings, parts: Split, n_features: int) -> None:
+    n = len(parts.folds)
+    scheme = "holdout" if n == 1 else f"{n}-fold"
+    chosen = " (your folds)" if settings.cross_validation else " (chosen by size)"
+    run.log(
+        f"{settings.problem_type}: {len(parts.y_train)} training rows, {len(parts.y_test)} "
+        f"hold-out rows, {n_features} features; {scheme} validation{chosen}; "
+        f"budget {run.budget:.0f}s."
+    )
+    run.report("", 0.0)
+
+
+def _search(engine: Engine) -> None:
+    """The portfolio, then the search, while the budget lasts."""
+    run, settings = engine.run, engine.settings
+    iterative_cap = 0.15 * run.budget if len(settings.algorithm_names) > 1 else run.budget
+    run.ledger.mark("portfolio")
+    log_ok = log_target_ok(engine.y, settings.problem_type)
+    if log_ok:
+        run.log("The target is non-negative and skewed; log1p(target) variants are tried too.")
+    run_portfolio(engine, log_ok, iterative_cap)
+    run.ledger.mark("search")
+    run_search(engine)
+    if not engine.best_by_algo:
+        raise AutoMLError("No algorithm finished within the time budget; raise time_budget_s.")

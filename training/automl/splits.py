@@ -1,0 +1,112 @@
+"""How the rows are split: the hold-out, the validation folds of the training rows, and the row
+caps of slow algorithms. Django-free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+
+from training.automl.settings import AutoMLSettings
+
+__all__ = ["ROW_CAPS", "Split", "cap_rows", "capped_rows", "holdout_split", "make_folds", "split"]
+
+# Per-fit guard: slow algorithms are trained on at most this many rows.
+ROW_CAPS = {"svm": 2500, "knn": 20000, "gradient_boosting": 30000, "mlp": 50000}
+
+Folds = list[tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class Split:
+    """The training rows (with their validation folds) and the hold-out rows."""
+
+    X_train: pd.DataFrame
+    y_train: pd.Series
+    X_test: pd.DataFrame
+    y_test: pd.Series
+    folds: Folds
+
+
+def _can_stratify(y: pd.Series, n_splits: int) -> bool:
+    return int(y.value_counts().min()) >= n_splits
+
+
+def holdout_split(
+    X: pd.DataFrame, y: pd.Series, problem_type: str, test_size: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the training and hold-out rows (stratified for classification when every
+    class has two rows)."""
+    idx = np.arange(len(y))
+    strat = y if problem_type == "classification" and _can_stratify(y, 2) else None
+    try:
+        return train_test_split(idx, test_size=test_size, random_state=seed, stratify=strat)
+    except ValueError:
+        return train_test_split(idx, test_size=test_size, random_state=seed)
+
+
+def make_folds(
+    y: pd.Series, problem_type: str, cross_validation: bool, cv_folds: int, seed: int
+) -> Folds:
+    """(training, validation) positions of the folds: `cv_folds` (2..10) when asked, else 5 folds
+    under 2,000 rows, 3 under 10,000 and one 20% validation slice above."""
+    n = len(y)
+    if cross_validation:
+        k = max(2, min(int(cv_folds), 10))
+    elif n < 2000:
+        k = 5
+    elif n < 10000:
+        k = 3
+    else:
+        k = 1
+    idx = np.arange(n)
+    cls = problem_type == "classification"
+    if k == 1:
+        strat = y if cls and _can_stratify(y, 2) else None
+        tr, va = train_test_split(idx, test_size=0.2, random_state=seed, stratify=strat)
+        return [(np.sort(tr), np.sort(va))]
+    k = min(k, n // 2)
+    if cls and _can_stratify(y, k):
+        splitter: Any = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+        return list(splitter.split(idx, y))
+    return list(KFold(n_splits=k, shuffle=True, random_state=seed).split(idx))
+
+
+def split(X: pd.DataFrame, y: pd.Series, settings: AutoMLSettings) -> Split:
+    """The hold-out split and the training rows' folds that `settings` ask for."""
+    seed = settings.random_state
+    problem_type = settings.problem_type
+    train_idx, test_idx = holdout_split(X, y, problem_type, settings.validation_split, seed)
+    X_train = X.iloc[train_idx].reset_index(drop=True)
+    y_train = y.iloc[train_idx].reset_index(drop=True)
+    X_test = X.iloc[test_idx].reset_index(drop=True)
+    y_test = y.iloc[test_idx].reset_index(drop=True)
+    folds = make_folds(y_train, problem_type, settings.cross_validation, settings.cv_folds, seed)
+    return Split(X_train, y_train, X_test, y_test, folds)
+
+
+def capped_rows(algorithm: str, n: int) -> int:
+    """How many of `n` rows `algorithm` is trained on."""
+    return min(n, ROW_CAPS.get(algorithm, n))
+
+
+def cap_rows(
+    X: pd.DataFrame, y: pd.Series, algorithm: str, problem_type: str, seed: int
+) -> tuple[pd.DataFrame, pd.Series]:
+    """At most `ROW_CAPS[algorithm]` rows of (X, y), stratified for classification."""
+    cap = ROW_CAPS.get(algorithm)
+    if cap is None or len(y) <= cap:
+        return X, y
+    strat = y if problem_type == "classification" and _can_stratify(y, 2) else None
+    try:
+        keep, _ = train_test_split(
+            np.arange(len(y)), train_size=cap, random_state=seed, stratify=strat
+        )
+    except ValueError:
+        keep = np.random.default_rng(seed).choice(len(y), cap, replace=False)
+    keep = np.sort(keep)
+    return X.iloc[keep], y.iloc[keep]

@@ -1,0 +1,147 @@
+"""The state of the search: one `Trial` per evaluated configuration, and the `Engine` that holds
+the training rows, the folds and the trials so far. Django-free.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from training.automl.inputs import Inputs
+from training.automl.ranking import RankKey, rank_key
+from training.automl.run import Run
+from training.automl.scoring import fold_spread, oof_score
+from training.automl.settings import AutoMLSettings
+from training.automl.splits import Folds, cap_rows
+from training.builder import build_pipeline
+
+__all__ = ["Engine", "Trial", "short_params"]
+
+
+@dataclass
+class Trial:
+    """One evaluated configuration."""
+
+    algorithm: str
+    params: dict[str, Any]
+    cv_value: float | None  # primary metric, raw (auc / rmse)
+    key: RankKey  # rank key from `ranking.rank_key`, greater is better
+    pipeline: Any = None  # fitted on the fold-0 training part (or the final model)
+    oof: np.ndarray | None = None  # out-of-fold predictions (proba or values); None if partial
+    fold_fit_s: float = 0.0
+    fold_rows: int = 0
+    final: bool = False  # pipeline is already the final model
+    epochs: list[dict[str, Any]] = field(default_factory=list)
+    fit_time_s: float = 0.0
+    n_epochs: int | None = None  # iterative algorithms: epochs kept after early stopping
+    spread: float = 0.0  # standard deviation of the per-fold scores
+    predict_s_per_row: float = 0.0  # measured on the fold-0 validation rows
+    save_s: float | None = None  # predicted seconds to save `pipeline` (`budget.save_seconds`)
+
+    @property
+    def full(self) -> bool:
+        """Whether the trial was scored on every fold."""
+        return self.oof is not None
+
+
+def short_params(params: dict[str, Any]) -> str:
+    """`{a=1, b=2}`: a configuration as the log shows it."""
+    return "{" + ", ".join(f"{k}={v}" for k, v in params.items()) + "}" if params else "{}"
+
+
+class Engine:
+    """The training rows, their folds and the trials evaluated on them during one run."""
+
+    def __init__(
+        self, run: Run, settings: AutoMLSettings, data: Inputs, folds: Folds, n_test: int = 0
+    ):
+        self.run = run
+        self.settings = settings
+        self.X = data.X
+        self.y = data.y
+        self.y_arr = data.y.to_numpy()
+        self.schema = data.schema
+        self.features = data.features
+        self.folds = folds
+        self.problem_type = settings.problem_type
+        self.seed = settings.random_state
+        self.cls = settings.is_classification
+        self.classes = np.unique(self.y_arr) if self.cls else None
+        self.trials: list[Trial] = []
+        self.best_by_algo: dict[str, Trial] = {}
+        # Per algorithm: seconds of one fold (fit and predict) and the `cost_size` it had.
+        self.fold_time: dict[str, tuple[float, float]] = {}
+        self.n_test = n_test  # hold-out rows, for the predicted scoring time
+        self.oof_scores: list[float] = []  # seconds of each out-of-fold scoring (for the blend)
+        self.oof_rows = np.sort(np.concatenate([va for _, va in folds]))
+
+    def pipeline(self, algorithm: str, params: dict[str, Any]) -> Pipeline:
+        """An unfitted pipeline of `algorithm` with `params` on this run's columns."""
+        s = self.settings
+        return build_pipeline(
+            df_schema=self.schema,
+            target=s.target,
+            problem_type=s.problem_type,
+            algorithm=algorithm,
+            hyperparameters=params,
+            preprocessing_config=s.preprocessing_config,
+            feature_columns=self.features,
+            random_state=self.seed,
+            feature_config=s.feature_config,
+        )
+
+    def rows(self, algorithm: str, rows: np.ndarray) -> tuple[pd.DataFrame, pd.Series]:
+        """The training rows at `rows`, capped for slow algorithms (`splits.ROW_CAPS`)."""
+        X, y = self.X.iloc[rows], self.y.iloc[rows]
+        return cap_rows(X, y, algorithm, self.problem_type, self.seed)
+
+    def fit(self, pipe: Pipeline, algorithm: str, rows: np.ndarray) -> Pipeline:
+        """`pipe` fitted on the training rows at `rows` (capped)."""
+        return pipe.fit(*self.rows(algorithm, rows))
+
+    def empty_oof(self) -> np.ndarray:
+        """An out-of-fold prediction matrix with no rows scored yet."""
+        width = len(self.classes) if self.classes is not None else 1
+        return np.full((len(self.y), width), np.nan)
+
+    def scored_trial(
+        self, algorithm: str, params: dict[str, Any], oof: np.ndarray, done: list, start: float
+    ) -> Trial:
+        """A trial scored on the out-of-fold rows of the `done` folds."""
+        rows = np.sort(np.concatenate(done))
+        flat = oof if self.cls else oof[:, 0]
+        t0 = time.monotonic()
+        value, raw_key = oof_score(self.y_arr[rows], flat[rows], self.classes)
+        self.oof_scores.append(time.monotonic() - t0)
+        spread = fold_spread(self.y_arr, flat, done, self.classes)
+        complete = len(done) == len(self.folds)
+        return Trial(
+            algorithm=algorithm,
+            params=params,
+            cv_value=value,
+            key=rank_key(algorithm, value, raw_key, spread, self.cls),
+            oof=flat if complete else None,
+            fit_time_s=time.monotonic() - start,
+            spread=spread,
+        )
+
+    def record(self, trial: Trial) -> None:
+        """Keep `trial`, the best of its algorithm when it ranks higher, and log its score."""
+        self.trials.append(trial)
+        current = self.best_by_algo.get(trial.algorithm)
+        if current is None or (trial.full, trial.key) > (current.full, current.key):
+            self.best_by_algo[trial.algorithm] = trial
+        self.run.offer(trial.cv_value)
+        value = "n/a" if trial.cv_value is None else f"{trial.cv_value:.5g}"
+        name, _ = self.settings.metric
+        self.run.log(f"{trial.algorithm} {short_params(trial.params)}: cv {name} {value}.")
+        self.run.report(trial.algorithm)
+
+    def ranked(self) -> list[Trial]:
+        """The best trial of each algorithm, best first."""
+        return sorted(self.best_by_algo.values(), key=lambda t: t.key, reverse=True)
