@@ -14,6 +14,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import Pipeline as SkPipeline
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from preprocessing.builder import NUMERIC_BRANCH
+
 __all__ = [
     "NUMERIC_BRANCH",
     "DropConstantFeatures",
@@ -22,8 +24,7 @@ __all__ = [
     "interaction_name",
 ]
 
-# The preprocessor's branch for numeric inputs: it names their columns `num__<column>`.
-NUMERIC_BRANCH = "num"
+# The preprocessor's branch for numeric inputs names their columns `num__<column>`.
 NUMERIC_PREFIX = f"{NUMERIC_BRANCH}__"
 
 

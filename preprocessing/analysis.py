@@ -7,8 +7,11 @@ Severity thresholds (percentage of the analysed rows; of non-null values for out
 |---------------------|--------|---------|---------|----------|
 | missing_values      | < 5 %  | < 20 %  | < 50 %  | >= 50 %  |
 | duplicates          | < 1 %  | < 5 %   | < 20 %  | >= 20 %  |
-| outliers (IQR 1.5)  | < 1 %  | < 5 %   | >= 5 %  | never    |
+| outliers (IQR 1.5)* | < 1 %  | < 5 %   | >= 5 %  | never    |
 | inconsistent_format | < 5 %  | < 20 %  | >= 20 % | never    |
+
+*Outliers are values outside the IQR fences of `preprocessing.outliers.fences` (t = 1.5), the
+same fences training caps at and the previews count.
 
 Numbers stored as text are "medium" when every value is a plain number (only the type is wrong)
 and "high" when separators, currency symbols or non-numbers must be cleaned first.
@@ -25,6 +28,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from preprocessing.outliers import fences, outside
 
 from datasets.jsonsafe import json_safe
 
@@ -165,16 +170,13 @@ def _missing_issue(df: pd.DataFrame, column: str) -> dict[str, Any] | None:
 
 
 def _outlier_issue(df: pd.DataFrame, column: str) -> dict[str, Any] | None:
-    values = df[column].dropna().astype(float)
+    values = pd.to_numeric(df[column], errors="coerce").to_numpy(dtype="float64")
     values = values[np.isfinite(values)]
-    if len(values) < 4 or values.nunique() <= 2:
-        return None
-    q1, q3 = values.quantile([0.25, 0.75])
-    iqr = q3 - q1
-    if iqr <= 0:
-        return None  # mostly one value: every other value would count, which tells nothing
-    low, high = q1 - 1.5 * iqr, q3 + 1.5 * iqr
-    count = int(((values < low) | (values > high)).sum())
+    bounds = fences(values, "iqr")
+    if bounds is None:
+        return None  # too few values, or mostly one value: every other value would count
+    low, high = bounds
+    count = int(outside(values, bounds).sum())
     if not count:
         return None
     pct = _pct(count, len(values))

@@ -87,14 +87,30 @@ class PreviewTableSerializer(serializers.Serializer):
     rows = serializers.ListField(child=serializers.ListField(child=serializers.JSONField()))
 
 
+class PreprocessingStepSerializer(serializers.Serializer):
+    """One step training runs, and when it applies."""
+
+    step = serializers.CharField(help_text="missing_values, outliers, transformation, scaling...")
+    applies = serializers.ChoiceField(
+        choices=["training", "training_and_prediction"],
+        help_text="training: to the training rows only (e.g. dropping rows); "
+        "training_and_prediction: fitted on the training rows and saved with the model.",
+    )
+    description = serializers.CharField()
+
+
 class PreprocessingResultSerializer(serializers.Serializer):
-    """What a preprocessing choice does to the data."""
+    """What a preprocessing choice does to the data: the preprocessor training fits, fitted on
+    the sample's training rows, and the rows it hands the model."""
 
     original_shape = serializers.ListField(child=serializers.IntegerField())
     processed_shape = serializers.ListField(child=serializers.IntegerField())
-    changes_summary = serializers.DictField()
+    changes_summary = serializers.DictField(
+        help_text="Per input column ('*' for dropped rows): {action, count, detail, applies}."
+    )
     quality_improvement = serializers.FloatField()
     processing_time = serializers.FloatField()
     warnings = serializers.ListField(child=serializers.CharField())
     preview = PreviewTableSerializer()
     outliers = serializers.DictField(child=serializers.IntegerField(), required=False)
+    steps = PreprocessingStepSerializer(many=True)

@@ -16,8 +16,9 @@ from datasets.models import Dataset
 from datasets.services import dataset_frame, dataset_iter_chunks
 from pipelines.models import Pipeline
 from pipelines.services import pipeline_set_config
-from preprocessing import analysis, preview
+from preprocessing import analysis, builder, preview
 from preprocessing import series as series_prep
+from preprocessing.config import PreprocessingConfig
 from vur.errors import InvalidInput
 
 DEFAULT_SAMPLE = 10_000
@@ -70,11 +71,22 @@ def quality_analyze(*, dataset: Dataset, columns: list[str] | None, sample_size:
     }
 
 
+def _schema(dataset: Dataset) -> list[dict[str, Any]]:
+    """The column profiles training reads (the dataset's own), so the preview types alike."""
+    return list(dataset.columns_info or [])
+
+
 def missing_values_preview(*, dataset: Dataset, strategy: str, columns: list[str] | None) -> dict:
     """What a missing-value strategy would do, on a sample; the dataset is left unchanged."""
     _check_columns(dataset, columns)
     frame = dataset_sample(dataset)
-    return _run(preview.preview_missing_values, frame, strategy=strategy, columns=columns)
+    return _run(
+        preview.preview_missing_values,
+        frame,
+        strategy=strategy,
+        columns=columns,
+        schema=_schema(dataset),
+    )
 
 
 def outliers_preview(
@@ -89,46 +101,119 @@ def outliers_preview(
     _check_columns(dataset, columns)
     frame = dataset_sample(dataset)
     return _run(
-        preview.preview_outliers, frame, method=method, treatment=treatment,
-        columns=columns, threshold=threshold,
-    )  # fmt: skip
+        preview.preview_outliers,
+        frame,
+        method=method,
+        treatment=treatment,
+        columns=columns,
+        threshold=threshold,
+        schema=_schema(dataset),
+    )
 
 
 def transformations_preview(*, dataset: Dataset, transformations: list[dict]) -> dict:
     """What column transformations would do, on a sample; the dataset is left unchanged."""
     _check_columns(dataset, [t.get("column") for t in transformations])
     frame = dataset_sample(dataset)
-    return _run(preview.preview_transformations, frame, transformations=transformations)
+    return _run(
+        preview.preview_transformations,
+        frame,
+        transformations=transformations,
+        schema=_schema(dataset),
+    )
 
 
-def preprocessing_preview(*, pipeline: Pipeline, config: dict[str, Any]) -> dict:
-    """What a whole preprocessing config would do to the pipeline's data, on a sample.
+def _invalid(errors: dict[str, str]) -> InvalidInput:
+    return InvalidInput(
+        "The preprocessing config is not valid.",
+        code="invalid_preprocessing",
+        errors={k: [v] for k, v in errors.items()},
+    )
 
-    Read-only (nothing is saved); InvalidInput names each bad key.
-    """
-    errors = preview.validate_config(config)
-    transforms = config.get("transformations") or []
-    _check_columns(pipeline.dataset, [t.get("column") for t in transforms if isinstance(t, dict)])
-    transformed = [t.get("column") for t in transforms if isinstance(t, dict)]
-    if pipeline.target_column in transformed and pipeline.problem_type != "forecasting":
-        errors["transformations"] = "the target cannot be transformed here"
+
+def preprocessing_config_parse(*, pipeline: Pipeline, config: Any) -> PreprocessingConfig:
+    """The typed config of `config` for this pipeline (aliases resolved, every key checked,
+    columns checked against the pipeline's dataset); InvalidInput names each bad key."""
+    errors = PreprocessingConfig.errors_of(config)
     if errors:
-        raise InvalidInput(
-            "The preprocessing config is not valid.", code="invalid_preprocessing",
-            errors={k: [v] for k, v in errors.items()},
-        )  # fmt: skip
-    frame = dataset_sample(pipeline.dataset)
-    return _run(preview.preview_config, frame, config=config, target=pipeline.target_column)
+        raise _invalid(errors)
+    parsed = PreprocessingConfig.parse(config)
+    dataset = pipeline.dataset
+    errors = preview.check_config(
+        parsed,
+        _schema(dataset),
+        pipeline.target_column,
+        forecasting=pipeline.problem_type == Pipeline.ProblemType.FORECASTING,
+    )
+    if errors:
+        raise _invalid(errors)
+    return parsed
 
 
-def preprocessing_apply(*, pipeline: Pipeline, config: dict[str, Any]) -> dict:
-    """Validate and save a preprocessing config on the pipeline; answer its preview.
+def preprocessing_preview(*, pipeline: Pipeline, config: Any) -> dict:
+    """What a whole preprocessing config would do to the pipeline's data, on a sample: the
+    preprocessor training fits, fitted on the sample's training rows, and which steps apply at
+    training only. Read-only (nothing is saved); InvalidInput names each bad key."""
+    parsed = preprocessing_config_parse(pipeline=pipeline, config=config)
+    dataset = pipeline.dataset
+    frame = dataset_sample(dataset)
+    forecasting = pipeline.problem_type == Pipeline.ProblemType.FORECASTING
+    if forecasting:
+        # The forecaster reads only the target series; its preparation is described, and the
+        # preview shows the target's rows as the series preparation receives them.
+        time_col = pipeline.time_column or dataset.time_column
+        shown = frame[[c for c in (time_col, pipeline.target_column) if c]]
+        result = analysis.json_safe(
+            {
+                "original_shape": list(frame.shape),
+                "processed_shape": list(shown.shape),
+                "changes_summary": {},
+                "quality_improvement": 0.0,
+                "processing_time": 0.0,
+                "warnings": [
+                    "A forecasting pipeline prepares its target series inside the model "
+                    "(see the steps); other columns are not used."
+                ],
+                "preview": {
+                    "columns": list(shown.columns),
+                    "rows": [
+                        list(r)
+                        for r in shown.head(preview.PREVIEW_ROWS).itertuples(index=False, name=None)
+                    ],
+                },
+                "steps": builder.describe_steps(parsed, forecasting=True),
+            }
+        )
+        return result
+    names = dataset.column_names
+    selected = (pipeline.feature_config or {}).get("selected") or []
+    features = (
+        pipeline.feature_columns or selected or [c for c in names if c != pipeline.target_column]
+    )
+    return _run(
+        preview.preview_config,
+        frame,
+        config=parsed,
+        target=pipeline.target_column,
+        problem_type=pipeline.problem_type,
+        feature_columns=features,
+        schema=_schema(dataset),
+    )
+
+
+def preprocessing_apply(*, pipeline: Pipeline, config: Any) -> dict:
+    """Validate and save a preprocessing config on the pipeline (in its canonical form: every
+    key, aliases resolved); answer its preview.
 
     Atomic (nothing saved on a bad config); repeating with the same config is harmless.
     """
     result = preprocessing_preview(pipeline=pipeline, config=config)
+    parsed = PreprocessingConfig.parse(config)
     pipeline_set_config(
-        pipeline=pipeline, field="preprocessing_config", value=config, step="preprocessing"
+        pipeline=pipeline,
+        field="preprocessing_config",
+        value=parsed.to_dict(),
+        step="preprocessing",
     )
     return result
 

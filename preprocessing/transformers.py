@@ -15,18 +15,23 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import PowerTransformer
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from preprocessing.outliers import fences, outside
+
 __all__ = [
     "BooleanEncoder",
     "CategoricalImputer",
     "ColumnMathTransformer",
     "ColumnSelector",
     "DateTimeExpander",
+    "OutlierLogTransformer",
     "Winsorizer",
+    "signed_log",
 ]
 
 MISSING_TOKEN = "__missing__"
 _TRUE = {"true", "t", "yes", "y", "1", "1.0", "on"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0", "off"}
+_MATH_KINDS = ("log", "sqrt", "box_cox", "yeo_johnson", "standardize", "minmax")
 _DATE_PARTS = ("year", "month", "day", "dayofweek", "dayofyear", "hour", "minute")
 
 
@@ -241,48 +246,28 @@ class CategoricalImputer(_ColumnwiseMixin):
 
 
 class Winsorizer(_ColumnwiseMixin):
-    """Cap numeric values at bounds learned from the training rows.
+    """Cap numeric values at the fences learned from the training rows (`outliers.fences`).
 
-    method: "iqr" (Q1 - k*IQR, Q3 + k*IQR, k = threshold, default 1.5), "zscore" (mean +- k*std,
-    default 3) or "quantile" (the `quantiles` of the training rows). NaN stays NaN.
+    method: "iqr", "zscore", "isolation_forest" or "quantile" (1st/99th percentiles);
+    threshold: the method's t (None: its default). A column without fences is left as is; NaN
+    stays NaN.
     """
 
     def __init__(
         self,
         method: str = "iqr",
         threshold: float | None = None,
-        quantiles: tuple[float, float] = (0.01, 0.99),
     ):
         self.method = method
         self.threshold = threshold
-        self.quantiles = quantiles
 
     def fit(self, X: Any, y: Any = None) -> Winsorizer:
-        """Learn `lower_` and `upper_` per column from the training rows."""
+        """Learn `lower_` and `upper_` per column from the training rows (`outliers.fences`)."""
         frame = self._remember_input(X)
         values = frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype="float64")
-        lower, upper = [], []
-        for j in range(values.shape[1]):
-            col = values[:, j][~np.isnan(values[:, j])]
-            if col.size == 0:
-                lower.append(-np.inf)
-                upper.append(np.inf)
-                continue
-            if self.method == "iqr":
-                k = 1.5 if self.threshold is None else float(self.threshold)
-                q1, q3 = np.quantile(col, [0.25, 0.75])
-                lo, hi = q1 - k * (q3 - q1), q3 + k * (q3 - q1)
-            elif self.method == "zscore":
-                k = 3.0 if self.threshold is None else float(self.threshold)
-                lo, hi = col.mean() - k * col.std(), col.mean() + k * col.std()
-            elif self.method == "quantile":
-                lo, hi = np.quantile(col, list(self.quantiles))
-            else:
-                raise ValueError(f"Unknown method {self.method!r}.")
-            lower.append(float(lo))
-            upper.append(float(hi))
-        self.lower_ = np.asarray(lower)
-        self.upper_ = np.asarray(upper)
+        bounds = [fences(values[:, j], self.method, self.threshold) for j in range(values.shape[1])]
+        self.lower_ = np.asarray([-np.inf if b is None else b[0] for b in bounds])
+        self.upper_ = np.asarray([np.inf if b is None else b[1] for b in bounds])
         return self
 
     def transform(self, X: Any) -> pd.DataFrame:
@@ -298,12 +283,55 @@ class Winsorizer(_ColumnwiseMixin):
         return np.asarray(self.feature_names_in_, dtype=object)
 
 
-class ColumnMathTransformer(_ColumnwiseMixin):
-    """Apply per-column transformations: log, sqrt, box_cox, yeo_johnson.
+def signed_log(values: np.ndarray) -> np.ndarray:
+    """sign(x) * log(1 + |x|): compresses both tails, keeps the sign and zero."""
+    return np.sign(values) * np.log1p(np.abs(values))
 
-    `transformations` is a list of `{"column", "type"}`; other columns pass through. log and sqrt
-    shift by the training minimum when it is below zero (log1p after the shift); box_cox shifts to
-    strictly positive training values. Unknown types and absent columns are ignored.
+
+class OutlierLogTransformer(_ColumnwiseMixin):
+    """Compress the columns that hold outliers in the training rows with `signed_log`.
+
+    A column is chosen when some training value lies outside its fences (`outliers.fences` with
+    `method` and `threshold`); the same columns are compressed at prediction time. NaN stays NaN.
+    """
+
+    def __init__(self, method: str = "iqr", threshold: float | None = None):
+        self.method = method
+        self.threshold = threshold
+
+    def fit(self, X: Any, y: Any = None) -> OutlierLogTransformer:
+        """Learn which columns (`compress_`, a boolean per column) hold training outliers."""
+        frame = self._remember_input(X)
+        values = frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype="float64")
+        self.compress_ = np.asarray(
+            [
+                bool(outside(values[:, j], fences(values[:, j], self.method, self.threshold)).any())
+                for j in range(values.shape[1])
+            ]
+        )
+        return self
+
+    def transform(self, X: Any) -> pd.DataFrame:
+        """The chosen columns through `signed_log`, the others unchanged (as floats)."""
+        frame = self._check_input(X)
+        values = frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype="float64")
+        values[:, self.compress_] = signed_log(values[:, self.compress_])
+        return pd.DataFrame(values, index=frame.index, columns=list(self.feature_names_in_))
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """The input column names."""
+        check_is_fitted(self, "compress_")
+        return np.asarray(self.feature_names_in_, dtype=object)
+
+
+class ColumnMathTransformer(_ColumnwiseMixin):
+    """Apply per-column transformations: log, sqrt, box_cox, yeo_johnson, standardize, minmax.
+
+    `transformations` is a list of `{"column", "type"}`, applied in order; other columns pass
+    through. log and sqrt shift by the training minimum when it is below zero (log1p after the
+    shift); box_cox shifts to strictly positive training values; standardize and minmax use the
+    training mean/std and min/max. Unknown types (a series-only "difference") and absent columns
+    are ignored.
     """
 
     def __init__(self, transformations: list[dict[str, str]] | None = None):
@@ -311,14 +339,26 @@ class ColumnMathTransformer(_ColumnwiseMixin):
 
     def fit(self, X: Any, y: Any = None) -> ColumnMathTransformer:
         """Learn the shifts and power-transform parameters from the training rows."""
-        frame = self._remember_input(X)
+        frame = self._remember_input(X).copy()
         self.steps_: list[tuple[str, str, float, PowerTransformer | None]] = []
+        self.scales_: list[float] = []
         for item in self.transformations or []:
             name, kind = str(item.get("column")), str(item.get("type", "")).lower()
-            if name not in frame.columns or kind not in ("log", "sqrt", "box_cox", "yeo_johnson"):
+            if name not in frame.columns or kind not in _MATH_KINDS:
                 continue
             col = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype="float64")
             finite = col[np.isfinite(col)]
+            if kind in ("standardize", "minmax"):
+                if kind == "standardize":
+                    shift = -float(finite.mean()) if finite.size else 0.0
+                    scale = float(finite.std()) if finite.size else 1.0
+                else:
+                    shift = -float(finite.min()) if finite.size else 0.0
+                    scale = float(finite.max() - finite.min()) if finite.size else 1.0
+                self.steps_.append((name, kind, shift, None))
+                self.scales_.append(scale or 1.0)
+                frame[name] = (col + shift) / (scale or 1.0)  # a later step sees this result
+                continue
             low = float(finite.min()) if finite.size else 0.0
             shift = 0.0
             power = None
@@ -331,27 +371,40 @@ class ColumnMathTransformer(_ColumnwiseMixin):
                 power = PowerTransformer(method=method, standardize=False)
                 power.fit((finite + shift).reshape(-1, 1))
             self.steps_.append((name, kind, shift, power))
+            self.scales_.append(1.0)
+            frame[name] = self._apply(col, kind, shift, power, 1.0)
         return self
 
+    @staticmethod
+    def _apply(
+        col: np.ndarray, kind: str, shift: float, power: PowerTransformer | None, scale: float
+    ) -> np.ndarray:
+        col = col + shift
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if kind == "log":
+                return np.log1p(np.where(col > -1, col, np.nan))
+            if kind == "sqrt":
+                return np.sqrt(np.where(col >= 0, col, np.nan))
+            if kind in ("standardize", "minmax"):
+                return col / scale
+            if power is None:
+                return col
+            if kind == "box_cox":
+                col = np.where(col > 0, col, np.nan)
+            ok = np.isfinite(col)
+            out = np.full_like(col, np.nan)
+            if ok.any():
+                out[ok] = power.transform(col[ok].reshape(-1, 1)).ravel()
+            return out
+
     def transform(self, X: Any) -> pd.DataFrame:
-        """The frame with the listed columns transformed (NaN where undefined)."""
+        """The frame with the listed columns transformed in order (NaN where undefined)."""
         frame = self._check_input(X).copy()
-        for name, kind, shift, power in self.steps_:
-            col = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype="float64") + shift
-            with np.errstate(invalid="ignore", divide="ignore"):
-                if kind == "log":
-                    col = np.log1p(np.where(col > -1, col, np.nan))
-                elif kind == "sqrt":
-                    col = np.sqrt(np.where(col >= 0, col, np.nan))
-                elif power is not None:
-                    if kind == "box_cox":
-                        col = np.where(col > 0, col, np.nan)
-                    ok = np.isfinite(col)
-                    out = np.full_like(col, np.nan)
-                    if ok.any():
-                        out[ok] = power.transform(col[ok].reshape(-1, 1)).ravel()
-                    col = out
-            frame[name] = col
+        # Models saved before standardize/minmax existed have no `scales_`.
+        scales = getattr(self, "scales_", None) or [1.0] * len(self.steps_)
+        for (name, kind, shift, power), scale in zip(self.steps_, scales, strict=True):
+            col = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype="float64")
+            frame[name] = self._apply(col, kind, shift, power, scale)
         return frame
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:

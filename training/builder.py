@@ -1,24 +1,9 @@
 """Turns a dataset profile, a preprocessing config and an algorithm choice into one unfitted
 scikit-learn `Pipeline` (`preprocess` -> `features` -> `model`), plus the weighted ensemble model.
 
-Preprocessing follows each column's semantic type:
-
-- id: left out. datetime: year/month/day/dayofweek/dayofyear/hour/minute (those that vary).
-- numeric: optional per-column transformations, optional winsorizing, imputation with missing
-  indicators, scaling. boolean: 0/1 then most-frequent imputation.
-- categorical: missing values become a `__missing__` level (or the training mode for "mode"),
-  then one-hot (at most 15 distinct values, rarer levels grouped) or cross-fitted target encoding
-  (more than 15), unless `categorical_encoding` asks for "onehot", "target" or "ordinal" for all.
-- text: treated as a high-cardinality categorical (target encoding), so repeated values still
-  carry signal and unique ones fall back to the prior.
-
-Row-wise `missing_values_strategy` values cannot run inside a model that scores one row at a time,
-so "drop", "interpolate" and "forward_fill" impute with the training median (the caller drops rows
-with a missing target when the strategy is "drop"); "mode" means most frequent. Rows cannot be
-removed at predict time either, so every `outlier_treatment` ("cap", "remove", "transform") caps
-values at bounds learned from the training rows (`outlier_detection_method` picks the bounds: iqr,
-zscore, or the 1st/99th percentiles for isolation_forest). `custom_rules` are kept on the config but
-not applied here. Django-free.
+The `preprocess` step comes from `preprocessing.builder` (its one owner; see there what each
+strategy does and which steps apply to the training rows only); the names it had here stay
+importable. Django-free.
 """
 
 from __future__ import annotations
@@ -26,32 +11,20 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from sklearn.base import BaseEstimator, clone
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import (
-    MinMaxScaler,
-    OneHotEncoder,
-    OrdinalEncoder,
-    RobustScaler,
-    StandardScaler,
-    TargetEncoder,
-)
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from features.tabular import NUMERIC_BRANCH, build_feature_step
+from features.tabular import build_feature_step
 from modeling import catalog
-from preprocessing.transformers import (
-    BooleanEncoder,
-    CategoricalImputer,
-    ColumnMathTransformer,
-    ColumnSelector,
-    DateTimeExpander,
-    Winsorizer,
+from preprocessing.builder import (
+    ONEHOT_MAX_LEVELS,
+    build_preprocessor,
+    infer_schema,
+    used_columns,
 )
+from preprocessing.config import PreprocessingConfig
 
 __all__ = [
     "ONEHOT_MAX_LEVELS",
@@ -63,207 +36,6 @@ __all__ = [
     "infer_schema",
     "used_columns",
 ]
-
-SEMANTIC_TYPES = ("numeric", "categorical", "datetime", "text", "boolean", "id")
-ONEHOT_MAX_LEVELS = 15
-_IMPUTE = {
-    None: "median",
-    "median": "median",
-    "mean": "mean",
-    "mode": "most_frequent",
-    "most_frequent": "most_frequent",
-    "drop": "median",
-    "interpolate": "median",
-    "forward_fill": "median",
-}
-_SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}
-_WINSOR = {"iqr": "iqr", "zscore": "zscore", "isolation_forest": "quantile", "quantile": "quantile"}
-_BOOL_TEXT = {"true", "false", "yes", "no", "t", "f", "y", "n"}
-
-
-def _looks_datetime(values: pd.Series) -> bool:
-    sample = values.dropna().astype(str).head(50)
-    if sample.empty or sample.str.fullmatch(r"[-+]?\d+(\.\d+)?").all():
-        return False
-    if not sample.str.contains(r"\d").all() or not sample.str.contains(r"[-/:.T ]").all():
-        return False
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
-    return bool(parsed.notna().mean() >= 0.9)
-
-
-def _semantic_type(col: pd.Series, n_rows: int) -> str:
-    non_null = col.dropna()
-    unique = int(non_null.nunique())
-    if pd.api.types.is_bool_dtype(col.dtype):
-        return "boolean"
-    if pd.api.types.is_datetime64_any_dtype(col.dtype):
-        return "datetime"
-    if pd.api.types.is_numeric_dtype(col.dtype):
-        name = str(col.name).lower()
-        is_int = pd.api.types.is_integer_dtype(col.dtype) or (
-            len(non_null) and bool((non_null == non_null.round()).all())
-        )
-        id_name = (
-            name == "id" or name.endswith(("_id", " id")) or name.endswith("id") and len(name) <= 4
-        )
-        if is_int and n_rows > 20 and unique == len(non_null) and id_name:
-            return "id"
-        return "numeric"
-    if pd.api.types.is_object_dtype(col.dtype) or isinstance(col.dtype, pd.CategoricalDtype):
-        text = non_null.astype(str)
-        if unique and set(text.str.strip().str.lower().unique()) <= _BOOL_TEXT:
-            return "boolean"
-        if _looks_datetime(text):
-            return "datetime"
-        words = float(text.str.split().str.len().mean()) if len(text) else 0.0
-        if n_rows > 20 and unique >= 0.95 * max(len(non_null), 1):
-            return "text" if words > 2 else "id"
-        if unique > 50 and words > 3:
-            return "text"
-        return "categorical"
-    return "categorical"
-
-
-def infer_schema(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """Column profiles (name, dtype, semantic_type, null_count, unique_count) guessed from `df`."""
-    out = []
-    for name in df.columns:
-        col = df[name]
-        out.append(
-            {
-                "name": str(name),
-                "dtype": str(col.dtype),
-                "semantic_type": _semantic_type(col, len(df)),
-                "null_count": int(col.isna().sum()),
-                "unique_count": int(col.nunique(dropna=True)),
-            }
-        )
-    return out
-
-
-def used_columns(
-    df_schema: list[dict[str, Any]], target: str, feature_columns: list[str] | None = None
-) -> list[dict[str, Any]]:
-    """The profiles of the columns the model reads: the features minus the target and id columns."""
-    by_name = {c["name"]: c for c in df_schema}
-    names = list(feature_columns) if feature_columns is not None else list(by_name)
-    missing = [n for n in names if n not in by_name]
-    if missing:
-        raise ValueError(f"No column profile for {missing}.")
-    return [
-        by_name[n]
-        for n in names
-        if n != target and by_name[n].get("semantic_type", "numeric") != "id"
-    ]
-
-
-def _numeric_step(names: list[str], config: dict[str, Any]) -> Pipeline:
-    steps: list[tuple[str, Any]] = []
-    wanted = [t for t in config.get("transformations") or [] if t.get("column") in names]
-    if wanted:
-        steps.append(("transform", ColumnMathTransformer(transformations=wanted)))
-    method = config.get("outlier_detection_method")
-    treatment = config.get("outlier_treatment")
-    if treatment or method:
-        steps.append(("cap", Winsorizer(method=_WINSOR.get(method or "iqr", "iqr"))))
-    strategy = _IMPUTE.get(config.get("missing_values_strategy"), "median")
-    steps.append(("impute", SimpleImputer(strategy=strategy, add_indicator=True)))
-    scaler = _scaler(config)
-    if scaler is not None:
-        steps.append(("scale", scaler))
-    return Pipeline(steps)
-
-
-def _scaler(config: dict[str, Any]) -> Any:
-    """A new scaler of the configured kind (standard by default), or None for "none"."""
-    kind = _SCALERS.get(config.get("scaling_method") or "standard")
-    return kind() if kind is not None else None
-
-
-def _categorical_steps(
-    profiles: list[dict[str, Any]],
-    config: dict[str, Any],
-    random_state: int,
-    problem_type: str | None = None,
-) -> list[tuple[str, Any, list[str]]]:
-    encoding = config.get("categorical_encoding")
-    fill = "most_frequent" if config.get("missing_values_strategy") == "mode" else "constant"
-    groups: dict[str, list[str]] = {"onehot": [], "target": [], "ordinal": []}
-    for p in profiles:
-        if encoding in groups:
-            groups[encoding].append(p["name"])
-        elif p.get("semantic_type") == "text":
-            groups["target"].append(p["name"])
-        else:
-            unique = p.get("unique_count")
-            many = unique is not None and unique > ONEHOT_MAX_LEVELS
-            groups["target" if many else "onehot"].append(p["name"])
-    encoders = {
-        "onehot": OneHotEncoder(
-            handle_unknown="infrequent_if_exist",
-            max_categories=ONEHOT_MAX_LEVELS + 1 if encoding != "onehot" else 50,
-            sparse_output=False,
-        ),
-        # A regression target of whole numbers (prices in dollars) would otherwise be read as
-        # thousands of classes, and every column encoded once per class.
-        "target": TargetEncoder(
-            cv=5, target_type="continuous" if problem_type == "regression" else "auto"
-        ),
-        "ordinal": OrdinalEncoder(
-            handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1
-        ),
-    }
-    steps = {kind: [("impute", CategoricalImputer(strategy=fill)), ("encode", enc)]
-             for kind, enc in encoders.items()}  # fmt: skip
-    # A regression target encoding is a mean in target units (a price: 1e5), which would swamp
-    # distances (knn, svm) and blow up gradient-trained models (mlp, sgd): scale it like the
-    # numeric columns. Classification encodings are probabilities in [0, 1] already.
-    scaler = _scaler(config)
-    if problem_type == "regression" and scaler is not None:
-        steps["target"].append(("scale", scaler))
-    return [(kind, Pipeline(steps[kind]), cols) for kind in encoders if (cols := groups[kind])]
-
-
-def build_preprocessor(
-    profiles: list[dict[str, Any]],
-    preprocessing_config: dict[str, Any] | None = None,
-    random_state: int = 0,
-    problem_type: str | None = None,
-) -> Pipeline:
-    """The `preprocess` step for the given (used) column profiles: select, then encode by type.
-
-    `problem_type` "regression" makes target encoding treat the target as continuous even when
-    its values are whole numbers; otherwise the encoder infers the target type.
-    """
-    config = preprocessing_config or {}
-    by_type: dict[str, list[dict[str, Any]]] = {t: [] for t in SEMANTIC_TYPES}
-    for p in profiles:
-        by_type.setdefault(p.get("semantic_type") or "numeric", []).append(p)
-    names = {t: [p["name"] for p in ps] for t, ps in by_type.items()}
-    parts: list[tuple[str, Any, list[str]]] = []
-    if names["numeric"]:
-        parts.append((NUMERIC_BRANCH, _numeric_step(names["numeric"], config), names["numeric"]))
-    if names["datetime"]:
-        dt = Pipeline(
-            [("expand", DateTimeExpander()), ("impute", SimpleImputer(strategy="median"))]
-        )
-        parts.append(("dt", dt, names["datetime"]))
-    if names["boolean"]:
-        bo = Pipeline(
-            [("encode", BooleanEncoder()), ("impute", SimpleImputer(strategy="most_frequent"))]
-        )
-        parts.append(("bool", bo, names["boolean"]))
-    cats = by_type["categorical"] + by_type["text"]
-    parts.extend(_categorical_steps(cats, config, random_state, problem_type))
-    if not parts:
-        raise ValueError("There are no usable feature columns (only the target or id columns).")
-    columns = [p["name"] for p in profiles]
-    encode = ColumnTransformer(parts, remainder="drop", sparse_threshold=0.0, n_jobs=1)
-    return Pipeline([("select", ColumnSelector(columns=columns)), ("encode", encode)])
 
 
 def build_model(
@@ -288,12 +60,15 @@ def build_pipeline(
     problem_type: str,
     algorithm: str,
     hyperparameters: dict[str, Any] | None,
-    preprocessing_config: dict[str, Any] | None = None,
+    preprocessing_config: PreprocessingConfig | dict[str, Any] | None = None,
     feature_columns: list[str] | None = None,
     random_state: int = 0,
     feature_config: dict[str, Any] | None = None,
 ) -> Pipeline:
-    """An unfitted `preprocess` -> `features` -> `model` Pipeline with pandas output."""
+    """An unfitted `preprocess` -> `features` -> `model` Pipeline with pandas output.
+
+    `preprocessing_config` is parsed by `PreprocessingConfig.parse` (a dict is accepted).
+    """
     profiles = used_columns(df_schema, target, feature_columns)
     pipeline = Pipeline(
         [

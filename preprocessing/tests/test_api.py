@@ -72,7 +72,9 @@ def test_previews_never_change_the_stored_dataset(api):
     )
     assert res.status_code == 200, res.json()
     body = res.json()
-    assert body["original_shape"] == body["processed_shape"]
+    # Every row is a training row; Income and its missing-value indicator come out.
+    assert body["processed_shape"] == [body["original_shape"][0], 2]
+    assert body["preview"]["columns"] == ["Income", "missingindicator_Income"]
     assert "Income" in body["changes_summary"]
     assert body["preview"]["columns"] and body["preview"]["rows"]
     out = api.post(
@@ -119,8 +121,14 @@ def test_apply_saves_a_valid_config_and_rejects_a_bad_one(api):
         "/api/v1/preprocessing/apply", {"pipeline_id": pipe["id"], "config": config}, format="json"
     )
     assert res.status_code == 200, res.json()
+    assert {s["applies"] for s in res.json()["steps"]} == {"training_and_prediction"}
     saved = api.get(f"/api/v1/pipelines/{pipe['id']}/").json()
-    assert saved["preprocessing_config"] == config
+    # Saved in its canonical form: every key, so training reads exactly what was previewed.
+    assert saved["preprocessing_config"] == {
+        **config,
+        "outlier_threshold": None,
+        "custom_rules": None,
+    }
     assert "preprocessing" in saved["completed_steps"]
     bad = api.post(
         "/api/v1/preprocessing/apply",
@@ -129,4 +137,45 @@ def test_apply_saves_a_valid_config_and_rejects_a_bad_one(api):
     )
     assert bad.status_code == 400
     assert set(bad.json()["errors"]) >= {"scaling_method", "colour"}
-    assert api.get(f"/api/v1/pipelines/{pipe['id']}/").json()["preprocessing_config"] == config
+    assert api.get(f"/api/v1/pipelines/{pipe['id']}/").json()["preprocessing_config"] == {
+        **config,
+        "outlier_threshold": None,
+        "custom_rules": None,
+    }
+
+
+def test_apply_accepts_aliases_and_says_which_steps_are_training_only(api):
+    ds = upload_sample(api, "credit_scoring.csv")
+    pipe = create_pipeline(api, ds["id"], "Status", "classification")
+    config = {"fill_method": "drop", "threshold": 3, "outlier_treatment": "remove"}
+    res = api.post(
+        "/api/v1/preprocessing/apply", {"pipeline_id": pipe["id"], "config": config}, format="json"
+    )
+    assert res.status_code == 200, res.json()
+    body = res.json()
+    assert body["processed_shape"][0] < body["original_shape"][0]
+    assert body["changes_summary"]["*"]["applies"] == "training"
+    training_only = [s["step"] for s in body["steps"] if s["applies"] == "training"]
+    assert training_only == ["missing_values", "outliers"]
+    saved = api.get(f"/api/v1/pipelines/{pipe['id']}/").json()["preprocessing_config"]
+    assert saved["missing_values_strategy"] == "drop" and saved["outlier_threshold"] == 3.0
+    assert "fill_method" not in saved and "threshold" not in saved
+
+
+def test_a_forecasting_preview_describes_the_series_preparation(api):
+    ds = upload_sample(api, "series_airpassengers.csv")
+    pipe = create_pipeline(api, ds["id"], "passengers", "forecasting")
+    res = api.post(
+        "/api/v1/preprocessing/apply",
+        {"pipeline_id": pipe["id"], "config": {"outlier_treatment": "transform"}},
+        format="json",
+    )
+    assert res.status_code == 400 and "outlier_treatment" in res.json()["errors"]
+    res = api.post(
+        "/api/v1/preprocessing/apply",
+        {"pipeline_id": pipe["id"], "config": {"outlier_treatment": "cap"}},
+        format="json",
+    )
+    assert res.status_code == 200, res.json()
+    steps = res.json()["steps"]
+    assert [s["applies"] for s in steps] == ["training_and_prediction", "training"]

@@ -10,6 +10,7 @@ from preprocessing.transformers import (
     ColumnMathTransformer,
     ColumnSelector,
     DateTimeExpander,
+    OutlierLogTransformer,
     Winsorizer,
 )
 from vur.testing import sklearn_contract_checks
@@ -26,7 +27,7 @@ def _expected_failed_checks(estimator):
 
 
 @sklearn_contract_checks(
-    [Winsorizer(), ColumnMathTransformer(), BooleanEncoder()],
+    [Winsorizer(), OutlierLogTransformer(), ColumnMathTransformer(), BooleanEncoder()],
     expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_contract(estimator, check):
@@ -102,3 +103,23 @@ def test_column_selector_ignores_extra_columns_and_order():
     assert list(out.columns) == ["a", "b"] and out.iloc[0].tolist() == [4, 5]
     with pytest.raises(ValueError, match="Missing input columns"):
         sel.transform(pd.DataFrame({"a": [1]}))
+
+
+def test_outlier_log_compresses_only_columns_with_training_outliers():
+    train = pd.DataFrame(
+        {"x": [1.0, 2.0, 3.0, 4.0, 5.0, 80.0], "z": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]}
+    )
+    t = OutlierLogTransformer(method="iqr").fit(train)
+    assert list(t.compress_) == [True, False]
+    out = t.transform(pd.DataFrame({"x": [-9.0, np.nan], "z": [100.0, 2.0]}))
+    assert out["x"].iloc[0] == pytest.approx(-np.log1p(9.0)) and np.isnan(out["x"].iloc[1])
+    assert out["z"].tolist() == [100.0, 2.0]
+
+
+def test_standardize_and_minmax_use_training_statistics():
+    train = pd.DataFrame({"x": [2.0, 4.0, 6.0, 8.0]})
+    t = ColumnMathTransformer(
+        transformations=[{"column": "x", "type": "standardize"}, {"column": "x", "type": "minmax"}]
+    ).fit(train)
+    out = t.transform(pd.DataFrame({"x": [2.0, 8.0, 14.0]}))["x"].tolist()
+    assert out == pytest.approx([0.0, 1.0, 2.0])

@@ -116,7 +116,7 @@ def test_config_scaling_caps_and_transformations():
     config = {
         "scaling_method": "minmax",
         "outlier_detection_method": "iqr",
-        "outlier_treatment": "remove",
+        "outlier_treatment": "cap",
         "categorical_encoding": "ordinal",
         "transformations": [{"column": "age", "type": "yeo_johnson"}],
         "custom_rules": [{"anything": 1}],
