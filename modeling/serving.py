@@ -1,15 +1,22 @@
 """The serving form of a fitted model: a blend whose members share one fitted preprocessing runs
 it once per request instead of once per member, and a final estimator that ONNX Runtime can run
-(tree ensembles, linear models) is run there instead of scikit-learn. Django-free.
+(tree ensembles, linear models) is run there instead of scikit-learn, and the fitted preprocessing
+(`preprocess` + `features`) runs as a numpy program (`modeling.rowplan`) instead of a
+ColumnTransformer pass. Django-free.
 
 `compile_for_serving` groups a blend's members by the content hash of their fitted
 `preprocess` + `features` steps (identical fitted state gives identical output by construction)
 and, given check rows (the registration's), converts final estimators with skl2onnx; it then
 checks the compiled answers against the original model's on those rows (identical labels,
 probabilities within `PROBA_TOLERANCE`), and any difference or error falls back to the original
-object. ONNX is only used after such a check (`onnx="try"`) or when the model card recorded one
-(`onnx="trusted"`). `path` names what serves: "sklearn", "sklearn_shared_preprocess", "onnx"
-or "onnx_shared_preprocess".
+object. A preprocessing program must also give the very matrix scikit-learn's steps give on
+those rows. ONNX and programs are only used after such a check (`onnx="try"`, `program="try"`)
+or when the model card recorded one ("trusted"). `path` names what runs the final estimators:
+"sklearn", "sklearn_shared_preprocess", "onnx" or "onnx_shared_preprocess"; `preprocess` names
+what runs the preprocessing: "numpy" or "sklearn".
+
+A compiled form answers `predict` / `predict_proba` for a DataFrame typed like the training rows
+or for `rowplan.Columns` (request rows column by column, no DataFrame built).
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ import joblib
 import numpy as np
 import pandas as pd
 
+from modeling.rowplan import Columns, RowProgram, compile_prefix, program_matches
+
 logger = logging.getLogger(__name__)
 
 PROBA_TOLERANCE = 1e-5
@@ -30,6 +39,8 @@ SKLEARN = "sklearn"
 SHARED = "sklearn_shared_preprocess"
 ONNX = "onnx"
 ONNX_SHARED = "onnx_shared_preprocess"
+NUMPY_PREPROCESS = "numpy"
+SKLEARN_PREPROCESS = "sklearn"
 # Final estimators converted to ONNX (skl2onnx converters; the check decides if they are used).
 # Trees get float32 rows, as scikit-learn's own tree code casts them (ONNX stores thresholds in
 # float32, so float64 rows would fall on the other side of a split now and then); linear models
@@ -110,21 +121,43 @@ def to_onnx(estimator: Any, n_features: int) -> OnnxEstimator | None:
         return None
 
 
-class OnnxPipeline:
-    """A fitted Pipeline whose preprocessing runs in scikit-learn and whose final estimator
-    runs in ONNX Runtime."""
+def _prefix_output(prefix: Any, program: RowProgram | None, X: Any) -> Any:
+    """The final estimator's input: the program's matrix, or the fitted prefix's output."""
+    if program is not None:
+        return program.transform_columns(X.data) if isinstance(X, Columns) else program.transform(X)
+    return prefix.transform(X.frame() if isinstance(X, Columns) else X)
 
-    def __init__(self, prefix: Any, final: OnnxEstimator):
-        self.prefix, self.final = prefix, final
-        self.classes_ = final.classes_
+
+def _final_input(final: Any, Xt: Any) -> Any:
+    """A program's matrix named like the frame a scikit-learn estimator was fitted on."""
+    if isinstance(Xt, np.ndarray) and not isinstance(final, OnnxEstimator):
+        names = getattr(final, "feature_names_in_", None)
+        if names is not None:
+            return pd.DataFrame(Xt, columns=names)
+    return Xt
+
+
+class CompiledPipeline:
+    """A fitted Pipeline served as its preprocessing (numpy program or its fitted steps) and its
+    final estimator (in ONNX Runtime or scikit-learn)."""
+
+    def __init__(self, prefix: Any, final: Any, program: RowProgram | None = None):
+        self.prefix, self.final, self.program = prefix, final, program
+        self.classes_ = getattr(final, "classes_", None)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Probabilities of the rows, columns in `classes_` order."""
-        return self.final.predict_proba(self.prefix.transform(X))
+        Xt = _final_input(self.final, _prefix_output(self.prefix, self.program, X))
+        return self.final.predict_proba(Xt)
 
     def predict(self, X: Any) -> np.ndarray:
         """Labels or values of the rows."""
-        return self.final.predict(self.prefix.transform(X))
+        return self.final.predict(
+            _final_input(self.final, _prefix_output(self.prefix, self.program, X))
+        )
+
+
+OnnxPipeline = CompiledPipeline  # its name before programs existed
 
 
 @dataclass
@@ -133,6 +166,7 @@ class _Group:
 
     prefix: Any
     members: list[tuple[Any, float]] = field(default_factory=list)
+    program: RowProgram | None = None
 
 
 class SharedPreprocessBlend:
@@ -147,7 +181,7 @@ class SharedPreprocessBlend:
 
     def _transformed(self, X: Any):
         for group in self.groups:
-            yield group, group.prefix.transform(X)
+            yield group, _prefix_output(group.prefix, group.program, X)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Weighted mean of the members' probabilities, columns in `classes_` order."""
@@ -156,7 +190,7 @@ class SharedPreprocessBlend:
         for group, Xt in self._transformed(X):
             for est, weight in group.members:
                 cols = [order[c] for c in np.asarray(est.classes_).tolist()]
-                total[:, cols] += weight * np.asarray(est.predict_proba(Xt))
+                total[:, cols] += weight * np.asarray(est.predict_proba(_final_input(est, Xt)))
         return total
 
     def predict(self, X: Any) -> np.ndarray:
@@ -166,7 +200,7 @@ class SharedPreprocessBlend:
         total = np.zeros(len(X))
         for group, Xt in self._transformed(X):
             for est, weight in group.members:
-                total += weight * np.asarray(est.predict(Xt), dtype=float)
+                total += weight * np.asarray(est.predict(_final_input(est, Xt)), dtype=float)
         return total
 
 
@@ -178,11 +212,34 @@ class ServingModel:
     original: Any
     path: str
     detail: str = ""
+    preprocess: str = SKLEARN_PREPROCESS
 
     @property
     def classes_(self) -> Any:
         """The original model's classes (labels in the type it was trained on)."""
         return self.original.classes_
+
+    def _rows(self, X: Any) -> Any:
+        """`X` as the serving model takes it (a frame for a model served as trained)."""
+        if isinstance(X, Columns) and not isinstance(
+            self.model, (CompiledPipeline, SharedPreprocessBlend)
+        ):
+            return X.frame()
+        return X
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities of a frame or of `Columns`."""
+        return np.asarray(self.model.predict_proba(self._rows(X)))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Labels or values of a frame or of `Columns`."""
+        return np.asarray(self.model.predict(self._rows(X)))
+
+    @property
+    def final(self) -> Any:
+        """The original model's final estimator."""
+        steps = getattr(self.original, "steps", None)
+        return steps[-1][1] if steps else getattr(self.original, "final", self.original)
 
 
 def _blend_of(fitted: Any) -> Any | None:
@@ -209,9 +266,29 @@ def _final_of(member: Any, onnx: bool) -> tuple[Any, bool]:
     return final, False
 
 
-def _shared_blend(blend: Any, onnx: bool = False) -> SharedPreprocessBlend | None:
+def _program_of(prefix: Any, mode: str, rows: pd.DataFrame | None) -> RowProgram | None:
+    """The numpy program of a fitted prefix when `mode` allows one and it matches scikit-learn's
+    steps on `rows` (mode "try"), else None."""
+    if mode == "off":
+        return None
+    try:
+        program = compile_prefix(prefix)
+        if program is None or mode == "trusted":
+            return program
+        if rows is None or not len(rows) or not program_matches(prefix, program, rows):
+            return None
+        return program
+    except Exception:
+        logger.exception("serving: the preprocessing program could not be built or checked")
+        return None
+
+
+def _shared_blend(
+    blend: Any, onnx: bool = False, programs: str = "off", rows: pd.DataFrame | None = None
+) -> SharedPreprocessBlend | None:
     """Members grouped by their fitted prefix's content hash (final estimators in ONNX where
-    `onnx` and convertible); None when no two share a prefix and none is converted."""
+    `onnx` and convertible, preprocessing as a numpy program where `programs` allows); None when
+    no two share a prefix and nothing is converted or compiled."""
     groups: dict[str, _Group] = {}
     converted = 0
     for member, weight in zip(blend.estimators_, blend.weights_, strict=True):
@@ -219,8 +296,11 @@ def _shared_blend(blend: Any, onnx: bool = False) -> SharedPreprocessBlend | Non
         key = joblib.hash(prefix)
         final, done = _final_of(member, onnx)
         converted += done
-        groups.setdefault(key, _Group(prefix=prefix)).members.append((final, float(weight)))
-    if len(groups) == len(blend.estimators_) and not converted:
+        if key not in groups:
+            groups[key] = _Group(prefix=prefix, program=_program_of(prefix, programs, rows))
+        groups[key].members.append((final, float(weight)))
+    compiled = sum(g.program is not None for g in groups.values())
+    if len(groups) == len(blend.estimators_) and not converted and not compiled:
         return None
     classes = np.asarray(blend.classes_) if blend.problem_type == "classification" else None
     shared = SharedPreprocessBlend(list(groups.values()), classes, blend.problem_type)
@@ -258,46 +338,65 @@ def _checked(fitted: Any, compiled: Any, rows: pd.DataFrame | None, classificati
         return f"failed: {type(exc).__name__}"
 
 
-def _single(fitted: Any, rows: pd.DataFrame | None, onnx: str) -> ServingModel:
+def _single(fitted: Any, rows: pd.DataFrame | None, onnx: str, programs: str) -> ServingModel:
     steps = getattr(fitted, "steps", None)
     final = steps[-1][1] if steps else None
     n_features = getattr(final, "n_features_in_", None)
-    if onnx == "off" or final is None or not n_features:
-        return ServingModel(model=fitted, original=fitted, path=SKLEARN)
-    converted = to_onnx(final, int(n_features))
-    if converted is None:
-        return ServingModel(model=fitted, original=fitted, path=SKLEARN,
-                            detail=f"{type(final).__name__} is not converted to ONNX")  # fmt: skip
-    compiled = OnnxPipeline(fitted[:-1], converted)
-    why = _checked(fitted, compiled, rows, hasattr(final, "classes_"))
-    if why:
-        return ServingModel(model=fitted, original=fitted, path=SKLEARN,
-                            detail=f"ONNX refused: {why}")  # fmt: skip
-    return ServingModel(model=compiled, original=fitted, path=ONNX,
-                        detail=f"{type(final).__name__} in ONNX Runtime")  # fmt: skip
+    as_trained = ServingModel(model=fitted, original=fitted, path=SKLEARN)
+    if final is None or (onnx == "off" and programs == "off"):
+        return as_trained
+    prefix = fitted[:-1]
+    program = _program_of(prefix, programs, rows)
+    converted = to_onnx(final, int(n_features)) if onnx != "off" and n_features else None
+    notes = [] if converted or onnx == "off" else [f"{type(final).__name__} is not in ONNX"]
+    if programs != "off" and program is None:
+        notes.append("preprocessing not compiled")
+    tries = [(converted, program), (converted, None), (final, program)]
+    for est, prog in dict.fromkeys((e, p) for e, p in tries if e is not None):
+        if est is final and prog is None:
+            continue
+        compiled = CompiledPipeline(prefix, est, prog)
+        why = _checked(fitted, compiled, rows, hasattr(final, "classes_"))
+        if why:
+            notes.append(f"{'ONNX' if est is converted else 'numpy preprocessing'} refused: {why}")
+            continue
+        path = ONNX if est is converted else SKLEARN
+        what = f"{type(final).__name__} in {'ONNX Runtime' if path == ONNX else 'scikit-learn'}"
+        return ServingModel(
+            model=compiled, original=fitted, path=path, detail="; ".join([what, *notes]),
+            preprocess=NUMPY_PREPROCESS if prog is not None else SKLEARN_PREPROCESS,
+        )  # fmt: skip
+    as_trained.detail = "; ".join(notes)
+    return as_trained
 
 
 def compile_for_serving(
-    fitted: Any, check_rows: pd.DataFrame | None = None, *, onnx: str | None = None
+    fitted: Any,
+    check_rows: pd.DataFrame | None = None,
+    *,
+    onnx: str | None = None,
+    program: str | None = None,
 ) -> ServingModel:
     """The fastest faithful serving form of `fitted`; `check_rows` (typed like training rows)
     verify it against the original, falling back on any difference or error.
 
-    `onnx`: "try" (the default with check rows: convert, keep only if the check passes),
-    "trusted" (a card recorded a passed check: convert without rows) or "off" (the default
-    without check rows).
+    `onnx` and `program` (the numpy preprocessing): "try" (the default with check rows: build,
+    keep only if the check passes), "trusted" (a card recorded a passed check: build without
+    rows) or "off" (the default without check rows).
     """
-    onnx = onnx or ("try" if check_rows is not None and len(check_rows) else "off")
+    default = "try" if check_rows is not None and len(check_rows) else "off"
+    onnx, program = onnx or default, program or default
     rows = check_rows
     blend = _blend_of(fitted)
     if blend is None:
-        return _single(fitted, rows, onnx)
+        return _single(fitted, rows, onnx, program)
     classification = blend.problem_type == "classification"
-    attempts = [True, False] if onnx != "off" else [False]
+    attempts = [(o, p) for o in ([True, False] if onnx != "off" else [False])
+                for p in ([program, "off"] if program != "off" else ["off"])]  # fmt: skip
     detail, refused = "no two members share a fitted preprocessing", ""
-    for use_onnx in attempts:
+    for use_onnx, programs in attempts:
         try:
-            shared = _shared_blend(blend, onnx=use_onnx)
+            shared = _shared_blend(blend, onnx=use_onnx, programs=programs, rows=rows)
         except Exception:
             logger.exception("serving: the blend's serving form could not be built")
             shared = None
@@ -312,16 +411,23 @@ def compile_for_serving(
         path = (ONNX_SHARED if shared.converted else SHARED) if groups < len(
             blend.estimators_
         ) else (ONNX if shared.converted else SKLEARN)  # fmt: skip
+        compiled = sum(g.program is not None for g in shared.groups)
         return ServingModel(
             model=shared,
             original=fitted,
             path=path,
-            detail=f"{len(blend.estimators_)} members, {groups} preprocessing pass(es), "
-            f"{shared.converted} in ONNX Runtime{refused}",
+            detail=f"{len(blend.estimators_)} members, {groups} preprocessing pass(es) "
+            f"({compiled} numpy), {shared.converted} in ONNX Runtime{refused}",
+            preprocess=NUMPY_PREPROCESS if compiled == groups else SKLEARN_PREPROCESS,
         )
     return ServingModel(model=fitted, original=fitted, path=SKLEARN, detail=detail)
 
 
 def serving_card(served: ServingModel, checked_rows: int) -> dict[str, Any]:
     """The model card's `serving` entry: which path serves and on how many rows it was checked."""
-    return {"path": served.path, "detail": served.detail, "checked_rows": int(checked_rows)}
+    return {
+        "path": served.path,
+        "preprocess": served.preprocess,
+        "detail": served.detail,
+        "checked_rows": int(checked_rows),
+    }

@@ -27,7 +27,15 @@ from django.db.models import Exists, OuterRef
 from datasets import profiling
 from modeling.artifacts import artifact_load
 from modeling.models import TrainedModel
-from modeling.serving import ONNX, ONNX_SHARED, SKLEARN, ServingModel, compile_for_serving
+from modeling.rowplan import Columns
+from modeling.serving import (
+    NUMPY_PREPROCESS,
+    ONNX,
+    ONNX_SHARED,
+    SKLEARN,
+    ServingModel,
+    compile_for_serving,
+)
 from predictions.models import Deployment
 from vur.errors import NotFound
 
@@ -147,6 +155,11 @@ def rows_frame(plan: RowPlan, rows: list[dict]) -> pd.DataFrame:
     """The validated `rows` as a frame typed like the training data: equal to
     `profiling.coerce_types(DataFrame.from_records(rows), ...)`, built column by column without
     it for plain values (numbers, strings, booleans, None); other columns go through it alone."""
+    return rows_columns(plan, rows).frame()
+
+
+def rows_columns(plan: RowPlan, rows: list[dict]) -> Columns:
+    """The validated `rows` column by column, typed like `rows_frame`'s columns (no frame)."""
     data: dict[str, Any] = {}
     for name in plan.names:
         values = [row.get(name, _MISSING) for row in rows]
@@ -157,7 +170,7 @@ def rows_frame(plan: RowPlan, rows: list[dict]) -> pd.DataFrame:
             one = pd.DataFrame({name: values}) if values else pd.DataFrame({name: []})
             column = profiling.coerce_types(one, [info])[name]
         data[name] = column
-    return pd.DataFrame(data, columns=list(plan.names), index=pd.RangeIndex(len(rows)))
+    return Columns(data, len(rows), plan.names)
 
 
 # ---------------------------------------------------------------- served models
@@ -254,8 +267,8 @@ _compile_locks: dict[tuple, threading.Lock] = {}
 def _compiled_form(model: TrainedModel, fitted: Any) -> ServingModel:
     """The cached serving form of `fitted`, compiled once per process (concurrent first
     requests wait for the one compiling instead of converting the model each)."""
-    card_path = ((model.card or {}).get("serving") or {}).get("path")
-    key = (model.artifact, model.sha256, card_path)
+    card = (model.card or {}).get("serving") or {}
+    key = (model.artifact, model.sha256, card.get("path"), card.get("preprocess"))
     hit = _compiled.get(key)
     if hit is not None and hit[0] is fitted:
         return hit[1]
@@ -276,11 +289,13 @@ def _compiled_form(model: TrainedModel, fitted: Any) -> ServingModel:
 def serving_form(model: TrainedModel, fitted: Any) -> ServingModel:
     """The serving form of `model`'s loaded `fitted` object, on the path its card chose at
     registration (a model whose check refused the compiled form is served as trained)."""
-    card_path = ((model.card or {}).get("serving") or {}).get("path")
-    if card_path == SKLEARN:
+    card = (model.card or {}).get("serving") or {}
+    # ONNX and the numpy preprocessing only after registration's check passed for them.
+    onnx = "trusted" if card.get("path") in (ONNX, ONNX_SHARED) else "off"
+    program = "trusted" if card.get("preprocess") == NUMPY_PREPROCESS else "off"
+    if card.get("path") == SKLEARN and program == "off":
         return ServingModel(model=fitted, original=fitted, path=SKLEARN)
-    trusted = card_path in (ONNX, ONNX_SHARED)  # ONNX only after registration's check passed
-    return compile_for_serving(fitted, onnx="trusted" if trusted else "off")
+    return compile_for_serving(fitted, onnx=onnx, program=program)
 
 
 def served_cache_clear() -> None:

@@ -30,6 +30,7 @@ from datasets.jsonsafe import json_safe
 from datasets.services import max_upload_bytes
 from modeling.artifacts import artifact_load
 from modeling.models import TrainedModel
+from modeling.serving import SKLEARN, ServingModel
 from pipelines.models import Pipeline
 from pipelines.services import pipeline_mark_step, pipeline_set_status
 from predictions import served
@@ -183,31 +184,43 @@ def check_rows(plan: served.RowPlan, data: Any) -> list[dict]:
 _info = served.column_info
 
 
-def _labels_and_proba(fitted: Any, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Class labels (in the type the model was trained on) and probabilities of `frame`, in one
-    pass through the model where possible.
+def _labels_and_proba(served_model: ServingModel, rows: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Class labels (in the type the model was trained on) and probabilities of `rows` (a frame
+    or `Columns`), in one pass through the model where possible.
 
     Every classifier in the catalogue (and the blend) predicts its most probable class, so the
     labels are read off the probabilities, except an SVC's: they come from its decision
     function and can disagree with its Platt-scaled probabilities, so it is asked twice.
     """
-    proba = np.asarray(fitted.predict_proba(frame))
-    final = fitted.steps[-1][1] if hasattr(fitted, "steps") else fitted
-    if isinstance(final, SVC):
-        return np.asarray(fitted.predict(frame)), proba
-    return np.asarray(fitted.classes_)[np.argmax(proba, axis=1)], proba
+    served_model = _as_serving(served_model)
+    proba = served_model.predict_proba(rows)
+    if isinstance(served_model.final, SVC):
+        return served_model.predict(rows), proba
+    return np.asarray(served_model.classes_)[np.argmax(proba, axis=1)], proba
 
 
-def _score(model: TrainedModel, fitted: Any, frame: pd.DataFrame, with_proba: bool):
+def _as_serving(fitted: Any) -> ServingModel:
+    """`fitted` as a ServingModel (a fitted object is served as trained)."""
+    if isinstance(fitted, ServingModel):
+        return fitted
+    return ServingModel(model=fitted, original=fitted, path=SKLEARN)
+
+
+def _probabilistic(model: TrainedModel, served_model: ServingModel) -> bool:
+    return model.problem_type == "classification" and hasattr(served_model.model, "predict_proba")
+
+
+def _score(model: TrainedModel, served_model: ServingModel, rows: Any, with_proba: bool):
+    served_model = _as_serving(served_model)
     probabilities = None
-    if with_proba and model.problem_type == "classification" and hasattr(fitted, "predict_proba"):
-        predictions, proba = _labels_and_proba(fitted, frame)
-        keys = [label_key(c) for c in fitted.classes_]
+    if with_proba and _probabilistic(model, served_model):
+        predictions, proba = _labels_and_proba(served_model, rows)
+        keys = [label_key(c) for c in served_model.classes_]
         probabilities = [
             {k: round(float(p), 6) for k, p in zip(keys, row, strict=True)} for row in proba
         ]
     else:
-        predictions = fitted.predict(frame)
+        predictions = served_model.predict(rows)
     return [json_safe(p) for p in np.asarray(predictions).tolist()], probabilities
 
 
@@ -242,10 +255,10 @@ def predict_rows(
     started = time.perf_counter()
     channel = "websocket" if source == "websocket" else "rest"
     try:
-        frame = prepare_rows(model, data, entry.plan)
-        fitted = served.served_fitted(entry).model
+        columns = served.rows_columns(entry.plan, check_rows(entry.plan, data))
+        served_model = served.served_fitted(entry)
         try:
-            predictions, probabilities = _score(model, fitted, frame, return_probabilities)
+            predictions, probabilities = _score(model, served_model, columns, return_probabilities)
         except (ValueError, TypeError) as exc:
             raise InvalidInput(
                 f"The rows could not be scored: {exc}", code="unscorable_rows"
@@ -341,10 +354,11 @@ def _score_group(user, entry, proba, items, out, channel, source, started) -> No
     message alone (so only the messages at fault get the error)."""
     model = entry.model
     try:
-        fitted = served.served_fitted(entry).model
+        served_model = served.served_fitted(entry)
         rows = [row for _, part in items for row in part]
+        columns = served.rows_columns(entry.plan, rows)
         try:
-            preds, probas = _score(model, fitted, served.rows_frame(entry.plan, rows), proba)
+            preds, probas = _score(model, served_model, columns, proba)
         except (ValueError, TypeError):
             if len(items) == 1:
                 raise
@@ -831,7 +845,7 @@ def _score_file(job: BatchJob, out, summaries: list | None = None) -> int:
 
     One summary entry per chunk is appended to `summaries` (logged once the job completes)."""
     model = job.model
-    fitted = served.serving_form(model, load_model(model)).model
+    fitted = served.serving_form(model, load_model(model))
     with job.input_file.open("rb") as fh:
         total = dio.count_rows(fh, job.input_format)
     BatchJob.objects.filter(pk=job.pk).update(rows_total=total)
@@ -875,8 +889,10 @@ def _score_file(job: BatchJob, out, summaries: list | None = None) -> int:
     return done
 
 
-def _score_frame(model: TrainedModel, fitted: Any, frame: pd.DataFrame, with_proba: bool = True):
-    if with_proba and model.problem_type == "classification" and hasattr(fitted, "predict_proba"):
+def _score_frame(
+    model: TrainedModel, fitted: ServingModel, frame: pd.DataFrame, with_proba: bool = True
+):
+    if with_proba and _probabilistic(model, fitted):
         preds, matrix = _labels_and_proba(fitted, frame)
         proba = {label_key(c): np.round(matrix[:, i], 6) for i, c in enumerate(fitted.classes_)}
         return preds, proba

@@ -14,7 +14,7 @@ from datasets.services import dataset_upload
 from modeling import serving
 from modeling.artifacts import artifact_save
 from modeling.models import TrainedModel
-from pipelines.services import pipeline_create
+from pipelines.services import pipeline_create, pipeline_set_status
 from predictions import served, services
 from training.builder import WeightedEnsemble, build_pipeline, infer_schema
 from training.services import _serving_check
@@ -116,7 +116,12 @@ def test_an_estimator_without_a_converter_is_served_by_scikit_learn():
     df = _table(200, 0)
     knn = _member(df, "knn", "classification")
     compiled = serving.compile_for_serving(knn, _table(50, 1).drop(columns="label"))
-    assert compiled.path == serving.SKLEARN and compiled.model is knn
+    assert compiled.path == serving.SKLEARN and compiled.model.final is knn[-1]
+    assert compiled.preprocess == serving.NUMPY_PREPROCESS  # its preprocessing is still compiled
+    rows = _table(60, 7).drop(columns="label")
+    _assert_same_answers(knn, compiled.model, rows, "classification")
+    off = serving.compile_for_serving(knn, _table(50, 1).drop(columns="label"), program="off")
+    assert off.path == serving.SKLEARN and off.model is knn
 
 
 def test_members_fitted_on_other_rows_keep_their_own_preprocessing():
@@ -141,7 +146,7 @@ def test_no_shared_preprocessing_or_a_single_model_is_served_as_trained():
          "classification")], "classification",
     )  # fmt: skip
     rows = _table(30, 4).drop(columns="label")
-    compiled = serving.compile_for_serving(blend, rows, onnx="off")
+    compiled = serving.compile_for_serving(blend, rows, onnx="off", program="off")
     assert compiled.path == serving.SKLEARN and compiled.model is blend
 
 
@@ -159,6 +164,8 @@ def test_registration_records_the_serving_path_and_serving_follows_it(owner):
         dataset = dataset_upload(owner=owner, upload=File(fh, name="penguins.csv"), name="p")
     pipeline = pipeline_create(owner=owner, dataset=dataset, name="p", target_column="species",
                                problem_type="classification")  # fmt: skip
+    for status in ("training", "trained"):  # a model exists once trained
+        pipeline_set_status(pipeline=pipeline, status=status)
     frame = pd.read_csv(sample_path("penguins.csv"))
     schema = [c for c in dataset.columns_info if c["name"] != "species"]
     features = [c["name"] for c in schema]

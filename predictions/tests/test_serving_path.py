@@ -21,9 +21,10 @@ from rest_framework_simplejwt.tokens import AccessToken
 from conftest import sample_path
 from datasets import profiling
 from datasets.services import dataset_upload
+from modeling import serving
 from modeling.artifacts import artifact_save
 from modeling.models import TrainedModel
-from pipelines.services import pipeline_create
+from pipelines.services import pipeline_create, pipeline_set_status
 from predictions import served, services
 from predictions.models import Deployment
 from training.builder import build_pipeline
@@ -42,6 +43,8 @@ def _model(owner, filename: str, target: str, problem: str, deploy: bool = True)
     pipeline = pipeline_create(
         owner=owner, dataset=dataset, name="p", target_column=target, problem_type=problem
     )
+    for status in ("training", "trained"):  # a model exists once trained
+        pipeline_set_status(pipeline=pipeline, status=status)
     frame = pd.read_csv(sample_path(filename))
     schema = [c for c in dataset.columns_info if c["name"] != target]
     features = [c["name"] for c in schema]
@@ -50,11 +53,13 @@ def _model(owner, filename: str, target: str, problem: str, deploy: bool = True)
         df_schema=schema, target=target, problem_type=problem,
         algorithm="random_forest", hyperparameters={"n_estimators": 15},
     ).fit(typed[features], typed[target])  # fmt: skip
+    check = typed[features].tail(200)
     saved = artifact_save(fitted, f"{owner.pk}/serving/{filename}")
     model = TrainedModel.objects.create(
         owner=owner, pipeline=pipeline, problem_type=problem, algorithm="random_forest",
         primary_metric="auc", artifact=saved.name, sha256=saved.sha256,
         input_schema={"columns": [{**c, "required": False} for c in schema]},
+        card={"serving": serving.serving_card(serving.compile_for_serving(fitted, check), 200)},
     )  # fmt: skip
     if deploy:
         services.deployment_create(owner=owner, model=model, target="api")
@@ -89,6 +94,10 @@ def test_fast_rows_give_the_general_paths_frame_and_answers(owner, filename, tar
         want = services._score(model, fitted, general, True)
         got = services._score(model, fitted, fast, True)
         assert got == want, name
+        # The numpy preprocessing on the request's columns gives the very same answers.
+        compiled = serving.compile_for_serving(fitted, general, onnx="off")
+        assert compiled.preprocess == serving.NUMPY_PREPROCESS, compiled.detail
+        assert services._score(model, compiled, served.rows_columns(plan, rows), True) == want
         one = served.rows_frame(plan, rows[:1])
         pd.testing.assert_frame_equal(one, general.iloc[:1])
 
