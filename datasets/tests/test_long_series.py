@@ -13,7 +13,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from conftest import create_pipeline, wait_job
-from datasets import profiling
+from datasets import columns, profiling, timeseries
 from datasets.models import Dataset
 
 
@@ -36,10 +36,10 @@ def _upload(api, data: bytes, **fields):
 
 def test_series_facts_of_three_centuries_do_not_overflow():
     stamps = pd.Series(pd.to_datetime([f"{y}-12-31" for y in range(1700, 2009)]))
-    facts = profiling._series_facts(stamps, None)
+    facts = timeseries.series_facts(stamps, None)
     assert facts["frequency"] == "YE" and facts["regular"] and facts["gaps"] == 0
     gappy = stamps.drop(index=[5, 100])
-    facts = profiling._series_facts(gappy, None)
+    facts = timeseries.series_facts(gappy, None)
     assert facts["regular"] and facts["gaps"] == 2
     # Two points further apart than int64 nanoseconds reach: no frequency, no crash.
     assert profiling.infer_frequency([pd.DatetimeIndex(["1680-01-01", "2260-01-01"])]) is None
@@ -112,7 +112,7 @@ def test_an_unexpected_series_failure_omits_the_series_facts(api, monkeypatch, c
         raise RuntimeError("a bug in time-series detection")
 
     # Stands for any bug not found yet: the upload still succeeds, without the series facts.
-    monkeypatch.setattr(profiling, "_series_facts", broken)
+    monkeypatch.setattr(timeseries, "series_facts", broken)
     with caplog.at_level(logging.ERROR):
         res = _upload(api, _yearly(1900))
     assert res.status_code == 201, res.json()
@@ -130,7 +130,7 @@ def test_an_unexpected_profiling_failure_answers_400_not_500(api, monkeypatch, c
     def broken(*args, **kwargs):
         raise RuntimeError("a bug in column profiling")
 
-    monkeypatch.setattr(profiling, "profile_frame", broken)
+    monkeypatch.setattr(columns, "profile_frame", broken)
     with caplog.at_level(logging.ERROR):
         res = _upload(api, _yearly(1900))
     assert res.status_code == 400, res.content

@@ -1,0 +1,136 @@
+"""Coercion of raw columns to their profiled semantic types (numbers, booleans, timestamps,
+labels), identical for training and prediction frames. Django-free.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from datasets.semantics import (
+    FALSE_TOKENS,
+    TRUE_TOKENS,
+    datetime_spec,
+    present_strings,
+    text_to_number,
+)
+
+
+def _to_numeric(values: pd.Series, spec: dict[str, Any] | None) -> pd.Series:
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        return values.astype("float64")
+    return text_to_number(values, spec or {"decimal": ".", "thousands": None})
+
+
+def _to_boolean(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        numbers = values.astype("float64")
+        return numbers.where(numbers.isin([0.0, 1.0]))
+
+    def one(value: Any) -> float:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return math.nan
+        token = str(value).strip().lower()
+        if token in TRUE_TOKENS:
+            return 1.0
+        if token in FALSE_TOKENS:
+            return 0.0
+        return math.nan
+
+    return pd.Series([one(v) for v in values], index=values.index, dtype="float64")
+
+
+def to_datetime(values: pd.Series, spec: dict[str, Any] | None) -> pd.Series:
+    """Timestamps in ns: UTC-aware when the column had time zones (spec utc), else naive."""
+    if spec is None or "utc" not in spec:
+        text = present_strings(values) if values.dtype == object else pd.Series(dtype=object)
+        detected = datetime_spec(text) if not text.empty else None
+        aware = getattr(values.dtype, "tz", None) is not None
+        spec = detected or {"formats": ["ISO8601", "mixed"], "utc": aware}
+    utc = bool(spec.get("utc"))
+    target = "datetime64[ns, UTC]" if utc else "datetime64[ns]"
+    if pd.api.types.is_datetime64_any_dtype(values):
+        out = values
+        if getattr(out.dtype, "tz", None) is not None:
+            out = out.dt.tz_convert("UTC")
+            if not utc:
+                out = out.dt.tz_localize(None)
+        elif utc:
+            out = out.dt.tz_localize("UTC")
+        return out.astype(target)
+    result = pd.Series(pd.NaT, index=values.index, dtype=target)
+    present = values.notna()
+    stamps = present & values.map(lambda v: isinstance(v, (dt.datetime, dt.date)))
+    if stamps.any():
+        parsed = pd.to_datetime(values[stamps], utc=True)
+        result[stamps] = (parsed if utc else parsed.dt.tz_localize(None)).astype(target)
+    text = values[present & ~stamps].map(lambda v: str(v).strip())
+    formats = list(spec.get("formats") or [])
+    if "ISO8601" not in formats:
+        formats.append("ISO8601")  # values sent later in ISO form still read
+    for fmt in formats:
+        todo = text[result[text.index].isna()]
+        if todo.empty:
+            break
+        try:
+            parsed = pd.to_datetime(todo, format=fmt, errors="coerce", utc=utc)
+        except (ValueError, TypeError):
+            # Mixed naive / aware values in a naive column: read in UTC, then drop the zone.
+            parsed = pd.to_datetime(todo, format=fmt, errors="coerce", utc=True)
+            if not utc:
+                parsed = parsed.dt.tz_localize(None)
+        result.loc[todo.index] = parsed.astype(target)
+    return result
+
+
+def _to_label(values: pd.Series) -> pd.Series:
+    """Category labels as stripped strings (1, 1.0 and "1" all become "1"); missing stays NaN."""
+
+    def one(value: Any) -> Any:
+        if value is None or value is pd.NA or value is pd.NaT:
+            return np.nan
+        if isinstance(value, (float, np.floating)):
+            if math.isnan(value):
+                return np.nan
+            return str(int(value)) if float(value).is_integer() else str(value)
+        if isinstance(value, (bool, np.bool_)):
+            return str(bool(value))
+        if isinstance(value, str):
+            stripped = value.strip()
+            return np.nan if stripped == "" else stripped
+        return str(value)
+
+    return pd.Series([one(v) for v in values], index=values.index, dtype=object)
+
+
+def coerce_types(df: pd.DataFrame, columns_info: list[dict[str, Any]]) -> pd.DataFrame:
+    """A copy of `df` with each profiled column converted to its semantic type.
+
+    numeric and boolean -> float64 (boolean as 0.0/1.0), datetime -> datetime64[ns] (UTC-aware if
+    profiled with time zones), categorical/text -> stripped strings; id columns keep their values.
+    Depends only on `columns_info`, so training and prediction frames get the same dtypes, and
+    applying it twice changes nothing. Columns without info are left as they are.
+    """
+    out = df.copy()
+    for info in columns_info:
+        name = info["name"]
+        if name not in out.columns:
+            continue
+        values = out[name]
+        semantic = info.get("semantic_type")
+        spec = info.get("parse")
+        if semantic == "numeric":
+            out[name] = _to_numeric(values, spec)
+        elif semantic == "boolean":
+            out[name] = _to_boolean(values)
+        elif semantic == "datetime":
+            out[name] = to_datetime(values, spec)
+        elif semantic in ("categorical", "text") or (
+            semantic == "id" and not pd.api.types.is_numeric_dtype(values)
+        ):
+            out[name] = _to_label(values)
+    return out

@@ -1,0 +1,282 @@
+"""Semantic column types and the tokens they are read by: the one place that says what is a
+number, a date, a boolean, an identifier, a category or free text, and which words mean true,
+false and missing. Django-free.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+SEMANTIC_TYPES = ("numeric", "categorical", "datetime", "text", "boolean", "id")
+
+NULL_TOKENS = frozenset(
+    {"", "na", "n/a", "nan", "null", "none", "-", "--", "?", "missing", "#n/a", "nat"}
+)
+TRUE_TOKENS = frozenset({"true", "yes", "y", "t", "1", "1.0"})
+FALSE_TOKENS = frozenset({"false", "no", "n", "f", "0", "0.0"})
+_BOOL_PAIRS = (
+    frozenset({"true", "false"}),
+    frozenset({"yes", "no"}),
+    frozenset({"y", "n"}),
+    frozenset({"t", "f"}),
+    frozenset({"1", "0"}),
+    frozenset({"1.0", "0.0"}),
+)
+_BOOL_SINGLES = frozenset({"true", "false", "yes", "no"})
+
+_ID_NAMES = frozenset(
+    {"id", "uuid", "guid", "key", "index", "rownames", "rowid", "row_id", "row_number", "rownum"}
+)
+_ID_SUFFIX = re.compile(r"[\s_.\-](?:id|uuid|guid|key|number|no)$")
+_ID_CAMEL = re.compile(r"[a-z](?:Id|ID)$")
+_TIMEISH_NAME = re.compile(r"(year|yr|month|day|date|time|period|week|quarter|hour)", re.I)
+
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_COMMA_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_DOT_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
+_COMMA_DECIMAL = re.compile(r"^[+-]?\d+,\d+$")
+NUMBER_DECOR = re.compile(r"[$€£¥%\s\u00a0]")
+_LEADING_ZERO = re.compile(r"^0\d+$")
+
+DATEISH = re.compile(r"\d{1,4}[-/.]\d{1,2}|[A-Za-z]{3,9}\.?,?\s+\d{1,4}|\d{1,2}[\s\-][A-Za-z]{3,9}")
+_TZ_SUFFIX = re.compile(r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})$")
+_DATE_BASES = (
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d-%m-%Y",
+    "%m-%d-%Y",
+    "%d.%m.%Y",
+    "%m.%d.%Y",
+    "%Y/%m/%d",
+    "%Y.%m.%d",
+    "%d/%m/%y",
+    "%m/%d/%y",
+)
+_DATE_FORMATS = (
+    "ISO8601",
+    *(base + suffix for base in _DATE_BASES for suffix in ("", " %H:%M", " %H:%M:%S")),
+    "%d %b %Y",
+    "%d %B %Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%b %d %Y",
+    "%d-%b-%Y",
+    "%d-%b-%y",
+    "%b %Y",
+    "%B %Y",
+)
+# Day-first and month-first twins: when both read every value, the data decides between them.
+_TWINS = {
+    fmt: fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+    for fmt in _DATE_FORMATS
+    if fmt.startswith("%d") and "%m" in fmt
+}
+
+_DETECT_SAMPLE = 2_000
+_MIN_SHARE = 0.95
+_HIGH_MISSING = 30.0
+
+# --------------------------------------------------------------------------- type inference
+
+
+def _looks_like_id_name(name: str) -> bool:
+    lower = name.strip().lower()
+    return (
+        lower in _ID_NAMES
+        or lower.startswith("unnamed:")
+        or bool(_ID_SUFFIX.search(lower))
+        or bool(_ID_CAMEL.search(name.strip()))
+    )
+
+
+def present_strings(values: pd.Series) -> pd.Series:
+    """Non-null values as stripped strings, null tokens ("NA", "-", "") removed."""
+    text = values.dropna().map(lambda v: v.strip() if isinstance(v, str) else str(v))
+    return text[~text.str.lower().isin(NULL_TOKENS)]
+
+
+def is_integral(values: pd.Series | np.ndarray) -> bool:
+    arr = np.asarray(values)  # numpy, not pandas: this runs once per column of wide tables
+    if arr.dtype.kind in "iu":
+        return True
+    arr = arr.astype("float64", copy=False)
+    finite = arr[np.isfinite(arr)]
+    return bool(finite.size) and bool((finite == np.floor(finite)).all())
+
+
+def _numeric_spec(text: pd.Series) -> dict[str, Any] | None:
+    """How to read numbers written as text (separators), or None when they are not numbers."""
+    if text.empty or text.map(lambda v: bool(_LEADING_ZERO.match(v))).any():
+        return None  # "007", "01234": codes whose leading zeros matter
+    clean = text.map(lambda v: NUMBER_DECOR.sub("", v))
+    clean = clean[clean != ""]
+    if clean.empty:
+        return None
+    for pattern, spec in (
+        (_PLAIN_NUMBER, {"decimal": ".", "thousands": None}),
+        (_COMMA_DECIMAL, {"decimal": ",", "thousands": None}),
+    ):
+        if clean.str.match(pattern).mean() >= 0.98:
+            return spec
+    plain = clean.str.match(_PLAIN_NUMBER)
+    if (plain | clean.str.match(_COMMA_THOUSANDS)).mean() >= 0.98:
+        return {"decimal": ".", "thousands": ","}
+    european = clean.str.match(_DOT_THOUSANDS) | clean.str.match(_COMMA_DECIMAL)
+    if (european | clean.str.match(r"^[+-]?\d+$")).mean() >= 0.98:
+        return {"decimal": ",", "thousands": "."}
+    return None
+
+
+def _parse_dates(text: pd.Series, fmt: str, utc: bool) -> pd.Series:
+    try:
+        return pd.to_datetime(text, format=fmt, errors="coerce", utc=utc)
+    except (ValueError, TypeError, OverflowError):
+        return pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]" if utc else None)
+
+
+def _order_score(parsed: pd.Series) -> tuple[float, int]:
+    """(share of non-decreasing steps in row order, minus number of distinct steps)."""
+    values = parsed.dropna()
+    if len(values) < 2:
+        return (0.0, 0)
+    steps = values.diff().iloc[1:]
+    return (float((steps >= pd.Timedelta(0)).mean()), -int(steps.abs().nunique()))
+
+
+def datetime_spec(text: pd.Series) -> dict[str, Any] | None:
+    """The date formats (in order of use) that read at least 95% of `text`, or None."""
+    sample = text.iloc[:_DETECT_SAMPLE]
+    if sample.empty or sample.str.contains(DATEISH).mean() < _MIN_SHARE:
+        return None
+    utc = bool(sample.str.contains(_TZ_SUFFIX).any())
+    parsed = {fmt: _parse_dates(sample, fmt, utc) for fmt in _DATE_FORMATS}
+    hits = {fmt: int(values.notna().sum()) for fmt, values in parsed.items()}
+    losers: set[str] = set()
+    for day_first, month_first in _TWINS.items():
+        # Both read the same values: prefer the reading that makes the column run forward in
+        # regular steps; month-first (pandas' habit) when that does not decide.
+        if hits[day_first] == hits[month_first] > 0:
+            if _order_score(parsed[day_first]) > _order_score(parsed[month_first]):
+                losers.add(month_first)
+            else:
+                losers.add(day_first)
+    rank = {fmt: i for i, fmt in enumerate(_DATE_FORMATS)}
+    formats: list[str] = []
+    covered = pd.Series(False, index=sample.index)
+    while not covered.all() and len(formats) < 4:  # every format in use, for mixed columns
+        gains = {
+            fmt: int((values.notna() & ~covered).sum())
+            for fmt, values in parsed.items()
+            if fmt not in formats
+        }
+        best = max(gains, key=lambda f: (gains[f], f not in losers, -rank[f]))
+        if gains[best] == 0:
+            break
+        formats.append(best)
+        covered |= parsed[best].notna()
+    if covered.mean() < _MIN_SHARE:
+        return None
+    return {"formats": formats, "utc": utc}
+
+
+def infer_column(values: pd.Series, name: str) -> tuple[str, dict[str, Any] | None]:
+    """(semantic_type, parse spec or None) for one column."""
+    non_null = values.dropna()
+    n = len(non_null)
+    if pd.api.types.is_bool_dtype(values):
+        return "boolean", None
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return "datetime", {"formats": [], "utc": getattr(values.dtype, "tz", None) is not None}
+    if n == 0:
+        return ("numeric" if pd.api.types.is_numeric_dtype(values) else "categorical"), None
+    if pd.api.types.is_numeric_dtype(values):
+        return infer_numeric(non_null.astype("float64"), name, values.dtype), None
+    text = present_strings(values)
+    if text.empty:
+        return "categorical", None
+    lower = set(text.str.lower().unique()[:3])
+    if (len(lower) == 2 and frozenset(lower) in _BOOL_PAIRS) or (
+        len(lower) == 1 and lower <= _BOOL_SINGLES
+    ):
+        return "boolean", None
+    numeric = _numeric_spec(text)
+    if numeric is not None:
+        number = text_to_number(text, numeric)
+        semantic = infer_numeric(number.dropna(), name, np.dtype("float64"))
+        if semantic == "boolean":
+            return "boolean", None
+        return semantic, (numeric if semantic != "id" else None)
+    dates = datetime_spec(text)
+    if dates is not None:
+        return "datetime", dates
+    return _infer_text(text, name), None
+
+
+def infer_numeric(values: pd.Series | np.ndarray, name: str, dtype: Any) -> str:
+    """The semantic type of present (non-null) numbers: numeric, boolean (0/1) or id."""
+    arr = np.asarray(values, dtype="float64")
+    n = arr.size
+    uniques = np.unique(arr)
+    if len(uniques) == 2 and set(uniques.tolist()) == {0.0, 1.0}:
+        return "boolean"
+    if n < 2 or not is_integral(arr) or _TIMEISH_NAME.search(name):
+        return "numeric"
+    unique_share = len(uniques) / n
+    if _looks_like_id_name(name) and unique_share >= 0.95:
+        return "id"
+    # No telling name: only a row counter (0..n-1 / 1..n, step 1) counts as an identifier.
+    if n >= 20 and unique_share == 1.0 and np.dtype(dtype).kind in "iu":
+        steps = np.diff(arr)
+        if (steps == 1).all() and arr[0] in (0, 1):
+            return "id"
+    return "numeric"
+
+
+def _infer_text(text: pd.Series, name: str) -> str:
+    n = len(text)
+    unique = text.nunique()
+    unique_share = unique / n
+    mean_length = float(text.str.len().mean())
+    has_space = text.str.contains(r"\s").mean()
+    if unique_share >= 0.95 and n >= 3:
+        if _looks_like_id_name(name) and has_space < 0.5:
+            return "id"
+        # Codes like "CUST-0012" or UUIDs: digits, no spaces, similar length.
+        codeish = text.str.match(r"^[A-Za-z0-9_\-:.#/{}]+$") & text.str.contains(r"\d")
+        lengths = text.str.len()
+        if codeish.mean() >= 0.95 and lengths.max() - lengths.min() <= 3 and n >= 5:
+            return "id"
+    if mean_length >= 50 or (unique_share > 0.5 and unique > 50 and has_space >= 0.5):
+        return "text"
+    if unique_share > 0.9 and n >= 20 and has_space >= 0.5:
+        return "text"
+    return "categorical"
+
+
+def text_to_number(values: pd.Series, spec: dict[str, Any]) -> pd.Series:
+    def one(value: Any) -> float:
+        if value is None or isinstance(value, bool):
+            return float(value) if isinstance(value, bool) else math.nan
+        if isinstance(value, (int, float, np.integer, np.floating, Decimal)):
+            return float(value)
+        if not isinstance(value, str):
+            return math.nan
+        text = NUMBER_DECOR.sub("", value.strip())
+        if text.lower() in NULL_TOKENS:
+            return math.nan
+        if spec.get("thousands"):
+            text = text.replace(spec["thousands"], "")
+        if spec.get("decimal") == ",":
+            text = text.replace(",", ".")
+        try:
+            return float(text)
+        except ValueError:
+            return math.nan
+
+    return pd.Series([one(v) for v in values], index=values.index, dtype="float64")

@@ -1,0 +1,196 @@
+"""Time-series detection: the time column, the id column that splits several series, their
+frequency (from `datasets.frequency`), gaps and repeated timestamps. Django-free.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from datasets.coercion import to_datetime
+from datasets.frequency import infer_frequency
+from datasets.jsonsafe import json_safe
+from datasets.semantics import DATEISH, is_integral, present_strings
+
+_MAX_GRID_FACTOR = 20  # a grid this many times larger than the data means "not regular"
+
+
+def dates_out_of_range(values: pd.Series, limit: int = 50) -> str | None:
+    """A text value of `values` that reads as a date outside what pandas' nanosecond timestamps
+    hold (1677-09-21 to 2262-04-11), or None. Looks at the first `limit` values only."""
+    from dateutil import parser as date_parser
+
+    low, high = dt.datetime(1677, 9, 22), dt.datetime(2262, 4, 11)  # inside ns Timestamp limits
+    for value in present_strings(values).head(limit):
+        if not DATEISH.search(value):
+            continue
+        try:
+            parsed = date_parser.parse(value, default=dt.datetime(2000, 1, 1))
+        except (ValueError, OverflowError):
+            continue
+        parsed = parsed.replace(tzinfo=None)
+        if parsed < low or parsed > high:
+            return value
+    return None
+
+
+def series_facts(stamps: pd.Series, groups: pd.Series | None) -> dict[str, Any]:
+    """Duplicates, order, frequency, gaps and regularity of timestamps (per group)."""
+    frame = pd.DataFrame({"t": stamps.to_numpy(), "g": 0 if groups is None else groups.to_numpy()})
+    frame = frame[frame["t"].notna()]
+    uniques: list[pd.DatetimeIndex] = []
+    duplicates = 0
+    ordered = pairs = 0
+    for _, part in frame.groupby("g", sort=False, dropna=False):
+        times = pd.DatetimeIndex(part["t"])
+        duplicates += len(times) - times.nunique()
+        if len(times) > 1:
+            ns = times.asi8  # compared, never subtracted: a difference can overflow int64
+            ordered += int((ns[1:] >= ns[:-1]).sum())
+            pairs += len(times) - 1
+        uniques.append(times.unique().sort_values())
+    freq = infer_frequency(uniques)
+    gaps = off_grid = expected = 0
+    regular = freq is not None
+    if regular:
+        for times in uniques:
+            # Spans in float nanoseconds: over 292 years do not fit a Timedelta (int64 ns).
+            ns = times.asi8.astype("float64")
+            steps = np.diff(ns)
+            span = ns[-1] - ns[0] if len(ns) > 1 else 0.0
+            approx = span / max(float(steps.min()), 1.0) if len(steps) else 0
+            if approx > _MAX_GRID_FACTOR * len(times) + 100:
+                regular = False
+                break
+            grid = pd.date_range(times[0], times[-1], freq=freq)
+            on_grid = int(times.isin(grid).sum())
+            off_grid += len(times) - on_grid
+            gaps += len(grid) - on_grid
+            expected += len(grid)
+    total_unique = sum(len(u) for u in uniques)
+    if regular and total_unique:
+        regular = off_grid / total_unique <= 0.1 and (expected - gaps) / max(expected, 1) >= 0.5
+    return {
+        "frequency": freq,
+        "regular": regular,
+        "gaps": int(gaps) if regular else 0,
+        "duplicates": int(duplicates),
+        "rows": len(frame),
+        "sorted_share": ordered / pairs if pairs else 1.0,
+        "num_series": len(uniques),
+        "min_length": min((len(u) for u in uniques), default=0),
+        "start": frame["t"].min() if len(frame) else None,
+        "end": frame["t"].max() if len(frame) else None,
+    }
+
+
+def _id_candidates(df: pd.DataFrame, columns_info: list[dict[str, Any]], time_column: str):
+    preferred, numeric = [], []
+    for info in columns_info:
+        name = info["name"]
+        if name == time_column or name not in df.columns:
+            continue
+        if info.get("semantic_type") in ("categorical", "id"):
+            preferred.append(name)
+        elif info.get("semantic_type") == "numeric" and is_integral(
+            pd.to_numeric(df[name], errors="coerce").dropna().astype("float64")
+        ):
+            numeric.append(name)
+    return preferred + numeric
+
+
+def _find_id_column(
+    df: pd.DataFrame, stamps: pd.Series, columns_info: list[dict[str, Any]], time_column: str
+) -> str | None:
+    present = stamps.notna()
+    rows = int(present.sum())
+    if rows == 0 or stamps[present].nunique() / rows > 0.8:
+        return None  # timestamps are already (mostly) unique: one series
+    best, best_key = None, None
+    for name in _id_candidates(df, columns_info, time_column):
+        groups = df.loc[present, name]
+        count = groups.nunique()
+        if count < 2 or count > rows / 2 or groups.isna().mean() > 0.05:
+            continue
+        pairs = pd.DataFrame({"g": groups.to_numpy(), "t": stamps[present].to_numpy()})
+        duplicate_share = 1 - len(pairs.drop_duplicates()) / rows
+        if duplicate_share > 0.1:
+            continue
+        key = (duplicate_share, count)
+        if best_key is None or key < best_key:
+            best, best_key = name, key
+    return best
+
+
+def empty_series() -> dict[str, Any]:
+    return {
+        "is_time_series": False,
+        "time_column": None,
+        "frequency": None,
+        "id_column": None,
+        "num_series": 0,
+        "gaps": 0,
+        "duplicates": 0,
+        "start": None,
+        "end": None,
+    }
+
+
+def detect_time_series(
+    df: pd.DataFrame, columns_info: list[dict[str, Any]], *, time_column: str | None = None
+) -> dict[str, Any]:
+    """Whether the table is one or several regular time series, and their facts.
+
+    Looks at datetime columns (or only `time_column` when given): the frequency alias, an id
+    column that splits several series, missing timestamps (gaps) and repeated ones (duplicates).
+    """
+    info_by_name = {c["name"]: c for c in columns_info}
+    if time_column is not None:
+        candidates = [time_column] if time_column in df.columns else []
+    else:
+        candidates = [
+            c["name"]
+            for c in columns_info
+            if c.get("semantic_type") == "datetime" and c["name"] in df.columns
+        ]
+    best: dict[str, Any] | None = None
+    best_key: tuple | None = None
+    for name in candidates:
+        info = info_by_name.get(name, {"name": name, "semantic_type": "datetime"})
+        stamps = to_datetime(df[name], info.get("parse"))
+        if stamps.notna().sum() < 3:
+            continue
+        id_column = _find_id_column(df, stamps, columns_info, name)
+        facts = series_facts(stamps, df[id_column] if id_column else None)
+        rows = max(facts["rows"], 1)
+        is_series = (
+            facts["regular"]
+            and facts["duplicates"] / rows <= 0.1
+            and facts["sorted_share"] >= 0.8
+            and facts["min_length"] >= 3
+        )
+        key = (is_series, facts["regular"], -facts["gaps"], stamps.notna().sum())
+        if best_key is None or key > best_key:
+            best_key = key
+            best = {
+                "is_time_series": bool(is_series),
+                "time_column": name,
+                "frequency": facts["frequency"],
+                "id_column": id_column,
+                "num_series": facts["num_series"],
+                "gaps": facts["gaps"],
+                "duplicates": facts["duplicates"],
+                "start": json_safe(facts["start"]),
+                "end": json_safe(facts["end"]),
+            }
+    if best is None:
+        result = empty_series()
+        result["time_column"] = time_column if candidates else None
+        return result
+    if not best["is_time_series"] and time_column is None:
+        # A date column that does not make a series: report no series, keep nothing forced.
+        return {**empty_series(), "duplicates": 0}
+    return best
