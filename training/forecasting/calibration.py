@@ -3,6 +3,7 @@ every half horizon, newest first) and recalibrate its intervals on all of them."
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -12,6 +13,8 @@ from training.forecasting.ensemble import combine_windows
 from training.forecasting.inputs import SeriesData
 from training.forecasting.intervals import fit_intervals, interval_card
 from training.forecasting.windows import Window
+
+logger = logging.getLogger(__name__)
 
 CALIBRATION_WINDOWS = 12  # backtest windows the rank-1 model's intervals are calibrated on
 
@@ -86,7 +89,14 @@ def _extra_windows(
                 res["calibration_cut"] = True
                 return extra
             t0 = time.monotonic()
-            parts = [forecast_window(m, s, origins[si][j], plan) for m in members]
+            try:
+                parts = [forecast_window(m, s, origins[si][j], plan) for m in members]
+            except ValueError as exc:
+                # Too short a history for a member (e.g. its lags): the older origins are
+                # shorter still, so this series keeps the windows it has and the rest go on.
+                logger.info("No calibration window for %s at %d: %s", name, origins[si][j], exc)
+                origins[si] = origins[si][:j]
+                continue
             extra[si].append(
                 parts[0] if len(parts) == 1 else combine_windows(parts, combine, plan.levels)
             )
