@@ -13,6 +13,8 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from datasets.frequency import infer_frequency
+
 # --------------------------------------------------------------------------- seasons
 
 
@@ -251,7 +253,7 @@ class SeriesFeaturizer(TransformerMixin, BaseEstimator):
     def fit(self, y: pd.Series, X: Any = None) -> SeriesFeaturizer:
         """Fix frequency, seasons, lags, windows and the Fourier origin from the training series."""
         y = _as_series(y)
-        self.freq_ = self.freq or pd.infer_freq(y.index) or "D"
+        self.freq_ = self.freq or infer_frequency(y.index) or "D"
         n = len(y)
         self.seasons_ = (
             list(self.seasons) if self.seasons is not None else detect_seasonalities(y, self.freq_)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from datasets.frequency import infer_frequency
 from datasets.services import dataset_frame
 from features import selection
 from features.series import SeriesFeaturizer
@@ -44,7 +45,7 @@ def _series(pipeline: Pipeline) -> pd.Series:
         frame = frame[frame[pipeline.id_column] == first]
     frame = training_rows(pipeline, frame.dropna(subset=[time_col]))
     series = frame.groupby(time_col)[pipeline.target_column].mean().sort_index()
-    freq = pipeline.dataset.frequency or pd.infer_freq(series.index)
+    freq = pipeline.dataset.frequency or infer_frequency(series.index)
     if freq:
         series = series.asfreq(freq)
     return series

@@ -31,6 +31,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+from datasets.frequency import infer_frequency
 from features.series import SeriesFeaturizer, default_season_length, detect_seasonalities
 from preprocessing.series import (
     DifferenceTransform,
@@ -38,7 +39,6 @@ from preprocessing.series import (
     detect_outliers,
     fill_gaps,
     future_index,
-    infer_frequency,
     make_transform,
     treat_outliers,
 )

@@ -14,6 +14,8 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 from scipy import stats
 
+from datasets.frequency import infer_frequency
+
 # Approximate length in days of the calendar (non-fixed) frequencies, keyed by offset prefix.
 _CALENDAR_DAYS = {"Y": 365.2425, "A": 365.2425, "Q": 91.310625, "M": 30.436875, "W": 7.0}
 
@@ -62,63 +64,6 @@ def parse_timestamps(values: Any) -> tuple[pd.DatetimeIndex, str | None]:
     return pd.DatetimeIndex(parsed), None
 
 
-def infer_frequency(timestamps: Any) -> str | None:
-    """The pandas offset alias of regularly spaced timestamps (robust to a few gaps), or None.
-
-    Tries pandas' exact inference first, then the most common spacing, mapped to calendar
-    aliases (MS/ME, QS/QE, YS/YE, W-<day>) when the spacing is a month, quarter, year or week.
-    """
-    idx = pd.DatetimeIndex(pd.Series(timestamps).dropna().sort_values().unique())
-    if idx.tz is not None:
-        idx = idx.tz_convert("UTC").tz_localize(None)
-    if len(idx) < 3:
-        return None
-    try:
-        exact = pd.infer_freq(idx)
-    except (ValueError, TypeError):
-        exact = None
-    if exact:
-        return _normalise_alias(exact)
-    diffs = pd.Series(idx[1:] - idx[:-1])
-    mode = diffs.mode().iloc[0]
-    if mode <= pd.Timedelta(0):
-        return None
-    days = mode / pd.Timedelta(days=1)
-    if 28 <= days <= 31:
-        return (
-            "MS"
-            if (idx.day == 1).mean() > 0.8
-            else ("ME" if idx.is_month_end.mean() > 0.8 else None)
-        )
-    if 89 <= days <= 92:
-        if ((idx.day == 1) & idx.month.isin([1, 4, 7, 10])).mean() > 0.8:
-            return "QS"
-        return "QE" if idx.is_quarter_end.mean() > 0.8 else None
-    if 365 <= days <= 366:
-        if ((idx.day == 1) & (idx.month == 1)).mean() > 0.8:
-            return "YS"
-        return "YE" if idx.is_year_end.mean() > 0.8 else None
-    if days == 7:
-        weekday = pd.Series(idx.dayofweek).mode().iloc[0]
-        return "W-" + ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")[weekday]
-    return _normalise_alias(to_offset(mode).freqstr)
-
-
-def _normalise_alias(alias: str) -> str:
-    """Canonical alias: 'H' -> 'h', '1D' -> 'D', 'QS-OCT' -> 'QS', 'YS-JAN' -> 'YS'."""
-    out = to_offset(alias).freqstr
-    head, _, month = out.partition("-")
-    if head in ("QS", "BQS") and month in ("JAN", "APR", "JUL", "OCT"):
-        return head
-    if head in ("QE", "BQE") and month in ("MAR", "JUN", "SEP", "DEC"):
-        return head
-    if head in ("YS", "BYS") and month == "JAN":
-        return head
-    if head in ("YE", "BYE") and month == "DEC":
-        return head
-    return out
-
-
 def freq_step_days(freq: str) -> float:
     """Approximate length of one step of `freq` in days (exact for fixed frequencies)."""
     off = to_offset(freq)
@@ -161,8 +106,8 @@ def regularize(
     value_cols = [c for c in value_cols if pd.api.types.is_numeric_dtype(work[c])]
     if freq is None:
         if id_column:
-            first_id = work[id_column].iloc[0]
-            freq = infer_frequency(work.loc[work[id_column] == first_id, time_column])
+            groups = work.groupby(id_column, sort=False)[time_column]
+            freq = infer_frequency([part for _, part in groups])
         else:
             freq = infer_frequency(work[time_column])
         if freq is None:
