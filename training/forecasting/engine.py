@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from preprocessing.builder import series_preparation
 from training.budget import Ledger
 from training.forecasting.backtest import FitPlan
 from training.forecasting.calibration import CALIBRATION_WINDOWS, calibrate
@@ -20,7 +21,6 @@ from training.forecasting.inputs import (
     feature_params,
     min_length,
     prepare,
-    series_options,
 )
 from training.forecasting.model import ForecastCandidate
 from training.forecasting.refit import refit_candidates
@@ -96,7 +96,7 @@ def fit_plan(settings: ForecastSettings, data: PreparedInput) -> FitPlan:
         horizon=horizon,
         levels=settings.levels,
         params=settings.params,
-        prep=series_options(settings.preprocessing_config),
+        prep=series_preparation(settings.preprocessing_config),
         feat=feature_params(settings.feature_config),
         random_state=settings.random_state,
         n_windows=max(1, min(settings.n_windows, (shortest - min_train) // horizon)),

@@ -1,5 +1,6 @@
 """Input phase: check a time-series frame and turn it into regular per-series histories, and read
-the series preparation and lag-feature options from the pipeline's configs."""
+the lag-feature options from the pipeline's features config (the series preparation options are
+`preprocessing.builder.series_preparation`'s)."""
 
 from __future__ import annotations
 
@@ -98,31 +99,6 @@ def _one_series(key: Any, part: pd.DataFrame, freq: str, settings: ForecastSetti
         )
     seasons = detect_seasonalities(fill_gaps(y), freq)
     return SeriesData(key, y, seasons, m if len(y) > m else 1)
-
-
-def series_options(config: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Series preparation options from a pipeline preprocessing config (contract keys accepted)."""
-    cfg = config or {}
-    fill = cfg.get("missing_values_strategy") or cfg.get("fill_method") or "interpolate"
-    if fill not in ("interpolate", "forward_fill", "ffill"):
-        fill = "interpolate"
-    treatment = cfg.get("outlier_treatment")
-    if treatment not in ("cap", "interpolate"):
-        treatment = None
-    if cfg.get("outlier_detection_method") in (None, "none") and "outlier_treatment" not in cfg:
-        treatment = None
-    transforms = []
-    for t in cfg.get("transformations") or []:
-        kind = t.get("type") if isinstance(t, dict) else t
-        if kind in ("log", "box_cox", "difference"):
-            params = dict(t.get("params") or {}) if isinstance(t, dict) else {}
-            transforms.append({"type": kind, "params": params})
-    return {
-        "fill_method": fill,
-        "outlier_treatment": treatment,
-        "outlier_threshold": float(cfg.get("outlier_threshold") or cfg.get("threshold") or 4.0),
-        "transforms": transforms,
-    }
 
 
 def feature_params(feature_config: Mapping[str, Any] | None) -> dict[str, Any]:

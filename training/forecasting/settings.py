@@ -13,14 +13,9 @@ import numpy as np
 from modeling.forecast_catalog import FORECASTING_SPECS
 from modeling.hyperparams import AlgorithmSpec
 from pipelines.limits import MAX_HORIZON
-
-try:  # One Cancelled for the tabular and forecasting engines when both exist.
-    from training.automl import Cancelled  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - depends on the other engine being present
-
-    class Cancelled(Exception):  # type: ignore[no-redef]  # noqa: N818 - the name other code catches
-        """The job was asked to stop (should_stop() returned True)."""
-
+from preprocessing.analysis import PreprocessingError
+from preprocessing.config import PreprocessingConfig
+from training.automl import Cancelled as Cancelled  # one Cancelled for both engines (re-export)
 
 AUTO_ALGORITHMS = (
     "seasonal_naive",
@@ -42,8 +37,9 @@ class ForecastError(ValueError):
 @dataclass(frozen=True)
 class ForecastSettings:
     """What one forecasting run is asked to do. Checked and normalised when made: `algorithms`
-    becomes the tuple of chosen names ("auto" expanded), `levels` a tuple of ints, and `params`
-    the resolved hyperparameters of every chosen algorithm and of the ensemble."""
+    becomes the tuple of chosen names ("auto" expanded), `levels` a tuple of ints,
+    `preprocessing_config` a parsed `PreprocessingConfig`, and `params` the resolved
+    hyperparameters of every chosen algorithm and of the ensemble."""
 
     time_column: str
     target: str
@@ -54,7 +50,7 @@ class ForecastSettings:
     time_budget_s: float = 60.0
     levels: tuple[int, ...] = (80, 95)
     n_windows: int = 3
-    preprocessing_config: Mapping[str, Any] | None = None
+    preprocessing_config: Mapping[str, Any] | PreprocessingConfig | None = None
     feature_config: Mapping[str, Any] | None = None
     random_state: int = 0
     params: dict[str, dict[str, Any]] = field(init=False, repr=False, compare=False)
@@ -75,6 +71,7 @@ class ForecastSettings:
         if not math.isfinite(float(budget)) or budget <= 0:
             raise ForecastError("The time budget must be a positive number of seconds.")
         _set(self, "time_budget_s", float(budget))
+        _set(self, "preprocessing_config", _parsed_preprocessing(self.preprocessing_config))
         names = resolve_algorithms(self.algorithms)
         _set(self, "algorithms", tuple(names))
         _set(self, "params", resolve_params(names, self.hyperparameters or {}))
@@ -98,6 +95,14 @@ def _whole(value: Any, what: str, minimum: int | None) -> int:
     if minimum is not None and value < minimum:
         raise ForecastError(f"{what} must be at least {minimum}.")
     return int(value)
+
+
+def _parsed_preprocessing(config: Any) -> PreprocessingConfig:
+    try:
+        return PreprocessingConfig.parse(config)
+    except PreprocessingError as exc:
+        detail = "; ".join(f"{k} {v}" for k, v in exc.errors.items())
+        raise ForecastError(f"The preprocessing config is invalid: {detail}.") from exc
 
 
 def _checked_levels(levels: Any) -> tuple[int, ...]:

@@ -223,6 +223,7 @@ def _air_kwargs() -> dict:
         ({"time_budget_s": 0}, "positive number of seconds"),
         ({"time_budget_s": float("nan")}, "positive number of seconds"),
         ({"time_column": ""}, "time column"),
+        ({"preprocessing_config": {"missing_values_strategy": "nope"}}, "preprocessing config"),
     ],
 )
 def test_settings_are_checked_once_when_made(change, message):
@@ -238,6 +239,9 @@ def test_settings_are_normalised_and_resolve_every_hyperparameter():
     assert "seasonal_naive" in auto.algorithms and "ensemble" in auto.algorithms
     with pytest.raises(AttributeError):
         auto.horizon = 3  # frozen
+    # The preprocessing config is parsed once (aliases resolved) into the typed config.
+    prep = ForecastSettings(**_air_kwargs(), preprocessing_config={"fill_method": "ffill"})
+    assert prep.preprocessing_config.missing_values_strategy == "forward_fill"
 
 
 def test_backtest_fits_only_on_rows_before_each_window(air, monkeypatch):
