@@ -281,9 +281,15 @@ def run_entry(entry: dict, methods: tuple[str, ...], budget: float, cap: float) 
                 share = vur["time"] / len(groups)  # one fit serves every series of the file
                 row["vur"].update({"fit_time_s": share, "algorithm": vur["algorithm"]})
                 row["vur_candidates"] = {
-                    alg: dict(_score_vur(preds[str(key)], actual, scale), backtest_mase=bt)
+                    alg: dict(
+                        _score_vur(preds[str(key)], actual, scale),
+                        backtest_mase=bt,
+                        forecast=[float(v) for v in preds[str(key)]["forecast"]],
+                    )
                     for alg, (bt, preds) in vur["all"].items()
                 }
+                row["actual"] = [float(v) for v in actual]
+                row["scale"] = scale
         rows.append(row)
     return rows
 
