@@ -25,7 +25,6 @@ applied. Django-free.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +42,8 @@ from sklearn.preprocessing import (
     TargetEncoder,
 )
 
+from datasets.profiling import profile_frame
+from datasets.semantics import SEMANTIC_TYPES
 from preprocessing.config import (
     OUTLIER_TREATMENTS,
     SERIES_TRANSFORMATIONS,
@@ -78,72 +79,16 @@ NUMERIC_BRANCH = "num"
 TRAINING = "training"
 TRAINING_AND_PREDICTION = "training_and_prediction"
 
-SEMANTIC_TYPES = ("numeric", "categorical", "datetime", "text", "boolean", "id")
 ONEHOT_MAX_LEVELS = 15
 _SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}
-_BOOL_TEXT = {"true", "false", "yes", "no", "t", "f", "y", "n"}
-
-
-def _looks_datetime(values: pd.Series) -> bool:
-    sample = values.dropna().astype(str).head(50)
-    if sample.empty or sample.str.fullmatch(r"[-+]?\d+(\.\d+)?").all():
-        return False
-    if not sample.str.contains(r"\d").all() or not sample.str.contains(r"[-/:.T ]").all():
-        return False
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
-    return bool(parsed.notna().mean() >= 0.9)
-
-
-def _semantic_type(col: pd.Series, n_rows: int) -> str:
-    non_null = col.dropna()
-    unique = int(non_null.nunique())
-    if pd.api.types.is_bool_dtype(col.dtype):
-        return "boolean"
-    if pd.api.types.is_datetime64_any_dtype(col.dtype):
-        return "datetime"
-    if pd.api.types.is_numeric_dtype(col.dtype):
-        name = str(col.name).lower()
-        is_int = pd.api.types.is_integer_dtype(col.dtype) or (
-            len(non_null) and bool((non_null == non_null.round()).all())
-        )
-        id_name = (
-            name == "id" or name.endswith(("_id", " id")) or name.endswith("id") and len(name) <= 4
-        )
-        if is_int and n_rows > 20 and unique == len(non_null) and id_name:
-            return "id"
-        return "numeric"
-    if pd.api.types.is_object_dtype(col.dtype) or isinstance(col.dtype, pd.CategoricalDtype):
-        text = non_null.astype(str)
-        if unique and set(text.str.strip().str.lower().unique()) <= _BOOL_TEXT:
-            return "boolean"
-        if _looks_datetime(text):
-            return "datetime"
-        words = float(text.str.split().str.len().mean()) if len(text) else 0.0
-        if n_rows > 20 and unique >= 0.95 * max(len(non_null), 1):
-            return "text" if words > 2 else "id"
-        if unique > 50 and words > 3:
-            return "text"
-        return "categorical"
-    return "categorical"
 
 
 def infer_schema(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """Column profiles (name, dtype, semantic_type, null_count, unique_count) guessed from `df`."""
-    out = []
-    for name in df.columns:
-        col = df[name]
-        out.append(
-            {
-                "name": str(name),
-                "dtype": str(col.dtype),
-                "semantic_type": _semantic_type(col, len(df)),
-                "null_count": int(col.isna().sum()),
-                "unique_count": int(col.nunique(dropna=True)),
-            }
-        )
-    return out
+    """Column profiles (name, dtype, semantic_type, null_count, unique_count, ...) of `df`, by
+    the one type inference, `datasets.profiling.profile_frame` (what a dataset's page shows).
+
+    `df` is expected typed as training sees it (`datasets.profiling.coerce_types`)."""
+    return profile_frame(df)["columns_info"]
 
 
 def used_columns(
