@@ -8,9 +8,10 @@ from typing import Any
 
 import pandas as pd
 
+from features.importance import merge_importances
 from training.automl.candidates import CandidateResult, Scored, leaderboard_of
 from training.automl.ensemble import Blend, blend_pipeline
-from training.automl.importance import merge_importance, own_importance, permutation_shares
+from training.automl.importance import own_importance, permutation_shares
 from training.automl.refit import Refits, refit_winners
 from training.automl.scoring import holdout_scores
 from training.automl.trials import Engine, Trial
@@ -158,7 +159,7 @@ def _score_blend(
     metrics, matrix, per_row = holdout_scores(pipe, holdout[0], holdout[1], engine.classes)
     norm = pipe.steps[-1][1].weights_.tolist()
     importances = {s.algorithm: s.importance for s in scored}
-    importance = merge_importance(
+    importance = merge_importances(
         [(importances.get(t.algorithm, []), w) for t, w in zip(members, norm, strict=True)]
     )
     params = {

@@ -1,6 +1,6 @@
-"""Feature importance of the candidates: the model's own (`features.importance`), permutation
-importance on hold-out rows for models without one, and a blend's as its members' weighted.
-Shares sum to one. Django-free.
+"""Feature importance of the candidates, through `features.importance`: the model's own,
+permutation importance on hold-out rows for models without one (within the time left), and a
+blend's as its members' weighted (`merge_importances`). Shares sum to one. Django-free.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from features.importance import model_importances, permutation_importances
+from features.importance import importance_shares, model_importances, permutation_importances
 
-__all__ = ["importance_list", "merge_importance", "own_importance", "permutation_shares"]
+__all__ = ["own_importance", "permutation_shares"]
 
 
 def own_importance(pipe: Pipeline) -> list[dict[str, Any]] | None:
@@ -28,21 +28,7 @@ def own_importance(pipe: Pipeline) -> list[dict[str, Any]] | None:
         return None
     names = [str(n) for n in Pipeline(pipe.steps[:-1]).get_feature_names_out()]
     by_name = {r["feature"]: r["importance"] for r in ranked}
-    return importance_list(names, np.asarray([by_name[n] for n in names]))
-
-
-def importance_list(names: list[str], values: np.ndarray) -> list[dict[str, Any]]:
-    """[{feature, importance}] largest first, negatives as zero, shares of one; a transformed
-    name loses its step prefix ('num__age' -> 'age')."""
-    values = np.nan_to_num(np.maximum(np.asarray(values, dtype=float), 0.0))
-    total = values.sum()
-    if total > 0:
-        values = values / total
-    pairs = [
-        {"feature": n.split("__", 1)[-1], "importance": float(v)}
-        for n, v in zip(names, values, strict=True)
-    ]
-    return sorted(pairs, key=lambda d: d["importance"], reverse=True)
+    return importance_shares(names, np.asarray([by_name[n] for n in names]))
 
 
 def permutation_shares(
@@ -63,14 +49,4 @@ def permutation_shares(
     )
     by_name = {r["feature"]: r["importance"] for r in ranked}
     names = [str(c) for c in X.columns]
-    return importance_list(names, np.asarray([by_name[n] for n in names]))
-
-
-def merge_importance(parts: list[tuple[list[dict[str, Any]], float]]) -> list[dict[str, Any]]:
-    """The weighted sum of several importance lists, as shares."""
-    total: dict[str, float] = {}
-    for items, weight in parts:
-        for item in items:
-            total[item["feature"]] = total.get(item["feature"], 0.0) + weight * item["importance"]
-    names = list(total)
-    return importance_list(names, np.asarray([total[n] for n in names]))
+    return importance_shares(names, np.asarray([by_name[n] for n in names]))

@@ -10,9 +10,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import confusion_matrix, log_loss, roc_auc_score
+from sklearn.metrics import confusion_matrix
 
-from training.metrics import classification_metrics, regression_metrics
+from training.metrics import (
+    classification_metrics,
+    error_metrics,
+    ovr_auc,
+    probability_log_loss,
+    regression_metrics,
+)
 
 __all__ = [
     "aligned_proba",
@@ -47,29 +53,19 @@ def predict_for_score(model: Any, X: pd.DataFrame, classes: np.ndarray | None) -
 def oof_score(
     y: np.ndarray, pred: np.ndarray, classes: np.ndarray | None
 ) -> tuple[float | None, tuple[float, float]]:
-    """(primary metric raw value, sort key with greater better) of out-of-fold predictions."""
+    """(primary metric raw value, sort key with greater better) of out-of-fold predictions:
+    RMSE (then MAE), or AUC (then log loss), from `training.metrics`."""
     if classes is None:
-        rmse = float(np.sqrt(np.mean((pred - y) ** 2)))
-        mae = float(np.mean(np.abs(pred - y)))
-        if not math.isfinite(rmse):
+        errors = error_metrics(pred - y)
+        if errors["rmse"] is None or errors["mae"] is None:
             return None, (-math.inf, -math.inf)
-        return rmse, (-rmse, -mae)
-    proba = np.clip(pred, 1e-15, 1.0)
-    proba = proba / proba.sum(axis=1, keepdims=True)
+        return errors["rmse"], (-errors["rmse"], -errors["mae"])
     try:
-        ll = float(log_loss(y, proba, labels=list(classes)))
+        ll = probability_log_loss(y, pred, classes)
     except ValueError:
         ll = math.inf
     try:
-        if len(classes) == 2:
-            auc = float(roc_auc_score(y == classes[1], proba[:, 1]))
-        else:
-            scores = [
-                roc_auc_score(y == c, proba[:, j])
-                for j, c in enumerate(classes)
-                if (y == c).any() and (y != c).any()
-            ]
-            auc = float(np.mean(scores)) if scores else float("nan")
+        auc = ovr_auc(y, pred, classes)
     except ValueError:
         auc = float("nan")
     if not math.isfinite(auc):
@@ -90,8 +86,7 @@ def epoch_loss(y: np.ndarray, pred: np.ndarray, classes: np.ndarray | None) -> f
     """The training loss of one epoch: mean squared error, or log loss."""
     if classes is None:
         return float(np.mean((pred - y) ** 2))
-    proba = np.clip(pred, 1e-15, 1.0)
-    return float(log_loss(y, proba / proba.sum(axis=1, keepdims=True), labels=list(classes)))
+    return probability_log_loss(y, pred, classes)
 
 
 def epoch_metrics(y: np.ndarray, pred: np.ndarray, classes: np.ndarray | None) -> dict:
