@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
     MinMaxScaler,
@@ -168,7 +169,8 @@ def _categorical_steps(
         # A regression target of whole numbers (prices in dollars) would otherwise be read as
         # thousands of classes, and every column encoded once per class.
         "target": TargetEncoder(
-            cv=5, target_type="continuous" if problem_type == "regression" else "auto"
+            cv=_target_folds(problem_type, random_state),
+            target_type=("continuous" if problem_type == "regression" else "auto"),
         ),
         "ordinal": OrdinalEncoder(
             handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1
@@ -185,6 +187,16 @@ def _categorical_steps(
     if problem_type == "regression" and scaler is not None:
         steps["target"].append(("scale", scaler))
     return [(kind, Pipeline(steps[kind]), cols) for kind in encoders if (cols := groups[kind])]
+
+
+def _target_folds(problem_type: str | None, random_state: int) -> Any:
+    """Seeded cross-fitting folds of the target encoder (stratified for classification), so a
+    fit is repeatable: the preview and training fit the same encodings and scalers."""
+    if problem_type == "classification":
+        return StratifiedKFold(n_splits=5, shuffle=True, random_state=random_state)
+    if problem_type == "regression":
+        return KFold(n_splits=5, shuffle=True, random_state=random_state)
+    return 5
 
 
 def _by_type(profiles: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

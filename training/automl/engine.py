@@ -21,6 +21,7 @@ from training.automl.search import run_search
 from training.automl.settings import AutoMLError, AutoMLSettings
 from training.automl.splits import Split, split
 from training.automl.trials import Engine
+from training.builder import used_columns
 
 __all__ = ["run_automl"]
 
@@ -43,7 +44,8 @@ def run_automl(
     inputs = check_inputs(df, settings)
     with threadpool_limits(limits=1), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        parts = split(inputs.X, inputs.y, settings)
+        used = used_columns(inputs.schema, settings.target, inputs.features)
+        parts = split(inputs.X, inputs.y, settings, used)
         _log_start(run, settings, parts, len(inputs.features))
         rows = dataclasses.replace(inputs, X=parts.X_train, y=parts.y_train)
         engine = Engine(run, settings, rows, parts.folds, len(parts.y_test))
@@ -62,6 +64,12 @@ def _log_start(run: Run, settings: AutoMLSettings, parts: Split, n_features: int
         f"hold-out rows, {n_features} features; {scheme} validation{chosen}; "
         f"budget {run.budget:.0f}s."
     )
+    if parts.dropped_missing or parts.dropped_outliers:
+        run.log(
+            f"Preprocessing dropped {parts.dropped_missing} training rows with a missing value "
+            f"and {parts.dropped_outliers} holding an outlier (training rows only; the hold-out "
+            "and predictions keep every row)."
+        )
     run.report("", 0.0)
 
 

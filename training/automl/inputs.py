@@ -68,7 +68,7 @@ def _rows_with_target(df: pd.DataFrame, settings: AutoMLSettings) -> tuple[pd.Da
     n_missing = int(y.isna().sum())
     if not n_missing:
         return df, y
-    if (settings.preprocessing_config or {}).get("missing_values_strategy") == "drop":
+    if settings.preprocessing.drops_missing_rows:
         df = df.loc[y.notna()]
         return df, df[settings.target]
     raise AutoMLError(

@@ -12,6 +12,8 @@ from functools import cached_property
 from typing import Any
 
 from modeling import catalog
+from preprocessing.analysis import PreprocessingError
+from preprocessing.config import PreprocessingConfig
 from training.metrics import primary_metric
 
 __all__ = ["PROBLEM_TYPES", "SEARCH_METHODS", "AutoMLError", "AutoMLSettings", "Cancelled"]
@@ -52,7 +54,7 @@ class AutoMLSettings:
     cv_folds: int = 5
     early_stopping: bool = True
     max_epochs: int = 100
-    preprocessing_config: dict[str, Any] | None = None
+    preprocessing_config: PreprocessingConfig | dict[str, Any] | None = None
     random_state: int = 0
     feature_config: dict[str, Any] | None = None
 
@@ -70,6 +72,7 @@ class AutoMLSettings:
         _check_int("random_state", self.random_state, 0)
         self._check_search()
         _ = self.algorithm_names  # resolves the algorithms and checks their hyperparameters
+        _ = self.preprocessing  # parses the preprocessing config
 
     def _check_search(self) -> None:
         if self.search is None:
@@ -83,6 +86,14 @@ class AutoMLSettings:
             _check_int("search n_iter", self.search["n_iter"], 0)
         if self.search.get("time_budget_s"):
             _check_number("search time_budget_s", self.search["time_budget_s"], 0.0, math.inf)
+
+    @cached_property
+    def preprocessing(self) -> PreprocessingConfig:
+        """The typed preprocessing config (parsed once; aliases resolved there)."""
+        try:
+            return PreprocessingConfig.parse(self.preprocessing_config)
+        except PreprocessingError as exc:
+            raise AutoMLError(f"Invalid preprocessing_config: {exc.errors}.") from None
 
     @property
     def metric(self) -> tuple[str, bool]:

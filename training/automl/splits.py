@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
-from training.automl.settings import AutoMLSettings
+from preprocessing.builder import drop_training_rows
+from training.automl.settings import AutoMLError, AutoMLSettings
 
 __all__ = ["ROW_CAPS", "Split", "cap_rows", "capped_rows", "holdout_split", "make_folds", "split"]
 
@@ -30,6 +31,8 @@ class Split:
     X_test: pd.DataFrame
     y_test: pd.Series
     folds: Folds
+    dropped_missing: int = 0  # training rows dropped for a missing value ("drop")
+    dropped_outliers: int = 0  # training rows dropped for an outlier ("remove")
 
 
 def _can_stratify(y: pd.Series, n_splits: int) -> bool:
@@ -76,8 +79,18 @@ def make_folds(
     return list(KFold(n_splits=k, shuffle=True, random_state=seed).split(idx))
 
 
-def split(X: pd.DataFrame, y: pd.Series, settings: AutoMLSettings) -> Split:
-    """The hold-out split and the training rows' folds that `settings` ask for."""
+def split(
+    X: pd.DataFrame,
+    y: pd.Series,
+    settings: AutoMLSettings,
+    profiles: list[dict[str, Any]] | None = None,
+) -> Split:
+    """The hold-out split and the training rows' folds that `settings` ask for.
+
+    The preprocessing's training-only row steps (`preprocessing.builder.drop_training_rows`
+    over the used column `profiles`) drop training rows after the hold-out split, so their
+    fences come from training rows only and the hold-out keeps every row, as predictions do.
+    """
     seed = settings.random_state
     problem_type = settings.problem_type
     train_idx, test_idx = holdout_split(X, y, problem_type, settings.validation_split, seed)
@@ -85,8 +98,16 @@ def split(X: pd.DataFrame, y: pd.Series, settings: AutoMLSettings) -> Split:
     y_train = y.iloc[train_idx].reset_index(drop=True)
     X_test = X.iloc[test_idx].reset_index(drop=True)
     y_test = y.iloc[test_idx].reset_index(drop=True)
+    kept = drop_training_rows(X_train, y_train, settings.preprocessing, profiles or [])
+    if kept.dropped:
+        if len(kept.X) < 10:
+            raise AutoMLError(
+                f"The preprocessing drops {kept.dropped} of {len(X_train)} training rows "
+                f"(missing values or outliers), leaving {len(kept.X)}; choose another strategy."
+            )
+        X_train, y_train = kept.X.reset_index(drop=True), kept.y.reset_index(drop=True)
     folds = make_folds(y_train, problem_type, settings.cross_validation, settings.cv_folds, seed)
-    return Split(X_train, y_train, X_test, y_test, folds)
+    return Split(X_train, y_train, X_test, y_test, folds, kept.missing, kept.outliers)
 
 
 def capped_rows(algorithm: str, n: int) -> int:

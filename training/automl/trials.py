@@ -89,7 +89,7 @@ class Engine:
             problem_type=s.problem_type,
             algorithm=algorithm,
             hyperparameters=params,
-            preprocessing_config=s.preprocessing_config,
+            preprocessing_config=s.preprocessing,
             feature_columns=self.features,
             random_state=self.seed,
             feature_config=s.feature_config,
