@@ -12,8 +12,7 @@ import numpy as np
 import pandas as pd
 
 from datasets.semantics import (
-    FALSE_TOKENS,
-    TRUE_TOKENS,
+    boolean_number,
     datetime_spec,
     present_strings,
     text_to_number,
@@ -31,17 +30,7 @@ def _to_boolean(values: pd.Series) -> pd.Series:
         numbers = values.astype("float64")
         return numbers.where(numbers.isin([0.0, 1.0]))
 
-    def one(value: Any) -> float:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return math.nan
-        token = str(value).strip().lower()
-        if token in TRUE_TOKENS:
-            return 1.0
-        if token in FALSE_TOKENS:
-            return 0.0
-        return math.nan
-
-    return pd.Series([one(v) for v in values], index=values.index, dtype="float64")
+    return pd.Series([boolean_number(v) for v in values], index=values.index, dtype="float64")
 
 
 def to_datetime(values: pd.Series, spec: dict[str, Any] | None) -> pd.Series:

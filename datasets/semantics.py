@@ -18,17 +18,23 @@ SEMANTIC_TYPES = ("numeric", "categorical", "datetime", "text", "boolean", "id")
 NULL_TOKENS = frozenset(
     {"", "na", "n/a", "nan", "null", "none", "-", "--", "?", "missing", "#n/a", "nat"}
 )
-TRUE_TOKENS = frozenset({"true", "yes", "y", "t", "1", "1.0"})
-FALSE_TOKENS = frozenset({"false", "no", "n", "f", "0", "0.0"})
-_BOOL_PAIRS = (
-    frozenset({"true", "false"}),
-    frozenset({"yes", "no"}),
-    frozenset({"y", "n"}),
-    frozenset({"t", "f"}),
-    frozenset({"1", "0"}),
-    frozenset({"1.0", "0.0"}),
+# The words that mean true and false, in pairs, matched stripped and case-insensitively. This is
+# the only boolean vocabulary in VUR: type inference, coercion, the boolean encoder of the fitted
+# pipeline and feedback labels all read it, so "on"/"off" is a boolean everywhere.
+BOOLEAN_PAIRS = (
+    ("true", "false"),
+    ("t", "f"),
+    ("yes", "no"),
+    ("y", "n"),
+    ("on", "off"),
+    ("1", "0"),
+    ("1.0", "0.0"),
 )
-_BOOL_SINGLES = frozenset({"true", "false", "yes", "no"})
+TRUE_TOKENS = frozenset(true for true, _ in BOOLEAN_PAIRS)
+FALSE_TOKENS = frozenset(false for _, false in BOOLEAN_PAIRS)
+_BOOL_PAIRS = frozenset(frozenset(pair) for pair in BOOLEAN_PAIRS)
+# A column holding only one of these words is boolean too (a single letter or digit is not).
+_BOOL_SINGLES = frozenset(t for t in TRUE_TOKENS | FALSE_TOKENS if t.isalpha() and len(t) > 1)
 
 _ID_NAMES = frozenset(
     {"id", "uuid", "guid", "key", "index", "rownames", "rowid", "row_id", "row_number", "rownum"}
@@ -99,6 +105,23 @@ def present_strings(values: pd.Series) -> pd.Series:
     """Non-null values as stripped strings, null tokens ("NA", "-", "") removed."""
     text = values.dropna().map(lambda v: v.strip() if isinstance(v, str) else str(v))
     return text[~text.str.lower().isin(NULL_TOKENS)]
+
+
+def boolean_number(value: Any) -> float:
+    """1.0 for True or a true token, 0.0 for False or a false token, NaN for anything else
+    (missing values included): the one reading of a boolean value."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return math.nan
+    if isinstance(value, (bool, np.bool_)):
+        return float(value)
+    if isinstance(value, float) and math.isnan(value):
+        return math.nan
+    token = str(value).strip().lower()
+    if token in TRUE_TOKENS:
+        return 1.0
+    if token in FALSE_TOKENS:
+        return 0.0
+    return math.nan
 
 
 def is_integral(values: pd.Series | np.ndarray) -> bool:

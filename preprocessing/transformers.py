@@ -15,6 +15,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import PowerTransformer
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from datasets.semantics import boolean_number
 from preprocessing.outliers import fences, outside
 
 __all__ = [
@@ -29,8 +30,6 @@ __all__ = [
 ]
 
 MISSING_TOKEN = "__missing__"
-_TRUE = {"true", "t", "yes", "y", "1", "1.0", "on"}
-_FALSE = {"false", "f", "no", "n", "0", "0.0", "off"}
 _MATH_KINDS = ("log", "sqrt", "box_cox", "yeo_johnson", "standardize", "minmax")
 _DATE_PARTS = ("year", "month", "day", "dayofweek", "dayofyear", "hour", "minute")
 
@@ -161,7 +160,8 @@ class DateTimeExpander(_ColumnwiseMixin):
 
 
 class BooleanEncoder(_ColumnwiseMixin):
-    """Map booleans and yes/no, true/false, 1/0 text to 1.0/0.0; anything else becomes NaN."""
+    """Map booleans and the boolean words of `datasets.semantics.BOOLEAN_PAIRS` (true/false,
+    yes/no, on/off, 1/0...) to 1.0/0.0; anything else becomes NaN."""
 
     def fit(self, X: Any, y: Any = None) -> BooleanEncoder:
         """Record the input columns (there is nothing else to learn)."""
@@ -170,16 +170,7 @@ class BooleanEncoder(_ColumnwiseMixin):
 
     @staticmethod
     def _encode(value: Any) -> float:
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            return np.nan
-        if isinstance(value, (bool, np.bool_)):
-            return float(value)
-        text = str(value).strip().lower()
-        if text in _TRUE:
-            return 1.0
-        if text in _FALSE:
-            return 0.0
-        return np.nan
+        return boolean_number(value)
 
     def transform(self, X: Any) -> pd.DataFrame:
         """The same columns as floats 1.0/0.0/NaN."""
@@ -372,13 +363,15 @@ class ColumnMathTransformer(_ColumnwiseMixin):
                 power.fit((finite + shift).reshape(-1, 1))
             self.steps_.append((name, kind, shift, power))
             self.scales_.append(1.0)
-            frame[name] = self._apply(col, kind, shift, power, 1.0)
+            frame[name] = self.apply_step(col, kind, shift, power, 1.0)
         return self
 
     @staticmethod
-    def _apply(
+    def apply_step(
         col: np.ndarray, kind: str, shift: float, power: PowerTransformer | None, scale: float
     ) -> np.ndarray:
+        """One fitted step (`steps_[i]` and `scales_[i]`) on a float column; serving's
+        compiled rows call it too, so the math lives here only."""
         col = col + shift
         with np.errstate(invalid="ignore", divide="ignore"):
             if kind == "log":
@@ -404,7 +397,7 @@ class ColumnMathTransformer(_ColumnwiseMixin):
         scales = getattr(self, "scales_", None) or [1.0] * len(self.steps_)
         for (name, kind, shift, power), scale in zip(self.steps_, scales, strict=True):
             col = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype="float64")
-            frame[name] = self._apply(col, kind, shift, power, scale)
+            frame[name] = self.apply_step(col, kind, shift, power, scale)
         return frame
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:

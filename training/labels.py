@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from datasets.semantics import boolean_number
+
 __all__ = ["label_key", "label_like", "normalize_labels"]
 
 
@@ -60,7 +62,7 @@ def label_like(value: Any, classes: list | None) -> Any:
     for label in classes:
         text = _text(label).lower()
         if isinstance(label, bool):
-            if token in (("true", "1", "yes") if label else ("false", "0", "no")):
+            if boolean_number(token) == float(label):
                 return label
         elif text == token:
             return label
