@@ -51,7 +51,10 @@ def build_forecaster(name: str, s: SeriesData, plan: FitPlan, horizon: int) -> P
         "horizon": horizon,
         "random_state": plan.random_state,
     }
-    inner = SPECS[name].factory(params, context)
+    factory = SPECS[name].factory
+    if factory is None:  # the ensemble: built from its members' refits, never here
+        raise ValueError(f"{name} has no forecaster of its own to build.")
+    inner = factory(params, context)
     for key, value in plan.feat.items():
         if hasattr(inner, key) and (key != "lags" or not params.get("max_lag")):
             setattr(inner, key, value)

@@ -7,11 +7,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
 from preprocessing.builder import series_preparation
+from preprocessing.config import PreprocessingConfig
 from training.budget import Ledger
 from training.forecasting.backtest import FitPlan
 from training.forecasting.calibration import CALIBRATION_WINDOWS, calibrate
@@ -96,7 +97,7 @@ def fit_plan(settings: ForecastSettings, data: PreparedInput) -> FitPlan:
         horizon=horizon,
         levels=settings.levels,
         params=settings.params,
-        prep=series_preparation(settings.preprocessing_config),
+        prep=series_preparation(cast(PreprocessingConfig, settings.preprocessing_config)),
         feat=feature_params(settings.feature_config),
         random_state=settings.random_state,
         n_windows=max(1, min(settings.n_windows, (shortest - min_train) // horizon)),

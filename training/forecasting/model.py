@@ -57,8 +57,8 @@ class ForecastModel:
 
     def _stamp(self, ts: pd.Timestamp) -> str:
         if self.timezone:
-            return ts.tz_localize("UTC").tz_convert(self.timezone).isoformat()
-        return ts.isoformat()
+            return str(ts.tz_localize("UTC").tz_convert(self.timezone).isoformat())
+        return str(ts.isoformat())
 
     def _one(self, key: Any, horizon: int, levels: tuple[int, ...]) -> dict[str, Any]:
         out = self.forecasters[key].predict(horizon, levels)

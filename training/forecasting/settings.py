@@ -138,7 +138,9 @@ def resolve_params(
     out = {}
     for name in set(names) | {"ensemble"}:
         spec = SPECS[name]
-        values = given.get(name) or {}
+        values: Any = given.get(name) or {}
+        if isinstance(values, Mapping):
+            values = dict(values)
         errors = spec.validate(values)
         if errors:
             detail = "; ".join(f"{k} {v}" for k, v in errors.items())
