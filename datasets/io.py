@@ -582,7 +582,7 @@ def _header_names(cells: Sequence[Any]) -> list[str]:
     return names
 
 
-def _rows_frame(rows: list[tuple], header: list[str]) -> pd.DataFrame:
+def _rows_frame(rows: list[tuple[Any, ...]], header: list[str]) -> pd.DataFrame:
     width = len(header)
     fixed = [tuple(row[:width]) + (None,) * (width - len(row)) for row in rows]
     frame = pd.DataFrame.from_records(fixed, columns=header)
@@ -606,7 +606,7 @@ def _xlsx_rows(
     header = _header_names(header_cells[: last + 1])
     if usecols is not None:
         _select(pd.DataFrame(columns=header), usecols)
-    batch: list[tuple] = []
+    batch: list[tuple[Any, ...]] = []
     seen = 0
     sent = False
     for row in rows:

@@ -87,7 +87,7 @@ def _correlation_scores(matrix: np.ndarray, y: np.ndarray, classification: bool)
 
 
 def _variance_scores(matrix: np.ndarray, categorical: np.ndarray) -> np.ndarray:
-    scores = matrix.var(axis=0)
+    scores: np.ndarray = matrix.var(axis=0)
     for j in np.flatnonzero(categorical):
         shares = np.unique(matrix[:, j], return_counts=True)[1] / len(matrix)
         scores[j] = 1.0 - (shares**2).sum()
@@ -111,12 +111,12 @@ def _check_threshold(threshold: Any, method: str) -> float | None:
         return None
     if isinstance(threshold, bool) or not isinstance(threshold, int | float | np.number):
         raise FeatureSelectionError("threshold must be a number.")
-    threshold = float(threshold)
-    if not math.isfinite(threshold) or threshold < 0:
+    value = float(threshold)
+    if not math.isfinite(value) or value < 0:
         raise FeatureSelectionError("threshold must be a finite number >= 0 (scores are >= 0).")
-    if method == "correlation" and threshold > 1:
+    if method == "correlation" and value > 1:
         raise FeatureSelectionError("threshold must be at most 1 for correlation.")
-    return threshold
+    return value
 
 
 def select_features(
@@ -190,7 +190,7 @@ def select_features(
 
     names = [str(c) for c in X.columns]
     if threshold is None and k is None:
-        effective = 0.0 if method == "variance" else float(scores.mean())
+        effective: float | None = 0.0 if method == "variance" else float(scores.mean())
         keep = scores > 0.0 if method == "variance" else scores >= effective
     else:
         effective = threshold

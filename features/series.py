@@ -69,10 +69,11 @@ def default_season_length(freq: str | None) -> int:
 
 def _moving_average(x: np.ndarray, period: int) -> np.ndarray:
     """Centred moving average of length `period` (2 x period for even periods); NaN at edges."""
-    s = pd.Series(x)
+    mean = pd.Series(x).rolling(period, center=True).mean()
     if period % 2 == 0:
-        return s.rolling(period, center=True).mean().rolling(2).mean().shift(-1).to_numpy()
-    return s.rolling(period, center=True).mean().to_numpy()
+        mean = mean.rolling(2).mean().shift(-1)
+    out: np.ndarray = mean.to_numpy()
+    return out
 
 
 def seasonal_strength(x: np.ndarray, period: int) -> float:
@@ -222,7 +223,7 @@ def default_windows(seasons: list[int], n_obs: int) -> list[int]:
 def position_of(index: pd.DatetimeIndex, origin: pd.Timestamp, freq: str) -> np.ndarray:
     """Integer step counts of `index` from `origin` at `freq` (exact for fixed frequencies)."""
     kind, seconds = _freq_parts(freq)
-    delta = (index - origin).total_seconds().to_numpy()
+    delta: np.ndarray = (index - origin).total_seconds().to_numpy()
     if kind == "fixed" and seconds:
         return np.round(delta / seconds).astype(np.int64)
     days = {"year": 365.2425, "quarter": 91.310625, "month": 30.436875, "week": 7.0}.get(kind, 1.0)

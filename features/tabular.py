@@ -42,7 +42,7 @@ class DropConstantFeatures(TransformerMixin, BaseEstimator):
     def __init__(self, threshold: float = 0.0):
         self.threshold = threshold
 
-    def __sklearn_tags__(self):  # noqa: D105 - scikit-learn protocol
+    def __sklearn_tags__(self) -> Any:  # noqa: D105 - scikit-learn protocol
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
@@ -86,7 +86,7 @@ class InteractionFeatures(TransformerMixin, BaseEstimator):
     def __init__(self, pairs: Any = ()):
         self.pairs = pairs
 
-    def __sklearn_tags__(self):  # noqa: D105 - scikit-learn protocol
+    def __sklearn_tags__(self) -> Any:  # noqa: D105 - scikit-learn protocol
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
@@ -126,7 +126,7 @@ class InteractionFeatures(TransformerMixin, BaseEstimator):
         return np.asarray([*names, *self.names_], dtype=object)
 
 
-def build_feature_step(feature_config: dict | None = None) -> Any:
+def build_feature_step(feature_config: dict[str, Any] | None = None) -> Any:
     """The `features` step for a tabular pipeline: the interactions chosen by features/generate
     (if any), then constant-column removal; "passthrough" when both are off."""
     config = feature_config or {}

@@ -47,7 +47,7 @@ BOTH = (CLS, REG)
 
 
 def _is_cls(context: dict[str, Any]) -> bool:
-    return context.get("problem_type", CLS) == CLS
+    return bool(context.get("problem_type", CLS) == CLS)
 
 
 def _seed(context: dict[str, Any]) -> int:
@@ -97,7 +97,8 @@ class LogTargetRegressor(RegressorMixin, BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         """Predictions in the target's units."""
         z = np.asarray(self.regressor_.predict(X), dtype="float64")
-        return np.expm1(np.clip(z, self.low_, self.high_))
+        out: np.ndarray = np.expm1(np.clip(z, self.low_, self.high_))
+        return out
 
 
 def _log_target(model: Any, params: dict[str, Any], context: dict[str, Any]) -> Any:

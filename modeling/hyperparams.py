@@ -22,7 +22,7 @@ class HyperParam:
     default: Any
     min: float | None = None
     max: float | None = None
-    choices: tuple | None = None
+    choices: tuple[Any, ...] | None = None
     log: bool = False
     description: str = ""
 

@@ -98,7 +98,9 @@ def chi2_levels(reference_levels: dict[str, int], current: dict[str, int]) -> tu
 
 
 def _numeric(values: Any) -> np.ndarray:
-    x = pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce").to_numpy("float64")
+    x: np.ndarray = pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce").to_numpy(
+        "float64"
+    )
     return x[np.isfinite(x)]
 
 

@@ -50,7 +50,8 @@ def scaled_cost(
     """Seconds a fit on `rows` rows should take, from one that took `measured_s` on
     `measured_rows` rows (never less than the measured time), with the load margin."""
     ratio = max(rows, 1) / max(measured_rows, 1)
-    return max(float(measured_s), 0.0) * max(ratio, 1.0) ** ROW_EXPONENT * margin + FIT_OVERHEAD_S
+    scale: float = max(ratio, 1.0) ** ROW_EXPONENT
+    return max(float(measured_s), 0.0) * scale * margin + FIT_OVERHEAD_S
 
 
 class _CountingSink:
@@ -242,17 +243,18 @@ class Ledger:
         engine (saving the models) and the predicted end of the job."""
         self.mark("done")
         elapsed = self.elapsed()
+        phases = {k: round(v, 2) for k, v in self.phases.items()}
         report = {
             "action": "summary",
             "budget_s": self.budget_s,
             "elapsed_s": round(elapsed, 2),
-            "phases": {k: round(v, 2) for k, v in self.phases.items()},
+            "phases": phases,
             "pending_s": round(pending_s, 2),
             "predicted_end_s": round(elapsed + pending_s, 2),
             "fits": self.fits,
             "decisions": len(self.decisions),
         }
-        parts = ", ".join(f"{k} {v:.1f}s" for k, v in report["phases"].items())
+        parts = ", ".join(f"{k} {v:.1f}s" for k, v in phases.items())
         self.emit(
             "log",
             {

@@ -46,7 +46,7 @@ def primary_metric(problem_type: str) -> tuple[str, bool]:
     return "rmse", False
 
 
-def label_codes(values: Any, labels: list) -> np.ndarray:
+def label_codes(values: Any, labels: list[Any]) -> np.ndarray:
     """Positions of `values` in `labels` (-1 for a label not among them), as an int array.
 
     Labels of any kind (int, bool, float, str, mixed) become integer codes sklearn always

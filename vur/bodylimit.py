@@ -126,7 +126,7 @@ def install_daphne_limit() -> bool:
         from daphne import http_protocol
     except ImportError:
         return False
-    base = http_protocol.WebRequest
+    base: Any = http_protocol.WebRequest  # daphne ships no types
     if getattr(base, "vur_limited", False):
         return True
 

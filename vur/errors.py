@@ -18,7 +18,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 class VURError(Exception):
     """Base of the errors services raise; carries the HTTP status and machine code."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     code = "invalid"
 
     def __init__(self, detail: str, *, code: str | None = None, errors: dict | None = None):
@@ -142,7 +142,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             "errors": errors,
         }
     elif isinstance(exc, exceptions.APIException):
-        detail = exc.detail
+        detail: Any = exc.detail
         if isinstance(detail, dict | list):
             # Some packages (simplejwt) raise with a dict body: keep its sentence and code.
             code = detail.get("code") if isinstance(detail, dict) else None

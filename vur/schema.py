@@ -8,7 +8,7 @@ schema and Swagger UI views require authentication; an anonymous browser is sent
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
@@ -19,7 +19,9 @@ class ErrorSerializer(serializers.Serializer):
 
     detail = serializers.CharField(help_text="One clear sentence.")
     code = serializers.CharField(help_text="A machine-readable code, e.g. validation_error.")
-    errors = serializers.DictField(
+    # The contract's field name; it shadows Serializer.errors, which this schema-only
+    # serializer never validates.
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="Field -> messages, for validation errors.",
@@ -43,7 +45,9 @@ BODY_ONLY = ("413", "415")
 class VURAutoSchema(AutoSchema):
     """drf-spectacular's AutoSchema plus the error answers every operation can give."""
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(
+        self, direction: Literal["request", "response"] = "response"
+    ) -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses

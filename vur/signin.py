@@ -7,6 +7,8 @@ Retry-After); the token views are also rate limited per address (scope `auth`).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
@@ -23,8 +25,14 @@ from vur.throttling import (
     login_succeeded,
 )
 
+# The mixin only runs inside an AuthenticationForm: let mypy check it as one.
+if TYPE_CHECKING:
+    _Form = AuthenticationForm
+else:
+    _Form = object
 
-class _LockoutMixin:
+
+class _LockoutMixin(_Form):
     """clean() that refuses a locked-out username and counts wrong passwords."""
 
     locked_message = ""  # the sentence the page shows instead of "didn't match" when locked

@@ -31,7 +31,10 @@ class PlotlyFinder(BaseFinder):
         """Report nothing: the wheel is a pinned requirement."""
         return []
 
-    def find(self, path: str, find_all: bool = False, **kwargs) -> str | list[str] | None:
+    # One signature for both of the stubs' overloads (find_all False -> str | None, True -> list).
+    def find(  # type: ignore[override]
+        self, path: str, find_all: bool = False, **kwargs
+    ) -> str | list[str] | None:
         """Return the absolute path of `vendor/plotly.min.js` when asked for it."""
         for name in self.files:
             if path == f"{VENDOR_PREFIX}/{name}":

@@ -37,7 +37,7 @@ class _LiveRateThrottle(SimpleRateThrottle):
         pass
 
     def get_rate(self) -> str | None:
-        return settings.VUR_THROTTLE_RATES.get(self.scope)
+        return settings.VUR_THROTTLE_RATES.get(self.scope or "")
 
     def _prepare(self) -> bool:
         self.rate = self.get_rate()

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.generic import RedirectView
 
 from vur import dashboard, views, wizard
@@ -17,7 +17,7 @@ from vur.signin import (
 
 admin.site.login_form = AdminLockoutAuthenticationForm
 
-api = [
+api: list[URLPattern | URLResolver] = [
     path("auth/token/", ThrottledTokenObtainPairView.as_view(), name="token_obtain_pair"),
     path("auth/token/refresh/", ThrottledTokenRefreshView.as_view(), name="token_refresh"),
     path("schema/", SchemaView.as_view(), name="schema"),

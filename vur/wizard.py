@@ -20,6 +20,7 @@ from features import services as feature_services
 from features.selection import METHODS as SELECTION_METHODS
 from modeling import catalog
 from modeling import services as modeling_services
+from modeling.hyperparams import AlgorithmSpec
 from modeling.selectors import model_config_get
 from pipelines import services as pipeline_services
 from pipelines.models import Pipeline
@@ -248,7 +249,7 @@ def _features(request: HttpRequest, pipeline: Pipeline) -> HttpResponse:
 # ------------------------------------------------------------------ step 4: algorithms
 
 
-def _parse_hyperparameters(spec: catalog.AlgorithmSpec, data: QueryDict) -> dict[str, Any]:
+def _parse_hyperparameters(spec: AlgorithmSpec, data: QueryDict) -> dict[str, Any]:
     """The algorithm form's fields typed by the catalogue's schema (left as text when they do
     not parse, so the server-side validation names them)."""
     values: dict[str, Any] = {}
@@ -316,7 +317,7 @@ def _algorithm_forms(pipeline: Pipeline, chosen: str = "", values: dict | None =
 def _model_selection(request: HttpRequest, pipeline: Pipeline) -> HttpResponse:
     configs = list(pipeline.model_configs or [])
     if request.method == "GET":
-        ctx = {"forms": _algorithm_forms(pipeline), "configs": configs}
+        ctx: dict[str, Any] = {"forms": _algorithm_forms(pipeline), "configs": configs}
         return _render(request, pipeline, "model_selection", ctx)
     if request.POST.get("action") == "auto":
         pipeline_services.pipeline_mark_step(pipeline=pipeline, step="model_selection")
@@ -352,8 +353,8 @@ def algorithm_validate_partial(request: HttpRequest, pipeline_id: int) -> HttpRe
     try:
         spec = catalog.get_algorithm(name)
     except KeyError:
-        errors = {"algorithm": ["unknown algorithm"]}
-        return render(request, "pipelines/_validation.html", {"errors": errors})
+        unknown = {"algorithm": ["unknown algorithm"]}
+        return render(request, "pipelines/_validation.html", {"errors": unknown})
     values = _parse_hyperparameters(spec, request.POST)
     errors = modeling_services.algorithm_config_errors(name, values, pipeline.problem_type)
     errors_by_field = {k: [v] for k, v in errors.items()}
@@ -426,7 +427,7 @@ def _training(request: HttpRequest, pipeline: Pipeline) -> HttpResponse:
     if request.method == "GET":
         return _render(request, pipeline, "training", _training_context(pipeline, defaults))
     data = request.POST
-    values = {
+    values: dict[str, Any] = {
         "choice": data.get("choice") or "auto",
         "time_budget_s": data.get("time_budget_s") or defaults["time_budget_s"],
         "validation_split": data.get("validation_split") or 0.2,

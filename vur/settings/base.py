@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -123,7 +124,7 @@ if VUR_CHANNEL_SOCKET_TIMEOUT_S <= 6:
     raise environ.ImproperlyConfigured(
         "VUR_CHANNEL_SOCKET_TIMEOUT_S must be longer than channels-redis's 5 s blocking read."
     )
-CHANNEL_LAYERS = {
+CHANNEL_LAYERS: dict[str, Any] = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
@@ -201,7 +202,7 @@ LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
 # ---------------------------------------------------------------- REST
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from vur.settings.base import *  # noqa: F403
 from vur.settings.base import CELERY_BROKER_TRANSPORT_OPTIONS, DATABASES, VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # An end-to-end test hands its media folder to the servers it starts.
-MEDIA_ROOT = os.environ.get("VUR_TEST_MEDIA_ROOT") or VAR_DIR / "test-media" / str(os.getpid())
+MEDIA_ROOT = Path(
+    os.environ.get("VUR_TEST_MEDIA_ROOT") or VAR_DIR / "test-media" / str(os.getpid())
+)
 VUR_DEFAULT_TIME_BUDGET_S = 5.0
 # Generous fair-use limits so the suite never trips them; the throttle tests set their own.
 VUR_THROTTLE_RATES = dict.fromkeys(("auth", "uploads", "training", "batch", "drift"), "100000/min")
