@@ -26,7 +26,7 @@ class CandidateResult:
     primary_metric: str
     primary_value: float
     confusion_matrix: list[list[int]] | None = None
-    classes: list | None = None
+    classes: list[Any] | None = None
     feature_importance: list[dict[str, Any]] = field(default_factory=list)
     fit_time_s: float = 0.0
     inference_time_ms: float = 0.0

@@ -70,7 +70,8 @@ def select_blend(engine: Engine) -> Blend | None:
     members = [(t, c) for t, c in zip(pool, counts, strict=True) if c > 0]
     if len(members) < 2:
         return None
-    blend = sum(t.oof * c for t, c in members) / sum(c for _, c in members)
+    oofs = [(t.oof, c) for t, c in members if t.oof is not None]
+    blend = sum((o * c for o, c in oofs), np.zeros_like(oofs[0][0])) / sum(c for _, c in oofs)
     spread = fold_spread(engine.y_arr, blend, [va for _, va in engine.folds], engine.classes)
     key = rank_key("ensemble", value, raw_key, spread, engine.cls)
     # A blend is more to run and to explain: it must beat the best single model's score

@@ -353,4 +353,6 @@ class EpochTrainer:
             model.set_params(warm_start=False)
         if not self.e.cls:
             model = TargetScaledRegressor.from_fitted(model, self.mean, self.scale)
+        if pred is None:  # every run trains at least one epoch (or is cancelled)
+            raise RuntimeError(f"{self.algorithm}: no epoch was trained.")
         return EpochResult(model, epochs, pred, kept)

@@ -96,7 +96,7 @@ LOG_TARGET_ALGOS = ("hist_gradient_boosting", "linear", "random_forest", "extra_
 
 
 def portfolio_queue(
-    names: list[str], user: dict[str, dict], log_ok: bool
+    names: list[str], user: dict[str, dict[str, Any]], log_ok: bool
 ) -> list[tuple[str, dict[str, Any]]]:
     """The configurations to try, in order: the user's own or the portfolio's for each chosen
     algorithm (log-target ones only when the target qualifies)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = ["PREFERENCE", "SCORE_TOL", "SPREAD_TOL", "full_first", "leaderboard", "rank_key"]
 
@@ -29,6 +29,7 @@ PREFERENCE = (
 )
 
 RankKey = tuple[float, int, int, float]
+T = TypeVar("T")
 
 
 def rank_key(
@@ -54,8 +55,8 @@ def rank_key(
 
 
 def full_first(
-    items: list[Any], key_of: Callable[[Any], tuple], full_of: Callable[[Any], bool]
-) -> list[Any]:
+    items: list[T], key_of: Callable[[T], tuple[Any, ...]], full_of: Callable[[T], bool]
+) -> list[T]:
     """`leaderboard` of the candidates scored on every fold, then of those the budget cut short.
 
     A score from fewer folds is measured on fewer rows and is noisier, so it does not outrank a
@@ -66,7 +67,7 @@ def full_first(
     )
 
 
-def leaderboard(items: list[Any], key_of: Callable[[Any], tuple]) -> list[Any]:
+def leaderboard(items: list[T], key_of: Callable[[T], tuple[Any, ...]]) -> list[T]:
     """`items` best first, treating scores within `SCORE_TOL` of the best remaining as a tie.
 
     Out-of-fold scores that differ by less than the tolerance are within the noise of the folds.

@@ -77,8 +77,8 @@ def fold_spread(
     y: np.ndarray, oof: np.ndarray, folds: list[np.ndarray], classes: np.ndarray | None
 ) -> float:
     """Standard deviation of the primary metric over the given validation folds (0 for one)."""
-    values = [oof_score(y[va], oof[va], classes)[0] for va in folds]
-    values = [v for v in values if v is not None and math.isfinite(v)]
+    scores = [oof_score(y[va], oof[va], classes)[0] for va in folds]
+    values = [v for v in scores if v is not None and math.isfinite(v)]
     return float(np.std(values)) if len(values) > 1 else 0.0
 
 
@@ -89,7 +89,9 @@ def epoch_loss(y: np.ndarray, pred: np.ndarray, classes: np.ndarray | None) -> f
     return probability_log_loss(y, pred, classes)
 
 
-def epoch_metrics(y: np.ndarray, pred: np.ndarray, classes: np.ndarray | None) -> dict:
+def epoch_metrics(
+    y: np.ndarray, pred: np.ndarray, classes: np.ndarray | None
+) -> dict[str, float | None]:
     """The figures shown per epoch: rmse, mae and r2, or accuracy and AUC."""
     if classes is None:
         return {k: v for k, v in regression_metrics(y, pred).items() if k in ("rmse", "mae", "r2")}

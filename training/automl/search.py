@@ -19,7 +19,7 @@ from training.automl.trials import Engine, Trial
 __all__ = ["SEARCH_SPACE", "Searcher", "run_search", "search_fixed"]
 
 # Narrower ranges for the automatic search ("float"/"int": low, high, log; "cat": choices).
-SEARCH_SPACE: dict[str, dict[str, tuple]] = {
+SEARCH_SPACE: dict[str, dict[str, tuple[Any, ...]]] = {
     "hist_gradient_boosting": {
         "learning_rate": ("float", 0.01, 0.3, True),
         "max_leaf_nodes": ("int", 8, 128, True),
@@ -62,8 +62,8 @@ class Searcher:
         self.user = dict(user or {})
         self.space = self._space()
         self._grid: list[dict[str, Any]] | None = None
-        self._study = None
-        self._trial = None
+        self._study: Any = None
+        self._trial: Any = None
         if method == "bayesian" and self.space:
             import optuna
 
@@ -71,13 +71,13 @@ class Searcher:
             sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=5)
             self._study = optuna.create_study(direction="maximize", sampler=sampler)
 
-    def _space(self) -> dict[str, tuple]:
+    def _space(self) -> dict[str, tuple[Any, ...]]:
         spec = catalog.get_algorithm(self.algorithm)
         known = {p.name: p for p in spec.hyperparameters}
         custom = SEARCH_SPACE.get(self.algorithm)
         if custom:
             return {k: v for k, v in custom.items() if k in known}
-        space: dict[str, tuple] = {}
+        space: dict[str, tuple[Any, ...]] = {}
         for p in spec.hyperparameters:
             if p.type == "categorical":
                 space[p.name] = ("cat", tuple(p.choices or ()))
@@ -89,7 +89,7 @@ class Searcher:
                 space[p.name] = (p.type, low, max(low, high), p.log)
         return space
 
-    def _sample(self, dim: tuple) -> Any:
+    def _sample(self, dim: tuple[Any, ...]) -> Any:
         if dim[0] == "cat":
             return dim[1][int(self.rng.integers(len(dim[1])))]
         kind, low, high, log = dim
@@ -130,7 +130,6 @@ class Searcher:
                 dists[name] = optuna.distributions.FloatDistribution(
                     float(dim[1]), float(dim[2]), log=bool(dim[3]) and dim[1] > 0
                 )
-        assert self._study is not None
         self._trial = self._study.ask(dists)
         return dict(self._trial.params)
 
@@ -158,7 +157,7 @@ class Searcher:
             self._trial = None
 
 
-def search_fixed(best: Trial, given: dict | None) -> dict[str, Any] | None:
+def search_fixed(best: Trial, given: dict[str, Any] | None) -> dict[str, Any] | None:
     """The values every search proposal keeps: the user's, plus the target transform that
     scored best for the algorithm (the search then tunes the trees for that target scale)."""
     fixed = dict(given or {})
