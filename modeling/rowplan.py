@@ -38,7 +38,9 @@ from preprocessing.transformers import (
     CategoricalImputer,
     ColumnMathTransformer,
     ColumnSelector,
+    OutlierLogTransformer,
     Winsorizer,
+    signed_log,
 )
 
 __all__ = ["Columns", "NotCompiled", "RowProgram", "compile_prefix", "program_matches"]
@@ -106,26 +108,16 @@ def _flags(columns: list[Any]) -> np.ndarray:
 # ---------------------------------------------------------------- matrix stages
 def _column_math(step: ColumnMathTransformer) -> Matrix:
     names = [str(c) for c in step.feature_names_in_]
-    plan = [(names.index(n), kind, shift, power) for n, kind, shift, power in step.steps_]
+    scales = getattr(step, "scales_", None) or [1.0] * len(step.steps_)
+    plan = [
+        (names.index(n), kind, shift, power, scale)
+        for (n, kind, shift, power), scale in zip(step.steps_, scales, strict=True)
+    ]
 
     def run(X: np.ndarray) -> np.ndarray:
         X = X.copy()
-        for j, kind, shift, power in plan:
-            col = X[:, j] + shift
-            with np.errstate(invalid="ignore", divide="ignore"):
-                if kind == "log":
-                    col = np.log1p(np.where(col > -1, col, np.nan))
-                elif kind == "sqrt":
-                    col = np.sqrt(np.where(col >= 0, col, np.nan))
-                elif power is not None:
-                    if kind == "box_cox":
-                        col = np.where(col > 0, col, np.nan)
-                    ok = np.isfinite(col)
-                    out = np.full_like(col, np.nan)
-                    if ok.any():
-                        out[ok] = power.transform(col[ok].reshape(-1, 1)).ravel()
-                    col = out
-            X[:, j] = col
+        for j, kind, shift, power, scale in plan:
+            X[:, j] = ColumnMathTransformer.apply_step(X[:, j], kind, shift, power, scale)
         return X
 
     return run
@@ -293,6 +285,15 @@ def _matrix_stage(step: Any) -> Matrix | None:
     if kind is Winsorizer:
         low, high = step.lower_, step.upper_
         return lambda X: np.clip(X, low, high)
+    if kind is OutlierLogTransformer:
+        compress = np.asarray(step.compress_, dtype=bool)
+
+        def signed_logs(X: np.ndarray) -> np.ndarray:
+            X = X.copy()
+            X[:, compress] = signed_log(X[:, compress])
+            return X
+
+        return signed_logs
     if kind is SimpleImputer:
         return _imputer(step)
     if kind is OneHotEncoder:
@@ -329,6 +330,10 @@ def _chain(stages: Sequence[Matrix]) -> Matrix:
 
 
 # ---------------------------------------------------------------- parts
+# The steps a numeric branch of the builder can start with.
+_NUMERIC_FIRST = (ColumnMathTransformer, Winsorizer, OutlierLogTransformer, SimpleImputer)
+
+
 def _part(transformer: Any) -> tuple[Head, Matrix] | None:
     """(head, tail) of one ColumnTransformer part, or None when it has no numpy form."""
     steps = transformer.steps if type(transformer) is Pipeline else [("only", transformer)]
@@ -338,7 +343,7 @@ def _part(transformer: Any) -> tuple[Head, Matrix] | None:
         head: Head = _texts(first)
     elif type(first) is BooleanEncoder:
         head = _flags
-    elif type(first) in (ColumnMathTransformer, Winsorizer, SimpleImputer) or _scaler(first):
+    elif type(first) in _NUMERIC_FIRST or _scaler(first):
         head, rest = _numbers, steps
     else:
         return None
