@@ -82,7 +82,8 @@ def ensemble_members(model: TrainedModel) -> list[dict[str, Any]]:
     for m in members:
         if not isinstance(m, dict):
             continue
-        params = m.get("hyperparameters") if isinstance(m.get("hyperparameters"), dict) else {}
+        params = m.get("hyperparameters")
+        params = params if isinstance(params, dict) else {}
         rows.append({
             "algorithm": algorithm_label(m.get("algorithm", "")),
             "weight": m.get("weight"),

@@ -50,7 +50,8 @@ class ValidateConfigResultSerializer(serializers.Serializer):
     """Answer of `models/validate-config`."""
 
     valid = serializers.BooleanField()
-    errors = serializers.DictField(child=serializers.CharField())
+    # The contract's field name; it shadows Serializer.errors in an answer-only serializer.
+    errors = serializers.DictField(child=serializers.CharField())  # type: ignore[assignment]
 
 
 class SearchSerializer(serializers.Serializer):

@@ -101,13 +101,13 @@ def feature_importance(*, user, model_id=None, pipeline_id=None) -> dict[str, An
         model = trained_model_get(user=user, model_id=model_id)
     else:
         pipeline = pipeline_get(user=user, pipeline_id=pipeline_id)
-        model = (
+        best = (
             trained_model_list(user=user, pipeline_id=pipeline.pk)
             .order_by("-created_at", "rank")
             .first()
         )
-        if model is None:
-            if pipeline.problem_type == "forecasting":
+        if best is None:
+            if pipeline.problem_type == Pipeline.ProblemType.FORECASTING:
                 raise InvalidInput(
                     "Train the pipeline first; its importances come from its model.",
                     code="not_trained",
@@ -118,6 +118,7 @@ def feature_importance(*, user, model_id=None, pipeline_id=None) -> dict[str, An
                 "method": "model_based_selection",
                 "importances": [{"feature": f, "importance": v} for f, v in ranked],
             }
+        model = best
     items = sorted(model.feature_importance or [], key=lambda i: -(i.get("importance") or 0))
     method = (model.card or {}).get("importance_method") or ("model" if items else "none")
     return {"method": method, "model_id": model.pk, "importances": items}

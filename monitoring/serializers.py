@@ -35,7 +35,8 @@ class TimelinePointSerializer(serializers.Serializer):
 
     timestamp = serializers.DateTimeField()
     count = serializers.IntegerField()
-    errors = serializers.IntegerField()
+    # The contract's field name; it shadows Serializer.errors in an answer-only serializer.
+    errors = serializers.IntegerField()  # type: ignore[assignment]
     error_rate = serializers.FloatField(allow_null=True)
     latency_ms = LatencySerializer()
     metrics = serializers.DictField()

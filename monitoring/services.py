@@ -8,6 +8,7 @@ import math
 import re
 import shutil
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -87,7 +88,7 @@ def dashboard_stats(*, user) -> dict[str, Any]:
         qs.order_by("-created_at").values_list("created_at", flat=True).first()
         for qs in (datasets, pipelines, jobs, predictions)
     ]
-    stamps = [s for s in stamps if s]
+    known = [s for s in stamps if s is not None]
     return {
         "total_pipelines": pipelines.count(),
         "active_pipelines": pipelines.exclude(
@@ -100,7 +101,7 @@ def dashboard_stats(*, user) -> dict[str, Any]:
         "system_health": health,
         "storage_used": round(used / GB, 6),
         "storage_limit": round(limit / GB, 3),
-        "last_activity": max(stamps).isoformat() if stamps else None,
+        "last_activity": max(known).isoformat() if known else None,
         "user_activity_score": min(
             1.0, round((recent_jobs + datasets.filter(created_at__gte=week_ago).count()) / 20, 3)
         ),
@@ -124,7 +125,7 @@ def recent_activity(*, user, limit: int, offset: int) -> dict[str, Any]:
                 "page_url": f"/datasets/{d.pk}/",
             }
         )
-    status_map = {
+    status_map: dict[str, str] = {
         TrainingJob.Status.COMPLETED: "success",
         TrainingJob.Status.FAILED: "error",
         TrainingJob.Status.CANCELLED: "error",
@@ -367,7 +368,7 @@ def _new_cell() -> dict[str, Any]:
     }
 
 
-def _add_row(cell: dict[str, Any], row: dict[str, Any]) -> None:
+def _add_row(cell: dict[str, Any], row: Mapping[str, Any]) -> None:
     cell["count"] += row["count"]
     cell["errors"] += row["errors"]
     cell["hist"].update({int(k): v for k, v in (row["latency_hist"] or {}).items()})
@@ -436,7 +437,7 @@ def _epoch(value: Any) -> int | None:
 
 
 def forecast_errors(
-    records: list[dict[str, Any]], actuals: dict[tuple[str, int], tuple[float, Any]]
+    records: list[Any], actuals: dict[tuple[str, int], tuple[float, Any]]
 ) -> list[dict[str, Any]]:
     """Every (forecast, actual) pair: each forecast record's timestamps matched to the actuals
     received for its series. Pair: {step, error, series, arrived, inside: {level: bool}}."""
@@ -449,7 +450,8 @@ def forecast_errors(
         values = pred.get("forecast") or []
         intervals = pred.get("intervals") or {}
         for i, (stamp, value) in enumerate(zip(stamps, values, strict=False)):
-            hit = actuals.get((series, _epoch(stamp)))
+            epoch = _epoch(stamp)
+            hit = actuals.get((series, epoch)) if epoch is not None else None
             if hit is None or value is None:
                 continue
             actual, arrived = hit

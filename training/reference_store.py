@@ -95,7 +95,11 @@ def reference_rebuild(model: TrainedModel) -> dict[str, Any]:
     references existed, or whose file is gone). Raises on an unreadable dataset."""
     pipeline = model.pipeline
     fitted = artifact_load(model.artifact, model.sha256)
-    job = TrainingJob.objects.filter(pk=model.training_job_id).first()
+    job = (
+        TrainingJob.objects.filter(pk=model.training_job_id).first()
+        if model.training_job_id
+        else None
+    )
     config = (job.config if job else {}) or {}
     if model.problem_type == "forecasting":
         schema = model.input_schema or {}

@@ -16,7 +16,10 @@ class TrainingStartSerializer(serializers.Serializer):
         allow_null=True,
         help_text="A saved config id or {algorithm, hyperparameters}.",
     )
-    algorithms = serializers.JSONField(required=False, default="auto", help_text='"auto" or a list')
+    # "auto" is a JSON value; the stubs only allow mappings as a JSONField default.
+    algorithms = serializers.JSONField(  # type: ignore[arg-type]
+        required=False, default="auto", help_text='"auto" or a list'
+    )
     training_config = serializers.DictField(required=False, default=dict)
     validation_split = serializers.FloatField(min_value=0.05, max_value=0.5, default=0.2)
     cross_validation = serializers.BooleanField(default=False)

@@ -6,6 +6,7 @@ broadcast after) a later-numbered event.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
@@ -108,7 +109,7 @@ def test_a_failed_jobs_socket_sends_the_final_status_then_closes_normally(runnin
         connected, _ = await comm.connect(timeout=10)
         assert connected
         try:
-            messages = []
+            messages: list[Any] = []
             while True:
                 output = await comm.receive_output(timeout=10)
                 if output["type"] == "websocket.close":
