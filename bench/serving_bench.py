@@ -74,7 +74,7 @@ def _prepare():
     from modeling import serving
     from modeling.artifacts import artifact_save
     from modeling.models import TrainedModel
-    from pipelines.services import pipeline_create
+    from pipelines.services import pipeline_create, pipeline_set_status
     from predictions.services import deployment_create
     from training.builder import WeightedEnsemble, build_pipeline
 
@@ -85,6 +85,8 @@ def _prepare():
     dataset = dataset_upload(owner=user, upload=upload, name="wide")
     pipeline = pipeline_create(owner=user, dataset=dataset, name="serve", target_column="label",
                                problem_type="classification")  # fmt: skip
+    for status in ("training", "trained"):  # the models below are its training's outcome
+        pipeline_set_status(pipeline=pipeline, status=status)
     schema = [c for c in dataset.columns_info if c["name"] != "label"]
     features = [c["name"] for c in schema]
     typed = profiling.coerce_types(frame, dataset.columns_info)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -50,3 +51,19 @@ def _serving_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
 for _sender in (Deployment, TrainedModel):
     post_save.connect(_serving_changed, sender=_sender, dispatch_uid=f"served.save.{_sender}")
     post_delete.connect(_serving_changed, sender=_sender, dispatch_uid=f"served.del.{_sender}")
+
+
+def _user_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A user saved or deleted (deactivated, password or staff flag changed): the fast path's
+    cached copy goes now here, and in every process after the commit."""
+    from django.db import transaction
+
+    from predictions.fastpath import fast_cache_clear_user, user_changed
+
+    user_id = instance.pk
+    fast_cache_clear_user(user_id)
+    transaction.on_commit(lambda: user_changed(user_id))
+
+
+post_save.connect(_user_changed, sender=settings.AUTH_USER_MODEL, dispatch_uid="fast.user.save")
+post_delete.connect(_user_changed, sender=settings.AUTH_USER_MODEL, dispatch_uid="fast.user.del")

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db.models import Exists, OuterRef
 
 from datasets import profiling
@@ -45,6 +45,19 @@ _MISSING = np.nan  # what `DataFrame.from_records` puts for a column a row leave
 _EXACT_INT = 2**53  # ints beyond this lose digits in float64: left to the general path
 
 
+_cache_holder: list[Any] = []
+
+
+def shared_cache() -> Any:
+    """One client of the default cache for the whole process: the `cache` proxy makes a new one
+    (and a new Redis connection) in every request context."""
+    if not _cache_holder:
+        with _lock:
+            if not _cache_holder:
+                _cache_holder.append(caches.create_connection("default"))
+    return _cache_holder[0]
+
+
 def generation_key(model_id: int) -> str:
     """Shared-cache key of a model's serving generation."""
     return f"vur:serving:gen:{model_id}"
@@ -53,7 +66,7 @@ def generation_key(model_id: int) -> str:
 def serving_changed(model_id: int) -> None:
     """Tell every process that `model_id`'s deployment changed (call after commit). Never raises."""
     try:
-        cache.set(generation_key(model_id), uuid.uuid4().hex, timeout=None)
+        shared_cache().set(generation_key(model_id), uuid.uuid4().hex, timeout=None)
     except Exception:
         logger.exception("serving cache: could not publish the change of model %s", model_id)
     with _lock:
@@ -70,6 +83,7 @@ def _generation(model_id: int) -> str | None:
     """The model's current generation (made on first use); None when Redis cannot answer."""
     key = generation_key(model_id)
     try:
+        cache = shared_cache()
         value = cache.get(key)
         if value is None:
             cache.add(key, uuid.uuid4().hex, timeout=None)

@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP through Django; WebSockets through Channels behind origin and auth."""
+"""ASGI entry point: HTTP through Django (ordinary `predictions/single` requests answered ahead of it
+by `predictions.fastpath`); WebSockets through Channels behind origin and auth."""
 
 import os
 
@@ -10,6 +11,7 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from monitoring.routing import websocket_urlpatterns as monitoring_ws  # noqa: E402
+from predictions.fastpath import FastPredictApp  # noqa: E402
 from predictions.routing import websocket_urlpatterns as prediction_ws  # noqa: E402
 from training.routing import websocket_urlpatterns as training_ws  # noqa: E402
 from vur.bodylimit import BodyLimitMiddleware, install_daphne_limit  # noqa: E402
@@ -19,7 +21,7 @@ install_daphne_limit()  # daphne refuses an over-limit body before spooling it
 
 application = ProtocolTypeRouter(
     {
-        "http": BodyLimitMiddleware(django_asgi_app),
+        "http": BodyLimitMiddleware(FastPredictApp(django_asgi_app)),
         "websocket": OriginCheck(
             VURAuthStack(URLRouter(training_ws + prediction_ws + monitoring_ws))
         ),
