@@ -16,6 +16,10 @@ MAX_WIDENING = 10.0
 # the nominal level and still be used alone; fixed a priori (about the sampling error of a
 # coverage estimated on ~12 windows), not fitted to any evaluation data.
 COVERAGE_TOLERANCE = 0.025
+# Fewest windows outside those the candidate was ranked on that calibrate on their own: the
+# ranking windows are where the winner looked best (selection makes their errors small), so they
+# calibrate only when too few others exist.
+MIN_UNRANKED = 4
 METHODS = ("conformal", "model", "envelope")
 METHOD_TEXT = {
     "envelope": "outer envelope of conformal (backtest errors per step) and widened model",
@@ -74,19 +78,34 @@ def _scored_windows(wins: list[Window], ranked_on: set[int]) -> list[int]:
     return scored if len(scored) >= 2 else list(range(len(wins)))
 
 
+def scaled_errors(wins: list[Window]) -> list[np.ndarray]:
+    """Each window's errors in units of the newest window's MASE scale, so that windows from
+    older, calmer (or wilder) parts of the series calibrate the spread the series has now."""
+    ref = max(wins, key=lambda w: w.cutoff).scale
+    return [(w.actual - w.forecast) * (ref / w.scale if w.scale > 0 else 1.0) for w in wins]
+
+
+def calibrating_windows(wins: list[Window], ranked_on: set[int]) -> list[int]:
+    """Windows whose errors calibrate: those the candidate was not ranked on, unless fewer than
+    `MIN_UNRANKED` are, then all."""
+    free = [i for i, w in enumerate(wins) if w.cutoff not in ranked_on]
+    return free if len(free) >= MIN_UNRANKED else list(range(len(wins)))
+
+
 def _cross_validated_hits(
     wins: list[Window],
     errs: list[np.ndarray],
     ratios: list[np.ndarray],
     level: int,
     scored: list[int],
+    calib: list[int],
 ) -> dict[str, float]:
     """One series' coverage of each method at one level, every scored window calibrated on the
-    windows that do not overlap it."""
+    calibrating windows (`calib`) that do not overlap it."""
     folds = calibration_folds(wins, len(wins[0].actual))
     conf, model, both = [], [], []
     for i in scored:
-        others = folds[i]
+        others = [j for j in folds[i] if j in calib] or folds[i]
         ok = np.isfinite(wins[i].actual)
         half = conformal_widths(np.vstack([errs[j] for j in others]), len(errs[i]), level)
         in_conf = np.abs(errs[i]) <= half
@@ -116,26 +135,31 @@ def fit_intervals(
     hits: dict[str, dict[int, list[float]]] = {
         m: {lv: [] for lv in levels} for m in (*METHODS, "raw")
     }
+    n_calib = []
     for si, wins in enumerate(per_series):
-        errs = [w.actual - w.forecast for w in wins]
+        ranked = ranked_on[si] if ranked_on else set()
+        calib = calibrating_windows(wins, ranked)
+        n_calib.append(len(calib))
+        errs = scaled_errors(wins)
         ratios = {lv: [interval_ratios(w, lv) for w in wins] for lv in levels}
-        errors.append(np.vstack([e[None, :] for e in errs]))
-        factors.append({lv: widening(ratios[lv], lv) for lv in levels})
+        errors.append(np.vstack([errs[i][None, :] for i in calib]))
+        factors.append({lv: widening([ratios[lv][i] for i in calib], lv) for lv in levels})
         for lv in levels:
             raw = np.concatenate(ratios[lv])
             raw = raw[np.isfinite(raw) | np.isinf(raw)]
             hits["raw"][lv].append(float(np.mean(raw <= 1.0)) if len(raw) else np.nan)
         if len(wins) < 2:
             continue
-        scored = _scored_windows(wins, ranked_on[si] if ranked_on else set())
+        scored = _scored_windows(wins, ranked)
         for lv in levels:
-            for method, value in _cross_validated_hits(wins, errs, ratios[lv], lv, scored).items():
+            cv = _cross_validated_hits(wins, errs, ratios[lv], lv, scored, calib)
+            for method, value in cv.items():
                 hits[method][lv].append(value)
     cov = {
         m: {lv: float(np.nanmean(v)) if v else np.nan for lv, v in d.items()}
         for m, d in hits.items()
     }
-    return _fit_summary(per_series, levels, cov, errors, factors)
+    return _fit_summary(per_series, levels, cov, errors, factors, min(n_calib))
 
 
 def _fit_summary(
@@ -144,8 +168,10 @@ def _fit_summary(
     cov: dict[str, dict[int, float]],
     errors: list[np.ndarray],
     factors: list[dict[int, float]],
+    n_calibrating: int,
 ) -> dict[str, Any]:
-    """The calibration record: method per level, its coverage, and what the refit needs."""
+    """The calibration record: method per level, its coverage, and what the refit needs
+    (`n_windows`: the fewest windows whose errors calibrate a series)."""
     if min(len(wins) for wins in per_series) >= 2:
         methods = {lv: choose_method({m: cov[m][lv] for m in cov}, lv) for lv in levels}
         coverage = {lv: cov[methods[lv]][lv] for lv in levels}
@@ -161,7 +187,7 @@ def _fit_summary(
         "coverage": coverage,
         "cv_coverage": {m: cov[m] for m in METHODS},
         "model_coverage": cov["raw"],
-        "n_windows": min(len(wins) for wins in per_series),
+        "n_windows": n_calibrating,
     }
 
 

@@ -354,6 +354,6 @@ def test_interval_method_is_chosen_per_level_by_cross_validated_coverage():
     assert fit["methods"] == {80: "conformal", 95: "conformal"} and fit["method"] == "conformal"
     assert fit["coverage"][80] == fit["cv_coverage"]["conformal"][80]
     assert 0.7 <= fit["coverage"][80] < fit["cv_coverage"]["envelope"][80]
-    # Windows the candidate was ranked on calibrate but are not scored.
+    # Windows the candidate was ranked on are not scored, nor (nine others left) calibrating.
     ranked = [{w.cutoff for w in wins[-3:]}]
-    assert fit_intervals([wins], (80, 95), ranked)["n_windows"] == 12
+    assert fit_intervals([wins], (80, 95), ranked)["n_windows"] == 9
