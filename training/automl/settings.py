@@ -46,7 +46,7 @@ class AutoMLSettings:
     feature_columns: list[str] | None = None
     schema: list[dict[str, Any]] | None = None
     algorithms: str | list[str] = "auto"
-    hyperparameters: dict[str, dict] | None = None
+    hyperparameters: dict[str, dict[str, Any]] | None = None
     search: dict[str, Any] | None = None
     time_budget_s: float = 60.0
     validation_split: float = 0.2
@@ -133,7 +133,7 @@ class AutoMLSettings:
         return bool(self.search)
 
     @cached_property
-    def _resolved(self) -> tuple[list[str], dict[str, dict]]:
+    def _resolved(self) -> tuple[list[str], dict[str, dict[str, Any]]]:
         return _resolve_algorithms(self.algorithms, self.problem_type, self.hyperparameters)
 
     @property
@@ -142,7 +142,7 @@ class AutoMLSettings:
         return self._resolved[0]
 
     @property
-    def user_params(self) -> dict[str, dict]:
+    def user_params(self) -> dict[str, dict[str, Any]]:
         """The hyperparameters the user set, per algorithm (validated)."""
         return self._resolved[1]
 
@@ -162,12 +162,14 @@ def _check_int(name: str, value: Any, low: int) -> None:
 
 
 def _resolve_algorithms(
-    algorithms: str | list[str], problem_type: str, hyperparameters: dict[str, dict] | None
-) -> tuple[list[str], dict[str, dict]]:
+    algorithms: str | list[str],
+    problem_type: str,
+    hyperparameters: dict[str, dict[str, Any]] | None,
+) -> tuple[list[str], dict[str, dict[str, Any]]]:
     names = catalog.auto_algorithms(problem_type) if algorithms == "auto" else list(algorithms)
     if not names:
         raise AutoMLError("No algorithm was chosen.")
-    user: dict[str, dict] = {}
+    user: dict[str, dict[str, Any]] = {}
     for name in names:
         try:
             spec = catalog.get_algorithm(name)

@@ -47,9 +47,10 @@ def holdout_split(
     idx = np.arange(len(y))
     strat = y if problem_type == "classification" and _can_stratify(y, 2) else None
     try:
-        return train_test_split(idx, test_size=test_size, random_state=seed, stratify=strat)
+        train, test = train_test_split(idx, test_size=test_size, random_state=seed, stratify=strat)
     except ValueError:
-        return train_test_split(idx, test_size=test_size, random_state=seed)
+        train, test = train_test_split(idx, test_size=test_size, random_state=seed)
+    return np.asarray(train), np.asarray(test)
 
 
 def make_folds(
@@ -105,7 +106,8 @@ def split(
                 f"The preprocessing drops {kept.dropped} of {len(X_train)} training rows "
                 f"(missing values or outliers), leaving {len(kept.X)}; choose another strategy."
             )
-        X_train, y_train = kept.X.reset_index(drop=True), kept.y.reset_index(drop=True)
+        kept_y = kept.y if kept.y is not None else y_train.loc[kept.X.index]
+        X_train, y_train = kept.X.reset_index(drop=True), kept_y.reset_index(drop=True)
     folds = make_folds(y_train, problem_type, settings.cross_validation, settings.cv_folds, seed)
     return Split(X_train, y_train, X_test, y_test, folds, kept.missing, kept.outliers)
 

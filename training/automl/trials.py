@@ -110,7 +110,12 @@ class Engine:
         return np.full((len(self.y), width), np.nan)
 
     def scored_trial(
-        self, algorithm: str, params: dict[str, Any], oof: np.ndarray, done: list, start: float
+        self,
+        algorithm: str,
+        params: dict[str, Any],
+        oof: np.ndarray,
+        done: list[np.ndarray],
+        start: float,
     ) -> Trial:
         """A trial scored on the out-of-fold rows of the `done` folds."""
         rows = np.sort(np.concatenate(done))
