@@ -232,7 +232,9 @@ def _numeric_summary(
             n = int(frame[column].isna().sum())
             if n:
                 how = {"most_frequent": "most frequent value"}.get(step.strategy, step.strategy)
-                detail = f"filled {n} missing values with the training {how} {stats[j]:.6g}"
+                detail = (
+                    f"filled {n} missing values with the {how} of the training rows, {stats[j]:.6g}"
+                )
                 _record(summary, column, config.missing_values_strategy, n, detail)
     elif name == "scale":
         for column in [c for c in frame.columns if not str(c).startswith("missingindicator_")]:

@@ -1,0 +1,42 @@
+"""The wizard's preprocessing preview page says which steps apply at training only and which
+travel with the model."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import upload_sample
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def web(client, owner):
+    client.force_login(owner)
+    return client
+
+
+def test_preview_page_says_when_each_step_applies(web, api):
+    credit = upload_sample(api, "credit_scoring.csv")
+    res = web.post(
+        "/pipelines/new/",
+        {
+            "dataset": credit["id"],
+            "name": "Credit",
+            "target_column": "Status",
+            "problem_type": "classification",
+        },
+    )
+    base = res["Location"].rsplit("preprocessing/", 1)[0]
+    html = web.post(
+        base + "preprocessing/preview/",
+        {"missing_values_strategy": "drop", "outlier_treatment": "cap"},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert "<th>Applies when</th>" in html and 'id="prep-steps"' in html
+    assert "training rows with missing values</td>" in html
+    changes = html.split('id="prep-changes"')[1].split("</table>")[0]
+    assert "<td>training only</td>" in changes  # the dropped rows
+    assert "<td>training and prediction</td>" in changes  # the caps, scaling, encodings
+    steps = html.split('id="prep-steps"')[1].split("</table>")[0]
+    assert "Drop the training rows with a missing value.</td><td>training only</td>" in steps
