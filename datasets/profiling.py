@@ -13,17 +13,19 @@ from datasets.frequency import infer_frequency
 from datasets.semantics import SEMANTIC_TYPES
 from datasets.statistics import column_statistics, statistics_chunks
 from datasets.timeseries import dates_out_of_range, detect_time_series
-from datasets.validation import validate_frame
+from datasets.validation import count_duplicate_rows, validate_chunks, validate_frame
 
 __all__ = [
     "SEMANTIC_TYPES",
     "coerce_types",
     "column_statistics",
+    "count_duplicate_rows",
     "dates_out_of_range",
     "detect_time_series",
     "infer_frequency",
     "profile_chunks",
     "profile_frame",
     "statistics_chunks",
+    "validate_chunks",
     "validate_frame",
 ]

@@ -10,7 +10,6 @@ from contextlib import contextmanager, suppress
 from functools import partial
 from typing import IO, Any
 
-import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.core.files import File
@@ -25,6 +24,9 @@ from datasets.signals import Cleanup, dataset_deleting
 from vur.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, VURError
 
 logger = logging.getLogger(__name__)
+
+# Rows per chunk when statistics and validation stream a stored file (a test makes it small).
+STREAM_CHUNK_ROWS = 50_000
 
 
 def max_upload_bytes() -> int:
@@ -328,6 +330,15 @@ def dataset_iter_chunks(
             yield profiling.coerce_types(chunk, info)
 
 
+def _raw_chunks(
+    dataset: Dataset, *, usecols: list[str] | None = None, chunksize: int | None = None
+) -> Iterator[pd.DataFrame]:
+    """Stream the stored file as read (untyped), `STREAM_CHUNK_ROWS` rows at a time."""
+    rows = chunksize or STREAM_CHUNK_ROWS
+    with dataset_open(dataset) as fh:
+        yield from dio.iter_chunks(fh, dataset.file_format, chunksize=rows, usecols=usecols)
+
+
 def dataset_export(*, dataset: Dataset) -> tuple[Iterator[bytes] | IO[bytes], bool]:
     """The stored file for download: the original bytes, unless it is a CSV or XLSX holding a
     cell a spreadsheet would run as a formula; then a copy with those cells prefixed by '.
@@ -436,65 +447,31 @@ def _usecols(dataset: Dataset, names: list[str]) -> list[str]:
     return [c for c in dataset.column_names if c in set(names) | set(extra)]
 
 
-def _row_keys(chunk: pd.DataFrame) -> list[int]:
-    """One 64-bit key per row: numeric columns hashed as one block, the others by pandas."""
-    kinds = [isinstance(d, np.dtype) and d.kind in "iufb" for d in chunk.dtypes]
-    numeric = [i for i, k in enumerate(kinds) if k]
-    other = [i for i, k in enumerate(kinds) if not k]
-    parts: list[Any] = []
-    if numeric:
-        block = np.ascontiguousarray(chunk.iloc[:, numeric].to_numpy(dtype="float64"))
-        parts.append([hash(row.tobytes()) for row in block])
-    if other:
-        rest = chunk.iloc[:, other]
-        try:
-            hashed = pd.util.hash_pandas_object(rest, index=False)
-        except TypeError:
-            hashed = pd.util.hash_pandas_object(rest.astype(str), index=False)
-        parts.append(hashed.tolist())
-    if len(parts) == 1:
-        return parts[0]
-    return [hash(pair) for pair in zip(*parts, strict=True)]
-
-
-def _duplicate_rows(dataset: Dataset) -> int:
-    """Rows equal to an earlier row, counted by streaming row hashes (never the whole table)."""
-    seen: set[int] = set()
-    duplicates = 0
-    with dataset_open(dataset) as fh:
-        for chunk in dio.iter_chunks(fh, dataset.file_format, chunksize=20_000):
-            for key in _row_keys(chunk):
-                if key in seen:
-                    duplicates += 1
-                else:
-                    seen.add(key)
-    return duplicates
-
-
 def dataset_validate(
     *, dataset: Dataset, page: int = 1, page_size: int | None = None
 ) -> dict[str, Any]:
     """Check the dataset for problems that block or weaken training; report detected facts.
 
     Column checks cover one page of columns (all of them when they fit one page), read with
-    only those columns; whole-row checks (duplicates, usable columns) stream the file.
+    only those columns; every check streams the file in chunks, never holding it whole.
     """
     size = page_size or int(settings.VUR_COLUMN_PAGE_SIZE)
     info, meta = _column_page(dataset, page, size)
     paged = meta["num_pages"] > 1
     wanted = [c["name"] for c in info]
     try:
-        frame = dataset_frame(dataset, usecols=_usecols(dataset, wanted) if paged else None)
+        result = profiling.validate_chunks(
+            _raw_chunks(dataset, usecols=_usecols(dataset, wanted) if paged else None),
+            dataset.columns_info,
+            time_column=dataset.time_column or None,
+            whole_table=not paged,
+        )
+        # Every column of a wide table: fewer rows per chunk.
+        whole_rows = _raw_chunks(dataset, chunksize=min(20_000, STREAM_CHUNK_ROWS))
+        duplicated = profiling.count_duplicate_rows(whole_rows) if paged else 0
     except dio.DatasetReadError as exc:
         raise _read_error(exc) from None
-    result = profiling.validate_frame(
-        frame,
-        dataset.columns_info,
-        time_column=dataset.time_column or None,
-        whole_table=not paged,
-    )
     if paged:
-        duplicated = _duplicate_rows(dataset)
         if duplicated:
             result["warnings"].append(
                 f"{duplicated} row(s) are exact duplicates of an earlier row."
@@ -534,7 +511,7 @@ def dataset_statistics(
     info, meta = _column_page(dataset, page, size)
     names = [c["name"] for c in info]
     try:
-        stats = profiling.statistics_chunks(dataset_iter_chunks(dataset, usecols=names), info)
+        stats = profiling.statistics_chunks(_raw_chunks(dataset, usecols=names), info)
     except dio.DatasetReadError as exc:
         raise _read_error(exc) from None
     return {**meta, "columns": stats}

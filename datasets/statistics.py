@@ -1,5 +1,11 @@
 """Per-column statistics (numeric summaries, category counts, date ranges with frequency and
 gaps), computed over a stream of chunks so a big file is never held whole. Django-free.
+
+Counts, mean, std, min and max are exact; quantiles come from a uniform random sample of
+`quantile_sample` values per column (exact when the column has no more values than that);
+category counts stop growing past `category_limit` distinct values (then top_values are
+approximate and "approximate" is set); date frequencies and gaps are computed while fewer than
+a million distinct timestamps have been seen.
 """
 
 from __future__ import annotations
@@ -17,71 +23,15 @@ from datasets.jsonsafe import json_safe
 from datasets.timeseries import series_facts
 from datasets.validation import complete_info
 
+__all__ = ["column_statistics", "statistics_chunks"]
 
-def _top_values(counts: pd.Series | Counter, k: int = 10) -> list[dict[str, Any]]:
-    items = counts.most_common(k) if isinstance(counts, Counter) else list(counts.head(k).items())
-    return [{"value": json_safe(v), "count": int(c)} for v, c in items]
-
-
-def _numeric_stats(values: pd.Series) -> dict[str, Any]:
-    finite = values[np.isfinite(values)]
-    if finite.empty:
-        keys = ("mean", "std", "min", "p25", "p50", "p75", "max")
-        return {"count": 0, **dict.fromkeys(keys)}
-    q = finite.quantile([0.25, 0.5, 0.75]).tolist()
-    return {
-        "count": int(len(finite)),
-        "mean": json_safe(finite.mean()),
-        "std": json_safe(finite.std()) if len(finite) > 1 else None,
-        "min": json_safe(finite.min()),
-        "p25": json_safe(q[0]),
-        "p50": json_safe(q[1]),
-        "p75": json_safe(q[2]),
-        "max": json_safe(finite.max()),
-    }
-
-
-def _datetime_stats(values: pd.Series) -> dict[str, Any]:
-    present = values.dropna()
-    facts = series_facts(present, None) if len(present) > 1 else None
-    return {
-        "count": int(len(present)),
-        "min": json_safe(present.min()) if len(present) else None,
-        "max": json_safe(present.max()) if len(present) else None,
-        "frequency": facts["frequency"] if facts and facts["regular"] else None,
-        "gaps": facts["gaps"] if facts and facts["regular"] else None,
-    }
+_MAX_STAMPS = 1_000_000
 
 
 def column_statistics(df: pd.DataFrame, columns_info: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per-column statistics keyed by column name; JSON-safe (None instead of NaN/inf)."""
-    info = complete_info(df, columns_info)
-    typed = coerce_types(df, info)
-    result: dict[str, Any] = {}
-    for col in info:
-        name, semantic = col["name"], col["semantic_type"]
-        values = typed[name]
-        stats: dict[str, Any] = {"semantic_type": semantic, "null_count": int(values.isna().sum())}
-        if semantic == "numeric":
-            stats.update(_numeric_stats(values.astype("float64")))
-        elif semantic == "datetime":
-            stats.update(_datetime_stats(values))
-        else:
-            present = values.dropna()
-            if present.map(lambda v: isinstance(v, (list, dict))).any():
-                present = present.astype(str)
-            counts = present.value_counts()
-            stats.update(
-                {
-                    "count": int(len(present)),
-                    "unique": int(len(counts)),
-                    "top_values": _top_values(counts),
-                }
-            )
-            if semantic == "boolean" and len(present):
-                stats["mean"] = json_safe(present.astype("float64").mean())
-        result[name] = stats
-    return result
+    """Per-column statistics of one frame keyed by column name (`statistics_chunks` over it);
+    columns the list does not describe are profiled first. JSON-safe."""
+    return statistics_chunks([df], complete_info(df, columns_info))
 
 
 def statistics_chunks(
@@ -92,12 +42,8 @@ def statistics_chunks(
     category_limit: int = 100_000,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """column_statistics over a stream of frames.
-
-    Counts, mean, std, min and max are exact; quantiles come from a uniform random sample of
-    `quantile_sample` values per column; category counts stop growing past `category_limit`
-    distinct values (then top_values are approximate and "approximate" is set).
-    """
+    """Per-column statistics over a stream of raw frames (each is coerced to its profiled types
+    here), keyed by column name; JSON-safe (None instead of NaN/inf)."""
     rng = np.random.default_rng(seed)
     state: dict[str, dict[str, Any]] = {}
     for chunk in chunks:
@@ -112,32 +58,9 @@ def statistics_chunks(
             if semantic == "numeric":
                 _update_numeric(st, values.astype("float64").to_numpy(), rng, quantile_sample)
             elif semantic == "datetime":
-                present = values.dropna()
-                if len(present):
-                    st["min"] = min(st.get("min", present.min()), present.min())
-                    st["max"] = max(st.get("max", present.max()), present.max())
-                    st["count"] = st.get("count", 0) + len(present)
-                    stamps = st.setdefault("stamps", set())
-                    if stamps is not None:
-                        stamps.update(
-                            present.astype("int64").tolist()
-                            if present.dt.tz is None
-                            else present.dt.tz_convert("UTC")
-                            .dt.tz_localize(None)
-                            .astype("int64")
-                            .tolist()
-                        )
-                        if len(stamps) > 1_000_000:
-                            st["stamps"] = None
+                _update_datetime(st, values.dropna())
             else:
-                counter = st.setdefault("counter", Counter())
-                present = values.dropna()
-                st["count"] = st.get("count", 0) + len(present)
-                for value, count in present.astype(str).value_counts().items():
-                    if value in counter or len(counter) < category_limit:
-                        counter[value] += int(count)
-                    else:
-                        st["approximate"] = True
+                _update_categories(st, values.dropna(), semantic, category_limit)
     result: dict[str, Any] = {}
     for col in columns_info:
         name, semantic = col["name"], col["semantic_type"]
@@ -146,31 +69,9 @@ def statistics_chunks(
         if semantic == "numeric":
             stats.update(_finish_numeric(st))
         elif semantic == "datetime":
-            stamps = st.get("stamps")
-            facts = None
-            if stamps and len(stamps) > 1:
-                index = pd.DatetimeIndex(np.array(sorted(stamps), dtype="datetime64[ns]"))
-                facts = series_facts(pd.Series(index), None)
-            stats.update(
-                {
-                    "count": st.get("count", 0),
-                    "min": json_safe(st.get("min")),
-                    "max": json_safe(st.get("max")),
-                    "frequency": facts["frequency"] if facts and facts["regular"] else None,
-                    "gaps": facts["gaps"] if facts and facts["regular"] else None,
-                }
-            )
+            stats.update(_finish_datetime(st))
         else:
-            counter = st.get("counter", Counter())
-            stats.update(
-                {
-                    "count": st.get("count", 0),
-                    "unique": len(counter),
-                    "top_values": _top_values(counter),
-                }
-            )
-            if st.get("approximate"):
-                stats["approximate"] = True
+            stats.update(_finish_categories(st, semantic))
         result[name] = stats
     return result
 
@@ -201,7 +102,8 @@ def _update_numeric(st: dict[str, Any], values: np.ndarray, rng: Any, keep: int)
 def _finish_numeric(st: dict[str, Any]) -> dict[str, Any]:
     n = st.get("n", 0)
     if not n:
-        return _numeric_stats(pd.Series(dtype="float64"))
+        keys = ("mean", "std", "min", "p25", "p50", "p75", "max")
+        return {"count": 0, **dict.fromkeys(keys)}
     q = np.quantile(st["sample"], [0.25, 0.5, 0.75]).tolist()
     return {
         "count": int(n),
@@ -213,3 +115,66 @@ def _finish_numeric(st: dict[str, Any]) -> dict[str, Any]:
         "p75": json_safe(q[2]),
         "max": json_safe(st["max"]),
     }
+
+
+def _update_datetime(st: dict[str, Any], present: pd.Series) -> None:
+    """Fold one chunk's timestamps into min/max/count and the set of distinct instants."""
+    if not len(present):
+        return
+    st["min"] = min(st.get("min", present.min()), present.min())
+    st["max"] = max(st.get("max", present.max()), present.max())
+    st["count"] = st.get("count", 0) + len(present)
+    stamps = st.setdefault("stamps", set())
+    if stamps is None:
+        return
+    if present.dt.tz is not None:
+        present = present.dt.tz_convert("UTC").dt.tz_localize(None)
+    stamps.update(present.astype("int64").tolist())
+    if len(stamps) > _MAX_STAMPS:
+        st["stamps"] = None
+
+
+def _finish_datetime(st: dict[str, Any]) -> dict[str, Any]:
+    stamps = st.get("stamps")
+    facts = None
+    if stamps and len(stamps) > 1:
+        index = pd.DatetimeIndex(np.array(sorted(stamps), dtype="datetime64[ns]"))
+        facts = series_facts(pd.Series(index), None)
+    regular = bool(facts and facts["regular"])
+    return {
+        "count": st.get("count", 0),
+        "min": json_safe(st.get("min")),
+        "max": json_safe(st.get("max")),
+        "frequency": facts["frequency"] if facts and regular else None,
+        "gaps": facts["gaps"] if facts and regular else None,
+    }
+
+
+def _update_categories(st: dict[str, Any], present: pd.Series, semantic: str, limit: int) -> None:
+    """Fold one chunk's values into the category counter (and a boolean's running sum)."""
+    counter = st.setdefault("counter", Counter())
+    st["count"] = st.get("count", 0) + len(present)
+    if semantic == "boolean" and len(present):
+        st["sum"] = st.get("sum", 0.0) + float(present.astype("float64").sum())
+    for value, count in present.astype(str).value_counts().items():
+        if value in counter or len(counter) < limit:
+            counter[value] += int(count)
+        else:
+            st["approximate"] = True
+
+
+def _finish_categories(st: dict[str, Any], semantic: str) -> dict[str, Any]:
+    counter = st.get("counter", Counter())
+    count = st.get("count", 0)
+    stats: dict[str, Any] = {
+        "count": count,
+        "unique": len(counter),
+        "top_values": [
+            {"value": json_safe(v), "count": int(c)} for v, c in counter.most_common(10)
+        ],
+    }
+    if semantic == "boolean" and count:
+        stats["mean"] = json_safe(st["sum"] / count)
+    if st.get("approximate"):
+        stats["approximate"] = True
+    return stats

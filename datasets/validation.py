@@ -1,19 +1,28 @@
 """Validation of a dataset: problems that block training (errors) or weaken it (warnings), plus
 the detected time-series facts and target candidates. Django-free.
+
+The checks stream over chunks (`validate_chunks`), so a big file is never held whole: per column
+only counts and up to 51 distinct values are kept, per row one 64-bit hash, and only the columns
+time-series detection needs (the date columns and the id candidates) are gathered.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from datasets.coercion import coerce_types, to_datetime
-from datasets.columns import column_info, safe_nunique
+from datasets.columns import column_info
+from datasets.semantics import is_integral
 from datasets.timeseries import detect_time_series, empty_series
 
 _HIGH_MISSING = 30.0
+_DISTINCT_KEPT = 51  # enough to tell constant (1), a target (>= 2) and too many levels (> 50)
 
 
 def complete_info(df: pd.DataFrame, columns_info: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -25,21 +34,234 @@ def complete_info(df: pd.DataFrame, columns_info: list[dict[str, Any]]) -> list[
     ]
 
 
-def _target_candidates(typed: pd.DataFrame, info: list[dict[str, Any]], skip: set[str]) -> list:
+def _target_candidates(
+    distinct: dict[str, int], info: list[dict[str, Any]], skip: set[str]
+) -> list[str]:
     hinted, others = [], []
     hint = re.compile(r"^(target|label|y|class|outcome|price|sales|demand|value|status)$", re.I)
     for col in info:
         name, semantic = col["name"], col["semantic_type"]
         if name in skip or semantic in ("id", "text", "datetime"):
             continue
-        values = typed[name].dropna()
-        count = safe_nunique(values)
+        count = distinct[name]
         if count < 2:
             continue
         if semantic == "categorical" and count > 50:
             continue
         (hinted if hint.match(name) else others).append(name)
     return hinted + others[::-1]  # the last column is the usual place for a target
+
+
+def row_keys(chunk: pd.DataFrame) -> list[int]:
+    """One 64-bit key per row: numeric columns hashed as one block, the others by pandas."""
+    kinds = [isinstance(d, np.dtype) and d.kind in "iufb" for d in chunk.dtypes]
+    numeric = [i for i, k in enumerate(kinds) if k]
+    other = [i for i, k in enumerate(kinds) if not k]
+    parts: list[Any] = []
+    if numeric:
+        block = np.ascontiguousarray(chunk.iloc[:, numeric].to_numpy(dtype="float64"))
+        parts.append([hash(row.tobytes()) for row in block])
+    if other:
+        rest = chunk.iloc[:, other]
+        try:
+            hashed = pd.util.hash_pandas_object(rest, index=False)
+        except TypeError:
+            hashed = pd.util.hash_pandas_object(rest.astype(str), index=False)
+        parts.append(hashed.tolist())
+    if len(parts) == 1:
+        return parts[0]
+    return [hash(pair) for pair in zip(*parts, strict=True)]
+
+
+def count_duplicate_rows(chunks: Iterable[pd.DataFrame]) -> int:
+    """Rows equal to an earlier row over a stream of chunks (one hash per row is kept)."""
+    seen: set[int] = set()
+    duplicates = 0
+    for chunk in chunks:
+        for key in row_keys(chunk):
+            if key in seen:
+                duplicates += 1
+            else:
+                seen.add(key)
+    return duplicates
+
+
+@dataclass
+class _Tally:
+    """What validation keeps of the rows seen so far."""
+
+    info: list[dict[str, Any]]
+    time_column: str | None
+    rows: int = 0
+    missing: dict[str, int] = field(default_factory=dict)
+    distinct: dict[str, set[Any]] = field(default_factory=dict)
+    bad_dates: int = 0
+    seen_rows: set[int] = field(default_factory=set)
+    duplicates: int = 0
+    series_parts: dict[str, list[pd.Series]] = field(default_factory=dict)
+
+
+def _series_columns(info: list[dict[str, Any]], time_column: str | None) -> set[str]:
+    """The columns time-series detection reads: the date columns and the possible id columns."""
+    if time_column is not None:
+        dates = {time_column}
+    else:
+        dates = {c["name"] for c in info if c.get("semantic_type") == "datetime"}
+    if not dates:
+        return set()
+    ids = {c["name"] for c in info if c.get("semantic_type") in ("categorical", "id", "numeric")}
+    return dates | ids
+
+
+def _fold(tally: _Tally, raw: pd.DataFrame, typed: pd.DataFrame, whole_table: bool) -> None:
+    """Add one chunk (raw and typed) to the tally."""
+    tally.rows += len(typed)
+    nulls = typed.isna().sum()
+    for col in tally.info:
+        name = col["name"]
+        tally.missing[name] = tally.missing.get(name, 0) + int(nulls[name])
+        kept = tally.distinct.setdefault(name, set())
+        if len(kept) < _DISTINCT_KEPT:
+            present = typed[name].dropna()
+            try:
+                values = present.unique().tolist()
+            except TypeError:  # unhashable cells (lists from nested JSON)
+                values = present.astype(str).unique().tolist()
+            kept.update(values[: _DISTINCT_KEPT - len(kept)])
+    if whole_table:
+        for key in row_keys(typed):
+            if key in tally.seen_rows:
+                tally.duplicates += 1
+            else:
+                tally.seen_rows.add(key)
+    name = tally.time_column
+    if name is not None and name in typed.columns:
+        parsed = typed[name]
+        if not pd.api.types.is_datetime64_any_dtype(parsed):
+            parsed = to_datetime(raw[name], None)
+        tally.bad_dates += int(parsed.isna().sum())
+    for name, parts in list(tally.series_parts.items()):
+        values = typed[name]
+        if pd.api.types.is_float_dtype(values) and not is_integral(values.dropna()):
+            del tally.series_parts[name]  # a number with a fraction is no series id
+        else:
+            parts.append(values)
+
+
+def _series_frame(tally: _Tally) -> pd.DataFrame:
+    """The gathered columns for time-series detection."""
+    frame = {
+        name: pd.concat(parts, ignore_index=True) for name, parts in tally.series_parts.items()
+    }
+    return pd.DataFrame(frame)
+
+
+def _column_problems(tally: _Tally, errors: list[str], warnings: list[str]) -> int:
+    """Per-column errors and warnings; the number of unusable columns."""
+    rows, unusable = tally.rows, 0
+    for col in tally.info:
+        name = col["name"]
+        missing = tally.missing.get(name, 0)
+        if rows and missing == rows:
+            errors.append(f"Column '{name}' is empty (every value is missing).")
+            unusable += 1
+            continue
+        share = 100.0 * missing / rows if rows else 0.0
+        if share > _HIGH_MISSING:
+            warnings.append(f"Column '{name}' has {share:.1f}% missing values.")
+        if rows > 1 and len(tally.distinct.get(name, ())) == 1:
+            warnings.append(f"Column '{name}' has a single value (constant).")
+            unusable += 1
+        elif col["semantic_type"] == "id":
+            unusable += 1
+        if len(col.get("parse", {}).get("formats", [])) > 1:
+            formats = ", ".join(col["parse"]["formats"])
+            warnings.append(f"Column '{name}' mixes date formats ({formats}).")
+    return unusable
+
+
+def _series_problems(
+    tally: _Tally, errors: list[str], warnings: list[str], columns: list[str]
+) -> dict[str, Any]:
+    """Time-column errors and series warnings; the detected series facts."""
+    time_column, rows = tally.time_column, tally.rows
+    if time_column is not None and time_column not in columns:
+        errors.append(f"The time column '{time_column}' is not in the dataset.")
+        return empty_series()
+    if not rows:
+        return empty_series()
+    series = detect_time_series(_series_frame(tally), tally.info, time_column=time_column)
+    if time_column is not None:
+        if tally.bad_dates == rows:
+            errors.append(f"The time column '{time_column}' holds no readable dates.")
+        elif tally.bad_dates:
+            warnings.append(
+                f"{tally.bad_dates} value(s) of '{time_column}' are missing or not dates."
+            )
+    if series["time_column"]:
+        if series["gaps"]:
+            warnings.append(
+                f"The series has {series['gaps']} missing timestamp(s) (gaps) at frequency "
+                f"{series['frequency']}."
+            )
+        if series["duplicates"]:
+            warnings.append(f"{series['duplicates']} timestamp(s) are repeated within a series.")
+    return series
+
+
+def validate_chunks(
+    chunks: Iterable[pd.DataFrame],
+    columns_info: list[dict[str, Any]],
+    *,
+    time_column: str | None = None,
+    whole_table: bool = True,
+) -> dict[str, Any]:
+    """Problems that block training (errors) or weaken it (warnings), plus detected facts, over
+    a stream of raw chunks (each is coerced to its profiled types here).
+
+    With `whole_table=False` (the chunks hold a page of the columns) the checks that need every
+    column (duplicate rows, no usable column) are left to the caller.
+    """
+    tally: _Tally | None = None
+    columns: list[str] = []
+    for raw in chunks:
+        if tally is None:
+            info = complete_info(raw, columns_info)
+            columns = [str(c) for c in raw.columns]
+            tally = _Tally(info, time_column)
+            wanted = _series_columns(info, time_column) & set(columns)
+            tally.series_parts = {name: [] for name in columns if name in wanted}
+        _fold(tally, raw, coerce_types(raw, tally.info), whole_table)
+    if tally is None:
+        tally = _Tally([], time_column)
+    errors: list[str] = []
+    warnings: list[str] = []
+    if not columns:
+        errors.append("The dataset has no columns.")
+    if tally.rows == 0:
+        errors.append("The dataset has no rows.")
+    unusable = _column_problems(tally, errors, warnings)
+    if whole_table and tally.info and tally.rows and unusable == len(tally.info):
+        errors.append("No usable columns: every column is empty, constant or an identifier.")
+    if whole_table and tally.duplicates:
+        warnings.append(f"{tally.duplicates} row(s) are exact duplicates of an earlier row.")
+    series = _series_problems(tally, errors, warnings, columns)
+    skip = {c for c in (series["time_column"], series["id_column"]) if c}
+    distinct = {name: len(kept) for name, kept in tally.distinct.items()}
+    return {
+        "valid": not errors,
+        "errors": errors,
+        "warnings": warnings,
+        "detected": {
+            "time_column": series["time_column"],
+            "frequency": series["frequency"],
+            "target_candidates": _target_candidates(distinct, tally.info, skip)
+            if tally.rows
+            else [],
+            "id_column": series["id_column"],
+            "is_time_series": series["is_time_series"],
+        },
+    }
 
 
 def validate_frame(
@@ -49,83 +271,5 @@ def validate_frame(
     time_column: str | None = None,
     whole_table: bool = True,
 ) -> dict[str, Any]:
-    """Problems that block training (errors) or weaken it (warnings), plus detected facts.
-
-    With `whole_table=False` (`df` holds a page of the columns) the checks that need every
-    column (duplicate rows, no usable column) are left to the caller.
-    """
-    errors: list[str] = []
-    warnings: list[str] = []
-    info = complete_info(df, columns_info)
-    typed = coerce_types(df, info)
-    rows = len(typed)
-    if typed.shape[1] == 0:
-        errors.append("The dataset has no columns.")
-    if rows == 0:
-        errors.append("The dataset has no rows.")
-    unusable = 0
-    for col in info:
-        name = col["name"]
-        values = typed[name]
-        missing = int(values.isna().sum())
-        if rows and missing == rows:
-            errors.append(f"Column '{name}' is empty (every value is missing).")
-            unusable += 1
-            continue
-        share = 100.0 * missing / rows if rows else 0.0
-        if share > _HIGH_MISSING:
-            warnings.append(f"Column '{name}' has {share:.1f}% missing values.")
-        if rows > 1 and safe_nunique(values) == 1:
-            warnings.append(f"Column '{name}' has a single value (constant).")
-            unusable += 1
-        elif col["semantic_type"] == "id":
-            unusable += 1
-        if len(col.get("parse", {}).get("formats", [])) > 1:
-            formats = ", ".join(col["parse"]["formats"])
-            warnings.append(f"Column '{name}' mixes date formats ({formats}).")
-    if whole_table and info and rows and unusable == len(info):
-        errors.append("No usable columns: every column is empty, constant or an identifier.")
-    if whole_table and rows:
-        try:
-            duplicated = int(typed.duplicated().sum())
-        except TypeError:
-            duplicated = int(typed.astype(str).duplicated().sum())
-        if duplicated:
-            warnings.append(f"{duplicated} row(s) are exact duplicates of an earlier row.")
-    series = empty_series()
-    if time_column is not None and time_column not in typed.columns:
-        errors.append(f"The time column '{time_column}' is not in the dataset.")
-    elif rows:
-        series = detect_time_series(typed, info, time_column=time_column)
-        if time_column is not None:
-            parsed = typed[time_column]
-            if not pd.api.types.is_datetime64_any_dtype(parsed):
-                parsed = to_datetime(df[time_column], None)
-            bad = int(parsed.isna().sum())
-            if bad == rows:
-                errors.append(f"The time column '{time_column}' holds no readable dates.")
-            elif bad:
-                warnings.append(f"{bad} value(s) of '{time_column}' are missing or not dates.")
-        if series["time_column"]:
-            if series["gaps"]:
-                warnings.append(
-                    f"The series has {series['gaps']} missing timestamp(s) (gaps) at frequency "
-                    f"{series['frequency']}."
-                )
-            if series["duplicates"]:
-                warnings.append(
-                    f"{series['duplicates']} timestamp(s) are repeated within a series."
-                )
-    skip = {c for c in (series["time_column"], series["id_column"]) if c}
-    return {
-        "valid": not errors,
-        "errors": errors,
-        "warnings": warnings,
-        "detected": {
-            "time_column": series["time_column"],
-            "frequency": series["frequency"],
-            "target_candidates": _target_candidates(typed, info, skip) if rows else [],
-            "id_column": series["id_column"],
-            "is_time_series": series["is_time_series"],
-        },
-    }
+    """`validate_chunks` over one frame."""
+    return validate_chunks([df], columns_info, time_column=time_column, whole_table=whole_table)
