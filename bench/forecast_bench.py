@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from features.series import default_season_length  # noqa: E402
 from preprocessing.series import fill_gaps, regularize  # noqa: E402
+from training.metrics import mase_scale  # noqa: E402
 
 DATA = ROOT / "bench" / "data" / "series"
 RESULTS = ROOT / "bench" / "results" / "forecast.json"
@@ -62,12 +63,6 @@ GROUPS = {
 def frequency_group(freq: str) -> str:
     """The M4-style group of a frequency ('W-SAT' -> 'weekly', '30min' -> 'hourly')."""
     return GROUPS.get(freq, GROUPS.get(freq.split("-")[0], freq))
-
-
-def mase_scale(train: np.ndarray, m: int) -> float:
-    """In-sample seasonal naive MAE (the MASE denominator); lag 1 when the series is too short."""
-    lag = m if len(train) > m else 1
-    return float(np.mean(np.abs(train[lag:] - train[:-lag]))) or 1e-9
 
 
 def score(
