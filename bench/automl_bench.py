@@ -55,6 +55,7 @@ sys.path.insert(0, str(ROOT))
 
 from training.automl import AutoMLSettings, holdout_split, run_automl  # noqa: E402
 from training.labels import normalize_labels  # noqa: E402
+from training.metrics import error_metrics, ovr_auc, probability_log_loss  # noqa: E402
 
 DATA = ROOT / "bench" / "data" / "tabular"
 OUT = ROOT / "bench" / "results" / "automl.json"
@@ -95,24 +96,19 @@ def scores_of(kind: str, y_true: pd.Series, pred: np.ndarray, classes: list) -> 
     """
     if kind == "regression":
         err = np.asarray(pred, dtype="float64") - y_true.to_numpy(dtype="float64")
-        return {"rmse": float(np.sqrt(np.mean(err**2))), "mae": float(np.mean(np.abs(err)))}
-    proba = np.clip(np.asarray(pred, dtype="float64"), 1e-15, 1.0)
-    proba = proba / proba.sum(axis=1, keepdims=True)
+        return error_metrics(err)
+    proba = np.asarray(pred, dtype="float64")
     # Class positions, so that int, bool and text labels are scored alike.
     position = {c: i for i, c in enumerate(classes)}
     truth = np.asarray([position[v] for v in y_true.tolist()], dtype="int64")
     codes = list(range(len(classes)))
     picked = np.argmax(proba, axis=1)
-    out = {
-        "log_loss": float(skm.log_loss(truth, proba, labels=codes)),
+    return {
+        "log_loss": probability_log_loss(truth, proba, codes),
         "accuracy": float(np.mean(picked == truth)),
         "macro_f1": float(skm.f1_score(truth, picked, average="macro", labels=codes)),
+        "auc": ovr_auc(truth, proba, codes),
     }
-    if kind == "binary":
-        out["auc"] = float(skm.roc_auc_score(truth == 1, proba[:, 1]))
-    else:
-        out["auc"] = float(skm.roc_auc_score(truth, proba, multi_class="ovr", labels=codes))
-    return out
 
 
 def ratio(metric: str, score: float | None, reference: float | None) -> float | None:
