@@ -18,6 +18,7 @@ from django.shortcuts import render
 
 from datasets.services import dataset_frame
 from modeling.artifacts import artifact_load
+from modeling.metrics import lower_is_better
 from modeling.models import TrainedModel
 from modeling.selectors import trained_model_list
 from modeling.templatetags.modeling_labels import algorithm_label, metric_direction, metric_label
@@ -26,8 +27,6 @@ logger = logging.getLogger(__name__)
 
 HISTORY_POINTS = 240
 IMPORTANCES_SHOWN = 25
-# Metrics where lower is better, so the page can say which way is good.
-LOWER_IS_BETTER = {"rmse", "mae", "mse", "mape", "smape", "mase", "log_loss", "rmsle", "wape"}
 
 
 @login_required
@@ -52,7 +51,7 @@ def metric_rows(model: TrainedModel) -> list[dict[str, Any]]:
     for name, value in scores.items():
         if not _number(value):
             continue
-        better = "lower" if name.lower() in LOWER_IS_BETTER else "higher"
+        better = "lower" if lower_is_better(name) else "higher"
         if name.startswith("coverage_"):
             better = f"close to {name.split('_', 1)[1]}%"
         rows.append({"name": name, "label": _score_label(model, name), "value": value,

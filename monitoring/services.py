@@ -27,6 +27,7 @@ from datasets.jsonsafe import json_safe
 from datasets.models import Dataset
 from datasets.selectors import dataset_get, dataset_list
 from datasets.services import dataset_frame
+from modeling.metrics import error_metrics
 from modeling.models import TrainedModel
 from modeling.selectors import trained_model_list
 from monitoring.drift import DriftSettings, column_drift, frame_drift
@@ -44,7 +45,6 @@ from predictions.logbook import (
 )
 from predictions.models import Deployment, ForecastActual, PredictionRecord, PredictionRollup
 from training import reference_store
-from training.metrics import error_metrics
 from training.models import TrainingJob
 from training.selectors import training_job_list
 from vur.errors import Conflict, InvalidInput, VURError

@@ -7,10 +7,10 @@ from typing import Any
 
 from django import template
 
+from modeling.metrics import lower_is_better
+
 register = template.Library()
 
-# Metrics where a lower value is the better one.
-LOWER_IS_BETTER = {"rmse", "mae", "mse", "mape", "smape", "mase", "log_loss", "rmsle", "wape"}
 _METRIC_NAMES = {
     "auc": "AUC", "roc_auc": "AUC", "accuracy": "Accuracy", "f1": "F1", "f1_macro": "F1 (macro)",
     "f1_weighted": "F1 (weighted)", "precision": "Precision", "recall": "Recall",
@@ -39,11 +39,6 @@ def metric_label(name: Any) -> str:
     """A metric's usual written name ("auc" -> "AUC", "mase" -> "MASE")."""
     key = str(name or "")
     return _METRIC_NAMES.get(key.lower(), key.replace("_", " ").upper() if len(key) <= 5 else key)
-
-
-def lower_is_better(name: Any) -> bool:
-    """Whether a smaller value of metric `name` is the better one."""
-    return str(name or "").lower() in LOWER_IS_BETTER
 
 
 @register.filter
