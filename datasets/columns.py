@@ -50,6 +50,7 @@ def _numeric_column_info(
 
 
 def column_info(values: pd.Series, name: str, total: int | None = None) -> dict[str, Any]:
+    """The profile of one column (dtype, semantic type, null and unique counts, samples)."""
     if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iuf":
         return _numeric_column_info(values.to_numpy(), values.dtype, name, total)
     semantic, spec = infer_column(values, name)
@@ -71,6 +72,7 @@ def column_info(values: pd.Series, name: str, total: int | None = None) -> dict[
 
 
 def safe_nunique(values: pd.Series) -> int:
+    """Distinct non-null values, counting unhashable cells by their text."""
     try:
         return int(values.nunique(dropna=True))
     except TypeError:  # unhashable cells (lists from nested JSON)

@@ -125,6 +125,8 @@ def boolean_number(value: Any) -> float:
 
 
 def is_integral(values: pd.Series | np.ndarray) -> bool:
+    """Whether the values are whole numbers: an integer array, or floats with at least one
+    finite value and every finite one whole."""
     arr = np.asarray(values)  # numpy, not pandas: this runs once per column of wide tables
     if arr.dtype.kind in "iu":
         return True
@@ -283,6 +285,8 @@ def _infer_text(text: pd.Series, name: str) -> str:
 
 
 def text_to_number(values: pd.Series, spec: dict[str, Any]) -> pd.Series:
+    """Numbers read from text with the separators of `spec`; NaN where a value is no number."""
+
     def one(value: Any) -> float:
         if value is None or isinstance(value, bool):
             return float(value) if isinstance(value, bool) else math.nan

@@ -126,6 +126,7 @@ def _find_id_column(
 
 
 def empty_series() -> dict[str, Any]:
+    """The series facts of a table that is no time series."""
     return {
         "is_time_series": False,
         "time_column": None,
