@@ -13,6 +13,7 @@ import pandas as pd
 from datasets.frequency import infer_frequency
 from datasets.services import dataset_frame
 from features import selection
+from features.config import FeatureConfig
 from features.series import SeriesFeaturizer
 from features.tabular import interaction_name
 from pipelines.models import Pipeline
@@ -126,7 +127,7 @@ def _interaction_pairs(pipeline: Pipeline) -> list[tuple[str, str]]:
     about the target, by mutual information on training rows only."""
     target = pipeline.target_column
     info = {c["name"]: c for c in pipeline.dataset.columns_info}
-    chosen = pipeline.feature_columns or (pipeline.feature_config or {}).get("selected") or []
+    chosen = pipeline.feature_columns or list(FeatureConfig.parse(pipeline.feature_config).selected)
     numeric = [
         name
         for name, col in info.items()

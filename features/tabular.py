@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import Pipeline as SkPipeline
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from features.config import FeatureConfig
 from preprocessing.builder import NUMERIC_BRANCH
 
 __all__ = [
@@ -126,17 +127,18 @@ class InteractionFeatures(TransformerMixin, BaseEstimator):
         return np.asarray([*names, *self.names_], dtype=object)
 
 
-def build_feature_step(feature_config: dict[str, Any] | None = None) -> Any:
+def build_feature_step(feature_config: FeatureConfig | dict[str, Any] | None = None) -> Any:
     """The `features` step for a tabular pipeline: the interactions chosen by features/generate
-    (if any), then constant-column removal; "passthrough" when both are off."""
-    config = feature_config or {}
+    (if any), then constant-column removal; "passthrough" when both are off.
+
+    `feature_config` is parsed by `FeatureConfig.parse` (FeatureConfigError when invalid).
+    """
+    config = FeatureConfig.parse(feature_config)
     steps: list[tuple[str, Any]] = []
-    pairs = config.get("interactions")
-    if isinstance(pairs, list) and pairs:
-        steps.append(("interactions", InteractionFeatures(pairs=[tuple(p) for p in pairs])))
-    if config.get("drop_constant", True) is not False:
-        threshold = float(config.get("variance_threshold", 0.0))
-        steps.append(("drop_constant", DropConstantFeatures(threshold=threshold)))
+    if config.interactions:
+        steps.append(("interactions", InteractionFeatures(pairs=list(config.interactions))))
+    if config.drop_constant:
+        steps.append(("drop_constant", DropConstantFeatures(threshold=config.variance_threshold)))
     if not steps:
         return "passthrough"
     return steps[0][1] if len(steps) == 1 else SkPipeline(steps)

@@ -16,6 +16,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from features.config import FeatureConfig
 from features.tabular import build_feature_step
 from modeling import catalog
 from preprocessing.builder import (
@@ -63,7 +64,7 @@ def build_pipeline(
     preprocessing_config: PreprocessingConfig | dict[str, Any] | None = None,
     feature_columns: list[str] | None = None,
     random_state: int = 0,
-    feature_config: dict[str, Any] | None = None,
+    feature_config: FeatureConfig | dict[str, Any] | None = None,
 ) -> Pipeline:
     """An unfitted `preprocess` -> `features` -> `model` Pipeline with pandas output.
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from features.config import FeatureConfig, FeatureConfigError
 from modeling import catalog
 from preprocessing.analysis import PreprocessingError
 from preprocessing.config import PreprocessingConfig
@@ -56,7 +57,7 @@ class AutoMLSettings:
     max_epochs: int = 100
     preprocessing_config: PreprocessingConfig | dict[str, Any] | None = None
     random_state: int = 0
-    feature_config: dict[str, Any] | None = None
+    feature_config: FeatureConfig | dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.target, str) or not self.target:
@@ -73,6 +74,7 @@ class AutoMLSettings:
         self._check_search()
         _ = self.algorithm_names  # resolves the algorithms and checks their hyperparameters
         _ = self.preprocessing  # parses the preprocessing config
+        _ = self.features  # and the feature config
 
     def _check_search(self) -> None:
         if self.search is None:
@@ -94,6 +96,14 @@ class AutoMLSettings:
             return PreprocessingConfig.parse(self.preprocessing_config)
         except PreprocessingError as exc:
             raise AutoMLError(f"Invalid preprocessing_config: {exc.errors}.") from None
+
+    @cached_property
+    def features(self) -> FeatureConfig:
+        """The typed feature config (parsed once)."""
+        try:
+            return FeatureConfig.parse(self.feature_config)
+        except FeatureConfigError as exc:
+            raise AutoMLError(f"Invalid feature_config: {exc.errors}.") from None
 
     @property
     def metric(self) -> tuple[str, bool]:

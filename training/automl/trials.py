@@ -92,7 +92,7 @@ class Engine:
             preprocessing_config=s.preprocessing,
             feature_columns=self.features,
             random_state=self.seed,
-            feature_config=s.feature_config,
+            feature_config=s.features,
         )
 
     def rows(self, algorithm: str, rows: np.ndarray) -> tuple[pd.DataFrame, pd.Series]:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from features.config import FeatureConfig, FeatureConfigError
 from features.series import default_season_length, detect_seasonalities
 from preprocessing.series import SeriesError, fill_gaps, regularize
 from training.forecasting.settings import ForecastError, ForecastSettings
@@ -101,14 +102,10 @@ def _one_series(key: Any, part: pd.DataFrame, freq: str, settings: ForecastSetti
     return SeriesData(key, y, seasons, m if len(y) > m else 1)
 
 
-def feature_params(feature_config: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Overrides for the lag regressors from a features config (lags, rolling_windows...)."""
-    cfg = feature_config or {}
-    out: dict[str, Any] = {}
-    if cfg.get("lags"):
-        out["lags"] = sorted({int(v) for v in cfg["lags"] if int(v) > 0})
-    if cfg.get("rolling_windows"):
-        out["windows"] = sorted({int(v) for v in cfg["rolling_windows"] if int(v) > 1})
-    if cfg.get("fourier_terms") is not None:
-        out["fourier_terms"] = int(cfg["fourier_terms"])
-    return out
+def feature_params(feature_config: FeatureConfig | Mapping[str, Any] | None) -> dict[str, Any]:
+    """Overrides for the lag regressors from a features config (parsed by `FeatureConfig`):
+    lags, windows, fourier_terms when set."""
+    try:
+        return FeatureConfig.parse(feature_config).series_params()
+    except FeatureConfigError as exc:
+        raise ForecastError(f"Invalid feature_config: {exc.errors}.") from None
