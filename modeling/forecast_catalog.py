@@ -20,6 +20,10 @@ from modeling.forecasters import (
 from modeling.hyperparams import AlgorithmSpec, HyperParam
 
 _FORECASTING = ("forecasting",)
+# Fewest rows of complete lag features a lag regressor learns from when the engine builds it: on
+# shorter histories (short yearly and quarterly series) its few backtest windows reward noise,
+# and it is left to the statistical models.
+LAG_MIN_ROWS = 60
 
 
 def _season(params: dict[str, Any], context: dict[str, Any]) -> int | None:
@@ -93,6 +97,7 @@ def _gbm(params: dict[str, Any], context: dict[str, Any]) -> Forecaster:
         learning_rate=params.get("learning_rate", 0.05),
         max_leaf_nodes=params.get("max_leaf_nodes", 31),
         random_state=int(context.get("random_state", 0) or 0),
+        min_rows=LAG_MIN_ROWS,
     )
 
 
@@ -104,6 +109,7 @@ def _ridge(params: dict[str, Any], context: dict[str, Any]) -> Forecaster:
         differencing=params.get("differencing", "auto"),
         alpha=params.get("alpha", 1.0),
         random_state=int(context.get("random_state", 0) or 0),
+        min_rows=LAG_MIN_ROWS,
     )
 
 

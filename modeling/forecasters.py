@@ -685,6 +685,7 @@ class LagRegressionForecaster(Forecaster):
     """
 
     native_intervals = False
+    min_rows = 10  # models pickled before the parameter existed
 
     def __init__(
         self,
@@ -700,6 +701,7 @@ class LagRegressionForecaster(Forecaster):
         fourier_terms: int = 3,
         max_length: int = 5000,
         random_state: int = 0,
+        min_rows: int = 10,
     ):
         self.estimator = estimator
         self.lags = lags
@@ -713,6 +715,7 @@ class LagRegressionForecaster(Forecaster):
         self.fourier_terms = fourier_terms
         self.max_length = max_length
         self.random_state = random_state
+        self.min_rows = min_rows
 
     def _make_estimator(self) -> Any:
         if self.estimator == "ridge":
@@ -742,8 +745,11 @@ class LagRegressionForecaster(Forecaster):
         ).fit(z)
         feats = self.featurizer_.transform(z)
         ok = feats.notna().all(axis=1) & z.notna()
-        if ok.sum() < 10:
-            raise ValueError("The series is too short for the chosen lags.")
+        if ok.sum() < max(10, self.min_rows):
+            raise ValueError(
+                f"The series is too short for a lag model: {int(ok.sum())} rows of complete lag "
+                f"features, at least {max(10, self.min_rows)} needed."
+            )
         self.model_ = self._make_estimator()
         with threadpool_limits(limits=1):
             self.model_.fit(feats[ok].to_numpy(), z[ok].to_numpy())
