@@ -67,7 +67,7 @@ class AutoMLSettings:
                 f"Problem type '{self.problem_type}' is not classification or regression."
             )
         _check_number("validation_split", self.validation_split, 0.05, 0.5)
-        _check_number("time_budget_s", self.time_budget_s, -math.inf, math.inf)
+        _check_number("time_budget_s", self.time_budget_s)  # below 0.1 s counts as 0.1 s
         _check_int("cv_folds", self.cv_folds, 2)
         _check_int("max_epochs", self.max_epochs, 1)
         _check_int("random_state", self.random_state, 0)
@@ -157,7 +157,7 @@ class AutoMLSettings:
         return self._resolved[1]
 
 
-def _check_number(name: str, value: Any, low: float, high: float) -> None:
+def _check_number(name: str, value: Any, low: float = -math.inf, high: float = math.inf) -> None:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
         raise AutoMLError(f"{name} must be a number; got {value!r}.")
     if not low <= float(value) <= high:

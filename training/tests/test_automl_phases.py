@@ -45,6 +45,7 @@ def _classes(n: int = 300) -> pd.DataFrame:
         ({"hyperparameters": {"linear": {"alpha": -1}}, "algorithms": ["linear"]}, "alpha"),
         ({"search": {"method": "exhaustive"}}, "Search method 'exhaustive'"),
         ({"target": ""}, "target column must be named"),
+        ({"time_budget_s": "10"}, "time_budget_s must be a number"),
     ],
 )
 def test_settings_refuse_bad_values_when_built(change, message):
