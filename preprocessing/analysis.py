@@ -29,16 +29,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from preprocessing.outliers import fences, outside
-
 from datasets.jsonsafe import json_safe
+from preprocessing.outliers import fences, outside
 
 __all__ = [
     "ISSUE_TYPES",
     "SEVERITIES",
     "PreprocessingError",
     "analyze_quality",
-    "json_safe",
     "numeric_columns",
     "text_columns",
 ]

@@ -26,11 +26,11 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+from datasets.jsonsafe import json_safe
 from preprocessing import builder
 from preprocessing.analysis import (
     PreprocessingError,
     analyze_quality,
-    json_safe,
     numeric_columns,
 )
 from preprocessing.config import (

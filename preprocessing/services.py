@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 from django.utils import timezone
 
+from datasets.jsonsafe import json_safe
 from datasets.models import Dataset
 from datasets.services import dataset_frame, dataset_iter_chunks
 from pipelines.models import Pipeline
@@ -163,7 +164,7 @@ def preprocessing_preview(*, pipeline: Pipeline, config: Any) -> dict:
         # preview shows the target's rows as the series preparation receives them.
         time_col = pipeline.time_column or dataset.time_column
         shown = frame[[c for c in (time_col, pipeline.target_column) if c]]
-        result = analysis.json_safe(
+        result = json_safe(
             {
                 "original_shape": list(frame.shape),
                 "processed_shape": list(shown.shape),
@@ -255,10 +256,10 @@ def series_overview(*, dataset: Dataset, max_points: int = SERIES_PLOT_POINTS) -
             outliers = series_prep.detect_outliers(y) & y.notna()
             lines.append(
                 {
-                    "series_id": analysis.json_safe(key),
+                    "series_id": json_safe(key),
                     "column": column,
                     "timestamps": [t.isoformat() for t in stamps],
-                    "values": [analysis.json_safe(v) for v in y],
+                    "values": [json_safe(v) for v in y],
                     "gaps": [t.isoformat() for t in stamps[y.isna().to_numpy()]],
                     "outliers": [
                         {"timestamp": t.isoformat(), "value": float(v)}

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from preprocessing.analysis import PreprocessingError, analyze_quality, json_safe
+from datasets.jsonsafe import json_safe
+from preprocessing.analysis import PreprocessingError, analyze_quality
 
 
 def _clean(n: int = 100) -> pd.DataFrame:
