@@ -18,15 +18,18 @@ from vur.errors import Conflict, InvalidInput
 
 _S = Pipeline.Status
 # The one table of a pipeline's status changes: status -> the statuses it may move to.
-# `draft` is only where a pipeline starts; `failed` is not entered by any flow (kept for old
-# rows, which leave it by being configured or trained again). A pipeline that has models may
-# be re-configured and still deploy one of them, so configured -> trained/deployed is allowed.
+# `draft` is only where a pipeline starts and `failed` is entered by no flow (old rows may hold
+# it; they leave it by being configured or trained again), so no change enters either. Trained and
+# deployed follow facts the callers hold (a model exists, one is deployed), so they may be entered
+# from any other status, a draft included: before this service a whole-row save could write a
+# stale draft back over a trained pipeline, and its models must stay deployable.
+_WORKING = frozenset({_S.CONFIGURED, _S.TRAINING, _S.TRAINED, _S.DEPLOYED})
 STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
-    _S.DRAFT: frozenset({_S.CONFIGURED, _S.TRAINING}),
-    _S.CONFIGURED: frozenset({_S.CONFIGURED, _S.TRAINING, _S.TRAINED, _S.DEPLOYED}),
-    _S.TRAINING: frozenset({_S.CONFIGURED, _S.TRAINING, _S.TRAINED, _S.DEPLOYED}),
-    _S.TRAINED: frozenset({_S.CONFIGURED, _S.TRAINING, _S.TRAINED, _S.DEPLOYED}),
-    _S.DEPLOYED: frozenset({_S.CONFIGURED, _S.TRAINING, _S.TRAINED, _S.DEPLOYED}),
+    _S.DRAFT: _WORKING,
+    _S.CONFIGURED: _WORKING,
+    _S.TRAINING: _WORKING,
+    _S.TRAINED: _WORKING,
+    _S.DEPLOYED: _WORKING,
     _S.FAILED: frozenset({_S.CONFIGURED, _S.TRAINING}),
 }
 

@@ -1,4 +1,4 @@
-"""Training work: start a job, run it in a worker (AutoML or forecasting), cancel it.
+"""Training work: start a job, run it in a worker (the pipeline's engine), cancel it.
 
 The job row is the record of truth. Runs claim their job by a conditional update, write model
 files under a key that belongs to the job, and either register every model at once or leave
@@ -26,28 +26,14 @@ from modeling import artifacts, catalog
 from modeling.models import ModelConfig, TrainedModel
 from pipelines.models import Pipeline
 from pipelines.services import pipeline_mark_step, pipeline_set_status
-from training import automl, forecasting, reference_store
+from training import reference_store
+from training.engines import Cancelled, Engine, NoModels, engine_for
 from training.events import training_event_publish
 from training.models import EpochMetric, TrainingJob
 from vur import jobs
 from vur.errors import Conflict, InvalidInput, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_HORIZON = {"Y": 6, "A": 6, "Q": 8, "M": 18, "W": 13, "D": 14, "B": 10, "h": 48, "H": 48}
-
-
-def default_horizon(freq: str | None) -> int:
-    """A sensible forecast horizon for a frequency (e.g. 18 months, 14 days)."""
-    if not freq:
-        return 12
-    base = freq.lstrip("0123456789").split("-")[0]
-    for key in (base, base[:2], base[:1]):
-        if key in DEFAULT_HORIZON:
-            return DEFAULT_HORIZON[key]
-    if base.lower().startswith(("min", "t", "30")):
-        return 96
-    return 12
 
 
 def _resolve_algorithms(pipeline: Pipeline, config: dict[str, Any]) -> dict[str, Any]:
@@ -108,8 +94,7 @@ def training_job_start(*, pipeline: Pipeline, user, config: dict[str, Any]) -> T
         stored["model_config_id"] = config["model_config"].pk
     stored.update(chosen)
     stored.setdefault("time_budget_s", settings.VUR_DEFAULT_TIME_BUDGET_S)
-    if pipeline.problem_type == "forecasting":
-        stored["horizon"] = pipeline.forecast_horizon or default_horizon(pipeline.dataset.frequency)
+    stored.update(engine_for(pipeline).start_config())
     failures: list[Exception] = []
     with transaction.atomic():
         job = TrainingJob.objects.create(owner=user, pipeline=pipeline, config=stored)
@@ -312,15 +297,14 @@ def purge_job_files(job: TrainingJob) -> None:
 SERVING_CHECK_ROWS = 500
 
 
-def _serving_check(obj, pipeline: Pipeline, columns: list[str], forecasting_job: bool,
-                   rows: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+def _serving_check(
+    obj: Any, pipeline: Pipeline, columns: list[str], rows: dict[str, Any]
+) -> dict[str, Any]:
     """The card's `serving` entry: the path that will serve the model (`modeling.serving`),
     checked against the model's own answers on up to SERVING_CHECK_ROWS dataset rows (read once
     per job into `rows`). Never fails the registration: a failed check serves scikit-learn."""
     from modeling import serving
 
-    if forecasting_job:
-        return {"path": "forecaster", "detail": "", "checked_rows": 0}
     try:
         if "frame" not in rows:
             rows["frame"] = dataset_frame(
@@ -333,7 +317,18 @@ def _serving_check(obj, pipeline: Pipeline, columns: list[str], forecasting_job:
         return {"path": serving.SKLEARN, "detail": "check failed", "checked_rows": 0}
 
 
-def _register(job: TrainingJob, pipeline: Pipeline, results: list, columns: list[str]) -> int:
+def _serving_entry(
+    engine: Engine, obj: Any, pipeline: Pipeline, columns: list[str], rows: dict[str, Any]
+) -> dict[str, Any]:
+    """The serving check when the engine has one; else the engine's own object serves."""
+    if engine.serving_check:
+        return _serving_check(obj, pipeline, columns, rows)
+    return {"path": engine.name, "detail": "", "checked_rows": 0}
+
+
+def _register(
+    job: TrainingJob, pipeline: Pipeline, engine: Engine, results: list[Any], columns: list[str]
+) -> int:
     """Save each candidate's artifact and card, then create all rows and complete the job at once.
 
     On any failure the files written so far are deleted.
@@ -341,21 +336,19 @@ def _register(job: TrainingJob, pipeline: Pipeline, results: list, columns: list
     versions = _versions()
     rows: list[TrainedModel] = []
     written: list[str] = []
-    forecasting_job = pipeline.problem_type == "forecasting"
     build_reference = reference_store.reference_builder(job, pipeline, columns)
     check_rows: dict[str, Any] = {}
     try:
         for res in results:
-            obj = res.model if forecasting_job else res.pipeline
+            obj = engine.artifact(res)
             key = f"{_job_key(job)}/{res.rank:02d}-{res.algorithm}"
             saved = artifacts.artifact_save(obj, key)
             written.append(saved.name)
             # What monitoring compares live traffic against (None if it could not be built).
             reference_name = reference_store.reference_save(build_reference(res, obj), key)
             written.append(reference_name)
-            extra = obj.input_schema() if forecasting_job else {"classes": res.classes}
-            schema = _input_schema(pipeline, columns, extra)
-            metrics = res.backtest_metrics if forecasting_job else res.test_metrics
+            schema = _input_schema(pipeline, columns, engine.schema_extra(res, obj))
+            metrics = engine.card_metrics(res)
             card = {
                 "algorithm": res.algorithm,
                 "hyperparameters": res.hyperparameters,
@@ -376,7 +369,7 @@ def _register(job: TrainingJob, pipeline: Pipeline, results: list, columns: list
                 "artifact": {"name": saved.name, "sha256": saved.sha256, "bytes": saved.size_bytes},
                 "library_versions": versions,
                 "monitoring_reference": reference_name,
-                "serving": _serving_check(obj, pipeline, columns, forecasting_job, check_rows),
+                "serving": _serving_entry(engine, obj, pipeline, columns, check_rows),
             }
             card_name = artifacts.card_save(card, key)
             written.append(card_name)
@@ -432,7 +425,7 @@ def _register(job: TrainingJob, pipeline: Pipeline, results: list, columns: list
                 events=[("log", registered)],
                 progress=1.0,
             ):
-                raise automl.Cancelled()
+                raise Cancelled()
             pipeline_mark_step(pipeline=pipeline, step="training", status=Pipeline.Status.TRAINED)
     except BaseException:
         artifacts.artifact_delete(*written)
@@ -506,62 +499,18 @@ def engine_budget(job_budget: float, started: float) -> float:
     return max(job_budget - (time.monotonic() - started), 0.1 * job_budget)
 
 
-def _run_engine(job: TrainingJob, pipeline: Pipeline, reporter: _Reporter) -> tuple[list, list]:
-    cfg = job.config
-    budget = float(cfg.get("time_budget_s") or settings.VUR_DEFAULT_TIME_BUDGET_S)
-    if pipeline.problem_type == "forecasting":
-        time_col = pipeline.time_column or pipeline.dataset.time_column
-        id_col = pipeline.id_column or None
-        columns = [c for c in (time_col, id_col, pipeline.target_column) if c]
-        frame = dataset_frame(pipeline.dataset, usecols=columns)
-        run_settings = forecasting.ForecastSettings(
-            time_column=time_col,
-            target=pipeline.target_column,
-            id_column=id_col,
-            horizon=int(cfg["horizon"]),
-            algorithms=cfg["algorithms"],
-            hyperparameters=cfg.get("hyperparameters") or None,
-            time_budget_s=engine_budget(budget, reporter.started),
-            preprocessing_config=pipeline.preprocessing_config or None,
-            feature_config=pipeline.feature_config or None,
-            random_state=int(cfg.get("random_state", 0)),
-        )
-        results = forecasting.run_forecast_automl(
-            frame, run_settings, on_event=reporter.on_event, should_stop=reporter.should_stop
-        )
-        return results, columns
-    names = pipeline.dataset.column_names
-    selected = (pipeline.feature_config or {}).get("selected") or []
-    features = (
-        pipeline.feature_columns or selected or [c for c in names if c != pipeline.target_column]
-    )
-    keep = (pipeline.target_column,) if pipeline.problem_type == "classification" else ()
-    frame = dataset_frame(
-        pipeline.dataset, usecols=[*features, pipeline.target_column], keep_raw=keep
-    )
-    schema = [c for c in pipeline.dataset.columns_info if c["name"] in features]
-    automl_settings = automl.AutoMLSettings(
-        target=pipeline.target_column,
-        problem_type=pipeline.problem_type,
-        feature_columns=features,
-        schema=schema,
-        algorithms=cfg["algorithms"],
-        hyperparameters=cfg.get("hyperparameters") or None,
-        search=cfg.get("search"),
+def _run_engine(
+    job: TrainingJob, engine: Engine, reporter: _Reporter
+) -> tuple[list[Any], list[str]]:
+    """Run the job's engine with what is left of the job's budget; (candidates, columns)."""
+    budget = float(job.config.get("time_budget_s") or settings.VUR_DEFAULT_TIME_BUDGET_S)
+    run = engine.run(
+        job.config,
         time_budget_s=engine_budget(budget, reporter.started),
-        validation_split=float(cfg.get("validation_split", 0.2)),
-        cross_validation=bool(cfg.get("cross_validation", False)),
-        cv_folds=int(cfg.get("cv_folds", 5)),
-        early_stopping=bool(cfg.get("early_stopping", True)),
-        max_epochs=int(cfg.get("max_epochs", 100)),
-        preprocessing_config=pipeline.preprocessing_config or None,
-        random_state=int(cfg.get("random_state", 0)),
-        feature_config=pipeline.feature_config or None,
+        on_event=reporter.on_event,
+        should_stop=reporter.should_stop,
     )
-    results = automl.run_automl(
-        frame, automl_settings, on_event=reporter.on_event, should_stop=reporter.should_stop
-    )
-    return results, features
+    return run.results, run.columns
 
 
 def training_job_run(*, job_id) -> None:
@@ -589,6 +538,9 @@ def _run_claimed(job_id, heartbeat: jobs.Heartbeat) -> None:
     if job is None:  # deleted with its pipeline or dataset since it was claimed
         return
     pipeline = job.pipeline
+    engine = engine_for(pipeline)
+    # Errors that end the job failed with their own message (no traceback logged).
+    expected: tuple[type[Exception], ...] = (*engine.failures, NoModels, InvalidInput)
     reporter = _Reporter(job, heartbeat)
     training_event_publish(
         job.pk, "status", {"status": str(TrainingJob.Status.RUNNING), "progress": 0.0}
@@ -604,16 +556,16 @@ def _run_claimed(job_id, heartbeat: jobs.Heartbeat) -> None:
 
     try:
         with threadpool_limits(1):
-            results, columns = _run_engine(job, pipeline, reporter)
+            results, columns = _run_engine(job, engine, reporter)
         if not results:
-            raise automl.AutoMLError("No algorithm finished within the time budget.")
-        count = _register(job, pipeline, results, columns)
+            raise NoModels("No algorithm finished within the time budget.")
+        count = _register(job, pipeline, engine, results, columns)
         logger.info("job %s: registered %s models", job.pk, count)
         _pipeline_after_job(job.pipeline_id)
-    except (automl.Cancelled, forecasting.Cancelled):
+    except Cancelled:
         purge_job_files(job)
         _finish(job, TrainingJob.Status.CANCELLED)
-    except (automl.AutoMLError, forecasting.ForecastError, InvalidInput) as exc:
+    except expected as exc:
         purge_job_files(job)
         _finish(job, TrainingJob.Status.FAILED, str(exc))
     except SoftTimeLimitExceeded:

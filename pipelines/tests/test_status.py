@@ -58,9 +58,10 @@ def test_the_table_names_every_status_and_nothing_enters_draft_or_failed():
     assert set(STATUS_TRANSITIONS) == set(S.values)
     for targets in STATUS_TRANSITIONS.values():
         assert S.DRAFT not in targets and S.FAILED not in targets
-    # Claiming a model needs one: a draft cannot become trained or deployed directly.
-    assert not pipeline_status_allowed(S.DRAFT, S.TRAINED)
-    assert not pipeline_status_allowed(S.DRAFT, S.DEPLOYED)
+    # A failed pipeline is trained again before it claims a model.
+    assert not pipeline_status_allowed(S.FAILED, S.TRAINED)
+    assert not pipeline_status_allowed(S.FAILED, S.DEPLOYED)
+    assert not pipeline_status_allowed(S.TRAINED, S.DRAFT)
     assert pipeline_status_allowed(S.TRAINED, S.DEPLOYED)
 
 
@@ -90,11 +91,12 @@ def test_an_illegal_change_is_refused_and_changes_nothing(pipeline, current, new
 
 def test_the_change_is_judged_against_the_stored_row_not_a_stale_copy(pipeline):
     stale = Pipeline.objects.get(pk=pipeline.pk)  # still thinks it is a draft
-    pipeline_set_status(pipeline=pipeline, status=S.TRAINING)
-    pipeline_set_status(pipeline=pipeline, status=S.TRAINED)
-    # trained -> deployed is allowed, although draft -> deployed is not.
-    assert pipeline_set_status(pipeline=stale, status=S.DEPLOYED).status == S.DEPLOYED
-    assert _stored(pipeline) == S.DEPLOYED
+    _force(pipeline, S.FAILED)
+    # draft -> configured is allowed, but the stored row is failed and failed -> trained is not.
+    with pytest.raises(PipelineStatusError):
+        pipeline_set_status(pipeline=stale, status=S.TRAINED)
+    assert pipeline_set_status(pipeline=stale, status=S.CONFIGURED).status == S.CONFIGURED
+    assert _stored(pipeline) == S.CONFIGURED
 
 
 def test_setting_the_same_status_twice_is_harmless(pipeline):

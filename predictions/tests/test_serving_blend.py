@@ -177,10 +177,10 @@ def test_registration_records_the_serving_path_and_serving_follows_it(owner):
         ).fit(frame[features], frame["species"])  # fmt: skip
 
     blend = _blend([member("linear"), member("random_forest")], "classification")
-    card = _serving_check(blend, pipeline, features, False, {})
+    card = _serving_check(blend, pipeline, features, {})
     assert card["path"] == serving.ONNX_SHARED and card["checked_rows"] > 0, card
-    assert _serving_check(member("linear"), pipeline, features, False, {})["path"] == "onnx"
-    assert _serving_check(member("knn"), pipeline, features, False, {})["path"] == "sklearn"
+    assert _serving_check(member("linear"), pipeline, features, {})["path"] == "onnx"
+    assert _serving_check(member("knn"), pipeline, features, {})["path"] == "sklearn"
 
     saved = artifact_save(blend, f"{owner.pk}/serving/blend")
     model = TrainedModel.objects.create(

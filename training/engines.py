@@ -1,0 +1,240 @@
+"""Training engines: the one interface that the tabular (AutoML) and the forecasting engines both
+implement, chosen once per pipeline by `engine_for`.
+
+The training services run a job and register its models through an `Engine` without testing the
+problem type again: the engine reads the pipeline's data, runs, and says for each candidate what
+is saved and served (`artifact`), which metrics go on its card (`card_metrics`), what the input
+schema adds (`schema_extra`) and whether the serving path is checked (`serving_check`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from datasets.services import dataset_frame
+from pipelines.models import Pipeline
+from training import automl, forecasting
+
+EventSink = Callable[[str, dict[str, Any]], None]
+
+# One Cancelled for both engines (training.forecasting re-exports automl's).
+Cancelled = automl.Cancelled
+
+
+class NoModels(Exception):  # noqa: N818 - reads as the reason a job failed
+    """A run that ended without any model (nothing finished within the budget)."""
+
+
+DEFAULT_HORIZON = {"Y": 6, "A": 6, "Q": 8, "M": 18, "W": 13, "D": 14, "B": 10, "h": 48, "H": 48}
+
+
+def default_horizon(freq: str | None) -> int:
+    """A sensible forecast horizon for a frequency (e.g. 18 months, 14 days)."""
+    if not freq:
+        return 12
+    base = freq.lstrip("0123456789").split("-")[0]
+    for key in (base, base[:2], base[:1]):
+        if key in DEFAULT_HORIZON:
+            return DEFAULT_HORIZON[key]
+    if base.lower().startswith(("min", "t", "30")):
+        return 96
+    return 12
+
+
+@dataclass(frozen=True)
+class EngineRun:
+    """What a run gives back: its candidates (best first) and the dataset columns they read."""
+
+    results: list[Any]
+    columns: list[str]
+
+
+class Engine(Protocol):
+    """What training needs from an engine, for one pipeline."""
+
+    @property
+    def name(self) -> str:
+        """The card's serving path when `serving_check` is false (the engine's object serves)."""
+        ...
+
+    @property
+    def serving_check(self) -> bool:
+        """Whether the model's compiled serving path is checked against its own answers."""
+        ...
+
+    @property
+    def failures(self) -> tuple[type[Exception], ...]:
+        """The engine's own errors: the job ends failed with their message (no traceback)."""
+        ...
+
+    def start_config(self) -> dict[str, Any]:
+        """What a start request adds to the job's stored config."""
+        ...
+
+    def run(
+        self,
+        config: Mapping[str, Any],
+        *,
+        time_budget_s: float,
+        on_event: EventSink,
+        should_stop: Callable[[], bool],
+    ) -> EngineRun:
+        """Read the pipeline's data, train within `time_budget_s`, return the candidates."""
+        ...
+
+    def artifact(self, result: Any) -> Any:
+        """The fitted object saved for `result` and loaded to serve it."""
+        ...
+
+    def card_metrics(self, result: Any) -> dict[str, Any]:
+        """The metrics the card and the leaderboard show for `result`."""
+        ...
+
+    def schema_extra(self, result: Any, artifact: Any) -> dict[str, Any]:
+        """What the model's input schema adds to the columns it reads."""
+        ...
+
+
+@dataclass(frozen=True)
+class TabularEngine:
+    """Classification and regression: `training.automl` on the pipeline's feature columns."""
+
+    pipeline: Pipeline
+    name: str = "tabular"
+    serving_check: bool = True
+    failures: tuple[type[Exception], ...] = (automl.AutoMLError,)
+
+    def start_config(self) -> dict[str, Any]:
+        """Nothing to add: the tabular engine reads the request's own settings."""
+        return {}
+
+    def features(self) -> list[str]:
+        """The columns the models read: the pipeline's, the selected ones, or all but the target."""
+        pipeline = self.pipeline
+        selected = (pipeline.feature_config or {}).get("selected") or []
+        names = pipeline.dataset.column_names
+        chosen = pipeline.feature_columns or selected
+        return list(chosen or [c for c in names if c != pipeline.target_column])
+
+    def run(
+        self,
+        config: Mapping[str, Any],
+        *,
+        time_budget_s: float,
+        on_event: EventSink,
+        should_stop: Callable[[], bool],
+    ) -> EngineRun:
+        """AutoML on the feature columns (class labels kept as written for classification)."""
+        pipeline = self.pipeline
+        features = self.features()
+        classification = pipeline.problem_type == Pipeline.ProblemType.CLASSIFICATION
+        frame = dataset_frame(
+            pipeline.dataset,
+            usecols=[*features, pipeline.target_column],
+            keep_raw=(pipeline.target_column,) if classification else (),
+        )
+        settings = automl.AutoMLSettings(
+            target=pipeline.target_column,
+            problem_type=pipeline.problem_type,
+            feature_columns=features,
+            schema=[c for c in pipeline.dataset.columns_info if c["name"] in features],
+            algorithms=config["algorithms"],
+            hyperparameters=config.get("hyperparameters") or None,
+            search=config.get("search"),
+            time_budget_s=time_budget_s,
+            validation_split=float(config.get("validation_split", 0.2)),
+            cross_validation=bool(config.get("cross_validation", False)),
+            cv_folds=int(config.get("cv_folds", 5)),
+            early_stopping=bool(config.get("early_stopping", True)),
+            max_epochs=int(config.get("max_epochs", 100)),
+            preprocessing_config=pipeline.preprocessing_config or None,
+            random_state=int(config.get("random_state", 0)),
+            feature_config=pipeline.feature_config or None,
+        )
+        results = automl.run_automl(frame, settings, on_event=on_event, should_stop=should_stop)
+        return EngineRun(results=list(results), columns=features)
+
+    def artifact(self, result: Any) -> Any:
+        """The fitted scikit-learn Pipeline (preprocess -> features -> model)."""
+        return result.pipeline
+
+    def card_metrics(self, result: Any) -> dict[str, Any]:
+        """Hold-out metrics."""
+        return dict(result.test_metrics or {})
+
+    def schema_extra(self, result: Any, artifact: Any) -> dict[str, Any]:
+        """The class labels (None for regression)."""
+        return {"classes": result.classes}
+
+
+@dataclass(frozen=True)
+class ForecastEngine:
+    """Forecasting: `training.forecasting` on the time, id and target columns."""
+
+    pipeline: Pipeline
+    name: str = "forecaster"
+    serving_check: bool = False
+    failures: tuple[type[Exception], ...] = (forecasting.ForecastError,)
+
+    def start_config(self) -> dict[str, Any]:
+        """The horizon: the pipeline's, or a default for the dataset's frequency."""
+        pipeline = self.pipeline
+        return {"horizon": pipeline.forecast_horizon or default_horizon(pipeline.dataset.frequency)}
+
+    def run(
+        self,
+        config: Mapping[str, Any],
+        *,
+        time_budget_s: float,
+        on_event: EventSink,
+        should_stop: Callable[[], bool],
+    ) -> EngineRun:
+        """Backtest, calibrate and refit forecasters on the series."""
+        pipeline = self.pipeline
+        time_col = pipeline.time_column or pipeline.dataset.time_column
+        id_col = pipeline.id_column or None
+        columns = [c for c in (time_col, id_col, pipeline.target_column) if c]
+        frame = dataset_frame(pipeline.dataset, usecols=columns)
+        settings = forecasting.ForecastSettings(
+            time_column=time_col,
+            target=pipeline.target_column,
+            id_column=id_col,
+            horizon=int(config["horizon"]),
+            algorithms=config["algorithms"],
+            hyperparameters=config.get("hyperparameters") or None,
+            time_budget_s=time_budget_s,
+            preprocessing_config=pipeline.preprocessing_config or None,
+            feature_config=pipeline.feature_config or None,
+            random_state=int(config.get("random_state", 0)),
+        )
+        results = forecasting.run_forecast_automl(
+            frame, settings, on_event=on_event, should_stop=should_stop
+        )
+        return EngineRun(results=list(results), columns=columns)
+
+    def artifact(self, result: Any) -> Any:
+        """The refitted ForecastModel (it knows its history, frequency and horizon)."""
+        return result.model
+
+    def card_metrics(self, result: Any) -> dict[str, Any]:
+        """Backtest metrics."""
+        return dict(result.backtest_metrics or {})
+
+    def schema_extra(self, result: Any, artifact: Any) -> dict[str, Any]:
+        """The forecaster's own schema: time and id columns, frequency, horizon, levels."""
+        extra: dict[str, Any] = artifact.input_schema()
+        return extra
+
+
+_ENGINES: dict[str, Callable[[Pipeline], Engine]] = {
+    Pipeline.ProblemType.CLASSIFICATION.value: TabularEngine,
+    Pipeline.ProblemType.REGRESSION.value: TabularEngine,
+    Pipeline.ProblemType.FORECASTING.value: ForecastEngine,
+}
+
+
+def engine_for(pipeline: Pipeline) -> Engine:
+    """The engine that trains `pipeline`: chosen here, once, by its problem type."""
+    return _ENGINES[pipeline.problem_type](pipeline)
