@@ -30,7 +30,7 @@ def training_rows(
 ) -> pd.DataFrame:
     """The rows a model would train on: the earliest part of a series, or a seeded random part."""
     n_train = max(1, int(round(len(frame) * (1 - validation_split))))
-    if pipeline.problem_type == "forecasting":
+    if pipeline.problem_type == Pipeline.ProblemType.FORECASTING:
         time_col = pipeline.time_column or pipeline.dataset.time_column
         return frame.sort_values(time_col).head(n_train)
     rng = np.random.default_rng(0)
@@ -67,7 +67,7 @@ def features_generate(
     """
     features: list[dict[str, Any]] = []
     config: dict[str, Any] = dict(pipeline.feature_config or {})
-    if pipeline.problem_type == "forecasting":
+    if pipeline.problem_type == Pipeline.ProblemType.FORECASTING:
         series = _series(pipeline)
         if len(series) < 4:
             raise InvalidInput("The series is too short to generate features.", code="too_few_rows")
@@ -142,7 +142,7 @@ def _interaction_pairs(pipeline: Pipeline) -> list[tuple[str, str]]:
             code="too_few_numeric_columns",
         )
     if len(numeric) > INTERACTION_COLUMNS:
-        keep = (target,) if pipeline.problem_type == "classification" else ()
+        keep = (target,) if pipeline.problem_type == Pipeline.ProblemType.CLASSIFICATION else ()
         frame = dataset_frame(pipeline.dataset, usecols=[*numeric, target], keep_raw=keep)
         train = training_rows(pipeline, frame).dropna(subset=[target])
         try:
@@ -180,7 +180,7 @@ def features_select(
     candidates = selectable_columns(pipeline)
     if not candidates:
         raise InvalidInput("There are no feature columns to select from.", code="no_features")
-    keep = (target,) if pipeline.problem_type == "classification" else ()
+    keep = (target,) if pipeline.problem_type == Pipeline.ProblemType.CLASSIFICATION else ()
     frame = dataset_frame(
         pipeline.dataset, usecols=[*candidates, target, *(exclude - {target})], keep_raw=keep
     )
@@ -189,7 +189,8 @@ def features_select(
     for col in X.columns:
         if pd.api.types.is_datetime64_any_dtype(X[col]):
             X = X.assign(**{col: X[col].astype("int64", errors="ignore")})
-    problem = "regression" if pipeline.problem_type == "forecasting" else pipeline.problem_type
+    forecasting = pipeline.problem_type == Pipeline.ProblemType.FORECASTING
+    problem = Pipeline.ProblemType.REGRESSION if forecasting else pipeline.problem_type
     try:
         result = selection.select_features(
             X, train[target], problem_type=problem, method=method, k=k, threshold=threshold

@@ -22,6 +22,7 @@ from modeling.metrics import lower_is_better
 from modeling.models import TrainedModel
 from modeling.selectors import trained_model_list
 from modeling.templatetags.modeling_labels import algorithm_label, metric_direction, metric_label
+from pipelines.models import Pipeline
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def _score_label(model: TrainedModel, name: str) -> str:
         better = metric_direction(model.primary_metric)
         return f"Validation {metric} (ranks the models; {better})"
     if name == model.primary_metric:
-        where = "Backtest" if model.problem_type == "forecasting" else "Hold-out"
+        where = "Backtest" if model.problem_type == Pipeline.ProblemType.FORECASTING else "Hold-out"
         return f"{where} {metric}"
     return metric_label(name)
 
@@ -115,7 +116,7 @@ def _residual_points(model: TrainedModel) -> dict[str, list] | None:
     """Hold-out predicted and actual values of a regression model, when training stored them."""
     res = model.residual_analysis or {}
     predicted, actual = res.get("predicted"), res.get("actual")
-    if model.problem_type != "regression" or not predicted or not actual:
+    if model.problem_type != Pipeline.ProblemType.REGRESSION or not predicted or not actual:
         return None
     if len(predicted) != len(actual):
         return None
@@ -159,7 +160,7 @@ def forecast_chart(model: TrainedModel) -> dict[str, Any]:
 
 def model_page_context(model: TrainedModel) -> dict[str, Any]:
     """What the model page shows of the model itself; chart data is JSON-ready."""
-    forecasting = model.problem_type == "forecasting"
+    forecasting = model.problem_type == Pipeline.ProblemType.FORECASTING
     charts: dict[str, Any] = {
         "problem_type": model.problem_type,
         "importance": _importance(model),

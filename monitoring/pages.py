@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from modeling.models import TrainedModel
 from modeling.selectors import trained_model_get, trained_model_list
+from pipelines.models import Pipeline
 from training.reference import bin_index, level_key
 from vur.errors import NotFound, VURError
 
@@ -65,7 +66,7 @@ def monitoring_model(request: HttpRequest, model_id) -> HttpResponse:
         {
             "model": model,
             "pipeline": model.pipeline,
-            "is_forecaster": model.problem_type == "forecasting",
+            "is_forecaster": model.problem_type == Pipeline.ProblemType.FORECASTING,
             "windows": WINDOWS,
             "window": window,
         },

@@ -406,13 +406,13 @@ def class_scores(stats: dict[str, Any]) -> dict[str, float | None]:
 
 def _cell_metrics(cell: dict[str, Any], problem_type: str) -> dict[str, Any]:
     n = cell["feedback"]
-    if problem_type == "classification":
+    if problem_type == Pipeline.ProblemType.CLASSIFICATION:
         return {
             "n": n,
             "accuracy": round(cell["correct"] / n, 6) if n else None,
             **class_scores(cell["classes"]),
         }
-    if problem_type == "regression":
+    if problem_type == Pipeline.ProblemType.REGRESSION:
         return {
             "n": n,
             "mae": round(cell["abs"] / n, 6) if n else None,
@@ -573,7 +573,7 @@ def model_metrics(*, model: TrainedModel, window: str | None = None) -> dict[str
         key = int(row["bucket"].timestamp()) // step * step
         _add_row(bins.setdefault(key, _new_cell()), row)
     problem = model.problem_type
-    if problem == "forecasting":
+    if problem == Pipeline.ProblemType.FORECASTING:
         for key, cell in _forecast_traffic(model, first, step).items():
             target = bins.setdefault(key, _new_cell())
             target["count"] += cell["count"]
@@ -621,7 +621,7 @@ def model_metrics(*, model: TrainedModel, window: str | None = None) -> dict[str
         }
         for key, cell in sorted(bins.items())
     ]
-    if problem == "forecasting":
+    if problem == Pipeline.ProblemType.FORECASTING:
         scales = _mase_scales(model)
         pairs = _forecast_pairs(model, start)
         summary = forecast_summary(pairs, scales)
@@ -909,7 +909,7 @@ def model_check(*, model: TrainedModel, window: str | None = None) -> list[Alert
     live = figures["live_metrics"]
     drop = settings.VUR_ALERT_METRIC_DROP
     if (live.get("n") or 0) >= minimum:
-        if model.problem_type == "classification":
+        if model.problem_type == Pipeline.ProblemType.CLASSIFICATION:
             trained, now_value = _training_figure(model, "accuracy"), live.get("accuracy")
             if trained and now_value is not None and now_value < trained * (1 - drop):
                 alert(
@@ -945,7 +945,10 @@ def model_check(*, model: TrainedModel, window: str | None = None) -> list[Alert
                 n=n,
             )
             break
-    if model.problem_type != "forecasting" and figures["prediction_count"] >= minimum:
+    if (
+        model.problem_type != Pipeline.ProblemType.FORECASTING
+        and figures["prediction_count"] >= minimum
+    ):
         try:
             drift = drift_detect(user=model.owner, model=model, window=window)
         except Conflict:

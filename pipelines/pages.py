@@ -99,7 +99,7 @@ def setup_values(data: QueryDict, dataset: Dataset) -> dict[str, Any]:
         "feature_columns": [c for c in data.getlist("feature_columns") if c],
         "time_column": data.get("time_column") or "",
     }
-    if fields["problem_type"] == "forecasting":
+    if fields["problem_type"] == Pipeline.ProblemType.FORECASTING:
         fields["forecast_horizon"] = int(horizon) if horizon.isdigit() else None
     return fields
 
@@ -118,7 +118,8 @@ def setup_context(dataset: Dataset, values: dict[str, Any], errors: dict) -> dic
 
 
 def _default_setup(dataset: Dataset) -> dict[str, Any]:
-    problem = "forecasting" if dataset.dataset_type == "time_series" else ""
+    timeseries = dataset.dataset_type == Dataset.Type.TIME_SERIES
+    problem = Pipeline.ProblemType.FORECASTING if timeseries else ""
     return {
         "name": f"{dataset.name} model",
         "problem_type": problem,

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from modeling.catalog import ALGORITHMS
 from modeling.selectors import trained_model_list
 from modeling.templatetags.modeling_labels import algorithm_label, metric_direction, metric_label
+from pipelines.models import Pipeline
 from training import selectors, services
 from training.events import event_dict
 from training.metrics import primary_metric
@@ -60,7 +61,11 @@ def _score_facts(job: TrainingJob, models: list) -> dict:
     """What the page says about the job's best score (metric and direction) and epochs: the
     iterative algorithms, and which of this job's algorithms have none."""
     problem_type = job.pipeline.problem_type
-    metric = "mase" if problem_type == "forecasting" else primary_metric(problem_type)[0]
+    metric = (
+        "mase"
+        if problem_type == Pipeline.ProblemType.FORECASTING
+        else primary_metric(problem_type)[0]
+    )
     iterative = sorted(name for name, spec in ALGORITHMS.items() if spec.supports_epochs)
     trained = sorted({m.algorithm for m in models} | set(_requested_algorithms(job)))
     return {

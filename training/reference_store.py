@@ -23,7 +23,11 @@ logger = logging.getLogger(__name__)
 
 
 def _frame(pipeline: Pipeline, columns: list[str]) -> Any:
-    keep = (pipeline.target_column,) if pipeline.problem_type == "classification" else ()
+    keep = (
+        (pipeline.target_column,)
+        if pipeline.problem_type == Pipeline.ProblemType.CLASSIFICATION
+        else ()
+    )
     usecols = list(dict.fromkeys([*columns, pipeline.target_column]))
     return dataset_frame(pipeline.dataset, usecols=usecols, keep_raw=keep)
 
@@ -47,7 +51,7 @@ def reference_builder(
             if "frame" not in state:
                 state["frame"] = _frame(pipeline, columns)
             frame = state["frame"]
-            if pipeline.problem_type == "forecasting":
+            if pipeline.problem_type == Pipeline.ProblemType.FORECASTING:
                 return json_safe(reference.forecast_reference(fitted, frame))
             cfg = job.config or {}
             ref = reference.tabular_reference(
@@ -101,7 +105,7 @@ def reference_rebuild(model: TrainedModel) -> dict[str, Any]:
         else None
     )
     config = (job.config if job else {}) or {}
-    if model.problem_type == "forecasting":
+    if model.problem_type == Pipeline.ProblemType.FORECASTING:
         schema = model.input_schema or {}
         columns = [c for c in (schema.get("time_column"), schema.get("id_column")) if c]
         return json_safe(reference.forecast_reference(fitted, _frame(pipeline, columns)))

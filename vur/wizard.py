@@ -194,7 +194,7 @@ def _features_context(pipeline: Pipeline, **extra: Any) -> dict[str, Any]:
         "selected": config.get("selected") or [],
         "selection": config.get("selection") or {},
         "methods": SELECTION_METHODS,
-        "forecasting": pipeline.problem_type == "forecasting",
+        "forecasting": pipeline.problem_type == Pipeline.ProblemType.FORECASTING,
         "selectable": selectable,
         # A failed selection shows its error beside its button only, not also at the top.
         "error_inline": selectable and extra.get("failed_action") == "select",
@@ -213,7 +213,7 @@ def _features(request: HttpRequest, pipeline: Pipeline) -> HttpResponse:
                 "calendar": data.get("calendar") == "on",
                 "interactions": data.get("interactions") == "on",
             }
-            if pipeline.problem_type == "forecasting":
+            if pipeline.problem_type == Pipeline.ProblemType.FORECASTING:
                 kwargs.pop("interactions")
                 kwargs["lags"] = _int_list(data.get("lags", ""))
                 kwargs["rolling_windows"] = _int_list(data.get("rolling_windows", ""))

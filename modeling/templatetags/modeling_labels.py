@@ -8,6 +8,7 @@ from typing import Any
 from django import template
 
 from modeling.metrics import lower_is_better
+from pipelines.models import Pipeline
 
 register = template.Library()
 
@@ -51,7 +52,7 @@ def metric_direction(name: Any) -> str:
 def rank_score(model: Any) -> float | None:
     """The score a trained model was ranked by: its validation (cross-validation) score for a
     tabular model, its backtest score for a forecaster (stored as the primary value)."""
-    if getattr(model, "problem_type", "") == "forecasting":
+    if getattr(model, "problem_type", "") == Pipeline.ProblemType.FORECASTING:
         return model.primary_value
     value = (getattr(model, "metrics", None) or {}).get("cv_score")
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
