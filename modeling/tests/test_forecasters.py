@@ -133,7 +133,7 @@ def test_catalogue_factories_build_forecasters_with_valid_defaults():
         if spec.factory is None:
             continue
         fc = spec.factory(spec.resolve({}), context)
-        assert fc.fit(_monthly()).predict(6).forecast.shape == (6,)
+        assert fc.fit(_monthly(120)).predict(6).forecast.shape == (6,)
     arima = next(s for s in FORECASTING_SPECS if s.name == "arima")
     assert "max_p" in arima.validate({"max_p": 99})
 
