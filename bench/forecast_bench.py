@@ -363,7 +363,13 @@ def report(rows: list[dict], methods: tuple[str, ...]) -> dict[str, Any]:
         if "order" not in r["auto_arima"]
     ]
     out["auto_ets_season_not_fitted"] = [
-        r["series"]
+        {
+            "series": r["series"],
+            "season": r["auto_ets"]["season"],
+            "why": "statsforecast's ETS fits seasons up to 24 only"
+            if r["auto_ets"]["season"] > 24
+            else "a non-seasonal model had the best AICc",
+        }
         for r in rows
         if r.get("auto_ets", {}).get("season", 1) > 1 and not r["auto_ets"].get("season_fitted")
     ]
