@@ -368,7 +368,7 @@ def report(rows: list[dict], methods: tuple[str, ...]) -> dict[str, Any]:
             "season": r["auto_ets"]["season"],
             "why": "statsforecast's ETS fits seasons up to 24 only"
             if r["auto_ets"]["season"] > 24
-            else "a non-seasonal model had the best AICc",
+            else "AutoETS chose (or could only fit) a non-seasonal model",
         }
         for r in rows
         if r.get("auto_ets", {}).get("season", 1) > 1 and not r["auto_ets"].get("season_fitted")
