@@ -181,12 +181,17 @@ def importance_rows(
     available_s: float,
     max_rows: int = 300,
     min_rows: int = 50,
+    per_call_s: float = 0.0,
 ) -> int:
     """Hold-out rows for permutation importance that fit in `available_s` (0: skip it).
 
-    Each repeat predicts every feature's permuted copy once, plus one baseline prediction."""
-    per_row = max(per_row_s, 1e-7) * (repeats * n_features + 1) * LOAD_MARGIN
-    rows = int(available_s / per_row) if available_s > 0 else 0
+    Each repeat predicts every feature's permuted copy once, plus one baseline prediction; each
+    prediction costs `per_call_s` whatever its size (a wide pipeline's column steps) plus
+    `per_row_s` per row. On a 73-column table under load the calls alone took a minute, so
+    counting only rows let importance run far past the budget."""
+    calls = (repeats * n_features + 1) * LOAD_MARGIN
+    room = available_s / calls - max(per_call_s, 0.0) if available_s > 0 else 0.0
+    rows = int(room / max(per_row_s, 1e-7)) if room > 0 else 0
     return min(max_rows, rows) if rows >= min_rows else 0
 
 

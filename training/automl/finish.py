@@ -13,7 +13,7 @@ from training.automl.candidates import CandidateResult, Scored, leaderboard_of
 from training.automl.ensemble import Blend, blend_pipeline
 from training.automl.importance import own_importance, permutation_shares
 from training.automl.refit import Refits, refit_winners
-from training.automl.scoring import holdout_scores
+from training.automl.scoring import call_seconds, holdout_scores
 from training.automl.trials import Engine, Trial
 from training.budget import importance_rows
 
@@ -117,6 +117,7 @@ def _permutation(
         engine.run.remaining() - rest,
         max_rows=full,
         min_rows=min(50, full),
+        per_call_s=call_seconds(pipe, X_test),
     )
     if n_rows == 0:
         ledger.decide(

@@ -22,6 +22,7 @@ from training.metrics import (
 
 __all__ = [
     "aligned_proba",
+    "call_seconds",
     "epoch_loss",
     "epoch_metrics",
     "fold_spread",
@@ -98,6 +99,14 @@ def epoch_metrics(
     labels = classes[np.argmax(pred, axis=1)]
     value, _ = oof_score(y, pred, classes)
     return {"accuracy": float(np.mean(labels == y)), "auc": value}
+
+
+def call_seconds(pipe: Any, X: pd.DataFrame) -> float:
+    """Seconds one prediction of `pipe` takes whatever its size (its per-call overhead), timed on
+    a single row."""
+    t0 = time.perf_counter()
+    pipe.predict(X.iloc[:1])
+    return time.perf_counter() - t0
 
 
 def holdout_scores(

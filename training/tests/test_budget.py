@@ -130,6 +130,18 @@ def test_importance_rows_shrinks_then_skips_with_less_time():
     assert importance_rows(per_row, 10, 2, available_s=-1.0) == 0
 
 
+def test_importance_rows_counts_the_fixed_cost_of_each_prediction():
+    # 21 predictions (10 columns, 2 repeats, 1 baseline) of 0.5s each whatever their size:
+    # 13.65s with the load margin before the first row, so 10s cannot even start.
+    per_row, per_call = 1e-5, 0.5
+    assert importance_rows(per_row, 10, 2, available_s=10.0, per_call_s=per_call) == 0
+    assert importance_rows(per_row, 10, 2, available_s=10.0) == 300  # rows alone: cheap
+    rows = importance_rows(per_row, 10, 2, available_s=13.7, per_call_s=per_call, min_rows=1)
+    assert 1 <= rows < 300
+    assert 21 * LOAD_MARGIN * (per_call + rows * per_row) <= 13.7
+    assert importance_rows(per_row, 10, 2, available_s=100.0, per_call_s=per_call) == 300
+
+
 def test_save_seconds_measures_the_model_and_scales_with_its_size():
     X, y = make_classification(400, 6, random_state=0)
     small = RandomForestClassifier(5, random_state=0).fit(X, y)
