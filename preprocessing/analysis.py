@@ -336,7 +336,7 @@ def _format_issue(df: pd.DataFrame, column: str) -> dict[str, Any] | None:
     texts = values.astype(str)
     for check in (_date_issue, _number_text_issue):
         issue = check(column, texts)
-        if issue is not False:
+        if not isinstance(issue, bool):
             return issue  # the column is date-like / number-like: the variant check does not apply
     if not all(isinstance(v, str) for v in values):
         return None
@@ -427,7 +427,7 @@ def analyze_quality(
         "validity": 1 - outlier_cells / numeric_cells if numeric_cells else 1.0,
     }
     score = sum(_SCORE_WEIGHTS[k] * max(0.0, v) for k, v in parts.items()) if n_rows else 0.0
-    return json_safe(
+    report: dict[str, Any] = json_safe(
         {
             "total_rows": int(total_rows) if total_rows is not None else n_rows,
             "total_columns": int(df.shape[1]),
@@ -438,3 +438,4 @@ def analyze_quality(
             "recommendations": _recommendations(issues, n_rows),
         }
     )
+    return report

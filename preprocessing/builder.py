@@ -89,7 +89,8 @@ def infer_schema(df: pd.DataFrame) -> list[dict[str, Any]]:
     the one type inference, `datasets.profiling.profile_frame` (what a dataset's page shows).
 
     `df` is expected typed as training sees it (`datasets.profiling.coerce_types`)."""
-    return profile_frame(df)["columns_info"]
+    profiles: list[dict[str, Any]] = profile_frame(df)["columns_info"]
+    return profiles
 
 
 def used_columns(

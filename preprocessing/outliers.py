@@ -61,7 +61,7 @@ def fences(
     col = col[np.isfinite(col)]
     if col.size < MIN_VALUES or np.unique(col).size < 3:
         return None
-    t = DEFAULT_THRESHOLDS.get(method) if threshold is None else float(threshold)
+    t = float(DEFAULT_THRESHOLDS.get(method, 0.0) if threshold is None else threshold)
     if method == "iqr":
         q1, q3 = np.quantile(col, [0.25, 0.75])
         if q3 <= q1:

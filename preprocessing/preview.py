@@ -308,7 +308,7 @@ def _run(
     names = [_short(str(c)) for c in out.columns]
     if len(set(names)) == len(names):
         out.columns = names
-    if target is not None:
+    if kept.y is not None and target is not None:
         out[target] = kept.y.to_numpy()
     _summarise(fitted, kept.X, config, summary)
     return _result(df, out, summary, warnings, started, config, outliers=counts)
@@ -341,7 +341,8 @@ def _result(
         "steps": builder.describe_steps(config),
         **extra,
     }
-    return json_safe(out)
+    safe: dict[str, Any] = json_safe(out)
+    return safe
 
 
 def _parse(config: Any) -> PreprocessingConfig:

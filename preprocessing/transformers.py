@@ -57,7 +57,7 @@ def _label(value: Any) -> Any:
 class _ColumnwiseMixin(TransformerMixin, BaseEstimator):
     """Records the input columns on fit and checks them on transform."""
 
-    def __sklearn_tags__(self):  # noqa: D105 - scikit-learn protocol
+    def __sklearn_tags__(self) -> Any:  # noqa: D105 - scikit-learn protocol
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
@@ -276,7 +276,8 @@ class Winsorizer(_ColumnwiseMixin):
 
 def signed_log(values: np.ndarray) -> np.ndarray:
     """sign(x) * log(1 + |x|): compresses both tails, keeps the sign and zero."""
-    return np.sign(values) * np.log1p(np.abs(values))
+    out: np.ndarray = np.sign(values) * np.log1p(np.abs(values))
+    return out
 
 
 class OutlierLogTransformer(_ColumnwiseMixin):
