@@ -1,10 +1,11 @@
 """Preprocessing previews: what a config does to a dataset (the `preprocessing/*` answers),
 computed by the very preprocessor training fits, without touching the caller's frame.
 
-A preview takes the rows training would learn from (rows with a target; then the training-only
-row steps of `builder.drop_training_rows`), fits `builder.build_preprocessor` on them exactly as
-training does, and transforms them: the rows shown are what the fitted pipeline hands the
-model for those rows. Every preview returns a PreprocessingResult dict:
+A preview takes the sample's rows with a target as the training rows (training itself also
+leaves its hold-out rows out), applies the training-only row steps of
+`builder.drop_training_rows`, fits `builder.build_preprocessor` on what is left the way training
+does, and transforms those rows: the rows shown are what the fitted pipeline hands the model for
+them. Every preview returns a PreprocessingResult dict:
 `{original_shape, processed_shape, changes_summary, quality_improvement, processing_time, warnings,
 preview: {columns, rows}, steps}`. `changes_summary` is keyed by input column (`"*"` for
 dropped rows); its values are `{action, count, detail, applies}`, several steps on one column
