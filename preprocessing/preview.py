@@ -312,7 +312,10 @@ def _run(
     if kept.y is not None and target is not None:
         out[target] = kept.y.to_numpy()
     _summarise(fitted, kept.X, config, summary)
-    return _result(df, out, summary, warnings, started, config, outliers=counts)
+    result = _result(df, out, summary, warnings, started, config, outliers=counts)
+    if target is None:  # categories are shown imputed, not encoded (encoding needs the target)
+        result["steps"] = [s for s in result["steps"] if s["step"] != "encoding"]
+    return result
 
 
 def _result(
