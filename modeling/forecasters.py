@@ -21,7 +21,7 @@ import base64
 import copy
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -161,17 +161,16 @@ class Forecaster:
 
     native_intervals = True
 
-    def fit(
-        self, y: pd.Series, X: pd.DataFrame | None = None, freq: str | None = None
-    ) -> Forecaster:
+    def fit(self, y: pd.Series, X: pd.DataFrame | None = None, freq: str | None = None) -> Self:
         """Fit on a series with a regular DatetimeIndex (NaN-free); returns self.
 
         `freq` overrides the frequency read from the index (needed when the index has gaps)."""
         if not isinstance(y.index, pd.DatetimeIndex):
             raise ValueError("The series needs a DatetimeIndex.")
-        self.freq_ = freq or y.index.freqstr or infer_frequency(y.index)
-        if self.freq_ is None:
+        found = freq or y.index.freqstr or infer_frequency(y.index)
+        if found is None:
             raise ValueError("The series has no regular frequency.")
+        self.freq_: str = found
         self.last_timestamp_ = y.index[-1]
         self.n_obs_ = len(y)
         self.conformal_errors_: np.ndarray | None = getattr(self, "conformal_errors_", None)
@@ -215,8 +214,9 @@ class Forecaster:
             raise ValueError("The horizon must be at least 1.")
         mean, intervals = self._predict(horizon, tuple(levels))
         mean = np.asarray(mean, dtype=float)
-        errors = getattr(self, "conformal_errors_", None) if calibrated else None
-        scale = getattr(self, "interval_scale_", None) if calibrated else None
+        # Set by calibration (absent on a model that was never calibrated).
+        errors: Any = getattr(self, "conformal_errors_", None) if calibrated else None
+        scale: Any = getattr(self, "interval_scale_", None) if calibrated else None
         methods = getattr(self, "interval_methods_", None)
         for lv in levels:
             method = _level_method(methods, lv, errors is not None, bool(scale))
@@ -364,7 +364,7 @@ class StatsForecaster(Forecaster):
 
     def _initial_live(self) -> dict[str, Any]:
         kind = self._kind()
-        fitted = getattr(self.model_, "model_", None)
+        fitted: Any = getattr(self.model_, "model_", None)  # statsforecast's fitted state
         if kind == "naive":
             m = int(getattr(self.model_, "season_length", 1) or 1)
             res = np.asarray(fitted["residuals"], dtype=float)

@@ -17,8 +17,10 @@ class TrainingStartSerializer(serializers.Serializer):
         help_text="A saved config id or {algorithm, hyperparameters}.",
     )
     # "auto" is a JSON value; the stubs only allow mappings as a JSONField default.
-    algorithms = serializers.JSONField(  # type: ignore[arg-type]
-        required=False, default="auto", help_text='"auto" or a list'
+    algorithms = serializers.JSONField(
+        required=False,
+        default="auto",  # type: ignore[arg-type]
+        help_text='"auto" or a list',
     )
     training_config = serializers.DictField(required=False, default=dict)
     validation_split = serializers.FloatField(min_value=0.05, max_value=0.5, default=0.2)

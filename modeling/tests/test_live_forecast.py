@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,13 +43,17 @@ def _build(name: str, seasons: list[int] | None = None) -> PreparedForecaster:
     spec = next(s for s in FORECASTING_SPECS if s.name == name)
     params = spec.resolve({"n_estimators": 40} if name == "gbm_lags" else {})
     context = {"freq": "D", "season_lengths": seasons or [7], "horizon": H, "random_state": 0}
-    inner = spec.factory(params, context)
+    assert spec.factory is not None
+    prepared = PreparedForecaster(spec.factory(params, context))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return PreparedForecaster(inner).fit(HIST)
+        prepared.fit(HIST)
+    return prepared
 
 
-def _reference(inner: Forecaster, new_values: np.ndarray, horizon: int) -> np.ndarray:
+def _reference(
+    inner: Forecaster, new_values: np.ndarray, horizon: int
+) -> tuple[np.ndarray, dict[Any, Any]]:
     """The fitted model applied to its history extended by `new_values`, computed from scratch:
     statsforecast's `forward` over the fitted window (same parameters, states recomputed from
     the start), or a lag model whose whole history is rebuilt from the extended series."""

@@ -4,6 +4,8 @@ batches change nothing; forecast feedback records actuals."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -106,7 +108,7 @@ def _obs(points: pd.Series, **extra) -> list[dict]:
 def _reference(n_new: int, horizon: int = H) -> dict:
     """What the same fitted ETS model forecasts when the new points are part of its history:
     statsforecast's refit-free `forward` over the fitted window plus the new points."""
-    base = PreparedForecaster(ETSForecaster(season_length=7)).fit(HISTORY).forecaster
+    base: Any = PreparedForecaster(ETSForecaster(season_length=7)).fit(HISTORY).forecaster
     window = np.concatenate([base._tail, FUTURE.to_numpy()[:n_new]])
     return base.model_.forward(y=window, h=horizon, level=[80, 95])
 
