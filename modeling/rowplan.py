@@ -89,7 +89,13 @@ def _texts(imputer: CategoricalImputer) -> Head:
         out = np.empty((len(columns[0]), len(columns)), dtype=object)
         for j, col in enumerate(columns):
             fill = fills[j]
-            for i, v in enumerate(col.tolist() if hasattr(col, "tolist") else col):
+            values = np.asarray(col, dtype=object)
+            missing = pd.isna(values)
+            if all(type(v) is str for v in values[~missing].tolist()):
+                out[:, j] = values
+                out[missing, j] = fill
+                continue
+            for i, v in enumerate(values.tolist()):
                 out[i, j] = fill if _missing(v) else _text_label(v)
         return out
 
@@ -198,37 +204,48 @@ def _lookup(categories: np.ndarray) -> dict[str, int] | None:
     return {c: i for i, c in enumerate(categories.tolist())}
 
 
+def _codes(values: np.ndarray, index: dict[str, int]) -> np.ndarray:
+    """Each value's position among the fitted categories (-1 when unknown): a dict lookup per
+    value for a few rows, one hashed pass (`Index.get_indexer`) for many."""
+    if len(values) <= 32:
+        return np.fromiter((index.get(v, -1) for v in values.tolist()), np.intp, len(values))
+    return pd.Index(list(index), dtype=object).get_indexer(values)
+
+
 def _onehot(step: OneHotEncoder) -> Matrix | None:
     if step.drop is not None or step.sparse_output:
         return None
     infrequent = getattr(step, "infrequent_categories_", None) or [None] * len(step.categories_)
-    layouts = []  # per feature: ({category: output column}, width, column for unknowns or None)
+    # Per feature: category index, each category's output column, width, unknowns' column
+    # (-2: none, all zeros; -1: the encoder refuses them).
+    layouts = []
     for cats, rare in zip(step.categories_, infrequent, strict=True):
         index = _lookup(np.asarray(cats))
         if index is None:
             return None
         rare_set = set(np.asarray(rare).tolist()) if rare is not None else set()
         frequent = [c for c in index if c not in rare_set]
-        columns = {c: k for k, c in enumerate(frequent)}
+        position = {c: k for k, c in enumerate(frequent)}
+        columns = np.asarray([position.get(c, len(frequent)) for c in index], dtype=np.intp)
         width = len(frequent) + (1 if rare_set else 0)
-        for c in rare_set:
-            columns[c] = len(frequent)
         grouped = rare_set and step.handle_unknown == "infrequent_if_exist"
-        unknown = len(frequent) if grouped else None
+        unknown = len(frequent) if grouped else -2
         if step.handle_unknown == "error":
             unknown = -1
-        layouts.append((columns, width, unknown))
+        layouts.append((index, columns, width, unknown))
 
     def run(X: np.ndarray) -> np.ndarray:
         blocks = []
-        for j, (columns, width, unknown) in enumerate(layouts):
+        rows = np.arange(X.shape[0])
+        for j, (index, columns, width, unknown) in enumerate(layouts):
+            codes = _codes(X[:, j], index)
+            known = codes >= 0
+            if unknown == -1 and not known.all():
+                raise NotCompiled("a category the encoder refuses")
+            cols = np.where(known, columns[np.maximum(codes, 0)], unknown)
+            hit = cols >= 0
             block = np.zeros((X.shape[0], width))
-            for i, value in enumerate(X[:, j].tolist()):
-                k = columns.get(value, unknown)
-                if k == -1:
-                    raise NotCompiled("a category the encoder refuses")
-                if k is not None:
-                    block[i, k] = 1.0
+            block[rows[hit], cols[hit]] = 1.0
             blocks.append(block)
         return np.hstack(blocks)
 
@@ -245,12 +262,10 @@ def _target(step: TargetEncoder) -> Matrix | None:
 
     def run(X: np.ndarray) -> np.ndarray:
         out = np.empty((X.shape[0], len(encodings)))
+        codes = [_codes(X[:, j], index) for j, index in enumerate(indexes)]
         for e, encoding in enumerate(encodings):
             j, mean = e // per, means[e % per]
-            index = indexes[j]
-            for i, value in enumerate(X[:, j].tolist()):
-                k = index.get(value)
-                out[i, e] = mean if k is None else encoding[k]
+            out[:, e] = np.where(codes[j] >= 0, encoding[np.maximum(codes[j], 0)], mean)
         return out
 
     return run
@@ -265,14 +280,11 @@ def _ordinal(step: OrdinalEncoder) -> Matrix | None:
     def run(X: np.ndarray) -> np.ndarray:
         out = np.empty(X.shape, dtype=np.float64)
         for j, index in enumerate(indexes):
-            for i, value in enumerate(X[:, j].tolist()):
-                k = index.get(value)
-                if k is None:
-                    if unknown is None:
-                        raise NotCompiled("a category the encoder refuses")
-                    out[i, j] = unknown
-                else:
-                    out[i, j] = k
+            codes = _codes(X[:, j], index)
+            known = codes >= 0
+            if unknown is None and not known.all():
+                raise NotCompiled("a category the encoder refuses")
+            out[:, j] = np.where(known, codes, unknown if unknown is not None else 0)
         return out
 
     return run

@@ -37,6 +37,7 @@ from modeling.serving import (
     compile_for_serving,
 )
 from predictions.models import Deployment
+from predictions.servedmodel import ServedModel, served_model_of
 from vur.errors import NotFound
 
 logger = logging.getLogger(__name__)
@@ -197,6 +198,7 @@ class Served:
     plan: RowPlan
     generation: str | None
     checked_at: float
+    kind: ServedModel  # what the model does (tabular or forecasting), chosen once here
     source: Any = None  # the fitted object `compiled` was built from
     compiled: ServingModel | None = None
 
@@ -226,6 +228,7 @@ def _read(model_id: int, generation: str | None) -> Served:
         plan=RowPlan.of(model),
         generation=generation,
         checked_at=time.monotonic(),
+        kind=served_model_of(model),
     )
 
 

@@ -36,6 +36,7 @@ from pipelines.services import pipeline_mark_step, pipeline_set_status
 from predictions import served
 from predictions.logbook import LogEntry, prediction_log, prediction_log_write, rollup_feedback
 from predictions.models import BatchJob, Deployment, PredictionRecord
+from predictions.servedmodel import served_model_of
 from training.labels import label_key, label_like
 from vur import jobs
 from vur.errors import (
@@ -67,13 +68,7 @@ def deployment_create(*, owner, model: TrainedModel, target: str) -> Deployment:
         if existing:
             return existing
         deployment = Deployment.objects.create(owner=owner, model=model, target=target)
-        path = "/ws/predictions/" if target == "realtime" else "/api/v1/predictions/"
-        path += "forecast" if model.problem_type == "forecasting" and target == "api" else ""
-        if target == "api" and model.problem_type != "forecasting":
-            path += "single"
-        elif target == "batch":
-            path += "batch"
-        deployment.endpoint_url = path
+        deployment.endpoint_url = served_model_of(model).endpoint(target)
         deployment.save(update_fields=["endpoint_url"])
         TrainedModel.objects.filter(pk=model.pk).update(is_deployed=True)
         transaction.on_commit(partial(served.serving_changed, model.pk))
@@ -247,11 +242,7 @@ def predict_rows(
         raise ModelNotDeployed(
             "The model is not deployed; deploy it before asking for predictions."
         )
-    if model.problem_type == "forecasting":
-        raise InvalidInput(
-            "This is a forecasting model; ask predictions/forecast for its forecast.",
-            code="use_forecast",
-        )
+    entry.kind.rows_allowed("ask predictions/forecast for its forecast.")
     started = time.perf_counter()
     channel = "websocket" if source == "websocket" else "rest"
     try:
@@ -331,11 +322,7 @@ def predict_many(*, user, messages: list[dict[str, Any]], source: str = "websock
                 raise ModelNotDeployed(
                     "The model is not deployed; deploy it before asking for predictions."
                 )
-            if entry.model.problem_type == "forecasting":
-                raise InvalidInput(
-                    "This is a forecasting model; send observations for its forecast.",
-                    code="use_forecast",
-                )
+            entry.kind.rows_allowed("send observations for its forecast.")
             rows = check_rows(entry.plan, message.get("data"))
         except VURError as exc:
             _log_failure(user, entry.model, channel, source, exc, started)
@@ -404,11 +391,10 @@ def forecast(
     """
     from predictions import live
 
-    if model.problem_type != "forecasting":
-        _require_deployed(model)
-        raise InvalidInput(
-            "This model is not a forecaster; use predictions/single.", code="not_a_forecaster"
-        )
+    kind = served_model_of(model)
+    if not kind.forecaster:
+        _require_deployed(model)  # 409 before 400, as for rows
+    kind.forecast_allowed()
     return live.forecast_live(  # answers 409 model_not_deployed itself
         user=user,
         model=model,
@@ -494,7 +480,8 @@ def prediction_feedback(*, user, prediction_id, actual: Any) -> PredictionRecord
     if _bad_value(actual) or isinstance(actual, (dict, list)):
         raise InvalidInput("actual must be a single finite value.", code="bad_actual")
     problem = record.model.problem_type
-    if record.source == "forecast" or problem == "forecasting":
+    served_model_of(record.model).feedback_allowed()
+    if record.source == "forecast":
         raise InvalidInput(
             "For a forecast send {model_id, timestamp, actual, series_id?}.", code="use_forecast"
         )
@@ -538,7 +525,7 @@ def forecast_feedback(*, user, items: list[dict[str, Any]]) -> list[dict[str, An
     with transaction.atomic():
         for model_id, group in groups.items():
             model = trained_model_get(user=user, model_id=model_id)
-            if model.problem_type != "forecasting":
+            if not served_model_of(model).forecaster:
                 raise InvalidInput(
                     f"Model {model_id} is not a forecaster; send {{prediction_id, actual}}.",
                     code="not_a_forecaster",
@@ -573,8 +560,7 @@ def batch_start(
     """
     batch_job_capacity_check(user=owner)
     _require_deployed(model)
-    if model.problem_type == "forecasting":
-        raise InvalidInput("Batch scoring is for tabular models.", code="not_tabular")
+    served_model_of(model).batch_allowed()
     try:
         fmt = dio.detect_format(upload.name or "")
     except dio.DatasetReadError as exc:
