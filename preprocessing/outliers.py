@@ -7,7 +7,8 @@ training-row filter and the fitted `Winsorizer` all ask `fences` for them. Djang
 Methods (threshold default in brackets):
 - iqr: `[Q1 - t*IQR, Q3 + t*IQR]` (1.5)
 - zscore: `mean +- t*std` (population std) (3)
-- isolation_forest: the smallest and largest value a per-column Isolation Forest keeps, with
+- isolation_forest: the smallest and largest value a per-column Isolation Forest (fitted on at
+  most 4096 of the values) keeps, with
   contamination t in (0, 0.5] (0.01; the forest's "auto" would flag about a quarter of a normal
   column)
 - quantile: the 1st and 99th percentiles (models saved before isolation_forest had fences).
@@ -18,7 +19,9 @@ no fences (None): every value would count, which tells nothing.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
 from typing import Any
 
 import numpy as np
@@ -35,6 +38,7 @@ __all__ = [
 METHODS = ("iqr", "zscore", "isolation_forest", "quantile")
 DEFAULT_THRESHOLDS = {"iqr": 1.5, "zscore": 3.0, "isolation_forest": 0.01}
 MIN_VALUES = 4
+FOREST_SAMPLE = 4096
 QUANTILES = (0.01, 0.99)
 
 
@@ -75,11 +79,56 @@ def fences(
     if method == "quantile":
         low, high = np.quantile(col, list(QUANTILES))
         return float(low), float(high)
-    forest = IsolationForest(n_estimators=100, contamination=t, random_state=random_state, n_jobs=1)
-    kept = col[forest.fit_predict(col.reshape(-1, 1)) == 1]
-    if kept.size == 0:
+    key = (hashlib.blake2b(col.tobytes(), digest_size=16).digest(), t, random_state)
+    with _FOREST_LOCK:
+        if key in _FOREST_CACHE:
+            return _FOREST_CACHE[key]
+    found = _forest_fences(col, t, random_state)
+    with _FOREST_LOCK:
+        while len(_FOREST_CACHE) >= _FOREST_CACHE_SIZE:
+            _FOREST_CACHE.pop(next(iter(_FOREST_CACHE)))
+        _FOREST_CACHE[key] = found
+    return found
+
+
+# Training fits the same training columns once per candidate model: their forest fences are
+# computed once per process (keyed by the values' digest), oldest dropped first.
+_FOREST_CACHE: dict[tuple[bytes, float, int], tuple[float, float] | None] = {}
+_FOREST_CACHE_SIZE = 256
+_FOREST_LOCK = threading.Lock()
+
+
+def _forest_fences(
+    col: np.ndarray, contamination: float, random_state: int
+) -> tuple[float, float] | None:
+    """The smallest and largest value a per-column Isolation Forest keeps.
+
+    The forest is fitted on at most `FOREST_SAMPLE` values (a seeded sample; each tree reads
+    256 anyway) and asked about the values from each end inwards until one is kept, so a large
+    column costs a few hundred scores instead of one per row.
+    """
+    forest = IsolationForest(
+        n_estimators=100, contamination=contamination, random_state=random_state, n_jobs=1
+    )
+    sample = col
+    if col.size > FOREST_SAMPLE:
+        sample = np.random.default_rng(random_state).choice(col, FOREST_SAMPLE, replace=False)
+    forest.fit(sample.reshape(-1, 1))
+    ordered = np.sort(col)
+    low, high = _first_kept(forest, ordered), _first_kept(forest, ordered[::-1])
+    if low is None or high is None:
         return None
-    return float(kept.min()), float(kept.max())
+    return low, high
+
+
+def _first_kept(forest: IsolationForest, ordered: np.ndarray, chunk: int = 256) -> float | None:
+    """The first value of `ordered` the forest keeps (an inlier), or None."""
+    for start in range(0, ordered.size, chunk):
+        part = ordered[start : start + chunk]
+        kept = forest.predict(part.reshape(-1, 1)) == 1
+        if kept.any():
+            return float(part[int(np.argmax(kept))])
+    return None
 
 
 def outside(values: Any, bounds: tuple[float, float] | None) -> np.ndarray:

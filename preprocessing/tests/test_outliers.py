@@ -50,3 +50,14 @@ def test_quality_analysis_counts_values_outside_the_same_fences():
     low, high = fences(df["v"].to_numpy(), "iqr")
     issue = next(i for i in analyze_quality(df)["issues"] if i["issue_type"] == "outliers")
     assert issue["count"] == int(((df["v"] < low) | (df["v"] > high)).sum())
+
+
+def test_isolation_forest_fences_are_repeatable_and_cached():
+    rng = np.random.default_rng(5)
+    values = np.concatenate([rng.normal(0, 1, 6000), [25.0, -20.0]])
+    first = fences(values, "isolation_forest", 0.01)
+    assert fences(values.copy(), "isolation_forest", 0.01) == first
+    assert first[0] > -20.0 and first[1] < 25.0
+    kept = values[~outside(values, first)]
+    assert kept.min() == first[0] and kept.max() == first[1]  # fences are kept values
+    assert fences(values, "isolation_forest", 0.2) != first
