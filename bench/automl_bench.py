@@ -148,7 +148,13 @@ def run_vur(
         time_budget_s=budget,
         random_state=0,
     )
-    results = run_automl(df, settings)
+    lines: list[str] = []
+
+    def keep_log(kind: str, payload: dict[str, Any]) -> None:
+        if kind == "log" and payload.get("message"):
+            lines.append(str(payload["message"]))
+
+    results = run_automl(df, settings, on_event=keep_log)
     elapsed = time.monotonic() - start
     best = results[0]
     answers = _answers(best.pipeline, X.iloc[te], kind, classes)
@@ -156,6 +162,8 @@ def run_vur(
         "answers": answers,
         "elapsed_s": elapsed,
         "best": best.algorithm,
+        # Where VUR says its time went, and what the budget made it skip or shorten.
+        "log": [m for m in lines if m.startswith("Time used") or "budget" in m][-12:],
         # VUR's own hold-out figure of the same model: equal to ours when the splits agree.
         "reported": best.primary_value,
         "candidates": [
@@ -347,6 +355,7 @@ def run_table(entry: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]
         row["vur_reported"] = vur["reported"]
         row["vur_candidates"] = vur["candidates"]
         row["vur_time_vs_budget"] = round(vur["elapsed_s"] / args.budget, 3)
+        row["vur_log"] = vur["log"]
     if not args.skip_flaml:
         record("flaml", run_flaml, X_tr, y_tr, X_te, kind, classes, args.budget)
     if args.autogluon_python and not args.skip_autogluon:
@@ -391,7 +400,7 @@ def _mean(values: list[float | None]) -> float | None:
     return float(np.mean(kept)) if kept else None
 
 
-def summarise(rows: list[dict[str, Any]], budget: float) -> dict[str, Any]:
+def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Mean ratios to FLAML (and VUR's to AutoGluon), the tables VUR loses by more than 2%, and
     VUR's wall time against the budget."""
     names = list(dict.fromkeys(n for row in rows for n in row["ratio_to_flaml"]))
@@ -443,10 +452,14 @@ def write(rows: list[dict[str, Any]], args: argparse.Namespace, path: Path) -> N
         "python": platform.python_version(),
         "command": " ".join(sys.argv),
         "tables": rows,
-        "summary": summarise(rows, args.budget),
+        "summary": summarise(rows),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+
+
+def _cell(value: float | None, digits: int) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
 
 
 def print_table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
@@ -462,13 +475,10 @@ def print_table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
             f"{row['scores'][n]:>12.4f}" if row["scores"].get(n) is not None else f"{'-':>12}"
             for n in names
         )
-        r_f, r_a = row["ratio_to_flaml"].get("vur"), row.get("vur_ratio_to_autogluon")
-        tb = row.get("vur_time_vs_budget")
-        print(
-            f"{row['table']:<24}{row['metric']:<9}{cells}"
-            f"{r_f if r_f is None else f'{r_f:.4f}':>11}{r_a if r_a is None else f'{r_a:.4f}':>9}"
-            f"{tb if tb is None else f'{tb:.2f}':>9}"
-        )
+        r_f = _cell(row["ratio_to_flaml"].get("vur"), 4)
+        r_a = _cell(row.get("vur_ratio_to_autogluon"), 4)
+        tb = _cell(row.get("vur_time_vs_budget"), 2)
+        print(f"{row['table']:<24}{row['metric']:<9}{cells}{r_f:>11}{r_a:>9}{tb:>9}")
     print(json.dumps(summary, indent=2, default=str))
 
 
@@ -491,10 +501,10 @@ def main() -> None:
         order = [e["file"] for e in json.loads((DATA / "manifest.json").read_text())]
         rows.sort(key=lambda r: order.index(r["table"]) if r["table"] in order else len(order))
         write(rows, args, args.out)
-        print_table(rows, summarise(rows, args.budget))
+        print_table(rows, summarise(rows))
         return
     if not args.autogluon_python and not args.skip_autogluon:
-        parser.error("give --autogluon-python (see the README) or --skip-autogluon")
+        print("AutoGluon skipped: no --autogluon-python (see the README for its venv).")
     manifest = json.loads((DATA / "manifest.json").read_text())
     if args.only:
         manifest = [e for e in manifest if e["file"] in args.only]
@@ -510,7 +520,7 @@ def main() -> None:
             rows.append(row)
             print("   " + json.dumps({k: row[k] for k in ("scores", "times_s")}), flush=True)
             write(rows, args, args.out)
-    print_table(rows, summarise(rows, args.budget))
+    print_table(rows, summarise(rows))
     print(f"wrote {args.out}")
 
 
