@@ -70,7 +70,7 @@ def dataset_upload_page(request: HttpRequest) -> HttpResponse:
         dataset = services.dataset_upload(
             owner=request.user,
             upload=upload,
-            name=values["name"] or upload.name.rsplit(".", 1)[0],
+            name=values["name"] or (upload.name or "").rsplit(".", 1)[0],
             description=values["description"],
             dataset_type=request.POST.get("dataset_type") or None,
             time_column=values["time_column"] or None,
@@ -105,7 +105,8 @@ def dataset_preview_partial(request: HttpRequest, dataset_id: int) -> HttpRespon
     ctx["start_row"] = (page - 1) * size + 1
     ctx["prev_page"] = page - 1 if page > 1 else None
     ctx["next_page"] = page + 1 if page < last else None
-    template = "datasets/_preview.html" if request.htmx else "datasets/preview_page.html"
+    htmx = bool(getattr(request, "htmx", False))  # set by django-htmx's middleware
+    template = "datasets/_preview.html" if htmx else "datasets/preview_page.html"
     return render(request, template, ctx)
 
 

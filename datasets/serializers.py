@@ -111,7 +111,8 @@ class ValidationReportSerializer(serializers.Serializer):
     """The answer of `datasets/{id}/validate`."""
 
     valid = serializers.BooleanField()
-    errors = serializers.ListField(child=serializers.CharField())
+    # The contract's field name; it shadows Serializer.errors in an answer-only serializer.
+    errors = serializers.ListField(child=serializers.CharField())  # type: ignore[assignment]
     warnings = serializers.ListField(child=serializers.CharField())
     detected = serializers.DictField()
     columns = ValidatedColumnsSerializer()

@@ -199,7 +199,7 @@ def dataset_upload(
         name=name,
         description=description or "",
         dataset_type=dataset_type or detected_type,
-        filename=upload.name.rsplit("/", 1)[-1],
+        filename=(upload.name or "").rsplit("/", 1)[-1],
         file_format=fmt,
         size_bytes=upload.size,
         num_rows=profile["num_rows"],
@@ -238,7 +238,7 @@ def dataset_delete(*, dataset: Dataset) -> None:
     Conflict (409, `dataset_in_use`) while a training or batch job runs on it or one of its
     models is deployed; nothing changes then. A repeat after success is a 404 at the view.
     """
-    cleanup = Cleanup(files=[dataset.file.name])
+    cleanup = Cleanup(files=[dataset.file.name] if dataset.file.name else [])
     with transaction.atomic():
         # Serialises two deletes of the same dataset; the later one finds nothing to delete.
         if not Dataset.objects.select_for_update().filter(pk=dataset.pk).exists():
@@ -292,7 +292,7 @@ def _remove_empty_folder(folder: str) -> None:
 @contextmanager
 def dataset_open(dataset: Dataset) -> Iterator[IO[bytes]]:
     """Open the stored file of `dataset` for reading (works with any Django storage)."""
-    with dataset.file.storage.open(dataset.file.name, "rb") as fh:
+    with dataset.file.storage.open(dataset.file.name or "", "rb") as fh:
         yield fh
 
 
@@ -351,7 +351,7 @@ def dataset_export(*, dataset: Dataset) -> tuple[Iterator[bytes] | IO[bytes], bo
     except dio.DatasetReadError as exc:
         raise _read_error(exc) from None
     if not risky:
-        return dataset.file.storage.open(dataset.file.name, "rb"), False
+        return dataset.file.storage.open(dataset.file.name or "", "rb"), False
     if dataset.file_format == "csv":
 
         def stream() -> Iterator[bytes]:

@@ -37,7 +37,8 @@ def complete_info(df: pd.DataFrame, columns_info: list[dict[str, Any]]) -> list[
 def _target_candidates(
     distinct: dict[str, int], info: list[dict[str, Any]], skip: set[str]
 ) -> list[str]:
-    hinted, others = [], []
+    hinted: list[str] = []
+    others: list[str] = []
     hint = re.compile(r"^(target|label|y|class|outcome|price|sales|demand|value|status)$", re.I)
     for col in info:
         name, semantic = col["name"], col["semantic_type"]

@@ -113,7 +113,8 @@ def regularize(
         if freq is None:
             raise SeriesError("The time column has no regular frequency that could be inferred.")
     groups = work.groupby(id_column, sort=False) if id_column else [(None, work)]
-    parts, n_dup, n_gap, missing = [], 0, 0, []
+    parts, n_dup, n_gap = [], 0, 0
+    missing: list[Any] = []
     for key, part in groups:
         reg, dup, gaps = _regularize_one(part, time_column, value_cols, freq)
         n_dup += dup

@@ -114,7 +114,8 @@ def outliers_preview(
 
 def transformations_preview(*, dataset: Dataset, transformations: list[dict]) -> dict:
     """What column transformations would do, on a sample; the dataset is left unchanged."""
-    _check_columns(dataset, [t.get("column") for t in transformations])
+    # A missing column is named as "None" in the 400, not a TypeError in the message.
+    _check_columns(dataset, [str(t.get("column")) for t in transformations])
     frame = dataset_sample(dataset)
     return _run(
         preview.preview_transformations,

@@ -34,7 +34,9 @@ class PreprocessingViewSet(viewsets.ViewSet):
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     @action(detail=False, methods=["get"])
-    def options(self, request: Request) -> Response:
+    # The contract's path (preprocessing/options); it shadows the HTTP OPTIONS handler, which
+    # this GET-only action answers in its place.
+    def options(self, request: Request) -> Response:  # type: ignore[override]
         """Every preprocessing choice with a one-line description."""
         return Response(preview.PREPROCESSING_OPTIONS)
 

@@ -51,6 +51,8 @@ def build_model(
         first = next(iter(errors.items()))
         raise ValueError(f"Invalid hyperparameter {first[0]}: {first[1]}.")
     params = spec.resolve(hyperparameters or {})
+    if spec.factory is None:
+        raise ValueError(f"'{algorithm}' has no estimator to build.")
     return spec.factory(params, {"problem_type": problem_type, "random_state": random_state})
 
 

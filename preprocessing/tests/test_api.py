@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _file_bytes(dataset_id: int) -> bytes:
-    with default_storage.open(Dataset.objects.get(pk=dataset_id).file.name, "rb") as fh:
+    with default_storage.open(Dataset.objects.get(pk=dataset_id).file.name or "", "rb") as fh:
         return fh.read()
 
 
