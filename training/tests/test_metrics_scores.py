@@ -86,3 +86,11 @@ def test_probability_log_loss_is_finite_for_hard_zeros():
 def test_error_metrics_of_errors():
     assert error_metrics([3.0, -4.0]) == pytest.approx({"rmse": np.sqrt(12.5), "mae": 3.5})
     assert error_metrics([]) == {"rmse": None, "mae": None}
+
+
+def test_the_ranking_direction_comes_from_the_one_lower_is_better_set():
+    from modeling.metrics import lower_is_better, primary_metric
+
+    assert primary_metric("classification") == ("auc", True)
+    assert primary_metric("regression") == ("rmse", False)
+    assert lower_is_better("MASE") and lower_is_better("log_loss") and not lower_is_better("r2")
