@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
+from modeling.metrics import lower_is_better, primary_metric
 from training.metrics import (
     error_metrics,
     forecast_metrics,
@@ -89,8 +90,6 @@ def test_error_metrics_of_errors():
 
 
 def test_the_ranking_direction_comes_from_the_one_lower_is_better_set():
-    from modeling.metrics import lower_is_better, primary_metric
-
     assert primary_metric("classification") == ("auc", True)
     assert primary_metric("regression") == ("rmse", False)
     assert lower_is_better("MASE") and lower_is_better("log_loss") and not lower_is_better("r2")
