@@ -46,6 +46,7 @@ from sklearn.preprocessing import (
 from datasets.profiling import profile_frame
 from datasets.semantics import SEMANTIC_TYPES
 from preprocessing.config import (
+    CATEGORICAL_ENCODINGS,
     OUTLIER_TREATMENTS,
     SERIES_TRANSFORMATIONS,
     TRANSFORMATION_TYPES,
@@ -363,7 +364,9 @@ def describe_steps(
                 "scaling", both, f"{config.scaling_method}: {_SCALING_TEXT[config.scaling_method]}"
             )
         )
-    out.append(_step("encoding", both, f"Categories: {config.categorical_encoding} encoding."))
+    encoding = config.categorical_encoding
+    text = f"Categories ({encoding}): {CATEGORICAL_ENCODINGS[encoding]}"
+    out.append(_step("encoding", both, text))
     return out
 
 
