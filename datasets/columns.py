@@ -125,7 +125,7 @@ def profile_chunks(
     rows = 0
     columns: list[str] = []
     nulls: dict[str, int] = {}
-    uniques: dict[str, set] = {}
+    uniques: dict[str, set[Any]] = {}
     capped: set[str] = set()
     dtypes: dict[str, set[str]] = {}
     for chunk in chunks:
@@ -185,7 +185,7 @@ def _count_chunk(
     columns: list[str],
     nulls: dict[str, int],
     dtypes: dict[str, set[str]],
-    uniques: dict[str, set],
+    uniques: dict[str, set[Any]],
     capped: set[str],
     unique_limit: int,
 ) -> None:

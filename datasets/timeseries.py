@@ -87,7 +87,9 @@ def series_facts(stamps: pd.Series, groups: pd.Series | None) -> dict[str, Any]:
     }
 
 
-def _id_candidates(df: pd.DataFrame, columns_info: list[dict[str, Any]], time_column: str):
+def _id_candidates(
+    df: pd.DataFrame, columns_info: list[dict[str, Any]], time_column: str
+) -> list[str]:
     preferred, numeric = [], []
     for info in columns_info:
         name = info["name"]
@@ -158,7 +160,7 @@ def detect_time_series(
             if c.get("semantic_type") == "datetime" and c["name"] in df.columns
         ]
     best: dict[str, Any] | None = None
-    best_key: tuple | None = None
+    best_key: tuple[Any, ...] | None = None
     for name in candidates:
         info = info_by_name.get(name, {"name": name, "semantic_type": "datetime"})
         stamps = to_datetime(df[name], info.get("parse"))
