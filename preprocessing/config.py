@@ -28,6 +28,7 @@ __all__ = [
     "TRANSFORMATION_TYPES",
     "PreprocessingConfig",
     "Transformation",
+    "transformation_choices",
 ]
 
 MISSING_STRATEGIES = {
@@ -96,6 +97,15 @@ TRANSFORMATION_TYPES = {
     ),
 }
 SERIES_TRANSFORMATIONS = ("log", "box_cox", "difference")
+
+
+def transformation_choices(forecasting: bool) -> dict[str, str]:
+    """The transformations a pipeline can use: a series target's (log, box_cox, difference), or
+    the column transforms a model scoring single rows can apply (all but difference)."""
+    if forecasting:
+        return {k: TRANSFORMATION_TYPES[k] for k in SERIES_TRANSFORMATIONS}
+    return {k: v for k, v in TRANSFORMATION_TYPES.items() if k != "difference"}
+
 
 PREPROCESSING_OPTIONS: dict[str, dict[str, Any]] = {
     "missing_values_strategy": {

@@ -27,7 +27,8 @@ from pipelines.models import Pipeline
 from pipelines.pages import setup_context, setup_values, wizard_steps
 from pipelines.selectors import pipeline_get
 from preprocessing import services as prep_services
-from preprocessing.preview import PREPROCESSING_OPTIONS, TRANSFORMATION_TYPES
+from preprocessing.config import transformation_choices
+from preprocessing.preview import PREPROCESSING_OPTIONS
 from training.serializers import TrainingStartSerializer
 from training.services import training_job_start
 from vur.errors import VURError
@@ -120,7 +121,9 @@ def _prep_context(
         "config": config,
         "threshold": config.get("outlier_threshold"),
         "transforms": transforms,
-        "transformation_types": TRANSFORMATION_TYPES,
+        "transformation_types": transformation_choices(
+            pipeline.problem_type == Pipeline.ProblemType.FORECASTING
+        ),
         "columns": [c for c in pipeline.dataset.column_names if c != pipeline.target_column],
     }
 

@@ -40,3 +40,27 @@ def test_preview_page_says_when_each_step_applies(web, api):
     assert "<td>training and prediction</td>" in changes  # the caps, scaling, encodings
     steps = html.split('id="prep-steps"')[1].split("</table>")[0]
     assert "Drop the training rows with a missing value.</td><td>training only</td>" in steps
+
+
+def test_wizard_offers_the_transformations_the_pipeline_can_use(web, api):
+    credit = upload_sample(api, "credit_scoring.csv")
+    series = upload_sample(api, "series_airpassengers.csv")
+    pages = {}
+    for dataset, target, problem in (
+        (credit, "Status", "classification"),
+        (series, "passengers", "forecasting"),
+    ):
+        body = {
+            "dataset": dataset["id"],
+            "name": problem,
+            "target_column": target,
+            "problem_type": problem,
+        }
+        if problem == "forecasting":
+            body.update(time_column="month", forecast_horizon=12)
+        res = web.post("/pipelines/new/", body)
+        pages[problem] = web.get(res["Location"]).content.decode()
+    assert 'value="difference"' not in pages["classification"]
+    assert 'value="box_cox"' in pages["classification"]
+    assert 'value="difference"' in pages["forecasting"]
+    assert 'value="sqrt"' not in pages["forecasting"]
