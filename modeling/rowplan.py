@@ -253,8 +253,9 @@ def _onehot(step: OneHotEncoder) -> Matrix | None:
 
 
 def _target(step: TargetEncoder) -> Matrix | None:
-    indexes = [_lookup(np.asarray(c)) for c in step.categories_]
-    if any(i is None for i in indexes):
+    found = [_lookup(np.asarray(c)) for c in step.categories_]
+    indexes = [i for i in found if i is not None]
+    if len(indexes) < len(found):
         return None
     encodings = [np.asarray(e, dtype=np.float64) for e in step.encodings_]
     means = np.atleast_1d(np.asarray(step.target_mean_, dtype=np.float64))
@@ -272,8 +273,9 @@ def _target(step: TargetEncoder) -> Matrix | None:
 
 
 def _ordinal(step: OrdinalEncoder) -> Matrix | None:
-    indexes = [_lookup(np.asarray(c)) for c in step.categories_]
-    if any(i is None for i in indexes):
+    found = [_lookup(np.asarray(c)) for c in step.categories_]
+    indexes = [i for i in found if i is not None]
+    if len(indexes) < len(found):
         return None
     unknown = step.unknown_value if step.handle_unknown == "use_encoded_value" else None
 
@@ -326,9 +328,8 @@ def _matrix_stage(step: Any) -> Matrix | None:
         return lambda X: X
     if kind is Pipeline:
         stages = [_matrix_stage(s) for _, s in step.steps]
-        if any(s is None for s in stages):
-            return None
-        return _chain(stages)
+        known = [s for s in stages if s is not None]
+        return _chain(known) if len(known) == len(stages) else None
     return _scaler(step)
 
 
@@ -360,9 +361,10 @@ def _part(transformer: Any) -> tuple[Head, Matrix] | None:
     else:
         return None
     stages = [_matrix_stage(s) for _, s in rest]
-    if any(s is None for s in stages):
+    known = [s for s in stages if s is not None]
+    if len(known) < len(stages):
         return None
-    return head, _chain(stages)
+    return head, _chain(known)
 
 
 def _frame_part(transformer: Any, names: list[str]) -> Head:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -41,7 +42,7 @@ class PredictionConsumer(AsyncJsonWebsocketConsumer):
         if not user or not user.is_authenticated:
             await self.close(code=4401)
             return
-        self._pending: list[tuple[str, object, object]] = []
+        self._pending: list[tuple[str, Any, Any]] = []
         self._room = asyncio.Semaphore(IN_FLIGHT)
         self._pump: asyncio.Task | None = None
         await self.accept()

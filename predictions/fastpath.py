@@ -100,7 +100,7 @@ def _user(raw: bytes) -> Any:
     if hit is None:
         try:
             token = JWTAuthentication().get_validated_token(raw)
-            user_id = token[settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id")]
+            user_id = token[str(settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id"))]
             expires = float(token["exp"])
         except Exception:
             raise _Delegate from None  # DRF answers the 401 in its words

@@ -89,7 +89,7 @@ def _insert_records(entries: list[LogEntry]) -> None:
     quote = connection.ops.quote_name
     sql = "INSERT INTO {} ({}) VALUES ({})".format(
         quote(PredictionRecord._meta.db_table),
-        ", ".join(quote(f.column) for f in fields),
+        ", ".join(quote(f.column or f.attname) for f in fields),
         ", ".join(["%s"] * len(fields)),
     )
     params = []
@@ -119,7 +119,7 @@ def _insert_records(entries: list[LogEntry]) -> None:
         )
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":  # COPY: no per-row statement or parameter binding
-            columns = ", ".join(quote(f.column) for f in fields)
+            columns = ", ".join(quote(f.column or f.attname) for f in fields)
             table = quote(PredictionRecord._meta.db_table)
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for row in params:

@@ -32,7 +32,8 @@ def predictions_cleanup(sender: Any, *, pipeline: Any, cleanup: Cleanup, **kwarg
             _dirs, files = default_storage.listdir(folder)
         except (FileNotFoundError, NotImplementedError, OSError):
             files = []
-        cleanup.files += [job.input_file.name, job.result_file, *[f"{folder}/{f}" for f in files]]
+        stored = [job.input_file.name, job.result_file, *[f"{folder}/{f}" for f in files]]
+        cleanup.files += [name for name in stored if name]
 
 
 def _serving_changed(sender: Any, instance: Any, **kwargs: Any) -> None:

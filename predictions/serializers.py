@@ -37,7 +37,10 @@ class SinglePredictionSerializer(serializers.Serializer):
     """Body of `predictions/single`."""
 
     model_id = serializers.IntegerField()
-    data = serializers.JSONField(help_text="One row {column: value} or a list of rows.")
+    # The contract's field name; it shadows Serializer.data in this input-only serializer.
+    data = serializers.JSONField(  # type: ignore[assignment]
+        help_text="One row {column: value} or a list of rows."
+    )
     return_probabilities = serializers.BooleanField(default=False)
 
 

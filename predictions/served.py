@@ -179,7 +179,7 @@ def rows_columns(plan: RowPlan, rows: list[dict]) -> Columns:
     for name in plan.names:
         values = [row.get(name, _MISSING) for row in rows]
         info = plan.infos[name]
-        fast = _FAST.get(info.get("semantic_type"))
+        fast = _FAST.get(info.get("semantic_type") or "")
         column = fast(values) if fast else None
         if column is None:
             one = pd.DataFrame({name: values}) if values else pd.DataFrame({name: []})
@@ -249,7 +249,7 @@ def served_get(*, user, model_id: Any) -> Served:
         and entry.generation == generation
         and time.monotonic() - entry.checked_at < settings.VUR_SERVING_RECHECK_S
     )
-    if not fresh:
+    if not fresh or entry is None:  # (fresh implies an entry; said again for the type checker)
         entry = _read(key, generation)
         with _lock:
             _entries[key] = entry

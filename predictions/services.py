@@ -576,7 +576,7 @@ def batch_start(
         _check_pass_through(upload, fmt, columns)
         output["columns"] = list(columns)
     job = BatchJob(owner=owner, model=model, input_format=fmt, output=output)
-    job.input_file.save(upload.name.rsplit("/", 1)[-1], upload, save=False)
+    job.input_file.save((upload.name or "").rsplit("/", 1)[-1], upload, save=False)
     failures: list[Exception] = []
     try:
         with transaction.atomic():
@@ -709,8 +709,9 @@ def batch_jobs_reap(*, now=None) -> dict[str, int]:
         )
     )
     waiting = broker_task_ids(["scoring"]) if queued else None
+    known = waiting or set()
     for job in queued if waiting is not None else []:
-        if job.celery_task_id and job.celery_task_id in waiting:
+        if job.celery_task_id and job.celery_task_id in known:
             continue
         if job.enqueue_attempts >= settings.VUR_ENQUEUE_MAX_ATTEMPTS:
             lost = job.enqueue_attempts

@@ -26,7 +26,7 @@ def _table(n: int, seed: int, problem: str = "classification") -> pd.DataFrame:
         {
             "x": rng.normal(size=n),
             "z": np.where(rng.random(n) < 0.1, np.nan, rng.normal(size=n)),
-            "colour": rng.choice(["red", "green", "blue", None], n),
+            "colour": rng.choice(np.array(["red", "green", "blue", None], dtype=object), n),
         }
     )
     score = df["x"] + 0.5 * df["z"].fillna(0) + (df["colour"] == "red") + rng.normal(0, 0.7, n)

@@ -28,7 +28,7 @@ def _cancer() -> pd.DataFrame:
     df = data.frame.iloc[:, :8].copy()
     rng = np.random.default_rng(0)
     df.iloc[::7, 0] = np.nan
-    df["shade"] = rng.choice(["dark", "light", None], len(df))
+    df["shade"] = rng.choice(np.array(["dark", "light", None], dtype=object), len(df))
     df["diagnosis"] = np.where(data.target == 1, "benign", "malignant")
     return df
 
