@@ -2,7 +2,10 @@
 
 Trains a model on a bench table through the real training service, deploys it, writes an
 N-row CSV (default 1,000,000) and scores it with the real batch service in a fresh process,
-whose peak resident memory is read from the OS. Uses a throwaway SQLite and media folder.
+whose peak resident memory is read from the OS; then scores the same file with a plain
+pandas + scikit-learn script (read the CSV, `predict_proba` on the model's columns, write the
+rows with their prediction and probabilities) in another fresh process, for comparison. Uses a
+throwaway SQLite and media folder.
 
 Usage: python bench/batch_bench.py [--rows 1000000] [--source credit_data.csv] [--target Status]
 """
@@ -32,8 +35,9 @@ def _setup(var_dir: Path) -> None:
     django.setup()
 
 
-def _prepare(var_dir: Path, rows: int, source: str, target: str, budget: float) -> str:
-    """Train and deploy a model, write the big CSV, create the batch job; return its id."""
+def _prepare(var_dir: Path, rows: int, source: str, target: str, budget: float) -> dict:
+    """Train and deploy a model, write the big CSV, create the batch job: its id, the CSV's
+    path, the model file's path and the model's input columns."""
     _setup(var_dir)
     from django.contrib.auth import get_user_model
     from django.core.files import File
@@ -76,8 +80,14 @@ def _prepare(var_dir: Path, rows: int, source: str, target: str, budget: float) 
     with open(big, "rb") as fh:
         batch.input_file.save("big.csv", File(fh), save=False)
     batch.save()
-    big.unlink()
-    return str(batch.pk)
+    from django.core.files.storage import default_storage
+
+    return {
+        "job_id": str(batch.pk),
+        "csv": str(big),
+        "artifact": default_storage.path(model.artifact),
+        "columns": [c["name"] for c in model.input_schema.get("columns", [])],
+    }
 
 
 def _score(var_dir: Path, job_id: str) -> None:
@@ -94,6 +104,25 @@ def _score(var_dir: Path, job_id: str) -> None:
                       "seconds": elapsed, "peak_mb": peak_mb}))  # fmt: skip
 
 
+def _plain(csv: str, artifact: str, columns: list[str]) -> None:
+    """The plain script: pandas reads the file, the pipeline scores it, pandas writes it."""
+    import joblib
+    import numpy as np
+    import pandas as pd
+
+    started = time.perf_counter()
+    model = joblib.load(artifact)
+    frame = pd.read_csv(csv)
+    proba = model.predict_proba(frame[columns])
+    out = frame.assign(prediction=np.asarray(model.classes_)[proba.argmax(axis=1)])
+    for i, label in enumerate(model.classes_):
+        out[f"proba_{label}"] = proba[:, i].round(6)
+    out.to_csv(Path(csv).with_suffix(".plain.csv"), index=False)
+    elapsed = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"rows": len(frame), "seconds": elapsed, "peak_mb": peak_mb}))
+
+
 def main() -> int:
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -103,19 +132,30 @@ def main() -> int:
     parser.add_argument("--budget", type=float, default=20.0)
     parser.add_argument("--score", help=argparse.SUPPRESS)
     parser.add_argument("--var-dir", help=argparse.SUPPRESS)
+    parser.add_argument("--plain", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.score:
         _score(Path(args.var_dir), args.score)
         return 0
-    with tempfile.TemporaryDirectory(prefix="vur-bench-") as tmp:
+    if args.plain:
+        spec = json.loads(args.plain)
+        _plain(spec["csv"], spec["artifact"], spec["columns"])
+        return 0
+    with tempfile.TemporaryDirectory(prefix="vur-bench-", ignore_cleanup_errors=True) as tmp:
         var_dir = Path(tmp)
-        job_id = _prepare(var_dir, args.rows, args.source, args.target, args.budget)
+        spec = _prepare(var_dir, args.rows, args.source, args.target, args.budget)
         env = dict(os.environ, OMP_NUM_THREADS="1")
         out = subprocess.run(
-            [sys.executable, __file__, "--score", job_id, "--var-dir", str(var_dir)],
+            [sys.executable, __file__, "--score", spec["job_id"], "--var-dir", str(var_dir)],
             capture_output=True, text=True, env=env, check=True,
         )  # fmt: skip
         figures = json.loads(out.stdout.strip().splitlines()[-1])
+        plain = subprocess.run(
+            [sys.executable, __file__, "--plain", json.dumps(spec)],
+            capture_output=True, text=True, env=env, check=True,
+        )  # fmt: skip
+        figures["plain"] = json.loads(plain.stdout.strip().splitlines()[-1])
+        figures["load_average"] = round(os.getloadavg()[0], 2)
         from vur.embedded import stop_embedded_redis
 
         stop_embedded_redis(var_dir / "redis")
@@ -123,9 +163,15 @@ def main() -> int:
         print(f"batch failed: {figures['error']}")
         return 1
     rate = figures["rows"] / figures["seconds"]
+    plain = figures["plain"]
+    plain["rows_per_s"] = plain["rows"] / plain["seconds"]
+    figures["speed_vs_plain"] = round(rate / plain["rows_per_s"], 2)
+    figures["memory_vs_plain"] = round(figures["peak_mb"] / plain["peak_mb"], 2)
     print(f"batch scoring: {figures['rows']:,} rows in {figures['seconds']:.1f} s = "
           f"{rate:,.0f} rows/s; "
-          f"peak memory {figures['peak_mb']:.0f} MB (scoring process)")  # fmt: skip
+          f"peak memory {figures['peak_mb']:.0f} MB (scoring process); plain pandas + "
+          f"scikit-learn: {plain['rows_per_s']:,.0f} rows/s, {plain['peak_mb']:.0f} MB; "
+          f"speed x{figures['speed_vs_plain']}, memory x{figures['memory_vs_plain']}")  # fmt: skip
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)
     (results / "batch.json").write_text(json.dumps({**figures, "rows_per_s": rate}, indent=2))

@@ -8,7 +8,9 @@ connections, 100-row requests (rows/s), pipelined WebSocket predictions/s on one
 the in-process figures. With `--mlflow-python` (a separate venv with mlflow installed; it is not
 a VUR requirement) the same fitted pipeline is saved with `mlflow.sklearn` and served by
 `mlflow models serve --env-manager local -w 1`, measured the same way (servers alternated per
-figure) and its answers compared with VUR's. The load average is printed beside every figure.
+figure) and its answers compared with VUR's. The load average is printed beside every figure,
+and so is the servers' CPU time per request (all their processes, read from /proc), which a busy
+machine disturbs less than wall-clock figures.
 
 Usage: python bench/serving_bench.py [--mlflow-python /tmp/mlflow-venv/bin/python] [--use-env]
        [--seconds 6]
@@ -141,9 +143,10 @@ def _wait_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 12
 class Server:
     """One HTTP prediction server: how to ask it for rows and read its labels back."""
 
-    def __init__(self, name: str, port: int, path: str, headers: dict, body, labels):
+    def __init__(self, name: str, port: int, path: str, headers: dict, body, labels, pgid=0):
         self.name, self.port, self.path = name, port, path
         self.headers, self.body, self.labels = headers, body, labels
+        self.pgid, self.cpu_ms = pgid, None
 
     def call(self, conn: http.client.HTTPConnection, rows: list[dict]) -> list:
         conn.request("POST", self.path, body=self.body(rows), headers=self.headers)
@@ -157,14 +160,43 @@ class Server:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
 
 
+def _group_cpu_s(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by every process of group `pgid`."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU ms per request of a server's process group over one measurement."""
+
+    def __init__(self, pgid: int):
+        self.pgid = pgid
+        self.start = _group_cpu_s(pgid)
+
+    def per_request_ms(self, requests: int) -> float:
+        return round((_group_cpu_s(self.pgid) - self.start) * 1000 / max(requests, 1), 3)
+
+
 def _median_ms(server: Server, rows: list[dict], n: int) -> float:
     conn = server.connect()
     times = []
+    meter = CpuMeter(server.pgid) if server.pgid else None
     for i in range(n):
         t0 = time.perf_counter()
         server.call(conn, [rows[i % len(rows)]])
         times.append((time.perf_counter() - t0) * 1000)
     conn.close()
+    server.cpu_ms = meter.per_request_ms(n) if meter else None
     return round(statistics.median(times[5:]), 2)
 
 
@@ -193,6 +225,7 @@ def _rps(server: Server, rows: list[dict], connections: int, seconds: float, siz
             conn.close()
 
     threads = [threading.Thread(target=run, args=(k,)) for k in range(connections)]
+    meter = CpuMeter(server.pgid) if server.pgid else None
     started = time.monotonic()
     for t in threads:
         t.start()
@@ -201,13 +234,14 @@ def _rps(server: Server, rows: list[dict], connections: int, seconds: float, siz
     if errors:
         raise SystemExit(f"{server.name}: {errors[0]}")
     elapsed = time.monotonic() - started
+    server.cpu_ms = meter.per_request_ms(sum(counts)) if meter else None
     if max(slowest) > seconds:
         print(f"{server.name}: slowest request {max(slowest):.1f} s at {connections} connections",
               file=sys.stderr)  # fmt: skip
     return round(sum(counts) / elapsed, 1)
 
 
-def _ws_pipelined(port: int, token: str, model_id: int, rows: list[dict], n: int) -> float:
+def _ws_pipelined(port: int, token: str, model_id: int, rows: list[dict], n: int, pgid: int):
     import websocket
 
     ws = websocket.create_connection(
@@ -216,6 +250,7 @@ def _ws_pipelined(port: int, token: str, model_id: int, rows: list[dict], n: int
     )  # fmt: skip
     messages = [json.dumps({"model_id": model_id, "data": rows[i % len(rows)],
                             "request_id": i}) for i in range(n)]  # fmt: skip
+    meter = CpuMeter(pgid)
     t0 = time.perf_counter()
     sender = threading.Thread(target=lambda: [ws.send(m) for m in messages])
     sender.start()
@@ -224,9 +259,10 @@ def _ws_pipelined(port: int, token: str, model_id: int, rows: list[dict], n: int
         if "error" in answer or answer["request_id"] != seen:
             raise SystemExit(f"websocket answer out of order or failed: {answer}")
     elapsed = time.perf_counter() - t0
+    cpu = meter.per_request_ms(n)
     sender.join()
     ws.close()
-    return round(n / elapsed, 1)
+    return round(n / elapsed, 1), cpu
 
 
 def _start_daphne(env: dict) -> tuple[subprocess.Popen, int]:
@@ -235,6 +271,7 @@ def _start_daphne(env: dict) -> tuple[subprocess.Popen, int]:
         [str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port),
          "vur.asgi:application"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )  # fmt: skip
     _wait_port(port, proc, "daphne")
     return proc, port
@@ -266,17 +303,34 @@ def _start_mlflow(python: str, fitted, tmp: Path) -> tuple[subprocess.Popen, int
     return proc, port
 
 
-def _in_process(user, model, fitted, rows: list[dict], n: int = 300) -> dict:
-    import pandas as pd
-
+def _service_times(user, model, rows: list[dict], n: int, size: int = 1) -> tuple[float, float]:
+    """Median wall ms and mean CPU ms (this process, every thread) of `predict_rows` calls."""
+    from predictions.logbook import prediction_log
     from predictions.services import predict_rows
 
+    for row in rows[:5]:  # load, convert and compile the model before measuring
+        predict_rows(user=user, model_id=model.pk, data=row, return_probabilities=True)
+    prediction_log.flush()
     times = []
+    cpu0 = time.process_time()
     for i in range(n):
+        data = (
+            rows[i % len(rows)] if size == 1 else [rows[(i + j) % len(rows)] for j in range(size)]
+        )
         t0 = time.perf_counter()
-        predict_rows(user=user, model_id=model.pk, data=rows[i % len(rows)],
-                     return_probabilities=True)  # fmt: skip
+        predict_rows(user=user, model_id=model.pk, data=data, return_probabilities=True)
         times.append((time.perf_counter() - t0) * 1000)
+    prediction_log.flush()  # the log's writing is part of a prediction's cost
+    cpu = (time.process_time() - cpu0) * 1000 / n
+    return round(statistics.median(times[10:]), 3), round(cpu, 3)
+
+
+def _in_process(user, model, blend_model, fitted, rows: list[dict], n: int = 300) -> dict:
+    import pandas as pd
+
+    median, cpu = _service_times(user, model, rows, n)
+    blend_median, blend_cpu = _service_times(user, blend_model, rows, n)
+    rows_median, rows_cpu = _service_times(user, model, rows, 60, size=100)
     frame = pd.DataFrame([rows[0]])
     raw = []
     for _ in range(100):
@@ -288,7 +342,12 @@ def _in_process(user, model, fitted, rows: list[dict], n: int = 300) -> dict:
     fitted.predict_proba(big)
     rows_s = 1000 / (time.perf_counter() - t0)
     return {
-        "service_single_row_median_ms": round(statistics.median(times[10:]), 3),
+        "service_single_row_median_ms": median,
+        "service_single_row_cpu_ms": cpu,
+        "service_blend_single_row_median_ms": blend_median,
+        "service_blend_single_row_cpu_ms": blend_cpu,
+        "service_100_rows_rows_per_s": round(100 * 1000 / rows_median),
+        "service_100_rows_cpu_ms_per_row": round(rows_cpu / 100, 4),
         "sklearn_predict_proba_one_row_median_ms": round(statistics.median(raw[5:]), 3),
         "sklearn_rows_per_s_1000_rows": round(rows_s),
     }
@@ -316,7 +375,7 @@ def main() -> int:
         user, forest_model, blend_model, forest, rows = _prepare()
         figures["database"] = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
         figures["blend_serving"] = blend_model.card["serving"]
-        figures["in_process"] = _in_process(user, forest_model, forest, rows)
+        figures["in_process"] = _in_process(user, forest_model, blend_model, forest, rows)
         token = str(AccessToken.for_user(user))
         env = dict(os.environ, REDIS_URL=settings.REDIS_URL)
         if figures["database"] == "sqlite3":
@@ -331,7 +390,7 @@ def main() -> int:
                     {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
                     lambda r, m=model.pk: json.dumps({"model_id": m, "data": r,
                                                       "return_probabilities": True}),
-                    lambda body: body["predictions"],
+                    lambda body: body["predictions"], pgid=daphne.pid,
                 )  # fmt: skip
             if args.mlflow_python:
                 mlflow, mport = _start_mlflow(args.mlflow_python, forest, tmp)
@@ -339,7 +398,7 @@ def main() -> int:
                 servers["mlflow"] = Server(
                     "mlflow", mport, "/invocations", {"Content-Type": "application/json"},
                     lambda r: json.dumps({"dataframe_records": r}),
-                    lambda body: body["predictions"],
+                    lambda body: body["predictions"], pgid=mlflow.pid,
                 )  # fmt: skip
             # Warm both, and check that they agree on 500 rows.
             answers = {}
@@ -355,20 +414,35 @@ def main() -> int:
                 figures.setdefault(name, {})["single_row_median_ms"] = _median_ms(
                     servers[name], rows, 300
                 )
+                figures[name]["single_row_cpu_ms"] = servers[name].cpu_ms
                 figures[name]["load_at_median"] = _load()
             for connections in (1, 8, 32):
                 for name in order:
                     figures[name][f"rps_{connections}"] = _rps(
                         servers[name], rows, connections, args.seconds
                     )
+                    figures[name][f"cpu_ms_per_request_at_{connections}"] = servers[name].cpu_ms
                     figures[name][f"load_at_rps_{connections}"] = _load()
             for name in order:
                 reqs = _rps(servers[name], rows, 1, args.seconds, size=100)
                 figures[name]["rows_per_s_100_row_requests"] = round(reqs * 100)
-            figures["vur"]["ws_pipelined_predictions_per_s"] = _ws_pipelined(
-                port, token, forest_model.pk, rows, args.ws_messages
+                figures[name]["cpu_ms_per_row_100_row_requests"] = round(
+                    servers[name].cpu_ms / 100, 4
+                )
+            rate, cpu = _ws_pipelined(
+                port, token, forest_model.pk, rows, args.ws_messages, daphne.pid
             )
+            figures["vur"]["ws_pipelined_predictions_per_s"] = rate
+            figures["vur"]["ws_cpu_ms_per_prediction"] = cpu
             figures["vur"]["load_at_ws"] = _load()
+            if "mlflow" in figures:
+                figures["vur_over_mlflow"] = {
+                    key: round(figures["mlflow"][key] / figures["vur"][key], 2)
+                    if key.endswith("_ms") or "cpu" in key
+                    else round(figures["vur"][key] / figures["mlflow"][key], 2)
+                    for key in figures["mlflow"]
+                    if not key.startswith("load") and figures["mlflow"][key]
+                }  # >1: VUR better (faster, more per second, less CPU)
         finally:
             for proc in procs:
                 proc.terminate()
