@@ -32,6 +32,7 @@ from rest_framework.renderers import JSONRenderer
 from predictions import services
 from predictions.served import shared_cache as _shared_cache
 from vur.errors import VURError
+from vur.throttling import EXPENSIVE_ROUTES
 
 logger = logging.getLogger(__name__)
 
@@ -177,8 +178,8 @@ def ordinary(scope: dict) -> bytes | None:
     path; None when Django must answer it."""
     if scope.get("method") != "POST" or scope.get("path") not in PATHS:
         return None
-    if not getattr(settings, "VUR_FAST_PREDICT", True):
-        return None
+    if not getattr(settings, "VUR_FAST_PREDICT", True) or VIEW_NAME in EXPENSIVE_ROUTES:
+        return None  # switched off, or rate limited: only DRF's throttle counts requests
     if settings.SECURE_SSL_REDIRECT and scope.get("scheme") != "https":
         return None
     headers = dict(scope.get("headers") or [])

@@ -106,3 +106,25 @@ def test_a_deactivated_user_is_refused_at_once(owner, fresh):
     refused = _post(body, token)
     assert refused["status"] == 401
     assert refused["json"] == _post(body, token, fast=False)["json"]
+
+
+def _scope(**headers: bytes) -> dict:
+    base = {"host": b"localhost", "content-type": b"application/json", "authorization": b"Bearer t"}
+    merged = {**base, **headers}
+    pairs = [(k.replace("_", "-").encode(), v) for k, v in merged.items() if v is not None]
+    return {"type": "http", "method": "POST", "path": PATH, "scheme": "http", "headers": pairs}
+
+
+def test_only_ordinary_requests_take_the_fast_path(monkeypatch):
+    assert fastpath.ordinary(_scope()) == b"t"
+    assert fastpath.ordinary(_scope(accept=b"application/json; q=1")) == b"t"
+    assert fastpath.ordinary(_scope(accept=b"text/html")) is None  # the browsable API
+    assert fastpath.ordinary(_scope(host=b"evil.example")) is None  # Django answers 400
+    assert fastpath.ordinary(_scope(authorization=None)) is None  # session or anonymous
+    assert fastpath.ordinary(_scope(authorization=b"Token t")) is None
+    assert fastpath.ordinary(_scope(content_type=b"text/plain")) is None
+    assert fastpath.ordinary({**_scope(), "method": "GET"}) is None
+    with override_settings(SECURE_SSL_REDIRECT=True):
+        assert fastpath.ordinary(_scope()) is None  # Django redirects to HTTPS
+    monkeypatch.setitem(fastpath.EXPENSIVE_ROUTES, fastpath.VIEW_NAME, "predict")
+    assert fastpath.ordinary(_scope()) is None  # a throttled view: DRF counts it
