@@ -302,11 +302,12 @@ def test_the_blend_takes_fewer_members_when_their_extra_work_does_not_fit():
 def test_a_first_forest_fit_predicted_not_to_finish_is_not_started():
     events: list = []
     engine, _, _ = _small_engine(events)
-    # Measured per-fold seconds and sizes: the base unit is their median, 1.5s.
+    # Measured per-fold seconds and sizes: the base unit is the slowest of their units (linear
+    # 0.5s / 0.5 = 1.0, hist gradient boosting 2.0s / 1.0 = 2.0), so 2.0s.
     engine.fold_time = {"linear": (0.5, 1.0), "hist_gradient_boosting": (2.0, 1.0)}
     forest = {"n_estimators": 200, "max_features": "sqrt"}
     est = fold_estimate(engine, "random_forest", forest)
-    assert est == pytest.approx(1.5 * RELATIVE_COST["random_forest"] * 2 * LOAD_MARGIN)
+    assert est == pytest.approx(2.0 * RELATIVE_COST["random_forest"] * 2 * LOAD_MARGIN)
     assert fold_estimate(engine, "knn", {}) is None  # cheap ones are not held back by the prior
     assert evaluate(engine, "random_forest", forest, limit=est / 2) is None
     skipped = [b for b in _budget_logs(events) if b["action"] == "skipped"]
