@@ -1,5 +1,5 @@
-"""ASGI entry point: HTTP through Django (ordinary `predictions/single` requests answered ahead of it
-by `predictions.fastpath`); WebSockets through Channels behind origin and auth."""
+"""ASGI entry point: HTTP through Django (ordinary `predictions/single` requests answered ahead
+of it by `predictions.fastpath`); WebSockets through Channels behind origin and auth."""
 
 import os
 
