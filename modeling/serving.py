@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,7 +70,7 @@ class OnnxEstimator:
         self._session: Any = None
         self._lock = threading.Lock()
 
-    def _run(self, X: Any) -> list:
+    def _run(self, X: Any) -> list[Any]:
         if self._session is None:
             with self._lock:
                 if self._session is None:
@@ -179,7 +180,7 @@ class SharedPreprocessBlend:
         self.problem_type = problem_type
         self.converted = 0  # members whose final estimator runs in ONNX Runtime
 
-    def _transformed(self, X: Any):
+    def _transformed(self, X: Any) -> Iterator[tuple[Any, Any]]:
         for group in self.groups:
             yield group, _prefix_output(group.prefix, group.program, X)
 

@@ -130,7 +130,7 @@ class WeightedEnsemble(BaseEstimator):
         ens.estimators_ = list(estimators)
         return ens._finish()
 
-    @available_if(_is_classifier_ensemble)
+    @available_if(_is_classifier_ensemble)  # type: ignore[untyped-decorator]  # sklearn: untyped
     def predict_proba(self, X: Any) -> np.ndarray:
         """Weighted mean of the members' probabilities, columns in `classes_` order."""
         check_is_fitted(self, "estimators_")

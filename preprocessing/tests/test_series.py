@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from datasets.frequency import infer_frequency
 from preprocessing.series import (
     BoxCoxTransform,
     DifferenceTransform,
@@ -12,7 +13,6 @@ from preprocessing.series import (
     TransformChain,
     detect_outliers,
     fill_gaps,
-    infer_frequency,
     parse_timestamps,
     regularize,
     treat_outliers,
