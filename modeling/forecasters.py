@@ -36,11 +36,10 @@ from features.series import SeriesFeaturizer, default_season_length, detect_seas
 from preprocessing.series import (
     DifferenceTransform,
     TransformChain,
-    detect_outliers,
     fill_gaps,
     future_index,
     make_transform,
-    treat_outliers,
+    prepare_series,
 )
 
 
@@ -888,12 +887,15 @@ class PreparedForecaster(Forecaster):
         return self.forecaster.native_intervals
 
     def _fit(self, y: pd.Series) -> None:
-        y = fill_gaps(y, self.fill_method)
+        y, mask = prepare_series(
+            y,
+            self.freq_,
+            fill_method=self.fill_method,
+            outlier_treatment=self.outlier_treatment,
+            outlier_threshold=self.outlier_threshold,
+        )
         if self.outlier_treatment and self.outlier_treatment != "none":
-            window = max(7, default_season_length(self.freq_) // 2)
-            mask = detect_outliers(y, window=window, threshold=self.outlier_threshold)
             self.n_outliers_ = int(mask.sum())
-            y = treat_outliers(y, mask, self.outlier_treatment, window, self.outlier_threshold)
         specs = self.transforms or []
         self.chain_ = TransformChain(
             [make_transform(t["type"], **t.get("params", {})) for t in specs]

@@ -28,7 +28,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from datasets.jsonsafe import json_safe
-from preprocessing import builder
+from preprocessing import builder, series
 from preprocessing.analysis import (
     PreprocessingError,
     analyze_quality,
@@ -53,6 +53,7 @@ __all__ = [
     "preview_config",
     "preview_missing_values",
     "preview_outliers",
+    "preview_series",
     "preview_transformations",
     "validate_config",
 ]
@@ -521,3 +522,80 @@ def preview_config(
         warnings=warnings,
         started=started,
     )
+
+
+def preview_series(
+    df: pd.DataFrame,
+    *,
+    config: Any,
+    time_column: str,
+    target: str,
+    id_column: str | None = None,
+) -> dict[str, Any]:
+    """Preview a forecasting pipeline's config: its target series put on its regular grid (as
+    the forecasting engine does), then `series.prepare_series` and the target transforms, the
+    very steps the forecaster fits on its history. Shows, per step of the grid, the target as
+    observed, as prepared (gaps filled, outliers treated) and as the model reads it (after the
+    transforms). A frame of several series shows the first; each is prepared alike.
+    """
+    started = time.perf_counter()
+    parsed = _parse(config)
+    errors = check_config(parsed, [], target, forecasting=True)
+    if errors:
+        raise PreprocessingError("The preprocessing config is invalid.", errors)
+    prep = builder.series_preparation(parsed)
+    columns = [c for c in (time_column, id_column, target) if c]
+    try:
+        regular, report = series.regularize(
+            df[columns], time_column, None, id_column=id_column, target=target
+        )
+    except series.SeriesError as exc:
+        raise PreprocessingError(str(exc)) from None
+    warnings: list[str] = []
+    if id_column:
+        first = regular[id_column].iloc[0]
+        regular = regular[regular[id_column] == first]
+        warnings.append(f"Showing the series {first!r}; every series is prepared the same way.")
+    y = regular.set_index(time_column)[target].astype("float64")
+    prepared, treated = series.prepare_series(
+        y,
+        report["frequency"],
+        fill_method=prep["fill_method"],
+        outlier_treatment=prep["outlier_treatment"],
+        outlier_threshold=prep["outlier_threshold"],
+    )
+    chain = series.TransformChain(
+        [series.make_transform(t["type"], **t["params"]) for t in prep["transforms"]]
+    )
+    model_input = chain.fit_transform(prepared.to_numpy())
+    padded = np.full(len(prepared), np.nan)
+    padded[len(prepared) - len(model_input) :] = model_input
+    out = pd.DataFrame(
+        {
+            time_column: y.index,
+            target: y.to_numpy(),
+            f"{target} (prepared)": prepared.to_numpy(),
+            f"{target} (model input)": padded,
+        }
+    )
+    summary: _Summary = {}
+    gaps = int(y.isna().sum())
+    if gaps:
+        _record(
+            summary,
+            target,
+            prep["fill_method"],
+            gaps,
+            f"filled {gaps} gaps ({prep['fill_method']})",
+        )
+    if int(treated.sum()):
+        n = int(treated.sum())
+        how = "capped" if prep["outlier_treatment"] == "cap" else "redrawn from their neighbours"
+        # The outlier treatment touches the training history only (a live observation is an
+        # actual), so it is recorded apart from the steps that also serve predictions.
+        _record(summary, "*", "outliers", n, f"{n} outliers {how}", _TRAINING)
+    for t in prep["transforms"]:
+        _record(summary, target, t["type"], len(model_input), f"{t['type']}, undone on forecasts")
+    result = _result(df, out, summary, warnings, started, parsed)
+    result["steps"] = builder.describe_steps(parsed, forecasting=True)
+    return result

@@ -162,6 +162,60 @@ def _regularize_one(
     return reg.reset_index(), dup, gaps
 
 
+# --------------------------------------------------------------------------- seasons
+# A frequency's conventional season length sizes the outlier window here and the seasonal
+# models and features later (features.series and modeling re-use these).
+
+
+def freq_parts(freq: str | None) -> tuple[str, float | None]:
+    """(calendar kind, step length in seconds for fixed frequencies)."""
+    if not freq:
+        return "none", None
+    off = to_offset(freq)
+    try:
+        return "fixed", off.nanos / 1e9
+    except ValueError:
+        name = off.name.lstrip("B")
+        if name.startswith(("Y", "A")):
+            return "year", None
+        if name.startswith("Q"):
+            return "quarter", None
+        if name.startswith("M") or name.startswith("SM"):
+            return "month", None
+        if name.startswith("W"):
+            return "week", None
+        if off.name in ("B", "C"):
+            return "business_day", None
+        return "none", None
+
+
+def candidate_seasons(freq: str | None) -> list[int]:
+    """Season lengths worth checking for a frequency, shortest first (e.g. 'h' -> [24, 168])."""
+    kind, seconds = freq_parts(freq)
+    if kind == "quarter":
+        return [4]
+    if kind == "month":
+        return [12]
+    if kind == "week":
+        return [52]
+    if kind == "business_day":
+        return [5]
+    if kind != "fixed" or not seconds:
+        return []
+    day, week, year = 86_400, 7 * 86_400, 365.25 * 86_400
+    out = []
+    for span in (day, week, year):
+        if seconds < span and span % seconds == 0 or (span == year and seconds == day):
+            out.append(int(round(span / seconds)))
+    return [p for p in out if 1 < p <= 20_000]
+
+
+def default_season_length(freq: str | None) -> int:
+    """The conventional season length of a frequency (M4 convention: monthly 12, hourly 24...)."""
+    cands = candidate_seasons(freq)
+    return cands[0] if cands else 1
+
+
 # --------------------------------------------------------------------------- gaps and outliers
 
 
@@ -211,6 +265,34 @@ def treat_outliers(
         capped = y.clip(lower=med - band, upper=med + band)
         return y.where(~mask, capped)
     raise SeriesError(f"Unknown outlier treatment {method!r}.")
+
+
+def outlier_window(freq: str | None) -> int:
+    """The rolling window that judges a point against its neighbours: half a season, at least 7."""
+    return max(7, default_season_length(freq) // 2)
+
+
+def prepare_series(
+    y: pd.Series,
+    freq: str | None,
+    *,
+    fill_method: str = "interpolate",
+    outlier_treatment: str | None = None,
+    outlier_threshold: float = 4.0,
+) -> tuple[pd.Series, pd.Series]:
+    """A regular series' gaps filled and its outliers treated, as the forecaster prepares its
+    training history; returns the prepared series and the mask of the points treated.
+
+    The forecaster (`modeling.forecasters.PreparedForecaster`) and the preprocessing preview
+    both call this, so the preview shows what the model learns from.
+    """
+    y = fill_gaps(y, fill_method)
+    mask = pd.Series(False, index=y.index)
+    if outlier_treatment and outlier_treatment != "none":
+        window = outlier_window(freq)
+        mask = detect_outliers(y, window=window, threshold=outlier_threshold)
+        y = treat_outliers(y, mask, outlier_treatment, window, outlier_threshold)
+    return y, mask
 
 
 # --------------------------------------------------------------------------- transforms

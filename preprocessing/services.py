@@ -17,7 +17,7 @@ from datasets.models import Dataset
 from datasets.services import dataset_frame, dataset_iter_chunks
 from pipelines.models import Pipeline
 from pipelines.services import pipeline_set_config
-from preprocessing import analysis, builder, preview
+from preprocessing import analysis, preview
 from preprocessing import series as series_prep
 from preprocessing.config import PreprocessingConfig
 from vur.errors import InvalidInput
@@ -158,35 +158,20 @@ def preprocessing_preview(*, pipeline: Pipeline, config: Any) -> dict:
     training only. Read-only (nothing is saved); InvalidInput names each bad key."""
     parsed = preprocessing_config_parse(pipeline=pipeline, config=config)
     dataset = pipeline.dataset
-    frame = dataset_sample(dataset)
-    forecasting = pipeline.problem_type == Pipeline.ProblemType.FORECASTING
-    if forecasting:
-        # The forecaster reads only the target series; its preparation is described, and the
-        # preview shows the target's rows as the series preparation receives them.
+    if pipeline.problem_type == Pipeline.ProblemType.FORECASTING:
+        # The forecaster reads the target series only, prepared inside the model: the preview
+        # runs that preparation on the whole series (a sample would break its order).
         time_col = pipeline.time_column or dataset.time_column
-        shown = frame[[c for c in (time_col, pipeline.target_column) if c]]
-        result = json_safe(
-            {
-                "original_shape": list(frame.shape),
-                "processed_shape": list(shown.shape),
-                "changes_summary": {},
-                "quality_improvement": 0.0,
-                "processing_time": 0.0,
-                "warnings": [
-                    "A forecasting pipeline prepares its target series inside the model "
-                    "(see the steps); other columns are not used."
-                ],
-                "preview": {
-                    "columns": list(shown.columns),
-                    "rows": [
-                        list(r)
-                        for r in shown.head(preview.PREVIEW_ROWS).itertuples(index=False, name=None)
-                    ],
-                },
-                "steps": builder.describe_steps(parsed, forecasting=True),
-            }
+        id_col = pipeline.id_column or None
+        columns = [c for c in (time_col, id_col, pipeline.target_column) if c]
+        return _run(
+            preview.preview_series,
+            dataset_frame(dataset, usecols=columns),
+            config=parsed,
+            time_column=time_col,
+            target=pipeline.target_column,
+            id_column=id_col,
         )
-        return result
     names = dataset.column_names
     selected = (pipeline.feature_config or {}).get("selected") or []
     features = (
@@ -194,7 +179,7 @@ def preprocessing_preview(*, pipeline: Pipeline, config: Any) -> dict:
     )
     return _run(
         preview.preview_config,
-        frame,
+        dataset_sample(dataset),
         config=parsed,
         target=pipeline.target_column,
         problem_type=pipeline.problem_type,

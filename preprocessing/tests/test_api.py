@@ -179,3 +179,11 @@ def test_a_forecasting_preview_describes_the_series_preparation(api):
     assert res.status_code == 200, res.json()
     steps = res.json()["steps"]
     assert [s["applies"] for s in steps] == ["training_and_prediction", "training"]
+    preview = res.json()["preview"]
+    assert preview["columns"] == [
+        "month",
+        "passengers",
+        "passengers (prepared)",
+        "passengers (model input)",
+    ]
+    assert res.json()["processed_shape"] == [144, 4]

@@ -1,13 +1,16 @@
 """The preprocessing preview shows what training does: for every strategy, the preview's rows
-equal what the training pipeline's fitted `preprocess` step hands the model for the same rows,
-and the training-only row steps really drop training rows (never hold-out or predicted rows)."""
+equal what the training pipeline's fitted `preprocess` step hands the model for the same rows
+(for a forecasting pipeline: what the prepared forecaster fits its model on), and the
+training-only row steps really drop training rows (never hold-out or predicted rows)."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from preprocessing.builder import drop_training_rows
-from preprocessing.preview import preview_config
+from modeling.forecasters import PreparedForecaster, SeasonalNaiveForecaster
+from preprocessing.builder import drop_training_rows, series_preparation
+from preprocessing.preview import preview_config, preview_series
+from preprocessing.series import regularize
 from training.automl import AutoMLSettings, run_automl
 from training.automl.splits import split
 from training.builder import build_pipeline, infer_schema, used_columns
@@ -132,3 +135,56 @@ def test_training_says_how_many_rows_it_dropped_and_the_model_still_imputes():
     assert any("Preprocessing dropped" in m and "training rows only" in m for m in logs)
     row = df.drop(columns="y").head(1).assign(x=np.nan)  # a gap at prediction time
     assert np.isfinite(results[0].pipeline.predict(row)).all()
+
+
+class _Recorder(SeasonalNaiveForecaster):
+    """A seasonal naive forecaster that keeps the series it was fitted on."""
+
+    def _fit(self, y: pd.Series) -> None:
+        self.seen_ = y.to_numpy(dtype="float64").copy()
+        super()._fit(y)
+
+
+SERIES_STRATEGIES = [
+    {},
+    {"fill_method": "ffill"},
+    {"outlier_treatment": "cap"},
+    {"outlier_treatment": "remove", "threshold": 3},
+    {"transformations": [{"column": "y", "type": "log"}]},
+    {
+        "outlier_treatment": "cap",
+        "transformations": [
+            {"column": "y", "type": "box_cox"},
+            {"column": "y", "type": "difference"},
+        ],
+    },
+]
+
+
+@pytest.mark.parametrize(
+    "config", SERIES_STRATEGIES, ids=lambda c: "-".join(map(str, c.values())) or "default"
+)
+def test_series_preview_equals_what_the_forecaster_fits_on(config):
+    rng = np.random.default_rng(3)
+    stamps = pd.date_range("2015-01-01", periods=96, freq="MS")
+    y = 100 + 10 * np.sin(np.arange(96) * 2 * np.pi / 12) + rng.normal(0, 1, 96)
+    y[40] = 400.0  # a spike
+    df = pd.DataFrame({"month": stamps.strftime("%Y-%m-%d"), "y": y}).drop(index=[10, 11, 57])
+    result = preview_series(df, config=config, time_column="month", target="y")
+
+    regular, report = regularize(df, "month", None, target="y")
+    series = regular.set_index("month")["y"]
+    model = PreparedForecaster(_Recorder(), **series_preparation(config))
+    model.fit(series, freq=report["frequency"])
+
+    assert result["processed_shape"][0] == len(series) == 96
+    shown = pd.DataFrame(result["preview"]["rows"], columns=result["preview"]["columns"])
+    expected = model.forecaster.seen_[: len(shown)]
+    got = shown["y (model input)"].to_numpy(dtype="float64")[-len(expected) :]
+    if "difference" in str(config):
+        expected = model.forecaster.seen_[: len(shown) - 1]
+        got = shown["y (model input)"].to_numpy(dtype="float64")[1:]
+    np.testing.assert_allclose(got, expected, rtol=1e-9)
+    treated = "outlier_treatment" in config
+    assert (result["changes_summary"].get("*", {}).get("applies") == "training") == treated
+    assert any(s["applies"] == "training" for s in result["steps"]) == treated
