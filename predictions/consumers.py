@@ -37,6 +37,16 @@ _predict_many = database_sync_to_async(_predict_many_sync, thread_sensitive=Fals
 class PredictionConsumer(AsyncJsonWebsocketConsumer):
     """`/ws/predictions/`: `{model_id, data, request_id?}` in, predictions or an error out."""
 
+    async def dispatch(self, message: dict) -> None:
+        """Incoming messages skip channels' per-message `close_old_connections` hop to the shared
+        sync thread (one thread switch per message, serialising a pipelined stream): this
+        consumer touches the database only through `database_sync_to_async`, which closes its
+        old connections itself. Connect and disconnect keep the default."""
+        if message["type"] == "websocket.receive":
+            await self.websocket_receive(message)
+            return
+        await super().dispatch(message)
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         if not user or not user.is_authenticated:
