@@ -32,10 +32,11 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from datasets.frequency import infer_frequency
-from features.series import SeriesFeaturizer, default_season_length, detect_seasonalities
+from features.series import SeriesFeaturizer, detect_seasonalities
 from preprocessing.series import (
     DifferenceTransform,
     TransformChain,
+    default_season_length,
     fill_gaps,
     future_index,
     make_transform,

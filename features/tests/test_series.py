@@ -5,12 +5,12 @@ import pandas as pd
 
 from features.series import (
     SeriesFeaturizer,
-    default_season_length,
     detect_seasonalities,
     make_fourier_features,
     make_lag_features,
     make_rolling_features,
 )
+from preprocessing.series import default_season_length
 
 
 def _hourly(weeks: int = 6, weekly: bool = True, seed: int = 0) -> pd.Series:

@@ -11,8 +11,8 @@ from typing import Any
 import pandas as pd
 
 from features.config import FeatureConfig, FeatureConfigError
-from features.series import default_season_length, detect_seasonalities
-from preprocessing.series import SeriesError, fill_gaps, regularize
+from features.series import detect_seasonalities
+from preprocessing.series import SeriesError, default_season_length, fill_gaps, regularize
 from training.forecasting.settings import ForecastError, ForecastSettings
 
 

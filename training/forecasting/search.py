@@ -7,7 +7,7 @@ import logging
 import time
 from typing import Any
 
-from features.series import default_season_length
+from preprocessing.series import default_season_length
 from training.forecasting.backtest import OutOfTime, backtest
 from training.forecasting.inputs import SeriesData
 from training.forecasting.run import SEARCH_SHARE, Run
