@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from datasets.services import dataset_frame
 from pipelines.models import Pipeline
-from training import automl, forecasting
+from training import automl, forecasting, reference
 
 EventSink = Callable[[str, dict[str, Any]], None]
 
@@ -96,6 +96,19 @@ class Engine(Protocol):
         """What the model's input schema adds to the columns it reads."""
         ...
 
+    def reference(
+        self,
+        frame: Any,
+        artifact: Any,
+        *,
+        columns: list[str],
+        config: Mapping[str, Any],
+        profiles: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        """What monitoring compares live traffic against, from the training data (`frame`);
+        `profiles` are column profiles an earlier candidate of the job already computed."""
+        ...
+
 
 @dataclass(frozen=True)
 class TabularEngine:
@@ -168,6 +181,29 @@ class TabularEngine:
         """The class labels (None for regression)."""
         return {"classes": result.classes}
 
+    def reference(
+        self,
+        frame: Any,
+        artifact: Any,
+        *,
+        columns: list[str],
+        config: Mapping[str, Any],
+        profiles: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        """Training-row column profiles and hold-out predictions (the job's split and seed)."""
+        pipeline = self.pipeline
+        return reference.tabular_reference(
+            frame,
+            features=columns,
+            schema=[c for c in pipeline.dataset.columns_info if c["name"] in columns],
+            target=pipeline.target_column,
+            problem_type=pipeline.problem_type,
+            fitted=artifact,
+            validation_split=float(config.get("validation_split", 0.2)),
+            seed=int(config.get("random_state", 0)),
+            columns=profiles,
+        )
+
 
 @dataclass(frozen=True)
 class ForecastEngine:
@@ -226,6 +262,18 @@ class ForecastEngine:
         """The forecaster's own schema: time and id columns, frequency, horizon, levels."""
         extra: dict[str, Any] = artifact.input_schema()
         return extra
+
+    def reference(
+        self,
+        frame: Any,
+        artifact: Any,
+        *,
+        columns: list[str],
+        config: Mapping[str, Any],
+        profiles: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        """Per series the backtest error by step and the MASE scale."""
+        return reference.forecast_reference(artifact, frame)
 
 
 _ENGINES: dict[str, Callable[[Pipeline], Engine]] = {

@@ -17,6 +17,7 @@ from modeling.artifacts import artifact_load
 from modeling.models import TrainedModel
 from pipelines.models import Pipeline
 from training import reference
+from training.engines import engine_for
 from training.models import TrainingJob
 
 logger = logging.getLogger(__name__)
@@ -45,27 +46,20 @@ def reference_builder(
     candidates. Any failure is logged and gives None: monitoring rebuilds it on first use.
     """
     state: dict[str, Any] = {}
+    engine = engine_for(pipeline)
 
     def build(result: Any, fitted: Any) -> dict[str, Any] | None:
         try:
             if "frame" not in state:
                 state["frame"] = _frame(pipeline, columns)
-            frame = state["frame"]
-            if pipeline.problem_type == Pipeline.ProblemType.FORECASTING:
-                return json_safe(reference.forecast_reference(fitted, frame))
-            cfg = job.config or {}
-            ref = reference.tabular_reference(
-                frame,
-                features=columns,
-                schema=_schema(pipeline, columns),
-                target=pipeline.target_column,
-                problem_type=pipeline.problem_type,
-                fitted=fitted,
-                validation_split=float(cfg.get("validation_split", 0.2)),
-                seed=int(cfg.get("random_state", 0)),
-                columns=state.get("columns"),
+            ref = engine.reference(
+                state["frame"],
+                fitted,
+                columns=columns,
+                config=job.config or {},
+                profiles=state.get("columns"),
             )
-            state["columns"] = ref["columns"]
+            state["columns"] = ref.get("columns")
             return json_safe(ref)
         except Exception:
             logger.exception("monitoring reference of %s could not be built", result)
