@@ -23,7 +23,7 @@ def _frame(seed: int = 0, n: int = N) -> pd.DataFrame:
     common = ["a", "b", "c", "d"]
     rare = [f"r{i}" for i in range(30)]
     df["c0"] = rng.choice(common + rare, n, p=[0.2] * 3 + [0.1] + [0.3 / 30] * 30)
-    df["c1"] = rng.choice(["u", "v", None], n)
+    df["c1"] = rng.choice(np.array(["u", "v", None], dtype=object), n)
     df["hi"] = rng.choice([f"h{i}" for i in range(40)], n)
     df["flag"] = rng.choice([1.0, 0.0, np.nan], n)
     df["when"] = pd.date_range("2020-01-01", periods=n, freq="37h").astype(str)
