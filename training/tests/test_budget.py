@@ -15,7 +15,7 @@ from training.automl.crossval import evaluate
 from training.automl.ensemble import affordable_pool, select_blend
 from training.automl.finish import finish
 from training.automl.inputs import Inputs
-from training.automl.planning import RELATIVE_COST, fold_estimate
+from training.automl.planning import RELATIVE_COST, finish_items, fold_estimate, reserve
 from training.automl.run import Run
 from training.automl.splits import make_folds
 from training.automl.trials import Engine
@@ -297,6 +297,20 @@ def test_the_blend_takes_fewer_members_when_their_extra_work_does_not_fit():
     assert select_blend(engine) is None
     left_out = [b for b in _budget_logs(events) if b["phase"] == "ensemble"]
     assert {b["algorithm"] for b in left_out} == {t.algorithm for t in pool[1:]}
+
+
+def test_the_search_keeps_no_time_for_a_refit_that_cannot_end_in_time():
+    events: list = []
+    engine, _, _ = _small_engine(events)
+    trial = evaluate(engine, "linear", {}, 10.0)
+    kept = reserve(engine)
+    assert kept >= finish_items(engine)[0].refit_s > 0.0  # a refit that fits is kept back
+    # As if its folds had been measured at an hour each: the refit can never end within the
+    # minute, so the search only keeps back scoring and saving the fold model.
+    trial.fold_fit_s = 3600.0
+    item = finish_items(engine)[0]
+    assert item.refit_s == 0.0 and item.save_full_s == item.save_fold_s
+    assert reserve(engine) < 60.0
 
 
 def test_a_first_forest_fit_predicted_not_to_finish_is_not_started():
