@@ -30,7 +30,8 @@ def _post(body, token: str | None, *, fast: bool = True, raw: bytes | None = Non
     headers.append((b"content-length", str(len(payload)).encode()))
     with override_settings(VUR_FAST_PREDICT=fast):
         communicator = HttpCommunicator(application, "POST", PATH, body=payload, headers=headers)
-        response = async_to_sync(communicator.get_response)()
+        # A generous timeout: on a loaded machine Django's path can take more than the default 1 s.
+        response = async_to_sync(communicator.get_response)(timeout=60)
     response["json"] = json.loads(response["body"]) if response["body"] else None
     response["header_map"] = {
         k.lower(): v for k, v in response["headers"] if k.lower() != b"content-length"
