@@ -53,9 +53,9 @@ from threadpoolctl import threadpool_limits
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from modeling.metrics import error_metrics, ovr_auc, probability_log_loss  # noqa: E402
 from training.automl import AutoMLSettings, holdout_split, run_automl  # noqa: E402
 from training.labels import normalize_labels  # noqa: E402
-from training.metrics import error_metrics, ovr_auc, probability_log_loss  # noqa: E402
 
 DATA = ROOT / "bench" / "data" / "tabular"
 OUT = ROOT / "bench" / "results" / "automl.json"

@@ -1,8 +1,8 @@
 """The one home of model scores: tabular (regression, classification) and forecast point
 metrics, the MASE scale, AUC and log loss of class probabilities, which direction of each metric
 is better, and the primary metric that ranks models. Django-free. It lives in `modeling` (the
-lowest layer that reads metrics: its pages say which way is better); `training.metrics`
-re-exports it.
+lowest layer that reads metrics: its pages say which way is better); every layer above
+imports it from here.
 
 MAPE and sMAPE are percentages everywhere (12.5 means 12.5 %), over the rows whose actual value
 is not zero.

@@ -10,12 +10,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from modeling.catalog import ALGORITHMS
+from modeling.metrics import primary_metric
 from modeling.selectors import trained_model_list
 from modeling.templatetags.modeling_labels import algorithm_label, metric_direction, metric_label
 from pipelines.models import Pipeline
 from training import selectors, services
 from training.events import event_dict
-from training.metrics import primary_metric
 from training.models import TrainingJob
 from training.serializers import EpochMetricSerializer, TrainingJobSerializer
 from vur.errors import NotFound, VURError

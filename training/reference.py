@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from modeling.metrics import mase_scale
 from training import automl
-from training.metrics import mase_scale
 
 REFERENCE_VERSION = 1
 NUMERIC_BINS = 10

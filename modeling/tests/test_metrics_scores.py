@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from modeling.metrics import lower_is_better, primary_metric
-from training.metrics import (
+from modeling.metrics import (
     error_metrics,
     forecast_metrics,
+    lower_is_better,
     mase_scale,
     ovr_auc,
+    primary_metric,
     probability_log_loss,
     regression_metrics,
 )

@@ -13,9 +13,9 @@ from django.core.files import File
 
 from modeling.artifacts import artifact_save
 from modeling.forecasters import ETSForecaster, PreparedForecaster
+from modeling.metrics import mase_scale
 from modeling.models import TrainedModel
 from monitoring.services import forecast_errors, forecast_summary
-from training.metrics import mase_scale
 
 H = 4
 START = pd.Timestamp("2024-01-01")

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix
 
-from training.metrics import (
+from modeling.metrics import (
     classification_metrics,
     error_metrics,
     ovr_auc,
@@ -55,7 +55,7 @@ def oof_score(
     y: np.ndarray, pred: np.ndarray, classes: np.ndarray | None
 ) -> tuple[float | None, tuple[float, float]]:
     """(primary metric raw value, sort key with greater better) of out-of-fold predictions:
-    RMSE (then MAE), or AUC (then log loss), from `training.metrics`."""
+    RMSE (then MAE), or AUC (then log loss), from `modeling.metrics`."""
     if classes is None:
         errors = error_metrics(pred - y)
         if errors["rmse"] is None or errors["mae"] is None:

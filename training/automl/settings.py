@@ -13,9 +13,9 @@ from typing import Any
 
 from features.config import FeatureConfig, FeatureConfigError
 from modeling import catalog
+from modeling.metrics import primary_metric
 from preprocessing.analysis import PreprocessingError
 from preprocessing.config import PreprocessingConfig
-from training.metrics import primary_metric
 
 __all__ = ["PROBLEM_TYPES", "SEARCH_METHODS", "AutoMLError", "AutoMLSettings", "Cancelled"]
 

@@ -13,12 +13,12 @@ from typing import Any, cast
 import numpy as np
 
 from modeling.forecasters import PreparedForecaster
+from modeling.metrics import forecast_metrics, mase_scale
 from preprocessing.series import fill_gaps
 from training.forecasting.inputs import SeriesData
 from training.forecasting.intervals import fit_intervals, interval_card
 from training.forecasting.settings import SPECS
 from training.forecasting.windows import Window
-from training.metrics import forecast_metrics, mase_scale
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """A backtest window: one forecast from one origin, with its actuals and the model's intervals
-(scored by `training.metrics.forecast_metrics`)."""
+(scored by `modeling.metrics.forecast_metrics`)."""
 
 from __future__ import annotations
 

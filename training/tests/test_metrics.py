@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from modeling.metrics import classification_metrics, label_codes
 from training.labels import label_key, label_like, normalize_labels
-from training.metrics import classification_metrics, label_codes
 
 # (labels of a binary or multiclass target, y_true, y_pred); one wrong prediction in each.
 CASES = {
