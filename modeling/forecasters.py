@@ -52,6 +52,20 @@ class ForecastOutput:
     forecast: np.ndarray
     intervals: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
+    def as_json(self, timestamps: list[str]) -> dict[str, Any]:
+        """The forecast as the API answers it, with `timestamps` already written as text."""
+        return {
+            "timestamps": timestamps,
+            "forecast": [float(v) for v in self.forecast],
+            "intervals": {
+                k: {
+                    "lower": [float(v) for v in b["lower"]],
+                    "upper": [float(v) for v in b["upper"]],
+                }
+                for k, b in self.intervals.items()
+            },
+        }
+
 
 def conformal_quantile(values: np.ndarray, level: float) -> float:
     """Split-conformal quantile of `values` at `level` percent: the ceil((n + 1) * level)-th

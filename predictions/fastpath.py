@@ -31,6 +31,7 @@ from rest_framework.renderers import JSONRenderer
 
 from predictions import services
 from predictions.served import shared_cache as _shared_cache
+from predictions.served import shared_generation
 from vur.errors import VURError
 from vur.throttling import EXPENSIVE_ROUTES
 
@@ -79,17 +80,8 @@ def fast_cache_clear() -> None:
 
 
 def _user_generation(user_id: Any) -> str | None:
-    key = user_generation_key(user_id)
-    try:
-        cache = _shared_cache()
-        value = cache.get(key)
-        if value is None:
-            cache.add(key, uuid.uuid4().hex, timeout=None)
-            value = cache.get(key)
-        return value
-    except Exception:
-        logger.exception("fast path: user %s generation unreadable; reading the user", user_id)
-        return None
+    """The user's current generation; None when Redis cannot answer."""
+    return shared_generation(user_generation_key(user_id), f"user {user_id}")
 
 
 def _user(raw: bytes) -> Any:

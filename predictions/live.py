@@ -390,17 +390,7 @@ def _forecast_answer(fitted, current, keys, horizon, levels) -> dict[str, Any]:
             out = current[key].predict(h, lv)
         except ValueError as exc:
             raise InvalidInput(str(exc), code="bad_forecast_request") from None
-        body = {
-            "timestamps": _display_all(fitted, out.timestamps),
-            "forecast": [float(v) for v in out.forecast],
-            "intervals": {
-                k: {
-                    "lower": [float(v) for v in b["lower"]],
-                    "upper": [float(v) for v in b["upper"]],
-                }
-                for k, b in out.intervals.items()
-            },
-        }
+        body = out.as_json(_display_all(fitted, out.timestamps))
         parts.append((key, json_safe(body), _display(fitted, current[key].last_timestamp_)))
     top = dict(parts[0][1])
     if getattr(fitted, "id_column", None):

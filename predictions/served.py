@@ -80,9 +80,10 @@ def serving_forget(model_id: int) -> None:
         _entries.pop(model_id, None)
 
 
-def _generation(model_id: int) -> str | None:
-    """The model's current generation (made on first use); None when Redis cannot answer."""
-    key = generation_key(model_id)
+def shared_generation(key: str, what: str) -> str | None:
+    """The generation stored under `key` in the shared cache (made on first use): it changes
+    whenever the thing it stands for (`what`, for the log) changes. None when Redis cannot
+    answer, so the caller reads the database instead."""
     try:
         cache = shared_cache()
         value = cache.get(key)
@@ -91,8 +92,13 @@ def _generation(model_id: int) -> str | None:
             value = cache.get(key)
         return value
     except Exception:
-        logger.exception("serving cache: model %s generation unreadable; using the DB", model_id)
+        logger.exception("serving cache: generation of %s unreadable; using the DB", what)
         return None
+
+
+def _generation(model_id: int) -> str | None:
+    """The model's current generation; None when Redis cannot answer."""
+    return shared_generation(generation_key(model_id), f"model {model_id}")
 
 
 # ---------------------------------------------------------------- rows

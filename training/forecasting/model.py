@@ -62,17 +62,7 @@ class ForecastModel:
 
     def _one(self, key: Any, horizon: int, levels: tuple[int, ...]) -> dict[str, Any]:
         out = self.forecasters[key].predict(horizon, levels)
-        return {
-            "timestamps": [self._stamp(ts) for ts in out.timestamps],
-            "forecast": [float(v) for v in out.forecast],
-            "intervals": {
-                k: {
-                    "lower": [float(v) for v in b["lower"]],
-                    "upper": [float(v) for v in b["upper"]],
-                }
-                for k, b in out.intervals.items()
-            },
-        }
+        return out.as_json([self._stamp(ts) for ts in out.timestamps])
 
     def predict(
         self,
