@@ -20,6 +20,7 @@ from modeling.serializers import (
     ValidateConfigSerializer,
 )
 from pipelines.selectors import pipeline_get
+from vur.params import query_id
 
 
 class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -28,12 +29,11 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     serializer_class = TrainedModelSerializer
 
     def get_queryset(self):
-        pipeline_id = self.request.query_params.get("pipeline_id")
-        if pipeline_id is not None and not pipeline_id.isdigit():
+        raw = self.request.query_params.get("pipeline_id")
+        pipeline_id = query_id(raw)
+        if raw and pipeline_id is None:  # no pipeline can have that id
             return selectors.trained_model_list(user=self.request.user).none()
-        return selectors.trained_model_list(
-            user=self.request.user, pipeline_id=int(pipeline_id) if pipeline_id else None
-        )
+        return selectors.trained_model_list(user=self.request.user, pipeline_id=pipeline_id)
 
     @extend_schema(
         parameters=[OpenApiParameter("pipeline_id", int, description="Only this pipeline's models")]
@@ -100,16 +100,8 @@ class FeatureImportanceView(viewsets.ViewSet):
         """Feature importances, largest first."""
         from vur.errors import InvalidInput
 
-        params = request.query_params
-        model_id, pipeline_id = params.get("model_id"), params.get("pipeline_id")
-        if not (model_id or pipeline_id) or not all(
-            v.isdigit() for v in (model_id, pipeline_id) if v
-        ):
+        given = {k: request.query_params.get(k) for k in ("model_id", "pipeline_id")}
+        ids = {k: query_id(v) for k, v in given.items()}
+        if not any(given.values()) or any(v and ids[k] is None for k, v in given.items()):
             raise InvalidInput("Give ?model_id= or ?pipeline_id= as an integer.", code="bad_query")
-        return Response(
-            services.feature_importance(
-                user=request.user,
-                model_id=int(model_id) if model_id else None,
-                pipeline_id=int(pipeline_id) if pipeline_id else None,
-            )
-        )
+        return Response(services.feature_importance(user=request.user, **ids))

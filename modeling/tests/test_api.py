@@ -48,3 +48,18 @@ def test_validate_config_gives_a_message_per_parameter(api):
         "/api/v1/models/validate-config", {"algorithm": "magic"}, format="json"
     ).json()
     assert unknown["valid"] is False and "algorithm" in unknown["errors"]
+
+
+@pytest.mark.parametrize("bad", ["32589158477190044731", str(2**63), "²", "0", "-1", "x"])
+def test_ids_no_column_can_hold_are_refused_not_a_server_error(api, bad):
+    """Query ids beyond a 64-bit column (SQLite raised OverflowError: a 500), non-ASCII digits
+    and non-positive numbers: the leaderboard is empty, the importance query a 400."""
+    res = api.get(f"/api/v1/models/?pipeline_id={bad}")
+    assert res.status_code == 200
+    assert res.json()["results"] == []
+    for key in ("model_id", "pipeline_id"):
+        res = api.get(f"/api/v1/features/importance?{key}={bad}")
+        assert res.status_code == 400, (key, bad)
+        assert res.json()["code"] == "bad_query"
+    largest = api.get(f"/api/v1/models/?pipeline_id={2**63 - 1}")
+    assert largest.status_code == 200 and largest.json()["results"] == []
