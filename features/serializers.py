@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from vur.params import id_field
+
 
 class GenerateSerializer(serializers.Serializer):
     """Body of `features/generate`; absent values are chosen from the data."""
 
-    pipeline_id = serializers.IntegerField()
+    pipeline_id = id_field()
     lags = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=10_000),
         required=False,
@@ -46,7 +48,7 @@ class GenerateResultSerializer(serializers.Serializer):
 class SelectSerializer(serializers.Serializer):
     """Body of `features/select`."""
 
-    pipeline_id = serializers.IntegerField()
+    pipeline_id = id_field()
     method = serializers.ChoiceField(
         choices=["mutual_info", "correlation", "variance", "model_based"]
     )

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from modeling.models import ModelConfig, TrainedModel
 from pipelines.models import Pipeline
+from vur.params import id_field
 
 
 class HyperParamSerializer(serializers.Serializer):
@@ -65,7 +66,7 @@ class SearchSerializer(serializers.Serializer):
 class ConfigureSerializer(serializers.Serializer):
     """Body of `models/configure`."""
 
-    pipeline_id = serializers.IntegerField()
+    pipeline_id = id_field()
     algorithm = serializers.CharField()
     hyperparameters = serializers.JSONField(required=False, default=dict)
     search = SearchSerializer(required=False, allow_null=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from monitoring.models import Alert
+from vur.params import id_field
 
 
 class MetricsQuerySerializer(serializers.Serializer):
@@ -47,7 +48,7 @@ class TimelinePointSerializer(serializers.Serializer):
 class ModelMetricsSerializer(serializers.Serializer):
     """Live figures of a model over a window."""
 
-    model_id = serializers.IntegerField()
+    model_id = id_field()
     problem_type = serializers.CharField()
     window = serializers.CharField()
     prediction_count = serializers.IntegerField()
@@ -66,8 +67,8 @@ class ModelMetricsSerializer(serializers.Serializer):
 class DriftRequestSerializer(serializers.Serializer):
     """Compare a model's reference with recent predictions (`window`) or a dataset."""
 
-    model_id = serializers.IntegerField()
-    dataset_id = serializers.IntegerField(required=False)
+    model_id = id_field()
+    dataset_id = id_field(required=False)
     window = serializers.CharField(required=False, max_length=10)
     alpha = serializers.FloatField(required=False, min_value=0.0001, max_value=0.5)
 
@@ -92,7 +93,7 @@ class FeatureDriftSerializer(serializers.Serializer):
 class DriftResultSerializer(serializers.Serializer):
     """Per-feature drift with an overall verdict and score (share of drifted features)."""
 
-    model_id = serializers.IntegerField()
+    model_id = id_field()
     drift_detected = serializers.BooleanField()
     overall_score = serializers.FloatField()
     mean_psi = serializers.FloatField(allow_null=True)
@@ -131,4 +132,4 @@ class AlertQuerySerializer(serializers.Serializer):
     """Filters of the alert list."""
 
     acknowledged = serializers.BooleanField(required=False, allow_null=True, default=None)
-    model_id = serializers.IntegerField(required=False)
+    model_id = id_field(required=False)

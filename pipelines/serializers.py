@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from pipelines.models import Pipeline
+from vur.params import id_field
 
 
 class PipelineSerializer(serializers.ModelSerializer):
@@ -40,7 +41,7 @@ class PipelineCreateSerializer(serializers.Serializer):
     """Body of `POST pipelines/`."""
 
     name = serializers.CharField(max_length=200)
-    dataset_id = serializers.IntegerField()
+    dataset_id = id_field()
     target_column = serializers.CharField(max_length=255)
     problem_type = serializers.ChoiceField(choices=Pipeline.ProblemType.choices)
     feature_columns = serializers.ListField(

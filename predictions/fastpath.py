@@ -33,6 +33,7 @@ from predictions import services
 from predictions.served import shared_cache as _shared_cache
 from predictions.served import shared_generation
 from vur.errors import VURError
+from vur.params import MAX_ID
 from vur.throttling import EXPENSIVE_ROUTES
 
 logger = logging.getLogger(__name__)
@@ -139,7 +140,9 @@ def _body(raw: bytes) -> tuple[int, Any, bool]:
         raise _Delegate
     model_id, data = body.get("model_id"), body.get("data")
     proba = body.get("return_probabilities", False)
-    if type(model_id) is not int or not isinstance(data, (dict, list)) or type(proba) is not bool:
+    if type(model_id) is not int or not 0 <= model_id <= MAX_ID:
+        raise _Delegate  # the serializer answers an id no column can hold
+    if not isinstance(data, (dict, list)) or type(proba) is not bool:
         raise _Delegate
     return model_id, data, proba
 

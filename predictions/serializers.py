@@ -5,12 +5,13 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from predictions.models import BatchJob, Deployment
+from vur.params import id_field
 
 
 class DeploySerializer(serializers.Serializer):
     """Body of `deployment/deploy`."""
 
-    model_id = serializers.IntegerField()
+    model_id = id_field()
     target = serializers.ChoiceField(choices=Deployment.Target.choices, default="api")
 
 
@@ -36,7 +37,7 @@ class DeploymentSerializer(serializers.ModelSerializer):
 class SinglePredictionSerializer(serializers.Serializer):
     """Body of `predictions/single`."""
 
-    model_id = serializers.IntegerField()
+    model_id = id_field()
     # The contract's field name; it shadows Serializer.data in this input-only serializer.
     data = serializers.JSONField(  # type: ignore[assignment]
         help_text="One row {column: value} or a list of rows."
@@ -47,7 +48,7 @@ class SinglePredictionSerializer(serializers.Serializer):
 class SinglePredictionResultSerializer(serializers.Serializer):
     """Answer of `predictions/single`."""
 
-    model_id = serializers.IntegerField()
+    model_id = id_field()
     predictions = serializers.ListField(child=serializers.JSONField())
     probabilities = serializers.ListField(child=serializers.DictField(), required=False)
     prediction_ids = serializers.ListField(child=serializers.CharField())
@@ -67,7 +68,7 @@ class ObservationSerializer(serializers.Serializer):
 class ForecastRequestSerializer(serializers.Serializer):
     """Body of `predictions/forecast`."""
 
-    model_id = serializers.IntegerField()
+    model_id = id_field()
     horizon = serializers.IntegerField(required=False, allow_null=True)
     level = serializers.ListField(child=serializers.FloatField(), required=False, allow_empty=False)
     series_id = serializers.JSONField(required=False, allow_null=True)
@@ -89,7 +90,7 @@ class IntervalSerializer(serializers.Serializer):
 class ForecastResultSerializer(serializers.Serializer):
     """Answer of `predictions/forecast`."""
 
-    model_id = serializers.IntegerField()
+    model_id = id_field()
     timestamps = serializers.ListField(child=serializers.CharField())
     forecast = serializers.ListField(child=serializers.FloatField())
     intervals = serializers.DictField(child=IntervalSerializer())
@@ -106,7 +107,7 @@ class BatchStartSerializer(serializers.Serializer):
     """Multipart body of `predictions/batch`."""
 
     file = serializers.FileField(allow_empty_file=True)
-    model_id = serializers.IntegerField()
+    model_id = id_field()
     columns = serializers.ListField(
         child=serializers.CharField(allow_blank=True, trim_whitespace=False),
         required=False,
@@ -174,7 +175,7 @@ class FeedbackResultSerializer(serializers.Serializer):
 class ForecastFeedbackSerializer(serializers.Serializer):
     """Body of `predictions/feedback` for a forecasting model (one object or a list)."""
 
-    model_id = serializers.IntegerField()
+    model_id = id_field()
     timestamp = serializers.CharField(help_text="ISO 8601; naive times are read as UTC.")
     actual = serializers.FloatField()
     series_id = serializers.JSONField(required=False, allow_null=True)
@@ -183,7 +184,7 @@ class ForecastFeedbackSerializer(serializers.Serializer):
 class ForecastActualSerializer(serializers.Serializer):
     """One recorded actual of a forecast series."""
 
-    model_id = serializers.IntegerField()
+    model_id = id_field()
     series_id = serializers.JSONField(allow_null=True)
     timestamp = serializers.CharField()
     actual = serializers.FloatField()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from vur.params import id_field
+
 
 class AnalyzeSerializer(serializers.Serializer):
     """Body of `preprocessing/analyze`."""
 
-    dataset_id = serializers.IntegerField()
+    dataset_id = id_field()
     columns = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
     sample_size = serializers.IntegerField(min_value=10, max_value=1_000_000, default=10_000)
 
@@ -30,7 +32,7 @@ class QualityIssueSerializer(serializers.Serializer):
 class AnalysisSerializer(serializers.Serializer):
     """Answer of `preprocessing/analyze`."""
 
-    dataset_id = serializers.IntegerField()
+    dataset_id = id_field()
     total_rows = serializers.IntegerField()
     total_columns = serializers.IntegerField()
     issues = QualityIssueSerializer(many=True)
@@ -42,7 +44,7 @@ class AnalysisSerializer(serializers.Serializer):
 class MissingValuesSerializer(serializers.Serializer):
     """Body of `preprocessing/missing-values`."""
 
-    dataset_id = serializers.IntegerField()
+    dataset_id = id_field()
     strategy = serializers.ChoiceField(
         choices=["drop", "mean", "median", "mode", "interpolate", "forward_fill"]
     )
@@ -52,7 +54,7 @@ class MissingValuesSerializer(serializers.Serializer):
 class OutliersSerializer(serializers.Serializer):
     """Body of `preprocessing/outliers`."""
 
-    dataset_id = serializers.IntegerField()
+    dataset_id = id_field()
     method = serializers.ChoiceField(choices=["iqr", "zscore", "isolation_forest"])
     treatment = serializers.ChoiceField(choices=["remove", "cap", "transform"])
     columns = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
@@ -69,14 +71,14 @@ class TransformationSerializer(serializers.Serializer):
 class TransformationsSerializer(serializers.Serializer):
     """Body of `preprocessing/transformations`."""
 
-    dataset_id = serializers.IntegerField()
+    dataset_id = id_field()
     transformations = TransformationSerializer(many=True, allow_empty=False)
 
 
 class ApplySerializer(serializers.Serializer):
     """Body of `preprocessing/apply`."""
 
-    pipeline_id = serializers.IntegerField()
+    pipeline_id = id_field()
     config = serializers.DictField()
 
 

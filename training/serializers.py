@@ -5,12 +5,13 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from training.models import EpochMetric, TrainingEvent, TrainingJob
+from vur.params import id_field
 
 
 class TrainingStartSerializer(serializers.Serializer):
     """Body of `training/start`."""
 
-    pipeline_id = serializers.IntegerField()
+    pipeline_id = id_field()
     model_config = serializers.JSONField(
         required=False,
         allow_null=True,

@@ -129,3 +129,12 @@ def test_only_ordinary_requests_take_the_fast_path(monkeypatch):
         assert fastpath.ordinary(_scope()) is None  # Django redirects to HTTPS
     monkeypatch.setitem(fastpath.EXPENSIVE_ROUTES, fastpath.VIEW_NAME, "predict")
     assert fastpath.ordinary(_scope()) is None  # a throttled view: DRF counts it
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_id_no_column_can_hold_is_a_400_on_both_paths(owner, fresh):
+    token = str(AccessToken.for_user(owner))
+    body = {"model_id": 2**70, "data": {"bill_length_mm": 40.0}}
+    fast, slow = _post(body, token), _post(body, token, fast=False)
+    assert fast["status"] == slow["status"] == 400
+    assert "model_id" in fast["json"]["errors"]
