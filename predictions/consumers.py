@@ -18,6 +18,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from modeling.selectors import trained_model_get
 from predictions import services
+from vur import fastjson
 from vur.errors import VURError
 
 logger = logging.getLogger(__name__)
@@ -121,13 +122,16 @@ class PredictionConsumer(AsyncJsonWebsocketConsumer):
             "latency_ms": answer["latency_ms"],
         }
 
+    @classmethod
+    async def encode_json(cls, content: Any) -> str:
+        """Answers written by orjson (`vur.fastjson`), several times faster than `json`."""
+        return fastjson.dumps_text(content)
+
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
         """Parse JSON ourselves so a malformed message gets an error answer, not a closed socket."""
-        import json
-
         try:
-            content = json.loads(text_data or (bytes_data or b"").decode() or "null")
-        except (ValueError, UnicodeDecodeError):
+            content = fastjson.loads(text_data or bytes_data or b"null")
+        except ValueError:  # UnicodeDecodeError is one
             await self._enqueue("error", None, ("The message is not valid JSON.", "bad_json"))
             return
         await self.receive_json(content)

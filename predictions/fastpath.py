@@ -17,7 +17,6 @@ undeploy announce theirs) or at most `VUR_SERVING_RECHECK_S`.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -27,11 +26,11 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
-from rest_framework.renderers import JSONRenderer
 
 from predictions import services
 from predictions.served import shared_cache as _shared_cache
 from predictions.served import shared_generation
+from vur import fastjson
 from vur.errors import VURError
 from vur.params import MAX_ID
 from vur.throttling import EXPENSIVE_ROUTES
@@ -41,7 +40,6 @@ logger = logging.getLogger(__name__)
 PATHS = frozenset({"/api/v1/predictions/single", "/api/v1/predictions/single/"})
 VIEW_NAME = "predictions-single"
 _JSON_ACCEPT = (b"", b"*/*", b"application/json")
-_renderer = JSONRenderer()
 _tokens: dict[bytes, tuple[Any, float, Any]] = {}  # raw token -> (user id, expiry, token)
 _users: dict[Any, tuple[Any, str | None, float]] = {}  # user id -> (user, generation, read at)
 _lock = threading.Lock()
@@ -126,15 +124,11 @@ def _user(raw: bytes) -> Any:
     return user
 
 
-def _no_constants(name: str) -> Any:
-    raise ValueError(name)
-
-
 def _body(raw: bytes) -> tuple[int, Any, bool]:
     """(model_id, data, return_probabilities) of an ordinary body; _Delegate otherwise."""
     try:
-        body = json.loads(raw, parse_constant=_no_constants)
-    except (ValueError, UnicodeDecodeError):
+        body = fastjson.loads(raw)
+    except ValueError:  # UnicodeDecodeError is one
         raise _Delegate from None
     if not isinstance(body, dict):
         raise _Delegate
@@ -202,14 +196,14 @@ def answer(raw_token: bytes, body: bytes) -> tuple[int, bytes, list[tuple[bytes,
         out = services.predict_rows(
             user=user, model_id=model_id, data=data, return_probabilities=proba
         )
-        return 200, _renderer.render(out), []
+        return 200, fastjson.dumps(out), []
     except VURError as exc:
         error: dict[str, Any] = {"detail": exc.detail, "code": exc.code}
         if exc.errors:
             error["errors"] = exc.errors
         retry = getattr(exc, "retry_after", None)
         extra = [(b"retry-after", str(retry).encode())] if retry else []
-        return exc.status_code, _renderer.render(error), extra
+        return exc.status_code, fastjson.dumps(error), extra
 
 
 _answer = database_sync_to_async(answer, thread_sensitive=False)

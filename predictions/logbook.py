@@ -19,7 +19,10 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
+from functools import partial
+from operator import attrgetter
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +31,7 @@ from django.utils import timezone
 
 from predictions.models import PredictionRecord, PredictionRollup
 from training.reference import level_key
+from vur import fastjson
 
 logger = logging.getLogger(__name__)
 
@@ -80,51 +84,75 @@ class LogEntry:
     created_at: datetime = field(default_factory=timezone.now)
 
 
+# Columns whose values go to the database as Python holds them, on every backend.
+_AS_IS = frozenset({"ForeignKey", "CharField", "TextField", "FloatField", "PositiveIntegerField"})
+
+
+def _json_column(value: Any) -> str | None:
+    return None if value is None else fastjson.dumps_text(value)
+
+
+def _column_makers(fields: list) -> list[Any]:
+    """How each column's value is made from an entry's: as it is for plain columns (and ids
+    where the database has a uuid type), JSON text (orjson) for JSON columns, the field's own
+    preparation for the rest (dates: remembered per value, as a request's entries share one)."""
+    makers: list[Any] = []
+    for f in fields:
+        kind = f.get_internal_type()
+        if kind in _AS_IS or (kind == "UUIDField" and connection.features.has_native_uuid_field):
+            makers.append(None)
+        elif kind == "JSONField":
+            makers.append(_json_column)
+        else:
+            makers.append(_remembered(partial(f.get_db_prep_save, connection=connection)))
+    return makers
+
+
+def _remembered(prepare: Any) -> Any:
+    """`prepare`, computed once per distinct (hashable) value."""
+    seen: dict[Any, Any] = {}
+
+    def run(value: Any) -> Any:
+        try:
+            return seen[value]
+        except KeyError:
+            seen[value] = out = prepare(value)
+            return out
+
+    return run
+
+
 def _insert_records(entries: list[LogEntry]) -> None:
     """Write the entries' records with one COPY (PostgreSQL) or executemany: the ORM's
-    per-object work (model instances, compiler) was most of a flush's cost, and the flush shares
-    the GIL with requests.
+    per-object work (model instances, compiler, its JSON adapter) was most of a flush's cost,
+    and the flush shares the GIL with requests.
     Fields the entry does not carry take their defaults."""
-    fields = PredictionRecord._meta.concrete_fields
-    quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        quote(PredictionRecord._meta.db_table),
-        ", ".join(quote(f.column or f.attname) for f in fields),
-        ", ".join(["%s"] * len(fields)),
-    )
+    carried_names = {f.name for f in dataclass_fields(LogEntry)} | {"updated_at"}
+    every = PredictionRecord._meta.concrete_fields
+    carried = [f for f in every if f.attname in carried_names]
+    rest = [f for f in every if f.attname not in carried_names]
+    fields = carried + rest  # the entry's columns first, then the defaults
+    tail = [f.get_db_prep_save(f.get_default(), connection) for f in rest]
+    # updated_at is the entry's created_at; one C-level read gives every carried value.
+    read = attrgetter(*("created_at" if f.attname == "updated_at" else f.attname for f in carried))
+    special = [(i, make) for i, make in enumerate(_column_makers(carried)) if make is not None]
     params = []
     for e in entries:
-        values = {
-            "id": e.id,
-            "owner_id": e.owner_id,
-            "model_id": e.model_id,
-            "created_at": e.created_at,
-            "updated_at": e.created_at,
-            "source": e.source,
-            "channel": e.channel,
-            "inputs": e.inputs,
-            "prediction": e.prediction,
-            "probabilities": e.probabilities,
-            "latency_ms": e.latency_ms,
-            "error_code": e.error_code,
-            "row_count": e.row_count,
-        }
-        params.append(
-            [
-                f.get_db_prep_save(
-                    values[f.attname] if f.attname in values else f.get_default(), connection
-                )
-                for f in fields
-            ]
-        )
+        row = [*read(e)]
+        for i, make in special:
+            row[i] = make(row[i])
+        row.extend(tail)
+        params.append(row)
+    quote = connection.ops.quote_name
+    table = quote(PredictionRecord._meta.db_table)
+    columns = ", ".join(quote(f.column or f.attname) for f in fields)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":  # COPY: no per-row statement or parameter binding
-            columns = ", ".join(quote(f.column or f.attname) for f in fields)
-            table = quote(PredictionRecord._meta.db_table)
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for row in params:
                     copy.write_row(row)
             return
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
         for start in range(0, len(params), 2000):
             cursor.executemany(sql, params[start : start + 2000])
 
@@ -252,10 +280,21 @@ def _rollup_one(key: tuple, delta: dict[str, Any]) -> None:
 
 
 def _entry_deltas(entries: list[LogEntry]) -> dict[tuple, dict[str, Any]]:
+    """The entries' additions to the rollups. Entries of one request share their time and
+    latency, so each is placed in its buckets once per distinct value."""
     deltas: dict[tuple, dict[str, Any]] = defaultdict(_empty)
+    buckets: dict[datetime, tuple[datetime, ...]] = {}
+    hist_bins: dict[float, int] = {}
     for e in entries:
-        for res in RESOLUTIONS:
-            d = deltas[(e.model_id, res, bucket_start(e.created_at, res), e.channel)]
+        starts = buckets.get(e.created_at)
+        if starts is None:
+            starts = buckets[e.created_at] = tuple(
+                bucket_start(e.created_at, res) for res in RESOLUTIONS
+            )
+        if e.timed and not e.error_code and e.latency_ms not in hist_bins:
+            hist_bins[e.latency_ms] = latency_bucket(e.latency_ms)
+        for res, start in zip(RESOLUTIONS, starts, strict=True):
+            d = deltas[(e.model_id, res, start, e.channel)]
             if e.error_code:
                 d["errors"] += e.row_count
                 continue
@@ -263,7 +302,7 @@ def _entry_deltas(entries: list[LogEntry]) -> dict[tuple, dict[str, Any]]:
             if e.timed:
                 d["latency_count"] += 1
                 d["latency_sum_ms"] += e.latency_ms
-                d["latency_hist"][latency_bucket(e.latency_ms)] += 1
+                d["latency_hist"][hist_bins[e.latency_ms]] += 1
     return deltas
 
 

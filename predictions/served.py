@@ -110,6 +110,8 @@ class RowPlan:
     known: dict[str, dict[str, Any]]
     required: tuple[str, ...]
     infos: dict[str, dict[str, Any]]
+    required_set: frozenset[str] = frozenset()
+    numeric: frozenset[str] = frozenset()  # columns whose values must be numbers
 
     @classmethod
     def of(cls, model: TrainedModel) -> RowPlan:
@@ -120,6 +122,8 @@ class RowPlan:
             known={c["name"]: c for c in columns},
             required=tuple(c["name"] for c in columns if c.get("required", True)),
             infos={c["name"]: column_info(c) for c in columns},
+            required_set=frozenset(c["name"] for c in columns if c.get("required", True)),
+            numeric=frozenset(c["name"] for c in columns if c.get("semantic_type") == "numeric"),
         )
 
 

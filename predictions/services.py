@@ -9,6 +9,7 @@ import math
 import os
 import tempfile
 import time
+import uuid
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -126,6 +127,38 @@ def prepare_rows(
 def check_rows(plan: served.RowPlan, data: Any) -> list[dict]:
     """The request's rows (one object or a list) after checking them against the model's input
     schema; InvalidInput (400) naming the first bad row and column otherwise."""
+    return checked_rows(plan, data)[0]
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_NUMBERS = frozenset({int, float, type(None)})
+
+
+def _plain_rows(plan: served.RowPlan, rows: list) -> bool:
+    """True when no row needs a closer look: each an object of known columns holding the
+    required ones, each value a JSON scalar with floats finite, numeric columns numbers or null.
+    Checked column by column (the common case of a many-row request); False sends the rows
+    through the per-value check, which names what is wrong."""
+    known, required = plan.known.keys(), plan.required_set
+    for row in rows:
+        if type(row) is not dict:
+            return False
+        keys = row.keys()
+        if not (keys <= known and required <= keys):
+            return False
+    for name in plan.names:
+        values = [row.get(name) for row in rows]
+        kinds = set(map(type, values))
+        if not kinds <= (_NUMBERS if name in plan.numeric else _SCALARS):
+            return False
+        if float in kinds and not math.isfinite(sum(v for v in values if type(v) is float)):
+            return False  # a NaN or an infinity (or a sum too large: the close look decides)
+    return True
+
+
+def checked_rows(plan: served.RowPlan, data: Any) -> tuple[list[dict], bool]:
+    """`check_rows`, and whether every value is a plain JSON scalar (a row is then logged as it
+    came, with no JSON-safe copy)."""
     rows = [data] if isinstance(data, dict) else data
     if not isinstance(rows, list) or not rows:
         raise InvalidInput(
@@ -136,6 +169,15 @@ def check_rows(plan: served.RowPlan, data: Any) -> list[dict]:
             f"At most {MAX_ROWS_PER_REQUEST} rows per request; use predictions/batch for more.",
             code="too_many_rows",
         )
+    if _plain_rows(plan, rows):
+        return rows, True
+    check_each_value(plan, rows)
+    return rows, False
+
+
+def check_each_value(plan: served.RowPlan, rows: list) -> None:
+    """The close look at every row and value: InvalidInput (400) naming the first bad row and
+    column, with every problem found in its `errors`."""
     known = plan.known
     required = plan.required
     errors: dict[str, list[str]] = {}
@@ -173,7 +215,6 @@ def check_rows(plan: served.RowPlan, data: Any) -> list[dict]:
         raise InvalidInput(
             f"{first_key}: {errors[first_key][0]}.", code="invalid_rows", errors=errors
         )
-    return rows
 
 
 _info = served.column_info
@@ -210,13 +251,35 @@ def _score(model: TrainedModel, served_model: ServingModel, rows: Any, with_prob
     probabilities = None
     if with_proba and _probabilistic(model, served_model):
         predictions, proba = _labels_and_proba(served_model, rows)
-        keys = [label_key(c) for c in served_model.classes_]
-        probabilities = [
-            {k: round(float(p), 6) for k, p in zip(keys, row, strict=True)} for row in proba
-        ]
+        probabilities = probability_dicts(served_model.classes_, proba)
     else:
         predictions = served_model.predict(rows)
-    return [json_safe(p) for p in np.asarray(predictions).tolist()], probabilities
+    return plain_values(predictions), probabilities
+
+
+def new_prediction_ids(n: int) -> list[uuid.UUID]:
+    """`n` random (version 4) prediction ids from one read of the system's random source."""
+    raw = os.urandom(16 * n)
+    return [uuid.UUID(bytes=raw[i : i + 16], version=4) for i in range(0, 16 * n, 16)]
+
+
+def probability_dicts(classes: Any, proba: Any) -> list[dict[str, float]]:
+    """One `{class: probability}` per row, rounded to 6 decimals, keyed as labels are."""
+    keys = [label_key(c) for c in classes]
+    table = np.round(np.asarray(proba, dtype="float64"), 6).tolist()
+    return [dict(zip(keys, row, strict=True)) for row in table]
+
+
+def plain_values(values: Any) -> list:
+    """Model outputs as JSON-safe Python values (missing ones None), a whole array at a time
+    where its type allows."""
+    array = np.asarray(values)
+    if array.dtype.kind in "iub" or (array.dtype.kind == "f" and np.isfinite(array).all()):
+        return array.tolist()
+    out = array.tolist()
+    if array.dtype.kind in "OU" and all(type(v) is str for v in out):
+        return out
+    return [json_safe(v) for v in out]
 
 
 # ---------------------------------------------------------------- single / realtime
@@ -246,7 +309,8 @@ def predict_rows(
     started = time.perf_counter()
     channel = "websocket" if source == "websocket" else "rest"
     try:
-        columns = served.rows_columns(entry.plan, check_rows(entry.plan, data))
+        rows, plain = checked_rows(entry.plan, data)
+        columns = served.rows_columns(entry.plan, rows)
         served_model = served.served_fitted(entry)
         try:
             predictions, probabilities = _score(model, served_model, columns, return_probabilities)
@@ -258,31 +322,37 @@ def predict_rows(
         _log_failure(user, model, channel, source, exc, started)
         raise
     latency = (time.perf_counter() - started) * 1000
-    rows = [data] if isinstance(data, dict) else data
-    return _answer(user, model, rows, predictions, probabilities, latency, channel, source)
+    return _answer(user, model, rows, plain, predictions, probabilities, latency, channel, source)
 
 
-def _answer(user, model, rows, predictions, probabilities, latency, channel, source) -> dict:
+def _answer(user, model, rows, plain, predictions, probabilities, latency, channel, source) -> dict:
     """The answer of one request, after queueing its log entries (written in bulk off the
-    request path; their ids are made here)."""
+    request path; their ids are made here). `plain` rows hold only JSON scalars and are logged
+    as they came."""
+    ids = new_prediction_ids(len(rows))
+    now = timezone.now()
+    each_ms = latency / len(rows)
+    probas = probabilities or [None] * len(rows)
     entries = [
         LogEntry(
             owner_id=user.pk,
             model_id=model.pk,
             channel=channel,
             source=source,
-            inputs=json_safe(row),
+            inputs=row if plain else json_safe(row),
             prediction=pred,
-            probabilities=probabilities[i] if probabilities else None,
-            latency_ms=latency / len(rows),
+            probabilities=proba,
+            latency_ms=each_ms,
+            id=pid,
+            created_at=now,
         )
-        for i, (row, pred) in enumerate(zip(rows, predictions, strict=True))
+        for row, pred, proba, pid in zip(rows, predictions, probas, ids, strict=True)
     ]
     prediction_log.add(entries)
     answer: dict[str, Any] = {
         "model_id": model.pk,
         "predictions": predictions,
-        "prediction_ids": [str(e.id) for e in entries],
+        "prediction_ids": [str(pid) for pid in ids],
         "latency_ms": round(latency, 3),
     }
     if probabilities is not None:
@@ -299,7 +369,7 @@ def predict_many(*, user, messages: list[dict[str, Any]], source: str = "websock
     channel = "websocket" if source == "websocket" else "rest"
     out: list[Any] = [None] * len(messages)
     entries: dict[Any, served.Served | VURError] = {}
-    groups: dict[tuple, list[tuple[int, list[dict]]]] = {}
+    groups: dict[tuple, list[tuple[int, list[dict], bool]]] = {}
     for i, message in enumerate(messages):
         model_id = message.get("model_id")
         key = model_id if isinstance(model_id, int) and not isinstance(model_id, bool) else None
@@ -323,13 +393,13 @@ def predict_many(*, user, messages: list[dict[str, Any]], source: str = "websock
                     "The model is not deployed; deploy it before asking for predictions."
                 )
             entry.kind.rows_allowed("send observations for its forecast.")
-            rows = check_rows(entry.plan, message.get("data"))
+            rows, plain = checked_rows(entry.plan, message.get("data"))
         except VURError as exc:
             _log_failure(user, entry.model, channel, source, exc, started)
             out[i] = exc
             continue
         proba = bool(message.get("return_probabilities", True))
-        groups.setdefault((key, proba), []).append((i, rows))
+        groups.setdefault((key, proba), []).append((i, rows, plain))
     for (key, proba), items in groups.items():
         entry = entries[key]
         _score_group(user, entry, proba, items, out, channel, source, started)
@@ -342,7 +412,7 @@ def _score_group(user, entry, proba, items, out, channel, source, started) -> No
     model = entry.model
     try:
         served_model = served.served_fitted(entry)
-        rows = [row for _, part in items for row in part]
+        rows = [row for _, part, _ in items for row in part]
         columns = served.rows_columns(entry.plan, rows)
         try:
             preds, probas = _score(model, served_model, columns, proba)
@@ -358,15 +428,15 @@ def _score_group(user, entry, proba, items, out, channel, source, started) -> No
         if not isinstance(exc, VURError):
             logger.exception("prediction of model %s failed", model.pk)
         _log_failure(user, model, channel, source, exc, started)
-        for i, _ in items:
+        for i, _, _ in items:
             out[i] = exc
         return
     latency = (time.perf_counter() - started) * 1000
     at = 0
-    for i, part in items:
+    for i, part, plain in items:
         n = len(part)
         out[i] = _answer(
-            user, model, part, preds[at : at + n], probas[at : at + n] if probas else None,
+            user, model, part, plain, preds[at : at + n], probas[at : at + n] if probas else None,
             latency, channel, source,
         )  # fmt: skip
         at += n

@@ -135,3 +135,43 @@ def test_a_batch_job_is_summarised_per_chunk(celery_worker, api, deployed_model)
     metrics = api.get(f"/api/v1/monitoring/models/{deployed_model.pk}/metrics?window=1h").json()
     assert metrics["prediction_count"] == 250
     assert metrics["latency_ms"]["p50"] is None  # chunks are counted, not timed per request
+
+
+@pytest.mark.django_db
+def test_records_read_back_as_the_entries_held_them(owner, deployed_model):
+    """The writer builds column values itself (JSON text, dates once per value): what the ORM
+    reads back is what the entries held, awkward text and numbers included."""
+    awkward = {
+        "text": 'tab\there, new\nline, back\\slash, "quoted", é, 中',
+        "big": 2**70,
+        "small": 1e-7,
+        "none": None,
+        "flag": True,
+    }
+    entries = [
+        LogEntry(owner_id=owner.pk, model_id=deployed_model.pk, inputs=awkward, prediction=7),
+        LogEntry(
+            owner_id=owner.pk,
+            model_id=deployed_model.pk,
+            channel="websocket",
+            source="websocket",
+            inputs={"x": 1},
+            prediction="Adelie",
+            probabilities={"Adelie": 0.25, "Gentoo": 0.75},
+            latency_ms=1.5,
+        ),
+        LogEntry(owner_id=owner.pk, model_id=deployed_model.pk, error_code="invalid_rows"),
+    ]
+    entries[1].created_at = entries[0].created_at  # one request's entries share their time
+    prediction_log_write(entries)
+    for entry in entries:
+        record = PredictionRecord.objects.get(pk=entry.id)
+        assert record.owner_id == owner.pk and record.model_id == deployed_model.pk
+        assert record.inputs == entry.inputs
+        assert record.prediction == entry.prediction
+        assert record.probabilities == entry.probabilities
+        assert (record.channel, record.source) == (entry.channel, entry.source)
+        assert record.error_code == entry.error_code and record.row_count == entry.row_count
+        assert record.latency_ms == entry.latency_ms
+        assert record.created_at == entry.created_at == record.updated_at
+        assert record.actual is None and record.feedback_at is None
