@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +58,7 @@ ONNX_ESTIMATORS = ONNX_TREES | {"LogisticRegression", "Ridge", "LinearRegression
 # ONNX trees sum in float32: probabilities are rounded to this many decimals, so a tie in
 # scikit-learn (0.5 / 0.5) stays a tie and the first class wins in both.
 ONNX_DECIMALS = 6
+_BOOLEAN_ATTRIBUTE = r"Field onnx\.AttributeProto\.ints: Expected an int, got a boolean"
 
 
 class OnnxEstimator:
@@ -108,12 +110,16 @@ def to_onnx(estimator: Any, n_features: int) -> OnnxEstimator | None:
         from skl2onnx import to_onnx as convert
 
         options = {id(estimator): {"zipmap": False}} if hasattr(estimator, "classes_") else None
-        model = convert(
-            estimator,
-            np.zeros((1, n_features), dtype=dtype),
-            options=options,
-            target_opset={"": 18, "ai.onnx.ml": 3},
-        )
+        with warnings.catch_warnings():
+            # skl2onnx gives tree leaves a boolean "missing tracks true"; protobuf 6 takes it
+            # with this warning (the pinned version, see requirements/base.txt).
+            warnings.filterwarnings("ignore", _BOOLEAN_ATTRIBUTE, DeprecationWarning)
+            model = convert(
+                estimator,
+                np.zeros((1, n_features), dtype=dtype),
+                options=options,
+                target_opset={"": 18, "ai.onnx.ml": 3},
+            )
         converted = OnnxEstimator(estimator, model.SerializeToString(), dtype)
         converted._run(np.zeros((1, n_features)))  # the runtime accepts it
         return converted
