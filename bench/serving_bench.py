@@ -12,8 +12,11 @@ figure) and its answers compared with VUR's. The load average is printed beside 
 and so is the servers' CPU time per request (all their processes, read from /proc), which a busy
 machine disturbs less than wall-clock figures.
 
+With `--ws-soak-s` one WebSocket is then held under continuous pipelined load that long (answers
+per minute, slowest answer, order and the server's memory before and after).
+
 Usage: python bench/serving_bench.py [--mlflow-python /tmp/mlflow-venv/bin/python] [--use-env]
-       [--seconds 6]
+       [--seconds 6] [--ws-soak-s 600]
 """
 
 from __future__ import annotations
@@ -265,6 +268,89 @@ def _ws_pipelined(port: int, token: str, model_id: int, rows: list[dict], n: int
     return round(n / elapsed, 1), cpu
 
 
+def _group_rss_mb(pgid: int) -> float:
+    """Resident memory (MB) of every process of group `pgid`."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                if int(fh.read().rsplit(")", 1)[1].split()[2]) != pgid:
+                    continue
+            with open(f"/proc/{entry}/status") as fh:
+                total += next(int(line.split()[1]) for line in fh if line.startswith("VmRSS"))
+        except (OSError, StopIteration, ValueError):
+            continue
+    return round(total / 1024, 1)
+
+
+def _ws_soak(port: int, token: str, model_id: int, rows: list[dict], seconds: float, pgid: int):
+    """One WebSocket under continuous pipelined load for `seconds` (up to 256 messages in
+    flight): answers per minute, the slowest answer, errors and order, and the server's memory
+    as each minute starts. Raises when the socket closes or an answer is wrong or out of order."""
+    import websocket
+
+    ws = websocket.create_connection(
+        f"ws://127.0.0.1:{port}/ws/predictions/?token={token}", timeout=60,
+        origin=f"http://127.0.0.1:{port}",
+    )  # fmt: skip
+    room = threading.Semaphore(256)
+    sent_at: dict[int, float] = {}
+    stop = time.monotonic() + seconds
+    failure: list[str] = []
+
+    def send() -> None:
+        i = 0
+        try:
+            while time.monotonic() < stop and not failure:
+                room.acquire()
+                sent_at[i] = time.perf_counter()
+                ws.send(json.dumps({"model_id": model_id, "data": rows[i % len(rows)],
+                                    "request_id": i}))  # fmt: skip
+                i += 1
+        except Exception as exc:  # the receiver reports it
+            failure.append(f"send: {exc!r}")
+        sent_at[-1] = i  # how many were sent
+
+    rss_start = _group_rss_mb(pgid)
+    sender = threading.Thread(target=send)
+    started = time.monotonic()
+    sender.start()
+    per_minute: list[int] = []
+    rss: list[float] = []
+    slowest = 0.0
+    seen = 0
+    try:
+        while sender.is_alive() or seen < sent_at.get(-1, seen + 1):
+            answer = json.loads(ws.recv())
+            took = time.perf_counter() - sent_at.pop(seen)
+            room.release()
+            if "error" in answer or answer.get("request_id") != seen:
+                raise SystemExit(f"websocket soak: answer {seen} wrong or out of order: {answer}")
+            slowest = max(slowest, took)
+            minute = int((time.monotonic() - started) // 60)
+            while len(per_minute) <= minute:  # a new minute: the server's memory now
+                per_minute.append(0)
+                rss.append(_group_rss_mb(pgid))
+            per_minute[minute] += 1
+            seen += 1
+    finally:
+        sender.join()
+        ws.close()
+    if failure:
+        raise SystemExit(f"websocket soak: {failure[0]}")
+    return {
+        "seconds": round(time.monotonic() - started, 1),
+        "answered": seen,
+        "per_minute": per_minute,
+        "slowest_answer_ms": round(slowest * 1000, 1),
+        "server_rss_mb": {"start": rss_start, "each_minute": rss, "end": _group_rss_mb(pgid)},
+        "errors": 0,
+        "load_average_end": _load(),
+    }
+
+
 def _start_daphne(env: dict) -> tuple[subprocess.Popen, int]:
     port = _free_port()
     proc = subprocess.Popen(
@@ -337,6 +423,21 @@ def _in_process(user, model, blend_model, fitted, rows: list[dict], n: int = 300
         t0 = time.perf_counter()
         fitted.predict_proba(frame)
         raw.append((time.perf_counter() - t0) * 1000)
+    # The floor of a 100-row request here: the compiled model alone on ready columns, and the
+    # client's own JSON encoding of the request.
+    from predictions import served
+
+    entry = served.served_get(user=user, model_id=model.pk)
+    columns = served.rows_columns(entry.plan, rows[:100])
+    compiled = served.served_fitted(entry)
+    model_ms, encode_ms = [], []
+    for _ in range(100):
+        t0 = time.perf_counter()
+        compiled.predict_proba(columns)
+        t1 = time.perf_counter()
+        json.dumps({"model_id": model.pk, "data": rows[:100], "return_probabilities": True})
+        model_ms.append((t1 - t0) * 1000)
+        encode_ms.append((time.perf_counter() - t1) * 1000)
     big = pd.DataFrame(rows[:1000])
     t0 = time.perf_counter()
     fitted.predict_proba(big)
@@ -348,6 +449,8 @@ def _in_process(user, model, blend_model, fitted, rows: list[dict], n: int = 300
         "service_blend_single_row_cpu_ms": blend_cpu,
         "service_100_rows_rows_per_s": round(100 * 1000 / rows_median),
         "service_100_rows_cpu_ms_per_row": round(rows_cpu / 100, 4),
+        "compiled_model_100_rows_median_ms": round(statistics.median(model_ms[5:]), 3),
+        "client_json_encode_100_rows_median_ms": round(statistics.median(encode_ms[5:]), 3),
         "sklearn_predict_proba_one_row_median_ms": round(statistics.median(raw[5:]), 3),
         "sklearn_rows_per_s_1000_rows": round(rows_s),
     }
@@ -364,6 +467,9 @@ def main() -> int:
     parser.add_argument("--use-env", action="store_true", help="keep DATABASE_URL/REDIS_URL")
     parser.add_argument("--seconds", type=float, default=6.0, help="per throughput figure")
     parser.add_argument("--ws-messages", type=int, default=3000)
+    parser.add_argument(
+        "--ws-soak-s", type=float, default=0, help="hold one WebSocket under load this long"
+    )
     args = parser.parse_args()
     figures: dict = {"cpus": os.cpu_count(), "load_average_start": _load()}
     with tempfile.TemporaryDirectory(prefix="vur-bench-serve-") as tmp_name:
@@ -429,12 +535,18 @@ def main() -> int:
                 figures[name]["cpu_ms_per_row_100_row_requests"] = round(
                     servers[name].cpu_ms / 100, 4
                 )
+                reqs = _rps(servers[name], rows, 4, args.seconds, size=100)
+                figures[name]["rows_per_s_100_row_requests_4_connections"] = round(reqs * 100)
             rate, cpu = _ws_pipelined(
                 port, token, forest_model.pk, rows, args.ws_messages, daphne.pid
             )
             figures["vur"]["ws_pipelined_predictions_per_s"] = rate
             figures["vur"]["ws_cpu_ms_per_prediction"] = cpu
             figures["vur"]["load_at_ws"] = _load()
+            if args.ws_soak_s:
+                figures["vur"]["ws_soak"] = _ws_soak(
+                    port, token, forest_model.pk, rows, args.ws_soak_s, daphne.pid
+                )
             if "mlflow" in figures:
                 figures["vur_over_mlflow"] = {
                     key: round(figures["mlflow"][key] / figures["vur"][key], 2)
