@@ -16,7 +16,7 @@ With `--ws-soak-s` one WebSocket is then held under continuous pipelined load th
 per minute, slowest answer, order and the server's memory before and after).
 
 Usage: python bench/serving_bench.py [--mlflow-python /tmp/mlflow-venv/bin/python] [--use-env]
-       [--seconds 6] [--ws-soak-s 600]
+       [--seconds 6] [--ws-soak-s 600] [--out FILE]
 """
 
 from __future__ import annotations
@@ -467,6 +467,7 @@ def main() -> int:
     parser.add_argument("--use-env", action="store_true", help="keep DATABASE_URL/REDIS_URL")
     parser.add_argument("--seconds", type=float, default=6.0, help="per throughput figure")
     parser.add_argument("--ws-messages", type=int, default=3000)
+    parser.add_argument("--out", help="result file (default bench/results/serving-<db>.json)")
     parser.add_argument(
         "--ws-soak-s", type=float, default=0, help="hold one WebSocket under load this long"
     )
@@ -568,9 +569,9 @@ def main() -> int:
                 stop_embedded_redis(tmp / "var" / "redis")
     figures["load_average_end"] = _load()
     print(json.dumps(figures, indent=2))
-    results = ROOT / "bench" / "results"
-    results.mkdir(exist_ok=True)
-    (results / f"serving-{figures['database']}.json").write_text(json.dumps(figures, indent=2))
+    out = Path(args.out or ROOT / "bench" / "results" / f"serving-{figures['database']}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(figures, indent=2))
     return 0
 
 
