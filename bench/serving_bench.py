@@ -33,6 +33,7 @@ import tempfile
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -163,9 +164,8 @@ class Server:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
 
 
-def _group_cpu_s(pgid: int) -> float:
-    """CPU seconds (user + system) used so far by every process of group `pgid`."""
-    total = 0
+def _group_stats(pgid: int) -> Iterator[tuple[str, list[str]]]:
+    """(pid, /proc stat fields after the name) of every live process of group `pgid`."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -175,8 +175,13 @@ def _group_cpu_s(pgid: int) -> float:
         except OSError:
             continue
         if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+            yield entry, fields
+
+
+def _group_cpu_s(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by every process of group `pgid`."""
+    ticks = sum(int(fields[11]) + int(fields[12]) for _, fields in _group_stats(pgid))
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 class CpuMeter:
@@ -271,14 +276,9 @@ def _ws_pipelined(port: int, token: str, model_id: int, rows: list[dict], n: int
 def _group_rss_mb(pgid: int) -> float:
     """Resident memory (MB) of every process of group `pgid`."""
     total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    for pid, _ in _group_stats(pgid):
         try:
-            with open(f"/proc/{entry}/stat") as fh:
-                if int(fh.read().rsplit(")", 1)[1].split()[2]) != pgid:
-                    continue
-            with open(f"/proc/{entry}/status") as fh:
+            with open(f"/proc/{pid}/status") as fh:
                 total += next(int(line.split()[1]) for line in fh if line.startswith("VmRSS"))
         except (OSError, StopIteration, ValueError):
             continue
