@@ -9,7 +9,7 @@ from modeling.forecast_catalog import LAG_MIN_ROWS
 from modeling.forecasters import conformal_widths
 from training.forecasting import ForecastSettings
 from training.forecasting.backtest import backtest
-from training.forecasting.calibration import calibrate, calibration_origins
+from training.forecasting.calibration import HISTORY_SHARE, calibrate, calibration_origins
 from training.forecasting.engine import fit_plan
 from training.forecasting.inputs import prepare
 from training.forecasting.intervals import (
@@ -58,6 +58,24 @@ def test_calibration_keeps_the_windows_a_member_can_fit_when_older_origins_are_t
     expected = added if added >= MIN_UNRANKED else plan.n_windows + added
     assert res["intervals"]["calibration_windows"] == expected
     assert not res.get("calibration_cut")
+
+
+def test_calibration_windows_are_fitted_on_at_least_a_share_of_the_history():
+    settings = ForecastSettings(
+        time_column="q", target="y", horizon=8, algorithms=["seasonal_naive", "ets"]
+    )
+    data = prepare(_quarterly(60), settings)
+    plan = fit_plan(settings, data)
+    res = backtest("ets", data.series, plan, deadline=None, check_stop=lambda: None)
+    origins = calibration_origins(res, data.series, plan)[0]
+    # Without the share, origins would reach back to the 8-point minimum (room for 12 windows).
+    assert plan.min_train < HISTORY_SHARE * 60
+    assert origins and min(origins) >= HISTORY_SHARE * 60
+    assert len(origins) + plan.n_windows < 12
+    # The newest origins come first, every half horizon, none already backtested.
+    assert origins == sorted(origins, reverse=True)
+    assert all((60 - 8 - c) % 4 == 0 for c in origins)
+    assert not {w.cutoff for w in res["windows"][0]} & set(origins)
 
 
 def _windows(spreads: list[float], scales: list[float], seed: int = 0) -> list[Window]:

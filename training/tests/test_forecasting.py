@@ -20,7 +20,11 @@ from training.forecasting import (
     run_forecast_automl,
 )
 from training.forecasting.backtest import backtest
-from training.forecasting.calibration import CALIBRATION_WINDOWS, calibration_origins
+from training.forecasting.calibration import (
+    CALIBRATION_WINDOWS,
+    HISTORY_SHARE,
+    calibration_origins,
+)
 from training.forecasting.engine import fit_plan
 from training.forecasting.inputs import SeriesData, prepare
 from training.forecasting.intervals import choose_method, fit_intervals
@@ -280,8 +284,10 @@ def test_backtest_phase_scores_each_rolling_window_and_calibration_adds_origins(
     assert all(len(w.actual) == 12 for w in res["windows"][0])
     assert res["metrics"]["mase"] > 0 and res["intervals"]["calibration_windows"] == 3
     origins = calibration_origins(res, data.series, plan)[0]
-    assert len(origins) == CALIBRATION_WINDOWS - 3
-    assert max(origins) == 144 - 12 - 6 and min(origins) >= plan.min_train
+    # Every half horizon back to half the history (72 points), skipping the ranking windows.
+    assert origins == [126, 114, 102, 96, 90, 84, 78, 72]
+    assert len(origins) <= CALIBRATION_WINDOWS - 3
+    assert min(origins) >= max(plan.min_train, HISTORY_SHARE * 144)
     assert not {108, 120, 132} & set(origins)
 
 
