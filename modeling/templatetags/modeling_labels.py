@@ -82,3 +82,21 @@ def param_label(name: Any) -> str:
     """A hyperparameter's label in forms ("n_estimators" -> "Number of trees")."""
     key = str(name or "")
     return _PARAM_LABELS.get(key, key.replace("_", " ").capitalize())
+
+
+# Hyperparameters whose 0 (or empty) value stands for a rule rather than a number.
+_ZERO_MEANS = {
+    "max_depth": "unlimited",
+    "season_length": "detected from the data",
+    "max_lag": "from the frequency",
+}
+
+
+@register.filter
+def param_value(value: Any, name: Any) -> Any:
+    """A hyperparameter's value as a reader should see it: `{{ v|param_value:k }}` shows
+    "unlimited" for a depth of 0, not 0."""
+    meaning = _ZERO_MEANS.get(str(name or ""))
+    if meaning and (value is None or (value == 0 and not isinstance(value, bool))):
+        return meaning
+    return value

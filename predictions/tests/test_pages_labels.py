@@ -108,3 +108,21 @@ def test_api_schema_says_what_rank_and_primary_value_mean(tmp_path):
     text = " ".join(out.read_text().split())  # YAML folds long descriptions
     assert "ordered by the validation score" in text
     assert "a lower-ranked model may score better here" in text
+
+
+def test_a_depth_of_zero_reads_unlimited_on_the_model_page(owner, ranked):
+    """0 is how the catalogue stores "no depth limit"; a reader must not see a depth of 0."""
+    _job, first, second = ranked
+    first.hyperparameters = {"max_depth": 0, "max_leaf_nodes": 31}
+    first.save()
+    second.hyperparameters = {
+        "members": [{"algorithm": "random_forest", "hyperparameters": {"max_depth": 0}}]
+    }
+    second.save()
+    web = _client(owner)
+    for model in (first, second):
+        html = web.get(f"/models/{model.pk}/").content.decode()
+        assert 'Maximum depth</span> <code class="wrap">unlimited</code>' in html
+        assert 'Maximum depth</span> <code class="wrap">0</code>' not in html
+    html = web.get(f"/models/{first.pk}/").content.decode()
+    assert '<code class="wrap">31</code>' in html  # other zeros and numbers stay as they are
