@@ -529,10 +529,22 @@ class ThetaForecaster(StatsForecaster):
         return AutoTheta(season_length=m, decomposition_type=dec)
 
 
+# Longest history an ARIMA search fits by exact likelihood (the rule of R's auto.arima, which
+# statsforecast follows when left to choose): shorter series are cheap to fit exactly, and the
+# approximate (conditional sum of squares) search picked worse orders on them.
+ARIMA_EXACT_MAX_LENGTH, ARIMA_EXACT_MAX_SEASON = 150, 12
+
+
+def needs_approximation(n: int, season: int) -> bool:
+    """Whether the ARIMA order search uses the approximate likelihood: long series or seasons."""
+    return n > ARIMA_EXACT_MAX_LENGTH or season > ARIMA_EXACT_MAX_SEASON
+
+
 class ARIMAForecaster(Forecaster):
-    """Bounded automatic ARIMA (statsforecast AutoARIMA): stepwise, approximated, capped orders,
-    seasonal only up to `season_cap` (longer seasons are handled by Fourier regressors), and
-    fitted on at most `max_length` recent values so it never runs for minutes."""
+    """Bounded automatic ARIMA (statsforecast AutoARIMA): stepwise, capped orders, approximated
+    on long series or seasons (`needs_approximation`), seasonal only up to `season_cap` (longer
+    seasons are handled by Fourier regressors), and fitted on at most `max_length` recent values
+    so it never runs for minutes."""
 
     def __init__(
         self,
@@ -573,7 +585,7 @@ class ARIMAForecaster(Forecaster):
             max_q=self.max_q,
             max_P=self.max_P,
             max_Q=self.max_Q,
-            approximation=True,
+            approximation=needs_approximation(len(values), m),
             stepwise=True,
             nmodels=30,
             seasonal=m > 1,

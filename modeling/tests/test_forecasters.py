@@ -6,6 +6,7 @@ import pytest
 
 from modeling.forecast_catalog import FORECASTING_SPECS
 from modeling.forecasters import (
+    ARIMA_EXACT_MAX_LENGTH,
     ARIMAForecaster,
     EnsembleForecaster,
     ETSForecaster,
@@ -16,6 +17,7 @@ from modeling.forecasters import (
     ThetaForecaster,
     conformal_quantile,
     conformal_widths,
+    needs_approximation,
 )
 
 
@@ -203,3 +205,31 @@ def test_wider_levels_contain_narrower_ones_when_their_calibrations_differ():
     inner, outer = out.intervals["80"], out.intervals["95"]
     assert np.all(outer["upper"] >= inner["upper"]) and np.all(outer["lower"] <= inner["lower"])
     assert np.any(inner["upper"] - out.forecast > 0.5)  # the 80% band really is the wide one
+
+
+def _arima_reference(values: np.ndarray, approximation: bool) -> np.ndarray:
+    """statsforecast's AutoARIMA with ARIMAForecaster's bounds, non-seasonal."""
+    from statsforecast.models import AutoARIMA
+
+    ref = AutoARIMA(
+        season_length=1, max_p=3, max_q=3, max_P=1, max_Q=1, nmodels=30,
+        approximation=approximation, seasonal=False,
+    )  # fmt: skip
+    return np.asarray(ref.fit(values).predict(h=6)["mean"], dtype=float)
+
+
+def test_arima_fits_short_series_by_exact_likelihood_and_long_ones_approximately():
+    assert not needs_approximation(ARIMA_EXACT_MAX_LENGTH, 1)
+    assert needs_approximation(ARIMA_EXACT_MAX_LENGTH + 1, 1) and needs_approximation(40, 24)
+    rng = np.random.default_rng(5)
+    for n in (60, 400):
+        # A trending AR(1) series, yearly: no season.
+        e = np.zeros(n)
+        for t in range(1, n):
+            e[t] = 0.6 * e[t - 1] + rng.normal()
+        y = pd.Series(
+            10 + 0.3 * np.arange(n) + e, index=pd.date_range("1700-01-01", periods=n, freq="YS")
+        )
+        out = ARIMAForecaster().fit(y).predict(6)
+        exact = n <= ARIMA_EXACT_MAX_LENGTH
+        np.testing.assert_allclose(out.forecast, _arima_reference(y.to_numpy(), not exact))
