@@ -37,11 +37,17 @@ def interaction_name(a: str, b: str) -> str:
 class DropConstantFeatures(TransformerMixin, BaseEstimator):
     """Drop columns whose training-row variance is at most `threshold` (constant by default).
 
-    Keeps at least one column so the model always gets an input.
+    Keeps at least one column so the model always gets an input, and every column named in
+    `keep` (the category columns a model was told to expect by name).
     """
 
-    def __init__(self, threshold: float = 0.0):
+    def __init__(self, threshold: float = 0.0, keep: Any = ()):
         self.threshold = threshold
+        self.keep = keep
+
+    def __setstate__(self, state: dict[str, Any]) -> None:  # noqa: D105 - pickle protocol
+        # Models saved before `keep` existed load with its default.
+        super().__setstate__({"keep": (), **state})
 
     def __sklearn_tags__(self) -> Any:  # noqa: D105 - scikit-learn protocol
         tags = super().__sklearn_tags__()
@@ -55,6 +61,9 @@ class DropConstantFeatures(TransformerMixin, BaseEstimator):
             warnings.simplefilter("ignore", RuntimeWarning)
             variances = np.nan_to_num(np.nanvar(values, axis=0), nan=0.0)
         keep = variances > self.threshold
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None and self.keep:
+            keep |= np.isin(np.asarray(names, dtype=object), list(self.keep))
         if not keep.any():
             keep[0] = True
         self.keep_ = keep
@@ -127,9 +136,12 @@ class InteractionFeatures(TransformerMixin, BaseEstimator):
         return np.asarray([*names, *self.names_], dtype=object)
 
 
-def build_feature_step(feature_config: FeatureConfig | dict[str, Any] | None = None) -> Any:
+def build_feature_step(
+    feature_config: FeatureConfig | dict[str, Any] | None = None, keep: Any = ()
+) -> Any:
     """The `features` step for a tabular pipeline: the interactions chosen by features/generate
-    (if any), then constant-column removal; "passthrough" when both are off.
+    (if any), then constant-column removal (never of the columns named in `keep`);
+    "passthrough" when both are off.
 
     `feature_config` is parsed by `FeatureConfig.parse` (FeatureConfigError when invalid).
     """
@@ -138,7 +150,12 @@ def build_feature_step(feature_config: FeatureConfig | dict[str, Any] | None = N
     if config.interactions:
         steps.append(("interactions", InteractionFeatures(pairs=list(config.interactions))))
     if config.drop_constant:
-        steps.append(("drop_constant", DropConstantFeatures(threshold=config.variance_threshold)))
+        steps.append(
+            (
+                "drop_constant",
+                DropConstantFeatures(threshold=config.variance_threshold, keep=tuple(keep)),
+            )
+        )
     if not steps:
         return "passthrough"
     return steps[0][1] if len(steps) == 1 else SkPipeline(steps)

@@ -161,6 +161,8 @@ def _hgb(params: dict[str, Any], context: dict[str, Any]) -> Any:
         "validation_fraction": 0.1,
         "n_iter_no_change": 20,
         "random_state": _seed(context),
+        # Names of the integer-coded category columns (`preprocessing.builder.native_names`).
+        "categorical_features": context.get("categorical_features") or None,
     }
     if _is_cls(context):
         return HistGradientBoostingClassifier(**kwargs)
@@ -286,6 +288,7 @@ TABULAR_SPECS: list[AlgorithmSpec] = [
             _TARGET_TRANSFORM,
         ),
         factory=_hgb,
+        native_categories=True,
     ),
     AlgorithmSpec(
         name="linear",

@@ -81,6 +81,9 @@ class AlgorithmSpec:
     factory: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
     # Included when the user asks for "auto".
     in_auto: bool = True
+    # Splits on integer-coded categories itself (the factory reads the coded columns' names
+    # from the context's "categorical_features"): the preprocessing codes categories for it.
+    native_categories: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON shape the API answers (`models/algorithms`)."""

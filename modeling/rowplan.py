@@ -273,6 +273,9 @@ def _target(step: TargetEncoder) -> Matrix | None:
 
 
 def _ordinal(step: OrdinalEncoder) -> Matrix | None:
+    # Grouped rare levels share one code the lookup below does not know: left to scikit-learn.
+    if any(r is not None for r in getattr(step, "infrequent_categories_", None) or []):
+        return None
     found = [_lookup(np.asarray(c)) for c in step.categories_]
     indexes = [i for i in found if i is not None]
     if len(indexes) < len(found):

@@ -105,6 +105,10 @@ def to_onnx(estimator: Any, n_features: int) -> OnnxEstimator | None:
     kind = type(estimator).__name__
     if kind not in ONNX_ESTIMATORS:
         return None
+    categorical = getattr(estimator, "is_categorical_", None)
+    if categorical is not None and np.any(categorical):
+        # skl2onnx converts category splits as thresholds: wrong answers, not an error.
+        return None
     dtype = np.float32 if kind in ONNX_TREES else np.float64
     try:
         from skl2onnx import to_onnx as convert

@@ -13,6 +13,12 @@ Preprocessing follows each column's semantic type:
   (more than 15), unless `categorical_encoding` asks for "onehot", "target" or "ordinal" for all.
 - text: treated as a high-cardinality categorical (target encoding), so repeated values still
   carry signal and unique ones fall back to the prior.
+- `native_categories=True` (a model that splits on categories itself: histogram gradient
+  boosting) with the "auto" encoding: categorical and text columns of at most
+  `NATIVE_MAX_LEVELS` levels become integer codes learned from the training rows (levels beyond
+  the most frequent `NATIVE_MAX_LEVELS - 1` grouped into one, unseen ones missing) in the
+  `native` branch, named `native__<column>` (`native_names`), for the model to treat as
+  categories; columns with more levels keep the target encoding.
 
 Row-level steps cannot run inside a model that scores one row at a time: they are applied to the
 training rows only, by `drop_training_rows` ("drop" drops the rows with a missing feature value,
@@ -64,6 +70,8 @@ from preprocessing.transformers import (
 )
 
 __all__ = [
+    "NATIVE_BRANCH",
+    "NATIVE_MAX_LEVELS",
     "NUMERIC_BRANCH",
     "ONEHOT_MAX_LEVELS",
     "SEMANTIC_TYPES",
@@ -72,6 +80,7 @@ __all__ = [
     "describe_steps",
     "drop_training_rows",
     "infer_schema",
+    "native_names",
     "series_preparation",
     "used_columns",
 ]
@@ -82,6 +91,10 @@ TRAINING = "training"
 TRAINING_AND_PREDICTION = "training_and_prediction"
 
 ONEHOT_MAX_LEVELS = 15
+# The preprocessor's branch of integer-coded categories for models that split on categories
+# (`native_categories`); histogram gradient boosting takes at most 255 levels per feature.
+NATIVE_BRANCH = "native"
+NATIVE_MAX_LEVELS = 255
 _SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}
 
 
@@ -138,25 +151,48 @@ def _scaler(config: PreprocessingConfig) -> Any:
     return kind() if kind is not None else None
 
 
+def _encoding_groups(
+    profiles: list[dict[str, Any]], config: PreprocessingConfig, native: bool
+) -> dict[str, list[str]]:
+    """The categorical and text columns by encoding: onehot, target, ordinal or native."""
+    encoding = config.categorical_encoding
+    groups: dict[str, list[str]] = {"onehot": [], "target": [], "ordinal": [], NATIVE_BRANCH: []}
+    for p in profiles:
+        unique = p.get("unique_count")
+        if encoding in ("onehot", "target", "ordinal"):
+            groups[encoding].append(p["name"])
+        elif native and (unique is None or unique <= NATIVE_MAX_LEVELS):
+            groups[NATIVE_BRANCH].append(p["name"])
+        elif p.get("semantic_type") == "text":
+            groups["target"].append(p["name"])
+        else:
+            many = unique is not None and unique > ONEHOT_MAX_LEVELS
+            groups["target" if many else "onehot"].append(p["name"])
+    return groups
+
+
+def native_names(
+    profiles: list[dict[str, Any]],
+    preprocessing_config: PreprocessingConfig | dict[str, Any] | None = None,
+) -> list[str]:
+    """The output names (`native__<column>`) of the columns `build_preprocessor` codes for a
+    model with `native_categories` (used column profiles; none unless the encoding is "auto")."""
+    config = PreprocessingConfig.parse(preprocessing_config)
+    cats = [p for p in profiles if p.get("semantic_type") in ("categorical", "text")]
+    return [f"{NATIVE_BRANCH}__{n}" for n in _encoding_groups(cats, config, True)[NATIVE_BRANCH]]
+
+
 def _categorical_steps(
     profiles: list[dict[str, Any]],
     config: PreprocessingConfig,
     random_state: int,
     problem_type: str | None = None,
     supervised: bool = True,
+    native: bool = False,
 ) -> list[tuple[str, Any, list[str]]]:
     encoding = config.categorical_encoding
     fill = "most_frequent" if config.missing_values_strategy == "mode" else "constant"
-    groups: dict[str, list[str]] = {"onehot": [], "target": [], "ordinal": []}
-    for p in profiles:
-        if encoding in groups:
-            groups[encoding].append(p["name"])
-        elif p.get("semantic_type") == "text":
-            groups["target"].append(p["name"])
-        else:
-            unique = p.get("unique_count")
-            many = unique is not None and unique > ONEHOT_MAX_LEVELS
-            groups["target" if many else "onehot"].append(p["name"])
+    groups = _encoding_groups(profiles, config, native and supervised)
     if not supervised:
         # Without a target there is nothing to encode against: the categories are shown imputed.
         cols = [name for kind in groups for name in groups[kind]]
@@ -176,6 +212,14 @@ def _categorical_steps(
         ),
         "ordinal": OrdinalEncoder(
             handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1
+        ),
+        # Codes 0..254 by level (the rarest grouped into the last); an unseen level is missing,
+        # which the model routes like a gap.
+        NATIVE_BRANCH: OrdinalEncoder(
+            handle_unknown="use_encoded_value",
+            unknown_value=np.nan,
+            encoded_missing_value=np.nan,
+            max_categories=NATIVE_MAX_LEVELS,
         ),
     }
     steps = {
@@ -214,6 +258,7 @@ def build_preprocessor(
     random_state: int = 0,
     problem_type: str | None = None,
     supervised: bool = True,
+    native_categories: bool = False,
 ) -> Pipeline:
     """The `preprocess` step for the given (used) column profiles: select, then encode by type.
 
@@ -221,7 +266,9 @@ def build_preprocessor(
     when invalid). `problem_type` "regression" makes target encoding treat the target as
     continuous even when its values are whole numbers; otherwise the encoder infers the target
     type. `supervised=False` (a preview of a dataset without a target) leaves the categorical
-    columns imputed but not encoded.
+    columns imputed but not encoded. `native_categories=True` codes the categorical and text
+    columns of at most `NATIVE_MAX_LEVELS` levels as integers (`native_names`) for a model that
+    splits on categories itself, when the encoding is "auto".
     """
     config = PreprocessingConfig.parse(preprocessing_config)
     by_type = _by_type(profiles)
@@ -240,7 +287,9 @@ def build_preprocessor(
         )
         parts.append(("bool", bo, names["boolean"]))
     cats = by_type["categorical"] + by_type["text"]
-    parts.extend(_categorical_steps(cats, config, random_state, problem_type, supervised))
+    parts.extend(
+        _categorical_steps(cats, config, random_state, problem_type, supervised, native_categories)
+    )
     if not parts:
         raise ValueError("There are no usable feature columns (only the target or id columns).")
     columns = [p["name"] for p in profiles]

@@ -23,6 +23,7 @@ from preprocessing.builder import (
     ONEHOT_MAX_LEVELS,
     build_preprocessor,
     infer_schema,
+    native_names,
     used_columns,
 )
 from preprocessing.config import PreprocessingConfig
@@ -40,9 +41,16 @@ __all__ = [
 
 
 def build_model(
-    algorithm: str, hyperparameters: dict[str, Any] | None, problem_type: str, random_state: int = 0
+    algorithm: str,
+    hyperparameters: dict[str, Any] | None,
+    problem_type: str,
+    random_state: int = 0,
+    categorical_features: list[str] | None = None,
 ) -> Any:
-    """The unfitted estimator of catalogue entry `algorithm` (hyperparameters validated first)."""
+    """The unfitted estimator of catalogue entry `algorithm` (hyperparameters validated first).
+
+    `categorical_features` names the integer-coded category columns of its input, for an
+    algorithm that splits on categories itself (`native_categories` in the catalogue)."""
     spec = catalog.get_algorithm(algorithm)
     if problem_type not in spec.problem_types:
         raise ValueError(f"'{algorithm}' does not solve {problem_type}.")
@@ -53,7 +61,10 @@ def build_model(
     params = spec.resolve(hyperparameters or {})
     if spec.factory is None:
         raise ValueError(f"'{algorithm}' has no estimator to build.")
-    return spec.factory(params, {"problem_type": problem_type, "random_state": random_state})
+    context = {"problem_type": problem_type, "random_state": random_state}
+    if spec.native_categories and categorical_features:
+        context["categorical_features"] = list(categorical_features)
+    return spec.factory(params, context)
 
 
 def build_pipeline(
@@ -71,16 +82,27 @@ def build_pipeline(
     """An unfitted `preprocess` -> `features` -> `model` Pipeline with pandas output.
 
     `preprocessing_config` is parsed by `PreprocessingConfig.parse` (a dict is accepted).
+    An algorithm that splits on categories itself (histogram gradient boosting) gets the
+    categorical and text columns as integer codes it treats as categories, not one-hot or
+    target encoded (`preprocessing.builder`, `native_categories`).
     """
     profiles = used_columns(df_schema, target, feature_columns)
+    native = catalog.get_algorithm(algorithm).native_categories
+    coded = native_names(profiles, preprocessing_config) if native else []
     pipeline = Pipeline(
         [
             (
                 "preprocess",
-                build_preprocessor(profiles, preprocessing_config, random_state, problem_type),
+                build_preprocessor(
+                    profiles,
+                    preprocessing_config,
+                    random_state,
+                    problem_type,
+                    native_categories=native,
+                ),
             ),
-            ("features", build_feature_step(feature_config)),
-            ("model", build_model(algorithm, hyperparameters, problem_type, random_state)),
+            ("features", build_feature_step(feature_config, keep=coded)),
+            ("model", build_model(algorithm, hyperparameters, problem_type, random_state, coded)),
         ]
     )
     return pipeline.set_output(transform="pandas")
