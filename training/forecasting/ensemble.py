@@ -12,6 +12,10 @@ from training.forecasting.backtest import FitPlan, build_forecaster, summarise
 from training.forecasting.inputs import SeriesData
 from training.forecasting.windows import Window
 
+# How far (fraction of the best backtest MASE) a candidate may trail the best and still join the
+# ensemble; the catalogue's default for the ensemble's `tolerance`.
+DEFAULT_TOLERANCE = 0.1
+
 
 def combine_windows(parts: list[Window], combine: str, levels: tuple[int, ...]) -> Window:
     """The ensemble's window: members' forecasts and bounds combined by mean or median."""
@@ -27,17 +31,24 @@ def combine_windows(parts: list[Window], combine: str, levels: tuple[int, ...]) 
     return Window(parts[0].actual, forecast, bounds, parts[0].scale, parts[0].cutoff)
 
 
+def ensemble_members(results: dict[str, dict[str, Any]], params: dict[str, Any]) -> list[str]:
+    """The best non-baseline candidates, up to `size`, whose backtest MASE is within
+    `tolerance` (a fraction) of the best one's. With three backtest windows, candidates that
+    close cannot be told apart, and their mean is steadier than whichever looked best."""
+    scores = {n: results[n]["metrics"]["mase"] for n in results if n != "seasonal_naive"}
+    pool = sorted(scores, key=lambda n: scores[n])
+    if not pool:
+        return []
+    limit = scores[pool[0]] * (1.0 + float(params.get("tolerance", DEFAULT_TOLERANCE)))
+    return [n for n in pool[: int(params.get("size", 5))] if scores[n] <= limit]
+
+
 def ensemble_backtest(
     results: dict[str, dict[str, Any]], params: dict[str, Any], levels: tuple[int, ...]
 ) -> dict[str, Any] | None:
-    """Combine the best non-baseline candidates' stored backtest forecasts (no refitting);
-    None when fewer than two candidates qualify."""
-    pool = [
-        n
-        for n in sorted(results, key=lambda n: results[n]["metrics"]["mase"])
-        if n != "seasonal_naive"
-    ]
-    members = pool[: int(params.get("size", 3))]
+    """Combine the stored backtest forecasts (no refitting) of the near-best non-baseline
+    candidates (`ensemble_members`); None when fewer than two qualify."""
+    members = ensemble_members(results, params)
     if len(members) < 2:
         return None
     combine = params.get("combine", "mean")

@@ -66,6 +66,6 @@ class Run:
             self.series,
             self.plan.n_windows,
             self.plan.horizon,
-            "ensemble" in self.settings.algorithms,
+            self.plan.params["ensemble"] if "ensemble" in self.settings.algorithms else None,
         )
         return min(share * self.budget, self.budget - reserve)
