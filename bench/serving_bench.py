@@ -309,7 +309,8 @@ def _ws_soak(port: int, token: str, model_id: int, rows: list[dict], seconds: fl
                 ws.send(json.dumps({"model_id": model_id, "data": rows[i % len(rows)],
                                     "request_id": i}))  # fmt: skip
                 i += 1
-        except Exception as exc:  # the receiver reports it
+        except Exception as exc:  # the soak fails with it once the receiver sees it
+            traceback.print_exc()
             failure.append(f"send: {exc!r}")
         sent_at[-1] = i  # how many were sent
 
