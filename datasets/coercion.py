@@ -93,7 +93,19 @@ def _to_label(values: pd.Series) -> pd.Series:
             return np.nan if stripped == "" else stripped
         return str(value)
 
+    if _same_kind(values):  # each distinct value labelled once (1 and True would merge)
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        labels = np.array([one(u) for u in uniques] + [np.nan], dtype=object)
+        return pd.Series(labels[codes], index=values.index, dtype=object)
     return pd.Series([one(v) for v in values], index=values.index, dtype=object)
+
+
+def _same_kind(values: pd.Series) -> bool:
+    """True when equal values of the series also label alike: a numeric, boolean or text dtype,
+    or objects that are all strings (missing aside). Mixed objects (True beside 1) are not."""
+    if values.dtype != object:
+        return values.dtype.kind in "biufOSU" or pd.api.types.is_string_dtype(values)
+    return pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
 
 
 def coerce_types(df: pd.DataFrame, columns_info: list[dict[str, Any]]) -> pd.DataFrame:

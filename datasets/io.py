@@ -20,6 +20,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 import pandas as pd
 
 SUPPORTED_FORMATS = ("csv", "xlsx", "json", "parquet")
@@ -680,8 +681,11 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
         col = frame.iloc[:, i]
         if not (col.dtype == object or pd.api.types.is_string_dtype(col)):
             continue
-        first = col.astype(str).str[:1]
-        mask = first.isin(_FORMULA_START) & col.map(lambda v: isinstance(v, str))
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)  # each distinct text once
+        risky = np.array(
+            [isinstance(v, str) and v[:1] in _FORMULA_START for v in uniques] + [False]
+        )
+        mask = pd.Series(risky[codes], index=col.index)
         if not mask.any():
             continue
         if out is frame:
