@@ -6,9 +6,10 @@ an integer, `data` an object or a list and `return_probabilities` absent or a bo
 `Host`, a plain JSON `Accept`, no HTTPS redirect due. Such a request is answered by the very
 service the DRF view calls (`services.predict_rows`: ownership 404, not deployed 409, bad rows
 400, the prediction log), its errors shaped as `vur.errors.exception_handler` shapes them, the
-JSON read and written by orjson (`vur.fastjson`), with the headers Django's middleware would add, and counted in the request metrics under the
-view's name. Anything else (no token, a bad one, a session cookie, malformed JSON, a field the
-serializer would coerce or refuse) goes to Django unchanged, which answers it as before.
+JSON read and written by orjson (`vur.fastjson`), with the headers Django's middleware would
+add, and counted in the request metrics under the view's name. Anything else (no token, a bad
+one, a session cookie, malformed JSON, a field the serializer would coerce or refuse) goes to
+Django unchanged, which answers it as before.
 
 Validated tokens and their users are cached per process: a token until it expires, a user until
 a change of that user is announced (`user_changed`, through the shared cache, as deploy and
