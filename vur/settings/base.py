@@ -27,8 +27,10 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# No "daphne" app: the web process is `daphne vur.asgi:application` itself (make run, docker), and
+# the app only made `manage.py runserver` serve ASGI while loading Twisted into every worker and
+# batch process (36 MB each). Develop with `make run`.
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
