@@ -109,11 +109,17 @@ def backtest(
     return summarise(per_series, plan.levels)
 
 
+def _mean_known(values: list[float]) -> float:
+    """The mean of the values that are not NaN; NaN (without numpy's warning) when none is."""
+    known = [v for v in values if not np.isnan(v)]
+    return float(np.mean(known)) if known else float("nan")
+
+
 def summarise(per_series: list[list[Window]], levels: tuple[int, ...]) -> dict[str, Any]:
     """Metrics averaged over windows and series, calibrated intervals and residual analysis."""
     rows = [forecast_metrics(w.actual, w.forecast, w.scale) for wins in per_series for w in wins]
     rows = [r for r in rows if r]
-    metrics = {k: float(np.nanmean([r[k] for r in rows])) for k in rows[0]}
+    metrics = {k: _mean_known([r[k] for r in rows]) for k in rows[0]}
     fit = fit_intervals(per_series, levels)
     for lv in levels:
         metrics[f"coverage_{lv}"] = fit["coverage"][lv]
