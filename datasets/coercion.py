@@ -76,28 +76,29 @@ def to_datetime(values: pd.Series, spec: dict[str, Any] | None) -> pd.Series:
     return result
 
 
-def _to_label(values: pd.Series) -> pd.Series:
-    """Category labels as stripped strings (1, 1.0 and "1" all become "1"); missing stays NaN."""
-
-    def one(value: Any) -> Any:
-        if value is None or value is pd.NA or value is pd.NaT:
+def label_of(value: Any) -> Any:
+    """One category label: a stripped string (1, 1.0 and "1" all become "1"); NaN when missing."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return np.nan
+    if isinstance(value, (float, np.floating)):
+        if math.isnan(value):
             return np.nan
-        if isinstance(value, (float, np.floating)):
-            if math.isnan(value):
-                return np.nan
-            return str(int(value)) if float(value).is_integer() else str(value)
-        if isinstance(value, (bool, np.bool_)):
-            return str(bool(value))
-        if isinstance(value, str):
-            stripped = value.strip()
-            return np.nan if stripped == "" else stripped
-        return str(value)
+        return str(int(value)) if float(value).is_integer() else str(value)
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, str):
+        stripped = value.strip()
+        return np.nan if stripped == "" else stripped
+    return str(value)
 
+
+def _to_label(values: pd.Series) -> pd.Series:
+    """`label_of` of every value, worked out once per distinct value where that is safe."""
     if _same_kind(values):  # each distinct value labelled once (1 and True would merge)
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        labels = np.array([one(u) for u in uniques] + [np.nan], dtype=object)
+        labels = np.array([label_of(u) for u in uniques] + [np.nan], dtype=object)
         return pd.Series(labels[codes], index=values.index, dtype=object)
-    return pd.Series([one(v) for v in values], index=values.index, dtype=object)
+    return pd.Series([label_of(v) for v in values], index=values.index, dtype=object)
 
 
 def _same_kind(values: pd.Series) -> bool:

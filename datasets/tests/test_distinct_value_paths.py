@@ -3,7 +3,6 @@ give what the value-by-value rules give, mixed columns (True beside 1) included.
 
 from __future__ import annotations
 
-import math
 import random
 
 import numpy as np
@@ -11,22 +10,6 @@ import pandas as pd
 
 from datasets import coercion
 from datasets import io as dio
-
-
-def _label_one(value):
-    if value is None or value is pd.NA or value is pd.NaT:
-        return np.nan
-    if isinstance(value, (float, np.floating)):
-        if math.isnan(value):
-            return np.nan
-        return str(int(value)) if float(value).is_integer() else str(value)
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value))
-    if isinstance(value, str):
-        stripped = value.strip()
-        return np.nan if stripped == "" else stripped
-    return str(value)
-
 
 POOL = ["a", " a", "b ", "", "  ", None, np.nan, 1, 1.0, True, False, 0, -0.0, 2.5, "=x", "+1",
         "-", "@a", "\tz", pd.NA, pd.NaT, "1", "True"]  # fmt: skip
@@ -53,7 +36,7 @@ def test_labels_equal_the_value_by_value_rule():
     for _ in range(2000):
         values = _series(rng)
         got = coercion._to_label(values)
-        want = pd.Series([_label_one(v) for v in values], index=values.index, dtype=object)
+        want = pd.Series([coercion.label_of(v) for v in values], index=values.index, dtype=object)
         assert got.dtype == object and list(got.index) == list(want.index)
         assert list(got.isna()) == list(want.isna()), list(values)
         assert list(got[got.notna()]) == list(want[want.notna()]), list(values)
