@@ -281,19 +281,12 @@ def _rollup_one(key: tuple, delta: dict[str, Any]) -> None:
 
 def _entry_deltas(entries: list[LogEntry]) -> dict[tuple, dict[str, Any]]:
     """The entries' additions to the rollups. Entries of one request share their time and
-    latency, so each is placed in its buckets once per distinct value."""
+    latency, so their buckets are worked out once per distinct value."""
     deltas: dict[tuple, dict[str, Any]] = defaultdict(_empty)
-    buckets: dict[datetime, tuple[datetime, ...]] = {}
-    hist_bins: dict[float, int] = {}
+    starts_of = _remembered(lambda stamp: [bucket_start(stamp, res) for res in RESOLUTIONS])
+    bin_of = _remembered(latency_bucket)
     for e in entries:
-        starts = buckets.get(e.created_at)
-        if starts is None:
-            starts = buckets[e.created_at] = tuple(
-                bucket_start(e.created_at, res) for res in RESOLUTIONS
-            )
-        if e.timed and not e.error_code and e.latency_ms not in hist_bins:
-            hist_bins[e.latency_ms] = latency_bucket(e.latency_ms)
-        for res, start in zip(RESOLUTIONS, starts, strict=True):
+        for res, start in zip(RESOLUTIONS, starts_of(e.created_at), strict=True):
             d = deltas[(e.model_id, res, start, e.channel)]
             if e.error_code:
                 d["errors"] += e.row_count
@@ -302,7 +295,7 @@ def _entry_deltas(entries: list[LogEntry]) -> dict[tuple, dict[str, Any]]:
             if e.timed:
                 d["latency_count"] += 1
                 d["latency_sum_ms"] += e.latency_ms
-                d["latency_hist"][hist_bins[e.latency_ms]] += 1
+                d["latency_hist"][bin_of(e.latency_ms)] += 1
     return deltas
 
 

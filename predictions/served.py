@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -110,8 +111,16 @@ class RowPlan:
     known: dict[str, dict[str, Any]]
     required: tuple[str, ...]
     infos: dict[str, dict[str, Any]]
-    required_set: frozenset[str] = frozenset()
-    numeric: frozenset[str] = frozenset()  # columns whose values must be numbers
+
+    @cached_property
+    def required_set(self) -> frozenset[str]:
+        """`required` as a set (the request path's column checks)."""
+        return frozenset(self.required)
+
+    @cached_property
+    def numeric(self) -> frozenset[str]:
+        """The columns whose values must be numbers."""
+        return frozenset(n for n, info in self.infos.items() if info["semantic_type"] == "numeric")
 
     @classmethod
     def of(cls, model: TrainedModel) -> RowPlan:
@@ -122,8 +131,6 @@ class RowPlan:
             known={c["name"]: c for c in columns},
             required=tuple(c["name"] for c in columns if c.get("required", True)),
             infos={c["name"]: column_info(c) for c in columns},
-            required_set=frozenset(c["name"] for c in columns if c.get("required", True)),
-            numeric=frozenset(c["name"] for c in columns if c.get("semantic_type") == "numeric"),
         )
 
 

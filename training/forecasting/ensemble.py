@@ -12,10 +12,6 @@ from training.forecasting.backtest import FitPlan, build_forecaster, summarise
 from training.forecasting.inputs import SeriesData
 from training.forecasting.windows import Window
 
-# How far (fraction of the best backtest MASE) a candidate may trail the best and still join the
-# ensemble; the catalogue's default for the ensemble's `tolerance`.
-DEFAULT_TOLERANCE = 0.1
-
 
 def combine_windows(parts: list[Window], combine: str, levels: tuple[int, ...]) -> Window:
     """The ensemble's window: members' forecasts and bounds combined by mean or median."""
@@ -33,14 +29,16 @@ def combine_windows(parts: list[Window], combine: str, levels: tuple[int, ...]) 
 
 def ensemble_members(results: dict[str, dict[str, Any]], params: dict[str, Any]) -> list[str]:
     """The best non-baseline candidates, up to `size`, whose backtest MASE is within
-    `tolerance` (a fraction) of the best one's. With three backtest windows, candidates that
-    close cannot be told apart, and their mean is steadier than whichever looked best."""
+    `tolerance` (a fraction) of the best one's; `params` are the ensemble's resolved
+    hyperparameters (the catalogue holds their defaults). With three backtest windows,
+    candidates that close cannot be told apart, and their mean is steadier than whichever
+    looked best."""
     scores = {n: results[n]["metrics"]["mase"] for n in results if n != "seasonal_naive"}
     pool = sorted(scores, key=lambda n: scores[n])
     if not pool:
         return []
-    limit = scores[pool[0]] * (1.0 + float(params.get("tolerance", DEFAULT_TOLERANCE)))
-    return [n for n in pool[: int(params.get("size", 5))] if scores[n] <= limit]
+    limit = scores[pool[0]] * (1.0 + float(params["tolerance"]))
+    return [n for n in pool[: int(params["size"])] if scores[n] <= limit]
 
 
 def ensemble_backtest(
