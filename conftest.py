@@ -152,6 +152,24 @@ def wait_job(client, job_id: str, timeout: float = 180.0) -> dict:
     )
 
 
+def ws_refused(path: str, headers: list | None = None) -> bool:
+    """Whether the ASGI app refuses a WebSocket to `path`. The app instance is told the socket
+    closed and ends inside the same event loop, rather than being cancelled by the loop's
+    shutdown with a channel-layer read in flight (a test hung there once, under load)."""
+    from asgiref.sync import async_to_sync
+    from channels.testing import WebsocketCommunicator
+
+    from vur.asgi import application
+
+    async def attempt() -> bool:
+        comm = WebsocketCommunicator(application, path, headers=headers)
+        connected, _ = await comm.connect(timeout=10)
+        await comm.disconnect(timeout=10)
+        return not connected
+
+    return async_to_sync(attempt)()
+
+
 @pytest.fixture
 def deployed_model(owner):
     """A small classifier trained in-process on the penguins sample, stored and deployed."""

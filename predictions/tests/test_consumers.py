@@ -7,6 +7,7 @@ from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from rest_framework_simplejwt.tokens import AccessToken
 
+from conftest import ws_refused
 from vur.asgi import application
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -78,9 +79,7 @@ def test_other_users_model_is_not_found_and_anonymous_is_refused(other_user, dep
         [{"model_id": deployed_model.pk, "data": _row(deployed_model), "request_id": "x"}],
     )
     assert answers[0]["error"]["code"] == "model_not_found"
-    comm = WebsocketCommunicator(application, "/ws/predictions/")
-    connected, _ = async_to_sync(comm.connect)(10)
-    assert not connected
+    assert ws_refused("/ws/predictions/")
 
 
 def test_undeployed_model_answers_model_not_deployed(owner, deployed_model):

@@ -9,7 +9,7 @@ from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from rest_framework_simplejwt.tokens import AccessToken
 
-from conftest import create_pipeline, upload_sample, wait_job
+from conftest import create_pipeline, upload_sample, wait_job, ws_refused
 from vur.asgi import application
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -82,19 +82,9 @@ def test_live_events_then_final_status_and_late_replay(api, owner, other_user, c
     assert late[-1][1]["status"] == "completed" and late[-1][1].get("replay") is True
     assert late_kinds.count("log") >= kinds.count("log")
 
-    other = WebsocketCommunicator(
-        application, f"/ws/training/{job['job_id']}/?token={AccessToken.for_user(other_user)}"
-    )
-    connected, _ = async_to_sync(other.connect)(10)
-    assert not connected
+    assert ws_refused(f"/ws/training/{job['job_id']}/?token={AccessToken.for_user(other_user)}")
 
 
 def test_foreign_origin_is_refused(owner):
     token = AccessToken.for_user(owner)
-    comm = WebsocketCommunicator(
-        application,
-        f"/ws/predictions/?token={token}",
-        headers=[(b"origin", b"http://evil.example")],
-    )
-    connected, _ = async_to_sync(comm.connect)(10)
-    assert not connected
+    assert ws_refused(f"/ws/predictions/?token={token}", [(b"origin", b"http://evil.example")])
