@@ -212,7 +212,11 @@ def test_browser_sign_in_dashboard_admin_and_docs(live_stack, django_user_model,
         assert "/accounts/login/" in driver.current_url
         driver.find_element(By.ID, "id_username").send_keys("owner")
         driver.find_element(By.ID, "id_password").send_keys("wrong-password")
-        driver.find_element(By.ID, "sign-in").click()
+        old_button = driver.find_element(By.ID, "sign-in")
+        old_button.click()
+        # The refusal is a new page: wait for the old one to go before reading the new form
+        # (an alert found first could belong to the old page, whose fields then go stale).
+        wait.until(ec.staleness_of(old_button))
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "[role=alert]")))
         driver.find_element(By.ID, "id_password").send_keys("owner-pass-123")
         driver.find_element(By.ID, "id_username").clear()
