@@ -27,7 +27,14 @@ from training.forecasting.calibration import (
 )
 from training.forecasting.engine import fit_plan
 from training.forecasting.inputs import SeriesData, prepare
-from training.forecasting.intervals import choose_method, fit_intervals
+from training.forecasting.intervals import (
+    MIN_TAIL,
+    MIN_WIDENING,
+    choose_method,
+    coverage_tolerance,
+    fit_intervals,
+    interval_card,
+)
 from training.forecasting.search import search_order
 from training.forecasting.windows import Window
 
@@ -315,6 +322,56 @@ def test_under_covering_model_intervals_are_widened_on_the_backtests():
     assert 2.0 < fit["factors"][0][80] < fit["factors"][0][95]
     assert fit["coverage"][80] >= 0.7 and fit["coverage"][95] >= 0.88
     assert fit["errors"][0].shape == (10, 12)
+
+
+def _over_wide_windows(n_windows: int, steps: int) -> list[Window]:
+    """Windows whose actuals spread with sd 1 while the model claims a half-width of 4 at 80%
+    and 6 at 95% (far too wide for both)."""
+    rng = np.random.default_rng(3)
+    bounds = {
+        80: (-4 * np.ones(steps), 4 * np.ones(steps)),
+        95: (-6 * np.ones(steps), 6 * np.ones(steps)),
+    }
+    return [
+        Window(rng.normal(0, 1, steps), np.zeros(steps), bounds, 1.0, cutoff=100 + steps * i)
+        for i in range(n_windows)
+    ]
+
+
+def test_over_wide_model_intervals_are_narrowed_where_the_backtests_show_the_tail():
+    # 10 windows x 12 steps: 24 values expected beyond the 80% quantile, 6 beyond the 95% one.
+    wins = _over_wide_windows(10, 12)
+    assert 120 * 0.2 >= MIN_TAIL > 120 * 0.05
+    fit = fit_intervals([wins], (80, 95))
+    f80, f95 = fit["factors"][0][80], fit["factors"][0][95]
+    # N(0, 1) needs a half-width of about 1.28 at 80%: 4 is cut to the floor of half.
+    assert f80 == pytest.approx(MIN_WIDENING)
+    assert f95 == 1.0  # too few tail values to trust a narrower 95% interval
+    assert fit["model_coverage"][80] == 1.0
+    assert fit["cv_coverage"]["model"][80] < 1.0
+    card = interval_card(fit, (80, 95))
+    assert "rescaled" in card["method"] or card["level_methods"]["80"] != "model"
+
+
+def test_narrowing_at_95_needs_two_hundred_pooled_values():
+    few = fit_intervals([_over_wide_windows(12, 12)], (80, 95))  # 144 values: 7.2 beyond
+    many = fit_intervals([_over_wide_windows(12, 24)], (80, 95))  # 288 values: 14.4 beyond
+    assert few["factors"][0][95] == 1.0
+    # N(0, 1) needs about 1.96 of the claimed 6 at 95%: narrowed as far as the floor allows.
+    assert many["factors"][0][95] == pytest.approx(MIN_WIDENING)
+
+
+def test_coverage_tolerance_follows_the_binomial_spread_of_each_level():
+    assert coverage_tolerance(80) == pytest.approx(0.025)
+    assert coverage_tolerance(95) == pytest.approx(0.025 * np.sqrt(0.95 * 0.05 / 0.16))
+    assert coverage_tolerance(95) < 0.015
+    # A 95% calibration 1.2 points short stands alone; 2 points short needs the envelope.
+    cov = {"conformal": 0.938, "model": np.nan, "envelope": 0.97}
+    assert choose_method(cov, 95) == "conformal"
+    cov["conformal"] = 0.93
+    assert choose_method(cov, 95) == "envelope"
+    # The same 2-point shortfall at 80% is inside its tolerance.
+    assert choose_method({"conformal": 0.78, "model": np.nan, "envelope": 0.85}, 80) == "conformal"
 
 
 def test_best_model_intervals_cover_held_out_points_near_nominal():
