@@ -82,6 +82,33 @@ def future_index(last: pd.Timestamp, freq: str, horizon: int) -> pd.DatetimeInde
 # --------------------------------------------------------------------------- regularise
 
 
+IRREGULAR = "The time column has no regular frequency that could be inferred."
+
+
+def _stamps_frequency(work: pd.DataFrame, time_column: str, id_column: str | None) -> str:
+    """The frequency of parsed timestamps (every series' spacing counts); SeriesError if none."""
+    if id_column:
+        groups = work.groupby(id_column, sort=False)[time_column]
+        freq = infer_frequency([part for _, part in groups])
+    else:
+        freq = infer_frequency(work[time_column])
+    if freq is None:
+        raise SeriesError(IRREGULAR)
+    return freq
+
+
+def series_frequency(df: pd.DataFrame, time_column: str, id_column: str | None = None) -> str:
+    """The frequency `regularize` would put these series on, found the same way without building
+    the grid; raises SeriesError when the time column is missing, not dates, or irregular."""
+    if time_column not in df.columns:
+        raise SeriesError(f"The time column {time_column!r} is not in the data.")
+    stamps, _ = parse_timestamps(df[time_column])
+    work = pd.DataFrame({time_column: stamps})
+    if id_column:
+        work[id_column] = df[id_column].to_numpy()
+    return _stamps_frequency(work[work[time_column].notna()], time_column, id_column)
+
+
 def regularize(
     df: pd.DataFrame,
     time_column: str,
@@ -105,13 +132,7 @@ def regularize(
     )
     value_cols = [c for c in value_cols if pd.api.types.is_numeric_dtype(work[c])]
     if freq is None:
-        if id_column:
-            groups = work.groupby(id_column, sort=False)[time_column]
-            freq = infer_frequency([part for _, part in groups])
-        else:
-            freq = infer_frequency(work[time_column])
-        if freq is None:
-            raise SeriesError("The time column has no regular frequency that could be inferred.")
+        freq = _stamps_frequency(work, time_column, id_column)
     groups = work.groupby(id_column, sort=False) if id_column else [(None, work)]
     parts, n_dup, n_gap = [], 0, 0
     missing: list[Any] = []

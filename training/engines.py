@@ -15,7 +15,9 @@ from typing import Any, Protocol
 
 from datasets.services import dataset_frame
 from pipelines.models import Pipeline
+from preprocessing.series import SeriesError, series_frequency
 from training import automl, forecasting, reference
+from vur.errors import InvalidInput
 
 EventSink = Callable[[str, dict[str, Any]], None]
 
@@ -73,6 +75,10 @@ class Engine(Protocol):
         """What a start request adds to the job's stored config."""
         ...
 
+    def check_start(self) -> None:
+        """Refuse (InvalidInput) data the engine can tell up front it cannot train on."""
+        ...
+
     def run(
         self,
         config: Mapping[str, Any],
@@ -122,6 +128,9 @@ class TabularEngine:
     def start_config(self) -> dict[str, Any]:
         """Nothing to add: the tabular engine reads the request's own settings."""
         return {}
+
+    def check_start(self) -> None:
+        """Nothing to check before the run: the pipeline's columns were checked when it was set."""
 
     def features(self) -> list[str]:
         """The columns the models read: the pipeline's, the selected ones, or all but the target."""
@@ -219,6 +228,35 @@ class ForecastEngine:
         pipeline = self.pipeline
         return {"horizon": pipeline.forecast_horizon or default_horizon(pipeline.dataset.frequency)}
 
+    def check_start(self) -> None:
+        """Refuse a time column without a regular frequency, which the run could only fail on.
+
+        The upload's profile found the dataset's frequency; only when it found none, or the
+        pipeline uses other time or id columns, are those columns read and checked again.
+        """
+        dataset = self.pipeline.dataset
+        time_col, id_col = self._columns()
+        if dataset.frequency and (time_col, id_col or "") == (
+            dataset.time_column,
+            dataset.id_column or "",
+        ):
+            return
+        frame = dataset_frame(dataset, usecols=[c for c in (time_col, id_col) if c])
+        try:
+            series_frequency(frame, time_col, id_col)
+        except SeriesError as exc:
+            raise InvalidInput(
+                f"{exc} Forecasting needs timestamps on a regular grid (hourly, daily, monthly, "
+                "...); choose another time column or resample the data before uploading.",
+                code="irregular_series",
+                errors={"time_column": [str(exc)]},
+            ) from None
+
+    def _columns(self) -> tuple[str, str | None]:
+        """The time column and the id column (None without one) the run reads."""
+        pipeline = self.pipeline
+        return pipeline.time_column or pipeline.dataset.time_column, pipeline.id_column or None
+
     def run(
         self,
         config: Mapping[str, Any],
@@ -229,8 +267,7 @@ class ForecastEngine:
     ) -> EngineRun:
         """Backtest, calibrate and refit forecasters on the series."""
         pipeline = self.pipeline
-        time_col = pipeline.time_column or pipeline.dataset.time_column
-        id_col = pipeline.id_column or None
+        time_col, id_col = self._columns()
         columns = [c for c in (time_col, id_col, pipeline.target_column) if c]
         frame = dataset_frame(pipeline.dataset, usecols=columns)
         settings = forecasting.ForecastSettings(

@@ -89,12 +89,14 @@ def training_job_start(*, pipeline: Pipeline, user, config: dict[str, Any]) -> T
     if pipeline.dataset.num_rows < 2:
         raise InvalidInput("The dataset has too few rows to train on.", code="too_few_rows")
     chosen = _resolve_algorithms(pipeline, config)
+    engine = engine_for(pipeline)
+    engine.check_start()
     stored = {k: v for k, v in config.items() if k != "model_config"}
     if isinstance(config.get("model_config"), ModelConfig):
         stored["model_config_id"] = config["model_config"].pk
     stored.update(chosen)
     stored.setdefault("time_budget_s", settings.VUR_DEFAULT_TIME_BUDGET_S)
-    stored.update(engine_for(pipeline).start_config())
+    stored.update(engine.start_config())
     failures: list[Exception] = []
     with transaction.atomic():
         job = TrainingJob.objects.create(owner=user, pipeline=pipeline, config=stored)

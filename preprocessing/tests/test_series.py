@@ -15,6 +15,7 @@ from preprocessing.series import (
     fill_gaps,
     parse_timestamps,
     regularize,
+    series_frequency,
     treat_outliers,
 )
 
@@ -51,6 +52,29 @@ def test_regularize_per_series_with_id_column():
     frame, report = regularize(df, "t", "MS", id_column="id", target="v")
     assert report["n_gaps"] == 0
     assert frame.groupby("id").size().to_dict() == {"a": 6, "b": 4}
+
+
+def test_series_frequency_is_the_frequency_regularize_uses():
+    stores = []
+    for k, store in enumerate(("north", "south")):
+        t = pd.date_range("2020-01-05", periods=40, freq="W-SUN").delete([3 + k, 20])
+        stores.append(pd.DataFrame({"t": t.strftime("%Y-%m-%d"), "id": store, "v": 1.0}))
+    two = pd.concat(stores, ignore_index=True).sample(frac=1.0, random_state=0)
+    one = pd.DataFrame({"t": pd.date_range("2024-01-01", periods=30, freq="h"), "v": 0.0})
+    for df, idc in ((two, "id"), (one, None)):
+        _, report = regularize(df, "t", None, id_column=idc, target="v")
+        assert series_frequency(df, "t", idc) == report["frequency"]
+    rng = np.random.default_rng(0)
+    odd = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.sort(rng.uniform(0, 9e6, 80)), "s")
+    irregular = pd.DataFrame({"t": odd, "v": 1.0})
+    for call in (
+        lambda: regularize(irregular, "t", target="v"),
+        lambda: series_frequency(irregular, "t"),
+    ):
+        with pytest.raises(SeriesError, match="no regular frequency"):
+            call()
+    with pytest.raises(SeriesError, match="not in the data"):
+        series_frequency(irregular, "when")
 
 
 def test_parse_timestamps_converts_time_zones_to_utc_and_keeps_the_zone():

@@ -42,3 +42,63 @@ def test_training_start_enqueues_after_commit(api, django_capture_on_commit_call
         res = api.post("/api/v1/training/start", {"pipeline_id": pipe["id"]}, format="json")
     assert res.status_code == 202
     assert len(callbacks) == 1
+
+
+def _upload_csv(client, name: str, frame) -> dict:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = frame.to_csv(index=False).encode()
+    res = client.post(
+        "/api/v1/datasets/upload",
+        {"file": SimpleUploadedFile(name, data), "name": name},
+        format="multipart",
+    )
+    assert res.status_code == 201, res.content
+    return res.json()
+
+
+def _irregular_frame():
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(5)
+    seconds = np.sort(rng.uniform(0, 60 * 86_400, 120))
+    stamps = pd.Timestamp("2024-01-01") + pd.to_timedelta(seconds, unit="s")
+    return pd.DataFrame(
+        {"at": stamps.strftime("%Y-%m-%d %H:%M:%S"), "y": rng.normal(100, 5, 120).round(2)}
+    )
+
+
+def test_forecast_start_refuses_an_irregular_time_column_up_front(api):
+    from pipelines.models import Pipeline
+    from training.models import TrainingJob
+
+    ds = _upload_csv(api, "irregular.csv", _irregular_frame())
+    pipe = create_pipeline(api, ds["id"], "y", "forecasting", time_column="at")
+    before = Pipeline.objects.get(pk=pipe["id"]).status
+    res = api.post("/api/v1/training/start", {"pipeline_id": pipe["id"]}, format="json")
+    assert res.status_code == 400, res.content
+    body = res.json()
+    assert body["code"] == "irregular_series"
+    assert "regular frequency" in body["errors"]["time_column"][0]
+    assert "regular grid" in body["detail"]
+    assert TrainingJob.objects.count() == 0
+    assert Pipeline.objects.get(pk=pipe["id"]).status == before
+
+
+def test_forecast_start_checks_a_time_column_other_than_the_profiled_one(api):
+    """The upload profiled `day` (daily); a pipeline on the irregular `at` column is refused,
+    one on `day` is queued."""
+    import pandas as pd
+
+    frame = _irregular_frame()
+    frame.insert(0, "day", pd.date_range("2024-01-01", periods=len(frame)).strftime("%Y-%m-%d"))
+    ds = _upload_csv(api, "two_clocks.csv", frame)
+    assert ds["time_column"] == "day"
+    odd = create_pipeline(api, ds["id"], "y", "forecasting", time_column="at")
+    res = api.post("/api/v1/training/start", {"pipeline_id": odd["id"]}, format="json")
+    assert res.status_code == 400, res.content
+    assert res.json()["code"] == "irregular_series"
+    daily = create_pipeline(api, ds["id"], "y", "forecasting", time_column="day")
+    res = api.post("/api/v1/training/start", {"pipeline_id": daily["id"]}, format="json")
+    assert res.status_code == 202, res.content
