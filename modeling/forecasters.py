@@ -44,6 +44,10 @@ from preprocessing.series import (
 )
 
 
+class SeriesTooShort(ValueError):
+    """The history is too short for this forecaster (expected on short series; not a bug)."""
+
+
 @dataclass
 class ForecastOutput:
     """A forecast: future timestamps, point values and {"80": {"lower", "upper"}, ...} intervals."""
@@ -772,7 +776,7 @@ class LagRegressionForecaster(Forecaster):
         feats = self.featurizer_.transform(z)
         ok = feats.notna().all(axis=1) & z.notna()
         if ok.sum() < max(10, self.min_rows):
-            raise ValueError(
+            raise SeriesTooShort(
                 f"The series is too short for a lag model: {int(ok.sum())} rows of complete lag "
                 f"features, at least {max(10, self.min_rows)} needed."
             )

@@ -7,6 +7,7 @@ import logging
 import time
 from typing import Any
 
+from modeling.forecasters import SeriesTooShort
 from preprocessing.series import default_season_length
 from training.forecasting.backtest import OutOfTime, backtest
 from training.forecasting.inputs import SeriesData
@@ -85,6 +86,10 @@ def _backtest_one(run: Run, name: str, deadline: float | None) -> dict[str, Any]
             "predicted not to end in time).",
             algorithm=name,
         )
+        return None
+    except SeriesTooShort as exc:  # expected on short series: said, with no traceback
+        logger.info("%s left out: %s", name, exc)
+        run.log(f"{name} left out: {exc}", "info")
         return None
     except Exception as exc:  # one failing algorithm must not sink the search
         logger.exception("Backtesting %s failed", name)

@@ -420,3 +420,29 @@ def test_interval_method_is_chosen_per_level_by_cross_validated_coverage():
     # Windows the candidate was ranked on are not scored, nor (nine others left) calibrating.
     ranked = [{w.cutoff for w in wins[-3:]}]
     assert fit_intervals([wins], (80, 95), ranked)["n_windows"] == 9
+
+
+def test_a_series_too_short_for_a_lag_model_leaves_it_out_without_an_error(caplog):
+    """40 monthly points: the lag models cannot fit; the run says so in its log (info, no
+    traceback) and the other algorithms still give a forecast."""
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame(
+        {
+            "month": pd.date_range("2015-01-01", periods=40, freq="MS"),
+            "v": 100 + np.arange(40) + rng.normal(0, 2, 40),
+        }
+    )
+    events = []
+    settings = ForecastSettings(
+        time_column="month",
+        target="v",
+        horizon=6,
+        algorithms=["linear_lags", "ets"],
+        time_budget_s=20,
+    )
+    with caplog.at_level("INFO", logger="training.forecasting"):
+        cands = run_forecast_automl(df, settings, on_event=lambda k, p: events.append((k, p)))
+    assert [c.algorithm for c in cands if c.model is not None] == ["ets"]
+    logs = [p for k, p in events if k == "log" and "linear_lags" in p["message"]]
+    assert logs and logs[0]["level"] == "info" and "too short" in logs[0]["message"]
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "WARNING") and r.exc_info]
