@@ -114,6 +114,7 @@ _TARGET_TRANSFORM = HyperParam(
     "none",
     choices=("none", "log"),
     description="Regression: fit on log1p(target), predict with expm1 (target > -1).",
+    only_for="regression",
 )
 
 
@@ -262,6 +263,7 @@ def _forest_params(n_estimators: int) -> tuple[HyperParam, ...]:
             "gini",
             choices=("gini", "entropy"),
             description="Split criterion (classification only).",
+            only_for="classification",
         ),
         _TARGET_TRANSFORM,
     )
@@ -406,6 +408,7 @@ TABULAR_SPECS: list[AlgorithmSpec] = [
                 0.0,
                 10.0,
                 description="Regression tube width, in standard deviations of the target.",
+                only_for="regression",
             ),
         ),
         factory=_svm,

@@ -25,6 +25,12 @@ class HyperParam:
     choices: tuple[Any, ...] | None = None
     log: bool = False
     description: str = ""
+    # The one problem type the parameter means something for (None: every type it solves).
+    only_for: str | None = None
+
+    def applies_to(self, problem_type: str | None) -> bool:
+        """Whether the parameter means something for `problem_type` (None: any)."""
+        return problem_type is None or self.only_for is None or self.only_for == problem_type
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON shape the API answers (`models/algorithms`)."""
@@ -38,6 +44,8 @@ class HyperParam:
         out["log"] = self.log
         if self.description:
             out["description"] = self.description
+        if self.only_for:
+            out["only_for"] = self.only_for
         return out
 
     def check(self, value: Any) -> str | None:
@@ -96,9 +104,13 @@ class AlgorithmSpec:
             "hyperparameters": [p.as_dict() for p in self.hyperparameters],
         }
 
-    def defaults(self) -> dict[str, Any]:
-        """Every hyperparameter at its default."""
-        return {p.name: p.default for p in self.hyperparameters}
+    def params_for(self, problem_type: str | None) -> tuple[HyperParam, ...]:
+        """The hyperparameters that mean something for `problem_type` (None: all)."""
+        return tuple(p for p in self.hyperparameters if p.applies_to(problem_type))
+
+    def defaults(self, problem_type: str | None = None) -> dict[str, Any]:
+        """Every hyperparameter that applies to `problem_type` (None: all) at its default."""
+        return {p.name: p.default for p in self.params_for(problem_type)}
 
     def validate(self, values: dict[str, Any]) -> dict[str, str]:
         """Per-parameter error messages for `values`; empty when all are valid."""
@@ -116,10 +128,14 @@ class AlgorithmSpec:
                 errors[key] = msg
         return errors
 
-    def resolve(self, values: dict[str, Any] | None) -> dict[str, Any]:
-        """Defaults overlaid with `values` (which must already be valid), ints coerced."""
-        out = self.defaults()
+    def resolve(
+        self, values: dict[str, Any] | None, problem_type: str | None = None
+    ) -> dict[str, Any]:
+        """Defaults overlaid with `values` (which must already be valid), ints coerced; with a
+        `problem_type`, only the parameters that mean something for it."""
+        out = self.defaults(problem_type)
         for key, value in (values or {}).items():
             param = next(p for p in self.hyperparameters if p.name == key)
-            out[key] = int(value) if param.type == "int" else value
+            if param.applies_to(problem_type):
+                out[key] = int(value) if param.type == "int" else value
         return out

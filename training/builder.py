@@ -58,7 +58,7 @@ def build_model(
     if errors:
         first = next(iter(errors.items()))
         raise ValueError(f"Invalid hyperparameter {first[0]}: {first[1]}.")
-    params = spec.resolve(hyperparameters or {})
+    params = spec.resolve(hyperparameters or {}, problem_type)
     if spec.factory is None:
         raise ValueError(f"'{algorithm}' has no estimator to build.")
     context = {"problem_type": problem_type, "random_state": random_state}

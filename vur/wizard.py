@@ -281,19 +281,6 @@ def _parse_hyperparameters(spec: AlgorithmSpec, data: QueryDict) -> dict[str, An
     return values
 
 
-# Hyperparameters that only mean something for one problem type (the others are not shown).
-PARAMS_ONLY_FOR = {
-    "target_transform": "regression",
-    "epsilon": "regression",
-    "criterion_cls": "classification",
-}
-
-
-def _applies(name: str, problem_type: str) -> bool:
-    only = PARAMS_ONLY_FOR.get(name)
-    return only is None or only == problem_type
-
-
 def _algorithm_forms(pipeline: Pipeline, chosen: str = "", values: dict | None = None) -> list:
     forms = []
     for spec in catalog.algorithms_for(pipeline.problem_type):
@@ -308,8 +295,7 @@ def _algorithm_forms(pipeline: Pipeline, chosen: str = "", values: dict | None =
                         "choices": [str(c) for c in p.choices] if p.choices else None,
                         "step": "1" if p.type == "int" else "any",
                     }
-                    for p in spec.hyperparameters
-                    if _applies(p.name, pipeline.problem_type)
+                    for p in spec.params_for(pipeline.problem_type)
                 ],
                 "open": spec.name == chosen,
             }

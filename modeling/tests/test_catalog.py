@@ -65,3 +65,22 @@ def test_validation_reports_bad_values():
     spec = catalog.get_algorithm("random_forest")
     errors = spec.validate({"n_estimators": 0, "max_features": "bogus", "nope": 1})
     assert set(errors) == {"n_estimators", "max_features", "nope"}
+
+
+def test_parameters_of_one_problem_type_are_left_out_of_the_other():
+    svm = catalog.get_algorithm("svm")
+    assert "epsilon" in svm.resolve({}, "regression")
+    assert "epsilon" not in svm.resolve({"epsilon": 0.5}, "classification")
+    assert svm.resolve({"C": 2}, "classification") == {"C": 2, "kernel": "rbf", "gamma": "scale"}
+    forest = catalog.get_algorithm("random_forest")
+    assert "criterion_cls" not in forest.defaults("regression")
+    assert "target_transform" not in forest.defaults("classification")
+    assert set(forest.defaults()) == {p.name for p in forest.hyperparameters}
+    listed = {p["name"]: p for p in svm.as_dict()["hyperparameters"]}
+    assert listed["epsilon"]["only_for"] == "regression" and "only_for" not in listed["C"]
+    # Every factory builds from the parameters of each type it solves, and nothing else.
+    for spec in catalog.ALGORITHMS.values():
+        for problem_type in spec.problem_types:
+            if spec.factory is not None and problem_type != "forecasting":
+                context = {"problem_type": problem_type, "random_state": 0}
+                assert spec.factory(spec.resolve({}, problem_type), context) is not None

@@ -27,7 +27,7 @@ def evaluate(engine: Engine, algorithm: str, params: dict[str, Any], limit: floa
     spec = catalog.get_algorithm(algorithm)
     if spec.validate(params):
         return None
-    params = spec.resolve(params)
+    params = spec.resolve(params, engine.problem_type)
     if algorithm in epochs.ITERATIVE:
         return epochs.evaluate_iterative(engine, algorithm, params, limit)
     est = fold_estimate(engine, algorithm, params)

@@ -343,3 +343,23 @@ def test_interaction_features_from_the_feature_config_are_used():
         assert "x1*x2" in names
         assert by_algo[algo].test_metrics["r2"] > 0.9
     assert max(r.test_metrics["r2"] for r in plain) < 0.3
+
+
+def test_a_classifier_records_only_the_hyperparameters_of_classification():
+    """A classifier SVM's and forest's recorded parameters leave out the regression-only ones
+    (the model page shows what the record holds)."""
+    results = automl(
+        _cancer().iloc[:200],
+        target="diagnosis",
+        problem_type="classification",
+        algorithms=["svm", "random_forest"],
+        hyperparameters={"random_forest": {"n_estimators": 30}},
+        time_budget_s=6,
+    )
+    params = {
+        r.algorithm: r.hyperparameters for r in results if r.algorithm in ("svm", "random_forest")
+    }
+    assert "svm" in params and "random_forest" in params
+    assert "epsilon" not in params["svm"] and "C" in params["svm"]
+    assert "target_transform" not in params["random_forest"]
+    assert params["random_forest"]["criterion_cls"] in ("gini", "entropy")
