@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.ensemble import (
     ExtraTreesClassifier,
@@ -22,7 +23,9 @@ from sklearn.ensemble import (
     RandomForestClassifier,
     RandomForestRegressor,
 )
+from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression, Ridge, SGDClassifier, SGDRegressor
+from sklearn.model_selection import StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import StandardScaler
@@ -36,6 +39,7 @@ __all__ = [
     "ALGORITHMS",
     "TABULAR_SPECS",
     "LogTargetRegressor",
+    "PlattSVC",
     "algorithms_for",
     "auto_algorithms",
     "get_algorithm",
@@ -99,6 +103,58 @@ class LogTargetRegressor(RegressorMixin, BaseEstimator):
         z = np.asarray(self.regressor_.predict(X), dtype="float64")
         out: np.ndarray = np.expm1(np.clip(z, self.low_, self.high_))
         return out
+
+
+class PlattSVC(ClassifierMixin, BaseEstimator):
+    """A support vector classifier with Platt-scaled probabilities: the sigmoid is fitted on
+    out-of-fold decision values, then one SVC is fitted on every row. This is what
+    `SVC(probability=True)` did, which scikit-learn 1.9 deprecates.
+
+    Up to `folds` stratified folds, fewer when the rarest class has fewer rows, so each fold
+    trains on every class. A class with a single row leaves no fold to hold it out; then the
+    sigmoid is fitted on the training rows' own decision values.
+    """
+
+    def __init__(
+        self,
+        C: float = 1.0,
+        kernel: str = "rbf",
+        gamma: Any = "scale",
+        folds: int = 5,
+        random_state: int | None = None,
+    ):
+        self.C = C
+        self.kernel = kernel
+        self.gamma = gamma
+        self.folds = folds
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any) -> PlattSVC:
+        """Fit the SVC and its probability calibration."""
+        svc = SVC(C=self.C, kernel=self.kernel, gamma=self.gamma, random_state=self.random_state)
+        rarest = int(np.unique(np.asarray(y), return_counts=True)[1].min())
+        folds = min(self.folds, rarest)
+        if folds >= 2:
+            cv = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
+            self.calibrated_ = CalibratedClassifierCV(svc, cv=cv, ensemble=False, n_jobs=1)
+        else:  # one split holding every row out of an SVC that is already fitted on them
+            rows = np.arange(len(y))
+            self.calibrated_ = CalibratedClassifierCV(
+                FrozenEstimator(svc.fit(X, y)), cv=[(rows, rows)]
+            )
+        self.calibrated_.fit(X, y)
+        self.classes_ = self.calibrated_.classes_
+        self.n_features_in_ = self.calibrated_.n_features_in_
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Calibrated class probabilities, columns in `classes_` order."""
+        out: np.ndarray = self.calibrated_.predict_proba(X)
+        return out
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class."""
+        return np.asarray(self.classes_)[np.argmax(self.predict_proba(X), axis=1)]
 
 
 def _log_target(model: Any, params: dict[str, Any], context: dict[str, Any]) -> Any:
@@ -226,7 +282,7 @@ def _sgd(params: dict[str, Any], context: dict[str, Any]) -> Any:
 def _svm(params: dict[str, Any], context: dict[str, Any]) -> Any:
     kwargs = {"C": params["C"], "kernel": params["kernel"], "gamma": params["gamma"]}
     if _is_cls(context):
-        return SVC(probability=True, random_state=_seed(context), **kwargs)
+        return PlattSVC(random_state=_seed(context), **kwargs)
     # On the standardised target, so that C and epsilon mean the same on prices as on rates.
     return TransformedTargetRegressor(
         regressor=SVR(epsilon=params["epsilon"], **kwargs), transformer=StandardScaler()

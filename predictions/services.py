@@ -225,8 +225,9 @@ def _labels_and_proba(served_model: ServingModel, rows: Any) -> tuple[np.ndarray
     or `Columns`), in one pass through the model where possible.
 
     Every classifier in the catalogue (and the blend) predicts its most probable class, so the
-    labels are read off the probabilities, except an SVC's: they come from its decision
-    function and can disagree with its Platt-scaled probabilities, so it is asked twice.
+    labels are read off the probabilities, except an `SVC(probability=True)`'s (saved before
+    the catalogue moved to `PlattSVC`): they come from its decision function and can disagree
+    with its Platt-scaled probabilities, so it is asked twice.
     """
     served_model = _as_serving(served_model)
     proba = served_model.predict_proba(rows)

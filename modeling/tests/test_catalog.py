@@ -1,5 +1,6 @@
 """Tests of the algorithm catalogue: schemas, factories and look-ups."""
 
+import numpy as np
 import pytest
 from sklearn.base import is_classifier, is_regressor
 
@@ -84,3 +85,47 @@ def test_parameters_of_one_problem_type_are_left_out_of_the_other():
             if spec.factory is not None and problem_type != "forecasting":
                 context = {"problem_type": problem_type, "random_state": 0}
                 assert spec.factory(spec.resolve({}, problem_type), context) is not None
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array(["low", "mid", "high"]),
+        np.array([0, 1, 2]),
+        np.array([True, False, True]),
+    ],
+    ids=["text", "int", "bool"],
+)
+def test_the_svm_classifier_gives_calibrated_probabilities_without_deprecated_options(labels):
+    import pickle
+    import warnings
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 3))
+    codes = np.digitize(X[:, 0] + 0.3 * X[:, 1], [-0.4, 0.4])
+    classes = np.unique(labels)
+    y = labels[codes % len(labels)] if len(classes) == 3 else np.where(codes > 0, *classes[::-1])
+    spec = catalog.get_algorithm("svm")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scikit-learn 1.9 deprecates SVC(probability=True)
+        model = spec.factory(spec.resolve({}, "classification"), {"problem_type": "classification"})
+        model.fit(X, y)
+        proba = model.predict_proba(X)
+    assert list(model.classes_) == sorted(set(y.tolist()))
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    assert (model.predict(X) == np.asarray(model.classes_)[proba.argmax(axis=1)]).all()
+    assert (model.predict(X) == y).mean() > 0.85
+    again = pickle.loads(pickle.dumps(model))
+    assert np.array_equal(again.predict_proba(X), proba)
+
+
+def test_the_svm_classifier_copes_with_a_class_of_one_or_two_rows():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(40, 2))
+    for rare in (1, 2):
+        y = np.array(["common"] * (40 - rare) + ["rare"] * rare)
+        X[-rare:] += 4.0
+        model = catalog.PlattSVC(random_state=0).fit(X, y)
+        proba = model.predict_proba(X)
+        assert proba.shape == (40, 2) and np.allclose(proba.sum(axis=1), 1.0)
+        assert proba[-1, 1] > proba[0, 1]  # the rare rows look rarer than a common one
