@@ -82,7 +82,8 @@ def test_the_tabular_engine_runs_automl_and_says_what_to_register(owner):
     engine = engine_for(pipeline)
     seen, sink = _events()
     run = engine.run(
-        {"algorithms": ["linear"], "random_state": 0},
+        # One search proposal: the run ends when its work is done, long before the budget.
+        {"algorithms": ["linear"], "random_state": 0, "search": {"n_iter": 1}},
         time_budget_s=20.0,
         on_event=sink,
         should_stop=lambda: False,

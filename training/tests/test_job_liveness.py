@@ -129,7 +129,8 @@ def test_a_queued_job_whose_message_was_lost_is_sent_again_and_runs_once(
     job = TrainingJob.objects.create(
         owner=owner,
         pipeline_id=pipe["id"],
-        config={"algorithms": ["linear"], "hyperparameters": {}, "search": None,
+        # One search proposal: the job ends when its work is done, not at the budget.
+        config={"algorithms": ["linear"], "hyperparameters": {}, "search": {"n_iter": 1},
                 "time_budget_s": 20},
         celery_task_id=str(uuid.uuid4()),
     )  # fmt: skip

@@ -37,8 +37,8 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-EXAMPLES = int(os.environ.get("VUR_SCHEMATHESIS_EXAMPLES", "60"))
-MIN_REQUESTS = int(os.environ.get("VUR_SCHEMATHESIS_MIN_REQUESTS", "3000"))
+EXAMPLES = int(os.environ.get("VUR_SCHEMATHESIS_EXAMPLES", "45"))
+MIN_REQUESTS = int(os.environ.get("VUR_SCHEMATHESIS_MIN_REQUESTS", "2250"))
 # Streams that stay open while a job runs: their 404/200 answers are covered by other tests.
 SKIP = {"GET /api/v1/training/{job_id}/logs"}
 
