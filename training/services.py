@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import platform
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -319,27 +320,80 @@ def _serving_check(
         return {"path": serving.SKLEARN, "detail": "check failed", "checked_rows": 0}
 
 
+# What a candidate's card says when its serving check did not fit in the job's budget.
+NOT_COMPILED = "not compiled: the job's time budget was spent"
+
+
 def _serving_entry(
-    engine: Engine, obj: Any, pipeline: Pipeline, columns: list[str], rows: dict[str, Any]
+    engine: Engine,
+    obj: Any,
+    pipeline: Pipeline,
+    columns: list[str],
+    rows: dict[str, Any],
+    *,
+    affordable: bool = True,
 ) -> dict[str, Any]:
-    """The serving check when the engine has one; else the engine's own object serves."""
-    if engine.serving_check:
-        return _serving_check(obj, pipeline, columns, rows)
-    return {"path": engine.name, "detail": "", "checked_rows": 0}
+    """The serving check when the engine has one and it is `affordable`; an unaffordable one
+    leaves the model to scikit-learn; else the engine's own object serves."""
+    from modeling import serving
+
+    if not engine.serving_check:
+        return {"path": engine.name, "detail": "", "checked_rows": 0}
+    if not affordable:
+        return {"path": serving.SKLEARN, "detail": NOT_COMPILED, "checked_rows": 0}
+    return _serving_check(obj, pipeline, columns, rows)
+
+
+class _CheckPlan:
+    """Which candidates' serving checks (compiling a forest for ONNX Runtime takes seconds) fit
+    in the job's budget: the rank-1 model's always, the others' while the slowest check so far
+    would still end before `deadline`."""
+
+    def __init__(self, deadline: float | None):
+        self.deadline = deadline
+        self.last_cost = 0.0
+        self.skipped: list[str] = []
+
+    def affordable(self, rank: int) -> bool:
+        """Whether the next candidate (of `rank`) is checked."""
+        if self.deadline is None or rank == 1:
+            return True
+        return time.monotonic() + self.last_cost <= self.deadline
+
+    def entry(
+        self, rank: int, algorithm: str, make: Callable[..., dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The serving entry built by `make(affordable=...)`, timed when it ran a check."""
+        affordable = self.affordable(rank)
+        started = time.monotonic()
+        out = make(affordable=affordable)
+        if affordable:
+            self.last_cost = max(self.last_cost, time.monotonic() - started)
+        elif out.get("detail") == NOT_COMPILED:
+            self.skipped.append(algorithm)
+        return out
 
 
 def _register(
-    job: TrainingJob, pipeline: Pipeline, engine: Engine, results: list[Any], columns: list[str]
+    job: TrainingJob,
+    pipeline: Pipeline,
+    engine: Engine,
+    results: list[Any],
+    columns: list[str],
+    deadline: float | None = None,
 ) -> int:
     """Save each candidate's artifact and card, then create all rows and complete the job at once.
 
-    On any failure the files written so far are deleted.
+    Serving checks after the rank-1 model's run only while the job's `deadline` (monotonic)
+    allows; the others are served by scikit-learn. On any failure the files written so far are
+    deleted.
     """
     versions = _versions()
     rows: list[TrainedModel] = []
     written: list[str] = []
     build_reference = reference_store.reference_builder(job, pipeline, columns)
     check_rows: dict[str, Any] = {}
+    checks = _CheckPlan(deadline)
     try:
         for res in results:
             obj = engine.artifact(res)
@@ -371,7 +425,11 @@ def _register(
                 "artifact": {"name": saved.name, "sha256": saved.sha256, "bytes": saved.size_bytes},
                 "library_versions": versions,
                 "monitoring_reference": reference_name,
-                "serving": _serving_entry(engine, obj, pipeline, columns, check_rows),
+                "serving": checks.entry(
+                    res.rank,
+                    res.algorithm,
+                    partial(_serving_entry, engine, obj, pipeline, columns, check_rows),
+                ),
             }
             card_name = artifacts.card_save(card, key)
             written.append(card_name)
@@ -410,10 +468,13 @@ def _register(
             for field in ("metrics", "test_metrics", "feature_importance", "card", "epochs"):
                 setattr(row, field, json_safe(getattr(row, field)))
             row.primary_value = json_safe(row.primary_value)
-        registered = {
-            "level": "info",
-            "message": f"Registered {len(rows)} models; best: {results[0].algorithm}.",
-        }
+        message = f"Registered {len(rows)} models; best: {results[0].algorithm}."
+        if checks.skipped:
+            message += (
+                f" Not compiled for ONNX Runtime, to keep the time budget: "
+                f"{', '.join(checks.skipped)} (served by scikit-learn if deployed)."
+            )
+        registered = {"level": "info", "message": message}
         with transaction.atomic():
             TrainedModel.objects.bulk_create(rows)
             # One timestamp per job, so a leaderboard sorts by job (newest first), then rank.
@@ -501,14 +562,18 @@ def engine_budget(job_budget: float, started: float) -> float:
     return max(job_budget - (time.monotonic() - started), 0.1 * job_budget)
 
 
+def _job_budget(job: TrainingJob) -> float:
+    """The job's whole time budget in seconds."""
+    return float(job.config.get("time_budget_s") or settings.VUR_DEFAULT_TIME_BUDGET_S)
+
+
 def _run_engine(
     job: TrainingJob, engine: Engine, reporter: _Reporter
 ) -> tuple[list[Any], list[str]]:
     """Run the job's engine with what is left of the job's budget; (candidates, columns)."""
-    budget = float(job.config.get("time_budget_s") or settings.VUR_DEFAULT_TIME_BUDGET_S)
     run = engine.run(
         job.config,
-        time_budget_s=engine_budget(budget, reporter.started),
+        time_budget_s=engine_budget(_job_budget(job), reporter.started),
         on_event=reporter.on_event,
         should_stop=reporter.should_stop,
     )
@@ -561,7 +626,8 @@ def _run_claimed(job_id, heartbeat: jobs.Heartbeat) -> None:
             results, columns = _run_engine(job, engine, reporter)
         if not results:
             raise NoModels("No algorithm finished within the time budget.")
-        count = _register(job, pipeline, engine, results, columns)
+        deadline = reporter.started + _job_budget(job)
+        count = _register(job, pipeline, engine, results, columns, deadline)
         logger.info("job %s: registered %s models", job.pk, count)
         _pipeline_after_job(job.pipeline_id)
     except Cancelled:
