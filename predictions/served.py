@@ -332,6 +332,28 @@ def serving_form(model: TrainedModel, fitted: Any) -> ServingModel:
     return compile_for_serving(fitted, onnx=onnx, program=program)
 
 
+def serving_warm(model_id: int, user: Any) -> threading.Thread:
+    """Load and compile a just-deployed model in a background thread of this process, so its
+    first prediction does not pay for it (converting a forest for ONNX Runtime takes seconds).
+    A request that comes meanwhile waits for the same compile instead of starting another."""
+
+    def work() -> None:
+        from django.db import connection
+
+        try:
+            served_fitted(served_get(user=user, model_id=model_id))
+        except Exception:
+            logger.warning(
+                "warming model %s failed; its first request loads it", model_id, exc_info=True
+            )
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=work, name=f"warm-model-{model_id}", daemon=True)
+    thread.start()
+    return thread
+
+
 def served_cache_clear() -> None:
     """Forget every served model and compiled form of this process (tests)."""
     with _lock:

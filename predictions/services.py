@@ -73,6 +73,7 @@ def deployment_create(*, owner, model: TrainedModel, target: str) -> Deployment:
         deployment.save(update_fields=["endpoint_url"])
         TrainedModel.objects.filter(pk=model.pk).update(is_deployed=True)
         transaction.on_commit(partial(served.serving_changed, model.pk))
+        transaction.on_commit(partial(served.serving_warm, model.pk, owner))
         pipeline_mark_step(
             pipeline=model.pipeline, step="deployment", status=Pipeline.Status.DEPLOYED
         )
