@@ -116,6 +116,25 @@ def upload_sample(client, filename: str, **fields) -> dict:
     return res.json()
 
 
+def pipeline_on_sample(owner, sample: str, target: str, problem_type: str, **fields):
+    """A pipeline on a bundled sample file, made through the services (no API client)."""
+    from django.core.files import File
+
+    from datasets.services import dataset_upload
+    from pipelines.services import pipeline_create
+
+    with open(sample_path(sample), "rb") as fh:
+        dataset = dataset_upload(owner=owner, upload=File(fh, name=sample), name=sample)
+    return pipeline_create(
+        owner=owner,
+        dataset=dataset,
+        name="p",
+        target_column=target,
+        problem_type=problem_type,
+        **fields,
+    )
+
+
 def create_pipeline(client, dataset_id: int, target: str, problem_type: str, **fields) -> dict:
     """Create a pipeline through the API; return the Pipeline answer."""
     body = {
@@ -174,24 +193,14 @@ def ws_refused(path: str, headers: list | None = None) -> bool:
 def deployed_model(owner):
     """A small classifier trained in-process on the penguins sample, stored and deployed."""
     import pandas as pd
-    from django.core.files import File
 
-    from datasets.services import dataset_upload
     from modeling.artifacts import artifact_save
     from modeling.models import TrainedModel
-    from pipelines.services import pipeline_create
     from predictions.models import Deployment
     from training.builder import build_pipeline
 
-    with open(sample_path("penguins.csv"), "rb") as fh:
-        dataset = dataset_upload(owner=owner, upload=File(fh, name="penguins.csv"), name="penguins")
-    pipeline = pipeline_create(
-        owner=owner,
-        dataset=dataset,
-        name="p",
-        target_column="species",
-        problem_type="classification",
-    )
+    pipeline = pipeline_on_sample(owner, "penguins.csv", "species", "classification")
+    dataset = pipeline.dataset
     frame = pd.read_csv(sample_path("penguins.csv"))
     features = [c for c in frame.columns if c != "species"]
     schema = [c for c in dataset.columns_info if c["name"] in features]

@@ -4,13 +4,11 @@ training start and end, deploy and undeploy (they live in later apps, so the tes
 from __future__ import annotations
 
 import pytest
-from django.core.files import File
 
-from conftest import sample_path
-from datasets.services import dataset_upload
+from conftest import pipeline_on_sample
 from modeling.models import TrainedModel
 from pipelines.models import Pipeline
-from pipelines.services import pipeline_create, pipeline_set_config
+from pipelines.services import pipeline_set_config
 from predictions.services import deployment_create, deployment_undeploy
 from training.models import TrainingJob
 from training.services import training_job_cancel, training_job_start
@@ -26,14 +24,8 @@ def _stored(pipeline: Pipeline) -> str:
 @pytest.fixture
 def pipeline(owner) -> Pipeline:
     """A configured classification pipeline on the penguins sample."""
-    with open(sample_path("penguins.csv"), "rb") as fh:
-        dataset = dataset_upload(owner=owner, upload=File(fh, name="penguins.csv"), name="p")
-    pipeline = pipeline_create(
-        owner=owner,
-        dataset=dataset,
-        name="p",
-        target_column="species",
-        problem_type=Pipeline.ProblemType.CLASSIFICATION,
+    pipeline = pipeline_on_sample(
+        owner, "penguins.csv", "species", Pipeline.ProblemType.CLASSIFICATION
     )
     return pipeline_set_config(pipeline=pipeline, field="feature_config", value={}, step="features")
 

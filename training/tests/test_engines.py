@@ -7,12 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from django.core.files import File
 
-from conftest import sample_path
-from datasets.services import dataset_upload
+from conftest import pipeline_on_sample, sample_path
 from pipelines.models import Pipeline
-from pipelines.services import pipeline_create
 from training import automl, forecasting
 from training.engines import (
     Engine,
@@ -26,28 +23,15 @@ pytestmark = pytest.mark.django_db
 TRAINING = Path(__file__).resolve().parents[1]
 
 
-def _pipeline(owner, sample: str, target: str, problem: str, **fields) -> Pipeline:
-    with open(sample_path(sample), "rb") as fh:
-        dataset = dataset_upload(owner=owner, upload=File(fh, name=sample), name=sample)
-    return pipeline_create(
-        owner=owner,
-        dataset=dataset,
-        name="p",
-        target_column=target,
-        problem_type=problem,
-        **fields,
-    )
-
-
 def _events() -> tuple[list[tuple[str, dict]], object]:
     seen: list[tuple[str, dict]] = []
     return seen, lambda kind, payload: seen.append((kind, payload))
 
 
 def test_each_problem_type_gets_its_engine(owner):
-    cls = _pipeline(owner, "penguins.csv", "species", Pipeline.ProblemType.CLASSIFICATION)
-    reg = _pipeline(owner, "penguins.csv", "body_mass_g", Pipeline.ProblemType.REGRESSION)
-    fc = _pipeline(
+    cls = pipeline_on_sample(owner, "penguins.csv", "species", Pipeline.ProblemType.CLASSIFICATION)
+    reg = pipeline_on_sample(owner, "penguins.csv", "body_mass_g", Pipeline.ProblemType.REGRESSION)
+    fc = pipeline_on_sample(
         owner, "series_airpassengers.csv", "passengers", Pipeline.ProblemType.FORECASTING
     )
     assert isinstance(engine_for(cls), TabularEngine)
@@ -59,7 +43,7 @@ def test_each_problem_type_gets_its_engine(owner):
 
 
 def test_the_forecast_horizon_is_the_pipelines_or_a_default_for_the_frequency(owner):
-    fixed = _pipeline(
+    fixed = pipeline_on_sample(
         owner,
         "series_airpassengers.csv",
         "passengers",
@@ -67,18 +51,22 @@ def test_the_forecast_horizon_is_the_pipelines_or_a_default_for_the_frequency(ow
         forecast_horizon=5,
     )
     assert engine_for(fixed).start_config() == {"horizon": 5}
-    auto = _pipeline(
+    auto = pipeline_on_sample(
         owner, "series_airpassengers.csv", "passengers", Pipeline.ProblemType.FORECASTING
     )
     expected = default_horizon(auto.dataset.frequency)
     assert auto.dataset.frequency.startswith("M") and expected == 18
     assert engine_for(auto).start_config() == {"horizon": 18}
-    tabular = _pipeline(owner, "penguins.csv", "species", Pipeline.ProblemType.CLASSIFICATION)
+    tabular = pipeline_on_sample(
+        owner, "penguins.csv", "species", Pipeline.ProblemType.CLASSIFICATION
+    )
     assert engine_for(tabular).start_config() == {}
 
 
 def test_the_tabular_engine_runs_automl_and_says_what_to_register(owner):
-    pipeline = _pipeline(owner, "penguins.csv", "species", Pipeline.ProblemType.CLASSIFICATION)
+    pipeline = pipeline_on_sample(
+        owner, "penguins.csv", "species", Pipeline.ProblemType.CLASSIFICATION
+    )
     engine = engine_for(pipeline)
     seen, sink = _events()
     run = engine.run(
@@ -101,7 +89,7 @@ def test_the_tabular_engine_runs_automl_and_says_what_to_register(owner):
 
 
 def test_the_forecast_engine_runs_the_forecaster_and_says_what_to_register(owner):
-    pipeline = _pipeline(
+    pipeline = pipeline_on_sample(
         owner,
         "series_airpassengers.csv",
         "passengers",
@@ -128,7 +116,7 @@ def test_the_forecast_engine_runs_the_forecaster_and_says_what_to_register(owner
 
 
 def test_an_engines_own_error_is_one_of_its_failures(owner):
-    pipeline = _pipeline(
+    pipeline = pipeline_on_sample(
         owner, "series_airpassengers.csv", "passengers", Pipeline.ProblemType.FORECASTING
     )
     engine = engine_for(pipeline)

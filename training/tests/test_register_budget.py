@@ -7,14 +7,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from django.core.files import File
 
-from conftest import sample_path
-from datasets.services import dataset_upload
+from conftest import pipeline_on_sample
 from modeling import serving
 from modeling.models import TrainedModel
 from pipelines.models import Pipeline
-from pipelines.services import pipeline_create
 from training import services
 from training.engines import engine_for
 from training.models import TrainingEvent, TrainingJob
@@ -23,14 +20,8 @@ pytestmark = pytest.mark.django_db
 
 
 def _running_job(owner) -> tuple[TrainingJob, Pipeline]:
-    with open(sample_path("penguins.csv"), "rb") as fh:
-        dataset = dataset_upload(owner=owner, upload=File(fh, name="p.csv"), name="p")
-    pipeline = pipeline_create(
-        owner=owner,
-        dataset=dataset,
-        name="p",
-        target_column="species",
-        problem_type=Pipeline.ProblemType.CLASSIFICATION,
+    pipeline = pipeline_on_sample(
+        owner, "penguins.csv", "species", Pipeline.ProblemType.CLASSIFICATION
     )
     job = TrainingJob.objects.create(
         owner=owner,
