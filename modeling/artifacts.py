@@ -81,6 +81,7 @@ class _Entry:
 
 _cache: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
 _lock = threading.Lock()
+_load_locks: dict[tuple[str, str], threading.Lock] = {}
 # Remote storages (S3) answer a stat with a request: re-check a cached file at most this often.
 REMOTE_RECHECK_S = 5.0
 
@@ -144,12 +145,21 @@ def artifact_load(name: str, sha256: str, *, label: str | None = None) -> Any:
             raise
         entry.signature, entry.checked_at = signature, time.monotonic()  # rewritten, same bytes
         return entry.obj
-    data, signature = _verified_bytes(name, sha256, label)
-    obj = joblib.load(io.BytesIO(data))
     with _lock:
-        _cache[key] = _Entry(obj=obj, signature=signature, checked_at=time.monotonic())
-        while len(_cache) > max(1, settings.VUR_MODEL_CACHE_SIZE):
-            _cache.popitem(last=False)
+        key_lock = _load_locks.setdefault(key, threading.Lock())
+    # Concurrent first loads (a deploy's warm-up and the first request) wait for one load, so
+    # they get the same object and its compiled serving form is built once.
+    with key_lock:
+        with _lock:
+            entry = _cache.get(key)
+        if entry is not None:
+            return entry.obj
+        data, signature = _verified_bytes(name, sha256, label)
+        obj = joblib.load(io.BytesIO(data))
+        with _lock:
+            _cache[key] = _Entry(obj=obj, signature=signature, checked_at=time.monotonic())
+            while len(_cache) > max(1, settings.VUR_MODEL_CACHE_SIZE):
+                _cache.popitem(last=False)
     return obj
 
 

@@ -33,3 +33,30 @@ def test_refuses_files_outside_the_model_area():
     default_storage.save("datasets/x/evil.joblib", ContentFile(b"x"))
     with pytest.raises(ArtifactIntegrityError):
         artifact_load("datasets/x/evil.joblib", "0" * 64)
+
+
+def test_concurrent_first_loads_share_one_object():
+    """A deploy's warm-up and the first request load the same model at once: both must get the
+    same object, so that its compiled serving form is built once and reused."""
+    import threading
+
+    from sklearn.ensemble import RandomForestRegressor
+
+    model = RandomForestRegressor(n_estimators=30, random_state=0).fit([[0], [1], [2]], [0, 1, 2])
+    saved = artifact_save(model, "tests/concurrent")
+    artifact_cache_clear()
+    start = threading.Barrier(6)
+    got: list[object] = []
+
+    def load() -> None:
+        start.wait()
+        got.append(artifact_load(saved.name, saved.sha256))
+
+    threads = [threading.Thread(target=load) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(got) == 6
+    assert all(obj is got[0] for obj in got)
+    artifact_cache_clear()
