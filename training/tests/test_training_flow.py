@@ -31,7 +31,9 @@ def test_tabular_classification_from_upload_to_batch_predictions(api, other_api,
     )
     assert res.status_code == 202, res.json()
     job_id = res.json()["job_id"]
-    assert res.json()["status"] == "queued"
+    # The answer is read after the commit that enqueues the job: a quick worker may already
+    # have claimed it.
+    assert res.json()["status"] in ("queued", "running")
     final = wait_job(api, job_id)
     assert final["status"] == "completed", final
     assert final["progress"] == 1.0

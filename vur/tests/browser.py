@@ -132,14 +132,25 @@ def check_page(driver, page: str, ready: Callable[[Any], Any] | None = None) -> 
 
 def wait(driver, timeout: float = WAIT_S):
     """A WebDriverWait with a generous timeout (machines may be busy) that keeps polling while
-    the page is being replaced (missing or stale elements)."""
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    the page is being replaced: missing or stale elements, and Chromium's "Node with given id
+    does not belong to the document", its form of a stale element when a submitted form's new
+    page replaces the old one between finding an element and reading it. Anything else still
+    fails the wait, by its timeout."""
+    from selenium.common.exceptions import (
+        NoSuchElementException,
+        StaleElementReferenceException,
+        WebDriverException,
+    )
     from selenium.webdriver.support.ui import WebDriverWait
 
     return WebDriverWait(
         driver,
         timeout,
-        ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
+        ignored_exceptions=(
+            NoSuchElementException,
+            StaleElementReferenceException,
+            WebDriverException,
+        ),
     )
 
 
