@@ -58,6 +58,12 @@ ONNX_ESTIMATORS = ONNX_TREES | {"LogisticRegression", "Ridge", "LinearRegression
 # ONNX trees sum in float32: probabilities are rounded to this many decimals, so a tie in
 # scikit-learn (0.5 / 0.5) stays a tie and the first class wins in both.
 ONNX_DECIMALS = 6
+# skl2onnx converts trees at about 90,000 nodes a second on a busy core (a 200-tree forest of
+# 10.9 million nodes took 120 s and gave a 450 MB ONNX model). Above this many nodes in all, a
+# model is served by scikit-learn: every process that loads it would pay the conversion again.
+ONNX_MAX_NODES = 1_000_000
+ONNX_NODES_PER_S = 80_000  # the conversion rate `compile_cost_s` predicts with (a bit slow)
+CHECK_BASE_S = 0.3  # the rest of a serving check: reading its rows, programs, the comparison
 _BOOLEAN_ATTRIBUTE = r"Field onnx\.AttributeProto\.ints: Expected an int, got a boolean"
 
 
@@ -130,6 +136,44 @@ def to_onnx(estimator: Any, n_features: int) -> OnnxEstimator | None:
     except Exception:
         logger.exception("serving: %s could not be converted to ONNX", type(estimator).__name__)
         return None
+
+
+def tree_nodes(estimator: Any) -> int:
+    """Nodes in all the trees of a fitted tree ensemble (forests, gradient and histogram
+    boosting); 0 for any other estimator."""
+    predictors = getattr(estimator, "_predictors", None)  # histogram boosting
+    if predictors is not None:
+        return int(sum(len(p.nodes) for per_iter in predictors for p in per_iter))
+    trees = getattr(estimator, "estimators_", None)
+    if trees is None or type(estimator).__name__ not in ONNX_TREES:
+        return 0
+    return int(sum(t.tree_.node_count for t in np.ravel(np.asarray(trees, dtype=object))))
+
+
+def _finals(fitted: Any) -> list[Any]:
+    """The final estimators `compile_for_serving` would convert: a blend's members' or the
+    pipeline's own."""
+    blend = _blend_of(fitted)
+    members = blend.estimators_ if blend is not None else [fitted]
+    finals = []
+    for member in members:
+        steps = getattr(member, "steps", None)
+        if steps:
+            finals.append(steps[-1][1])
+    return finals
+
+
+def model_tree_nodes(fitted: Any) -> int:
+    """Tree nodes of every final estimator that would be converted for ONNX Runtime."""
+    return sum(tree_nodes(f) for f in _finals(fitted) if type(f).__name__ in ONNX_ESTIMATORS)
+
+
+def compile_cost_s(fitted: Any) -> float:
+    """Predicted seconds of `fitted`'s serving check at registration (converting its trees
+    dominates; a model over ONNX_MAX_NODES is not converted)."""
+    nodes = model_tree_nodes(fitted)
+    converted = nodes if nodes <= ONNX_MAX_NODES else 0
+    return CHECK_BASE_S + converted / ONNX_NODES_PER_S
 
 
 def _prefix_output(prefix: Any, program: RowProgram | None, X: Any) -> Any:
@@ -398,6 +442,17 @@ def compile_for_serving(
     default = "try" if check_rows is not None and len(check_rows) else "off"
     onnx, program = onnx or default, program or default
     rows = check_rows
+    too_large = ""
+    if onnx != "off" and (nodes := model_tree_nodes(fitted)) > ONNX_MAX_NODES:
+        onnx, too_large = "off", f"trees too large for ONNX ({nodes:,} nodes)"
+    served = _compile(fitted, rows, onnx, program)
+    if too_large:
+        served.detail = "; ".join(d for d in (served.detail, too_large) if d)
+    return served
+
+
+def _compile(fitted: Any, rows: pd.DataFrame | None, onnx: str, program: str) -> ServingModel:
+    """`compile_for_serving` once the ONNX and program modes are settled."""
     blend = _blend_of(fitted)
     if blend is None:
         return _single(fitted, rows, onnx, program)

@@ -320,6 +320,9 @@ def _serving_check(
         return {"path": serving.SKLEARN, "detail": "check failed", "checked_rows": 0}
 
 
+# The share of the job's budget the rank-1 model's serving check may run past it (the promise:
+# the job ends within 10% of its budget; half of that is kept for the rest of registration).
+RANK1_CHECK_SLACK = 0.05
 # What a candidate's card says when its serving check did not fit in the job's budget.
 NOT_COMPILED = "not compiled: the job's time budget was spent"
 
@@ -345,33 +348,45 @@ def _serving_entry(
 
 
 class _CheckPlan:
-    """Which candidates' serving checks (compiling a forest for ONNX Runtime takes seconds) fit
-    in the job's budget: the rank-1 model's always, the others' while the slowest check so far
-    would still end before `deadline`."""
+    """Which candidates' serving checks fit in the job's budget. A check's cost is predicted
+    from the model's trees (`serving.compile_cost_s`: converting a forest for ONNX Runtime takes
+    seconds to minutes), scaled by how much slower than predicted the checks so far ran (the
+    machine's load). The rank-1 model's check may end up to `slack` seconds past `deadline` (the
+    promise allows 10% of the budget), the others' must end before it."""
 
-    def __init__(self, deadline: float | None):
+    def __init__(self, deadline: float | None, slack: float = 0.0):
         self.deadline = deadline
-        self.last_cost = 0.0
+        self.slack = slack
+        self.slowdown = 1.0  # the most any check so far took over its prediction
         self.skipped: list[str] = []
 
-    def affordable(self, rank: int) -> bool:
-        """Whether the next candidate (of `rank`) is checked."""
-        if self.deadline is None or rank == 1:
+    def affordable(self, rank: int, predicted: float) -> bool:
+        """Whether the candidate of `rank`, whose check is predicted to take `predicted`
+        seconds at the nominal rate, is checked."""
+        if self.deadline is None:
             return True
-        return time.monotonic() + self.last_cost <= self.deadline
+        limit = self.deadline + (self.slack if rank == 1 else 0.0)
+        return time.monotonic() + predicted * self.slowdown <= limit
 
     def entry(
-        self, rank: int, algorithm: str, make: Callable[..., dict[str, Any]]
+        self, rank: int, algorithm: str, predicted: float, make: Callable[..., dict[str, Any]]
     ) -> dict[str, Any]:
         """The serving entry built by `make(affordable=...)`, timed when it ran a check."""
-        affordable = self.affordable(rank)
+        affordable = self.affordable(rank, predicted)
         started = time.monotonic()
         out = make(affordable=affordable)
-        if affordable:
-            self.last_cost = max(self.last_cost, time.monotonic() - started)
+        if affordable and predicted >= 1.0:  # a conversion, not just reading the check rows
+            self.slowdown = max(self.slowdown, (time.monotonic() - started) / predicted)
         elif out.get("detail") == NOT_COMPILED:
             self.skipped.append(algorithm)
         return out
+
+
+def _check_cost(engine: Engine, obj: Any) -> float:
+    """The predicted seconds of `obj`'s serving check (0 when the engine has none)."""
+    from modeling import serving
+
+    return serving.compile_cost_s(obj) if engine.serving_check else 0.0
 
 
 def _register(
@@ -381,19 +396,20 @@ def _register(
     results: list[Any],
     columns: list[str],
     deadline: float | None = None,
+    slack: float = 0.0,
 ) -> int:
     """Save each candidate's artifact and card, then create all rows and complete the job at once.
 
-    Serving checks after the rank-1 model's run only while the job's `deadline` (monotonic)
-    allows; the others are served by scikit-learn. On any failure the files written so far are
-    deleted.
+    Serving checks run only while the job's `deadline` (monotonic; `slack` seconds more for the
+    rank-1 model) allows; the others are served by scikit-learn. On any failure the files
+    written so far are deleted.
     """
     versions = _versions()
     rows: list[TrainedModel] = []
     written: list[str] = []
     build_reference = reference_store.reference_builder(job, pipeline, columns)
     check_rows: dict[str, Any] = {}
-    checks = _CheckPlan(deadline)
+    checks = _CheckPlan(deadline, slack)
     try:
         for res in results:
             obj = engine.artifact(res)
@@ -428,6 +444,7 @@ def _register(
                 "serving": checks.entry(
                     res.rank,
                     res.algorithm,
+                    _check_cost(engine, obj),
                     partial(_serving_entry, engine, obj, pipeline, columns, check_rows),
                 ),
             }
@@ -626,8 +643,11 @@ def _run_claimed(job_id, heartbeat: jobs.Heartbeat) -> None:
             results, columns = _run_engine(job, engine, reporter)
         if not results:
             raise NoModels("No algorithm finished within the time budget.")
-        deadline = reporter.started + _job_budget(job)
-        count = _register(job, pipeline, engine, results, columns, deadline)
+        budget = _job_budget(job)
+        deadline = reporter.started + budget
+        count = _register(
+            job, pipeline, engine, results, columns, deadline, RANK1_CHECK_SLACK * budget
+        )
         logger.info("job %s: registered %s models", job.pk, count)
         _pipeline_after_job(job.pipeline_id)
     except Cancelled:

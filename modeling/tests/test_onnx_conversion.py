@@ -1,14 +1,29 @@
 """Every estimator kind listed for ONNX Runtime converts and answers like scikit-learn: a
 library upgrade that breaks a converter (as protobuf 7 broke the histogram boosting one, which
-then served every such model in scikit-learn without a word) fails here."""
+then served every such model in scikit-learn without a word) fails here. Tree nodes are counted
+for the conversion's predicted cost, and a model with too many is not converted."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn import ensemble, linear_model
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 
-from modeling.serving import ONNX_ESTIMATORS, ONNX_TREES, to_onnx
+from modeling import serving
+from modeling.serving import (
+    ONNX,
+    ONNX_ESTIMATORS,
+    ONNX_TREES,
+    SKLEARN,
+    compile_cost_s,
+    compile_for_serving,
+    model_tree_nodes,
+    to_onnx,
+    tree_nodes,
+)
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(400, 6))
@@ -52,3 +67,51 @@ def test_each_listed_kind_converts_and_answers_alike(kind):
     else:
         tolerance = 1e-4 if kind in ONNX_TREES else 1e-8  # trees sum in float32
         assert np.allclose(converted.predict(fresh), estimator.predict(fresh), atol=tolerance)
+
+
+@pytest.mark.parametrize("kind", sorted(ONNX_TREES))
+def test_tree_nodes_counts_every_tree_of_each_kind(kind):
+    estimator = ESTIMATORS[kind]
+    rows = X_GAPS if kind.startswith("HistGradient") else X
+    classifier = kind.endswith("Classifier")
+    estimator.fit(rows, Y_CLASS if classifier else Y_VALUE)
+    nodes = tree_nodes(estimator)
+    if kind.startswith("HistGradient"):
+        want = sum(len(p.nodes) for it in estimator._predictors for p in it)
+    else:
+        want = sum(t.tree_.node_count for t in np.ravel(estimator.estimators_))
+    assert nodes == want > 20  # more than one node per tree: real trees were counted
+
+
+def test_linear_models_have_no_tree_nodes():
+    assert tree_nodes(linear_model.Ridge().fit(X, Y_VALUE)) == 0
+
+
+def _forest_pipeline(n_estimators: int) -> Pipeline:
+    return Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("model", ensemble.RandomForestRegressor(n_estimators=n_estimators, random_state=0)),
+        ]
+    ).fit(pd.DataFrame(X, columns=list("abcdef")), Y_VALUE)
+
+
+def test_compile_cost_grows_with_the_trees_to_convert():
+    small, big = _forest_pipeline(5), _forest_pipeline(50)
+    assert model_tree_nodes(big) > 5 * model_tree_nodes(small) > 0
+    assert compile_cost_s(big) > compile_cost_s(small) > 0
+
+
+def test_a_model_over_the_node_limit_is_served_without_onnx(monkeypatch):
+    fitted = _forest_pipeline(10)
+    rows = pd.DataFrame(X[:100], columns=list("abcdef"))
+    assert compile_for_serving(fitted, rows).path == ONNX
+    nodes = model_tree_nodes(fitted)
+    monkeypatch.setattr(serving, "ONNX_MAX_NODES", nodes - 1)
+    served = compile_for_serving(fitted, rows)
+    assert served.path == SKLEARN and f"{nodes:,} nodes" in served.detail
+    assert np.allclose(served.predict(rows), fitted.predict(rows))
+    # Nothing is converted, so the predicted check is only its fixed part.
+    assert compile_cost_s(fitted) == serving.CHECK_BASE_S
+    # A card that recorded ONNX for it (an older check) is served without ONNX too.
+    assert compile_for_serving(fitted, onnx="trusted").path == SKLEARN
