@@ -4,13 +4,14 @@ Generates (seeded) a 54,000-row table of mixed numeric and categorical columns w
 class target and a skewed positive regression target, and a long hourly series (two years, daily
 and weekly seasons). Runs the tabular engine (classification and regression) and the forecasting
 engine in-process on one thread (threadpoolctl) at each budget, then saves every returned model
-with joblib as registration does, and prints wall time against the budget.
+with joblib and runs the tabular models' serving checks (compiling for ONNX Runtime) within the
+job's deadline as registration does, and prints wall time against the budget.
 
     .venv/bin/python bench/budget_bench.py [--budgets 20 60] [--only classification ...]
 
 "engine" is the engine call, "save" writing the candidates' artifacts (as `_register` does),
-"job" both, "ratio" job / budget (the promise: at most 1.10). The phases are the engine's own
-accounting (log events carrying a `budget` field).
+"check" the serving checks, "job" all three, "ratio" job / budget (the promise: at most 1.10).
+The phases are the engine's own accounting (log events carrying a `budget` field).
 """
 
 from __future__ import annotations
@@ -98,8 +99,31 @@ def _save_all(results: list[Any], attr: str) -> tuple[float, int]:
     return time.monotonic() - t0, size
 
 
+def _check_all(results: list[Any], rows: pd.DataFrame, t0: float, budget: float) -> dict:
+    """Serving checks as registration runs them (`training.budget.CheckPlan`: each predicted
+    from the model's trees, within the job's deadline, rank 1 within its slack); seconds and
+    what was compiled or left to scikit-learn."""
+    from modeling import serving
+    from training.budget import RANK1_CHECK_SLACK, CheckPlan
+
+    started = time.monotonic()
+    plan = CheckPlan(t0 + budget, RANK1_CHECK_SLACK * budget)
+    paths = {}
+    for res in results:
+
+        def check(affordable: bool, obj: Any = res.pipeline) -> dict[str, Any]:
+            if not affordable:
+                return {"path": "not compiled"}
+            return {"path": serving.compile_for_serving(obj, rows).path}
+
+        predicted = serving.compile_cost_s(res.pipeline)
+        paths[res.algorithm] = plan.entry(res.rank, res.algorithm, predicted, check)["path"]
+    return {"check_s": time.monotonic() - started, "paths": paths}
+
+
 def run_one(kind: str, budget: float, table: pd.DataFrame, series: pd.DataFrame) -> dict:
-    """One engine run at one budget: wall time of the engine and of saving, and its plan."""
+    """One engine run at one budget: wall time of the engine, of saving and of the serving
+    checks (tabular), and its plan."""
     events: list[dict] = []
 
     def on_event(event: str, payload: dict) -> None:
@@ -122,13 +146,19 @@ def run_one(kind: str, budget: float, table: pd.DataFrame, series: pd.DataFrame)
             attr = "pipeline"
         engine_s = time.monotonic() - t0
         save_s, size = _save_all(results, attr)
-    job_s = engine_s + save_s
+        checks = {"check_s": 0.0, "paths": {}}
+        if kind != "forecasting":
+            rows = table.drop(columns=[target, drop]).head(500)
+            checks = _check_all(results, rows, t0, budget)
+    job_s = engine_s + save_s + checks["check_s"]
     summary = next((e for e in events if e.get("action") == "summary"), {})
     return {
         "kind": kind,
         "budget_s": budget,
         "engine_s": round(engine_s, 2),
         "save_s": round(save_s, 2),
+        "check_s": round(checks["check_s"], 2),
+        "serving": checks["paths"],
         "job_s": round(job_s, 2),
         "ratio": round(job_s / budget, 3),
         "models": len(results),
@@ -152,16 +182,17 @@ def main() -> None:
     print(f"table {table.shape}, series {len(series)} hourly points; cpus {os.cpu_count()}, "
           f"load {os.getloadavg()[0]:.2f}")  # fmt: skip
     rows = []
-    print(f"{'engine':<15}{'budget':>7}{'engine_s':>10}{'save_s':>8}{'job_s':>8}{'ratio':>7}"
-          f"{'models':>7}{'MB':>8}  best")  # fmt: skip
+    print(f"{'engine':<15}{'budget':>7}{'engine_s':>10}{'save_s':>8}{'check_s':>8}{'job_s':>8}"
+          f"{'ratio':>7}{'models':>7}{'MB':>8}  best")  # fmt: skip
     for budget in args.budgets:
         for kind in args.only:
             row = run_one(kind, budget, table, series)
             rows.append(row)
             print(f"{kind:<15}{budget:>7.0f}{row['engine_s']:>10.1f}{row['save_s']:>8.1f}"
-                  f"{row['job_s']:>8.1f}{row['ratio']:>7.2f}{row['models']:>7}"
+                  f"{row['check_s']:>8.1f}{row['job_s']:>8.1f}{row['ratio']:>7.2f}{row['models']:>7}"
                   f"{row['artifact_mb']:>8.1f}  {row['best']}", flush=True)  # fmt: skip
-            print(f"    phases {row['phases']}; save predicted {row['predicted_save_s']}s")
+            print(f"    phases {row['phases']}; save predicted {row['predicted_save_s']}s; "
+                  f"serving {row['serving']}")  # fmt: skip
             for message in row["budget_events"]:
                 print(f"    budget: {message}")
     worst = max(r["ratio"] for r in rows)

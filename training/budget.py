@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "RANK1_CHECK_SLACK",
+    "CheckPlan",
     "FinishItem",
     "FinishPlan",
     "Ledger",
@@ -270,3 +272,44 @@ class Ledger:
             },
         )
         return report
+
+
+# The share of the job's budget the rank-1 model's serving check may run past it (the promise:
+# the job ends within 10% of its budget; half of that is kept for the rest of registration).
+RANK1_CHECK_SLACK = 0.05
+
+
+class CheckPlan:
+    """Which candidates' serving checks fit in the job's budget. A check's cost is predicted
+    from the model's trees (`serving.compile_cost_s`: converting a forest for ONNX Runtime takes
+    seconds to minutes), scaled by how much slower than predicted the checks so far ran (the
+    machine's load). The rank-1 model's check may end up to `slack` seconds past `deadline` (the
+    promise allows 10% of the budget), the others' must end before it."""
+
+    def __init__(self, deadline: float | None, slack: float = 0.0):
+        self.deadline = deadline
+        self.slack = slack
+        self.slowdown = 1.0  # the most any check so far took over its prediction
+        self.skipped: list[str] = []
+
+    def affordable(self, rank: int, predicted: float) -> bool:
+        """Whether the candidate of `rank`, whose check is predicted to take `predicted`
+        seconds at the nominal rate, is checked."""
+        if self.deadline is None or predicted <= 0:  # no deadline, or nothing to check
+            return True
+        limit = self.deadline + (self.slack if rank == 1 else 0.0)
+        return time.monotonic() + predicted * self.slowdown <= limit
+
+    def entry(
+        self, rank: int, algorithm: str, predicted: float, make: Callable[..., dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The serving entry built by `make(affordable=...)`; a check that ran teaches the plan
+        the load, one that did not is listed in `skipped`."""
+        affordable = self.affordable(rank, predicted)
+        started = time.monotonic()
+        out = make(affordable=affordable)
+        if affordable and predicted >= 1.0:  # a conversion, not just reading the check rows
+            self.slowdown = max(self.slowdown, (time.monotonic() - started) / predicted)
+        elif not affordable:
+            self.skipped.append(algorithm)
+        return out

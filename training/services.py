@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import platform
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -28,6 +27,7 @@ from modeling.models import ModelConfig, TrainedModel
 from pipelines.models import Pipeline
 from pipelines.services import pipeline_mark_step, pipeline_set_status
 from training import reference_store
+from training.budget import RANK1_CHECK_SLACK, CheckPlan
 from training.engines import Cancelled, Engine, NoModels, engine_for
 from training.events import training_event_publish
 from training.models import EpochMetric, TrainingJob
@@ -320,9 +320,6 @@ def _serving_check(
         return {"path": serving.SKLEARN, "detail": "check failed", "checked_rows": 0}
 
 
-# The share of the job's budget the rank-1 model's serving check may run past it (the promise:
-# the job ends within 10% of its budget; half of that is kept for the rest of registration).
-RANK1_CHECK_SLACK = 0.05
 # What a candidate's card says when its serving check did not fit in the job's budget.
 NOT_COMPILED = "not compiled: the job's time budget was spent"
 
@@ -345,41 +342,6 @@ def _serving_entry(
     if not affordable:
         return {"path": serving.SKLEARN, "detail": NOT_COMPILED, "checked_rows": 0}
     return _serving_check(obj, pipeline, columns, rows)
-
-
-class _CheckPlan:
-    """Which candidates' serving checks fit in the job's budget. A check's cost is predicted
-    from the model's trees (`serving.compile_cost_s`: converting a forest for ONNX Runtime takes
-    seconds to minutes), scaled by how much slower than predicted the checks so far ran (the
-    machine's load). The rank-1 model's check may end up to `slack` seconds past `deadline` (the
-    promise allows 10% of the budget), the others' must end before it."""
-
-    def __init__(self, deadline: float | None, slack: float = 0.0):
-        self.deadline = deadline
-        self.slack = slack
-        self.slowdown = 1.0  # the most any check so far took over its prediction
-        self.skipped: list[str] = []
-
-    def affordable(self, rank: int, predicted: float) -> bool:
-        """Whether the candidate of `rank`, whose check is predicted to take `predicted`
-        seconds at the nominal rate, is checked."""
-        if self.deadline is None:
-            return True
-        limit = self.deadline + (self.slack if rank == 1 else 0.0)
-        return time.monotonic() + predicted * self.slowdown <= limit
-
-    def entry(
-        self, rank: int, algorithm: str, predicted: float, make: Callable[..., dict[str, Any]]
-    ) -> dict[str, Any]:
-        """The serving entry built by `make(affordable=...)`, timed when it ran a check."""
-        affordable = self.affordable(rank, predicted)
-        started = time.monotonic()
-        out = make(affordable=affordable)
-        if affordable and predicted >= 1.0:  # a conversion, not just reading the check rows
-            self.slowdown = max(self.slowdown, (time.monotonic() - started) / predicted)
-        elif out.get("detail") == NOT_COMPILED:
-            self.skipped.append(algorithm)
-        return out
 
 
 def _check_cost(engine: Engine, obj: Any) -> float:
@@ -409,7 +371,7 @@ def _register(
     written: list[str] = []
     build_reference = reference_store.reference_builder(job, pipeline, columns)
     check_rows: dict[str, Any] = {}
-    checks = _CheckPlan(deadline, slack)
+    checks = CheckPlan(deadline, slack)
     try:
         for res in results:
             obj = engine.artifact(res)

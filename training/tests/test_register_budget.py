@@ -14,6 +14,7 @@ from modeling import serving
 from modeling.models import TrainedModel
 from pipelines.models import Pipeline
 from training import services
+from training.budget import CheckPlan
 from training.engines import engine_for
 from training.models import TrainingEvent, TrainingJob
 
@@ -84,7 +85,7 @@ def test_within_the_budget_every_model_is_checked(owner):
 
 
 def test_the_check_plan_predicts_each_check_and_learns_the_load():
-    plan = services._CheckPlan(deadline=time.monotonic() + 5.0, slack=10.0)
+    plan = CheckPlan(deadline=time.monotonic() + 5.0, slack=10.0)
     assert plan.affordable(rank=2, predicted=1.0)
     assert not plan.affordable(rank=2, predicted=30.0)  # a big forest: past the deadline
     assert plan.affordable(rank=1, predicted=12.0)  # rank 1 may use the slack
@@ -92,11 +93,15 @@ def test_the_check_plan_predicts_each_check_and_learns_the_load():
     # A check that ran three times slower than predicted scales the later predictions.
     plan.entry(2, "slow", 1.0, lambda affordable: time.sleep(0.0) or {"detail": ""})
     assert plan.slowdown == 1.0  # faster than predicted: the rate stands
-    slow = services._CheckPlan(deadline=time.monotonic() + 5.0)
+    slow = CheckPlan(deadline=time.monotonic() + 5.0)
     slow.entry(2, "slow", 1.0, lambda affordable: time.sleep(1.2) or {"detail": ""})
     assert slow.slowdown >= 1.2
     # 4 s at the learnt rate (4.8 s or more) no longer fits in the 3.8 s or less that are left.
     assert not slow.affordable(rank=3, predicted=4.0)
-    out = slow.entry(3, "late", 5.0, lambda affordable: {"detail": services.NOT_COMPILED})
-    assert out["detail"] == services.NOT_COMPILED and slow.skipped == ["late"]
-    assert services._CheckPlan(deadline=None).affordable(rank=9, predicted=1e9)
+    out = slow.entry(3, "late", 5.0, lambda affordable: {"affordable": affordable})
+    assert out == {"affordable": False} and slow.skipped == ["late"]
+    assert CheckPlan(deadline=None).affordable(rank=9, predicted=1e9)
+    # A model with nothing to check (a forecaster) is never listed, whatever the clock says.
+    past = CheckPlan(deadline=time.monotonic() - 10.0)
+    past.entry(2, "forecaster", 0.0, lambda affordable: {"affordable": affordable})
+    assert past.skipped == []
