@@ -22,6 +22,8 @@ __all__ = ["Blend", "affordable_pool", "blend_pipeline", "select_blend"]
 
 # At most this many algorithms' best trials enter the selection.
 POOL_SIZE = 6
+# The share of the budget the blend selection may take even when the reserve is spent.
+BLEND_FLOOR = 0.01
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,10 @@ def _greedy_counts(
     best_key: tuple[float, float] = (-math.inf, -math.inf)
     best_counts: list[int] = []
     best_value = None
-    stop_at = engine.run.deadline - search_reserve(finish_items(engine))
+    # The rounds may always take a small share of the budget: they cost milliseconds each, and
+    # the search usually ends with its reserve just spent, which cut every blend to two rounds.
+    floor = time.monotonic() + BLEND_FLOOR * engine.run.budget
+    stop_at = max(engine.run.deadline - search_reserve(finish_items(engine)), floor)
     round_s = 0.0
     for n in range(1, ENSEMBLE_ROUNDS + 1):
         started = time.monotonic()

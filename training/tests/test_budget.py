@@ -2,6 +2,7 @@
 accounting of where the time went (no wall-clock assertions: decisions are checked against
 the engine's recorded predictions, so the tests pass on a slow or busy machine)."""
 
+import dataclasses
 import time
 
 import numpy as np
@@ -12,10 +13,16 @@ from sklearn.ensemble import RandomForestClassifier
 
 from training import automl
 from training.automl.crossval import evaluate
-from training.automl.ensemble import affordable_pool, select_blend
+from training.automl.ensemble import _greedy_counts, affordable_pool, select_blend
 from training.automl.finish import finish
 from training.automl.inputs import Inputs
-from training.automl.planning import RELATIVE_COST, finish_items, fold_estimate, reserve
+from training.automl.planning import (
+    REFIT_GAP,
+    RELATIVE_COST,
+    finish_items,
+    fold_estimate,
+    reserve,
+)
 from training.automl.run import Run
 from training.automl.splits import make_folds
 from training.automl.trials import Engine
@@ -340,3 +347,40 @@ def test_the_engine_gets_what_is_left_of_the_job_budget_after_loading_the_data()
     assert 40.0 <= engine_budget(60.0, started) <= 55.0
     # However long the loading took, the engine keeps a tenth of the budget to return a model.
     assert engine_budget(10.0, time.monotonic() - 100.0) == 1.0
+
+
+def test_refit_time_is_kept_only_for_leading_algorithms_close_to_the_best():
+    events: list = []
+    engine, _, _ = _small_engine(events)
+    for algorithm in ("linear", "decision_tree", "knn"):
+        evaluate(engine, algorithm, {}, 10.0)
+    best, second, third = engine.ranked()
+    # As if the second were a near tie and the third far behind (AUC points).
+    second.key = (best.key[0] - REFIT_GAP["classification"] / 2, *second.key[1:])
+    third.key = (best.key[0] - 5 * REFIT_GAP["classification"], *third.key[1:])
+    required = {item.name: item.required for item in finish_items(engine)}
+    assert required[best.algorithm] and required[second.algorithm]
+    assert not required[third.algorithm]
+    # The far one's refit is not kept back, but its scoring and saving are.
+    items = finish_items(engine)
+    forced = [
+        dataclasses.replace(i, required=True) if i.name == third.algorithm else i for i in items
+    ]
+    assert search_reserve(items) < search_reserve(forced)
+
+
+def test_blend_selection_runs_its_rounds_even_when_the_reserve_is_spent():
+    events: list = []
+    engine, _, _ = _small_engine(events)
+    for algorithm in ("linear", "decision_tree", "knn"):
+        evaluate(engine, algorithm, {}, 10.0)
+    # The reserve is spent, yet the rounds (milliseconds each) still run within BLEND_FLOOR of
+    # the budget (here of an hour's, so that none is cut however slow the machine is).
+    engine.run.budget = 3600.0
+    engine.run.deadline = engine.run.now() + reserve(engine) - 5.0
+    _greedy_counts(engine, engine.ranked())
+    assert not [b for b in _budget_logs(events) if "rounds" in b]
+    # Without the floor the same rounds stop after two.
+    engine.run.budget = 0.0
+    _greedy_counts(engine, engine.ranked())
+    assert [b["rounds"] for b in _budget_logs(events) if "rounds" in b] == [2]
