@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import io
 import json
 import os
 import sys
@@ -26,7 +25,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
@@ -34,6 +32,7 @@ from threadpoolctl import threadpool_limits
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from modeling.artifact_format import artifact_bytes  # noqa: E402
 from training.automl import AutoMLSettings, run_automl  # noqa: E402
 from training.forecasting import ForecastSettings, run_forecast_automl  # noqa: E402
 
@@ -92,10 +91,9 @@ def _save_all(results: list[Any], attr: str) -> tuple[float, int]:
     t0 = time.monotonic()
     size = 0
     for res in results:
-        buf = io.BytesIO()
-        joblib.dump(getattr(res, attr), buf, compress=3)
-        size += len(buf.getvalue())
-        hashlib.sha256(buf.getvalue()).hexdigest()
+        data = artifact_bytes(getattr(res, attr))
+        size += len(data)
+        hashlib.sha256(data).hexdigest()
     return time.monotonic() - t0, size
 
 

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from modeling.artifact_format import artifact_bytes
 from vur.errors import VURError
 
 logger = logging.getLogger(__name__)
@@ -49,9 +50,7 @@ class SavedArtifact:
 
 def artifact_save(obj: Any, key: str) -> SavedArtifact:
     """Serialize `obj` with joblib under `models/<key>.joblib`; return its storage name and hash."""
-    buffer = io.BytesIO()
-    joblib.dump(obj, buffer, compress=3)
-    data = buffer.getvalue()
+    data = artifact_bytes(obj)
     digest = hashlib.sha256(data).hexdigest()
     name = default_storage.save(f"models/{key}.joblib", ContentFile(data))
     return SavedArtifact(name=name, sha256=digest, size_bytes=len(data))

@@ -11,10 +11,13 @@ from __future__ import annotations
 import logging
 import pickle
 import time
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import lz4.frame
+
+from modeling.artifact_format import ARTIFACT_COMPRESS
 
 __all__ = [
     "RANK1_CHECK_SLACK",
@@ -37,9 +40,8 @@ LOAD_MARGIN = 1.3
 ROW_EXPONENT = 1.1
 # Seconds of Python overhead per fit (building the pipeline, copying frames).
 FIT_OVERHEAD_S = 0.1
-# Saving: joblib with compress=3 against raw zlib level 3 on a sample of the same stream; on a
-# 281 MB forest pipeline the sample's rate predicted 35.6 s with the load margin for a 26.2 s
-# save (bench/budget_bench.py), so no further factor.
+# Saving: joblib with LZ4 (`modeling.artifact_format`) against raw LZ4 on a sample of the same
+# stream, times this factor for joblib's own work (measured below, see bench/budget_bench.py).
 JOBLIB_SLOWDOWN = 1.0
 SAMPLE_BYTES = 4 << 20
 HASH_AND_WRITE_BYTES_PER_S = 200e6
@@ -75,10 +77,10 @@ class _CountingSink:
 
 
 def save_seconds(obj: Any, scale: float = 1.0) -> tuple[float, int]:
-    """(predicted seconds, bytes) to save `obj` as registration does (joblib, compress=3, sha256),
+    """(predicted seconds, bytes) to save `obj` as registration does (joblib with LZ4, sha256),
     for a model `scale` times as big (a refit on more rows grows forests and knn).
 
-    Pickles into a counting sink (no copy of the arrays) and times zlib on a sample of the
+    Pickles into a counting sink (no copy of the arrays) and times LZ4 on a sample of the
     stream, so the rate is this machine's, now, on this kind of model."""
     sink = _CountingSink()
     try:
@@ -88,7 +90,7 @@ def save_seconds(obj: Any, scale: float = 1.0) -> tuple[float, int]:
         return SAVE_OVERHEAD_S, 0
     sample = b"".join(sink.sample)
     t0 = time.perf_counter()
-    packed = zlib.compress(sample, 3)
+    packed = lz4.frame.compress(sample, compression_level=ARTIFACT_COMPRESS[1])
     per_byte = (time.perf_counter() - t0) / max(len(sample), 1)
     ratio = len(packed) / max(len(sample), 1)
     size = sink.n * max(scale, 1.0)

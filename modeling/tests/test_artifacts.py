@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+
+import joblib
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -13,6 +17,9 @@ from modeling.artifacts import (
     artifact_load,
     artifact_save,
 )
+
+# The first bytes of an LZ4 frame (what joblib writes with compress=("lz4", level)).
+LZ4_FRAME_MAGIC = b"\x04\x22\x4d\x18"
 
 
 def test_round_trip_and_tamper_detection():
@@ -60,3 +67,17 @@ def test_concurrent_first_loads_share_one_object():
     assert len(got) == 6
     assert all(obj is got[0] for obj in got)
     artifact_cache_clear()
+
+
+def test_artifacts_are_lz4_files_and_older_zlib_ones_still_load():
+    model = LinearRegression().fit([[0.0], [1.0], [2.0]], [1.0, 3.0, 5.0])
+    saved = artifact_save(model, "test/format")
+    with default_storage.open(saved.name, "rb") as fh:
+        assert fh.read(4) == LZ4_FRAME_MAGIC
+    # A model saved before the switch (joblib's zlib, compress=3) loads as before.
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer, compress=3)
+    name = default_storage.save("models/test/older.joblib", ContentFile(buffer.getvalue()))
+    artifact_cache_clear()
+    loaded = artifact_load(name, hashlib.sha256(buffer.getvalue()).hexdigest())
+    assert loaded.predict([[3.0]])[0] == pytest.approx(7.0)
