@@ -76,11 +76,14 @@ class LogTargetRegressor(RegressorMixin, BaseEstimator):
 
     A multiplicative target (prices, wages) has errors that grow with its size; on the log scale
     they are even, so squared-error trees and linear models fit it better. Predictions are kept
-    within the training range on the log scale, widened by `margin` of its width, so a linear
-    model cannot extrapolate into exp-sized errors. The target must be greater than -1.
+    within the training range on the log scale (widened by `margin` of its width), so a linear
+    model cannot extrapolate into exp-sized errors: on the Ames houses, two partial sales of
+    4,700-5,100 sq ft houses at 184,000 were predicted 1.0-1.1 million with a 10% margin, and a
+    blend holding that model at 12% weight scored worse than each of its other members. The
+    target must be greater than -1.
     """
 
-    def __init__(self, regressor: Any = None, margin: float = 0.1):
+    def __init__(self, regressor: Any = None, margin: float = 0.0):
         self.regressor = regressor
         self.margin = margin
 

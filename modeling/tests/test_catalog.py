@@ -129,3 +129,22 @@ def test_the_svm_classifier_copes_with_a_class_of_one_or_two_rows():
         proba = model.predict_proba(X)
         assert proba.shape == (40, 2) and np.allclose(proba.sum(axis=1), 1.0)
         assert proba[-1, 1] > proba[0, 1]  # the rare rows look rarer than a common one
+
+
+def test_a_log_target_model_never_predicts_beyond_the_training_range():
+    from sklearn.linear_model import LinearRegression
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1.0, 3.0, size=(200, 1))
+    y = np.exp(1.0 + X[:, 0]) * rng.lognormal(0.0, 0.05, 200)
+    model = catalog.LogTargetRegressor(LinearRegression()).fit(X, y)
+    # Inside the range the model's own answers stand.
+    z = model.regressor_.predict(X)
+    within = (z >= model.low_) & (z <= model.high_)
+    assert within.mean() > 0.9
+    assert np.allclose(model.predict(X)[within], np.expm1(z[within]))
+    # A row far outside the training inputs: the log-linear fit would give exp-sized values.
+    far = model.predict(np.array([[10.0], [-10.0]]))
+    assert np.expm1(model.regressor_.predict(np.array([[10.0]])))[0] > 100 * y.max()
+    assert far[0] == pytest.approx(y.max()) and far[1] == pytest.approx(y.min())
+    assert model.predict(X).max() <= y.max() * (1 + 1e-12)
