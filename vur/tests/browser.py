@@ -7,6 +7,7 @@ Registered from the root conftest (`pytest_plugins`). Use with `pytest.mark.brow
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import urllib.request
@@ -112,11 +113,28 @@ def horizontal_overflow(driver) -> int:
     )
 
 
+# The drawn charts whose plot is taller than their box (it would run over what follows).
+_CHARTS_OVER_THEIR_BOX = """
+return Array.from(document.querySelectorAll('[data-drawn]')).filter(function (el) {
+  var svg = el.querySelector('.main-svg');
+  return svg && svg.getBoundingClientRect().height > el.getBoundingClientRect().height + 2;
+}).map(function (el) { return el.id || el.className; });
+"""
+
+
+def charts_over_their_box(driver) -> list[str]:
+    """Ids of the drawn charts whose plot is taller than their box (empty when all fit)."""
+    return list(driver.execute_script(_CHARTS_OVER_THEIR_BOX) or [])
+
+
 def check_page(driver, page: str, ready: Callable[[Any], Any] | None = None) -> None:
-    """Screenshot the current page at 1280 and 390 px; assert no sideways scroll at 390 px.
+    """Screenshot the current page at 1280 and 390 px (resizing the loaded page, as a turned
+    phone or a narrowed window does); assert no sideways scroll at 390 px and that every drawn
+    chart still fits its box.
 
     `ready(driver)` is waited for at each width (e.g. a chart has drawn) before the shot.
     """
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.support.ui import WebDriverWait
 
     for width in WIDTHS:
@@ -127,6 +145,11 @@ def check_page(driver, page: str, ready: Callable[[Any], Any] | None = None) -> 
         if width <= 400:
             over = horizontal_overflow(driver)
             assert over <= 0, f"{page} scrolls sideways by {over}px at {width}px"
+        # Plotly re-lays a chart out shortly after a resize: wait for it to settle.
+        with contextlib.suppress(TimeoutException):
+            WebDriverWait(driver, 10).until(lambda d: not charts_over_their_box(d))
+        over_box = charts_over_their_box(driver)
+        assert not over_box, f"{page}: charts taller than their box at {width}px: {over_box}"
     set_width(driver, WIDTHS[0])
 
 

@@ -100,6 +100,10 @@
     ["xaxis", "yaxis"].concat(Object.keys(merged).filter(function (k) { return /^[xy]axis\d+$/.test(k); }))
       .forEach(function (k) { merged[k] = Object.assign({ automargin: true }, merged[k] || {}); });
     var conf = Object.assign({ responsive: true, displaylogo: false, displayModeBar: false }, config || {});
+    // A chart that sets its own height gives it to its box too: on a window resize Plotly's
+    // responsive mode re-reads the box's size, and a box left at its CSS min-height shrank under
+    // a tall chart (feature importance at 390 px after a resize ran over the next card).
+    if (merged.height) { node.style.height = merged.height + "px"; }
     window.Plotly.react(node, traces, merged, conf);
     node.setAttribute("data-drawn", "1");
     return node;
