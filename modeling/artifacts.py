@@ -158,7 +158,8 @@ def artifact_load(name: str, sha256: str, *, label: str | None = None) -> Any:
         with _lock:
             _cache[key] = _Entry(obj=obj, signature=signature, checked_at=time.monotonic())
             while len(_cache) > max(1, settings.VUR_MODEL_CACHE_SIZE):
-                _cache.popitem(last=False)
+                evicted, _ = _cache.popitem(last=False)
+                _load_locks.pop(evicted, None)  # one lock per cached file, not per file ever read
     return obj
 
 
@@ -189,3 +190,4 @@ def artifact_cache_clear() -> None:
     """Empty the in-process model cache (tests, memory pressure)."""
     with _lock:
         _cache.clear()
+        _load_locks.clear()
