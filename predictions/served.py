@@ -316,7 +316,9 @@ def _compiled_form(model: TrainedModel, fitted: Any) -> ServingModel:
         with _lock:
             _compiled[key] = (fitted, compiled)
             while len(_compiled) > max(8, 2 * settings.VUR_MODEL_CACHE_SIZE):
-                _compiled.pop(next(iter(_compiled)))
+                evicted = next(iter(_compiled))
+                _compiled.pop(evicted)
+                _compile_locks.pop(evicted, None)  # the lock table stays as small as the cache
         return compiled
 
 
@@ -332,6 +334,18 @@ def serving_form(model: TrainedModel, fitted: Any) -> ServingModel:
     return compile_for_serving(fitted, onnx=onnx, program=program)
 
 
+def _warm(model_id: int, user: Any) -> bool:
+    """Load and compile `model_id` as `user` sees it; False (logged) when that fails."""
+    try:
+        served_fitted(served_get(user=user, model_id=model_id))
+        return True
+    except Exception:
+        logger.warning(
+            "warming model %s failed; its first request loads it", model_id, exc_info=True
+        )
+        return False
+
+
 def serving_warm(model_id: int, user: Any) -> threading.Thread:
     """Load and compile a just-deployed model in a background thread of this process, so its
     first prediction does not pay for it (converting a forest for ONNX Runtime takes seconds).
@@ -341,15 +355,45 @@ def serving_warm(model_id: int, user: Any) -> threading.Thread:
         from django.db import connection
 
         try:
-            served_fitted(served_get(user=user, model_id=model_id))
-        except Exception:
-            logger.warning(
-                "warming model %s failed; its first request loads it", model_id, exc_info=True
-            )
+            _warm(model_id, user)
         finally:
             connection.close()
 
     thread = threading.Thread(target=work, name=f"warm-model-{model_id}", daemon=True)
+    thread.start()
+    return thread
+
+
+def serving_warm_deployed(limit: int | None = None) -> threading.Thread:
+    """Warm, in one background thread, the models that have an active deployment (the most
+    recently deployed first, at most `limit`, by default the model cache's size), so a web
+    process that just started answers their first requests as fast as the ones after."""
+    limit = settings.VUR_MODEL_CACHE_SIZE if limit is None else limit
+
+    def work() -> None:
+        from django.db import connection
+
+        started = time.monotonic()
+        warmed = 0
+        try:
+            rows = (
+                Deployment.objects.filter(status=Deployment.Status.ACTIVE)
+                .select_related("model__owner")
+                .order_by("-deployed_at")
+            )
+            chosen: dict[int, Any] = {}
+            for deployment in rows.iterator():
+                if len(chosen) >= limit:
+                    break
+                chosen.setdefault(deployment.model_id, deployment.model.owner)
+            warmed = sum(_warm(model_id, owner) for model_id, owner in chosen.items())
+        except Exception:
+            logger.exception("warming the deployed models failed; first requests load them")
+        finally:
+            connection.close()
+        logger.info("warmed %d deployed model(s) in %.1f s", warmed, time.monotonic() - started)
+
+    thread = threading.Thread(target=work, name="warm-deployed-models", daemon=True)
     thread.start()
     return thread
 
@@ -359,3 +403,4 @@ def served_cache_clear() -> None:
     with _lock:
         _entries.clear()
         _compiled.clear()
+        _compile_locks.clear()

@@ -307,6 +307,8 @@ VUR_MODEL_CACHE_SIZE = env.int("VUR_MODEL_CACHE_SIZE", default=8)
 # A served model's deployment state is re-read at least this often even when no deploy/undeploy
 # was announced through Redis (writes that bypass the services).
 VUR_SERVING_RECHECK_S = env.float("VUR_SERVING_RECHECK_S", default=10.0)
+# A web process loads and compiles the deployed models in the background when it starts.
+VUR_WARM_ON_START = env.bool("VUR_WARM_ON_START", default=True)
 VUR_BATCH_CHUNK_ROWS = env.int("VUR_BATCH_CHUNK_ROWS", default=50_000)
 
 # ---------------------------------------------------------------- monitoring

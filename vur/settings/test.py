@@ -14,6 +14,8 @@ MEDIA_ROOT = Path(
     os.environ.get("VUR_TEST_MEDIA_ROOT") or VAR_DIR / "test-media" / str(os.getpid())
 )
 VUR_DEFAULT_TIME_BUDGET_S = 5.0
+# Servers a test starts load no models at start unless the test asks (VUR_WARM_ON_START=1).
+VUR_WARM_ON_START = os.environ.get("VUR_WARM_ON_START", "") == "1"
 # Generous fair-use limits so the suite never trips them; the throttle tests set their own.
 VUR_THROTTLE_RATES = dict.fromkeys(("auth", "uploads", "training", "batch", "drift"), "100000/min")
 VUR_LOGIN_MAX_FAILURES = 10_000
