@@ -101,6 +101,12 @@ class LogTargetRegressor(RegressorMixin, BaseEstimator):
             self.n_features_in_ = self.regressor_.n_features_in_
         return self
 
+    @property
+    def feature_names_in_(self) -> np.ndarray:
+        """The column names the inner regressor was fitted on (AttributeError when it has none),
+        so a served matrix is named before it reaches it."""
+        return self.regressor_.feature_names_in_  # type: ignore[no-any-return]
+
     def predict(self, X: Any) -> np.ndarray:
         """Predictions in the target's units."""
         z = np.asarray(self.regressor_.predict(X), dtype="float64")

@@ -196,6 +196,12 @@ class TargetScaledRegressor(BaseEstimator):
         out.regressor_, out.mean_, out.scale_ = regressor, float(mean), float(scale)
         return out
 
+    @property
+    def feature_names_in_(self) -> np.ndarray:
+        """The column names the inner regressor was fitted on (AttributeError when it has none),
+        so a served matrix is named before it reaches it."""
+        return self.regressor_.feature_names_in_  # type: ignore[no-any-return]
+
     def predict(self, X: Any) -> np.ndarray:
         """Predictions in the target's units."""
         check_is_fitted(self, "regressor_")

@@ -1,0 +1,68 @@
+"""A compiled serving form hands a wrapped regressor (log target, scaled target) the column names
+it was fitted with, so serving neither warns "X does not have valid feature names" on every
+request nor depends on column order alone."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.neural_network import MLPRegressor
+from sklearn.pipeline import Pipeline
+
+from modeling import serving
+from training.builder import TargetScaledRegressor, build_pipeline, infer_schema
+
+
+def _frame(n: int = 300, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame(
+        {
+            "size": rng.uniform(50, 300, n),
+            "rooms": rng.integers(1, 8, n).astype(float),
+            "area": rng.choice(["north", "south", "east"], n),
+        }
+    )
+    df["price"] = 1000 * df["size"] * (1 + 0.1 * (df["area"] == "north")) + rng.normal(0, 5e3, n)
+    return df
+
+
+def _served_warnings(fitted, rows: pd.DataFrame) -> tuple[serving.ServingModel, list[str]]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        compiled = serving.compile_for_serving(fitted, rows)
+        compiled.model.predict(rows)
+    return compiled, [str(w.message) for w in caught if "feature names" in str(w.message)]
+
+
+def test_a_log_target_model_is_served_with_its_column_names():
+    df = _frame()
+    X, y = df.drop(columns="price"), df["price"]
+    fitted = build_pipeline(
+        df_schema=infer_schema(df), target="price", problem_type="regression",
+        algorithm="hist_gradient_boosting",
+        hyperparameters={"max_iter": 20, "target_transform": "log"},
+    ).fit(X, y)  # fmt: skip
+    assert list(fitted.named_steps["model"].feature_names_in_)
+    compiled, noise = _served_warnings(fitted, X.head(50))
+    assert noise == []
+    assert np.allclose(compiled.model.predict(X.head(50)), fitted.predict(X.head(50)))
+
+
+def test_a_scaled_target_network_is_served_with_its_column_names():
+    df = _frame()
+    X, y = df.drop(columns="price"), df["price"]
+    base = build_pipeline(
+        df_schema=infer_schema(df), target="price", problem_type="regression",
+        algorithm="linear", hyperparameters={},
+    )  # fmt: skip
+    net = TargetScaledRegressor(MLPRegressor(hidden_layer_sizes=(8,), max_iter=50, random_state=0))
+    fitted = Pipeline([*base.steps[:-1], ("model", net)]).fit(X, y)
+    compiled, noise = _served_warnings(fitted, X.head(50))
+    assert noise == []
+    assert np.allclose(compiled.model.predict(X.head(50)), fitted.predict(X.head(50)))
+
+
+def test_an_unfitted_wrapper_has_no_names():
+    assert not hasattr(TargetScaledRegressor(MLPRegressor()), "feature_names_in_")
