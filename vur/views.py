@@ -53,4 +53,9 @@ def health(request: HttpRequest) -> JsonResponse:
     body = {"status": "healthy" if not down else "error", **status}
     if down:
         body["detail"] = f"Not answering: {', '.join(down)}."
-    return JsonResponse(body, status=503 if down else 200)
+        logger.warning("health: not answering: %s", ", ".join(down))
+    response = JsonResponse(body, status=503 if down else 200)
+    # Said above in one line; not again as a server error by django.request (a 503 here is an
+    # answer about the other services, e.g. while `make run`'s worker is still starting).
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response

@@ -87,6 +87,8 @@ def test_health_reports_missing_workers(settings):
     assert status == 503, out.stderr
     assert body["workers"] == "down" and body["redis"] == "ok" and body["database"] == "ok"
     assert "workers" in body["detail"]
+    assert "health: not answering: workers" in out.stderr  # one warning naming what is down,
+    assert "ERROR django.request" not in out.stderr  # not a server error on top
 
 
 def test_grafana_dashboard_and_scrape_config_use_the_exposed_metrics(deployed_model, owner):
