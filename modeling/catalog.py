@@ -156,6 +156,12 @@ class PlattSVC(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = self.calibrated_.n_features_in_
         return self
 
+    @property
+    def feature_names_in_(self) -> np.ndarray:
+        """The column names the calibrated SVC was fitted on (AttributeError when it has none),
+        so a served matrix is named before it reaches it."""
+        return self.calibrated_.feature_names_in_  # type: ignore[no-any-return]
+
     def predict_proba(self, X: Any) -> np.ndarray:
         """Calibrated class probabilities, columns in `classes_` order."""
         out: np.ndarray = self.calibrated_.predict_proba(X)

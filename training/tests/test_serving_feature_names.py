@@ -1,6 +1,6 @@
-"""A compiled serving form hands a wrapped regressor (log target, scaled target) the column names
-it was fitted with, so serving neither warns "X does not have valid feature names" on every
-request nor depends on column order alone."""
+"""A compiled serving form hands a wrapped model (log target, scaled target, Platt-scaled SVM) the
+column names it was fitted with, so serving neither warns "X does not have valid feature names"
+on every request nor depends on column order alone."""
 
 from __future__ import annotations
 
@@ -62,6 +62,19 @@ def test_a_scaled_target_network_is_served_with_its_column_names():
     compiled, noise = _served_warnings(fitted, X.head(50))
     assert noise == []
     assert np.allclose(compiled.model.predict(X.head(50)), fitted.predict(X.head(50)))
+
+
+def test_a_platt_scaled_svm_is_served_with_its_column_names():
+    df = _frame()
+    df["dear"] = np.where(df["price"] > df["price"].median(), "yes", "no")
+    X, y = df.drop(columns=["price", "dear"]), df["dear"]
+    fitted = build_pipeline(
+        df_schema=infer_schema(df.drop(columns="price")), target="dear",
+        problem_type="classification", algorithm="svm", hyperparameters={},
+    ).fit(X, y)  # fmt: skip
+    compiled, noise = _served_warnings(fitted, X.head(50))
+    assert noise == []
+    assert np.allclose(compiled.model.predict_proba(X.head(50)), fitted.predict_proba(X.head(50)))
 
 
 def test_an_unfitted_wrapper_has_no_names():
