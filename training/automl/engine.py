@@ -46,7 +46,7 @@ def run_automl(
         warnings.simplefilter("ignore")
         used = used_columns(inputs.schema, settings.target, inputs.features)
         parts = split(inputs.X, inputs.y, settings, used)
-        _log_start(run, settings, parts, len(inputs.features))
+        _log_start(run, settings, parts, len(inputs.features), inputs.no_target)
         rows = dataclasses.replace(inputs, X=parts.X_train, y=parts.y_train)
         engine = Engine(run, settings, rows, parts.folds, len(parts.y_test))
         _search(engine)
@@ -55,7 +55,9 @@ def run_automl(
         return finish(engine, blend, parts.X_test, parts.y_test)
 
 
-def _log_start(run: Run, settings: AutoMLSettings, parts: Split, n_features: int) -> None:
+def _log_start(
+    run: Run, settings: AutoMLSettings, parts: Split, n_features: int, no_target: int
+) -> None:
     n = len(parts.folds)
     scheme = "holdout" if n == 1 else f"{n}-fold"
     chosen = " (your folds)" if settings.cross_validation else " (chosen by size)"
@@ -64,6 +66,11 @@ def _log_start(run: Run, settings: AutoMLSettings, parts: Split, n_features: int
         f"hold-out rows, {n_features} features; {scheme} validation{chosen}; "
         f"budget {run.budget:.0f}s."
     )
+    if no_target:
+        run.log(
+            f"{no_target} rows have no value of '{settings.target}'; they are left out of "
+            "training and of the hold-out."
+        )
     if parts.dropped_missing or parts.dropped_outliers:
         run.log(
             f"Preprocessing dropped {parts.dropped_missing} training rows with a missing value "

@@ -30,6 +30,7 @@ class Inputs:
     y: pd.Series
     features: list[str]
     schema: list[dict[str, Any]]
+    no_target: int = 0  # rows left out because their target is missing
 
 
 def check_inputs(df: pd.DataFrame, settings: AutoMLSettings) -> Inputs:
@@ -40,12 +41,17 @@ def check_inputs(df: pd.DataFrame, settings: AutoMLSettings) -> Inputs:
     if target not in df.columns:
         raise AutoMLError(f"The target column '{target}' is not in the data.")
     features = _features(df, settings)
-    df, y = _rows_with_target(df, settings)
+    labelled = df[target].notna()
+    no_target = int((~labelled).sum())
+    if no_target:  # nothing to learn from or score against: always left out
+        df = df.loc[labelled]
+    y = df[target]
     if len(df) < MIN_ROWS:
         raise AutoMLError(f"At least {MIN_ROWS} rows with a target are needed; got {len(df)}.")
     y = _class_target(y, target) if settings.is_classification else _numeric_target(y, target)
     X = df[features].reset_index(drop=True)
-    return Inputs(X, y.reset_index(drop=True), features, _schema(X, settings, features))
+    schema = _schema(X, settings, features)
+    return Inputs(X, y.reset_index(drop=True), features, schema, no_target)
 
 
 def _features(df: pd.DataFrame, settings: AutoMLSettings) -> list[str]:
@@ -59,22 +65,6 @@ def _features(df: pd.DataFrame, settings: AutoMLSettings) -> list[str]:
     if not features:
         raise AutoMLError("There are no feature columns besides the target.")
     return features
-
-
-def _rows_with_target(df: pd.DataFrame, settings: AutoMLSettings) -> tuple[pd.DataFrame, pd.Series]:
-    """The rows that have a target; rows without one are dropped only when the preprocessing
-    says 'drop'."""
-    y = df[settings.target]
-    n_missing = int(y.isna().sum())
-    if not n_missing:
-        return df, y
-    if settings.preprocessing.drops_missing_rows:
-        df = df.loc[y.notna()]
-        return df, df[settings.target]
-    raise AutoMLError(
-        f"The target column '{settings.target}' has {n_missing} missing values; "
-        "drop those rows first (missing_values_strategy 'drop')."
-    )
 
 
 def _class_target(y: pd.Series, target: str) -> pd.Series:

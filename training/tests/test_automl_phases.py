@@ -74,19 +74,24 @@ def test_run_automl_takes_a_settings_object():
         run_automl(_classes(), {"target": "label"})  # type: ignore[arg-type]
 
 
-def test_inputs_drop_rows_without_a_target_only_when_asked():
+def test_inputs_leave_out_rows_without_a_target_whatever_the_preprocessing():
     df = _classes().assign(label=lambda d: d["label"].where(d.index % 10 != 0))
+    for config in ({}, {"missing_values_strategy": "median"}, {"missing_values_strategy": "drop"}):
+        s = AutoMLSettings(
+            target="label", problem_type="classification", preprocessing_config=config
+        )
+        data = check_inputs(df, s)
+        assert len(data.X) == len(data.y) == 270 and data.no_target == 30
+        assert data.features == [f"x{i}" for i in range(5)]
+        assert {p["name"] for p in data.schema} == set(data.features)
+        assert not data.y.isna().any()
+
+
+def test_too_few_rows_with_a_target_is_refused():
+    df = _classes().assign(label=lambda d: d["label"].where(d.index < 10))
     s = AutoMLSettings(target="label", problem_type="classification")
-    with pytest.raises(AutoMLError, match="30 missing values"):
+    with pytest.raises(AutoMLError, match="rows with a target are needed; got 10"):
         check_inputs(df, s)
-    dropping = AutoMLSettings(
-        target="label",
-        problem_type="classification",
-        preprocessing_config={"missing_values_strategy": "drop"},
-    )
-    data = check_inputs(df, dropping)
-    assert len(data.X) == len(data.y) == 270 and data.features == [f"x{i}" for i in range(5)]
-    assert {p["name"] for p in data.schema} == set(data.features)
 
 
 # --------------------------------------------------------------------------- splits and queue

@@ -164,6 +164,35 @@ def test_failed_training_ends_failed_with_a_readable_error(api, celery_worker):
     assert TrainedModel.objects.count() == 0
 
 
+def test_rows_without_a_target_are_left_out_and_said_so(api, celery_worker):
+    frame = pd.read_csv(sample_path("penguins.csv"))
+    frame.loc[frame.index % 7 == 0, "species"] = None  # unlabelled rows, as users upload them
+    res = api.post(
+        "/api/v1/datasets/upload",
+        {
+            "file": SimpleUploadedFile("gaps.csv", frame.to_csv(index=False).encode()),
+            "name": "penguins with unlabelled rows",
+        },
+        format="multipart",
+    )
+    assert res.status_code == 201, res.content
+    pipe = create_pipeline(api, res.json()["id"], "species", "classification")
+    job = api.post(
+        "/api/v1/training/start",
+        {"pipeline_id": pipe["id"], "algorithms": ["linear"], "time_budget_s": 5},
+        format="json",
+    ).json()
+    final = wait_job(api, job["job_id"], 120)
+    assert final["status"] == "completed", final
+    unlabelled = int(frame["species"].isna().sum())
+    logs = TrainingEvent.objects.filter(job_id=job["job_id"], kind="log")
+    assert any(f"{unlabelled} rows have no value of 'species'" in str(e.payload) for e in logs), [
+        e.payload for e in logs
+    ]
+    model = TrainedModel.objects.get(pipeline_id=pipe["id"], rank=1)
+    assert set(model.classes) <= {"Adelie", "Chinstrap", "Gentoo"}
+
+
 def test_cancel_stops_a_running_job_and_leaves_nothing(api, owner, celery_worker):
     ds = upload_sample(api, "credit_scoring.csv")
     pipe = create_pipeline(api, ds["id"], "Status", "classification")
