@@ -119,9 +119,22 @@ def _binary(source: Source) -> Iterator[IO[bytes]]:
         finally:
             handle.close()
         return
+    source = _innermost(source)
     if hasattr(source, "seek"):
         source.seek(0)
     yield source
+
+
+def _innermost(source: Any) -> Any:
+    """The stream inside a wrapper such as Django's `File` / `FieldFile`: pandas reads bytes only
+    from a real binary stream (or one that names its mode) and decodes anything else as UTF-8,
+    whatever encoding it is told."""
+    while not isinstance(source, io.IOBase):
+        inner = getattr(source, "file", None)
+        if inner is None or inner is source:
+            break
+        source = inner
+    return source
 
 
 class _Utf8Recoder(io.RawIOBase):

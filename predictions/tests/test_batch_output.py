@@ -17,8 +17,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ROWS = pd.read_csv(sample_path("penguins.csv")).drop(columns=["species"]).head(40)
 
 
-def _run(api, model_id: int, **fields) -> pd.DataFrame:
-    body = {"model_id": model_id, "file": SimpleUploadedFile("rows.csv", _csv()), **fields}
+def _run(api, model_id: int, data: bytes | None = None, **fields) -> pd.DataFrame:
+    upload = SimpleUploadedFile("rows.csv", _csv() if data is None else data)
+    body = {"model_id": model_id, "file": upload, **fields}
     res = api.post("/api/v1/predictions/batch", body, format="multipart")
     assert res.status_code == 202, res.content
     job_id = res.json()["job_id"]
@@ -79,3 +80,19 @@ def test_another_users_model_is_a_404_whatever_the_columns(other_api, deployed_m
         format="multipart",
     )  # fmt: skip
     assert res.status_code == 404
+
+
+def test_a_latin1_file_with_semicolons_and_decimal_commas_is_scored(
+    api, deployed_model, celery_worker
+):
+    # What a spreadsheet in a German locale saves: latin-1 text, ';' between values, ',' decimals.
+    rows = ROWS.assign(Bemerkung="Größe geprüft")
+    data = rows.to_csv(index=False, sep=";", decimal=",").encode("latin-1")
+    scored = _run(api, deployed_model.pk, data=data)
+    plain = _run(api, deployed_model.pk)
+    assert len(scored) == len(ROWS)
+    assert scored["Bemerkung"].unique().tolist() == ["Größe geprüft"]
+    assert scored["bill_length_mm"].tolist() == pytest.approx(
+        ROWS["bill_length_mm"].tolist(), nan_ok=True
+    )
+    assert scored["prediction"].tolist() == plain["prediction"].tolist()
