@@ -284,26 +284,28 @@ def _infer_text(text: pd.Series, name: str) -> str:
     return "categorical"
 
 
+def text_number(value: Any, spec: dict[str, Any]) -> float:
+    """One value read as a number with the separators of `spec` (a column's parse spec); NaN
+    when it is missing (a null word such as "n/a") or no number."""
+    if value is None or isinstance(value, bool):
+        return float(value) if isinstance(value, bool) else math.nan
+    if isinstance(value, (int, float, np.integer, np.floating, Decimal)):
+        return float(value)
+    if not isinstance(value, str):
+        return math.nan
+    text = NUMBER_DECOR.sub("", value.strip())
+    if text.lower() in NULL_TOKENS:
+        return math.nan
+    if spec.get("thousands"):
+        text = text.replace(spec["thousands"], "")
+    if spec.get("decimal") == ",":
+        text = text.replace(",", ".")
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
+
+
 def text_to_number(values: pd.Series, spec: dict[str, Any]) -> pd.Series:
     """Numbers read from text with the separators of `spec`; NaN where a value is no number."""
-
-    def one(value: Any) -> float:
-        if value is None or isinstance(value, bool):
-            return float(value) if isinstance(value, bool) else math.nan
-        if isinstance(value, (int, float, np.integer, np.floating, Decimal)):
-            return float(value)
-        if not isinstance(value, str):
-            return math.nan
-        text = NUMBER_DECOR.sub("", value.strip())
-        if text.lower() in NULL_TOKENS:
-            return math.nan
-        if spec.get("thousands"):
-            text = text.replace(spec["thousands"], "")
-        if spec.get("decimal") == ",":
-            text = text.replace(",", ".")
-        try:
-            return float(text)
-        except ValueError:
-            return math.nan
-
-    return pd.Series([one(v) for v in values], index=values.index, dtype="float64")
+    return pd.Series([text_number(v, spec) for v in values], index=values.index, dtype="float64")

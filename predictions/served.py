@@ -135,12 +135,16 @@ class RowPlan:
 
 
 def column_info(col: dict) -> dict:
-    """What `profiling.coerce_types` needs of a schema column."""
-    return {
+    """What `profiling.coerce_types` needs of a schema column, its parse spec included, so a
+    request's text is read as the training file's was (decimal comma, day-first dates)."""
+    info = {
         "name": col["name"],
         "dtype": col.get("dtype"),
         "semantic_type": col.get("semantic_type"),
     }
+    if col.get("parse"):
+        info["parse"] = col["parse"]
+    return info
 
 
 def _numbers(values: list) -> np.ndarray | None:

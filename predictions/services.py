@@ -28,6 +28,7 @@ from sklearn.svm import SVC
 from datasets import io as dio
 from datasets import profiling
 from datasets.jsonsafe import json_safe
+from datasets.semantics import NULL_TOKENS, text_number
 from datasets.services import max_upload_bytes
 from modeling.artifacts import artifact_load
 from modeling.models import TrainedModel
@@ -202,12 +203,16 @@ def check_each_value(plan: served.RowPlan, rows: list) -> None:
                 errors.setdefault(f"data[{i}].{key}", []).append("must be a single value")
             elif col.get("semantic_type") == "numeric" and value is not None:
                 if isinstance(value, str):
-                    try:
-                        number = float(value)
-                    except ValueError:
-                        errors.setdefault(f"data[{i}].{key}", []).append("must be a number")
+                    # Read as the training file's text was: its separators, and the words that
+                    # mean "missing" ("", "n/a", "null", ...) are a missing value.
+                    if value.strip().lower() in NULL_TOKENS:
                         continue
-                    if not math.isfinite(number):
+                    number = text_number(value, col.get("parse") or {})
+                    if math.isnan(number):
+                        errors.setdefault(f"data[{i}].{key}", []).append(
+                            "must be a number (or null for a missing value)"
+                        )
+                    elif not math.isfinite(number):
                         errors.setdefault(f"data[{i}].{key}", []).append("must be a finite number")
                 elif isinstance(value, bool) or not isinstance(value, (int, float)):
                     errors.setdefault(f"data[{i}].{key}", []).append("must be a number")
