@@ -105,7 +105,7 @@ class LogTargetRegressor(RegressorMixin, BaseEstimator):
     def feature_names_in_(self) -> np.ndarray:
         """The column names the inner regressor was fitted on (AttributeError when it has none),
         so a served matrix is named before it reaches it."""
-        return self.regressor_.feature_names_in_  # type: ignore[no-any-return]
+        return self.regressor_.feature_names_in_
 
     def predict(self, X: Any) -> np.ndarray:
         """Predictions in the target's units."""
@@ -160,7 +160,7 @@ class PlattSVC(ClassifierMixin, BaseEstimator):
     def feature_names_in_(self) -> np.ndarray:
         """The column names the calibrated SVC was fitted on (AttributeError when it has none),
         so a served matrix is named before it reaches it."""
-        return self.calibrated_.feature_names_in_  # type: ignore[no-any-return]
+        return self.calibrated_.feature_names_in_
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Calibrated class probabilities, columns in `classes_` order."""

@@ -200,7 +200,7 @@ class TargetScaledRegressor(BaseEstimator):
     def feature_names_in_(self) -> np.ndarray:
         """The column names the inner regressor was fitted on (AttributeError when it has none),
         so a served matrix is named before it reaches it."""
-        return self.regressor_.feature_names_in_  # type: ignore[no-any-return]
+        return self.regressor_.feature_names_in_
 
     def predict(self, X: Any) -> np.ndarray:
         """Predictions in the target's units."""
