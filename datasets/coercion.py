@@ -15,6 +15,7 @@ from datasets.semantics import (
     boolean_number,
     datetime_spec,
     present_strings,
+    quarter_starts,
     text_to_number,
 )
 
@@ -31,6 +32,13 @@ def _to_boolean(values: pd.Series) -> pd.Series:
         return numbers.where(numbers.isin([0.0, 1.0]))
 
     return pd.Series([boolean_number(v) for v in values], index=values.index, dtype="float64")
+
+
+def _as_text(value: Any) -> str:
+    """A value as date text: a whole float is written as an integer (the year 1998.0 is "1998")."""
+    if isinstance(value, (float, np.floating)) and math.isfinite(value) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def to_datetime(values: pd.Series, spec: dict[str, Any] | None) -> pd.Series:
@@ -57,7 +65,12 @@ def to_datetime(values: pd.Series, spec: dict[str, Any] | None) -> pd.Series:
     if stamps.any():
         parsed = pd.to_datetime(values[stamps], utc=True)
         result[stamps] = (parsed if utc else parsed.dt.tz_localize(None)).astype(target)
-    text = values[present & ~stamps].map(lambda v: str(v).strip())
+    text = values[present & ~stamps].map(_as_text)
+    quarters = quarter_starts(text).dropna() if not text.empty else text
+    if not quarters.empty:
+        result.loc[quarters.index] = (quarters.dt.tz_localize("UTC") if utc else quarters).astype(
+            target
+        )
     formats = list(spec.get("formats") or [])
     if "ISO8601" not in formats:
         formats.append("ISO8601")  # values sent later in ISO form still read

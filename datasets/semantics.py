@@ -51,6 +51,11 @@ NUMBER_DECOR = re.compile(r"[$€£¥%\s\u00a0]")
 _LEADING_ZERO = re.compile(r"^0\d+$")
 
 DATEISH = re.compile(r"\d{1,4}[-/.]\d{1,2}|[A-Za-z]{3,9}\.?,?\s+\d{1,4}|\d{1,2}[\s\-][A-Za-z]{3,9}")
+# A quarter as R/fpp3, pandas and spreadsheets write it: "1998-Q1", "1998Q1", "1998 Q1",
+# "1998 q1", "Q1 1998", "Q1-1998". Read as the quarter's first day.
+_QUARTER = re.compile(
+    r"^(?:(?P<y1>\d{4})\s*-?\s*[Qq](?P<q1>[1-4])|[Qq](?P<q2>[1-4])\s*[-/]?\s*(?P<y2>\d{4}))$"
+)
 _TZ_SUFFIX = re.compile(r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})$")
 _DATE_BASES = (
     "%d/%m/%Y",
@@ -105,6 +110,22 @@ def present_strings(values: pd.Series) -> pd.Series:
     """Non-null values as stripped strings, null tokens ("NA", "-", "") removed."""
     text = values.dropna().map(lambda v: v.strip() if isinstance(v, str) else str(v))
     return text[~text.str.lower().isin(NULL_TOKENS)]
+
+
+def quarter_starts(text: pd.Series) -> pd.Series:
+    """The first day of each quarter written like "1998-Q1", "1998 Q1" or "Q1 1998" (naive
+    datetime64[ns]); NaT for a value that is no quarter. The one reading of quarters."""
+    parts = text.astype(str).str.strip().str.extract(_QUARTER)
+    number = parts.apply(pd.to_numeric, errors="coerce")
+    year, quarter = number["y1"].fillna(number["y2"]), number["q1"].fillna(number["q2"])
+    found = year.notna() & quarter.notna()
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    if found.any():
+        months = (year[found] * 12 + (quarter[found] - 1) * 3).astype("int64") - 1970 * 12
+        stamps = pd.Series(months.to_numpy().astype("datetime64[M]"), index=months.index)
+        in_range = (year[found] >= 1678) & (year[found] <= 2261)
+        out.loc[stamps.index[in_range]] = stamps[in_range].astype("datetime64[ns]")
+    return out
 
 
 def boolean_number(value: Any) -> float:
