@@ -12,10 +12,18 @@ from datasets.columns import profile_chunks, profile_frame
 from datasets.frequency import infer_frequency
 from datasets.semantics import SEMANTIC_TYPES
 from datasets.statistics import column_statistics, statistics_chunks
-from datasets.timeseries import dates_out_of_range, detect_time_series
+from datasets.timeseries import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    dates_out_of_range,
+    detect_time_series,
+    read_time_values,
+)
 from datasets.validation import count_duplicate_rows, validate_chunks, validate_frame
 
 __all__ = [
+    "FIRST_YEAR",
+    "LAST_YEAR",
     "SEMANTIC_TYPES",
     "coerce_types",
     "column_statistics",
@@ -25,6 +33,7 @@ __all__ = [
     "infer_frequency",
     "profile_chunks",
     "profile_frame",
+    "read_time_values",
     "statistics_chunks",
     "validate_chunks",
     "validate_frame",

@@ -120,12 +120,51 @@ def _profile_upload(source: Any, fmt: str, time_column: str | None) -> dict[str,
         except dio.DatasetReadError as exc:
             raise _read_error(exc) from None
         if time_column:
-            _check_dates_in_range(frame[time_column], time_column)
+            spec = next(c.get("parse") for c in info if c["name"] == time_column)
+            _check_time_column(frame[time_column], spec, time_column)
         series = _series_or_none(frame, [c for c in info if c["name"] in wanted], time_column)
         if time_column and series.get("time_column") != time_column:
             series["time_column"] = time_column
     profile["series"] = series
     return profile
+
+
+# Below this share of readable values a named time column is refused, not trained on in part.
+_MIN_READABLE_TIME_SHARE = 0.5
+
+
+def _check_time_column(values: pd.Series, spec: dict[str, Any] | None, name: str) -> None:
+    """InvalidInput (400) when the named time column holds values outside the timestamp range,
+    or mostly values that do not read as dates; a few unreadable ones are left to validation."""
+    reading = profiling.read_time_values(values, spec)
+    if reading.out_of_range:
+        raise InvalidInput(
+            f"Column '{name}' has {reading.out_of_range} of {reading.present} value(s) outside "
+            f"the dates VUR can hold (1677-09-22 to 2262-04-11, so years {profiling.FIRST_YEAR} "
+            f"to {profiling.LAST_YEAR}), such as '{reading.example}'; remove or shift them "
+            "before uploading.",
+            code="dates_out_of_range",
+        )
+    if not reading.present:
+        raise InvalidInput(
+            f"The time column '{name}' is empty; it needs dates.", code="unreadable_time_column"
+        )
+    if reading.read >= _MIN_READABLE_TIME_SHARE * reading.present:
+        return
+    unread = reading.present - reading.read
+    if reading.numbers >= unread / 2:
+        raise InvalidInput(
+            f"The time column '{name}' holds numbers such as '{reading.example}', not dates: "
+            "VUR reads a number as a date only when it is a year (such as 1998), so convert "
+            "counters and epoch timestamps to dates (such as 2024-01-31 10:00) first.",
+            code="unreadable_time_column",
+        )
+    raise InvalidInput(
+        f"The time column '{name}' holds no readable dates ({unread} of {reading.present} "
+        f"values are not dates, such as '{reading.example}'); write them like 2024-01-31, "
+        "2024-01, 1998 or 1998-Q1.",
+        code="unreadable_time_column",
+    )
 
 
 def _check_dates_in_range(values: pd.Series, name: str) -> None:

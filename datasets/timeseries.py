@@ -5,6 +5,8 @@ frequency (from `datasets.frequency`), gaps and repeated timestamps. Django-free
 from __future__ import annotations
 
 import datetime as dt
+import re
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,6 +18,53 @@ from datasets.jsonsafe import json_safe
 from datasets.semantics import DATEISH, is_integral, present_strings
 
 _MAX_GRID_FACTOR = 20  # a grid this many times larger than the data means "not regular"
+# Years a nanosecond timestamp holds whole (its limits are 1677-09-21 and 2262-04-11).
+FIRST_YEAR, LAST_YEAR = 1678, 2261
+_YEAR_IN_TEXT = re.compile(r"(?<![\d.])(-?\d{4})(?![\d.])")
+
+
+@dataclass(frozen=True)
+class TimeReading:
+    """How the values of a time column read as timestamps."""
+
+    present: int  # values that are not missing
+    read: int  # values read as timestamps
+    out_of_range: int  # dates or years outside what a timestamp holds
+    numbers: int  # unread values that are plain integers (counters, epoch seconds...)
+    example: str | None  # an unread value (an out-of-range one when there is one)
+
+
+def read_time_values(values: pd.Series, spec: dict[str, Any] | None) -> TimeReading:
+    """Read `values` as the time column would be read (`to_datetime` with `spec`) and count
+    what does not read: dates or years outside the timestamp range, plain numbers, the rest.
+
+    Integers count as out-of-range years only when the column is mostly four-digit numbers
+    (-6000..1979 is a column of years; 1..100 or epoch seconds are not).
+    """
+    text = present_strings(values)
+    stamps = to_datetime(values, spec)
+    unread = text[stamps[text.index].isna()]
+    numbers = pd.to_numeric(text, errors="coerce")
+    whole = numbers.notna() & (numbers == numbers.round())
+    years_column = (
+        bool(whole.any()) and float(numbers[whole].abs().between(1000, 9999).mean()) >= 0.5
+    )
+    unread_whole = whole[unread.index]
+    if years_column:  # the years that did not read lie outside the timestamp range
+        far = unread_whole & numbers[unread.index].abs().le(9999)
+    else:
+        far = pd.Series(False, index=unread.index)
+    # A date written as text that did not read: out of range when its year is.
+    years = pd.to_numeric(unread.str.extract(_YEAR_IN_TEXT)[0], errors="coerce")
+    far |= ~unread_whole & years.notna() & ~years.between(FIRST_YEAR, LAST_YEAR)
+    shown = unread[far] if far.any() else unread
+    return TimeReading(
+        present=len(text),
+        read=len(text) - len(unread),
+        out_of_range=int(far.sum()),
+        numbers=int((unread_whole & ~far).sum()),
+        example=str(shown.iloc[0]) if len(shown) else None,
+    )
 
 
 def dates_out_of_range(values: pd.Series, limit: int = 50) -> str | None:

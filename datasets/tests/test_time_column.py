@@ -4,9 +4,11 @@ validation tells unreadable dates apart from missing values and duplicate rows."
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
-from datasets.tests.test_api import upload
+from datasets.models import Dataset
+from datasets.tests.test_api import stored_files, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -42,3 +44,67 @@ def test_upload_reads_quarters_written_with_a_space(api, label):
     report = api.post(f"/api/v1/datasets/{body['id']}/validate").json()
     assert report["valid"] is True, report
     assert not [w for w in report["warnings"] if "Date" in w or "duplicate" in w]
+
+
+def assert_refused(res, code: str, *words: str) -> None:
+    assert res.status_code == 400, res.json()
+    assert res.json()["code"] == code
+    for word in words:
+        assert word in res.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("name", "values", "example"),
+    [
+        ("minute", range(1, 101), "'1'"),
+        ("ts", range(1_609_459_200, 1_609_459_200 + 3600 * 100, 3600), "'1609459200'"),
+    ],
+    ids=["counter", "epoch seconds"],
+)
+def test_upload_refuses_a_time_column_of_plain_numbers(api, name, values, example):
+    content = pd.DataFrame({name: list(values), "users": range(100)}).to_csv(index=False)
+    before = stored_files()
+    res = upload(api, "usage.csv", content.encode(), time_column=name)
+    assert_refused(res, "unreadable_time_column", f"'{name}'", example, "not dates")
+    assert Dataset.objects.count() == 0
+    assert stored_files() == before
+
+
+def test_upload_refuses_a_time_column_of_text_that_is_no_date(api):
+    content = pd.DataFrame({"when": ["soon", "later", "never"] * 10, "y": range(30)})
+    res = upload(api, "t.csv", content.to_csv(index=False).encode(), time_column="when")
+    assert_refused(res, "unreadable_time_column", "'when'", "'soon'", "30 of 30")
+    assert Dataset.objects.count() == 0
+
+
+def test_upload_refuses_years_before_1678_saying_how_many(api):
+    content = pd.DataFrame({"year": range(-6000, 1980), "ring_width": 1.0})
+    before = stored_files()
+    res = upload(api, "rings.csv", content.to_csv(index=False).encode(), time_column="year")
+    assert_refused(res, "dates_out_of_range", "'year'", "7678 of 7980", "'-6000'", "1678")
+    assert Dataset.objects.count() == 0
+    assert stored_files() == before
+
+
+def test_upload_refuses_text_dates_before_1678(api):
+    days = [f"16{y:02d}-01-01" for y in range(50)] + ["1700-01-01"] * 2
+    content = pd.DataFrame({"day": days, "y": range(52)})
+    res = upload(api, "old.csv", content.to_csv(index=False).encode(), time_column="day")
+    assert_refused(res, "dates_out_of_range", "50 of 52", "'1600-01-01'")
+
+
+def test_upload_still_reads_four_digit_years(api):
+    content = pd.DataFrame({"year": range(1960, 2000), "rice": range(40)})
+    res = upload(api, "rice.csv", content.to_csv(index=False).encode(), time_column="year")
+    assert res.status_code == 201, res.json()
+    assert res.json()["frequency"].startswith("Y")
+
+
+def test_upload_reads_years_of_a_column_with_a_blank(api):
+    years = [str(y) for y in range(1960, 2000)]
+    years[5] = ""  # the column reads as floats: 1961.0 must still be the year 1961
+    content = pd.DataFrame({"year": years, "rice": range(40)})
+    res = upload(api, "rice.csv", content.to_csv(index=False).encode(), time_column="year")
+    assert res.status_code == 201, res.json()
+    assert res.json()["series_info"]["start"].startswith("1960-01-01")
+    assert res.json()["frequency"].startswith("Y")
