@@ -18,7 +18,7 @@ import pandas as pd
 
 from datasets.coercion import coerce_types, to_datetime
 from datasets.columns import column_info
-from datasets.semantics import is_integral
+from datasets.semantics import is_integral, present_strings
 from datasets.timeseries import detect_time_series, empty_series
 
 _HIGH_MISSING = 30.0
@@ -96,7 +96,9 @@ class _Tally:
     rows: int = 0
     missing: dict[str, int] = field(default_factory=dict)
     distinct: dict[str, set[Any]] = field(default_factory=dict)
-    bad_dates: int = 0
+    # Per date column: present values that are no readable date, and one of them.
+    unreadable: dict[str, int] = field(default_factory=dict)
+    unreadable_example: dict[str, str] = field(default_factory=dict)
     seen_rows: set[int] = field(default_factory=set)
     duplicates: int = 0
     series_parts: dict[str, list[pd.Series]] = field(default_factory=dict)
@@ -114,10 +116,41 @@ def _series_columns(info: list[dict[str, Any]], time_column: str | None) -> set[
     return dates | ids
 
 
+def _date_columns(tally: _Tally, typed: pd.DataFrame) -> list[str]:
+    """The columns read as dates: those profiled as datetime, and the time column."""
+    names = [c["name"] for c in tally.info if c.get("semantic_type") == "datetime"]
+    if tally.time_column is not None and tally.time_column not in names:
+        names.append(tally.time_column)
+    return [name for name in names if name in typed.columns]
+
+
+def _fold_dates(tally: _Tally, raw: pd.DataFrame, typed: pd.DataFrame) -> pd.DataFrame:
+    """Count the present values of date columns that are no readable date (so they are not
+    called missing); `typed` with those values kept as written, for the duplicate-row check."""
+    keyed = typed
+    for name in _date_columns(tally, typed):
+        parsed = typed[name]
+        if not pd.api.types.is_datetime64_any_dtype(parsed):
+            parsed = to_datetime(raw[name], None)
+        text = present_strings(raw[name])
+        unread = text[parsed[text.index].isna()]
+        if unread.empty:
+            continue
+        tally.unreadable[name] = tally.unreadable.get(name, 0) + len(unread)
+        tally.unreadable_example.setdefault(name, str(unread.iloc[0]))
+        if keyed is typed:
+            keyed = typed.copy()
+        kept = keyed[name].astype(object)
+        kept[unread.index] = unread
+        keyed[name] = kept
+    return keyed
+
+
 def _fold(tally: _Tally, raw: pd.DataFrame, typed: pd.DataFrame, whole_table: bool) -> None:
     """Add one chunk (raw and typed) to the tally."""
     tally.rows += len(typed)
-    nulls = typed.isna().sum()
+    keyed = _fold_dates(tally, raw, typed)
+    nulls = keyed.isna().sum()
     for col in tally.info:
         name = col["name"]
         tally.missing[name] = tally.missing.get(name, 0) + int(nulls[name])
@@ -130,17 +163,11 @@ def _fold(tally: _Tally, raw: pd.DataFrame, typed: pd.DataFrame, whole_table: bo
                 values = present.astype(str).unique().tolist()
             kept.update(values[: _DISTINCT_KEPT - len(kept)])
     if whole_table:
-        for key in row_keys(typed):
+        for key in row_keys(keyed):
             if key in tally.seen_rows:
                 tally.duplicates += 1
             else:
                 tally.seen_rows.add(key)
-    name = tally.time_column
-    if name is not None and name in typed.columns:
-        parsed = typed[name]
-        if not pd.api.types.is_datetime64_any_dtype(parsed):
-            parsed = to_datetime(raw[name], None)
-        tally.bad_dates += int(parsed.isna().sum())
     for name, parts in list(tally.series_parts.items()):
         values = typed[name]
         if pd.api.types.is_float_dtype(values) and not is_integral(values.dropna()):
@@ -175,7 +202,14 @@ def _column_problems(tally: _Tally, errors: list[str], warnings: list[str]) -> i
             unusable += 1
         elif col["semantic_type"] == "id":
             unusable += 1
-        if len(col.get("parse", {}).get("formats", [])) > 1:
+        unread = tally.unreadable.get(name, 0)
+        if unread and name != tally.time_column:  # the time column's are told with the series
+            example = tally.unreadable_example[name]
+            warnings.append(
+                f"Column '{name}' has {unread} value(s) that are not readable dates, such as "
+                f"'{example}'."
+            )
+        if len((col.get("parse") or {}).get("formats", [])) > 1:
             formats = ", ".join(col["parse"]["formats"])
             warnings.append(f"Column '{name}' mixes date formats ({formats}).")
     return unusable
@@ -193,12 +227,19 @@ def _series_problems(
         return empty_series()
     series = detect_time_series(_series_frame(tally), tally.info, time_column=time_column)
     if time_column is not None:
-        if tally.bad_dates == rows:
-            errors.append(f"The time column '{time_column}' holds no readable dates.")
-        elif tally.bad_dates:
-            warnings.append(
-                f"{tally.bad_dates} value(s) of '{time_column}' are missing or not dates."
+        unread = tally.unreadable.get(time_column, 0)
+        missing = tally.missing.get(time_column, 0)
+        example = tally.unreadable_example.get(time_column)
+        if unread and unread + missing == rows:
+            errors.append(
+                f"The time column '{time_column}' holds no readable dates (such as '{example}')."
             )
+        elif unread:
+            warnings.append(
+                f"{unread} value(s) of '{time_column}' are not readable dates, such as '{example}'."
+            )
+        if missing and missing < rows:
+            warnings.append(f"{missing} value(s) of '{time_column}' are missing.")
     if series["time_column"]:
         if series["gaps"]:
             warnings.append(

@@ -9,6 +9,7 @@ import pytest
 
 from datasets.models import Dataset
 from datasets.tests.test_api import stored_files, upload
+from datasets.validation import validate_frame
 
 pytestmark = pytest.mark.django_db
 
@@ -108,3 +109,29 @@ def test_upload_reads_years_of_a_column_with_a_blank(api):
     assert res.status_code == 201, res.json()
     assert res.json()["series_info"]["start"].startswith("1960-01-01")
     assert res.json()["frequency"].startswith("Y")
+
+
+def test_validate_tells_unreadable_dates_from_missing_ones(api):
+    good = pd.date_range("2024-01-01", periods=30, freq="D").strftime("%Y-%m-%d").tolist()
+    days = good[:20] + ["no date"] * 10  # readable enough to upload, 10 unreadable
+    content = pd.DataFrame({"day": days, "y": range(30)})
+    res = upload(api, "d.csv", content.to_csv(index=False).encode(), time_column="day")
+    assert res.status_code == 201, res.json()
+    report = api.post(f"/api/v1/datasets/{res.json()['id']}/validate").json()
+    text = " ".join(report["errors"] + report["warnings"])
+    assert "10 value(s) of 'day' are not readable dates, such as 'no date'" in text
+    assert "missing" not in text and "duplicate" not in text and "empty" not in text
+
+
+def test_validate_never_calls_an_unread_time_column_empty_or_its_rows_duplicate():
+    frame = pd.DataFrame({"Date": [f"{1998 + i // 4}/Z{i % 4}" for i in range(40)], "y": 1.0})
+    info = [
+        {"name": "Date", "semantic_type": "datetime"},
+        {"name": "y", "semantic_type": "numeric"},
+    ]
+    report = validate_frame(frame, info, time_column="Date")
+    assert report["errors"] == [
+        "The time column 'Date' holds no readable dates (such as '1998/Z0')."
+    ]
+    text = " ".join(report["warnings"])
+    assert "empty" not in text and "duplicate" not in text and "missing" not in text
