@@ -73,7 +73,7 @@ def _class_target(y: pd.Series, target: str) -> pd.Series:
     classes = y.unique()
     if len(classes) < 2:
         raise AutoMLError(
-            f"The target '{target}' has only one class ({classes[0]!r}); "
+            f"The target '{target}' has only one class ({np.asarray(classes[0]).item()!r}); "
             "classification needs at least two."
         )
     if len(classes) > max(100, len(y) // 2):

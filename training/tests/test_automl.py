@@ -95,7 +95,8 @@ def test_regression_with_missing_values_and_text_column():
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda df: df.assign(diagnosis="benign"), "only one class"),
+        (lambda df: df.assign(diagnosis="benign"), r"only one class \('benign'\)"),
+        (lambda df: df.assign(diagnosis=1), r"only one class \(1\)"),  # not np.int64(1)
         (lambda df: df.drop(columns="diagnosis"), "not in the data"),
         (lambda df: df.head(10), "At least"),
         (lambda df: df.assign(diagnosis=df["diagnosis"].where(df.index > 3)), "missing values"),
