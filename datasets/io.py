@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import IO, Any
 
@@ -603,33 +603,58 @@ def _rows_frame(rows: list[tuple[Any, ...]], header: list[str]) -> pd.DataFrame:
     return frame.infer_objects().fillna(value=float("nan")) if len(frame) else frame
 
 
+# Rows read ahead to find the header row and the table's width.
+_XLSX_LOOKAHEAD = 1000
+
+
+def _width(row: tuple[Any, ...]) -> int:
+    """Cells up to the last non-empty one (trailing empty cells are formatting)."""
+    return max((i + 1 for i, c in enumerate(row) if c is not None), default=0)
+
+
+def _header_index(rows: list[tuple[Any, ...]], width: int) -> int:
+    """Which of the first rows is the header: the first one, unless it is narrower than the
+    table and a later row as wide as the table is all text (title lines above a header)."""
+    if _width(rows[0]) >= width:
+        return 0
+    for i, row in enumerate(rows[1:], start=1):
+        cells = row[:width]
+        if _width(row) == width and all(isinstance(c, str) and c.strip() for c in cells):
+            return i
+    return 0
+
+
 def _xlsx_rows(
     book: Any, chunksize: int, usecols: Sequence[str] | None, nrows: int | None
 ) -> Iterator[pd.DataFrame]:
     sheet = book.worksheets[0] if book.worksheets else None
     if sheet is None:
         raise DatasetReadError("The workbook has no sheets.")
-    rows = sheet.iter_rows(values_only=True)
-    header_cells = next(rows, None)
-    while header_cells is not None and all(c is None for c in header_cells):
-        header_cells = next(rows, None)
-    if header_cells is None:
+    numbered = enumerate(sheet.iter_rows(values_only=True), start=1)
+    rows = ((number, row) for number, row in numbered if _width(row))
+    ahead = list(islice(rows, _XLSX_LOOKAHEAD + 1))
+    if not ahead:
         raise DatasetReadError("The first sheet of the workbook is empty.")
-    # Trailing empty header cells are formatting, not columns.
-    last = max(i for i, c in enumerate(header_cells) if c is not None)
-    header = _header_names(header_cells[: last + 1])
+    # The header spans every column that holds data: a cell right of the header keeps its
+    # column (named like an empty header cell), a title line above the header is skipped.
+    width = max(_width(row) for _, row in ahead)
+    first = _header_index([row for _, row in ahead], width)
+    header_row = ahead[first][1]
+    header = _header_names(tuple(header_row[:width]) + (None,) * (width - len(header_row)))
     if usecols is not None:
         _select(pd.DataFrame(columns=header), usecols)
     batch: list[tuple[Any, ...]] = []
-    seen = 0
     sent = False
-    for row in rows:
+    for seen, (number, row) in enumerate(chain(ahead[first + 1 :], rows)):
         if nrows is not None and seen >= nrows:
             break
-        if all(c is None for c in row):
-            continue
+        if _width(row) > width:
+            raise DatasetReadError(
+                f"Row {number} of the sheet has values right of the table's {width} columns; "
+                "give those cells a header in the first rows.",
+                code="ragged_rows",
+            )
         batch.append(row)
-        seen += 1
         if len(batch) >= chunksize:
             yield _select(_rows_frame(batch, header), usecols)
             sent = True

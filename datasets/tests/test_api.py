@@ -177,3 +177,49 @@ def test_anonymous_is_refused(anon_api):
     res = anon_api.get("/api/v1/datasets/")
     assert res.status_code == 401
     assert res.json()["code"] == "not_authenticated"
+
+
+def sheet_bytes(rows: list[list]) -> bytes:
+    """An .xlsx workbook whose first sheet holds `rows` as they are (None is an empty cell)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_xlsx_title_above_the_header_keeps_every_column(api):
+    months = pd.date_range("1969-01-01", periods=24, freq="MS")
+    rows = [["UK driver deaths"], [None], ["Month", "Deaths"]]
+    rows += [[m.to_pydatetime(), 1500 + i] for i, m in enumerate(months)]
+    res = upload(api, "deaths.xlsx", sheet_bytes(rows))
+    assert res.status_code == 201, res.json()
+    body = res.json()
+    assert [c["name"] for c in body["columns_info"]] == ["Month", "Deaths"]
+    assert body["num_rows"] == 24
+    assert body["time_column"] == "Month" and body["frequency"].startswith("M")
+
+
+def test_xlsx_cells_right_of_the_header_keep_their_column(api):
+    rows = [["a", "b"]] + [[i, i * 2, i * 3] for i in range(30)]
+    res = upload(api, "wide.xlsx", sheet_bytes(rows))
+    assert res.status_code == 201, res.json()
+    body = res.json()
+    assert [c["name"] for c in body["columns_info"]] == ["a", "b", "column_3"]
+    preview = api.get(f"/api/v1/datasets/{body['id']}/preview").json()
+    assert preview["rows"][2] == [2, 4, 6]
+
+
+def test_xlsx_cells_right_of_the_table_past_the_lookahead_are_refused(api, monkeypatch):
+    from datasets import io as dio
+
+    monkeypatch.setattr(dio, "_XLSX_LOOKAHEAD", 5)
+    rows = [["a", "b"]] + [[i, i] for i in range(20)] + [[1, 2, 3]]
+    res = upload(api, "late.xlsx", sheet_bytes(rows))
+    assert res.status_code == 400
+    assert res.json()["code"] == "ragged_rows"
+    assert "Row 22" in res.json()["detail"]
+    assert Dataset.objects.count() == 0
