@@ -18,6 +18,9 @@ from datasets.jsonsafe import json_safe
 from datasets.semantics import DATEISH, is_integral, present_strings
 
 _MAX_GRID_FACTOR = 20  # a grid this many times larger than the data means "not regular"
+# Share of the grid steps between a series' first and last timestamp that must hold a value for
+# it to count as a regular series; forecasting refuses to invent more than the rest.
+MIN_GRID_COVERAGE = 0.5
 # Years a nanosecond timestamp holds whole (its limits are 1677-09-21 and 2262-04-11).
 FIRST_YEAR, LAST_YEAR = 1678, 2261
 _YEAR_IN_TEXT = re.compile(r"(?<![\d.])(-?\d{4})(?![\d.])")
@@ -121,7 +124,8 @@ def series_facts(stamps: pd.Series, groups: pd.Series | None) -> dict[str, Any]:
             expected += len(grid)
     total_unique = sum(len(u) for u in uniques)
     if regular and total_unique:
-        regular = off_grid / total_unique <= 0.1 and (expected - gaps) / max(expected, 1) >= 0.5
+        covered = (expected - gaps) / max(expected, 1)
+        regular = off_grid / total_unique <= 0.1 and covered >= MIN_GRID_COVERAGE
     return {
         "frequency": freq,
         "regular": regular,

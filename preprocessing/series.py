@@ -15,6 +15,7 @@ from pandas.tseries.frequencies import to_offset
 from scipy import stats
 
 from datasets.frequency import infer_frequency
+from datasets.timeseries import MIN_GRID_COVERAGE
 
 # Approximate length in days of the calendar (non-fixed) frequencies, keyed by offset prefix.
 _CALENDAR_DAYS = {"Y": 365.2425, "A": 365.2425, "Q": 91.310625, "M": 30.436875, "W": 7.0}
@@ -154,6 +155,26 @@ def regularize(
         "missing_timestamps": missing,
     }
     return frame, report
+
+
+class SparseSeriesError(SeriesError):
+    """A series whose grid is mostly missing steps: filling them would invent most of it."""
+
+
+def check_grid_coverage(n_steps: int, n_gaps: int, freq: str) -> None:
+    """Refuse (`SparseSeriesError`) series whose `n_steps` grid steps at `freq` (between each
+    series' first and last value) have `n_gaps` without a value, when that is more than the
+    upload profile allows (`MIN_GRID_COVERAGE`): filling them would make up most of the history
+    the models learn from."""
+    if n_steps <= 0 or (n_steps - n_gaps) / n_steps >= MIN_GRID_COVERAGE:
+        return
+    raise SparseSeriesError(
+        f"{n_gaps} of the {n_steps} steps at frequency {freq} between the first and last "
+        f"timestamp have no value ({100 * n_gaps / n_steps:.0f}%), so a forecast would learn "
+        f"from mostly invented values (at most {100 * (1 - MIN_GRID_COVERAGE):.0f}% may be "
+        "missing); aggregate the data to a coarser frequency (for example daily) or upload a "
+        "series with a value at each step."
+    )
 
 
 def _regularize_one(

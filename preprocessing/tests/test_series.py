@@ -152,3 +152,26 @@ def test_transform_chain_round_trips_forecasts_and_intervals():
     assert np.allclose(chain.inverse(dz), nxt)
     lo, hi = chain.inverse_interval(dz, dz - 0.05, dz + 0.05)
     assert (lo < nxt).all() and (nxt < hi).all()
+
+
+def test_grid_coverage_refuses_more_missing_steps_than_the_upload_profile_allows():
+    """The same threshold as the upload profile's regularity: half the grid may be missing, not
+    more; the message says how many steps are missing and what to do."""
+    from datasets.timeseries import MIN_GRID_COVERAGE, series_facts
+    from preprocessing.series import SparseSeriesError, check_grid_coverage
+
+    assert MIN_GRID_COVERAGE == 0.5
+    check_grid_coverage(365, 17, "D")  # a moderately gappy year
+    check_grid_coverage(100, 50, "h")  # exactly half observed: the profile calls it regular
+    with pytest.raises(SparseSeriesError) as err:
+        check_grid_coverage(5655, 3195, "h")
+    message = str(err.value)
+    assert "3195 of the 5655 steps" in message and "coarser frequency" in message
+    # Business hours on weekdays: the profile and the check agree that it is not regular.
+    week = pd.date_range("2024-01-01", periods=24 * 7 * 4, freq="h")
+    open_hours = week[(week.dayofweek < 5) & (week.hour >= 7) & (week.hour < 22)]
+    facts = series_facts(pd.Series(open_hours), None)
+    grid = len(pd.date_range(open_hours[0], open_hours[-1], freq="h"))
+    assert not facts["regular"]
+    with pytest.raises(SparseSeriesError):
+        check_grid_coverage(grid, grid - len(open_hours), "h")
