@@ -229,19 +229,13 @@ class ForecastEngine:
         return {"horizon": pipeline.forecast_horizon or default_horizon(pipeline.dataset.frequency)}
 
     def check_start(self) -> None:
-        """Refuse a time column without a regular frequency, which the run could only fail on.
-
-        The upload's profile found the dataset's frequency; only when it found none, or the
-        pipeline uses other time or id columns, are those columns read and checked again.
-        """
-        dataset = self.pipeline.dataset
+        """Refuse, before a job is queued, what the run could only fail on: a time column
+        without a regular frequency, a grid mostly without values, or no series long enough
+        for the horizon (the run's own input checks, `forecasting.check_input`)."""
+        pipeline = self.pipeline
         time_col, id_col = self._columns()
-        if dataset.frequency and (time_col, id_col or "") == (
-            dataset.time_column,
-            dataset.id_column or "",
-        ):
-            return
-        frame = dataset_frame(dataset, usecols=[c for c in (time_col, id_col) if c])
+        columns = [c for c in (time_col, id_col, pipeline.target_column) if c]
+        frame = dataset_frame(pipeline.dataset, usecols=columns)
         try:
             series_frequency(frame, time_col, id_col)
         except SeriesError as exc:
@@ -251,6 +245,16 @@ class ForecastEngine:
                 code="irregular_series",
                 errors={"time_column": [str(exc)]},
             ) from None
+        try:
+            settings = forecasting.ForecastSettings(
+                time_column=time_col,
+                target=pipeline.target_column,
+                id_column=id_col,
+                horizon=int(self.start_config()["horizon"]),
+            )
+            forecasting.check_input(frame, settings)
+        except forecasting.ForecastError as exc:
+            raise InvalidInput(str(exc), code=exc.code) from None
 
     def _columns(self) -> tuple[str, str | None]:
         """The time column and the id column (None without one) the run reads."""

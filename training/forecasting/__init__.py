@@ -13,12 +13,15 @@ Saved models are pickled as `training.forecasting.ForecastModel`, so that name s
 
 from training.forecasting.calibration import CALIBRATION_WINDOWS
 from training.forecasting.engine import run_forecast_automl
+from training.forecasting.inputs import check_input
 from training.forecasting.model import ForecastCandidate, ForecastModel, forecast_timestamps
 from training.forecasting.settings import (
     AUTO_ALGORITHMS,
     Cancelled,
     ForecastError,
     ForecastSettings,
+    HistoryTooShort,
+    SparseSeries,
 )
 
 __all__ = [
@@ -29,6 +32,9 @@ __all__ = [
     "ForecastError",
     "ForecastModel",
     "ForecastSettings",
+    "HistoryTooShort",
+    "SparseSeries",
+    "check_input",
     "forecast_timestamps",
     "run_forecast_automl",
 ]

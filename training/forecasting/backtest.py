@@ -43,8 +43,11 @@ class OutOfTime(Exception):  # noqa: N818 - a signal inside the engine, not an e
 
 def build_forecaster(name: str, s: SeriesData, plan: FitPlan, horizon: int) -> PreparedForecaster:
     """An unfitted `name` forecaster for one series, wrapped in its series preparation
-    (`horizon` is what the forecaster is told to expect: the window's, or 1 for a refit)."""
+    (`horizon` is what the forecaster is told to expect: the window's, or 1 for a refit). A
+    series whose season was dropped (too short for two) fits every model without one."""
     params = plan.params[name]
+    if s.season_dropped and "season_length" in params:
+        params = {**params, "season_length": 1}
     context = {
         "freq": plan.freq,
         "season_lengths": s.seasons,

@@ -13,6 +13,7 @@ import pandas as pd
 
 from preprocessing.builder import series_preparation
 from preprocessing.config import PreprocessingConfig
+from preprocessing.series import default_season_length
 from training.budget import Ledger
 from training.forecasting.backtest import FitPlan
 from training.forecasting.calibration import CALIBRATION_WINDOWS, calibrate
@@ -90,8 +91,10 @@ def fit_plan(settings: ForecastSettings, data: PreparedInput) -> FitPlan:
     """What every fit of this run shares; as many backtest windows as asked for that fit in the
     shortest series after the shortest training history (at least one)."""
     horizon = settings.horizon
-    shortest = min(len(s.y) for s in data.series)
-    min_train = min_length(data.series[0].m, horizon) - horizon
+    # Each series needs its own training part before the oldest window (two seasons, or a few
+    # points when its season was dropped); the windows must fit in every series.
+    spare = min(len(s.y) - (min_length(s.m, horizon) - horizon) for s in data.series)
+    min_train = max(min_length(s.m, horizon) - horizon for s in data.series)
     return FitPlan(
         freq=data.freq,
         horizon=horizon,
@@ -100,7 +103,7 @@ def fit_plan(settings: ForecastSettings, data: PreparedInput) -> FitPlan:
         prep=series_preparation(cast(PreprocessingConfig, settings.preprocessing_config)),
         feat=feature_params(settings.feature_config),
         random_state=settings.random_state,
-        n_windows=max(1, min(settings.n_windows, (shortest - min_train) // horizon)),
+        n_windows=max(1, min(settings.n_windows, spare // horizon)),
         min_train=min_train,
     )
 
@@ -115,6 +118,32 @@ def _log_input(run: Run) -> None:
     )
     if windows < run.settings.n_windows:
         run.log(f"Only {windows} backtest window(s) fit in the history.", "warning")
+    m = default_season_length(run.data.freq)
+    dropped = [s.key for s in series if s.season_dropped]
+    if dropped:
+        which = "The series" if not run.settings.id_column else f"Series {_ids(dropped)}"
+        run.log(
+            f"{which} {'has' if len(dropped) == 1 else 'have'} fewer than two seasons of {m} "
+            "steps before the last backtest window, so "
+            "the models are fitted without a season (seasonal naive becomes naive, MSTL is "
+            "skipped) and MASE is scaled by the one-step naive forecast.",
+            "warning",
+        )
+    left_out = run.data.left_out
+    if left_out:
+        reasons = "; ".join(f"{k!r}: {why}" for k, why in list(left_out.items())[:10])
+        more = f" and {len(left_out) - 10} more" if len(left_out) > 10 else ""
+        run.log(
+            f"Left out {len(left_out)} series too short to forecast, which the models do not "
+            f"forecast ({reasons}{more}).",
+            "warning",
+        )
+
+
+def _ids(keys: list[Any], limit: int = 10) -> str:
+    """Series ids for a log line: the first `limit`, then how many more."""
+    shown = ", ".join(repr(k) for k in keys[:limit])
+    return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
 
 
 def _add_ensemble(run: Run) -> None:

@@ -5,45 +5,102 @@ the lag-feature options from the pipeline's features config (the series preparat
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from features.config import FeatureConfig, FeatureConfigError
 from features.series import detect_seasonalities
-from preprocessing.series import SeriesError, default_season_length, fill_gaps, regularize
-from training.forecasting.settings import ForecastError, ForecastSettings
+from preprocessing.series import (
+    SeriesError,
+    SparseSeriesError,
+    check_grid_coverage,
+    default_season_length,
+    fill_gaps,
+    regularize,
+)
+from training.forecasting.settings import (
+    ForecastError,
+    ForecastSettings,
+    HistoryTooShort,
+    SparseSeries,
+)
 
 
 @dataclass
 class SeriesData:
-    """One regular series to forecast: its id, values, detected seasons and MASE season."""
+    """One regular series to forecast: its id, values, detected seasons and MASE season;
+    `season_dropped` when it has too few seasons for the seasonal models (they fit with none)."""
 
     key: Any
     y: pd.Series
     seasons: list[int]
     m: int  # MASE / seasonal-naive season
+    season_dropped: bool = False
 
 
 @dataclass
 class PreparedInput:
-    """The regularised series with their common frequency, time zone and regularisation report."""
+    """The regularised series with their common frequency, time zone and regularisation report,
+    and the ids of the series left out as too short (id -> reason)."""
 
     series: list[SeriesData]
     freq: str
     timezone: str | None
     report: dict[str, Any]
+    left_out: dict[Any, str] = field(default_factory=dict)
+
+
+MIN_TRAIN = 8  # observations the oldest backtest window trains on when the season is dropped
 
 
 def min_length(m: int, horizon: int) -> int:
-    """Observations needed: the horizon plus two seasons (seasons up to 24 steps) or 8 points."""
-    return horizon + max(8, 2 * m if 1 < m <= 24 else 0)
+    """Observations needed: the horizon plus two seasons (seasons up to 24 steps) or
+    `MIN_TRAIN` points."""
+    return horizon + max(MIN_TRAIN, 2 * m if 1 < m <= 24 else 0)
+
+
+def series_need(n: int, m: int, horizon: int) -> tuple[int, bool]:
+    """(observations needed, whether the season is dropped) for a series of `n` observations
+    whose frequency has season `m`: two seasons plus the horizon when it has them; otherwise
+    the season is dropped (fitted as 1) and `MIN_TRAIN` points plus the horizon are enough,
+    one backtest window with a few points to train on."""
+    full = min_length(m, horizon)
+    if n >= full:
+        return full, False
+    short = min_length(1, horizon)
+    return short, full > short
 
 
 def prepare(df: pd.DataFrame, settings: ForecastSettings) -> PreparedInput:
     """Check the frame against the settings and regularise it into per-series regular Series;
-    raises `ForecastError` with one clear sentence when it cannot be forecast."""
+    raises `ForecastError` with one clear sentence when it cannot be forecast. Series too short
+    for the horizon are left out (`left_out`) while at least one is long enough."""
+    histories, freq, report, left_out = _histories(df, settings)
+    if all(y.nunique(dropna=True) <= 1 for y in histories.values()):
+        raise ForecastError("The target is constant, so there is nothing to forecast.")
+    m = default_season_length(freq)
+    series = []
+    for key, y in histories.items():
+        dropped = series_need(len(y), m, settings.horizon)[1]
+        seasons = [] if dropped else detect_seasonalities(fill_gaps(y), freq)
+        series.append(SeriesData(key, y, seasons, 1 if dropped or len(y) <= m else m, dropped))
+    return PreparedInput(series, freq, report.get("timezone"), report, left_out)
+
+
+def check_input(df: pd.DataFrame, settings: ForecastSettings) -> None:
+    """Raise the `ForecastError` that `prepare` would for the shape of the data (no frequency, a
+    grid mostly without values, no series long enough for the horizon), without detecting
+    seasons: what a start request can refuse before a job is queued."""
+    _histories(df, settings)
+
+
+def _histories(
+    df: pd.DataFrame, settings: ForecastSettings
+) -> tuple[dict[Any, pd.Series], str, dict[str, Any], dict[Any, str]]:
+    """(regular histories long enough to forecast by id, frequency, regularisation report,
+    reasons of the series left out) of a frame mostly made of observed steps."""
     frame = _selected_frame(df, settings)
     id_column = settings.id_column
     try:
@@ -54,10 +111,47 @@ def prepare(df: pd.DataFrame, settings: ForecastSettings) -> PreparedInput:
         raise ForecastError(str(exc)) from exc
     freq = report["frequency"]
     groups = reg.groupby(id_column, sort=False) if id_column else [(None, reg)]
-    series = [_one_series(key, part, freq, settings) for key, part in groups]
-    if all(s.y.nunique(dropna=True) <= 1 for s in series):
-        raise ForecastError("The target is constant, so there is nothing to forecast.")
-    return PreparedInput(series, freq, report.get("timezone"), report)
+    histories = {key: _history(part, settings) for key, part in groups}
+    steps = sum(len(y) for y in histories.values())
+    try:
+        check_grid_coverage(steps, sum(int(y.isna().sum()) for y in histories.values()), freq)
+    except SparseSeriesError as exc:
+        raise SparseSeries(str(exc)) from exc
+    m = default_season_length(freq)
+    left_out = {
+        key: _too_short(len(y), freq, settings.horizon)
+        for key, y in histories.items()
+        if len(y) < series_need(len(y), m, settings.horizon)[0]
+    }
+    kept = {k: y for k, y in histories.items() if k not in left_out}
+    if not kept:
+        key, why = next(iter(left_out.items()))
+        label = f"Series {key!r}" if id_column else "The series"
+        raise HistoryTooShort(
+            f"{'No series is long enough to forecast: ' if len(left_out) > 1 else ''}{label} "
+            f"has {why} (the horizon plus {MIN_TRAIN} to train a backtest window on), so use a "
+            "shorter horizon or a longer history."
+        )
+    return kept, freq, report, left_out
+
+
+def _history(part: pd.DataFrame, settings: ForecastSettings) -> pd.Series:
+    """One series' values on its grid, trimmed to its first and last value."""
+    y = pd.Series(
+        part[settings.target].to_numpy(float), index=pd.DatetimeIndex(part[settings.time_column])
+    )
+    if y.first_valid_index() is None:
+        return y.iloc[:0]
+    return y.loc[y.first_valid_index() : y.last_valid_index()]
+
+
+def _too_short(n: int, freq: str, horizon: int) -> str:
+    """Why a series of `n` observations cannot be forecast `horizon` steps ahead (a phrase)."""
+    need = min_length(1, horizon)
+    return (
+        f"{n} observations at frequency {freq}; at least {need} are needed for a horizon of "
+        f"{horizon}"
+    )
 
 
 def _selected_frame(df: pd.DataFrame, settings: ForecastSettings) -> pd.DataFrame:
@@ -78,28 +172,6 @@ def _selected_frame(df: pd.DataFrame, settings: ForecastSettings) -> pd.DataFram
     if len(frame) < 2:
         raise ForecastError("The data has a single row; a forecast needs a history.")
     return frame
-
-
-def _one_series(key: Any, part: pd.DataFrame, freq: str, settings: ForecastSettings) -> SeriesData:
-    """One series trimmed to its first and last value, long enough for the horizon."""
-    y = pd.Series(
-        part[settings.target].to_numpy(float), index=pd.DatetimeIndex(part[settings.time_column])
-    )
-    y = y.loc[y.first_valid_index() : y.last_valid_index()]
-    m = default_season_length(freq)
-    horizon = settings.horizon
-    need = min_length(m, horizon)
-    label = f"Series {key!r}" if settings.id_column else "The series"
-    if len(y) < need:
-        raise ForecastError(
-            f"{label} has {len(y)} observations at frequency {freq}; at least {need} are "
-            f"needed for a horizon of {horizon} (two seasons of {m} plus the horizon)."
-            if need - horizon > 8
-            else f"{label} has {len(y)} observations; at least {need} are needed for a "
-            f"horizon of {horizon}."
-        )
-    seasons = detect_seasonalities(fill_gaps(y), freq)
-    return SeriesData(key, y, seasons, m if len(y) > m else 1)
 
 
 def feature_params(feature_config: FeatureConfig | Mapping[str, Any] | None) -> dict[str, Any]:

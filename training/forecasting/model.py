@@ -18,7 +18,8 @@ from training.forecasting.settings import ForecastError
 
 class ForecastModel:
     """The one object saved (joblib) and deployed: fitted forecasters per series with the history
-    they need, frequency, seasons, default horizon and time zone."""
+    they need, frequency, seasons, default horizon and time zone, and the ids of the series left
+    out of training as too short, with the reason (`left_out`)."""
 
     # Pickles name a class by its module: saved models say training.forecasting.ForecastModel
     # (the module before it became a package, re-exported there), so files written before and
@@ -38,6 +39,7 @@ class ForecastModel:
         levels: tuple[int, ...],
         season_lengths: dict[Any, list[int]],
         forecasters: dict[Any, Forecaster],
+        left_out: dict[Any, str] | None = None,
     ):
         self.algorithm = algorithm
         self.time_column = time_column
@@ -49,6 +51,7 @@ class ForecastModel:
         self.levels = tuple(levels)
         self.season_lengths = season_lengths
         self.forecasters = forecasters
+        self.left_out = dict(left_out or {})
 
     @property
     def series_ids(self) -> list[Any]:
@@ -87,11 +90,26 @@ class ForecastModel:
         if series_id is not None:
             match = [k for k in keys if str(k) == str(series_id)]
             if not match:
-                raise ForecastError(f"Unknown series id {series_id!r}.")
+                raise ForecastError(self.unknown_series(series_id))
             keys = match
         series = [{"id": json_safe(k), **self._one(k, h, lv)} for k in keys]
         first = {k: v for k, v in series[0].items() if k != "id"}
         return {"series": series, **first}
+
+    def left_out_reason(self, series_id: Any) -> str | None:
+        """Why series `series_id` was left out of training, or None when it was not."""
+        left_out = getattr(self, "left_out", None) or {}  # models saved before it existed
+        return next((why for k, why in left_out.items() if str(k) == str(series_id)), None)
+
+    def unknown_series(self, series_id: Any) -> str:
+        """The sentence that answers a request for a series this model does not forecast."""
+        why = self.left_out_reason(series_id)
+        if why is None:
+            return f"Unknown series id {series_id!r}."
+        return (
+            f"Series {str(series_id)!r} was left out when this model was trained because it was "
+            f"too short ({why})."
+        )
 
     def input_schema(self) -> dict[str, Any]:
         """What the model was trained on: time column, target, id column, frequency, horizon."""
@@ -106,6 +124,10 @@ class ForecastModel:
             "levels": list(self.levels),
             "season_lengths": {str(k): v for k, v in self.season_lengths.items()},
             "series_ids": [json_safe(k) for k in self.series_ids] if self.id_column else None,
+            "left_out_series": [
+                {"id": json_safe(k), "reason": why}
+                for k, why in (getattr(self, "left_out", None) or {}).items()
+            ],
             "last_timestamps": {
                 str(k): self._stamp(f.last_timestamp_) for k, f in self.forecasters.items()
             },

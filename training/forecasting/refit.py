@@ -166,6 +166,7 @@ def _model(run: Run, name: str, forecasters: dict[Any, Forecaster]) -> ForecastM
         levels=settings.levels,
         season_lengths={s.key: s.seasons for s in data.series},
         forecasters=forecasters,
+        left_out=data.left_out,
     )
 
 

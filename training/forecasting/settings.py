@@ -31,7 +31,22 @@ SPECS: dict[str, AlgorithmSpec] = {spec.name: spec for spec in FORECASTING_SPECS
 
 
 class ForecastError(ValueError):
-    """Input that cannot be forecast as given; the message is one clear sentence."""
+    """Input that cannot be forecast as given; the message is one clear sentence and `code`
+    names the reason for the API's error body."""
+
+    code = "cannot_forecast"
+
+
+class SparseSeries(ForecastError):
+    """Most of the grid between the first and last timestamp has no value."""
+
+    code = "series_too_sparse"
+
+
+class HistoryTooShort(ForecastError):
+    """No series is long enough for the horizon (and the backtest it is ranked on)."""
+
+    code = "series_too_short"
 
 
 @dataclass(frozen=True)

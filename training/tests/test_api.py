@@ -102,3 +102,55 @@ def test_forecast_start_checks_a_time_column_other_than_the_profiled_one(api):
     daily = create_pipeline(api, ds["id"], "y", "forecasting", time_column="day")
     res = api.post("/api/v1/training/start", {"pipeline_id": daily["id"]}, format="json")
     assert res.status_code == 202, res.content
+
+
+def test_forecast_start_refuses_a_grid_mostly_without_values(api):
+    """Hourly calls on weekday business hours only: more than half the hourly grid would be
+    invented, so training/start answers 400 (no job) saying how many steps are missing."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from training.models import TrainingJob
+    from training.tests.test_forecast_inputs import _business_hours
+
+    data = _business_hours().to_csv(index=False).encode()
+    res = api.post(
+        "/api/v1/datasets/upload",
+        {"file": SimpleUploadedFile("calls.csv", data), "name": "calls", "time_column": "hour"},
+        format="multipart",
+    )
+    assert res.status_code == 201, res.content
+    pipe = create_pipeline(api, res.json()["id"], "calls", "forecasting", time_column="hour")
+    res = api.post("/api/v1/training/start", {"pipeline_id": pipe["id"]}, format="json")
+    assert res.status_code == 400, res.content
+    body = res.json()
+    assert body["code"] == "series_too_sparse"
+    assert "687 of the 1287 steps" in body["detail"] and "coarser frequency" in body["detail"]
+    assert TrainingJob.objects.count() == 0
+
+
+def test_forecast_start_checks_the_horizon_against_a_short_history(api):
+    """24 monthly points: a 12-step horizon is queued; a 20-step one is refused before any job
+    is queued (it would need 28 points)."""
+    from training.models import TrainingJob
+    from training.tests.test_forecast_inputs import _monthly
+
+    ds = _upload_csv(api, "short24.csv", _monthly())
+    long = create_pipeline(api, ds["id"], "deaths", "forecasting", forecast_horizon=20)
+    res = api.post("/api/v1/training/start", {"pipeline_id": long["id"]}, format="json")
+    assert res.status_code == 400, res.content
+    assert res.json()["code"] == "series_too_short"
+    assert "at least 28 are needed for a horizon of 20" in res.json()["detail"]
+    assert TrainingJob.objects.count() == 0
+    year = create_pipeline(api, ds["id"], "deaths", "forecasting", forecast_horizon=12)
+    res = api.post("/api/v1/training/start", {"pipeline_id": year["id"]}, format="json")
+    assert res.status_code == 202, res.content
+
+
+def test_forecast_start_queues_several_series_when_only_one_is_too_short(api):
+    from training.tests.test_forecast_inputs import _hourly_stations
+
+    ds = _upload_csv(api, "stations.csv", _hourly_stations())
+    assert ds["id_column"] == "origin"
+    pipe = create_pipeline(api, ds["id"], "temp", "forecasting", forecast_horizon=24)
+    res = api.post("/api/v1/training/start", {"pipeline_id": pipe["id"]}, format="json")
+    assert res.status_code == 202, res.content

@@ -210,8 +210,9 @@ def test_constant_and_short_series_are_refused(air):
         run_forecast_automl(const, ForecastSettings(**{**_air_kwargs(), "horizon": 6}))
     with pytest.raises(ForecastError, match="at least"):
         run_forecast_automl(air, ForecastSettings(**{**_air_kwargs(), "horizon": 10000}))
-    with pytest.raises(ForecastError, match="at least 42 are needed"):
-        run_forecast_automl(air.iloc[:30], ForecastSettings(**{**_air_kwargs(), "horizon": 18}))
+    # Fewer than two seasons: the season is dropped, and the horizon plus 8 points are needed.
+    with pytest.raises(ForecastError, match="at least 26 are needed"):
+        run_forecast_automl(air.iloc[:20], ForecastSettings(**{**_air_kwargs(), "horizon": 18}))
 
 
 def _air_kwargs() -> dict:
