@@ -49,7 +49,8 @@ def series_label(key: Any) -> str:
 
 
 def _series_key(fitted: Any, series_id: Any, *, where: str) -> Any:
-    """The model's key of `series_id`; 404 for a series the model does not know."""
+    """The model's key of `series_id`; 404 for a series the model does not know, saying so when
+    it was left out of training as too short."""
     keys = list(fitted.forecasters)
     if not getattr(fitted, "id_column", None):
         if series_id is None or series_id == "":
@@ -67,6 +68,13 @@ def _series_key(fitted: Any, series_id: Any, *, where: str) -> Any:
     for key in keys:
         if str(key) == str(series_id):
             return key
+    why = fitted.left_out_reason(series_id) if hasattr(fitted, "left_out_reason") else None
+    if why is not None:
+        raise NotFound(
+            f"{where}: series '{series_id}' was left out when this model was trained because it "
+            f"was too short ({why}); retrain the model once it has a longer history.",
+            code="series_left_out",
+        )
     raise NotFound(f"Series '{series_id}' is not in this model.", code="series_not_found")
 
 
