@@ -119,13 +119,13 @@ def _binary(source: Source) -> Iterator[IO[bytes]]:
         finally:
             handle.close()
         return
-    source = _innermost(source)
-    if hasattr(source, "seek"):
-        source.seek(0)
-    yield source
+    stream = _innermost(source)
+    if hasattr(stream, "seek"):
+        stream.seek(0)
+    yield stream
 
 
-def _innermost(source: Any) -> Any:
+def _innermost(source: IO[bytes]) -> IO[bytes]:
     """The stream inside a wrapper such as Django's `File` / `FieldFile`: pandas reads bytes only
     from a real binary stream (or one that names its mode) and decodes anything else as UTF-8,
     whatever encoding it is told."""
