@@ -261,6 +261,9 @@ def infer_column(values: pd.Series, name: str) -> tuple[str, dict[str, Any] | No
     dates = datetime_spec(text)
     if dates is not None:
         return "datetime", dates
+    sample = text.iloc[:_DETECT_SAMPLE]
+    if quarter_starts(sample).notna().mean() >= _MIN_SHARE:  # "1998-Q1", "1998 Q1", "Q1 1998"
+        return "datetime", {"formats": ["ISO8601"], "utc": False}
     return _infer_text(text, name), None
 
 

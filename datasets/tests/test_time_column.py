@@ -47,6 +47,22 @@ def test_upload_reads_quarters_written_with_a_space(api, label):
     assert not [w for w in report["warnings"] if "Date" in w or "duplicate" in w]
 
 
+@pytest.mark.parametrize(
+    "label",
+    [lambda y, q: f"{y} Q{q}", lambda y, q: f"{y}-Q{q}", lambda y, q: f"Q{q} {y}"],
+    ids=["1998 Q1", "1998-Q1", "Q1 1998"],
+)
+def test_a_quarter_column_is_found_without_being_named(api, label):
+    res = upload(api, "aus.csv", quarters_csv(label))
+    assert res.status_code == 201, res.json()
+    body = res.json()
+    assert body["dataset_type"] == "time_series"
+    assert body["time_column"] == "Date"
+    assert body["frequency"].startswith("Q")
+    date = next(c for c in body["columns_info"] if c["name"] == "Date")
+    assert date["semantic_type"] == "datetime"
+
+
 def assert_refused(res, code: str, *words: str) -> None:
     assert res.status_code == 400, res.json()
     assert res.json()["code"] == code
