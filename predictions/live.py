@@ -256,6 +256,13 @@ def _check_request(horizon: int | None, levels: list[float]) -> None:
             raise InvalidInput(
                 "Each level must be between 0 and 100 (exclusive).", code="bad_level"
             )
+        if not float(level).is_integer():  # intervals are calibrated and named per whole percent
+            raise InvalidInput(
+                f"Each level must be a whole percentage such as 80 or 95; got {level}.",
+                code="bad_level",
+            )
+    if len({int(level) for level in levels}) < len(levels):
+        raise InvalidInput("Each level may be asked for once.", code="bad_level")
 
 
 def forecast_live(

@@ -67,9 +67,23 @@ def test_monthly_series_forecast_with_intervals(api, other_api, celery_worker):
     )
     assert short.status_code == 200 and len(short.json()["forecast"]) == 3
     assert set(short.json()["intervals"]) == {"50"}
-    for bad in ({"horizon": 0}, {"horizon": 10_001}, {"level": [120]}):
+    bad_requests = (
+        {"horizon": 0},
+        {"horizon": 10_001},
+        {"level": [120]},
+        {"level": [97.5]},  # not silently answered as 97
+        {"level": [99, 99.9]},
+        {"level": [80, 80]},
+    )
+    for bad in bad_requests:
         res = api.post("/api/v1/predictions/forecast", {"model_id": best, **bad}, format="json")
         assert res.status_code == 400, bad
+        assert res.json()["code"] in ("bad_horizon", "bad_level"), res.json()
+        assert "array" not in res.json()["detail"], res.json()  # no numpy text
+    whole = api.post(
+        "/api/v1/predictions/forecast", {"model_id": best, "level": [90.0]}, format="json"
+    )
+    assert whole.status_code == 200 and set(whole.json()["intervals"]) == {"90"}
     assert (
         other_api.post(
             "/api/v1/predictions/forecast", {"model_id": best}, format="json"
