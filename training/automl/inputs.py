@@ -50,6 +50,12 @@ def check_inputs(df: pd.DataFrame, settings: AutoMLSettings) -> Inputs:
         raise AutoMLError(f"At least {MIN_ROWS} rows with a target are needed; got {len(df)}.")
     y = _class_target(y, target) if settings.is_classification else _numeric_target(y, target)
     X = df[features].reset_index(drop=True)
+    if X.isna().all().all():
+        names = ", ".join(map(str, features[:5])) + (", ..." if len(features) > 5 else "")
+        raise AutoMLError(
+            f"Every feature column ({names}) is empty in the rows with a target; "
+            "there is nothing to learn from."
+        )
     schema = _schema(X, settings, features)
     return Inputs(X, y.reset_index(drop=True), features, schema, no_target)
 

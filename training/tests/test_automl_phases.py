@@ -87,6 +87,13 @@ def test_inputs_leave_out_rows_without_a_target_whatever_the_preprocessing():
         assert not data.y.isna().any()
 
 
+def test_features_empty_in_every_labelled_row_are_refused():
+    df = _classes().assign(when=pd.NaT, x0=np.nan)[["when", "x0", "label"]]
+    s = AutoMLSettings(target="label", problem_type="classification")
+    with pytest.raises(AutoMLError, match=r"Every feature column \(when, x0\) is empty"):
+        check_inputs(df, s)
+
+
 def test_too_few_rows_with_a_target_is_refused():
     df = _classes().assign(label=lambda d: d["label"].where(d.index < 10))
     s = AutoMLSettings(target="label", problem_type="classification")
