@@ -18,7 +18,7 @@ import pandas as pd
 
 from datasets.coercion import coerce_types, to_datetime
 from datasets.columns import column_info
-from datasets.semantics import is_integral, present_strings
+from datasets.semantics import NULL_TOKENS, is_integral, present_strings
 from datasets.timeseries import detect_time_series, empty_series
 
 _HIGH_MISSING = 30.0
@@ -101,6 +101,9 @@ class _Tally:
     unreadable_example: dict[str, str] = field(default_factory=dict)
     seen_rows: set[int] = field(default_factory=set)
     duplicates: int = 0
+    # Leading rows whose values do not read as their numeric/date columns, and one such value.
+    top_misfits: int = 0
+    top_example: tuple[str, str] | None = None
     series_parts: dict[str, list[pd.Series]] = field(default_factory=dict)
 
 
@@ -146,8 +149,41 @@ def _fold_dates(tally: _Tally, raw: pd.DataFrame, typed: pd.DataFrame) -> pd.Dat
     return keyed
 
 
+_TOP_ROWS = 5  # title or note lines above a header: at most this many are looked for
+
+
+def _leading_misfits(tally: _Tally, raw: pd.DataFrame, typed: pd.DataFrame) -> None:
+    """Count the leading rows that do not fit their columns: in at least half of the numeric
+    and date columns where they hold a value, the value does not read as one (a file that
+    starts with a title: its lines become the header and the first rows)."""
+    typed_columns = [
+        c["name"]
+        for c in tally.info
+        if c.get("semantic_type") in ("numeric", "datetime") and c["name"] in typed.columns
+    ]
+    if not typed_columns or len(raw) <= _TOP_ROWS:
+        return
+    for i in range(_TOP_ROWS):
+        held = misfit = 0
+        example = None
+        for name in typed_columns:
+            value = raw[name].iloc[i]
+            if pd.isna(value) or (isinstance(value, str) and value.strip().lower() in NULL_TOKENS):
+                continue  # missing, not misfit
+            held += 1
+            if pd.isna(typed[name].iloc[i]):
+                misfit += 1
+                example = example or (str(value).strip(), name)
+        if not held or 2 * misfit < held:
+            break
+        tally.top_misfits += 1
+        tally.top_example = tally.top_example or example
+
+
 def _fold(tally: _Tally, raw: pd.DataFrame, typed: pd.DataFrame, whole_table: bool) -> None:
     """Add one chunk (raw and typed) to the tally."""
+    if tally.rows == 0 and whole_table:
+        _leading_misfits(tally, raw, typed)
     tally.rows += len(typed)
     keyed = _fold_dates(tally, raw, typed)
     nulls = keyed.isna().sum()
@@ -287,6 +323,13 @@ def validate_chunks(
         errors.append("No usable columns: every column is empty, constant or an identifier.")
     if whole_table and tally.duplicates:
         warnings.append(f"{tally.duplicates} row(s) are exact duplicates of an earlier row.")
+    if tally.top_misfits and tally.top_example:
+        value, name = tally.top_example
+        warnings.append(
+            f"The first {tally.top_misfits} row(s) do not fit their columns (such as '{value}' "
+            f"in column '{name}'): the file may start with title or note lines above its "
+            "header, which then gave the column names. Remove those lines and upload it again."
+        )
     series = _series_problems(tally, errors, warnings, columns)
     skip = {c for c in (series["time_column"], series["id_column"]) if c}
     distinct = {name: len(kept) for name, kept in tally.distinct.items()}

@@ -151,3 +151,22 @@ def test_validate_never_calls_an_unread_time_column_empty_or_its_rows_duplicate(
     ]
     text = " ".join(report["warnings"])
     assert "empty" not in text and "duplicate" not in text and "missing" not in text
+
+
+def test_validate_warns_when_title_lines_gave_the_column_names(api):
+    months = pd.date_range("1969-01-01", periods=120, freq="MS")
+    body = "\n".join(f"{m:%Y-%m-%d},{1500 + i}" for i, m in enumerate(months))
+    data = f"UK driver deaths, monthly\nSource: R datasets\n\nmonth,deaths\n{body}\n".encode()
+    res = upload(api, "titled.csv", data)
+    assert res.status_code == 201, res.json()
+    report = api.post(f"/api/v1/datasets/{res.json()['id']}/validate").json()
+    titled = [w for w in report["warnings"] if "title or note lines" in w]
+    assert titled and "first 2 row(s)" in titled[0], report["warnings"]
+
+
+def test_no_title_warning_for_a_file_that_starts_with_missing_values(api):
+    rows = ["n/a,,x"] + [f"{i},{i * 2.5},{'ab'[i % 2]}" for i in range(40)]
+    res = upload(api, "plain.csv", ("a,b,c\n" + "\n".join(rows) + "\n").encode())
+    assert res.status_code == 201, res.json()
+    report = api.post(f"/api/v1/datasets/{res.json()['id']}/validate").json()
+    assert not [w for w in report["warnings"] if "title or note lines" in w], report["warnings"]
