@@ -134,8 +134,8 @@ def _log_input(run: Run) -> None:
         reasons = "; ".join(f"{k!r}: {why}" for k, why in list(left_out.items())[:10])
         more = f" and {len(left_out) - 10} more" if len(left_out) > 10 else ""
         run.log(
-            f"Left out {len(left_out)} series too short to forecast, which the models do not "
-            f"forecast ({reasons}{more}).",
+            f"Left out {len(left_out)} series too short or too sparse to forecast, which the "
+            f"models do not forecast ({reasons}{more}).",
             "warning",
         )
 

@@ -123,6 +123,17 @@ def _histories(
         for key, y in histories.items()
         if len(y) < series_need(len(y), m, settings.horizon)[0]
     }
+    if len(histories) > 1:  # one mostly empty series among full ones: left out on its own
+        for key, y in histories.items():
+            if key in left_out:
+                continue
+            try:
+                check_grid_coverage(len(y), int(y.isna().sum()), freq)
+            except SparseSeriesError:
+                left_out[key] = (
+                    f"values at only {int(y.notna().sum())} of its {len(y)} steps at frequency "
+                    f"{freq} (at least half are needed)"
+                )
     kept = {k: y for k, y in histories.items() if k not in left_out}
     if not kept:
         key, why = next(iter(left_out.items()))

@@ -114,6 +114,20 @@ def test_a_series_too_short_is_left_out_and_the_others_are_forecast():
         model.predict(series_id="Mars")
 
 
+def test_a_mostly_empty_series_among_full_ones_is_left_out_on_its_own():
+    frame = _hourly_stations(short=300)
+    new = frame.index[frame["origin"] == "NEW"]
+    frame = frame.drop(index=new[1:-1][np.arange(len(new) - 2) % 4 != 0])  # 1 step in 4 kept
+    settings = ForecastSettings(
+        time_column="time_hour", target="temp", id_column="origin", horizon=24
+    )
+    check_input(frame, settings)  # the grid as a whole is mostly observed
+    data = prepare(frame, settings)
+    assert [s.key for s in data.series] == ["EWR", "JFK", "LGA"]
+    assert list(data.left_out) == ["NEW"]
+    assert "values at only" in data.left_out["NEW"] and "of its 300 steps" in data.left_out["NEW"]
+
+
 def test_every_series_too_short_still_fails_the_run_with_a_clear_message():
     frame = _hourly_stations()
     frame = frame.groupby("origin").head(30)
