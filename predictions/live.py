@@ -72,7 +72,7 @@ def _series_key(fitted: Any, series_id: Any, *, where: str) -> Any:
     if why is not None:
         raise NotFound(
             f"{where}: series '{series_id}' was left out when this model was trained because it "
-            f"was too short ({why}); retrain the model once it has a longer history.",
+            f"had too little data ({why}); retrain the model once it has more.",
             code="series_left_out",
         )
     raise NotFound(f"Series '{series_id}' is not in this model.", code="series_not_found")

@@ -19,7 +19,7 @@ from training.forecasting.settings import ForecastError
 class ForecastModel:
     """The one object saved (joblib) and deployed: fitted forecasters per series with the history
     they need, frequency, seasons, default horizon and time zone, and the ids of the series left
-    out of training as too short, with the reason (`left_out`)."""
+    out of training (too short or too sparse), with the reason (`left_out`)."""
 
     # Pickles name a class by its module: saved models say training.forecasting.ForecastModel
     # (the module before it became a package, re-exported there), so files written before and
@@ -107,8 +107,8 @@ class ForecastModel:
         if why is None:
             return f"Unknown series id {series_id!r}."
         return (
-            f"Series {str(series_id)!r} was left out when this model was trained because it was "
-            f"too short ({why})."
+            f"Series {str(series_id)!r} was left out when this model was trained because it had "
+            f"too little data ({why})."
         )
 
     def input_schema(self) -> dict[str, Any]:
