@@ -42,7 +42,7 @@ def test_a_short_series_is_left_out_and_answered_as_too_short(api, celery_worker
     )
     assert res.status_code == 404, res.json()
     assert res.json()["code"] == "series_left_out"
-    assert "too short" in res.json()["detail"] and "30 observations" in res.json()["detail"]
+    assert "too little data" in res.json()["detail"] and "30 observations" in res.json()["detail"]
     res = api.post(
         "/api/v1/predictions/forecast", {"model_id": best, "series_id": "Mars"}, format="json"
     )
