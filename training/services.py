@@ -264,20 +264,26 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def _schema_column(info: dict[str, Any]) -> dict[str, Any]:
+    """One input column of a model: its type, whether a request must send it, and how the
+    training file wrote it (`parse`: separators, date formats), so requests are read alike."""
+    column = {
+        "name": info["name"],
+        "dtype": info.get("dtype"),
+        "semantic_type": info.get("semantic_type"),
+        "required": info.get("semantic_type") != "id",
+    }
+    if info.get("parse"):
+        column["parse"] = info["parse"]
+    return column
+
+
 def _input_schema(pipeline: Pipeline, columns: list[str], extra: dict | None) -> dict[str, Any]:
     info = {c["name"]: c for c in pipeline.dataset.columns_info}
     schema = {
         "target": pipeline.target_column,
         "problem_type": pipeline.problem_type,
-        "columns": [
-            {
-                "name": c,
-                "dtype": info[c].get("dtype"),
-                "semantic_type": info[c].get("semantic_type"),
-                "required": info[c].get("semantic_type") != "id",
-            }
-            for c in columns
-        ],
+        "columns": [_schema_column(info[c]) for c in columns],
     }
     schema.update(extra or {})
     return schema

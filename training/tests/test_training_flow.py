@@ -193,6 +193,51 @@ def test_rows_without_a_target_are_left_out_and_said_so(api, celery_worker):
     assert set(model.classes) <= {"Adelie", "Chinstrap", "Gentoo"}
 
 
+def test_requests_are_read_in_the_notation_of_the_training_file(api, celery_worker):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2021-01-01", periods=200, freq="D")
+    price = rng.uniform(500, 5000, len(days)).round(2)
+    frame = pd.DataFrame(
+        {
+            "price": [f"${p:,.2f}" for p in price],  # "$1,234.50": read from text, "," groups
+            "sold": days.strftime("%d/%m/%Y"),  # day first
+            "y": 0.01 * price + 10 * days.month + rng.normal(0, 1, len(days)),
+        }
+    )
+    res = api.post(
+        "/api/v1/datasets/upload",
+        {"file": SimpleUploadedFile("sales.csv", frame.to_csv(index=False).encode()), "name": "s"},
+        format="multipart",
+    )
+    assert res.status_code == 201, res.content
+    pipe = create_pipeline(api, res.json()["id"], "y", "regression")
+    job = api.post(
+        "/api/v1/training/start",
+        {"pipeline_id": pipe["id"], "algorithms": ["linear"], "time_budget_s": 5},
+        format="json",
+    ).json()
+    assert wait_job(api, job["job_id"], 120)["status"] == "completed"
+    model = TrainedModel.objects.get(pipeline_id=pipe["id"], rank=1)
+    parse = {c["name"]: c.get("parse") for c in model.input_schema["columns"]}
+    assert parse["price"]["thousands"] == "," and parse["sold"]["formats"][0] == "%d/%m/%Y"
+    dep = api.post("/api/v1/deployment/deploy", {"model_id": model.pk}, format="json")
+    assert dep.status_code == 201, dep.content
+
+    def predict(row: dict) -> float:
+        answer = api.post(
+            "/api/v1/predictions/single", {"model_id": model.pk, "data": row}, format="json"
+        )
+        assert answer.status_code == 200, answer.content
+        return answer.json()["predictions"][0]
+
+    as_written = predict({"price": "$1,300.00", "sold": "03/04/2021"})
+    plain = predict({"price": 1300.0, "sold": "2021-04-03"})
+    assert as_written == pytest.approx(plain)
+    assert as_written != pytest.approx(predict({"price": 1300.0, "sold": "2021-03-04"}))
+
+
 def test_cancel_stops_a_running_job_and_leaves_nothing(api, owner, celery_worker):
     ds = upload_sample(api, "credit_scoring.csv")
     pipe = create_pipeline(api, ds["id"], "Status", "classification")
