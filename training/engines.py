@@ -9,6 +9,7 @@ schema adds (`schema_extra`) and whether the serving path is checked (`serving_c
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -116,6 +117,12 @@ class Engine(Protocol):
         ...
 
 
+def left_after_reading(time_budget_s: float, reading_started: float) -> float:
+    """What is left of `time_budget_s` once the data is read (a large file takes seconds of it);
+    at least a tenth of it, so a run always gets some time."""
+    return max(time_budget_s - (time.monotonic() - reading_started), 0.1 * time_budget_s)
+
+
 @dataclass(frozen=True)
 class TabularEngine:
     """Classification and regression: `training.automl` on the pipeline's feature columns."""
@@ -152,6 +159,7 @@ class TabularEngine:
         pipeline = self.pipeline
         features = self.features()
         classification = pipeline.problem_type == Pipeline.ProblemType.CLASSIFICATION
+        reading = time.monotonic()
         frame = dataset_frame(
             pipeline.dataset,
             usecols=[*features, pipeline.target_column],
@@ -165,7 +173,7 @@ class TabularEngine:
             algorithms=config["algorithms"],
             hyperparameters=config.get("hyperparameters") or None,
             search=config.get("search"),
-            time_budget_s=time_budget_s,
+            time_budget_s=left_after_reading(time_budget_s, reading),
             validation_split=float(config.get("validation_split", 0.2)),
             cross_validation=bool(config.get("cross_validation", False)),
             cv_folds=int(config.get("cv_folds", 5)),
@@ -273,6 +281,7 @@ class ForecastEngine:
         pipeline = self.pipeline
         time_col, id_col = self._columns()
         columns = [c for c in (time_col, id_col, pipeline.target_column) if c]
+        reading = time.monotonic()
         frame = dataset_frame(pipeline.dataset, usecols=columns)
         settings = forecasting.ForecastSettings(
             time_column=time_col,
@@ -281,7 +290,7 @@ class ForecastEngine:
             horizon=int(config["horizon"]),
             algorithms=config["algorithms"],
             hyperparameters=config.get("hyperparameters") or None,
-            time_budget_s=time_budget_s,
+            time_budget_s=left_after_reading(time_budget_s, reading),
             preprocessing_config=pipeline.preprocessing_config or None,
             feature_config=pipeline.feature_config or None,
             random_state=int(config.get("random_state", 0)),
