@@ -657,6 +657,8 @@ def batch_start(
     failures: list[Exception] = []
     try:
         with transaction.atomic():
+            jobs.hold_owner(owner)
+            batch_job_capacity_check(user=owner)  # again, now that this user's starts queue up
             job.save()
             transaction.on_commit(partial(_batch_enqueue_or_fail, job.pk, failures))
     except Exception:

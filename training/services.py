@@ -100,6 +100,8 @@ def training_job_start(*, pipeline: Pipeline, user, config: dict[str, Any]) -> T
     stored.update(engine.start_config())
     failures: list[Exception] = []
     with transaction.atomic():
+        jobs.hold_owner(user)
+        training_job_capacity_check(user=user)  # again, now that this user's starts queue up
         job = TrainingJob.objects.create(owner=user, pipeline=pipeline, config=stored)
         pipeline_set_status(pipeline=pipeline, status=Pipeline.Status.TRAINING)
         transaction.on_commit(partial(_enqueue_or_fail, job.pk, failures))

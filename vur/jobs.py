@@ -39,6 +39,15 @@ def active_jobs_cap_check(queryset: models.QuerySet, *, what: str, hint: str) ->
         )
 
 
+def hold_owner(user: Any) -> None:
+    """Inside a transaction: lock `user`'s row until it ends, so one person's job starts are
+    counted and created one at a time (two at once could both pass the cap). PostgreSQL takes a
+    row lock; SQLite's immediate transactions already let one writer in at a time."""
+    from django.contrib.auth import get_user_model
+
+    list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+
+
 def _job_status(model: Any) -> Any:
     """The job model's `Status` choices (TrainingJob and BatchJob both name QUEUED, RUNNING)."""
     return model.Status

@@ -195,3 +195,51 @@ def test_admin_sign_in_has_the_same_lockout(settings, client, django_user_model)
     )
     assert res.status_code == 200 and "Too many wrong passwords" in res.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_starts_at_once_do_not_pass_the_cap_together(settings, owner, monkeypatch):
+    """Both requests count the jobs before either creates one; the second must still be refused
+    (the count and the create happen one person at a time)."""
+    import contextlib
+    import threading
+
+    from django.db import connection, transaction
+
+    from conftest import pipeline_on_sample
+    from training import services
+    from training.models import TrainingJob
+    from vur.errors import TooManyRequests
+
+    settings.VUR_MAX_ACTIVE_JOBS_PER_USER = 1
+    pipeline = pipeline_on_sample(owner, "penguins.csv", "species", "classification")
+    meet = threading.Barrier(2, timeout=3)
+    real_check = services.training_job_capacity_check
+
+    def check_then_meet(*, user) -> None:
+        real_check(user=user)
+        # Hold each request after its count until the other has counted too; when the other is
+        # held by the per-person lock the wait times out and this one goes on alone.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            meet.wait()
+
+    monkeypatch.setattr(services, "training_job_capacity_check", check_then_meet)
+    outcomes: list[str] = []
+
+    def start() -> None:
+        try:
+            services.training_job_start(pipeline=pipeline, user=owner, config={})
+            outcomes.append("queued")
+        except TooManyRequests:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes) == ["queued", "refused"]
+    assert TrainingJob.objects.filter(owner=owner).count() == 1
+    assert not transaction.get_connection().in_atomic_block
