@@ -164,19 +164,15 @@ def test_failed_training_ends_failed_with_a_readable_error(api, celery_worker):
     assert TrainedModel.objects.count() == 0
 
 
-def test_rows_without_a_target_are_left_out_and_said_so(api, celery_worker):
-    frame = pd.read_csv(sample_path("penguins.csv"))
-    frame.loc[frame.index % 7 == 0, "species"] = None  # unlabelled rows, as users upload them
+def _train_linear(api, frame: pd.DataFrame, target: str, problem_type: str) -> tuple[dict, dict]:
+    """Upload `frame`, train a linear model on it for 5 s; (pipeline, completed job)."""
     res = api.post(
         "/api/v1/datasets/upload",
-        {
-            "file": SimpleUploadedFile("gaps.csv", frame.to_csv(index=False).encode()),
-            "name": "penguins with unlabelled rows",
-        },
+        {"file": SimpleUploadedFile("table.csv", frame.to_csv(index=False).encode()), "name": "t"},
         format="multipart",
     )
     assert res.status_code == 201, res.content
-    pipe = create_pipeline(api, res.json()["id"], "species", "classification")
+    pipe = create_pipeline(api, res.json()["id"], target, problem_type)
     job = api.post(
         "/api/v1/training/start",
         {"pipeline_id": pipe["id"], "algorithms": ["linear"], "time_budget_s": 5},
@@ -184,6 +180,13 @@ def test_rows_without_a_target_are_left_out_and_said_so(api, celery_worker):
     ).json()
     final = wait_job(api, job["job_id"], 120)
     assert final["status"] == "completed", final
+    return pipe, final
+
+
+def test_rows_without_a_target_are_left_out_and_said_so(api, celery_worker):
+    frame = pd.read_csv(sample_path("penguins.csv"))
+    frame.loc[frame.index % 7 == 0, "species"] = None  # unlabelled rows, as users upload them
+    pipe, job = _train_linear(api, frame, "species", "classification")
     unlabelled = int(frame["species"].isna().sum())
     logs = TrainingEvent.objects.filter(job_id=job["job_id"], kind="log")
     assert any(f"{unlabelled} rows have no value of 'species'" in str(e.payload) for e in logs), [
@@ -206,19 +209,7 @@ def test_requests_are_read_in_the_notation_of_the_training_file(api, celery_work
             "y": 0.01 * price + 10 * days.month + rng.normal(0, 1, len(days)),
         }
     )
-    res = api.post(
-        "/api/v1/datasets/upload",
-        {"file": SimpleUploadedFile("sales.csv", frame.to_csv(index=False).encode()), "name": "s"},
-        format="multipart",
-    )
-    assert res.status_code == 201, res.content
-    pipe = create_pipeline(api, res.json()["id"], "y", "regression")
-    job = api.post(
-        "/api/v1/training/start",
-        {"pipeline_id": pipe["id"], "algorithms": ["linear"], "time_budget_s": 5},
-        format="json",
-    ).json()
-    assert wait_job(api, job["job_id"], 120)["status"] == "completed"
+    pipe, _ = _train_linear(api, frame, "y", "regression")
     model = TrainedModel.objects.get(pipeline_id=pipe["id"], rank=1)
     parse = {c["name"]: c.get("parse") for c in model.input_schema["columns"]}
     assert parse["price"]["thousands"] == "," and parse["sold"]["formats"][0] == "%d/%m/%Y"
