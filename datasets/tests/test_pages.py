@@ -62,6 +62,21 @@ def test_dataset_partials_render_preview_statistics_and_quality(web):
     assert quality.status_code == 200 and b'id="quality-score"' in quality.content
 
 
+def test_the_quality_report_says_what_validation_found(web):
+    months = [f"{1969 + i // 12}-{i % 12 + 1:02d}-01,{1500 + i}" for i in range(120)]
+    text = "UK driver deaths, monthly\nSource: R datasets\n\nmonth,deaths\n" + "\n".join(months)
+    res = web.post(
+        "/datasets/upload/",
+        {"file": SimpleUploadedFile("titled.csv", text.encode()), "name": "Titled"},
+    )
+    quality = web.get(res["Location"] + "quality/", HTTP_HX_REQUEST="true")
+    assert quality.status_code == 200
+    checks = quality.content.decode().split('id="quality-checks"', 1)[1].split("</ul>", 1)[0]
+    assert "title or note lines" in checks
+    clean = web.get(_upload(web, "penguins.csv")["Location"] + "quality/", HTTP_HX_REQUEST="true")
+    assert b'id="quality-checks"' not in clean.content  # nothing to say, no section
+
+
 def test_time_series_page_plots_the_series_with_gaps_and_outliers(web):
     res = _upload(web, "series_airpassengers.csv", name="Air")
     base = res["Location"]
