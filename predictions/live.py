@@ -50,7 +50,7 @@ def series_label(key: Any) -> str:
 
 def _series_key(fitted: Any, series_id: Any, *, where: str) -> Any:
     """The model's key of `series_id`; 404 for a series the model does not know, saying so when
-    it was left out of training as too short."""
+    it was left out of training (too short or too sparse)."""
     keys = list(fitted.forecasters)
     if not getattr(fitted, "id_column", None):
         if series_id is None or series_id == "":

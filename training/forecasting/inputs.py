@@ -43,7 +43,7 @@ class SeriesData:
 @dataclass
 class PreparedInput:
     """The regularised series with their common frequency, time zone and regularisation report,
-    and the ids of the series left out as too short (id -> reason)."""
+    and the ids of the series left out as too short or too sparse (id -> reason)."""
 
     series: list[SeriesData]
     freq: str

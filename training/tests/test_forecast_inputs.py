@@ -108,7 +108,7 @@ def test_a_series_too_short_is_left_out_and_the_others_are_forecast():
     assert "30 observations" in left[0]["reason"] and "at least 32" in left[0]["reason"]
     logs = [p for p in _logs(events) if "Left out" in p["message"]]
     assert logs and logs[0]["level"] == "warning" and "'NEW'" in logs[0]["message"]
-    with pytest.raises(ValueError, match="'NEW' was left out .* too short"):
+    with pytest.raises(ValueError, match="'NEW' was left out .* too little data"):
         model.predict(series_id="NEW")
     with pytest.raises(ValueError, match="Unknown series id 'Mars'"):
         model.predict(series_id="Mars")
