@@ -11,6 +11,7 @@ urlpatterns = [
     path("datasets/upload/", pages.dataset_upload_page, name="upload"),
     path("datasets/<int:dataset_id>/", pages.dataset_detail_page, name="detail"),
     path("datasets/<int:dataset_id>/preview/", pages.dataset_preview_partial, name="preview"),
+    path("datasets/<int:dataset_id>/checks/", pages.dataset_checks_partial, name="checks"),
     path(
         "datasets/<int:dataset_id>/statistics/", pages.dataset_statistics_partial, name="statistics"
     ),

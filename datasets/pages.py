@@ -94,6 +94,17 @@ def dataset_detail_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
 
 
 @login_required
+def dataset_checks_partial(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    """What validation found that blocks or weakens training (htmx partial)."""
+    dataset = get_or_404(selectors.dataset_get, user=request.user, dataset_id=dataset_id)
+    try:
+        checks = services.dataset_checks(dataset=dataset)
+    except VURError as err:
+        return render(request, "partials/error.html", {"message": err.detail})
+    return render(request, "datasets/_checks.html", {"checks": checks})
+
+
+@login_required
 def dataset_preview_partial(request: HttpRequest, dataset_id: int) -> HttpResponse:
     """One page of rows (htmx partial; a full page without htmx)."""
     dataset = get_or_404(selectors.dataset_get, user=request.user, dataset_id=dataset_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import tempfile
@@ -12,6 +13,7 @@ from typing import IO, Any
 
 import pandas as pd
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -484,6 +486,30 @@ def _column_page(dataset: Dataset, page: int, page_size: int) -> tuple[list[dict
 def _usecols(dataset: Dataset, names: list[str]) -> list[str]:
     extra = [c for c in (dataset.time_column, dataset.id_column) if c and c not in names]
     return [c for c in dataset.column_names if c in set(names) | set(extra)]
+
+
+CHECKS_CACHE_S = 7 * 24 * 3600  # a stored file never changes; its checks are kept a week
+
+
+def dataset_checks(*, dataset: Dataset) -> dict[str, Any]:
+    """`dataset_validate` of the whole file, computed once and kept in the shared cache (it
+    streams every row: seconds for a large file, paid by the first page view only)."""
+    # The stored file's key is unique per upload (a random folder), so a reused id never
+    # finds another file's checks.
+    stamp = f"{dataset.file.name}:{dataset.size_bytes}:{dataset.time_column}"
+    key = f"vur:dataset-checks:{dataset.pk}:{hashlib.sha256(stamp.encode()).hexdigest()[:24]}"
+    try:
+        found = cache.get(key)
+    except Exception:  # the cache is a shortcut: without Redis the checks are computed
+        logger.warning("dataset checks: the cache is unreachable", exc_info=True)
+        found = None
+    if found is None:
+        found = dataset_validate(dataset=dataset)
+        try:
+            cache.set(key, found, CHECKS_CACHE_S)
+        except Exception:
+            logger.warning("dataset checks: the cache is unreachable", exc_info=True)
+    return found
 
 
 def dataset_validate(

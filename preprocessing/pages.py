@@ -11,7 +11,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from datasets.selectors import dataset_get
-from datasets.services import dataset_validate
 from preprocessing import services
 from vur.errors import VURError
 from vur.pages import get_or_404
@@ -19,34 +18,21 @@ from vur.pages import get_or_404
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 
-# Validation warnings the issue table already shows in its own words.
-_TOLD_BY_ISSUES = ("% missing values.", "exact duplicates of an earlier row.")
-
-
 @login_required
 def quality_partial(request: HttpRequest, dataset_id: int) -> HttpResponse:
-    """The quality report of a dataset: what blocks or weakens training (the dataset's
-    validation), score, issues (worst first) and recommendations."""
+    """The quality report of a dataset: score, issues (worst first) and recommendations."""
     dataset = get_or_404(dataset_get, user=request.user, dataset_id=dataset_id)
     try:
         report = services.quality_analyze(
             dataset=dataset, columns=None, sample_size=services.DEFAULT_SAMPLE
         )
-        checks = dataset_validate(dataset=dataset)
     except VURError as err:
         return render(request, "partials/error.html", {"message": err.detail})
     issues = sorted(report["issues"], key=lambda i: SEVERITY_ORDER.get(i["severity"], 9))
-    warnings = [w for w in checks["warnings"] if not w.endswith(_TOLD_BY_ISSUES)]
     return render(
         request,
         "preprocessing/_quality.html",
-        {
-            "report": report,
-            "issues": issues,
-            "score_pct": round(report["overall_score"] * 100),
-            "check_errors": checks["errors"],
-            "check_warnings": warnings,
-        },
+        {"report": report, "issues": issues, "score_pct": round(report["overall_score"] * 100)},
     )
 
 

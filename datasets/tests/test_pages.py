@@ -62,19 +62,26 @@ def test_dataset_partials_render_preview_statistics_and_quality(web):
     assert quality.status_code == 200 and b'id="quality-score"' in quality.content
 
 
-def test_the_quality_report_says_what_validation_found(web):
+def test_the_dataset_page_says_what_validation_found(web, monkeypatch):
+    from datasets import services
+
     months = [f"{1969 + i // 12}-{i % 12 + 1:02d}-01,{1500 + i}" for i in range(120)]
     text = "UK driver deaths, monthly\nSource: R datasets\n\nmonth,deaths\n" + "\n".join(months)
     res = web.post(
         "/datasets/upload/",
         {"file": SimpleUploadedFile("titled.csv", text.encode()), "name": "Titled"},
     )
-    quality = web.get(res["Location"] + "quality/", HTTP_HX_REQUEST="true")
-    assert quality.status_code == 200
-    checks = quality.content.decode().split('id="quality-checks"', 1)[1].split("</ul>", 1)[0]
-    assert "title or note lines" in checks
-    clean = web.get(_upload(web, "penguins.csv")["Location"] + "quality/", HTTP_HX_REQUEST="true")
-    assert b'id="quality-checks"' not in clean.content  # nothing to say, no section
+    assert b'id="checks"' in web.get(res["Location"]).content  # loaded after the page
+    checks = web.get(res["Location"] + "checks/", HTTP_HX_REQUEST="true")
+    assert checks.status_code == 200
+    listed = checks.content.decode().split('id="dataset-checks"', 1)[1].split("</ul>", 1)[0]
+    assert "title or note lines" in listed
+    clean = web.get(_upload(web, "penguins.csv")["Location"] + "checks/", HTTP_HX_REQUEST="true")
+    assert b'id="dataset-checks-clean"' in clean.content
+    # The whole file is read once: the next view answers from the cache.
+    monkeypatch.setattr(services, "dataset_validate", lambda **kw: pytest.fail("read again"))
+    again = web.get(res["Location"] + "checks/", HTTP_HX_REQUEST="true")
+    assert again.content == checks.content
 
 
 def test_time_series_page_plots_the_series_with_gaps_and_outliers(web):
@@ -91,7 +98,7 @@ def test_someone_elses_dataset_is_a_404_page(web, client, other_user):
     res = _upload(web, "penguins.csv", name="Penguins")
     base = res["Location"]
     client.force_login(other_user)
-    for suffix in ("", "preview/", "statistics/", "quality/", "series/"):
+    for suffix in ("", "preview/", "statistics/", "quality/", "series/", "checks/"):
         answer = client.get(base + suffix)
         assert answer.status_code == 404, suffix
     assert b"We couldn" in client.get(base).content
