@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import re
 import shutil
+import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -70,12 +71,31 @@ def chrome(width: int = WIDTHS[0], height: int = 900):
     return driver
 
 
+def _inner_width(driver, timeout: float = 10.0) -> int:
+    """The page's `innerWidth` once it has caught up with the window: a resize reaches the page
+    a moment after the window changes, so a read right after it can still give the old width
+    (1280 in a 390 px window, which made the correction below a negative width)."""
+    deadline = time.monotonic() + timeout
+    last = -1
+    while True:
+        outer = driver.get_window_size()["width"]
+        inner = int(driver.execute_script("return window.innerWidth") or 0)
+        if 0 < inner <= outer and inner == last:
+            return inner
+        if time.monotonic() > deadline:
+            return inner if 0 < inner <= outer else outer
+        last = inner
+        time.sleep(0.05)
+
+
 def set_width(driver, width: int, height: int = 900) -> None:
     """Make the page's viewport `width` CSS pixels wide (the window adds its own chrome)."""
     driver.set_window_size(width, height)
-    inner = driver.execute_script("return window.innerWidth") or width
+    inner = _inner_width(driver)
     if inner != width:
-        driver.set_window_size(width + (width - inner), height)
+        chrome = max(0, driver.get_window_size()["width"] - inner)
+        driver.set_window_size(width + chrome, height)
+        _inner_width(driver)
 
 
 @pytest.fixture
