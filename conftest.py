@@ -59,6 +59,15 @@ def anon_api() -> APIClient:
     return APIClient()
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Stop the embedded Redis when this test session started it (no REDIS_URL); one it found
+    running, such as a `make run` of the same checkout, keeps running."""
+    from vur import embedded
+
+    for directory in embedded.started_by_this_process():
+        embedded.stop_embedded_redis(directory)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _clean_media():
     """Each test session writes its files under its own media folder, removed at the end."""

