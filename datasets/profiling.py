@@ -10,15 +10,9 @@ from __future__ import annotations
 from datasets.coercion import coerce_types
 from datasets.columns import profile_chunks, profile_frame
 from datasets.frequency import infer_frequency
-from datasets.semantics import SEMANTIC_TYPES
+from datasets.semantics import FIRST_YEAR, LAST_YEAR, SEMANTIC_TYPES
 from datasets.statistics import column_statistics, statistics_chunks
-from datasets.timeseries import (
-    FIRST_YEAR,
-    LAST_YEAR,
-    dates_out_of_range,
-    detect_time_series,
-    read_time_values,
-)
+from datasets.timeseries import dates_out_of_range, detect_time_series, read_time_values
 from datasets.validation import count_duplicate_rows, validate_chunks, validate_frame
 
 __all__ = [

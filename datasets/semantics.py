@@ -56,6 +56,8 @@ DATEISH = re.compile(r"\d{1,4}[-/.]\d{1,2}|[A-Za-z]{3,9}\.?,?\s+\d{1,4}|\d{1,2}[
 _QUARTER = re.compile(
     r"^(?:(?P<y1>\d{4})\s*-?\s*[Qq](?P<q1>[1-4])|[Qq](?P<q2>[1-4])\s*[-/]?\s*(?P<y2>\d{4}))$"
 )
+# Years a nanosecond timestamp holds whole (its limits are 1677-09-21 and 2262-04-11).
+FIRST_YEAR, LAST_YEAR = 1678, 2261
 _TZ_SUFFIX = re.compile(r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})$")
 _DATE_BASES = (
     "%d/%m/%Y",
@@ -123,7 +125,7 @@ def quarter_starts(text: pd.Series) -> pd.Series:
     if found.any():
         months = (year[found] * 12 + (quarter[found] - 1) * 3).astype("int64") - 1970 * 12
         stamps = pd.Series(months.to_numpy().astype("datetime64[M]"), index=months.index)
-        in_range = (year[found] >= 1678) & (year[found] <= 2261)
+        in_range = year[found].between(FIRST_YEAR, LAST_YEAR)
         out.loc[stamps.index[in_range]] = stamps[in_range].astype("datetime64[ns]")
     return out
 

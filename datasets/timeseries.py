@@ -15,14 +15,12 @@ import pandas as pd
 from datasets.coercion import to_datetime
 from datasets.frequency import infer_frequency
 from datasets.jsonsafe import json_safe
-from datasets.semantics import DATEISH, is_integral, present_strings
+from datasets.semantics import DATEISH, FIRST_YEAR, LAST_YEAR, is_integral, present_strings
 
 _MAX_GRID_FACTOR = 20  # a grid this many times larger than the data means "not regular"
 # Share of the grid steps between a series' first and last timestamp that must hold a value for
 # it to count as a regular series; forecasting refuses to invent more than the rest.
 MIN_GRID_COVERAGE = 0.5
-# Years a nanosecond timestamp holds whole (its limits are 1677-09-21 and 2262-04-11).
-FIRST_YEAR, LAST_YEAR = 1678, 2261
 _YEAR_IN_TEXT = re.compile(r"(?<![\d.])(-?\d{4})(?![\d.])")
 
 

@@ -68,11 +68,9 @@ def _series_key(fitted: Any, series_id: Any, *, where: str) -> Any:
     for key in keys:
         if str(key) == str(series_id):
             return key
-    why = fitted.left_out_reason(series_id) if hasattr(fitted, "left_out_reason") else None
-    if why is not None:
+    if hasattr(fitted, "left_out_reason") and fitted.left_out_reason(series_id) is not None:
         raise NotFound(
-            f"{where}: series '{series_id}' was left out when this model was trained because it "
-            f"had too little data ({why}); retrain the model once it has more.",
+            f"{where}: {fitted.unknown_series(series_id)} Retrain the model once it has more.",
             code="series_left_out",
         )
     raise NotFound(f"Series '{series_id}' is not in this model.", code="series_not_found")

@@ -161,12 +161,18 @@ class SparseSeriesError(SeriesError):
     """A series whose grid is mostly missing steps: filling them would invent most of it."""
 
 
+def grid_covered(n_steps: int, n_gaps: int) -> bool:
+    """Whether `n_steps` grid steps with `n_gaps` of them empty hold enough values to forecast
+    from (the upload profile's `MIN_GRID_COVERAGE`)."""
+    return n_steps <= 0 or (n_steps - n_gaps) / n_steps >= MIN_GRID_COVERAGE
+
+
 def check_grid_coverage(n_steps: int, n_gaps: int, freq: str) -> None:
     """Refuse (`SparseSeriesError`) series whose `n_steps` grid steps at `freq` (between each
     series' first and last value) have `n_gaps` without a value, when that is more than the
     upload profile allows (`MIN_GRID_COVERAGE`): filling them would make up most of the history
     the models learn from."""
-    if n_steps <= 0 or (n_steps - n_gaps) / n_steps >= MIN_GRID_COVERAGE:
+    if grid_covered(n_steps, n_gaps):
         return
     raise SparseSeriesError(
         f"{n_gaps} of the {n_steps} steps at frequency {freq} between the first and last "

@@ -18,6 +18,7 @@ from preprocessing.series import (
     check_grid_coverage,
     default_season_length,
     fill_gaps,
+    grid_covered,
     regularize,
 )
 from training.forecasting.settings import (
@@ -117,23 +118,16 @@ def _histories(
         check_grid_coverage(steps, sum(int(y.isna().sum()) for y in histories.values()), freq)
     except SparseSeriesError as exc:
         raise SparseSeries(str(exc)) from exc
-    m = default_season_length(freq)
-    left_out = {
-        key: _too_short(len(y), freq, settings.horizon)
-        for key, y in histories.items()
-        if len(y) < series_need(len(y), m, settings.horizon)[0]
-    }
-    if len(histories) > 1:  # one mostly empty series among full ones: left out on its own
-        for key, y in histories.items():
-            if key in left_out:
-                continue
-            try:
-                check_grid_coverage(len(y), int(y.isna().sum()), freq)
-            except SparseSeriesError:
-                left_out[key] = (
-                    f"values at only {int(y.notna().sum())} of its {len(y)} steps at frequency "
-                    f"{freq} (at least half are needed)"
-                )
+    left_out: dict[Any, str] = {}
+    for key, y in histories.items():
+        if len(y) < min_length(1, settings.horizon):  # too short even without a season
+            left_out[key] = _too_short(len(y), freq, settings.horizon)
+        elif len(histories) > 1 and not grid_covered(len(y), int(y.isna().sum())):
+            # one mostly empty series among full ones: left out on its own
+            left_out[key] = (
+                f"values at only {int(y.notna().sum())} of its {len(y)} steps at frequency "
+                f"{freq} (at least half are needed)"
+            )
     kept = {k: y for k, y in histories.items() if k not in left_out}
     if not kept:
         key, why = next(iter(left_out.items()))
