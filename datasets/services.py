@@ -362,10 +362,19 @@ def dataset_frame(
 
 
 def dataset_iter_chunks(
-    dataset: Dataset, *, chunksize: int = 50_000, usecols: list[str] | None = None
+    dataset: Dataset,
+    *,
+    chunksize: int = 50_000,
+    usecols: list[str] | None = None,
+    keep_raw: tuple[str, ...] = (),
 ) -> Iterator[pd.DataFrame]:
-    """Stream the dataset in typed chunks, never holding the whole file."""
-    info = [c for c in dataset.columns_info if usecols is None or c["name"] in usecols]
+    """Stream the dataset in typed chunks, never holding the whole file; columns in `keep_raw`
+    keep the values as read."""
+    info = [
+        c
+        for c in dataset.columns_info
+        if (usecols is None or c["name"] in usecols) and c["name"] not in keep_raw
+    ]
     with dataset_open(dataset) as fh:
         for chunk in dio.iter_chunks(fh, dataset.file_format, chunksize=chunksize, usecols=usecols):
             yield profiling.coerce_types(chunk, info)

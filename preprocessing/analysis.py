@@ -141,10 +141,10 @@ def _blank_mask(series: pd.Series) -> pd.Series:
     return series.map(lambda v: isinstance(v, str) and not v.strip()).astype(bool)
 
 
-def _missing_issue(df: pd.DataFrame, column: str) -> dict[str, Any] | None:
+def _missing_issue(df: pd.DataFrame, column: str, unread: int = 0) -> dict[str, Any] | None:
     series = df[column]
     blanks = int(_blank_mask(series).sum())
-    count = int(series.isna().sum()) + blanks
+    count = int(series.isna().sum()) + blanks - unread
     if not count:
         return None
     pct = _pct(count, len(df))
@@ -343,6 +343,23 @@ def _format_issue(df: pd.DataFrame, column: str) -> dict[str, Any] | None:
     return _variant_issue(column, texts)
 
 
+def _unreadable_issue(column: str, written: pd.Series, n_rows: int) -> dict[str, Any]:
+    """The values of a date column that were written but do not read as dates: not missing,
+    and not what the column will hold (they are read as missing everywhere else)."""
+    count = len(written)
+    pct = _pct(count, n_rows)
+    return _issue(
+        column,
+        "inconsistent_format",
+        _grade(pct, (5, 20)),
+        count,
+        pct,
+        f"'{column}' has {count} values that do not read as dates (e.g. {str(written.iloc[0])!r}),"
+        f" {pct}% of rows; they are read as missing.",
+        "Correct them in the file and upload it again, or drop those rows.",
+    )
+
+
 def _recommendations(issues: list[dict[str, Any]], n_rows: int) -> list[str]:
     if not n_rows:
         return ["The dataset has no rows: upload data before preprocessing."]
@@ -378,13 +395,20 @@ def _recommendations(issues: list[dict[str, Any]], n_rows: int) -> list[str]:
 
 
 def analyze_quality(
-    df: pd.DataFrame, *, columns: list[str] | None = None, total_rows: int | None = None
+    df: pd.DataFrame,
+    *,
+    columns: list[str] | None = None,
+    total_rows: int | None = None,
+    unreadable: dict[str, pd.Series] | None = None,
 ) -> dict[str, Any]:
     """Find missing values, outliers, duplicate rows and inconsistent formats in `df` (a sample).
 
+    `unreadable` maps a date column to its values as written that did not read as dates (`df`
+    holds them as missing): they are reported as a format issue, not as missing values.
     Returns the JSON-safe `preprocessing/analyze` answer (without dataset_id and timestamp, which
     the service adds). Duplicates are whole-row duplicates (column None) over all columns.
     """
+    unreadable = {k: v for k, v in (unreadable or {}).items() if len(v)}
     if columns is None:
         columns = list(df.columns)
     unknown = [c for c in columns if c not in df.columns]
@@ -399,8 +423,11 @@ def analyze_quality(
     outlier_cells = 0
     numeric_cells = 0
     for column in columns:
-        found = [_missing_issue(df, column)]
-        if column in numeric_columns(df, [column]):
+        written = unreadable.get(column)
+        found = [_missing_issue(df, column, 0 if written is None else len(written))]
+        if written is not None:
+            found.append(_unreadable_issue(column, written, n_rows))
+        elif column in numeric_columns(df, [column]):
             numeric_cells += int(df[column].notna().sum())
             found.append(_outlier_issue(df, column))
         elif column in text_columns(df, [column]):

@@ -12,8 +12,10 @@ from typing import Any
 import pandas as pd
 from django.utils import timezone
 
+from datasets.coercion import coerce_types
 from datasets.jsonsafe import json_safe
 from datasets.models import Dataset
+from datasets.semantics import present_strings
 from datasets.services import dataset_frame, dataset_iter_chunks
 from pipelines.models import Pipeline
 from pipelines.services import pipeline_set_config
@@ -26,16 +28,18 @@ DEFAULT_SAMPLE = 10_000
 
 
 def dataset_sample(
-    dataset: Dataset, sample_size: int = DEFAULT_SAMPLE, seed: int = 0
+    dataset: Dataset,
+    sample_size: int = DEFAULT_SAMPLE,
+    seed: int = 0,
+    keep_raw: tuple[str, ...] = (),
 ) -> pd.DataFrame:
-    """The whole dataset when small, else an even random sample read chunk by chunk."""
+    """The whole dataset when small, else an even random sample read chunk by chunk; columns in
+    `keep_raw` keep the values as read."""
     if dataset.num_rows <= sample_size:
-        return dataset_frame(dataset)
+        return dataset_frame(dataset, keep_raw=keep_raw)
     fraction = sample_size / dataset.num_rows
-    parts = [
-        chunk.sample(frac=fraction, random_state=seed + i)
-        for i, chunk in enumerate(dataset_iter_chunks(dataset, chunksize=50_000))
-    ]
+    chunks = dataset_iter_chunks(dataset, chunksize=50_000, keep_raw=keep_raw)
+    parts = [chunk.sample(frac=fraction, random_state=seed + i) for i, chunk in enumerate(chunks)]
     return pd.concat(parts, ignore_index=False).head(sample_size)
 
 
@@ -62,14 +66,41 @@ def _check_columns(dataset: Dataset, columns: list[str] | None) -> None:
 def quality_analyze(*, dataset: Dataset, columns: list[str] | None, sample_size: int) -> dict:
     """Issues per column, an overall score and recommendations, on a sample of the dataset."""
     _check_columns(dataset, columns)
-    frame = dataset_sample(dataset, sample_size)
-    report = _run(analysis.analyze_quality, frame, columns=columns, total_rows=dataset.num_rows)
+    dates = [
+        c
+        for c in dataset.columns_info
+        if c.get("semantic_type") == "datetime" and (columns is None or c["name"] in columns)
+    ]
+    frame = dataset_sample(dataset, sample_size, keep_raw=tuple(c["name"] for c in dates))
+    frame, unreadable = _read_dates(frame, dates)
+    report = _run(
+        analysis.analyze_quality,
+        frame,
+        columns=columns,
+        total_rows=dataset.num_rows,
+        unreadable=unreadable,
+    )
     return {
         "dataset_id": dataset.pk,
         **report,
         "total_rows": dataset.num_rows,
         "analysis_timestamp": timezone.now().isoformat(),
     }
+
+
+def _read_dates(
+    frame: pd.DataFrame, dates: list[dict[str, Any]]
+) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
+    """`frame` with its date columns (read raw) typed, and per column the values as written
+    that did not read as dates, so the report does not call them missing."""
+    unreadable = {}
+    for info in dates:
+        name = info["name"]
+        typed = coerce_types(frame[[name]], [info])[name]
+        written = present_strings(frame[name])
+        unreadable[name] = written[typed[written.index].isna()]
+        frame[name] = typed
+    return frame, unreadable
 
 
 def _schema(dataset: Dataset) -> list[dict[str, Any]]:

@@ -153,3 +153,16 @@ def test_empty_frame_scores_zero():
 def test_json_safe_converts_numpy_and_missing():
     value = {"a": np.float64("nan"), "b": np.int64(3), "c": pd.Timestamp("2024-01-01"), 1: [np.inf]}
     assert json_safe(value) == {"a": None, "b": 3, "c": "2024-01-01T00:00:00", "1": [None]}
+
+
+def test_unreadable_dates_are_a_format_issue_not_missing_values():
+    df = pd.DataFrame({"d": pd.to_datetime(["2021-01-01", None, None, None, "2021-01-04"])})
+    written = pd.Series(["soon", "later"], index=[1, 2])
+    report = analyze_quality(df, unreadable={"d": written})
+    found = {i["issue_type"]: i for i in report["issues"] if i["column"] == "d"}
+    assert found["missing_values"]["count"] == 1
+    assert found["inconsistent_format"]["count"] == 2
+    assert "'soon'" in found["inconsistent_format"]["description"]
+    # Without the written values every empty cell is missing.
+    plain = analyze_quality(df)
+    assert [i["count"] for i in plain["issues"] if i["issue_type"] == "missing_values"] == [3]

@@ -187,3 +187,34 @@ def test_a_forecasting_preview_describes_the_series_preparation(api):
         "passengers (model input)",
     ]
     assert res.json()["processed_shape"] == [144, 4]
+
+
+def test_analyze_tells_unreadable_dates_from_missing_ones(api):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    lines = ["signed_on,amount"]
+    for i in range(40):
+        lines.append(f"2021-{i % 12 + 1:02d}-{i % 28 + 1:02d},{100 + i}")
+    lines += ["not a date,5", "31st of never,6", ",7", ",8", ",9"]
+    res = api.post(
+        "/api/v1/datasets/upload",
+        {"file": SimpleUploadedFile("signed.csv", "\n".join(lines).encode()), "name": "signed"},
+        format="multipart",
+    )
+    assert res.status_code == 201, res.content
+    ds = res.json()
+    kinds = {c["name"]: c["semantic_type"] for c in ds["columns_info"]}
+    assert kinds["signed_on"] == "datetime"
+    body = api.post("/api/v1/preprocessing/analyze", {"dataset_id": ds["id"]}, format="json").json()
+    found = {(i["column"], i["issue_type"]): i for i in body["issues"]}
+    assert found[("signed_on", "missing_values")]["count"] == 3
+    unread = found[("signed_on", "inconsistent_format")]
+    assert unread["count"] == 2
+    assert "'not a date'" in unread["description"], unread
+    # Asking for another column leaves the date column out of the report.
+    only = api.post(
+        "/api/v1/preprocessing/analyze",
+        {"dataset_id": ds["id"], "columns": ["amount"]},
+        format="json",
+    ).json()
+    assert {i["column"] for i in only["issues"]} <= {"amount", None}
