@@ -38,12 +38,16 @@ browser:
 test: $(DEV_STAMP) browser
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# makemigrations and mypy's Django plugin import the settings, which would start the embedded
+# Redis when REDIS_URL is unset; neither connects to Redis, so they get an address that is never used.
+LINT_REDIS := $(or $(REDIS_URL),redis://lint.invalid:6379/0)
+
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/mypy
+	REDIS_URL=$(LINT_REDIS) $(BIN)/python manage.py makemigrations --check --dry-run
+	REDIS_URL=$(LINT_REDIS) $(BIN)/mypy
 
 format: $(DEV_STAMP)
 	$(BIN)/ruff format .
