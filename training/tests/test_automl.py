@@ -366,3 +366,53 @@ def test_a_classifier_records_only_the_hyperparameters_of_classification():
     assert "epsilon" not in params["svm"] and "C" in params["svm"]
     assert "target_transform" not in params["random_forest"]
     assert params["random_forest"]["criterion_cls"] in ("gini", "entropy")
+
+
+def _wide_heavy_tailed(seed: int = 0) -> pd.DataFrame:
+    """A house-price-like table: 80 numeric columns, a few with rare very large values (scaled,
+    such a row is long), a price in the hundreds of thousands."""
+    rng = np.random.default_rng(seed)
+    n = 600
+    X = rng.normal(size=(n, 80))
+    for j in range(5):  # mostly zero with a rare huge value, like a miscellaneous-value column
+        X[:, j] = np.where(rng.random(n) < 0.01, rng.uniform(50, 100, n), 0.0)
+    price = 180_000 + 20_000 * X[:, 5:15].sum(axis=1) + rng.normal(0, 5_000, n)
+    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(80)])
+    df["price"] = price
+    return df
+
+
+def test_sgd_steps_stay_small_enough_not_to_diverge_on_long_rows():
+    """A fixed SGD step of 0.05 diverges on rows with a large squared norm (here an RMSE in the
+    millions against a spread of 60,000); the step is lowered to one over the longest row."""
+    df = _wide_heavy_tailed()
+    logs: list[str] = []
+    results = automl(
+        df,
+        on_event=lambda kind, payload: logs.append(str(payload.get("message"))),
+        target="price",
+        problem_type="regression",
+        algorithms=["sgd"],
+        max_epochs=30,
+        time_budget_s=6,
+    )
+    sgd = results[0]
+    spread = float(df["price"].std())
+    assert sgd.cv_score < spread, (sgd.cv_score, spread)
+    assert sgd.test_metrics["r2"] > 0.5
+    assert any("step eta0 lowered" in line for line in logs), logs
+
+
+def test_stable_step_bounds_eta0_by_the_longest_row():
+    from sklearn.linear_model import SGDClassifier, SGDRegressor
+
+    from training.automl.epochs import stable_step
+
+    X = pd.DataFrame({"a": [1.0, 0.0, 10.0], "b": [0.0, 2.0, 0.0]})  # longest row: 100
+    reg = SGDRegressor(eta0=0.05)
+    assert stable_step(reg, X) == pytest.approx(0.01) and reg.eta0 == pytest.approx(0.01)
+    cls = SGDClassifier(loss="log_loss", learning_rate="adaptive", eta0=0.05)
+    assert stable_step(cls, X) == pytest.approx(0.04)
+    small = SGDRegressor(eta0=0.001)
+    assert stable_step(small, X) is None and small.eta0 == 0.001
+    assert stable_step(SGDRegressor(learning_rate="optimal"), X) is None
