@@ -220,3 +220,24 @@ def _merge_dtypes(seen: set[str]) -> str | None:
     if all(d in ("bool", "float64", "float32") or d.startswith(("int", "uint")) for d in seen):
         return "float64"
     return "object"
+
+
+# A whole-number target with this many distinct values or fewer reads as class codes (0/1, 1/2/3).
+_MAX_CODED_CLASSES = 10
+
+
+def suggested_problem_type(info: dict[str, Any], rows: int) -> str:
+    """What a model predicting this column (of a table of `rows` rows) most likely is:
+    "classification" for booleans, categories and a few whole-number codes that repeat (each
+    on five rows or more on average), "regression" for other numbers, "" for a column that is
+    no target (dates, ids, free text)."""
+    semantic = info.get("semantic_type")
+    if semantic in ("boolean", "categorical"):
+        return "classification"
+    if semantic != "numeric":
+        return ""
+    whole = str(info.get("dtype", "")).startswith(("int", "uint", "Int", "UInt"))
+    distinct = int(info.get("unique_count") or 0)
+    if whole and 2 <= distinct <= _MAX_CODED_CLASSES and distinct * 5 <= rows:
+        return "classification"
+    return "regression"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,9 @@ _MAX_GRID_FACTOR = 20  # a grid this many times larger than the data means "not 
 # Share of the grid steps between a series' first and last timestamp that must hold a value for
 # it to count as a regular series; forecasting refuses to invent more than the rest.
 MIN_GRID_COVERAGE = 0.5
+# Observations the oldest backtest window trains on when a forecaster drops the season: a series
+# needs at least the horizon plus these (more when it keeps two seasons).
+MIN_TRAIN_POINTS = 8
 _YEAR_IN_TEXT = re.compile(r"(?<![\d.])(-?\d{4})(?![\d.])")
 
 
@@ -248,3 +252,18 @@ def detect_time_series(
         # A date column that does not make a series: report no series, keep nothing forced.
         return {**empty_series(), "duplicates": 0}
     return best
+
+
+def grid_steps(series_info: dict[str, Any]) -> int | None:
+    """Timestamps on the series' grid from the table's first to its last one: the most
+    observations any series of the table can have. None when the facts are missing."""
+    info = series_info or {}
+    start, end, freq = info.get("start"), info.get("end"), info.get("frequency")
+    if not (start and end and freq):
+        return None
+    try:
+        with warnings.catch_warnings():  # an unknown alias warns before it fails
+            warnings.simplefilter("ignore", FutureWarning)
+            return len(pd.date_range(pd.Timestamp(start), pd.Timestamp(end), freq=freq))
+    except (ValueError, TypeError, OverflowError):
+        return None

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from datasets.columns import suggested_problem_type
 from datasets.models import Dataset
 from datasets.selectors import dataset_get, dataset_list
 from pipelines import selectors, services
@@ -100,16 +101,45 @@ def setup_values(data: QueryDict, dataset: Dataset) -> dict[str, Any]:
         "time_column": data.get("time_column") or "",
     }
     if fields["problem_type"] == Pipeline.ProblemType.FORECASTING:
-        fields["forecast_horizon"] = int(horizon) if horizon.isdigit() else None
+        try:
+            fields["forecast_horizon"] = int(horizon) if horizon else None
+        except ValueError:  # "2.5" or "ten": kept as typed, so the check names it
+            fields["forecast_horizon"] = horizon
     return fields
 
 
+# The setup form's fields: an error naming only these is shown at its field, not twice.
+SETUP_FIELDS = frozenset(
+    ("name", "target_column", "problem_type", "feature_columns", "time_column", "forecast_horizon")
+)
+
+
+def setup_banner(err: VURError) -> str:
+    """The line above the setup form for a refused save: a pointer to the marked fields when
+    each message sits at its field, else the error itself."""
+    fields = error_fields(err)
+    if not fields or not set(fields) <= SETUP_FIELDS:
+        return err.detail
+    return (
+        "Check the field marked below."
+        if len(fields) == 1
+        else (f"Check the {len(fields)} fields marked below.")
+    )
+
+
 def setup_context(dataset: Dataset, values: dict[str, Any], errors: dict) -> dict[str, Any]:
-    """Columns and suggestions for the setup form."""
+    """Columns and suggestions for the setup form: targets are the columns a model can predict
+    (no dates), each with the problem type it most likely is."""
     columns = dataset.columns_info
+    targets = [
+        {**c, "suggest": suggested_problem_type(c, dataset.num_rows)}
+        for c in columns
+        if c.get("semantic_type") != "datetime" and c["name"] != dataset.time_column
+    ]
     return {
         "dataset": dataset,
         "columns": columns,
+        "target_columns": targets,
         "datetime_columns": [c for c in columns if c.get("semantic_type") == "datetime"],
         "values": values,
         "errors": errors,
@@ -149,14 +179,34 @@ def pipeline_create_page(request: HttpRequest) -> HttpResponse:
             request, "pipelines/setup.html", {**ctx, "steps": wizard_steps(None, "setup")}
         )
     values = setup_values(request.POST, dataset)
+    asked = values["name"]
+    values["name"] = _free_name(request.user, asked)
     try:
         pipeline = services.pipeline_create(owner=request.user, dataset=dataset, **values)
     except VURError as err:
         ctx = setup_context(dataset, values, error_fields(err))
-        ctx.update(steps=wizard_steps(None, "setup"), error=err.detail)
+        ctx.update(steps=wizard_steps(None, "setup"), error=setup_banner(err))
         return render(request, "pipelines/setup.html", ctx, status=err.status_code)
-    messages.success(request, f"Created the pipeline {pipeline.name}.")
+    note = f" ({asked} was taken by another of your pipelines)" if pipeline.name != asked else ""
+    messages.success(request, f"Created the pipeline {pipeline.name}{note}.")
     return redirect("wizard", pipeline_id=pipeline.pk, step="preprocessing")
+
+
+def _free_name(user: Any, name: str) -> str:
+    """`name`, or `name (2)`, `name (3)`... when the user has a pipeline named so already, so
+    two pipelines (a form sent again from the back button, say) never look the same."""
+    taken = set(
+        selectors.pipeline_list(user=user)
+        .filter(name__startswith=name)
+        .values_list("name", flat=True)
+    )
+    if name not in taken:
+        return name
+    number = 2
+    while f"{name} ({number})" in taken:
+        number += 1
+    suffix = f" ({number})"
+    return name[: services.NAME_MAX - len(suffix)] + suffix
 
 
 @login_required

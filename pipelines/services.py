@@ -11,6 +11,7 @@ from django.utils import timezone
 from datasets.models import Dataset
 from datasets.services import storage_delete_files
 from datasets.signals import Cleanup
+from datasets.timeseries import MIN_TRAIN_POINTS, grid_steps
 from pipelines.limits import MAX_HORIZON
 from pipelines.models import STEPS, Pipeline
 from pipelines.signals import pipeline_deleting
@@ -70,6 +71,45 @@ def pipeline_set_status(*, pipeline: Pipeline, status: str) -> Pipeline:
     )
 
 
+NAME_MAX = Pipeline._meta.get_field("name").max_length or 200
+
+
+def _name_errors(name: Any) -> dict[str, list[str]]:
+    """A pipeline name must be some text of at most `NAME_MAX` characters."""
+    if not isinstance(name, str) or not name.strip():
+        return {"name": ["Give the pipeline a name."]}
+    if len(name) > NAME_MAX:
+        return {"name": [f"At most {NAME_MAX} characters ({len(name)} given)."]}
+    return {}
+
+
+def _day(stamp: str) -> str:
+    """A stored timestamp as a reader writes it: the date alone when it is midnight."""
+    text = str(stamp)
+    return text.removesuffix("T00:00:00").removesuffix(" 00:00:00")
+
+
+def _horizon_too_long(dataset: Dataset, horizon: int) -> str:
+    """Why no series of the dataset can be forecast `horizon` steps ahead, or "": even with the
+    season dropped a series needs the horizon plus `MIN_TRAIN_POINTS` observations, and none
+    can hold more than the grid from the table's first timestamp to its last."""
+    steps = grid_steps(dataset.series_info)
+    if steps is None or horizon + MIN_TRAIN_POINTS <= steps:
+        return ""
+    first, last = (_day(dataset.series_info[k]) for k in ("start", "end"))
+    span = f"{steps} steps ({first} to {last})"
+    most = steps - MIN_TRAIN_POINTS
+    if most < 1:
+        return (
+            f"The series spans only {span}: at least {MIN_TRAIN_POINTS + 1} are needed to "
+            "forecast one step ahead."
+        )
+    return (
+        f"The series spans {span}; a horizon of {horizon} needs at least "
+        f"{horizon + MIN_TRAIN_POINTS}. Choose a horizon of {most} or fewer."
+    )
+
+
 def _check(
     *,
     dataset: Dataset,
@@ -77,12 +117,18 @@ def _check(
     problem_type: str,
     feature_columns: list[str],
     time_column: str,
-    forecast_horizon: int | None,
+    forecast_horizon: int | str | None,
 ) -> dict[str, list[str]]:
     names = set(dataset.column_names)
     errors: dict[str, list[str]] = {}
-    if target_column not in names:
+    if not target_column:
+        errors["target_column"] = ["Choose the column to predict."]
+    elif target_column not in names:
         errors["target_column"] = [f"'{target_column}' is not a column of the dataset."]
+    if problem_type not in Pipeline.ProblemType.values:
+        errors["problem_type"] = [
+            "Choose a problem type: classification, regression or forecasting."
+        ]
     unknown = [c for c in feature_columns if c not in names]
     if unknown:
         errors["feature_columns"] = [f"Unknown columns: {', '.join(unknown)}."]
@@ -93,8 +139,15 @@ def _check(
     if problem_type == Pipeline.ProblemType.FORECASTING:
         if not (time_column or dataset.time_column):
             errors["time_column"] = ["Forecasting needs a datetime column; none was found."]
-        if forecast_horizon is not None and not (1 <= forecast_horizon <= MAX_HORIZON):
-            errors["forecast_horizon"] = [f"Must be between 1 and {MAX_HORIZON}."]
+        whole = isinstance(forecast_horizon, int) and not isinstance(forecast_horizon, bool)
+        if forecast_horizon is not None and not (whole and 1 <= forecast_horizon <= MAX_HORIZON):
+            errors["forecast_horizon"] = [
+                f"Must be a whole number of steps between 1 and {MAX_HORIZON}."
+            ]
+        elif forecast_horizon is not None and time_column in ("", dataset.time_column):
+            short = _horizon_too_long(dataset, forecast_horizon)
+            if short:
+                errors["forecast_horizon"] = [short]
         target = dataset.column(target_column)
         if target and target.get("semantic_type") not in ("numeric", None):
             errors.setdefault("target_column", []).append("A forecast target must be numeric.")
@@ -118,6 +171,7 @@ def pipeline_create(*, owner, dataset: Dataset, **fields: Any) -> Pipeline:
         time_column=fields["time_column"],
         forecast_horizon=fields.get("forecast_horizon"),
     )
+    errors.update(_name_errors(fields.get("name")))
     if errors:
         first = next(iter(errors.values()))[0]
         raise InvalidInput(first, code="invalid_pipeline", errors=errors)
@@ -137,6 +191,8 @@ def pipeline_update(*, pipeline: Pipeline, **fields: Any) -> Pipeline:
         "forecast_horizon": fields.get("forecast_horizon", pipeline.forecast_horizon),
     }
     errors = _check(dataset=pipeline.dataset, **merged)
+    if "name" in fields:
+        errors.update(_name_errors(fields["name"]))
     if errors:
         first = next(iter(errors.values()))[0]
         raise InvalidInput(first, code="invalid_pipeline", errors=errors)

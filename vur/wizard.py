@@ -24,7 +24,7 @@ from modeling.hyperparams import AlgorithmSpec
 from modeling.selectors import model_config_get
 from pipelines import services as pipeline_services
 from pipelines.models import Pipeline
-from pipelines.pages import setup_context, setup_values, wizard_steps
+from pipelines.pages import setup_banner, setup_context, setup_values, wizard_steps
 from pipelines.selectors import pipeline_get
 from preprocessing import services as prep_services
 from preprocessing.config import transformation_choices
@@ -69,7 +69,9 @@ def _setup(request: HttpRequest, pipeline: Pipeline) -> HttpResponse:
     try:
         pipeline_services.pipeline_update(pipeline=pipeline, **values)
     except VURError as err:
-        return _failed(request, pipeline, "setup", setup_context(pipeline.dataset, values, {}), err)
+        ctx = setup_context(pipeline.dataset, values, error_fields(err))
+        ctx["error"] = setup_banner(err)
+        return _render(request, pipeline, "setup", ctx, status=err.status_code)
     messages.success(request, "Saved the target and problem type.")
     return redirect("wizard", pipeline_id=pipeline.pk, step="preprocessing")
 

@@ -23,7 +23,16 @@ def test_walk_the_wizard_to_start_training(live_stack, browser, owner, api):
 
     # Step 1: target and problem type.
     wait(browser).until(lambda d: d.find_elements(By.ID, "setup-form"))
-    Select(browser.find_element(By.ID, "id_target_column")).select_by_value("species")
+    # Choosing the target ticks the problem type it suggests (a table has none ticked before);
+    # a type the user ticks themselves is not overridden by a later choice of target.
+    target = Select(browser.find_element(By.ID, "id_target_column"))
+    target.select_by_value("species")
+    wait(browser).until(lambda d: d.find_element(By.ID, "id_problem_classification").is_selected())
+    assert "looks like classification" in browser.find_element(By.ID, "problem-suggestion").text
+    browser.find_element(By.ID, "id_problem_regression").click()
+    target.select_by_value("island")
+    assert browser.find_element(By.ID, "id_problem_regression").is_selected()
+    target.select_by_value("species")
     browser.find_element(By.ID, "id_problem_classification").click()
     check_page(browser, "wizard-setup")
     browser.find_element(By.ID, "save-setup").click()

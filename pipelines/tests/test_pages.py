@@ -137,3 +137,94 @@ def test_forecasting_wizard_takes_time_column_horizon_lags_and_a_forecaster(web,
     assert added.status_code == 302
     page = web.get(base + "training/")
     assert b"Only Exponential smoothing (AutoETS) with my values" in page.content
+
+
+def test_create_without_a_problem_type_is_a_form_error_not_a_server_error(web, penguins):
+    """A table gets no problem type ticked in advance; sending the form so used to fail a
+    database constraint (a 500). Nothing is saved and the field says what to do."""
+    res = _create(web, penguins["id"], problem_type="")
+    assert res.status_code == 400
+    assert res.context["errors"]["problem_type"] == [
+        "Choose a problem type: classification, regression or forecasting."
+    ]
+    assert b"Check the field marked below." in res.content  # the message sits at its field only
+    empty = _create(web, penguins["id"], target_column="", problem_type="")
+    assert empty.status_code == 400
+    assert empty.context["errors"]["target_column"] == ["Choose the column to predict."]
+    assert b"Check the 2 fields marked below." in empty.content
+    assert web.get("/pipelines/").context["page"].paginator.count == 0
+
+
+def test_targets_carry_the_problem_type_they_suggest(web, api):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    rows = ["day,churned,plan,spend"] + [
+        f"2024-01-{i % 28 + 1:02d},{i % 2},{'ab'[i % 2]},{i * 1.5}" for i in range(40)
+    ]
+    ds = api.post(
+        "/api/v1/datasets/upload",
+        {"file": SimpleUploadedFile("c.csv", "\n".join(rows).encode()), "name": "c"},
+        format="multipart",
+    ).json()
+    page = web.get(f"/pipelines/new/?dataset={ds['id']}").content.decode()
+    assert 'value="churned" data-suggest="classification"' in page
+    assert 'value="plan" data-suggest="classification"' in page
+    assert 'value="spend" data-suggest="regression"' in page
+    assert 'value="day"' not in page.split('id="id_target_column"')[1].split("</select>")[0]
+
+
+def _forecast(web, dataset_id: int, horizon: str, name: str = "Passengers"):
+    return web.post(
+        "/pipelines/new/",
+        {
+            "dataset": dataset_id,
+            "name": name,
+            "target_column": "passengers",
+            "problem_type": "forecasting",
+            "forecast_horizon": horizon,
+        },
+    )
+
+
+def test_a_horizon_that_is_no_whole_positive_number_is_refused_not_defaulted(web, api):
+    series = upload_sample(api, "series_airpassengers.csv")
+    for typed in ("-3", "2.5", "ten", "0"):
+        res = _forecast(web, series["id"], typed)
+        assert res.status_code == 400, typed
+        assert res.context["errors"]["forecast_horizon"] == [
+            "Must be a whole number of steps between 1 and 10000."
+        ], typed
+        assert f'value="{typed}"'.encode() in res.content  # the form keeps what was typed
+    assert web.get("/pipelines/").context["page"].paginator.count == 0
+
+
+def test_a_horizon_longer_than_the_series_allows_is_refused_at_setup(web, api):
+    """144 monthly points: 136 steps ahead still leave 8 to train on, 137 do not."""
+    series = upload_sample(api, "series_airpassengers.csv")
+    res = _forecast(web, series["id"], "1000")
+    assert res.status_code == 400
+    (message,) = res.context["errors"]["forecast_horizon"]
+    assert message == (
+        "The series spans 144 steps (1949-01-01 to 1960-12-01); a horizon of 1000 needs at "
+        "least 1008. Choose a horizon of 136 or fewer."
+    )
+    assert _forecast(web, series["id"], "137").status_code == 400
+    assert _forecast(web, series["id"], "136").status_code == 302
+
+
+def test_a_second_pipeline_of_the_same_name_gets_a_number(web, penguins):
+    """Sending the setup form again (the back button) must not make two look-alike pipelines."""
+    first = _create(web, penguins["id"])
+    again = _create(web, penguins["id"])
+    third = _create(web, penguins["id"])
+    assert first.status_code == again.status_code == third.status_code == 302
+    listed = web.get("/pipelines/").context["page"].object_list
+    names = sorted(listed.values_list("name", flat=True))
+    assert names == ["Species", "Species (2)", "Species (3)"]
+    long = _create(web, penguins["id"], name="x" * 200)
+    longer = _create(web, penguins["id"], name="x" * 200)
+    assert long.status_code == longer.status_code == 302
+    assert web.get("/pipelines/").context["page"].paginator.count == 5
+    too_long = _create(web, penguins["id"], name="y" * 201)
+    assert too_long.status_code == 400
+    assert too_long.context["errors"]["name"] == ["At most 200 characters (201 given)."]

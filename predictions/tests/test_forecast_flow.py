@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from conftest import create_pipeline, upload_sample, wait_job
+from pipelines.models import Pipeline
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -132,9 +133,15 @@ def test_bad_forecasting_input_gets_a_4xx_or_a_clear_failed_job(api, celery_work
     res = api.post("/api/v1/training/start", {"pipeline_id": pipe["id"]}, format="json")
     assert res.status_code == 400 and res.json()["code"] == "too_few_rows"
 
-    # Too short for the horizon: refused before a job is queued (7 steps plus 8 to train on).
+    # Too short for the horizon (7 steps plus 8 to train on): refused when the pipeline is made,
+    # and, for a pipeline holding such a horizon anyway, before a job is queued.
     short = _upload_frame(api, pd.DataFrame({"day": days[:10], "sales": range(10)}), "short.csv")
-    pipe = create_pipeline(api, short["id"], "sales", "forecasting", forecast_horizon=7)
+    body = {"name": "s", "dataset_id": short["id"], "target_column": "sales",
+            "problem_type": "forecasting", "forecast_horizon": 7}  # fmt: skip
+    res = api.post("/api/v1/pipelines/", body, format="json")
+    assert res.status_code == 400 and "2 or fewer" in res.json()["errors"]["forecast_horizon"][0]
+    pipe = create_pipeline(api, short["id"], "sales", "forecasting", forecast_horizon=2)
+    Pipeline.objects.filter(pk=pipe["id"]).update(forecast_horizon=7)
     res = api.post("/api/v1/training/start", {"pipeline_id": pipe["id"]}, format="json")
     assert res.status_code == 400 and res.json()["code"] == "series_too_short"
     assert "at least 15 are needed" in res.json()["detail"]

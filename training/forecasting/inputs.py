@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from datasets.timeseries import MIN_TRAIN_POINTS
 from features.config import FeatureConfig, FeatureConfigError
 from features.series import detect_seasonalities
 from preprocessing.series import (
@@ -53,7 +54,7 @@ class PreparedInput:
     left_out: dict[Any, str] = field(default_factory=dict)
 
 
-MIN_TRAIN = 8  # observations the oldest backtest window trains on when the season is dropped
+MIN_TRAIN = MIN_TRAIN_POINTS  # observations the oldest backtest window trains on, season dropped
 
 
 def min_length(m: int, horizon: int) -> int:

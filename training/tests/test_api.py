@@ -129,13 +129,24 @@ def test_forecast_start_refuses_a_grid_mostly_without_values(api):
 
 
 def test_forecast_start_checks_the_horizon_against_a_short_history(api):
-    """24 monthly points: a 12-step horizon is queued; a 20-step one is refused before any job
-    is queued (it would need 28 points)."""
+    """24 monthly points: a 12-step horizon is queued; a 20-step one (it would need 28 points)
+    is refused when the pipeline is made, and by training/start for a pipeline that holds it
+    anyway (saved before that check), before any job is queued."""
+    from pipelines.models import Pipeline
     from training.models import TrainingJob
     from training.tests.test_forecast_inputs import _monthly
 
     ds = _upload_csv(api, "short24.csv", _monthly())
-    long = create_pipeline(api, ds["id"], "deaths", "forecasting", forecast_horizon=20)
+    body = {"name": "d", "dataset_id": ds["id"], "target_column": "deaths",
+            "problem_type": "forecasting", "forecast_horizon": 20}  # fmt: skip
+    refused = api.post("/api/v1/pipelines/", body, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["errors"]["forecast_horizon"] == [
+        "The series spans 24 steps (1974-01-01 to 1975-12-01); a horizon of 20 needs at least "
+        "28. Choose a horizon of 16 or fewer."
+    ]
+    long = create_pipeline(api, ds["id"], "deaths", "forecasting", forecast_horizon=16)
+    Pipeline.objects.filter(pk=long["id"]).update(forecast_horizon=20)
     res = api.post("/api/v1/training/start", {"pipeline_id": long["id"]}, format="json")
     assert res.status_code == 400, res.content
     assert res.json()["code"] == "series_too_short"
