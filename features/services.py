@@ -168,6 +168,19 @@ def selectable_columns(pipeline: Pipeline) -> list[str]:
     ]
 
 
+def features_unselect(*, pipeline: Pipeline) -> Pipeline:
+    """Forget the pipeline's column selection, so training uses every input column again (the
+    generated features stay). Safe to repeat."""
+    config = {
+        k: v
+        for k, v in (pipeline.feature_config or {}).items()
+        if k not in ("selected", "selection")
+    }
+    return pipeline_set_config(
+        pipeline=pipeline, field="feature_config", value=config, step="features"
+    )
+
+
 def features_select(
     *, pipeline: Pipeline, method: str, k: int | None = None, threshold: float | None = None
 ) -> dict[str, Any]:

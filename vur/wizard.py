@@ -240,8 +240,12 @@ def _features(request: HttpRequest, pipeline: Pipeline) -> HttpResponse:
                 for n, s in sorted(result["scores"].items(), key=lambda kv: -(kv[1] or 0))
             ]  # fmt: skip
             pipeline.refresh_from_db()
-            ctx = _features_context(pipeline, bars=bars)
+            ctx = _features_context(pipeline, bars=bars, rule=result["threshold"])
             return _render(request, pipeline, "features", ctx)
+        if action == "unselect":
+            feature_services.features_unselect(pipeline=pipeline)
+            messages.success(request, "Training will use every input column again.")
+            return redirect("wizard", pipeline_id=pipeline.pk, step="features")
         if action == "skip":
             pipeline_services.pipeline_mark_step(pipeline=pipeline, step="features")
             return redirect("wizard", pipeline_id=pipeline.pk, step="model_selection")

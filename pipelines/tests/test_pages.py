@@ -228,3 +228,29 @@ def test_a_second_pipeline_of_the_same_name_gets_a_number(web, penguins):
     too_long = _create(web, penguins["id"], name="y" * 201)
     assert too_long.status_code == 400
     assert too_long.context["errors"]["name"] == ["At most 200 characters (201 given)."]
+
+
+def test_feature_selection_says_its_rule_and_can_be_undone(web, penguins):
+    from pipelines.models import Pipeline
+
+    base = _create(web, penguins["id"])["Location"].rsplit("preprocessing/", 1)[0]
+    pipeline = Pipeline.objects.get(name="Species")
+    page = web.post(base + "features/", {"action": "select", "method": "mutual_info"})
+    assert page.status_code == 200
+    pipeline.refresh_from_db()
+    kept = pipeline.feature_config["selected"]
+    scores = page.context["bars"]
+    average = sum(b["score"] for b in scores) / len(scores)
+    rule = page.content.decode().split('id="selection-rule">')[1].split("</p>")[0]
+    assert rule == (
+        f"Kept {len(kept)} of {len(scores)} columns: those scoring at least {average:.3f}, "
+        "the average."
+    )
+    assert "at least the average score" in page.content.decode()  # the help says the same
+    top2 = web.post(base + "features/", {"action": "select", "method": "mutual_info", "k": "2"})
+    assert f"Kept 2 of {len(scores)} columns: the 2 best." in top2.content.decode()
+    undone = web.post(base + "features/", {"action": "unselect"})
+    assert undone.status_code == 302
+    pipeline.refresh_from_db()
+    assert "selected" not in pipeline.feature_config and "selection" not in pipeline.feature_config
+    assert b'id="unselect"' not in web.get(base + "features/").content
