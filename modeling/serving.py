@@ -22,6 +22,7 @@ or for `rowplan.Columns` (request rows column by column, no DataFrame built).
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import warnings
 from collections.abc import Iterator
@@ -64,6 +65,7 @@ ONNX_DECIMALS = 6
 ONNX_MAX_NODES = 1_000_000
 ONNX_NODES_PER_S = 80_000  # the conversion rate `compile_cost_s` predicts with (a bit slow)
 CHECK_BASE_S = 0.3  # the rest of a serving check: reading its rows, programs, the comparison
+CHECK_IMPORT_S = 1.5  # importing skl2onnx and onnxruntime (1.1 s measured on an idle machine)
 _BOOLEAN_ATTRIBUTE = r"Field onnx\.AttributeProto\.ints: Expected an int, got a boolean"
 
 
@@ -173,7 +175,9 @@ def compile_cost_s(fitted: Any) -> float:
     dominates; a model over ONNX_MAX_NODES is not converted)."""
     nodes = model_tree_nodes(fitted)
     converted = nodes if nodes <= ONNX_MAX_NODES else 0
-    return CHECK_BASE_S + converted / ONNX_NODES_PER_S
+    # A worker preloads the converter (vur.celery.PRELOAD); a process that has not pays for it.
+    importing = CHECK_IMPORT_S if "skl2onnx" not in sys.modules else 0.0
+    return CHECK_BASE_S + importing + converted / ONNX_NODES_PER_S
 
 
 def _prefix_output(prefix: Any, program: RowProgram | None, X: Any) -> Any:

@@ -115,3 +115,30 @@ def test_a_model_over_the_node_limit_is_served_without_onnx(monkeypatch):
     assert compile_cost_s(fitted) == serving.CHECK_BASE_S
     # A card that recorded ONNX for it (an older check) is served without ONNX too.
     assert compile_for_serving(fitted, onnx="trusted").path == SKLEARN
+
+
+def test_compile_cost_counts_the_converter_import_in_a_process_without_it(monkeypatch):
+    """A job's first serving check in a process that has not imported skl2onnx imports it
+    (seconds under load): the prediction says so, so the budget can refuse the check."""
+    import sys
+
+    fitted = _forest_pipeline(5)
+    import skl2onnx  # noqa: F401
+
+    loaded = compile_cost_s(fitted)
+    monkeypatch.delitem(sys.modules, "skl2onnx")
+    assert compile_cost_s(fitted) == pytest.approx(loaded + serving.CHECK_IMPORT_S)
+
+
+def test_a_worker_preloads_what_training_and_serving_checks_import():
+    from celery.signals import worker_init
+
+    from vur.celery import PRELOAD, app, preload_libraries, preload_on_worker_start
+
+    assert {"skl2onnx", "onnxruntime", "training.automl"} <= set(PRELOAD)
+    assert preload_libraries() == []
+    import sys
+
+    assert all(name in sys.modules for name in PRELOAD)
+    assert app.conf.task_acks_late is not None  # configured: the receivers are connected
+    assert preload_on_worker_start in [receiver for _key, receiver in worker_init.receivers]
