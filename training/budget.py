@@ -46,7 +46,11 @@ FIT_OVERHEAD_S = 0.1
 JOBLIB_SLOWDOWN = 1.0
 SAMPLE_BYTES = 4 << 20
 HASH_AND_WRITE_BYTES_PER_S = 200e6
-SAVE_OVERHEAD_S = 0.05  # the model card, the database row
+# Registering a model beside its artifact: its monitoring reference (predictions on the
+# reference rows, column profiles), its card and its database row. Measured at 0.04-0.23 s a
+# model on a 425-row table with two test suites running beside it; 0.05 had 8 models end 1-2 s
+# past the time the job was promised.
+SAVE_OVERHEAD_S = 0.2
 
 
 def scaled_cost(

@@ -38,6 +38,8 @@ PRELOAD = (
     "training.automl",
     "training.forecasting",
     "modeling.serving",
+    "joblib",
+    "lz4.frame",
 )
 
 
