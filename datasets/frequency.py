@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
-__all__ = ["ON_GRID_SHARE", "infer_frequency", "normalise_alias"]
+__all__ = ["ON_GRID_SHARE", "grid_fill", "infer_frequency", "normalise_alias"]
 
 ON_GRID_SHARE = 0.9  # timestamps on the alias' grid for the series to count as regular
 _ANCHOR_SHARE = 0.8  # timestamps on a month/quarter/year anchor for a calendar alias
@@ -62,6 +62,23 @@ def infer_frequency(stamps: Any) -> str | None:
     if alias is None or _on_grid_share(series, alias) < ON_GRID_SHARE:
         return None
     return alias
+
+
+def grid_fill(stamps: Any) -> float:
+    """The share of the steps of one series' grid (its inferred frequency, from the first to
+    the last timestamp) that hold a timestamp: 1.0 for a complete regular series, near 0 for
+    a few dates spread over a long span, 0.0 when the timestamps have no frequency."""
+    idx = _clean(stamps)
+    alias = infer_frequency(idx)
+    if alias is None or len(idx) < 2:
+        return 0.0
+    offset = to_offset(alias)
+    span = float(idx.asi8[-1]) - float(idx.asi8[0])  # in float: may exceed int64 nanoseconds
+    try:
+        size = span / offset.nanos + 1
+    except ValueError:  # calendar steps are a day or more: at most ~200,000 in 1678-2261
+        size = len(pd.date_range(offset.rollback(idx[0]), idx[-1], freq=offset))
+    return min(1.0, len(idx) / size) if size else 0.0
 
 
 def normalise_alias(alias: str) -> str:

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from datasets.frequency import grid_fill
+
 SEMANTIC_TYPES = ("numeric", "categorical", "datetime", "text", "boolean", "id")
 
 NULL_TOKENS = frozenset(
@@ -188,17 +190,53 @@ def _parse_dates(text: pd.Series, fmt: str, utc: bool) -> pd.Series:
         return pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]" if utc else None)
 
 
-def _order_score(parsed: pd.Series) -> tuple[float, int]:
-    """(share of non-decreasing steps in row order, minus number of distinct steps)."""
+# A reading of a date column "runs as a series" when nearly all its steps go one way and it
+# fills at least half of its frequency's grid (the upload profile's regularity threshold).
+_MONOTONE_SHARE = 0.9
+_REGULAR_FILL = 0.5
+
+
+def _order_score(parsed: pd.Series) -> tuple[float, float, int]:
+    """How much one reading of a date column looks like a series: (share of steps in row order
+    that go the same way, share of its frequency's grid that holds a value, minus the number
+    of distinct steps). Higher is better."""
     values = parsed.dropna()
     if len(values) < 2:
-        return (0.0, 0)
+        return (0.0, 0.0, 0)
     steps = values.diff().iloc[1:]
-    return (float((steps >= pd.Timedelta(0)).mean()), -int(steps.abs().nunique()))
+    zero = pd.Timedelta(0)
+    monotone = max(float((steps >= zero).mean()), float((steps <= zero).mean()))
+    return (monotone, grid_fill(values), -int(steps.abs().nunique()))
+
+
+def _runs_as_series(score: tuple[float, float, int]) -> bool:
+    return score[0] >= _MONOTONE_SHARE and score[1] >= _REGULAR_FILL
+
+
+def _pick_order(day_first: pd.Series, month_first: pd.Series) -> tuple[bool, bool]:
+    """(day-first wins, the choice is a guess) for two readings of the same values.
+
+    The reading that makes the column a regular series in time order wins: "07/01/1967,
+    08/01/1967, ..." is monthly read month-first and twelve January days a year read day-first.
+    It is a guess when the readings differ but neither is a series the other is not (or both
+    fill their grid alike); then month-first (pandas' habit) is taken.
+    """
+    if day_first.equals(month_first):  # every value has day == month: nothing to choose
+        return False, False
+    day, month = _order_score(day_first), _order_score(month_first)
+    day_wins = day > month
+    best, other = (day, month) if day_wins else (month, day)
+    decided = _runs_as_series(best) and (not _runs_as_series(other) or best[1] > other[1])
+    return day_wins, not decided
 
 
 def datetime_spec(text: pd.Series) -> dict[str, Any] | None:
-    """The date formats (in order of use) that read at least 95% of `text`, or None."""
+    """The date formats (in order of use) that read at least 95% of `text`, or None.
+
+    When a day-first format and its month-first twin read the same values (every day is 12 or
+    less), the order that makes the column a regular series decides (`_pick_order`); when that
+    is still a guess the spec says so with `"order_ambiguous": True`.
+    """
     sample = text.iloc[:_DETECT_SAMPLE]
     if sample.empty or sample.str.contains(DATEISH).mean() < _MIN_SHARE:
         return None
@@ -206,14 +244,13 @@ def datetime_spec(text: pd.Series) -> dict[str, Any] | None:
     parsed = {fmt: _parse_dates(sample, fmt, utc) for fmt in _DATE_FORMATS}
     hits = {fmt: int(values.notna().sum()) for fmt, values in parsed.items()}
     losers: set[str] = set()
+    guessed: set[str] = set()
     for day_first, month_first in _TWINS.items():
-        # Both read the same values: prefer the reading that makes the column run forward in
-        # regular steps; month-first (pandas' habit) when that does not decide.
         if hits[day_first] == hits[month_first] > 0:
-            if _order_score(parsed[day_first]) > _order_score(parsed[month_first]):
-                losers.add(month_first)
-            else:
-                losers.add(day_first)
+            day_wins, guess = _pick_order(parsed[day_first], parsed[month_first])
+            losers.add(month_first if day_wins else day_first)
+            if guess:
+                guessed.update((day_first, month_first))
     rank = {fmt: i for i, fmt in enumerate(_DATE_FORMATS)}
     formats: list[str] = []
     covered = pd.Series(False, index=sample.index)
@@ -230,7 +267,21 @@ def datetime_spec(text: pd.Series) -> dict[str, Any] | None:
         covered |= parsed[best].notna()
     if covered.mean() < _MIN_SHARE:
         return None
-    return {"formats": formats, "utc": utc}
+    spec: dict[str, Any] = {"formats": formats, "utc": utc}
+    if guessed.intersection(formats):
+        spec["order_ambiguous"] = True
+    return spec
+
+
+def date_order(spec: dict[str, Any] | None) -> str | None:
+    """ "day-first" or "month-first" for a date parse spec whose first numeric format puts the
+    day or the month first (such as %d/%m/%Y), else None."""
+    for fmt in (spec or {}).get("formats") or []:
+        if fmt in _TWINS:
+            return "day-first"
+        if fmt in _TWINS.values():
+            return "month-first"
+    return None
 
 
 def infer_column(values: pd.Series, name: str) -> tuple[str, dict[str, Any] | None]:

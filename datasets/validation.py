@@ -18,7 +18,7 @@ import pandas as pd
 
 from datasets.coercion import coerce_types, to_datetime
 from datasets.columns import column_info
-from datasets.semantics import NULL_TOKENS, is_integral, present_strings
+from datasets.semantics import NULL_TOKENS, date_order, is_integral, present_strings
 from datasets.timeseries import detect_time_series, empty_series
 
 _HIGH_MISSING = 30.0
@@ -245,10 +245,30 @@ def _column_problems(tally: _Tally, errors: list[str], warnings: list[str]) -> i
                 f"Column '{name}' has {unread} value(s) that are not readable dates, such as "
                 f"'{example}'."
             )
+        order = _ambiguous_order(col)
+        if order:
+            warnings.append(order)
         if len((col.get("parse") or {}).get("formats", [])) > 1:
             formats = ", ".join(col["parse"]["formats"])
             warnings.append(f"Column '{name}' mixes date formats ({formats}).")
     return unusable
+
+
+def _ambiguous_order(col: dict[str, Any]) -> str | None:
+    """The warning for a date column whose day/month order is a guess (`datetime_spec` could
+    not tell it from the data), or None."""
+    spec = col.get("parse") or {}
+    if not spec.get("order_ambiguous"):
+        return None
+    order = date_order(spec) or "month-first"
+    other = "day-first" if order == "month-first" else "month-first"
+    samples = [str(v) for v in col.get("sample_values") or [] if isinstance(v, str)]
+    example = f" such as '{samples[0]}'" if samples else ""
+    return (
+        f"Column '{col['name']}' has dates{example} that read both day-first and month-first "
+        f"(no day is above 12), and neither order makes them more regular; VUR reads them "
+        f"{order}. If they are {other}, write them as YYYY-MM-DD and upload the file again."
+    )
 
 
 def _series_problems(

@@ -174,13 +174,36 @@ def check_grid_coverage(n_steps: int, n_gaps: int, freq: str) -> None:
     the models learn from."""
     if grid_covered(n_steps, n_gaps):
         return
+    coarser = coarser_frequency(freq)
+    advice = (
+        f"aggregate the data to a coarser frequency (for example {coarser}) or upload"
+        if coarser
+        else "upload"
+    )
     raise SparseSeriesError(
         f"{n_gaps} of the {n_steps} steps at frequency {freq} between the first and last "
         f"timestamp have no value ({100 * n_gaps / n_steps:.0f}%), so a forecast would learn "
         f"from mostly invented values (at most {100 * (1 - MIN_GRID_COVERAGE):.0f}% may be "
-        "missing); aggregate the data to a coarser frequency (for example daily) or upload a "
-        "series with a value at each step."
+        f"missing); {advice} a series with a value at each step."
     )
+
+
+# The usual next coarser frequency below each step length, in days.
+_COARSER = ((1 / 24, "hourly"), (1, "daily"), (7, "weekly"), (28, "monthly"), (89, "quarterly"))
+
+
+def coarser_frequency(freq: str) -> str | None:
+    """The word for the usual frequency one step coarser than `freq` ("h" -> "daily", "D" ->
+    "weekly", "MS" -> "quarterly", "QE" -> "yearly"); None above a year or for no frequency."""
+    try:
+        stamps = pd.date_range("2001-01-01", periods=5, freq=to_offset(freq))
+    except (ValueError, TypeError):
+        return None
+    days = (stamps[-1] - stamps[0]) / pd.Timedelta(days=1) / 4  # the mean step
+    for limit, word in _COARSER:
+        if days < limit:
+            return word
+    return "yearly" if days < 365 else None
 
 
 def _regularize_one(

@@ -154,6 +154,32 @@ def test_transform_chain_round_trips_forecasts_and_intervals():
     assert (lo < nxt).all() and (nxt < hi).all()
 
 
+@pytest.mark.parametrize(
+    ("freq", "advice"),
+    [
+        ("h", "for example daily"),
+        ("D", "for example weekly"),
+        ("W-SUN", "for example monthly"),
+        ("MS", "for example quarterly"),
+        ("QE", "for example yearly"),
+    ],
+)
+def test_a_sparse_series_is_advised_the_next_coarser_frequency_not_its_own(freq, advice):
+    from preprocessing.series import SparseSeriesError, check_grid_coverage
+
+    with pytest.raises(SparseSeriesError) as err:
+        check_grid_coverage(1000, 900, freq)
+    assert advice in str(err.value)
+
+
+def test_a_sparse_yearly_series_is_not_told_to_aggregate():
+    from preprocessing.series import SparseSeriesError, check_grid_coverage
+
+    with pytest.raises(SparseSeriesError) as err:
+        check_grid_coverage(100, 90, "YS")
+    assert "coarser" not in str(err.value) and "value at each step" in str(err.value)
+
+
 def test_grid_coverage_refuses_more_missing_steps_than_the_upload_profile_allows():
     """The same threshold as the upload profile's regularity: half the grid may be missing, not
     more; the message says how many steps are missing and what to do."""
