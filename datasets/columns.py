@@ -71,6 +71,24 @@ def column_info(values: pd.Series, name: str, total: int | None = None) -> dict[
     return info
 
 
+DECIMAL_COMMA = {"decimal": ",", "thousands": None}
+
+
+def with_file_decimal(columns_info: list[dict[str, Any]], decimal: str) -> list[dict[str, Any]]:
+    """`columns_info` of a file the reader read with the decimal mark `decimal` (a file-level
+    option, so pandas hands over numbers and no column sees the text): with a decimal comma each
+    numeric column without a parse spec of its own gets one saying so, so text read later in
+    the column's name (requests to a model, feedback) reads 13,28 as the file did."""
+    if decimal != ",":
+        return columns_info
+    return [
+        {**info, "parse": dict(DECIMAL_COMMA)}
+        if info.get("semantic_type") == "numeric" and not info.get("parse")
+        else info
+        for info in columns_info
+    ]
+
+
 def safe_nunique(values: pd.Series) -> int:
     """Distinct non-null values, counting unhashable cells by their text."""
     try:

@@ -1027,6 +1027,15 @@ def read_frame(
     return frame.reset_index(drop=True)
 
 
+def file_decimal(source: Source, fmt: str) -> str:
+    """The decimal mark the reader gives pandas for the whole file: "," for a CSV whose numbers
+    are written with a decimal comma (such as 13,28 in a ';'-separated file), else "."."""
+    if _check_format(fmt) != "csv":
+        return "."
+    with _binary(source) as raw:
+        return str(_csv_options(_as_utf8(raw))["decimal"])
+
+
 def count_rows(path: Source, fmt: str) -> int:
     """The number of data rows in the file, counted by streaming (Parquet: from its metadata)."""
     fmt = _check_format(fmt)

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from datasets.coercion import coerce_types
-from datasets.columns import profile_chunks, profile_frame
+from datasets.columns import profile_chunks, profile_frame, with_file_decimal
 from datasets.frequency import infer_frequency
 from datasets.semantics import FIRST_YEAR, LAST_YEAR, SEMANTIC_TYPES
 from datasets.statistics import column_statistics, statistics_chunks
@@ -31,4 +31,5 @@ __all__ = [
     "statistics_chunks",
     "validate_chunks",
     "validate_frame",
+    "with_file_decimal",
 ]

@@ -84,6 +84,9 @@ def _profile_upload(source: Any, fmt: str, time_column: str | None) -> dict[str,
         if hasattr(source, "seek"):
             source.seek(0)
         profile = profiling.profile_chunks(_width_checked(dio.iter_chunks(source, fmt), limits))
+        profile["columns_info"] = profiling.with_file_decimal(
+            profile["columns_info"], dio.file_decimal(source, fmt)
+        )
     except dio.DatasetReadError as exc:
         raise _read_error(exc) from None
     except VURError:
