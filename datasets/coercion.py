@@ -89,6 +89,21 @@ def to_datetime(values: pd.Series, spec: dict[str, Any] | None) -> pd.Series:
     return result
 
 
+def read_timestamp(value: str, spec: dict[str, Any] | None) -> pd.Timestamp | None:
+    """One timestamp written in a column's notation: the formats of its parse spec (day/month
+    order included), a quarter ("Q3 1983", "1983-Q3"), or ISO 8601. Zoned values are converted
+    to UTC and returned naive, naive ones as written; None when the value does not read so."""
+    formats = list((spec or {}).get("formats") or [])
+    stamps = to_datetime(pd.Series([value], dtype=object), {"formats": formats, "utc": True})
+    stamp = stamps.iloc[0]
+    return None if pd.isna(stamp) else pd.Timestamp(stamp).tz_localize(None)
+
+
+def is_quarter(value: str) -> bool:
+    """Whether `value` is a quarter such as "1998-Q1", "1998 Q1" or "Q1 1998"."""
+    return bool(quarter_starts(pd.Series([value], dtype=object)).notna().iloc[0])
+
+
 def label_of(value: Any) -> Any:
     """One category label: a stripped string (1, 1.0 and "1" all become "1"); NaN when missing."""
     if value is None or value is pd.NA or value is pd.NaT:

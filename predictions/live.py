@@ -20,7 +20,9 @@ import numpy as np
 import pandas as pd
 from django.db import IntegrityError, transaction
 from pandas.tseries.frequencies import to_offset
+from pandas.tseries.offsets import BQuarterBegin, BQuarterEnd, QuarterBegin, QuarterEnd
 
+from datasets.coercion import is_quarter, read_timestamp
 from datasets.jsonsafe import json_safe
 from modeling.models import TrainedModel
 from pipelines.limits import MAX_HORIZON
@@ -76,22 +78,54 @@ def _series_key(fitted: Any, series_id: Any, *, where: str) -> Any:
     raise NotFound(f"Series '{series_id}' is not in this model.", code="series_not_found")
 
 
-def _model_time(value: Any, *, where: str) -> pd.Timestamp:
-    """An ISO 8601 timestamp in the model's clock: zoned times are converted to UTC; naive ones
-    are read as UTC (the zone the answers use)."""
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(f"{where}: timestamp must be an ISO 8601 string.", code="bad_timestamp")
-    try:
-        stamp = pd.Timestamp(value.strip())
-    except (ValueError, TypeError, OverflowError):
+def _model_time(value: Any, *, where: str, spec: dict[str, Any] | None, freq: str) -> pd.Timestamp:
+    """A timestamp in the model's clock, read in the notation of the model's time column (its
+    parse spec: day/month order, `31.12.1992`, quarters such as `Q3 1983`), else as ISO 8601 or
+    another unambiguous date. Zoned times are converted to UTC; naive ones are read as UTC (the
+    zone the answers use). A quarter of a model whose steps are quarters is that model's point
+    of the quarter (its end for a quarter-end model)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # a year or a yymmdd date sent as a JSON number (as REST reads it)
+    if isinstance(value, str):
+        value = value.strip()
+    if not isinstance(value, str) or not value:
         raise InvalidInput(
-            f"{where}: '{value}' is not an ISO 8601 timestamp.", code="bad_timestamp"
-        ) from None
-    if stamp is pd.NaT or pd.isna(stamp):
-        raise InvalidInput(f"{where}: the timestamp is empty.", code="bad_timestamp")
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("UTC").tz_localize(None)
-    return stamp.as_unit("ns")
+            f"{where}: timestamp must be a date or time written as text.", code="bad_timestamp"
+        )
+    stamp = read_timestamp(value, spec)
+    if stamp is None:
+        try:
+            stamp = pd.Timestamp(value)
+        except (ValueError, TypeError, OverflowError):
+            raise InvalidInput(
+                f"{where}: '{value}' is not a timestamp (write it as the training file's time "
+                "column did, or in ISO 8601 such as 2024-01-31T10:00).",
+                code="bad_timestamp",
+            ) from None
+        if stamp is pd.NaT or pd.isna(stamp):
+            raise InvalidInput(f"{where}: the timestamp is empty.", code="bad_timestamp")
+        if stamp.tzinfo is not None:
+            stamp = stamp.tz_convert("UTC").tz_localize(None)
+    elif is_quarter(value) and _quarterly(freq):
+        stamp = to_offset(freq).rollforward(stamp)
+    return pd.Timestamp(stamp).as_unit("ns")
+
+
+def _quarterly(freq: str) -> bool:
+    try:
+        offset = to_offset(freq)
+    except (ValueError, TypeError):
+        return False
+    return isinstance(offset, (QuarterBegin, QuarterEnd, BQuarterBegin, BQuarterEnd))
+
+
+def time_spec(model: TrainedModel) -> dict[str, Any] | None:
+    """The parse spec of a forecasting model's time column (how its training file wrote the
+    timestamps), or None when the model's input schema does not record one."""
+    schema = model.input_schema or {}
+    name = schema.get("time_column")
+    column = next((c for c in schema.get("columns") or [] if c.get("name") == name), None)
+    return (column or {}).get("parse")
 
 
 def _number(value: Any, *, where: str, field: str) -> float:
@@ -110,12 +144,14 @@ def parse_points(
     fitted: Any,
     items: Any,
     *,
+    spec: dict[str, Any] | None = None,
     series_id: Any = None,
     value_field: str = "value",
     name: str = "observations",
 ) -> list[Point]:
     """Check a list of `{timestamp, <value_field>, series_id?}` against a forecast model; each
-    item's series_id (else `series_id`) names its series. Raises InvalidInput / NotFound."""
+    item's series_id (else `series_id`) names its series, and its timestamp is read with `spec`
+    (the model's time column parse spec, `time_spec`). Raises InvalidInput / NotFound."""
     if not isinstance(items, list):
         raise InvalidInput(f"{name} must be a list of objects.", code=f"bad_{name}")
     if len(items) > MAX_OBSERVATIONS:
@@ -137,7 +173,7 @@ def parse_points(
         points.append(
             Point(
                 key=_series_key(fitted, sid, where=where),
-                stamp=_model_time(item["timestamp"], where=where),
+                stamp=_model_time(item["timestamp"], where=where, spec=spec, freq=fitted.freq),
                 value=_number(item[value_field], where=where, field=value_field),
             )
         )
@@ -287,7 +323,7 @@ def forecast_live(
     if observations is not None and not isinstance(observations, list):
         raise InvalidInput("observations must be a list of objects.", code="bad_observations")
     deployment = live_deployment(model)
-    points = parse_points(fitted, observations or [], series_id=series_id)
+    points = parse_points(fitted, observations or [], spec=time_spec(model), series_id=series_id)
     observed = list(dict.fromkeys(p.key for p in points))
     if series_id is not None and series_id != "":
         answer_keys = [_series_key(fitted, series_id, where="series_id")]
@@ -448,7 +484,9 @@ def forecast_feedback(*, user, model: TrainedModel, fitted: Any, items: list[dic
     """Record actuals `{timestamp, actual, series_id?}` of a forecasting model (deployed or not):
     monitoring matches each to every forecast made for its timestamp. All or nothing; a repeat
     updates the value. The live state does not move (send observations for that)."""
-    points = parse_points(fitted, items, value_field="actual", name="feedback")
+    points = parse_points(
+        fitted, items, spec=time_spec(model), value_field="actual", name="feedback"
+    )
     if not points:
         raise InvalidInput("Send at least one actual.", code="bad_feedback")
     for p in points:

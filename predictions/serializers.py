@@ -58,7 +58,10 @@ class SinglePredictionResultSerializer(serializers.Serializer):
 class ObservationSerializer(serializers.Serializer):
     """One new observation of a forecast series (checked against the model by the service)."""
 
-    timestamp = serializers.CharField(help_text="ISO 8601; naive times are read as UTC.")
+    timestamp = serializers.CharField(
+        help_text="As the training file's time column wrote it (its day/month order, quarters such "
+        "as Q3 1983) or ISO 8601; naive times are read as UTC."
+    )
     value = serializers.FloatField()
     series_id = serializers.JSONField(
         required=False, allow_null=True, help_text="For a model with several series."
@@ -176,7 +179,10 @@ class ForecastFeedbackSerializer(serializers.Serializer):
     """Body of `predictions/feedback` for a forecasting model (one object or a list)."""
 
     model_id = id_field()
-    timestamp = serializers.CharField(help_text="ISO 8601; naive times are read as UTC.")
+    timestamp = serializers.CharField(
+        help_text="As the training file's time column wrote it (its day/month order, quarters such "
+        "as Q3 1983) or ISO 8601; naive times are read as UTC."
+    )
     actual = serializers.FloatField()
     series_id = serializers.JSONField(required=False, allow_null=True)
 
