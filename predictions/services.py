@@ -939,7 +939,8 @@ def _score_file(job: BatchJob, out, summaries: list | None = None) -> int:
             # Only what was asked for: the chosen input columns, the prediction, probabilities.
             scored = chunk if keep is None else chunk[keep]
             scored = scored.assign(
-                prediction=preds, **{f"proba_{label}": v for label, v in (proba or {}).items()}
+                prediction=csv_labels(preds),
+                **{f"proba_{label}": v for label, v in (proba or {}).items()},
             )
             # Text a spreadsheet would run as a formula is prefixed with ' (CSV injection).
             dio.neutralize_formulas(scored).to_csv(out, header=done == 0, index=False)
@@ -953,6 +954,19 @@ def _score_file(job: BatchJob, out, summaries: list | None = None) -> int:
                 last_publish = time.monotonic()
                 _publish_batch(job)
     return done
+
+
+def csv_labels(preds: Any) -> Any:
+    """Predictions as the batch CSV writes them: boolean labels as JSON writes them (true and
+    false, like the `proba_true` column names and the REST answers), anything else unchanged."""
+    values = np.asarray(preds)
+    if values.dtype == bool or (
+        values.dtype == object
+        and len(values)
+        and all(isinstance(v, (bool, np.bool_)) for v in values.tolist())
+    ):
+        return np.array([label_key(v) for v in values.tolist()], dtype=object)
+    return preds
 
 
 def _score_frame(
