@@ -22,6 +22,8 @@ from training.reference import OTHER, bin_index, level_key
 
 PSI_EPS = 1e-4
 MIN_EXPECTED = 5.0
+# A column's drift status: judged, too few current values to judge, or nothing to compare.
+TESTED, INSUFFICIENT, NO_VALUES = "tested", "insufficient_data", "no_values"
 
 
 @dataclass(frozen=True)
@@ -112,16 +114,18 @@ def _level_counts(values: Any) -> dict[str, int]:
 def column_drift(
     name: str, profile: dict[str, Any], values: Any, settings: DriftSettings
 ) -> dict[str, Any]:
-    """Drift of one column: `{feature, method, statistic, p_value, psi, drift, n}`.
+    """Drift of one column: `{feature, method, statistic, p_value, psi, drift, n, status}`.
 
-    A column with fewer than `min_samples` current values is reported but never flagged.
+    `status` is "tested", "no_values" (nothing to compare) or "insufficient_data": fewer than
+    `min_samples` current values, so the test is not judged (its figures are still given, with
+    a `note` saying how many values were missing) and the column never drifts.
     """
     if profile["kind"] == "numeric":
         current = _numeric(values)
         n = int(len(current))
         out: dict[str, Any] = {"feature": name, "method": "ks", "n": n}
         if n == 0 or not profile.get("sketch"):
-            return {**out, "statistic": None, "p_value": None, "psi": None, "drift": False}
+            return _untested(out)
         d, p = ks_against_sketch(profile["sketch"], profile["n"], current)
         counts = np.bincount(bin_index(current, profile["edges"]), minlength=len(profile["counts"]))
         value = psi(profile["counts"], counts)
@@ -130,7 +134,7 @@ def column_drift(
         n = int(sum(current_levels.values()))
         out = {"feature": name, "method": "chi2", "n": n}
         if n == 0 or not profile.get("levels"):
-            return {**out, "statistic": None, "p_value": None, "psi": None, "drift": False}
+            return _untested(out)
         d, p = chi2_levels(profile["levels"], current_levels)
         keys = list(profile["levels"])
         ref_counts = [profile["levels"][k] for k in keys]
@@ -142,13 +146,33 @@ def column_drift(
             ref_counts.append(0)
             cur_counts.append(unseen)
         value = psi(ref_counts, cur_counts)
-    drift = bool(n >= settings.min_samples and p < settings.alpha and value >= settings.min_psi)
-    return {
+    enough = n >= settings.min_samples
+    drift = bool(enough and p < settings.alpha and value >= settings.min_psi)
+    answer = {
         **out,
         "statistic": _round(d),
         "p_value": _round(p),
         "psi": _round(value),
         "drift": drift,
+        "status": TESTED if enough else INSUFFICIENT,
+    }
+    if not enough:
+        answer["note"] = (
+            f"not enough recent values: {n} of {settings.min_samples} needed; not tested"
+        )
+    return answer
+
+
+def _untested(out: dict[str, Any]) -> dict[str, Any]:
+    """A column with no current values (or no reference to compare them with)."""
+    return {
+        **out,
+        "statistic": None,
+        "p_value": None,
+        "psi": None,
+        "drift": False,
+        "status": NO_VALUES,
+        "note": "no recent values to compare",
     }
 
 
@@ -166,7 +190,8 @@ def frame_drift(
     """Drift of every reference column present in `current`, plus an overall verdict and score.
 
     `overall_score` is the share of tested columns that drifted (0 none, 1 all); `mean_psi`
-    averages their PSI.
+    averages their PSI. A column with too few current values is listed but not tested, so it
+    counts in neither (`features_compared` counts the tested ones).
     """
     settings = settings or DriftSettings()
     features = [
@@ -174,7 +199,7 @@ def frame_drift(
         for name, profile in reference_columns.items()
         if name in current.columns
     ]
-    tested = [f for f in features if f["statistic"] is not None]
+    tested = [f for f in features if f["status"] == TESTED]
     drifted = [f for f in tested if f["drift"]]
     psis = [f["psi"] for f in tested if f["psi"] is not None]
     return {
@@ -182,5 +207,6 @@ def frame_drift(
         "overall_score": round(len(drifted) / len(tested), 4) if tested else 0.0,
         "mean_psi": round(float(np.mean(psis)), 6) if psis else None,
         "drifted_features": [f["feature"] for f in drifted],
+        "features_compared": len(tested),
         "features": features,
     }

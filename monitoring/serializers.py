@@ -88,6 +88,14 @@ class FeatureDriftSerializer(serializers.Serializer):
     psi = serializers.FloatField(allow_null=True)
     n = serializers.IntegerField()
     drift = serializers.BooleanField()
+    status = serializers.ChoiceField(
+        choices=["tested", "insufficient_data", "no_values"],
+        help_text="insufficient_data: fewer recent values than min_samples, so the test is "
+        "not judged (drift is false); no_values: nothing to compare.",
+    )
+    note = serializers.CharField(
+        required=False, help_text="Why the column was not tested, in words."
+    )
 
 
 class DriftResultSerializer(serializers.Serializer):
@@ -98,9 +106,13 @@ class DriftResultSerializer(serializers.Serializer):
     overall_score = serializers.FloatField()
     mean_psi = serializers.FloatField(allow_null=True)
     drifted_features = serializers.ListField(child=serializers.CharField())
+    features_compared = serializers.IntegerField(
+        help_text="Features with enough recent values to be tested."
+    )
     features = FeatureDriftSerializer(many=True)
     alpha = serializers.FloatField()
     min_psi = serializers.FloatField()
+    min_samples = serializers.IntegerField(help_text="Fewest recent values a feature is tested on.")
     reference = serializers.DictField()
     current = serializers.DictField()
     timestamp = serializers.DateTimeField()

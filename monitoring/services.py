@@ -765,9 +765,11 @@ def drift_detect(
         "overall_score": result["overall_score"],
         "mean_psi": result["mean_psi"],
         "drifted_features": result["drifted_features"],
+        "features_compared": result["features_compared"],
         "features": result["features"],
         "alpha": drift_settings.alpha,
         "min_psi": drift_settings.min_psi,
+        "min_samples": drift_settings.min_samples,
         "reference": {
             "kind": reference.get("kind"),
             "rows": reference.get("rows"),

@@ -84,6 +84,31 @@ def test_small_samples_are_reported_but_never_flagged():
     profile = numeric_profile(np.arange(1000.0))
     out = column_drift("x", profile, np.full(10, 5000.0), DriftSettings())
     assert out["n"] == 10 and out["statistic"] == 1.0 and out["drift"] is False
+    assert out["status"] == "insufficient_data"
+    assert out["note"] == "not enough recent values: 10 of 30 needed; not tested"
+    enough = column_drift("x", profile, np.full(30, 5000.0), DriftSettings())
+    assert enough["status"] == "tested" and enough["drift"] is True and "note" not in enough
+
+
+def test_a_column_with_too_few_values_is_not_counted_as_compared():
+    # Five recent values far from the training rows: KS says 0.96, p < 0.05, but five values
+    # are too few to judge, so the column is neither "stable" nor compared.
+    rng = np.random.default_rng(2)
+    reference = frame_profile(_population(rng, 2000), SCHEMA)
+    few = _population(rng, 5)
+    few["x"] = few["x"] + 100
+    result = frame_drift(reference, few, DriftSettings(min_samples=30))
+    assert result["features_compared"] == 0 and result["overall_score"] == 0.0
+    assert result["drift_detected"] is False and result["mean_psi"] is None
+    assert {f["status"] for f in result["features"]} == {"insufficient_data"}
+    x = next(f for f in result["features"] if f["feature"] == "x")
+    assert x["n"] == 5 and x["note"].startswith("not enough recent values: 5 of 30 needed")
+    mixed = pd.concat([few, _population(rng, 40)], ignore_index=True)
+    mixed.loc[5:, "c"] = None  # c keeps 5 values; x and k have 45
+    result = frame_drift(reference, mixed, DriftSettings(min_samples=30))
+    status = {f["feature"]: f["status"] for f in result["features"]}
+    assert status == {"x": "tested", "k": "tested", "c": "insufficient_data"}
+    assert result["features_compared"] == 2
 
 
 def test_unseen_levels_and_empty_columns():
@@ -92,6 +117,7 @@ def test_unseen_levels_and_empty_columns():
     assert out["drift"] is True and out["method"] == "chi2"
     empty = column_drift("c", profile, [None, None], DriftSettings())
     assert empty["statistic"] is None and empty["drift"] is False
+    assert empty["status"] == "no_values"
     stat, p = chi2_levels({"a": 10, "b": 10}, {"a": 10, "b": 10})
     assert stat == pytest.approx(0.0) and p == pytest.approx(1.0)
 

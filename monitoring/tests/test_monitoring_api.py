@@ -218,3 +218,26 @@ def test_drift_bad_input(api, other_api, deployed_model):
     assert api.post(url, {}).status_code == 400
     empty = api.post(url, {"model_id": deployed_model.pk, "window": "1h"}).json()
     assert empty["drift_detected"] is False and empty["current"]["rows"] == 0
+    assert empty["features_compared"] == 0
+
+
+def test_drift_on_too_few_recent_predictions_says_so_instead_of_stable(api, deployed_model):
+    rows = _rows(5)
+    for row in rows:
+        row["flipper_length_mm"] = row["flipper_length_mm"] + 100  # far off, but only five
+    _predict(api, deployed_model, rows)
+    res = api.post(
+        "/api/v1/monitoring/drift-detection",
+        {"model_id": deployed_model.pk, "window": "1h"},
+        format="json",
+    )
+    assert res.status_code == 200, res.content
+    body = res.json()
+    assert body["drift_detected"] is False and body["overall_score"] == 0.0
+    assert body["features_compared"] == 0 and body["min_samples"] == 30
+    flipper = next(f for f in body["features"] if f["feature"] == "flipper_length_mm")
+    assert flipper["status"] == "insufficient_data" and flipper["n"] == 5
+    assert flipper["drift"] is False
+    assert "not enough recent values: 5 of 30 needed" in flipper["note"]
+    # the contract's fields are all still there
+    assert {"feature", "method", "statistic", "p_value", "drift"} <= flipper.keys()

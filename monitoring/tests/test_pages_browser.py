@@ -61,4 +61,13 @@ def test_monitoring_lists_and_acknowledges_an_alert(live_stack, browser, owner, 
         )
     )
     check_page(browser, "monitoring-model")
+    # Five predictions are too few to test: the page says so instead of a green "stable".
+    verdict = browser.find_element(By.ID, "drift-verdict").text
+    assert "not enough data" in verdict and "no drift" not in verdict
+    assert "features compared" not in verdict
+    untested = browser.find_elements(
+        By.CSS_SELECTOR, '#drift-table tr[data-status="insufficient_data"]'
+    )
+    assert untested and "not enough recent values: 5 of 30 needed" in untested[0].text
+    assert "stable" not in browser.find_element(By.ID, "drift-table").text
     assert Alert.objects.filter(owner=owner, acknowledged=False).count() == 0

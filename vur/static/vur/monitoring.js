@@ -263,20 +263,41 @@
     var summary = $("drift-summary");
     summary.innerHTML = "";
     var p = el("p", { id: "drift-verdict" });
-    p.appendChild(el("span", { class: "badge " + (d.drift_detected ? "error" : "success") }, d.drift_detected ? "drift detected" : "no drift"));
-    p.appendChild(document.createTextNode(" overall score " + num(d.overall_score, 3) + " · " + features.length + " features compared"));
+    // Features with too few recent values are listed but not tested: they are neither "stable"
+    // nor counted as compared.
+    var compared = d.features_compared !== undefined ? d.features_compared
+      : features.filter(function (f) { return !f.status || f.status === "tested"; }).length;
+    var untested = features.length - compared;
+    var verdict = d.drift_detected ? ["error", "drift detected"]
+      : (compared ? ["success", "no drift"] : ["warning", "not enough data"]);
+    p.appendChild(el("span", { class: "badge " + verdict[0] }, verdict[1]));
+    var words = compared
+      ? " overall score " + num(d.overall_score, 3) + " · " + compared + " of " + features.length + " feature" + (features.length === 1 ? "" : "s") + " compared"
+      : " no feature had enough recent values to be tested";
+    if (untested && d.min_samples) words += " · a feature needs at least " + d.min_samples + " recent values";
+    p.appendChild(document.createTextNode(words));
     summary.appendChild(p);
     var table = $("drift-table");
     var body = table.querySelector("tbody");
     body.innerHTML = "";
     features.forEach(function (f) {
-      var tr = el("tr");
+      var tested = !f.status || f.status === "tested";
+      var tr = el("tr", { "data-feature": f.feature, "data-status": f.status || "tested" });
       tr.appendChild(el("td", {}, f.feature));
       tr.appendChild(el("td", {}, f.method || ""));
-      tr.appendChild(el("td", {}, num(f.statistic, 4)));
-      tr.appendChild(el("td", {}, num(f.p_value, 4)));
+      // An untested feature's figures are not a verdict: show none rather than a p-value.
+      tr.appendChild(el("td", {}, tested ? num(f.statistic, 4) : "–"));
+      tr.appendChild(el("td", {}, tested ? num(f.p_value, 4) : "–"));
       var cell = el("td");
-      cell.appendChild(el("span", { class: "badge " + (f.drift ? "error" : "success") }, f.drift ? "drift" : "stable"));
+      if (tested) {
+        cell.appendChild(el("span", { class: "badge " + (f.drift ? "error" : "success") }, f.drift ? "drift" : "stable"));
+      } else if (f.status === "insufficient_data") {
+        cell.appendChild(el("span", { class: "badge warning" }, "not tested"));
+        cell.appendChild(el("span", { class: "small" }, " not enough recent values: " + f.n + (d.min_samples ? " of " + d.min_samples + " needed" : "")));
+      } else {
+        cell.appendChild(el("span", { class: "badge" }, "not tested"));
+        cell.appendChild(el("span", { class: "small" }, " no recent values"));
+      }
       tr.appendChild(cell);
       body.appendChild(tr);
     });
