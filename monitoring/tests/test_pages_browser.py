@@ -70,4 +70,12 @@ def test_monitoring_lists_and_acknowledges_an_alert(live_stack, browser, owner, 
     )
     assert untested and "not enough recent values: 5 of 30 needed" in untested[0].text
     assert "stable" not in browser.find_element(By.ID, "drift-table").text
+    updated = browser.find_element(By.ID, "metrics-updated").text
+    assert updated.startswith("Updated ") and updated.endswith(" UTC"), updated
+    # The latency axis on the right takes its ticks from the left grid (values such as 6.1342):
+    # its labels are rounded to three significant digits.
+    fmt = browser.execute_script(
+        "return document.getElementById('volume-chart').layout.yaxis2.tickformat;"
+    )
+    assert fmt == ".3~g"
     assert Alert.objects.filter(owner=owner, acknowledged=False).count() == 0

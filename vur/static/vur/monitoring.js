@@ -4,6 +4,9 @@
 (function () {
   "use strict";
 
+  // Secondary axes: at most three significant digits, trailing zeros dropped (2.29, not 2.29282).
+  var SECONDARY_TICKS = ".3~g";
+
   function $(id) { return document.getElementById(id); }
   function api(url, options) { return window.vur.api(url, options); }
   function rows(body) { return Array.isArray(body) ? body : (body && body.results) || []; }
@@ -140,7 +143,8 @@
       if (!res.ok) { showError("metrics-error", "Could not load the metrics: " + res.error); return; }
       showError("metrics-error", "");
       self.showMetrics(res.body || {});
-      $("metrics-updated").textContent = "Updated " + new Date().toLocaleTimeString();
+      // The server's clock as every other page writes it ("07:47 UTC"), not the browser locale.
+      $("metrics-updated").textContent = "Updated " + new Date().toISOString().slice(11, 16) + " UTC";
     });
   };
 
@@ -168,7 +172,9 @@
     chart("volume-chart", traces, {
       height: 280, yaxis: { title: { text: "predictions" }, rangemode: "tozero" },
       // automargin + standoff: the right-hand title sits outside its tick labels, not on them.
-      yaxis2: { title: { text: "latency (ms)", standoff: 8 }, overlaying: "y", side: "right", rangemode: "tozero", showgrid: false, automargin: true },
+      // The right-hand ticks sit on the left-hand grid lines, at values such as 6.1342: three
+      // significant digits say as much.
+      yaxis2: { title: { text: "latency (ms)", standoff: 8 }, overlaying: "y", side: "right", rangemode: "tozero", showgrid: false, automargin: true, tickformat: SECONDARY_TICKS },
     });
 
     var live = m.live_metrics || {};
@@ -218,7 +224,7 @@
       var yaxis = { title: { text: "MAE" }, rangemode: "tozero", automargin: true, tickformat: "~g" };
       if (!(top > 0)) yaxis.range = [0, 1];
       var maseTop = Math.max.apply(null, steps.map(function (s) { return Number(s.mase) || 0; }));
-      var yaxis2 = { title: { text: "MASE", standoff: 8 }, overlaying: "y", side: "right", showgrid: false, rangemode: "tozero", automargin: true, tickformat: "~g" };
+      var yaxis2 = { title: { text: "MASE", standoff: 8 }, overlaying: "y", side: "right", showgrid: false, rangemode: "tozero", automargin: true, tickformat: SECONDARY_TICKS };
       if (!(maseTop > 0)) yaxis2.range = [0, 1];
       chart("horizon-chart", traces, { height: 280, xaxis: { title: { text: "steps ahead" }, dtick: 1 }, yaxis: yaxis, yaxis2: yaxis2 });
       $("horizon-chart").setAttribute("data-y-range", JSON.stringify(yaxis.range || "auto"));
