@@ -9,6 +9,7 @@ the field or button that caused them.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from typing import Any
 
 from django.contrib import messages
@@ -28,11 +29,18 @@ from predictions.levels import unseen_values
 from predictions.models import BatchJob, Deployment
 from vur.errors import NotFound, VURError
 
+# What a deployment is for. The target is a record, not a switch: a model with any active
+# deployment answers on REST, the WebSocket stream and batch scoring alike (the API contract's
+# serving rule), so the page offers it as the deployment's main use.
 TARGETS = [
-    ("api", "REST API", "POST /api/v1/predictions/single (or /forecast)"),
-    ("realtime", "Realtime stream", "the WebSocket /ws/predictions/"),
-    ("batch", "Batch files", "POST /api/v1/predictions/batch"),
+    ("api", "REST API", "requests to /api/v1/predictions/single or /forecast"),
+    ("realtime", "Realtime stream", "messages on the WebSocket /ws/predictions/"),
+    ("batch", "Batch files", "files scored with /api/v1/predictions/batch"),
 ]
+SERVING_RULE = (
+    "A deployed model answers on REST, the live stream and batch scoring alike; the target "
+    "records what this deployment is for."
+)
 RECENT_BATCHES = 5
 
 
@@ -128,12 +136,16 @@ def _field_errors(exc: VURError, fields: list[dict[str, Any]]) -> tuple[dict[str
 def _deployment_context(request: HttpRequest, model: TrainedModel, **extra) -> dict[str, Any]:
     history = list(selectors.deployment_list(user=request.user).filter(model=model))
     active = [d for d in history if d.status == Deployment.Status.ACTIVE]
+    for d in active:
+        d.model = model
+        d.undeploy_question = undeploy_question(d, last=len(active) == 1)
     active_targets = {d.target for d in active}
     return {
         "model": model,
         "deployments": history,
         "active_deployments": active,
         "is_deployed": bool(active),
+        "serving_rule": SERVING_RULE,
         "targets": [
             {"value": v, "label": label, "help": help_, "active": v in active_targets}
             for v, label, help_ in TARGETS
@@ -200,7 +212,7 @@ def model_deploy(request: HttpRequest, model_id) -> HttpResponse:
     target = request.POST.get("target", "")
     error = ""
     if target not in {t[0] for t in TARGETS}:
-        error = "Choose where to deploy: REST API, realtime stream or batch files."
+        error = "Choose what the deployment is for: REST API, realtime stream or batch files."
     else:
         try:
             services.deployment_create(owner=request.user, model=model, target=target)
@@ -325,8 +337,36 @@ def deployment_list(request: HttpRequest) -> HttpResponse:
         .order_by("status", "-deployed_at")
     )
     page = Paginator(deployments, 30).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    # Whether undeploying a row takes its model out of service (its last active deployment),
+    # for the confirmation the Undeploy button asks.
+    active = Counter(
+        selectors.deployment_list(user=request.user)
+        .filter(model_id__in={d.model_id for d in rows}, status=Deployment.Status.ACTIVE)
+        .values_list("model_id", flat=True)
+    )
+    for d in rows:
+        d.undeploy_question = undeploy_question(d, last=active[d.model_id] <= 1)
     return render(
         request,
         "predictions/deployments.html",
-        {"page": page, "deployments": page.object_list},
+        {"page": page, "deployments": rows, "serving_rule": SERVING_RULE},
+    )
+
+
+def undeploy_question(deployment: Deployment, *, last: bool) -> str:
+    """The confirmation asked before undeploying: what stops answering, in words."""
+    from modeling.templatetags.modeling_labels import algorithm_label
+    from predictions.templatetags.deployment_labels import target_label
+
+    model = deployment.model
+    name = f"#{model.rank} {algorithm_label(model.algorithm)} of {model.pipeline.name}"
+    if last:
+        return (
+            f"Undeploy {name}? It is its last active deployment: the model stops answering "
+            "REST, stream and batch requests at once."
+        )
+    return (
+        f"Undeploy {name} ({target_label(deployment.target)})? The model keeps answering "
+        "through its other active deployment."
     )
