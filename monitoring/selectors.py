@@ -11,7 +11,7 @@ from vur.models import owned_by
 
 def alert_list(*, user, acknowledged: bool | None = None, model_id=None) -> QuerySet[Alert]:
     """Alerts `user` may see, newest first; optionally only open/acknowledged or one model's."""
-    qs = owned_by(Alert.objects.all(), user)
+    qs = owned_by(Alert.objects.select_related("model__pipeline"), user)
     if acknowledged is not None:
         qs = qs.filter(acknowledged=acknowledged)
     if model_id is not None:

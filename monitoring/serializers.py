@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from modeling.templatetags.modeling_labels import model_name
 from monitoring.models import Alert
 from vur.params import id_field
 
@@ -123,12 +124,20 @@ class AlertSerializer(serializers.ModelSerializer):
     """An alert raised by the periodic checks."""
 
     model_id = serializers.IntegerField(allow_null=True, read_only=True)
+    model_name = serializers.SerializerMethodField(
+        help_text='The model as people know it: "#1 Random forest of pipeline Churn".'
+    )
+    pipeline_id = serializers.SerializerMethodField()
+    pipeline_name = serializers.SerializerMethodField()
 
     class Meta:
         model = Alert
         fields = [
             "id",
             "model_id",
+            "model_name",
+            "pipeline_id",
+            "pipeline_name",
             "kind",
             "severity",
             "message",
@@ -138,6 +147,18 @@ class AlertSerializer(serializers.ModelSerializer):
             "acknowledged_at",
         ]
         read_only_fields = fields
+
+    def get_model_name(self, alert: Alert) -> str | None:
+        """Rank, algorithm and pipeline of the alert's model (null without one)."""
+        return model_name(alert.model) if alert.model_id else None
+
+    def get_pipeline_id(self, alert: Alert) -> int | None:
+        """The pipeline of the alert's model (null without one)."""
+        return alert.model.pipeline_id if alert.model_id else None
+
+    def get_pipeline_name(self, alert: Alert) -> str | None:
+        """The name of the pipeline of the alert's model (null without one)."""
+        return alert.model.pipeline.name if alert.model_id else None
 
 
 class AlertQuerySerializer(serializers.Serializer):

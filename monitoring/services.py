@@ -30,6 +30,7 @@ from datasets.services import dataset_frame
 from modeling.metrics import error_metrics
 from modeling.models import TrainedModel
 from modeling.selectors import trained_model_list
+from modeling.templatetags.modeling_labels import model_name
 from monitoring.drift import DriftSettings, column_drift, frame_drift
 from monitoring.models import Alert, ModelReference
 from pipelines.models import Pipeline
@@ -799,11 +800,25 @@ def alert_group(user_id: int) -> str:
     return f"alerts.{user_id}"
 
 
+def alert_model_fields(alert: Alert) -> dict[str, Any]:
+    """The alert's model as people know it: `model_name` ("#1 Random forest of pipeline
+    Churn"), `pipeline_id`, `pipeline_name` (all null for an alert about no model)."""
+    model = alert.model
+    if model is None:
+        return {"model_name": None, "pipeline_id": None, "pipeline_name": None}
+    return {
+        "model_name": model_name(model),
+        "pipeline_id": model.pipeline_id,
+        "pipeline_name": model.pipeline.name,
+    }
+
+
 def alert_payload(alert: Alert) -> dict[str, Any]:
     """An alert as the API and the WebSocket send it."""
     return {
         "id": alert.pk,
         "model_id": alert.model_id,
+        **alert_model_fields(alert),
         "kind": alert.kind,
         "severity": alert.severity,
         "message": alert.message,
@@ -883,6 +898,7 @@ def model_check(*, model: TrainedModel, window: str | None = None) -> list[Alert
     subject = f"model:{model.pk}"
     raised: list[Alert | None] = []
     figures = model_metrics(model=model, window=window)
+    name = model_name(model)  # people know a model by rank, algorithm and pipeline, not its id
 
     def alert(kind: str, message: str, severity: str = "warning", **details: Any) -> None:
         raised.append(
@@ -902,7 +918,7 @@ def model_check(*, model: TrainedModel, window: str | None = None) -> list[Alert
     if requests >= minimum and rate is not None and rate > settings.VUR_ALERT_ERROR_RATE:
         alert(
             "error_rate",
-            f"{rate:.0%} of {requests} prediction requests to model {model.pk} failed in the "
+            f"{rate:.0%} of {requests} prediction requests to {name} failed in the "
             f"last {window} (threshold {settings.VUR_ALERT_ERROR_RATE:.0%}).",
             "critical" if rate > 0.5 else "warning",
             error_rate=rate,
@@ -916,21 +932,21 @@ def model_check(*, model: TrainedModel, window: str | None = None) -> list[Alert
             if trained and now_value is not None and now_value < trained * (1 - drop):
                 alert(
                     "performance",
-                    f"Model {model.pk}'s accuracy on feedback is {now_value:.3f}, down from "
+                    f"The accuracy of {name} on feedback is {now_value:.3f}, down from "
                     f"{trained:.3f} on its hold-out rows.",
                     metric="accuracy",
                     live=now_value,
                     training=trained,
                 )
         else:
-            for name in ("rmse", "mae"):
-                trained, now_value = _training_figure(model, name), live.get(name)
+            for metric in ("rmse", "mae"):
+                trained, now_value = _training_figure(model, metric), live.get(metric)
                 if trained and now_value is not None and now_value > trained * (1 + drop):
                     alert(
                         "performance",
-                        f"Model {model.pk}'s {name.upper()} on feedback is {now_value:.4g}, up "
+                        f"The {metric.upper()} of {name} on feedback is {now_value:.4g}, up "
                         f"from {trained:.4g} in training.",
-                        metric=name,
+                        metric=metric,
                         live=now_value,
                         training=trained,
                     )
@@ -940,8 +956,8 @@ def model_check(*, model: TrainedModel, window: str | None = None) -> list[Alert
         if n >= minimum and share < float(level) / 100 - 0.10:
             alert(
                 "coverage",
-                f"Only {share:.0%} of actuals fell inside model {model.pk}'s {level}% "
-                f"intervals in the last {window}.",
+                f"Only {share:.0%} of actuals fell inside the {level}% intervals of {name} "
+                f"in the last {window}.",
                 level=level,
                 coverage=share,
                 n=n,
@@ -958,7 +974,7 @@ def model_check(*, model: TrainedModel, window: str | None = None) -> list[Alert
         if drift and drift["drift_detected"]:
             alert(
                 "drift",
-                f"Inputs of model {model.pk} drifted in the last {window}: "
+                f"Inputs of {name} drifted in the last {window}: "
                 f"{', '.join(drift['drifted_features'])}.",
                 features=drift["drifted_features"],
                 overall_score=drift["overall_score"],

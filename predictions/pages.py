@@ -356,11 +356,10 @@ def deployment_list(request: HttpRequest) -> HttpResponse:
 
 def undeploy_question(deployment: Deployment, *, last: bool) -> str:
     """The confirmation asked before undeploying: what stops answering, in words."""
-    from modeling.templatetags.modeling_labels import algorithm_label
+    from modeling.templatetags.modeling_labels import model_name
     from predictions.templatetags.deployment_labels import target_label
 
-    model = deployment.model
-    name = f"#{model.rank} {algorithm_label(model.algorithm)} of {model.pipeline.name}"
+    name = model_name(deployment.model)
     if last:
         return (
             f"Undeploy {name}? It is its last active deployment: the model stops answering "

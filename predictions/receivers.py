@@ -19,11 +19,12 @@ from predictions.models import BatchJob, Deployment
 @receiver(pipeline_deleting, dispatch_uid="predictions.pipeline_deleting")
 def predictions_cleanup(sender: Any, *, pipeline: Any, cleanup: Cleanup, **kwargs: Any) -> None:
     """Block on deployed models and active batch jobs; list batch files for removal."""
+    from modeling.templatetags.modeling_labels import model_name
+
     live = Deployment.objects.filter(model__pipeline=pipeline, status=Deployment.Status.ACTIVE)
-    for dep in live.select_related("model"):
-        cleanup.blockers.append(
-            f"model {dep.model_id} ({dep.model.algorithm}) is deployed (deployment {dep.pk})"
-        )
+    models = {dep.model_id: dep.model for dep in live.select_related("model__pipeline")}
+    for model_id, model in models.items():  # one line per model, however many deployments
+        cleanup.blockers.append(f"{model_name(model)} (model {model_id}) is deployed")
     for job in BatchJob.objects.filter(model__pipeline=pipeline):
         if job.status in (BatchJob.Status.QUEUED, BatchJob.Status.RUNNING):
             cleanup.blockers.append(f"batch job {job.pk} is {job.status}")

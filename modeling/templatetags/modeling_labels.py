@@ -100,3 +100,12 @@ def param_value(value: Any, name: Any) -> Any:
     if meaning and (value is None or (value == 0 and not isinstance(value, bool))):
         return meaning
     return value
+
+
+@register.filter
+def model_name(model: Any) -> str:
+    """How people know a trained model: its rank, algorithm and pipeline
+    ("#1 Random forest of pipeline Churn"), not its id."""
+    pipeline = getattr(model, "pipeline", None)
+    name = f"#{model.rank} {algorithm_label(model.algorithm)}"
+    return f"{name} of pipeline {pipeline.name}" if pipeline is not None else name

@@ -211,6 +211,41 @@ def test_drift_of_recent_inputs_raises_a_drift_alert(deployed_model):
     raised = services.model_check(model=deployed_model, window="1h")
     assert [a.kind for a in raised] == ["drift"]
     assert raised[0].details["features"] == ["body_mass_g"]
+    # The message names the model as people know it, not by its id.
+    name = f"#{deployed_model.rank} Random forest of pipeline {deployed_model.pipeline.name}"
+    assert raised[0].message == f"Inputs of {name} drifted in the last 1h: body_mass_g."
+    assert f"model {deployed_model.pk}" not in raised[0].message
+
+
+@pytest.mark.django_db
+def test_alerts_name_their_model_and_pipeline_in_the_api_the_push_and_the_dashboard(
+    owner, api, deployed_model
+):
+    from django.test import Client
+
+    alert = services.alert_raise(
+        owner_id=owner.pk,
+        model=deployed_model,
+        kind="error_rate",
+        subject=f"model:{deployed_model.pk}",
+        message="Half the requests failed.",
+    )
+    name = f"#{deployed_model.rank} Random forest of pipeline {deployed_model.pipeline.name}"
+    listed = api.get("/api/v1/monitoring/alerts").json()["results"][0]
+    assert listed["model_name"] == name
+    assert listed["pipeline_id"] == deployed_model.pipeline_id
+    assert listed["pipeline_name"] == deployed_model.pipeline.name
+    pushed = services.alert_payload(alert)
+    assert pushed["model_name"] == name and pushed["pipeline_name"] == deployed_model.pipeline.name
+    no_model = services.alert_raise(
+        owner_id=owner.pk, kind="job_failed", subject="job:x", message="A job failed."
+    )
+    assert services.alert_payload(no_model)["model_name"] is None
+    web = Client()
+    web.force_login(owner)
+    html = web.get("/").content.decode()
+    link = f'<a href="/monitoring/models/{deployed_model.pk}/" class="alert-model">{name}</a>'
+    assert link in html
 
 
 @pytest.mark.django_db

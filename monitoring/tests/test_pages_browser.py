@@ -44,6 +44,10 @@ def test_monitoring_lists_and_acknowledges_an_alert(live_stack, browser, owner, 
     row_css = f'#alerts-list li[data-alert-id="{alert.pk}"]'
     wait(browser, LONG).until(ec.presence_of_element_located((By.CSS_SELECTOR, row_css)))
     assert "Error rate 12%" in browser.find_element(By.CSS_SELECTOR, row_css).text
+    # The alert names its model by rank, algorithm and pipeline, linked to its monitoring page.
+    link = browser.find_element(By.CSS_SELECTOR, f"{row_css} a.alert-model")
+    assert link.text == f"#{deployed_model.rank} Random forest of pipeline p"
+    assert link.get_attribute("href").endswith(f"/monitoring/models/{deployed_model.pk}/")
     check_page(browser, "monitoring")
     browser.find_element(By.CSS_SELECTOR, f"{row_css} button").click()
     wait(browser, LONG).until(ec.presence_of_element_located((By.ID, "alerts-none")))

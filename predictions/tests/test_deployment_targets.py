@@ -86,7 +86,7 @@ def test_undeploy_asks_for_confirmation_saying_what_stops(owner, deployed_model)
     row = listing.split(f'data-deployment="{deployment.pk}"', 1)[1].split("</tr>", 1)[0]
     assert 'onsubmit="return confirm(this.dataset.confirm);"' in row
     assert "It is its last active deployment: the model stops answering" in row
-    assert f"#{deployed_model.rank} Random forest of p?" in row
+    assert f"#{deployed_model.rank} Random forest of pipeline p?" in row
     page = _web(owner).get(f"/models/{deployed_model.pk}/").content.decode()
     history = page.split('id="deployment-history"', 1)[1]
     assert 'hx-confirm="Undeploy #' in history and "the model stops answering" in history
@@ -135,3 +135,14 @@ def test_a_model_deployed_for_one_target_answers_on_every_channel(owner, api, de
         format="json",
     )
     assert res.status_code == 409 and res.json()["code"] == "model_not_deployed"
+
+
+@pytest.mark.django_db
+def test_a_refused_delete_names_the_deployed_model_by_rank_algorithm_and_pipeline(deployed_model):
+    from pipelines.services import pipeline_delete_blockers
+
+    Deployment.objects.create(owner=deployed_model.owner, model=deployed_model, target="api")
+    blockers = pipeline_delete_blockers(pipeline=deployed_model.pipeline)
+    name = f"#{deployed_model.rank} Random forest of pipeline {deployed_model.pipeline.name}"
+    # One line per model, however many deployments it has.
+    assert blockers == [f"{name} (model {deployed_model.pk}) is deployed"]

@@ -84,7 +84,13 @@
       text.appendChild(document.createTextNode(" "));
       text.appendChild(el("strong", {}, a.kind));
       text.appendChild(document.createTextNode(" · " + a.message + " "));
-      var meta = el("span", { class: "muted small" }, "model " + a.model_id + " · " + plain(a.created_at).replace("T", " ").slice(0, 16));
+      // The model as people know it (rank, algorithm, pipeline), linked to its monitoring page.
+      var meta = el("span", { class: "muted small" });
+      if (a.model_id !== null && a.model_id !== undefined) {
+        meta.appendChild(el("a", { href: "/monitoring/models/" + a.model_id + "/", class: "alert-model" }, a.model_name || ("model " + a.model_id)));
+        meta.appendChild(document.createTextNode(" · "));
+      }
+      meta.appendChild(document.createTextNode(plain(a.created_at).replace("T", " ").slice(0, 16) + " UTC"));
       text.appendChild(meta);
       li.appendChild(text);
       if (a.acknowledged) {
