@@ -1,5 +1,7 @@
-"""Which categories a trained model saw per input column (from its fitted encoders), so the
-predict form can say when a value is new to the model instead of silently scoring it."""
+"""What a trained model saw per input column: the categories of its fitted encoders, and the
+range of each numeric column on its training rows (from the monitoring reference stored beside
+its card), so the predict form can say when a value is new to the model or outside what it was
+trained on, instead of silently scoring it."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Any
 
 from modeling.models import TrainedModel
 from predictions.services import load_model
+from training.reference_store import reference_load
 
 logger = logging.getLogger(__name__)
 
@@ -79,3 +82,59 @@ def unseen_values(model: TrainedModel, row: dict[str, Any]) -> list[dict[str, st
         if value not in levels[column]:
             out.append({"column": column, "value": value})
     return out
+
+
+@lru_cache(maxsize=64)
+def _ranges(model_id: int, sha256: str, name: str) -> dict[str, tuple[float, float]]:
+    reference = reference_load(name) or {}
+    out = {}
+    for column, profile in (reference.get("columns") or {}).items():
+        sketch = profile.get("sketch") if profile.get("kind") == "numeric" else None
+        if sketch:  # sorted: its ends are the smallest and largest training values
+            out[column] = (float(sketch[0]), float(sketch[-1]))
+    return out
+
+
+def training_ranges(model: TrainedModel) -> dict[str, tuple[float, float]]:
+    """Numeric column -> (smallest, largest) value on the model's training rows; empty when the
+    model stores no reference (trained before references existed, or its file is gone)."""
+    name = (model.card or {}).get("monitoring_reference", "")
+    if not name or model.problem_type == "forecasting":
+        return {}
+    try:
+        return _ranges(model.pk, model.sha256, name)
+    except Exception:
+        logger.exception("could not read the training ranges of model %s", model.pk)
+        return {}
+
+
+def out_of_range(model: TrainedModel, row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The row's numbers outside their column's training range: [{column, value, low, high}]
+    (the model still scores them; it extrapolates)."""
+    ranges = training_ranges(model)
+    out = []
+    for column, value in row.items():
+        if column not in ranges or isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        low, high = ranges[column]
+        if value < low or value > high:
+            out.append(
+                {
+                    "column": column,
+                    "value": value,
+                    "low": low,
+                    "high": high,
+                    "text": f"{column} = {_plain(value)} is outside the range seen in training "
+                    f"({_plain(low)} to {_plain(high)}); the model extrapolates, so treat the "
+                    "prediction with care.",
+                }
+            )
+    return out
+
+
+def _plain(value: float) -> str:
+    """A number as a person reads it: whole numbers with thousands separators, others with
+    six significant digits."""
+    if float(value).is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:.6g}"

@@ -21,11 +21,12 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from datasets.semantics import NULL_TOKENS, text_number
 from modeling.models import TrainedModel
 from modeling.pages import model_page_context
 from modeling.selectors import trained_model_get
 from predictions import selectors, services
-from predictions.levels import unseen_values
+from predictions.levels import out_of_range, unseen_values
 from predictions.models import BatchJob, Deployment
 from vur.errors import NotFound, VURError
 
@@ -71,7 +72,13 @@ def _batch(request: HttpRequest, job_id) -> BatchJob:
 
 # ---------------------------------------------------------------- form from the input schema
 def form_fields(model: TrainedModel) -> list[dict[str, Any]]:
-    """One form field per input column: name, kind (number/text/select), suggestions, initial."""
+    """One form field per input column: name, kind (number/text), suggestions, initial, and the
+    column's number notation (`parse`) so a typed value is read as the API reads it.
+
+    No field needs a value: the form always sends every column, and an empty one is a missing
+    value that the model fills as it did in training (the schema's `required` only says that a
+    request must name the column), so none is marked required.
+    """
     info = {c["name"]: c for c in (model.pipeline.dataset.columns_info or [])}
     fields = []
     for index, col in enumerate((model.input_schema or {}).get("columns", [])):
@@ -85,7 +92,8 @@ def form_fields(model: TrainedModel) -> list[dict[str, Any]]:
                 "name": col["name"],
                 "kind": kind,
                 "semantic_type": semantic,
-                "required": bool(col.get("required", True)),
+                "required": False,
+                "parse": col.get("parse") or {},
                 "suggestions": [str(s) for s in samples],
                 "initial": str(samples[0]) if samples else "",
             }
@@ -93,27 +101,30 @@ def form_fields(model: TrainedModel) -> list[dict[str, Any]]:
     return fields
 
 
-def _row_from_post(fields: list[dict[str, Any]], post) -> dict[str, Any]:
-    """The request row: numbers as numbers where they parse (the service says when not),
-    an empty field as a missing value."""
+def _row_from_post(fields: list[dict[str, Any]], post) -> tuple[dict[str, Any], dict[str, str]]:
+    """The request row and the form errors by field key. A number field is read as the API
+    reads a numeric column's text (its separators and currency signs; "", "n/a", "-", ... are
+    a missing value); anything else there is an error naming the column, never a silent gap."""
     row: dict[str, Any] = {}
+    errors: dict[str, str] = {}
     for field in fields:
+        name = field["name"]
         raw = (post.get(field["key"]) or "").strip()
-        if raw == "":
-            row[field["name"]] = None
+        if field["kind"] != "number":
+            row[name] = raw or None
             continue
-        if field["kind"] == "number":
-            try:
-                number = float(raw)
-            except ValueError:
-                row[field["name"]] = raw
-                continue
-            row[field["name"]] = int(number) if number.is_integer() and "." not in raw else number
-            if not math.isfinite(number):
-                row[field["name"]] = raw
+        if raw.lower() in NULL_TOKENS:
+            row[name] = None
+            continue
+        number = text_number(raw, field.get("parse") or {})
+        if math.isnan(number):
+            errors[field["key"]] = f"{name} must be a number (leave it empty for a missing value)."
+        elif not math.isfinite(number):
+            errors[field["key"]] = f"{name} must be a finite number."
         else:
-            row[field["name"]] = raw
-    return row
+            whole = number.is_integer() and abs(number) < 2**53 and "." not in raw
+            row[name] = int(number) if whole else number
+    return row, errors
 
 
 def _field_errors(exc: VURError, fields: list[dict[str, Any]]) -> tuple[dict[str, str], str]:
@@ -269,9 +280,13 @@ def model_predict(request: HttpRequest, model_id) -> HttpResponse:
     """Score the form's row with predict_rows; answers the result (or the errors) partial."""
     model = _model(request, model_id)
     fields = form_fields(model)
-    row = _row_from_post(fields, request.POST)
+    row, typed_errors = _row_from_post(fields, request.POST)
     context: dict[str, Any] = {"model": model, "fields": fields, "row": row}
     status = 200
+    if typed_errors:
+        context["field_errors"] = typed_errors
+        status = 200 if _is_htmx(request) else 400
+        return render(request, "predictions/_predict_result.html", context, status=status)
     try:
         answer = services.predict_rows(
             user=request.user, model=model, data=row, return_probabilities=True
@@ -280,8 +295,10 @@ def model_predict(request: HttpRequest, model_id) -> HttpResponse:
         context["field_errors"], context["error"] = _field_errors(exc, fields)
         status = 200 if _is_htmx(request) else exc.status_code
     else:
-        # Values the model's encoders never saw are scored as "unknown": say so beside the answer.
+        # Values the model's encoders never saw are scored as "unknown", and numbers outside
+        # the training range are extrapolated: say so beside the answer (neither is refused).
         context["unseen"] = unseen_values(model, row)
+        context["out_of_range"] = out_of_range(model, row)
         probabilities = (answer.get("probabilities") or [None])[0]
         context["answer"] = {
             "prediction": answer["predictions"][0],

@@ -184,3 +184,88 @@ def test_regression_model_page_plots_stored_hold_out_residuals(web, deployed_mod
     deployed_model.save(update_fields=["residual_analysis"])
     html = web.get(f"/models/{deployed_model.pk}/").content.decode()
     assert 'id="residual-chart"' not in html and "No residual sample" in html
+
+
+def _numeric_key(model) -> tuple[str, str]:
+    from predictions.pages import form_fields
+
+    field = next(f for f in form_fields(model) if f["kind"] == "number")
+    return field["key"], field["name"]
+
+
+def test_predict_form_number_fields_are_text_inputs_and_none_is_marked_required(
+    web, deployed_model
+):
+    # A browser blanks what a type="number" input cannot read ("abc" arrived as empty and was
+    # scored as a missing value): the field is text, and the server reads and checks it.
+    html = web.get(f"/models/{deployed_model.pk}/").content.decode()
+    form = html.split('id="predict-form"', 1)[1].split("</form>", 1)[0]
+    key, _name = _numeric_key(deployed_model)
+    field = form.split(f'id="id_{key}"', 1)[1].split(">", 1)[0]
+    assert 'type="text"' in field and 'inputmode="decimal"' in field
+    assert 'type="number"' not in form
+    assert 'class="req"' not in form  # no field needs a value: empty is a missing value
+    assert "No field is required: leave one empty for a missing value" in html
+
+
+def test_predict_form_says_a_typed_word_in_a_number_field_is_not_a_number(web, deployed_model):
+    form = _form(deployed_model)
+    key, name = _numeric_key(deployed_model)
+    form[key] = "abc"
+    res = web.post(f"/models/{deployed_model.pk}/predict/", form, **HTMX)
+    html = res.content.decode()
+    error = html.split(f'id="err-{key}"', 1)[1].split("</p>", 1)[0]
+    assert f"{name} must be a number (leave it empty for a missing value)." in error
+    assert 'id="predicted-value"' not in html
+    assert not PredictionRecord.objects.exists()  # refused before it reached the model
+    res = web.post(f"/models/{deployed_model.pk}/predict/", form)  # without htmx: a 400
+    assert res.status_code == 400
+
+
+def test_predict_form_reads_empty_and_missing_words_as_missing_values(web, deployed_model):
+    form = dict.fromkeys(_form(deployed_model), "")
+    key, name = _numeric_key(deployed_model)
+    form[key] = "n/a"
+    res = web.post(f"/models/{deployed_model.pk}/predict/", form, **HTMX)
+    assert 'id="predicted-value"' in res.content.decode()
+    record = PredictionRecord.objects.get(model=deployed_model)
+    assert record.inputs[name] is None
+
+
+def test_predict_form_notes_a_number_outside_the_training_range(web, deployed_model):
+    import pandas as pd
+
+    from conftest import sample_path
+    from training.reference import tabular_reference
+    from training.reference_store import reference_save
+
+    frame = pd.read_csv(sample_path("penguins.csv"))
+    features = [c["name"] for c in deployed_model.input_schema["columns"]]
+    reference = tabular_reference(
+        frame,
+        features=features,
+        schema=deployed_model.input_schema["columns"],
+        target="species",
+        problem_type="classification",
+        fitted=None,
+    )
+    name = reference_save(reference, f"{deployed_model.owner_id}/fixture/rf")
+    deployed_model.card = {**(deployed_model.card or {}), "monitoring_reference": name}
+    deployed_model.save(update_fields=["card"])
+    sketch = reference["columns"]["body_mass_g"]["sketch"]
+    low, high = int(sketch[0]), int(sketch[-1])
+
+    from predictions.pages import form_fields
+
+    key = next(f["key"] for f in form_fields(deployed_model) if f["name"] == "body_mass_g")
+    form = _form(deployed_model)
+    form[key] = "-1e9"
+    html = web.post(f"/models/{deployed_model.pk}/predict/", form, **HTMX).content.decode()
+    assert 'id="predicted-value"' in html  # noted, not refused
+    assert (
+        f"body_mass_g = -1,000,000,000 is outside the range seen in training "
+        f"({low:,} to {high:,})" in html
+    )
+    form[key] = str(low)
+    html = web.post(f"/models/{deployed_model.pk}/predict/", form, **HTMX).content.decode()
+    assert "out-of-range" not in html
