@@ -248,6 +248,67 @@ def _observed_series(forecaster: Any, points: list[Point], freq: str) -> pd.Seri
     return pd.Series(values, index=future_index(forecaster.last_timestamp_, freq, total))
 
 
+# ---------------------------------------------------------------- gaps
+# How a forecaster's series preparation fills a missing step, in words (see
+# `preprocessing.series.fill_gaps`, which the live update applies as training did).
+FILL_WORDS = {
+    "interpolate": "linear interpolation between the values either side",
+    "linear": "linear interpolation between the values either side",
+    "forward_fill": "the last known value carried forward",
+    "ffill": "the last known value carried forward",
+}
+
+
+def fill_method(forecaster: Any) -> str | None:
+    """How `forecaster` fills the missing steps of new observations: its series preparation's
+    method (an ensemble's members share one), or None when it cannot take missing steps."""
+    method = getattr(forecaster, "fill_method", None)
+    if method:
+        return str(method)
+    for member in getattr(forecaster, "members", None) or []:
+        found = fill_method(member)
+        if found:
+            return found
+    return None
+
+
+def observation_gaps(
+    fitted: Any, forecaster: Any, points: list[Point], freq: str
+) -> list[dict[str, Any]]:
+    """The steps that `points` (one series, already checked) skip after the series' last known
+    timestamp and after each other: one entry per skip, with how the steps are filled."""
+    last = pd.Timestamp(forecaster.last_timestamp_)
+    method = fill_method(forecaster)
+    words = FILL_WORDS.get(method or "", method or "no filling")
+    gaps = []
+    for p in points:
+        steps = steps_after(last, p.stamp, freq) or 1
+        if steps > 1:
+            missing = future_index(last, freq, steps - 1)
+            after, before = _display(fitted, last), _display(fitted, p.stamp)
+            span = (
+                _display(fitted, missing[0])
+                if len(missing) == 1
+                else f"{_display(fitted, missing[0])} to {_display(fitted, missing[-1])}"
+            )
+            gaps.append(
+                {
+                    "series_id": None if p.key is None else json_safe(p.key),
+                    "after": after,
+                    "before": before,
+                    "missing_steps": steps - 1,
+                    "first_missing": _display(fitted, missing[0]),
+                    "last_missing": _display(fitted, missing[-1]),
+                    "filled_with": method,
+                    "note": f"{steps - 1} step{'s' if steps > 2 else ''} missing between "
+                    f"{after} and {before} ({span}) "
+                    f"{'was' if steps == 2 else 'were'} filled with {words}.",
+                }
+            )
+        last = p.stamp
+    return gaps
+
+
 # ---------------------------------------------------------------- state
 def live_deployment(model: TrainedModel) -> Deployment:
     """The deployment whose live state a model's forecasts use: its first active one (a model
@@ -276,6 +337,29 @@ def _advanced(base: Any, row: ForecastState | None) -> Any:
             "deploy the model again to start from its trained history.",
             code="live_state_unreadable",
         ) from exc
+
+
+def live_next(model: TrainedModel, fitted: Any, series_id: Any = None) -> dict[str, Any]:
+    """What the deployment expects next for a series (the first one by default), read from its
+    live state without writing anything: `{series_id, updated_through, timestamp, forecast}`
+    (`forecast` the one-step point forecast). ModelNotDeployed (409) when not deployed."""
+    deployment = live_deployment(model)
+    key = (
+        _series_key(fitted, series_id, where="series_id")
+        if series_id is not None and series_id != ""
+        else next(iter(fitted.forecasters))
+    )
+    row = ForecastState.objects.filter(deployment=deployment, series_id=series_label(key)).first()
+    forecaster = _advanced(fitted.forecasters[key], row)
+    last = pd.Timestamp(forecaster.last_timestamp_)
+    out = forecaster.predict(1, (80,))
+    point = float(np.asarray(out.forecast, dtype=float)[0])
+    return {
+        "series_id": None if key is None else json_safe(key),
+        "updated_through": _display(fitted, last),
+        "timestamp": _display(fitted, future_index(last, fitted.freq, 1)[0]),
+        "forecast": point if math.isfinite(point) else None,
+    }
 
 
 def _check_request(horizon: int | None, levels: list[float]) -> None:
@@ -344,9 +428,11 @@ def forecast_live(
                 key: _advanced(fitted.forecasters[key], by_label.get(label))
                 for key, label in labels.items()
             }
+            gaps: list[dict[str, Any]] = []
             for key in observed:
                 mine = [p for p in points if p.key == key]
                 new_values = _observed_series(current[key], mine, fitted.freq)
+                gaps += observation_gaps(fitted, current[key], mine, fitted.freq)
                 try:
                     current[key] = current[key].update(new_values)
                 except ValueError as exc:
@@ -371,6 +457,8 @@ def forecast_live(
         "series_id": None if first is None else json_safe(first),
         "updated_through": _display(fitted, current[first].last_timestamp_),
         "observations_applied": len(points),
+        "missing_steps": sum(g["missing_steps"] for g in gaps),
+        "gaps": gaps,
         "prediction_id": ids[0],
         "prediction_ids": ids,
         "latency_ms": round(latency, 3),

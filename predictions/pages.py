@@ -180,10 +180,7 @@ def _predict_context(request: HttpRequest, model: TrainedModel, page: dict) -> d
     forecaster = model.problem_type == "forecasting"
     fields = [] if forecaster else form_fields(model)
     if forecaster:
-        upcoming = (page.get("charts", {}).get("forecast") or {}).get("forecast") or {}
-        stamps, values = upcoming.get("timestamps") or [], upcoming.get("forecast") or []
-        observation = {"timestamp": stamps[0], "value": values[0]} if stamps and values else {}
-        example = {"model_id": model.pk, "observations": [observation] if observation else []}
+        example = {"model_id": model.pk, "observations": _next_observation(model, context, page)}
     else:
         example = {"model_id": model.pk, "data": {f["name"]: _initial(f) for f in fields}}
     context.update(
@@ -195,6 +192,31 @@ def _predict_context(request: HttpRequest, model: TrainedModel, page: dict) -> d
         }
     )
     return context
+
+
+def _next_observation(model: TrainedModel, context: dict, page: dict) -> list[dict[str, Any]]:
+    """The stream panel's example observation: the step the deployment's live state expects
+    next (not the training end, which a deployment that took observations refuses), with the
+    one-step forecast as a value to edit; the trained model's first forecast step otherwise."""
+    if context.get("is_deployed"):
+        from predictions.live import live_next
+
+        try:
+            nxt = live_next(model, services.load_model(model))
+        except VURError:
+            nxt = None
+        if nxt is not None:
+            value = None if nxt["forecast"] is None else round(nxt["forecast"], 2)
+            item = {"timestamp": nxt["timestamp"], "value": value}
+            if nxt["series_id"] is not None:
+                item["series_id"] = nxt["series_id"]
+            return [item]
+    upcoming = (page.get("charts", {}).get("forecast") or {}).get("forecast") or {}
+    stamps, values = upcoming.get("timestamps") or [], upcoming.get("forecast") or []
+    if not stamps or not values:
+        return []
+    value = values[0] if values[0] is None else round(float(values[0]), 2)
+    return [{"timestamp": stamps[0], "value": value}]
 
 
 def _initial(field: dict[str, Any]) -> Any:

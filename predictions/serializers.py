@@ -90,6 +90,21 @@ class IntervalSerializer(serializers.Serializer):
     upper = serializers.ListField(child=serializers.FloatField())
 
 
+class ObservationGapSerializer(serializers.Serializer):
+    """Steps an observation skipped after the last known one, and how they were filled."""
+
+    series_id = serializers.JSONField(allow_null=True)
+    after = serializers.CharField(help_text="The last known timestamp before the gap.")
+    before = serializers.CharField(help_text="The observation that ends the gap.")
+    missing_steps = serializers.IntegerField()
+    first_missing = serializers.CharField()
+    last_missing = serializers.CharField()
+    filled_with = serializers.CharField(
+        allow_null=True, help_text='The series preparation\'s fill method, e.g. "interpolate".'
+    )
+    note = serializers.CharField(help_text="The gap and its filling in words.")
+
+
 class ForecastResultSerializer(serializers.Serializer):
     """Answer of `predictions/forecast`."""
 
@@ -101,6 +116,10 @@ class ForecastResultSerializer(serializers.Serializer):
     series_id = serializers.JSONField(allow_null=True, help_text="The forecast series (null: one).")
     updated_through = serializers.CharField(help_text="The last observed timestamp.")
     observations_applied = serializers.IntegerField()
+    missing_steps = serializers.IntegerField(
+        help_text="Steps the observations skipped (filled as in training; see `gaps`)."
+    )
+    gaps = ObservationGapSerializer(many=True)
     prediction_id = serializers.CharField()
     prediction_ids = serializers.ListField(child=serializers.CharField())
     latency_ms = serializers.FloatField()

@@ -203,6 +203,63 @@ def test_a_skipped_step_is_filled_like_the_history(api, ets_model):
     filled = [FUTURE.iloc[0], (FUTURE.iloc[0] + FUTURE.iloc[2]) / 2, FUTURE.iloc[2]]
     ref = base.model_.forward(y=np.concatenate([base._tail, filled]), h=H)
     np.testing.assert_allclose(res.json()["forecast"], ref["mean"], atol=1e-6)
+    # ... and the answer says so: how many steps were missing and how they were filled.
+    body = res.json()
+    assert body["missing_steps"] == 1
+    [gap] = body["gaps"]
+    assert gap["missing_steps"] == 1 and gap["filled_with"] == "interpolate"
+    assert gap["after"] == FUTURE.index[0].isoformat() + "+00:00"
+    assert gap["before"] == FUTURE.index[2].isoformat() + "+00:00"
+    assert gap["first_missing"] == gap["last_missing"] == FUTURE.index[1].isoformat() + "+00:00"
+    assert gap["note"] == (
+        f"1 step missing between {gap['after']} and {gap['before']} ({gap['first_missing']}) "
+        "was filled with linear interpolation between the values either side."
+    )
+
+
+@pytest.mark.django_db
+def test_a_gap_after_the_last_known_step_is_reported_over_rest_and_the_stream(
+    api, owner, ets_model
+):
+    _deploy(api, ets_model)
+    res = _forecast(api, ets_model, observations=_obs(FUTURE.iloc[:1]))
+    assert res.json()["missing_steps"] == 0 and res.json()["gaps"] == []
+    # The next observation skips four steps (the page's 2023-01-01 then 2023-06-01 case).
+    res = _forecast(api, ets_model, observations=_obs(FUTURE.iloc[5:6]))
+    assert res.status_code == 200, res.json()
+    body = res.json()
+    assert body["missing_steps"] == 4
+    [gap] = body["gaps"]
+    assert gap["after"].startswith(FUTURE.index[0].date().isoformat())
+    assert gap["first_missing"].startswith(FUTURE.index[1].date().isoformat())
+    assert gap["last_missing"].startswith(FUTURE.index[4].date().isoformat())
+    assert gap["note"].startswith("4 steps missing between ")
+    assert " were filled with " in gap["note"]
+    token = AccessToken.for_user(owner)
+    [answer] = async_to_sync(_talk)(
+        f"/ws/predictions/?token={token}",
+        [{"model_id": ets_model.pk, "observations": _obs(FUTURE.iloc[8:9]), "request_id": "g"}],
+    )
+    assert answer["missing_steps"] == 2 and answer["gaps"][0]["missing_steps"] == 2
+
+
+@pytest.mark.django_db
+def test_live_next_reads_the_expected_timestamp_from_the_deployment_state(api, ets_model):
+    from predictions.live import live_next
+    from predictions.services import load_model
+
+    _deploy(api, ets_model)
+    fitted = load_model(ets_model)
+    first = live_next(ets_model, fitted)
+    assert first["timestamp"] == FUTURE.index[0].isoformat() + "+00:00"
+    assert first["updated_through"] == HISTORY.index[-1].isoformat() + "+00:00"
+    _forecast(api, ets_model, observations=_obs(FUTURE.iloc[:3]))
+    later = live_next(ets_model, fitted)
+    assert later["timestamp"] == FUTURE.index[3].isoformat() + "+00:00"
+    assert later["forecast"] == pytest.approx(_reference(3, 1)["mean"][0], abs=1e-6)
+    states = ForecastState.objects.count()
+    live_next(ets_model, fitted)
+    assert ForecastState.objects.count() == states  # reads only
 
 
 @pytest.mark.django_db
@@ -326,7 +383,9 @@ def test_schema_describes_live_forecast_fields():
     schema = SchemaGenerator().get_schema(request=None, public=True)
     components = schema["components"]["schemas"]
     assert "observations" in components["ForecastRequestRequest"]["properties"]
-    assert {"updated_through", "series_id"} <= set(components["ForecastResult"]["properties"])
+    assert {"updated_through", "series_id", "missing_steps", "gaps"} <= set(
+        components["ForecastResult"]["properties"]
+    )
     variants = components["FeedbackBodyRequest"]["oneOf"]
     assert len(variants) == 3  # {prediction_id, actual}, one forecast actual, a list of them
 

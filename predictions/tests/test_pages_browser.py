@@ -130,12 +130,10 @@ def test_train_live_then_cancel_deploy_predict_and_batch(live_stack, browser, ow
     assert browser.find_elements(By.CSS_SELECTOR, "#probabilities tbody tr")
 
     # A bad value is explained next to its field, and nothing else changes.
-    field = browser.find_element(By.CSS_SELECTOR, "#predict-form input[type=text]")
-    field.clear()
-    browser.execute_script(
-        "var n = document.querySelector('#predict-form input[type=number]');"
-        "n.type = 'text'; n.value = 'lots';"
-    )
+    # A number field is a text input (a number input would blank 'lots' before sending it).
+    number = browser.find_element(By.CSS_SELECTOR, "#predict-form input[inputmode=decimal]")
+    number.clear()
+    number.send_keys("lots")
     browser.find_element(By.ID, "predict-button").click()
     wait(browser, LONG).until(
         lambda d: d.execute_script(
@@ -167,12 +165,14 @@ def test_train_live_then_cancel_deploy_predict_and_batch(live_stack, browser, ow
         lambda d: d.find_element(By.ID, "stream-connection").get_attribute("data-state") == "live"
     )
     browser.find_element(By.ID, "stream-send").click()
+    # Each answer reads as a line of words, its JSON folded under it.
     wait(browser, LONG).until(
         lambda d: any(
-            '"predictions"' in li.text
-            for li in d.find_elements(By.CSS_SELECTOR, "#stream-log li.in")
+            "prediction: " in li.text
+            for li in d.find_elements(By.CSS_SELECTOR, "#stream-log li.in .stream-summary")
         )
     )
+    assert browser.find_elements(By.CSS_SELECTOR, "#stream-log li.in details.stream-raw")
     check_page(browser, "model-detail-deployed", charts_fit)
 
     browser.get(f"{live_stack}/deployments/")
@@ -230,6 +230,7 @@ def test_forecast_moves_when_an_observation_is_sent(live_stack, browser, owner):
     moved = browser.find_element(By.ID, chart).get_attribute("data-first-forecast")
     assert moved > first
     check_page(browser, "model-forecaster-live", charts_fit)
+    _live_stream_panel_follows_the_deployment(browser, live_stack, model, moved)
 
     # The observation counts as an actual: monitoring shows the error one step ahead.
     browser.get(f"{live_stack}/monitoring/models/{model.pk}/")
@@ -256,3 +257,66 @@ def test_forecast_moves_when_an_observation_is_sent(live_stack, browser, owner):
         "}).length;"
     )
     assert overlaps == 0
+
+
+def _stream_message(driver) -> dict:
+    import json
+
+    return json.loads(driver.find_element(By.ID, "stream-message").get_attribute("value"))
+
+
+def _value(element_id: str):
+    """A wait condition: the element's current value (falsy while empty)."""
+    return lambda d: d.find_element(By.ID, element_id).get_attribute("value")
+
+
+def _live_stream_panel_follows_the_deployment(browser, base: str, model, expected: str) -> None:
+    """After observations moved the deployment on: the stream example holds the step it now
+    expects (sending it works), the log reads in words with the JSON folded, a skipped step is
+    reported with its filling, and a bad timestamp is told without the API's field path."""
+    import re
+
+    import pandas as pd
+
+    browser.get(f"{base}/models/{model.pk}/")
+    wait(browser, LONG).until(_value("stream-message"))
+    message = _stream_message(browser)
+    assert message["observations"][0]["timestamp"][:19] == expected[:19], message
+    browser.find_element(By.ID, "stream-send").click()
+    wait(browser, LONG).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#stream-log li.in"))
+    answer = browser.find_element(By.CSS_SELECTOR, "#stream-log li.in .stream-summary").text
+    assert "forecast from" in answer and "error" not in answer, answer
+    assert not re.search(r"\d\.\d{6,}", answer), answer  # rounded, not 15-digit floats
+    assert browser.find_elements(By.CSS_SELECTOR, "#stream-log li.in details.stream-raw pre")
+    # The example moved on to the step the deployment now expects.
+    wait(browser).until(
+        lambda d: _stream_message(d)["observations"][0]["timestamp"][:19] > expected[:19]
+    )
+
+    # A skipped step: accepted, and the page says how many were missing and how they were filled.
+    browser.refresh()
+    wait(browser, LONG).until(_value("obs-timestamp"))
+    stamp = browser.find_element(By.ID, "obs-timestamp")
+    nxt = pd.Timestamp(stamp.get_attribute("value"))
+    assert nxt.isoformat()[:19] > expected[:19]  # the live state, after the stream's observation
+    stamp.clear()
+    stamp.send_keys((nxt + pd.DateOffset(months=2)).isoformat())
+    browser.find_element(By.ID, "obs-value").send_keys("400")
+    browser.find_element(By.ID, "obs-send").click()
+    wait(browser, LONG).until(
+        lambda d: not d.find_element(By.ID, "forecast-gap").get_attribute("hidden")
+    )
+    gap = browser.find_element(By.ID, "forecast-gap").text
+    assert gap.startswith("2 steps missing between ") and "were filled with" in gap, gap
+    check_page(browser, "model-forecaster-gap", charts_fit)
+
+    value = browser.find_element(By.ID, "obs-value")
+    value.clear()
+    value.send_keys("400")
+    stamp = browser.find_element(By.ID, "obs-timestamp")
+    stamp.clear()
+    stamp.send_keys("not a date")
+    browser.find_element(By.ID, "obs-send").click()
+    wait(browser, LONG).until(lambda d: d.find_element(By.ID, "obs-error").text)
+    error = browser.find_element(By.ID, "obs-error").text
+    assert error == "'not a date' is not an ISO 8601 timestamp.", error

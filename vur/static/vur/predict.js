@@ -113,7 +113,7 @@
 
   function streamSocket() {
     if (stream) return stream;
-    stream = { pending: {}, handlers: [function (msg) { logLine($("stream-log"), "in", msg); }] };
+    stream = { pending: {}, handlers: [function (msg) { logLine($("stream-log"), "in", msg); refreshExample(msg); }] };
     var open = function (state, text) {
       ["stream-connection", "forecast-connection"].forEach(function (id) {
         var el = $(id);
@@ -140,16 +140,98 @@
     return message.request_id;
   }
 
+  /* A number as a person reads it: at most five significant digits (351.23, not
+     351.2345678901234). */
+  function readable(value) {
+    if (value === null || value === undefined || value === "") return "–";
+    var n = Number(value);
+    if (typeof value === "boolean" || !isFinite(n)) return String(value);
+    return String(Number(n.toPrecision(5)));
+  }
+
+  /* An API error sentence without its field path: "observations[0]: 'x' is not an ISO 8601
+     timestamp." reads "'x' is not an ISO 8601 timestamp." on the page. */
+  function pageError(detail) {
+    var text = String(detail || "").replace(/^[A-Za-z_]+\[\d+\](\.[^:]+)?:\s*/, "");
+    return text ? text.charAt(0).toUpperCase() + text.slice(1) : text;
+  }
+
+  function shortStamp(stamp) {
+    return plain(stamp).replace("T00:00:00", "").replace("T", " ");
+  }
+
+  /* One line of the stream log in words: what was sent, or what came back. */
+  function summary(direction, m) {
+    if (!m || typeof m !== "object") return String(m);
+    if (direction === "out") {
+      if (Array.isArray(m.observations)) {
+        var sent = m.observations.map(function (o) { return shortStamp(o.timestamp) + " = " + readable(o.value); });
+        return "sent " + (sent.length ? "observation" + (sent.length > 1 ? "s " : " ") + sent.join(", ") : "a forecast request");
+      }
+      var rows = Array.isArray(m.data) ? m.data.length : 1;
+      return "sent " + rows + " row" + (rows === 1 ? "" : "s") + " to model " + m.model_id;
+    }
+    if (m.error) return "error: " + pageError(m.error.detail) + (m.error.code ? " (" + m.error.code + ")" : "");
+    if (m.timestamps) {
+      var points = (m.forecast || []).slice(0, 3).map(readable).join(", ");
+      var words = "forecast from " + shortStamp(m.timestamps[0] || "") + ": " + points + (m.forecast && m.forecast.length > 3 ? ", …" : "") +
+        " (" + (m.forecast || []).length + " steps)";
+      if (m.updated_through) words += " · history through " + shortStamp(m.updated_through);
+      if (m.missing_steps) words += " · " + m.missing_steps + " missing step" + (m.missing_steps === 1 ? "" : "s") + " filled";
+      return words;
+    }
+    if (m.predictions) {
+      var shown = m.predictions.slice(0, 3).map(function (p, i) {
+        var probs = (m.probabilities || [])[i];
+        if (!probs) return readable(p);
+        var best = Math.max.apply(null, Object.keys(probs).map(function (k) { return probs[k]; }));
+        return readable(p) + " (p " + Number(best).toFixed(2) + ")";
+      });
+      return "prediction" + (m.predictions.length === 1 ? "" : "s") + ": " + shown.join(", ") + (m.predictions.length > 3 ? ", …" : "") +
+        (m.latency_ms !== undefined ? " · " + Number(m.latency_ms).toFixed(1) + " ms" : "");
+    }
+    return JSON.stringify(m);
+  }
+
   function logLine(list, direction, payload) {
     if (!list) return;
     var li = document.createElement("li");
     li.className = direction;
     var stamp = new Date().toISOString().slice(11, 19);
-    li.textContent = stamp + " " + JSON.stringify(payload);
+    var line = document.createElement("span");
+    line.className = "stream-summary";
+    line.textContent = stamp + " " + summary(direction, payload);
+    li.appendChild(line);
+    // The full message stays available, folded.
+    var raw = document.createElement("details");
+    raw.className = "stream-raw";
+    var label = document.createElement("summary");
+    label.textContent = "JSON";
+    var pre = document.createElement("pre");
+    pre.textContent = JSON.stringify(payload, null, 2);
+    raw.appendChild(label);
+    raw.appendChild(pre);
+    li.appendChild(raw);
     if (payload && payload.error) li.classList.add("lvl-error");
     list.appendChild(li);
     while (list.children.length > 200) list.removeChild(list.firstChild);
     list.scrollTop = list.scrollHeight;
+  }
+
+  /* After a forecast answer, the example message moves on to the step the deployment now
+     expects (only when the box still holds a one-observation message of that model). */
+  function refreshExample(answer) {
+    var box = $("stream-message");
+    if (!box || !answer || answer.error || !answer.timestamps || !answer.timestamps.length) return;
+    var message;
+    try { message = JSON.parse(box.value); } catch (e) { return; }
+    if (!message || message.model_id !== answer.model_id || !Array.isArray(message.observations) || message.observations.length !== 1) return;
+    var obs = message.observations[0];
+    if (obs.series_id !== undefined && answer.series_id !== undefined && String(obs.series_id) !== String(answer.series_id)) return;
+    obs.timestamp = answer.timestamps[0];
+    if (answer.forecast && answer.forecast.length && answer.forecast[0] !== null) obs.value = Number(Number(answer.forecast[0]).toFixed(2));
+    delete message.request_id;
+    box.value = JSON.stringify(message, null, 2);
   }
 
   function bindStreamPanel() {
@@ -158,6 +240,7 @@
     panel.dataset.bound = "1";
     var box = $("stream-message");
     var example = data("stream-example");
+    if (example) delete example.request_id; // each send gets its own id
     if (box && example && !box.value) box.value = JSON.stringify(example, null, 2);
     streamSocket();
     $("stream-send").addEventListener("click", function () {
@@ -196,6 +279,13 @@
         $("forecast-through").textContent = "History known through " + plain(answer.updated_through) + "; the forecast starts after it.";
         chartEl.setAttribute("data-updated-through", answer.updated_through);
       }
+      // Skipped steps are accepted and filled as in training: say how many, and how.
+      var gap = $("forecast-gap");
+      if (gap) {
+        var notes = (answer.gaps || []).map(function (g) { return g.note; });
+        gap.textContent = notes.join(" ");
+        gap.hidden = !notes.length;
+      }
       var ts = $("obs-timestamp"), val = $("obs-value");
       if (fc.timestamps.length) {
         ts.value = fc.timestamps[0];
@@ -230,7 +320,7 @@
       logLine($("stream-log"), "out", message);
       sendOnStream(message, function (answer) {
         button.disabled = false;
-        if (answer.error) { showError("obs-error", answer.error.detail || "The observation was refused."); return; }
+        if (answer.error) { showError("obs-error", pageError(answer.error.detail) || "The observation was refused."); return; }
         observed.timestamps.push(ts);
         observed.values.push(value);
         show(answer);
