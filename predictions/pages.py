@@ -158,7 +158,15 @@ def _deployment_context(request: HttpRequest, model: TrainedModel, **extra) -> d
         "is_deployed": bool(active),
         "serving_rule": SERVING_RULE,
         "targets": [
-            {"value": v, "label": label, "help": help_, "active": v in active_targets}
+            {
+                "value": v,
+                "label": label,
+                "help": help_,
+                "active": v in active_targets,
+                # The first target with no active deployment is chosen (a disabled checked
+                # radio would send nothing).
+                "checked": v == next((t for t, *_ in TARGETS if t not in active_targets), None),
+            }
             for v, label, help_ in TARGETS
         ],
         **extra,

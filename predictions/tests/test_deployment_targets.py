@@ -146,3 +146,16 @@ def test_a_refused_delete_names_the_deployed_model_by_rank_algorithm_and_pipelin
     name = f"#{deployed_model.rank} Random forest of pipeline {deployed_model.pipeline.name}"
     # One line per model, however many deployments it has.
     assert blockers == [f"{name} (model {deployed_model.pk}) is deployed"]
+
+
+@pytest.mark.django_db
+def test_the_preselected_target_is_one_not_already_active(owner, deployed_model):
+    # The fixture is active for the realtime stream; with REST active too, the first radio was
+    # both checked and disabled, so "Deploy" sent no target at all.
+    Deployment.objects.create(owner=owner, model=deployed_model, target="api")
+    html = _web(owner).get(f"/models/{deployed_model.pk}/").content.decode()
+    form = html.split('id="deploy-form"', 1)[1].split("</form>", 1)[0]
+    radios = {chunk.split('"', 1)[0]: chunk.split(">", 1)[0] for chunk in form.split('value="')[1:]}
+    assert "checked" not in radios["api"] and "disabled" in radios["api"]
+    assert "checked" not in radios["realtime"] and "disabled" in radios["realtime"]
+    assert "checked" in radios["batch"] and "disabled" not in radios["batch"]
