@@ -150,15 +150,15 @@ class AlertSerializer(serializers.ModelSerializer):
 
     def get_model_name(self, alert: Alert) -> str | None:
         """Rank, algorithm and pipeline of the alert's model (null without one)."""
-        return model_name(alert.model) if alert.model_id else None
+        return model_name(alert.model) if alert.model is not None else None
 
     def get_pipeline_id(self, alert: Alert) -> int | None:
         """The pipeline of the alert's model (null without one)."""
-        return alert.model.pipeline_id if alert.model_id else None
+        return alert.model.pipeline_id if alert.model is not None else None
 
     def get_pipeline_name(self, alert: Alert) -> str | None:
         """The name of the pipeline of the alert's model (null without one)."""
-        return alert.model.pipeline.name if alert.model_id else None
+        return alert.model.pipeline.name if alert.model is not None else None
 
 
 class AlertQuerySerializer(serializers.Serializer):

@@ -149,7 +149,7 @@ def _deployment_context(request: HttpRequest, model: TrainedModel, **extra) -> d
     active = [d for d in history if d.status == Deployment.Status.ACTIVE]
     for d in active:
         d.model = model
-        d.undeploy_question = undeploy_question(d, last=len(active) == 1)
+        d.undeploy_question = undeploy_question(d, last=len(active) == 1)  # type: ignore[attr-defined]
     active_targets = {d.target for d in active}
     return {
         "model": model,
@@ -393,7 +393,7 @@ def deployment_list(request: HttpRequest) -> HttpResponse:
         .values_list("model_id", flat=True)
     )
     for d in rows:
-        d.undeploy_question = undeploy_question(d, last=active[d.model_id] <= 1)
+        d.undeploy_question = undeploy_question(d, last=active[d.model_id] <= 1)  # type: ignore[attr-defined]
     return render(
         request,
         "predictions/deployments.html",
