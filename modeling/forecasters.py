@@ -896,7 +896,8 @@ class EnsembleForecaster(Forecaster):
 
 class PreparedForecaster(Forecaster):
     """Wraps a forecaster with the series preparation fitted on its training part only: gap
-    filling, local outlier treatment and invertible transforms, undone on forecasts and bounds."""
+    filling, outlier treatment (against trend and season) and invertible transforms, undone on
+    forecasts and bounds."""
 
     def __init__(
         self,

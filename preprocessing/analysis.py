@@ -11,7 +11,9 @@ Severity thresholds (percentage of the analysed rows; of non-null values for out
 | inconsistent_format | < 5 %  | < 20 %  | >= 20 % | never    |
 
 *Outliers are values outside the IQR fences of `preprocessing.outliers.fences` (t = 1.5), the
-same fences training caps at and the previews count.
+same fences training caps at and the previews count. A time series' value columns are judged
+against their trend and seasonal pattern instead (`preprocessing.series.detect_outliers`, the rule
+of the series chart and the forecaster): the caller passes those counts as `series_outliers`.
 
 Numbers stored as text are "medium" when every value is a plain number (only the type is wrong)
 and "high" when separators, currency symbols or non-numbers must be cleaned first.
@@ -191,6 +193,28 @@ def _outlier_issue(df: pd.DataFrame, column: str) -> dict[str, Any] | None:
         (
             "Check whether they are errors; cap them to the fences, remove them, or use a "
             "robust scaler."
+        ),
+    )
+
+
+def _series_outlier_issue(column: str, flagged: int, judged: int) -> dict[str, Any] | None:
+    """The outliers of a time series column, as the series rule counted them."""
+    if not flagged or not judged:
+        return None
+    pct = _pct(flagged, judged)
+    return _issue(
+        column,
+        "outliers",
+        _grade(pct, (1, 5)),
+        flagged,
+        pct,
+        (
+            f"'{column}' has {flagged} values far from its trend and seasonal pattern, "
+            f"{pct}% of its values."
+        ),
+        (
+            "Check whether they are errors; a forecasting pipeline can cap them or redraw them "
+            "from their neighbours (outlier treatment)."
         ),
     )
 
@@ -400,15 +424,19 @@ def analyze_quality(
     columns: list[str] | None = None,
     total_rows: int | None = None,
     unreadable: dict[str, pd.Series] | None = None,
+    series_outliers: dict[str, tuple[int, int]] | None = None,
 ) -> dict[str, Any]:
     """Find missing values, outliers, duplicate rows and inconsistent formats in `df` (a sample).
 
     `unreadable` maps a date column to its values as written that did not read as dates (`df`
     holds them as missing): they are reported as a format issue, not as missing values.
+    `series_outliers` maps a time series' value column to `(flagged, judged)`, the series
+    rule's count over the whole series; it replaces the IQR count for that column.
     Returns the JSON-safe `preprocessing/analyze` answer (without dataset_id and timestamp, which
     the service adds). Duplicates are whole-row duplicates (column None) over all columns.
     """
     unreadable = {k: v for k, v in (unreadable or {}).items() if len(v)}
+    series_outliers = series_outliers or {}
     if columns is None:
         columns = list(df.columns)
     unknown = [c for c in columns if c not in df.columns]
@@ -428,8 +456,15 @@ def analyze_quality(
         if written is not None:
             found.append(_unreadable_issue(column, written, n_rows))
         elif column in numeric_columns(df, [column]):
-            numeric_cells += int(df[column].notna().sum())
-            found.append(_outlier_issue(df, column))
+            present = int(df[column].notna().sum())
+            numeric_cells += present
+            if column in series_outliers:
+                flagged, judged = series_outliers[column]
+                found.append(_series_outlier_issue(column, flagged, judged))
+                # the validity score counts the sample's cells: the series' share of them
+                outlier_cells += round(present * flagged / judged) if judged else 0
+            else:
+                found.append(_outlier_issue(df, column))
         elif column in text_columns(df, [column]):
             found.append(_format_issue(df, column))
         for issue in found:
@@ -438,7 +473,7 @@ def analyze_quality(
             issues.append(issue)
             if issue["issue_type"] == "inconsistent_format":
                 format_cells += issue["count"]
-            elif issue["issue_type"] == "outliers":
+            elif issue["issue_type"] == "outliers" and column not in series_outliers:
                 outlier_cells += issue["count"]
     duplicate = _duplicate_issue(df)
     if duplicate:

@@ -442,7 +442,7 @@ def _describe_series(config: PreprocessingConfig) -> list[dict[str, str]]:
                 "outliers",
                 TRAINING,
                 (
-                    f"Points far from the rolling median of the training history "
+                    f"Points far from the trend and seasonal pattern of the training history "
                     f"(robust z > {prep['outlier_threshold']:g}) are "
                     f"{'capped' if prep['outlier_treatment'] == 'cap' else 'redrawn'}."
                 ),

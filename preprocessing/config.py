@@ -126,7 +126,7 @@ PREPROCESSING_OPTIONS: dict[str, dict[str, Any]] = {
     "outlier_threshold": {
         "description": (
             "IQR multiplier, z-score limit, or Isolation Forest contamination (a time series: "
-            "the robust z limit around a rolling median, default 4)."
+            "the robust z limit around its trend and seasonal pattern, default 4)."
         ),
         "default": None,
         "type": "float",

@@ -1,5 +1,6 @@
 """Time-series preparation: timestamp parsing, frequency inference, regularisation, gap filling,
-local outlier treatment and invertible target transforms (log, Box-Cox, differencing).
+outlier treatment against trend and season, and invertible target transforms (log, Box-Cox,
+differencing).
 
 Django-free; everything works on pandas objects so it tests in milliseconds.
 """
@@ -234,7 +235,7 @@ def _regularize_one(
 
 
 # --------------------------------------------------------------------------- seasons
-# A frequency's conventional season length sizes the outlier window here and the seasonal
+# A frequency's conventional season length shapes the outlier baseline here and the seasonal
 # models and features later (features.series and modeling re-use these).
 
 
@@ -302,45 +303,83 @@ def fill_gaps(y: pd.Series, method: str = "interpolate") -> pd.Series:
     return out
 
 
-def detect_outliers(y: pd.Series, window: int = 7, threshold: float = 4.0) -> pd.Series:
-    """Boolean mask of points far from the local level: |y - rolling median| > threshold * MAD.
+SERIES_MIN_VALUES = 8  # fewer observed values tell too little about a pattern to judge one
+LEVEL_WINDOW = (7, 25)  # the running median of the level: at least 7 steps, at most 25
 
-    The MAD is the rolling median absolute deviation (scaled to a normal sigma), floored at a
-    small share of the global MAD so flat stretches do not flag every wiggle.
+
+def _running_level(values: pd.Series, window: int) -> pd.Series:
+    """A centred running median over `window` steps; the first and last half windows, where
+    the window would be cut short (and lag a trend), continue the line of the nearest full
+    windows, and steps between gaps are interpolated."""
+    full = values.rolling(window, center=True, min_periods=window).median()
+    valid = np.flatnonzero(full.notna().to_numpy())
+    if len(valid) < 2:
+        return values.rolling(window, center=True, min_periods=1).median().ffill().bfill()
+    out = full.to_numpy(dtype=float).copy()
+    first, last = int(valid[0]), int(valid[-1])
+    k = max(1, min(window // 2, (last - first) // 2))
+    steps = np.arange(len(out))
+    out[:first] = out[first] + (out[first + k] - out[first]) / k * (steps[:first] - first)
+    out[last + 1 :] = out[last] + (out[last] - out[last - k]) / k * (steps[last + 1 :] - last)
+    return pd.Series(out, index=values.index).interpolate(limit_area="inside")
+
+
+def outlier_baseline(y: pd.Series, season: int = 1) -> tuple[pd.Series, float]:
+    """What each step of a regular series is expected to be from its trend and seasonal
+    pattern, and the robust spread (a normal sigma) of the observed values around it.
+
+    A robust, additive decomposition: the trend is a running median over one season (which
+    cancels the season), the seasonal pattern the median deviation from it at each position of
+    the season (needs two whole seasons; `season` 1 or a shorter series has none), and the level
+    a running median of the deseasonalised values. The spread is 1.4826 times the median
+    absolute residual, so a spike does not widen its own bounds. Gaps stay gaps.
     """
-    window = max(3, int(window) | 1)
-    med = y.rolling(window, center=True, min_periods=1).median()
-    dev = (y - med).abs()
-    mad = 1.4826 * dev.rolling(window, center=True, min_periods=1).median()
-    floor = 1.4826 * float(np.nanmedian(dev)) if len(dev) else 0.0
-    scale = mad.clip(lower=max(floor, 1e-12))
-    return (dev > threshold * scale).fillna(False)
+    values = pd.Series(np.asarray(y, dtype="float64"))
+    n = len(values)
+    seasonal = pd.Series(0.0, index=values.index)
+    if season > 1 and values.notna().sum() >= 2 * season:
+        trend = _running_level(values, season | 1)
+        position = np.arange(n) % season
+        pattern = (values - trend).groupby(position).median()
+        pattern = pattern - pattern.median()
+        seasonal = pd.Series(pattern.reindex(position).to_numpy(), index=values.index).fillna(0.0)
+    low, high = LEVEL_WINDOW
+    level = _running_level(values - seasonal, max(low, min(high, (n // 4) | 1)))
+    expected = seasonal + level
+    residual = values - expected
+    expected = expected + float(np.nanmedian(residual)) if residual.notna().any() else expected
+    spread = 1.4826 * float(np.nanmedian(np.abs(values - expected))) if n else 0.0
+    floor = 1e-9 * (1.0 + float(np.nanmedian(np.abs(values))) if values.notna().any() else 1.0)
+    return pd.Series(expected.to_numpy(), index=y.index), max(spread, floor)
+
+
+def detect_outliers(y: pd.Series, season: int = 1, threshold: float = 4.0) -> pd.Series:
+    """Boolean mask of the points of a regular series far from its trend and seasonal pattern:
+    |y - expected| > threshold * spread (`outlier_baseline`). Seasonal peaks and troughs are
+    expected, not outliers. Gaps and series with fewer than `SERIES_MIN_VALUES` values are
+    never flagged. The one series rule: the dataset page, the quality report and the
+    forecaster's outlier treatment all ask it."""
+    if int(y.notna().sum()) < SERIES_MIN_VALUES:
+        return pd.Series(False, index=y.index)
+    expected, spread = outlier_baseline(y, season)
+    return ((y - expected).abs() > threshold * spread).fillna(False)
 
 
 def treat_outliers(
-    y: pd.Series, mask: pd.Series, method: str = "cap", window: int = 7, threshold: float = 4.0
+    y: pd.Series, mask: pd.Series, method: str = "cap", season: int = 1, threshold: float = 4.0
 ) -> pd.Series:
-    """Replace flagged points: 'cap' clips them to the local band, 'interpolate' redraws them
-    from their neighbours."""
+    """Replace flagged points: 'cap' clips them to the band around what the trend and season
+    expect there, 'interpolate' redraws them from their neighbours."""
     if not mask.any():
         return y.copy()
     if method == "interpolate":
         return fill_gaps(y.mask(mask), "interpolate")
     if method == "cap":
-        window = max(3, int(window) | 1)
-        med = y.rolling(window, center=True, min_periods=1).median()
-        dev = (y - med).abs()
-        mad = 1.4826 * dev.rolling(window, center=True, min_periods=1).median()
-        floor = 1.4826 * float(np.nanmedian(dev))
-        band = threshold * mad.clip(lower=max(floor, 1e-12))
-        capped = y.clip(lower=med - band, upper=med + band)
+        expected, spread = outlier_baseline(y, season)
+        band = threshold * spread
+        capped = y.clip(lower=expected - band, upper=expected + band)
         return y.where(~mask, capped)
     raise SeriesError(f"Unknown outlier treatment {method!r}.")
-
-
-def outlier_window(freq: str | None) -> int:
-    """The rolling window that judges a point against its neighbours: half a season, at least 7."""
-    return max(7, default_season_length(freq) // 2)
 
 
 def prepare_series(
@@ -360,9 +399,9 @@ def prepare_series(
     y = fill_gaps(y, fill_method)
     mask = pd.Series(False, index=y.index)
     if outlier_treatment and outlier_treatment != "none":
-        window = outlier_window(freq)
-        mask = detect_outliers(y, window=window, threshold=outlier_threshold)
-        y = treat_outliers(y, mask, outlier_treatment, window, outlier_threshold)
+        season = default_season_length(freq)
+        mask = detect_outliers(y, season=season, threshold=outlier_threshold)
+        y = treat_outliers(y, mask, outlier_treatment, season, outlier_threshold)
     return y, mask
 
 

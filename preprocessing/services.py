@@ -79,6 +79,7 @@ def quality_analyze(*, dataset: Dataset, columns: list[str] | None, sample_size:
         columns=columns,
         total_rows=dataset.num_rows,
         unreadable=unreadable,
+        series_outliers=_quality_series_outliers(dataset, columns),
     )
     return {
         "dataset_id": dataset.pk,
@@ -86,6 +87,20 @@ def quality_analyze(*, dataset: Dataset, columns: list[str] | None, sample_size:
         "total_rows": dataset.num_rows,
         "analysis_timestamp": timezone.now().isoformat(),
     }
+
+
+def _quality_series_outliers(
+    dataset: Dataset, columns: list[str] | None
+) -> dict[str, tuple[int, int]] | None:
+    """A time series' outliers for the quality report, judged as the series chart judges them
+    (against trend and season, over the whole series, not the level of a sample); None for a
+    table, or a time column that is not a regular series (the value rule applies then)."""
+    if not dataset.time_column:
+        return None
+    try:
+        return _series_outlier_counts(dataset, columns)
+    except InvalidInput:
+        return None
 
 
 def _read_dates(
@@ -240,16 +255,18 @@ SERIES_PLOT_POINTS = 3000
 SERIES_PLOT_MAX = 6
 
 
-def series_overview(*, dataset: Dataset, max_points: int = SERIES_PLOT_POINTS) -> dict[str, Any]:
-    """Each numeric column of a time series (per series id, at most six lines) on its regular
-    grid, with the missing timestamps (gaps) and the points the training-time outlier rule flags.
-
-    Read-only. Only the last `max_points` steps of each line are returned.
-    """
+def _regular_series(
+    dataset: Dataset, usecols: list[str] | None = None
+) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
+    """The dataset's series on their regular grid, the regularisation report and the numeric
+    value columns (all, or those of `usecols`); InvalidInput when the time column is not a
+    regular series."""
     if not dataset.time_column:
         raise InvalidInput("This dataset has no time column.", code="not_a_time_series")
-    frame = dataset_frame(dataset)
     id_column = dataset.id_column or None
+    keys = [c for c in (dataset.time_column, id_column) if c]
+    wanted = None if usecols is None else list(dict.fromkeys([*keys, *usecols]))
+    frame = dataset_frame(dataset, usecols=wanted)
     try:
         regular, report = series_prep.regularize(
             frame, dataset.time_column, freq=dataset.frequency or None, id_column=id_column
@@ -257,20 +274,55 @@ def series_overview(*, dataset: Dataset, max_points: int = SERIES_PLOT_POINTS) -
     except series_prep.SeriesError as exc:
         raise InvalidInput(str(exc), code="invalid_series") from None
     values = [
-        c
-        for c in regular.columns
-        if c not in (dataset.time_column, id_column) and pd.api.types.is_numeric_dtype(regular[c])
+        c for c in regular.columns if c not in keys and pd.api.types.is_numeric_dtype(regular[c])
     ]
-    groups = regular.groupby(id_column, sort=False) if id_column else [(None, regular)]
+    return regular, report, values
+
+
+def _series_parts(regular: pd.DataFrame, id_column: str | None) -> Any:
+    """(series id, rows) per series of a regular frame, in their order of appearance."""
+    return regular.groupby(id_column, sort=False) if id_column else [(None, regular)]
+
+
+def _series_outlier_counts(dataset: Dataset, columns: list[str] | None) -> dict:
+    """Per numeric value column of a time series, `(flagged, judged)`: how many observed values
+    the series outlier rule (`series.detect_outliers`, against each series' trend and seasonal
+    pattern) flags, of how many. The same rule marks them on the series chart. Read-only;
+    InvalidInput when the dataset is not a regular time series."""
+    regular, report, values = _regular_series(dataset, columns)
+    season = series_prep.default_season_length(report["frequency"])
+    counts: dict[str, tuple[int, int]] = {}
+    for _, part in _series_parts(regular, dataset.id_column or None):
+        for column in values:
+            y = part[column].astype(float).reset_index(drop=True)
+            flagged = int(series_prep.detect_outliers(y, season=season).sum())
+            before = counts.get(column, (0, 0))
+            counts[column] = (before[0] + flagged, before[1] + int(y.notna().sum()))
+    return counts
+
+
+def series_overview(*, dataset: Dataset, max_points: int = SERIES_PLOT_POINTS) -> dict[str, Any]:
+    """Each numeric column of a time series (per series id, at most six lines) on its regular
+    grid, with the missing timestamps (gaps) and the points the series outlier rule flags
+    (judged on the whole line against its trend and seasonal pattern, as the quality report and
+    the forecaster's outlier treatment judge them).
+
+    Read-only. Only the last `max_points` steps of each line are returned.
+    """
+    regular, report, values = _regular_series(dataset)
+    id_column = dataset.id_column or None
+    season = series_prep.default_season_length(report["frequency"])
     lines: list[dict[str, Any]] = []
-    for key, part in groups:
+    for key, whole in _series_parts(regular, id_column):
         for column in values:
             if len(lines) >= SERIES_PLOT_MAX:
                 break
-            part = part.tail(max_points)
+            y_all = whole[column].astype(float).reset_index(drop=True)
+            flagged = series_prep.detect_outliers(y_all, season=season).tail(max_points)
+            part = whole.tail(max_points)
             y = part[column].astype(float)
             stamps = part[dataset.time_column]
-            outliers = series_prep.detect_outliers(y) & y.notna()
+            outliers = flagged.to_numpy() & y.notna().to_numpy()
             lines.append(
                 {
                     "series_id": json_safe(key),
@@ -280,7 +332,7 @@ def series_overview(*, dataset: Dataset, max_points: int = SERIES_PLOT_POINTS) -
                     "gaps": [t.isoformat() for t in stamps[y.isna().to_numpy()]],
                     "outliers": [
                         {"timestamp": t.isoformat(), "value": float(v)}
-                        for t, v in zip(stamps[outliers.to_numpy()], y[outliers], strict=True)
+                        for t, v in zip(stamps[outliers], y[outliers], strict=True)
                     ],
                 }
             )

@@ -1,5 +1,7 @@
 """Tests of the time-series preparation (frequency, regularisation, outliers, transforms)."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,6 +16,7 @@ from preprocessing.series import (
     detect_outliers,
     fill_gaps,
     parse_timestamps,
+    prepare_series,
     regularize,
     series_frequency,
     treat_outliers,
@@ -100,12 +103,43 @@ def test_outliers_are_found_relative_to_the_local_level_and_treated():
     rng = np.random.default_rng(0)
     y = pd.Series(np.linspace(0, 100, 200) + rng.normal(0, 1, 200))
     y[120] += 30
-    mask = detect_outliers(y, window=9)
+    mask = detect_outliers(y)
     assert mask[120] and mask.sum() <= 3
     for method in ("cap", "interpolate"):
-        fixed = treat_outliers(y, mask, method, window=9)
+        fixed = treat_outliers(y, mask, method)
         assert abs(fixed[120] - y[119]) < 10
         assert fixed[~mask].equals(y[~mask])
+
+
+MONTHLY = Path(__file__).parent / "data" / "monthly_sales.csv"
+
+
+def test_seasonal_peaks_and_troughs_are_not_outliers():
+    # 96 months of trend + yearly season + small noise: the old rolling-median rule flagged
+    # 27 of them, every peak and trough.
+    y = pd.read_csv(MONTHLY)["sales"]
+    assert detect_outliers(y, season=12).sum() == 0
+    prepared, treated = prepare_series(y, "MS", outlier_treatment="cap")
+    assert treated.sum() == 0 and prepared.equals(y.astype(float))
+
+
+def test_spikes_in_a_seasonal_series_are_found_and_capped_to_the_season():
+    y = pd.read_csv(MONTHLY)["sales"]
+    spiked = y.copy()
+    spiked[[10, 40, 77]] += [60.0, -50.0, 80.0]
+    mask = detect_outliers(spiked, season=12)
+    assert np.flatnonzero(mask.to_numpy()).tolist() == [10, 40, 77]
+    capped = treat_outliers(spiked, mask, "cap", season=12)
+    # clipped to the band (4 robust sigmas) around what the season expects at each step
+    assert (abs(capped[[10, 40, 77]] - y[[10, 40, 77]]) < 35).all()
+    assert capped[~mask].equals(spiked[~mask])
+
+
+def test_a_gap_and_a_short_series_are_never_outliers():
+    y = pd.read_csv(MONTHLY)["sales"].astype(float)
+    y[[5, 6, 30]] = np.nan
+    assert not detect_outliers(y, season=12)[[5, 6, 30]].any()
+    assert not detect_outliers(pd.Series([1.0, 2.0, 500.0, 3.0])).any()
 
 
 def test_log_and_box_cox_round_trip_with_monotone_intervals():
