@@ -354,14 +354,18 @@ def _csv_error(exc: Exception) -> DatasetReadError:
 
 
 def _read_csv_chunks(
-    source: Source, chunksize: int, usecols: Sequence[str] | None, nrows: int | None = None
+    source: Source,
+    chunksize: int,
+    usecols: Sequence[str] | None,
+    nrows: int | None = None,
+    as_text: bool = False,
 ) -> Iterator[pd.DataFrame]:
     with _binary(source) as raw:
         handle = _as_utf8(raw)
         options = _csv_options(handle)
         yielded = 0
         try:
-            for chunk in _csv_reader(handle, options, chunksize, usecols, nrows):
+            for chunk in _csv_reader(handle, options, chunksize, usecols, nrows, as_text):
                 yielded += len(chunk)
                 yield chunk
             return
@@ -374,7 +378,7 @@ def _read_csv_chunks(
         handle.seek(0)
         options["encoding"] = "latin-1"
         try:
-            for chunk in _csv_reader(handle, options, chunksize, usecols, nrows):
+            for chunk in _csv_reader(handle, options, chunksize, usecols, nrows, as_text):
                 skip = min(len(chunk), yielded)
                 yielded -= skip
                 if skip < len(chunk):
@@ -389,8 +393,11 @@ def _csv_reader(
     chunksize: int,
     usecols: Sequence[str] | None,
     nrows: int | None,
+    as_text: bool = False,
 ) -> Iterator[pd.DataFrame]:
     wanted = None if usecols is None else set(map(str, usecols))
+    # As text: every cell as written (69 stays "69", "n/a" stays "n/a"); only empty is missing.
+    text = {"dtype": str, "keep_default_na": False, "na_values": [""]} if as_text else {}
     reader = pd.read_csv(
         handle,
         sep=options["sep"],
@@ -401,6 +408,7 @@ def _csv_reader(
         skipinitialspace=True,
         # Only the wanted columns become frames: a page of a 20,000-column file stays small.
         usecols=None if wanted is None else (lambda name: str(name) in wanted),
+        **text,
     )
     with reader:
         for chunk in reader:
@@ -993,16 +1001,22 @@ def iter_chunks(
     fmt: str,
     chunksize: int = 50_000,
     usecols: Sequence[str] | None = None,
+    as_text: bool = False,
 ) -> Iterator[pd.DataFrame]:
     """Stream the table in frames of at most `chunksize` rows without loading the whole file.
 
     CSV, JSON Lines, Parquet (record batches) and xlsx (read-only rows) stream; a JSON array or
     object document is parsed whole (the standard library cannot stream it) and then sliced.
+    `as_text`: a CSV's cells as the text written in the file, only empty cells missing (the other
+    formats store typed values, which they keep).
     """
     if chunksize < 1:
         raise ValueError("chunksize must be at least 1")
-    reader = _CHUNK_READERS[_check_format(fmt)]
-    yield from reader(path_or_file, chunksize, usecols)
+    fmt = _check_format(fmt)
+    if fmt == "csv":
+        yield from _read_csv_chunks(path_or_file, chunksize, usecols, as_text=as_text)
+        return
+    yield from _CHUNK_READERS[fmt](path_or_file, chunksize, usecols)
 
 
 def read_frame(

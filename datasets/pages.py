@@ -111,7 +111,8 @@ def dataset_preview_partial(request: HttpRequest, dataset_id: int) -> HttpRespon
     size = _int(request.GET.get("page_size"), PREVIEW_PAGE_SIZE, 1, 200)
     last = max(1, -(-dataset.num_rows // size))
     page = _int(request.GET.get("page"), 1, 1, last)
-    preview = services.dataset_preview(dataset=dataset, page=page, page_size=size)
+    # The rows as the file has them; the column cards show the types they are read as.
+    preview = services.dataset_preview(dataset=dataset, page=page, page_size=size, as_written=True)
     ctx = {"dataset": dataset, "preview": preview, "last_page": last, "page_size": size}
     ctx["start_row"] = (page - 1) * size + 1
     ctx["prev_page"] = page - 1 if page > 1 else None

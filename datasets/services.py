@@ -384,12 +384,19 @@ def dataset_iter_chunks(
 
 
 def _raw_chunks(
-    dataset: Dataset, *, usecols: list[str] | None = None, chunksize: int | None = None
+    dataset: Dataset,
+    *,
+    usecols: list[str] | None = None,
+    chunksize: int | None = None,
+    as_text: bool = False,
 ) -> Iterator[pd.DataFrame]:
-    """Stream the stored file as read (untyped), `STREAM_CHUNK_ROWS` rows at a time."""
+    """Stream the stored file as read (untyped; with `as_text` a CSV's cells as written),
+    `STREAM_CHUNK_ROWS` rows at a time."""
     rows = chunksize or STREAM_CHUNK_ROWS
     with dataset_open(dataset) as fh:
-        yield from dio.iter_chunks(fh, dataset.file_format, chunksize=rows, usecols=usecols)
+        yield from dio.iter_chunks(
+            fh, dataset.file_format, chunksize=rows, usecols=usecols, as_text=as_text
+        )
 
 
 def dataset_export(*, dataset: Dataset) -> tuple[Iterator[bytes] | IO[bytes], bool]:
@@ -442,9 +449,12 @@ def dataset_preview(
     page_size: int,
     column_page: int = 1,
     column_page_size: int | None = None,
+    as_written: bool = False,
 ) -> dict[str, Any]:
     """One page of rows (and of columns, for a wide table), read by streaming up to that page;
-    long text cells are cut visibly.
+    long text cells are cut visibly. The values are typed by the dataset's profile, or with
+    `as_written` the file's own (a CSV's cells as their text: 69 stays 69, not 69.0, and yes
+    stays yes), as the dataset page shows them.
 
     `truncated` says whether any cell was cut and `truncated_cells` lists them as [row, column].
     """
@@ -456,7 +466,11 @@ def dataset_preview(
     start = (page - 1) * page_size
     rows: list[list[Any]] = []
     seen = 0
-    chunks = dataset_iter_chunks(dataset, chunksize=max(page_size, 10_000), usecols=usecols)
+    chunksize = max(page_size, 10_000)
+    if as_written:
+        chunks = _raw_chunks(dataset, usecols=usecols, chunksize=chunksize, as_text=True)
+    else:
+        chunks = dataset_iter_chunks(dataset, chunksize=chunksize, usecols=usecols)
     for chunk in chunks:
         end = seen + len(chunk)
         if end > start:

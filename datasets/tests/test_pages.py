@@ -3,6 +3,8 @@ page and its partials, and 404 for someone else's dataset."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -170,3 +172,16 @@ def test_statistics_of_a_wide_table_come_a_page_of_columns_at_a_time(web):
     assert len(last.context["figures"]) == 10
     beyond = web.get(base + "statistics/?page=9", HTTP_HX_REQUEST="true")
     assert b"There is no page 9" in beyond.content
+
+
+def test_rows_preview_shows_the_values_as_written_in_the_file(web):
+    text = "id,age,price,const,label,city\n1,69,,7,yes,n/a\n2,78,740.50,7,no,Oslo\n"
+    res = web.post(
+        "/datasets/upload/",
+        {"file": SimpleUploadedFile("rows.csv", text.encode()), "name": "rows"},
+    )
+    html = web.get(res["Location"] + "preview/", HTTP_HX_REQUEST="true").content.decode()
+    cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", html)]
+    # the row number, then the file's cells: no 69.0, 7.0, 1.0/0.0 or 740.5
+    assert cells[:7] == ["1", "1", "69", "—", "7", "yes", "n/a"]
+    assert cells[7:14] == ["2", "2", "78", "740.50", "7", "no", "Oslo"]
