@@ -10,6 +10,7 @@ import os
 import tempfile
 import time
 import uuid
+from contextlib import closing
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -924,8 +925,14 @@ def _score_file(job: BatchJob, out, summaries: list | None = None) -> int:
     with_proba = job.output.get("probabilities", True)
     done = 0
     last_publish = 0.0
-    with job.input_file.open("rb") as fh:
-        chunks = dio.iter_chunks(fh, job.input_format, chunksize=settings.VUR_BATCH_CHUNK_ROWS)
+    # The chunk reader is closed before its file: left open, a failure below kept it alive in
+    # the traceback past the file, and closing it then logged "I/O operation on closed file".
+    with (
+        job.input_file.open("rb") as fh,
+        closing(
+            dio.iter_chunks(fh, job.input_format, chunksize=settings.VUR_BATCH_CHUNK_ROWS)
+        ) as chunks,
+    ):
         for chunk in chunks:
             missing = [c for c in required if c not in chunk.columns]
             if missing:
