@@ -1,0 +1,27 @@
+"""A signed-in person's pages are not stored by the browser (Back after a delete asks the
+server again)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from conftest import sample_path
+
+pytestmark = pytest.mark.django_db
+
+
+def test_owned_pages_are_no_store_and_a_deleted_dataset_answers_404(client, owner):
+    client.force_login(owner)
+    upload = SimpleUploadedFile("penguins.csv", sample_path("penguins.csv").read_bytes())
+    detail = client.post("/datasets/upload/", {"file": upload, "name": "P"})["Location"]
+    for url in ("/", "/datasets/", detail, detail + "preview/"):
+        cache = client.get(url)["Cache-Control"]
+        assert "no-store" in cache and "private" in cache, (url, cache)
+    client.post(detail + "delete/")
+    gone = client.get(detail)
+    assert gone.status_code == 404 and "no-store" in gone["Cache-Control"]
+
+
+def test_api_answers_to_a_token_user_are_no_store_too(api):
+    assert "no-store" in api.get("/api/v1/datasets/")["Cache-Control"]
