@@ -11,7 +11,8 @@ preview: {columns, rows}, steps}`. `changes_summary` is keyed by input column (`
 dropped rows); its values are `{action, count, detail, applies}`, several steps on one column
 merged (actions joined with ", ", details with "; "). `steps` lists what training runs, each with
 `applies`: "training" (training rows only) or "training_and_prediction" (saved with the model).
-`quality_improvement` is the change in `analyze_quality(...)["overall_score"]` (after - before).
+`quality_improvement` is the change in `analyze_quality(...)["overall_score"]` (after - before;
+`quality_before` and `quality_after` are the two scores, 0..1).
 
 The dataset-level previews (missing values, outliers, transformations) have no target: they
 run the same builder with scaling off and show categories imputed but not encoded (encoding
@@ -326,17 +327,21 @@ def _result(
     warnings: list[str],
     started: float,
     config: PreprocessingConfig,
+    shown: pd.DataFrame | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """Assemble the JSON-safe PreprocessingResult."""
+    """Assemble the JSON-safe PreprocessingResult: shapes and quality scores of the data before
+    (`original`) and after (`processed`), and the first rows of `shown` (default `processed`)."""
     before = analyze_quality(original)["overall_score"]
     after = analyze_quality(processed)["overall_score"]
-    head = processed.head(PREVIEW_ROWS)
+    head = (processed if shown is None else shown).head(PREVIEW_ROWS)
     out = {
         "original_shape": list(original.shape),
         "processed_shape": list(processed.shape),
         "changes_summary": summary,
         "quality_improvement": round(after - before, 4),
+        "quality_before": round(before, 4),
+        "quality_after": round(after, 4),
         "processing_time": round(time.perf_counter() - started, 4),
         "warnings": warnings,
         "preview": {
@@ -552,9 +557,11 @@ def preview_series(
     except series.SeriesError as exc:
         raise PreprocessingError(str(exc)) from None
     warnings: list[str] = []
+    observed = df[columns]
     if id_column:
         first = regular[id_column].iloc[0]
         regular = regular[regular[id_column] == first]
+        observed = observed[observed[id_column] == first]
         warnings.append(f"Showing the series {first!r}; every series is prepared the same way.")
     y = regular.set_index(time_column)[target].astype("float64")
     prepared, treated = series.prepare_series(
@@ -596,6 +603,10 @@ def preview_series(
         _record(summary, "*", "outliers", n, f"{n} outliers {how}", _TRAINING)
     for t in prep["transforms"]:
         _record(summary, target, t["type"], len(model_input), f"{t['type']}, undone on forecasts")
-    result = _result(df, out, summary, warnings, started, parsed)
+    # The shapes and scores describe the series (its rows in the file, then the steps the model
+    # reads), not the preview table with its added "prepared" and "model input" columns.
+    model_rows = regular.iloc[len(regular) - len(model_input) :][columns].copy()
+    model_rows[target] = model_input
+    result = _result(observed, model_rows, summary, warnings, started, parsed, shown=out)
     result["steps"] = builder.describe_steps(parsed, forecasting=True)
     return result

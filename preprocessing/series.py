@@ -469,6 +469,11 @@ class BoxCoxTransform(SeriesTransform):
         self.shift_ = 0.0 if low > 0 else 1.0 - low
         if self.lmbda is not None:
             self.lambda_ = float(self.lmbda)
+        elif arr.size and arr.min() == arr.max():
+            raise SeriesError(
+                f"Box-Cox cannot transform the series: its values are all {arr[0]:g}, and a "
+                "constant series has no shape to fit. Remove the box_cox transformation."
+            )
         else:
             _, lam = stats.boxcox(arr + self.shift_)
             self.lambda_ = float(np.clip(lam, -1.0, 2.0))

@@ -16,6 +16,7 @@ from sklearn.preprocessing import PowerTransformer
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from datasets.semantics import boolean_number
+from preprocessing.analysis import PreprocessingError
 from preprocessing.outliers import fences, outside
 
 __all__ = [
@@ -358,6 +359,13 @@ class ColumnMathTransformer(_ColumnwiseMixin):
                 shift = -low if low < 0 else 0.0
             elif kind == "box_cox":
                 shift = 1.0 - low if low <= 0 else 0.0
+            if kind == "box_cox" and finite.size >= 2 and finite.min() == finite.max():
+                message = (
+                    f"Box-Cox cannot transform '{name}': its training values are all "
+                    f"{finite[0]:g}, and a constant column has no shape to fit. Remove this "
+                    "transformation (or the column)."
+                )
+                raise PreprocessingError(message, {"transformations": message})
             if kind in ("box_cox", "yeo_johnson") and finite.size >= 2:
                 method = "box-cox" if kind == "box_cox" else "yeo-johnson"
                 power = PowerTransformer(method=method, standardize=False)

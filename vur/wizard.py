@@ -104,30 +104,66 @@ def _prep_config(data: QueryDict) -> dict[str, Any]:
     return config
 
 
+# A forecaster fills the gaps of its series only these ways (any other saved strategy
+# interpolates: `preprocessing.builder.series_preparation`), so the form offers only them.
+SERIES_FILL_METHODS = ("interpolate", "forward_fill")
+# The form's fields that show their own messages (`<key>-error`); "columns" shows with the
+# transformations.
+PREP_FIELDS = (*PREP_CHOICE_KEYS, "outlier_threshold", "transformations")
+
+
+def _prep_option(key: str, config: dict[str, Any], errors: dict, forecasting: bool) -> dict:
+    """One select of the form: its choices, the value shown and its messages."""
+    option = {**PREPROCESSING_OPTIONS[key], "key": key, "errors": errors.get(key, [])}
+    value = config.get(key, option["default"])
+    if forecasting and key == "missing_values_strategy":
+        option["choices"] = {k: option["choices"][k] for k in SERIES_FILL_METHODS}
+        option["default"] = SERIES_FILL_METHODS[0]
+        value = value if value in SERIES_FILL_METHODS else SERIES_FILL_METHODS[0]
+    return {**option, "value": value}
+
+
+def _transform_columns(pipeline: Pipeline) -> list[str]:
+    """The columns a transformation can apply to: a series pipeline's target (what the
+    forecaster transforms), or a table's numeric feature columns (not the target, the time or
+    an id column, which are not numeric features)."""
+    if pipeline.problem_type == Pipeline.ProblemType.FORECASTING:
+        return [pipeline.target_column]
+    dataset = pipeline.dataset
+    skip = {pipeline.target_column, pipeline.time_column, pipeline.id_column}
+    skip |= {dataset.time_column, dataset.id_column}
+    return [
+        c["name"]
+        for c in dataset.columns_info or []
+        if c.get("semantic_type") == "numeric" and c["name"] not in skip
+    ]
+
+
 def _prep_context(
     pipeline: Pipeline, config: dict[str, Any], errors: dict | None = None
 ) -> dict[str, Any]:
     errors = errors or {}
-    options = [
-        {
-            "key": k,
-            **PREPROCESSING_OPTIONS[k],
-            "value": config.get(k, PREPROCESSING_OPTIONS[k]["default"]),
-            "errors": errors.get(k, []),
-        }
-        for k in PREP_CHOICE_KEYS
-    ]
+    forecasting = pipeline.problem_type == Pipeline.ProblemType.FORECASTING
+    options = [_prep_option(k, config, errors, forecasting) for k in PREP_CHOICE_KEYS]
     transforms = list(config.get("transformations") or []) + [{"column": "", "type": ""}]
     return {
         "options": options,
         "config": config,
         "threshold": config.get("outlier_threshold"),
         "transforms": transforms,
-        "transformation_types": transformation_choices(
-            pipeline.problem_type == Pipeline.ProblemType.FORECASTING
-        ),
-        "columns": [c for c in pipeline.dataset.column_names if c != pipeline.target_column],
+        "transformation_types": transformation_choices(forecasting),
+        "columns": _transform_columns(pipeline),
     }
+
+
+def _prep_field_errors(errors: dict[str, list[str]]) -> tuple[list[tuple[str, list[str]]], bool]:
+    """Each form field's messages (empty for a field without one), and whether every error
+    has its field (then the message shows at the field only, not again above the form)."""
+    merged = {k: list(v) for k, v in errors.items()}
+    if "columns" in merged:
+        merged.setdefault("transformations", []).extend(merged.pop("columns"))
+    fields = [(key, merged.get(key, [])) for key in PREP_FIELDS]
+    return fields, bool(merged) and set(merged) <= set(PREP_FIELDS)
 
 
 def _preprocessing(request: HttpRequest, pipeline: Pipeline) -> HttpResponse:
@@ -142,7 +178,10 @@ def _preprocessing(request: HttpRequest, pipeline: Pipeline) -> HttpResponse:
     try:
         prep_services.preprocessing_apply(pipeline=pipeline, config=config)
     except VURError as err:
-        ctx = _prep_context(pipeline, config, error_fields(err))
+        errors = error_fields(err)
+        ctx = _prep_context(pipeline, config, errors)
+        # A message that belongs to a field is shown there only.
+        ctx["error_inline"] = _prep_field_errors(errors)[1]
         return _failed(request, pipeline, "preprocessing", ctx, err)
     messages.success(request, "Saved the preprocessing settings.")
     return redirect("wizard", pipeline_id=pipeline.pk, step="features")
@@ -158,17 +197,22 @@ def preprocessing_preview_partial(request: HttpRequest, pipeline_id: int) -> Htt
             pipeline=pipeline, config=_prep_config(request.POST)
         )
     except VURError as err:
-        return render(
-            request,
-            "pipelines/_prep_preview.html",
-            {"error": err.detail, "errors": error_fields(err)},
-        )
+        fields, at_fields = _prep_field_errors(error_fields(err))
+        ctx = {"error": err.detail, "fields": fields, "at_fields": at_fields}
+        return render(request, "pipelines/_prep_preview.html", ctx)
     changes = sorted(result["changes_summary"].items(), key=lambda kv: kv[0] != "*")
     rows = [
         [round(v, 4) if isinstance(v, float) else v for v in row]
         for row in result["preview"]["rows"][:10]
     ]
-    ctx = {"result": result, "changes": changes, "rows": rows}
+    ctx = {
+        "result": result,
+        "changes": changes,
+        "rows": rows,
+        "fields": _prep_field_errors({})[0],  # clears the messages of fields now fixed
+        "score_before": round(100 * result["quality_before"]),
+        "score_after": round(100 * result["quality_after"]),
+    }
     return render(request, "pipelines/_prep_preview.html", ctx)
 
 

@@ -186,7 +186,8 @@ def test_a_forecasting_preview_describes_the_series_preparation(api):
         "passengers (prepared)",
         "passengers (model input)",
     ]
-    assert res.json()["processed_shape"] == [144, 4]
+    # the series (time and target) the model reads, not the preview table's four columns
+    assert res.json()["original_shape"] == res.json()["processed_shape"] == [144, 2]
 
 
 def test_analyze_tells_unreadable_dates_from_missing_ones(api):

@@ -235,3 +235,8 @@ def test_grid_coverage_refuses_more_missing_steps_than_the_upload_profile_allows
     assert not facts["regular"]
     with pytest.raises(SparseSeriesError):
         check_grid_coverage(grid, grid - len(open_hours), "h")
+
+
+def test_box_cox_on_a_constant_series_says_so_in_words():
+    with pytest.raises(SeriesError, match="Box-Cox cannot transform the series: its values are"):
+        BoxCoxTransform().fit(np.full(24, 7.0))
