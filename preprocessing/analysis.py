@@ -247,6 +247,16 @@ def _date_format(text: str) -> str | None:
     return None
 
 
+def _impossible_dates(texts: pd.Series) -> pd.Series:
+    """The values shaped like a date that no calendar has (2024-13-45, 31/02/2024): neither a
+    month-first nor a day-first reading gives a date."""
+    if texts.empty:
+        return texts
+    month_first = pd.to_datetime(texts, errors="coerce", format="mixed")
+    day_first = pd.to_datetime(texts, errors="coerce", format="mixed", dayfirst=True)
+    return texts[month_first.isna() & day_first.isna()]
+
+
 def _date_issue(column: str, texts: pd.Series) -> dict[str, Any] | None | bool:
     """An issue when one column mixes date formats; False when the column is not date-like."""
     formats = texts.map(_date_format)
@@ -255,7 +265,6 @@ def _date_issue(column: str, texts: pd.Series) -> dict[str, Any] | None | bool:
         return False
     counts = formats.value_counts()
     dominant = str(counts.index[0])
-    others = int(len(texts) - counts.iloc[0])
     found = [f"{name} ({int(n)})" for name, n in counts.items()]
     unparsed = int((~matched).sum())
     ambiguous = 0
@@ -265,9 +274,12 @@ def _date_issue(column: str, texts: pd.Series) -> dict[str, Any] | None | bool:
             first, second = parts[0].astype(int), parts[1].astype(int)
             if (first > 12).any() and (second > 12).any():
                 ambiguous += int(min((first > 12).sum(), (second > 12).sum()))
-    if len(counts) == 1 and not ambiguous and not unparsed:
+    invalid = _impossible_dates(texts[matched])
+    if len(counts) == 1 and not ambiguous and not unparsed and not len(invalid):
         return None
-    count = others + ambiguous
+    # A row counts once, whether it is in another format, not a valid date, or both.
+    outside = int(((formats != dominant) | formats.index.isin(invalid.index)).sum())
+    count = min(len(texts), outside + ambiguous)
     pct = _pct(count, len(texts))
     notes = []
     if len(counts) > 1:
@@ -276,6 +288,12 @@ def _date_issue(column: str, texts: pd.Series) -> dict[str, Any] | None | bool:
         notes.append("mixes day-first and month-first dates")
     if unparsed:
         notes.append(f"has {unparsed} values that are not dates")
+    if len(invalid):
+        many = len(invalid) > 1
+        notes.append(
+            f"has {len(invalid)} value{'s' if many else ''} written like a date that "
+            f"{'are' if many else 'is'} not a valid date (e.g. {str(invalid.iloc[0])!r})"
+        )
     return _issue(
         column,
         "inconsistent_format",

@@ -79,6 +79,22 @@ def test_mixed_date_formats_are_inconsistent():
     assert issue["severity"] == "medium"
 
 
+def test_date_shaped_values_that_are_no_date_are_named_in_a_text_date_column():
+    # A text column (not profiled as dates): 2024-13-45 looks like YYYY-MM-DD but has no
+    # month 13; it used to pass as one more YYYY-MM-DD value.
+    days = [*pd.date_range("2024-01-01", periods=18).strftime("%Y-%m-%d"), "2024-13-45"]
+    issue = _issues(
+        analyze_quality(pd.DataFrame({"when": [*days, "05/01/2024"]})), "inconsistent_format"
+    )
+    assert (
+        "1 value written like a date that is not a valid date (e.g. '2024-13-45')"
+        in (issue["when"]["description"])
+    )
+    assert issue["when"]["count"] == 2  # the other format and the impossible date
+    alone = _issues(analyze_quality(pd.DataFrame({"when": days})), "inconsistent_format")
+    assert alone["when"]["count"] == 1 and "mixes" not in alone["when"]["description"]
+
+
 def test_day_first_and_month_first_dates_are_inconsistent():
     df = pd.DataFrame({"d": ["25/01/2024", "26/01/2024", "01/27/2024", "01/28/2024", "03/04/2024"]})
     issue = _issues(analyze_quality(df), "inconsistent_format")["d"]
