@@ -154,6 +154,19 @@ def _width(low, high):
     return high - low
 
 
+def _column_card(info: dict, stats: dict, index: int) -> dict:
+    """What one column's card shows: the type it is read as (a date column read from text is
+    a datetime, not `object`), a boolean's true/false counts, and a chart unless it is an id
+    (each value its own: a distribution says nothing)."""
+    kind = info.get("semantic_type")
+    card = {"info": info, "stats": stats, "index": index, "chart": kind != "id"}
+    card["dtype"] = "datetime" if kind == "datetime" else info.get("dtype")
+    if kind == "boolean" and stats.get("mean") is not None:
+        true = round(stats["mean"] * stats.get("count", 0))
+        card["booleans"] = {"true": true, "false": stats.get("count", 0) - true}
+    return card
+
+
 @login_required
 def dataset_statistics_partial(request: HttpRequest, dataset_id: int) -> HttpResponse:
     """Per-column statistics with a chart per column, one page of columns at a time (htmx
@@ -167,7 +180,7 @@ def dataset_statistics_partial(request: HttpRequest, dataset_id: int) -> HttpRes
     except VURError as err:
         return render(request, "partials/error.html", {"message": err.detail})
     columns = [
-        {"info": c, "stats": stats[c["name"]], "index": i}
+        _column_card(c, stats[c["name"]], i)
         for i, c in enumerate(dataset.columns_info)
         if c["name"] in stats
     ]
@@ -177,6 +190,7 @@ def dataset_statistics_partial(request: HttpRequest, dataset_id: int) -> HttpRes
             "figure": _distribution_figure(dists.get(col["info"]["name"])),
         }
         for col in columns
+        if col["chart"]
     ]
     ctx = {"dataset": dataset, "columns": columns, "figures": figures, "paging": answer}
     ctx["prev_page"] = page - 1 if page > 1 else None

@@ -82,6 +82,8 @@ def test_sign_in_upload_a_table_and_a_series_and_see_their_pages(
     empty = tmp_path / "empty.csv"
     empty.write_text("a,b,c\n")
     browser.find_element(By.ID, "id_file").send_keys(str(empty))
+    # A small file's size in bytes (6 bytes was shown as "1 KB").
+    assert browser.find_element(By.ID, "file-chosen").text == "empty.csv (6 bytes)"
     browser.find_element(By.ID, "upload-submit").click()
     wait(browser).until(lambda d: "no data rows" in d.find_element(By.ID, "file-error").text)
     assert browser.current_url.endswith("/datasets/upload/")

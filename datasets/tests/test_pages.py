@@ -185,3 +185,32 @@ def test_rows_preview_shows_the_values_as_written_in_the_file(web):
     # the row number, then the file's cells: no 69.0, 7.0, 1.0/0.0 or 740.5
     assert cells[:7] == ["1", "1", "69", "—", "7", "yes", "n/a"]
     assert cells[7:14] == ["2", "2", "78", "740.50", "7", "no", "Oslo"]
+
+
+def test_column_cards_fit_each_kind_of_column(web):
+    rows = "".join(
+        f"{i},2024-01-{i % 28 + 1:02d},{'yes' if i % 3 else 'no'},{i * 1.5}\n" for i in range(30)
+    )
+    res = web.post(
+        "/datasets/upload/",
+        {"file": SimpleUploadedFile("kinds.csv", ("id,when,label,x\n" + rows).encode())},
+    )
+    page = web.get(res["Location"] + "statistics/", HTTP_HX_REQUEST="true")
+    html = page.content.decode()
+    cards = {
+        re.search(r'<h3 id="col-\d+">(\w+)', card).group(1): card
+        for card in html.split('<article class="card column-card"')[1:]
+    }
+    kinds = {c["info"]["name"]: c["info"]["semantic_type"] for c in page.context["columns"]}
+    assert kinds == {"id": "id", "when": "datetime", "label": "boolean", "x": "numeric"}
+    # a boolean: true and false counts, not empty std/min/median/max
+    assert (
+        '<dt class="muted">true</dt><dd>20</dd><dt class="muted">false</dt><dd>10</dd>'
+        in (cards["label"])
+    )
+    assert "median" not in cards["label"]
+    # an id: its distinct count and no empty "no values" chart
+    assert "An identifier: 30 distinct values" in cards["id"] and "data-plot" not in cards["id"]
+    assert "dist-0" not in [f["id"] for f in page.context["figures"]]
+    # a date column read from text is a datetime, not object
+    assert '<p class="muted">datetime · ' in cards["when"]

@@ -40,10 +40,16 @@
     }
     return "";
   }
+  // Bytes under 1 KB (a 6-byte file is not "1 KB"), then KB and MB.
+  function sizeWords(n) {
+    if (n < 1024) { return n + (n === 1 ? " byte" : " bytes"); }
+    if (n < 1048576) { return (n / 1024).toFixed(n < 10240 ? 1 : 0) + " KB"; }
+    return (n / 1048576).toFixed(1) + " MB";
+  }
   function choose(f) {
     file = f;
     clearErrors();
-    chosen.textContent = f ? f.name + " (" + Math.max(1, Math.round(f.size / 1024)) + " KB)" : "";
+    chosen.textContent = f ? f.name + " (" + sizeWords(f.size) + ")" : "";
     var problem = f ? check(f) : "";
     fieldError("file", problem);
     var name = document.getElementById("id_name");
