@@ -11,6 +11,8 @@ from vur.tests.browser import check_page, sign_in, wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+CHANGE = "arguments[0].dispatchEvent(new Event('change', {bubbles: true}))"
+
 
 def test_walk_the_wizard_to_start_training(live_stack, browser, owner, api):
     from selenium.webdriver.common.by import By
@@ -42,6 +44,19 @@ def test_walk_the_wizard_to_start_training(live_stack, browser, owner, api):
     wait(browser).until(lambda d: d.find_elements(By.ID, "prep-result"))
     Select(browser.find_element(By.ID, "id_missing_values_strategy")).select_by_value("mean")
     wait(browser).until(lambda d: "with the mean" in d.find_element(By.ID, "prep-preview").text)
+    # A bad threshold: its message appears once, at its field, and goes when it is fixed.
+    threshold = browser.find_element(By.ID, "id_outlier_threshold")
+    threshold.send_keys("-4")
+    browser.execute_script(CHANGE, threshold)
+
+    def field_error(d):
+        return d.find_element(By.ID, "outlier_threshold-error").text
+
+    wait(browser).until(lambda d: "must be a positive number" in field_error(d))
+    assert "positive" not in browser.find_element(By.ID, "prep-preview").text
+    threshold.clear()
+    browser.execute_script(CHANGE, threshold)
+    wait(browser).until(lambda d: d.find_elements(By.ID, "prep-result") and not field_error(d))
     check_page(
         browser, "wizard-preprocessing", ready=lambda d: d.find_elements(By.ID, "prep-result")
     )
