@@ -13,7 +13,7 @@ import json
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain, islice
@@ -1002,7 +1002,7 @@ def iter_chunks(
     chunksize: int = 50_000,
     usecols: Sequence[str] | None = None,
     as_text: bool = False,
-) -> Iterator[pd.DataFrame]:
+) -> Generator[pd.DataFrame, None, None]:
     """Stream the table in frames of at most `chunksize` rows without loading the whole file.
 
     CSV, JSON Lines, Parquet (record batches) and xlsx (read-only rows) stream; a JSON array or

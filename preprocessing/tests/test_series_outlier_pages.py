@@ -34,7 +34,9 @@ def _upload(api, text: str) -> int:
 
 def _chart_outliers(web, dataset_id: int) -> list[str]:
     html = web.get(f"/datasets/{dataset_id}/series/", HTTP_HX_REQUEST="true").content.decode()
-    figure = json.loads(re.search(r'id="series-0"[^>]*>(.*?)</script>', html, re.S).group(1))
+    script = re.search(r'id="series-0"[^>]*>(.*?)</script>', html, re.S)
+    assert script is not None
+    figure = json.loads(script.group(1))
     marked = [t for t in figure["data"] if t["name"].startswith("outliers")]
     return marked[0]["x"] if marked else []
 
