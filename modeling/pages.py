@@ -52,7 +52,9 @@ def metric_rows(model: TrainedModel) -> list[dict[str, Any]]:
     for name, value in scores.items():
         if not _number(value):
             continue
-        better = "lower" if lower_is_better(name) else "higher"
+        # The validation row holds the primary metric under another name: its direction.
+        measured = model.primary_metric if name == "cv_score" else name
+        better = "lower" if lower_is_better(measured) else "higher"
         if name.startswith("coverage_"):
             better = f"close to {name.split('_', 1)[1]}%"
         rows.append({"name": name, "label": _score_label(model, name), "value": value,

@@ -1,0 +1,54 @@
+"""The model page's score table (Django test client)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from modeling.pages import metric_rows
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def web(owner) -> Client:
+    client = Client()
+    client.force_login(owner)
+    return client
+
+
+def _row(html: str, label: str) -> list[str]:
+    """The cells' text of the score table's row whose first cell starts with `label`."""
+    table = html[html.index('id="metrics-table"') :]
+    table = table[: table.index("</table>")]
+    for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S):
+        cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", tr)]
+        if cells and cells[0].startswith(label):
+            return cells
+    raise AssertionError(f"no row {label!r} in {table}")
+
+
+@pytest.mark.parametrize(
+    ("metric", "better"),
+    [
+        ("rmse", "lower"),
+        ("mae", "lower"),
+        ("auc", "higher"),
+        ("accuracy", "higher"),
+        ("r2", "higher"),
+    ],
+)
+def test_the_validation_row_says_the_direction_of_the_metric_that_ranks(
+    web, deployed_model, metric, better
+):
+    deployed_model.primary_metric = metric
+    deployed_model.metrics = {"cv_score": 0.5}
+    deployed_model.test_metrics = {metric: 0.5}
+    deployed_model.save()
+    rows = {r["name"]: r for r in metric_rows(deployed_model)}
+    assert rows["cv_score"]["better"] == rows[metric]["better"] == better
+    html = web.get(f"/models/{deployed_model.pk}/").content.decode()
+    label, _value, shown = _row(html, "Validation")
+    assert f"{better} is better" in label and shown == better
