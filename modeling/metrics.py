@@ -29,6 +29,8 @@ __all__ = [
     "primary_metric",
     "probability_log_loss",
     "regression_metrics",
+    "residual_analysis",
+    "residual_summary",
     "score_value",
 ]
 
@@ -47,6 +49,47 @@ def _safe(value: Any) -> float | None:
 LOWER_IS_BETTER = frozenset(
     {"rmse", "mae", "mse", "mape", "smape", "mase", "log_loss", "rmsle", "wape"}
 )
+
+
+# Largest number of hold-out rows whose actual and predicted values a residual analysis keeps
+# for the model page's chart (the summary figures use every row).
+RESIDUAL_SAMPLE_ROWS = 500
+
+
+def residual_summary(residuals: Any) -> dict[str, Any]:
+    """Figures of residuals (actual minus predicted, the finite ones): how many (`n`), their
+    mean (the bias), spread (`std`), median and the 5th and 95th percentiles (`p05`, `p95`);
+    None for a figure there are too few residuals for."""
+    err = np.asarray(residuals, dtype="float64")
+    err = err[np.isfinite(err)]
+    n = int(err.size)
+    return {
+        "n": n,
+        "mean": float(np.mean(err)) if n else None,
+        "std": float(np.std(err, ddof=1)) if n > 1 else None,
+        "median": float(np.median(err)) if n else None,
+        "p05": float(np.percentile(err, 5)) if n else None,
+        "p95": float(np.percentile(err, 95)) if n else None,
+    }
+
+
+def residual_analysis(
+    actual: Any, predicted: Any, *, max_points: int = RESIDUAL_SAMPLE_ROWS, seed: int = 0
+) -> dict[str, Any]:
+    """The residual analysis of a regression's hold-out rows: `residual_summary` of
+    actual - predicted over every row with both values, and `actual` / `predicted` of at most
+    `max_points` of those rows (a seeded random sample, in row order) for a chart."""
+    a = np.asarray(actual, dtype="float64").ravel()
+    p = np.asarray(predicted, dtype="float64").ravel()
+    ok = np.isfinite(a) & np.isfinite(p)
+    a, p = a[ok], p[ok]
+    out = residual_summary(a - p)
+    keep = np.arange(a.size)
+    if a.size > max_points:
+        keep = np.sort(np.random.default_rng(seed).choice(a.size, size=max_points, replace=False))
+    out["actual"] = a[keep].tolist()
+    out["predicted"] = p[keep].tolist()
+    return out
 
 
 def lower_is_better(name: Any) -> bool:

@@ -452,7 +452,14 @@ def _register(
         from datasets.jsonsafe import json_safe
 
         for row in rows:
-            for field in ("metrics", "test_metrics", "feature_importance", "card", "epochs"):
+            for field in (
+                "metrics",
+                "test_metrics",
+                "feature_importance",
+                "card",
+                "epochs",
+                "residual_analysis",
+            ):
                 setattr(row, field, json_safe(getattr(row, field)))
             row.primary_value = json_safe(row.primary_value)
         message = f"Registered {len(rows)} models; best: {results[0].algorithm}."

@@ -1,4 +1,4 @@
-"""The model page's score table (Django test client)."""
+"""The model page's score table and residuals (Django test client)."""
 
 from __future__ import annotations
 
@@ -52,3 +52,18 @@ def test_the_validation_row_says_the_direction_of_the_metric_that_ranks(
     html = web.get(f"/models/{deployed_model.pk}/").content.decode()
     label, _value, shown = _row(html, "Validation")
     assert f"{better} is better" in label and shown == better
+
+
+def test_a_regression_page_draws_the_stored_residuals_with_their_figures(web, deployed_model):
+    from modeling.metrics import residual_analysis
+
+    deployed_model.problem_type = "regression"
+    deployed_model.residual_analysis = residual_analysis(
+        [float(i) for i in range(600)], [i + 0.5 for i in range(600)], max_points=500
+    )
+    deployed_model.save()
+    html = web.get(f"/models/{deployed_model.pk}/").content.decode()
+    assert 'id="residual-chart"' in html and "No residual sample" not in html
+    facts = html[html.index('id="residual-facts"') :]
+    assert "<dd>600</dd>" in facts and "<dd>-0.5000</dd>" in facts  # n and the bias
+    assert "a random 500 of the 600 rows are drawn" in html

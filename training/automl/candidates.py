@@ -26,6 +26,9 @@ class CandidateResult:
     primary_metric: str
     primary_value: float
     confusion_matrix: list[list[int]] | None = None
+    # Regression: hold-out residual figures and a sample of actual/predicted values
+    # (`modeling.metrics.residual_analysis`); None for classification.
+    residual_analysis: dict[str, Any] | None = None
     classes: list[Any] | None = None
     feature_importance: list[dict[str, Any]] = field(default_factory=list)
     fit_time_s: float = 0.0
@@ -54,6 +57,7 @@ class Scored:
     epochs: list[dict[str, Any]] = field(default_factory=list)
     importance: list[dict[str, Any]] = field(default_factory=list)
     importance_method: str = "none"
+    residuals: dict[str, Any] | None = None
 
     def result(self, metric_name: str, classes: np.ndarray | None) -> CandidateResult:
         """The candidate as returned (rank still 0); the primary value falls back to the CV
@@ -70,6 +74,7 @@ class Scored:
             primary_metric=metric_name,
             primary_value=float(value),
             confusion_matrix=self.matrix,
+            residual_analysis=self.residuals,
             classes=classes.tolist() if classes is not None else None,
             feature_importance=self.importance,
             fit_time_s=round(float(self.fit_s), 4),

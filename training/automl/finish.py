@@ -76,10 +76,11 @@ def _score_trial(
     """A refit model's hold-out figures and importance; `rest` is the predicted work after it."""
     X_test, y_test = holdout
     pipe = refits.fitted[trial.algorithm]
-    metrics, matrix, per_row = holdout_scores(pipe, X_test, y_test, engine.classes)
+    scores = holdout_scores(pipe, X_test, y_test, engine.classes)
     importance, how = own_importance(pipe), "model"
     if importance is None:
-        importance, how = _permutation(engine, trial.algorithm, pipe, holdout, (per_row, rest))
+        timing = (scores.per_row_ms, rest)
+        importance, how = _permutation(engine, trial.algorithm, pipe, holdout, timing)
     return Scored(
         algorithm=trial.algorithm,
         params=trial.params,
@@ -87,9 +88,10 @@ def _score_trial(
         cv_value=trial.cv_value,
         key=trial.key,
         full=trial.full,
-        metrics=metrics,
-        matrix=matrix,
-        per_row_ms=per_row,
+        metrics=scores.metrics,
+        matrix=scores.matrix,
+        residuals=scores.residuals,
+        per_row_ms=scores.per_row_ms,
         fit_s=refits.fit_times[trial.algorithm],
         epochs=trial.epochs,
         importance=importance,
@@ -157,7 +159,7 @@ def _score_blend(
     pipe = blend_pipeline(
         [refits.fitted[t.algorithm] for t in members], blend.weights, engine.problem_type
     )
-    metrics, matrix, per_row = holdout_scores(pipe, holdout[0], holdout[1], engine.classes)
+    scores = holdout_scores(pipe, holdout[0], holdout[1], engine.classes)
     norm = pipe.steps[-1][1].weights_.tolist()
     importances = {s.algorithm: s.importance for s in scored}
     importance = merge_importances(
@@ -179,9 +181,10 @@ def _score_blend(
         cv_value=blend.value,
         key=blend.key,
         full=True,
-        metrics=metrics,
-        matrix=matrix,
-        per_row_ms=per_row,
+        metrics=scores.metrics,
+        matrix=scores.matrix,
+        residuals=scores.residuals,
+        per_row_ms=scores.per_row_ms,
         fit_s=sum(refits.fit_times[t.algorithm] for t in members),
         importance=importance,
         importance_method="blend",

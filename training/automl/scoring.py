@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -18,9 +18,11 @@ from modeling.metrics import (
     ovr_auc,
     probability_log_loss,
     regression_metrics,
+    residual_analysis,
 )
 
 __all__ = [
+    "Holdout",
     "aligned_proba",
     "call_seconds",
     "epoch_loss",
@@ -109,16 +111,27 @@ def call_seconds(pipe: Any, X: pd.DataFrame) -> float:
     return time.perf_counter() - t0
 
 
-def holdout_scores(
-    pipe: Any, X: pd.DataFrame, y: pd.Series, classes: np.ndarray | None
-) -> tuple[dict[str, Any], list[list[int]] | None, float]:
-    """(hold-out metrics, confusion matrix or None, milliseconds per predicted row)."""
+class Holdout(NamedTuple):
+    """A fitted model's figures on the hold-out rows."""
+
+    metrics: dict[str, Any]
+    matrix: list[list[int]] | None  # the confusion matrix (classification)
+    per_row_ms: float  # milliseconds per predicted row
+    residuals: dict[str, Any] | None  # `modeling.metrics.residual_analysis` (regression)
+
+
+def holdout_scores(pipe: Any, X: pd.DataFrame, y: pd.Series, classes: np.ndarray | None) -> Holdout:
+    """The hold-out metrics, with a confusion matrix (classification) or a residual analysis
+    (regression), and the milliseconds per predicted row."""
     t0 = time.perf_counter()
     pred = pipe.predict(X)
     proba = aligned_proba(pipe, X, classes) if classes is not None else None
     per_row_ms = (time.perf_counter() - t0) * 1000.0 / max(len(X), 1)
     if classes is None:
-        return regression_metrics(y.to_numpy(), pred), None, per_row_ms
+        actual = y.to_numpy()
+        return Holdout(
+            regression_metrics(actual, pred), None, per_row_ms, residual_analysis(actual, pred)
+        )
     metrics = classification_metrics(y.to_numpy(), pred, proba, list(classes))
     matrix = confusion_matrix(y.to_numpy(), pred, labels=list(classes)).astype(int).tolist()
-    return metrics, matrix, per_row_ms
+    return Holdout(metrics, matrix, per_row_ms, None)

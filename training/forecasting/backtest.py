@@ -13,7 +13,7 @@ from typing import Any, cast
 import numpy as np
 
 from modeling.forecasters import PreparedForecaster
-from modeling.metrics import forecast_metrics, mase_scale
+from modeling.metrics import forecast_metrics, mase_scale, residual_summary
 from preprocessing.series import fill_gaps
 from training.forecasting.inputs import SeriesData
 from training.forecasting.intervals import fit_intervals, interval_card
@@ -140,12 +140,10 @@ def summarise(per_series: list[list[Window]], levels: tuple[int, ...]) -> dict[s
 
 
 def residual_analysis(residuals: np.ndarray) -> dict[str, Any]:
-    """Mean, spread and Ljung-Box autocorrelation test of the backtest errors (first series)."""
-    out: dict[str, Any] = {
-        "n": int(len(residuals)),
-        "mean": float(np.mean(residuals)) if len(residuals) else None,
-        "std": float(np.std(residuals, ddof=1)) if len(residuals) > 1 else None,
-    }
+    """The figures of the backtest errors (first series) that a tabular model's hold-out
+    residuals also get (`modeling.metrics.residual_summary`: n, mean, std, median, p05, p95),
+    and a Ljung-Box autocorrelation test of them."""
+    out: dict[str, Any] = residual_summary(residuals)
     if len(residuals) >= 10 and np.std(residuals) > 0:
         from statsmodels.stats.diagnostic import acorr_ljungbox
 
