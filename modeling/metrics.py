@@ -5,7 +5,11 @@ lowest layer that reads metrics: its pages say which way is better); every layer
 imports it from here.
 
 MAPE and sMAPE are percentages everywhere (12.5 means 12.5 %), over the rows whose actual value
-is not zero.
+is not zero. Interval coverage (`coverage_80`) is a fraction (0.86 means 86 % of the actual
+values fell inside the 80 % interval).
+
+Also here, because every page and log line that shows a score goes through it: `readable`, a
+number rounded for people (the stored value keeps its full precision).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ __all__ = [
     "ovr_auc",
     "primary_metric",
     "probability_log_loss",
+    "readable",
     "regression_metrics",
     "residual_analysis",
     "residual_summary",
@@ -49,6 +54,31 @@ def _safe(value: Any) -> float | None:
 LOWER_IS_BETTER = frozenset(
     {"rmse", "mae", "mse", "mape", "smape", "mase", "log_loss", "rmsle", "wape"}
 )
+
+
+def readable(value: Any, digits: int = 4) -> str:
+    """`value` rounded for display: `digits` significant digits below 1,000 ("0.8194",
+    "21.66", "4.675"), a whole number with thousands separators from 1,000 up ("72,617");
+    scientific notation only below 0.0001 ("1.2e-5"). Text other than a number is returned as
+    it is; None, NaN and infinities as "–"."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return "–" if value is None else str(value)
+    number = float(value)
+    if not math.isfinite(number):
+        return "–"
+    if isinstance(value, (int, np.integer)) or abs(float(f"{number:.{digits}g}")) >= 1000:
+        return f"{round(number):,}"
+    if number == 0:
+        return "0"
+    if abs(number) < 1e-4:
+        mantissa, exponent = f"{number:.{max(digits - 1, 0)}e}".split("e")
+        return f"{_trim(mantissa)}e{int(exponent)}"
+    return _trim(f"{number:.{digits}g}")
+
+
+def _trim(text: str) -> str:
+    """A decimal without trailing zeros ("0.8470" -> "0.847", "2.000" -> "2")."""
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 # Largest number of hold-out rows whose actual and predicted values a residual analysis keeps

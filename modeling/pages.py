@@ -21,7 +21,12 @@ from modeling.artifacts import artifact_load
 from modeling.metrics import lower_is_better
 from modeling.models import TrainedModel
 from modeling.selectors import trained_model_list
-from modeling.templatetags.modeling_labels import algorithm_label, metric_direction, metric_label
+from modeling.templatetags.modeling_labels import (
+    algorithm_label,
+    metric_direction,
+    metric_label,
+    metric_value,
+)
 from pipelines.models import Pipeline
 
 logger = logging.getLogger(__name__)
@@ -43,7 +48,9 @@ def _number(value: Any) -> bool:
 
 
 def metric_rows(model: TrainedModel) -> list[dict[str, Any]]:
-    """The model's scalar scores as rows {name, value, better} for a table, primary first."""
+    """The model's scalar scores as rows {name, label, value, text, better} for a table,
+    primary first: `text` is the value as the page shows it (rounded, with % where the metric
+    is a percentage), `better` the direction of the metric the row measures."""
     rows = []
     scores = dict(model.test_metrics or {})
     cv = (model.metrics or {}).get("cv_score")
@@ -58,7 +65,7 @@ def metric_rows(model: TrainedModel) -> list[dict[str, Any]]:
         if name.startswith("coverage_"):
             better = f"close to {name.split('_', 1)[1]}%"
         rows.append({"name": name, "label": _score_label(model, name), "value": value,
-                     "better": better})  # fmt: skip
+                     "text": metric_value(value, measured), "better": better})  # fmt: skip
     rows.sort(key=lambda r: (r["name"] != "cv_score", r["name"] != model.primary_metric))
     return rows
 

@@ -12,7 +12,12 @@ from django.views.decorators.http import require_POST
 from modeling.catalog import ALGORITHMS
 from modeling.metrics import primary_metric
 from modeling.selectors import trained_model_list
-from modeling.templatetags.modeling_labels import algorithm_label, metric_direction, metric_label
+from modeling.templatetags.modeling_labels import (
+    algorithm_label,
+    metric_direction,
+    metric_label,
+    metric_score,
+)
 from pipelines.models import Pipeline
 from training import selectors, services
 from training.events import event_dict
@@ -44,6 +49,8 @@ def training_list(request: HttpRequest) -> HttpResponse:
     jobs = selectors.training_job_list(user=request.user).select_related("pipeline")
     page = Paginator(jobs, 25).get_page(request.GET.get("page"))
     live = any(not j.is_terminal for j in page.object_list)
+    for j in page.object_list:
+        j.best_text = best_score_text(j)
     context = {"page": page, "jobs": page.object_list, "live": live}
     # While a job on the page runs, the table refreshes itself every few seconds (htmx).
     template = "training/_jobs.html" if _is_htmx(request) else "training/list.html"
@@ -57,15 +64,30 @@ def training_detail(request: HttpRequest, job_id) -> HttpResponse:
     return render(request, "training/detail.html", _detail_context(request, _job(request, job_id)))
 
 
+def job_metric(job: TrainingJob) -> str:
+    """The metric a job's best score is measured in: MASE (backtest) for forecasting, else the
+    primary metric of the problem type (AUC, RMSE)."""
+    problem_type = job.pipeline.problem_type
+    if problem_type == Pipeline.ProblemType.FORECASTING:
+        return "mase"
+    return primary_metric(problem_type)[0]
+
+
+def best_score_text(job: TrainingJob) -> str:
+    """The job list's "Best score": the metric's name and the rounded value ("AUC 0.847",
+    "RMSE 72,617"); for a job that ended without models, that none was kept."""
+    if job.status in (TrainingJob.Status.CANCELLED, TrainingJob.Status.FAILED):
+        return "no models kept"
+    if job.best_metric is None:
+        return "–"
+    return metric_score(job.best_metric, job_metric(job))
+
+
 def _score_facts(job: TrainingJob, models: list) -> dict:
     """What the page says about the job's best score (metric and direction) and epochs: the
     iterative algorithms, and which of this job's algorithms have none."""
     problem_type = job.pipeline.problem_type
-    metric = (
-        "mase"
-        if problem_type == Pipeline.ProblemType.FORECASTING
-        else primary_metric(problem_type)[0]
-    )
+    metric = job_metric(job)
     iterative = sorted(name for name, spec in ALGORITHMS.items() if spec.supports_epochs)
     trained = sorted({m.algorithm for m in models} | set(_requested_algorithms(job)))
     return {
@@ -74,6 +96,7 @@ def _score_facts(job: TrainingJob, models: list) -> dict:
             f"{metric_label(metric)} so far"
         ),
         "best_direction": metric_direction(metric),
+        "best_metric_name": metric,
         "iterative_algorithms": iterative,
         "algorithm_names": {name: spec.display_name for name, spec in ALGORITHMS.items()},
         "epoch_algorithm": job.current_algorithm in iterative,

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from modeling.metrics import lower_is_better
+from modeling.metrics import lower_is_better, readable
 from pipelines.models import Pipeline
 
 register = template.Library()
@@ -35,11 +35,66 @@ def algorithm_label(name: Any) -> str:
     return key.replace("_", " ").capitalize()
 
 
+# Metrics stored as percentages (12.5 means 12.5 %; see modeling.metrics).
+_PERCENT_METRICS = frozenset({"mape", "smape"})
+
+
 @register.filter
 def metric_label(name: Any) -> str:
-    """A metric's usual written name ("auc" -> "AUC", "mase" -> "MASE")."""
+    """A metric's usual written name ("auc" -> "AUC", "mase" -> "MASE", "coverage_80" ->
+    "80% interval coverage")."""
     key = str(name or "")
+    level = _coverage_level(key)
+    if level is not None:
+        return f"{level}% interval coverage"
     return _METRIC_NAMES.get(key.lower(), key.replace("_", " ").upper() if len(key) <= 5 else key)
+
+
+def _coverage_level(name: str) -> str | None:
+    """ "80" for "coverage_80" (the share of actual values inside the 80% interval), else None."""
+    prefix, _, level = name.partition("_")
+    return level if prefix == "coverage" and level.isdigit() else None
+
+
+@register.filter
+def metric_value(value: Any, name: Any) -> str:
+    """A score as the page shows it: rounded (`modeling.metrics.readable`), MAPE and sMAPE
+    with "%" (they are stored as percentages), an interval coverage (stored as a fraction) as a
+    percentage: `{{ value|metric_value:"coverage_80" }}` -> "86.1%"."""
+    key = str(name or "").lower()
+    if _coverage_level(key) is not None and isinstance(value, (int, float)):
+        return f"{readable(value * 100, 3)}%"
+    text = readable(value)
+    if key in _PERCENT_METRICS and text != "–":
+        return f"{text}%"
+    return text
+
+
+@register.filter
+def number(value: Any, digits: Any = 4) -> str:
+    """A number rounded for people (`modeling.metrics.readable`): `{{ 0.8710974|number }}` ->
+    "0.8711", `{{ 72616.68|number }}` -> "72,617"; text other than a number is left as it is."""
+    try:
+        places = int(digits)
+    except (TypeError, ValueError):
+        places = 4
+    return readable(value, places)
+
+
+@register.filter
+def predicted(value: Any, problem_type: Any = "") -> Any:
+    """A prediction as the page shows it: `{{ p|predicted:model.problem_type }}` rounds a
+    regression's value (`readable`: 253409.01582439747 -> "253,409"); a class label, whatever its
+    type, is shown exactly as it is."""
+    if problem_type != Pipeline.ProblemType.CLASSIFICATION and isinstance(value, float):
+        return readable(value)
+    return value
+
+
+@register.filter
+def metric_score(value: Any, name: Any) -> str:
+    """A score with its metric's name: `{{ 0.847|metric_score:"auc" }}` -> "AUC 0.847"."""
+    return f"{metric_label(name)} {metric_value(value, name)}"
 
 
 @register.filter
@@ -73,7 +128,7 @@ _PARAM_LABELS = {
     "season_length": "Season length", "max_p": "Maximum p", "max_q": "Maximum q",
     "max_P": "Maximum seasonal P", "max_Q": "Maximum seasonal Q", "damped": "Damped trend",
     "size": "Members", "combine": "Combine by", "max_lag": "Longest lag",
-    "differencing": "Differencing",
+    "differencing": "Differencing", "model": "Components (error, trend, season)",
 }  # fmt: skip
 
 
@@ -92,13 +147,47 @@ _ZERO_MEANS = {
 }
 
 
+# The letters of an exponential smoothing (ETS) model: error, trend and season components.
+_ETS_PARTS = ("error", "trend", "season")
+_ETS_LETTERS = {"Z": "chosen automatically", "A": "additive", "M": "multiplicative", "N": "none"}
+
+
+def ets_components(code: Any) -> str | None:
+    """What an ETS code says, component by component: "AAN" -> "error additive, trend additive,
+    season none"; "ZZZ" -> "error, trend and season each chosen automatically"; None for text
+    that is not such a code. A damped trend is written "Ad"."""
+    text = str(code or "")
+    letters = [text[0:1], text[1:3] if text[1:3] == "Ad" else text[1:2]]
+    letters.append(text[len(letters[0]) + len(letters[1]) :])
+    if any(not part for part in letters) or not all(
+        part[0] in _ETS_LETTERS and part[1:] in ("", "d") for part in letters
+    ):
+        return None
+    if text == "ZZZ":
+        return "error, trend and season each chosen automatically"
+    words = []
+    for part, letter in zip(_ETS_PARTS, letters, strict=True):
+        word = f"{part} {_ETS_LETTERS[letter[0]]}"
+        words.append(word + " damped" if letter.endswith("d") else word)
+    return ", ".join(words)
+
+
 @register.filter
 def param_value(value: Any, name: Any) -> Any:
     """A hyperparameter's value as a reader should see it: `{{ v|param_value:k }}` shows
-    "unlimited" for a depth of 0, not 0."""
-    meaning = _ZERO_MEANS.get(str(name or ""))
+    "unlimited" for a depth of 0, not 0; a fraction rounded to four significant digits
+    (0.8710974878850724 -> 0.8711); an ETS code with what its letters mean ("ZZZ: error, trend
+    and season each chosen automatically")."""
+    key = str(name or "")
+    meaning = _ZERO_MEANS.get(key)
     if meaning and (value is None or (value == 0 and not isinstance(value, bool))):
         return meaning
+    if isinstance(value, float):
+        return readable(value)
+    if key == "model":
+        parts = ets_components(value)
+        if parts:
+            return f"{value}: {parts}"
     return value
 
 

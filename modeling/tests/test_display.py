@@ -1,11 +1,79 @@
-"""The hold-out residual analysis of a regression (what the model page draws)."""
+"""How scores and numbers are shown to people: rounding (`readable`), units and names of
+metrics, hyperparameter values, and the hold-out residual analysis of a regression."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
 
-from modeling.metrics import residual_analysis, residual_summary
+from modeling.metrics import readable, residual_analysis, residual_summary
+from modeling.templatetags.modeling_labels import (
+    ets_components,
+    metric_label,
+    metric_score,
+    metric_value,
+    param_value,
+    predicted,
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (0.8470, "0.847"),
+        (0.8194444444444444, "0.8194"),
+        (0.7538519965277779, "0.7539"),
+        (72616.6833, "72,617"),
+        (253409.01582439747, "253,409"),
+        (4.675362118938841, "4.675"),
+        (21.6571, "21.66"),
+        (999.99, "1,000"),
+        (-3.5, "-3.5"),
+        (0, "0"),
+        (2.0, "2"),
+        (12, "12"),
+        (1.2e-5, "1.2e-5"),
+        (float("nan"), "–"),
+        (math.inf, "–"),
+        (None, "–"),
+        ("text", "text"),
+        (np.float64(0.123456), "0.1235"),
+    ],
+)
+def test_readable_rounds_to_four_significant_digits_and_groups_thousands(value, text):
+    assert readable(value) == text
+
+
+def test_percent_metrics_and_interval_coverage_say_their_unit():
+    # MAPE and sMAPE are stored as percentages, coverage as a fraction (modeling.metrics).
+    assert metric_value(21.6571, "mape") == "21.66%"
+    assert metric_value(1.3210, "smape") == "1.321%"
+    assert metric_value(0.8611, "coverage_80") == "86.1%"
+    assert metric_label("coverage_80") == "80% interval coverage"
+    assert metric_value(72616.6833, "rmse") == "72,617"
+    assert metric_value(None, "mape") == "–"
+    assert metric_score(0.847, "auc") == "AUC 0.847"
+    assert metric_score(72616.6833, "rmse") == "RMSE 72,617"
+
+
+def test_hyperparameters_are_rounded_and_ets_codes_explained():
+    assert param_value(0.8710974878850724, "learning_rate") == "0.8711"
+    assert param_value(300, "n_estimators") == 300
+    assert param_value(0, "max_depth") == "unlimited"
+    assert param_value("ZZZ", "model") == ("ZZZ: error, trend and season each chosen automatically")
+    assert param_value("MAM", "model") == (
+        "MAM: error multiplicative, trend additive, season multiplicative"
+    )
+    assert ets_components("AAdN") == "error additive, trend additive damped, season none"
+    assert ets_components("lbfgs") is None and param_value("lbfgs", "model") == "lbfgs"
+
+
+def test_a_regression_prediction_is_rounded_and_a_class_label_is_not():
+    assert predicted(253409.01582439747, "regression") == "253,409"
+    assert predicted(1.0, "classification") == 1.0
+    assert predicted("Adelie", "classification") == "Adelie"
 
 
 def test_residual_analysis_summarises_every_row_and_samples_a_bounded_few():

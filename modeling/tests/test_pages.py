@@ -1,4 +1,4 @@
-"""The model page's score table and residuals (Django test client)."""
+"""The model page's score table, hyperparameters and residuals (Django test client)."""
 
 from __future__ import annotations
 
@@ -54,6 +54,20 @@ def test_the_validation_row_says_the_direction_of_the_metric_that_ranks(
     assert f"{better} is better" in label and shown == better
 
 
+def test_scores_are_rounded_and_say_their_unit(web, deployed_model):
+    deployed_model.problem_type = "regression"
+    deployed_model.primary_metric = "rmse"
+    deployed_model.metrics = {"cv_score": 72616.68331}
+    deployed_model.test_metrics = {"rmse": 70001.4, "mape": 21.6571, "r2": 0.8710974878850724}
+    deployed_model.hyperparameters = {"learning_rate": 0.8710974878850724}
+    deployed_model.save()
+    html = web.get(f"/models/{deployed_model.pk}/").content.decode()
+    assert _row(html, "Validation RMSE")[1:] == ["72,617", "lower"]
+    assert _row(html, "MAPE")[1:] == ["21.66%", "lower"]
+    assert _row(html, "R²")[1:] == ["0.8711", "higher"]
+    assert "0.8710974878850724</code>" not in html and "0.8711</code>" in html
+
+
 def test_a_regression_page_draws_the_stored_residuals_with_their_figures(web, deployed_model):
     from modeling.metrics import residual_analysis
 
@@ -65,5 +79,5 @@ def test_a_regression_page_draws_the_stored_residuals_with_their_figures(web, de
     html = web.get(f"/models/{deployed_model.pk}/").content.decode()
     assert 'id="residual-chart"' in html and "No residual sample" not in html
     facts = html[html.index('id="residual-facts"') :]
-    assert "<dd>600</dd>" in facts and "<dd>-0.5000</dd>" in facts  # n and the bias
+    assert "<dd>600</dd>" in facts and "<dd>-0.5</dd>" in facts  # n and the bias
     assert "a random 500 of the 600 rows are drawn" in html

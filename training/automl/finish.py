@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from features.importance import merge_importances
+from modeling.metrics import readable
 from training.automl.candidates import CandidateResult, Scored, leaderboard_of
 from training.automl.ensemble import Blend, blend_pipeline
 from training.automl.importance import own_importance, permutation_shares
@@ -60,7 +61,8 @@ def finish(
     ledger.summary(pending_s=pending)
     top = results[0]
     engine.run.log(
-        f"Best: {top.algorithm} (cv {metric_name} {top.cv_score}, hold-out {top.primary_value})."
+        f"Best: {top.algorithm} (cv {metric_name} {readable(top.cv_score)}, "
+        f"hold-out {readable(top.primary_value)})."
     )
     engine.run.finished(top.algorithm, top.cv_score)
     return results
@@ -173,7 +175,7 @@ def _score_blend(
     }
     metric_name, _ = engine.settings.metric
     names = ", ".join(t.algorithm for t in members)
-    engine.run.log(f"Ensemble of {names}: cv {metric_name} {blend.value}.")
+    engine.run.log(f"Ensemble of {names}: cv {metric_name} {readable(blend.value)}.")
     return Scored(
         algorithm="ensemble",
         params=params,

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+from modeling.metrics import readable
 from training.automl.inputs import Inputs
 from training.automl.ranking import RankKey, rank_key
 from training.automl.run import Run
@@ -50,8 +51,11 @@ class Trial:
 
 
 def short_params(params: dict[str, Any]) -> str:
-    """`{a=1, b=2}`: a configuration as the log shows it."""
-    return "{" + ", ".join(f"{k}={v}" for k, v in params.items()) + "}" if params else "{}"
+    """`{a=1, b=0.1234}`: a configuration as the log shows it (fractions rounded)."""
+    if not params:
+        return "{}"
+    shown = (f"{k}={readable(v) if isinstance(v, float) else v}" for k, v in params.items())
+    return "{" + ", ".join(shown) + "}"
 
 
 class Engine:
@@ -142,7 +146,7 @@ class Engine:
         if current is None or (trial.full, trial.key) > (current.full, current.key):
             self.best_by_algo[trial.algorithm] = trial
         self.run.offer(trial.cv_value)
-        value = "n/a" if trial.cv_value is None else f"{trial.cv_value:.5g}"
+        value = "n/a" if trial.cv_value is None else readable(trial.cv_value)
         name, _ = self.settings.metric
         self.run.log(f"{trial.algorithm} {short_params(trial.params)}: cv {name} {value}.")
         self.run.report(trial.algorithm)

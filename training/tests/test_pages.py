@@ -89,3 +89,24 @@ def test_job_list_refreshes_itself_while_a_job_runs(owner, job):
     job.status = "completed"
     job.save(update_fields=["status"])
     assert 'hx-trigger="every 3s"' not in web.get("/training/").content.decode()
+
+
+def test_job_list_names_the_metric_of_each_best_score(owner, job):
+    web = _client(owner)
+    job.status, job.best_metric = "completed", 0.84702
+    job.save(update_fields=["status", "best_metric"])
+    html = web.get("/training/").content.decode()
+    assert ">AUC 0.847<" in html and ">0.8470<" not in html
+    pipeline = job.pipeline
+    pipeline.problem_type = "regression"
+    pipeline.save(update_fields=["problem_type"])
+    job.best_metric = 72616.6833
+    job.save(update_fields=["best_metric"])
+    assert "RMSE 72,617" in web.get("/training/").content.decode()
+
+
+def test_the_job_page_rounds_the_best_score(owner, job):
+    job.best_metric = 0.8194444444444444
+    job.save(update_fields=["best_metric"])
+    html = _client(owner).get(f"/training/{job.pk}/").content.decode()
+    assert ">0.8194</dd>" in html and "Best validation AUC so far" in html

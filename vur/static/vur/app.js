@@ -147,4 +147,24 @@
   window.vur = { drawPlots: drawPlots, api: api, csrfToken: csrfToken, toast: toast, errorText: errorText, jsonData: jsonData };
   window.vurSocket = vurSocket;
   window.vurChart = vurChart;
+
+  /* A number rounded for people, as modeling.metrics.readable does on the server: 4 significant
+     digits below 1,000 (0.8194), whole numbers with separators above (72,617), exponents only
+     below 0.0001; null, NaN and infinities as "–". The full value stays in the data. */
+  function readable(value, digits) {
+    digits = digits || 4;
+    if (value === null || value === undefined || value === "") return "–";
+    if (typeof value !== "number" && isNaN(Number(value))) return String(value);
+    var n = Number(value);
+    if (!isFinite(n)) return "–";
+    var trim = function (t) { return t.indexOf(".") === -1 ? t : t.replace(/0+$/, "").replace(/\.$/, ""); };
+    if (Math.abs(Number(n.toPrecision(digits))) >= 1000) return Math.round(n).toLocaleString("en-US");
+    if (n === 0) return "0";
+    if (Math.abs(n) < 1e-4) {
+      var parts = n.toExponential(Math.max(digits - 1, 0)).split("e");
+      return trim(parts[0]) + "e" + parseInt(parts[1], 10);
+    }
+    return trim(n.toPrecision(digits));
+  }
+  window.vur.readable = readable;
 })();

@@ -29,8 +29,9 @@
 
   function fmt(value) {
     if (value === null || value === undefined || value === "") return "–";
+    if (window.vur && window.vur.readable) return window.vur.readable(value);
     var n = Number(value);
-    return isNaN(n) ? String(value) : n.toFixed(4);
+    return isNaN(n) ? String(value) : String(Number(n.toPrecision(4)));
   }
 
   function LossChart(el, emptyNote) {
