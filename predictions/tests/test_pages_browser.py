@@ -105,6 +105,7 @@ def test_train_live_then_cancel_deploy_predict_and_batch(live_stack, browser, ow
     browser.get(f"{live_stack}/training/{slow}/")
     wait(browser, LONG).until(lambda d: _status(d) == "running")
     browser.find_element(By.ID, "cancel-job").click()
+    wait(browser).until(lambda d: d.switch_to.alert).accept()  # "Cancel this training? ..."
     wait(browser, LONG).until(lambda d: _status(d) == "cancelled")
     assert _job_done(slow) == "cancelled"
 

@@ -105,6 +105,26 @@ def test_job_list_names_the_metric_of_each_best_score(owner, job):
     assert "RMSE 72,617" in web.get("/training/").content.decode()
 
 
+def test_a_cancelled_job_says_its_scores_were_not_kept(owner, job):
+    web = _client(owner)
+    job.status, job.best_metric = "cancelled", 0.837
+    job.save(update_fields=["status", "best_metric"])
+    listing = web.get("/training/").content.decode()
+    assert "no models kept" in listing and "AUC 0.837" not in listing
+    board = web.get(f"/training/{job.pk}/leaderboard/").content.decode()
+    assert "No models: the job was cancelled." in board
+    assert "discards the configurations scored before it" in board
+
+
+def test_cancel_asks_first_and_says_scored_models_are_discarded(owner, job):
+    html = _client(owner).get(f"/training/{job.pk}/").content.decode()
+    form = html[html.index('<div id="cancel-area">') :]
+    form = form[: form.index("</form>")]
+    assert 'hx-confirm="Cancel this training?' in form
+    assert "every configuration it has scored so far is discarded" in form
+    assert "Cancelling discards every model scored so far" in html
+
+
 def test_the_job_page_rounds_the_best_score(owner, job):
     job.best_metric = 0.8194444444444444
     job.save(update_fields=["best_metric"])
