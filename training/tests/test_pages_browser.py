@@ -1,11 +1,15 @@
-"""Model and training pages in headless Chromium on the real stack: scores, leaderboards and
-hyperparameters readable at 390 px, and cancelling asks first."""
+"""Model and training pages in headless Chromium on the real stack: scores and leaderboards
+readable at 390 px, cancelling asks first, whole-number epoch ticks, and a forecast line that
+starts at the last observed point."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
+from django.core.files import File
 from selenium.webdriver.common.by import By
 
+from conftest import sample_path
 from vur.tests.browser import set_width, sign_in, wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,8 +32,8 @@ def _cells_out_of_view(driver, selector: str) -> list[str]:
 
 @pytest.fixture
 def scored_job(deployed_model, owner):
-    """A completed job whose model (the fixture classifier) has scores and a blend's
-    hyperparameters."""
+    """A completed job whose model (the fixture classifier) has scores, a blend's
+    hyperparameters and two epochs."""
     from training.models import EpochMetric, TrainingJob
 
     job = TrainingJob.objects.create(
@@ -62,12 +66,25 @@ def scored_job(deployed_model, owner):
     return job
 
 
+def _x_ticks(driver, chart_id: str) -> list[str]:
+    return [
+        t.text
+        for t in driver.find_elements(By.CSS_SELECTOR, f"#{chart_id} .xtick text")
+        if t.text.strip()
+    ]
+
+
 def test_scores_leaderboard_and_hyperparameters_fit_a_phone(
     live_stack, browser, owner, scored_job, deployed_model
 ):
     sign_in(browser, live_stack, "owner", "owner-pass-123")
     browser.get(f"{live_stack}/models/{deployed_model.pk}/")
     wait(browser).until(lambda d: d.find_elements(By.ID, "metrics-table"))
+    # Loss per epoch (no confusion matrix stored): whole-number epochs on the axis.
+    wait(browser).until(
+        lambda d: d.find_element(By.ID, "epochs-chart").get_attribute("data-drawn") == "1"
+    )
+    assert _x_ticks(browser, "epochs-chart") == ["1", "2"]
     set_width(browser, 390)
     assert browser.find_element(By.CSS_SELECTOR, "#metrics-table td[data-label=Value]").text
     assert _cells_out_of_view(browser, "#metrics-table td") == []
@@ -81,6 +98,10 @@ def test_scores_leaderboard_and_hyperparameters_fit_a_phone(
     set_width(browser, 1280)
     browser.get(f"{live_stack}/training/{scored_job.pk}/")
     wait(browser).until(lambda d: d.find_elements(By.ID, "leaderboard-table"))
+    wait(browser).until(
+        lambda d: d.find_element(By.ID, "loss-chart").get_attribute("data-drawn") == "1"
+    )
+    assert _x_ticks(browser, "loss-chart") == ["1", "2"]
     set_width(browser, 390)
     assert _cells_out_of_view(browser, "#leaderboard-table td") == []
     holdout = browser.find_element(By.CSS_SELECTOR, "#leaderboard-table td[data-label^=Hold-out]")
@@ -107,3 +128,59 @@ def test_cancel_asks_for_confirmation_first(live_stack, browser, owner, deployed
     wait(browser).until(lambda d: d.find_elements(By.ID, "cancel-done"))
     job.refresh_from_db()
     assert job.status == "cancelled"
+
+
+@pytest.fixture
+def air_forecaster(owner):
+    """An ETS forecaster fitted in-process on the air passengers sample, stored like training
+    stores one."""
+    from datasets.services import dataset_upload
+    from modeling.artifacts import artifact_save
+    from modeling.forecasters import ETSForecaster, PreparedForecaster
+    from modeling.models import TrainedModel
+    from pipelines.services import pipeline_create
+    from training.forecasting import ForecastModel
+
+    path = sample_path("series_airpassengers.csv")
+    with open(path, "rb") as fh:
+        dataset = dataset_upload(owner=owner, upload=File(fh, name="air.csv"), name="air")
+    pipeline = pipeline_create(
+        owner=owner, dataset=dataset, name="air", target_column="passengers",
+        problem_type="forecasting",
+    )  # fmt: skip
+    frame = pd.read_csv(path, parse_dates=["month"])
+    series = pd.Series(frame["passengers"].to_numpy(dtype=float), index=frame["month"])
+    series.index.freq = "MS"
+    fitted = ForecastModel(
+        algorithm="ets", time_column="month", target="passengers", id_column=None, freq="MS",
+        timezone=None, horizon=12, levels=(80, 95), season_lengths={None: [12]},
+        forecasters={None: PreparedForecaster(ETSForecaster(season_length=12)).fit(series)},
+    )  # fmt: skip
+    saved = artifact_save(fitted, f"{owner.pk}/air/ets")
+    return TrainedModel.objects.create(
+        owner=owner, pipeline=pipeline, problem_type="forecasting", algorithm="ets",
+        primary_metric="mase", artifact=saved.name, sha256=saved.sha256,
+        hyperparameters={"model": "ZZZ"}, test_metrics={"mase": 0.5, "coverage_80": 0.8611},
+        input_schema=fitted.input_schema(),
+    )  # fmt: skip
+
+
+def test_the_forecast_line_starts_at_the_last_observed_point(
+    live_stack, browser, owner, air_forecaster
+):
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    browser.get(f"{live_stack}/models/{air_forecaster.pk}/")
+    wait(browser).until(
+        lambda d: d.find_element(By.ID, "forecast-chart").get_attribute("data-drawn") == "1"
+    )
+    traces = browser.execute_script(
+        "return document.getElementById('forecast-chart').data.map(function (t) {"
+        " return {name: t.name, x: t.x, y: t.y}; });"
+    )
+    by_name = {t["name"]: t for t in traces}
+    history, forecast = by_name["history"], by_name["forecast"]
+    assert forecast["x"][0] == history["x"][-1] and forecast["y"][0] == history["y"][-1]
+    assert forecast["x"][0].startswith("1960-12-01") and forecast["x"][1].startswith("1961-01-01")
+    page = browser.find_element(By.TAG_NAME, "main").text
+    assert "80% interval coverage" in page and "86.1%" in page
+    assert "error, trend and season each chosen automatically" in page

@@ -75,11 +75,36 @@
           traces.push({ name: k[1], mode: "lines", line: { dash: k[2] }, x: rows.map(function (r) { return r.epoch; }), y: rows.map(function (r) { return r[k[0]]; }) });
         }
       });
-      if (traces.length) chart("epochs-chart", traces, { height: 300, xaxis: { title: { text: "epoch" } }, yaxis: { title: { text: "loss" } } });
+      // Whole epochs only on the axis (at most about ten ticks).
+      var step = Math.max(1, Math.ceil(e.length / 10));
+      var epochAxis = { title: { text: "epoch" }, tickmode: "linear", tick0: step === 1 ? 1 : 0, dtick: step, tickformat: "d" };
+      if (traces.length) chart("epochs-chart", traces, { height: 300, xaxis: epochAxis, yaxis: { title: { text: "loss" } } });
     }
     if (charts.forecast && !charts.forecast.error && $("forecast-chart")) {
       drawForecast($("forecast-chart"), charts.forecast.history, charts.forecast.forecast, null);
     }
+  }
+
+  /* The latest known point {x, y}: the last sent observation, else the last history value. */
+  function lastPoint(history, observed) {
+    var pick = function (series) {
+      if (!series || !series.timestamps) return null;
+      for (var i = series.timestamps.length - 1; i >= 0; i -= 1) {
+        var v = series.values[i];
+        if (v !== null && v !== undefined && isFinite(v)) return { x: plain(series.timestamps[i]), y: v };
+      }
+      return null;
+    };
+    return pick(observed) || pick(history);
+  }
+
+  /* Whether the forecast's first step comes one step (that of the forecast itself) after `x`. */
+  function followsDirectly(x, xs) {
+    if (!xs.length) return false;
+    if (xs.length < 2) return true;
+    var gap = Date.parse(xs[0]) - Date.parse(x), step = Date.parse(xs[1]) - Date.parse(xs[0]);
+    if (isNaN(gap) || isNaN(step)) return true;
+    return gap > 0 && gap <= step * 1.5;
   }
 
   /* History line, forecast line and 95% / 80% bands (outer first, so the inner shows). */
@@ -96,13 +121,19 @@
       });
     }
     var xs = (fc.timestamps || []).map(plain);
+    // The forecast line and its bands start at the last observed point, so they join the
+    // history instead of floating one step after it.
+    var last = lastPoint(history, observed);
+    if (last && !followsDirectly(last.x, xs)) last = null; // a gap (observations since): no join
+    var from = function (values) { return last && xs.length ? [last.y].concat(values || []) : values; };
+    var fxs = last && xs.length ? [last.x].concat(xs) : xs;
     [["95", "rgba(47,111,237,0.13)"], ["80", "rgba(47,111,237,0.26)"]].forEach(function (band) {
       var iv = (fc.intervals || {})[band[0]];
       if (!iv) return;
-      traces.push({ x: xs, y: iv.upper, mode: "lines", line: { width: 0 }, showlegend: false, hoverinfo: "skip", name: band[0] + "% upper" });
-      traces.push({ x: xs, y: iv.lower, mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: band[1], name: band[0] + "% interval" });
+      traces.push({ x: fxs, y: from(iv.upper), mode: "lines", line: { width: 0 }, showlegend: false, hoverinfo: "skip", name: band[0] + "% upper" });
+      traces.push({ x: fxs, y: from(iv.lower), mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: band[1], name: band[0] + "% interval" });
     });
-    traces.push({ name: "forecast", mode: "lines", line: { color: "#2f6fed", width: 2 }, x: xs, y: fc.forecast });
+    traces.push({ name: "forecast", mode: "lines", line: { color: "#2f6fed", width: 2 }, x: fxs, y: from(fc.forecast) });
     chart(el, traces, { height: 360, hovermode: "x unified", legend: { orientation: "h", y: -0.2 } });
     el.setAttribute("data-first-forecast", xs.length ? xs[0] : "");
   }

@@ -34,6 +34,12 @@
     return isNaN(n) ? String(value) : String(Number(n.toPrecision(4)));
   }
 
+  /* Epochs are whole numbers: ticks on whole epochs only (at most about ten of them). */
+  function epochAxis(maxEpoch) {
+    var step = Math.max(1, Math.ceil((maxEpoch || 1) / 10));
+    return { title: { text: "epoch" }, automargin: true, tickmode: "linear", tick0: step === 1 ? 1 : 0, dtick: step, tickformat: "d" };
+  }
+
   function LossChart(el, emptyNote) {
     this.el = el;
     this.emptyNote = emptyNote;
@@ -81,14 +87,16 @@
     if (this.emptyNote) this.emptyNote.hidden = true;
     this.el.hidden = false;
     var self = this;
+    var maxEpoch = 1;
     var traces = this.order.map(function (key) {
       var s = self.series[key];
+      maxEpoch = Math.max.apply(null, [maxEpoch].concat(s.x));
       return { name: s.name, x: s.x.slice(), y: s.y.slice(), mode: "lines", line: { dash: s.dash } };
     });
     var layout = {
       // The legend sits above the plot, clear of the x axis title.
       margin: { l: 50, r: 10, t: 40, b: 40 },
-      xaxis: { title: { text: "epoch" }, automargin: true },
+      xaxis: epochAxis(maxEpoch),
       yaxis: { title: { text: "loss" }, automargin: true },
       legend: { orientation: "h", x: 0, xanchor: "left", y: 1.02, yanchor: "bottom" },
       height: 300,
