@@ -49,8 +49,8 @@ def training_list(request: HttpRequest) -> HttpResponse:
     jobs = selectors.training_job_list(user=request.user).select_related("pipeline")
     page = Paginator(jobs, 25).get_page(request.GET.get("page"))
     live = any(not j.is_terminal for j in page.object_list)
-    for j in page.object_list:
-        j.best_text = best_score_text(j)
+    for j in page.object_list:  # what the "Best score" column shows, read by the template
+        setattr(j, "best_text", best_score_text(j))  # noqa: B010 - not a model field
     context = {"page": page, "jobs": page.object_list, "live": live}
     # While a job on the page runs, the table refreshes itself every few seconds (htmx).
     template = "training/_jobs.html" if _is_htmx(request) else "training/list.html"
