@@ -139,13 +139,17 @@ def _check(
     if problem_type == Pipeline.ProblemType.FORECASTING:
         if not (time_column or dataset.time_column):
             errors["time_column"] = ["Forecasting needs a datetime column; none was found."]
-        whole = isinstance(forecast_horizon, int) and not isinstance(forecast_horizon, bool)
-        if forecast_horizon is not None and not (whole and 1 <= forecast_horizon <= MAX_HORIZON):
+        steps = (
+            forecast_horizon
+            if isinstance(forecast_horizon, int) and not isinstance(forecast_horizon, bool)
+            else None
+        )
+        if forecast_horizon is not None and not (steps is not None and 1 <= steps <= MAX_HORIZON):
             errors["forecast_horizon"] = [
                 f"Must be a whole number of steps between 1 and {MAX_HORIZON}."
             ]
-        elif forecast_horizon is not None and time_column in ("", dataset.time_column):
-            short = _horizon_too_long(dataset, forecast_horizon)
+        elif steps is not None and time_column in ("", dataset.time_column):
+            short = _horizon_too_long(dataset, steps)
             if short:
                 errors["forecast_horizon"] = [short]
         target = dataset.column(target_column)
