@@ -117,6 +117,23 @@ def _confusion(model: TrainedModel) -> dict[str, Any] | None:
     return {"classes": [str(c) for c in classes], "matrix": matrix}
 
 
+def never_predicted(model: TrainedModel) -> list[dict[str, Any]]:
+    """The classes the model predicts for none of the hold-out rows although some of them hold
+    it (a rare class losing every row to the majority), each with its hold-out count."""
+    confusion = _confusion(model)
+    if confusion is None:
+        return []
+    matrix, classes = confusion["matrix"], confusion["classes"]
+    total = sum(sum(row) for row in matrix)
+    missed = []
+    for i, label in enumerate(classes):
+        actual = sum(matrix[i])
+        predicted = sum(row[i] for row in matrix)
+        if actual and not predicted:
+            missed.append({"label": label, "rows": actual, "total": total})
+    return missed
+
+
 def _epochs(model: TrainedModel) -> list[dict[str, Any]]:
     return [e for e in (model.epochs or []) if isinstance(e, dict) and "epoch" in e]
 
@@ -185,6 +202,7 @@ def model_page_context(model: TrainedModel) -> dict[str, Any]:
         "pipeline": model.pipeline,
         "is_forecaster": forecasting,
         "metric_rows": metric_rows(model),
+        "never_predicted": never_predicted(model),
         "ensemble_members": ensemble_members(model),
         "charts": charts,
         "importance_method": card.get("importance_method") or "",

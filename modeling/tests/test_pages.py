@@ -81,3 +81,20 @@ def test_a_regression_page_draws_the_stored_residuals_with_their_figures(web, de
     facts = html[html.index('id="residual-facts"') :]
     assert "<dd>600</dd>" in facts and "<dd>-0.5</dd>" in facts  # n and the bias
     assert "a random 500 of the 600 rows are drawn" in html
+
+
+def test_a_class_the_model_never_predicts_is_said_beside_the_confusion_matrix(web, deployed_model):
+    """A rare class can lose every hold-out row to the majority (precision and recall 0) while
+    the page looked all green; it now says so."""
+    deployed_model.problem_type = "classification"
+    deployed_model.classes = [0, 1]
+    deployed_model.confusion_matrix = [[72, 0], [8, 0]]  # rows: actual, columns: predicted
+    deployed_model.save()
+    html = web.get(f"/models/{deployed_model.pk}/").content.decode()
+    notes = re.findall(
+        r'<p class="notice warning never-predicted" data-class="(\w+)">(.*?)</p>', html
+    )
+    assert [(label, "8 of the 80" in text) for label, text in notes] == [("1", True)]
+    deployed_model.confusion_matrix = [[70, 2], [5, 3]]
+    deployed_model.save()
+    assert "never-predicted" not in web.get(f"/models/{deployed_model.pk}/").content.decode()
