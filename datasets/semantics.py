@@ -132,6 +132,14 @@ def quarter_starts(text: pd.Series) -> pd.Series:
     return out
 
 
+def boolean_words(words: set[str]) -> bool:
+    """Whether the distinct stripped, lower-cased values `words` of a column make it boolean:
+    one pair of `BOOLEAN_PAIRS`, or one of its words alone (not a single letter or digit)."""
+    return (len(words) == 2 and frozenset(words) in _BOOL_PAIRS) or (
+        len(words) == 1 and words <= _BOOL_SINGLES
+    )
+
+
 def boolean_number(value: Any) -> float:
     """1.0 for True or a true token, 0.0 for False or a false token, NaN for anything else
     (missing values included): the one reading of a boolean value."""
@@ -299,10 +307,7 @@ def infer_column(values: pd.Series, name: str) -> tuple[str, dict[str, Any] | No
     text = present_strings(values)
     if text.empty:
         return "categorical", None
-    lower = set(text.str.lower().unique()[:3])
-    if (len(lower) == 2 and frozenset(lower) in _BOOL_PAIRS) or (
-        len(lower) == 1 and lower <= _BOOL_SINGLES
-    ):
+    if boolean_words(set(text.str.lower().unique()[:3])):
         return "boolean", None
     numeric = _numeric_spec(text)
     if numeric is not None:

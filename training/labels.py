@@ -7,14 +7,21 @@ Django-free.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from datasets.semantics import boolean_number
+from datasets.semantics import boolean_number, boolean_words
 
-__all__ = ["label_key", "label_like", "normalize_labels"]
+__all__ = [
+    "boolean_spellings",
+    "case_variants",
+    "label_key",
+    "label_like",
+    "normalize_labels",
+]
 
 
 def normalize_labels(y: pd.Series) -> pd.Series:
@@ -23,7 +30,8 @@ def normalize_labels(y: pd.Series) -> pd.Series:
     bool (also pandas' nullable boolean) -> bool; integers (also nullable) -> int64; floats that
     are all whole numbers (1.0/2.0, as pandas reads an int column with gaps) -> int64; other
     floats -> their text ("0.5": sklearn cannot classify continuous values); strings -> str;
-    a mix of kinds -> the text of each (1.0 as "1").
+    a mix of kinds -> the text of each (1.0 as "1"). Text labels that are boolean words written
+    in several ways ("No", "no", " NO") become one label per word (`boolean_spellings`).
     """
     if isinstance(y.dtype, pd.CategoricalDtype):
         y = y.astype(object)
@@ -41,7 +49,46 @@ def normalize_labels(y: pd.Series) -> pd.Series:
         return pd.Series(values, index=y.index, dtype="int64")
     if kinds <= {"int", "float"}:
         return _floats(pd.Series(values, index=y.index, dtype="float64"))
-    return pd.Series([_text(v) for v in values], index=y.index, dtype=object)
+    texts = [_text(v) for v in values]
+    spellings = _spellings(texts)
+    if spellings:
+        texts = [spellings.get(t, t) for t in texts]
+    return pd.Series(texts, index=y.index, dtype=object)
+
+
+def boolean_spellings(y: pd.Series) -> dict[str, str]:
+    """For class labels (no missing values) that are boolean words in more than one spelling
+    (the dataset profiles such a column as boolean: "No", "no", "Yes", "yes"), the label each
+    other spelling is trained as: the most frequent spelling of its word, the first seen on a
+    tie, so the answers look like the file. Empty when there is nothing to fold."""
+    if not (pd.api.types.is_object_dtype(y.dtype) or pd.api.types.is_string_dtype(y.dtype)):
+        return {}
+    values = [_plain(v) for v in y.tolist()]
+    if not all(isinstance(v, str) for v in values):
+        return {}
+    return _spellings(values)
+
+
+def _spellings(texts: list[str]) -> dict[str, str]:
+    stripped = Counter(t.strip() for t in texts)  # in the order first seen
+    if not boolean_words({t.lower() for t in stripped}):
+        return {}
+    best: dict[str, str] = {}
+    for spelling, count in stripped.items():
+        word = spelling.lower()
+        if word not in best or count > stripped[best[word]]:
+            best[word] = spelling
+    return {t: best[t.strip().lower()] for t in set(texts) if t != best[t.strip().lower()]}
+
+
+def case_variants(classes: list[Any]) -> list[list[str]]:
+    """Groups of text classes that differ only in letter case or spaces ("Tabl", "tabl"),
+    each sorted; they are trained as different classes, which is likely a data error."""
+    groups: dict[str, list[str]] = {}
+    for label in classes:
+        if isinstance(label, str):
+            groups.setdefault("".join(label.split()).lower(), []).append(label)
+    return [sorted(g) for g in groups.values() if len(g) > 1]
 
 
 def label_like(value: Any, classes: list | None) -> Any:
@@ -66,6 +113,14 @@ def label_like(value: Any, classes: list | None) -> Any:
                 return label
         elif text == token:
             return label
+    # Text classes that are one pair of boolean words ("No"/"Yes") take any boolean word of the
+    # same truth ("n", "false", true), as the dataset reads such a column.
+    texts = [label for label in classes if isinstance(label, str)]
+    truth = boolean_number(token)
+    if len(texts) == len(classes) and boolean_words({t.strip().lower() for t in texts}):
+        for label in texts:
+            if not math.isnan(truth) and boolean_number(label) == truth:
+                return label
     return value
 
 

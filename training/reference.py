@@ -15,6 +15,7 @@ import pandas as pd
 
 from modeling.metrics import mase_scale
 from training import automl
+from training.labels import normalize_labels
 
 REFERENCE_VERSION = 1
 NUMERIC_BINS = 10
@@ -129,7 +130,8 @@ def training_split(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The training and hold-out rows exactly as AutoML split them (same rows, same seed)."""
     df = frame.loc[frame[target].notna()].reset_index(drop=True)
-    y = df[target]
+    # The labels AutoML split on: one per class (boolean words folded), one plain type.
+    y = normalize_labels(df[target]) if problem_type == "classification" else df[target]
     train_idx, test_idx = automl.holdout_split(
         df[features], y, problem_type, validation_split, seed
     )

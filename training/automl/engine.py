@@ -14,7 +14,7 @@ from threadpoolctl import threadpool_limits
 from training.automl.candidates import CandidateResult
 from training.automl.ensemble import select_blend
 from training.automl.finish import finish
-from training.automl.inputs import check_inputs, log_target_ok
+from training.automl.inputs import Inputs, check_inputs, log_target_ok
 from training.automl.portfolio import run_portfolio
 from training.automl.run import EventSink, Run, never, no_events
 from training.automl.search import run_search
@@ -22,6 +22,7 @@ from training.automl.settings import AutoMLError, AutoMLSettings
 from training.automl.splits import Split, split
 from training.automl.trials import Engine
 from training.builder import used_columns
+from training.labels import case_variants
 
 __all__ = ["run_automl"]
 
@@ -47,6 +48,8 @@ def run_automl(
         used = used_columns(inputs.schema, settings.target, inputs.features)
         parts = split(inputs.X, inputs.y, settings, used)
         _log_start(run, settings, parts, len(inputs.features), inputs.no_target)
+        if settings.is_classification:
+            _log_labels(run, settings, inputs, len(parts.folds))
         rows = dataclasses.replace(inputs, X=parts.X_train, y=parts.y_train)
         engine = Engine(run, settings, rows, parts.folds, len(parts.y_test))
         _search(engine)
@@ -78,6 +81,26 @@ def _log_start(
             "and predictions keep every row)."
         )
     run.report("", 0.0)
+
+
+def _log_labels(run: Run, settings: AutoMLSettings, inputs: Inputs, n_folds: int) -> None:
+    """Say how the class labels were read: boolean words folded to one spelling, and classes
+    that differ only in case or spaces."""
+    target = settings.target
+    if inputs.spellings:
+        folded = ", ".join(f"{a!r} as {b!r}" for a, b in sorted(inputs.spellings.items()))
+        run.log(
+            f"'{target}' holds boolean words in several spellings; each word is one class "
+            f"(read {folded})."
+        )
+    counts = inputs.y.value_counts()
+    for group in case_variants(list(counts.index)):
+        names = ", ".join(repr(g) for g in group)
+        run.log(
+            f"Classes {names} of '{target}' differ only in letter case or spaces; they are "
+            "trained as different classes. If they mean the same, correct the labels in the file.",
+            "warning",
+        )
 
 
 def _search(engine: Engine) -> None:

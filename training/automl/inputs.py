@@ -4,7 +4,7 @@ profiles, and whether the target qualifies for log1p(target) candidates. Django-
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -12,7 +12,7 @@ import pandas as pd
 
 from training.automl.settings import AutoMLError, AutoMLSettings
 from training.builder import infer_schema, used_columns
-from training.labels import normalize_labels
+from training.labels import boolean_spellings, normalize_labels
 
 __all__ = ["MIN_ROWS", "Inputs", "check_inputs", "log_target_ok"]
 
@@ -31,6 +31,8 @@ class Inputs:
     features: list[str]
     schema: list[dict[str, Any]]
     no_target: int = 0  # rows left out because their target is missing
+    # Class labels read as another spelling of the same boolean word ("no" -> "No").
+    spellings: dict[str, str] = field(default_factory=dict)
 
 
 def check_inputs(df: pd.DataFrame, settings: AutoMLSettings) -> Inputs:
@@ -48,6 +50,7 @@ def check_inputs(df: pd.DataFrame, settings: AutoMLSettings) -> Inputs:
     y = df[target]
     if len(df) < MIN_ROWS:
         raise AutoMLError(f"At least {MIN_ROWS} rows with a target are needed; got {len(df)}.")
+    spellings = boolean_spellings(y) if settings.is_classification else {}
     y = _class_target(y, target) if settings.is_classification else _numeric_target(y, target)
     X = df[features].reset_index(drop=True)
     if X.isna().all().all():
@@ -57,7 +60,7 @@ def check_inputs(df: pd.DataFrame, settings: AutoMLSettings) -> Inputs:
             "there is nothing to learn from."
         )
     schema = _schema(X, settings, features)
-    return Inputs(X, y.reset_index(drop=True), features, schema, no_target)
+    return Inputs(X, y.reset_index(drop=True), features, schema, no_target, spellings)
 
 
 def _features(df: pd.DataFrame, settings: AutoMLSettings) -> list[str]:
