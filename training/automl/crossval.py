@@ -5,6 +5,7 @@ Django-free.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -15,15 +16,34 @@ from modeling import catalog
 from training.automl import epochs
 from training.automl.planning import cost_size, fold_estimate
 from training.automl.scoring import predict_for_score
+from training.automl.settings import AutoMLError, Cancelled
 from training.automl.splits import capped_rows
 from training.automl.trials import Engine, Trial, short_params
 
 __all__ = ["evaluate", "fit_trial"]
 
+logger = logging.getLogger(__name__)
+
 
 def evaluate(engine: Engine, algorithm: str, params: dict[str, Any], limit: float) -> Trial | None:
-    """Score one configuration; None when it cannot start within `limit` seconds."""
+    """Score one configuration; None when it cannot start within `limit` seconds, or when it
+    fails (logged with the reason: one failing configuration never ends the run)."""
     engine.run.check()
+    try:
+        return _evaluate(engine, algorithm, params, limit)
+    except (Cancelled, AutoMLError):
+        raise
+    except Exception as exc:
+        logger.exception("Evaluating %s %s failed", algorithm, short_params(params))
+        engine.run.log(
+            f"{algorithm} {short_params(params)} failed and is left out: "
+            f"{type(exc).__name__}: {exc}",
+            "warning",
+        )
+        return None
+
+
+def _evaluate(engine: Engine, algorithm: str, params: dict[str, Any], limit: float) -> Trial | None:
     spec = catalog.get_algorithm(algorithm)
     if spec.validate(params):
         return None

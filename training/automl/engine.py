@@ -22,7 +22,7 @@ from training.automl.settings import AutoMLError, AutoMLSettings
 from training.automl.splits import Split, split
 from training.automl.trials import Engine
 from training.builder import used_columns
-from training.labels import case_variants
+from training.labels import case_variants, label_key
 
 __all__ = ["run_automl"]
 
@@ -84,8 +84,8 @@ def _log_start(
 
 
 def _log_labels(run: Run, settings: AutoMLSettings, inputs: Inputs, n_folds: int) -> None:
-    """Say how the class labels were read: boolean words folded to one spelling, and classes
-    that differ only in case or spaces."""
+    """Say how the class labels were read: boolean words folded to one spelling, classes that
+    differ only in case or spaces, and classes too rare to validate (named by their labels)."""
     target = settings.target
     if inputs.spellings:
         folded = ", ".join(f"{a!r} as {b!r}" for a, b in sorted(inputs.spellings.items()))
@@ -101,6 +101,30 @@ def _log_labels(run: Run, settings: AutoMLSettings, inputs: Inputs, n_folds: int
             "trained as different classes. If they mean the same, correct the labels in the file.",
             "warning",
         )
+    single = [label_key(c) for c, n in counts.items() if n == 1]
+    if single:
+        run.log(
+            f"{_classes(single)} of '{target}' {'has' if len(single) == 1 else 'have'} a single "
+            "row: it is trained on but cannot be validated (no row of it is left for the "
+            "hold-out or the validation folds).",
+            "warning",
+        )
+    need = max(n_folds, 1) + 1  # a row for the hold-out and one for each validation fold
+    rare = [(label_key(c), int(n)) for c, n in counts.items() if 1 < n < need]
+    if rare:
+        listed = ", ".join(f"{c!r} ({n} rows)" for c, n in rare[:10])
+        run.log(
+            f"Rare classes of '{target}': {listed}. The hold-out and the {n_folds} validation "
+            "fold(s) cannot all hold one of their rows, so their scores rest on very few rows.",
+            "warning",
+        )
+
+
+def _classes(labels: list[str], limit: int = 10) -> str:
+    """'Class 'a'' or 'Classes 'a', 'b'' (the first `limit`, then how many more)."""
+    shown = ", ".join(repr(c) for c in labels[:limit])
+    more = f" and {len(labels) - limit} more" if len(labels) > limit else ""
+    return f"{'Class' if len(labels) == 1 else 'Classes'} {shown}{more}"
 
 
 def _search(engine: Engine) -> None:

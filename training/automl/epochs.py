@@ -24,6 +24,7 @@ from training.builder import TargetScaledRegressor
 
 __all__ = [
     "ITERATIVE",
+    "epoch_model",
     "PATIENCE",
     "EpochTrainer",
     "adam_learning_rate",
@@ -97,7 +98,7 @@ def _train_fold0(engine: Engine, algorithm: str, params: dict[str, Any], deadlin
     Xtr = prep.fit_transform(Xtr_raw, ytr)
     prep_s = time.monotonic() - t0
     Xva = prep.transform(engine.X.iloc[va])
-    trainer = EpochTrainer(engine, algorithm, pipe.steps[-1][1])
+    trainer = EpochTrainer(engine, algorithm, epoch_model(pipe.steps[-1][1]))
     result = trainer.train((Xtr, ytr.to_numpy()), (Xva, engine.y_arr[va]), deadline)
     fitted = Pipeline([*prep.steps, ("model", result.model)]).set_output(transform="pandas")
     # A fit for the kept epoch count: the preprocessing, and the training time (without
@@ -143,7 +144,7 @@ def fit_epochs(
     X_raw, y = engine.rows(algorithm, rows)
     Xt = prep.fit_transform(X_raw, y)
     y_arr = y.to_numpy()
-    model = pipe.steps[-1][1]
+    model = epoch_model(pipe.steps[-1][1])
     mean, scale = 0.0, 1.0
     if not engine.cls:
         mean, scale = float(np.mean(y_arr)), float(np.std(y_arr)) or 1.0
@@ -163,6 +164,15 @@ def fit_epochs(
     if not engine.cls:
         model = TargetScaledRegressor.from_fitted(model, mean, scale)
     return Pipeline([*prep.steps, ("model", model)]).set_output(transform="pandas")
+
+
+def epoch_model(model: Any) -> Any:
+    """`model` ready to be trained epoch by epoch: `partial_fit` refuses an MLP's or SGD's own
+    `early_stopping` (its validation slice), and the epochs stop early on the fold's
+    validation rows instead (`AutoMLSettings.early_stopping`)."""
+    if model.get_params(deep=False).get("early_stopping") is True and hasattr(model, "partial_fit"):
+        model.set_params(early_stopping=False)
+    return model
 
 
 def stable_step(model: Any, X: pd.DataFrame) -> float | None:

@@ -52,6 +52,9 @@ def finish(
             )
             continue
         scored.append(_score_trial(engine, refits, trial, (X_test, y_test), rest))
+    if blend is not None and any(t.algorithm not in refits.fitted for t in blend.members):
+        engine.run.log("The ensemble is left out: a member of it could not be refit.", "warning")
+        blend = None
     if blend is not None:
         scored.append(_score_blend(engine, refits, blend, (X_test, y_test), scored))
     metric_name, _ = engine.settings.metric

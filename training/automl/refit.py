@@ -6,6 +6,7 @@ is dropped. Django-free.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,10 +17,13 @@ from training.automl import crossval
 from training.automl.ensemble import Blend
 from training.automl.planning import REFIT_GRACE, blend_item, finish_item
 from training.automl.ranking import full_first
+from training.automl.settings import AutoMLError, Cancelled
 from training.automl.trials import Engine, Trial
 from training.budget import FinishItem, plan_finish, save_seconds
 
 __all__ = ["Refits", "refit_winners"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -87,9 +91,23 @@ def _refit_one(
         must_end = run.budget + (grace if item.required else 0.0) - rest
         ledger.fit_started("refit", name, item.refit_s, must_end)
         t0 = time.monotonic()
-        pipe = crossval.fit_trial(engine, trial, np.arange(n_rows))
-        refits.fit_times[name] = time.monotonic() - t0
-        save = save_seconds(pipe)[0]
+        try:
+            pipe = crossval.fit_trial(engine, trial, np.arange(n_rows))
+        except (Cancelled, AutoMLError):
+            raise
+        except Exception as exc:  # one failing refit must not end the run
+            logger.exception("Refitting %s failed", name)
+            if trial.pipeline is None:
+                run.log(f"{name}: the refit failed and it is left out: {exc}", "warning")
+                return False
+            run.log(
+                f"{name}: the refit on all training rows failed ({exc}); the model fitted on "
+                f"{trial.fold_rows} of the {n_rows} training rows is kept.",
+                "warning",
+            )
+        else:
+            refits.fit_times[name] = time.monotonic() - t0
+            save = save_seconds(pipe)[0]
     elif not trial.final:
         ledger.decide(
             "refit",

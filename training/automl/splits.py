@@ -4,6 +4,7 @@ caps of slow algorithms. Django-free.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,17 +40,35 @@ def _can_stratify(y: pd.Series, n_splits: int) -> bool:
     return int(y.value_counts().min()) >= n_splits
 
 
+def _stratified_split(
+    idx: np.ndarray, y: pd.Series, test_size: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded (train, test) split of the positions `idx` stratified by the labels `y` (aligned
+    with `idx`). The rows of a class with a single row stay in training: it cannot be
+    represented on both sides, and a model that never saw it could not predict it. Unstratified
+    when too few rows remain to stratify."""
+    counts = y.value_counts()
+    single = y.isin(counts.index[counts < 2]).to_numpy()
+    rest = idx[~single]
+    if len(rest) < 2:  # nothing left to split by class
+        rest, single = idx, np.zeros(len(idx), dtype=bool)
+    strat = y.to_numpy()[~single] if single.any() else y
+    try:
+        train, test = train_test_split(rest, test_size=test_size, random_state=seed, stratify=strat)
+    except ValueError:  # fewer test (or training) rows than classes
+        train, test = train_test_split(rest, test_size=test_size, random_state=seed)
+    return np.concatenate([np.asarray(train), idx[single]]), np.asarray(test)
+
+
 def holdout_split(
     X: pd.DataFrame, y: pd.Series, problem_type: str, test_size: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of the training and hold-out rows (stratified for classification when every
-    class has two rows)."""
+    """Positions of the training and hold-out rows (stratified by class for classification; the
+    rows of a class with a single row stay in training)."""
     idx = np.arange(len(y))
-    strat = y if problem_type == "classification" and _can_stratify(y, 2) else None
-    try:
-        train, test = train_test_split(idx, test_size=test_size, random_state=seed, stratify=strat)
-    except ValueError:
-        train, test = train_test_split(idx, test_size=test_size, random_state=seed)
+    if problem_type == "classification":
+        return _stratified_split(idx, y, test_size, seed)
+    train, test = train_test_split(idx, test_size=test_size, random_state=seed)
     return np.asarray(train), np.asarray(test)
 
 
@@ -57,7 +76,12 @@ def make_folds(
     y: pd.Series, problem_type: str, cross_validation: bool, cv_folds: int, seed: int
 ) -> Folds:
     """(training, validation) positions of the folds: `cv_folds` (2..10) when asked, else 5 folds
-    under 2,000 rows, 3 under 10,000 and one 20% validation slice above."""
+    under 2,000 rows, 3 under 10,000 and one 20% validation slice above.
+
+    Classification folds are stratified whenever some class has a row for every fold; a rarer
+    class is then spread over as many folds as it has rows (a single-row class is validated in
+    one fold and trained on in the others), so each fold's rows stay representative.
+    """
     n = len(y)
     if cross_validation:
         k = max(2, min(int(cv_folds), 10))
@@ -70,13 +94,17 @@ def make_folds(
     idx = np.arange(n)
     cls = problem_type == "classification"
     if k == 1:
-        strat = y if cls and _can_stratify(y, 2) else None
-        tr, va = train_test_split(idx, test_size=0.2, random_state=seed, stratify=strat)
+        if cls:
+            tr, va = _stratified_split(idx, y, 0.2, seed)
+        else:
+            tr, va = train_test_split(idx, test_size=0.2, random_state=seed)
         return [(np.sort(tr), np.sort(va))]
     k = min(k, n // 2)
-    if cls and _can_stratify(y, k):
+    if cls and int(y.value_counts().max()) >= k:
         splitter: Any = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-        return list(splitter.split(idx, y))
+        with warnings.catch_warnings():  # "the least populated class has only 1 member"
+            warnings.simplefilter("ignore", UserWarning)
+            return list(splitter.split(idx, y))
     return list(KFold(n_splits=k, shuffle=True, random_state=seed).split(idx))
 
 

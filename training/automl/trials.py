@@ -4,6 +4,7 @@ the training rows, the folds and the trials so far. Django-free.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,8 +21,9 @@ from training.automl.scoring import fold_spread, oof_score
 from training.automl.settings import AutoMLSettings
 from training.automl.splits import Folds, cap_rows
 from training.builder import build_pipeline
+from training.labels import label_key
 
-__all__ = ["Engine", "Trial", "short_params"]
+__all__ = ["Engine", "Trial", "early_stopping_blocker", "early_stopping_off", "short_params"]
 
 
 @dataclass
@@ -58,6 +60,49 @@ def short_params(params: dict[str, Any]) -> str:
     return "{" + ", ".join(shown) + "}"
 
 
+def _validation_share(model: Any, n_rows: int) -> float | None:
+    """The share of its training rows `model` holds back (stratified by class for a classifier)
+    to stop early on, or None when it holds none back: HistGradientBoosting and MLP/SGD with
+    `early_stopping` ("auto": above 10,000 rows), GradientBoosting with `n_iter_no_change`."""
+    params = model.get_params(deep=False)
+    share = params.get("validation_fraction")
+    if not share:
+        return None
+    if "early_stopping" in params:
+        on = params["early_stopping"]
+        active = on is True or (on == "auto" and n_rows > 10_000)
+    else:
+        active = params.get("n_iter_no_change") is not None
+    return float(share) if active else None
+
+
+def early_stopping_blocker(model: Any, y: pd.Series) -> str | None:
+    """Why `model` could not draw its stratified early-stopping slice from the labels `y` (a
+    phrase naming the class by its label), or None when it can or draws none."""
+    share = _validation_share(model, len(y))
+    if share is None:
+        return None
+    counts = y.value_counts()
+    rare = counts[counts < 2]
+    if len(rare):
+        label, count = rare.index[0], int(rare.iloc[0])
+        return f"class {label_key(label)!r} has {count} training row (2 are needed)"
+    n_valid = math.ceil(share * len(y))
+    if n_valid < len(counts) or len(y) - n_valid < len(counts):
+        return (
+            f"a {share:.0%} validation slice of {len(y)} rows cannot hold each of the "
+            f"{len(counts)} classes"
+        )
+    return None
+
+
+def early_stopping_off(model: Any) -> dict[str, Any]:
+    """The parameters that turn `model`'s internal early stopping off."""
+    if "early_stopping" in model.get_params(deep=False):
+        return {"early_stopping": False}
+    return {"n_iter_no_change": None}
+
+
 class Engine:
     """The training rows, their folds and the trials evaluated on them during one run."""
 
@@ -83,6 +128,7 @@ class Engine:
         self.n_test = n_test  # hold-out rows, for the predicted scoring time
         self.oof_scores: list[float] = []  # seconds of each out-of-fold scoring (for the blend)
         self.oof_rows = np.sort(np.concatenate([va for _, va in folds]))
+        self.rare_class_logged: set[str] = set()  # algorithms whose early stopping was turned off
 
     def pipeline(self, algorithm: str, params: dict[str, Any]) -> Pipeline:
         """An unfitted pipeline of `algorithm` with `params` on this run's columns."""
@@ -105,8 +151,28 @@ class Engine:
         return cap_rows(X, y, algorithm, self.problem_type, self.seed)
 
     def fit(self, pipe: Pipeline, algorithm: str, rows: np.ndarray) -> Pipeline:
-        """`pipe` fitted on the training rows at `rows` (capped)."""
-        return pipe.fit(*self.rows(algorithm, rows))
+        """`pipe` fitted on the training rows at `rows` (capped), without the model's own early
+        stopping when its stratified validation slice cannot be drawn from them (a rare class)."""
+        X, y = self.rows(algorithm, rows)
+        if self.cls:
+            self._fit_rare_classes(pipe.steps[-1][1], algorithm, y)
+        return pipe.fit(X, y)
+
+    def _fit_rare_classes(self, model: Any, algorithm: str, y: pd.Series) -> None:
+        """Turn off `model`'s internal early stopping when the validation slice it would draw,
+        stratified by class, needs more rows of some class than `y` has (the first time for an
+        algorithm, logged with the class's label)."""
+        why = early_stopping_blocker(model, y)
+        if why is None:
+            return
+        model.set_params(**early_stopping_off(model))
+        if algorithm not in self.rare_class_logged:
+            self.rare_class_logged.add(algorithm)
+            self.run.log(
+                f"{algorithm}: early stopping is off in fits where {why}: its validation "
+                "slice is drawn by class, so those fits run every iteration.",
+                "warning",
+            )
 
     def empty_oof(self) -> np.ndarray:
         """An out-of-fold prediction matrix with no rows scored yet."""
