@@ -222,6 +222,17 @@ class TabularEngine:
         )
 
 
+def unused_columns_line(used: list[str], unused: list[str], limit: int = 10) -> str:
+    """The job log's line naming the columns of the dataset a forecaster does not read."""
+    names = ", ".join(repr(c) for c in unused[:limit])
+    more = f" and {len(unused) - limit} more" if len(unused) > limit else ""
+    verb = "is" if len(unused) == 1 else "are"
+    return (
+        f"The forecasters read {', '.join(repr(c) for c in used)}; {names}{more} {verb} not "
+        "used (each series is forecast from its own history)."
+    )
+
+
 @dataclass(frozen=True)
 class ForecastEngine:
     """Forecasting: `training.forecasting` on the time, id and target columns."""
@@ -283,6 +294,9 @@ class ForecastEngine:
         columns = [c for c in (time_col, id_col, pipeline.target_column) if c]
         reading = time.monotonic()
         frame = dataset_frame(pipeline.dataset, usecols=columns)
+        unused = [c for c in pipeline.dataset.column_names if c not in columns]
+        if unused:
+            on_event("log", {"message": unused_columns_line(columns, unused), "level": "info"})
         settings = forecasting.ForecastSettings(
             time_column=time_col,
             target=pipeline.target_column,

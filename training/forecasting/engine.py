@@ -116,6 +116,7 @@ def _log_input(run: Run) -> None:
         f"{sorted({p for s in series for p in s.seasons}) or 'none'}; "
         f"{windows} backtest window(s) of {run.plan.horizon} steps."
     )
+    _log_empty_target(run)
     if windows < run.settings.n_windows:
         run.log(f"Only {windows} backtest window(s) fit in the history.", "warning")
     m = default_season_length(run.data.freq)
@@ -138,6 +139,55 @@ def _log_input(run: Run) -> None:
             f"models do not forecast ({reasons}{more}).",
             "warning",
         )
+
+
+def _log_empty_target(run: Run) -> None:
+    """Say how many rows have no target value and where they are, and, for series whose last
+    rows are empty, that their forecasts start after the last observed value."""
+    data, target = run.data, run.settings.target
+    if not data.no_target_rows:
+        return
+    empty = data.empty.values()
+    leading = sum(e.leading for e in empty)
+    trailing = sum(e.trailing for e in empty)
+    inner = sum(e.inner for e in empty)
+    edges = [f"{leading} before the first value"] if leading else []
+    edges += [f"{trailing} after the last"] if trailing else []
+    said = [f"{' and '.join(edges)} {'is' if leading + trailing == 1 else 'are'} left out"]
+    said = said if edges else []
+    if inner:
+        verb = "is" if inner == 1 else "are"
+        said.append(f"{inner} between values {verb} filled like missing steps")
+    rows = "1 row has" if data.no_target_rows == 1 else f"{data.no_target_rows} rows have"
+    run.log(f"{rows} no value of '{target}': {'; '.join(said) or 'none is used'}.")
+    ends = {k: e for k, e in data.empty.items() if e.trailing and e.last_value is not None}
+    if not ends:
+        return
+    if not run.settings.id_column:
+        e = next(iter(ends.values()))
+        rows = "row" if e.trailing == 1 else f"{e.trailing} rows"
+        run.log(
+            f"The last {rows}, from {_when(e.first_empty_end)}, have no value of '{target}': "
+            f"forecasts start after the last observed value, {_when(e.last_value)}.",
+            "warning",
+        )
+        return
+    shown = list(ends.items())[:10]
+    listed = [f"{k!r} after {_when(e.last_value)} ({e.trailing} empty)" for k, e in shown]
+    more = f" and {len(ends) - 10} more" if len(ends) > 10 else ""
+    run.log(
+        f"{len(ends)} series end with rows without a value of '{target}'; their forecasts start "
+        f"after their last observed value: {', '.join(listed)}{more}.",
+        "warning",
+    )
+
+
+def _when(ts: pd.Timestamp | None) -> str:
+    """A grid timestamp for a log line: its date alone when it falls on midnight."""
+    if ts is None:
+        return "?"
+    stamp = pd.Timestamp(ts)
+    return stamp.date().isoformat() if stamp == stamp.normalize() else stamp.isoformat()
 
 
 def _ids(keys: list[Any], limit: int = 10) -> str:

@@ -42,16 +42,32 @@ class SeriesData:
     season_dropped: bool = False
 
 
+@dataclass(frozen=True)
+class EmptyTarget:
+    """Where a series' grid has no value of the target: the steps before its first value and
+    after its last (left out: the history is trimmed to its values), the steps between them
+    (filled like missing steps), and the timestamps around the empty end."""
+
+    leading: int
+    trailing: int
+    inner: int
+    last_value: pd.Timestamp | None  # the last observed value's timestamp
+    first_empty_end: pd.Timestamp | None  # the first step of the empty end (trailing > 0)
+
+
 @dataclass
 class PreparedInput:
     """The regularised series with their common frequency, time zone and regularisation report,
-    and the ids of the series left out as too short or too sparse (id -> reason)."""
+    the ids of the series left out as too short or too sparse (id -> reason), how many of the
+    frame's rows have no target value, and each kept series' empty target steps."""
 
     series: list[SeriesData]
     freq: str
     timezone: str | None
     report: dict[str, Any]
     left_out: dict[Any, str] = field(default_factory=dict)
+    no_target_rows: int = 0
+    empty: dict[Any, EmptyTarget] = field(default_factory=dict)
 
 
 MIN_TRAIN = MIN_TRAIN_POINTS  # observations the oldest backtest window trains on, season dropped
@@ -79,7 +95,7 @@ def prepare(df: pd.DataFrame, settings: ForecastSettings) -> PreparedInput:
     """Check the frame against the settings and regularise it into per-series regular Series;
     raises `ForecastError` with one clear sentence when it cannot be forecast. Series too short
     for the horizon are left out (`left_out`) while at least one is long enough."""
-    histories, freq, report, left_out = _histories(df, settings)
+    histories, freq, report, left_out, empty = _histories(df, settings)
     if all(y.nunique(dropna=True) <= 1 for y in histories.values()):
         raise ForecastError("The target is constant, so there is nothing to forecast.")
     m = default_season_length(freq)
@@ -88,7 +104,11 @@ def prepare(df: pd.DataFrame, settings: ForecastSettings) -> PreparedInput:
         dropped = series_need(len(y), m, settings.horizon)[1]
         seasons = [] if dropped else detect_seasonalities(fill_gaps(y), freq)
         series.append(SeriesData(key, y, seasons, 1 if dropped or len(y) <= m else m, dropped))
-    return PreparedInput(series, freq, report.get("timezone"), report, left_out)
+    no_target = int(pd.to_numeric(df[settings.target], errors="coerce").isna().sum())
+    kept_empty = {k: e for k, e in empty.items() if k in histories}
+    return PreparedInput(
+        series, freq, report.get("timezone"), report, left_out, no_target, kept_empty
+    )
 
 
 def check_input(df: pd.DataFrame, settings: ForecastSettings) -> None:
@@ -100,9 +120,10 @@ def check_input(df: pd.DataFrame, settings: ForecastSettings) -> None:
 
 def _histories(
     df: pd.DataFrame, settings: ForecastSettings
-) -> tuple[dict[Any, pd.Series], str, dict[str, Any], dict[Any, str]]:
+) -> tuple[dict[Any, pd.Series], str, dict[str, Any], dict[Any, str], dict[Any, EmptyTarget]]:
     """(regular histories long enough to forecast by id, frequency, regularisation report,
-    reasons of the series left out) of a frame mostly made of observed steps."""
+    reasons of the series left out, each series' empty target steps) of a frame mostly made of
+    observed steps."""
     frame = _selected_frame(df, settings)
     id_column = settings.id_column
     try:
@@ -113,7 +134,9 @@ def _histories(
         raise ForecastError(str(exc)) from exc
     freq = report["frequency"]
     groups = reg.groupby(id_column, sort=False) if id_column else [(None, reg)]
-    histories = {key: _history(part, settings) for key, part in groups}
+    grids = {key: _grid_values(part, settings) for key, part in groups}
+    histories = {key: _trimmed(y) for key, y in grids.items()}
+    empty = {key: _empty_target(grids[key], histories[key]) for key in grids}
     steps = sum(len(y) for y in histories.values())
     try:
         check_grid_coverage(steps, sum(int(y.isna().sum()) for y in histories.values()), freq)
@@ -138,17 +161,36 @@ def _histories(
             f"has {why} (the horizon plus {MIN_TRAIN} to train a backtest window on), so use a "
             "shorter horizon or a longer history."
         )
-    return kept, freq, report, left_out
+    return kept, freq, report, left_out, empty
 
 
-def _history(part: pd.DataFrame, settings: ForecastSettings) -> pd.Series:
-    """One series' values on its grid, trimmed to its first and last value."""
-    y = pd.Series(
+def _grid_values(part: pd.DataFrame, settings: ForecastSettings) -> pd.Series:
+    """One series' values on its whole grid (first to last timestamp of the file)."""
+    return pd.Series(
         part[settings.target].to_numpy(float), index=pd.DatetimeIndex(part[settings.time_column])
     )
+
+
+def _trimmed(y: pd.Series) -> pd.Series:
+    """A series' values trimmed to its first and last value."""
     if y.first_valid_index() is None:
         return y.iloc[:0]
     return y.loc[y.first_valid_index() : y.last_valid_index()]
+
+
+def _empty_target(grid: pd.Series, history: pd.Series) -> EmptyTarget:
+    """The steps of `grid` without a value: before and after the trimmed `history`, and in it."""
+    if history.empty:
+        return EmptyTarget(len(grid), 0, 0, None, None)
+    last = history.index[-1]
+    after = grid.index[grid.index > last]
+    return EmptyTarget(
+        leading=int((grid.index < history.index[0]).sum()),
+        trailing=len(after),
+        inner=int(history.isna().sum()),
+        last_value=last,
+        first_empty_end=after[0] if len(after) else None,
+    )
 
 
 def _too_short(n: int, freq: str, horizon: int) -> str:
