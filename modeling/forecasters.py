@@ -174,6 +174,13 @@ def decode_state(value: Any) -> Any:
     return value
 
 
+def nonnegative_floor(values: np.ndarray) -> float | None:
+    """0.0 when every finite value is >= 0 (and there is one): forecasts and interval bounds of
+    such a series are floored there; None otherwise."""
+    finite = values[np.isfinite(values)]
+    return 0.0 if len(finite) and float(finite.min()) >= 0.0 else None
+
+
 class Forecaster:
     """Common base: subclasses implement `_fit(values)` and `_predict(h, levels)`."""
 
@@ -191,6 +198,7 @@ class Forecaster:
         self.freq_: str = found
         self.last_timestamp_ = y.index[-1]
         self.n_obs_ = len(y)
+        self.floor_ = nonnegative_floor(y.to_numpy(dtype=float))
         self.conformal_errors_: np.ndarray | None = getattr(self, "conformal_errors_", None)
         self._fit(y.astype(float))
         return self
@@ -259,6 +267,12 @@ class Forecaster:
             out[str(int(lv))] = {"lower": lo, "upper": hi}
             inner_lo, inner_hi = lo, hi
         out = {str(int(lv)): out[str(int(lv))] for lv in levels}
+        floor = getattr(self, "floor_", None)  # absent on models saved before it existed
+        if floor is not None:
+            # Every value this forecaster learned from is >= 0 (counts, amounts): so are its
+            # forecasts and bounds. The floor is monotone, so the intervals stay nested.
+            mean = np.maximum(mean, floor)
+            out = {k: {b: np.maximum(v, floor) for b, v in band.items()} for k, band in out.items()}
         stamps = list(future_index(self.last_timestamp_, self.freq_, horizon))
         return ForecastOutput(timestamps=stamps, forecast=mean, intervals=out)
 
@@ -290,9 +304,12 @@ class Forecaster:
         if not pd.DatetimeIndex(y.index).equals(expected):
             raise ValueError("The new observations must continue the history step by step.")
         new = copy.copy(self)
-        new._advance(np.asarray(y.to_numpy(), dtype=float), pd.DatetimeIndex(y.index))
+        values = np.asarray(y.to_numpy(), dtype=float)
+        new._advance(values, pd.DatetimeIndex(y.index))
         new.last_timestamp_ = expected[-1]
         new.n_obs_ = int(self.n_obs_) + len(y)
+        if getattr(self, "floor_", None) is not None and nonnegative_floor(values) is None:
+            new.floor_ = None  # a negative observation: the series is not non-negative after all
         return new
 
     def live_state(self) -> dict[str, Any]:
@@ -301,6 +318,7 @@ class Forecaster:
             "last_timestamp": pd.Timestamp(self.last_timestamp_).isoformat(),
             "n_obs": int(self.n_obs_),
             "model": encode_state(self._live_get()),
+            "floor": getattr(self, "floor_", None),
         }
 
     def with_live_state(self, state: dict[str, Any]) -> Forecaster:
@@ -309,6 +327,8 @@ class Forecaster:
         new._live_set(decode_state(state["model"]))
         new.last_timestamp_ = pd.Timestamp(state["last_timestamp"])
         new.n_obs_ = int(state["n_obs"])
+        if "floor" in state:  # states saved before it existed keep the fitted floor
+            new.floor_ = state["floor"]
         return new
 
     def _advance(self, values: np.ndarray, index: pd.DatetimeIndex) -> None:
@@ -867,6 +887,8 @@ class EnsembleForecaster(Forecaster):
         ens.last_timestamp_ = members[0].last_timestamp_
         ens.n_obs_ = members[0].n_obs_
         ens.conformal_errors_ = None
+        floors = [getattr(m, "floor_", None) for m in members]
+        ens.floor_ = 0.0 if all(f == 0.0 for f in floors) else None
         return ens
 
     def _advance(self, values, index):
@@ -937,6 +959,9 @@ class PreparedForecaster(Forecaster):
         z = pd.Series(values, index=y.index[len(y) - len(values) :])
         z.index.freq = None
         self.forecaster.fit(z, freq=self.freq_)
+        # The inner model forecasts transformed values (a log, a difference): this wrapper
+        # floors the forecasts once they are back on the series' own scale.
+        self.forecaster.floor_ = None
 
     # Live state: new points are gap-filled like the history (from the last prepared value),
     # pass through the fitted transforms (a difference continues from its last inputs) and

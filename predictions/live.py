@@ -456,6 +456,7 @@ def forecast_live(
         **answer["top"],
         "series_id": None if first is None else json_safe(first),
         "updated_through": _display(fitted, current[first].last_timestamp_),
+        "notes": fitted.forecast_notes(int(horizon or fitted.horizon)),
         "observations_applied": len(points),
         "missing_steps": sum(g["missing_steps"] for g in gaps),
         "gaps": gaps,

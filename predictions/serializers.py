@@ -115,6 +115,11 @@ class ForecastResultSerializer(serializers.Serializer):
     series = serializers.ListField(child=serializers.DictField(), required=False)
     series_id = serializers.JSONField(allow_null=True, help_text="The forecast series (null: one).")
     updated_through = serializers.CharField(help_text="The last observed timestamp.")
+    notes = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="What to know about this forecast, e.g. steps beyond the horizon its "
+        "intervals were calibrated for (empty when nothing).",
+    )
     observations_applied = serializers.IntegerField()
     missing_steps = serializers.IntegerField(
         help_text="Steps the observations skipped (filled as in training; see `gaps`)."

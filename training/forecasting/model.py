@@ -96,6 +96,18 @@ class ForecastModel:
         first = {k: v for k, v in series[0].items() if k != "id"}
         return {"series": series, **first}
 
+    def forecast_notes(self, horizon: int) -> list[str]:
+        """What a client should know about a forecast of `horizon` steps: its intervals were
+        calibrated on backtests of the trained horizon, so steps beyond it are extrapolated."""
+        trained = int(self.horizon)
+        if horizon <= trained:
+            return []
+        return [
+            f"The intervals were calibrated on backtests of {trained} steps; those of steps "
+            f"{trained + 1} to {horizon} reach beyond what the backtests checked and are less "
+            "reliable the further they go."
+        ]
+
     def left_out_reason(self, series_id: Any) -> str | None:
         """Why series `series_id` was left out of training, or None when it was not."""
         left_out = getattr(self, "left_out", None) or {}  # models saved before it existed
