@@ -229,7 +229,6 @@
     var li = document.createElement("li");
     li.className = direction;
     var stamp = new Date().toISOString().slice(11, 19);
-<<<<<<< HEAD
     var line = document.createElement("span");
     line.className = "stream-summary";
     line.textContent = stamp + " " + summary(direction, payload);
@@ -244,12 +243,6 @@
     raw.appendChild(label);
     raw.appendChild(pre);
     li.appendChild(raw);
-=======
-    // Numbers rounded to six significant digits for reading; the answer itself is unchanged.
-    li.textContent = stamp + " " + JSON.stringify(payload, function (key, v) {
-      return typeof v === "number" && isFinite(v) && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v;
-    });
->>>>>>> 6113c5b (Scores and numbers on the model and training pages: metric named, unit said, rounded)
     if (payload && payload.error) li.classList.add("lvl-error");
     list.appendChild(li);
     while (list.children.length > 200) list.removeChild(list.firstChild);
