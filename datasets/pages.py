@@ -156,10 +156,11 @@ def _width(low, high):
 
 def _column_card(info: dict, stats: dict, index: int) -> dict:
     """What one column's card shows: the type it is read as (a date column read from text is
-    a datetime, not `object`), a boolean's true/false counts, and a chart unless it is an id
-    (each value its own: a distribution says nothing)."""
+    a datetime, not `object`), a boolean's true/false counts (no chart: its typed values would
+    be labelled 0.0 and 1.0, not as the file writes them), and a chart unless it is an id (each
+    value its own: a distribution says nothing)."""
     kind = info.get("semantic_type")
-    card = {"info": info, "stats": stats, "index": index, "chart": kind != "id"}
+    card = {"info": info, "stats": stats, "index": index, "chart": kind not in ("id", "boolean")}
     card["dtype"] = "datetime" if kind == "datetime" else info.get("dtype")
     if kind == "boolean" and stats.get("mean") is not None:
         true = round(stats["mean"] * stats.get("count", 0))
