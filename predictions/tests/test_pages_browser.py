@@ -320,4 +320,5 @@ def _live_stream_panel_follows_the_deployment(browser, base: str, model, expecte
     browser.find_element(By.ID, "obs-send").click()
     wait(browser, LONG).until(lambda d: d.find_element(By.ID, "obs-error").text)
     error = browser.find_element(By.ID, "obs-error").text
-    assert error == "'not a date' is not an ISO 8601 timestamp.", error
+    # The page drops the API's field path ("observations[0]: ") from the message.
+    assert error.startswith("'not a date' is not a timestamp (write it as the training file"), error
