@@ -20,7 +20,7 @@ def test_a_regression_model_keeps_and_shows_its_hold_out_residuals(api, owner, c
     pipe = create_pipeline(api, ds["id"], "price", "regression")
     job = api.post(
         "/api/v1/training/start",
-        {"pipeline_id": pipe["id"], "algorithms": ["linear"], "time_budget_s": 8},
+        {"pipeline_id": pipe["id"], "algorithms": ["linear"], "time_budget_s": 4},
         format="json",
     ).json()
     final = wait_job(api, job["job_id"], 120)

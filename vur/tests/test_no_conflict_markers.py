@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKED = {".py", ".js", ".css", ".html", ".md", ".txt", ".json", ".toml", ".cfg", ".yml"}
-SKIPPED = {".venv", "var", ".git", "node_modules", "__pycache__"}
+SKIPPED = {".venv", "var", ".git", "node_modules", "__pycache__", "data", "results"}
 MARKER = re.compile(r"^(<{7} |>{7} |={7}$)", re.M)
 
 
