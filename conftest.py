@@ -180,6 +180,28 @@ def wait_job(client, job_id: str, timeout: float = 180.0) -> dict:
     )
 
 
+def train_and_deploy(
+    client, dataset_id: int, target: str, problem_type: str, algorithms: list[str]
+) -> dict:
+    """Train `algorithms` on an uploaded dataset through the API for 4 s, wait for the job and
+    deploy its rank-1 model; return that model's answer."""
+    pipe = create_pipeline(client, dataset_id, target, problem_type)
+    start = client.post(
+        "/api/v1/training/start",
+        {"pipeline_id": pipe["id"], "algorithms": algorithms, "time_budget_s": 4},
+        format="json",
+    )
+    assert start.status_code == 202, start.json()
+    final = wait_job(client, start.json()["job_id"])
+    assert final["status"] == "completed", final
+    best = client.get(f"/api/v1/models/?pipeline_id={pipe['id']}").json()["results"][0]
+    dep = client.post(
+        "/api/v1/deployment/deploy", {"model_id": best["id"], "target": "api"}, format="json"
+    )
+    assert dep.status_code == 201, dep.json()
+    return best
+
+
 def ws_refused(path: str, headers: list | None = None) -> bool:
     """Whether the ASGI app refuses a WebSocket to `path`. The app instance is told the socket
     closed and ends inside the same event loop, rather than being cancelled by the loop's

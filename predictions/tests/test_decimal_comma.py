@@ -12,7 +12,7 @@ import pytest
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from conftest import create_pipeline, wait_job
+from conftest import train_and_deploy
 from modeling.models import TrainedModel
 from predictions.served import served_cache_clear
 
@@ -38,21 +38,7 @@ def train(api) -> dict:
         format="multipart",
     )
     assert up.status_code == 201, up.json()
-    pipe = create_pipeline(api, up.json()["id"], "cultivar", "classification")
-    start = api.post(
-        "/api/v1/training/start",
-        {"pipeline_id": pipe["id"], "algorithms": ["linear"], "time_budget_s": 4},
-        format="json",
-    )
-    assert start.status_code == 202, start.json()
-    final = wait_job(api, start.json()["job_id"])
-    assert final["status"] == "completed", final
-    best = api.get(f"/api/v1/models/?pipeline_id={pipe['id']}").json()["results"][0]
-    dep = api.post(
-        "/api/v1/deployment/deploy", {"model_id": best["id"], "target": "api"}, format="json"
-    )
-    assert dep.status_code == 201, dep.json()
-    return best
+    return train_and_deploy(api, up.json()["id"], "cultivar", "classification", ["linear"])
 
 
 def predict(api, model_id: int, row: dict) -> dict:

@@ -17,7 +17,7 @@ from channels.testing import WebsocketCommunicator
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework_simplejwt.tokens import AccessToken
 
-from conftest import create_pipeline, wait_for, wait_job
+from conftest import train_and_deploy, wait_for
 from predictions.models import PredictionRecord
 from vur.asgi import application
 
@@ -61,21 +61,9 @@ def _train_and_deploy(api, frame: pd.DataFrame) -> dict:
         format="multipart",
     )
     assert up.status_code == 201, up.json()
-    pipe = create_pipeline(api, up.json()["id"], "y", "classification")
-    start = api.post(
-        "/api/v1/training/start",
-        {"pipeline_id": pipe["id"], "algorithms": ["linear", "random_forest"], "time_budget_s": 4},
-        format="json",
+    return train_and_deploy(
+        api, up.json()["id"], "y", "classification", ["linear", "random_forest"]
     )
-    assert start.status_code == 202, start.json()
-    final = wait_job(api, start.json()["job_id"])
-    assert final["status"] == "completed", final
-    best = api.get(f"/api/v1/models/?pipeline_id={pipe['id']}").json()["results"][0]
-    dep = api.post(
-        "/api/v1/deployment/deploy", {"model_id": best["id"], "target": "api"}, format="json"
-    )
-    assert dep.status_code == 201, dep.json()
-    return best
 
 
 async def _stream(path: str, messages: list[dict]) -> list[dict]:
