@@ -39,9 +39,35 @@ class JWTQueryAuthMiddleware(BaseMiddleware):
         return await super().__call__(scope, receive, send)
 
 
+async def refuse(receive, send, code: int = 1000) -> None:
+    """Answer a WebSocket handshake with a close (the server turns it into HTTP 403).
+
+    Plain ASGI, no consumer: a refused socket gets no channel-layer channel, so a stream of
+    refused sockets costs Redis nothing (channels' `WebsocketDenier` is a consumer and opens
+    one)."""
+    message = await receive()
+    if message["type"] == "websocket.connect":
+        await send({"type": "websocket.close", "code": code})
+
+
+class RequireUser:
+    """Refuse sockets without a signed-in user before they reach a consumer; every WebSocket
+    route needs one (each consumer checks again)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    async def __call__(self, scope, receive, send):
+        user = scope.get("user")
+        if user is None or not user.is_authenticated:
+            return await refuse(receive, send, code=4401)
+        return await self.inner(scope, receive, send)
+
+
 def VURAuthStack(inner):  # noqa: N802 - named like Channels' AuthMiddlewareStack
-    """Session auth first, then the token (which wins when given)."""
-    return AuthMiddlewareStack(JWTQueryAuthMiddleware(inner))
+    """Session auth first, then the token (which wins when given); anonymous sockets are
+    refused there."""
+    return AuthMiddlewareStack(JWTQueryAuthMiddleware(RequireUser(inner)))
 
 
 class OriginCheck:
@@ -55,7 +81,6 @@ class OriginCheck:
         self.inner = inner
 
     async def __call__(self, scope, receive, send):
-        from channels.security.websocket import WebsocketDenier
         from django.conf import settings
         from django.http.request import split_domain_port, validate_host
 
@@ -69,6 +94,5 @@ class OriginCheck:
                 ["localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else []
             )
             if not domain or not validate_host(domain, allowed):
-                denier = WebsocketDenier()
-                return await denier(scope, receive, send)
+                return await refuse(receive, send)
         return await self.inner(scope, receive, send)
