@@ -1,5 +1,6 @@
-"""Browser-test fixtures: the real stack (daphne + a Celery worker on the test DB/Redis) and a
-headless Chromium driven by Selenium, with screenshots of every page at 1280 and 390 px.
+"""Browser-test fixtures: the real stack (daphne + a Celery worker on the test DB/Redis, one for
+the session) and a headless Chromium driven by Selenium, with screenshots of every page at 1280
+and 390 px.
 
 Registered from the root conftest (`pytest_plugins`). Use with `pytest.mark.browser` and
 `pytest.mark.django_db(transaction=True)`.
@@ -18,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from vur.tests.stack import running_stack, wait_until
+from vur.tests.stack import Stack, running_stack, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = ROOT / "var" / "screenshots"
@@ -26,16 +27,49 @@ WIDTHS = (1280, 390)
 WAIT_S = 60
 
 
-@pytest.fixture
-def live_stack(transactional_db, tmp_path) -> Iterator[str]:
-    """Start daphne and a Celery worker (prefork) as their own processes; yield the base URL.
+@pytest.fixture(scope="session")
+def _shared_stack(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Stack]:
+    """daphne and a prefork Celery worker on the test database and Redis, started at the first
+    browser test and kept for the session (starting and stopping them took 10 s a test).
 
-    The processes come from `vur.tests.stack.running_stack`, the one starter every real-stack
-    test shares; this waits until /health/ also sees the worker.
-    """
-    with running_stack(tmp_path, web=True, worker=True) as stack:
+    Torn down before the test database is dropped, as it depends on `django_db_setup`."""
+    with (
+        django_db_blocker.unblock(),
+        running_stack(tmp_path_factory.mktemp("stack"), web=True, worker=True) as stack,
+    ):
         wait_until(lambda: _health_ok(stack.base), 90, "/health/ to see the worker")
-        yield stack.base
+        yield stack
+
+
+@pytest.fixture
+def live_stack(transactional_db, _shared_stack) -> Iterator[str]:
+    """The base URL of the session's stack (`vur.tests.stack.running_stack`: daphne and a
+    Celery worker as their own processes), on this test's data.
+
+    Each test's rows are flushed after it (`transactional_db`); before that, training jobs it
+    left running are cancelled and waited for, so the next test finds the worker free."""
+    stack = _shared_stack
+    dead = [name for name, proc in stack.procs.items() if proc.poll() is not None]
+    assert not dead, f"the shared stack's {dead} ended:\n" + "\n".join(map(stack.log, dead))
+    yield stack.base
+    _cancel_running_jobs()
+
+
+def _cancel_running_jobs(timeout: float = 120.0) -> None:
+    """Cancel the training jobs a worker has started and that are still running, and wait
+    until they end (a job only marked running, with no worker behind it, is left alone)."""
+    from training.models import TrainingJob
+    from training.services import training_job_cancel
+
+    def started() -> Any:
+        return TrainingJob.objects.filter(
+            status=TrainingJob.Status.RUNNING, started_at__isnull=False
+        )
+
+    for job in started():
+        with contextlib.suppress(Exception):  # it may end between the query and the cancel
+            training_job_cancel(job=job)
+    wait_until(lambda: not started().exists(), timeout, "the test's training jobs to end")
 
 
 def _health_ok(base: str) -> bool:
