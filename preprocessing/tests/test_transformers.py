@@ -73,6 +73,27 @@ def test_boolean_encoder_maps_text_and_bools():
     assert out["b"].iloc[3:].isna().all()
 
 
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["Yes", " no ", "TRUE", "f", "1", "0", "1.0", "0.0", "maybe", "", None, np.nan, pd.NA],
+        [True, False, 1, 0, 1.0, 0.0, 2, "on", "OFF", None],
+        [1, 0, 1, 1, 0],
+        [1.0, 0.0, np.nan, 0.5, 1.0],
+        [True, False, True],
+        [],
+    ],
+)
+@pytest.mark.parametrize("dtype", [None, "object", "category"])
+def test_boolean_column_reads_each_value_as_boolean_number_does(values, dtype):
+    from datasets.semantics import boolean_number
+    from preprocessing.transformers import boolean_column
+
+    col = pd.Series(values, dtype=dtype)
+    expected = np.asarray([boolean_number(v) for v in col.tolist()], dtype="float64")
+    np.testing.assert_array_equal(boolean_column(col), expected)
+
+
 def test_categorical_imputer_mode_is_the_training_mode():
     train = pd.DataFrame({"c": ["a", "a", "b", None]})
     full = pd.concat([train, pd.DataFrame({"c": ["b", "b", "b"]})])
