@@ -94,6 +94,29 @@ def test_boolean_column_reads_each_value_as_boolean_number_does(values, dtype):
     np.testing.assert_array_equal(boolean_column(col), expected)
 
 
+def test_boolean_frame_reads_every_dtype_as_boolean_number_does():
+    from datasets.semantics import boolean_number
+    from preprocessing.transformers import boolean_frame
+
+    frame = pd.DataFrame(
+        {
+            "ints": [1, 0, 2, -1, 1, 0],
+            "floats": [1.0, 0.0, -0.0, 0.5, np.nan, 1.0],
+            "bools": [True, False, True, True, False, False],
+            "nullable_ints": pd.array([1, None, 0, 3, 1, 0], dtype="Int64"),
+            "nullable_bools": pd.array([True, None, False, True, None, False], dtype="boolean"),
+            "text": ["yes", "No", " t ", "maybe", None, "1.0"],
+            "mixed": [True, 0, "off", 1.0, np.nan, "2"],
+        }
+    )
+    expected = np.asarray(
+        [[boolean_number(v) for v in frame[c].tolist()] for c in frame.columns], dtype="float64"
+    ).T
+    np.testing.assert_array_equal(boolean_frame(frame), expected)
+    out = BooleanEncoder().fit(frame).transform(frame)
+    assert list(out.columns) == list(frame.columns) and (out.dtypes == "float64").all()
+
+
 def test_categorical_imputer_mode_is_the_training_mode():
     train = pd.DataFrame({"c": ["a", "a", "b", None]})
     full = pd.concat([train, pd.DataFrame({"c": ["b", "b", "b"]})])
