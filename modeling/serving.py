@@ -65,6 +65,10 @@ ONNX_DECIMALS = 6
 ONNX_MAX_NODES = 1_000_000
 ONNX_NODES_PER_S = 80_000  # the conversion rate `compile_cost_s` predicts with (a bit slow)
 CHECK_BASE_S = 0.3  # the rest of a serving check: reading its rows, programs, the comparison
+# ...and per input column of each member: the check runs the model's own preprocessing on its
+# rows several times. A two-member blend on a 1,107-column table checked in 1.5-2.0 s under load
+# against 0.83 s predicted (a few trees, no width), which ran its 60 s job to 65 s.
+CHECK_COLUMN_S = 0.0006
 CHECK_IMPORT_S = 1.5  # importing skl2onnx and onnxruntime (1.1 s measured on an idle machine)
 _BOOLEAN_ATTRIBUTE = r"Field onnx\.AttributeProto\.ints: Expected an int, got a boolean"
 
@@ -170,14 +174,27 @@ def model_tree_nodes(fitted: Any) -> int:
     return sum(tree_nodes(f) for f in _finals(fitted) if type(f).__name__ in ONNX_ESTIMATORS)
 
 
+def _input_width(fitted: Any) -> int:
+    """Input columns the model's own predictions read: a blend's members' summed (each runs its
+    preprocessing), else the model's."""
+    blend = _blend_of(fitted)
+    members = blend.estimators_ if blend is not None else [fitted]
+    return sum(int(getattr(m, "n_features_in_", 0) or 0) for m in members)
+
+
 def compile_cost_s(fitted: Any) -> float:
     """Predicted seconds of `fitted`'s serving check at registration (converting its trees
-    dominates; a model over ONNX_MAX_NODES is not converted)."""
+    dominates, then the width of its input; a model over ONNX_MAX_NODES is not converted)."""
     nodes = model_tree_nodes(fitted)
     converted = nodes if nodes <= ONNX_MAX_NODES else 0
     # A worker preloads the converter (vur.celery.PRELOAD); a process that has not pays for it.
     importing = CHECK_IMPORT_S if "skl2onnx" not in sys.modules else 0.0
-    return CHECK_BASE_S + importing + converted / ONNX_NODES_PER_S
+    return (
+        CHECK_BASE_S
+        + importing
+        + converted / ONNX_NODES_PER_S
+        + _input_width(fitted) * CHECK_COLUMN_S
+    )
 
 
 def _prefix_output(prefix: Any, program: RowProgram | None, X: Any) -> Any:

@@ -102,6 +102,21 @@ def test_compile_cost_grows_with_the_trees_to_convert():
     assert compile_cost_s(big) > compile_cost_s(small) > 0
 
 
+def test_compile_cost_grows_with_the_input_width():
+    """A check runs the model's own preprocessing on its rows several times: on a table of a
+    thousand columns that is most of its time, with few trees to convert."""
+    rng = np.random.default_rng(0)
+    narrow, wide = (pd.DataFrame(rng.random((60, n))).add_prefix("c") for n in (5, 1000))
+    y = rng.random(60)
+    costs = [
+        compile_cost_s(
+            Pipeline([("scale", StandardScaler()), ("model", linear_model.Ridge())]).fit(frame, y)
+        )
+        for frame in (narrow, wide)
+    ]
+    assert costs[1] - costs[0] == pytest.approx(995 * serving.CHECK_COLUMN_S)
+
+
 def test_a_model_over_the_node_limit_is_served_without_onnx(monkeypatch):
     fitted = _forest_pipeline(10)
     rows = pd.DataFrame(X[:100], columns=list("abcdef"))
@@ -111,8 +126,10 @@ def test_a_model_over_the_node_limit_is_served_without_onnx(monkeypatch):
     served = compile_for_serving(fitted, rows)
     assert served.path == SKLEARN and f"{nodes:,} nodes" in served.detail
     assert np.allclose(served.predict(rows), fitted.predict(rows))
-    # Nothing is converted, so the predicted check is only its fixed part.
-    assert compile_cost_s(fitted) == serving.CHECK_BASE_S
+    # Nothing is converted, so the predicted check is its fixed part and its input's width.
+    assert compile_cost_s(fitted) == pytest.approx(
+        serving.CHECK_BASE_S + 6 * serving.CHECK_COLUMN_S
+    )
     # A card that recorded ONNX for it (an older check) is served without ONNX too.
     assert compile_for_serving(fitted, onnx="trusted").path == SKLEARN
 

@@ -155,6 +155,21 @@ def test_weighted_ensemble_fits_and_averages():
     assert set(ens.predict(X)) <= {"high", "low"}
 
 
+def test_a_blends_serving_check_is_predicted_to_read_each_members_input():
+    """Each member runs its own preprocessing in the check; the width a blend's check is
+    predicted to pay for is every member's input columns."""
+    from modeling import serving
+
+    df = _frame()
+    X, y = df.drop(columns="label"), df["label"]
+    members = [_build(df), _build(df, algorithm="knn")]
+    ens = Pipeline([("model", WeightedEnsemble(estimators=members, weights=[1, 3]))]).fit(X, y)
+    single = members[0].fit(X, y)
+    width = single.n_features_in_
+    extra = serving.compile_cost_s(ens) - serving.compile_cost_s(single)
+    assert extra == pytest.approx(width * serving.CHECK_COLUMN_S)
+
+
 def test_log_target_regressor_predicts_in_target_units_and_pickles():
     df = _frame().drop(columns="label")
     rng = np.random.default_rng(2)
