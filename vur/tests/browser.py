@@ -56,19 +56,18 @@ def live_stack(transactional_db, _shared_stack) -> Iterator[str]:
 
 
 def _cancel_running_jobs(timeout: float = 120.0) -> None:
-    """Cancel the training jobs a worker has started and that are still running, and wait
-    until they end (a job only marked running, with no worker behind it, is left alone)."""
-    from training.models import TrainingJob
-    from training.services import training_job_cancel
+    """Ask the training jobs a worker has started and that are still running to stop (as the
+    cancel button does), and wait until they end; a job only marked running, with no worker
+    behind it, is left alone. The model is looked up by name: this module is shared by every
+    app's tests and must not import a later stage."""
+    from django.apps import apps
+
+    jobs = apps.get_model("training", "TrainingJob").objects
 
     def started() -> Any:
-        return TrainingJob.objects.filter(
-            status=TrainingJob.Status.RUNNING, started_at__isnull=False
-        )
+        return jobs.filter(status="running", started_at__isnull=False)
 
-    for job in started():
-        with contextlib.suppress(Exception):  # it may end between the query and the cancel
-            training_job_cancel(job=job)
+    started().update(cancel_requested=True)
     wait_until(lambda: not started().exists(), timeout, "the test's training jobs to end")
 
 
