@@ -18,6 +18,7 @@ from datasets.services import dataset_frame
 from pipelines.models import Pipeline
 from preprocessing.series import SeriesError, series_frequency
 from training import automl, forecasting, reference
+from training.budget import registration_reserve_s
 from vur.errors import InvalidInput
 
 EventSink = Callable[[str, dict[str, Any]], None]
@@ -117,6 +118,13 @@ class Engine(Protocol):
         ...
 
 
+def tabular_budget(time_budget_s: float, reading_started: float, n_columns: int) -> float:
+    """The AutoML engine's budget: what is left after reading, less the time registration
+    spends per column (`budget.registration_reserve_s`); never under a tenth of the budget."""
+    left = left_after_reading(time_budget_s, reading_started) - registration_reserve_s(n_columns)
+    return max(left, 0.1 * time_budget_s)
+
+
 def left_after_reading(time_budget_s: float, reading_started: float) -> float:
     """What is left of `time_budget_s` once the data is read (a large file takes seconds of it);
     at least a tenth of it, so a run always gets some time."""
@@ -173,7 +181,7 @@ class TabularEngine:
             algorithms=config["algorithms"],
             hyperparameters=config.get("hyperparameters") or None,
             search=config.get("search"),
-            time_budget_s=left_after_reading(time_budget_s, reading),
+            time_budget_s=tabular_budget(time_budget_s, reading, len(features)),
             validation_split=float(config.get("validation_split", 0.2)),
             cross_validation=bool(config.get("cross_validation", False)),
             cv_folds=int(config.get("cv_folds", 5)),

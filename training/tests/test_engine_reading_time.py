@@ -39,3 +39,15 @@ def test_reading_the_data_is_taken_from_the_engines_budget(owner, monkeypatch):
 def test_a_run_keeps_a_tenth_of_its_budget_however_long_the_reading():
     assert engines.left_after_reading(10.0, time.monotonic() - 60) == pytest.approx(1.0)
     assert 9.0 < engines.left_after_reading(10.0, time.monotonic()) <= 10.0
+
+
+def test_a_wide_table_keeps_time_back_for_registrations_work_per_column():
+    """Registration reads, profiles and predicts every column again for monitoring: a table of
+    many columns gives its engine that much less of the budget (a tenth of it at least)."""
+    from training.budget import REGISTER_COLUMN_S
+
+    now = time.monotonic()
+    narrow, wide = engines.tabular_budget(30.0, now, 5), engines.tabular_budget(30.0, now, 1107)
+    assert narrow - wide == pytest.approx(1102 * REGISTER_COLUMN_S, abs=0.05)
+    assert wide < 30.0 - 1.5
+    assert engines.tabular_budget(10.0, now, 100_000) == pytest.approx(1.0)
