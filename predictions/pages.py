@@ -29,6 +29,7 @@ from predictions import selectors, services
 from predictions.levels import out_of_range, unseen_values
 from predictions.models import BatchJob, Deployment
 from vur.errors import NotFound, VURError
+from vur.workers import queued_job_note
 
 # What a deployment is for. The target is a record, not a switch: a model with any active
 # deployment answers on REST, the WebSocket stream and batch scoring alike (the API contract's
@@ -364,14 +365,20 @@ def model_batch(request: HttpRequest, model_id) -> HttpResponse:
             {"model": model, "error": exc.detail},
             status=200 if _is_htmx(request) else exc.status_code,
         )
-    return render(request, "predictions/_batch_status.html", {"model": model, "job": job})
+    return render(request, "predictions/_batch_status.html", _batch_context(model, job))
 
 
 @login_required
 def batch_status(request: HttpRequest, job_id) -> HttpResponse:
     """A batch job's progress partial; it polls itself until the job ends."""
     job = _batch(request, job_id)
-    return render(request, "predictions/_batch_status.html", {"model": job.model, "job": job})
+    return render(request, "predictions/_batch_status.html", _batch_context(job.model, job))
+
+
+def _batch_context(model: TrainedModel, job: BatchJob) -> dict:
+    """The status partial's context, with the note for a job no worker takes from."""
+    note = queued_job_note(job.status, job.enqueued_at or job.created_at)
+    return {"model": model, "job": job, "worker_note": note}
 
 
 # ---------------------------------------------------------------- deployments

@@ -12,5 +12,10 @@ urlpatterns = [
         pages.training_leaderboard,
         name="ui-training-leaderboard",
     ),
+    path(
+        "training/<uuid:job_id>/worker-note/",
+        pages.training_worker_note,
+        name="ui-training-worker-note",
+    ),
     path("training/<uuid:job_id>/cancel/", pages.training_cancel, name="ui-training-cancel"),
 ]

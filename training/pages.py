@@ -24,6 +24,7 @@ from training.events import event_dict
 from training.models import TrainingJob
 from training.serializers import EpochMetricSerializer, TrainingJobSerializer
 from vur.errors import NotFound, VURError
+from vur.workers import queued_job_note
 
 LOG_LINES_SHOWN = 500
 
@@ -126,9 +127,25 @@ def _detail_context(request: HttpRequest, job: TrainingJob, **extra) -> dict:
         if job.is_terminal
         else [],
         "models": models,
+        "worker_note": worker_note(job),
         **_score_facts(job, list(models)),
         **extra,
     }
+
+
+def worker_note(job: TrainingJob) -> str:
+    """For a job queued longer than a few seconds while no worker answers, that it will start
+    when one is back; else ""."""
+    return queued_job_note(job.status, job.enqueued_at or job.created_at)
+
+
+@login_required
+def training_worker_note(request: HttpRequest, job_id) -> HttpResponse:
+    """The job page's note about a queue no worker takes from (it polls while the job waits)."""
+    job = _job(request, job_id)
+    return render(
+        request, "training/_worker_note.html", {"job": job, "worker_note": worker_note(job)}
+    )
 
 
 @login_required

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from datasets.selectors import dataset_list
 from monitoring import services as dashboard_services
 from training.models import TrainingJob
+from training.pages import worker_note
 from training.selectors import training_job_list
 
 ACTIVE_JOB_STATES = (TrainingJob.Status.QUEUED, TrainingJob.Status.RUNNING)
@@ -28,7 +29,10 @@ def _open_alerts(user) -> list | None:
 
 def _running_jobs(user) -> list:
     jobs = training_job_list(user=user).filter(status__in=ACTIVE_JOB_STATES)
-    return list(jobs.select_related("pipeline").order_by("-created_at")[:10])
+    jobs = list(jobs.select_related("pipeline").order_by("-created_at")[:10])
+    for job in jobs:  # read by the template: why a queued job does not start
+        setattr(job, "worker_note", worker_note(job))  # noqa: B010 - not a model field
+    return jobs
 
 
 def _storage(stats: dict) -> dict:

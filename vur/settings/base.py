@@ -330,6 +330,10 @@ VUR_ALERT_ERROR_RATE = env.float("VUR_ALERT_ERROR_RATE", default=0.1)
 VUR_ALERT_METRIC_DROP = env.float("VUR_ALERT_METRIC_DROP", default=0.1)
 VUR_ALERT_SNOOZE_S = env.float("VUR_ALERT_SNOOZE_S", default=3600.0)
 VUR_HEALTH_TIMEOUT_S = env.float("VUR_HEALTH_TIMEOUT_S", default=1.0)
+# How long pages reuse the workers' ping answer, and how long a job waits in the queue before
+# its page says that no worker answers (when none does).
+VUR_WORKER_STATUS_CACHE_S = env.float("VUR_WORKER_STATUS_CACHE_S", default=5.0)
+VUR_QUEUE_NOTE_AFTER_S = env.float("VUR_QUEUE_NOTE_AFTER_S", default=5.0)
 if VUR_MONITORING_INTERVAL_S <= 0 or VUR_PREDICTION_LOG_FLUSH_S <= 0:
     raise environ.ImproperlyConfigured(
         "VUR_MONITORING_INTERVAL_S and VUR_PREDICTION_LOG_FLUSH_S must be positive."

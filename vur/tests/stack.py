@@ -76,11 +76,16 @@ class Stack:
 
 
 @contextmanager
-def running_stack(tmp_path: Path, *, web: bool, worker: bool, **settings: str) -> Iterator[Stack]:
-    """Start daphne and/or a one-process prefork Celery worker with `settings` as environment."""
+def running_stack(
+    tmp_path: Path, *, web: bool, worker: bool, prefix: str = "", **settings: str
+) -> Iterator[Stack]:
+    """Start daphne and/or a one-process prefork Celery worker with `settings` as environment.
+
+    Their broker and channel keys start with `prefix` (a new one when empty): two stacks given
+    the same prefix share their queues, e.g. a worker started after the web server."""
     from django.conf import settings as django_settings
 
-    prefix = f"vurt{uuid.uuid4().hex[:8]}"
+    prefix = prefix or f"vurt{uuid.uuid4().hex[:8]}"
     env = dict(
         os.environ,
         DJANGO_SETTINGS_MODULE="vur.settings.test",

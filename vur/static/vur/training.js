@@ -225,6 +225,9 @@
     var badge = $("job-status");
     badge.textContent = LABELS[status] || status;
     badge.className = "badge " + status;
+    // The note that no worker answers only concerns a job still waiting in the queue.
+    var note = $("job-worker-note");
+    if (note && status !== "queued") note.hidden = true;
     this.setProgress(event);
     if (event.error) {
       var err = $("job-error");
