@@ -83,3 +83,75 @@ def test_monitoring_lists_and_acknowledges_an_alert(live_stack, browser, owner, 
     )
     assert fmt == ".3~g"
     assert Alert.objects.filter(owner=owner, acknowledged=False).count() == 0
+
+
+@pytest.fixture
+def stack_channel_layer(settings, _shared_stack):
+    """This process publishes on the shared stack's channel layer (its own prefix), so an alert
+    raised here reaches the stack's web server as one raised by its worker would."""
+    import copy
+
+    layers = copy.deepcopy(settings.CHANNEL_LAYERS)
+    layers["default"]["CONFIG"]["prefix"] = _shared_stack.env["VUR_CHANNEL_PREFIX"]
+    settings.CHANNEL_LAYERS = layers  # channels drops its cached layer on the change
+
+
+def _raise(owner, model, subject: str, message: str):
+    from monitoring.services import alert_raise
+
+    alert = alert_raise(
+        owner_id=owner.pk,
+        kind="error_rate",
+        subject=subject,
+        message=message,
+        model=model,
+    )
+    assert alert is not None
+    return alert
+
+
+def test_new_alerts_appear_live_on_monitoring_and_the_dashboard(
+    live_stack, browser, owner, deployed_model, stack_channel_layer
+):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    browser.get(f"{live_stack}/monitoring/")
+    wait(browser, LONG).until(ec.presence_of_element_located((By.ID, "alerts-none")))
+    wait(browser, LONG).until(
+        lambda d: d.find_element(By.ID, "alerts-connection").get_attribute("data-state") == "live"
+    )
+    # Markup in a message is shown as text, never run.
+    message = "Error rate 40% <img src=x onerror=window.pwned=1> over the last hour."
+    alert = _raise(owner, deployed_model, f"model:{deployed_model.pk}", message)
+    row_css = f'#alerts-list li[data-alert-id="{alert.pk}"]'
+    row = WebDriverWait(browser, 30).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, row_css))
+    )
+    assert message in row.text
+    assert not browser.find_elements(By.CSS_SELECTOR, "#alerts-list img")
+    assert not browser.execute_script("return window.pwned || false")
+    assert not browser.find_elements(By.ID, "alerts-none")
+    # It can be acknowledged like the alerts the page loaded.
+    row.find_element(By.TAG_NAME, "button").click()
+    wait(browser, LONG).until(ec.presence_of_element_located((By.ID, "alerts-none")))
+
+    browser.get(f"{live_stack}/")
+    count = browser.find_element(By.CSS_SELECTOR, "#open-alerts-count .value")
+    assert count.text == "0"
+    assert browser.find_element(By.ID, "no-open-alerts").is_displayed()
+    wait(browser, LONG).until(
+        lambda d: d.find_element(By.ID, "alerts").get_attribute("data-socket") == "live"
+    )
+    _raise(owner, deployed_model, f"model:{deployed_model.pk}:second", "Drifted.")
+    rows = "#open-alerts-list li[data-alert-id]"
+    shown = WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, rows))
+    assert "Drifted." in shown[0].text
+    assert not browser.find_elements(By.ID, "no-open-alerts")
+    from monitoring.models import Alert
+
+    open_now = Alert.objects.filter(owner=owner, acknowledged=False).count()
+    assert count.text == str(open_now)
+    assert browser.find_element(By.CSS_SELECTOR, "#open-alerts-count .label").text == (
+        "open alert" if open_now == 1 else "open alerts"
+    )

@@ -47,10 +47,43 @@
     this.url = panel.dataset.alertsUrl;
     this.modelId = panel.dataset.modelId ? parseInt(panel.dataset.modelId, 10) : null;
     this.showAll = $("alerts-show-all");
+    this.alerts = [];
+    this.live = {}; // id -> alert pushed over /ws/alerts/ (kept if the API answered before it)
     var self = this;
     if (this.showAll) this.showAll.addEventListener("change", function () { self.load(); });
-    this.load();
+    this.load().then(function () { self.listen(); });
   }
+
+  /* New alerts arrive on /ws/alerts/ as they are raised (on connecting, the open ones are sent
+     again, so a reconnect catches up); vurSocket reconnects with a growing delay. */
+  AlertsPanel.prototype.listen = function () {
+    var self = this;
+    if (!window.vurSocket) return;
+    this.setConnection("connecting", "connecting…");
+    this.socket = window.vurSocket("/ws/alerts/", function (msg) {
+      if (msg && msg.type === "alert" && msg.alert) self.add(msg.alert);
+    }, {
+      onOpen: function () { self.setConnection("live", "live"); },
+      onClose: function () { self.setConnection("reconnecting", "reconnecting…"); },
+    });
+  };
+
+  AlertsPanel.prototype.setConnection = function (state, text) {
+    var dot = $("alerts-connection");
+    if (!dot) return;
+    dot.dataset.state = state;
+    dot.textContent = text;
+  };
+
+  AlertsPanel.prototype.add = function (alert) {
+    if (typeof alert.id !== "number") return;
+    if (this.modelId !== null && alert.model_id !== this.modelId) return;
+    var known = this.alerts.some(function (a) { return a.id === alert.id; });
+    this.live[alert.id] = alert;
+    if (known) return; // the list already has it, as the API last said (e.g. acknowledged)
+    this.alerts.unshift(alert);
+    this.render(this.alerts);
+  };
 
   AlertsPanel.prototype.load = function () {
     var self = this;
@@ -61,7 +94,16 @@
       if (loading) loading.hidden = true;
       if (!res.ok) { showError("alerts-error", "Could not load the alerts: " + res.error); return; }
       showError("alerts-error", "");
-      self.render(rows(res.body));
+      var alerts = rows(res.body);
+      var listed = {};
+      alerts.forEach(function (a) { listed[a.id] = true; });
+      // Alerts pushed while the request was on its way are not lost.
+      Object.keys(self.live).forEach(function (id) {
+        if (!listed[id]) alerts.unshift(self.live[id]);
+      });
+      alerts.sort(function (a, b) { return String(b.created_at).localeCompare(String(a.created_at)); });
+      self.alerts = alerts;
+      self.render(alerts);
     });
   };
 
