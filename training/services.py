@@ -30,7 +30,7 @@ from training import reference_store
 from training.budget import RANK1_CHECK_SLACK, CheckPlan
 from training.engines import Cancelled, Engine, NoModels, engine_for
 from training.events import training_event_publish
-from training.models import EpochMetric, TrainingJob
+from training.models import EpochMetric, TrainingEvent, TrainingJob
 from vur import jobs
 from vur.errors import Conflict, InvalidInput, ServiceUnavailable
 
@@ -523,7 +523,8 @@ def _end_job(
     Returns whether this call made the change (a conditional update, so of two racing callers
     exactly one wins and exactly one final status event is stored). Any `events` are stored
     just before the status; all are broadcast after the commit, so a reader that sees the
-    terminal row always finds its final event.
+    terminal row always finds its final event. A failure's reason also ends the job's log
+    (unless its last line already says it).
     """
     with transaction.atomic():
         rows = TrainingJob.objects.filter(pk=job_id, status__in=only_from)
@@ -531,7 +532,10 @@ def _end_job(
             rows = rows.filter(where)
         if not rows.update(status=status, error=error, completed_at=timezone.now(), **fields):
             return False
-        for kind, extra in events or []:
+        events = list(events or [])
+        if status == TrainingJob.Status.FAILED and error and _last_log(job_id, events) != error:
+            events.append(("log", {"level": "error", "message": error}))
+        for kind, extra in events:
             training_event_publish(job_id, kind, extra)
         progress = TrainingJob.objects.values_list("progress", flat=True).get(pk=job_id)
         payload: dict[str, Any] = {"status": str(status), "progress": progress}
@@ -539,6 +543,20 @@ def _end_job(
             payload["error"] = error
         training_event_publish(job_id, "status", payload)
     return True
+
+
+def _last_log(job_id, events: list[tuple[str, dict[str, Any]]]) -> str:
+    """The message of the job's last log line, counting `events` about to be stored."""
+    for kind, extra in reversed(events):
+        if kind == "log":
+            return str(extra.get("message", ""))
+    last = (
+        TrainingEvent.objects.filter(job_id=job_id, kind=TrainingEvent.Kind.LOG)
+        .order_by("-pk")
+        .values_list("payload", flat=True)
+        .first()
+    )
+    return str((last or {}).get("message", ""))
 
 
 def _finish(job: TrainingJob, status: TrainingJob.Status, error: str = "") -> None:

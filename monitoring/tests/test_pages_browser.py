@@ -85,17 +85,6 @@ def test_monitoring_lists_and_acknowledges_an_alert(live_stack, browser, owner, 
     assert Alert.objects.filter(owner=owner, acknowledged=False).count() == 0
 
 
-@pytest.fixture
-def stack_channel_layer(settings, _shared_stack):
-    """This process publishes on the shared stack's channel layer (its own prefix), so an alert
-    raised here reaches the stack's web server as one raised by its worker would."""
-    import copy
-
-    layers = copy.deepcopy(settings.CHANNEL_LAYERS)
-    layers["default"]["CONFIG"]["prefix"] = _shared_stack.env["VUR_CHANNEL_PREFIX"]
-    settings.CHANNEL_LAYERS = layers  # channels drops its cached layer on the change
-
-
 def _raise(owner, model, subject: str, message: str):
     from monitoring.services import alert_raise
 

@@ -184,3 +184,37 @@ def test_the_forecast_line_starts_at_the_last_observed_point(
     page = browser.find_element(By.TAG_NAME, "main").text
     assert "80% interval coverage" in page and "86.1%" in page
     assert "error, trend and season each chosen automatically" in page
+
+
+def test_a_job_failing_while_its_page_is_open_logs_why_and_has_no_loss_curve(
+    live_stack, browser, owner, stack_channel_layer
+):
+    from training.models import TrainingJob
+    from training.services import training_job_run
+    from training.tests.test_failure_log import REASON, _constant_target_pipeline
+
+    pipeline = _constant_target_pipeline(owner)
+    job = TrainingJob.objects.create(
+        owner=owner, pipeline=pipeline, config={"algorithms": ["linear"], "time_budget_s": 10}
+    )
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    browser.get(f"{live_stack}/training/{job.pk}/")
+    wait(browser).until(
+        lambda d: d.find_element(By.ID, "job-connection").get_attribute("data-state") == "live"
+    )
+    assert "No per-epoch losses yet" in browser.find_element(By.ID, "loss-empty").text
+    # The job runs here; its events reach the page through the stack's channel layer.
+    training_job_run(job_id=job.pk)
+    wait(browser).until(lambda d: d.find_element(By.ID, "job-status").text == "Failed")
+    assert browser.find_element(By.ID, "job-error").text == REASON
+    lines = browser.find_elements(By.CSS_SELECTOR, "#job-log li")
+    assert len(lines) >= 2 and lines[-1].text.endswith(REASON)
+    assert "lvl-error" in lines[-1].get_attribute("class")
+    assert browser.find_element(By.ID, "loss-empty").text == (
+        "No loss curve: no model of this run records per-epoch losses."
+    )
+    # The same once reloaded.
+    browser.get(f"{live_stack}/training/{job.pk}/")
+    lines = browser.find_elements(By.CSS_SELECTOR, "#job-log li")
+    assert lines[-1].text.endswith(REASON)
+    assert "per-epoch losses yet" not in browser.find_element(By.ID, "loss-empty").text

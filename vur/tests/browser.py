@@ -55,6 +55,18 @@ def live_stack(transactional_db, _shared_stack) -> Iterator[str]:
     _cancel_running_jobs()
 
 
+@pytest.fixture
+def stack_channel_layer(settings, _shared_stack) -> None:
+    """This test process publishes on the shared stack's channel layer (its own prefix): what a
+    service called here sends (an alert, a job's events) reaches the stack's web server and its
+    WebSockets as if the stack's worker had sent it."""
+    import copy
+
+    layers = copy.deepcopy(settings.CHANNEL_LAYERS)
+    layers["default"]["CONFIG"]["prefix"] = _shared_stack.env["VUR_CHANNEL_PREFIX"]
+    settings.CHANNEL_LAYERS = layers  # channels drops its cached layer on the change
+
+
 def _cancel_running_jobs(timeout: float = 120.0) -> None:
     """Ask the training jobs a worker has started and that are still running to stop (as the
     cancel button does), and wait until they end; a job only marked running, with no worker

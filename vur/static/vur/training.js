@@ -239,8 +239,11 @@
       $("job-algorithm").textContent = "";
       var epochRow = $("job-epoch-row");
       var empty = $("loss-empty");
-      if (empty && !this.chart.drawn && status === "completed") {
-        empty.textContent = "No loss curve: the algorithms this job trained are fitted in one pass and have no epochs.";
+      if (empty && !this.chart.drawn) {
+        // Not "no per-epoch losses yet": the job has ended and no more will come.
+        empty.textContent = status === "completed"
+          ? "No loss curve: the algorithms this job trained are fitted in one pass and have no epochs."
+          : "No loss curve: no model of this run records per-epoch losses.";
       }
       if (epochRow && !epochRow.hidden && this.algorithm) {
         $("job-epoch-label").textContent = "Last epoch of " + (this.names[this.algorithm] || this.algorithm);
