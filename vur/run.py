@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,9 +45,9 @@ def _demo_password(var_dir: Path) -> str:
     return password
 
 
-def _wait_http(url: str, timeout: float) -> bool:
+def _wait_http(url: str, timeout: float, stop: Callable[[], bool] = lambda: False) -> bool:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not stop():
         try:
             with urllib.request.urlopen(url, timeout=2) as resp:
                 if resp.status < 500:
@@ -54,6 +55,115 @@ def _wait_http(url: str, timeout: float) -> bool:
         except OSError:
             time.sleep(0.3)
     return False
+
+
+class Supervisor:
+    """Runs named commands as child processes; restarts a crashed one named in `restart` after a
+    back-off (doubling from `base_delay` up to `max_delay` while it keeps crashing, back to
+    `base_delay` once it ran `stable_after` seconds), and stops the whole stack when any other
+    one exits. Each exit is told on `out`."""
+
+    def __init__(
+        self,
+        commands: dict[str, list[str]],
+        *,
+        cwd: Path,
+        env: dict[str, str],
+        restart: Iterable[str] = (),
+        base_delay: float = 1.0,
+        max_delay: float = 30.0,
+        stable_after: float = 60.0,
+        out: Callable[[str], None] = lambda line: print(line, flush=True),
+    ):
+        self.commands = commands
+        self.cwd, self.env = cwd, env
+        self.restart = set(restart)
+        self.base_delay, self.max_delay, self.stable_after = base_delay, max_delay, stable_after
+        self.out = out
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.started: dict[str, float] = {}
+        self.delays: dict[str, float] = {}
+        self.due: dict[str, float] = {}  # name -> monotonic time of its restart
+
+    def _spawn(self, name: str) -> None:
+        self.procs[name] = subprocess.Popen(self.commands[name], cwd=self.cwd, env=self.env)
+        self.started[name] = time.monotonic()
+
+    def start(self) -> None:
+        """Start every command."""
+        for name in self.commands:
+            self._spawn(name)
+
+    def check(self) -> int | None:
+        """Restart what is due and look at every process once; the stack's exit code when it
+        must stop (a process not to restart ended), else None."""
+        now = time.monotonic()
+        for name, when in list(self.due.items()):
+            if now >= when:
+                del self.due[name]
+                self.out(f"{name}: restarting.")
+                self._spawn(name)
+        for name, proc in self.procs.items():
+            if name in self.due or proc.poll() is None:
+                continue
+            code = proc.returncode
+            if name not in self.restart:
+                self.out(f"{name} exited with {code}; stopping.")
+                return code or 1
+            ran = now - self.started[name]
+            delay = self.base_delay
+            if ran < self.stable_after and name in self.delays:
+                delay = min(self.delays[name] * 2, self.max_delay)
+            self.delays[name] = delay
+            self.due[name] = now + delay
+            self.out(f"{name} exited with {code} after {ran:.0f} s; restarting in {delay:g} s.")
+        return None
+
+    def run(self, should_stop: Callable[[], bool], poll: float = 0.5) -> int:
+        """Check every `poll` seconds until `should_stop()` or a process not to restart ends;
+        returns the stack's exit code (0 when asked to stop)."""
+        while not should_stop():
+            code = self.check()
+            if code is not None:
+                return code
+            time.sleep(poll)
+        return 0
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """SIGTERM every process still running, then SIGKILL what is left after `timeout` s."""
+        self.due.clear()
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def supervise(
+    supervisor: Supervisor, started: Callable[[Callable[[], bool]], None] | None = None
+) -> int:
+    """Start `supervisor`'s processes and run them until Ctrl-C (SIGINT) or SIGTERM, which stop
+    them all (none is restarted then); returns the stack's exit code. `started(should_stop)` is
+    called once they are started (e.g. to wait for the web server and say where it is)."""
+    stopping = False
+
+    def stop(*_args) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    supervisor.start()
+    try:
+        if started is not None:
+            started(lambda: stopping)
+        return supervisor.run(lambda: stopping)
+    finally:
+        supervisor.stop()
 
 
 def main() -> int:
@@ -90,52 +200,33 @@ def main() -> int:
             "--schedule", str(var_dir / "celerybeat-schedule"),
         ],
     }  # fmt: skip
-    running = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in procs.items()}
+    # A crashed worker or beat is started again (the web server and the other keep running);
+    # the stack stops on Ctrl-C, or when the web server itself ends.
+    supervisor = Supervisor(procs, cwd=ROOT, env=env, restart=("worker", "beat"))
     base = f"http://{host}:{port}"
-    if _wait_http(f"{base}/health/", 60):
-        print(
-            "\nVUR is running.\n"
-            f"  UI:        {base}/\n"
-            f"  Admin:     {base}/admin/\n"
-            f"  API docs:  {base}/api/v1/docs/\n"
-            f"  Sign in as demo / {password}"
-            f"{' (admin)' if demo_admin else ' (set VUR_DEMO_ADMIN=1 for an admin user)'}\n"
-            f"  Redis:     {'embedded ' if embedded_redis else ''}{env['REDIS_URL']}\n"
-            "Press Ctrl-C to stop.\n",
-            flush=True,
-        )
-    stopping = False
 
-    def stop(*_args) -> None:
-        nonlocal stopping
-        stopping = True
+    def started(should_stop: Callable[[], bool]) -> None:
+        if _wait_http(f"{base}/health/", 60, should_stop):
+            print(
+                "\nVUR is running.\n"
+                f"  UI:        {base}/\n"
+                f"  Admin:     {base}/admin/\n"
+                f"  API docs:  {base}/api/v1/docs/\n"
+                f"  Sign in as demo / {password}"
+                f"{' (admin)' if demo_admin else ' (set VUR_DEMO_ADMIN=1 for an admin user)'}\n"
+                f"  Redis:     {'embedded ' if embedded_redis else ''}{env['REDIS_URL']}\n"
+                "Press Ctrl-C to stop.\n",
+                flush=True,
+            )
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    code = 0
     try:
-        while not stopping:
-            for name, proc in running.items():
-                if proc.poll() is not None:
-                    print(f"{name} exited with {proc.returncode}; stopping.", flush=True)
-                    code = proc.returncode or 1
-                    stopping = True
-            time.sleep(0.5)
+        return supervise(supervisor, started)  # stops every process before it returns
     finally:
-        for proc in running.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in running.values():
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
         if embedded_redis:
             from vur.embedded import stop_embedded_redis
 
             stop_embedded_redis(var_dir / "redis")
         print("VUR stopped.", flush=True)
-    return code
 
 
 if __name__ == "__main__":
