@@ -29,8 +29,8 @@ def _open_alerts(user) -> list | None:
 
 
 def _running_jobs(user) -> list:
-    jobs = training_job_list(user=user).filter(status__in=ACTIVE_JOB_STATES)
-    jobs = list(jobs.select_related("pipeline").order_by("-created_at")[:10])
+    active = training_job_list(user=user).filter(status__in=ACTIVE_JOB_STATES)
+    jobs = list(active.select_related("pipeline").order_by("-created_at")[:10])
     for job in jobs:  # read by the template: why a queued job does not start
         setattr(job, "worker_note", worker_note(job))  # noqa: B010 - not a model field
     return jobs
