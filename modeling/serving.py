@@ -174,7 +174,7 @@ def model_tree_nodes(fitted: Any) -> int:
     return sum(tree_nodes(f) for f in _finals(fitted) if type(f).__name__ in ONNX_ESTIMATORS)
 
 
-def _input_width(fitted: Any) -> int:
+def input_width(fitted: Any) -> int:
     """Input columns the model's own predictions read: a blend's members' summed (each runs its
     preprocessing), else the model's."""
     blend = _blend_of(fitted)
@@ -193,7 +193,7 @@ def compile_cost_s(fitted: Any) -> float:
         CHECK_BASE_S
         + importing
         + converted / ONNX_NODES_PER_S
-        + _input_width(fitted) * CHECK_COLUMN_S
+        + input_width(fitted) * CHECK_COLUMN_S
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import lz4.frame
 
 from modeling.artifact_format import ARTIFACT_COMPRESS
+from modeling.serving import input_width
 
 __all__ = [
     "RANK1_CHECK_SLACK",
@@ -52,15 +53,17 @@ HASH_AND_WRITE_BYTES_PER_S = 200e6
 # model on a 425-row table with two test suites running beside it; 0.05 had 8 models end 1-2 s
 # past the time the job was promised.
 SAVE_OVERHEAD_S = 0.2
-# Registration also reads the training rows again for the monitoring reference, profiles their
-# columns and predicts them with every model, at about 1.5 ms a column under load: on a 1,107-
-# column table the saving of 3 models was predicted at 0.8 s and took 3 s (a 30 s job ran 33 s).
-REGISTER_COLUMN_S = 0.0015
+# Registration also builds each model's monitoring reference: once a job it reads the training
+# rows again and profiles their columns (REGISTER_COLUMN_S), then every model predicts them
+# (REFERENCE_COLUMN_S a model). On a 1,107-column table at a load of 5, saving 7 models was
+# predicted at 1.7 s and took 10 s, and saving 3 at 0.8 s took 3 s: a 30 s job ran 33 s.
+REGISTER_COLUMN_S = 0.001
+REFERENCE_COLUMN_S = 0.0004
 
 
 def registration_reserve_s(n_columns: int) -> float:
-    """Seconds a tabular engine keeps back from its budget for the per-column work of
-    registration (the monitoring reference), for a table of `n_columns` feature columns."""
+    """Seconds a tabular engine keeps back from its budget for the once-a-job part of
+    registration (reading and profiling the rows again), for `n_columns` feature columns."""
     return max(int(n_columns), 0) * REGISTER_COLUMN_S
 
 
@@ -93,8 +96,9 @@ class _CountingSink:
 
 
 def save_seconds(obj: Any, scale: float = 1.0) -> tuple[float, int]:
-    """(predicted seconds, bytes) to save `obj` as registration does (joblib with LZ4, sha256),
-    for a model `scale` times as big (a refit on more rows grows forests and knn).
+    """(predicted seconds, bytes) to save `obj` as registration does (joblib with LZ4, sha256,
+    and its monitoring reference's predictions), for a model `scale` times as big (a refit on
+    more rows grows forests and knn).
 
     Pickles into a counting sink (no copy of the arrays) and times LZ4 on a sample of the
     stream, so the rate is this machine's, now, on this kind of model."""
@@ -111,7 +115,8 @@ def save_seconds(obj: Any, scale: float = 1.0) -> tuple[float, int]:
     ratio = len(packed) / max(len(sample), 1)
     size = sink.n * max(scale, 1.0)
     seconds = size * per_byte * JOBLIB_SLOWDOWN + size * ratio / HASH_AND_WRITE_BYTES_PER_S
-    return seconds * LOAD_MARGIN + SAVE_OVERHEAD_S, int(size)
+    reference = input_width(obj) * REFERENCE_COLUMN_S
+    return seconds * LOAD_MARGIN + SAVE_OVERHEAD_S + reference, int(size)
 
 
 @dataclass(frozen=True)

@@ -167,6 +167,20 @@ def test_save_seconds_measures_the_model_and_scales_with_its_size():
     assert save_seconds(lambda: None)[1] == 0
 
 
+def test_save_seconds_counts_the_reference_predictions_of_a_wide_model():
+    """Registration predicts the training rows with every model for its monitoring reference:
+    a model reading a thousand columns costs that much more to register."""
+    from sklearn.linear_model import Ridge
+
+    from training.budget import REFERENCE_COLUMN_S
+
+    rng = np.random.default_rng(0)
+    y = rng.random(80)
+    narrow = Ridge().fit(rng.random((80, 5)), y)
+    wide = Ridge().fit(rng.random((80, 1000)), y)
+    assert save_seconds(wide)[0] - save_seconds(narrow)[0] >= 995 * REFERENCE_COLUMN_S
+
+
 def test_ledger_accounts_phases_and_reports_each_decision_as_a_log_event():
     events = []
     ledger = Ledger(10.0, lambda kind, payload: events.append((kind, payload)))
