@@ -178,6 +178,28 @@ def checked_rows(plan: served.RowPlan, data: Any) -> tuple[list[dict], bool]:
     return rows, False
 
 
+NOT_A_NUMBER = "not a number"
+NOT_FINITE = "not finite"
+_ROW_WORDS = {
+    NOT_A_NUMBER: "must be a number (or null for a missing value)",
+    NOT_FINITE: "must be a finite number",
+}
+
+
+def number_problem(value: Any, spec: dict[str, Any]) -> str | None:
+    """Why a numeric column's value is no number (NOT_A_NUMBER or NOT_FINITE), read as the
+    training file's text was: its separators (`text_number`), and the words that mean missing
+    ("", "n/a", "null", ...) are a missing value. None when it reads or is missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, str) and value.strip().lower() in NULL_TOKENS:
+        return None
+    number = text_number(value, spec)
+    if math.isnan(number):
+        return NOT_A_NUMBER
+    return None if math.isfinite(number) else NOT_FINITE
+
+
 def check_each_value(plan: served.RowPlan, rows: list) -> None:
     """The close look at every row and value: InvalidInput (400) naming the first bad row and
     column, with every problem found in its `errors`."""
@@ -204,17 +226,9 @@ def check_each_value(plan: served.RowPlan, rows: list) -> None:
                 errors.setdefault(f"data[{i}].{key}", []).append("must be a single value")
             elif col.get("semantic_type") == "numeric" and value is not None:
                 if isinstance(value, str):
-                    # Read as the training file's text was: its separators, and the words that
-                    # mean "missing" ("", "n/a", "null", ...) are a missing value.
-                    if value.strip().lower() in NULL_TOKENS:
-                        continue
-                    number = text_number(value, col.get("parse") or {})
-                    if math.isnan(number):
-                        errors.setdefault(f"data[{i}].{key}", []).append(
-                            "must be a number (or null for a missing value)"
-                        )
-                    elif not math.isfinite(number):
-                        errors.setdefault(f"data[{i}].{key}", []).append("must be a finite number")
+                    problem = number_problem(value, col.get("parse") or {})
+                    if problem is not None:
+                        errors.setdefault(f"data[{i}].{key}", []).append(_ROW_WORDS[problem])
                 elif isinstance(value, bool) or not isinstance(value, (int, float)):
                     errors.setdefault(f"data[{i}].{key}", []).append("must be a number")
     if errors:
@@ -222,9 +236,6 @@ def check_each_value(plan: served.RowPlan, rows: list) -> None:
         raise InvalidInput(
             f"{first_key}: {errors[first_key][0]}.", code="invalid_rows", errors=errors
         )
-
-
-_info = served.column_info
 
 
 def _labels_and_proba(served_model: ServingModel, rows: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -650,8 +661,8 @@ def batch_start(
     if not upload.size:
         raise InvalidInput("The file is empty.", code="empty_file")
     output: dict[str, Any] = {"probabilities": bool(probabilities)}
+    _check_first_chunk(model, upload, fmt, columns or [])
     if columns is not None:
-        _check_pass_through(upload, fmt, columns)
         output["columns"] = list(columns)
     job = BatchJob(owner=owner, model=model, input_format=fmt, output=output)
     job.input_file.save((upload.name or "").rsplit("/", 1)[-1], upload, save=False)
@@ -675,13 +686,16 @@ def batch_start(
     return job
 
 
-def _check_pass_through(upload: File, fmt: str, columns: list[str]) -> None:
-    """InvalidInput (400) naming the chosen pass-through columns the file does not have."""
-    if not columns:
-        return
+def _check_first_chunk(model: TrainedModel, upload: File, fmt: str, columns: list[str]) -> None:
+    """InvalidInput (400) when the file's first chunk shows the job would fail: a pass-through
+    column or a model column it lacks, or values its numeric columns cannot read (the worker
+    checks the rest of a larger file the same way)."""
     try:
         upload.seek(0)
-        first = next(iter(dio.iter_chunks(upload, fmt, chunksize=1)), None)
+        with closing(
+            dio.iter_chunks(upload, fmt, chunksize=settings.VUR_BATCH_CHUNK_ROWS)
+        ) as chunks:
+            first = next(iter(chunks), None)
     except dio.DatasetReadError as exc:
         raise InvalidInput(str(exc), code="unreadable_file") from None
     finally:
@@ -693,6 +707,80 @@ def _check_pass_through(upload: File, fmt: str, columns: list[str]) -> None:
             f"The file has no column {', '.join(map(repr, unknown))} to copy into the result.",
             code="unknown_columns",
         )
+    if first is None:
+        return
+    plan = served.RowPlan.of(model)
+    missing = [c for c in plan.required if c not in present]
+    if missing:
+        raise InvalidInput(
+            f"The file lacks the model's columns: {', '.join(missing)}.", code="missing_columns"
+        )
+    unreadable = UnreadableValues(plan, fmt)
+    unreadable.scan(first, 0)
+    if unreadable:
+        more = len(first) >= settings.VUR_BATCH_CHUNK_ROWS
+        raise unreadable.error(checked=len(first) if more else None)
+
+
+class UnreadableValues:
+    """The values of a batch file's numeric columns that are present but read as no number (the
+    reader of `single`, `number_problem`), counted per column with the first one and its row.
+    An empty cell or a missing-value word stays a missing value."""
+
+    def __init__(self, plan: served.RowPlan, fmt: str) -> None:
+        self.infos = {n: plan.infos[n] for n in plan.names if n in plan.numeric}
+        # Rows as a spreadsheet numbers them (the header is row 1) in text and Excel files.
+        self.first_row = 2 if fmt in ("csv", "xlsx") else 1
+        self.found: dict[tuple[str, str], list[Any]] = {}  # (column, problem) -> [n, value, row]
+
+    def __bool__(self) -> bool:
+        return bool(self.found)
+
+    def scan(self, chunk: pd.DataFrame, start: int, typed: pd.DataFrame | None = None) -> None:
+        """Count the unreadable values of `chunk`, whose first row is row `start` (from 0) of
+        the file; `typed` is the chunk after `profiling.coerce_types` when already done."""
+        for name, info in self.infos.items():
+            if name not in chunk.columns:
+                continue
+            raw = chunk[name]
+            if typed is not None and name in typed.columns:
+                numbers = typed[name]
+            else:
+                numbers = profiling.coerce_types(raw.to_frame(), [info])[name]
+            suspects = raw.notna().to_numpy() & ~np.isfinite(numbers.to_numpy(dtype="float64"))
+            spec = info.get("parse") or {}
+            for pos in np.flatnonzero(suspects).tolist():
+                value = raw.iat[pos]
+                problem = number_problem(value, spec)
+                if problem is None:
+                    continue
+                row = self.first_row + start + pos
+                self.found.setdefault((name, problem), [0, value, row])[0] += 1
+
+    def error(self, checked: int | None = None) -> InvalidInput:
+        """The 400 naming each column, how many values it cannot read and the first one;
+        `checked` is the number of rows read when only the start of the file was."""
+        words = {
+            NOT_A_NUMBER: ("value is not a number", "values are not numbers"),
+            NOT_FINITE: ("value is not a finite number", "values are not finite numbers"),
+        }
+        errors: dict[str, list[str]] = {}
+        for (name, problem), (count, value, row) in self.found.items():
+            what = words[problem][count != 1]
+            errors.setdefault(name, []).append(f"{count} {what}, e.g. {_shown(value)} in row {row}")
+        parts = "; ".join(f"{name}: {', '.join(msgs)}" for name, msgs in errors.items())
+        scope = f" in the first {checked} rows" if checked else ""
+        return InvalidInput(
+            f"The file has values{scope} that its columns cannot read, so nothing was scored: "
+            f"{parts}. Correct them, or leave a cell empty for a missing value.",
+            code="unreadable_values",
+            errors=errors,
+        )
+
+
+def _shown(value: Any) -> str:
+    text = value if isinstance(value, str) else str(value)
+    return repr(text if len(text) <= 40 else text[:40] + "…")
 
 
 def _publish_batch(job: BatchJob) -> None:
@@ -917,14 +1005,27 @@ def _score_file(job: BatchJob, out, summaries: list | None = None) -> int:
         total = dio.count_rows(fh, job.input_format)
     BatchJob.objects.filter(pk=job.pk).update(rows_total=total)
     job.rows_total = total
-    columns = model.input_schema.get("columns", [])
-    required = [c["name"] for c in columns if c.get("required", True)]
-    names = [c["name"] for c in columns]
-    info = [_info(c) for c in columns]
+    plan = served.RowPlan.of(model)
+    names = list(plan.names)
+    info = [plan.infos[n] for n in names]
+    unreadable = UnreadableValues(plan, job.input_format)
     keep = job.output.get("columns")  # None: every input column
     with_proba = job.output.get("probabilities", True)
-    done = 0
+    done = read = 0
     last_publish = 0.0
+
+    def advance(rows: int) -> None:
+        nonlocal done, last_publish
+        done += rows
+        job.rows_done = done
+        job.progress = min(done / total, 1.0) if total else 1.0
+        BatchJob.objects.filter(pk=job.pk).update(
+            rows_done=done, progress=job.progress, heartbeat_at=timezone.now()
+        )
+        if time.monotonic() - last_publish > 0.5:
+            last_publish = time.monotonic()
+            _publish_batch(job)
+
     # The chunk reader is closed before its file: left open, a failure below kept it alive in
     # the traceback past the file, and closing it then logged "I/O operation on closed file".
     with (
@@ -934,10 +1035,17 @@ def _score_file(job: BatchJob, out, summaries: list | None = None) -> int:
         ) as chunks,
     ):
         for chunk in chunks:
-            missing = [c for c in required if c not in chunk.columns]
+            missing = [c for c in plan.required if c not in chunk.columns]
             if missing:
                 raise InvalidInput(f"The file lacks the model's columns: {', '.join(missing)}.")
+            start, read = read, read + len(chunk)
+            if unreadable:  # the job fails: the rest of the file is only counted, not scored
+                unreadable.scan(chunk, start)
+                continue
             typed = profiling.coerce_types(chunk.reindex(columns=names), info)
+            unreadable.scan(chunk, start, typed)
+            if unreadable:
+                continue
             chunk_started = time.perf_counter()
             preds, proba = _score_frame(model, fitted, typed, with_proba)
             if summaries is not None:
@@ -950,16 +1058,10 @@ def _score_file(job: BatchJob, out, summaries: list | None = None) -> int:
                 **{f"proba_{label}": v for label, v in (proba or {}).items()},
             )
             # Text a spreadsheet would run as a formula is prefixed with ' (CSV injection).
-            dio.neutralize_formulas(scored).to_csv(out, header=done == 0, index=False)
-            done += len(chunk)
-            job.rows_done = done
-            job.progress = min(done / total, 1.0) if total else 1.0
-            BatchJob.objects.filter(pk=job.pk).update(
-                rows_done=done, progress=job.progress, heartbeat_at=timezone.now()
-            )
-            if time.monotonic() - last_publish > 0.5:
-                last_publish = time.monotonic()
-                _publish_batch(job)
+            dio.neutralize_formulas(scored).to_csv(out, header=start == 0, index=False)
+            advance(start + len(chunk) - done)
+    if unreadable:
+        raise unreadable.error()
     return done
 
 
