@@ -370,9 +370,11 @@ def model_batch(request: HttpRequest, model_id) -> HttpResponse:
 
 @login_required
 def batch_status(request: HttpRequest, job_id) -> HttpResponse:
-    """A batch job's progress partial; it polls itself until the job ends."""
+    """A batch job's progress partial, which polls itself until the job ends; opened directly
+    (not by htmx), the same status as a full page with a way back to the model."""
     job = _batch(request, job_id)
-    return render(request, "predictions/_batch_status.html", _batch_context(job.model, job))
+    template = "_batch_status.html" if _is_htmx(request) else "batch_job.html"
+    return render(request, f"predictions/{template}", _batch_context(job.model, job))
 
 
 def _batch_context(model: TrainedModel, job: BatchJob) -> dict:

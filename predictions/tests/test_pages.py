@@ -269,3 +269,18 @@ def test_predict_form_notes_a_number_outside_the_training_range(web, deployed_mo
     form[key] = str(low)
     html = web.post(f"/models/{deployed_model.pk}/predict/", form, **HTMX).content.decode()
     assert "out-of-range" not in html
+
+
+def test_a_batch_status_opened_directly_is_a_full_page_back_to_its_model(web, deployed_model):
+    from django.core.files.base import ContentFile
+
+    from predictions.models import BatchJob
+
+    job = BatchJob.objects.create(owner=deployed_model.owner, model=deployed_model)
+    job.input_file.save("march.csv", ContentFile(b"island\nBiscoe\n"))
+    page = web.get(f"/predictions/batch/{job.pk}/").content.decode()
+    assert "<title>Batch file march.csv · VUR</title>" in page
+    assert "<nav" in page and f'href="/models/{deployed_model.pk}/"' in page
+    assert 'id="back-to-model"' in page and f'id="batch-{job.pk}"' in page
+    partial = web.get(f"/predictions/batch/{job.pk}/", **HTMX).content.decode()
+    assert "<title>" not in partial and partial.lstrip().startswith('<div class="batch-job"')
