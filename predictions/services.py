@@ -956,6 +956,7 @@ def _batch_run_claimed(job_id) -> None:
 
 
 BATCH_SAMPLE_ROWS = 200
+BATCH_PROGRESS_ROWS = 10_000  # rows scored between two progress updates within a chunk
 
 
 def _batch_chunk_entry(
@@ -1047,7 +1048,17 @@ def _score_file(job: BatchJob, out, summaries: list | None = None) -> int:
             if unreadable:
                 continue
             chunk_started = time.perf_counter()
-            preds, proba = _score_frame(model, fitted, typed, with_proba)
+            # Scored in slices so that progress moves within a chunk (rows score independently).
+            parts = []
+            for at in range(0, len(typed), BATCH_PROGRESS_ROWS):
+                parts.append(
+                    _score_frame(
+                        model, fitted, typed.iloc[at : at + BATCH_PROGRESS_ROWS], with_proba
+                    )
+                )
+                if at + BATCH_PROGRESS_ROWS < len(typed):
+                    advance(BATCH_PROGRESS_ROWS)
+            preds, proba = _joined(parts)
             if summaries is not None:
                 elapsed = (time.perf_counter() - chunk_started) * 1000
                 summaries.append(_batch_chunk_entry(job, typed, preds, elapsed, len(summaries)))
@@ -1063,6 +1074,19 @@ def _score_file(job: BatchJob, out, summaries: list | None = None) -> int:
     if unreadable:
         raise unreadable.error()
     return done
+
+
+def _joined(parts: list[tuple[Any, dict | None]]) -> tuple[Any, dict | None]:
+    """The predictions and probabilities of a chunk scored in slices, as one."""
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        return np.array([]), None
+    preds = np.concatenate([np.asarray(p) for p, _ in parts])
+    probas = [pr for _, pr in parts if pr is not None]
+    if len(probas) != len(parts):
+        return preds, None
+    return preds, {k: np.concatenate([pr[k] for pr in probas]) for k in probas[0]}
 
 
 def csv_labels(preds: Any) -> Any:
