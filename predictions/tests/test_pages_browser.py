@@ -160,6 +160,24 @@ def test_train_live_then_cancel_deploy_predict_and_batch(live_stack, browser, ow
     )
     lines = text.strip().splitlines()
     assert "prediction" in lines[0].split(",") and len(lines) == 41
+    job_id = link.get_attribute("href").rstrip("/").split("/")[-2]
+
+    # A file whose number column holds words is refused at once, and the page says why.
+    at = header.index("bill_length_mm")
+    cells = [r.split(",") for r in rows[:41]]
+    for row in cells[1:]:
+        row[at] = "old"
+    bad = tmp_path / "words.csv"
+    bad.write_text("\n".join(",".join(r[i] for i in keep) for r in cells) + "\n")
+    browser.find_element(By.ID, "batch-file").clear()
+    browser.find_element(By.ID, "batch-file").send_keys(str(bad))
+    browser.find_element(By.ID, "batch-button").click()
+    wait(browser, LONG).until(
+        lambda d: (
+            "bill_length_mm: 40 values are not numbers, e.g. 'old' in row 2"
+            in d.find_element(By.ID, "batch-file-error").text
+        )
+    )
 
     # The live stream panel sends the example message and shows the answer.
     wait(browser, LONG).until(
@@ -181,6 +199,15 @@ def test_train_live_then_cancel_deploy_predict_and_batch(live_stack, browser, ow
     check_page(browser, "deployments")
     browser.get(f"{live_stack}/models/")
     check_page(browser, "models")
+
+    # The batch job's status URL opened directly is a page of its own, with a way back.
+    browser.get(f"{live_stack}/predictions/batch/{job_id}/")
+    back = wait(browser).until(ec.presence_of_element_located((By.ID, "back-to-model")))
+    assert browser.title == "Batch file to-score.csv · VUR"
+    assert "40 of 40 rows scored" in browser.find_element(By.ID, f"batch-{job_id}").text
+    check_page(browser, "batch-job")
+    back.click()
+    wait(browser).until(ec.presence_of_element_located((By.ID, "batch-recent")))
 
 
 def test_forecast_moves_when_an_observation_is_sent(live_stack, browser, owner):
