@@ -771,7 +771,7 @@ class UnreadableValues:
         parts = "; ".join(f"{name}: {', '.join(msgs)}" for name, msgs in errors.items())
         scope = f" in the first {checked} rows" if checked else ""
         return InvalidInput(
-            f"The file has values{scope} that its columns cannot read, so nothing was scored: "
+            f"The file has values{scope} that its columns cannot read, so no predictions are kept: "
             f"{parts}. Correct them, or leave a cell empty for a missing value.",
             code="unreadable_values",
             errors=errors,

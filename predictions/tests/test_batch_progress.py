@@ -68,9 +68,16 @@ def test_recent_files_tell_jobs_of_one_file_apart(owner, deployed_model):
     running = _job(
         deployed_model, "running", datetime(2026, 3, 2, 14, 5, 9, tzinfo=UTC), rows_total=50_000
     )
+    failed = _job(
+        deployed_model, "failed", datetime(2026, 3, 1, 7, 0, 0, tzinfo=UTC),
+        rows_done=50, rows_total=200, progress=0.25, error="body_mass_g: 1 value is not a number",
+    )  # fmt: skip
     web = Client()
     web.force_login(owner)
     page = web.get(f"/models/{deployed_model.pk}/").content.decode()
+    failed_html = page[page.index(f"batch-{failed.pk}") :]
+    assert "50 of 200 rows scored before it failed; no result kept" in failed_html
+    assert "<progress" not in failed_html.split("</li>")[0]
     recent = page[page.index('id="batch-recent"') :]
     first, second = recent.index(f"batch-{running.pk}"), recent.index(f"batch-{done.pk}")
     assert first < second  # newest first

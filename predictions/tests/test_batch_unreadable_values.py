@@ -107,7 +107,7 @@ def test_bad_values_past_the_first_chunk_fail_the_job_and_keep_no_result(
     final = _finished(api, job_id)
     assert final["status"] == "failed", final
     assert "body_mass_g: 3 values are not numbers, e.g. 'lots' in row 122" in final["error"]
-    assert "nothing was scored" in final["error"]
+    assert "no predictions are kept" in final["error"]
     job = BatchJob.objects.get(pk=job_id)
     assert not job.result_file
     assert not default_storage.exists(f"batch/{owner.pk}/{job_id}/predictions.csv")
