@@ -106,7 +106,13 @@ class PredictionViewSet(viewsets.GenericViewSet):
     )
     @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser])
     def batch(self, request: Request) -> Response:
-        """Queue scoring of an uploaded file; answers 202 with the job."""
+        """Queue scoring of an uploaded file; answers 202 with the job.
+
+        The file's first chunk is read at once: model columns it lacks (`missing_columns`) or
+        values its number columns cannot read (`unreadable_values`, with `errors` per column:
+        how many, and the first with its row) are a 400 and nothing is stored. Such values
+        further on fail the job with the same reason and no result; empty cells are missing
+        values."""
         form = BatchStartSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         model = trained_model_get(user=request.user, model_id=form.validated_data["model_id"])
