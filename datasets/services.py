@@ -289,14 +289,18 @@ def dataset_delete(*, dataset: Dataset) -> None:
             return
         dataset_deleting.send(sender=Dataset, dataset=dataset, cleanup=cleanup)
         if cleanup.blockers:
-            raise Conflict(
-                f"The dataset is in use: {'; '.join(cleanup.blockers)}. Cancel its jobs and "
-                "undeploy its models, then delete it.",
-                code="dataset_in_use",
-                errors={"in_use": cleanup.blockers},
-            )
+            raise _dataset_in_use(cleanup.blockers)
         dataset.delete()
         transaction.on_commit(partial(storage_delete_files, list(cleanup.files)))
+
+
+def _dataset_in_use(blockers: list[str]) -> Conflict:
+    return Conflict(
+        f"The dataset is in use: {'; '.join(blockers)}. Cancel its jobs and "
+        "undeploy its models, then delete it.",
+        code="dataset_in_use",
+        errors={"in_use": blockers},
+    )
 
 
 def dataset_delete_blockers(*, dataset: Dataset) -> list[str]:
@@ -305,6 +309,12 @@ def dataset_delete_blockers(*, dataset: Dataset) -> list[str]:
     cleanup = Cleanup()
     dataset_deleting.send(sender=Dataset, dataset=dataset, cleanup=cleanup)
     return cleanup.blockers
+
+
+def dataset_delete_refusal(*, dataset: Dataset) -> str:
+    """The sentence `dataset_delete` would refuse with now; "" when the dataset may go."""
+    blockers = dataset_delete_blockers(dataset=dataset)
+    return _dataset_in_use(blockers).detail if blockers else ""
 
 
 def storage_delete_files(names: list[str]) -> None:

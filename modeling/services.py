@@ -1,16 +1,21 @@
-"""Model-selection work: validating and saving algorithm configs for a pipeline."""
+"""Model-selection work: validating and saving algorithm configs for a pipeline; deleting a
+trained model with its stored files."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.db import transaction
 
+from datasets.services import storage_delete_files
+from datasets.signals import Cleanup
 from modeling import catalog
-from modeling.models import ModelConfig
+from modeling.models import ModelConfig, TrainedModel
+from modeling.signals import trained_model_deleting
 from pipelines.models import Pipeline
-from pipelines.services import pipeline_set_config
-from vur.errors import InvalidInput
+from pipelines.services import pipeline_set_config, pipeline_set_status, pipeline_status_allowed
+from vur.errors import Conflict, InvalidInput
 
 SEARCH_METHODS = ("none", "grid", "random", "bayesian")
 
@@ -122,3 +127,73 @@ def feature_importance(*, user, model_id=None, pipeline_id=None) -> dict[str, An
     items = sorted(model.feature_importance or [], key=lambda i: -(i.get("importance") or 0))
     method = (model.card or {}).get("importance_method") or ("model" if items else "none")
     return {"method": method, "model_id": model.pk, "importances": items}
+
+
+def trained_model_files(model: TrainedModel) -> list[str]:
+    """Storage names of a model's own files: its artifact, its card and its monitoring
+    reference (the ones it has)."""
+    reference = (model.card or {}).get("monitoring_reference") or ""
+    return [name for name in (model.artifact, model.card_file, reference) if name]
+
+
+def pipeline_status_from_models(pipeline: Pipeline) -> str:
+    """The status a pipeline's models give it: deployed when one is deployed, trained when it
+    has any, configured otherwise."""
+    models = TrainedModel.objects.filter(pipeline=pipeline)
+    if models.filter(is_deployed=True).exists():
+        return Pipeline.Status.DEPLOYED
+    if models.exists():
+        return Pipeline.Status.TRAINED
+    return Pipeline.Status.CONFIGURED
+
+
+def _model_in_use(blockers: list[str]) -> Conflict:
+    return Conflict(
+        f"The model is in use: {'; '.join(blockers)}. Undeploy it and let its batch jobs "
+        "finish, then delete it.",
+        code="model_in_use",
+        errors={"in_use": blockers},
+    )
+
+
+def trained_model_delete_blockers(*, model: TrainedModel) -> list[str]:
+    """Why `model` cannot be deleted now (active deployments, running batch jobs); [] when it
+    can. Reads only."""
+    cleanup = Cleanup()
+    trained_model_deleting.send(sender=TrainedModel, model=model, cleanup=cleanup)
+    return cleanup.blockers
+
+
+def trained_model_delete_refusal(*, model: TrainedModel) -> str:
+    """The sentence `trained_model_delete` would refuse with now; "" when the model may go."""
+    blockers = trained_model_delete_blockers(model=model)
+    return _model_in_use(blockers).detail if blockers else ""
+
+
+def trained_model_delete(*, model: TrainedModel) -> None:
+    """Delete one trained model with its predictions, deployments history and batch jobs, then
+    set its pipeline's status from the models left; its files (artifact, card, monitoring
+    reference, batch inputs and results) go once the deletion commits. Safe to repeat.
+
+    Conflict (409, `model_in_use`) while it is deployed or a batch job runs on it; nothing
+    changes then. A pipeline that is training keeps that status (its job sets the next).
+    """
+    cleanup = Cleanup()
+    with transaction.atomic():
+        # The pipeline first, then the model (the order of a pipeline's own delete); the model's
+        # lock makes a deployment or batch job being created for it wait, then fail.
+        pipeline = Pipeline.objects.select_for_update().filter(pk=model.pipeline_id).first()
+        row = TrainedModel.objects.select_for_update().filter(pk=model.pk).first()
+        if pipeline is None or row is None:
+            return
+        cleanup.files += trained_model_files(row)
+        trained_model_deleting.send(sender=TrainedModel, model=row, cleanup=cleanup)
+        if cleanup.blockers:
+            raise _model_in_use(cleanup.blockers)
+        row.delete()
+        status = pipeline_status_from_models(pipeline)
+        if pipeline.status != Pipeline.Status.TRAINING and pipeline_status_allowed(
+            pipeline.status, status
+        ):
+            pipeline_set_status(pipeline=pipeline, status=status)
+        transaction.on_commit(partial(storage_delete_files, list(cleanup.files)))

@@ -220,14 +220,18 @@ def pipeline_delete(*, pipeline: Pipeline) -> None:
             return
         pipeline_deleting.send(sender=Pipeline, pipeline=pipeline, cleanup=cleanup)
         if cleanup.blockers:
-            raise Conflict(
-                f"The pipeline is in use: {'; '.join(cleanup.blockers)}. Cancel its jobs and "
-                "undeploy its models, then delete it.",
-                code="pipeline_in_use",
-                errors={"in_use": cleanup.blockers},
-            )
+            raise _pipeline_in_use(cleanup.blockers)
         pipeline.delete()
         transaction.on_commit(partial(storage_delete_files, list(cleanup.files)))
+
+
+def _pipeline_in_use(blockers: list[str]) -> Conflict:
+    return Conflict(
+        f"The pipeline is in use: {'; '.join(blockers)}. Cancel its jobs and "
+        "undeploy its models, then delete it.",
+        code="pipeline_in_use",
+        errors={"in_use": blockers},
+    )
 
 
 def pipeline_delete_blockers(*, pipeline: Pipeline) -> list[str]:
@@ -236,6 +240,12 @@ def pipeline_delete_blockers(*, pipeline: Pipeline) -> list[str]:
     cleanup = Cleanup()
     pipeline_deleting.send(sender=Pipeline, pipeline=pipeline, cleanup=cleanup)
     return cleanup.blockers
+
+
+def pipeline_delete_refusal(*, pipeline: Pipeline) -> str:
+    """The sentence `pipeline_delete` would refuse with now; "" when the pipeline may go."""
+    blockers = pipeline_delete_blockers(pipeline=pipeline)
+    return _pipeline_in_use(blockers).detail if blockers else ""
 
 
 def pipeline_mark_step(*, pipeline: Pipeline, step: str, status: str | None = None) -> Pipeline:

@@ -1,40 +1,49 @@
-"""A pipeline being deleted: its deployed models and queued or running batch jobs block it; its
-batch inputs and results go once the deletion commits."""
+"""A pipeline or a trained model being deleted: its deployed models and queued or running batch
+jobs block it; its batch inputs and results go once the deletion commits."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from datasets.signals import Cleanup
 from modeling.models import TrainedModel
+from modeling.signals import trained_model_deleting
 from pipelines.signals import pipeline_deleting
 from predictions.models import BatchJob, Deployment
+
+
+def _in_use(models: Any, jobs: Any, cleanup: Cleanup) -> None:
+    """Add the deployed `models` and the queued or running batch `jobs` as blockers, and every
+    batch job's files for removal."""
+    from modeling.templatetags.modeling_labels import model_name
+    from predictions.services import batch_job_files
+
+    live = Deployment.objects.filter(model__in=models, status=Deployment.Status.ACTIVE)
+    deployed = {dep.model_id: dep.model for dep in live.select_related("model__pipeline")}
+    for model_id, model in deployed.items():  # one line per model, however many deployments
+        cleanup.blockers.append(f"{model_name(model)} (model {model_id}) is deployed")
+    for job in jobs:
+        if job.status in (BatchJob.Status.QUEUED, BatchJob.Status.RUNNING):
+            cleanup.blockers.append(f"batch job {job.pk} is {job.status}")
+        cleanup.files += batch_job_files(job)
 
 
 @receiver(pipeline_deleting, dispatch_uid="predictions.pipeline_deleting")
 def predictions_cleanup(sender: Any, *, pipeline: Any, cleanup: Cleanup, **kwargs: Any) -> None:
     """Block on deployed models and active batch jobs; list batch files for removal."""
-    from modeling.templatetags.modeling_labels import model_name
+    models = TrainedModel.objects.filter(pipeline=pipeline)
+    _in_use(models, BatchJob.objects.filter(model__pipeline=pipeline), cleanup)
 
-    live = Deployment.objects.filter(model__pipeline=pipeline, status=Deployment.Status.ACTIVE)
-    models = {dep.model_id: dep.model for dep in live.select_related("model__pipeline")}
-    for model_id, model in models.items():  # one line per model, however many deployments
-        cleanup.blockers.append(f"{model_name(model)} (model {model_id}) is deployed")
-    for job in BatchJob.objects.filter(model__pipeline=pipeline):
-        if job.status in (BatchJob.Status.QUEUED, BatchJob.Status.RUNNING):
-            cleanup.blockers.append(f"batch job {job.pk} is {job.status}")
-        folder = f"batch/{job.owner_id}/{job.pk}"
-        try:
-            _dirs, files = default_storage.listdir(folder)
-        except (FileNotFoundError, NotImplementedError, OSError):
-            files = []
-        stored = [job.input_file.name, job.result_file, *[f"{folder}/{f}" for f in files]]
-        cleanup.files += [name for name in stored if name]
+
+@receiver(trained_model_deleting, dispatch_uid="predictions.trained_model_deleting")
+def model_predictions_cleanup(sender: Any, *, model: Any, cleanup: Cleanup, **kwargs: Any) -> None:
+    """Block on the model's active deployments and batch jobs; list its batch files."""
+    models = TrainedModel.objects.filter(pk=model.pk)
+    _in_use(models, BatchJob.objects.filter(model=model), cleanup)
 
 
 def _serving_changed(sender: Any, instance: Any, **kwargs: Any) -> None:

@@ -21,6 +21,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -30,7 +31,7 @@ from datasets import io as dio
 from datasets import profiling
 from datasets.jsonsafe import json_safe
 from datasets.semantics import NULL_TOKENS, text_number
-from datasets.services import max_upload_bytes
+from datasets.services import max_upload_bytes, storage_delete_files
 from modeling.artifacts import artifact_load
 from modeling.models import TrainedModel
 from modeling.serving import SKLEARN, ServingModel
@@ -43,6 +44,7 @@ from predictions.servedmodel import served_model_of
 from training.labels import label_key, label_like
 from vur import jobs
 from vur.errors import (
+    Conflict,
     InvalidInput,
     ModelNotDeployed,
     NotFound,
@@ -97,6 +99,28 @@ def deployment_undeploy(*, deployment: Deployment) -> Deployment:
                 pipeline_set_status(pipeline=model.pipeline, status=Pipeline.Status.TRAINED)
     deployment.refresh_from_db()
     return deployment
+
+
+def deployment_delete_refusal(*, deployment: Deployment) -> str:
+    """Why `deployment_delete` would refuse now (it is active); "" when it may go."""
+    if Deployment.objects.filter(pk=deployment.pk, status=Deployment.Status.ACTIVE).exists():
+        return "The deployment is active: undeploy it, then delete it."
+    return ""
+
+
+def deployment_delete(*, deployment: Deployment) -> None:
+    """Delete an inactive deployment (history) with its live forecast state. Safe to repeat.
+
+    Conflict (409, `deployment_active`) while it is active: undeploying is what takes a model
+    out of service, keeps `is_deployed` and the pipeline's status right."""
+    with transaction.atomic():
+        row = Deployment.objects.select_for_update().filter(pk=deployment.pk).first()
+        if row is None:
+            return
+        why = deployment_delete_refusal(deployment=row)
+        if why:
+            raise Conflict(why, code="deployment_active")
+        row.delete()
 
 
 def _require_deployed(model: TrainedModel) -> None:
@@ -684,6 +708,42 @@ def batch_start(
         )
     job.refresh_from_db()
     return job
+
+
+def batch_job_files(job: BatchJob) -> list[str]:
+    """Storage names of a batch job's files: its input, its result and anything else in its
+    folder."""
+    folder = f"batch/{job.owner_id}/{job.pk}"
+    try:
+        _dirs, files = default_storage.listdir(folder)
+    except (FileNotFoundError, NotImplementedError, OSError):
+        files = []
+    stored = [job.input_file.name, job.result_file, *[f"{folder}/{f}" for f in files]]
+    return list(dict.fromkeys(name for name in stored if name))
+
+
+def batch_job_delete_refusal(*, job: BatchJob) -> str:
+    """Why `batch_job_delete` would refuse now (the job is queued or running); "" otherwise."""
+    active = (BatchJob.Status.QUEUED, BatchJob.Status.RUNNING)
+    status = BatchJob.objects.filter(pk=job.pk).values_list("status", flat=True).first()
+    if status in active:
+        return f"Batch job {job.pk} is {status}: let it finish, then delete it."
+    return ""
+
+
+def batch_job_delete(*, job: BatchJob) -> None:
+    """Delete a finished batch job; its input and result files go once the deletion commits.
+    Safe to repeat. Conflict (409, `batch_job_active`) while it is queued or running."""
+    with transaction.atomic():
+        row = BatchJob.objects.select_for_update().filter(pk=job.pk).first()
+        if row is None:
+            return
+        why = batch_job_delete_refusal(job=row)
+        if why:
+            raise Conflict(why, code="batch_job_active")
+        files = batch_job_files(row)
+        row.delete()
+        transaction.on_commit(partial(storage_delete_files, files))
 
 
 def _check_first_chunk(model: TrainedModel, upload: File, fmt: str, columns: list[str]) -> None:

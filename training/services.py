@@ -21,9 +21,10 @@ from django.db.models import Q
 from django.utils import timezone
 from threadpoolctl import threadpool_limits
 
-from datasets.services import dataset_frame
+from datasets.services import dataset_frame, storage_delete_files
 from modeling import artifacts, catalog
 from modeling.models import ModelConfig, TrainedModel
+from modeling.services import pipeline_status_from_models, trained_model_files
 from pipelines.models import Pipeline
 from pipelines.services import pipeline_mark_step, pipeline_set_status
 from training import reference_store
@@ -168,6 +169,43 @@ def training_job_cancel(*, job: TrainingJob) -> TrainingJob:
             raise Conflict(f"The job has already {job.status}.", code="job_finished")
     job.refresh_from_db()
     return job
+
+
+def training_job_delete_refusal(*, job: TrainingJob) -> str:
+    """Why `training_job_delete` would refuse now (the job is queued or running); "" otherwise."""
+    active = (TrainingJob.Status.QUEUED, TrainingJob.Status.RUNNING)
+    status = TrainingJob.objects.filter(pk=job.pk).values_list("status", flat=True).first()
+    if status in active:
+        return f"Training job {job.pk} is {status}: cancel it, then delete it."
+    return ""
+
+
+def training_job_delete(*, job: TrainingJob) -> None:
+    """Delete a finished job with its events and epoch metrics. The models it registered stay
+    (they are deleted on their own), and so do their files; any other file left in the job's
+    folder goes once the deletion commits. Safe to repeat.
+
+    Conflict (409, `job_active`) while the job is queued or running: cancel it first."""
+    with transaction.atomic():
+        row = TrainingJob.objects.select_for_update().filter(pk=job.pk).first()
+        if row is None:
+            return
+        why = training_job_delete_refusal(job=row)
+        if why:
+            raise Conflict(why, code="job_active")
+        folder = f"models/{row.owner_id}/{row.pk}"
+        try:
+            _dirs, names = default_storage.listdir(folder)
+        except (FileNotFoundError, NotImplementedError, OSError):
+            names = []
+        kept = {
+            name
+            for model in TrainedModel.objects.filter(training_job_id=row.pk)
+            for name in trained_model_files(model)
+        }
+        files = [f"{folder}/{name}" for name in names if f"{folder}/{name}" not in kept]
+        row.delete()
+        transaction.on_commit(partial(storage_delete_files, files))
 
 
 class _Reporter:
@@ -497,14 +535,11 @@ def _pipeline_after_job(pipeline_id: int) -> None:
     if pipeline is None:  # deleted with its dataset while the job ended
         return
     active = (TrainingJob.Status.QUEUED, TrainingJob.Status.RUNNING)
+    status: str
     if TrainingJob.objects.filter(pipeline=pipeline, status__in=active).exists():
         status = Pipeline.Status.TRAINING
-    elif TrainedModel.objects.filter(pipeline=pipeline, is_deployed=True).exists():
-        status = Pipeline.Status.DEPLOYED
-    elif TrainedModel.objects.filter(pipeline=pipeline).exists():
-        status = Pipeline.Status.TRAINED
     else:
-        status = Pipeline.Status.CONFIGURED
+        status = pipeline_status_from_models(pipeline)
     pipeline_set_status(pipeline=pipeline, status=status)
 
 
