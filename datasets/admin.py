@@ -6,11 +6,14 @@ from django.template.defaultfilters import filesizeformat
 
 from datasets import services
 from datasets.models import Dataset
+from vur.admindelete import ServiceDeleteAdmin
+from vur.adminjson import ReadableJSONAdmin
 
 
 @admin.register(Dataset)
-class DatasetAdmin(admin.ModelAdmin):
-    """Datasets with owner, type, format and shape; name and description are editable."""
+class DatasetAdmin(ReadableJSONAdmin, ServiceDeleteAdmin):
+    """Datasets with owner, type, format and shape; name and description are editable. Deletes
+    go through `dataset_delete`: refused while in use, the stored files removed after commit."""
 
     list_display = (
         "name",
@@ -60,20 +63,10 @@ class DatasetAdmin(admin.ModelAdmin):
         """Datasets come from uploads (the upload page or API), which parse and profile them."""
         return False
 
-    # Deletes go through the service: refused while in use (listed as protected on the
-    # confirmation page), and the stored files built on it are removed after the commit.
-    def get_deleted_objects(self, objs, request):
-        """Django's list of what goes, with the reasons a dataset cannot go now as protected."""
-        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        for obj in objs:
-            protected += [f"{obj}: {why}" for why in services.dataset_delete_blockers(dataset=obj)]
-        return deleted, counts, perms_needed, protected
+    def delete_refusal(self, obj: Dataset) -> str:
+        """Why `dataset_delete` would refuse the dataset now ("" when it may go)."""
+        return services.dataset_delete_refusal(dataset=obj)
 
-    def delete_model(self, request, obj: Dataset) -> None:
-        """Delete through `dataset_delete` (files after commit)."""
+    def delete_through_service(self, obj: Dataset) -> None:
+        """Delete through `dataset_delete` (its pipelines, models and files after commit)."""
         services.dataset_delete(dataset=obj)
-
-    def delete_queryset(self, request, queryset) -> None:
-        """Delete each through `dataset_delete` (files after commit)."""
-        for obj in queryset:
-            services.dataset_delete(dataset=obj)

@@ -64,4 +64,4 @@ class TrainedModel(OwnedModel):
         indexes = [models.Index(fields=["pipeline", "rank"])]
 
     def __str__(self) -> str:
-        return f"#{self.rank} {self.algorithm} ({self.pipeline_id})"
+        return f"#{self.rank} {self.algorithm} of pipeline {self.pipeline_id}"

@@ -1,8 +1,11 @@
 """Admin for alerts and model references, and the "run the checks now" action on trained models.
 
-Alerts and references are written by the system: no "add", and acknowledging or checking goes
-through the monitoring services.
+Alerts and references are written by the system: no "add", nothing editable (a hand-edited
+reference would corrupt drift detection; stored JSON is summarised and pretty-printed on demand),
+and acknowledging or checking goes through the monitoring services.
 """
+
+from typing import Any
 
 from django.contrib import admin, messages
 
@@ -10,11 +13,24 @@ from modeling.models import TrainedModel
 from monitoring.models import Alert, ModelReference
 from monitoring.services import alert_acknowledge, drift_detect, model_check
 from predictions.admin import DeployableTrainedModelAdmin
+from vur.adminjson import ReadableJSONAdmin, json_summary
 from vur.errors import VURError
 
 
+def reference_summary(data: Any) -> str:
+    """ "tabular reference, 5 columns, version 3" for a stored monitoring reference."""
+    if not isinstance(data, dict) or "kind" not in data:
+        return json_summary(data)
+    parts = [f"{data['kind']} reference"]
+    if isinstance(data.get("columns"), (list, dict)):
+        parts.append(f"{len(data['columns'])} columns")
+    if "version" in data:
+        parts.append(f"version {data['version']}")
+    return ", ".join(parts)
+
+
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(ReadableJSONAdmin, admin.ModelAdmin):
     """Alerts raised by the periodic checks."""
 
     list_display = ("id", "kind", "severity", "model", "owner", "acknowledged", "created_at")
@@ -49,13 +65,20 @@ class AlertAdmin(admin.ModelAdmin):
 
 
 @admin.register(ModelReference)
-class ModelReferenceAdmin(admin.ModelAdmin):
-    """What each model's live traffic is compared against."""
+class ModelReferenceAdmin(ReadableJSONAdmin, admin.ModelAdmin):
+    """What each model's live traffic is compared against: built by training or from the
+    dataset, never edited by hand (deleting one makes monitoring rebuild it)."""
+
+    all_read_only = True
 
     list_display = ("model", "source", "created_at")
-    raw_id_fields = ("model",)
+    list_select_related = ("model",)
+    json_summaries = {"data": reference_summary}
 
     def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
 

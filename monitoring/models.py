@@ -23,7 +23,7 @@ class ModelReference(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
-        return f"reference of {self.model_id} ({self.source})"
+        return f"reference of model {self.model_id} ({self.source})"
 
 
 class Alert(OwnedModel):

@@ -5,11 +5,14 @@ from django.contrib import admin
 
 from pipelines import services
 from pipelines.models import Pipeline
+from vur.admindelete import ServiceDeleteAdmin
+from vur.adminjson import ReadableJSONAdmin
 
 
 @admin.register(Pipeline)
-class PipelineAdmin(admin.ModelAdmin):
-    """Pipelines with their dataset, target and progress; only the name is editable."""
+class PipelineAdmin(ReadableJSONAdmin, ServiceDeleteAdmin):
+    """Pipelines with their dataset, target and progress; only the name is editable. Deletes go
+    through `pipeline_delete`: refused while in use, the stored files removed after commit."""
 
     list_display = (
         "name",
@@ -58,22 +61,10 @@ class PipelineAdmin(admin.ModelAdmin):
         """Pipelines are created from a dataset in the wizard or the API, which check columns."""
         return False
 
-    # Deletes go through the service: refused while in use (listed as protected on the
-    # confirmation page), and the stored files built on it are removed after the commit.
-    def get_deleted_objects(self, objs, request):
-        """Django's list of what goes, with the reasons a pipeline cannot go now as protected."""
-        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        for obj in objs:
-            protected += [
-                f"{obj}: {why}" for why in services.pipeline_delete_blockers(pipeline=obj)
-            ]
-        return deleted, counts, perms_needed, protected
+    def delete_refusal(self, obj: Pipeline) -> str:
+        """Why `pipeline_delete` would refuse the pipeline now ("" when it may go)."""
+        return services.pipeline_delete_refusal(pipeline=obj)
 
-    def delete_model(self, request, obj: Pipeline) -> None:
-        """Delete through `pipeline_delete` (files after commit)."""
+    def delete_through_service(self, obj: Pipeline) -> None:
+        """Delete through `pipeline_delete` (its jobs, models and files after commit)."""
         services.pipeline_delete(pipeline=obj)
-
-    def delete_queryset(self, request, queryset) -> None:
-        """Delete each through `pipeline_delete` (files after commit)."""
-        for obj in queryset:
-            services.pipeline_delete(pipeline=obj)

@@ -1,5 +1,7 @@
 """Admin for deployments, prediction records and batch jobs, and the deploy/undeploy actions on
-trained models. Every state change goes through the predictions services."""
+trained models. Every state change goes through the predictions services, deletes included
+(refused while a deployment is active or a batch job runs; stored files go after the commit);
+stored JSON is read-only, summarised and pretty-printed on demand."""
 
 from django.contrib import admin, messages
 
@@ -12,7 +14,16 @@ from predictions.models import (
     ForecastState,
     PredictionRecord,
 )
-from predictions.services import deployment_create, deployment_undeploy
+from predictions.services import (
+    batch_job_delete,
+    batch_job_delete_refusal,
+    deployment_create,
+    deployment_delete,
+    deployment_delete_refusal,
+    deployment_undeploy,
+)
+from vur.admindelete import ServiceDeleteAdmin
+from vur.adminjson import ReadableJSONAdmin
 from vur.errors import VURError
 
 
@@ -92,7 +103,7 @@ class DeployableTrainedModelAdmin(_SystemWritten, TrainedModelAdmin):
 
 
 @admin.register(Deployment)
-class DeploymentAdmin(_SystemWritten, admin.ModelAdmin):
+class DeploymentAdmin(_SystemWritten, ServiceDeleteAdmin):
     """Deployments and their state; "undeploy" goes through the service."""
 
     list_display = (
@@ -131,10 +142,20 @@ class DeploymentAdmin(_SystemWritten, admin.ModelAdmin):
             count += 1
         self.message_user(request, f"Stopped {count} deployment(s).", messages.SUCCESS)
 
+    def delete_refusal(self, obj: Deployment) -> str:
+        """Why `deployment_delete` would refuse now (the deployment is active)."""
+        return deployment_delete_refusal(deployment=obj)
+
+    def delete_through_service(self, obj: Deployment) -> None:
+        """Delete an inactive deployment through `deployment_delete`."""
+        deployment_delete(deployment=obj)
+
 
 @admin.register(PredictionRecord)
-class PredictionRecordAdmin(_SystemWritten, admin.ModelAdmin):
+class PredictionRecordAdmin(ReadableJSONAdmin, _SystemWritten, admin.ModelAdmin):
     """Served predictions, with feedback when given; read-only."""
+
+    all_read_only = True
 
     list_display = (
         "id",
@@ -151,19 +172,19 @@ class PredictionRecordAdmin(_SystemWritten, admin.ModelAdmin):
     list_select_related = ("model", "owner")
     date_hierarchy = "created_at"
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
 
 @admin.register(BatchJob)
-class BatchJobAdmin(_SystemWritten, admin.ModelAdmin):
-    """Batch scoring jobs with progress; read-only."""
+class BatchJobAdmin(ReadableJSONAdmin, _SystemWritten, ServiceDeleteAdmin):
+    """Batch scoring jobs with progress; read-only. Deleted through `batch_job_delete`."""
+
+    all_read_only = True
 
     list_display = (
         "id",
+        "input_filename",
         "model",
         "owner",
         "status",
@@ -178,8 +199,18 @@ class BatchJobAdmin(_SystemWritten, admin.ModelAdmin):
     list_select_related = ("model", "owner")
     date_hierarchy = "created_at"
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
+    @admin.display(description="file")
+    def input_filename(self, obj: BatchJob) -> str:
+        """The scored file's own name."""
+        return obj.input_filename
+
+    def delete_refusal(self, obj: BatchJob) -> str:
+        """Why `batch_job_delete` would refuse now (the job is queued or running)."""
+        return batch_job_delete_refusal(job=obj)
+
+    def delete_through_service(self, obj: BatchJob) -> None:
+        """Delete through `batch_job_delete` (input and result files after commit)."""
+        batch_job_delete(job=obj)
 
 
 @admin.register(ForecastActual)
@@ -200,16 +231,15 @@ class ForecastActualAdmin(_SystemWritten, admin.ModelAdmin):
 
 
 @admin.register(ForecastState)
-class ForecastStateAdmin(_SystemWritten, admin.ModelAdmin):
+class ForecastStateAdmin(ReadableJSONAdmin, _SystemWritten, admin.ModelAdmin):
     """Live forecast state per deployment and series (what observations advanced); read-only.
     Deleting a row makes that series start again from the trained history."""
+
+    all_read_only = True
 
     list_display = ("deployment", "series_id", "updated_through", "n_observations", "version")
     search_fields = ("series_id", "deployment__model__algorithm")
     list_select_related = ("deployment", "deployment__model")
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False

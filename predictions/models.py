@@ -81,6 +81,10 @@ class PredictionRecord(OwnedModel):
             models.Index(fields=["model", "feedback_at"], name="prediction_feedback_time"),
         ]
 
+    def __str__(self) -> str:
+        outcome = f"failed: {self.error_code}" if self.error_code else self.source
+        return f"prediction {self.pk} of model {self.model_id} ({outcome})"
+
 
 class PredictionRollup(models.Model):
     """Per model, channel and time bucket (5 minutes, 1 hour, 1 day): counts, errors, a latency
@@ -158,6 +162,9 @@ class BatchJob(OwnedModel):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "heartbeat_at"], name="batch_job_liveness")]
 
+    def __str__(self) -> str:
+        return f"{self.input_filename or 'batch job'} scored by {self.model} ({self.status})"
+
     @property
     def input_filename(self) -> str:
         """The uploaded file's own name, without the storage folder and the "input-" prefix."""
@@ -183,6 +190,10 @@ class ForecastActual(OwnedModel):
                 fields=["model", "series_id", "timestamp"], name="one_actual_per_model_series_time"
             ),
         ]
+
+    def __str__(self) -> str:
+        series = f"series {self.series_id}" if self.series_id else "the series"
+        return f"{series} of model {self.model_id} at {self.timestamp:%Y-%m-%d %H:%M}: {self.value}"
 
 
 class ForecastState(models.Model):

@@ -1,13 +1,21 @@
 """Admin for training jobs with their events and epoch metrics.
 
-Jobs, events and metrics are written by the system only: no "add", computed fields read-only,
-and cancelling goes through the training service.
+Jobs, events and metrics are written by the system only: no "add", every field read-only
+(stored JSON summarised, pretty-printed on demand), and cancelling and deleting go through the
+training services (a queued or running job is not deleted).
 """
 
 from django.contrib import admin, messages
+from django.utils.safestring import SafeString
 
 from training.models import EpochMetric, TrainingEvent, TrainingJob
-from training.services import training_job_cancel
+from training.services import (
+    training_job_cancel,
+    training_job_delete,
+    training_job_delete_refusal,
+)
+from vur.admindelete import ServiceDeleteAdmin
+from vur.adminjson import ReadableJSONAdmin, json_block
 from vur.errors import VURError
 
 
@@ -23,10 +31,15 @@ class TrainingEventInline(_SystemWritten, admin.TabularInline):
 
     model = TrainingEvent
     extra = 0
-    fields = ("kind", "payload", "created_at")
+    fields = ("kind", "data", "created_at")
     readonly_fields = fields
     can_delete = False
     show_change_link = True
+
+    @admin.display(description="payload")
+    def data(self, obj: TrainingEvent) -> SafeString | str:
+        """The event's payload, summarised and pretty-printed on demand."""
+        return json_block(obj.payload)
 
 
 class EpochMetricInline(_SystemWritten, admin.TabularInline):
@@ -40,8 +53,10 @@ class EpochMetricInline(_SystemWritten, admin.TabularInline):
 
 
 @admin.register(TrainingJob)
-class TrainingJobAdmin(_SystemWritten, admin.ModelAdmin):
+class TrainingJobAdmin(ReadableJSONAdmin, _SystemWritten, ServiceDeleteAdmin):
     """Jobs with status, progress and timing; the "cancel" action asks running jobs to stop."""
+
+    all_read_only = True
 
     list_display = (
         "id",
@@ -58,25 +73,6 @@ class TrainingJobAdmin(_SystemWritten, admin.ModelAdmin):
     search_fields = ("id", "pipeline__name", "owner__username", "error")
     date_hierarchy = "created_at"
     list_select_related = ("pipeline", "owner")
-    readonly_fields = (
-        "id",
-        "owner",
-        "pipeline",
-        "status",
-        "config",
-        "progress",
-        "estimated_time_remaining",
-        "current_epoch",
-        "current_algorithm",
-        "best_metric",
-        "error",
-        "cancel_requested",
-        "celery_task_id",
-        "created_at",
-        "updated_at",
-        "started_at",
-        "completed_at",
-    )
     inlines = [EpochMetricInline, TrainingEventInline]
     actions = ["cancel_jobs"]
 
@@ -95,9 +91,17 @@ class TrainingJobAdmin(_SystemWritten, admin.ModelAdmin):
         for line in refused:
             self.message_user(request, line, messages.WARNING)
 
+    def delete_refusal(self, obj: TrainingJob) -> str:
+        """Why `training_job_delete` would refuse now (the job is queued or running)."""
+        return training_job_delete_refusal(job=obj)
+
+    def delete_through_service(self, obj: TrainingJob) -> None:
+        """Delete through `training_job_delete` (its models stay)."""
+        training_job_delete(job=obj)
+
 
 @admin.register(TrainingEvent)
-class TrainingEventAdmin(_SystemWritten, admin.ModelAdmin):
+class TrainingEventAdmin(ReadableJSONAdmin, _SystemWritten, admin.ModelAdmin):
     """Stored job events (log lines, progress, metrics, status), read-only."""
 
     list_display = ("job", "kind", "created_at")
@@ -110,7 +114,7 @@ class TrainingEventAdmin(_SystemWritten, admin.ModelAdmin):
 
 
 @admin.register(EpochMetric)
-class EpochMetricAdmin(_SystemWritten, admin.ModelAdmin):
+class EpochMetricAdmin(ReadableJSONAdmin, _SystemWritten, admin.ModelAdmin):
     """Per-epoch losses, read-only."""
 
     list_display = ("job", "algorithm", "epoch", "train_loss", "val_loss", "timestamp")

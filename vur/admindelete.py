@@ -1,0 +1,103 @@
+"""Admin deletes through the product's delete services.
+
+The admin's delete page and its "delete selected" action follow the same rules as the web UI and
+the API: an object in use (a deployed model, an active job) is refused with the service's own
+sentence and nothing is deleted; otherwise the service deletes it, with its stored files once
+the deletion commits and whatever state depends on it (a pipeline's status) brought up to date.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
+from django.contrib.admin.utils import unquote
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+
+from vur.errors import Conflict
+
+
+def _refusals(modeladmin: Any, objs: Any) -> list[str]:
+    """One line per object that cannot be deleted now: the object, then the service's reason."""
+    return [f"{obj}: {why}" for obj in objs if (why := modeladmin.delete_refusal(obj))]
+
+
+def delete_selected_through_service(
+    modeladmin: Any, request: HttpRequest, queryset: Any
+) -> HttpResponse | None:
+    """Django's "delete selected", refused as a whole (a message per object in use, nothing
+    deleted) when any selected object is in use; the deletes run in one transaction."""
+    refused = _refusals(modeladmin, queryset)
+    if refused:
+        for line in refused:
+            modeladmin.message_user(request, f"Not deleted. {line}", messages.ERROR)
+        return None
+    try:
+        with transaction.atomic():
+            return delete_selected(modeladmin, request, queryset)
+    except Conflict as exc:  # put in use between the check and the delete
+        modeladmin.message_user(request, f"Not deleted. {exc.detail}", messages.ERROR)
+        return None
+
+
+class ServiceDeleteAdmin(admin.ModelAdmin):
+    """A ModelAdmin whose deletes go through a service. Subclasses give `delete_refusal` (why an
+    object cannot go now, "" when it can) and `delete_through_service`."""
+
+    def delete_refusal(self, obj: Any) -> str:
+        """The service's sentence for why `obj` cannot be deleted now; "" when it can."""
+        raise NotImplementedError
+
+    def delete_through_service(self, obj: Any) -> None:
+        """Delete `obj` through its service (raises Conflict when it is in use)."""
+        raise NotImplementedError
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """Django's list of what goes, with the objects in use listed as protected (so neither
+        confirmation page offers to delete them)."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, perms_needed, [*protected, *_refusals(self, objs)]
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict | None = None
+    ) -> HttpResponse:
+        """The delete page; for an object in use, the service's reason as an error message on
+        a page that offers no delete. A delete refused at the last moment goes back to the
+        object with the reason, nothing deleted."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and self.has_delete_permission(request, obj):
+            why = self.delete_refusal(obj)
+            if why:
+                self.message_user(request, f"{obj} cannot be deleted. {why}", messages.ERROR)
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except Conflict as exc:
+            self.message_user(request, f"{obj} was not deleted. {exc.detail}", messages.ERROR)
+            opts = self.opts
+            url = reverse(
+                f"admin:{opts.app_label}_{opts.model_name}_change",
+                args=[object_id],
+                current_app=self.admin_site.name,
+            )
+            return HttpResponseRedirect(url)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        """Delete through the service (its files after the commit)."""
+        self.delete_through_service(obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        """Delete each through the service, all or none."""
+        with transaction.atomic():
+            for obj in queryset:
+                self.delete_through_service(obj)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        """The admin's actions, with "delete selected" going through the service."""
+        actions: dict[str, Any] = dict(super().get_actions(request))
+        if actions.get("delete_selected"):
+            _func, name, description = actions["delete_selected"]
+            actions["delete_selected"] = (delete_selected_through_service, name, description)
+        return actions
