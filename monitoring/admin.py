@@ -1,4 +1,5 @@
-"""Admin for alerts and model references, and the "run the checks now" action on trained models.
+"""Admin for alerts and model references, the "run the checks now" action on trained models, and
+people (whose deletes go through `vur.accounts.user_delete`).
 
 Alerts and references are written by the system: no "add", nothing editable (a hand-edited
 reference would corrupt drift detection; stored JSON is summarised and pretty-printed on demand),
@@ -8,11 +9,15 @@ and acknowledging or checking goes through the monitoring services.
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 
 from modeling.models import TrainedModel
 from monitoring.models import Alert, ModelReference
 from monitoring.services import alert_acknowledge, drift_detect, model_check
 from predictions.admin import DeployableTrainedModelAdmin
+from vur.accounts import user_delete, user_delete_refusal
+from vur.admindelete import ServiceDeleteAdmin
 from vur.adminjson import ReadableJSONAdmin, json_summary
 from vur.errors import VURError
 
@@ -109,3 +114,24 @@ class MonitoredTrainedModelAdmin(DeployableTrainedModelAdmin):
                 f"{len(raised)} new alert(s).",
                 messages.SUCCESS,
             )
+
+
+# People: registered here, in the last stage's admin module (loaded after django.contrib.auth's),
+# because deleting one deletes what they own in every stage.
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class VURUserAdmin(ServiceDeleteAdmin, UserAdmin):
+    """Django's user admin, with deletes through `user_delete`: refused while anything of the
+    person's is deployed or running; their objects' stored files go with them."""
+
+    def delete_refusal(self, obj: Any) -> str:
+        """Why `user_delete` would refuse the account now ("" when it may go)."""
+        return user_delete_refusal(user=obj)
+
+    def delete_through_service(self, obj: Any) -> None:
+        """Delete through `user_delete`."""
+        user_delete(user=obj)
