@@ -23,7 +23,7 @@ from datasets import profiling
 from datasets.jsonsafe import json_safe
 from datasets.models import Dataset
 from datasets.signals import Cleanup, dataset_deleting
-from vur.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, VURError
+from vur.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, VURError, in_use
 
 logger = logging.getLogger(__name__)
 
@@ -295,11 +295,11 @@ def dataset_delete(*, dataset: Dataset) -> None:
 
 
 def _dataset_in_use(blockers: list[str]) -> Conflict:
-    return Conflict(
-        f"The dataset is in use: {'; '.join(blockers)}. Cancel its jobs and "
-        "undeploy its models, then delete it.",
-        code="dataset_in_use",
-        errors={"in_use": blockers},
+    return in_use(
+        "The dataset",
+        blockers,
+        "Cancel its jobs and undeploy its models, then delete it.",
+        "dataset_in_use",
     )
 
 

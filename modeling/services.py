@@ -15,7 +15,7 @@ from modeling.models import ModelConfig, TrainedModel
 from modeling.signals import trained_model_deleting
 from pipelines.models import Pipeline
 from pipelines.services import pipeline_set_config, pipeline_set_status, pipeline_status_allowed
-from vur.errors import Conflict, InvalidInput
+from vur.errors import Conflict, InvalidInput, in_use
 
 SEARCH_METHODS = ("none", "grid", "random", "bayesian")
 
@@ -148,11 +148,11 @@ def pipeline_status_from_models(pipeline: Pipeline) -> str:
 
 
 def _model_in_use(blockers: list[str]) -> Conflict:
-    return Conflict(
-        f"The model is in use: {'; '.join(blockers)}. Undeploy it and let its batch jobs "
-        "finish, then delete it.",
-        code="model_in_use",
-        errors={"in_use": blockers},
+    return in_use(
+        "The model",
+        blockers,
+        "Undeploy it and let its batch jobs finish, then delete it.",
+        "model_in_use",
     )
 
 

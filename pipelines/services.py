@@ -15,7 +15,7 @@ from datasets.timeseries import MIN_TRAIN_POINTS, grid_steps
 from pipelines.limits import MAX_HORIZON
 from pipelines.models import STEPS, Pipeline
 from pipelines.signals import pipeline_deleting
-from vur.errors import Conflict, InvalidInput
+from vur.errors import Conflict, InvalidInput, in_use
 
 _S = Pipeline.Status
 # The one table of a pipeline's status changes: status -> the statuses it may move to.
@@ -226,11 +226,11 @@ def pipeline_delete(*, pipeline: Pipeline) -> None:
 
 
 def _pipeline_in_use(blockers: list[str]) -> Conflict:
-    return Conflict(
-        f"The pipeline is in use: {'; '.join(blockers)}. Cancel its jobs and "
-        "undeploy its models, then delete it.",
-        code="pipeline_in_use",
-        errors={"in_use": blockers},
+    return in_use(
+        "The pipeline",
+        blockers,
+        "Cancel its jobs and undeploy its models, then delete it.",
+        "pipeline_in_use",
     )
 
 

@@ -20,7 +20,7 @@ from predictions.models import BatchJob, Deployment
 from predictions.services import batch_job_delete, deployment_delete
 from training.models import TrainingJob
 from training.services import training_job_delete
-from vur.errors import Conflict
+from vur.errors import Conflict, in_use
 
 _ACTIVE_JOB = ("queued", "running")
 
@@ -45,11 +45,11 @@ def user_delete_blockers(*, user: Any) -> list[str]:
 
 
 def _user_in_use(blockers: list[str]) -> Conflict:
-    return Conflict(
-        f"The account is in use: {'; '.join(blockers)}. Cancel its jobs and undeploy its "
-        "models, then delete it.",
-        code="user_in_use",
-        errors={"in_use": blockers},
+    return in_use(
+        "The account",
+        blockers,
+        "Cancel its jobs and undeploy its models, then delete it.",
+        "user_in_use",
     )
 
 

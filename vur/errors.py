@@ -49,6 +49,16 @@ class Conflict(VURError):
     code = "conflict"
 
 
+def in_use(subject: str, blockers: list[str], advice: str, code: str) -> Conflict:
+    """The 409 a delete answers while `subject` ("The dataset") is in use: what holds it, one
+    sentence of what to do first, and the blockers listed in `errors.in_use`."""
+    return Conflict(
+        f"{subject} is in use: {'; '.join(blockers)}. {advice}",
+        code=code,
+        errors={"in_use": blockers},
+    )
+
+
 class ModelNotDeployed(Conflict):
     """Only deployed models answer predictions."""
 
