@@ -140,6 +140,11 @@ class PredictionViewSet(viewsets.GenericViewSet):
     def batch_download(self, request: Request, job_id=None) -> FileResponse:
         """The result CSV: input columns plus `prediction` (and `proba_<class>`)."""
         job = selectors.batch_job_get(user=request.user, job_id=job_id)
+        if job.status == BatchJob.Status.FAILED:
+            reason = f" ({job.error})" if job.error else ""
+            raise Conflict(
+                f"The batch job {job.status}{reason}; it has no result.", code="result_not_ready"
+            )
         if job.status != BatchJob.Status.COMPLETED or not job.result_file:
             raise Conflict("The batch job has no result yet.", code="result_not_ready")
         from django.core.files.storage import default_storage

@@ -114,6 +114,10 @@ def test_bad_values_past_the_first_chunk_fail_the_job_and_keep_no_result(
     assert not PredictionRecord.objects.filter(model=deployed_model).exists()
     download = api.get(f"/api/v1/predictions/batch/{job_id}/download")
     assert download.status_code == 409
+    # It says the job failed, and why; not that the result is still to come.
+    detail = download.json()["detail"]
+    assert detail.startswith("The batch job failed (") and "no result" in detail
+    assert "body_mass_g: 3 values are not numbers" in detail
 
 
 def test_a_large_first_chunk_says_only_its_rows_were_checked(api, deployed_model, settings):
