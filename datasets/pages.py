@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from datasets import charts, selectors, services
@@ -200,10 +201,14 @@ def dataset_statistics_partial(request: HttpRequest, dataset_id: int) -> HttpRes
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def dataset_delete_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
-    """Delete the dataset (and its file, and its pipelines); back to the list."""
+    """Delete the dataset (and its file, and its pipelines); back to the list. A GET (a typed
+    or bookmarked address) deletes nothing: it opens the dataset, whose Delete card does it."""
     dataset = get_or_404(selectors.dataset_get, user=request.user, dataset_id=dataset_id)
+    if request.method != "POST":
+        messages.info(request, "To delete this dataset, use the Delete button below.")
+        return redirect(f"{reverse('datasets_ui:detail', args=[dataset.pk])}#delete-dataset-card")
     name = dataset.name
     try:
         services.dataset_delete(dataset=dataset)

@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from datasets.columns import suggested_problem_type
 from datasets.models import Dataset
@@ -217,10 +217,14 @@ def pipeline_detail_page(request: HttpRequest, pipeline_id: int) -> HttpResponse
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def pipeline_delete_page(request: HttpRequest, pipeline_id: int) -> HttpResponse:
-    """Delete a pipeline (its configs, jobs and models go with it)."""
+    """Delete a pipeline (its configs, jobs and models go with it). A GET (a typed or bookmarked
+    address) deletes nothing: it opens the pipeline, whose wizard has the Delete control."""
     pipeline = get_or_404(selectors.pipeline_get, user=request.user, pipeline_id=pipeline_id)
+    if request.method != "POST":
+        messages.info(request, "To delete this pipeline, use “Delete this pipeline” below.")
+        return redirect("pipelines_ui:detail", pipeline_id=pipeline.pk)
     name = pipeline.name
     try:
         services.pipeline_delete(pipeline=pipeline)  # refuses while in use; removes its files
