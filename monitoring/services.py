@@ -45,6 +45,7 @@ from predictions.logbook import (
     prediction_log,
 )
 from predictions.models import Deployment, ForecastActual, PredictionRecord, PredictionRollup
+from predictions.templatetags.deployment_labels import target_label
 from training import reference_store
 from training.models import TrainingJob
 from training.selectors import training_job_list
@@ -92,8 +93,9 @@ def dashboard_stats(*, user) -> dict[str, Any]:
     known = [s for s in stamps if s is not None]
     return {
         "total_pipelines": pipelines.count(),
-        "active_pipelines": pipelines.exclude(
-            status__in=[Pipeline.Status.DRAFT, Pipeline.Status.FAILED]
+        # Active: has models or a run under way (a pipeline whose every run failed has none).
+        "active_pipelines": pipelines.filter(
+            status__in=[Pipeline.Status.TRAINING, Pipeline.Status.TRAINED, Pipeline.Status.DEPLOYED]
         ).count(),
         "total_datasets": datasets.count(),
         "total_models": trained_model_list(user=user).count(),
@@ -148,13 +150,13 @@ def recent_activity(*, user, limit: int, offset: int) -> dict[str, Any]:
                 "page_url": f"/training/{j.pk}/",
             }
         )
-    for dep in owned_by(Deployment.objects.select_related("model"), user)[:cap]:
+    for dep in owned_by(Deployment.objects.select_related("model__pipeline"), user)[:cap]:
         items.append(
             {
                 "id": f"deployment-{dep.pk}",
                 "type": "deployment",
-                "title": f"Deployed {dep.model.algorithm}",
-                "description": f"target {dep.target}",
+                "title": f"Deployed {model_name(dep.model)}",
+                "description": f"for the {target_label(dep.target)}",
                 "status": "success",
                 "timestamp": dep.deployed_at,
                 "metadata": {"model_id": dep.model_id},
@@ -188,16 +190,24 @@ def _prediction_activity(user, cap: int) -> list[dict[str, Any]]:
         hour = bucket_start(p["created_at"], 3600)
         groups.setdefault((p["model_id"], hour), Counter())["forecast"] += 1
     newest = sorted(groups.items(), key=lambda kv: kv[0][1], reverse=True)[:cap]
+    ids = {model_id for (model_id, _hour), _counts in newest}
+    names = {
+        m.pk: model_name(m)
+        for m in TrainedModel.objects.filter(pk__in=ids).select_related("pipeline")
+    }
     items = []
     for (model_id, hour), by_channel in newest:
         total = sum(by_channel.values())
         plural = "s" if total != 1 else ""
-        ways = ", ".join(f"{n} by {_CHANNEL_WORDS.get(c, c)}" for c, n in by_channel.most_common())
+        ways = ", ".join(
+            f"{n:,} by {_CHANNEL_WORDS.get(c, c)}" for c, n in by_channel.most_common()
+        )
+        served_by = names.get(model_id, f"model {model_id}")
         items.append(
             {
                 "id": f"predictions-{model_id}-{int(hour.timestamp())}",
                 "type": "prediction",
-                "title": f"{total} prediction{plural} served by model {model_id}",
+                "title": f"{total:,} prediction{plural} served by {served_by}",
                 "description": f"{ways} in the hour from {hour:%H:%M} UTC",
                 "status": "success",
                 "timestamp": hour,
@@ -233,7 +243,22 @@ def quick_actions(*, user) -> list[dict[str, str]]:
             }
         )
     for p in pipeline_list(user=user)[:5]:
-        if p.status in (Pipeline.Status.DRAFT, Pipeline.Status.CONFIGURED):
+        last = training_job_list(user=user).filter(pipeline=p).order_by("-created_at").first()
+        failed = last is not None and last.status == TrainingJob.Status.FAILED
+        if failed and p.status in (Pipeline.Status.DRAFT, Pipeline.Status.CONFIGURED):
+            # Training again as it is would fail again: the setup needs a change first.
+            reason = (last.error or "").strip() if last is not None else ""
+            reason = reason if len(reason) <= 160 else reason[:159] + "…"
+            actions.append(
+                {
+                    "id": f"fix-{p.pk}",
+                    "title": f"Fix the setup of {p.name}",
+                    "description": f"Its last training failed: {reason or 'see the job page'}",
+                    "url": f"/api/v1/pipelines/{p.pk}/",
+                    "page_url": f"/pipelines/{p.pk}/wizard/setup/",
+                }
+            )
+        elif p.status in (Pipeline.Status.DRAFT, Pipeline.Status.CONFIGURED):
             actions.append(
                 {
                     "id": f"train-{p.pk}",

@@ -4,6 +4,7 @@ and quick actions, from the monitoring dashboard services."""
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -36,16 +37,34 @@ def _running_jobs(user) -> list:
     return jobs
 
 
-def _storage(stats: dict) -> dict:
-    """Bytes of datasets stored (from the stats' GB figure) and the free space on the data disk."""
+def _storage(stats: dict, user) -> dict:
+    """Bytes of datasets stored (from the stats' GB figure) and, for staff only (it is the
+    server's disk, not the user's quota), the free space on the data disk."""
     from django.conf import settings
 
-    try:
-        free = shutil.disk_usage(settings.MEDIA_ROOT).free
-    except OSError:
-        free = None
+    free = None
+    if user.is_staff:
+        try:
+            free = shutil.disk_usage(settings.MEDIA_ROOT).free
+        except OSError:
+            free = None
     used = int(round((stats.get("storage_used") or 0) * 1024**3))
     return {"used_bytes": used, "free_bytes": free}
+
+
+def _health_reason(user, stats: dict) -> str:
+    """Why the health badge says what it says, in the words of its two inputs: the training
+    runs of the last 7 days that failed, and the open alerts."""
+    week_ago = timezone.now() - timedelta(days=7)
+    recent = training_job_list(user=user).filter(created_at__gte=week_ago)
+    failed = recent.filter(status=TrainingJob.Status.FAILED).count()
+    reasons = []
+    if failed:
+        reasons.append(f"{failed} of {recent.count()} training runs failed")
+    if stats.get("open_alerts"):
+        n = stats["open_alerts"]
+        reasons.append(f"{n} open alert{'s' if n != 1 else ''}")
+    return "; ".join(reasons) or "no failed training runs or open alerts"
 
 
 @login_required
@@ -57,7 +76,8 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     stats = dashboard_services.dashboard_stats(user=user)
     context = {
         "stats": stats,
-        "storage": _storage(stats),
+        "storage": _storage(stats, user),
+        "health_reason": _health_reason(user, stats),
         "activity": dashboard_services.recent_activity(user=user, limit=10, offset=0),
         "actions": dashboard_services.quick_actions(user=user),
         "alerts": _open_alerts(user),

@@ -72,7 +72,9 @@ def test_model_page_names_scores_and_shows_blend_members_as_a_table(owner, ranke
     assert "{&#x27;members&#x27;" not in html and "{'members'" not in html
     html = web.get(f"/models/{first.pk}/").content.decode()
     assert "Validation AUC (ranks the models; higher is better)" in html
-    assert "<h1>#1 Histogram gradient boosting</h1>" in html
+    # The heading and the title name the model alike, with its pipeline (ranks repeat).
+    name = f"#1 Histogram gradient boosting of pipeline {first.pipeline.name}"
+    assert f"<h1>{name}</h1>" in html and f"<title>{name} · VUR</title>" in html
     html = web.get(f"/models/{second.pk}/").content.decode()
     assert "Number of trees" in html and "<span>n_estimators</span>" not in html
 

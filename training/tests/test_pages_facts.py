@@ -79,3 +79,15 @@ def test_algorithm_forms_show_labels_and_only_parameters_of_the_problem_type(own
     assert 'name="hp_target_transform"' not in html
     assert 'name="hp_criterion_cls"' in html
     assert ">n_estimators<" not in html
+
+
+def test_training_list_shows_progress_as_a_percentage(owner, series_pipeline):
+    TrainingJob.objects.create(owner=owner, pipeline=series_pipeline, config={}, progress=0.375)
+    TrainingJob.objects.create(
+        owner=owner, pipeline=series_pipeline, config={}, progress=1.0, status="completed"
+    )
+    html = _client(owner).get("/training/").content.decode()
+    table = html[html.index('id="jobs-table"') :]
+    assert "<span class=\"small\" data-percent>38%</span>" in table
+    assert "data-percent>100%</span>" in table
+    assert "0.38" not in table and "1.00" not in table

@@ -32,6 +32,12 @@
     return Number(value).toFixed(digits === undefined ? 3 : digits).replace(/\.?0+$/, "") || "0";
   }
 
+  // An alert kind as the dashboard writes it: "job_failed" -> "Job failed".
+  function kindLabel(kind) {
+    var words = String(kind || "alert").replace(/_/g, " ");
+    return words.charAt(0).toUpperCase() + words.slice(1);
+  }
+
   function plain(stamp) { return String(stamp).replace(/(Z|[+-]\d\d:?\d\d)$/, ""); }
 
   function el(tag, attrs, text) {
@@ -124,7 +130,7 @@
       var text = el("p");
       text.appendChild(el("span", { class: "badge " + (a.severity || "warning") }, a.severity || "warning"));
       text.appendChild(document.createTextNode(" "));
-      text.appendChild(el("strong", {}, a.kind));
+      text.appendChild(el("strong", { class: "alert-kind" }, kindLabel(a.kind)));
       text.appendChild(document.createTextNode(" · " + a.message + " "));
       // The model as people know it (rank, algorithm, pipeline), linked to its monitoring page.
       var meta = el("span", { class: "muted small" });
@@ -138,7 +144,7 @@
       if (a.acknowledged) {
         li.appendChild(el("span", { class: "muted small" }, "acknowledged"));
       } else {
-        var button = el("button", { type: "button", class: "button small", "aria-label": "Acknowledge " + a.kind + " alert " + a.id }, "Acknowledge");
+        var button = el("button", { type: "button", class: "button small", "aria-label": "Acknowledge " + kindLabel(a.kind).toLowerCase() + " alert " + a.id }, "Acknowledge");
         button.addEventListener("click", function () { self.acknowledge(a, button, li); });
         li.appendChild(button);
       }
@@ -198,7 +204,7 @@
 
   ModelMonitor.prototype.showMetrics = function (m) {
     var lat = m.latency_ms || {};
-    $("kpi-count").textContent = m.prediction_count === undefined ? "–" : String(m.prediction_count);
+    $("kpi-count").textContent = m.prediction_count === undefined ? "–" : Number(m.prediction_count).toLocaleString("en-US");
     $("kpi-p50").textContent = num(lat.p50, 2);
     $("kpi-p95").textContent = num(lat.p95, 2);
     $("kpi-p99").textContent = num(lat.p99, 2);
