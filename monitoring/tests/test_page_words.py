@@ -64,15 +64,6 @@ def test_alert_kinds_and_activity_read_as_words(owner, deployed_model):
     assert ">1,234</span>" in stats
 
 
-def test_monitoring_js_words_alert_kinds_like_the_dashboard():
-    from django.contrib.staticfiles import finders
-
-    script = open(finders.find("vur/monitoring.js"), encoding="utf-8").read()
-    assert 'el("strong", {}, a.kind)' not in script
-    assert "kindLabel(a.kind)" in script
-    assert 'toLocaleString("en-US")' in script  # 100,900 predictions, not 100900
-
-
 def test_models_of_two_pipelines_are_told_apart(owner, deployed_model):
     from modeling.models import TrainedModel
 

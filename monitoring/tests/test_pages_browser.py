@@ -44,6 +44,8 @@ def test_monitoring_lists_and_acknowledges_an_alert(live_stack, browser, owner, 
     row_css = f'#alerts-list li[data-alert-id="{alert.pk}"]'
     wait(browser, LONG).until(ec.presence_of_element_located((By.CSS_SELECTOR, row_css)))
     assert "Error rate 12%" in browser.find_element(By.CSS_SELECTOR, row_css).text
+    # The kind in words, as the dashboard writes it ("Error rate", not "error_rate").
+    assert browser.find_element(By.CSS_SELECTOR, f"{row_css} .alert-kind").text == "Error rate"
     # The alert names its model by rank, algorithm and pipeline, linked to its monitoring page.
     link = browser.find_element(By.CSS_SELECTOR, f"{row_css} a.alert-model")
     assert link.text == f"#{deployed_model.rank} Random forest of pipeline p"

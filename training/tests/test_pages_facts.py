@@ -88,6 +88,6 @@ def test_training_list_shows_progress_as_a_percentage(owner, series_pipeline):
     )
     html = _client(owner).get("/training/").content.decode()
     table = html[html.index('id="jobs-table"') :]
-    assert "<span class=\"small\" data-percent>38%</span>" in table
+    assert '<span class="small" data-percent>38%</span>' in table
     assert "data-percent>100%</span>" in table
     assert "0.38" not in table and "1.00" not in table
