@@ -14,7 +14,13 @@ import pandas as pd
 from sklearn.inspection import permutation_importance
 from sklearn.pipeline import Pipeline
 
+from preprocessing.transformers import MISSING_TOKEN
+
+# One-hot level suffixes that are codes, not values: the missing level and the rare-level group.
+_LEVEL_WORDS = {MISSING_TOKEN: "missing", "infrequent_sklearn": "rare levels"}
+
 __all__ = [
+    "feature_label",
     "importance_shares",
     "merge_importances",
     "model_importances",
@@ -117,25 +123,41 @@ def permutation_importances(
     return _ranked(names, result.importances_mean, std=result.importances_std)
 
 
-def importance_shares(names: list[str], values: Any) -> list[dict[str, Any]]:
+def importance_shares(
+    names: list[str], values: Any, *, strip_prefix: bool = True
+) -> list[dict[str, Any]]:
     """[{feature, importance}] largest first as shares of one (negative or missing values count
-    as zero); a transformed name loses its step prefix ('num__age' -> 'age')."""
+    as zero); with `strip_prefix`, a transformed name loses its step prefix ('num__age' -> 'age',
+    'onehot__Home___missing__' -> 'Home___missing__'). Names already stripped, or raw column
+    names, must not be stripped again: 'Home___missing__' would become '_missing__'."""
     shares = np.nan_to_num(np.maximum(np.asarray(values, dtype=float), 0.0))
     total = shares.sum()
     if total > 0:
         shares = shares / total
     pairs = [
-        {"feature": str(n).split("__", 1)[-1], "importance": float(v)}
+        {"feature": str(n).split("__", 1)[-1] if strip_prefix else str(n), "importance": float(v)}
         for n, v in zip(names, shares, strict=True)
     ]
     return sorted(pairs, key=lambda d: d["importance"], reverse=True)
 
 
 def merge_importances(parts: list[tuple[list[dict[str, Any]], float]]) -> list[dict[str, Any]]:
-    """The weighted sum of several importance lists (each with its weight), as shares."""
+    """The weighted sum of several importance lists (each with its weight), as shares; the
+    names are kept as the lists give them."""
     total: dict[str, float] = {}
     for items, weight in parts:
         for item in items:
             total[item["feature"]] = total.get(item["feature"], 0.0) + weight * item["importance"]
     names = list(total)
-    return importance_shares(names, np.asarray([total[n] for n in names]))
+    return importance_shares(names, np.asarray([total[n] for n in names]), strip_prefix=False)
+
+
+def feature_label(name: str) -> str:
+    """An importance name for people: a one-hot level that is a code names its column and what
+    it stands for ('Home___missing__' -> 'Home: missing', 'Job_infrequent_sklearn' -> 'Job: rare
+    levels'); any other name as it is."""
+    text = str(name)
+    for code, words in _LEVEL_WORDS.items():
+        if text.endswith("_" + code) and len(text) > len(code) + 1:
+            return f"{text[: -len(code) - 1]}: {words}"
+    return text

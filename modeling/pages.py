@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from datasets.services import dataset_frame
+from features.importance import feature_label
 from modeling.artifacts import artifact_load
 from modeling.metrics import lower_is_better
 from modeling.models import TrainedModel
@@ -102,11 +103,15 @@ def ensemble_members(model: TrainedModel) -> list[dict[str, Any]]:
 
 
 def _importance(model: TrainedModel) -> list[dict[str, Any]]:
-    items = [i for i in (model.feature_importance or []) if _number(i.get("importance"))]
-    items.sort(key=lambda i: -i["importance"])
-    return [{"feature": str(i["feature"]), "importance": i["importance"]} for i in items][
-        :IMPORTANCES_SHOWN
-    ]
+    """The largest importances with readable names ("Home: missing"); names that read the same
+    are one bar (two bars on one category would be drawn over each other)."""
+    total: dict[str, float] = {}
+    for item in model.feature_importance or []:
+        if _number(item.get("importance")):
+            label = feature_label(str(item["feature"]))
+            total[label] = total.get(label, 0.0) + float(item["importance"])
+    items = sorted(total.items(), key=lambda kv: -kv[1])[:IMPORTANCES_SHOWN]
+    return [{"feature": name, "importance": value} for name, value in items]
 
 
 def _confusion(model: TrainedModel) -> dict[str, Any] | None:

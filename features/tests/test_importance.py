@@ -14,6 +14,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from features.importance import (
+    feature_label,
     importance_shares,
     merge_importances,
     model_importances,
@@ -145,3 +146,22 @@ def test_merge_importances_weights_each_list():
         {"feature": "a", "importance": pytest.approx(0.75)},
         {"feature": "b", "importance": pytest.approx(0.25)},
     ]
+
+
+def test_merged_importances_keep_each_name_whole():
+    # A member's one-hot names lost their step prefix already; merging must not cut them again
+    # ("Home___missing__" became "_missing__", so two columns' missing levels shared one bar).
+    first = importance_shares(
+        ["onehot__Home___missing__", "onehot__Marital___missing__", "num__a__b"], [2.0, 1.0, 1.0]
+    )
+    merged = merge_importances([(first, 0.5), (first, 0.5)])
+    assert [m["feature"] for m in merged] == ["Home___missing__", "Marital___missing__", "a__b"]
+    assert importance_shares(["a__b"], [1.0], strip_prefix=False)[0]["feature"] == "a__b"
+
+
+def test_feature_label_names_the_column_of_a_coded_level():
+    assert feature_label("Home___missing__") == "Home: missing"
+    assert feature_label("sex___missing__") == "sex: missing"
+    assert feature_label("Job_infrequent_sklearn") == "Job: rare levels"
+    assert feature_label("Home_OWN") == "Home_OWN"
+    assert feature_label("age") == "age"

@@ -98,3 +98,21 @@ def test_a_class_the_model_never_predicts_is_said_beside_the_confusion_matrix(we
     deployed_model.confusion_matrix = [[70, 2], [5, 3]]
     deployed_model.save()
     assert "never-predicted" not in web.get(f"/models/{deployed_model.pk}/").content.decode()
+
+
+def test_importance_names_keep_their_column(web, deployed_model):
+    import json
+
+    deployed_model.feature_importance = [
+        {"feature": "Home___missing__", "importance": 0.3},
+        {"feature": "Marital___missing__", "importance": 0.2},
+        {"feature": "Home", "importance": 0.1},
+    ]
+    deployed_model.save(update_fields=["feature_importance"])
+    html = web.get(f"/models/{deployed_model.pk}/").content.decode()
+    data = re.search(
+        r'<script id="model-charts" type="application/json">(.*?)</script>', html, re.S
+    )
+    assert data, "the page embeds its chart data"
+    names = [i["feature"] for i in json.loads(data.group(1))["importance"]]
+    assert names == ["Home: missing", "Marital: missing", "Home"]

@@ -49,4 +49,5 @@ def permutation_shares(
     )
     by_name = {r["feature"]: r["importance"] for r in ranked}
     names = [str(c) for c in X.columns]
-    return importance_shares(names, np.asarray([by_name[n] for n in names]))
+    # Raw column names have no step prefix to strip ('a__b' is a column's own name).
+    return importance_shares(names, np.asarray([by_name[n] for n in names]), strip_prefix=False)
