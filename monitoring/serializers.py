@@ -57,6 +57,11 @@ class ModelMetricsSerializer(serializers.Serializer):
     latency_ms = LatencySerializer()
     error_rate = serializers.FloatField(allow_null=True)
     live_metrics = serializers.DictField()
+    live_notes = serializers.DictField(
+        child=serializers.CharField(),
+        help_text='Why a live metric is null although feedback came, e.g. {"auc": "AUC needs '
+        'feedback with actuals of at least two classes."}; empty otherwise.',
+    )
     training_metrics = serializers.DictField()
     timeline = TimelinePointSerializer(many=True)
     by_horizon = HorizonErrorSerializer(many=True, required=False)

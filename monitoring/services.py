@@ -430,6 +430,22 @@ def class_scores(stats: dict[str, Any]) -> dict[str, float | None]:
     }
 
 
+def auc_note(stats: dict[str, Any], n: int) -> str | None:
+    """Why live AUC is unknown after `n` pieces of feedback (None when it is known or no
+    feedback came): AUC ranks the rows of one class above the others by their probability, so
+    it needs probabilities logged with the predictions and actuals of at least two classes."""
+    if not n or class_scores(stats)["auc"] is not None:
+        return None
+    if not any(entry.get("pos") or entry.get("neg") for entry in stats.values()):
+        return (
+            "AUC needs the predictions' probabilities: the predictions with feedback were made "
+            "without them (ask with return_probabilities)."
+        )
+    seen = sorted(label for label, entry in stats.items() if entry.get("pos"))
+    only = f": every actual so far is {seen[0]}" if len(seen) == 1 else ""
+    return f"AUC needs feedback with actuals of at least two classes{only}."
+
+
 def _cell_metrics(cell: dict[str, Any], problem_type: str) -> dict[str, Any]:
     n = cell["feedback"]
     if problem_type == Pipeline.ProblemType.CLASSIFICATION:
@@ -632,6 +648,11 @@ def model_metrics(*, model: TrainedModel, window: str | None = None) -> dict[str
         "latency_ms": _percentiles(total["hist"]),
         "error_rate": _error_rate(total),
         "live_metrics": live,
+        # Why a live metric is unknown although feedback came ({"auc": "..."}), for the page.
+        "live_notes": {"auc": note}
+        if (note := auc_note(total["classes"], total["feedback"]))
+        and problem == Pipeline.ProblemType.CLASSIFICATION
+        else {},
         "training_metrics": {
             k: v for k, v in (model.test_metrics or {}).items() if isinstance(v, int | float)
         },

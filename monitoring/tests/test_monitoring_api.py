@@ -241,3 +241,29 @@ def test_drift_on_too_few_recent_predictions_says_so_instead_of_stable(api, depl
     assert "not enough recent values: 5 of 30 needed" in flipper["note"]
     # the contract's fields are all still there
     assert {"feature", "method", "statistic", "p_value", "drift"} <= flipper.keys()
+
+
+@pytest.mark.parametrize(
+    ("proba", "actuals", "note"),
+    [
+        (True, ["Adelie"] * 6, "at least two classes: every actual so far is Adelie."),
+        (False, ["Adelie", "Gentoo"] * 3, "made without them (ask with return_probabilities)"),
+        (True, ["Adelie", "Gentoo"] * 3, None),
+    ],
+)
+def test_live_auc_says_why_it_is_unknown(api, deployed_model, proba, actuals, note):
+    # AUC ranks one class's rows above the others': one class's actuals, or predictions logged
+    # without probabilities, leave it unknown, and the answer says which.
+    ids = _predict(api, deployed_model, _rows(len(actuals)), proba=proba)["prediction_ids"]
+    for pid, actual in zip(ids, actuals, strict=True):
+        res = api.post(
+            "/api/v1/predictions/feedback", {"prediction_id": pid, "actual": actual}, format="json"
+        )
+        assert res.status_code == 201, res.content
+    body = api.get(f"/api/v1/monitoring/models/{deployed_model.pk}/metrics?window=1h").json()
+    assert body["live_metrics"]["n"] == len(actuals)
+    if note is None:
+        assert body["live_metrics"]["auc"] is not None and body["live_notes"] == {}
+    else:
+        assert body["live_metrics"]["auc"] is None
+        assert note in body["live_notes"]["auc"]

@@ -146,3 +146,53 @@ def test_new_alerts_appear_live_on_monitoring_and_the_dashboard(
     assert browser.find_element(By.CSS_SELECTOR, "#open-alerts-count .label").text == (
         "open alert" if open_now == 1 else "open alerts"
     )
+
+
+# Pairs of (legend, x tick label) boxes of a chart that overlap, as "legend/label" strings.
+_LEGEND_ON_TICKS = """
+var chart = document.getElementById(arguments[0]);
+var legend = chart && chart.querySelector('.legend');
+if (!legend) return ['no legend'];
+var a = legend.getBoundingClientRect();
+return Array.from(chart.querySelectorAll('.xtick text')).filter(function (t) {
+  var b = t.getBoundingClientRect();
+  return b.width && a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+}).map(function (t) { return t.textContent; });
+"""
+
+
+def test_model_charts_keep_legends_off_the_dates_at_390px(
+    live_stack, browser, owner, deployed_model
+):
+    import pandas as pd
+
+    from conftest import sample_path
+    from predictions.services import predict_rows, prediction_feedback
+    from vur.tests.browser import set_width
+
+    deployed_model.is_deployed = True
+    deployed_model.save(update_fields=["is_deployed"])
+    frame = pd.read_csv(sample_path("penguins.csv")).dropna().iloc[::40]
+    names = [c["name"] for c in deployed_model.input_schema["columns"]]
+    rows = [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()}
+            for r in frame[names].to_dict("records")]  # fmt: skip
+    answer = predict_rows(user=owner, model=deployed_model, data=rows, return_probabilities=True)
+    for pid in answer["prediction_ids"]:  # one class only: live AUC cannot be measured yet
+        prediction_feedback(user=owner, prediction_id=pid, actual="Adelie")
+
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    set_width(browser, 390)
+    browser.get(f"{live_stack}/monitoring/models/{deployed_model.pk}/")
+    for chart in ("volume-chart", "live-chart"):
+        wait(browser, LONG).until(
+            lambda d, c=chart: d.find_element(By.ID, c).get_attribute("data-drawn")
+        )
+        wait(browser, 20).until(
+            lambda d, c=chart: d.execute_script(_LEGEND_ON_TICKS, c) == [],
+            f"{chart}'s legend runs into its date labels at 390 px: "
+            f"{browser.execute_script(_LEGEND_ON_TICKS, chart)}",
+        )
+    # Live AUC is unknown with one class's actuals: the page says why instead of a bare "–".
+    note = browser.find_element(By.CSS_SELECTOR, '#live-metrics .live-note[data-note="auc"]')
+    assert "at least two classes" in note.text and "Adelie" in note.text
+    check_page(browser, "monitoring-model-feedback")

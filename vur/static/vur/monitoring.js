@@ -11,10 +11,14 @@
   function api(url, options) { return window.vur.api(url, options); }
   function rows(body) { return Array.isArray(body) ? body : (body && body.results) || []; }
 
+  // The legend sits above the plot (as on the training page's loss chart): below it, a fixed
+  // distance under the axis, it ran into the date labels once a narrow chart turned them.
+  var LEGEND_ABOVE = { orientation: "h", x: 0, xanchor: "left", y: 1.02, yanchor: "bottom" };
+
   function chart(id, traces, layout) {
     var el = $(id);
     if (!el) return;
-    layout = Object.assign({ legend: { orientation: "h", y: -0.32 } }, layout || {});
+    layout = Object.assign({ legend: LEGEND_ABOVE, margin: { l: 48, r: 16, t: 40, b: 40 } }, layout || {});
     layout.xaxis = Object.assign({ automargin: true }, layout.xaxis || {});
     if (window.vurChart) window.vurChart(el, traces, layout);
     else if (window.Plotly) window.Plotly.react(el, traces, layout, { responsive: true, displaylogo: false });
@@ -247,6 +251,11 @@
         dl.appendChild(d);
       });
       box.appendChild(dl);
+      // A metric still unknown after feedback says why (AUC needs two classes' actuals).
+      var notes = m.live_notes || {};
+      Object.keys(notes).forEach(function (k) {
+        box.appendChild(el("p", { class: "muted small live-note", "data-note": k }, notes[k]));
+      });
     }
     var names = {};
     timeline.forEach(function (t) { Object.keys(t.metrics || {}).forEach(function (k) { if (typeof t.metrics[k] === "number") names[k] = 1; }); });
