@@ -81,6 +81,13 @@ def test_layout_keyboard_focus_phone_menu_favicon_and_sign_out(live_stack, brows
     toggle.click()
     wait(browser).until(lambda d: stages.is_displayed())
     assert toggle.get_attribute("aria-expanded") == "true"
+    # Escape closes the open menu (from inside it too) and gives the focus back to its button.
+    stages.find_element(By.CSS_SELECTOR, "[data-nav=datasets]").send_keys(Keys.ESCAPE)
+    wait(browser).until(lambda d: not stages.is_displayed())
+    assert toggle.get_attribute("aria-expanded") == "false"
+    assert browser.switch_to.active_element == toggle
+    toggle.click()
+    wait(browser).until(lambda d: stages.is_displayed())
     stages.find_element(By.CSS_SELECTOR, "[data-nav=datasets]").click()
     wait(browser).until(lambda d: d.current_url.endswith("/datasets/"))
     set_width(browser, 1280)

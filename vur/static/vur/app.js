@@ -128,10 +128,17 @@
     drawPlots(document);
     var toggle = document.querySelector("[data-nav-toggle]");
     if (toggle) {
+      var nav = document.getElementById(toggle.getAttribute("aria-controls"));
       toggle.addEventListener("click", function () {
-        var nav = document.getElementById(toggle.getAttribute("aria-controls"));
         var open = nav.classList.toggle("open");
         toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      });
+      // Escape closes the open menu and gives the focus back to its button.
+      document.addEventListener("keydown", function (ev) {
+        if (ev.key !== "Escape" || !nav.classList.contains("open")) { return; }
+        nav.classList.remove("open");
+        toggle.setAttribute("aria-expanded", "false");
+        if (nav.contains(document.activeElement)) { toggle.focus(); }
       });
     }
   });
