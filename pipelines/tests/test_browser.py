@@ -110,3 +110,33 @@ def test_walk_the_wizard_to_start_training(live_stack, browser, owner, api):
 
     browser.get(live_stack + "/pipelines/")
     check_page(browser, "pipelines")
+
+
+def test_delete_a_pipeline_from_its_wizard(live_stack, browser, owner):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    from conftest import pipeline_on_sample
+    from pipelines.models import Pipeline
+
+    pipeline = pipeline_on_sample(owner, "penguins.csv", "species", "classification")
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    browser.get(f"{live_stack}/pipelines/{pipeline.pk}/delete/")  # a GET deletes nothing
+    wait(browser).until(lambda d: d.find_elements(By.ID, "delete-pipeline"))
+    assert "To delete this pipeline" in browser.find_element(By.TAG_NAME, "main").text
+    check_page(browser, "wizard-delete")
+    browser.find_element(By.CSS_SELECTOR, "#delete-pipeline summary").click()
+    button = browser.find_element(By.ID, "delete-pipeline-button")
+    wait(browser).until(lambda d: button.is_displayed())
+    button.click()
+    confirm = wait(browser).until(ec.alert_is_present())
+    assert confirm.text == (
+        "Delete the pipeline p with its 0 training jobs and 0 trained models? The dataset stays."
+    )
+    confirm.dismiss()  # nothing goes without a yes
+    assert Pipeline.objects.filter(pk=pipeline.pk).exists()
+    button.click()
+    wait(browser).until(ec.alert_is_present()).accept()
+    wait(browser).until(lambda d: d.current_url.endswith("/pipelines/"))
+    assert "Deleted the pipeline p." in browser.find_element(By.TAG_NAME, "main").text
+    assert not Pipeline.objects.filter(pk=pipeline.pk).exists()
