@@ -13,6 +13,6 @@ register = template.Library()
 @register.filter
 def alert_kind(kind: Any) -> str:
     """An alert kind as a sentence: "job_failed" -> "Job failed", "error_rate" -> "Error rate"
-    (the words monitoring.js's `kindLabel` writes on /monitoring/)."""
+    (the words app.js's `vurAlertKind` writes for alerts that arrive live)."""
     words = str(kind or "alert").replace("_", " ")
     return words[:1].upper() + words[1:]

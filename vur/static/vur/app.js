@@ -153,6 +153,13 @@
 
   window.vur = { drawPlots: drawPlots, api: api, csrfToken: csrfToken, toast: toast, errorText: errorText, jsonData: jsonData };
   window.vurSocket = vurSocket;
+
+  // An alert kind in words, as the pages write it: "job_failed" -> "Job failed"
+  // (monitoring_labels.alert_kind on the server).
+  window.vurAlertKind = function (kind) {
+    var words = String(kind || "alert").replace(/_/g, " ");
+    return words.charAt(0).toUpperCase() + words.slice(1);
+  };
   window.vurChart = vurChart;
 
   /* A number rounded for people, as modeling.metrics.readable does on the server: 4 significant

@@ -11,10 +11,7 @@
     return node;
   }
 
-  /* "error_rate" -> "Error Rate", as Django labels the alert kinds. */
-  function kindLabel(kind) {
-    return String(kind || "").split("_").map(function (w) { return w.charAt(0).toUpperCase() + w.slice(1); }).join(" ");
-  }
+  function kindLabel(kind) { return window.vurAlertKind(kind); }
 
   function AlertsCard(section) {
     this.section = section;

@@ -36,11 +36,7 @@
     return Number(value).toFixed(digits === undefined ? 3 : digits).replace(/\.?0+$/, "") || "0";
   }
 
-  // An alert kind as the dashboard writes it: "job_failed" -> "Job failed".
-  function kindLabel(kind) {
-    var words = String(kind || "alert").replace(/_/g, " ");
-    return words.charAt(0).toUpperCase() + words.slice(1);
-  }
+  function kindLabel(kind) { return window.vurAlertKind(kind); }
 
   function plain(stamp) { return String(stamp).replace(/(Z|[+-]\d\d:?\d\d)$/, ""); }
 
