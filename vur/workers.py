@@ -55,6 +55,7 @@ def workers_status() -> str:
     try:
         cached = cache.get(_cache_key())
     except Exception:  # Redis down: the ping below fails fast and says "down"
+        logger.warning("could not read the workers' cached status", exc_info=True)
         cached = None
     if cached in ("ok", "down"):
         return cached
