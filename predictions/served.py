@@ -122,6 +122,11 @@ class RowPlan:
         """The columns whose values must be numbers."""
         return frozenset(n for n, info in self.infos.items() if info["semantic_type"] == "numeric")
 
+    @cached_property
+    def boolean(self) -> frozenset[str]:
+        """The columns whose values must be true or false (a boolean word, 1 or 0)."""
+        return frozenset(n for n, info in self.infos.items() if info["semantic_type"] == "boolean")
+
     @classmethod
     def of(cls, model: TrainedModel) -> RowPlan:
         """The plan of `model`'s `input_schema`."""

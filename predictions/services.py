@@ -30,7 +30,7 @@ from sklearn.svm import SVC
 from datasets import io as dio
 from datasets import profiling
 from datasets.jsonsafe import json_safe
-from datasets.semantics import NULL_TOKENS, text_number
+from datasets.semantics import NULL_TOKENS, boolean_number, text_number
 from datasets.services import max_upload_bytes, storage_delete_files
 from modeling.artifacts import artifact_load
 from modeling.models import TrainedModel
@@ -41,6 +41,7 @@ from predictions import served
 from predictions.logbook import LogEntry, prediction_log, prediction_log_write, rollup_feedback
 from predictions.models import BatchJob, Deployment, PredictionRecord
 from predictions.servedmodel import served_model_of
+from preprocessing.transformers import boolean_column
 from training.labels import label_key, label_like
 from vur import jobs
 from vur.errors import (
@@ -180,6 +181,8 @@ def _plain_rows(plan: served.RowPlan, rows: list) -> bool:
             return False
         if float in kinds and not math.isfinite(sum(v for v in values if type(v) is float)):
             return False  # a NaN or an infinity (or a sum too large: the close look decides)
+        if name in plan.boolean and any(map(boolean_problem, values)):
+            return False
     return True
 
 
@@ -204,9 +207,11 @@ def checked_rows(plan: served.RowPlan, data: Any) -> tuple[list[dict], bool]:
 
 NOT_A_NUMBER = "not a number"
 NOT_FINITE = "not finite"
+NOT_A_BOOLEAN = "not a boolean"
 _ROW_WORDS = {
     NOT_A_NUMBER: "must be a number (or null for a missing value)",
     NOT_FINITE: "must be a finite number",
+    NOT_A_BOOLEAN: "must be true or false (or null for a missing value)",
 }
 
 
@@ -222,6 +227,17 @@ def number_problem(value: Any, spec: dict[str, Any]) -> str | None:
     if math.isnan(number):
         return NOT_A_NUMBER
     return None if math.isfinite(number) else NOT_FINITE
+
+
+def boolean_problem(value: Any) -> str | None:
+    """NOT_A_BOOLEAN when a boolean column's value is present but neither true nor false as
+    training read them (`boolean_number`: true/false, yes/no, 1/0 and their kin); None when it
+    reads or is missing (None, NaN, a missing-value word)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, str) and value.strip().lower() in NULL_TOKENS:
+        return None
+    return NOT_A_BOOLEAN if math.isnan(boolean_number(value)) else None
 
 
 def check_each_value(plan: served.RowPlan, rows: list) -> None:
@@ -255,6 +271,8 @@ def check_each_value(plan: served.RowPlan, rows: list) -> None:
                         errors.setdefault(f"data[{i}].{key}", []).append(_ROW_WORDS[problem])
                 elif isinstance(value, bool) or not isinstance(value, (int, float)):
                     errors.setdefault(f"data[{i}].{key}", []).append("must be a number")
+            elif col.get("semantic_type") == "boolean" and boolean_problem(value) is not None:
+                errors.setdefault(f"data[{i}].{key}", []).append(_ROW_WORDS[NOT_A_BOOLEAN])
     if errors:
         first_key = next(iter(errors))
         raise InvalidInput(
@@ -783,12 +801,14 @@ def _check_first_chunk(model: TrainedModel, upload: File, fmt: str, columns: lis
 
 
 class UnreadableValues:
-    """The values of a batch file's numeric columns that are present but read as no number (the
-    reader of `single`, `number_problem`), counted per column with the first one and its row.
-    An empty cell or a missing-value word stays a missing value."""
+    """The values of a batch file's numeric and boolean columns that are present but read as no
+    number or as neither true nor false (the readers of `single`, `number_problem` and
+    `boolean_problem`), counted per column with the first one and its row. An empty cell or a
+    missing-value word stays a missing value."""
 
     def __init__(self, plan: served.RowPlan, fmt: str) -> None:
         self.infos = {n: plan.infos[n] for n in plan.names if n in plan.numeric}
+        self.booleans = [n for n in plan.names if n in plan.boolean]
         # Rows as a spreadsheet numbers them (the header is row 1) in text and Excel files.
         self.first_row = 2 if fmt in ("csv", "xlsx") else 1
         self.found: dict[tuple[str, str], list[Any]] = {}  # (column, problem) -> [n, value, row]
@@ -810,12 +830,20 @@ class UnreadableValues:
             suspects = raw.notna().to_numpy() & ~np.isfinite(numbers.to_numpy(dtype="float64"))
             spec = info.get("parse") or {}
             for pos in np.flatnonzero(suspects).tolist():
-                value = raw.iat[pos]
-                problem = number_problem(value, spec)
-                if problem is None:
-                    continue
-                row = self.first_row + start + pos
-                self.found.setdefault((name, problem), [0, value, row])[0] += 1
+                self._count(name, number_problem(raw.iat[pos], spec), raw.iat[pos], start + pos)
+        for name in self.booleans:
+            if name not in chunk.columns:
+                continue
+            raw = chunk[name]
+            suspects = raw.notna().to_numpy() & np.isnan(boolean_column(raw))
+            for pos in np.flatnonzero(suspects).tolist():
+                self._count(name, boolean_problem(raw.iat[pos]), raw.iat[pos], start + pos)
+
+    def _count(self, name: str, problem: str | None, value: Any, index: int) -> None:
+        """Count one unreadable value (`problem` None: it reads after all) at file row `index`."""
+        if problem is not None:
+            row = self.first_row + index
+            self.found.setdefault((name, problem), [0, value, row])[0] += 1
 
     def error(self, checked: int | None = None) -> InvalidInput:
         """The 400 naming each column, how many values it cannot read and the first one;
@@ -823,6 +851,7 @@ class UnreadableValues:
         words = {
             NOT_A_NUMBER: ("value is not a number", "values are not numbers"),
             NOT_FINITE: ("value is not a finite number", "values are not finite numbers"),
+            NOT_A_BOOLEAN: ("value is not true or false", "values are not true or false"),
         }
         errors: dict[str, list[str]] = {}
         for (name, problem), (count, value, row) in self.found.items():

@@ -5,6 +5,7 @@ result. Empty cells and missing-value words stay missing values; the model's not
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from django.core.files.storage import default_storage
@@ -175,3 +176,44 @@ def test_a_decimal_comma_model_reads_its_notation_and_refuses_words(api, celery_
     assert res.json()["errors"] == {
         "malic_acid": ["1 value is not a number, e.g. 'a lot' in row 3"]
     }
+
+
+def test_a_boolean_column_refuses_what_is_neither_true_nor_false(api, celery_worker):
+    """A boolean feature's words (yes/no, true/false, 1/0) are read as training read them; a
+    value that is none of them is refused in batch and single alike, not scored as missing."""
+    from conftest import train_and_deploy
+
+    rng = np.random.default_rng(0)
+    member = rng.choice(["yes", "no"], 120)
+    train = pd.DataFrame(
+        {
+            "spend": rng.normal(50, 10, 120).round(1),
+            "member": member,
+            "churned": np.where(member == "yes", "stay", "leave"),
+        }
+    )
+    up = api.post(
+        "/api/v1/datasets/upload",
+        {"file": SimpleUploadedFile("members.csv", train.to_csv(index=False).encode())},
+        format="multipart",
+    )
+    assert up.status_code == 201, up.json()
+    member_type = {c["name"]: c["semantic_type"] for c in up.json()["columns_info"]}["member"]
+    assert member_type == "boolean"
+    best = train_and_deploy(api, up.json()["id"], "churned", "classification", ["linear"])
+    rows = pd.DataFrame({"spend": [40.0, 55.5, 60.0], "member": ["Yes", "maybe", ""]})
+    res = _post(api, best["id"], rows)
+    assert res.status_code == 400, res.content
+    assert res.json()["errors"] == {
+        "member": ["1 value is not true or false, e.g. 'maybe' in row 3"]
+    }
+    single = api.post(
+        "/api/v1/predictions/single",
+        {"model_id": best["id"], "data": {"spend": 40.0, "member": "maybe"}},
+        format="json",
+    )
+    assert single.status_code == 400
+    assert single.json()["detail"].startswith("data[0].member: must be true or false")
+    res = _post(api, best["id"], rows.assign(member=["Yes", "no", ""]))
+    assert res.status_code == 202, res.content
+    assert _finished(api, res.json()["job_id"])["status"] == "completed"

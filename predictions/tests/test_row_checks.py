@@ -127,3 +127,17 @@ def test_bulk_prediction_ids_are_distinct_version_4_uuids():
     ids = services.new_prediction_ids(500)
     assert len(set(ids)) == 500
     assert all(i.version == 4 and i.variant == uuid.RFC_4122 for i in ids)
+
+
+@pytest.mark.parametrize("value", [True, False, 1, 0, 1.0, "yes", " No ", "t", "0", "n/a", None])
+def test_a_boolean_column_takes_what_training_read_as_true_false_or_missing(value):
+    rows = [{"n": 1, "c": "a", "b": value}]
+    assert services.checked_rows(PLAN, rows)[0] is rows
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", 2, 0.5, "yes!"])
+def test_a_boolean_column_refuses_what_is_neither_true_nor_false(value):
+    """Before, such a value was predicted as a missing one, with no word to the caller."""
+    with pytest.raises(InvalidInput) as err:
+        services.checked_rows(PLAN, [{"n": 1, "c": "a", "b": value}])
+    assert err.value.detail == "data[0].b: must be true or false (or null for a missing value)."
