@@ -57,8 +57,20 @@ logger = logging.getLogger(__name__)
 GB = 1024**3
 
 
-def dashboard_stats(*, user) -> dict[str, Any]:
-    """Counts, storage use and health for the dashboard's header."""
+def health_reason(failed_runs: int, runs: int, open_alerts: int) -> str:
+    """Why the health badge says what it says, in the words of its inputs: the training runs of
+    the last 7 days that failed, and the open alerts."""
+    reasons = []
+    if failed_runs:
+        reasons.append(f"{failed_runs} of {runs} training runs failed")
+    if open_alerts:
+        reasons.append(f"{open_alerts} open alert{'s' if open_alerts != 1 else ''}")
+    return "; ".join(reasons) or "no failed training runs or open alerts"
+
+
+def dashboard_stats(*, user, explain: bool = False) -> dict[str, Any]:
+    """Counts, storage use and health for the dashboard's header; `explain` adds the badge's
+    reason (`health_reason`, from the same counts) for the dashboard page."""
     datasets = dataset_list(user=user)
     pipelines = pipeline_list(user=user)
     jobs = training_job_list(user=user)
@@ -91,7 +103,7 @@ def dashboard_stats(*, user) -> dict[str, Any]:
         for qs in (datasets, pipelines, jobs, predictions)
     ]
     known = [s for s in stamps if s is not None]
-    return {
+    stats: dict[str, Any] = {
         "total_pipelines": pipelines.count(),
         # Active: has models or a run under way (a pipeline whose every run failed has none).
         "active_pipelines": pipelines.filter(
@@ -109,6 +121,9 @@ def dashboard_stats(*, user) -> dict[str, Any]:
             1.0, round((recent_jobs + datasets.filter(created_at__gte=week_ago).count()) / 20, 3)
         ),
     }
+    if explain:
+        stats["health_reason"] = health_reason(failed_recent, recent_jobs, open_alerts)
+    return stats
 
 
 def recent_activity(*, user, limit: int, offset: int) -> dict[str, Any]:

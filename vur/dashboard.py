@@ -4,7 +4,6 @@ and quick actions, from the monitoring dashboard services."""
 from __future__ import annotations
 
 import shutil
-from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -52,32 +51,17 @@ def _storage(stats: dict, user) -> dict:
     return {"used_bytes": used, "free_bytes": free}
 
 
-def _health_reason(user, stats: dict) -> str:
-    """Why the health badge says what it says, in the words of its two inputs: the training
-    runs of the last 7 days that failed, and the open alerts."""
-    week_ago = timezone.now() - timedelta(days=7)
-    recent = training_job_list(user=user).filter(created_at__gte=week_ago)
-    failed = recent.filter(status=TrainingJob.Status.FAILED).count()
-    reasons = []
-    if failed:
-        reasons.append(f"{failed} of {recent.count()} training runs failed")
-    if stats.get("open_alerts"):
-        n = stats["open_alerts"]
-        reasons.append(f"{n} open alert{'s' if n != 1 else ''}")
-    return "; ".join(reasons) or "no failed training runs or open alerts"
-
-
 @login_required
 def dashboard_page(request: HttpRequest) -> HttpResponse:
     """The signed-in user's overview, with links to every next step."""
     user = request.user
     # Alerts raised after this moment are the ones the page's socket adds (and counts).
     rendered_at = timezone.now().isoformat(timespec="milliseconds")
-    stats = dashboard_services.dashboard_stats(user=user)
+    stats = dashboard_services.dashboard_stats(user=user, explain=True)
     context = {
         "stats": stats,
         "storage": _storage(stats, user),
-        "health_reason": _health_reason(user, stats),
+        "health_reason": stats["health_reason"],
         "activity": dashboard_services.recent_activity(user=user, limit=10, offset=0),
         "actions": dashboard_services.quick_actions(user=user),
         "alerts": _open_alerts(user),
