@@ -34,6 +34,7 @@ from datasets.semantics import NULL_TOKENS, boolean_number, text_number
 from datasets.services import max_upload_bytes, storage_delete_files
 from modeling.artifacts import artifact_load
 from modeling.models import TrainedModel
+from modeling.services import pipeline_status_from_models
 from modeling.serving import SKLEARN, ServingModel
 from pipelines.models import Pipeline
 from pipelines.services import pipeline_mark_step, pipeline_set_status
@@ -96,8 +97,9 @@ def deployment_undeploy(*, deployment: Deployment) -> Deployment:
         transaction.on_commit(partial(served.serving_changed, model.pk))
         if not Deployment.objects.filter(model=model, status=Deployment.Status.ACTIVE).exists():
             TrainedModel.objects.filter(pk=model.pk).update(is_deployed=False)
-            if not TrainedModel.objects.filter(pipeline=model.pipeline, is_deployed=True).exists():
-                pipeline_set_status(pipeline=model.pipeline, status=Pipeline.Status.TRAINED)
+            status = pipeline_status_from_models(model.pipeline)
+            if status != Pipeline.Status.DEPLOYED:  # another of its models still serves
+                pipeline_set_status(pipeline=model.pipeline, status=status)
     deployment.refresh_from_db()
     return deployment
 
@@ -215,13 +217,19 @@ _ROW_WORDS = {
 }
 
 
+def _missing(value: Any) -> bool:
+    """Whether a request or file value is a missing one: None, NaN or a word that means missing
+    ("", "n/a", "null", ...)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return True
+    return isinstance(value, str) and value.strip().lower() in NULL_TOKENS
+
+
 def number_problem(value: Any, spec: dict[str, Any]) -> str | None:
     """Why a numeric column's value is no number (NOT_A_NUMBER or NOT_FINITE), read as the
     training file's text was: its separators (`text_number`), and the words that mean missing
     ("", "n/a", "null", ...) are a missing value. None when it reads or is missing."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, str) and value.strip().lower() in NULL_TOKENS:
+    if _missing(value):
         return None
     number = text_number(value, spec)
     if math.isnan(number):
@@ -233,9 +241,7 @@ def boolean_problem(value: Any) -> str | None:
     """NOT_A_BOOLEAN when a boolean column's value is present but neither true nor false as
     training read them (`boolean_number`: true/false, yes/no, 1/0 and their kin); None when it
     reads or is missing (None, NaN, a missing-value word)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, str) and value.strip().lower() in NULL_TOKENS:
+    if _missing(value):
         return None
     return NOT_A_BOOLEAN if math.isnan(boolean_number(value)) else None
 
