@@ -226,9 +226,9 @@
     chart("volume-chart", traces, {
       height: 280, yaxis: { title: { text: "predictions" }, rangemode: "tozero" },
       // automargin + standoff: the right-hand title sits outside its tick labels, not on them.
-      // The right-hand ticks sit on the left-hand grid lines, at values such as 6.1342: three
-      // significant digits say as much.
-      yaxis2: { title: { text: "latency (ms)", standoff: 8 }, overlaying: "y", side: "right", rangemode: "tozero", showgrid: false, automargin: true, tickformat: SECONDARY_TICKS },
+      // Ticks of its own ("auto"): synced to the left-hand grid lines they fell at values such
+      // as 6.1342, and at 3.92e-16 for zero.
+      yaxis2: { title: { text: "latency (ms)", standoff: 8 }, overlaying: "y", side: "right", rangemode: "tozero", showgrid: false, automargin: true, tickmode: "auto", tickformat: SECONDARY_TICKS },
     });
 
     var live = m.live_metrics || {};
@@ -283,7 +283,7 @@
       var yaxis = { title: { text: "MAE" }, rangemode: "tozero", automargin: true, tickformat: "~g" };
       if (!(top > 0)) yaxis.range = [0, 1];
       var maseTop = Math.max.apply(null, steps.map(function (s) { return Number(s.mase) || 0; }));
-      var yaxis2 = { title: { text: "MASE", standoff: 8 }, overlaying: "y", side: "right", showgrid: false, rangemode: "tozero", automargin: true, tickformat: SECONDARY_TICKS };
+      var yaxis2 = { title: { text: "MASE", standoff: 8 }, overlaying: "y", side: "right", showgrid: false, rangemode: "tozero", automargin: true, tickmode: "auto", tickformat: SECONDARY_TICKS };
       if (!(maseTop > 0)) yaxis2.range = [0, 1];
       chart("horizon-chart", traces, { height: 280, xaxis: { title: { text: "steps ahead" }, dtick: 1 }, yaxis: yaxis, yaxis2: yaxis2 });
       $("horizon-chart").setAttribute("data-y-range", JSON.stringify(yaxis.range || "auto"));
