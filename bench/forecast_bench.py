@@ -337,10 +337,8 @@ def summarise(rows: list[dict], methods: tuple[str, ...]) -> dict[str, Any]:
 def report(rows: list[dict], methods: tuple[str, ...]) -> dict[str, Any]:
     """Summaries overall, per split and per frequency group (and per split x group)."""
     out: dict[str, Any] = {"overall": summarise(rows, methods)}
-    for split in ("tune", "holdout"):
-        part = [r for r in rows if r["split"] == split]
-        if part:
-            out[split] = summarise(part, methods)
+    for split in sorted({r["split"] for r in rows}):
+        out[split] = summarise([r for r in rows if r["split"] == split], methods)
     groups = sorted({r["group"] for r in rows}, key=list(dict.fromkeys(GROUPS.values())).index)
     out["by_frequency"] = {
         g: summarise([r for r in rows if r["group"] == g], methods) for g in groups
@@ -394,6 +392,13 @@ def _work(args: tuple[dict, tuple[str, ...], float, float]) -> list[dict]:
     return run_entry(entry, methods, budget, cap)
 
 
+def _use_data(folder: Path) -> None:
+    """Read the manifest and series from `folder` (a set of series outside the repository, for a
+    held-out check, in the same format as bench/data/series)."""
+    global DATA
+    DATA = folder.resolve()
+
+
 def main() -> None:
     """Run the benchmark over the manifest, print the tables and write the JSON results."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -401,12 +406,16 @@ def main() -> None:
     parser.add_argument("--cap", type=float, help="seasonal AutoARIMA cap (s); default: budget")
     parser.add_argument("--only", nargs="*", help="manifest files to run (default: all)")
     parser.add_argument("--limit", type=int, help="run only the first N selected files")
-    parser.add_argument("--split", choices=("tune", "holdout"), help="run one split only")
+    parser.add_argument("--split", help="run one split only (the manifest's: tune, holdout)")
     parser.add_argument("--methods", nargs="*", default=list(METHODS), choices=METHODS)
     parser.add_argument("--merge", nargs="*", default=[], help="result files whose rows to keep")
     parser.add_argument("--jobs", type=int, default=1, help="files benchmarked at once")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--data", type=Path, default=DATA, help="folder of series with a manifest.json like ours"
+    )
     args = parser.parse_args()
+    _use_data(args.data)
     cap = args.cap or args.budget
     methods = tuple(args.methods)
     manifest = json.loads((DATA / "manifest.json").read_text())
@@ -451,7 +460,7 @@ def main() -> None:
     present = tuple(m for m in METHODS if any(m in r for r in rows))
     summary = report(rows, present)
     _print_summary("all series", summary["overall"], present)
-    for split in ("tune", "holdout"):
+    for split in sorted({r["split"] for r in rows}):
         if split in summary:
             _print_summary(f"{split} split", summary[split], present)
     for group, s in summary["by_frequency"].items():
