@@ -14,7 +14,12 @@ from modeling import catalog
 from modeling.models import ModelConfig, TrainedModel
 from modeling.signals import trained_model_deleting
 from pipelines.models import Pipeline
-from pipelines.services import pipeline_set_config, pipeline_set_status, pipeline_status_allowed
+from pipelines.services import (
+    pipeline_set_config,
+    pipeline_set_status,
+    pipeline_status_allowed,
+    pipeline_unmark_step,
+)
 from vur.errors import Conflict, InvalidInput, in_use
 
 SEARCH_METHODS = ("none", "grid", "random", "bayesian")
@@ -147,6 +152,18 @@ def pipeline_status_from_models(pipeline: Pipeline) -> str:
     return Pipeline.Status.CONFIGURED
 
 
+def pipeline_steps_from_models(*, pipeline: Pipeline) -> Pipeline:
+    """Drop the completed steps a pipeline's models no longer back: training (and deployment
+    after it) when it has no model left, deployment when none of them is deployed. Only ever
+    removes steps (training and deploying mark them); safe to repeat."""
+    models = TrainedModel.objects.filter(pipeline=pipeline)
+    if not models.exists():
+        return pipeline_unmark_step(pipeline=pipeline, step="training")
+    if not models.filter(is_deployed=True).exists():
+        return pipeline_unmark_step(pipeline=pipeline, step="deployment")
+    return pipeline
+
+
 def _model_in_use(blockers: list[str]) -> Conflict:
     return in_use(
         "The model",
@@ -172,8 +189,9 @@ def trained_model_delete_refusal(*, model: TrainedModel) -> str:
 
 def trained_model_delete(*, model: TrainedModel) -> None:
     """Delete one trained model with its predictions, deployments history and batch jobs, then
-    set its pipeline's status from the models left; its files (artifact, card, monitoring
-    reference, batch inputs and results) go once the deletion commits. Safe to repeat.
+    set its pipeline's completed steps and status from the models left; its files (artifact,
+    card, monitoring reference, batch inputs and results) go once the deletion commits. Safe to
+    repeat.
 
     Conflict (409, `model_in_use`) while it is deployed or a batch job runs on it; nothing
     changes then. A pipeline that is training keeps that status (its job sets the next).
@@ -191,6 +209,7 @@ def trained_model_delete(*, model: TrainedModel) -> None:
         if cleanup.blockers:
             raise _model_in_use(cleanup.blockers)
         row.delete()
+        pipeline_steps_from_models(pipeline=pipeline)
         status = pipeline_status_from_models(pipeline)
         if pipeline.status != Pipeline.Status.TRAINING and pipeline_status_allowed(
             pipeline.status, status

@@ -248,18 +248,43 @@ def pipeline_delete_refusal(*, pipeline: Pipeline) -> str:
     return _pipeline_in_use(blockers).detail if blockers else ""
 
 
-def pipeline_mark_step(*, pipeline: Pipeline, step: str, status: str | None = None) -> Pipeline:
-    """Record that `step` is done and move `current_step` on; with `status`, move the pipeline
-    there through `pipeline_set_status` (which may refuse it). Idempotent."""
-    done = list(pipeline.completed_steps or [])
-    if step not in done:
-        done.append(step)
+def _save_steps(pipeline: Pipeline, done: list[str]) -> None:
+    """Store `done` as the pipeline's completed steps, `current_step` the first step not in it."""
     later = [s for s in STEPS if s not in done]
     pipeline.completed_steps = done
     pipeline.current_step = later[0] if later else "monitoring"
     pipeline.save(update_fields=["completed_steps", "current_step", "updated_at"])
+
+
+def _stored_steps(pipeline: Pipeline) -> list[str]:
+    """The completed steps as stored now, not the caller's copy (a training job holds its
+    pipeline for minutes, while models may be deleted and their steps dropped)."""
+    stored = Pipeline.objects.filter(pk=pipeline.pk).values_list("completed_steps", flat=True)
+    return list(stored.first() or [])
+
+
+def pipeline_mark_step(*, pipeline: Pipeline, step: str, status: str | None = None) -> Pipeline:
+    """Record that `step` is done and move `current_step` on; with `status`, move the pipeline
+    there through `pipeline_set_status` (which may refuse it). Idempotent."""
+    done = _stored_steps(pipeline)
+    if step not in done:
+        done.append(step)
+    _save_steps(pipeline, done)
     if status:
         pipeline_set_status(pipeline=pipeline, status=status)
+    return pipeline
+
+
+def pipeline_unmark_step(*, pipeline: Pipeline, step: str) -> Pipeline:
+    """Record that `step` and every step after it are no longer done (what they made is gone,
+    e.g. its last trained model was deleted) and move `current_step` back. Idempotent."""
+    undone = set(STEPS[STEPS.index(step) :])
+    stored = _stored_steps(pipeline)
+    done = [s for s in stored if s not in undone]
+    if done != stored:
+        _save_steps(pipeline, done)
+    else:
+        pipeline.completed_steps = stored
     return pipeline
 
 

@@ -34,7 +34,7 @@ from datasets.semantics import NULL_TOKENS, boolean_number, text_number
 from datasets.services import max_upload_bytes, storage_delete_files
 from modeling.artifacts import artifact_load
 from modeling.models import TrainedModel
-from modeling.services import pipeline_status_from_models
+from modeling.services import pipeline_status_from_models, pipeline_steps_from_models
 from modeling.serving import SKLEARN, ServingModel
 from pipelines.models import Pipeline
 from pipelines.services import pipeline_mark_step, pipeline_set_status
@@ -97,6 +97,7 @@ def deployment_undeploy(*, deployment: Deployment) -> Deployment:
         transaction.on_commit(partial(served.serving_changed, model.pk))
         if not Deployment.objects.filter(model=model, status=Deployment.Status.ACTIVE).exists():
             TrainedModel.objects.filter(pk=model.pk).update(is_deployed=False)
+            pipeline_steps_from_models(pipeline=model.pipeline)
             status = pipeline_status_from_models(model.pipeline)
             if status != Pipeline.Status.DEPLOYED:  # another of its models still serves
                 pipeline_set_status(pipeline=model.pipeline, status=status)

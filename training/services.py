@@ -24,7 +24,11 @@ from threadpoolctl import threadpool_limits
 from datasets.services import dataset_frame, storage_delete_files
 from modeling import artifacts, catalog
 from modeling.models import ModelConfig, TrainedModel
-from modeling.services import pipeline_status_from_models, trained_model_files
+from modeling.services import (
+    pipeline_status_from_models,
+    pipeline_steps_from_models,
+    trained_model_files,
+)
 from pipelines.models import Pipeline
 from pipelines.services import pipeline_mark_step, pipeline_set_status
 from training import reference_store
@@ -529,8 +533,9 @@ def _register(
 
 
 def _pipeline_after_job(pipeline_id: int) -> None:
-    """Set the pipeline's status from what a finished job left: still training while another of
-    its jobs is queued or running, else deployed, trained or configured by its models."""
+    """Set the pipeline's status and completed steps from what a finished job left: still
+    training while another of its jobs is queued or running, else deployed, trained or
+    configured by its models."""
     pipeline = Pipeline.objects.filter(pk=pipeline_id).first()
     if pipeline is None:  # deleted with its dataset while the job ended
         return
@@ -540,6 +545,7 @@ def _pipeline_after_job(pipeline_id: int) -> None:
         status = Pipeline.Status.TRAINING
     else:
         status = pipeline_status_from_models(pipeline)
+    pipeline_steps_from_models(pipeline=pipeline)
     pipeline_set_status(pipeline=pipeline, status=status)
 
 

@@ -1,7 +1,8 @@
 """Deleting trained models in the admin follows the product's rules: a deployed model is refused
 (a readable message, nothing deleted, on the delete page and with "delete selected"); an
 undeployed one goes with its artifact, card and monitoring reference, and its pipeline's status
-is set from the models left (trained, then configured once none is left)."""
+and completed steps are set from the models left (trained, then configured once none is left;
+training and deployment no longer done, in the REST answer and the wizard alike)."""
 
 from __future__ import annotations
 
@@ -20,14 +21,22 @@ def _files(model: TrainedModel) -> list[str]:
     return names
 
 
+def _wizard_done(client, pipeline_id: int) -> list[str]:
+    """The steps the wizard's step list shows as done, on its training page."""
+    page = client.get(f"/pipelines/{pipeline_id}/wizard/training/")
+    assert page.status_code == 200
+    return re.findall(r'<li class="done[^"]*" data-step="([a-z_]+)"', page.content.decode())
+
+
 def _messages(page) -> str:
     return " ".join(re.findall(r'<li class="(?:error|success)">(.*?)</li>', page.content.decode()))
 
 
 @pytest.mark.django_db(transaction=True)
 def test_admin_refuses_a_deployed_model_and_deletes_an_undeployed_one_with_its_files(
-    api, admin_client, celery_worker
+    api, admin_client, client, owner, celery_worker
 ):
+    client.force_login(owner)
     ds = upload_sample(api, "penguins.csv")
     best = train_and_deploy(api, ds["id"], "species", "classification", ["linear", "decision_tree"])
     model = TrainedModel.objects.get(pk=best["id"])
@@ -60,7 +69,10 @@ def test_admin_refuses_a_deployed_model_and_deletes_an_undeployed_one_with_its_f
     assert "is deployed" in _messages(bulk), _messages(bulk)
     assert TrainedModel.objects.filter(pipeline_id=pipeline_id).count() == 1 + len(others)
     assert all(default_storage.exists(name) for name in files)
-    assert api.get(f"/api/v1/pipelines/{pipeline_id}/").json()["status"] == "deployed"
+    body = api.get(f"/api/v1/pipelines/{pipeline_id}/").json()
+    assert body["status"] == "deployed"
+    assert body["completed_steps"] == ["upload", "training", "deployment"]
+    assert _wizard_done(client, pipeline_id) == ["setup", "training"]
 
     # Undeployed, it goes with its files; the pipeline is trained (its other models stay).
     dep = api.get("/api/v1/deployment/").json()["results"][0]
@@ -71,7 +83,9 @@ def test_admin_refuses_a_deployed_model_and_deletes_an_undeployed_one_with_its_f
     for name in files:
         assert not default_storage.exists(name), name
     assert api.get(f"/api/v1/models/{model.pk}/").status_code == 404
-    assert api.get(f"/api/v1/pipelines/{pipeline_id}/").json()["status"] == "trained"
+    body = api.get(f"/api/v1/pipelines/{pipeline_id}/").json()
+    assert body["status"] == "trained"
+    assert body["completed_steps"] == ["upload", "training"]  # nothing deployed is left
     other_files = [name for other in others for name in _files(other)]
     assert all(default_storage.exists(name) for name in other_files)
 
@@ -85,5 +99,8 @@ def test_admin_refuses_a_deployed_model_and_deletes_an_undeployed_one_with_its_f
     assert not TrainedModel.objects.filter(pipeline_id=pipeline_id).exists()
     for name in other_files:
         assert not default_storage.exists(name), name
-    assert api.get(f"/api/v1/pipelines/{pipeline_id}/").json()["status"] == "configured"
+    body = api.get(f"/api/v1/pipelines/{pipeline_id}/").json()
+    assert body["status"] == "configured"
+    assert body["completed_steps"] == ["upload"]  # no model left: training is not done
+    assert _wizard_done(client, pipeline_id) == ["setup"]
     assert api.get("/api/v1/deployment/").json()["results"] == []  # its history went with it

@@ -17,6 +17,7 @@ from pipelines.services import (
     pipeline_set_config,
     pipeline_set_status,
     pipeline_status_allowed,
+    pipeline_unmark_step,
     pipeline_update,
 )
 
@@ -117,6 +118,25 @@ def test_edits_and_steps_never_write_back_a_stale_status(pipeline):
     pipeline_mark_step(pipeline=stale, step="features")
     assert _stored(pipeline) == S.TRAINING
     assert Pipeline.objects.get(pk=pipeline.pk).name == "renamed"
+
+
+def test_steps_are_marked_and_unmarked_on_the_stored_row_not_a_stale_copy(pipeline):
+    for step in ("preprocessing", "training", "deployment"):
+        pipeline_mark_step(pipeline=pipeline, step=step)
+    stale = Pipeline.objects.get(pk=pipeline.pk)  # a training job's copy, held for its run
+    pipeline_unmark_step(pipeline=pipeline, step="training")  # its last model was deleted
+    pipeline_unmark_step(pipeline=pipeline, step="training")  # twice changes nothing more
+    stored = Pipeline.objects.get(pk=pipeline.pk)
+    assert (stored.completed_steps, stored.current_step) == (
+        ["upload", "preprocessing"],
+        "features",
+    )
+    pipeline_mark_step(pipeline=stale, step="training")  # the job registers its models
+    assert Pipeline.objects.get(pk=pipeline.pk).completed_steps == [
+        "upload",
+        "preprocessing",
+        "training",
+    ]  # deployment, dropped meanwhile, is not written back
 
 
 def _status_writes(path: Path) -> list[str]:
