@@ -390,10 +390,18 @@
         button.disabled = false;
         bar.value = 100;
         if (xhr.status >= 200 && xhr.status < 300) {
+          // A refused file answers the error alone: it goes next to the form, and the status of
+          // the job shown before (which may still be polling) stays as it was.
+          var answer = document.createElement("template");
+          answer.innerHTML = xhr.responseText;
+          var error = answer.content.querySelector("#batch-error");
+          if (error) {
+            err.textContent = error.textContent;
+            input.setAttribute("aria-invalid", "true");
+            return;
+          }
           target.innerHTML = xhr.responseText;
           if (window.htmx) window.htmx.process(target);
-          var error = target.querySelector("#batch-error");
-          if (error) { err.textContent = error.textContent; error.remove(); input.setAttribute("aria-invalid", "true"); }
         } else {
           var body = null;
           try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
