@@ -127,6 +127,11 @@ class RowPlan:
         """The columns whose values must be true or false (a boolean word, 1 or 0)."""
         return frozenset(n for n, info in self.infos.items() if info["semantic_type"] == "boolean")
 
+    @cached_property
+    def datetime(self) -> tuple[str, ...]:
+        """The date and datetime columns, in column order (their values must read as dates)."""
+        return tuple(n for n in self.names if self.infos[n]["semantic_type"] == "datetime")
+
     @classmethod
     def of(cls, model: TrainedModel) -> RowPlan:
         """The plan of `model`'s `input_schema`."""
@@ -200,7 +205,8 @@ def rows_frame(plan: RowPlan, rows: list[dict]) -> pd.DataFrame:
 
 
 def rows_columns(plan: RowPlan, rows: list[dict]) -> Columns:
-    """The validated `rows` column by column, typed like `rows_frame`'s columns (no frame)."""
+    """The validated `rows` column by column, typed like `rows_frame`'s columns (no frame). A
+    date that does not read is NaT here, as in training: `services.check_dates` refuses it."""
     data: dict[str, Any] = {}
     for name in plan.names:
         values = [row.get(name, _MISSING) for row in rows]

@@ -34,6 +34,7 @@ from datasets.semantics import NULL_TOKENS, boolean_number, text_number
 from datasets.services import max_upload_bytes, storage_delete_files
 from modeling.artifacts import artifact_load
 from modeling.models import TrainedModel
+from modeling.rowplan import Columns
 from modeling.services import pipeline_status_from_models, pipeline_steps_from_models
 from modeling.serving import SKLEARN, ServingModel
 from pipelines.models import Pipeline
@@ -150,9 +151,13 @@ def prepare_rows(
     model: TrainedModel, data: Any, plan: served.RowPlan | None = None
 ) -> pd.DataFrame:
     """Check request rows against the model's input schema and type them like the training data
-    (`served.rows_frame`: the same frame as `profiling.coerce_types` on a `from_records` frame)."""
+    (`served.rows_frame`: the same frame as `profiling.coerce_types` on a `from_records` frame);
+    a date that reads as none is refused (`check_dates`)."""
     plan = plan or served.RowPlan.of(model)
-    return served.rows_frame(plan, check_rows(plan, data))
+    rows = check_rows(plan, data)
+    columns = served.rows_columns(plan, rows)
+    check_dates(plan, rows, columns)
+    return columns.frame()
 
 
 def check_rows(plan: served.RowPlan, data: Any) -> list[dict]:
@@ -211,10 +216,12 @@ def checked_rows(plan: served.RowPlan, data: Any) -> tuple[list[dict], bool]:
 NOT_A_NUMBER = "not a number"
 NOT_FINITE = "not finite"
 NOT_A_BOOLEAN = "not a boolean"
+NOT_A_DATE = "not a date"
 _ROW_WORDS = {
     NOT_A_NUMBER: "must be a number (or null for a missing value)",
     NOT_FINITE: "must be a finite number",
     NOT_A_BOOLEAN: "must be true or false (or null for a missing value)",
+    NOT_A_DATE: "must be a date (or null for a missing value)",
 }
 
 
@@ -245,6 +252,39 @@ def boolean_problem(value: Any) -> str | None:
     if _missing(value):
         return None
     return NOT_A_BOOLEAN if math.isnan(boolean_number(value)) else None
+
+
+def unread_dates(raw: pd.Series, parsed: pd.Series) -> np.ndarray:
+    """Positions of a date column's values that are present but read as no date: NaT in
+    `parsed` (the column as `profiling.coerce_types` reads it, the training file's formats
+    included) where `raw` holds neither nothing nor a missing-value word ("", "n/a", ...)."""
+    unread = np.flatnonzero(pd.isna(np.asarray(parsed)))
+    if not len(unread):
+        return unread
+    values = raw.iloc[unread]
+    words = values.astype(str).str.strip().str.lower()
+    missing = values.isna().to_numpy() | words.isin(NULL_TOKENS).to_numpy()
+    return unread[~missing]
+
+
+def check_dates(plan: served.RowPlan, rows: list[dict], columns: Columns) -> None:
+    """InvalidInput (400, `invalid_rows`) naming the first row and date column whose value reads
+    as no date, with every such value in its `errors`; `columns` are the rows as
+    `served.rows_columns` typed them, so each date is parsed once. Empty values and the
+    missing-value words stay missing."""
+    found: list[tuple[int, int, str]] = []
+    for order, name in enumerate(plan.datetime):
+        parsed = columns.data[name]
+        if not pd.isna(np.asarray(parsed)).any():  # the usual case: every date read
+            continue
+        raw = pd.Series([row.get(name) for row in rows], dtype=object)
+        found.extend((int(i), order, name) for i in unread_dates(raw, parsed))
+    if found:
+        errors = {f"data[{i}].{name}": [_ROW_WORDS[NOT_A_DATE]] for i, _, name in sorted(found)}
+        first_key = next(iter(errors))
+        raise InvalidInput(
+            f"{first_key}: {errors[first_key][0]}.", code="invalid_rows", errors=errors
+        )
 
 
 def check_each_value(plan: served.RowPlan, rows: list) -> None:
@@ -379,6 +419,7 @@ def predict_rows(
     try:
         rows, plain = checked_rows(entry.plan, data)
         columns = served.rows_columns(entry.plan, rows)
+        check_dates(entry.plan, rows, columns)
         served_model = served.served_fitted(entry)
         try:
             predictions, probabilities = _score(model, served_model, columns, return_probabilities)
@@ -483,8 +524,9 @@ def _score_group(user, entry, proba, items, out, channel, source, started) -> No
         rows = [row for _, part, _ in items for row in part]
         columns = served.rows_columns(entry.plan, rows)
         try:
+            check_dates(entry.plan, rows, columns)
             preds, probas = _score(model, served_model, columns, proba)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, InvalidInput):
             if len(items) == 1:
                 raise
             for item in items:
@@ -773,8 +815,8 @@ def batch_job_delete(*, job: BatchJob) -> None:
 
 def _check_first_chunk(model: TrainedModel, upload: File, fmt: str, columns: list[str]) -> None:
     """InvalidInput (400) when the file's first chunk shows the job would fail: a pass-through
-    column or a model column it lacks, or values its numeric columns cannot read (the worker
-    checks the rest of a larger file the same way)."""
+    column or a model column it lacks, or values its numeric, boolean or date columns cannot
+    read (the worker checks the rest of a larger file the same way)."""
     try:
         upload.seek(0)
         with closing(
@@ -808,14 +850,15 @@ def _check_first_chunk(model: TrainedModel, upload: File, fmt: str, columns: lis
 
 
 class UnreadableValues:
-    """The values of a batch file's numeric and boolean columns that are present but read as no
-    number or as neither true nor false (the readers of `single`, `number_problem` and
-    `boolean_problem`), counted per column with the first one and its row. An empty cell or a
-    missing-value word stays a missing value."""
+    """The values of a batch file's numeric, boolean and date columns that are present but read
+    as no number, as neither true nor false or as no date (the readers of `single`:
+    `number_problem`, `boolean_problem` and `unread_dates`), counted per column with the first
+    one and its row. An empty cell or a missing-value word stays a missing value."""
 
     def __init__(self, plan: served.RowPlan, fmt: str) -> None:
         self.infos = {n: plan.infos[n] for n in plan.names if n in plan.numeric}
         self.booleans = [n for n in plan.names if n in plan.boolean]
+        self.dates = {n: plan.infos[n] for n in plan.datetime}
         # Rows as a spreadsheet numbers them (the header is row 1) in text and Excel files.
         self.first_row = 2 if fmt in ("csv", "xlsx") else 1
         self.found: dict[tuple[str, str], list[Any]] = {}  # (column, problem) -> [n, value, row]
@@ -845,12 +888,27 @@ class UnreadableValues:
             suspects = raw.notna().to_numpy() & np.isnan(boolean_column(raw))
             for pos in np.flatnonzero(suspects).tolist():
                 self._count(name, boolean_problem(raw.iat[pos]), raw.iat[pos], start + pos)
+        for name, info in self.dates.items():
+            if name not in chunk.columns:
+                continue
+            raw = chunk[name]
+            if typed is not None and name in typed.columns:
+                parsed = typed[name]
+            else:
+                parsed = profiling.coerce_types(raw.to_frame(), [info])[name]
+            bad = unread_dates(raw, parsed)
+            if len(bad):
+                first = int(bad[0])
+                self._count(name, NOT_A_DATE, raw.iat[first], start + first, len(bad))
 
-    def _count(self, name: str, problem: str | None, value: Any, index: int) -> None:
-        """Count one unreadable value (`problem` None: it reads after all) at file row `index`."""
+    def _count(
+        self, name: str, problem: str | None, value: Any, index: int, count: int = 1
+    ) -> None:
+        """Count `count` unreadable values (`problem` None: they read after all), the first of
+        them `value` at file row `index`."""
         if problem is not None:
             row = self.first_row + index
-            self.found.setdefault((name, problem), [0, value, row])[0] += 1
+            self.found.setdefault((name, problem), [0, value, row])[0] += count
 
     def error(self, checked: int | None = None) -> InvalidInput:
         """The 400 naming each column, how many values it cannot read and the first one;
@@ -859,6 +917,7 @@ class UnreadableValues:
             NOT_A_NUMBER: ("value is not a number", "values are not numbers"),
             NOT_FINITE: ("value is not a finite number", "values are not finite numbers"),
             NOT_A_BOOLEAN: ("value is not true or false", "values are not true or false"),
+            NOT_A_DATE: ("value is not a date", "values are not dates"),
         }
         errors: dict[str, list[str]] = {}
         for (name, problem), (count, value, row) in self.found.items():

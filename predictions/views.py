@@ -109,7 +109,8 @@ class PredictionViewSet(viewsets.GenericViewSet):
         """Queue scoring of an uploaded file; answers 202 with the job.
 
         The file's first chunk is read at once: model columns it lacks (`missing_columns`) or
-        values its number columns cannot read (`unreadable_values`, with `errors` per column:
+        values its number, boolean or date columns cannot read (`unreadable_values`, with
+        `errors` per column:
         how many, and the first with its row) are a 400 and nothing is stored. Such values
         further on fail the job with the same reason and no result; empty cells are missing
         values."""

@@ -1,6 +1,7 @@
 """Request rows are read the way the training file was: a numeric column's text in the file's
 own notation (currency signs, thousands separators, decimal commas), its words for "missing",
-and dates in the file's day/month order, on the REST and WebSocket paths alike."""
+and dates in the file's day/month order (a date that reads as none is refused), on the REST and
+WebSocket paths alike."""
 
 from __future__ import annotations
 
@@ -54,3 +55,15 @@ def test_dates_are_read_in_the_files_day_month_order():
     # 03/04/2020 alone could be either; the file's dates were day-first.
     frame = prepare_rows(_model(DATES), [{"sold": "03/04/2020"}])
     assert frame["sold"].iloc[0] == pd.Timestamp("2020-04-03")
+
+
+def test_text_that_is_no_date_is_refused_by_name_and_missing_words_stay_missing():
+    with pytest.raises(InvalidInput) as caught:
+        prepare_rows(_model(DATES), [{"sold": "n/a"}, {"sold": "13/14/2020"}, {"sold": "soon"}])
+    assert caught.value.code == "invalid_rows"
+    assert caught.value.errors == {
+        "data[1].sold": ["must be a date (or null for a missing value)"],
+        "data[2].sold": ["must be a date (or null for a missing value)"],
+    }
+    frame = prepare_rows(_model(DATES), [{"sold": v} for v in ("", " NA ", None, "-")])
+    assert frame["sold"].isna().all()
