@@ -28,7 +28,7 @@ from training.forecasting.model import ForecastCandidate
 from training.forecasting.refit import refit_candidates
 from training.forecasting.run import CALIBRATION_SHARE, EventSink, Run
 from training.forecasting.search import run_backtests
-from training.forecasting.settings import Cancelled, ForecastSettings
+from training.forecasting.settings import FEW_WINDOWS, Cancelled, ForecastSettings
 
 logger = logging.getLogger(__name__)
 
@@ -117,8 +117,10 @@ def _log_input(run: Run) -> None:
         f"{windows} backtest window(s) of {run.plan.horizon} steps."
     )
     _log_empty_target(run)
-    if windows < run.settings.n_windows:
+    if windows < min(FEW_WINDOWS, run.settings.n_windows):
         run.log(f"Only {windows} backtest window(s) fit in the history.", "warning")
+    elif windows < run.settings.n_windows:
+        run.log(f"{windows} of {run.settings.n_windows} backtest windows fit in the history.")
     m = default_season_length(run.data.freq)
     dropped = [s.key for s in series if s.season_dropped]
     if dropped:

@@ -30,7 +30,11 @@ def _quarterly(n: int = 100) -> pd.DataFrame:
 
 def test_calibration_keeps_the_windows_a_member_can_fit_when_older_origins_are_too_short():
     settings = ForecastSettings(
-        time_column="q", target="y", horizon=8, algorithms=["seasonal_naive", "linear_lags"]
+        time_column="q",
+        target="y",
+        horizon=8,
+        algorithms=["seasonal_naive", "linear_lags"],
+        n_windows=3,  # six would start the lag model's ranking windows before its 60 rows
     )
     data = prepare(_quarterly(), settings)
     plan = fit_plan(settings, data)

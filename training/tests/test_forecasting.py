@@ -36,6 +36,7 @@ from training.forecasting.intervals import (
     interval_card,
 )
 from training.forecasting.search import search_order
+from training.forecasting.settings import RANKING_WINDOWS
 from training.forecasting.windows import Window
 
 SAMPLES = Path(__file__).resolve().parents[2] / "datasets" / "sample_data"
@@ -282,8 +283,30 @@ def test_backtest_fits_only_on_rows_before_each_window(air, monkeypatch):
     assert len({n for _, n in fits[:-1]}) == len(fits) - 1
 
 
-def test_backtest_phase_scores_each_rolling_window_and_calibration_adds_origins(air):
+def test_candidates_are_ranked_on_six_windows_where_they_fit_and_fewer_are_said(air):
     settings = ForecastSettings(**_air_kwargs(), algorithms=["seasonal_naive"])
+    assert fit_plan(settings, prepare(air, settings)).n_windows == RANKING_WINDOWS == 6
+    # 60 monthly points and a 12-step horizon leave 36 after two seasons: three windows fit.
+    short = air.iloc[-60:]
+    assert fit_plan(settings, prepare(short, settings)).n_windows == 3
+    lines: list[tuple[str, str]] = []
+
+    def on_event(kind: str, payload: dict) -> None:
+        if kind == "log":
+            lines.append((payload["level"], payload["message"]))
+
+    run_forecast_automl(short, settings, on_event=on_event)
+    assert ("info", "3 of 6 backtest windows fit in the history.") in lines
+    assert not any("backtest window(s) fit" in message for _, message in lines)
+    # Two windows are few enough to warn about.
+    shorter = air.iloc[-48:]
+    lines.clear()
+    run_forecast_automl(shorter, settings, on_event=on_event)
+    assert ("warning", "Only 2 backtest window(s) fit in the history.") in lines
+
+
+def test_backtest_phase_scores_each_rolling_window_and_calibration_adds_origins(air):
+    settings = ForecastSettings(**_air_kwargs(), algorithms=["seasonal_naive"], n_windows=3)
     data = prepare(air, settings)
     plan = fit_plan(settings, data)
     assert plan.n_windows == 3 and plan.min_train == 24
