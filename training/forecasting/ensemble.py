@@ -30,7 +30,7 @@ def combine_windows(parts: list[Window], combine: str, levels: tuple[int, ...]) 
 def ensemble_members(results: dict[str, dict[str, Any]], params: dict[str, Any]) -> list[str]:
     """The best non-baseline candidates, up to `size`, whose backtest MASE is within
     `tolerance` (a fraction) of the best one's; `params` are the ensemble's resolved
-    hyperparameters (the catalogue holds their defaults). With three backtest windows,
+    hyperparameters (the catalogue holds their defaults). On a few backtest windows,
     candidates that close cannot be told apart, and their mean is steadier than whichever
     looked best."""
     scores = {n: results[n]["metrics"]["mase"] for n in results if n != "seasonal_naive"}
