@@ -17,6 +17,12 @@ from vur.signin import (
 
 admin.site.login_form = AdminLockoutAuthenticationForm
 
+# Under /api/v1/ these answer the contract's JSON error body; elsewhere Django's pages.
+handler400 = views.bad_request
+handler403 = views.permission_denied
+handler404 = views.page_not_found
+handler500 = views.server_error
+
 api: list[URLPattern | URLResolver] = [
     path("auth/token/", ThrottledTokenObtainPairView.as_view(), name="token_obtain_pair"),
     path("auth/token/refresh/", ThrottledTokenRefreshView.as_view(), name="token_refresh"),

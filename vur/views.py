@@ -1,13 +1,62 @@
-"""Project-level views: the health check (the dashboard page lives in vur/dashboard.py)."""
+"""Project-level views: the health check and the error handlers (the dashboard page lives in
+vur/dashboard.py).
+
+The error handlers answer the contract's JSON `{"detail", "code"}` to requests under the API's
+base path, which no API view answered itself (an unknown address, a refused host, a crash), and
+Django's HTML pages everywhere else.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 
 logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1/"
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    """Whether `request` is addressed to the REST API (its errors are JSON, never pages)."""
+    return request.path_info.startswith(API_PREFIX)
+
+
+def _api_error(status: int, detail: str, code: str) -> JsonResponse:
+    return JsonResponse({"detail": detail, "code": code}, status=status)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """`handler400`: a request Django refused before any view (e.g. a host not allowed)."""
+    if is_api_request(request):
+        detail = "The request was refused as malformed or unsafe (for example its host name)."
+        return _api_error(400, detail, "bad_request")
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """`handler403`: PermissionDenied raised outside an API view."""
+    if is_api_request(request):
+        return _api_error(403, "You do not have permission to do this.", "permission_denied")
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """`handler404`: an address nothing answers (under the API: no such endpoint or object)."""
+    if is_api_request(request):
+        detail = "No such endpoint or object; the API's endpoints are listed at /api/v1/docs/."
+        return _api_error(404, detail, "not_found")
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """`handler500`: an unexpected failure (always a bug; Django has logged the traceback)."""
+    if is_api_request(request):
+        detail = "The server failed to answer this request; the error has been logged."
+        return _api_error(500, detail, "server_error")
+    return defaults.server_error(request)
 
 
 def health(request: HttpRequest) -> JsonResponse:
