@@ -59,7 +59,7 @@ class DatasetSerializer(serializers.ModelSerializer):
         read_only_fields = [f for f in fields if f not in ("name", "description")]
 
 
-class DatasetListSerializer(DatasetSerializer):
+class DatasetSummarySerializer(DatasetSerializer):
     """A dataset in a list: everything but the per-column detail (a wide table stays small)."""
 
     class Meta(DatasetSerializer.Meta):
@@ -73,7 +73,7 @@ class DatasetUploadSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     dataset_type = serializers.ChoiceField(
-        choices=["time_series", "tabular"], required=False, allow_null=True
+        choices=Dataset.Type.choices, required=False, allow_null=True
     )
     time_column = serializers.CharField(required=False, allow_blank=True, allow_null=True)
 

@@ -17,8 +17,8 @@ from rest_framework.response import Response
 from datasets import selectors, services
 from datasets.serializers import (
     ColumnPageQuerySerializer,
-    DatasetListSerializer,
     DatasetSerializer,
+    DatasetSummarySerializer,
     DatasetUpdateSerializer,
     DatasetUploadSerializer,
     PreviewQuerySerializer,
@@ -62,7 +62,7 @@ class DatasetViewSet(
         return queryset
 
     def get_serializer_class(self):
-        return DatasetListSerializer if self.action == "list" else DatasetSerializer
+        return DatasetSummarySerializer if self.action == "list" else DatasetSerializer
 
     @extend_schema(
         summary="Upload a CSV, XLSX, JSON or Parquet file",

@@ -70,7 +70,7 @@ class ModelMetricsSerializer(serializers.Serializer):
     window_end = serializers.DateTimeField()
 
 
-class DriftRequestSerializer(serializers.Serializer):
+class DriftDetectSerializer(serializers.Serializer):
     """Compare a model's reference with recent predictions (`window`) or a dataset."""
 
     model_id = id_field()

@@ -15,7 +15,7 @@ from monitoring import selectors, services
 from monitoring.serializers import (
     AlertQuerySerializer,
     AlertSerializer,
-    DriftRequestSerializer,
+    DriftDetectSerializer,
     DriftResultSerializer,
     MetricsQuerySerializer,
     ModelMetricsSerializer,
@@ -87,12 +87,12 @@ class MonitoringViewSet(viewsets.ViewSet):
         model = trained_model_get(user=request.user, model_id=model_id)
         return Response(services.model_metrics(model=model, window=query.validated_data["window"]))
 
-    @extend_schema(request=DriftRequestSerializer, responses={200: DriftResultSerializer})
+    @extend_schema(request=DriftDetectSerializer, responses={200: DriftResultSerializer})
     @action(detail=False, methods=["post"], url_path="drift-detection")
     def drift_detection(self, request: Request) -> Response:
         """Per-feature drift between the model's training reference and recent predictions
         (`window`) or an uploaded dataset (`dataset_id`)."""
-        form = DriftRequestSerializer(data=request.data)
+        form = DriftDetectSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
         model = trained_model_get(user=request.user, model_id=data["model_id"])

@@ -68,7 +68,7 @@ class ObservationSerializer(serializers.Serializer):
     )
 
 
-class ForecastRequestSerializer(serializers.Serializer):
+class ForecastSerializer(serializers.Serializer):
     """Body of `predictions/forecast`."""
 
     model_id = id_field()

@@ -23,8 +23,8 @@ from predictions.serializers import (
     FeedbackSerializer,
     ForecastFeedbackResultSerializer,
     ForecastFeedbackSerializer,
-    ForecastRequestSerializer,
     ForecastResultSerializer,
+    ForecastSerializer,
     SinglePredictionResultSerializer,
     SinglePredictionSerializer,
 )
@@ -82,11 +82,11 @@ class PredictionViewSet(viewsets.GenericViewSet):
         )
         return Response(answer)
 
-    @extend_schema(request=ForecastRequestSerializer, responses={200: ForecastResultSerializer})
+    @extend_schema(request=ForecastSerializer, responses={200: ForecastResultSerializer})
     @action(detail=False, methods=["post"])
     def forecast(self, request: Request) -> Response:
         """The next `horizon` timestamps with forecasts and prediction intervals."""
-        form = ForecastRequestSerializer(data=request.data)
+        form = ForecastSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
         model = trained_model_get(user=request.user, model_id=data["model_id"])

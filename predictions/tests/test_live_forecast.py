@@ -382,7 +382,7 @@ def test_schema_describes_live_forecast_fields():
 
     schema = SchemaGenerator().get_schema(request=None, public=True)
     components = schema["components"]["schemas"]
-    assert "observations" in components["ForecastRequestRequest"]["properties"]
+    assert "observations" in components["ForecastRequest"]["properties"]
     assert {"updated_through", "series_id", "missing_steps", "gaps"} <= set(
         components["ForecastResult"]["properties"]
     )

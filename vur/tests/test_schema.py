@@ -31,3 +31,16 @@ def test_docs_page_serves_local_assets_only(api):
     assert "swagger-ui" in html
     assert not re.search(r'(src|href)="https?://', html)
     assert api.get("/api/v1/schema/").status_code == 200
+
+
+def test_component_names_do_not_repeat_a_word():
+    """drf-spectacular adds `Request` to request serializers (COMPONENT_SPLIT_REQUEST) and
+    `Paginated...List` to lists: a serializer already named `...Request` or `...List` became
+    `ForecastRequestRequest` or `PaginatedDatasetListList` in the schema."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    names = list(schema["components"]["schemas"])
+    repeated = [n for n in names if len(set(w := re.findall(r"[A-Z][a-z0-9]*", n))) < len(w)]
+    assert not repeated, repeated
+    assert {"ForecastRequest", "DriftDetectRequest", "PaginatedDatasetSummaryList"} <= set(names)
