@@ -223,6 +223,37 @@ def ws_refused(path: str, headers: list | None = None) -> bool:
     return async_to_sync(attempt)()
 
 
+def ws_answer(path: str, headers: list | None = None) -> tuple[bool, list[dict], int | None]:
+    """Open a WebSocket to `path` on the ASGI app and read until the server closes it (or 10 s
+    of silence): (accepted, the JSON messages received, the close code or None). Disconnects
+    as `ws_refused` does, so the consumer ends inside the same event loop."""
+    import json
+
+    from asgiref.sync import async_to_sync
+    from channels.testing import WebsocketCommunicator
+
+    from vur.asgi import application
+
+    async def attempt() -> tuple[bool, list[dict], int | None]:
+        comm = WebsocketCommunicator(application, path, headers=headers)
+        connected, code = await comm.connect(timeout=10)
+        messages: list[dict] = []
+        try:
+            while connected:
+                output = await comm.receive_output(timeout=10)
+                if output["type"] == "websocket.close":
+                    code = output.get("code", 1000)
+                    break
+                messages.append(json.loads(output["text"]))
+        except TimeoutError:
+            code = None
+        finally:
+            await comm.disconnect(timeout=1)
+        return connected, messages, code
+
+    return async_to_sync(attempt)()
+
+
 @pytest.fixture
 def deployed_model(owner):
     """A small classifier trained in-process on the penguins sample, stored and deployed."""

@@ -11,6 +11,10 @@ from training.models import TrainingJob
 from training.serializers import TrainingJobSerializer
 from vur.errors import NotFound
 
+# The close code after the "not found" message (4000-4999 are the application's; 4404 reads as
+# HTTP's 404, as 4401 is the refusal of a socket without a user).
+NOT_FOUND_CLOSE_CODE = 4404
+
 
 class TrainingJobConsumer(AsyncJsonWebsocketConsumer):
     """`/ws/training/{job_id}/`: replays stored events and the current status, then relays live."""
@@ -20,7 +24,13 @@ class TrainingJobConsumer(AsyncJsonWebsocketConsumer):
         job_id = self.scope["url_route"]["kwargs"]["job_id"]
         job = await self._job(user, job_id)
         if job is None:
-            await self.close(code=4404)
+            # Another person's job answers as an unknown one, never a refusal (HTTP 403): the
+            # socket opens, says so once with the code REST's 404 gives, and closes.
+            await self.accept()
+            await self.send_json(
+                {"type": "error", "detail": "Training job not found.", "code": NotFound.code}
+            )
+            await self.close(code=NOT_FOUND_CLOSE_CODE)
             return
         self.job_id = job.pk
         self.group = training_group(job.pk)
@@ -39,7 +49,7 @@ class TrainingJobConsumer(AsyncJsonWebsocketConsumer):
             await self._end()
 
     @database_sync_to_async
-    def _job(self, user, job_id):
+    def _job(self, user, job_id) -> TrainingJob | None:
         try:
             return selectors.training_job_get(user=user, job_id=job_id)
         except NotFound:

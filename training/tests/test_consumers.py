@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from rest_framework_simplejwt.tokens import AccessToken
 
-from conftest import create_pipeline, upload_sample, wait_job, ws_refused
+from conftest import (
+    create_pipeline,
+    pipeline_on_sample,
+    upload_sample,
+    wait_job,
+    ws_answer,
+    ws_refused,
+)
+from training.models import TrainingJob
 from vur.asgi import application
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -83,7 +92,27 @@ def test_live_events_then_final_status_and_late_replay(api, owner, other_user, c
     assert late[-1][1]["status"] == "completed" and late[-1][1].get("replay") is True
     assert late_kinds.count("log") >= kinds.count("log")
 
-    assert ws_refused(f"/ws/training/{job['job_id']}/?token={AccessToken.for_user(other_user)}")
+    foreign = f"/ws/training/{job['job_id']}/?token={AccessToken.for_user(other_user)}"
+    assert ws_answer(foreign) == (True, [NOT_FOUND], 4404)
+
+
+NOT_FOUND = {"type": "error", "detail": "Training job not found.", "code": "not_found"}
+
+
+def test_another_users_job_answers_like_an_unknown_one(owner, other_user, other_api):
+    """Not a refusal (HTTP 403 at the handshake) but what REST says: not found. The socket
+    opens, carries one error message and closes with 4404, for another person's job and for
+    a job that does not exist alike."""
+    pipeline = pipeline_on_sample(owner, "penguins.csv", "species", "classification")
+    job = TrainingJob.objects.create(owner=owner, pipeline=pipeline)
+    other_token = AccessToken.for_user(other_user)
+    assert ws_answer(f"/ws/training/{job.pk}/?token={other_token}") == (True, [NOT_FOUND], 4404)
+    unknown = f"/ws/training/{uuid.uuid4()}/?token={AccessToken.for_user(owner)}"
+    assert ws_answer(unknown) == (True, [NOT_FOUND], 4404)
+    rest = other_api.get(f"/api/v1/training/{job.pk}/status")
+    assert rest.status_code == 404 and rest.json()["code"] == NOT_FOUND["code"]
+    # A socket without a user is still refused at the handshake, before any consumer.
+    assert ws_answer(f"/ws/training/{job.pk}/") == (False, [], 4401)
 
 
 def test_foreign_origin_is_refused(owner):
