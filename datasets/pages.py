@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from datasets import charts, selectors, services
+from datasets.models import Dataset
 from vur.errors import VURError
 from vur.pages import error_fields, get_or_404
 
@@ -36,11 +37,8 @@ def dataset_list_page(request: HttpRequest) -> HttpResponse:
     kind); each row opens the dataset page."""
     query = (request.GET.get("q") or "").strip()
     kind = request.GET.get("type") or ""
-    datasets = selectors.dataset_list(user=request.user)
-    if query:
-        datasets = datasets.filter(name__icontains=query)
-    if kind in ("tabular", "time_series"):
-        datasets = datasets.filter(dataset_type=kind)
+    kind = kind if kind in Dataset.Type.values else ""
+    datasets = selectors.dataset_list(user=request.user, name_contains=query, dataset_type=kind)
     page = Paginator(datasets, 25).get_page(request.GET.get("page"))
     return render(request, "datasets/list.html", {"page": page, "q": query, "type": kind})
 

@@ -9,9 +9,18 @@ from vur.errors import NotFound
 from vur.models import owned_by
 
 
-def dataset_list(*, user) -> QuerySet[Dataset]:
-    """The datasets `user` may see (their own; all for staff), newest first."""
-    return owned_by(Dataset.objects.all(), user)
+def dataset_list(
+    *, user, name_contains: str = "", dataset_type: str | None = None
+) -> QuerySet[Dataset]:
+    """The datasets `user` may see (their own; all for staff), newest first; optionally those
+    whose name contains `name_contains` (any case) and of one `dataset_type`. The Datasets page's
+    "Name contains" and "Kind" filters and the REST list's filters are these."""
+    queryset = owned_by(Dataset.objects.all(), user)
+    if name_contains:
+        queryset = queryset.filter(name__icontains=name_contains)
+    if dataset_type:
+        queryset = queryset.filter(dataset_type=dataset_type)
+    return queryset
 
 
 def dataset_get(*, user, dataset_id) -> Dataset:

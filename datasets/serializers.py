@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from datasets.models import Dataset
+from vur.params import choice_filter
 
 
 class ColumnInfoSerializer(serializers.Serializer):
@@ -64,6 +65,31 @@ class DatasetSummarySerializer(DatasetSerializer):
 
     class Meta(DatasetSerializer.Meta):
         fields = [f for f in DatasetSerializer.Meta.fields if f not in ("columns_info",)]
+
+
+class DatasetListQuerySerializer(serializers.Serializer):
+    """Filters of `datasets/`: the Datasets page's "Name contains" and "Kind"."""
+
+    search = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="Only datasets whose name contains this text (any case).",
+    )
+    name = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="The same as `search`."
+    )
+    dataset_type = choice_filter(
+        Dataset.Type.choices, "dataset type", "Only datasets of this kind."
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        search, name = (attrs.pop(key, "").strip() for key in ("search", "name"))
+        if search and name and search != name:
+            raise serializers.ValidationError(
+                {"name": ["Give the name filter once, as search or as name."]}
+            )
+        return {**attrs, "name_contains": search or name}
 
 
 class DatasetUploadSerializer(serializers.Serializer):

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from datasets import selectors, services
 from datasets.serializers import (
     ColumnPageQuerySerializer,
+    DatasetListQuerySerializer,
     DatasetSerializer,
     DatasetSummarySerializer,
     DatasetUpdateSerializer,
@@ -26,6 +27,7 @@ from datasets.serializers import (
     StatisticsSerializer,
     ValidationReportSerializer,
 )
+from vur.params import list_filters
 
 # What a download can be, by the uploaded file's format (CSV, XLSX, JSON, Parquet).
 DOWNLOAD_MEDIA = {
@@ -38,7 +40,7 @@ DOWNLOAD_TYPES = tuple(DOWNLOAD_MEDIA.values())
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List your datasets"),
+    list=extend_schema(summary="List your datasets", parameters=[DatasetListQuerySerializer]),
     retrieve=extend_schema(summary="A dataset with its profile"),
     partial_update=extend_schema(summary="Rename or re-describe", request=DatasetUpdateSerializer),
     destroy=extend_schema(summary="Delete a dataset and its stored file"),
@@ -56,10 +58,12 @@ class DatasetViewSet(
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        queryset = selectors.dataset_list(user=self.request.user).select_related("owner")
-        if self.action == "list":  # the list leaves out the per-column profile: do not load it
-            queryset = queryset.defer("columns_info")
-        return queryset
+        if self.action != "list":
+            return selectors.dataset_list(user=self.request.user).select_related("owner")
+        filters = list_filters(DatasetListQuerySerializer, self.request.query_params)
+        queryset = selectors.dataset_list(user=self.request.user, **filters)
+        # The list leaves out the per-column profile: do not load it.
+        return queryset.select_related("owner").defer("columns_info")
 
     def get_serializer_class(self):
         return DatasetSummarySerializer if self.action == "list" else DatasetSerializer

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from modeling.models import ModelConfig, TrainedModel
 from pipelines.models import Pipeline
-from vur.params import id_field
+from vur.params import id_field, id_filter
 
 
 class HyperParamSerializer(serializers.Serializer):
@@ -81,6 +81,12 @@ class ModelConfigSerializer(serializers.ModelSerializer):
         model = ModelConfig
         fields = ["id", "pipeline_id", "algorithm", "hyperparameters", "search", "created_at"]
         read_only_fields = fields
+
+
+class TrainedModelListQuerySerializer(serializers.Serializer):
+    """Filters of `models/`."""
+
+    pipeline_id = id_filter("pipeline")
 
 
 class TrainedModelSerializer(serializers.ModelSerializer):

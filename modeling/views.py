@@ -15,12 +15,13 @@ from modeling.serializers import (
     AlgorithmSerializer,
     ConfigureSerializer,
     ModelConfigSerializer,
+    TrainedModelListQuerySerializer,
     TrainedModelSerializer,
     ValidateConfigResultSerializer,
     ValidateConfigSerializer,
 )
 from pipelines.selectors import pipeline_get
-from vur.params import query_id
+from vur.params import list_filters, query_id
 
 
 class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -29,15 +30,12 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     serializer_class = TrainedModelSerializer
 
     def get_queryset(self):
-        raw = self.request.query_params.get("pipeline_id")
-        pipeline_id = query_id(raw)
-        if raw and pipeline_id is None:  # no pipeline can have that id
-            return selectors.trained_model_list(user=self.request.user).none()
-        return selectors.trained_model_list(user=self.request.user, pipeline_id=pipeline_id)
+        filters = {}
+        if self.action == "list":
+            filters = list_filters(TrainedModelListQuerySerializer, self.request.query_params)
+        return selectors.trained_model_list(user=self.request.user, **filters)
 
-    @extend_schema(
-        parameters=[OpenApiParameter("pipeline_id", int, description="Only this pipeline's models")]
-    )
+    @extend_schema(parameters=[TrainedModelListQuerySerializer])
     def list(self, request: Request, *args, **kwargs) -> Response:
         return super().list(request, *args, **kwargs)
 

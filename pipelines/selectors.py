@@ -9,9 +9,13 @@ from vur.errors import NotFound
 from vur.models import owned_by
 
 
-def pipeline_list(*, user) -> QuerySet[Pipeline]:
-    """The pipelines `user` may see, newest first."""
-    return owned_by(Pipeline.objects.select_related("dataset"), user)
+def pipeline_list(*, user, dataset_id: int | None = None) -> QuerySet[Pipeline]:
+    """The pipelines `user` may see, newest first; optionally only those on one dataset (what
+    the dataset page lists)."""
+    queryset = owned_by(Pipeline.objects.select_related("dataset"), user)
+    if dataset_id is not None:
+        queryset = queryset.filter(dataset_id=dataset_id)
+    return queryset
 
 
 def pipeline_get(*, user, pipeline_id) -> Pipeline:

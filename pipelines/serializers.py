@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from pipelines.models import Pipeline
-from vur.params import id_field
+from vur.params import id_field, id_filter
 
 
 class PipelineSerializer(serializers.ModelSerializer):
@@ -35,6 +35,12 @@ class PipelineSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+class PipelineListQuerySerializer(serializers.Serializer):
+    """Filters of `pipelines/`."""
+
+    dataset_id = id_filter("dataset")
 
 
 class PipelineCreateSerializer(serializers.Serializer):

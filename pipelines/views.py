@@ -11,12 +11,15 @@ from datasets.selectors import dataset_get
 from pipelines import selectors, services
 from pipelines.serializers import (
     PipelineCreateSerializer,
+    PipelineListQuerySerializer,
     PipelineSerializer,
     PipelineUpdateSerializer,
 )
+from vur.params import list_filters
 
 
 @extend_schema_view(
+    list=extend_schema(parameters=[PipelineListQuerySerializer]),
     create=extend_schema(request=PipelineCreateSerializer, responses={201: PipelineSerializer}),
     partial_update=extend_schema(request=PipelineUpdateSerializer),
     update=extend_schema(request=PipelineUpdateSerializer),
@@ -27,7 +30,10 @@ class PipelineViewSet(viewsets.ModelViewSet):
     serializer_class = PipelineSerializer
 
     def get_queryset(self):
-        return selectors.pipeline_list(user=self.request.user)
+        filters = {}
+        if self.action == "list":
+            filters = list_filters(PipelineListQuerySerializer, self.request.query_params)
+        return selectors.pipeline_list(user=self.request.user, **filters)
 
     def create(self, request: Request, *args, **kwargs) -> Response:
         form = PipelineCreateSerializer(data=request.data)

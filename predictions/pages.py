@@ -146,7 +146,7 @@ def _field_errors(exc: VURError, fields: list[dict[str, Any]]) -> tuple[dict[str
 
 # ---------------------------------------------------------------- the model page
 def _deployment_context(request: HttpRequest, model: TrainedModel, **extra) -> dict[str, Any]:
-    history = list(selectors.deployment_list(user=request.user).filter(model=model))
+    history = list(selectors.deployment_list(user=request.user, model_id=model.pk))
     active = [d for d in history if d.status == Deployment.Status.ACTIVE]
     for d in active:
         d.model = model

@@ -10,9 +10,17 @@ from vur.errors import NotFound
 from vur.models import owned_by
 
 
-def deployment_list(*, user) -> QuerySet[Deployment]:
-    """Deployments `user` may see, newest first."""
-    return owned_by(Deployment.objects.select_related("model"), user)
+def deployment_list(
+    *, user, model_id: int | None = None, status: str | None = None
+) -> QuerySet[Deployment]:
+    """Deployments `user` may see, newest first; optionally only one model's (the history its
+    page shows) or those in one `status`."""
+    queryset = owned_by(Deployment.objects.select_related("model"), user)
+    if model_id is not None:
+        queryset = queryset.filter(model_id=model_id)
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset
 
 
 def batch_job_get(*, user, job_id) -> BatchJob:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from predictions.models import BatchJob, Deployment
-from vur.params import id_field
+from vur.params import choice_filter, id_field, id_filter
 
 
 class DeploySerializer(serializers.Serializer):
@@ -13,6 +13,15 @@ class DeploySerializer(serializers.Serializer):
 
     model_id = id_field()
     target = serializers.ChoiceField(choices=Deployment.Target.choices, default="api")
+
+
+class DeploymentListQuerySerializer(serializers.Serializer):
+    """Filters of `deployment/`."""
+
+    model_id = id_filter("model")
+    status = choice_filter(
+        Deployment.Status.choices, "deployment status", "Only deployments in this status."
+    )
 
 
 class DeploymentSerializer(serializers.ModelSerializer):

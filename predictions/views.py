@@ -17,6 +17,7 @@ from predictions.models import BatchJob
 from predictions.serializers import (
     BatchJobSerializer,
     BatchStartSerializer,
+    DeploymentListQuerySerializer,
     DeploymentSerializer,
     DeploySerializer,
     FeedbackResultSerializer,
@@ -29,6 +30,7 @@ from predictions.serializers import (
     SinglePredictionSerializer,
 )
 from vur.errors import Conflict
+from vur.params import list_filters
 
 
 class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -37,7 +39,15 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     serializer_class = DeploymentSerializer
 
     def get_queryset(self):
-        return selectors.deployment_list(user=self.request.user)
+        filters = {}
+        if self.action == "list":
+            filters = list_filters(DeploymentListQuerySerializer, self.request.query_params)
+        return selectors.deployment_list(user=self.request.user, **filters)
+
+    @extend_schema(parameters=[DeploymentListQuerySerializer])
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        """The user's deployments, newest first (paginated), optionally filtered."""
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(request=DeploySerializer, responses={201: DeploymentSerializer})
     @action(detail=False, methods=["post"])

@@ -10,9 +10,17 @@ from vur.errors import NotFound
 from vur.models import owned_by
 
 
-def training_job_list(*, user) -> QuerySet[TrainingJob]:
-    """Jobs `user` may see, newest first."""
-    return owned_by(TrainingJob.objects.all(), user)
+def training_job_list(
+    *, user, status: str | None = None, pipeline_id: int | None = None
+) -> QuerySet[TrainingJob]:
+    """Jobs `user` may see, newest first; optionally only those in one `status` or of one
+    pipeline."""
+    queryset = owned_by(TrainingJob.objects.all(), user)
+    if status:
+        queryset = queryset.filter(status=status)
+    if pipeline_id is not None:
+        queryset = queryset.filter(pipeline_id=pipeline_id)
+    return queryset
 
 
 def training_job_get(*, user, job_id) -> TrainingJob:

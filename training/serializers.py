@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from training.models import EpochMetric, TrainingEvent, TrainingJob
-from vur.params import id_field
+from vur.params import choice_filter, id_field, id_filter
 
 
 class TrainingStartSerializer(serializers.Serializer):
@@ -56,6 +56,13 @@ class TrainingStartSerializer(serializers.Serializer):
         raise serializers.ValidationError(
             "Must be a saved config id or {algorithm, hyperparameters}."
         )
+
+
+class TrainingJobListQuerySerializer(serializers.Serializer):
+    """Filters of `training/`."""
+
+    status = choice_filter(TrainingJob.Status.choices, "job status", "Only jobs in this status.")
+    pipeline_id = id_filter("pipeline")
 
 
 class TrainingJobSerializer(serializers.ModelSerializer):

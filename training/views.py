@@ -23,9 +23,11 @@ from training.models import TrainingJob
 from training.serializers import (
     EpochMetricSerializer,
     TrainingEventSerializer,
+    TrainingJobListQuerySerializer,
     TrainingJobSerializer,
     TrainingStartSerializer,
 )
+from vur.params import list_filters
 
 SSE_POLL_S = 0.3
 SSE_KEEPALIVE_S = 15.0
@@ -97,7 +99,15 @@ class TrainingJobViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     lookup_value_regex = "[0-9a-fA-F-]{32,36}"
 
     def get_queryset(self):
-        return selectors.training_job_list(user=self.request.user)
+        filters = {}
+        if self.action == "list":
+            filters = list_filters(TrainingJobListQuerySerializer, self.request.query_params)
+        return selectors.training_job_list(user=self.request.user, **filters)
+
+    @extend_schema(parameters=[TrainingJobListQuerySerializer])
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        """The user's training jobs, newest first (paginated), optionally filtered."""
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(request=TrainingStartSerializer, responses={202: TrainingJobSerializer})
     @action(detail=False, methods=["post"])

@@ -223,3 +223,37 @@ def test_xlsx_cells_right_of_the_table_past_the_lookahead_are_refused(api, monke
     assert res.json()["code"] == "ragged_rows"
     assert "Row 22" in res.json()["detail"]
     assert Dataset.objects.count() == 0
+
+
+def test_list_filters_by_name_and_kind_as_the_datasets_page_does(api, other_api):
+    """`?search=` / `?name=` are the page's "Name contains", `?dataset_type=` its "Kind"."""
+    from conftest import upload_sample
+
+    table = upload_sample(api, "penguins.csv", name="Palmer penguins")
+    series = upload_sample(api, "series_airpassengers.csv", name="Air passengers")
+
+    def names(query: str) -> set[str]:
+        res = api.get(f"/api/v1/datasets/?{query}")
+        assert res.status_code == 200, res.json()
+        return {d["name"] for d in res.json()["results"]}
+
+    assert names("dataset_type=time_series") == {series["name"]}
+    assert names("dataset_type=tabular") == {table["name"]}
+    assert names("search=PENGUIN") == names("name=penguin") == {table["name"]}
+    assert names("search=air&dataset_type=tabular") == set()
+    assert names("search=&dataset_type=") == {table["name"], series["name"]}  # empty: no filter
+    assert other_api.get("/api/v1/datasets/?search=penguin").json()["results"] == []
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("dataset_type=image", "dataset_type"), ("search=air&name=penguin", "name")],
+)
+def test_a_malformed_list_filter_is_a_400_naming_it(api, query, field):
+    res = api.get(f"/api/v1/datasets/?{query}")
+    assert res.status_code == 400
+    body = res.json()
+    assert body["code"] == "validation_error" and field in body["errors"]
+    assert body["detail"].startswith(f"{field}: ")
+    if field == "dataset_type":
+        assert "time_series, tabular" in body["detail"]

@@ -50,13 +50,16 @@ def test_validate_config_gives_a_message_per_parameter(api):
     assert unknown["valid"] is False and "algorithm" in unknown["errors"]
 
 
-@pytest.mark.parametrize("bad", ["32589158477190044731", str(2**63), "²", "0", "-1", "x"])
+@pytest.mark.parametrize("bad", ["32589158477190044731", str(2**63), "²", "0", "-1", "x", "abc"])
 def test_ids_no_column_can_hold_are_refused_not_a_server_error(api, bad):
     """Query ids beyond a 64-bit column (SQLite raised OverflowError: a 500), non-ASCII digits
-    and non-positive numbers: the leaderboard is empty, the importance query a 400."""
+    and non-positive numbers: a 400 naming the parameter, for the leaderboard (it answered an
+    empty list) and the importance query alike."""
     res = api.get(f"/api/v1/models/?pipeline_id={bad}")
-    assert res.status_code == 200
-    assert res.json()["results"] == []
+    assert res.status_code == 400
+    body = res.json()
+    assert body["code"] == "validation_error" and list(body["errors"]) == ["pipeline_id"]
+    assert body["detail"] == "pipeline_id: Give the pipeline's id as a positive whole number."
     for key in ("model_id", "pipeline_id"):
         res = api.get(f"/api/v1/features/importance?{key}={bad}")
         assert res.status_code == 400, (key, bad)

@@ -90,3 +90,16 @@ def test_other_users_dataset_and_pipeline_are_404(api, other_api, dataset_id):
     res = api.patch(f"/api/v1/pipelines/{pid}/", {"name": "Renamed"}, format="json")
     assert res.status_code == 200 and res.json()["name"] == "Renamed"
     assert api.delete(f"/api/v1/pipelines/{pid}/").status_code == 204
+
+
+def test_pipeline_list_filters_by_dataset(api, owner):
+    from conftest import pipeline_on_sample
+
+    first = pipeline_on_sample(owner, "penguins.csv", "species", "classification")
+    pipeline_on_sample(owner, "penguins.csv", "species", "classification")
+    res = api.get(f"/api/v1/pipelines/?dataset_id={first.dataset_id}")
+    assert res.status_code == 200
+    assert [p["id"] for p in res.json()["results"]] == [first.pk]
+    assert api.get("/api/v1/pipelines/?dataset_id=").json()["count"] == 2
+    bad = api.get("/api/v1/pipelines/?dataset_id=first")
+    assert bad.status_code == 400 and list(bad.json()["errors"]) == ["dataset_id"]

@@ -165,3 +165,41 @@ def test_forecast_start_queues_several_series_when_only_one_is_too_short(api):
     pipe = create_pipeline(api, ds["id"], "temp", "forecasting", forecast_horizon=24)
     res = api.post("/api/v1/training/start", {"pipeline_id": pipe["id"]}, format="json")
     assert res.status_code == 202, res.content
+
+
+def test_job_list_filters_by_status_and_pipeline(api, owner, other_api):
+    from conftest import pipeline_on_sample
+    from training.models import TrainingJob
+
+    first = pipeline_on_sample(owner, "penguins.csv", "species", "classification")
+    second = pipeline_on_sample(owner, "penguins.csv", "species", "classification")
+    failed = TrainingJob.objects.create(owner=owner, pipeline=first, status="failed")
+    done = TrainingJob.objects.create(owner=owner, pipeline=first, status="completed")
+    other = TrainingJob.objects.create(owner=owner, pipeline=second, status="failed")
+
+    def ids(query: str) -> set[str]:
+        res = api.get(f"/api/v1/training/?{query}")
+        assert res.status_code == 200, res.json()
+        return {job["job_id"] for job in res.json()["results"]}
+
+    assert ids("status=failed") == {str(failed.pk), str(other.pk)}
+    assert ids(f"pipeline_id={first.pk}") == {str(failed.pk), str(done.pk)}
+    assert ids(f"status=completed&pipeline_id={second.pk}") == set()
+    assert ids("status=&pipeline_id=") == {str(failed.pk), str(done.pk), str(other.pk)}
+    assert other_api.get("/api/v1/training/?status=failed").json()["results"] == []
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("status=broken", "status"),
+        ("pipeline_id=abc", "pipeline_id"),
+        ("pipeline_id=0", "pipeline_id"),
+    ],
+)
+def test_job_list_refuses_a_malformed_filter(api, query, field):
+    res = api.get(f"/api/v1/training/?{query}")
+    assert res.status_code == 400
+    body = res.json()
+    assert body["code"] == "validation_error" and list(body["errors"]) == [field]
+    assert body["detail"].startswith(f"{field}: ")

@@ -44,3 +44,23 @@ def test_component_names_do_not_repeat_a_word():
     repeated = [n for n in names if len(set(w := re.findall(r"[A-Z][a-z0-9]*", n))) < len(w)]
     assert not repeated, repeated
     assert {"ForecastRequest", "DriftDetectRequest", "PaginatedDatasetSummaryList"} <= set(names)
+
+
+def test_list_filters_are_documented():
+    from drf_spectacular.generators import SchemaGenerator
+
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+
+    def params(path: str) -> dict[str, dict]:
+        return {p["name"]: p for p in paths[path]["get"]["parameters"]}
+
+    datasets = params("/api/v1/datasets/")
+    assert {"search", "name", "dataset_type"} <= set(datasets)
+    assert {"time_series", "tabular"} <= set(datasets["dataset_type"]["schema"]["enum"])
+    training = params("/api/v1/training/")
+    assert {"failed", "cancelled"} <= set(training["status"]["schema"]["enum"])
+    assert training["pipeline_id"]["schema"]["type"] == "integer"
+    assert params("/api/v1/models/")["pipeline_id"]["schema"]["type"] == "integer"
+    assert "dataset_id" in params("/api/v1/pipelines/")
+    assert {"model_id", "status"} <= set(params("/api/v1/deployment/"))
+    assert all(p.get("description") for p in datasets.values())
