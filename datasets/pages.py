@@ -40,7 +40,30 @@ def dataset_list_page(request: HttpRequest) -> HttpResponse:
     kind = kind if kind in Dataset.Type.values else ""
     datasets = selectors.dataset_list(user=request.user, name_contains=query, dataset_type=kind)
     page = Paginator(datasets, 25).get_page(request.GET.get("page"))
-    return render(request, "datasets/list.html", {"page": page, "q": query, "type": kind})
+    context = {"page": page, "q": query, "type": kind}
+    if not (page.object_list or query or kind):  # the empty page offers the bundled samples
+        context["samples"] = services.sample_entries()
+    return render(request, "datasets/list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dataset_samples_page(request: HttpRequest) -> HttpResponse:
+    """POST: load the bundled sample datasets for the signed-in person (the button on an empty
+    Datasets page and dashboard), then show the list; repeating loads only missing ones. A GET
+    shows the list."""
+    if request.method == "POST":
+        try:
+            loaded = services.dataset_samples_load(owner=request.user)
+        except VURError as err:
+            messages.error(request, f"The sample datasets could not be loaded: {err.detail}")
+        else:
+            if loaded:
+                names = ", ".join(d.name for d in loaded)
+                messages.success(request, f"Loaded {len(loaded)} sample datasets: {names}.")
+            else:
+                messages.info(request, "You have every sample dataset already.")
+    return redirect("datasets_ui:list")
 
 
 def _upload_context(**extra) -> dict:

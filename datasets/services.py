@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from functools import partial
+from pathlib import Path
 from typing import IO, Any
 
 import pandas as pd
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -263,6 +266,51 @@ def dataset_upload(
         dataset.file.delete(save=False)
         raise
     return dataset
+
+
+# The bundled sample datasets: `make run`'s demo user gets them, and anyone can load them.
+SAMPLE_DIR = Path(__file__).resolve().parent / "sample_data"
+SAMPLE_MANIFESTS = ("manifest.json", "series_manifest.json")
+
+
+def sample_entries() -> list[dict[str, Any]]:
+    """Every bundled sample with its name, description and file, tables first, then series."""
+    entries: list[dict[str, Any]] = []
+    for manifest in SAMPLE_MANIFESTS:
+        path = SAMPLE_DIR / manifest
+        if path.exists():
+            entries.extend(json.loads(path.read_text()))
+    return entries
+
+
+def sample_name(entry: dict[str, Any]) -> str:
+    """The name a sample dataset is stored under."""
+    return entry.get("name") or entry["file"]
+
+
+def dataset_samples_load(*, owner) -> list[Dataset]:
+    """Upload the bundled sample datasets for `owner` (each as `dataset_upload` does, owned by
+    them) and return the new ones. Safe to repeat: a sample they already have a dataset of that
+    name for is skipped, so a second call loads nothing, and two calls at once load each sample
+    once (each sample's check and upload hold a lock on the owner's row)."""
+    loaded: list[Dataset] = []
+    for entry in sample_entries():
+        name = sample_name(entry)
+        with transaction.atomic():
+            list(get_user_model().objects.select_for_update().filter(pk=owner.pk).values("pk"))
+            if Dataset.objects.filter(owner=owner, name=name).exists():
+                continue
+            with open(SAMPLE_DIR / entry["file"], "rb") as fh:
+                dataset = dataset_upload(
+                    owner=owner,
+                    upload=File(fh, name=entry["file"]),
+                    name=name,
+                    description=entry.get("description", ""),
+                    dataset_type=entry.get("dataset_type"),
+                    time_column=entry.get("time_column"),
+                )
+        loaded.append(dataset)
+    return loaded
 
 
 def dataset_update(*, dataset: Dataset, **fields: Any) -> Dataset:

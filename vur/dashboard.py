@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from datasets.selectors import dataset_list
+from datasets.services import sample_entries
 from monitoring import services as dashboard_services
 from training.models import TrainingJob
 from training.pages import worker_note
@@ -58,6 +59,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     # Alerts raised after this moment are the ones the page's socket adds (and counts).
     rendered_at = timezone.now().isoformat(timespec="milliseconds")
     stats = dashboard_services.dashboard_stats(user=user, explain=True)
+    datasets = list(dataset_list(user=user)[:5])
     context = {
         "stats": stats,
         "storage": _storage(stats, user),
@@ -66,7 +68,9 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         "actions": dashboard_services.quick_actions(user=user),
         "alerts": _open_alerts(user),
         "jobs": _running_jobs(user),
-        "datasets": dataset_list(user=user)[:5],
+        "datasets": datasets,
+        # With no dataset yet, the datasets card offers the bundled samples.
+        "samples": [] if datasets else sample_entries(),
         "rendered_at": rendered_at,
     }
     return render(request, "dashboard/index.html", context)
