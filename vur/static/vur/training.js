@@ -152,8 +152,12 @@
     };
     socket.onclose = function (ev) {
       if (TERMINAL.indexOf(self.status) !== -1) { self.setConnection("finished", "finished"); return; }
-      if (ev.code === 4404 || ev.code === 4401) {
-        self.setConnection("error", "not allowed to follow this job; reload the page");
+      if (ev.code === 4404) {
+        self.setConnection("error", "this job was not found (deleted?); reload the page");
+        return;
+      }
+      if (ev.code === 4401) {
+        self.setConnection("error", "signed out; sign in again to follow this job");
         return;
       }
       self.retries += 1;
