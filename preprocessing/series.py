@@ -304,65 +304,207 @@ def fill_gaps(y: pd.Series, method: str = "interpolate") -> pd.Series:
 
 
 SERIES_MIN_VALUES = 8  # fewer observed values tell too little about a pattern to judge one
-LEVEL_WINDOW = (7, 25)  # the running median of the level: at least 7 steps, at most 25
+LEVEL_WINDOW = (7, 25)  # the local fit of the level: at least 7 neighbours, at most 25
+PATTERN_MIN_SEASONS = 2  # a seasonal pattern needs each position seen in another season
+PATTERN_ROBUST_SEASONS = 4  # from 3 other seasons on, their median outvotes one spike among them
+_LEVEL_DEGREE = 2  # local quadratic: follows a wave the pattern could not take out
+_ROBUST_PASSES = 2  # bisquare reweightings of the level fit, so a spike leaves its neighbours be
+_TINY = 1e-9  # relative to the series' size: an error this small is rounding, not noise
+
+# Why leave-one-out: a smoother that may use a point to predict that point passes through it
+# (a running median of a steadily rising stretch is the point itself), its residuals collapse
+# to zero and the robust spread with them, and then ordinary noise reads as outliers: on 30
+# noisy monthly values half of them were flagged. Every expected value below is made from
+# the other points only, so each residual is an honest prediction error.
 
 
-def _running_level(values: pd.Series, window: int) -> pd.Series:
-    """A centred running median over `window` steps; the first and last half windows, where
-    the window would be cut short (and lag a trend), continue the line of the nearest full
-    windows, and steps between gaps are interpolated."""
-    full = values.rolling(window, center=True, min_periods=window).median()
-    valid = np.flatnonzero(full.notna().to_numpy())
-    if len(valid) < 2:
-        return values.rolling(window, center=True, min_periods=1).median().ffill().bfill()
-    out = full.to_numpy(dtype=float).copy()
+def _continue_edges(full: np.ndarray, half: int) -> np.ndarray:
+    """Continue a smoothed line into the steps at either end where its window was cut short,
+    along the slope of the nearest full windows; steps between gaps are interpolated."""
+    valid = np.flatnonzero(~np.isnan(full))
+    out = full.copy()
+    if len(valid) == 0:
+        return out
+    if len(valid) == 1:
+        return np.full(len(out), out[valid[0]])
     first, last = int(valid[0]), int(valid[-1])
-    k = max(1, min(window // 2, (last - first) // 2))
+    k = max(1, min(half, (last - first) // 2))
     steps = np.arange(len(out))
     out[:first] = out[first] + (out[first + k] - out[first]) / k * (steps[:first] - first)
     out[last + 1 :] = out[last] + (out[last] - out[last - k]) / k * (steps[last + 1 :] - last)
-    return pd.Series(out, index=values.index).interpolate(limit_area="inside")
+    return pd.Series(out).interpolate(limit_area="inside").to_numpy()
 
 
-def outlier_baseline(y: pd.Series, season: int = 1) -> tuple[pd.Series, float]:
-    """What each step of a regular series is expected to be from its trend and seasonal
-    pattern, and the robust spread (a normal sigma) of the observed values around it.
+def _season_trend(values: np.ndarray, season: int) -> np.ndarray:
+    """The trend under a seasonal series: a centred moving average over one season (2 x m for
+    an even m), which cancels a fixed seasonal pattern whatever the slope (a running median
+    does not: under a steep trend it returns the values themselves)."""
+    if season % 2:
+        kernel = np.ones(season) / season
+    else:
+        kernel = np.r_[0.5, np.ones(season - 1), 0.5] / season
+    half = len(kernel) // 2
+    full = np.full(len(values), np.nan)
+    if len(values) >= len(kernel):
+        windows = np.lib.stride_tricks.sliding_window_view(values, len(kernel))
+        full[half : len(values) - half] = windows @ kernel  # NaN where a window has a gap
+    return _continue_edges(full, half)
 
-    A robust, additive decomposition: the trend is a running median over one season (which
-    cancels the season), the seasonal pattern the median deviation from it at each position of
-    the season (needs two whole seasons; `season` 1 or a shorter series has none), and the level
-    a running median of the deseasonalised values. The spread is 1.4826 times the median
-    absolute residual, so a spike does not widen its own bounds. Gaps stay gaps.
-    """
-    values = pd.Series(np.asarray(y, dtype="float64"))
+
+def _median_of_others(group: np.ndarray) -> np.ndarray:
+    """For each value of `group` (no NaN, at least two values) the median of the others."""
+    k = len(group)
+    order = np.argsort(group, kind="stable")
+    ranked = group[order]
+    rank = np.empty(k, dtype=int)
+    rank[order] = np.arange(k)
+
+    def other(j: int) -> np.ndarray:  # the j-th smallest of the others, for every value
+        return ranked[np.where(j < rank, j, j + 1)]
+
+    m = k - 1  # how many others
+    medians = other(m // 2) if m % 2 else (other(m // 2 - 1) + other(m // 2)) / 2
+    return np.asarray(medians, dtype=float)
+
+
+def _seasonal_pattern(values: np.ndarray, season: int) -> np.ndarray:
+    """What each step's position in the season adds to the trend, judged from the other
+    seasons at that position (the median of their deviations from the trend), centred on 0."""
+    deviation = values - _season_trend(values, season)
+    position = np.arange(len(values)) % season
+    pattern = np.full(len(values), np.nan)
+    for p in range(season):
+        at = np.flatnonzero((position == p) & ~np.isnan(deviation))
+        if len(at) >= 2:
+            pattern[at] = _median_of_others(deviation[at])
+    if np.isnan(pattern).all():
+        return np.zeros(len(values))
+    return np.nan_to_num(pattern - np.nanmedian(pattern))
+
+
+def _neighbour_windows(n: int, width: int) -> np.ndarray:
+    """For each step the indices of its `width` nearest steps other than itself: a centred
+    window, shifted inwards at the two ends."""
+    steps = np.arange(n)
+    start = np.clip(steps - width // 2, 0, n - width - 1)
+    idx = start[:, None] + np.arange(width)[None, :]
+    return idx + (idx >= steps[:, None])
+
+
+def _robust_scale(errors: np.ndarray, tiny: float) -> float:
+    """The median of absolute errors, or, when over half of them are below `tiny` (rounding
+    on a series that is exactly linear in places), their mean scaled to match."""
+    median = float(np.nanmedian(errors))
+    return median if median > tiny else 1.2533 / 1.4826 * float(np.nanmean(errors))
+
+
+def _loo_level(values: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each step's level predicted from its neighbours alone (a robust local quadratic fit
+    that leaves the step out), and the variance of that prediction in units of the noise
+    variance (large where the fit reaches past the end of the series)."""
     n = len(values)
-    seasonal = pd.Series(0.0, index=values.index)
-    if season > 1 and values.notna().sum() >= 2 * season:
-        trend = _running_level(values, season | 1)
-        position = np.arange(n) % season
-        pattern = (values - trend).groupby(position).median()
-        pattern = pattern - pattern.median()
-        seasonal = pd.Series(pattern.reindex(position).to_numpy(), index=values.index).fillna(0.0)
+    width = min(width, n - 1)
+    tiny = _TINY * (1.0 + float(np.nanmedian(np.abs(values))))
+    idx = _neighbour_windows(n, width)
+    x = (idx - np.arange(n)[:, None]) / (width / 2)
+    design = np.stack([x**p for p in range(_LEVEL_DEGREE + 1)], axis=2)
+    y = values[idx]
+    observed = ~np.isnan(y)
+    y = np.where(observed, y, 0.0)
+    robust = np.ones_like(y)
+    predicted = np.full(n, np.nan)
+    variance = np.full(n, np.nan)
+    first = np.zeros(_LEVEL_DEGREE + 1)
+    first[0] = 1.0
+    for rnd in range(_ROBUST_PASSES + 1):
+        w = np.where(observed, robust, 0.0)
+        quadratic = (w > 0).sum(axis=1) > _LEVEL_DEGREE + 1
+        gram = np.einsum("nw,nwi,nwj->nij", w, design, design)
+        gram[~quadratic] = np.eye(_LEVEL_DEGREE + 1)
+        coef = np.linalg.solve(gram, np.broadcast_to(first, (n, _LEVEL_DEGREE + 1))[..., None])
+        weights = w * np.einsum("nwi,ni->nw", design, coef[..., 0])
+        total = w.sum(axis=1)
+        mean_weights = w / np.where(total > 0, total, 1.0)[:, None]  # too few neighbours
+        weights = np.where(quadratic[:, None], weights, mean_weights)
+        predicted = np.where(total > 0, (weights * y).sum(axis=1), np.nan)
+        variance = (weights**2).sum(axis=1)
+        if rnd == _ROBUST_PASSES:
+            break
+        scale = _robust_scale(np.abs(values - predicted), tiny)
+        if not scale > tiny:
+            break
+        u = np.nan_to_num((values[idx] - predicted[idx]) / (6.0 * scale))
+        robust = np.where(np.abs(u) < 1.0, (1.0 - u**2) ** 2, 0.0)
+    return predicted, variance
+
+
+def outlier_baseline(y: pd.Series, season: int = 1) -> tuple[pd.Series, pd.Series]:
+    """What each step of a regular series is expected to be from its trend and seasonal
+    pattern, made from the other steps only, and the robust spread (a normal sigma) of a step
+    around it.
+
+    The seasonal pattern (with `season` > 1 and `PATTERN_MIN_SEASONS` seasons' worth of
+    values) is the median deviation from a one-season moving average at the same position in
+    the other seasons; the level a robust local quadratic fit of the deseasonalised
+    neighbours. The spread is 1.4826 times the median absolute prediction error (from the mean
+    when over half of them are 0), widened where a prediction is less sure, as at the two
+    ends; a spike does not widen its own bounds. Gaps stay gaps.
+    """
+    values = np.asarray(y, dtype="float64")
+    n = len(values)
+    observed = ~np.isnan(values)
+    if not observed.any():
+        return pd.Series(np.nan, index=y.index), pd.Series(np.nan, index=y.index)
+    seasonal = np.zeros(n)
+    if season > 1 and int(observed.sum()) >= PATTERN_MIN_SEASONS * season:
+        seasonal = _seasonal_pattern(values, season)
     low, high = LEVEL_WINDOW
-    level = _running_level(values - seasonal, max(low, min(high, (n // 4) | 1)))
+    level, variance = _loo_level(values - seasonal, max(low, min(high, (n // 4) | 1)))
     expected = seasonal + level
-    residual = values - expected
-    expected = expected + float(np.nanmedian(residual)) if residual.notna().any() else expected
-    spread = 1.4826 * float(np.nanmedian(np.abs(values - expected))) if n else 0.0
-    floor = 1e-9 * (1.0 + float(np.nanmedian(np.abs(values))) if values.notna().any() else 1.0)
-    return pd.Series(expected.to_numpy(), index=y.index), max(spread, floor)
+    expected = expected + float(np.nanmedian(values - expected))
+    tiny = _TINY * (1.0 + float(np.nanmedian(np.abs(values))))
+    spread = 1.4826 * _robust_scale(np.abs(values - expected) / np.sqrt(1.0 + variance), tiny)
+    sigma = max(spread, tiny) * np.sqrt(1.0 + variance)
+    return pd.Series(expected, index=y.index), pd.Series(sigma, index=y.index)
+
+
+def _one_per_position(y: pd.Series, flagged: np.ndarray, season: int) -> np.ndarray:
+    """Where a season position has fewer than `PATTERN_ROBUST_SEASONS` values, a spike moves
+    the seasonal expectation of the others at that position (their twins), which then look as
+    far off as the spike. Of the points flagged at such a position keep only the one that is
+    also furthest from its neighbours in time (the level alone): that one is the spike."""
+    position = np.arange(len(y)) % season
+    observed = y.notna().to_numpy()
+    out = flagged.copy()
+    level_z: np.ndarray | None = None
+    for p in np.unique(position[flagged]):
+        at = np.flatnonzero((position == p) & observed)
+        hits = at[flagged[at]]
+        if len(at) >= PATTERN_ROBUST_SEASONS or len(hits) < 2:
+            continue
+        if level_z is None:
+            expected, spread = outlier_baseline(y, 1)
+            level_z = ((y - expected).abs() / spread).fillna(0.0).to_numpy()
+        out[hits] = False
+        out[hits[np.argmax(level_z[hits])]] = True
+    return out
 
 
 def detect_outliers(y: pd.Series, season: int = 1, threshold: float = 4.0) -> pd.Series:
     """Boolean mask of the points of a regular series far from its trend and seasonal pattern:
-    |y - expected| > threshold * spread (`outlier_baseline`). Seasonal peaks and troughs are
-    expected, not outliers. Gaps and series with fewer than `SERIES_MIN_VALUES` values are
-    never flagged. The one series rule: the dataset page, the quality report and the
-    forecaster's outlier treatment all ask it."""
+    |y - expected| > threshold * spread (`outlier_baseline`, which never lets a point vouch
+    for itself). Seasonal peaks and troughs are expected, not outliers; the noise of a clean
+    series is not one either, however short. On a series of few seasons a spike is told from
+    its twins in the other seasons by its neighbours. Gaps and series with fewer than
+    `SERIES_MIN_VALUES` values are never flagged. The one series rule: the dataset page, the
+    quality report and the forecaster's outlier treatment all ask it."""
     if int(y.notna().sum()) < SERIES_MIN_VALUES:
         return pd.Series(False, index=y.index)
     expected, spread = outlier_baseline(y, season)
-    return ((y - expected).abs() > threshold * spread).fillna(False)
+    flagged = ((y - expected).abs() > threshold * spread).fillna(False).to_numpy(dtype=bool)
+    if season > 1 and int(y.notna().sum()) >= PATTERN_MIN_SEASONS * season and flagged.any():
+        flagged = _one_per_position(y, flagged, season)
+    return pd.Series(flagged, index=y.index)
 
 
 def treat_outliers(

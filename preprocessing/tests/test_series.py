@@ -142,6 +142,56 @@ def test_a_gap_and_a_short_series_are_never_outliers():
     assert not detect_outliers(pd.Series([1.0, 2.0, 500.0, 3.0])).any()
 
 
+SHORT = Path(__file__).parent / "data" / "monthly_30.csv"  # 2.5 years: trend, wave, noise sd 10
+
+
+def test_a_short_clean_seasonal_series_has_no_outliers():
+    # The old rule flagged 14 of these 30 values: its running median passed through the
+    # points of each rising stretch, the residuals were 0 and so was the robust spread.
+    y = pd.read_csv(SHORT)["visitors"].astype(float)
+    assert detect_outliers(y, season=12).sum() == 0
+    assert detect_outliers(y).sum() == 0
+    prepared, treated = prepare_series(y, "MS", outlier_treatment="interpolate")
+    assert treated.sum() == 0 and prepared.equals(y)
+
+
+def test_spikes_in_a_short_seasonal_series_are_found_and_not_their_twins():
+    y = pd.read_csv(SHORT)["visitors"].astype(float)
+    spiked = y.copy()
+    spiked[[7, 20]] += [80.0, -70.0]  # 8 and 7 noise sigmas
+    mask = detect_outliers(spiked, season=12)
+    # 19 and 8 sit at the same months of the other year: the spikes move what the season
+    # expects there, but their neighbours vouch for them
+    assert np.flatnonzero(mask.to_numpy()).tolist() == [7, 20]
+    _, treated = prepare_series(spiked, "MS", outlier_treatment="cap")
+    assert np.flatnonzero(treated.to_numpy()).tolist() == [7, 20]
+
+
+def _trend_wave_noise(n: int, season: int, seed: int) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return pd.Series(500 + 3.0 * t + 60 * np.sin(2 * np.pi * t / season) + rng.normal(0, 10, n))
+
+
+def test_long_clean_series_have_no_outliers_and_their_spikes_are_found():
+    for n, season, freq in ((240, 12, "MS"), (730, 7, "D")):
+        y = _trend_wave_noise(n, season, seed=n)
+        assert detect_outliers(y, season=season).sum() == 0, freq
+        spiked = y.copy()
+        spiked[[30, n // 2, n - 3]] += [80.0, -90.0, 100.0]
+        mask = detect_outliers(spiked, season=season)
+        assert np.flatnonzero(mask.to_numpy()).tolist() == [30, n // 2, n - 3], freq
+
+
+def test_a_series_exact_in_places_flags_only_its_spike():
+    # most prediction errors are 0 here; the spread must not be, nor may the spike's
+    # neighbours be blamed for it
+    y = pd.Series(np.linspace(0.0, 29.0, 30))
+    y[10] = 100.0
+    assert np.flatnonzero(detect_outliers(y).to_numpy()).tolist() == [10]
+    assert detect_outliers(pd.Series([5.0] * 30), season=12).sum() == 0
+
+
 def test_log_and_box_cox_round_trip_with_monotone_intervals():
     y = np.array([5.0, 7.0, 9.0, 12.0, 20.0, 33.0, 50.0])
     for tr in (LogTransform(), BoxCoxTransform()):

@@ -65,3 +65,24 @@ def test_spikes_are_found_by_the_chart_and_the_report_alike(web, api):
     ).json()
     outliers = [i for i in report["issues"] if i["issue_type"] == "outliers"]
     assert [(i["column"], i["count"]) for i in outliers] == [("sales", 3)]
+
+
+SHORT = (Path(__file__).parent / "data" / "monthly_30.csv").read_text()
+
+
+def test_a_short_clean_series_has_no_outliers_on_the_page_and_its_spikes_are_found(web, api):
+    # 30 months of trend, yearly wave and noise: the page said 14 of them (46.67%) were far
+    # from the trend and seasonal pattern and drew 14 red circles on a clean line
+    dataset_id = _upload(api, SHORT)
+    assert _chart_outliers(web, dataset_id) == []
+    quality = web.get(f"/datasets/{dataset_id}/quality/", HTTP_HX_REQUEST="true")
+    assert b'id="quality-clean"' in quality.content
+    lines = SHORT.strip().splitlines()
+    for row, bump in ((8, 80), (21, -70)):  # data rows 7 and 20
+        month, value = lines[row].split(",")
+        lines[row] = f"{month},{int(value) + bump}"
+    spiked = _upload(api, "\n".join(lines) + "\n")
+    assert [s[:7] for s in _chart_outliers(web, spiked)] == [lines[8][:7], lines[21][:7]]
+    report = api.post("/api/v1/preprocessing/analyze", {"dataset_id": spiked}, format="json")
+    outliers = [i for i in report.json()["issues"] if i["issue_type"] == "outliers"]
+    assert [(i["column"], i["count"]) for i in outliers] == [("visitors", 2)]
