@@ -6,13 +6,19 @@ or a restart continues from it. Observations and forecast feedback are actuals
 (`ForecastActual`), which monitoring matches to every forecast made for their timestamps.
 
 A batch of observations is checked whole before anything is written: a timestamp that is not
-after the last known one, or off the series' frequency, refuses the batch (400).
+after the last known one, off the series' frequency, or so far after it that more steps would
+be invented than `fill_limit` allows (the longer of the model's horizon and one season), refuses
+the batch (400). Timestamps are read in the notation of the training file's time column, else
+as ISO 8601 or a date that reads one way only; `02.01.2024` on a series written 2024-01-31 could
+be 2 January or 1 February and is refused rather than guessed.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +33,7 @@ from datasets.jsonsafe import json_safe
 from modeling.models import TrainedModel
 from pipelines.limits import MAX_HORIZON
 from predictions.models import Deployment, ForecastActual, ForecastState, PredictionRecord
-from preprocessing.series import future_index
+from preprocessing.series import default_season_length, future_index
 from vur.errors import Conflict, InvalidInput, ModelNotDeployed, NotFound
 
 MAX_OBSERVATIONS = 10_000  # per request
@@ -94,21 +100,60 @@ def _model_time(value: Any, *, where: str, spec: dict[str, Any] | None, freq: st
         )
     stamp = read_timestamp(value, spec)
     if stamp is None:
-        try:
-            stamp = pd.Timestamp(value)
-        except (ValueError, TypeError, OverflowError):
-            raise InvalidInput(
-                f"{where}: '{value}' is not a timestamp (write it as the training file's time "
-                "column did, or in ISO 8601 such as 2024-01-31T10:00).",
-                code="bad_timestamp",
-            ) from None
-        if stamp is pd.NaT or pd.isna(stamp):
-            raise InvalidInput(f"{where}: the timestamp is empty.", code="bad_timestamp")
-        if stamp.tzinfo is not None:
-            stamp = stamp.tz_convert("UTC").tz_localize(None)
+        stamp = _one_reading(value, where=where, spec=spec)
     elif is_quarter(value) and _quarterly(freq):
         stamp = to_offset(freq).rollforward(stamp)
     return pd.Timestamp(stamp).as_unit("ns")
+
+
+def _written_like(spec: dict[str, Any] | None) -> str:
+    """How the training file wrote its timestamps, shown on 31 January 2024 (the day tells the
+    order): "31.01.2024 or ISO 8601 (2024-01-31)", or "ISO 8601 (2024-01-31)"."""
+    example = pd.Timestamp("2024-01-31")
+    formats = [f for f in (spec or {}).get("formats") or [] if f.startswith("%")]
+    if formats:
+        return (
+            f"as the training file did ({example.strftime(formats[0])}) or in ISO 8601 (2024-01-31)"
+        )
+    return "in ISO 8601 as the training file did (2024-01-31)"
+
+
+def _one_reading(value: str, *, where: str, spec: dict[str, Any] | None) -> pd.Timestamp:
+    """A timestamp outside the training file's notation and ISO 8601, read only when it reads
+    one way: `Jan 2, 2024` or `31.01.2024` do; `02.01.2024` could be 2 January or 1 February
+    (InvalidInput `ambiguous_timestamp`, never a guess)."""
+    readings = []
+    for day_first in (False, True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas warns when it swaps day and month
+            try:
+                readings.append(pd.to_datetime(value, dayfirst=day_first))
+            except (ValueError, TypeError, OverflowError):
+                continue
+    readings = [r for r in readings if r is not pd.NaT and not pd.isna(r)]
+    if not readings:
+        raise InvalidInput(
+            f"{where}: '{value}' is not a timestamp; write it {_written_like(spec)}.",
+            code="bad_timestamp",
+        )
+    stamps = {pd.Timestamp(r) for r in readings}
+    if len(stamps) > 1:
+        one, other = sorted(stamps)
+        raise InvalidInput(
+            f"{where}: '{value}' could be {_day(one)} or {_day(other)}; write it "
+            f"{_written_like(spec)}.",
+            code="ambiguous_timestamp",
+        )
+    stamp = stamps.pop()
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return stamp
+
+
+def _day(stamp: pd.Timestamp) -> str:
+    """A date in words, e.g. 2 January 2024 (with the time when it has one)."""
+    words = f"{stamp.day} {stamp.strftime('%B %Y')}"
+    return words if stamp == stamp.normalize() else f"{words} {stamp.strftime('%H:%M')}"
 
 
 def _quarterly(freq: str) -> bool:
@@ -219,26 +264,51 @@ def _display(fitted: Any, stamp: pd.Timestamp) -> str:
     return _display_all(fitted, [stamp])[0]
 
 
-def _observed_series(forecaster: Any, points: list[Point], freq: str) -> pd.Series:
-    """The regular series of new values (NaN on skipped steps) continuing `forecaster`."""
+def fill_limit(fitted: Any) -> int:
+    """How many missing steps in a row the live update fills: the longer of the model's horizon
+    and one season of its frequency (7 days, 24 hours, 12 months). Further than that the filled
+    values would be more invention than the forecast itself, and one mistyped timestamp (a year
+    ahead, a day read as a month) would move the deployment's state for good."""
+    return max(int(fitted.horizon), default_season_length(fitted.freq), 1)
+
+
+def _observed_series(fitted: Any, forecaster: Any, points: list[Point]) -> pd.Series:
+    """The regular series of new values (NaN on skipped steps) continuing `forecaster`;
+    InvalidInput when a point is not new, off the frequency, or skips more than `fill_limit`
+    steps."""
+    freq = fitted.freq
+    limit = fill_limit(fitted)
     last = pd.Timestamp(forecaster.last_timestamp_)
     offsets = []
     total = 0
     for p in points:
-        shown = p.stamp.isoformat()
+        shown = _display(fitted, p.stamp)
+        of_series = "" if p.key is None else f" of series {p.key}"
         if p.stamp <= last:
             raise InvalidInput(
-                f"The observation at {shown} is not after the last known one ({last.isoformat()})"
-                f"{'' if p.key is None else f' of series {p.key}'}; observations must be new "
-                "and in time order.",
+                f"The observation at {shown} is not after the last known one "
+                f"({_display(fitted, last)}){of_series}; observations must be new and in time "
+                "order.",
                 code="observation_not_after_last",
             )
         steps = steps_after(last, p.stamp, freq)
         if steps is None:
             raise InvalidInput(
                 f"The observation at {shown} is off the series' frequency ({freq}) after "
-                f"{last.isoformat()}, or skips more than {MAX_GAP_STEPS} steps.",
+                f"{_display(fitted, last)}, or skips more than {MAX_GAP_STEPS} steps.",
                 code="observation_off_frequency",
+            )
+        if steps - 1 > limit:
+            words = FILL_WORDS.get(fill_method(forecaster) or "")
+            raise InvalidInput(
+                f"The observation at {shown} would leave {steps - 1} steps missing after the "
+                f"last known one, {_display(fitted, last)}{of_series} (the next expected is "
+                f"{_display(fitted, future_index(last, freq, 1)[0])}): all {steps - 1} would "
+                f"be invented{f' by {words}' if words else ''}. At most {limit} missing "
+                f"steps are filled (the model's horizon of {int(fitted.horizon)} steps or one "
+                "season, whichever is longer). Check the timestamp, or send the values in "
+                "between first.",
+                code="observation_gap_too_long",
             )
         total += steps
         offsets.append(total - 1)
@@ -273,13 +343,18 @@ def fill_method(forecaster: Any) -> str | None:
 
 
 def observation_gaps(
-    fitted: Any, forecaster: Any, points: list[Point], freq: str
+    fitted: Any, forecaster: Any, points: list[Point], freq: str, *, applied: bool = True
 ) -> list[dict[str, Any]]:
     """The steps that `points` (one series, already checked) skip after the series' last known
-    timestamp and after each other: one entry per skip, with how the steps are filled."""
+    timestamp and after each other: one entry per skip, with how the steps are (or, when not
+    `applied`, would be) filled."""
     last = pd.Timestamp(forecaster.last_timestamp_)
     method = fill_method(forecaster)
     words = FILL_WORDS.get(method or "", method or "no filling")
+
+    def verb(one: bool) -> str:
+        return ("was" if one else "were") if applied else "would be"
+
     gaps = []
     for p in points:
         steps = steps_after(last, p.stamp, freq) or 1
@@ -302,7 +377,7 @@ def observation_gaps(
                     "filled_with": method,
                     "note": f"{steps - 1} step{'s' if steps > 2 else ''} missing between "
                     f"{after} and {before} ({span}) "
-                    f"{'was' if steps == 2 else 'were'} filled with {words}.",
+                    f"{verb(steps == 2)} filled with {words}.",
                 }
             )
         last = p.stamp
@@ -359,6 +434,52 @@ def live_next(model: TrainedModel, fitted: Any, series_id: Any = None) -> dict[s
         "updated_through": _display(fitted, last),
         "timestamp": _display(fitted, future_index(last, fitted.freq, 1)[0]),
         "forecast": point if math.isfinite(point) else None,
+    }
+
+
+def observation_check(
+    *, model: TrainedModel, fitted: Any, timestamp: Any, series_id: Any = None
+) -> dict[str, Any]:
+    """What sending one observation at `timestamp` would do to the deployment's live state,
+    worked out by the same reading and checks as `forecast_live` and writing nothing:
+    `{ok, detail, reads_as, updated_through, next_expected, missing_steps}` (`detail` a sentence:
+    the refusal, or how the timestamp reads and what would be filled). ModelNotDeployed (409)
+    when not deployed; a series the model does not know raises as `forecast_live` does."""
+    deployment = live_deployment(model)
+    try:
+        [point] = parse_points(
+            fitted,
+            [{"timestamp": timestamp, "value": 0.0}],
+            spec=time_spec(model),
+            series_id=series_id,
+        )
+    except InvalidInput as exc:  # the sentence without its field path ("observations[0]: ")
+        detail = re.sub(r"^observations\[0\]:\s*", "", exc.detail)
+        return {"ok": False, "detail": detail[:1].upper() + detail[1:]}
+    row = ForecastState.objects.filter(
+        deployment=deployment, series_id=series_label(point.key)
+    ).first()
+    forecaster = _advanced(fitted.forecasters[point.key], row)
+    last = pd.Timestamp(forecaster.last_timestamp_)
+    answer: dict[str, Any] = {
+        "reads_as": _display(fitted, point.stamp),
+        "updated_through": _display(fitted, last),
+        "next_expected": _display(fitted, future_index(last, fitted.freq, 1)[0]),
+        "missing_steps": 0,
+    }
+    try:
+        _observed_series(fitted, forecaster, [point])
+    except InvalidInput as exc:
+        return {**answer, "ok": False, "detail": exc.detail}
+    gaps = observation_gaps(fitted, forecaster, [point], fitted.freq, applied=False)
+    if gaps:
+        detail = f"Reads as {answer['reads_as']}: {gaps[0]['note']}"
+        return {**answer, "ok": True, "detail": detail, "missing_steps": gaps[0]["missing_steps"]}
+    return {
+        **answer,
+        "ok": True,
+        "detail": f"Reads as {answer['reads_as']}, the next step after "
+        f"{answer['updated_through']}.",
     }
 
 
@@ -431,7 +552,7 @@ def forecast_live(
             gaps: list[dict[str, Any]] = []
             for key in observed:
                 mine = [p for p in points if p.key == key]
-                new_values = _observed_series(current[key], mine, fitted.freq)
+                new_values = _observed_series(fitted, current[key], mine)
                 gaps += observation_gaps(fitted, current[key], mine, fitted.freq)
                 try:
                     current[key] = current[key].update(new_values)

@@ -297,6 +297,26 @@ def _after_deployment_change(
 
 
 @login_required
+def model_observation_check(request: HttpRequest, model_id) -> HttpResponse:
+    """The live forecast panel's line under the timestamp (htmx): how `?timestamp=` reads and
+    what sending it would do (the next step, steps to fill, or why it would be refused), by the
+    checks the live update itself applies. Writes nothing."""
+    model = _model(request, model_id)
+    timestamp = (request.GET.get("timestamp") or "").strip()
+    check = None
+    if timestamp:
+        try:
+            check = services.forecast_observation_check(
+                model=model, timestamp=timestamp, series_id=request.GET.get("series_id") or None
+            )
+        except VURError as exc:
+            check = {"ok": False, "detail": exc.detail}
+    return render(
+        request, "predictions/_observation_check.html", {"check": check, "timestamp": timestamp}
+    )
+
+
+@login_required
 def model_predict_panel(request: HttpRequest, model_id) -> HttpResponse:
     """The predict panels partial (reloaded when the deployment changes)."""
     model = _model(request, model_id)

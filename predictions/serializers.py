@@ -69,7 +69,9 @@ class ObservationSerializer(serializers.Serializer):
 
     timestamp = serializers.CharField(
         help_text="As the training file's time column wrote it (its day/month order, quarters such "
-        "as Q3 1983) or ISO 8601; naive times are read as UTC."
+        "as Q3 1983) or ISO 8601; naive times are read as UTC. Another notation is read only "
+        "when it reads one way: 02.01.2024 on a series written 2024-01-31 could be 2 January or "
+        "1 February and is refused (code ambiguous_timestamp)."
     )
     value = serializers.FloatField()
     series_id = serializers.JSONField(
@@ -88,7 +90,10 @@ class ForecastSerializer(serializers.Serializer):
         many=True,
         required=False,
         help_text="New points appended to the deployment's live history before forecasting; "
-        "each must be after the last known one and on the series' frequency.",
+        "each must be after the last known one and on the series' frequency. Steps a point "
+        "skips are filled as in training, at most the longer of the model's horizon and one "
+        "season (7 days, 24 hours, 12 months) in a row; a point further on refuses the batch "
+        "(code observation_gap_too_long) and nothing changes.",
     )
 
 
@@ -214,7 +219,9 @@ class ForecastFeedbackSerializer(serializers.Serializer):
     model_id = id_field()
     timestamp = serializers.CharField(
         help_text="As the training file's time column wrote it (its day/month order, quarters such "
-        "as Q3 1983) or ISO 8601; naive times are read as UTC."
+        "as Q3 1983) or ISO 8601; naive times are read as UTC. Another notation is read only "
+        "when it reads one way: 02.01.2024 on a series written 2024-01-31 could be 2 January or "
+        "1 February and is refused (code ambiguous_timestamp)."
     )
     actual = serializers.FloatField()
     series_id = serializers.JSONField(required=False, allow_null=True)

@@ -587,6 +587,23 @@ def forecast(
     )
 
 
+def forecast_observation_check(
+    *, model: TrainedModel, timestamp: Any, series_id: Any = None
+) -> dict[str, Any]:
+    """What one observation at `timestamp` would do to a deployed forecaster's live state,
+    by the checks `forecast` applies, without writing anything (see
+    `predictions.live.observation_check`). Raises as `forecast` does for the model."""
+    from predictions import live
+
+    kind = served_model_of(model)
+    if not kind.forecaster:
+        _require_deployed(model)
+    kind.forecast_allowed()
+    return live.observation_check(
+        model=model, fitted=load_model(model), timestamp=timestamp, series_id=series_id
+    )
+
+
 def _iso_utc(stamp: str) -> str:
     """An ISO timestamp with its zone: a naive one is read as UTC (the server's zone)."""
     parsed = pd.Timestamp(stamp)

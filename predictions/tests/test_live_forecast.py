@@ -518,3 +518,97 @@ def test_concurrent_observations_of_one_series_apply_one_after_the_other(owner, 
     state = ForecastState.objects.get()
     assert state.version == 2 and state.n_observations == 2
     assert ForecastActual.objects.filter(model=ets_model).count() == 2
+
+
+def _shown(stamp: pd.Timestamp) -> str:
+    return stamp.isoformat() + "+00:00"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_observation_that_would_invent_many_steps_is_refused_and_changes_nothing(
+    api, owner, ets_model
+):
+    """One mistyped timestamp (a year typed wrong) made up 2357 points and moved the state for
+    good. At most max(horizon 6, one season 7) = 7 missing steps are filled."""
+    _deploy(api, ets_model)
+    assert _forecast(api, ets_model, observations=_obs(FUTURE.iloc[:1])).status_code == 200
+    before = ForecastState.objects.get(deployment__model=ets_model)
+    far = pd.Timestamp("2030-01-01")
+    missing = (far - FUTURE.index[0]).days - 1
+    res = _forecast(api, ets_model, observations=[{"timestamp": "2030-01-01", "value": 100}])
+    assert res.status_code == 400, res.json()
+    body = res.json()
+    assert body["code"] == "observation_gap_too_long"
+    assert body["detail"] == (
+        f"The observation at {_shown(far)} would leave {missing} steps missing after the last "
+        f"known one, {_shown(FUTURE.index[0])} (the next expected is "
+        f"{_shown(FUTURE.index[1])}): all {missing} would be invented by linear interpolation "
+        "between the values either side. At most 7 missing steps are filled (the model's "
+        "horizon of 6 steps or one season, whichever is longer). Check the timestamp, or send "
+        "the values in between first."
+    )
+    # Inside a batch, after good points, too: the batch applies whole or not at all.
+    batch = _obs(FUTURE.iloc[1:3]) + _obs(FUTURE.iloc[11:12])  # 8 steps missing after [2]
+    res = _forecast(api, ets_model, observations=batch)
+    assert res.status_code == 400 and res.json()["code"] == "observation_gap_too_long"
+    assert " would leave 8 steps missing " in res.json()["detail"]
+    token = AccessToken.for_user(owner)
+    refused, answered = async_to_sync(_talk)(
+        f"/ws/predictions/?token={token}",
+        [
+            {"model_id": ets_model.pk, "observations": [{"timestamp": "2030-01-01", "value": 1}],
+             "request_id": "far"},
+            {"model_id": ets_model.pk, "observations": [], "request_id": "next"},
+        ],
+    )  # fmt: skip
+    assert refused["request_id"] == "far"
+    assert refused["error"]["code"] == "observation_gap_too_long"
+    assert answered["updated_through"] == _shown(FUTURE.index[0])
+    after = ForecastState.objects.get(deployment__model=ets_model)
+    assert (after.version, after.state) == (before.version, before.state)
+    assert ForecastActual.objects.filter(model=ets_model).count() == 1
+    # Seven missing steps (one season) are still filled.
+    res = _forecast(api, ets_model, observations=_obs(FUTURE.iloc[8:9]))
+    assert res.status_code == 200, res.json()
+    assert res.json()["missing_steps"] == 7
+
+
+def _check(client, model, timestamp: str) -> str:
+    res = client.get(f"/models/{model.pk}/observation-check/", {"timestamp": timestamp})
+    assert res.status_code == 200
+    return res.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_panels_check_reads_the_timestamp_and_says_what_sending_it_would_do(
+    client, owner, api, ets_model
+):
+    """The live panel's line under the timestamp: how the server reads it and what sending it
+    would do, by the live update's own checks, writing nothing."""
+    client.force_login(owner)
+    assert "not deployed" in _check(client, ets_model, "2024-05-01")
+    _deploy(api, ets_model)
+    nxt = FUTURE.index[0].isoformat() + "+00:00"
+    last = HISTORY.index[-1].isoformat() + "+00:00"
+    assert f"Reads as {nxt}, the next step after {last}." in _check(client, ets_model, nxt)
+    later = FUTURE.index[3]
+    text = _check(client, ets_model, later.strftime("%B %d, %Y"))  # one reading only
+    assert 'data-ok="true"' in text
+    assert "3 steps missing between " in text and " would be filled with linear " in text
+    far = _check(client, ets_model, "2030-01-01")
+    assert 'data-ok="false"' in far and "Would be refused: The observation at 2030-01-01" in far
+    assert "At most 7 missing steps are filled" in far
+    ambiguous = _check(client, ets_model, "02.05.2024")
+    assert "Would be refused: &#x27;02.05.2024&#x27; could be 5 February 2024 or 2 May 2024" in (
+        ambiguous
+    )
+    assert _check(client, ets_model, "") == "\n"
+    assert not ForecastState.objects.exists() and not ForecastActual.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_observation_check_of_another_users_model_is_a_404(client, other_user, api, ets_model):
+    _deploy(api, ets_model)
+    client.force_login(other_user)
+    res = client.get(f"/models/{ets_model.pk}/observation-check/", {"timestamp": "2024-05-01"})
+    assert res.status_code == 404

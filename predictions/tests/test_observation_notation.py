@@ -111,3 +111,38 @@ def test_an_observation_reads_in_the_files_day_month_order(api, owner):
     assert res.json()["updated_through"].startswith("1993-02-01")
     bad = _observe(api, model, "Q5 1993")
     assert bad.status_code == 400 and bad.json()["code"] == "bad_timestamp"
+
+
+def test_an_ambiguous_date_on_an_iso_series_is_refused_not_guessed(api, owner):
+    """02.01.1993 on a series written 1993-01-31 was read month first (1 February) and the
+    steps up to it filled; it could as well be 2 January, so it is refused and nothing moves."""
+    from predictions.models import ForecastState
+
+    stamps = pd.date_range("1992-10-01", "1993-01-31", freq="D")
+    model = _model(api, owner, stamps, [ts.strftime("%Y-%m-%d") for ts in stamps], "D")
+    for written in ("01.02.1993", "02/01/1993"):
+        res = _observe(api, model, written)
+        assert res.status_code == 400, res.json()
+        assert res.json()["code"] == "ambiguous_timestamp"
+        assert res.json()["detail"] == (
+            f"observations[0]: '{written}' could be 2 January 1993 or 1 February 1993; write "
+            "it in ISO 8601 as the training file did (2024-01-31)."
+        )
+    assert not ForecastState.objects.exists() and not ForecastActual.objects.exists()
+    for written in ("1 February 1993", "Feb 2, 1993", "1993-02-03"):  # one reading each
+        res = _observe(api, model, written)
+        assert res.status_code == 200, (written, res.json())
+        assert res.json()["missing_steps"] == 0
+    assert res.json()["updated_through"].startswith("1993-02-03")
+
+
+def test_a_day_first_series_names_its_own_notation_when_a_date_is_ambiguous(api, owner):
+    stamps = pd.date_range("1992-10-01", "1993-01-31", freq="D")
+    model = _model(api, owner, stamps, [ts.strftime("%d.%m.%Y") for ts in stamps], "D")
+    res = _observe(api, model, "02/01/1993")  # not the file's dd.mm.yyyy
+    assert res.status_code == 400 and res.json()["code"] == "ambiguous_timestamp"
+    assert res.json()["detail"].endswith(
+        "write it as the training file did (31.01.2024) or in ISO 8601 (2024-01-31)."
+    )
+    res = _observe(api, model, "02.02.1993")  # the file's notation: 2 February, one step on
+    assert res.status_code == 200 and res.json()["missing_steps"] == 1

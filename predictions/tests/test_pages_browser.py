@@ -348,4 +348,4 @@ def _live_stream_panel_follows_the_deployment(browser, base: str, model, expecte
     wait(browser, LONG).until(lambda d: d.find_element(By.ID, "obs-error").text)
     error = browser.find_element(By.ID, "obs-error").text
     # The page drops the API's field path ("observations[0]: ") from the message.
-    assert error.startswith("'not a date' is not a timestamp (write it as the training file"), error
+    assert error.startswith("'not a date' is not a timestamp; write it "), error

@@ -320,6 +320,7 @@
       var ts = $("obs-timestamp"), val = $("obs-value");
       if (fc.timestamps.length) {
         ts.value = fc.timestamps[0];
+        checkTimestamp();
         // The actual is the user's to type: the forecast is only a hint, never a default value
         // (sending it unedited would record the forecast as an observation).
         val.value = "";
@@ -328,7 +329,16 @@
       }
     }
 
+    /* The line under the timestamp says how the server reads it and what sending it would
+       do (the next step, steps it would fill, or why it would be refused). */
+    function checkTimestamp() {
+      if (window.htmx) window.htmx.trigger($("obs-timestamp"), "obs-check");
+    }
+
     var series = $("obs-series");
+    if (series) series.addEventListener("change", checkTimestamp);
+    // A refusal is about what was sent: editing the timestamp puts it out of date.
+    $("obs-timestamp").addEventListener("input", function () { showError("obs-error", ""); });
     var body = { model_id: modelId, level: [80, 95] };
     if (series) body.series_id = series.value;
     window.vur.api("/api/v1/predictions/forecast", { method: "POST", body: body }).then(function (res) {

@@ -1,0 +1,143 @@
+"""Browser tests of a deployed forecaster's live panel on the real stack (daphne and a Celery
+worker as processes, headless Chromium): what a typed timestamp would do before it is sent,
+refusals that leave the deployment as it was, and screenshots at 1280 and 390 px. The model is
+fitted in this process on the uploaded file's series (training itself is tested elsewhere)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from django.core.files.base import ContentFile
+from selenium.webdriver.common.by import By
+
+from vur.tests.browser import check_page, sign_in, wait
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LONG = 120  # generous: the machine may be busy
+STAMPS = pd.date_range("2023-09-03", "2023-12-31", freq="D")  # 120 days, ISO in the file
+
+
+def _daily(n: int) -> np.ndarray:
+    t = np.arange(n)
+    return np.round(120 + 0.1 * t + 12 * np.sin(2 * np.pi * t / 7), 2)
+
+
+def deployed_forecaster(owner, text: str, *, sep: str = ",", name: str = "sales"):
+    """A seasonal naive forecaster of the file `text` (columns date, sales; daily), stored as
+    training stores one (its input schema keeps the file's parse specs) and deployed."""
+    from datasets.services import dataset_upload
+    from modeling.artifacts import artifact_save
+    from modeling.forecasters import PreparedForecaster, SeasonalNaiveForecaster
+    from modeling.models import TrainedModel
+    from pipelines.services import pipeline_create
+    from predictions.services import deployment_create
+    from training.forecasting import ForecastModel
+
+    dataset = dataset_upload(
+        owner=owner, upload=ContentFile(text.encode(), name=f"{name}.csv"), name=name
+    )
+    pipeline = pipeline_create(
+        owner=owner, dataset=dataset, name=name, target_column="sales",
+        problem_type="forecasting", forecast_horizon=7,
+    )  # fmt: skip
+    rows = [line.split(sep) for line in text.strip().splitlines()[1:]]
+    values = [float(v.replace(",", ".")) if sep == ";" else float(v) for _, v in rows]
+    series = pd.Series(values, index=STAMPS[: len(values)])
+    forecaster = PreparedForecaster(SeasonalNaiveForecaster(season_length=7)).fit(series)
+    fitted = ForecastModel(
+        algorithm="seasonal_naive", time_column="date", target="sales", id_column=None,
+        freq="D", timezone=None, horizon=7, levels=(80, 95), season_lengths={None: [7]},
+        forecasters={None: forecaster},
+    )  # fmt: skip
+    saved = artifact_save(fitted, f"{owner.pk}/live-panel/{name}")
+    columns = [
+        {"name": c["name"], "dtype": c["dtype"], "semantic_type": c["semantic_type"],
+         "required": True, **({"parse": c["parse"]} if c.get("parse") else {})}
+        for c in dataset.columns_info
+    ]  # fmt: skip
+    model = TrainedModel.objects.create(
+        owner=owner, pipeline=pipeline, problem_type="forecasting", algorithm="seasonal_naive",
+        primary_metric="mase", artifact=saved.name, sha256=saved.sha256,
+        input_schema={**fitted.input_schema(), "columns": columns},
+    )  # fmt: skip
+    deployment_create(owner=owner, model=model, target="realtime")
+    return model
+
+
+def iso_file() -> str:
+    values = _daily(len(STAMPS))
+    return "date,sales\n" + "\n".join(
+        f"{ts:%Y-%m-%d},{v}" for ts, v in zip(STAMPS, values, strict=True)
+    )
+
+
+def open_live_panel(browser, base: str, model) -> None:
+    browser.get(f"{base}/models/{model.pk}/")
+    wait(browser, LONG).until(
+        lambda d: d.find_element(By.ID, "live-forecast-chart").get_attribute("data-first-forecast")
+    )
+
+
+def reading(browser, typed: str) -> str:
+    """Type `typed` as the observation's timestamp; the line under it, once it has answered."""
+    stamp = browser.find_element(By.ID, "obs-timestamp")
+    stamp.clear()
+    stamp.send_keys(typed)
+    answered = f'#obs-reading-text[data-timestamp="{typed}"]'
+    wait(browser, LONG).until(lambda d: d.find_elements(By.CSS_SELECTOR, answered))
+    return browser.find_element(By.ID, "obs-reading").text
+
+
+def send(browser, value: str) -> None:
+    box = browser.find_element(By.ID, "obs-value")
+    box.clear()
+    box.send_keys(value)
+    browser.find_element(By.ID, "obs-send").click()
+
+
+def test_a_typed_timestamp_says_what_it_would_do_and_refusals_change_nothing(
+    live_stack, browser, owner
+):
+    from predictions.models import ForecastActual, ForecastState
+
+    model = deployed_forecaster(owner, iso_file())
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    open_live_panel(browser, live_stack, model)
+    # The form holds the next step, and the line under it says so.
+    wait(browser, LONG).until(
+        lambda d: "Reads as 2024-01-01" in d.find_element(By.ID, "obs-reading").text
+    )
+    assert "the next step after 2023-12-31" in browser.find_element(By.ID, "obs-reading").text
+
+    # 02.01.2024 on an ISO series: 2 January or 1 February? Refused, not guessed.
+    text = reading(browser, "02.01.2024")
+    assert text.startswith("Would be refused: '02.01.2024' could be 2 January 2024 or 1 February")
+    assert "write it in ISO 8601 as the training file did (2024-01-31)" in text
+    check_page(browser, "model-live-ambiguous-timestamp")
+    send(browser, "130")
+    wait(browser, LONG).until(lambda d: d.find_element(By.ID, "obs-error").text)
+    error = browser.find_element(By.ID, "obs-error").text
+    assert error.startswith("'02.01.2024' could be 2 January 2024 or 1 February 2024"), error
+
+    # A year typed wrong would invent thousands of steps: refused, saying what and why.
+    text = reading(browser, "2030-01-01")
+    assert text.startswith("Would be refused: The observation at 2030-01-01T00:00:00+00:00")
+    assert "after the last known one, 2023-12-31T00:00:00+00:00 (the next expected is " in text
+    assert "At most 7 missing steps are filled" in text
+    check_page(browser, "model-live-gap-too-long")
+    send(browser, "130")
+    wait(browser, LONG).until(lambda d: "would leave" in d.find_element(By.ID, "obs-error").text)
+    assert not ForecastState.objects.exists() and not ForecastActual.objects.exists()
+
+    # Three days on: accepted, with the two steps between filled as the line said.
+    text = reading(browser, "2024-01-03")
+    assert "Reads as 2024-01-03T00:00:00+00:00: 2 steps missing between " in text
+    assert "would be filled with linear interpolation" in text
+    send(browser, "130")
+    wait(browser, LONG).until(
+        lambda d: "Reads as 2024-01-04" in d.find_element(By.ID, "obs-reading").text
+    )
+    assert browser.find_element(By.ID, "obs-error").get_attribute("hidden")
+    assert ForecastState.objects.get().updated_through.date().isoformat() == "2024-01-03"
