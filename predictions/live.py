@@ -33,11 +33,12 @@ from datasets.jsonsafe import json_safe
 from modeling.models import TrainedModel
 from pipelines.limits import MAX_HORIZON
 from predictions.models import Deployment, ForecastActual, ForecastState, PredictionRecord
-from preprocessing.series import default_season_length, future_index
+from preprocessing.series import default_season_length, fill_gaps, future_index
 from vur.errors import Conflict, InvalidInput, ModelNotDeployed, NotFound
 
 MAX_OBSERVATIONS = 10_000  # per request
-MAX_GAP_STEPS = 10_000  # missing steps one observation may skip (filled like the history)
+MAX_GAP_STEPS = 10_000  # steps `steps_after` counts before giving up
+LIVE_HISTORY_POINTS = 2_000  # the most recent live steps `live_history` draws
 
 
 @dataclass(frozen=True)
@@ -480,6 +481,74 @@ def observation_check(
         "ok": True,
         "detail": f"Reads as {answer['reads_as']}, the next step after "
         f"{answer['updated_through']}.",
+    }
+
+
+def _fill_head(forecaster: Any) -> float | None:
+    """The last value of the training history that filling a gap right after it starts from
+    (the prepared value; an ensemble's members share it), or None when not recorded."""
+    last = getattr(forecaster, "last_raw_", None)
+    if last is not None:
+        return float(last)
+    for member in getattr(forecaster, "members", None) or []:
+        found = _fill_head(member)
+        if found is not None:
+            return found
+    return None
+
+
+def live_history(model: TrainedModel, fitted: Any, series_id: Any = None) -> dict[str, Any]:
+    """The steps a deployment's live state took after the training history, for a series (the
+    first by default), as the live update saw them: `{series_id, updated_through, timestamps,
+    values, filled}`, `filled[i]` true for a step no observation gave (its value filled as the
+    update filled it). Values are the actuals recorded since the deployment started; at most
+    the last `LIVE_HISTORY_POINTS` steps. Read-only. ModelNotDeployed (409) when not deployed."""
+    deployment = live_deployment(model)
+    key = (
+        _series_key(fitted, series_id, where="series_id")
+        if series_id is not None and series_id != ""
+        else next(iter(fitted.forecasters))
+    )
+    label = series_label(key)
+    base = fitted.forecasters[key]
+    start = pd.Timestamp(base.last_timestamp_)
+    row = ForecastState.objects.filter(deployment=deployment, series_id=label).first()
+    answer: dict[str, Any] = {
+        "series_id": None if key is None else json_safe(key),
+        "updated_through": _display(fitted, start),
+        "timestamps": [],
+        "values": [],
+        "filled": [],
+    }
+    if row is None or not row.state:
+        return answer
+    end = pd.Timestamp(row.state["last_timestamp"])
+    whole = pd.date_range(start=start, end=end, freq=fitted.freq)[1:]  # as `future_index`
+    if not len(whole):
+        return answer
+    grid = whole[-LIVE_HISTORY_POINTS:]
+    utc = [ts.tz_localize("UTC").to_pydatetime() for ts in (grid[0], grid[-1])]
+    actuals = ForecastActual.objects.filter(
+        model=model,
+        series_id=label,
+        timestamp__gte=utc[0],
+        timestamp__lte=utc[1],
+        updated_at__gte=deployment.deployed_at,
+    ).values_list("timestamp", "value")
+    observed = {pd.Timestamp(ts).tz_convert("UTC").tz_localize(None): v for ts, v in actuals}
+    values = pd.Series([observed.get(ts, np.nan) for ts in grid], dtype=float)
+    filled = values.isna().to_numpy()
+    method = fill_method(base)
+    if method and filled.any():
+        head = _fill_head(base) if len(grid) == len(whole) else np.nan  # all of it is shown
+        values = fill_gaps(pd.Series([head if head is not None else np.nan, *values]), method)
+        values = values.iloc[1:].reset_index(drop=True)
+    return {
+        **answer,
+        "updated_through": _display(fitted, end),
+        "timestamps": _display_all(fitted, grid),
+        "values": [float(v) if math.isfinite(v) else None for v in values],
+        "filled": [bool(f) for f in filled],
     }
 
 

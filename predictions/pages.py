@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -314,6 +314,20 @@ def model_observation_check(request: HttpRequest, model_id) -> HttpResponse:
     return render(
         request, "predictions/_observation_check.html", {"check": check, "timestamp": timestamp}
     )
+
+
+@login_required
+def model_live_history(request: HttpRequest, model_id) -> JsonResponse:
+    """The live chart's data (JSON): the steps the deployment took after the training history,
+    observed or filled, so a reload draws the state the server has. Read-only."""
+    model = _model(request, model_id)
+    try:
+        answer = services.forecast_live_history(
+            model=model, series_id=request.GET.get("series_id") or None
+        )
+    except VURError as exc:
+        return JsonResponse({"detail": exc.detail, "code": exc.code}, status=exc.status_code)
+    return JsonResponse(answer)
 
 
 @login_required

@@ -604,6 +604,18 @@ def forecast_observation_check(
     )
 
 
+def forecast_live_history(*, model: TrainedModel, series_id: Any = None) -> dict[str, Any]:
+    """The steps a deployed forecaster's live state took after its training history, observed
+    or filled (see `predictions.live.live_history`). Read-only."""
+    from predictions import live
+
+    kind = served_model_of(model)
+    if not kind.forecaster:
+        _require_deployed(model)
+    kind.forecast_allowed()
+    return live.live_history(model, load_model(model), series_id)
+
+
 def _iso_utc(stamp: str) -> str:
     """An ISO timestamp with its zone: a naive one is read as UTC (the server's zone)."""
     parsed = pd.Timestamp(stamp)

@@ -612,3 +612,36 @@ def test_the_observation_check_of_another_users_model_is_a_404(client, other_use
     client.force_login(other_user)
     res = client.get(f"/models/{ets_model.pk}/observation-check/", {"timestamp": "2024-05-01"})
     assert res.status_code == 404
+
+
+@pytest.mark.django_db
+def test_live_history_is_what_the_state_took_observed_or_filled(
+    client, owner, other_user, api, ets_model
+):
+    """The live chart draws this after a reload: the sent observations were gone and a gap
+    showed between the history and the forecast."""
+    url = f"/models/{ets_model.pk}/live-history/"
+    client.force_login(owner)
+    assert client.get(url).json()["code"] == "model_not_deployed"
+    _deploy(api, ets_model)
+    empty = client.get(url).json()
+    assert empty["timestamps"] == [] and empty["updated_through"] == _shown(HISTORY.index[-1])
+    res = _forecast(api, ets_model, observations=_obs(FUTURE.iloc[[0, 2]]))
+    assert res.status_code == 200
+    body = client.get(url).json()
+    assert body["timestamps"] == [_shown(ts) for ts in FUTURE.index[:3]]
+    middle = (FUTURE.iloc[0] + FUTURE.iloc[2]) / 2  # filled as the update filled it
+    assert body["values"] == pytest.approx([FUTURE.iloc[0], middle, FUTURE.iloc[2]])
+    assert body["filled"] == [False, True, False]
+    assert body["updated_through"] == res.json()["updated_through"] == _shown(FUTURE.index[2])
+    # A gap right after the training history starts from its last (prepared) value.
+    first = Deployment.objects.get(model=ets_model)
+    assert api.post(f"/api/v1/deployment/{first.pk}/undeploy").status_code == 200
+    _deploy(api, ets_model)
+    _forecast(api, ets_model, observations=_obs(FUTURE.iloc[1:2]))
+    fresh = client.get(url).json()  # the new deployment's own steps only
+    last = PreparedForecaster(ETSForecaster(season_length=7)).fit(HISTORY).last_raw_
+    assert fresh["filled"] == [True, False]
+    assert fresh["values"] == pytest.approx([(last + FUTURE.iloc[1]) / 2, FUTURE.iloc[1]])
+    client.force_login(other_user)
+    assert client.get(url).status_code == 404

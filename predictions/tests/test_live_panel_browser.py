@@ -141,3 +141,61 @@ def test_a_typed_timestamp_says_what_it_would_do_and_refusals_change_nothing(
     )
     assert browser.find_element(By.ID, "obs-error").get_attribute("hidden")
     assert ForecastState.objects.get().updated_through.date().isoformat() == "2024-01-03"
+
+
+def traces(browser) -> dict:
+    """The live chart's traces by name: {name: [x, y]}."""
+    return browser.execute_script(
+        "const out = {};"
+        "for (const t of document.getElementById('live-forecast-chart').data || [])"
+        " out[t.name] = [t.x, t.y];"
+        "return out;"
+    )
+
+
+def test_the_live_chart_draws_what_the_deployment_took_and_keeps_it_after_a_reload(
+    live_stack, browser, owner
+):
+    model = deployed_forecaster(owner, iso_file())
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    open_live_panel(browser, live_stack, model)
+    # Not ISO, but one reading only: drawn at the date the server read, not the raw text.
+    reading(browser, "January 1, 2024")
+    send(browser, "131.5")
+    wait(browser, LONG).until(
+        lambda d: (
+            d.find_element(By.ID, "live-forecast-chart").get_attribute("data-live-points") == "1"
+        )
+    )
+    x, y = traces(browser)["sent observations"]
+    assert x == ["2023-12-31T00:00:00", "2024-01-01T00:00:00"] and y[-1] == 131.5
+    # Two steps skipped: drawn, as filled in.
+    reading(browser, "2024-01-04")
+    send(browser, "140")
+    wait(browser, LONG).until(
+        lambda d: (
+            d.find_element(By.ID, "live-forecast-chart").get_attribute("data-live-points") == "4"
+        )
+    )
+
+    def drawn() -> None:
+        lines = traces(browser)
+        x, y = lines["sent observations"]
+        assert x[1:] == [f"2024-01-0{d}T00:00:00" for d in (1, 2, 3, 4)]
+        assert y[1:] == pytest.approx([131.5, 131.5 + 8.5 / 3, 131.5 + 17 / 3, 140.0])
+        assert lines["filled in"][0] == ["2024-01-02T00:00:00", "2024-01-03T00:00:00"]
+        # The forecast starts right after the last observation: no gap.
+        assert lines["forecast"][0][:2] == ["2024-01-04T00:00:00", "2024-01-05T00:00:00"]
+
+    drawn()
+    check_page(browser, "model-live-chart")
+    browser.refresh()  # the page draws the state the deployment keeps
+    wait(browser, LONG).until(
+        lambda d: (
+            d.find_element(By.ID, "live-forecast-chart").get_attribute("data-live-points") == "4"
+        )
+    )
+    drawn()
+    wait(browser, LONG).until(
+        lambda d: "Reads as 2024-01-05" in d.find_element(By.ID, "obs-reading").text
+    )

@@ -115,10 +115,23 @@
       x: history.timestamps.map(plain), y: history.values,
     });
     if (observed && observed.timestamps.length) {
+      // The steps the deployment took after the training history, joined to it: observations
+      // as dots, steps no observation gave (filled as in training) as open circles.
+      var filled = observed.filled || [];
+      var joint = lastPoint(history, null);
+      var ox = observed.timestamps.map(plain), oy = observed.values;
       traces.push({
-        name: "sent observations", mode: "lines+markers", line: { color: "#157f3b" }, marker: { size: 7 },
-        x: observed.timestamps.map(plain), y: observed.values,
+        name: "sent observations", mode: "lines+markers", line: { color: "#157f3b" },
+        x: joint ? [joint.x].concat(ox) : ox, y: joint ? [joint.y].concat(oy) : oy,
+        marker: { size: (joint ? [0] : []).concat(ox.map(function (x, i) { return filled[i] ? 0 : 7; })) },
       });
+      var gaps = ox.map(function (x, i) { return filled[i] ? i : -1; }).filter(function (i) { return i >= 0; });
+      if (gaps.length) {
+        traces.push({
+          name: "filled in", mode: "markers", marker: { size: 7, symbol: "circle-open", color: "#157f3b" },
+          x: gaps.map(function (i) { return ox[i]; }), y: gaps.map(function (i) { return oy[i]; }),
+        });
+      }
     }
     var xs = (fc.timestamps || []).map(plain);
     // The forecast line and its bands start at the last observed point, so they join the
@@ -299,13 +312,24 @@
     panel.dataset.bound = "1";
     var modelId = parseInt(panel.dataset.modelId, 10);
     var base = (charts && charts.forecast && charts.forecast.history) || { timestamps: [], values: [] };
-    var observed = { timestamps: [], values: [] };
+    // What the deployment took after the training history, as the server keeps it (so a
+    // reload draws the same line): {timestamps, values, filled}.
+    var live = { timestamps: [], values: [], filled: [] };
     var chartEl = $("live-forecast-chart");
     streamSocket();
 
+    function loadLive() {
+      var query = series ? "?series_id=" + encodeURIComponent(series.value) : "";
+      return window.vur.api("/models/" + modelId + "/live-history/" + query).then(function (res) {
+        if (res.ok && res.body) live = res.body;
+        else if (!res.ok) showError("forecast-error", res.error);
+      });
+    }
+
     function show(answer) {
       var fc = { timestamps: answer.timestamps || [], forecast: answer.forecast || [], intervals: answer.intervals || {} };
-      drawForecast(chartEl, base, fc, observed);
+      drawForecast(chartEl, base, fc, live);
+      chartEl.setAttribute("data-live-points", String(live.timestamps.length));
       if (answer.updated_through) {
         $("forecast-through").textContent = "History known through " + plain(answer.updated_through) + "; the forecast starts after it.";
         chartEl.setAttribute("data-updated-through", answer.updated_through);
@@ -341,7 +365,10 @@
     $("obs-timestamp").addEventListener("input", function () { showError("obs-error", ""); });
     var body = { model_id: modelId, level: [80, 95] };
     if (series) body.series_id = series.value;
-    window.vur.api("/api/v1/predictions/forecast", { method: "POST", body: body }).then(function (res) {
+    Promise.all([
+      window.vur.api("/api/v1/predictions/forecast", { method: "POST", body: body }), loadLive(),
+    ]).then(function (done) {
+      var res = done[0];
       if (!res.ok) { showError("forecast-error", res.error); return; }
       show(res.body);
     });
@@ -362,9 +389,7 @@
       sendOnStream(message, function (answer) {
         button.disabled = false;
         if (answer.error) { showError("obs-error", pageError(answer.error.detail) || "The observation was refused."); return; }
-        observed.timestamps.push(ts);
-        observed.values.push(value);
-        show(answer);
+        loadLive().then(function () { show(answer); });
       });
     });
   }
