@@ -30,6 +30,7 @@ from pandas.tseries.offsets import BQuarterBegin, BQuarterEnd, QuarterBegin, Qua
 
 from datasets.coercion import is_quarter, read_timestamp
 from datasets.jsonsafe import json_safe
+from datasets.semantics import text_number
 from modeling.models import TrainedModel
 from pipelines.limits import MAX_HORIZON
 from predictions.models import Deployment, ForecastActual, ForecastState, PredictionRecord
@@ -174,13 +175,42 @@ def time_spec(model: TrainedModel) -> dict[str, Any] | None:
     return (column or {}).get("parse")
 
 
-def _number(value: Any, *, where: str, field: str) -> float:
+def value_spec(model: TrainedModel) -> dict[str, Any] | None:
+    """The parse spec of a forecasting model's target column (how its training file wrote the
+    numbers: decimal comma, thousands separator), or None when the input schema has none."""
+    schema = model.input_schema or {}
+    name = schema.get("target")
+    column = next((c for c in schema.get("columns") or [] if c.get("name") == name), None)
+    return (column or {}).get("parse")
+
+
+_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")
+_THOUSANDS_OR_DECIMAL = re.compile(r"[+-]?\d{1,3},\d{3}")
+
+
+def _number(value: Any, *, where: str, field: str, spec: dict[str, Any] | None = None) -> float:
+    """A value as a number. Text reads as the training file's numbers did (`spec`: its decimal
+    mark and separators); a decimal comma also reads when it cannot be anything else (`101,5`),
+    while `1,234` (a thousand and more, or one and a bit?) is refused on a decimal-point file."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise InvalidInput(f"{where}: {field} must be a number.", code="bad_value")
-    try:
+    if isinstance(value, str):
+        text = value.strip()
+        number = text_number(text, spec or {})
+        if math.isnan(number) and (spec or {}).get("decimal") != "," and text.lower() != "nan":
+            if _THOUSANDS_OR_DECIMAL.fullmatch(text):
+                raise InvalidInput(
+                    f"{where}: {field} '{text}' could be {text.replace(',', '')} or "
+                    f"{text.replace(',', '.')}; write it with a decimal point and no thousands "
+                    "separator.",
+                    code="ambiguous_number",
+                )
+            if _DECIMAL_COMMA.fullmatch(text):
+                number = float(text.replace(",", "."))
+        if math.isnan(number):
+            raise InvalidInput(f"{where}: {field} '{text}' is not a number.", code="bad_value")
+    else:
         number = float(value)
-    except ValueError:
-        raise InvalidInput(f"{where}: {field} must be a number.", code="bad_value") from None
     if not math.isfinite(number):
         raise InvalidInput(f"{where}: {field} must be a finite number.", code="bad_value")
     return number
@@ -191,13 +221,15 @@ def parse_points(
     items: Any,
     *,
     spec: dict[str, Any] | None = None,
+    numbers: dict[str, Any] | None = None,
     series_id: Any = None,
     value_field: str = "value",
     name: str = "observations",
 ) -> list[Point]:
     """Check a list of `{timestamp, <value_field>, series_id?}` against a forecast model; each
-    item's series_id (else `series_id`) names its series, and its timestamp is read with `spec`
-    (the model's time column parse spec, `time_spec`). Raises InvalidInput / NotFound."""
+    item's series_id (else `series_id`) names its series, its timestamp is read with `spec`
+    (the model's time column parse spec, `time_spec`) and a value written as text with
+    `numbers` (its target's, `value_spec`). Raises InvalidInput / NotFound."""
     if not isinstance(items, list):
         raise InvalidInput(f"{name} must be a list of objects.", code=f"bad_{name}")
     if len(items) > MAX_OBSERVATIONS:
@@ -220,7 +252,7 @@ def parse_points(
             Point(
                 key=_series_key(fitted, sid, where=where),
                 stamp=_model_time(item["timestamp"], where=where, spec=spec, freq=fitted.freq),
-                value=_number(item[value_field], where=where, field=value_field),
+                value=_number(item[value_field], where=where, field=value_field, spec=numbers),
             )
         )
     return points
@@ -597,7 +629,13 @@ def forecast_live(
     if observations is not None and not isinstance(observations, list):
         raise InvalidInput("observations must be a list of objects.", code="bad_observations")
     deployment = live_deployment(model)
-    points = parse_points(fitted, observations or [], spec=time_spec(model), series_id=series_id)
+    points = parse_points(
+        fitted,
+        observations or [],
+        spec=time_spec(model),
+        numbers=value_spec(model),
+        series_id=series_id,
+    )
     observed = list(dict.fromkeys(p.key for p in points))
     if series_id is not None and series_id != "":
         answer_keys = [_series_key(fitted, series_id, where="series_id")]
@@ -764,7 +802,12 @@ def forecast_feedback(*, user, model: TrainedModel, fitted: Any, items: list[dic
     monitoring matches each to every forecast made for its timestamp. All or nothing; a repeat
     updates the value. The live state does not move (send observations for that)."""
     points = parse_points(
-        fitted, items, spec=time_spec(model), value_field="actual", name="feedback"
+        fitted,
+        items,
+        spec=time_spec(model),
+        numbers=value_spec(model),
+        value_field="actual",
+        name="feedback",
     )
     if not points:
         raise InvalidInput("Send at least one actual.", code="bad_feedback")

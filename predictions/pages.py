@@ -189,7 +189,10 @@ def _predict_context(request: HttpRequest, model: TrainedModel, page: dict) -> d
     forecaster = model.problem_type == "forecasting"
     fields = [] if forecaster else form_fields(model)
     if forecaster:
+        from predictions.live import value_spec
+
         example = {"model_id": model.pk, "observations": _next_observation(model, context, page)}
+        context["value_decimal"] = (value_spec(model) or {}).get("decimal") or "."
     else:
         example = {"model_id": model.pk, "data": {f["name"]: _initial(f) for f in fields}}
     context.update(

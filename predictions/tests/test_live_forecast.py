@@ -645,3 +645,33 @@ def test_live_history_is_what_the_state_took_observed_or_filled(
     assert fresh["values"] == pytest.approx([(last + FUTURE.iloc[1]) / 2, FUTURE.iloc[1]])
     client.force_login(other_user)
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_value_written_as_text_reads_a_decimal_comma_when_it_can_be_nothing_else(
+    owner, ets_model
+):
+    """The page sends the observed value as typed: 101,5 is 101.5 on a decimal-point model
+    (it cannot be anything else); 1,234 could be 1234 or 1.234 and is refused; text that is
+    no number is refused at the value, and nothing is applied."""
+    Deployment.objects.create(owner=owner, model=ets_model, target="realtime")
+    token = AccessToken.for_user(owner)
+    stamp = FUTURE.index[0].isoformat()
+
+    def message(value: str, rid: str) -> dict:
+        return {"model_id": ets_model.pk, "observations": [{"timestamp": stamp, "value": value}],
+                "request_id": rid}  # fmt: skip
+
+    answers = async_to_sync(_talk)(
+        f"/ws/predictions/?token={token}",
+        [message("1,234", "a"), message("101,5 kg", "b"), message(" ", "c"), message("101,5", "d")],
+    )
+    errors = [a.get("error", {}) for a in answers[:3]]
+    assert [e["code"] for e in errors] == ["ambiguous_number", "bad_value", "bad_value"]
+    assert errors[0]["detail"] == (
+        "observations[0]: value '1,234' could be 1234 or 1.234; write it with a decimal point "
+        "and no thousands separator."
+    )
+    assert errors[1]["detail"] == "observations[0]: value '101,5 kg' is not a number."
+    assert answers[3]["updated_through"] == _shown(FUTURE.index[0]), answers[3]
+    assert list(ForecastActual.objects.values_list("value", flat=True)) == [101.5]

@@ -24,9 +24,12 @@ def _daily(n: int) -> np.ndarray:
     return np.round(120 + 0.1 * t + 12 * np.sin(2 * np.pi * t / 7), 2)
 
 
-def deployed_forecaster(owner, text: str, *, sep: str = ",", name: str = "sales"):
-    """A seasonal naive forecaster of the file `text` (columns date, sales; daily), stored as
-    training stores one (its input schema keeps the file's parse specs) and deployed."""
+def deployed_forecaster(
+    owner, text: str, *, sep: str = ",", date_format: str = "%Y-%m-%d", name: str = "sales"
+):
+    """A seasonal naive forecaster of the file `text` (columns date, sales; daily; `sep`
+    ";" means a decimal comma too), stored as training stores one (its input schema keeps the
+    file's parse specs) and deployed."""
     from datasets.services import dataset_upload
     from modeling.artifacts import artifact_save
     from modeling.forecasters import PreparedForecaster, SeasonalNaiveForecaster
@@ -44,7 +47,8 @@ def deployed_forecaster(owner, text: str, *, sep: str = ",", name: str = "sales"
     )  # fmt: skip
     rows = [line.split(sep) for line in text.strip().splitlines()[1:]]
     values = [float(v.replace(",", ".")) if sep == ";" else float(v) for _, v in rows]
-    series = pd.Series(values, index=STAMPS[: len(values)])
+    series = pd.Series(values, index=pd.to_datetime([d for d, _ in rows], format=date_format))
+    series.index.freq = "D"
     forecaster = PreparedForecaster(SeasonalNaiveForecaster(season_length=7)).fit(series)
     fitted = ForecastModel(
         algorithm="seasonal_naive", time_column="date", target="sales", id_column=None,
@@ -199,3 +203,41 @@ def test_the_live_chart_draws_what_the_deployment_took_and_keeps_it_after_a_relo
     wait(browser, LONG).until(
         lambda d: "Reads as 2024-01-05" in d.find_element(By.ID, "obs-reading").text
     )
+
+
+def test_the_observed_value_takes_a_decimal_comma_and_refuses_what_is_no_number(
+    live_stack, browser, owner
+):
+    """`<input type=number>` turned 101,5 into 1015 and sent it (file: 01.01.2023;100,38)."""
+    from predictions.models import ForecastActual
+
+    values = _daily(len(STAMPS))
+    euro = "date;sales\n" + "\n".join(
+        f"{ts:%d.%m.%Y};{str(v).replace('.', ',')}" for ts, v in zip(STAMPS, values, strict=True)
+    )
+    model = deployed_forecaster(owner, euro, sep=";", date_format="%d.%m.%Y", name="umsatz")
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    open_live_panel(browser, live_stack, model)
+    box = browser.find_element(By.ID, "obs-value")
+    assert box.get_attribute("type") == "text" and box.get_attribute("inputmode") == "decimal"
+    assert "," in box.get_attribute("placeholder")  # the forecast hint in the file's notation
+    for bad in ("101,5 kg", "1O1"):
+        reading(browser, "01.01.2024")  # the file's own day-first notation
+        send(browser, bad)
+        wait(browser, LONG).until(lambda d: d.find_element(By.ID, "obs-value-error").text)
+        error = browser.find_element(By.ID, "obs-value-error").text
+        assert error == f"Value '{bad}' is not a number.", error
+        assert box.get_attribute("aria-invalid") == "true"
+        assert browser.find_element(By.ID, "obs-error").get_attribute("hidden")
+    check_page(browser, "model-live-value-error")
+    assert not ForecastActual.objects.exists()
+    send(browser, "101,5")
+    wait(browser, LONG).until(
+        lambda d: (
+            d.find_element(By.ID, "live-forecast-chart").get_attribute("data-live-points") == "1"
+        )
+    )
+    assert ForecastActual.objects.get().value == 101.5
+    assert traces(browser)["sent observations"][1][-1] == 101.5
+    assert not browser.find_element(By.ID, "obs-value-error").text
+    assert box.get_attribute("aria-invalid") is None

@@ -18,12 +18,16 @@ from training.forecasting import ForecastModel
 pytestmark = pytest.mark.django_db
 
 
-def _model(api, owner, stamps: pd.DatetimeIndex, written: list[str], freq: str) -> TrainedModel:
+def _model(
+    api, owner, stamps: pd.DatetimeIndex, written: list[str], freq: str, decimal: str = "."
+) -> TrainedModel:
     """A seasonal naive forecaster on `stamps`, stored like training stores one: its input
-    schema's columns are the uploaded file's (`written` is how the file wrote each stamp), so
-    the time column keeps the parse spec the upload chose."""
-    values = 100 + np.arange(len(stamps)) % 4 * 5.0
-    csv = "period;income\n" + "\n".join(f"{w};{v}" for w, v in zip(written, values, strict=True))
+    schema's columns are the uploaded file's (`written` is how the file wrote each stamp, and
+    `decimal` its numbers' decimal mark), so they keep the parse specs the upload chose."""
+    values = 100 + np.arange(len(stamps)) % 4 * 5.25
+    csv = "period;income\n" + "\n".join(
+        f"{w};{str(v).replace('.', decimal)}" for w, v in zip(written, values, strict=True)
+    )
     up = api.post(
         "/api/v1/datasets/upload",
         {"file": SimpleUploadedFile("q.csv", csv.encode()), "name": "q", "time_column": "period"},
@@ -146,3 +150,30 @@ def test_a_day_first_series_names_its_own_notation_when_a_date_is_ambiguous(api,
     )
     res = _observe(api, model, "02.02.1993")  # the file's notation: 2 February, one step on
     assert res.status_code == 200 and res.json()["missing_steps"] == 1
+
+
+def test_an_observed_value_written_as_text_reads_in_the_files_decimal_notation(api, owner):
+    """A file written 31.01.1993;100,5: values sent as text read with its decimal comma (12,345
+    is twelve and a bit there); a decimal-point file refuses 12,345 as ambiguous."""
+    from predictions.live import parse_points, time_spec, value_spec
+    from predictions.services import load_model
+    from vur.errors import InvalidInput
+
+    stamps = pd.date_range("1992-10-01", "1993-01-31", freq="D")
+    written = [ts.strftime("%d.%m.%Y") for ts in stamps]
+    cases = {
+        ",": {"101,5": 101.5, "12,345": 12.345, "100": 100.0},
+        ".": {"101,5": 101.5, "12.345": 12.345, "12,345": None},
+    }
+    for decimal, readings in cases.items():
+        model = _model(api, owner, stamps, written, "D", decimal=decimal)
+        assert (value_spec(model) or {}).get("decimal", ".") == decimal
+        fitted = load_model(model)
+        for text, number in readings.items():
+            item = [{"timestamp": "01.02.1993", "value": text}]
+            if number is None:
+                with pytest.raises(InvalidInput, match="could be 12345 or 12.345"):
+                    parse_points(fitted, item, spec=time_spec(model), numbers=value_spec(model))
+                continue
+            [point] = parse_points(fitted, item, spec=time_spec(model), numbers=value_spec(model))
+            assert point.value == number, (decimal, text)

@@ -240,7 +240,7 @@ def test_forecast_moves_when_an_observation_is_sent(live_stack, browser, owner):
     assert value.get_attribute("value") == ""
     assert value.get_attribute("placeholder").startswith("forecast ")
     browser.find_element(By.ID, "obs-send").click()
-    wait(browser).until(lambda d: "observed value" in d.find_element(By.ID, "obs-error").text)
+    wait(browser).until(lambda d: "observed value" in d.find_element(By.ID, "obs-value-error").text)
     assert browser.find_element(By.ID, chart).get_attribute("data-first-forecast") == first
     # The user types the hinted forecast: the errors are (nearly) zero, the monitoring case
     # whose axis must not read "0.5μ".

@@ -316,7 +316,15 @@
     // reload draws the same line): {timestamps, values, filled}.
     var live = { timestamps: [], values: [], filled: [] };
     var chartEl = $("live-forecast-chart");
+    var decimal = $("observation-form").dataset.decimal === "," ? "," : ".";
     streamSocket();
+
+    /* The value's error sits at its field; "" clears it. */
+    function valueError(message) {
+      var box = $("obs-value");
+      $("obs-value-error").textContent = message || "";
+      if (message) box.setAttribute("aria-invalid", "true"); else box.removeAttribute("aria-invalid");
+    }
 
     function loadLive() {
       var query = series ? "?series_id=" + encodeURIComponent(series.value) : "";
@@ -349,7 +357,7 @@
         // (sending it unedited would record the forecast as an observation).
         val.value = "";
         val.placeholder = (fc.forecast.length && fc.forecast[0] !== null)
-          ? "forecast " + Number(fc.forecast[0]).toFixed(2) : "";
+          ? "forecast " + Number(fc.forecast[0]).toFixed(2).replace(".", decimal) : "";
       }
     }
 
@@ -363,6 +371,7 @@
     if (series) series.addEventListener("change", checkTimestamp);
     // A refusal is about what was sent: editing the timestamp puts it out of date.
     $("obs-timestamp").addEventListener("input", function () { showError("obs-error", ""); });
+    $("obs-value").addEventListener("input", function () { valueError(""); });
     var body = { model_id: modelId, level: [80, 95] };
     if (series) body.series_id = series.value;
     Promise.all([
@@ -377,18 +386,29 @@
       ev.preventDefault();
       var ts = $("obs-timestamp").value.trim();
       var raw = $("obs-value").value.trim();
-      var value = Number(raw);
       if (!ts) { showError("obs-error", "Enter the timestamp of the observation."); $("obs-timestamp").focus(); return; }
-      if (raw === "" || !isFinite(value)) { showError("obs-error", "Enter the observed value as a number."); $("obs-value").focus(); return; }
+      if (raw === "") { valueError("Enter the observed value as a number."); $("obs-value").focus(); return; }
       showError("obs-error", "");
-      var message = { model_id: modelId, observations: [{ timestamp: ts, value: value }], level: [80, 95] };
+      valueError("");
+      // Sent as typed: the server reads it as the training file's numbers were read (its
+      // decimal mark; a decimal comma whenever it cannot be anything else) or refuses it.
+      var message = { model_id: modelId, observations: [{ timestamp: ts, value: raw }], level: [80, 95] };
       if (series) { message.series_id = series.value; message.observations[0].series_id = series.value; }
       var button = $("obs-send");
       button.disabled = true;
       logLine($("stream-log"), "out", message);
       sendOnStream(message, function (answer) {
         button.disabled = false;
-        if (answer.error) { showError("obs-error", pageError(answer.error.detail) || "The observation was refused."); return; }
+        if (answer.error) {
+          var text = pageError(answer.error.detail) || "The observation was refused.";
+          if (answer.error.code === "bad_value" || answer.error.code === "ambiguous_number") {
+            valueError(text);
+            $("obs-value").focus();
+          } else {
+            showError("obs-error", text);
+          }
+          return;
+        }
         loadLive().then(function () { show(answer); });
       });
     });
