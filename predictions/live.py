@@ -225,11 +225,14 @@ def parse_points(
     series_id: Any = None,
     value_field: str = "value",
     name: str = "observations",
+    single: bool = False,
 ) -> list[Point]:
     """Check a list of `{timestamp, <value_field>, series_id?}` against a forecast model; each
     item's series_id (else `series_id`) names its series, its timestamp is read with `spec`
     (the model's time column parse spec, `time_spec`) and a value written as text with
-    `numbers` (its target's, `value_spec`). Raises InvalidInput / NotFound."""
+    `numbers` (its target's, `value_spec`). Errors name an item by its position (`name[0]`),
+    or by `name` alone when the request sent one object (`single`). Raises InvalidInput /
+    NotFound."""
     if not isinstance(items, list):
         raise InvalidInput(f"{name} must be a list of objects.", code=f"bad_{name}")
     if len(items) > MAX_OBSERVATIONS:
@@ -238,7 +241,7 @@ def parse_points(
         )
     points = []
     for i, item in enumerate(items):
-        where = f"{name}[{i}]"
+        where = name if single else f"{name}[{i}]"
         if not isinstance(item, dict):
             raise InvalidInput(
                 f"{where}: must be an object {{timestamp, {value_field}, series_id?}}.",
@@ -797,10 +800,13 @@ def _record_forecasts(user, model, answer, levels, horizon, channel, latency, po
 
 
 # ---------------------------------------------------------------- feedback
-def forecast_feedback(*, user, model: TrainedModel, fitted: Any, items: list[dict]) -> list[dict]:
+def forecast_feedback(
+    *, user, model: TrainedModel, fitted: Any, items: list[dict], single: bool = False
+) -> list[dict]:
     """Record actuals `{timestamp, actual, series_id?}` of a forecasting model (deployed or not):
     monitoring matches each to every forecast made for its timestamp. All or nothing; a repeat
-    updates the value. The live state does not move (send observations for that)."""
+    updates the value. The live state does not move (send observations for that). `single`:
+    the request sent one object, so errors do not name a list position."""
     points = parse_points(
         fitted,
         items,
@@ -808,6 +814,7 @@ def forecast_feedback(*, user, model: TrainedModel, fitted: Any, items: list[dic
         numbers=value_spec(model),
         value_field="actual",
         name="feedback",
+        single=single,
     )
     if not points:
         raise InvalidInput("Send at least one actual.", code="bad_feedback")

@@ -718,10 +718,13 @@ def prediction_feedback(*, user, prediction_id, actual: Any) -> PredictionRecord
     return locked
 
 
-def forecast_feedback(*, user, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def forecast_feedback(
+    *, user, items: list[dict[str, Any]], single: bool = False
+) -> list[dict[str, Any]]:
     """Record actuals `{model_id, timestamp, actual, series_id?}` of forecasting models, matched
     by monitoring to every forecast made for those timestamps. All or nothing; a repeat updates
-    the value. NotFound for another user's model, InvalidInput for a bad item."""
+    the value. NotFound for another user's model, InvalidInput for a bad item (named by its
+    position in the list, unless the request sent one object: `single`)."""
     from modeling.selectors import trained_model_get
     from predictions import live
 
@@ -740,7 +743,7 @@ def forecast_feedback(*, user, items: list[dict[str, Any]]) -> list[dict[str, An
                     code="not_a_forecaster",
                 )
             out += live.forecast_feedback(
-                user=user, model=model, fitted=load_model(model), items=group
+                user=user, model=model, fitted=load_model(model), items=group, single=single
             )
     return out
 

@@ -194,11 +194,15 @@ class PredictionViewSet(viewsets.GenericViewSet):
         if isinstance(body, list) or (
             isinstance(body, dict) and "model_id" in body and "prediction_id" not in body
         ):
-            items = ForecastFeedbackSerializer(
-                data=body if isinstance(body, list) else [body], many=True
-            )
+            # One object is checked as one (errors keyed by field, not by list position).
+            single = isinstance(body, dict)
+            items = ForecastFeedbackSerializer(data=body, many=not single)
             items.is_valid(raise_exception=True)
-            actuals = services.forecast_feedback(user=request.user, items=items.validated_data)
+            actuals = services.forecast_feedback(
+                user=request.user,
+                items=[items.validated_data] if single else items.validated_data,
+                single=single,
+            )
             return Response(
                 {"count": len(actuals), "actuals": actuals}, status=status.HTTP_201_CREATED
             )

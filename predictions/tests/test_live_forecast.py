@@ -675,3 +675,22 @@ def test_a_value_written_as_text_reads_a_decimal_comma_when_it_can_be_nothing_el
     assert errors[1]["detail"] == "observations[0]: value '101,5 kg' is not a number."
     assert answers[3]["updated_through"] == _shown(FUTURE.index[0]), answers[3]
     assert list(ForecastActual.objects.values_list("value", flat=True)) == [101.5]
+
+
+@pytest.mark.django_db
+def test_forecast_feedback_errors_of_one_object_name_its_fields_not_a_list_position(api, ets_model):
+    url = "/api/v1/predictions/feedback"
+    res = api.post(url, {"model_id": ets_model.pk, "actual": 3}, format="json")
+    assert res.status_code == 400
+    assert res.json()["detail"] == "timestamp: This field is required."  # was "0: timestamp: ..."
+    assert res.json()["errors"] == {"timestamp": ["This field is required."]}  # was 0.timestamp
+    one = {"model_id": ets_model.pk, "timestamp": "soon", "actual": 3}
+    res = api.post(url, one, format="json")
+    assert res.status_code == 400 and res.json()["detail"].startswith("feedback: 'soon' is not")
+    # A list keeps the positions: they say which item is wrong.
+    good = {**one, "timestamp": FUTURE.index[0].isoformat()}
+    res = api.post(url, [good, {"model_id": ets_model.pk, "actual": 3}], format="json")
+    assert res.json()["errors"] == {"1.timestamp": ["This field is required."]}
+    res = api.post(url, [good, one], format="json")
+    assert res.status_code == 400 and res.json()["detail"].startswith("feedback[1]: 'soon' is")
+    assert not ForecastActual.objects.exists()
