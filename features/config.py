@@ -14,7 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["FeatureConfig", "FeatureConfigError"]
+__all__ = ["LAG_MIN", "WINDOW_MIN", "FeatureConfig", "FeatureConfigError"]
+
+# The shortest lag and rolling window (a window of one value has no spread): the one rule that
+# the generate request, the wizard and the training engines check a feature config against.
+LAG_MIN = 1
+WINDOW_MIN = 2
 
 
 class FeatureConfigError(ValueError):
@@ -71,8 +76,8 @@ def _threshold(value: Any) -> float | str:
 
 
 _READERS = {
-    "lags": lambda v: _ints(v, 1),
-    "rolling_windows": lambda v: _ints(v, 2),
+    "lags": lambda v: _ints(v, LAG_MIN),
+    "rolling_windows": lambda v: _ints(v, WINDOW_MIN),
     "seasons": lambda v: _ints(v, 1),
     "calendar": _flag,
     "fourier_terms": _count,

@@ -164,6 +164,12 @@ def default_lags(freq: str | None, seasons: list[int], n_obs: int) -> list[int]:
     return sorted(k for k in lags if 3 * k <= n_obs) or [1]
 
 
+def lookback_limit(n_obs: int) -> int:
+    """The longest lag or rolling window a training series of `n_obs` points supports: half of
+    it, so at least as many rows have every feature as the features reach back."""
+    return max(1, n_obs // 2)
+
+
 def default_windows(seasons: list[int], n_obs: int) -> list[int]:
     """Rolling windows: a short one and each season that fits three times in the history."""
     wins = {3}

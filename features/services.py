@@ -14,7 +14,7 @@ from datasets.frequency import infer_frequency
 from datasets.services import dataset_frame
 from features import selection
 from features.config import FeatureConfig
-from features.series import SeriesFeaturizer
+from features.series import SeriesFeaturizer, lookback_limit
 from features.tabular import interaction_name
 from pipelines.models import Pipeline
 from pipelines.services import pipeline_set_config
@@ -71,6 +71,7 @@ def features_generate(
         series = _series(pipeline)
         if len(series) < 4:
             raise InvalidInput("The series is too short to generate features.", code="too_few_rows")
+        _check_lookback(len(series), lags=lags, rolling_windows=rolling_windows)
         featurizer = SeriesFeaturizer(
             freq=pipeline.dataset.frequency or None, lags=lags, windows=rolling_windows,
             calendar=calendar, fourier_terms=3 if fourier_terms is None else fourier_terms,
@@ -120,6 +121,29 @@ def features_generate(
     config["features"] = features
     pipeline_set_config(pipeline=pipeline, field="feature_config", value=config, step="features")
     return {"features": features}
+
+
+def _check_lookback(
+    n_obs: int, *, lags: list[int] | None, rolling_windows: list[int] | None
+) -> None:
+    """Refuse lags and rolling windows reaching back further than a training series of `n_obs`
+    points supports (`lookback_limit`), naming the field and the longest that fits."""
+    limit = lookback_limit(n_obs)
+    errors: dict[str, list[str]] = {}
+    for key, values, what in (
+        ("lags", lags, "lag"),
+        ("rolling_windows", rolling_windows, "window"),
+    ):
+        longest = max(values or [0])
+        if longest > limit:
+            errors[key] = [
+                f"A {what} of {longest} steps is longer than this series supports: its training "
+                f"part has {n_obs} steps, so lags and windows reach back at most {limit} steps "
+                "(half of it)."
+            ]
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise InvalidInput(first, code="lookback_too_long", errors=errors)
 
 
 def _interaction_pairs(pipeline: Pipeline) -> list[tuple[str, str]]:

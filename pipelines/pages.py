@@ -22,7 +22,7 @@ from datasets.selectors import dataset_get, dataset_list
 from pipelines import selectors, services
 from pipelines.models import Pipeline
 from vur.errors import VURError
-from vur.pages import error_fields, get_or_404
+from vur.pages import error_fields, fields_banner, get_or_404
 
 # Wizard steps in order: (slug, label, the pipeline step that marks it done).
 WIZARD_STEPS = (
@@ -117,14 +117,7 @@ SETUP_FIELDS = frozenset(
 def setup_banner(err: VURError) -> str:
     """The line above the setup form for a refused save: a pointer to the marked fields when
     each message sits at its field, else the error itself."""
-    fields = error_fields(err)
-    if not fields or not set(fields) <= SETUP_FIELDS:
-        return err.detail
-    return (
-        "Check the field marked below."
-        if len(fields) == 1
-        else (f"Check the {len(fields)} fields marked below.")
-    )
+    return fields_banner(err, SETUP_FIELDS)
 
 
 def setup_context(dataset: Dataset, values: dict[str, Any], errors: dict) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 from django.http import Http404
@@ -24,3 +24,14 @@ def error_fields(err: Exception) -> dict[str, list[str]]:
     """Field -> messages of a VURError (empty when it names no field), for forms to show."""
     errors = getattr(err, "errors", None) or {}
     return {k: v if isinstance(v, list) else [str(v)] for k, v in errors.items()}
+
+
+def fields_banner(err: Exception, fields: Collection[str]) -> str:
+    """The line above a form for a refused save: a pointer to the marked fields when each
+    message sits at one of the form's `fields`, else the error's own sentence."""
+    marked = error_fields(err)
+    if not marked or not set(marked) <= set(fields):
+        return str(getattr(err, "detail", err))
+    if len(marked) == 1:
+        return "Check the field marked below."
+    return f"Check the {len(marked)} fields marked below."

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from features import services as feature_services
 from features.selection import METHODS as SELECTION_METHODS
+from features.serializers import GenerateSerializer
 from modeling import catalog
 from modeling import services as modeling_services
 from modeling.hyperparams import AlgorithmSpec
@@ -32,7 +33,7 @@ from preprocessing.preview import PREPROCESSING_OPTIONS
 from training.serializers import TrainingStartSerializer
 from training.services import training_job_start
 from vur.errors import VURError
-from vur.pages import error_fields, get_or_404
+from vur.pages import error_fields, fields_banner, get_or_404
 
 
 def _pipeline(request: HttpRequest, pipeline_id: int) -> Pipeline:
@@ -46,8 +47,10 @@ def _render(
     return render(request, f"pipelines/wizard_{step}.html", {**base, **ctx}, status=status)
 
 
-def _failed(request, pipeline, step: str, ctx: dict, err: VURError) -> HttpResponse:
-    ctx = {**ctx, "error": err.detail, "errors": error_fields(err)}
+def _failed(
+    request, pipeline, step: str, ctx: dict, err: VURError, banner: str | None = None
+) -> HttpResponse:
+    ctx = {**ctx, "error": banner or err.detail, "errors": error_fields(err)}
     return _render(request, pipeline, step, ctx, status=err.status_code)
 
 
@@ -219,18 +222,51 @@ def preprocessing_preview_partial(request: HttpRequest, pipeline_id: int) -> Htt
 # ------------------------------------------------------------------ step 3: features
 
 
-def _int_list(text: str) -> list[int] | None:
+# The Generate form's fields that show their own messages (`<key>-error`), with their labels.
+GENERATE_FIELDS = {
+    "lags": "Lags",
+    "rolling_windows": "Rolling windows",
+    "fourier_terms": "Fourier terms",
+}
+
+
+def _list_items(text: str) -> list[str] | None:
+    """The items of a comma (or space) separated field as typed; None when it is empty."""
     parts = [p for p in text.replace(" ", ",").split(",") if p]
-    if not parts:
-        return None
-    try:
-        return [int(p) for p in parts]
-    except ValueError:
-        raise VURError(
-            "Write whole numbers separated by commas, like 1, 7, 14.",
-            code="invalid_list",
-            errors={"lags": ["not a list of whole numbers"]},
-        ) from None
+    return parts or None
+
+
+def _generate_request(pipeline: Pipeline, data: QueryDict) -> dict[str, Any]:
+    """The Generate form as the body of `features/generate`, checked by that call's own
+    serializer (one rule for the wizard and REST); VURError names each bad field and value."""
+    body: dict[str, Any] = {"pipeline_id": pipeline.pk, "calendar": data.get("calendar") == "on"}
+    typed: dict[str, list[str]] = {}
+    if pipeline.problem_type == Pipeline.ProblemType.FORECASTING:
+        for key in ("lags", "rolling_windows"):
+            items = _list_items(data.get(key, ""))
+            if items is not None:
+                body[key] = typed[key] = items
+        fourier = (data.get("fourier_terms") or "").strip()
+        if fourier:
+            body["fourier_terms"] = fourier
+    else:
+        body["interactions"] = data.get("interactions") == "on"
+    form = GenerateSerializer(data=body)
+    if form.is_valid():
+        values = dict(form.validated_data)
+        values.pop("pipeline_id")
+        return values
+    errors: dict[str, list[str]] = {}
+    for key, problem in form.errors.items():
+        if isinstance(problem, dict):  # a list field: messages per item, by position
+            errors[key] = [
+                f"{typed[key][int(i)]}: {msg}" for i, msgs in problem.items() for msg in msgs
+            ]
+        else:
+            errors[key] = [str(m) for m in problem]
+    first = next(iter(errors))
+    label = GENERATE_FIELDS.get(first, first.replace("_", " ").capitalize())
+    raise VURError(f"{label}: {errors[first][0]}.", code="validation_error", errors=errors)
 
 
 def _features_context(pipeline: Pipeline, **extra: Any) -> dict[str, Any]:
@@ -258,16 +294,7 @@ def _features(request: HttpRequest, pipeline: Pipeline) -> HttpResponse:
     data = request.POST
     try:
         if action == "generate":
-            kwargs: dict[str, Any] = {
-                "calendar": data.get("calendar") == "on",
-                "interactions": data.get("interactions") == "on",
-            }
-            if pipeline.problem_type == Pipeline.ProblemType.FORECASTING:
-                kwargs.pop("interactions")
-                kwargs["lags"] = _int_list(data.get("lags", ""))
-                kwargs["rolling_windows"] = _int_list(data.get("rolling_windows", ""))
-                fourier = (data.get("fourier_terms") or "").strip()
-                kwargs["fourier_terms"] = int(fourier) if fourier.isdigit() else None
+            kwargs = _generate_request(pipeline, data)
             result = feature_services.features_generate(pipeline=pipeline, **kwargs)
             messages.success(request, f"Generated {len(result['features'])} features.")
             return redirect("wizard", pipeline_id=pipeline.pk, step="features")
@@ -295,7 +322,12 @@ def _features(request: HttpRequest, pipeline: Pipeline) -> HttpResponse:
             return redirect("wizard", pipeline_id=pipeline.pk, step="model_selection")
     except VURError as err:
         ctx = _features_context(pipeline, failed_action=action)
-        return _failed(request, pipeline, "features", ctx, err)
+        banner = None
+        if action == "generate":
+            # The form keeps what was typed, and shows each message at its field.
+            ctx["typed"] = {key: data.get(key, "") for key in GENERATE_FIELDS}
+            banner = fields_banner(err, GENERATE_FIELDS)
+        return _failed(request, pipeline, "features", ctx, err, banner)
     raise Http404("Unknown action.")
 
 

@@ -111,3 +111,36 @@ def test_interactions_need_two_numeric_columns(api):
     assert res.status_code == 400
     assert res.json()["code"] == "too_few_numeric_columns"
     assert api.get(f"/api/v1/pipelines/{pipe['id']}/").json()["feature_config"] == before
+
+
+def test_generate_refuses_lags_and_windows_longer_than_the_series_supports(api):
+    """Airpassengers' training part has 115 months: a lag of 100 leaves too few rows with
+    every feature, so it is refused with a sentence naming the longest that fits; nothing saved."""
+    ds = upload_sample(api, "series_airpassengers.csv")
+    pipe = create_pipeline(api, ds["id"], "passengers", "forecasting", forecast_horizon=12)
+    res = api.post(
+        "/api/v1/features/generate", {"pipeline_id": pipe["id"], "lags": [1, 100]}, format="json"
+    )
+    assert res.status_code == 400
+    body = res.json()
+    assert body["code"] == "lookback_too_long"
+    assert body["errors"]["lags"] == [
+        "A lag of 100 steps is longer than this series supports: its training part has 115 "
+        "steps, so lags and windows reach back at most 57 steps (half of it)."
+    ]
+    windows = api.post(
+        "/api/v1/features/generate",
+        {"pipeline_id": pipe["id"], "rolling_windows": [60]},
+        format="json",
+    )
+    assert windows.status_code == 400 and set(windows.json()["errors"]) == {"rolling_windows"}
+    assert api.get(f"/api/v1/pipelines/{pipe['id']}/").json()["feature_config"] == {}
+    negative = api.post(
+        "/api/v1/features/generate", {"pipeline_id": pipe["id"], "lags": [-1, 2]}, format="json"
+    )
+    assert negative.status_code == 400
+    assert negative.json()["errors"] == {"lags.0": ["must be at least 1"]}
+    fits = api.post(
+        "/api/v1/features/generate", {"pipeline_id": pipe["id"], "lags": [1, 57]}, format="json"
+    )
+    assert fits.status_code == 200

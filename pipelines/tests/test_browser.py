@@ -140,3 +140,33 @@ def test_delete_a_pipeline_from_its_wizard(live_stack, browser, owner):
     wait(browser).until(lambda d: d.current_url.endswith("/pipelines/"))
     assert "Deleted the pipeline p." in browser.find_element(By.TAG_NAME, "main").text
     assert not Pipeline.objects.filter(pk=pipeline.pk).exists()
+
+
+def test_features_step_refuses_bad_lags_at_the_field_and_keeps_them(live_stack, browser, owner):
+    """`-1, 2` in Lags: refused as the REST call and training refuse it, the message at the
+    Lags field, the field still holding what was typed."""
+    from selenium.webdriver.common.by import By
+
+    from conftest import pipeline_on_sample
+
+    pipeline = pipeline_on_sample(
+        owner, "series_airpassengers.csv", "passengers", "forecasting", forecast_horizon=12
+    )
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    browser.get(f"{live_stack}/pipelines/{pipeline.pk}/wizard/features/")
+    lags = wait(browser).until(lambda d: d.find_element(By.ID, "id_lags"))
+    lags.send_keys("-1, 2")
+    browser.find_element(By.ID, "generate").click()
+    wait(browser).until(lambda d: d.find_element(By.ID, "lags-error").text.strip())
+    assert browser.find_element(By.ID, "lags-error").text == "-1: must be at least 1"
+    lags = browser.find_element(By.ID, "id_lags")
+    assert lags.get_attribute("value") == "-1, 2"
+    assert lags.get_attribute("aria-invalid") == "true"
+    assert not browser.find_elements(By.ID, "generated-features")
+    check_page(browser, "wizard-features-bad-lags")
+    lags.clear()
+    lags.send_keys("1, 2, 12")
+    browser.find_element(By.ID, "generate").click()
+    wait(browser).until(lambda d: d.find_elements(By.ID, "generated-features"))
+    assert "lag_12" in browser.find_element(By.ID, "generated-features").text
+    assert not browser.find_element(By.ID, "lags-error").text.strip()

@@ -124,7 +124,9 @@ def test_forecasting_wizard_takes_time_column_horizon_lags_and_a_forecaster(web,
     setup = web.get(base + "setup/")
     assert b'value="12"' in setup.content and b'id="forecast-fields"' in setup.content
     bad = web.post(base + "features/", {"action": "generate", "lags": "1, two"})
-    assert bad.status_code == 400 and b"whole numbers" in bad.content
+    assert bad.status_code == 400 and bad.context["errors"] == {
+        "lags": ["two: is not a whole number"]
+    }
     made = web.post(base + "features/", {"action": "generate", "lags": "1, 12", "calendar": "on"})
     assert made.status_code == 302
     features = web.get(base + "features/")
@@ -254,3 +256,34 @@ def test_feature_selection_says_its_rule_and_can_be_undone(web, penguins):
     pipeline.refresh_from_db()
     assert "selected" not in pipeline.feature_config and "selection" not in pipeline.feature_config
     assert b'id="unselect"' not in web.get(base + "features/").content
+
+
+def test_the_generate_form_refuses_what_the_rest_call_refuses_at_the_field_keeping_the_input(
+    web, api
+):
+    """Lags the training step would refuse (below 1) or the series cannot support are refused
+    by the wizard as by `features/generate`, each message at its field, the text as typed."""
+    series = upload_sample(api, "series_airpassengers.csv")
+    base = _forecast(web, series["id"], "12")["Location"].rsplit("preprocessing/", 1)[0]
+    res = web.post(
+        base + "features/",
+        {"action": "generate", "lags": "-1, 2", "rolling_windows": "3, 1", "fourier_terms": "x"},
+    )
+    assert res.status_code == 400
+    assert res.context["errors"] == {
+        "lags": ["-1: must be at least 1"],
+        "rolling_windows": ["1: must be at least 2"],
+        "fourier_terms": ["is not a whole number"],
+    }
+    page = res.content.decode()
+    assert 'value="-1, 2"' in page and 'value="3, 1"' in page and 'value="x"' in page
+    assert "Check the 3 fields marked below." in page
+    lags_error = page.split('id="lags-error">')[1].split("</p>")[0]
+    assert lags_error.strip() == "-1: must be at least 1"
+    long = web.post(base + "features/", {"action": "generate", "lags": "1, 100"})
+    assert long.status_code == 400 and 'value="1, 100"' in long.content.decode()
+    assert long.context["errors"]["lags"] == [
+        "A lag of 100 steps is longer than this series supports: its training part has 115 "
+        "steps, so lags and windows reach back at most 57 steps (half of it)."
+    ]
+    assert web.get(base + "features/").context["config"] == {}  # nothing was saved
