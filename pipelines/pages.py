@@ -94,7 +94,7 @@ def setup_values(data: QueryDict, dataset: Dataset) -> dict[str, Any]:
     """The setup form's fields as the pipeline services take them."""
     horizon = (data.get("forecast_horizon") or "").strip()
     fields: dict[str, Any] = {
-        "name": (data.get("name") or "").strip() or f"{dataset.name} model",
+        "name": (data.get("name") or "").strip() or services.default_pipeline_name(dataset.name),
         "target_column": data.get("target_column") or "",
         "problem_type": data.get("problem_type") or "",
         "feature_columns": [c for c in data.getlist("feature_columns") if c],
@@ -137,6 +137,7 @@ def setup_context(dataset: Dataset, values: dict[str, Any], errors: dict) -> dic
         "values": values,
         "errors": errors,
         "problem_types": Pipeline.ProblemType.choices,
+        "name_max": services.NAME_MAX,
     }
 
 
@@ -144,7 +145,7 @@ def _default_setup(dataset: Dataset) -> dict[str, Any]:
     timeseries = dataset.dataset_type == Dataset.Type.TIME_SERIES
     problem = Pipeline.ProblemType.FORECASTING if timeseries else ""
     return {
-        "name": f"{dataset.name} model",
+        "name": services.default_pipeline_name(dataset.name),
         "problem_type": problem,
         "time_column": dataset.time_column,
         "feature_columns": [],

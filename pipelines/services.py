@@ -74,6 +74,20 @@ def pipeline_set_status(*, pipeline: Pipeline, status: str) -> Pipeline:
 NAME_MAX = Pipeline._meta.get_field("name").max_length or 200
 
 
+def default_pipeline_name(dataset_name: str) -> str:
+    """The name a new pipeline is offered: "<dataset name> model", the dataset's name shortened
+    with "…" (at a space when one is near the end) when the whole would pass `NAME_MAX`."""
+    whole = f"{dataset_name} model"
+    if len(whole) <= NAME_MAX:
+        return whole
+    room = NAME_MAX - len("… model")
+    cut = dataset_name[:room]
+    space = cut.rfind(" ")
+    if space >= room - 20:  # end on a whole word unless that drops much of the name
+        cut = cut[:space]
+    return f"{cut.rstrip()}… model"
+
+
 def _name_errors(name: Any) -> dict[str, list[str]]:
     """A pipeline name must be some text of at most `NAME_MAX` characters."""
     if not isinstance(name, str) or not name.strip():

@@ -287,3 +287,41 @@ def test_the_generate_form_refuses_what_the_rest_call_refuses_at_the_field_keepi
         "steps, so lags and windows reach back at most 57 steps (half of it)."
     ]
     assert web.get(base + "features/").context["config"] == {}  # nothing was saved
+
+
+def test_a_longest_dataset_name_gives_a_default_pipeline_name_that_fits(web, api):
+    """A dataset named with the 200 characters allowed: "<name> model" would be 206, so the
+    offered name is shortened with "…" and saves as it is offered."""
+    from pipelines.services import NAME_MAX
+
+    long_name = "Quarterly visitors " * 10 + "Quarterly1"
+    series = upload_sample(api, "series_airpassengers.csv", name=long_name)
+    assert len(series["name"]) == 200
+    page = web.get(f"/pipelines/new/?dataset={series['id']}")
+    offered = page.context["values"]["name"]
+    assert len(offered) <= NAME_MAX and offered.endswith("… model")
+    assert offered == ("Quarterly visitors " * 10).rstrip() + "… model"  # at a word
+    res = web.post(
+        "/pipelines/new/",
+        {"dataset": series["id"], "name": offered, "target_column": "passengers",
+         "problem_type": "forecasting"},
+    )  # fmt: skip
+    assert res.status_code == 302
+    blank = web.post(
+        "/pipelines/new/",
+        {"dataset": series["id"], "name": "", "target_column": "passengers",
+         "problem_type": "forecasting"},
+    )  # fmt: skip
+    assert blank.status_code == 302  # an emptied name takes the default again (numbered)
+    names = sorted(web.get("/pipelines/").context["page"].object_list.values_list("name", flat=1))
+    assert all(len(n) <= NAME_MAX for n in names) and len(names) == 2
+
+
+def test_a_refused_pipeline_name_is_shown_at_the_name_field(web, penguins):
+    res = _create(web, penguins["id"], name="x" * 201)
+    assert res.status_code == 400
+    page = res.content.decode()
+    assert "Check the field marked below." in page
+    error = page.split('id="name-error">')[1].split("</p>")[0]
+    assert error.strip() == "At most 200 characters (201 given)."
+    assert 'aria-describedby="name-error" aria-invalid="true"' in page
