@@ -28,7 +28,15 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
-__all__ = ["ON_GRID_SHARE", "grid_fill", "infer_frequency", "normalise_alias"]
+__all__ = [
+    "ON_GRID_SHARE",
+    "candidate_seasons",
+    "default_season_length",
+    "freq_parts",
+    "grid_fill",
+    "infer_frequency",
+    "normalise_alias",
+]
 
 ON_GRID_SHARE = 0.9  # timestamps on the alias' grid for the series to count as regular
 _ANCHOR_SHARE = 0.8  # timestamps on a month/quarter/year anchor for a calendar alias
@@ -218,3 +226,55 @@ def _on_grid_share(series: list[pd.DatetimeIndex], alias: str) -> float:
         values, counts = np.unique(residues, return_counts=True)
         on += int(counts.max())
     return on / total if total else 0.0
+
+
+# --------------------------------------------------------------------------- seasons
+
+
+def freq_parts(freq: str | None) -> tuple[str, float | None]:
+    """(calendar kind, step length in seconds for fixed frequencies)."""
+    if not freq:
+        return "none", None
+    off = to_offset(freq)
+    try:
+        return "fixed", off.nanos / 1e9
+    except ValueError:
+        name = off.name.lstrip("B")
+        if name.startswith(("Y", "A")):
+            return "year", None
+        if name.startswith("Q"):
+            return "quarter", None
+        if name.startswith("M") or name.startswith("SM"):
+            return "month", None
+        if name.startswith("W"):
+            return "week", None
+        if off.name in ("B", "C"):
+            return "business_day", None
+        return "none", None
+
+
+def candidate_seasons(freq: str | None) -> list[int]:
+    """Season lengths worth checking for a frequency, shortest first (e.g. 'h' -> [24, 168])."""
+    kind, seconds = freq_parts(freq)
+    if kind == "quarter":
+        return [4]
+    if kind == "month":
+        return [12]
+    if kind == "week":
+        return [52]
+    if kind == "business_day":
+        return [5]
+    if kind != "fixed" or not seconds:
+        return []
+    day, week, year = 86_400, 7 * 86_400, 365.25 * 86_400
+    out = []
+    for span in (day, week, year):
+        if seconds < span and span % seconds == 0 or (span == year and seconds == day):
+            out.append(int(round(span / seconds)))
+    return [p for p in out if 1 < p <= 20_000]
+
+
+def default_season_length(freq: str | None) -> int:
+    """The conventional season length of a frequency (M4 convention: monthly 12, hourly 24...)."""
+    cands = candidate_seasons(freq)
+    return cands[0] if cands else 1

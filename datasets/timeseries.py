@@ -25,6 +25,8 @@ MIN_GRID_COVERAGE = 0.5
 # Observations the oldest backtest window trains on when a forecaster drops the season: a series
 # needs at least the horizon plus these (more when it keeps two seasons).
 MIN_TRAIN_POINTS = 8
+# Seasons up to this many steps are kept only when two of them fit before the last backtest window.
+MAX_KEPT_SEASON = 24
 _YEAR_IN_TEXT = re.compile(r"(?<![\d.])(-?\d{4})(?![\d.])")
 
 
@@ -267,3 +269,11 @@ def grid_steps(series_info: dict[str, Any]) -> int | None:
             return len(pd.date_range(pd.Timestamp(start), pd.Timestamp(end), freq=freq))
     except (ValueError, TypeError, OverflowError):
         return None
+
+
+def min_history(season: int, horizon: int) -> int:
+    """Observations a series needs to be forecast `horizon` steps ahead keeping its season of
+    `season` steps: the horizon (the last backtest window) plus two seasons (seasons of 2 to
+    `MAX_KEPT_SEASON` steps) or `MIN_TRAIN_POINTS`, whichever is more."""
+    two_seasons = 2 * season if 1 < season <= MAX_KEPT_SEASON else 0
+    return horizon + max(MIN_TRAIN_POINTS, two_seasons)

@@ -13,9 +13,8 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from datasets.frequency import infer_frequency
-from preprocessing.series import candidate_seasons, default_season_length
-from preprocessing.series import freq_parts as _freq_parts
+from datasets.frequency import candidate_seasons, default_season_length, infer_frequency
+from datasets.frequency import freq_parts as _freq_parts
 
 # --------------------------------------------------------------------------- seasons
 

@@ -31,12 +31,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from datasets.frequency import infer_frequency
+from datasets.frequency import default_season_length, infer_frequency
 from features.series import SeriesFeaturizer, detect_seasonalities
 from preprocessing.series import (
     DifferenceTransform,
     TransformChain,
-    default_season_length,
     fill_gaps,
     future_index,
     make_transform,

@@ -20,6 +20,7 @@ from datasets.columns import suggested_problem_type
 from datasets.models import Dataset
 from datasets.selectors import dataset_get, dataset_list
 from pipelines import selectors, services
+from pipelines.limits import MAX_HORIZON, frequency_horizon
 from pipelines.models import Pipeline
 from vur.errors import VURError
 from vur.pages import error_fields, fields_banner, get_or_404
@@ -120,6 +121,30 @@ def setup_banner(err: VURError) -> str:
     return fields_banner(err, SETUP_FIELDS)
 
 
+def horizon_facts(
+    dataset: Dataset, time_column: str, horizon: Any, refused: bool = False
+) -> dict[str, Any]:
+    """What the setup form says about the horizon: the default (and the frequency's M4 one it
+    may be smaller than), the series' steps, and the warning when the horizon typed (or the
+    default, when none is) leaves the series too little history; none for a refused one."""
+    time_column = time_column or ""
+    steps = services.series_steps(dataset=dataset, time_column=time_column)
+    typed = horizon if isinstance(horizon, int) and not isinstance(horizon, bool) else None
+    note = ""
+    if not refused and (typed is not None or horizon in (None, "")):
+        note = services.forecast_horizon_note(
+            dataset=dataset, time_column=time_column, horizon=typed
+        )
+    return {
+        "horizon_default": services.default_forecast_horizon(
+            dataset=dataset, time_column=time_column
+        ),
+        "horizon_frequency": frequency_horizon(dataset.frequency),
+        "horizon_steps": steps,
+        "horizon_note": note,
+    }
+
+
 def setup_context(dataset: Dataset, values: dict[str, Any], errors: dict) -> dict[str, Any]:
     """Columns and suggestions for the setup form: targets are the columns a model can predict
     (no dates), each with the problem type it most likely is."""
@@ -138,6 +163,12 @@ def setup_context(dataset: Dataset, values: dict[str, Any], errors: dict) -> dic
         "errors": errors,
         "problem_types": Pipeline.ProblemType.choices,
         "name_max": services.NAME_MAX,
+        **horizon_facts(
+            dataset,
+            values.get("time_column") or "",
+            values.get("forecast_horizon"),
+            refused="forecast_horizon" in errors,
+        ),
     }
 
 
@@ -183,7 +214,22 @@ def pipeline_create_page(request: HttpRequest) -> HttpResponse:
         return render(request, "pipelines/setup.html", ctx, status=err.status_code)
     note = f" ({asked} was taken by another of your pipelines)" if pipeline.name != asked else ""
     messages.success(request, f"Created the pipeline {pipeline.name}{note}.")
+    warn_short_history(request, pipeline)
     return redirect("wizard", pipeline_id=pipeline.pk, step="preprocessing")
+
+
+def warn_short_history(request: HttpRequest, pipeline: Pipeline) -> None:
+    """After a save: say when the forecasting pipeline's horizon (its own or the default)
+    leaves its series too little history, as the form said beside the field."""
+    if pipeline.problem_type != Pipeline.ProblemType.FORECASTING:
+        return
+    note = services.forecast_horizon_note(
+        dataset=pipeline.dataset,
+        time_column=pipeline.time_column,
+        horizon=pipeline.forecast_horizon,
+    )
+    if note:
+        messages.warning(request, note)
 
 
 def _free_name(user: Any, name: str) -> str:
@@ -201,6 +247,18 @@ def _free_name(user: Any, name: str) -> str:
         number += 1
     suffix = f" ({number})"
     return name[: services.NAME_MAX - len(suffix)] + suffix
+
+
+@login_required
+@require_http_methods(["POST"])
+def horizon_note_partial(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    """The setup form's warning beside the horizon, for the horizon and time column being typed
+    (htmx partial; nothing saved). A horizon that is no whole number gets none: saving names it."""
+    dataset = get_or_404(dataset_get, user=request.user, dataset_id=dataset_id)
+    text = (request.POST.get("forecast_horizon") or "").strip()
+    horizon: Any = int(text) if text.isdigit() and 1 <= int(text) <= MAX_HORIZON else text
+    facts = horizon_facts(dataset, request.POST.get("time_column") or "", horizon)
+    return render(request, "pipelines/_horizon_note.html", facts)
 
 
 @login_required

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from pipelines.models import Pipeline
+from pipelines.services import default_forecast_horizon
 from vur.params import id_field, id_filter
 
 
@@ -12,6 +13,17 @@ class PipelineSerializer(serializers.ModelSerializer):
     """A pipeline as the contract describes it."""
 
     dataset_id = serializers.IntegerField(read_only=True)
+    default_forecast_horizon = serializers.SerializerMethodField(
+        help_text="The horizon training uses while forecast_horizon is null: the frequency's usual "
+        "one (monthly 18, daily 14...), less for a short series (at most a fifth of it); null "
+        "for a pipeline that does not forecast."
+    )
+
+    def get_default_forecast_horizon(self, obj: Pipeline) -> int | None:
+        """The default horizon of a forecasting pipeline (`pipelines.services`)."""
+        if obj.problem_type != Pipeline.ProblemType.FORECASTING:
+            return None
+        return default_forecast_horizon(dataset=obj.dataset, time_column=obj.time_column)
 
     class Meta:
         model = Pipeline
@@ -25,6 +37,7 @@ class PipelineSerializer(serializers.ModelSerializer):
             "time_column",
             "id_column",
             "forecast_horizon",
+            "default_forecast_horizon",
             "status",
             "current_step",
             "completed_steps",

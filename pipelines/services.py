@@ -12,7 +12,7 @@ from datasets.models import Dataset
 from datasets.services import storage_delete_files
 from datasets.signals import Cleanup
 from datasets.timeseries import MIN_TRAIN_POINTS, grid_steps
-from pipelines.limits import MAX_HORIZON
+from pipelines.limits import MAX_HORIZON, default_horizon, short_history_note
 from pipelines.models import STEPS, Pipeline
 from pipelines.signals import pipeline_deleting
 from vur.errors import Conflict, InvalidInput, in_use
@@ -122,6 +122,40 @@ def _horizon_too_long(dataset: Dataset, horizon: int) -> str:
         f"The series spans {span}; a horizon of {horizon} needs at least "
         f"{horizon + MIN_TRAIN_POINTS}. Choose a horizon of {most} or fewer."
     )
+
+
+def series_steps(*, dataset: Dataset, time_column: str = "") -> int | None:
+    """Steps of the dataset's series grid (first to last timestamp) when a pipeline forecasts
+    along the dataset's own time column; None when it uses another one or the facts are
+    missing."""
+    if time_column not in ("", dataset.time_column):
+        return None
+    return grid_steps(dataset.series_info)
+
+
+def default_forecast_horizon(*, dataset: Dataset, time_column: str = "") -> int:
+    """The horizon a forecasting pipeline on `dataset` without one of its own is trained for
+    (`pipelines.limits.default_horizon`: M4's for the frequency, less on a short series)."""
+    return default_horizon(
+        dataset.frequency, series_steps(dataset=dataset, time_column=time_column)
+    )
+
+
+def pipeline_forecast_horizon(pipeline: Pipeline) -> int:
+    """The horizon `pipeline` forecasts: its own, else the default for its series (the one
+    rule for pipelines made on the setup page and through REST)."""
+    return pipeline.forecast_horizon or default_forecast_horizon(
+        dataset=pipeline.dataset, time_column=pipeline.time_column
+    )
+
+
+def forecast_horizon_note(*, dataset: Dataset, time_column: str, horizon: int | None) -> str:
+    """The setup form's warning beside the horizon (`horizon`, or the default when None): why
+    it leaves the series too little history; "" when it leaves enough. Not a refusal."""
+    steps = series_steps(dataset=dataset, time_column=time_column)
+    if horizon is None:
+        horizon = default_horizon(dataset.frequency, steps)
+    return short_history_note(dataset.frequency, steps, horizon)
 
 
 def _check(

@@ -13,6 +13,7 @@ import pandas as pd
 from django.utils import timezone
 
 from datasets.coercion import coerce_types
+from datasets.frequency import default_season_length
 from datasets.jsonsafe import json_safe
 from datasets.models import Dataset
 from datasets.semantics import present_strings
@@ -290,7 +291,7 @@ def _series_outlier_counts(dataset: Dataset, columns: list[str] | None) -> dict:
     pattern) flags, of how many. The same rule marks them on the series chart. Read-only;
     InvalidInput when the dataset is not a regular time series."""
     regular, report, values = _regular_series(dataset, columns)
-    season = series_prep.default_season_length(report["frequency"])
+    season = default_season_length(report["frequency"])
     counts: dict[str, tuple[int, int]] = {}
     for _, part in _series_parts(regular, dataset.id_column or None):
         for column in values:
@@ -311,7 +312,7 @@ def series_overview(*, dataset: Dataset, max_points: int = SERIES_PLOT_POINTS) -
     """
     regular, report, values = _regular_series(dataset)
     id_column = dataset.id_column or None
-    season = series_prep.default_season_length(report["frequency"])
+    season = default_season_length(report["frequency"])
     lines: list[dict[str, Any]] = []
     for key, whole in _series_parts(regular, id_column):
         for column in values:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from datasets.services import dataset_frame
 from pipelines.models import Pipeline
+from pipelines.services import pipeline_forecast_horizon
 from preprocessing.series import SeriesError, series_frequency
 from training import automl, forecasting, reference
 from training.budget import registration_reserve_s
@@ -29,22 +30,6 @@ Cancelled = automl.Cancelled
 
 class NoModels(Exception):  # noqa: N818 - reads as the reason a job failed
     """A run that ended without any model (nothing finished within the budget)."""
-
-
-DEFAULT_HORIZON = {"Y": 6, "A": 6, "Q": 8, "M": 18, "W": 13, "D": 14, "B": 10, "h": 48, "H": 48}
-
-
-def default_horizon(freq: str | None) -> int:
-    """A sensible forecast horizon for a frequency (e.g. 18 months, 14 days)."""
-    if not freq:
-        return 12
-    base = freq.lstrip("0123456789").split("-")[0]
-    for key in (base, base[:2], base[:1]):
-        if key in DEFAULT_HORIZON:
-            return DEFAULT_HORIZON[key]
-    if base.lower().startswith(("min", "t", "30")):
-        return 96
-    return 12
 
 
 @dataclass(frozen=True)
@@ -251,9 +236,8 @@ class ForecastEngine:
     failures: tuple[type[Exception], ...] = (forecasting.ForecastError,)
 
     def start_config(self) -> dict[str, Any]:
-        """The horizon: the pipeline's, or a default for the dataset's frequency."""
-        pipeline = self.pipeline
-        return {"horizon": pipeline.forecast_horizon or default_horizon(pipeline.dataset.frequency)}
+        """The horizon: the pipeline's, or the default for its series (`pipelines.services`)."""
+        return {"horizon": pipeline_forecast_horizon(self.pipeline)}
 
     def check_start(self) -> None:
         """Refuse, before a job is queued, what the run could only fail on: a time column

@@ -25,7 +25,13 @@ from modeling.hyperparams import AlgorithmSpec
 from modeling.selectors import model_config_get
 from pipelines import services as pipeline_services
 from pipelines.models import Pipeline
-from pipelines.pages import setup_banner, setup_context, setup_values, wizard_steps
+from pipelines.pages import (
+    setup_banner,
+    setup_context,
+    setup_values,
+    warn_short_history,
+    wizard_steps,
+)
 from pipelines.selectors import pipeline_get
 from preprocessing import services as prep_services
 from preprocessing.config import transformation_choices
@@ -76,6 +82,7 @@ def _setup(request: HttpRequest, pipeline: Pipeline) -> HttpResponse:
         ctx["error"] = setup_banner(err)
         return _render(request, pipeline, "setup", ctx, status=err.status_code)
     messages.success(request, "Saved the target and problem type.")
+    warn_short_history(request, pipeline)
     return redirect("wizard", pipeline_id=pipeline.pk, step="preprocessing")
 
 
@@ -484,6 +491,9 @@ def _training_context(pipeline: Pipeline, values: dict[str, Any]) -> dict[str, A
         "values": values,
         "default_budget": int(settings.VUR_DEFAULT_TIME_BUDGET_S),
         "jobs": pipeline.training_jobs.order_by("-created_at")[:5],
+        "horizon": pipeline_services.pipeline_forecast_horizon(pipeline)
+        if pipeline.problem_type == Pipeline.ProblemType.FORECASTING
+        else None,
     }
 
 

@@ -51,6 +51,6 @@ def test_series_pages_say_the_frequency_in_words(client, owner):
     assert "<dd>monthly (month start)</dd>" in stats
     dataset_id = base.rstrip("/").split("/")[-1]
     setup = client.get(f"/pipelines/new/?dataset={dataset_id}").content.decode()
-    assert "series' frequency (monthly (month start))" in setup
+    assert "the usual horizon for monthly (month start) data" in setup
     for text in (page, series, stats, setup):
         assert ">MS<" not in text and "Every MS" not in text and "(MS)" not in text

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 
+from datasets.frequency import default_season_length
 from features.series import (
     SeriesFeaturizer,
     detect_seasonalities,
@@ -10,7 +11,6 @@ from features.series import (
     make_lag_features,
     make_rolling_features,
 )
-from preprocessing.series import default_season_length
 
 
 def _hourly(weeks: int = 6, weekly: bool = True, seed: int = 0) -> pd.Series:

@@ -200,3 +200,46 @@ def test_longest_dataset_name_saves_its_default_pipeline_name(live_stack, browse
     browser.find_element(By.ID, "save-setup").click()
     wait(browser).until(lambda d: "/wizard/preprocessing/" in d.current_url)
     assert offered in browser.find_element(By.TAG_NAME, "h1").text
+
+
+def test_a_horizon_leaving_little_history_is_warned_about_beside_the_field(
+    live_stack, browser, owner, api
+):
+    """30 months: the offered default is 6 steps; typing 18 shows a warning beside the field
+    (the series keeps fewer than two seasons), which goes when the horizon is cleared."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from pipelines.tests.test_horizon import MONTHLY_30
+
+    dataset = api.post(
+        "/api/v1/datasets/upload",
+        {"file": SimpleUploadedFile("monthly_30.csv", MONTHLY_30.encode()), "name": "m30"},
+        format="multipart",
+    ).json()
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    browser.get(f"{live_stack}/pipelines/new/?dataset={dataset['id']}")
+    target = wait(browser).until(lambda d: d.find_element(By.ID, "id_target_column"))
+    Select(target).select_by_value("visitors")
+    help_text = browser.find_element(By.ID, "horizon-help").text
+    assert help_text.startswith("Leave empty for the default: 6 steps ahead")
+    warning = browser.find_element(By.ID, "forecast_horizon-warning")
+    assert not warning.is_displayed()
+    horizon = browser.find_element(By.ID, "id_forecast_horizon")
+    horizon.send_keys("18")
+
+    def shown(d):
+        note = d.find_element(By.ID, "forecast_horizon-warning")
+        return note.is_displayed() and note.text
+
+    wait(browser).until(shown)
+    assert browser.find_element(By.ID, "forecast_horizon-warning").text.startswith(
+        "A horizon of 18 leaves 12 of the 30 steps before the last backtest window"
+    )
+    check_page(browser, "setup-horizon-warning")
+    horizon.clear()
+    horizon.send_keys("6")
+    wait(browser).until(
+        lambda d: not d.find_element(By.ID, "forecast_horizon-warning").is_displayed()
+    )

@@ -11,9 +11,9 @@ from typing import Any, cast
 
 import pandas as pd
 
+from datasets.frequency import default_season_length
 from preprocessing.builder import series_preparation
 from preprocessing.config import PreprocessingConfig
-from preprocessing.series import default_season_length
 from training.budget import Ledger
 from training.forecasting.backtest import FitPlan
 from training.forecasting.calibration import CALIBRATION_WINDOWS, calibrate

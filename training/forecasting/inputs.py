@@ -10,14 +10,14 @@ from typing import Any
 
 import pandas as pd
 
-from datasets.timeseries import MIN_TRAIN_POINTS
+from datasets.frequency import default_season_length
+from datasets.timeseries import MIN_TRAIN_POINTS, min_history
 from features.config import FeatureConfig, FeatureConfigError
 from features.series import detect_seasonalities
 from preprocessing.series import (
     SeriesError,
     SparseSeriesError,
     check_grid_coverage,
-    default_season_length,
     fill_gaps,
     grid_covered,
     regularize,
@@ -75,8 +75,8 @@ MIN_TRAIN = MIN_TRAIN_POINTS  # observations the oldest backtest window trains o
 
 def min_length(m: int, horizon: int) -> int:
     """Observations needed: the horizon plus two seasons (seasons up to 24 steps) or
-    `MIN_TRAIN` points."""
-    return horizon + max(MIN_TRAIN, 2 * m if 1 < m <= 24 else 0)
+    `MIN_TRAIN` points (`datasets.timeseries.min_history`, the rule the setup page warns by)."""
+    return min_history(m, horizon)
 
 
 def series_need(n: int, m: int, horizon: int) -> tuple[int, bool]:

@@ -7,8 +7,8 @@ import logging
 import time
 from typing import Any
 
+from datasets.frequency import default_season_length
 from modeling.forecasters import SeriesTooShort
-from preprocessing.series import default_season_length
 from training.forecasting.backtest import OutOfTime, backtest
 from training.forecasting.inputs import SeriesData
 from training.forecasting.run import SEARCH_SHARE, Run

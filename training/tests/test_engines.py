@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 
 from conftest import pipeline_on_sample, sample_path
+from pipelines.limits import frequency_horizon
 from pipelines.models import Pipeline
 from training import automl, forecasting
 from training.engines import (
     Engine,
     ForecastEngine,
     TabularEngine,
-    default_horizon,
     engine_for,
 )
 
@@ -54,13 +54,38 @@ def test_the_forecast_horizon_is_the_pipelines_or_a_default_for_the_frequency(ow
     auto = pipeline_on_sample(
         owner, "series_airpassengers.csv", "passengers", Pipeline.ProblemType.FORECASTING
     )
-    expected = default_horizon(auto.dataset.frequency)
+    expected = frequency_horizon(auto.dataset.frequency)  # 144 months: long enough for M4's
     assert auto.dataset.frequency.startswith("M") and expected == 18
     assert engine_for(auto).start_config() == {"horizon": 18}
     tabular = pipeline_on_sample(
         owner, "penguins.csv", "species", Pipeline.ProblemType.CLASSIFICATION
     )
     assert engine_for(tabular).start_config() == {}
+
+
+def test_a_pipeline_made_through_rest_trains_a_short_series_for_the_short_default(api):
+    """30 months and no horizon: the job is queued for 6 steps (a fifth of the series), the
+    default the setup page offers and the pipeline answer names, not M4's 18."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from pipelines.tests.test_horizon import MONTHLY_30
+    from training.models import TrainingJob
+
+    dataset = api.post(
+        "/api/v1/datasets/upload",
+        {"file": SimpleUploadedFile("monthly_30.csv", MONTHLY_30.encode()), "name": "m30"},
+        format="multipart",
+    ).json()
+    pipe = api.post(
+        "/api/v1/pipelines/",
+        {"name": "rest", "dataset_id": dataset["id"], "target_column": "visitors",
+         "problem_type": "forecasting"},
+        format="json",
+    ).json()  # fmt: skip
+    assert pipe["default_forecast_horizon"] == 6
+    started = api.post("/api/v1/training/start", {"pipeline_id": pipe["id"]}, format="json")
+    assert started.status_code == 202, started.json()
+    assert TrainingJob.objects.get(pk=started.json()["job_id"]).config["horizon"] == 6
 
 
 def test_the_tabular_engine_runs_automl_and_says_what_to_register(owner):
