@@ -26,6 +26,16 @@ def _to_numeric(values: pd.Series, spec: dict[str, Any] | None) -> pd.Series:
     return text_to_number(values, spec or {"decimal": ".", "thousands": None})
 
 
+def unread_numbers(values: pd.Series, spec: dict[str, Any] | None) -> pd.Series:
+    """The values of a numeric column, as written, that do not read as numbers (`coerce_types`
+    makes them missing): present text that is neither a number nor a missing word ("NA", "-").
+    Empty for a column the file already holds as numbers."""
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        return values.iloc[:0]
+    text = present_strings(values)
+    return text[_to_numeric(text, spec).isna()]
+
+
 def _to_boolean(values: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
         numbers = values.astype("float64")

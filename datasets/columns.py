@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from datasets.coercion import unread_numbers
 from datasets.jsonsafe import json_safe
 from datasets.semantics import infer_column, infer_numeric
 
@@ -69,6 +70,70 @@ def column_info(values: pd.Series, name: str, total: int | None = None) -> dict[
     if spec is not None:
         info["parse"] = spec
     return info
+
+
+def text_number_columns(columns_info: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The numeric columns the file holds as text (read with their parse spec): the only ones
+    where a value can fail to read as a number."""
+    return [
+        c
+        for c in columns_info
+        if c.get("semantic_type") == "numeric"
+        and not str(c.get("dtype", "")).startswith(("int", "uint", "float", "bool", "Int", "UInt"))
+    ]
+
+
+def count_non_numeric(
+    chunks: Iterable[pd.DataFrame], columns_info: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """`columns_info` with, on each numeric column, `non_numeric_count` (values written that
+    are not numbers, such as "oops"; they are read as missing) and `non_numeric_example` (the
+    first: `{"value", "row"}`, row counted from 1 among the data rows) or None.
+
+    `chunks` stream the file's text numeric columns (`text_number_columns`) in order."""
+    textual = {c["name"]: c for c in text_number_columns(columns_info)}
+    counts = dict.fromkeys(textual, 0)
+    first: dict[str, dict[str, Any]] = {}
+    offset = 0
+    for chunk in chunks:
+        for name, info in textual.items():
+            if name not in chunk.columns:
+                continue
+            values = chunk[name]
+            if isinstance(values, pd.DataFrame):  # duplicated names: the first one
+                values = values.iloc[:, 0]
+            bad = unread_numbers(values.reset_index(drop=True), info.get("parse"))
+            counts[name] += len(bad)
+            if len(bad) and name not in first:
+                first[name] = {"value": str(bad.iloc[0]), "row": offset + int(bad.index[0]) + 1}
+        offset += len(chunk)
+    out = []
+    for info in columns_info:
+        if info.get("semantic_type") == "numeric":
+            name = info["name"]
+            info = {
+                **info,
+                "non_numeric_count": counts.get(name, 0),
+                "non_numeric_example": first.get(name),
+            }
+        out.append(info)
+    return out
+
+
+def non_numeric_phrase(info: dict[str, Any] | None) -> str:
+    """What a numeric column's profile says of its values that are not numbers, for people:
+    "1 value that is not a number ('oops' in row 401)"; "" when it counted none."""
+    count = int((info or {}).get("non_numeric_count") or 0)
+    if not count:
+        return ""
+    example = (info or {}).get("non_numeric_example") or {}
+    where = f"{example['value']!r} in row {example['row']:,}" if example else ""
+    if count == 1:
+        return (
+            f"1 value that is not a number ({where})" if where else "1 value that is not a number"
+        )
+    first = f" (the first: {where})" if where else ""
+    return f"{count:,} values that are not numbers{first}"
 
 
 DECIMAL_COMMA = {"decimal": ",", "thousands": None}

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from datasets import charts, selectors, services
+from datasets import charts, profiling, selectors, services
 from datasets.models import Dataset
 from vur.errors import VURError
 from vur.pages import error_fields, get_or_404
@@ -184,6 +184,9 @@ def _column_card(info: dict, stats: dict, index: int) -> dict:
     kind = info.get("semantic_type")
     card = {"info": info, "stats": stats, "index": index, "chart": kind not in ("id", "boolean")}
     card["dtype"] = "datetime" if kind == "datetime" else info.get("dtype")
+    if kind == "numeric" and info.get("dtype") == "object":
+        card["dtype"] = "numbers written as text"
+    card["not_numbers"] = profiling.non_numeric_phrase(info)
     if kind == "boolean" and stats.get("mean") is not None:
         true = round(stats["mean"] * stats.get("count", 0))
         card["booleans"] = {"true": true, "false": stats.get("count", 0) - true}

@@ -8,7 +8,14 @@
 from __future__ import annotations
 
 from datasets.coercion import coerce_types
-from datasets.columns import profile_chunks, profile_frame, with_file_decimal
+from datasets.columns import (
+    count_non_numeric,
+    non_numeric_phrase,
+    profile_chunks,
+    profile_frame,
+    text_number_columns,
+    with_file_decimal,
+)
 from datasets.frequency import infer_frequency
 from datasets.semantics import FIRST_YEAR, LAST_YEAR, SEMANTIC_TYPES
 from datasets.statistics import column_statistics, statistics_chunks
@@ -22,13 +29,16 @@ __all__ = [
     "coerce_types",
     "column_statistics",
     "count_duplicate_rows",
+    "count_non_numeric",
     "dates_out_of_range",
     "detect_time_series",
     "infer_frequency",
+    "non_numeric_phrase",
     "profile_chunks",
     "profile_frame",
     "read_time_values",
     "statistics_chunks",
+    "text_number_columns",
     "validate_chunks",
     "validate_frame",
     "with_file_decimal",

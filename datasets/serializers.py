@@ -9,6 +9,13 @@ from datasets.models import Dataset
 from vur.params import choice_filter
 
 
+class NonNumericExampleSerializer(serializers.Serializer):
+    """The first value of a numeric column that is not a number, and its data row (from 1)."""
+
+    value = serializers.CharField()
+    row = serializers.IntegerField()
+
+
 class ColumnInfoSerializer(serializers.Serializer):
     """One column's profile."""
 
@@ -21,6 +28,14 @@ class ColumnInfoSerializer(serializers.Serializer):
     null_percentage = serializers.FloatField()
     unique_count = serializers.IntegerField()
     sample_values = serializers.ListField(child=serializers.JSONField())
+    non_numeric_count = serializers.IntegerField(
+        required=False,
+        help_text="Numeric columns: values written that are not numbers (such as 'oops'); they "
+        "are read as missing but are not counted in null_count.",
+    )
+    non_numeric_example = NonNumericExampleSerializer(
+        required=False, allow_null=True, help_text="Numeric columns: the first such value."
+    )
 
 
 @extend_schema_field(ColumnInfoSerializer(many=True))

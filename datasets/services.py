@@ -90,6 +90,11 @@ def _profile_upload(source: Any, fmt: str, time_column: str | None) -> dict[str,
         profile["columns_info"] = profiling.with_file_decimal(
             profile["columns_info"], dio.file_decimal(source, fmt)
         )
+        textual = [c["name"] for c in profiling.text_number_columns(profile["columns_info"])]
+        if textual and hasattr(source, "seek"):
+            source.seek(0)
+        chunks = dio.iter_chunks(source, fmt, usecols=textual) if textual else iter(())
+        profile["columns_info"] = profiling.count_non_numeric(chunks, profile["columns_info"])
     except dio.DatasetReadError as exc:
         raise _read_error(exc) from None
     except VURError:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from datasets.coercion import coerce_types, to_datetime
-from datasets.columns import column_info
+from datasets.columns import column_info, non_numeric_phrase
 from datasets.semantics import NULL_TOKENS, date_order, is_integral, present_strings
 from datasets.timeseries import detect_time_series, empty_series
 
@@ -244,6 +244,12 @@ def _column_problems(tally: _Tally, errors: list[str], warnings: list[str]) -> i
             warnings.append(
                 f"Column '{name}' has {unread} value(s) that are not readable dates, such as "
                 f"'{example}'."
+            )
+        not_numbers = non_numeric_phrase(col)
+        if not_numbers:
+            warnings.append(
+                f"Column '{name}' has {not_numbers}; "
+                f"{'it is' if col['non_numeric_count'] == 1 else 'they are'} read as missing."
             )
         order = _ambiguous_order(col)
         if order:

@@ -151,7 +151,7 @@ def _missing_issue(df: pd.DataFrame, column: str, unread: int = 0) -> dict[str, 
         return None
     pct = _pct(count, len(df))
     severity = _grade(pct, (5, 20, 50))
-    extra = f" (including {blanks} blank strings)" if blanks else ""
+    extra = f" (including {blanks} blank string{'s' if blanks != 1 else ''})" if blanks else ""
     if pct >= 50:
         action = "Drop the column or collect more data: imputing would invent most of it."
     elif column in numeric_columns(df, [column]):
@@ -164,7 +164,7 @@ def _missing_issue(df: pd.DataFrame, column: str, unread: int = 0) -> dict[str, 
         severity,
         count,
         pct,
-        f"'{column}' has {count} missing values{extra}, {pct}% of rows.",
+        f"'{column}' has {count} missing value{'s' if count != 1 else ''}{extra}, {pct}% of rows.",
         action,
     )
 
@@ -402,6 +402,25 @@ def _unreadable_issue(column: str, written: pd.Series, n_rows: int) -> dict[str,
     )
 
 
+def _not_number_issue(column: str, count: int, phrase: str, n_rows: int) -> dict[str, Any]:
+    """The values of a numeric column that are written but are no numbers (such as "oops"):
+    not missing, and not what the column holds (they are read as missing everywhere else).
+    `phrase` names them ("1 value that is not a number ('oops' in row 401)")."""
+    pct = _pct(count, n_rows)
+    one = count == 1
+    return _issue(
+        column,
+        "inconsistent_format",
+        _grade(pct, (5, 20)),
+        count,
+        pct,
+        f"'{column}' has {phrase}, {pct}% of rows; {'it is' if one else 'they are'} read as "
+        "missing.",
+        f"Correct {'it' if one else 'them'} in the file and upload it again; until then "
+        f"{'it is' if one else 'they are'} filled like a missing value.",
+    )
+
+
 def _recommendations(issues: list[dict[str, Any]], n_rows: int) -> list[str]:
     if not n_rows:
         return ["The dataset has no rows: upload data before preprocessing."]
@@ -443,17 +462,21 @@ def analyze_quality(
     total_rows: int | None = None,
     unreadable: dict[str, pd.Series] | None = None,
     series_outliers: dict[str, tuple[int, int]] | None = None,
+    not_numbers: dict[str, tuple[int, str]] | None = None,
 ) -> dict[str, Any]:
     """Find missing values, outliers, duplicate rows and inconsistent formats in `df` (a sample).
 
     `unreadable` maps a date column to its values as written that did not read as dates (`df`
     holds them as missing): they are reported as a format issue, not as missing values.
+    `not_numbers` maps a numeric column to how many of its values in `df` were written but are
+    no numbers (`df` holds them as missing) and the phrase naming them: a format issue too.
     `series_outliers` maps a time series' value column to `(flagged, judged)`, the series
     rule's count over the whole series; it replaces the IQR count for that column.
     Returns the JSON-safe `preprocessing/analyze` answer (without dataset_id and timestamp, which
     the service adds). Duplicates are whole-row duplicates (column None) over all columns.
     """
     unreadable = {k: v for k, v in (unreadable or {}).items() if len(v)}
+    not_numbers = {k: v for k, v in (not_numbers or {}).items() if v[0]}
     series_outliers = series_outliers or {}
     if columns is None:
         columns = list(df.columns)
@@ -470,10 +493,13 @@ def analyze_quality(
     numeric_cells = 0
     for column in columns:
         written = unreadable.get(column)
-        found = [_missing_issue(df, column, 0 if written is None else len(written))]
+        unread = len(written) if written is not None else not_numbers.get(column, (0, ""))[0]
+        found = [_missing_issue(df, column, unread)]
         if written is not None:
             found.append(_unreadable_issue(column, written, n_rows))
         elif column in numeric_columns(df, [column]):
+            if column in not_numbers:
+                found.append(_not_number_issue(column, *not_numbers[column], n_rows))
             present = int(df[column].notna().sum())
             numeric_cells += present
             if column in series_outliers:

@@ -37,7 +37,8 @@ def quality_partial(request: HttpRequest, dataset_id: int) -> HttpResponse:
 
 
 def _series_figure(line: dict) -> dict:
-    """Plotly figure of one series: the line, gaps as grey ticks, outliers as red circles."""
+    """Plotly figure of one series: the line, gaps (missing timestamps) as grey ticks, rows
+    without a value (empty, or no number) as orange crosses, outliers as red circles."""
     values = [v for v in line["values"] if v is not None]
     floor = min(values) if values else 0
     traces = [
@@ -54,6 +55,16 @@ def _series_figure(line: dict) -> dict:
                 "x": line["gaps"], "y": [floor] * len(line["gaps"]),
                 "marker": {"symbol": "line-ns-open", "size": 14, "color": "#8a94a6"},
                 "hovertemplate": "missing %{x}<extra></extra>",
+            }
+        )  # fmt: skip
+    if line.get("no_value"):
+        traces.append(
+            {
+                "type": "scatter", "mode": "markers", "name": f"no value ({len(line['no_value'])})",
+                "x": line["no_value"], "y": [floor] * len(line["no_value"]),
+                "marker": {"symbol": "x-thin-open", "size": 10, "color": "#a35a00",
+                           "line": {"width": 2}},
+                "hovertemplate": "no value at %{x}<extra></extra>",
             }
         )  # fmt: skip
     if line["outliers"]:

@@ -12,7 +12,8 @@ from typing import Any
 import pandas as pd
 from django.utils import timezone
 
-from datasets.coercion import coerce_types
+from datasets.coercion import coerce_types, unread_numbers
+from datasets.columns import non_numeric_phrase, text_number_columns
 from datasets.frequency import default_season_length
 from datasets.jsonsafe import json_safe
 from datasets.models import Dataset
@@ -72,8 +73,15 @@ def quality_analyze(*, dataset: Dataset, columns: list[str] | None, sample_size:
         for c in dataset.columns_info
         if c.get("semantic_type") == "datetime" and (columns is None or c["name"] in columns)
     ]
-    frame = dataset_sample(dataset, sample_size, keep_raw=tuple(c["name"] for c in dates))
+    numbers = [
+        c
+        for c in text_number_columns(dataset.columns_info)
+        if columns is None or c["name"] in columns
+    ]
+    raw = tuple(c["name"] for c in [*dates, *numbers])
+    frame = dataset_sample(dataset, sample_size, keep_raw=raw)
     frame, unreadable = _read_dates(frame, dates)
+    frame, not_numbers = _read_numbers(frame, numbers, whole=len(frame) >= dataset.num_rows)
     report = _run(
         analysis.analyze_quality,
         frame,
@@ -81,6 +89,7 @@ def quality_analyze(*, dataset: Dataset, columns: list[str] | None, sample_size:
         total_rows=dataset.num_rows,
         unreadable=unreadable,
         series_outliers=_quality_series_outliers(dataset, columns),
+        not_numbers=not_numbers,
     )
     return {
         "dataset_id": dataset.pk,
@@ -117,6 +126,31 @@ def _read_dates(
         unreadable[name] = written[typed[written.index].isna()]
         frame[name] = typed
     return frame, unreadable
+
+
+def _read_numbers(
+    frame: pd.DataFrame, numbers: list[dict[str, Any]], whole: bool
+) -> tuple[pd.DataFrame, dict[str, tuple[int, str]]]:
+    """`frame` with its numeric columns written as text (read raw) typed, and per column how
+    many of its values are no numbers, with the phrase naming them: the upload profile's (the
+    whole file's count and first row) when `frame` is the whole file, else the sample's count
+    and first value."""
+    found: dict[str, tuple[int, str]] = {}
+    for info in numbers:
+        name = info["name"]
+        bad = unread_numbers(frame[name], info.get("parse"))
+        frame[name] = coerce_types(frame[[name]], [info])[name]
+        if bad.empty:
+            continue
+        phrase = non_numeric_phrase(info) if whole else ""
+        if not phrase:
+            one = len(bad) == 1
+            phrase = (
+                f"{len(bad)} value{'' if one else 's'} that {'is' if one else 'are'} not "
+                f"{'a number' if one else 'numbers'} (such as {str(bad.iloc[0])!r})"
+            )
+        found[name] = (len(bad), phrase)
+    return frame, found
 
 
 def _schema(dataset: Dataset) -> list[dict[str, Any]]:
@@ -272,12 +306,30 @@ def _regular_series(
         regular, report = series_prep.regularize(
             frame, dataset.time_column, freq=dataset.frequency or None, id_column=id_column
         )
+        observed = _observed_steps(frame, regular, dataset.time_column, id_column)
     except series_prep.SeriesError as exc:
         raise InvalidInput(str(exc), code="invalid_series") from None
     values = [
         c for c in regular.columns if c not in keys and pd.api.types.is_numeric_dtype(regular[c])
     ]
+    report["observed"] = observed
     return regular, report, values
+
+
+def _observed_steps(
+    frame: pd.DataFrame, regular: pd.DataFrame, time_column: str, id_column: str | None
+) -> pd.Series:
+    """Per row of the regular grid, whether the file has a row at that step (a step without
+    one is a gap: a missing timestamp; a row whose value is empty or no number is not)."""
+    stamps, _tz = series_prep.parse_timestamps(frame[time_column])
+    seen = pd.DataFrame({time_column: stamps.to_numpy()})
+    keys = [time_column]
+    if id_column:
+        seen[id_column] = frame[id_column].to_numpy()
+        keys.append(id_column)
+    seen = seen.dropna(subset=[time_column]).drop_duplicates()
+    present = regular[keys].merge(seen.assign(_seen=1), on=keys, how="left")["_seen"].notna()
+    return pd.Series(present.to_numpy(), index=regular.index)
 
 
 def _series_parts(regular: pd.DataFrame, id_column: str | None) -> Any:
@@ -311,6 +363,7 @@ def series_overview(*, dataset: Dataset, max_points: int = SERIES_PLOT_POINTS) -
     Read-only. Only the last `max_points` steps of each line are returned.
     """
     regular, report, values = _regular_series(dataset)
+    observed = report["observed"]
     id_column = dataset.id_column or None
     season = default_season_length(report["frequency"])
     lines: list[dict[str, Any]] = []
@@ -324,13 +377,18 @@ def series_overview(*, dataset: Dataset, max_points: int = SERIES_PLOT_POINTS) -
             y = part[column].astype(float)
             stamps = part[dataset.time_column]
             outliers = flagged.to_numpy() & y.notna().to_numpy()
+            empty = y.isna().to_numpy()
+            seen = observed[part.index].to_numpy()
             lines.append(
                 {
                     "series_id": json_safe(key),
                     "column": column,
                     "timestamps": [t.isoformat() for t in stamps],
                     "values": [json_safe(v) for v in y],
-                    "gaps": [t.isoformat() for t in stamps[y.isna().to_numpy()]],
+                    # A gap is a missing timestamp; a row without a value (empty, or no number)
+                    # is not one, and is marked apart.
+                    "gaps": [t.isoformat() for t in stamps[empty & ~seen]],
+                    "no_value": [t.isoformat() for t in stamps[empty & seen]],
                     "outliers": [
                         {"timestamp": t.isoformat(), "value": float(v)}
                         for t, v in zip(stamps[outliers], y[outliers], strict=True)
@@ -343,5 +401,8 @@ def series_overview(*, dataset: Dataset, max_points: int = SERIES_PLOT_POINTS) -
         "frequency": report["frequency"],
         "n_gaps": report["n_gaps"],
         "n_duplicates": report["n_duplicates"],
+        "not_numbers": {
+            c: phrase for c in values if (phrase := non_numeric_phrase(dataset.column(c)))
+        },
         "lines": lines,
     }

@@ -300,6 +300,7 @@ class ForecastEngine:
             preprocessing_config=pipeline.preprocessing_config or None,
             feature_config=pipeline.feature_config or None,
             random_state=int(config.get("random_state", 0)),
+            target_info=pipeline.dataset.column(pipeline.target_column),
         )
         results = forecasting.run_forecast_automl(
             frame, settings, on_event=on_event, should_stop=should_stop

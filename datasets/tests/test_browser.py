@@ -130,3 +130,37 @@ def test_sign_in_upload_a_table_and_a_series_and_see_their_pages(
     browser.get(live_stack + "/datasets/999999/")
     assert browser.find_elements(By.ID, "not-found")
     check_page(browser, "not-found")
+
+
+def test_a_value_that_is_not_a_number_is_named_on_the_dataset_page(
+    live_stack, browser, owner, tmp_path
+):
+    """daily_sales.csv with `oops` in row 41: the column card, the checks, the quality report
+    and the series chart name it, and the chart's text and legend count the same gaps."""
+    from selenium.webdriver.common.by import By
+
+    from datasets.tests.test_not_numbers import PHRASE, daily_sales_csv
+
+    path = tmp_path / "daily_sales.csv"
+    path.write_text(daily_sales_csv())
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    browser.get(live_stack + "/datasets/upload/")
+    browser.find_element(By.ID, "id_file").send_keys(str(path))
+    browser.find_element(By.ID, "id_name").send_keys("Daily sales")
+    browser.find_element(By.ID, "upload-submit").click()
+    wait(browser).until(lambda d: d.find_elements(By.ID, "dataset-name"))
+    wait(browser, 120).until(_drawn(".series-chart"))
+    wait(browser, 120).until(lambda d: d.find_elements(By.ID, "quality-score"))
+    wait(browser, 120).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#checks li"))
+    wait(browser, 120).until(lambda d: d.find_elements(By.ID, "not-numbers-1"))
+    assert browser.find_element(By.ID, "not-numbers-1").text == PHRASE
+    assert f"'sales' has {PHRASE}" in browser.find_element(By.ID, "series-facts").text
+    assert "1 missing timestamp;" in browser.find_element(By.ID, "series-facts").text
+    legend = browser.find_element(By.CSS_SELECTOR, ".series-chart .legend").text
+    assert "gaps (1)" in legend and "no value (2)" in legend
+    quality = browser.find_element(By.ID, "quality").text
+    assert f"'sales' has {PHRASE}, 1.67% of rows; it is read as missing." in quality
+    assert "'sales' has 1 missing value, 1.67% of rows." in quality  # the empty cell only
+    checks = browser.find_element(By.ID, "checks").text
+    assert f"Column 'sales' has {PHRASE}; it is read as missing." in checks
+    check_page(browser, "dataset-not-a-number", ready=_drawn(".series-chart"))

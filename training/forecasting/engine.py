@@ -11,6 +11,7 @@ from typing import Any, cast
 
 import pandas as pd
 
+from datasets.columns import non_numeric_phrase
 from datasets.frequency import default_season_length
 from preprocessing.builder import series_preparation
 from preprocessing.config import PreprocessingConfig
@@ -160,8 +161,16 @@ def _log_empty_target(run: Run) -> None:
     if inner:
         verb = "is" if inner == 1 else "are"
         said.append(f"{inner} between values {verb} filled like missing steps")
-    rows = "1 row has" if data.no_target_rows == 1 else f"{data.no_target_rows} rows have"
-    run.log(f"{rows} no value of '{target}': {'; '.join(said) or 'none is used'}.")
+    # Values that are no numbers ("oops") are named apart from the empty ones, as the dataset
+    # page names them; both are read as missing.
+    info = run.settings.target_info or {}
+    not_numbers = min(int(info.get("non_numeric_count") or 0), data.no_target_rows)
+    empty_rows = data.no_target_rows - not_numbers
+    told = [f"'{target}' has {non_numeric_phrase(dict(info))}"] if not_numbers else []
+    if empty_rows:
+        told.append(f"{'1 row has' if empty_rows == 1 else f'{empty_rows} rows have'} no value")
+    what = " and ".join(told) if not_numbers else f"{told[0]} of '{target}'"
+    run.log(f"{what[0].upper()}{what[1:]}: {'; '.join(said) or 'none is used'}.")
     ends = {k: e for k, e in data.empty.items() if e.trailing and e.last_value is not None}
     if not ends:
         return

@@ -82,6 +82,9 @@ class ForecastSettings:
     preprocessing_config: Mapping[str, Any] | PreprocessingConfig | None = None
     feature_config: Mapping[str, Any] | None = None
     random_state: int = 0
+    # The dataset's profile of the target column: the job log names its values that are not
+    # numbers (`non_numeric_count`, `non_numeric_example`) apart from the empty ones.
+    target_info: Mapping[str, Any] | None = field(default=None, compare=False)
     params: dict[str, dict[str, Any]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -108,3 +108,37 @@ def test_a_job_names_the_columns_it_does_not_use_and_the_leading_empty_rows(api,
         "from its own history)." in lines
     ), lines
     assert "12 rows have no value of 'temp': 12 before the first value are left out." in lines
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_names_a_target_value_that_is_not_a_number_apart_from_empty_ones(api, celery_worker):
+    """`oops` among the numbers: the log names it (with its row) as the dataset page does,
+    instead of counting it among the rows without a value."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from training.models import TrainingEvent
+
+    frame = _approval().iloc[1:58]
+    text = frame.assign(quarter=frame["quarter"].dt.strftime("%Y-%m-%d")).astype(object)
+    text.loc[text.index[20], "approval"] = "oops"  # the 21st data row
+    csv = text.to_csv(index=False)
+    ds = api.post(
+        "/api/v1/datasets/upload",
+        {"file": SimpleUploadedFile("approval.csv", csv.encode()), "name": "approval"},
+        format="multipart",
+    ).json()
+    pipe = create_pipeline(api, ds["id"], "approval", "forecasting", forecast_horizon=8)
+    job = api.post(
+        "/api/v1/training/start",
+        {"pipeline_id": pipe["id"], "algorithms": ["seasonal_naive"], "time_budget_s": 10},
+        format="json",
+    ).json()
+    final = wait_job(api, job["job_id"])
+    assert final["status"] == "completed", final
+    lines = [
+        e.payload["message"] for e in TrainingEvent.objects.filter(job_id=job["job_id"], kind="log")
+    ]
+    assert (
+        "'approval' has 1 value that is not a number ('oops' in row 21) and 2 rows have no "
+        "value: 3 between values are filled like missing steps." in lines
+    ), lines
