@@ -54,6 +54,8 @@ from datasets.semantics import SEMANTIC_TYPES
 from preprocessing.config import (
     CATEGORICAL_ENCODINGS,
     OUTLIER_TREATMENTS,
+    SERIES_FILL_METHODS,
+    SERIES_OUTLIER_THRESHOLD,
     SERIES_TRANSFORMATIONS,
     TRANSFORMATION_TYPES,
     PreprocessingConfig,
@@ -433,18 +435,22 @@ def _describe_series(config: PreprocessingConfig) -> list[dict[str, str]]:
         _step(
             "missing_values",
             both,
-            f"Gaps in the series: {prep['fill_method']} (also for live observations).",
+            f"Gaps in the series: {SERIES_FILL_METHODS[prep['fill_method']]}",
         )
     ]
     if prep["outlier_treatment"]:
+        how = (
+            "capped at it"
+            if prep["outlier_treatment"] == "cap"
+            else "redrawn from their neighbours"
+        )
         out.append(
             _step(
                 "outliers",
                 TRAINING,
                 (
-                    f"Points far from the trend and seasonal pattern of the training history "
-                    f"(robust z > {prep['outlier_threshold']:g}) are "
-                    f"{'capped' if prep['outlier_treatment'] == 'cap' else 'redrawn'}."
+                    f"Points far from the trend and seasonal pattern (robust z above "
+                    f"{prep['outlier_threshold']:g}) are {how}, in the training history only."
                 ),
             )
         )
@@ -466,7 +472,7 @@ def series_preparation(config: PreprocessingConfig | dict[str, Any] | None) -> d
     return {
         "fill_method": fill,
         "outlier_treatment": treatment if config.treats_outliers else None,
-        "outlier_threshold": config.outlier_threshold or 4.0,
+        "outlier_threshold": config.outlier_threshold or SERIES_OUTLIER_THRESHOLD,
         "transforms": [
             {"type": t.type, "params": dict(t.params)}
             for t in config.transformations

@@ -25,6 +25,7 @@ __all__ = [
     "OUTLIER_TREATMENTS",
     "PREPROCESSING_OPTIONS",
     "SCALING_METHODS",
+    "SERIES_OPTIONS",
     "TRANSFORMATION_TYPES",
     "PreprocessingConfig",
     "Transformation",
@@ -151,6 +152,46 @@ PREPROCESSING_OPTIONS: dict[str, dict[str, Any]] = {
         "description": "Free-form rules kept with the config; not applied.",
         "default": None,
         "type": "object",
+    },
+}
+# What a forecasting pipeline's preprocessing can do, in the words of what its forecaster really
+# runs (`builder.series_preparation`): its series is filled and its outliers judged against the
+# trend and seasonal pattern, only on the training history; scaling, category encoding and the
+# per-column outlier methods of a table do not apply to one series.
+SERIES_FILL_METHODS = {
+    "interpolate": "Gaps are interpolated between neighbouring steps (also in live observations).",
+    "forward_fill": "The last seen value is carried forward (also in live observations).",
+}
+SERIES_OUTLIER_TREATMENTS = {
+    "none": "Keep every point as observed.",
+    "cap": (
+        "Points far from the trend and seasonal pattern (robust z above the threshold) are "
+        "capped at it, in the training history only (live observations are actuals)."
+    ),
+    "remove": (
+        "Points far from the trend and seasonal pattern (robust z above the threshold) are "
+        "redrawn from their neighbours, in the training history only."
+    ),
+}
+SERIES_OUTLIER_THRESHOLD = 4.0  # the robust z limit when none is given
+SERIES_OPTIONS: dict[str, dict[str, Any]] = {
+    "missing_values_strategy": {
+        "description": "How gaps in the series are filled.",
+        "default": "interpolate",
+        "choices": SERIES_FILL_METHODS,
+    },
+    "outlier_treatment": {
+        "description": "What happens to points far from the series' trend and seasonal pattern.",
+        "default": "none",
+        "choices": SERIES_OUTLIER_TREATMENTS,
+    },
+    "outlier_threshold": {
+        "description": (
+            "The robust z limit around the trend and seasonal pattern (default "
+            f"{SERIES_OUTLIER_THRESHOLD:g}): a larger one treats fewer points."
+        ),
+        "default": None,
+        "type": "float",
     },
 }
 _CHOICES = {

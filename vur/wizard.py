@@ -34,7 +34,7 @@ from pipelines.pages import (
 )
 from pipelines.selectors import pipeline_get
 from preprocessing import services as prep_services
-from preprocessing.config import transformation_choices
+from preprocessing.config import SERIES_OPTIONS, transformation_choices
 from preprocessing.preview import PREPROCESSING_OPTIONS
 from training.serializers import TrainingStartSerializer
 from training.services import training_job_start
@@ -114,22 +114,23 @@ def _prep_config(data: QueryDict) -> dict[str, Any]:
     return config
 
 
-# A forecaster fills the gaps of its series only these ways (any other saved strategy
-# interpolates: `preprocessing.builder.series_preparation`), so the form offers only them.
-SERIES_FILL_METHODS = ("interpolate", "forward_fill")
 # The form's fields that show their own messages (`<key>-error`); "columns" shows with the
 # transformations.
 PREP_FIELDS = (*PREP_CHOICE_KEYS, "outlier_threshold", "transformations")
+# A forecasting pipeline's form offers only what its forecaster runs on one series (gap filling
+# and the outlier treatment against trend and season, `preprocessing.config.SERIES_OPTIONS`):
+# no per-column outlier method, scaling or category encoding.
+SERIES_CHOICE_KEYS = ("missing_values_strategy", "outlier_treatment")
 
 
 def _prep_option(key: str, config: dict[str, Any], errors: dict, forecasting: bool) -> dict:
-    """One select of the form: its choices, the value shown and its messages."""
-    option = {**PREPROCESSING_OPTIONS[key], "key": key, "errors": errors.get(key, [])}
+    """One select of the form: its choices (a series' own, in its words), the value shown and
+    its messages."""
+    options = SERIES_OPTIONS if forecasting else PREPROCESSING_OPTIONS
+    option = {**options[key], "key": key, "errors": errors.get(key, [])}
     value = config.get(key, option["default"])
-    if forecasting and key == "missing_values_strategy":
-        option["choices"] = {k: option["choices"][k] for k in SERIES_FILL_METHODS}
-        option["default"] = SERIES_FILL_METHODS[0]
-        value = value if value in SERIES_FILL_METHODS else SERIES_FILL_METHODS[0]
+    if value not in option["choices"]:  # a series saved with a table's strategy interpolates
+        value = option["default"]
     return {**option, "value": value}
 
 
@@ -154,10 +155,14 @@ def _prep_context(
 ) -> dict[str, Any]:
     errors = errors or {}
     forecasting = pipeline.problem_type == Pipeline.ProblemType.FORECASTING
-    options = [_prep_option(k, config, errors, forecasting) for k in PREP_CHOICE_KEYS]
+    keys = SERIES_CHOICE_KEYS if forecasting else PREP_CHOICE_KEYS
+    options = [_prep_option(k, config, errors, forecasting) for k in keys]
     transforms = list(config.get("transformations") or []) + [{"column": "", "type": ""}]
     return {
         "options": options,
+        "threshold_help": SERIES_OPTIONS["outlier_threshold"]["description"]
+        if forecasting
+        else "IQR multiplier (1.5), z-score limit (3) or Isolation Forest share (0.01).",
         "config": config,
         "threshold": config.get("outlier_threshold"),
         "transforms": transforms,

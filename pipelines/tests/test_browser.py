@@ -243,3 +243,31 @@ def test_a_horizon_leaving_little_history_is_warned_about_beside_the_field(
     wait(browser).until(
         lambda d: not d.find_element(By.ID, "forecast_horizon-warning").is_displayed()
     )
+
+
+def test_a_series_preprocessing_step_offers_only_what_applies(live_stack, browser, owner):
+    """A forecasting pipeline: gap filling and the outlier treatment against trend and season,
+    in the words the preview's steps use; no table-only choices."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from conftest import pipeline_on_sample
+
+    pipeline = pipeline_on_sample(
+        owner, "series_airpassengers.csv", "passengers", "forecasting", forecast_horizon=12
+    )
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    browser.get(f"{live_stack}/pipelines/{pipeline.pk}/wizard/preprocessing/")
+    wait(browser).until(lambda d: d.find_elements(By.ID, "prep-result"))
+    names = [
+        s.get_attribute("name") for s in browser.find_elements(By.CSS_SELECTOR, "#prep-form select")
+    ]
+    assert names[:2] == ["missing_values_strategy", "outlier_treatment"]
+    assert not set(names) & {"outlier_detection_method", "scaling_method", "categorical_encoding"}
+    treatment = Select(browser.find_element(By.ID, "id_outlier_treatment"))
+    treatment.select_by_value("cap")
+    assert "in the training history only" in treatment.first_selected_option.text
+    wait(browser).until(lambda d: "robust z above 4" in d.find_element(By.ID, "prep-preview").text)
+    steps = browser.find_element(By.ID, "prep-steps").text
+    assert "are capped at it, in the training history only. training only" in steps
+    check_page(browser, "wizard-series-preprocessing")

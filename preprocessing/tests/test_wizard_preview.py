@@ -129,3 +129,36 @@ def test_a_bad_threshold_is_shown_once_at_its_field(web, api):
     ).content.decode()
     assert preview.count("must be a positive number") == 1
     assert 'id="outlier_threshold-error" hx-swap-oob="true"' in preview
+
+
+def test_series_form_offers_only_what_a_series_forecaster_does_in_its_words(web, api):
+    """No per-column outlier method, scaling or category encoding for one series; the outlier
+    choices say what the forecaster does (against trend and season, training history only) and
+    the preview's steps say the same, in the threshold's unit (robust z)."""
+    base = _series(web, api)
+    html = web.get(base + "preprocessing/").content.decode()
+    selects = re.findall(r'<select name="([a-z_]+)" id="id_', html)
+    assert selects == ["missing_values_strategy", "outlier_treatment"]
+    for absent in ("outlier_detection_method", "scaling_method", "categorical_encoding"):
+        assert f'id="id_{absent}"' not in html, absent
+    assert _options(html, "id_outlier_treatment") == ["none", "cap", "remove"]
+    treatment = html.split('id="id_outlier_treatment"', 1)[1].split("</select>", 1)[0]
+    assert "in the training history only" in treatment and "prediction" not in treatment
+    assert "robust z" in html.split('id="threshold-help">', 1)[1].split("</p>", 1)[0]
+    assert "IQR" not in html and "Isolation Forest" not in html
+    preview = web.post(
+        base + "preprocessing/preview/",
+        {"missing_values_strategy": "interpolate", "outlier_treatment": "cap"},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    steps = preview.split('id="prep-steps"', 1)[1]
+    assert (
+        "<td>Points far from the trend and seasonal pattern (robust z above 4) are capped at it, "
+        "in the training history only.</td><td>training only</td>" in steps
+    )
+    saved = web.post(base + "preprocessing/", {"outlier_treatment": "cap"})
+    assert saved.status_code == 302
+    from preprocessing.builder import series_preparation
+
+    pipeline = web.get(base + "preprocessing/").context["pipeline"]
+    assert series_preparation(pipeline.preprocessing_config)["outlier_treatment"] == "cap"
