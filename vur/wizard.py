@@ -23,6 +23,7 @@ from modeling import catalog
 from modeling import services as modeling_services
 from modeling.hyperparams import AlgorithmSpec
 from modeling.selectors import model_config_get
+from modeling.templatetags.modeling_labels import param_label
 from pipelines import services as pipeline_services
 from pipelines.models import Pipeline
 from pipelines.pages import (
@@ -375,10 +376,38 @@ def _parse_hyperparameters(spec: AlgorithmSpec, data: QueryDict) -> dict[str, An
     return values
 
 
-def _algorithm_forms(pipeline: Pipeline, chosen: str = "", values: dict | None = None) -> list:
+def _algorithm_field_errors(
+    spec: AlgorithmSpec, problem_type: str, errors: dict[str, list[str]]
+) -> tuple[list[tuple[str, list[str]]], dict[str, list[str]]]:
+    """Each field of an algorithm's form with its messages worded with its label ("Number of
+    trees: must be at least 20"; empty for a good field, so a fixed one is cleared), the search
+    select as `search`, and the messages that belong to no field."""
+    names = [p.name for p in spec.params_for(problem_type)]
+    fields: list[tuple[str, list[str]]] = []
+    for name in names:
+        msgs = errors.get(name, []) + errors.get(f"hyperparameters.{name}", [])
+        fields.append((name, [f"{param_label(name)}: {m}" for m in msgs]))
+    search = [f"Search: {m}" for k, v in errors.items() if k.startswith("search.") for m in v]
+    fields.append(("search", search))
+    placed = {*names, *(f"hyperparameters.{n}" for n in names)}
+    other = {k: v for k, v in errors.items() if k not in placed and not k.startswith("search.")}
+    return fields, other
+
+
+def _algorithm_forms(
+    pipeline: Pipeline,
+    chosen: str = "",
+    values: dict | None = None,
+    errors: dict[str, list[str]] | None = None,
+) -> list:
     forms = []
     for spec in catalog.algorithms_for(pipeline.problem_type):
-        own = values if spec.name == chosen and values is not None else {}
+        mine = spec.name == chosen
+        own = values if mine and values is not None else {}
+        fields, other = _algorithm_field_errors(
+            spec, pipeline.problem_type, (errors or {}) if mine else {}
+        )
+        messages_of = dict(fields)
         forms.append(
             {
                 "spec": spec,
@@ -388,10 +417,13 @@ def _algorithm_forms(pipeline: Pipeline, chosen: str = "", values: dict | None =
                         "value": own.get(p.name, p.default),
                         "choices": [str(c) for c in p.choices] if p.choices else None,
                         "step": "1" if p.type == "int" else "any",
+                        "errors": messages_of.get(p.name, []),
                     }
                     for p in spec.params_for(pipeline.problem_type)
                 ],
-                "open": spec.name == chosen,
+                "search_errors": messages_of["search"],
+                "other_errors": other,
+                "open": mine,
             }
         )
     return forms
@@ -420,9 +452,13 @@ def _model_selection(request: HttpRequest, pipeline: Pipeline) -> HttpResponse:
             hyperparameters=values, search=search,
         )  # fmt: skip
     except VURError as err:
-        ctx = {"forms": _algorithm_forms(pipeline, name, values), "configs": configs,
+        errors = error_fields(err)
+        ctx = {"forms": _algorithm_forms(pipeline, name, values, errors), "configs": configs,
                "error_algorithm": name}  # fmt: skip
-        return _failed(request, pipeline, "model_selection", ctx, err)
+        # Each message sits at its field, with the field's label; the line above points there.
+        _fields, other = _algorithm_field_errors(spec, pipeline.problem_type, errors)
+        banner = None if other else fields_banner(err, errors)
+        return _failed(request, pipeline, "model_selection", ctx, err, banner)
     messages.success(request, f"Added {spec.display_name} to this pipeline's algorithms.")
     return redirect("wizard", pipeline_id=pipeline.pk, step="training")
 
@@ -437,11 +473,14 @@ def algorithm_validate_partial(request: HttpRequest, pipeline_id: int) -> HttpRe
         spec = catalog.get_algorithm(name)
     except KeyError:
         unknown = {"algorithm": ["unknown algorithm"]}
-        return render(request, "pipelines/_validation.html", {"errors": unknown})
+        return render(request, "pipelines/_validation.html", {"errors": unknown, "marked": True})
     values = _parse_hyperparameters(spec, request.POST)
     errors = modeling_services.algorithm_config_errors(name, values, pipeline.problem_type)
-    errors_by_field = {k: [v] for k, v in errors.items()}
-    return render(request, "pipelines/_validation.html", {"errors": errors_by_field})
+    fields, other = _algorithm_field_errors(
+        spec, pipeline.problem_type, {k: [v] for k, v in errors.items()}
+    )
+    ctx = {"algorithm": name, "fields": fields, "errors": other, "marked": bool(errors)}
+    return render(request, "pipelines/_validation.html", ctx)
 
 
 # ------------------------------------------------------------------ step 5: training settings

@@ -77,12 +77,30 @@ def test_walk_the_wizard_to_start_training(live_stack, browser, owner, api):
     trees.clear()
     trees.send_keys("5")
     wait(browser).until(
-        lambda d: "n_estimators" in d.find_element(By.ID, "check-random_forest").text
+        lambda d: (
+            "Number of trees: must be"
+            in d.find_element(By.ID, "random_forest-n_estimators-error").text
+        )
     )
+    assert "n_estimators" not in browser.find_element(By.ID, "check-random_forest").text
     check_page(browser, "wizard-algorithms")
+    # Sent anyway, the server refuses it at the field, with its label, not in a banner.
+    browser.find_element(By.ID, "add-random_forest").click()
+    wait(browser).until(
+        lambda d: (
+            d.find_element(By.ID, "random_forest-n_estimators-error").text.startswith(
+                "Number of trees: must be"
+            )
+            and d.find_elements(By.ID, "form-error")
+        )
+    )
+    assert browser.find_element(By.ID, "form-error").text == "Check the field marked below."
+    trees = browser.find_element(By.ID, "random_forest-n_estimators")
+    assert trees.get_attribute("aria-invalid") == "true"
     trees.clear()
     trees.send_keys("40")
     wait(browser).until(lambda d: "valid" in d.find_element(By.ID, "check-random_forest").text)
+    assert not browser.find_element(By.ID, "random_forest-n_estimators-error").text.strip()
     browser.find_element(By.ID, "add-random_forest").click()
 
     # Step 5: training settings; the earlier steps show as done.
