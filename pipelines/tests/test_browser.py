@@ -289,3 +289,25 @@ def test_a_series_preprocessing_step_offers_only_what_applies(live_stack, browse
     steps = browser.find_element(By.ID, "prep-steps").text
     assert "are capped at it, in the training history only. training only" in steps
     check_page(browser, "wizard-series-preprocessing")
+
+
+def test_a_refused_form_moves_the_focus_to_its_error_summary(live_stack, browser, owner, api):
+    """After the server refuses a form, the focus is on the line summing up what to fix (a
+    keyboard or screen-reader user starts there), not at the top of the page."""
+    from selenium.webdriver.common.by import By
+
+    dataset = upload_sample(api, "penguins.csv", name="Penguins")
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    browser.get(f"{live_stack}/pipelines/new/?dataset={dataset['id']}")
+    wait(browser).until(lambda d: d.find_elements(By.ID, "setup-form"))
+    browser.find_element(By.ID, "save-setup").click()  # no target, no problem type
+    wait(browser).until(lambda d: d.find_elements(By.ID, "form-error"))
+
+    def focused(d):
+        return d.execute_script("return document.activeElement && document.activeElement.id")
+
+    wait(browser).until(lambda d: focused(d) == "form-error")
+    assert browser.find_element(By.ID, "form-error").text == "Check the 2 fields marked below."
+    browser.get(f"{live_stack}/datasets/upload/")  # a page without an error keeps its focus
+    wait(browser).until(lambda d: d.find_elements(By.ID, "id_file"))
+    assert focused(browser) in ("", None)

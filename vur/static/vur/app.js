@@ -124,7 +124,22 @@
   }
   document.addEventListener("htmx:afterSettle", function (ev) { drawPlots(ev.target); });
 
+  /* A form the server refused comes back with its messages: the focus moves to the line that
+     sums them up (#form-error), or to the first field marked invalid, so keyboard and
+     screen-reader users start where the fixing is. */
+  function focusFormError() {
+    var summary = document.getElementById("form-error") || document.getElementById("login-error");
+    if (summary) {
+      if (!summary.hasAttribute("tabindex")) { summary.setAttribute("tabindex", "-1"); }
+      summary.focus();
+      return;
+    }
+    var field = document.querySelector('[aria-invalid="true"]');
+    if (field) { field.focus(); }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    focusFormError();
     drawPlots(document);
     var toggle = document.querySelector("[data-nav-toggle]");
     if (toggle) {
