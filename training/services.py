@@ -86,12 +86,45 @@ def training_job_capacity_check(*, user) -> None:
     )
 
 
+class TrainingInProgress(Conflict):
+    """The pipeline already has a training job queued or running."""
+
+    code = "training_in_progress"
+
+
+def training_job_active(*, pipeline: Pipeline) -> TrainingJob | None:
+    """The pipeline's training job that is queued or running (the oldest), or None."""
+    return (
+        TrainingJob.objects.filter(
+            pipeline_id=pipeline.pk,
+            status__in=(TrainingJob.Status.QUEUED, TrainingJob.Status.RUNNING),
+        )
+        .order_by("created_at")
+        .first()
+    )
+
+
+def training_in_progress_check(*, pipeline: Pipeline) -> None:
+    """Refuse (409 `training_in_progress`) a new job while the pipeline has one queued or
+    running: two runs of one pipeline would compete for its models and its status."""
+    job = training_job_active(pipeline=pipeline)
+    if job is None:
+        return
+    raise TrainingInProgress(
+        f"This pipeline already has a training job {job.status} (job {job.pk}); wait for it "
+        "to end or cancel it before starting another.",
+        errors={"pipeline_id": [f"training job {job.pk} is {job.status}"]},
+    )
+
+
 def training_job_start(*, pipeline: Pipeline, user, config: dict[str, Any]) -> TrainingJob:
     """Validate a start request, create a queued job and enqueue it after commit.
 
-    Not idempotent: each call queues a new job.
+    Refuses (409) while the pipeline has a job queued or running. Not idempotent: each call
+    that is not refused queues a new job.
     """
     training_job_capacity_check(user=user)
+    training_in_progress_check(pipeline=pipeline)
     if pipeline.dataset.num_rows < 2:
         raise InvalidInput("The dataset has too few rows to train on.", code="too_few_rows")
     chosen = _resolve_algorithms(pipeline, config)
@@ -107,6 +140,9 @@ def training_job_start(*, pipeline: Pipeline, user, config: dict[str, Any]) -> T
     with transaction.atomic():
         jobs.hold_owner(user)
         training_job_capacity_check(user=user)  # again, now that this user's starts queue up
+        # ...and this pipeline's (staff may start one for its owner at the same moment).
+        list(Pipeline.objects.select_for_update().filter(pk=pipeline.pk).values_list("pk"))
+        training_in_progress_check(pipeline=pipeline)
         job = TrainingJob.objects.create(owner=user, pipeline=pipeline, config=stored)
         pipeline_set_status(pipeline=pipeline, status=Pipeline.Status.TRAINING)
         transaction.on_commit(partial(_enqueue_or_fail, job.pk, failures))

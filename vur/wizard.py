@@ -37,8 +37,9 @@ from pipelines.selectors import pipeline_get
 from preprocessing import services as prep_services
 from preprocessing.config import SERIES_OPTIONS, transformation_choices
 from preprocessing.preview import PREPROCESSING_OPTIONS
+from training.models import TrainingJob
 from training.serializers import TrainingStartSerializer
-from training.services import training_job_start
+from training.services import training_job_active, training_job_start
 from vur.errors import VURError
 from vur.pages import error_fields, fields_banner, get_or_404
 
@@ -534,7 +535,12 @@ def _training_context(pipeline: Pipeline, values: dict[str, Any]) -> dict[str, A
         ],
         "values": values,
         "default_budget": int(settings.VUR_DEFAULT_TIME_BUDGET_S),
-        "jobs": pipeline.training_jobs.order_by("-created_at")[:5],
+        # A job queued or running is pointed to above the form (and Start is off meanwhile);
+        # "Earlier runs" are the ones that ended.
+        "active_job": training_job_active(pipeline=pipeline),
+        "jobs": pipeline.training_jobs.exclude(
+            status__in=(TrainingJob.Status.QUEUED, TrainingJob.Status.RUNNING)
+        ).order_by("-created_at")[:5],
         "horizon": pipeline_services.pipeline_forecast_horizon(pipeline)
         if pipeline.problem_type == Pipeline.ProblemType.FORECASTING
         else None,

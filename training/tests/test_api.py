@@ -203,3 +203,33 @@ def test_job_list_refuses_a_malformed_filter(api, query, field):
     body = res.json()
     assert body["code"] == "validation_error" and list(body["errors"]) == [field]
     assert body["detail"].startswith(f"{field}: ")
+
+
+def test_a_second_start_while_the_pipelines_job_is_queued_or_running_answers_409(api):
+    from training.models import TrainingJob
+
+    ds = upload_sample(api, "penguins.csv")
+    pipe = create_pipeline(api, ds["id"], "species", "classification")
+    first = api.post("/api/v1/training/start", {"pipeline_id": pipe["id"]}, format="json")
+    assert first.status_code == 202
+    job_id = first.json()["job_id"]
+    for status in ("queued", "running"):
+        TrainingJob.objects.filter(pk=job_id).update(status=status)
+        again = api.post("/api/v1/training/start", {"pipeline_id": pipe["id"]}, format="json")
+        assert again.status_code == 409, again.json()
+        body = again.json()
+        assert body["code"] == "training_in_progress"
+        assert body["detail"] == (
+            f"This pipeline already has a training job {status} (job {job_id}); wait for it to "
+            "end or cancel it before starting another."
+        )
+        assert body["errors"] == {"pipeline_id": [f"training job {job_id} is {status}"]}
+        assert TrainingJob.objects.count() == 1  # nothing was queued
+    other = create_pipeline(api, ds["id"], "island", "classification")
+    assert (
+        api.post("/api/v1/training/start", {"pipeline_id": other["id"]}, format="json").status_code
+        == 202
+    )  # another pipeline of the same person is free
+    TrainingJob.objects.filter(pk=job_id).update(status="completed")
+    after = api.post("/api/v1/training/start", {"pipeline_id": pipe["id"]}, format="json")
+    assert after.status_code == 202

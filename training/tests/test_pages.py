@@ -130,3 +130,26 @@ def test_the_job_page_rounds_the_best_score(owner, job):
     job.save(update_fields=["best_metric"])
     html = _client(owner).get(f"/training/{job.pk}/").content.decode()
     assert ">0.8194</dd>" in html and "Best validation AUC so far" in html
+
+
+def test_the_training_step_points_to_the_running_job_and_does_not_start_another(owner):
+    from conftest import pipeline_on_sample
+
+    web = _client(owner)
+    pipeline = pipeline_on_sample(owner, "penguins.csv", "species", "classification")
+    base = f"/pipelines/{pipeline.pk}/wizard/"
+    done = TrainingJob.objects.create(owner=owner, pipeline=pipeline, status="completed", config={})
+    running = TrainingJob.objects.create(
+        owner=owner, pipeline=pipeline, status="running", progress=0.4, config={}
+    )
+    page = web.get(base + "training/").content.decode()
+    notice = page.split('id="active-job">', 1)[1].split("</p>", 1)[0]
+    assert "A training job of this pipeline is running (40% done)" in notice
+    assert f'href="/training/{running.pk}/"' in notice
+    assert 'id="start-training" disabled aria-describedby="active-job"' in page
+    earlier = page.split('id="past-jobs"', 1)[1]
+    assert f"/training/{done.pk}/" in earlier and f"/training/{running.pk}/" not in earlier
+    refused = web.post(base + "training/", {"choice": "auto", "time_budget_s": "5"})
+    assert refused.status_code == 409
+    assert "already has a training job running" in refused.content.decode()
+    assert TrainingJob.objects.filter(pipeline=pipeline).count() == 2

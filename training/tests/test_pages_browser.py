@@ -10,7 +10,7 @@ from django.core.files import File
 from selenium.webdriver.common.by import By
 
 from conftest import sample_path
-from vur.tests.browser import set_width, sign_in, wait
+from vur.tests.browser import check_page, set_width, sign_in, wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -218,3 +218,26 @@ def test_a_job_failing_while_its_page_is_open_logs_why_and_has_no_loss_curve(
     lines = browser.find_elements(By.CSS_SELECTOR, "#job-log li")
     assert lines[-1].text.endswith(REASON)
     assert "per-epoch losses yet" not in browser.find_element(By.ID, "loss-empty").text
+
+
+def test_the_training_step_points_to_the_running_job(live_stack, browser, owner):
+    """While a job of the pipeline runs, the training step links to it and Start is off, with
+    the reason; the running job is not listed among the earlier runs."""
+    from conftest import pipeline_on_sample
+    from training.models import TrainingJob
+
+    pipeline = pipeline_on_sample(owner, "penguins.csv", "species", "classification")
+    job = TrainingJob.objects.create(
+        owner=owner, pipeline=pipeline, status="running", progress=0.25, config={}
+    )
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    browser.get(f"{live_stack}/pipelines/{pipeline.pk}/wizard/training/")
+    start = wait(browser).until(lambda d: d.find_element(By.ID, "start-training"))
+    assert not start.is_enabled()
+    assert start.get_attribute("aria-describedby") == "active-job"
+    notice = browser.find_element(By.ID, "active-job").text
+    assert notice.startswith("A training job of this pipeline is running (25% done)")
+    assert not browser.find_elements(By.ID, "past-jobs")
+    check_page(browser, "wizard-training-running")
+    browser.find_element(By.ID, "active-job-link").click()
+    wait(browser).until(lambda d: d.current_url.rstrip("/").endswith(str(job.pk)))
