@@ -145,15 +145,26 @@ def horizon_facts(
     }
 
 
+def target_choices(dataset: Dataset) -> list[dict[str, Any]]:
+    """The columns a model can predict (no dates), each with the problem type it most likely
+    is: a number of a time series is forecast, not regressed."""
+    timeseries = dataset.dataset_type == Dataset.Type.TIME_SERIES
+    targets = []
+    for c in dataset.columns_info:
+        if c.get("semantic_type") == "datetime" or c["name"] == dataset.time_column:
+            continue
+        suggest = suggested_problem_type(c, dataset.num_rows)
+        if timeseries and suggest == Pipeline.ProblemType.REGRESSION:
+            suggest = Pipeline.ProblemType.FORECASTING
+        targets.append({**c, "suggest": suggest})
+    return targets
+
+
 def setup_context(dataset: Dataset, values: dict[str, Any], errors: dict) -> dict[str, Any]:
     """Columns and suggestions for the setup form: targets are the columns a model can predict
     (no dates), each with the problem type it most likely is."""
     columns = dataset.columns_info
-    targets = [
-        {**c, "suggest": suggested_problem_type(c, dataset.num_rows)}
-        for c in columns
-        if c.get("semantic_type") != "datetime" and c["name"] != dataset.time_column
-    ]
+    targets = target_choices(dataset)
     return {
         "dataset": dataset,
         "columns": columns,
@@ -173,10 +184,14 @@ def setup_context(dataset: Dataset, values: dict[str, Any], errors: dict) -> dic
 
 
 def _default_setup(dataset: Dataset) -> dict[str, Any]:
+    """What a new pipeline's form starts with: the default name, forecasting for a time series,
+    and the target when only one column can be one (a series of a single value column)."""
     timeseries = dataset.dataset_type == Dataset.Type.TIME_SERIES
     problem = Pipeline.ProblemType.FORECASTING if timeseries else ""
+    candidates = [c["name"] for c in target_choices(dataset) if c["suggest"]]
     return {
         "name": services.default_pipeline_name(dataset.name),
+        "target_column": candidates[0] if len(candidates) == 1 else "",
         "problem_type": problem,
         "time_column": dataset.time_column,
         "feature_columns": [],

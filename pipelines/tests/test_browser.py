@@ -311,3 +311,28 @@ def test_a_refused_form_moves_the_focus_to_its_error_summary(live_stack, browser
     browser.get(f"{live_stack}/datasets/upload/")  # a page without an error keeps its focus
     wait(browser).until(lambda d: d.find_elements(By.ID, "id_file"))
     assert focused(browser) in ("", None)
+
+
+def test_a_series_setup_preselects_its_only_target_and_suggests_forecasting(
+    live_stack, browser, owner, api
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from selenium.webdriver.common.by import By
+
+    from pipelines.tests.test_horizon import MONTHLY_30
+
+    dataset = api.post(
+        "/api/v1/datasets/upload",
+        {"file": SimpleUploadedFile("monthly_30.csv", MONTHLY_30.encode()), "name": "m30"},
+        format="multipart",
+    ).json()
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    browser.get(f"{live_stack}/pipelines/new/?dataset={dataset['id']}")
+    target = wait(browser).until(lambda d: d.find_element(By.ID, "id_target_column"))
+    assert target.get_attribute("value") == "visitors"
+    assert browser.find_element(By.ID, "id_problem_forecasting").is_selected()
+    note = browser.find_element(By.ID, "problem-suggestion").text
+    assert note == "'visitors' is a number measured over time: forecast it."
+    assert "regression" not in note
+    browser.find_element(By.ID, "save-setup").click()  # nothing to choose: it saves as offered
+    wait(browser).until(lambda d: "/wizard/preprocessing/" in d.current_url)

@@ -332,3 +332,23 @@ def test_a_refused_pipeline_name_is_shown_at_the_name_field(web, penguins):
     error = page.split('id="name-error">')[1].split("</p>")[0]
     assert error.strip() == "At most 200 characters (201 given)."
     assert 'aria-describedby="name-error" aria-invalid="true"' in page
+
+
+def test_a_series_with_one_value_column_has_it_preselected_as_a_forecasting_target(web, api):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from pipelines.tests.test_horizon import MONTHLY_30
+
+    series = api.post(
+        "/api/v1/datasets/upload",
+        {"file": SimpleUploadedFile("monthly_30.csv", MONTHLY_30.encode()), "name": "m30"},
+        format="multipart",
+    ).json()
+    page = web.get(f"/pipelines/new/?dataset={series['id']}")
+    assert page.context["values"]["target_column"] == "visitors"
+    assert page.context["values"]["problem_type"] == "forecasting"
+    html = page.content.decode()
+    assert 'value="visitors" data-suggest="forecasting" selected' in html
+    assert "regression" not in html.split('id="id_target_column"')[1].split("</select>")[0]
+    table = web.get(f"/pipelines/new/?dataset={upload_sample(api, 'penguins.csv')['id']}")
+    assert table.context["values"]["target_column"] == ""  # several candidates: none chosen
