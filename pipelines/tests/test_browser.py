@@ -336,3 +336,24 @@ def test_a_series_setup_preselects_its_only_target_and_suggests_forecasting(
     assert "regression" not in note
     browser.find_element(By.ID, "save-setup").click()  # nothing to choose: it saves as offered
     wait(browser).until(lambda d: "/wizard/preprocessing/" in d.current_url)
+
+
+def test_the_wizard_steps_are_the_only_step_numbers_on_the_page(live_stack, browser, owner):
+    """The top menu said "4. Preprocessing" above the wizard's "2. Preprocessing": the menu
+    names places without numbers, so the wizard's are the only ones."""
+    from selenium.webdriver.common.by import By
+
+    from conftest import pipeline_on_sample
+
+    pipeline = pipeline_on_sample(owner, "penguins.csv", "species", "classification")
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    browser.get(f"{live_stack}/pipelines/{pipeline.pk}/wizard/preprocessing/")
+    wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".steps li.current"))
+    before = "return getComputedStyle(arguments[0], '::before').content"
+    menu = browser.find_element(By.CSS_SELECTOR, "#stages a[aria-current=page]")
+    assert menu.text == "Preprocessing"
+    assert browser.execute_script(before, menu) in ("none", "normal", "")
+    assert not browser.find_elements(By.CSS_SELECTOR, "#stages ol")
+    step = browser.find_element(By.CSS_SELECTOR, ".steps li.current a")
+    assert step.text == "Preprocessing"
+    assert "counter(step)" in browser.execute_script(before, step)  # its number, 2
