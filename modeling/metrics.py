@@ -76,6 +76,35 @@ def readable(value: Any, digits: int = 4) -> str:
     return _trim(f"{number:.{digits}g}")
 
 
+def readable_column(values: Any, digits: int = 4) -> list[str]:
+    """A column of numbers rounded for display alike: the decimals that give its largest value
+    `digits` significant digits, kept on every row ("0.8530" beside "0.9386", not "0.853"),
+    whole numbers with thousands separators when the largest reaches 1,000; a column of tiny
+    values (below 0.0001) is written as `readable` writes each. None, NaN, infinities and text
+    as `readable` writes them."""
+    values = list(values)
+    numbers = [
+        float(v)
+        for v in values
+        if not isinstance(v, bool)
+        and isinstance(v, (int, float, np.integer, np.floating))
+        and math.isfinite(float(v))
+    ]
+    largest = max((abs(n) for n in numbers), default=0.0)
+    if not numbers or largest == 0 or largest < 1e-4:
+        return [readable(v, digits) for v in values]
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(float(f"{largest:.{digits}g}")))))
+
+    def one(value: Any) -> str:
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            return readable(value, digits)
+        if not math.isfinite(float(value)):
+            return "–"
+        return f"{float(value):,.{decimals}f}"
+
+    return [one(v) for v in values]
+
+
 def _trim(text: str) -> str:
     """A decimal without trailing zeros ("0.8470" -> "0.847", "2.000" -> "2")."""
     return text.rstrip("0").rstrip(".") if "." in text else text

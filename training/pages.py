@@ -14,9 +14,11 @@ from modeling.metrics import primary_metric
 from modeling.selectors import trained_model_list
 from modeling.templatetags.modeling_labels import (
     algorithm_label,
+    metric_column,
     metric_direction,
     metric_label,
     metric_score,
+    rank_score,
 )
 from pipelines.models import Pipeline
 from training import selectors, services
@@ -40,8 +42,20 @@ def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _leaderboard(request: HttpRequest, job: TrainingJob):
-    return trained_model_list(user=request.user).filter(training_job_id=job.pk).order_by("rank")
+def _leaderboard(request: HttpRequest, job: TrainingJob) -> list:
+    """The job's models, best first, each with its scores as the leaderboard writes them: one
+    number format per column (`rank_text`, `holdout_text`)."""
+    models = list(
+        trained_model_list(user=request.user).filter(training_job_id=job.pk).order_by("rank")
+    )
+    if models:
+        metric = models[0].primary_metric
+        ranked = metric_column([rank_score(m) for m in models], metric)
+        holdout = metric_column([m.primary_value for m in models], metric)
+        for model, rank_text, holdout_text in zip(models, ranked, holdout, strict=True):
+            setattr(model, "rank_text", rank_text)  # noqa: B010 - read by the template only
+            setattr(model, "holdout_text", holdout_text)  # noqa: B010
+    return models
 
 
 @login_required

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from modeling.metrics import lower_is_better, readable
+from modeling.metrics import lower_is_better, readable, readable_column
 from pipelines.models import Pipeline
 
 register = template.Library()
@@ -89,6 +89,22 @@ def predicted(value: Any, problem_type: Any = "") -> Any:
     if problem_type != Pipeline.ProblemType.CLASSIFICATION and isinstance(value, float):
         return readable(value)
     return value
+
+
+def metric_column(values: Any, name: Any) -> list[str]:
+    """A column of scores of metric `name` as a table shows them: one number format for the
+    whole column (`modeling.metrics.readable_column`), with "%" for MAPE and sMAPE and interval
+    coverage as a percentage, as `metric_value` writes one score."""
+    key = str(name or "").lower()
+    values = list(values)
+    if _coverage_level(key) is not None:
+        scaled = [v * 100 if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+                  for v in values]  # fmt: skip
+        return [t if t == "–" else f"{t}%" for t in readable_column(scaled, 3)]
+    texts = readable_column(values)
+    if key in _PERCENT_METRICS:
+        return [t if t == "–" else f"{t}%" for t in texts]
+    return texts
 
 
 @register.filter

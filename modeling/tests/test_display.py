@@ -8,9 +8,10 @@ import math
 import numpy as np
 import pytest
 
-from modeling.metrics import readable, residual_analysis, residual_summary
+from modeling.metrics import readable, readable_column, residual_analysis, residual_summary
 from modeling.templatetags.modeling_labels import (
     ets_components,
+    metric_column,
     metric_label,
     metric_score,
     metric_value,
@@ -92,3 +93,24 @@ def test_residual_analysis_summarises_every_row_and_samples_a_bounded_few():
     assert small["actual"] == [1.0, 2.0, 3.0] and small["predicted"] == [1.5, 1.5, 3.0]
     assert small["mean"] == pytest.approx(0.0)
     assert residual_summary([])["mean"] is None and residual_summary([1.0])["std"] is None
+
+
+@pytest.mark.parametrize(
+    ("values", "texts"),
+    [
+        ([0.9386, 0.853], ["0.9386", "0.8530"]),  # was 0.9386 beside 0.853
+        ([21.66, 4.676, 0.5], ["21.66", "4.68", "0.50"]),
+        ([72616.68, 901.2], ["72,617", "901"]),
+        ([0.8194, None, float("nan")], ["0.8194", "–", "–"]),
+        ([0.0, 0.0], ["0", "0"]),
+        ([1.2e-5, 3e-6], ["1.2e-5", "3e-6"]),
+    ],
+)
+def test_a_column_of_scores_has_one_number_format(values, texts):
+    assert readable_column(values) == texts
+
+
+def test_a_metric_column_keeps_its_unit():
+    assert metric_column([12.5, 8.25], "mape") == ["12.50%", "8.25%"]
+    assert metric_column([0.861, 0.9], "coverage_80") == ["86.1%", "90.0%"]
+    assert metric_column([0.9386, 0.853], "auc") == ["0.9386", "0.8530"]

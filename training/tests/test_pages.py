@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -62,6 +64,27 @@ def test_leaderboard_lists_the_jobs_models_with_links(owner, job, deployed_model
     deployed_model.save(update_fields=["training_job_id"])
     html = _client(owner).get(f"/training/{job.pk}/leaderboard/").content.decode()
     assert f"/models/{deployed_model.pk}/" in html
+
+
+def test_a_leaderboard_column_has_one_number_format(owner, job, deployed_model):
+    """0.853 was shown beside 0.9386: each column is written with one number of decimals."""
+    from modeling.models import TrainedModel
+
+    deployed_model.training_job_id = job.pk
+    deployed_model.rank, deployed_model.primary_value = 1, 0.9386
+    deployed_model.metrics = {"cv_score": 0.91}
+    deployed_model.save(update_fields=["training_job_id", "rank", "primary_value", "metrics"])
+    TrainedModel.objects.create(
+        owner=owner, pipeline=deployed_model.pipeline, training_job_id=job.pk, rank=2,
+        problem_type="classification", algorithm="linear", primary_metric="auc",
+        primary_value=0.853, metrics={"cv_score": 0.9}, artifact=deployed_model.artifact,
+        sha256=deployed_model.sha256, input_schema=deployed_model.input_schema,
+    )  # fmt: skip
+    html = _client(owner).get(f"/training/{job.pk}/leaderboard/").content.decode()
+    holdout = re.findall(r'data-label="Hold-out AUC" title="[^"]*">([^<]*)</td>', html)
+    ranked = re.findall(r'data-label="Validation AUC" title="[^"]*">([^<]*)</td>', html)
+    assert holdout == ["0.9386", "0.8530"]
+    assert ranked == ["0.9100", "0.9000"]
 
 
 def test_admin_cancel_action_and_no_add(staff_user, job):
