@@ -41,7 +41,7 @@ import pandas as pd  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from features.series import default_season_length  # noqa: E402
+from datasets.frequency import default_season_length  # noqa: E402
 from modeling.metrics import mase_scale  # noqa: E402
 from preprocessing.series import fill_gaps, regularize  # noqa: E402
 

@@ -29,12 +29,13 @@ from pandas.tseries.frequencies import to_offset
 from pandas.tseries.offsets import BQuarterBegin, BQuarterEnd, QuarterBegin, QuarterEnd
 
 from datasets.coercion import is_quarter, read_timestamp
+from datasets.frequency import default_season_length
 from datasets.jsonsafe import json_safe
 from datasets.semantics import text_number
 from modeling.models import TrainedModel
 from pipelines.limits import MAX_HORIZON
 from predictions.models import Deployment, ForecastActual, ForecastState, PredictionRecord
-from preprocessing.series import default_season_length, fill_gaps, future_index
+from preprocessing.series import fill_gaps, future_index
 from vur.errors import Conflict, InvalidInput, ModelNotDeployed, NotFound
 
 MAX_OBSERVATIONS = 10_000  # per request
