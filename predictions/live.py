@@ -278,12 +278,13 @@ def steps_after(last: pd.Timestamp, stamp: pd.Timestamp, freq: str) -> int | Non
         return int(steps) if steps <= MAX_GAP_STEPS + 1 else None
     if not offset.is_on_offset(stamp):
         return None
-    for periods in (64, MAX_GAP_STEPS + 2):  # nearly always the next step or a few after
-        stamps = pd.date_range(start=last, periods=periods, freq=offset)
-        found = int(stamps.searchsorted(stamp))
-        if found < len(stamps):
-            return found if stamps[found] == stamp else None
-    return None
+    # Up to `stamp` itself, not a fixed count of steps: 10,000 months from today would run past
+    # the last timestamp pandas can hold (2262) and overflow.
+    stamps = pd.date_range(start=last, end=stamp, freq=offset)
+    steps = len(stamps) - 1
+    if steps < 1 or stamps[-1] != stamp or steps > MAX_GAP_STEPS + 1:
+        return None
+    return steps
 
 
 def _display_all(fitted: Any, stamps: Any) -> list[str]:

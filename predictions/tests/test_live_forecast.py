@@ -401,6 +401,12 @@ def test_steps_after_reads_fixed_and_calendar_frequencies():
     assert steps_after(pd.Timestamp("2024-01-07"), pd.Timestamp("2024-01-21"), "W-SUN") == 2
     assert steps_after(pd.Timestamp("2024-01-07"), pd.Timestamp("2024-01-20"), "W-SUN") is None
     assert steps_after(day, day + pd.Timedelta(days=20_000), "D") is None  # too long a gap
+    # Calendar frequencies far ahead: 10,000 months would pass pandas' last timestamp (2262);
+    # counting them overflowed into a 500 for a monthly model sent '2030-01-01'.
+    assert steps_after(day, pd.Timestamp("2030-01-01"), "MS") == 72
+    assert steps_after(day, pd.Timestamp("2262-01-01"), "MS") == 238 * 12
+    assert steps_after(day, pd.Timestamp("2100-01-01"), "B") is None  # 19,830 business days
+    assert steps_after(day, day, "MS") is None  # not after
 
 
 @pytest.mark.django_db(transaction=True)
