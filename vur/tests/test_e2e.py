@@ -18,6 +18,7 @@ import pytest
 
 from conftest import sample_path
 from vur.tests.browser import chrome
+from vur.tests.browser import wait as page_wait
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -197,7 +198,6 @@ def test_browser_sign_in_dashboard_admin_and_docs(live_stack, django_user_model,
     from django.core.files import File
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
 
     from datasets.services import dataset_upload
 
@@ -206,7 +206,9 @@ def test_browser_sign_in_dashboard_admin_and_docs(live_stack, django_user_model,
         dataset_upload(owner=owner, upload=File(fh, name="penguins.csv"), name="Penguins of Palmer")
     driver = chrome()
     try:
-        wait = WebDriverWait(driver, 20)
+        # Keeps polling through Chromium's "Node with given id does not belong to the document",
+        # which staleness_of can meet while the refused sign-in's new page replaces the old.
+        wait = page_wait(driver)
         driver.get(live_stack + "/")
         wait.until(ec.presence_of_element_located((By.ID, "id_username")))
         assert "/accounts/login/" in driver.current_url
