@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.frequencies import to_offset
 
 from datasets.coercion import to_datetime
 from datasets.frequency import infer_frequency
@@ -277,3 +278,43 @@ def min_history(season: int, horizon: int) -> int:
     `MAX_KEPT_SEASON` steps) or `MIN_TRAIN_POINTS`, whichever is more."""
     two_seasons = 2 * season if 1 < season <= MAX_KEPT_SEASON else 0
     return horizon + max(MIN_TRAIN_POINTS, two_seasons)
+
+
+def checked_horizon(longest: int, horizon: int) -> int:
+    """How many steps ahead the backtests can check a forecast of `horizon` steps when the
+    longest series holds `longest` observations: the horizon when it fits after
+    `MIN_TRAIN_POINTS` training points, else what fits (steps beyond it are forecast but not
+    checked); 0 when not even one step fits."""
+    return max(0, min(horizon, longest - MIN_TRAIN_POINTS))
+
+
+def steps_past_calendar(last: Any, freq: str, horizon: int) -> int | None:
+    """None when the `horizon` steps of `freq` after `last` all fall on dates pandas can hold
+    (up to 2262-04-11); otherwise how many of them do (10,000 months from 1960 do not)."""
+    try:
+        offset = to_offset(freq)
+        start = pd.Timestamp(last)
+    except (ValueError, TypeError):
+        return 0
+    try:
+        if start + horizon * offset <= pd.Timestamp.max:
+            return None
+    except (ValueError, OverflowError):  # past it at nanosecond resolution (OutOfBoundsDatetime)
+        pass
+    low, high = 0, horizon  # the most steps that fit: at least `low`, fewer than `high`
+    while high - low > 1:
+        mid = (low + high) // 2
+        try:
+            pd.date_range(start, periods=mid + 1, freq=offset)
+            low = mid
+        except (ValueError, OverflowError):
+            high = mid
+    return low
+
+
+def past_calendar_sentence(horizon: int, freq: str, most: int) -> str:
+    """The refusal of a horizon that `steps_past_calendar` found running past 2262."""
+    return (
+        f"A horizon of {horizon} steps at frequency {freq} runs past 2262-04-11, the last date "
+        f"that can be forecast; choose a horizon of {most} or fewer."
+    )

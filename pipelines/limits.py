@@ -7,7 +7,7 @@ can import them too.
 from __future__ import annotations
 
 from datasets.frequency import default_season_length
-from datasets.timeseries import min_history
+from datasets.timeseries import checked_horizon, min_history
 
 MAX_HORIZON = 10_000  # the most steps ahead a forecasting pipeline may ask for
 
@@ -47,8 +47,18 @@ def default_horizon(freq: str | None, n_steps: int | None) -> int:
 def short_history_note(freq: str | None, n_steps: int | None, horizon: int) -> str:
     """A warning when forecasting `horizon` steps ahead leaves a series of `n_steps` steps
     fewer than two seasons of history before its last backtest window (training then drops the
-    season and scores the models on little history); "" when it leaves enough, the series has
-    no season to keep, or its length is unknown. Not a refusal."""
+    season and scores the models on little history), or when the series cannot even hold the
+    horizon plus `MIN_TRAIN_POINTS` (the backtests then check fewer steps than are forecast);
+    "" when it leaves enough, the series has no season to keep, or its length is unknown. Not
+    a refusal."""
+    checked = checked_horizon(n_steps or 0, horizon)
+    if n_steps and 1 <= checked < horizon:
+        return (
+            f"The series holds {n_steps} steps, so backtests can check forecasts only "
+            f"{checked} steps ahead, not {horizon}: the models are ranked on those {checked} "
+            f"steps, and steps {checked + 1} to {horizon} and their intervals are extrapolated. "
+            f"A horizon of {checked} or fewer is checked in full."
+        )
     season = default_season_length(freq)
     need = min_history(season, horizon)
     if not n_steps or need <= min_history(1, horizon) or n_steps >= need:

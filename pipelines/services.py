@@ -11,7 +11,12 @@ from django.utils import timezone
 from datasets.models import Dataset
 from datasets.services import storage_delete_files
 from datasets.signals import Cleanup
-from datasets.timeseries import MIN_TRAIN_POINTS, grid_steps
+from datasets.timeseries import (
+    MIN_TRAIN_POINTS,
+    grid_steps,
+    past_calendar_sentence,
+    steps_past_calendar,
+)
 from pipelines.limits import MAX_HORIZON, default_horizon, short_history_note
 from pipelines.models import STEPS, Pipeline
 from pipelines.signals import pipeline_deleting
@@ -103,25 +108,31 @@ def _day(stamp: str) -> str:
     return text.removesuffix("T00:00:00").removesuffix(" 00:00:00")
 
 
-def _horizon_too_long(dataset: Dataset, horizon: int) -> str:
-    """Why no series of the dataset can be forecast `horizon` steps ahead, or "": even with the
-    season dropped a series needs the horizon plus `MIN_TRAIN_POINTS` observations, and none
-    can hold more than the grid from the table's first timestamp to its last."""
+def _history_too_short(dataset: Dataset) -> str:
+    """Why no series of the dataset can be forecast at all, or "": a series needs
+    `MIN_TRAIN_POINTS` observations to train a backtest on and one more to check it, and none
+    can hold more than the grid from the table's first timestamp to its last. A horizon longer
+    than the history holds is not refused: its backtests check fewer steps (the setup form
+    says so beside the horizon)."""
     steps = grid_steps(dataset.series_info)
-    if steps is None or horizon + MIN_TRAIN_POINTS <= steps:
+    if steps is None or steps > MIN_TRAIN_POINTS:
         return ""
     first, last = (_day(dataset.series_info[k]) for k in ("start", "end"))
-    span = f"{steps} steps ({first} to {last})"
-    most = steps - MIN_TRAIN_POINTS
-    if most < 1:
-        return (
-            f"The series spans only {span}: at least {MIN_TRAIN_POINTS + 1} are needed to "
-            "forecast one step ahead."
-        )
     return (
-        f"The series spans {span}; a horizon of {horizon} needs at least "
-        f"{horizon + MIN_TRAIN_POINTS}. Choose a horizon of {most} or fewer."
+        f"The series spans only {steps} steps ({first} to {last}): at least "
+        f"{MIN_TRAIN_POINTS + 1} are needed to forecast."
     )
+
+
+def _past_calendar(dataset: Dataset, horizon: int | None) -> str:
+    """Why `horizon` steps after the dataset's last timestamp cannot be forecast (they run past
+    2262), or ""."""
+    info = dataset.series_info or {}
+    end, freq = info.get("end"), info.get("frequency")
+    if not (horizon and end and freq):
+        return ""
+    most = steps_past_calendar(end, freq, horizon)
+    return "" if most is None else past_calendar_sentence(horizon, freq, most)
 
 
 def series_steps(*, dataset: Dataset, time_column: str = "") -> int | None:
@@ -196,8 +207,8 @@ def _check(
             errors["forecast_horizon"] = [
                 f"Must be a whole number of steps between 1 and {MAX_HORIZON}."
             ]
-        elif steps is not None and time_column in ("", dataset.time_column):
-            short = _horizon_too_long(dataset, steps)
+        elif time_column in ("", dataset.time_column):
+            short = _history_too_short(dataset) or _past_calendar(dataset, steps)
             if short:
                 errors["forecast_horizon"] = [short]
         target = dataset.column(target_column)

@@ -32,6 +32,7 @@ from datasets.coercion import is_quarter, read_timestamp
 from datasets.frequency import default_season_length
 from datasets.jsonsafe import json_safe
 from datasets.semantics import text_number
+from datasets.timeseries import past_calendar_sentence, steps_past_calendar
 from modeling.models import TrainedModel
 from pipelines.limits import MAX_HORIZON
 from predictions.models import Deployment, ForecastActual, ForecastState, PredictionRecord
@@ -757,6 +758,10 @@ def _forecast_answer(fitted, current, keys, horizon, levels) -> dict[str, Any]:
     lv = tuple(int(v) for v in levels)
     parts = []
     for key in keys:
+        most = steps_past_calendar(current[key].last_timestamp_, fitted.freq, h)
+        if most is not None:
+            sentence = past_calendar_sentence(h, fitted.freq, most)
+            raise InvalidInput(sentence, code="horizon_past_calendar")
         try:
             out = current[key].predict(h, lv)
         except ValueError as exc:

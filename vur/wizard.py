@@ -544,6 +544,14 @@ def _training_context(pipeline: Pipeline, values: dict[str, Any]) -> dict[str, A
         "horizon": pipeline_services.pipeline_forecast_horizon(pipeline)
         if pipeline.problem_type == Pipeline.ProblemType.FORECASTING
         else None,
+        # the setup form's warning, again where training starts (a short history, say)
+        "horizon_note": pipeline_services.forecast_horizon_note(
+            dataset=pipeline.dataset,
+            time_column=pipeline.time_column,
+            horizon=pipeline.forecast_horizon,
+        )
+        if pipeline.problem_type == Pipeline.ProblemType.FORECASTING
+        else "",
     }
 
 

@@ -66,6 +66,18 @@ def test_a_horizon_leaving_fewer_than_two_seasons_is_warned_about():
     assert "too short to keep two seasons" in short_history_note("MS", 20, 4)
 
 
+def test_a_horizon_longer_than_the_history_holds_is_warned_about_not_refused():
+    """22 monthly steps asked 18 ahead: only 14 can be checked after 8 to train on."""
+    assert short_history_note("MS", 22, 18) == (
+        "The series holds 22 steps, so backtests can check forecasts only 14 steps ahead, not "
+        "18: the models are ranked on those 14 steps, and steps 15 to 18 and their intervals "
+        "are extrapolated. A horizon of 14 or fewer is checked in full."
+    )
+    assert short_history_note("MS", 22, 14) != ""  # still fewer than two seasons, said so
+    assert "checked in full" not in short_history_note("MS", 22, 14)
+    assert short_history_note("YS", 22, 14) == ""
+
+
 def test_the_setup_page_offers_the_short_default_and_warns_beside_the_field(web, monthly_30):
     page = web.get(f"/pipelines/new/?dataset={monthly_30['id']}")
     help_text = page.content.decode().split('id="horizon-help">')[1].split("</p>")[0]
@@ -89,8 +101,35 @@ def test_the_setup_page_offers_the_short_default_and_warns_beside_the_field(web,
     assert res.status_code == 200 and res.redirect_chain[-1][0].endswith("/wizard/preprocessing/")
     said = [str(m) for m in res.context["messages"]]
     assert any(m.startswith("A horizon of 18 leaves 12") for m in said), said
-    refused = web.post(note_url, {"forecast_horizon": "25"})  # the save refuses 25 itself
-    assert "A horizon of 25" in refused.content.decode()
+    beyond = web.post(note_url, {"forecast_horizon": "25"})  # more than 30 steps can check
+    assert "check forecasts only 22 steps ahead, not 25" in beyond.content.decode()
+
+
+def test_the_training_step_repeats_the_note_of_a_horizon_the_history_cannot_check(
+    api, web, monthly_30
+):
+    """30 months asked 25 steps ahead: saved, and the training step says that only 22 of them
+    are checked; the default horizon of the same series gets no such note."""
+    asked = api.post(
+        "/api/v1/pipelines/",
+        {"name": "far", "dataset_id": monthly_30["id"], "target_column": "visitors",
+         "problem_type": "forecasting", "forecast_horizon": 25},
+        format="json",
+    )  # fmt: skip
+    assert asked.status_code == 201, asked.content
+    page = web.get(f"/pipelines/{asked.json()['id']}/wizard/training/")
+    assert page.context["horizon_note"].startswith(
+        "The series holds 30 steps, so backtests can check forecasts only 22 steps ahead, not 25"
+    )
+    assert 'id="horizon-note"' in page.content.decode()
+    default = api.post(
+        "/api/v1/pipelines/",
+        {"name": "near", "dataset_id": monthly_30["id"], "target_column": "visitors",
+         "problem_type": "forecasting"},
+        format="json",
+    )  # fmt: skip
+    page = web.get(f"/pipelines/{default.json()['id']}/wizard/training/")
+    assert page.context["horizon_note"] == "" and 'id="horizon-note"' not in page.content.decode()
 
 
 def test_rest_and_the_setup_page_give_a_pipeline_the_same_default_horizon(

@@ -207,18 +207,26 @@ def test_a_horizon_that_is_no_whole_positive_number_is_refused_not_defaulted(web
     assert web.get("/pipelines/").context["page"].paginator.count == 0
 
 
-def test_a_horizon_longer_than_the_series_allows_is_refused_at_setup(web, api):
-    """144 monthly points: 136 steps ahead still leave 8 to train on, 137 do not."""
+def test_a_horizon_longer_than_the_series_holds_is_saved_with_a_warning_at_setup(web, api):
+    """144 monthly points: 136 steps ahead are checked in full (8 left to train on); 1000 are
+    accepted too, and the form's note says that only 136 of them are checked."""
     series = upload_sample(api, "series_airpassengers.csv")
-    res = _forecast(web, series["id"], "1000")
-    assert res.status_code == 400
-    (message,) = res.context["errors"]["forecast_horizon"]
-    assert message == (
-        "The series spans 144 steps (1949-01-01 to 1960-12-01); a horizon of 1000 needs at "
-        "least 1008. Choose a horizon of 136 or fewer."
+    note_url = f"/pipelines/new/{series['id']}/horizon-note/"
+    in_full = web.post(note_url, {"forecast_horizon": "136"}).context["horizon_note"]
+    assert "checked in full" not in in_full  # (only the season note: 8 steps left before it)
+    note = web.post(note_url, {"forecast_horizon": "1000"}).context["horizon_note"]
+    assert note.startswith(
+        "The series holds 144 steps, so backtests can check forecasts only 136 steps ahead, "
+        "not 1000"
     )
-    assert _forecast(web, series["id"], "137").status_code == 400
+    assert _forecast(web, series["id"], "1000").status_code == 302
     assert _forecast(web, series["id"], "136").status_code == 302
+    past = _forecast(web, series["id"], "10000")  # 10,000 months from 1960 run past 2262
+    assert past.status_code == 400
+    assert past.context["errors"]["forecast_horizon"] == [
+        "A horizon of 10000 steps at frequency MS runs past 2262-04-11, the last date that can "
+        "be forecast; choose a horizon of 3616 or fewer."
+    ]
 
 
 def test_a_second_pipeline_of_the_same_name_gets_a_number(web, penguins):

@@ -81,6 +81,12 @@ def test_monthly_series_forecast_with_intervals(api, other_api, celery_worker):
         assert res.status_code == 400, bad
         assert res.json()["code"] in ("bad_horizon", "bad_level"), res.json()
         assert "array" not in res.json()["detail"], res.json()  # no numpy text
+    # 10,000 months after 1960 run past 2262: a clear 400, not a 500 from pandas.
+    past = api.post(
+        "/api/v1/predictions/forecast", {"model_id": best, "horizon": 10_000}, format="json"
+    )
+    assert past.status_code == 400 and past.json()["code"] == "horizon_past_calendar"
+    assert "choose a horizon of 3616 or fewer" in past.json()["detail"]
     whole = api.post(
         "/api/v1/predictions/forecast", {"model_id": best, "level": [90.0]}, format="json"
     )
@@ -133,18 +139,38 @@ def test_bad_forecasting_input_gets_a_4xx_or_a_clear_failed_job(api, celery_work
     res = api.post("/api/v1/training/start", {"pipeline_id": pipe["id"]}, format="json")
     assert res.status_code == 400 and res.json()["code"] == "too_few_rows"
 
-    # Too short for the horizon (7 steps plus 8 to train on): refused when the pipeline is made,
-    # and, for a pipeline holding such a horizon anyway, before a job is queued.
-    short = _upload_frame(api, pd.DataFrame({"day": days[:10], "sales": range(10)}), "short.csv")
-    body = {"name": "s", "dataset_id": short["id"], "target_column": "sales",
+    # Eight days cannot be forecast at any horizon (8 to train a backtest on, one to check it):
+    # refused when the pipeline is made, and, for a pipeline holding such a dataset anyway,
+    # before a job is queued. Ten days are forecast 7 steps ahead, checked on 2 (a warning).
+    eight = _upload_frame(api, pd.DataFrame({"day": days[:8], "sales": range(8)}), "eight.csv")
+    body = {"name": "s", "dataset_id": eight["id"], "target_column": "sales",
             "problem_type": "forecasting", "forecast_horizon": 7}  # fmt: skip
     res = api.post("/api/v1/pipelines/", body, format="json")
-    assert res.status_code == 400 and "2 or fewer" in res.json()["errors"]["forecast_horizon"][0]
-    pipe = create_pipeline(api, short["id"], "sales", "forecasting", forecast_horizon=2)
-    Pipeline.objects.filter(pk=pipe["id"]).update(forecast_horizon=7)
+    assert res.status_code == 400
+    assert res.json()["errors"]["forecast_horizon"] == [
+        "The series spans only 8 steps (2024-01-01 to 2024-01-08): at least 9 are needed to "
+        "forecast."
+    ]
+    res = api.post("/api/v1/pipelines/", {**body, "forecast_horizon": None}, format="json")
+    assert res.status_code == 400 and "at least 9" in res.json()["errors"]["forecast_horizon"][0]
+    ten = _upload_frame(api, pd.DataFrame({"day": days[:10], "sales": range(10)}), "ten.csv")
+    pipe = create_pipeline(api, ten["id"], "sales", "forecasting", forecast_horizon=7)
+    Pipeline.objects.filter(pk=pipe["id"]).update(dataset_id=eight["id"])
     res = api.post("/api/v1/training/start", {"pipeline_id": pipe["id"]}, format="json")
     assert res.status_code == 400 and res.json()["code"] == "series_too_short"
-    assert "at least 15 are needed" in res.json()["detail"]
+    assert "8 observations at frequency D; at least 9 are needed" in res.json()["detail"]
+    Pipeline.objects.filter(pk=pipe["id"]).update(dataset_id=ten["id"])
+    job = api.post("/api/v1/training/start", {"pipeline_id": pipe["id"]}, format="json").json()
+    final = wait_job(api, job["job_id"], 120)
+    assert final["status"] == "completed", final
+    board = api.get(f"/api/v1/models/?pipeline_id={pipe['id']}").json()["results"]
+    assert board and all(m["input_schema"]["horizon"] == 7 for m in board)
+    assert all(m["input_schema"]["checked_horizon"] == 2 for m in board)
+    assert api.post("/api/v1/deployment/deploy", {"model_id": board[0]["id"]}, format="json")
+    res = api.post("/api/v1/predictions/forecast", {"model_id": board[0]["id"]}, format="json")
+    assert res.status_code == 200, res.content
+    assert len(res.json()["forecast"]) == 7
+    assert "calibrated on backtests of 2 steps; those of steps 3 to 7" in res.json()["notes"][0]
 
 
 def test_several_series_in_one_file_are_forecast_per_series(api, celery_worker):

@@ -21,6 +21,7 @@ from training.forecasting.settings import (
     ForecastError,
     ForecastSettings,
     HistoryTooShort,
+    HorizonPastCalendar,
     SparseSeries,
 )
 
@@ -33,6 +34,7 @@ __all__ = [
     "ForecastModel",
     "ForecastSettings",
     "HistoryTooShort",
+    "HorizonPastCalendar",
     "SparseSeries",
     "check_input",
     "forecast_timestamps",

@@ -89,9 +89,10 @@ def run_forecast_automl(
 
 
 def fit_plan(settings: ForecastSettings, data: PreparedInput) -> FitPlan:
-    """What every fit of this run shares; as many backtest windows as asked for that fit in the
-    shortest series after the shortest training history (at least one)."""
-    horizon = settings.horizon
+    """What every fit of this run shares; backtest windows of the checked horizon (the asked
+    one unless no history holds it), as many as asked for that fit in the shortest series after
+    the shortest training history (at least one)."""
+    horizon = data.checked_horizon
     # Each series needs its own training part before the oldest window (two seasons, or a few
     # points when its season was dropped); the windows must fit in every series.
     spare = min(len(s.y) - (min_length(s.m, horizon) - horizon) for s in data.series)
@@ -118,6 +119,16 @@ def _log_input(run: Run) -> None:
         f"{windows} backtest window(s) of {run.plan.horizon} steps."
     )
     _log_empty_target(run)
+    asked, checked = run.settings.horizon, run.plan.horizon
+    if checked < asked:
+        longest = max(len(s.y) for s in series)
+        run.log(
+            f"The history holds {longest} steps, so the backtests check forecasts only "
+            f"{checked} steps ahead, not the asked {asked}: the models are ranked on those, and "
+            f"steps {checked + 1} to {asked} are forecast with intervals extrapolated beyond "
+            "what was checked.",
+            "warning",
+        )
     if windows < min(FEW_WINDOWS, run.settings.n_windows):
         run.log(f"Only {windows} backtest window(s) fit in the history.", "warning")
     elif windows < run.settings.n_windows:

@@ -11,7 +11,13 @@ from typing import Any
 import pandas as pd
 
 from datasets.frequency import default_season_length
-from datasets.timeseries import MIN_TRAIN_POINTS, min_history
+from datasets.timeseries import (
+    MIN_TRAIN_POINTS,
+    checked_horizon,
+    min_history,
+    past_calendar_sentence,
+    steps_past_calendar,
+)
 from features.config import FeatureConfig, FeatureConfigError
 from features.series import detect_seasonalities
 from preprocessing.series import (
@@ -26,6 +32,7 @@ from training.forecasting.settings import (
     ForecastError,
     ForecastSettings,
     HistoryTooShort,
+    HorizonPastCalendar,
     SparseSeries,
 )
 
@@ -58,6 +65,7 @@ class EmptyTarget:
 @dataclass
 class PreparedInput:
     """The regularised series with their common frequency, time zone and regularisation report,
+    the horizon the backtests check (the asked one, or fewer steps when no history holds it),
     the ids of the series left out as too short or too sparse (id -> reason), how many of the
     frame's rows have no target value, and each kept series' empty target steps."""
 
@@ -65,6 +73,7 @@ class PreparedInput:
     freq: str
     timezone: str | None
     report: dict[str, Any]
+    checked_horizon: int
     left_out: dict[Any, str] = field(default_factory=dict)
     no_target_rows: int = 0
     empty: dict[Any, EmptyTarget] = field(default_factory=dict)
@@ -94,36 +103,38 @@ def series_need(n: int, m: int, horizon: int) -> tuple[int, bool]:
 def prepare(df: pd.DataFrame, settings: ForecastSettings) -> PreparedInput:
     """Check the frame against the settings and regularise it into per-series regular Series;
     raises `ForecastError` with one clear sentence when it cannot be forecast. Series too short
-    for the horizon are left out (`left_out`) while at least one is long enough."""
-    histories, freq, report, left_out, empty = _histories(df, settings)
+    for the checked horizon are left out (`left_out`) while at least one is long enough."""
+    histories, freq, report, left_out, empty, checked = _histories(df, settings)
     if all(y.nunique(dropna=True) <= 1 for y in histories.values()):
         raise ForecastError("The target is constant, so there is nothing to forecast.")
     m = default_season_length(freq)
     series = []
     for key, y in histories.items():
-        dropped = series_need(len(y), m, settings.horizon)[1]
+        dropped = series_need(len(y), m, checked)[1]
         seasons = [] if dropped else detect_seasonalities(fill_gaps(y), freq)
         series.append(SeriesData(key, y, seasons, 1 if dropped or len(y) <= m else m, dropped))
     no_target = int(pd.to_numeric(df[settings.target], errors="coerce").isna().sum())
     kept_empty = {k: e for k, e in empty.items() if k in histories}
     return PreparedInput(
-        series, freq, report.get("timezone"), report, left_out, no_target, kept_empty
+        series, freq, report.get("timezone"), report, checked, left_out, no_target, kept_empty
     )
 
 
 def check_input(df: pd.DataFrame, settings: ForecastSettings) -> None:
     """Raise the `ForecastError` that `prepare` would for the shape of the data (no frequency, a
-    grid mostly without values, no series long enough for the horizon), without detecting
+    grid mostly without values, no series long enough to backtest one step), without detecting
     seasons: what a start request can refuse before a job is queued."""
     _histories(df, settings)
 
 
 def _histories(
     df: pd.DataFrame, settings: ForecastSettings
-) -> tuple[dict[Any, pd.Series], str, dict[str, Any], dict[Any, str], dict[Any, EmptyTarget]]:
+) -> tuple[dict[Any, pd.Series], str, dict[str, Any], dict[Any, str], dict[Any, EmptyTarget], int]:
     """(regular histories long enough to forecast by id, frequency, regularisation report,
-    reasons of the series left out, each series' empty target steps) of a frame mostly made of
-    observed steps."""
+    reasons of the series left out, each series' empty target steps, the horizon the backtests
+    check) of a frame mostly made of observed steps. The checked horizon is the asked one when
+    some series holds it plus `MIN_TRAIN` points; otherwise what the longest series holds, and
+    the forecast's later steps go unchecked."""
     frame = _selected_frame(df, settings)
     id_column = settings.id_column
     try:
@@ -142,26 +153,37 @@ def _histories(
         check_grid_coverage(steps, sum(int(y.isna().sum()) for y in histories.values()), freq)
     except SparseSeriesError as exc:
         raise SparseSeries(str(exc)) from exc
+    # one mostly empty series among full ones is left out on its own
+    sparse = {
+        key: (
+            f"values at only {int(y.notna().sum())} of its {len(y)} steps at frequency "
+            f"{freq} (at least half are needed)"
+        )
+        for key, y in histories.items()
+        if len(histories) > 1 and not grid_covered(len(y), int(y.isna().sum()))
+    }
+    longest = max((len(y) for k, y in histories.items() if k not in sparse), default=0)
+    checked = checked_horizon(longest, settings.horizon)
     left_out: dict[Any, str] = {}
     for key, y in histories.items():
-        if len(y) < min_length(1, settings.horizon):  # too short even without a season
-            left_out[key] = _too_short(len(y), freq, settings.horizon)
-        elif len(histories) > 1 and not grid_covered(len(y), int(y.isna().sum())):
-            # one mostly empty series among full ones: left out on its own
-            left_out[key] = (
-                f"values at only {int(y.notna().sum())} of its {len(y)} steps at frequency "
-                f"{freq} (at least half are needed)"
-            )
+        if len(y) < min_length(1, max(checked, 1)):  # too short even without a season
+            left_out[key] = _too_short(len(y), freq, checked, settings.horizon)
+        elif key in sparse:
+            left_out[key] = sparse[key]
     kept = {k: y for k, y in histories.items() if k not in left_out}
     if not kept:
         key, why = next(iter(left_out.items()))
         label = f"Series {key!r}" if id_column else "The series"
         raise HistoryTooShort(
             f"{'No series is long enough to forecast: ' if len(left_out) > 1 else ''}{label} "
-            f"has {why} (the horizon plus {MIN_TRAIN} to train a backtest window on), so use a "
-            "shorter horizon or a longer history."
+            f"has {why} ({MIN_TRAIN} to train a backtest window on and one step to check its "
+            "forecast), so use a longer history."
         )
-    return kept, freq, report, left_out, empty
+    last = max(y.index[-1] for y in kept.values())
+    most = steps_past_calendar(last, freq, settings.horizon)
+    if most is not None:
+        raise HorizonPastCalendar(past_calendar_sentence(settings.horizon, freq, most))
+    return kept, freq, report, left_out, empty, checked
 
 
 def _grid_values(part: pd.DataFrame, settings: ForecastSettings) -> pd.Series:
@@ -193,12 +215,20 @@ def _empty_target(grid: pd.Series, history: pd.Series) -> EmptyTarget:
     )
 
 
-def _too_short(n: int, freq: str, horizon: int) -> str:
-    """Why a series of `n` observations cannot be forecast `horizon` steps ahead (a phrase)."""
-    need = min_length(1, horizon)
+def _too_short(n: int, freq: str, checked: int, horizon: int) -> str:
+    """Why a series of `n` observations is not forecast beside series backtested `checked`
+    steps ahead for a horizon of `horizon` (a phrase)."""
+    if checked < 1:
+        return f"{n} observations at frequency {freq}; at least {MIN_TRAIN + 1} are needed"
+    need = min_length(1, checked)
+    if checked == horizon:
+        return (
+            f"{n} observations at frequency {freq}; at least {need} are needed for a horizon "
+            f"of {horizon}"
+        )
     return (
-        f"{n} observations at frequency {freq}; at least {need} are needed for a horizon of "
-        f"{horizon}"
+        f"{n} observations at frequency {freq}; at least {need} are needed for backtests of "
+        f"{checked} steps"
     )
 
 

@@ -10,16 +10,19 @@ from typing import Any
 import pandas as pd
 
 from datasets.jsonsafe import json_safe
+from datasets.timeseries import past_calendar_sentence, steps_past_calendar
 from modeling.forecasters import Forecaster
 from pipelines.limits import MAX_HORIZON
 from preprocessing.series import future_index
-from training.forecasting.settings import ForecastError
+from training.forecasting.settings import ForecastError, HorizonPastCalendar
 
 
 class ForecastModel:
     """The one object saved (joblib) and deployed: fitted forecasters per series with the history
-    they need, frequency, seasons, default horizon and time zone, and the ids of the series left
-    out of training (too short or too sparse), with the reason (`left_out`)."""
+    they need, frequency, seasons, default horizon and time zone, the horizon its backtests
+    checked (`checked_horizon`: fewer steps than the default when the history was short), and
+    the ids of the series left out of training (too short or too sparse), with the reason
+    (`left_out`)."""
 
     # Pickles name a class by its module: saved models say training.forecasting.ForecastModel
     # (the module before it became a package, re-exported there), so files written before and
@@ -40,6 +43,7 @@ class ForecastModel:
         season_lengths: dict[Any, list[int]],
         forecasters: dict[Any, Forecaster],
         left_out: dict[Any, str] | None = None,
+        checked_horizon: int | None = None,
     ):
         self.algorithm = algorithm
         self.time_column = time_column
@@ -52,6 +56,7 @@ class ForecastModel:
         self.season_lengths = season_lengths
         self.forecasters = forecasters
         self.left_out = dict(left_out or {})
+        self.checked_horizon = int(checked_horizon or horizon)
 
     @property
     def series_ids(self) -> list[Any]:
@@ -81,6 +86,10 @@ class ForecastModel:
         h = int(horizon or self.horizon)
         if h < 1 or h > MAX_HORIZON:
             raise ForecastError(f"The horizon must be between 1 and {MAX_HORIZON}.")
+        for forecaster in self.forecasters.values():
+            most = steps_past_calendar(forecaster.last_timestamp_, self.freq, h)
+            if most is not None:
+                raise HorizonPastCalendar(past_calendar_sentence(h, self.freq, most))
         lv = tuple(int(v) for v in levels)
         if any(v <= 0 or v >= 100 for v in lv):
             raise ForecastError("Interval levels must be percentages between 0 and 100.")
@@ -98,8 +107,9 @@ class ForecastModel:
 
     def forecast_notes(self, horizon: int) -> list[str]:
         """What a client should know about a forecast of `horizon` steps: its intervals were
-        calibrated on backtests of the trained horizon, so steps beyond it are extrapolated."""
-        trained = int(self.horizon)
+        calibrated on backtests of the checked horizon, so steps beyond it are extrapolated."""
+        # models saved before `checked_horizon` existed were checked on their whole horizon
+        trained = int(getattr(self, "checked_horizon", None) or self.horizon)
         if horizon <= trained:
             return []
         return [
@@ -133,6 +143,7 @@ class ForecastModel:
             "frequency": self.freq,
             "timezone": self.timezone,
             "horizon": self.horizon,
+            "checked_horizon": int(getattr(self, "checked_horizon", None) or self.horizon),
             "levels": list(self.levels),
             "season_lengths": {str(k): v for k, v in self.season_lengths.items()},
             "series_ids": [json_safe(k) for k in self.series_ids] if self.id_column else None,

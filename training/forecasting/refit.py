@@ -163,6 +163,7 @@ def _model(run: Run, name: str, forecasters: dict[Any, Forecaster]) -> ForecastM
         freq=data.freq,
         timezone=data.timezone,
         horizon=settings.horizon,
+        checked_horizon=run.plan.horizon,
         levels=settings.levels,
         season_lengths={s.key: s.seasons for s in data.series},
         forecasters=forecasters,

@@ -43,6 +43,12 @@ class SparseSeries(ForecastError):
     code = "series_too_sparse"
 
 
+class HorizonPastCalendar(ForecastError):
+    """The horizon's last steps fall after 2262-04-11, the last date pandas can hold."""
+
+    code = "horizon_past_calendar"
+
+
 class HistoryTooShort(ForecastError):
     """No series is long enough for the horizon (and the backtest it is ranked on)."""
 

@@ -128,33 +128,26 @@ def test_forecast_start_refuses_a_grid_mostly_without_values(api):
     assert TrainingJob.objects.count() == 0
 
 
-def test_forecast_start_checks_the_horizon_against_a_short_history(api):
-    """24 monthly points: a 12-step horizon is queued; a 20-step one (it would need 28 points)
-    is refused when the pipeline is made, and by training/start for a pipeline that holds it
-    anyway (saved before that check), before any job is queued."""
-    from pipelines.models import Pipeline
-    from training.models import TrainingJob
+def test_a_horizon_longer_than_a_short_history_holds_is_accepted_with_a_warning(api, client, owner):
+    """24 monthly points: a 20-step horizon (it would need 28 points to be checked in full) is
+    accepted and queued; the setup form warns that only 16 steps are checked."""
     from training.tests.test_forecast_inputs import _monthly
 
     ds = _upload_csv(api, "short24.csv", _monthly())
     body = {"name": "d", "dataset_id": ds["id"], "target_column": "deaths",
             "problem_type": "forecasting", "forecast_horizon": 20}  # fmt: skip
-    refused = api.post("/api/v1/pipelines/", body, format="json")
-    assert refused.status_code == 400
-    assert refused.json()["errors"]["forecast_horizon"] == [
-        "The series spans 24 steps (1974-01-01 to 1975-12-01); a horizon of 20 needs at least "
-        "28. Choose a horizon of 16 or fewer."
-    ]
-    long = create_pipeline(api, ds["id"], "deaths", "forecasting", forecast_horizon=16)
-    Pipeline.objects.filter(pk=long["id"]).update(forecast_horizon=20)
-    res = api.post("/api/v1/training/start", {"pipeline_id": long["id"]}, format="json")
-    assert res.status_code == 400, res.content
-    assert res.json()["code"] == "series_too_short"
-    assert "at least 28 are needed for a horizon of 20" in res.json()["detail"]
-    assert TrainingJob.objects.count() == 0
-    year = create_pipeline(api, ds["id"], "deaths", "forecasting", forecast_horizon=12)
-    res = api.post("/api/v1/training/start", {"pipeline_id": year["id"]}, format="json")
+    made = api.post("/api/v1/pipelines/", body, format="json")
+    assert made.status_code == 201, made.content
+    res = api.post("/api/v1/training/start", {"pipeline_id": made.json()["id"]}, format="json")
     assert res.status_code == 202, res.content
+    client.force_login(owner)
+    note = client.post(f"/pipelines/new/{ds['id']}/horizon-note/", {"forecast_horizon": "20"})
+    assert note.status_code == 200
+    assert note.context["horizon_note"] == (
+        "The series holds 24 steps, so backtests can check forecasts only 16 steps ahead, not "
+        "20: the models are ranked on those 16 steps, and steps 17 to 20 and their intervals "
+        "are extrapolated. A horizon of 16 or fewer is checked in full."
+    )
 
 
 def test_forecast_start_queues_several_series_when_only_one_is_too_short(api):

@@ -128,13 +128,29 @@ def test_a_mostly_empty_series_among_full_ones_is_left_out_on_its_own():
     assert "values at only" in data.left_out["NEW"] and "of its 300 steps" in data.left_out["NEW"]
 
 
-def test_every_series_too_short_still_fails_the_run_with_a_clear_message():
-    frame = _hourly_stations()
-    frame = frame.groupby("origin").head(30)
+def test_when_no_series_holds_the_horizon_the_longest_sets_the_checked_one():
+    """Four hourly series of 30, 30, 30 and 20 points asked 24 steps ahead: none holds 24 + 8,
+    so the backtests check 22 steps, the 20-point series (too short for those) is left out,
+    and the others are still forecast 24 steps."""
+    frame = _hourly_stations().groupby("origin").head(30)
+    frame = frame.drop(index=frame.index[frame["origin"] == "NEW"][20:])
     settings = ForecastSettings(
         time_column="time_hour", target="temp", id_column="origin", horizon=24
     )
-    with pytest.raises(HistoryTooShort, match="No series is long enough.*at least 32 are needed"):
+    data = prepare(frame, settings)
+    assert data.checked_horizon == 22
+    assert [s.key for s in data.series] == ["EWR", "JFK", "LGA"]
+    assert data.left_out["NEW"] == (
+        "20 observations at frequency h; at least 30 are needed for backtests of 22 steps"
+    )
+
+
+def test_every_series_too_short_to_check_one_step_still_fails_the_run_with_a_clear_message():
+    frame = _hourly_stations().groupby("origin").head(8)
+    settings = ForecastSettings(
+        time_column="time_hour", target="temp", id_column="origin", horizon=24
+    )
+    with pytest.raises(HistoryTooShort, match="No series is long enough.*at least 9 are needed"):
         run_forecast_automl(frame, settings)
 
 
@@ -174,9 +190,41 @@ def test_seasonal_models_fit_without_a_season_on_a_series_too_short_for_two():
 
 
 @pytest.mark.parametrize("horizon", [20, 48])
-def test_a_horizon_too_long_for_the_history_is_refused(horizon):
-    settings = ForecastSettings(time_column="month", target="deaths", horizon=horizon)
+def test_a_horizon_longer_than_the_history_holds_is_forecast_and_checked_on_fewer_steps(horizon):
+    """24 monthly points asked 20 or 48 steps ahead (they hold 16 after 8 to train on): the
+    candidates are ranked on backtests of 16 steps, the job log says so, and every model
+    forecasts the whole horizon with ordered intervals and a note on the unchecked steps."""
+    events: list = []
+    settings = ForecastSettings(
+        time_column="month", target="deaths", horizon=horizon, time_budget_s=20
+    )
+    check_input(_monthly(), settings)  # accepted before a job is queued
+    cands = run_forecast_automl(_monthly(), settings, on_event=lambda k, p: events.append((k, p)))
+    assert cands and all(c.model is not None for c in cands)
+    warned = [p for p in _logs(events) if "check forecasts only 16 steps ahead" in p["message"]]
+    assert warned and warned[0]["level"] == "warning"
+    assert f"not the asked {horizon}" in warned[0]["message"]
+    assert any("backtest window(s) of 16 steps" in p["message"] for p in _logs(events))
+    for cand in cands:
+        model = cand.model
+        assert model.horizon == horizon and model.checked_horizon == 16
+        assert model.input_schema()["checked_horizon"] == 16
+        out = model.predict()
+        forecast = np.asarray(out["forecast"])
+        assert len(forecast) == horizon and np.isfinite(forecast).all(), cand.algorithm
+        for level in ("80", "95"):
+            lower = np.asarray(out["intervals"][level]["lower"])
+            upper = np.asarray(out["intervals"][level]["upper"])
+            assert (lower <= forecast).all() and (forecast <= upper).all(), cand.algorithm
+        (note,) = model.forecast_notes(horizon)
+        assert f"backtests of 16 steps; those of steps 17 to {horizon}" in note
+        assert model.forecast_notes(16) == []
+
+
+def test_a_series_too_short_to_check_one_step_is_refused_before_a_job():
+    settings = ForecastSettings(time_column="month", target="deaths", horizon=3)
     with pytest.raises(HistoryTooShort) as err:
-        check_input(_monthly(), settings)
+        check_input(_monthly(8), settings)
     assert err.value.code == "series_too_short"
-    assert f"at least {horizon + MIN_TRAIN} are needed for a horizon of {horizon}" in str(err.value)
+    assert "8 observations at frequency MS; at least 9 are needed" in str(err.value)
+    check_input(_monthly(9), settings)  # one step can be checked

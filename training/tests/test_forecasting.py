@@ -209,11 +209,23 @@ def test_constant_and_short_series_are_refused(air):
     const = air.assign(passengers=5.0)
     with pytest.raises(ForecastError, match="constant"):
         run_forecast_automl(const, ForecastSettings(**{**_air_kwargs(), "horizon": 6}))
-    with pytest.raises(ForecastError, match="at least"):
+    # 10,000 months after 1960 run past 2262, the last date pandas holds.
+    with pytest.raises(ForecastError, match="runs past 2262-04-11.*3616 or fewer") as err:
         run_forecast_automl(air, ForecastSettings(**{**_air_kwargs(), "horizon": 10000}))
-    # Fewer than two seasons: the season is dropped, and the horizon plus 8 points are needed.
-    with pytest.raises(ForecastError, match="at least 26 are needed"):
-        run_forecast_automl(air.iloc[:20], ForecastSettings(**{**_air_kwargs(), "horizon": 18}))
+    assert err.value.code == "horizon_past_calendar"
+    # Eight points: not even one step can be checked after the 8 a backtest trains on.
+    with pytest.raises(ForecastError, match="at least 9 are needed"):
+        run_forecast_automl(air.iloc[:8], ForecastSettings(**{**_air_kwargs(), "horizon": 18}))
+
+
+def test_a_forecast_past_the_last_representable_date_is_refused_not_crashed(air):
+    model = run_forecast_automl(
+        air, ForecastSettings(**{**_air_kwargs(), "algorithms": ["seasonal_naive"]})
+    )[0].model
+    assert len(model.predict(3616)["forecast"]) == 3616
+    with pytest.raises(ForecastError, match="runs past 2262-04-11") as err:
+        model.predict(3617)
+    assert err.value.code == "horizon_past_calendar"
 
 
 def _air_kwargs() -> dict:
