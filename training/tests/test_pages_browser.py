@@ -1,6 +1,7 @@
 """Model and training pages in headless Chromium on the real stack: scores and leaderboards
-readable at 390 px, cancelling asks first, whole-number epoch ticks, and a forecast line that
-starts at the last observed point."""
+readable at 390 px, cancelling asks first, whole-number epoch ticks, a forecast line that
+starts at the last observed point, and the training step's Start turning back on when the
+pipeline's job ends."""
 
 from __future__ import annotations
 
@@ -249,3 +250,81 @@ def test_the_training_step_points_to_the_running_job(live_stack, browser, owner)
     check_page(browser, "wizard-training-running")
     browser.find_element(By.ID, "active-job-link").click()
     wait(browser).until(lambda d: d.current_url.rstrip("/").endswith(str(job.pk)))
+
+
+def _wizard_training(browser, base: str, pipeline) -> None:
+    browser.get(f"{base}/pipelines/{pipeline.pk}/wizard/training/")
+    wait(browser).until(lambda d: d.find_element(By.ID, "start-training"))
+
+
+def test_start_is_off_while_the_started_job_runs_and_on_again_once_it_ends(
+    live_stack, browser, owner
+):
+    """Start stayed disabled after the pipeline's job had ended, until the page was reloaded."""
+    from conftest import pipeline_on_sample
+    from training.models import TrainingJob
+
+    pipeline = pipeline_on_sample(owner, "penguins.csv", "species", "classification")
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    _wizard_training(browser, live_stack, pipeline)
+    assert browser.find_element(By.ID, "start-training").is_enabled()
+    budget = browser.find_element(By.ID, "id_time_budget_s")
+    budget.clear()
+    budget.send_keys("10")
+    browser.find_element(By.ID, "start-training").click()
+    wait(browser).until(lambda d: d.current_url.rstrip("/").split("/")[-2] == "training")
+    job_id = browser.current_url.rstrip("/").split("/")[-1]
+    # Back on the step while the job runs (its budget is 10 s): Start is off, with the reason.
+    browser.back()
+    link = wait(browser).until(lambda d: d.find_element(By.ID, "active-job-link"))
+    assert link.get_attribute("href").endswith(f"/training/{job_id}/")
+    start = browser.find_element(By.ID, "start-training")
+    assert not start.is_enabled() and start.get_attribute("aria-describedby") == "active-job"
+    browser.execute_script("window.sameDocument = true;")  # gone if the page reloads
+
+    wait(browser, 180).until(lambda d: d.find_element(By.ID, "start-training").is_enabled())
+    assert TrainingJob.objects.get(pk=job_id).status == "completed"
+    assert browser.execute_script("return window.sameDocument") is True
+    assert not browser.find_elements(By.ID, "active-job")
+    ended = browser.find_element(By.ID, "active-job-ended")
+    assert ended.text == (
+        "The training job of this pipeline has completed: see it on its page. "
+        "You can start another now."
+    )
+    link = browser.find_element(By.ID, "active-job-link").get_attribute("href")
+    assert link.endswith(f"/training/{job_id}/")
+    assert browser.find_element(By.ID, "start-training").get_attribute("aria-describedby") is None
+
+
+def test_start_is_on_again_once_the_pipelines_job_fails(
+    live_stack, browser, owner, stack_channel_layer
+):
+    """A job that fails ends as well: Start turns back on, and starts another job."""
+    from training.models import TrainingJob
+    from training.services import training_job_run
+    from training.tests.test_failure_log import _constant_target_pipeline
+
+    pipeline = _constant_target_pipeline(owner)
+    job = TrainingJob.objects.create(
+        owner=owner, pipeline=pipeline, config={"algorithms": ["linear"], "time_budget_s": 10}
+    )
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    _wizard_training(browser, live_stack, pipeline)
+    assert not browser.find_element(By.ID, "start-training").is_enabled()
+    assert browser.find_element(By.ID, "active-job").text.startswith(
+        "A training job of this pipeline is queued"
+    )
+    browser.execute_script("window.sameDocument = true;")
+    # The job runs here; its events reach the page through the stack's channel layer.
+    training_job_run(job_id=job.pk)
+    assert TrainingJob.objects.get(pk=job.pk).status == "failed"
+    wait(browser).until(lambda d: d.find_element(By.ID, "start-training").is_enabled())
+    assert browser.execute_script("return window.sameDocument") is True
+    assert browser.find_element(By.ID, "active-job-ended").text.startswith(
+        "The training job of this pipeline failed: see it on its page."
+    )
+    check_page(browser, "wizard-training-job-failed")
+    browser.find_element(By.ID, "start-training").click()
+    wait(browser).until(lambda d: d.current_url.rstrip("/").split("/")[-2] == "training")
+    assert browser.current_url.rstrip("/").split("/")[-1] != str(job.pk)
+    assert TrainingJob.objects.filter(pipeline=pipeline).count() == 2

@@ -1,5 +1,7 @@
 /* Training page: relays /ws/training/<id>/ events into the progress bar, log, loss curves and
-   leaderboard without a reload. Stored events rendered by the server are skipped by sequence. */
+   leaderboard without a reload. Stored events rendered by the server are skipped by sequence.
+   The wizard's training step follows its pipeline's running job the same way, to turn Start
+   back on when that job ends. */
 (function () {
   "use strict";
 
@@ -266,9 +268,80 @@
     if (board && window.htmx) window.htmx.trigger(board, "refresh");
   };
 
+  /* The wizard's training step: Start is off while a job of the pipeline is queued or running
+     (the server refuses a second one). The page follows that job over its socket and, once it
+     has ended, says how and turns Start back on, without a reload. */
+  function TrainingStep(form) {
+    this.form = form;
+    this.button = $("start-training");
+    var notice = $("active-job");
+    this.jobId = notice ? notice.dataset.jobId : "";
+    this.status = notice ? notice.dataset.status : "";
+    var self = this;
+    form.addEventListener("submit", function () {
+      // One click starts one job: a second click while the answer loads would be refused.
+      if (self.button) { self.button.disabled = true; self.button.setAttribute("aria-busy", "true"); }
+    });
+    // A page restored from the back-forward cache shows the state before Start was clicked:
+    // load it again so Start reflects the job that click started.
+    window.addEventListener("pageshow", function (ev) { if (ev.persisted) window.location.reload(); });
+    if (this.jobId && window.vurSocket) this.follow();
+  }
+
+  TrainingStep.prototype.follow = function () {
+    var self = this;
+    this.socket = window.vurSocket("/ws/training/" + this.jobId + "/", function (event) {
+      if (event.type === "status") self.setStatus(event.status);
+    }, {
+      onClose: function (ev) {
+        // Signed out: following again would be refused the same way.
+        if (ev.code === 4401 && self.socket) self.socket.close();
+      },
+    });
+  };
+
+  TrainingStep.prototype.setStatus = function (status) {
+    if (!status || status === this.status || TERMINAL.indexOf(this.status) !== -1) return;
+    var notice = $("active-job");
+    if (TERMINAL.indexOf(status) === -1) {
+      // Queued -> running: the notice's opening words follow (the replay of the job's stored
+      // events passes "queued" again: never back).
+      if (status !== "running") return;
+      this.status = status;
+      if (notice && notice.firstChild && notice.firstChild.nodeType === 3) {
+        notice.firstChild.nodeValue = "A training job of this pipeline is " + status + ": ";
+      }
+      return;
+    }
+    this.status = status;
+    if (this.socket) this.socket.close(); // the server closes after the final status too
+    var ended = document.createElement("p");
+    ended.className = status === "completed" ? "notice success" : status === "failed" ? "notice error" : "notice";
+    ended.id = "active-job-ended";
+    ended.dataset.status = status;
+    ended.appendChild(document.createTextNode("The training job of this pipeline " + (
+      status === "completed" ? "has completed" : status === "failed" ? "failed" : "was cancelled"
+    ) + ": "));
+    var link = document.createElement("a");
+    link.href = "/training/" + this.jobId + "/";
+    link.id = "active-job-link";
+    link.textContent = "see it on its page";
+    ended.appendChild(link);
+    ended.appendChild(document.createTextNode(". You can start another now."));
+    var area = $("active-job-area");
+    if (notice) notice.remove();
+    if (area) area.appendChild(ended);
+    if (this.button) {
+      this.button.disabled = false;
+      this.button.removeAttribute("aria-describedby");
+    }
+  };
+
   function start() {
     var root = $("job");
     if (root) window.vurTraining = new TrainingPage(root);
+    var form = $("training-form");
+    if (form) window.vurTrainingStep = new TrainingStep(form);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
