@@ -29,6 +29,7 @@ from modeling.templatetags.modeling_labels import (
     metric_value,
 )
 from pipelines.models import Pipeline
+from vur.errors import NotFound
 
 logger = logging.getLogger(__name__)
 
@@ -154,32 +155,61 @@ def _residual_points(model: TrainedModel) -> dict[str, list] | None:
     return {"predicted": predicted, "actual": actual}
 
 
-def forecast_chart(model: TrainedModel) -> dict[str, Any]:
-    """The recent history of a forecaster's (first) series and its forecast from the stored model
-    with 80/95% intervals: {history: {timestamps, values}, forecast: {...}} or {error}."""
+def series_history(model: TrainedModel, series_id: Any = None) -> dict[str, Any]:
+    """The recent training history of one of a forecaster's series (the first by default), as
+    the charts draw it: `{series_id, timestamps, values}`. NotFound (404) for a series the
+    model does not forecast; reads the pipeline's dataset."""
     schema = model.input_schema or {}
     time_col, target = schema.get("time_column"), schema.get("target")
     id_col = schema.get("id_column")
+    series_ids = schema.get("series_ids") or []
+    asked = series_id is not None and series_id != ""
+    if model.problem_type != Pipeline.ProblemType.FORECASTING or not time_col or not target:
+        raise NotFound("This model forecasts no series.", code="series_not_found")
+    if id_col and series_ids:
+        key = series_ids[0]
+        if asked:
+            matches = [s for s in series_ids if str(s) == str(series_id)]
+            if not matches:
+                raise NotFound(
+                    f"Series '{series_id}' is not in this model.", code="series_not_found"
+                )
+            key = matches[0]
+    elif asked:
+        raise NotFound(
+            f"This model forecasts a single series; series '{series_id}' is not in it.",
+            code="series_not_found",
+        )
+    else:
+        key = None
+    columns = [c for c in (time_col, id_col, target) if c]
+    frame = dataset_frame(model.pipeline.dataset, usecols=columns)
+    if id_col and key is not None:
+        frame = frame[frame[id_col].astype(str) == str(key)]
+    frame = frame.dropna(subset=[time_col]).sort_values(time_col).tail(HISTORY_POINTS)
+    return {
+        "series_id": key,
+        "timestamps": [t.isoformat() for t in frame[time_col]],
+        "values": [float(v) if _number(float(v)) else None for v in frame[target]],
+    }
+
+
+def forecast_chart(model: TrainedModel) -> dict[str, Any]:
+    """The recent history of a forecaster's (first) series and its forecast from the stored model
+    with 80/95% intervals: {series_id, target, history: {timestamps, values}, forecast: {...}}
+    or {error}."""
     try:
         fitted = artifact_load(model.artifact, model.sha256)
-        series_ids = schema.get("series_ids") or []
-        series_id = series_ids[0] if id_col and series_ids else None
+        first = series_history(model)
+        series_id = first["series_id"]
         out = fitted.predict(levels=(80, 95), series_id=series_id)
-        columns = [c for c in (time_col, id_col, target) if c]
-        frame = dataset_frame(model.pipeline.dataset, usecols=columns)
-        if id_col and series_id is not None:
-            frame = frame[frame[id_col].astype(str) == str(series_id)]
-        frame = frame.dropna(subset=[time_col]).sort_values(time_col).tail(HISTORY_POINTS)
-        history = {
-            "timestamps": [t.isoformat() for t in frame[time_col]],
-            "values": [float(v) if _number(float(v)) else None for v in frame[target]],
-        }
+        history = {"timestamps": first["timestamps"], "values": first["values"]}
     except Exception:
         logger.exception("could not draw the forecast of model %s", model.pk)
         return {"error": "The forecast could not be drawn: the model file or its data is missing."}
     return {
         "series_id": series_id,
-        "target": target,
+        "target": (model.input_schema or {}).get("target"),
         "history": history,
         "forecast": {
             "timestamps": out.get("timestamps", []),

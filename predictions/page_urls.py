@@ -23,6 +23,11 @@ urlpatterns = [
         pages.model_live_history,
         name="ui-model-live-history",
     ),
+    path(
+        "models/<int:model_id>/series-history/",
+        pages.model_series_history,
+        name="ui-model-series-history",
+    ),
     path("models/<int:model_id>/batch/", pages.model_batch, name="ui-model-batch"),
     path("predictions/batch/<uuid:job_id>/", pages.batch_status, name="ui-batch-status"),
     path("deployments/", pages.deployment_list, name="ui-deployment-list"),

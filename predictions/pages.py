@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from datasets.semantics import NULL_TOKENS, text_number
 from modeling.models import TrainedModel
-from modeling.pages import model_page_context
+from modeling.pages import model_page_context, series_history
 from modeling.selectors import trained_model_get
 from predictions import selectors, services
 from predictions.levels import out_of_range, unseen_values
@@ -328,6 +328,19 @@ def model_live_history(request: HttpRequest, model_id) -> JsonResponse:
         answer = services.forecast_live_history(
             model=model, series_id=request.GET.get("series_id") or None
         )
+    except VURError as exc:
+        return JsonResponse({"detail": exc.detail, "code": exc.code}, status=exc.status_code)
+    return JsonResponse(answer)
+
+
+@login_required
+def model_series_history(request: HttpRequest, model_id) -> JsonResponse:
+    """The live chart's training history of the series it is switched to (JSON, `?series_id=`,
+    the first by default): `{series_id, timestamps, values}`. Read-only; 404 for a series the
+    model does not forecast."""
+    model = _model(request, model_id)
+    try:
+        answer = series_history(model, request.GET.get("series_id") or None)
     except VURError as exc:
         return JsonResponse({"detail": exc.detail, "code": exc.code}, status=exc.status_code)
     return JsonResponse(answer)

@@ -70,6 +70,56 @@ def deployed_forecaster(
     return model
 
 
+def deployed_two_series_forecaster(owner):
+    """A deployed seasonal naive forecaster of two daily series, stores "A" and "B" (B a
+    thousand above A), from one uploaded file with an id column (date, store, sales)."""
+    from datasets.services import dataset_upload
+    from modeling.artifacts import artifact_save
+    from modeling.forecasters import PreparedForecaster, SeasonalNaiveForecaster
+    from modeling.models import TrainedModel
+    from pipelines.services import pipeline_create
+    from predictions.services import deployment_create
+    from training.forecasting import ForecastModel
+
+    values = {"A": _daily(len(STAMPS)), "B": _daily(len(STAMPS)) + 1000}
+    text = "date,store,sales\n" + "\n".join(
+        f"{ts:%Y-%m-%d},{store},{v}"
+        for store, series in values.items()
+        for ts, v in zip(STAMPS, series, strict=True)
+    )
+    dataset = dataset_upload(
+        owner=owner, upload=ContentFile(text.encode(), name="stores.csv"), name="stores"
+    )
+    pipeline = pipeline_create(
+        owner=owner, dataset=dataset, name="stores", target_column="sales",
+        problem_type="forecasting", forecast_horizon=7,
+    )  # fmt: skip
+    forecasters = {}
+    for store, series in values.items():
+        history = pd.Series(series, index=pd.DatetimeIndex(STAMPS, freq="D"))
+        forecasters[store] = PreparedForecaster(SeasonalNaiveForecaster(season_length=7)).fit(
+            history
+        )
+    fitted = ForecastModel(
+        algorithm="seasonal_naive", time_column="date", target="sales", id_column="store",
+        freq="D", timezone=None, horizon=7, levels=(80, 95),
+        season_lengths={k: [7] for k in forecasters}, forecasters=forecasters,
+    )  # fmt: skip
+    saved = artifact_save(fitted, f"{owner.pk}/live-panel/stores")
+    columns = [
+        {"name": c["name"], "dtype": c["dtype"], "semantic_type": c["semantic_type"],
+         "required": True, **({"parse": c["parse"]} if c.get("parse") else {})}
+        for c in dataset.columns_info
+    ]  # fmt: skip
+    model = TrainedModel.objects.create(
+        owner=owner, pipeline=pipeline, problem_type="forecasting", algorithm="seasonal_naive",
+        primary_metric="mase", artifact=saved.name, sha256=saved.sha256,
+        input_schema={**fitted.input_schema(), "columns": columns},
+    )  # fmt: skip
+    deployment_create(owner=owner, model=model, target="realtime")
+    return model, values
+
+
 def iso_file() -> str:
     values = _daily(len(STAMPS))
     return "date,sales\n" + "\n".join(
@@ -241,3 +291,57 @@ def test_the_observed_value_takes_a_decimal_comma_and_refuses_what_is_no_number(
     assert traces(browser)["sent observations"][1][-1] == 101.5
     assert not browser.find_element(By.ID, "obs-value-error").text
     assert box.get_attribute("aria-invalid") is None
+
+
+def test_the_live_chart_follows_the_series_chosen(live_stack, browser, owner):
+    """A model with an id column: the live chart only ever drew the first series (and an
+    observation sent for the second was drawn over the first one's history)."""
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    model, values = deployed_two_series_forecaster(owner)
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    open_live_panel(browser, live_stack, model)
+    chart = browser.find_element(By.ID, "live-forecast-chart")
+    assert chart.get_attribute("data-series") == "A"
+    choice = browser.find_element(By.ID, "forecast-series")
+    assert browser.find_element(By.CSS_SELECTOR, "label[for=forecast-series]").text == "Series"
+    assert [o.text for o in Select(choice).options] == ["A", "B"]
+    assert Select(choice).first_selected_option.text == "A"
+    x, y = traces(browser)["history"]
+    assert y == pytest.approx(list(values["A"])) and x[-1] == "2023-12-31T00:00:00"
+
+    # By keyboard: the chart moves to B, its history and its forecast (a week of B's values).
+    choice.send_keys(Keys.ARROW_DOWN)
+    wait(browser, LONG).until(
+        lambda d: d.find_element(By.ID, "live-forecast-chart").get_attribute("data-series") == "B"
+    )
+    lines = traces(browser)
+    assert lines["history"][1] == pytest.approx(list(values["B"]))
+    assert lines["forecast"][1][1:] == pytest.approx(list(values["B"][-7:]))
+    assert chart.get_attribute("aria-label") == (
+        "Live forecast of series B with 80% and 95% intervals"
+    )
+    check_page(browser, "model-live-second-series")
+
+    # An observation of B is drawn on B's line, and the chart keeps B.
+    wait(browser, LONG).until(
+        lambda d: "Reads as 2024-01-01" in d.find_element(By.ID, "obs-reading").text
+    )
+    send(browser, "1140")
+    wait(browser, LONG).until(
+        lambda d: (
+            d.find_element(By.ID, "live-forecast-chart").get_attribute("data-live-points") == "1"
+        )
+    )
+    lines = traces(browser)
+    assert lines["sent observations"][1] == pytest.approx([values["B"][-1], 1140.0])
+    assert lines["history"][1] == pytest.approx(list(values["B"]))
+    # Back to A: nothing was sent for it.
+    Select(choice).select_by_value("A")
+    wait(browser, LONG).until(
+        lambda d: d.find_element(By.ID, "live-forecast-chart").get_attribute("data-series") == "A"
+    )
+    lines = traces(browser)
+    assert "sent observations" not in lines
+    assert lines["history"][1] == pytest.approx(list(values["A"]))

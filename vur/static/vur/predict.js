@@ -311,13 +311,27 @@
     if (!panel || panel.dataset.bound) return;
     panel.dataset.bound = "1";
     var modelId = parseInt(panel.dataset.modelId, 10);
-    var base = (charts && charts.forecast && charts.forecast.history) || { timestamps: [], values: [] };
+    var empty = function () { return { timestamps: [], values: [], filled: [] }; };
+    // A model with an id column forecasts several series: the chart draws the one chosen
+    // here (the first at first), and observations are sent for it.
+    var series = $("forecast-series");
+    var shown = series ? series.value : "";
+    var switches = 0;
+    // Each series' training history, drawn before the deployment's steps; the page brings the
+    // first one, the others are asked for when chosen.
+    var bases = {};
+    var first = charts && charts.forecast;
+    if (first && first.history) bases[first.series_id === null || first.series_id === undefined ? "" : String(first.series_id)] = first.history;
+    else if (first && first.error) bases[shown] = { timestamps: [], values: [] }; // said on the model chart
+    var base = bases[shown] || { timestamps: [], values: [] };
     // What the deployment took after the training history, as the server keeps it (so a
     // reload draws the same line): {timestamps, values, filled}.
-    var live = { timestamps: [], values: [], filled: [] };
+    var live = empty();
     var chartEl = $("live-forecast-chart");
     var decimal = $("observation-form").dataset.decimal === "," ? "," : ".";
     streamSocket();
+
+    function query(id) { return id === "" ? "" : "?series_id=" + encodeURIComponent(id); }
 
     /* The value's error sits at its field; "" clears it. */
     function valueError(message) {
@@ -326,18 +340,33 @@
       if (message) box.setAttribute("aria-invalid", "true"); else box.removeAttribute("aria-invalid");
     }
 
-    function loadLive() {
-      var query = series ? "?series_id=" + encodeURIComponent(series.value) : "";
-      return window.vur.api("/models/" + modelId + "/live-history/" + query).then(function (res) {
-        if (res.ok && res.body) live = res.body;
-        else if (!res.ok) showError("forecast-error", res.error);
+    function fetchLive(id) {
+      return window.vur.api("/models/" + modelId + "/live-history/" + query(id)).then(function (res) {
+        if (!res.ok) { showError("forecast-error", res.error); return empty(); }
+        return res.body || empty();
       });
+    }
+
+    function fetchBase(id) {
+      if (bases[id]) return Promise.resolve(bases[id]);
+      return window.vur.api("/models/" + modelId + "/series-history/" + query(id)).then(function (res) {
+        if (!res.ok) { showError("forecast-error", res.error); return { timestamps: [], values: [] }; }
+        bases[id] = { timestamps: res.body.timestamps || [], values: res.body.values || [] };
+        return bases[id];
+      });
+    }
+
+    function loadLive() {
+      var id = shown;
+      return fetchLive(id).then(function (body) { if (id === shown) live = body; });
     }
 
     function show(answer) {
       var fc = { timestamps: answer.timestamps || [], forecast: answer.forecast || [], intervals: answer.intervals || {} };
       drawForecast(chartEl, base, fc, live);
       chartEl.setAttribute("data-live-points", String(live.timestamps.length));
+      chartEl.setAttribute("data-series", shown);
+      if (series) chartEl.setAttribute("aria-label", "Live forecast of series " + shown + " with 80% and 95% intervals");
       if (answer.updated_through) {
         $("forecast-through").textContent = "History known through " + plain(answer.updated_through) + "; the forecast starts after it.";
         chartEl.setAttribute("data-updated-through", answer.updated_through);
@@ -367,20 +396,38 @@
       if (window.htmx) window.htmx.trigger($("obs-timestamp"), "obs-check");
     }
 
-    var series = $("obs-series");
-    if (series) series.addEventListener("change", checkTimestamp);
+    /* Draw series `shown`: its history, what the deployment took of it, its live forecast. */
+    function showSeries() {
+      var id = shown, mine = ++switches;
+      showError("forecast-error", "");
+      chartEl.setAttribute("aria-busy", "true");
+      var body = { model_id: modelId, level: [80, 95] };
+      if (series) body.series_id = id;
+      Promise.all([
+        window.vur.api("/api/v1/predictions/forecast", { method: "POST", body: body }), fetchLive(id), fetchBase(id),
+      ]).then(function (done) {
+        if (mine !== switches) return; // another series was chosen meanwhile
+        chartEl.removeAttribute("aria-busy");
+        live = done[1];
+        base = done[2];
+        var res = done[0];
+        if (!res.ok) { showError("forecast-error", res.error); return; }
+        show(res.body);
+      });
+    }
+
+    if (series) {
+      series.addEventListener("change", function () {
+        shown = series.value;
+        showError("obs-error", "");
+        valueError("");
+        showSeries();
+      });
+    }
     // A refusal is about what was sent: editing the timestamp puts it out of date.
     $("obs-timestamp").addEventListener("input", function () { showError("obs-error", ""); });
     $("obs-value").addEventListener("input", function () { valueError(""); });
-    var body = { model_id: modelId, level: [80, 95] };
-    if (series) body.series_id = series.value;
-    Promise.all([
-      window.vur.api("/api/v1/predictions/forecast", { method: "POST", body: body }), loadLive(),
-    ]).then(function (done) {
-      var res = done[0];
-      if (!res.ok) { showError("forecast-error", res.error); return; }
-      show(res.body);
-    });
+    showSeries();
 
     $("observation-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
@@ -392,13 +439,15 @@
       valueError("");
       // Sent as typed: the server reads it as the training file's numbers were read (its
       // decimal mark; a decimal comma whenever it cannot be anything else) or refuses it.
+      var id = shown;
       var message = { model_id: modelId, observations: [{ timestamp: ts, value: raw }], level: [80, 95] };
-      if (series) { message.series_id = series.value; message.observations[0].series_id = series.value; }
+      if (series) { message.series_id = id; message.observations[0].series_id = id; }
       var button = $("obs-send");
       button.disabled = true;
       logLine($("stream-log"), "out", message);
       sendOnStream(message, function (answer) {
         button.disabled = false;
+        if (id !== shown) return; // the chart has moved to another series since
         if (answer.error) {
           var text = pageError(answer.error.detail) || "The observation was refused.";
           if (answer.error.code === "bad_value" || answer.error.code === "ambiguous_number") {
@@ -409,7 +458,7 @@
           }
           return;
         }
-        loadLive().then(function () { show(answer); });
+        loadLive().then(function () { if (id === shown) show(answer); });
       });
     });
   }
