@@ -175,6 +175,7 @@ class TabularEngine:
             preprocessing_config=pipeline.preprocessing_config or None,
             random_state=int(config.get("random_state", 0)),
             feature_config=pipeline.feature_config or None,
+            target_info=pipeline.dataset.column(pipeline.target_column),
         )
         results = automl.run_automl(frame, settings, on_event=on_event, should_stop=should_stop)
         return EngineRun(results=list(results), columns=features)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from datasets.columns import non_numeric_phrase
 from training.automl.candidates import CandidateResult
 from training.automl.ensemble import select_blend
 from training.automl.finish import finish
@@ -70,10 +71,7 @@ def _log_start(
         f"budget {run.budget:.0f}s."
     )
     if no_target:
-        run.log(
-            f"{no_target} rows have no value of '{settings.target}'; they are left out of "
-            "training and of the hold-out."
-        )
+        run.log(_no_target_line(settings, no_target))
     if parts.dropped_missing or parts.dropped_outliers:
         run.log(
             f"Preprocessing dropped {parts.dropped_missing} training rows with a missing value "
@@ -81,6 +79,22 @@ def _log_start(
             "and predictions keep every row)."
         )
     run.report("", 0.0)
+
+
+def _no_target_line(settings: AutoMLSettings, no_target: int) -> str:
+    """The log line on the `no_target` rows left out: a regression target's values that are
+    not numbers ("oops", read as missing) named apart from the empty ones, as the dataset page
+    and the forecasting log name them."""
+    target = settings.target
+    info = dict(settings.target_info or {}) if not settings.is_classification else {}
+    not_numbers = min(int(info.get("non_numeric_count") or 0), no_target)
+    empty = no_target - not_numbers
+    rows = "1 row has" if empty == 1 else f"{empty} rows have"
+    told = [f"'{target}' has {non_numeric_phrase(info)}"] if not_numbers else []
+    if empty:
+        told.append(f"{rows} no value" if not_numbers else f"{rows} no value of '{target}'")
+    left = "it is" if no_target == 1 else "they are"
+    return f"{' and '.join(told)}; {left} left out of training and of the hold-out."
 
 
 def _log_labels(run: Run, settings: AutoMLSettings, inputs: Inputs, n_folds: int) -> None:

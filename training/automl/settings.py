@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -58,6 +59,10 @@ class AutoMLSettings:
     preprocessing_config: PreprocessingConfig | dict[str, Any] | None = None
     random_state: int = 0
     feature_config: FeatureConfig | dict[str, Any] | None = None
+    # The dataset's profile of the target column: the job log names a regression target's
+    # values that are not numbers (`non_numeric_count`, `non_numeric_example`) apart from the
+    # empty ones.
+    target_info: Mapping[str, Any] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.target, str) or not self.target:

@@ -196,6 +196,23 @@ def test_rows_without_a_target_are_left_out_and_said_so(api, celery_worker):
     assert set(model.classes) <= {"Adelie", "Chinstrap", "Gentoo"}
 
 
+def test_a_regression_target_value_that_is_not_a_number_is_named_apart(api, celery_worker):
+    """'oops' among the prices: the log names it (with its row) as the dataset page and the
+    forecasting log do, instead of counting it among the rows without a value."""
+    frame = pd.read_csv(sample_path("sacramento_housing.csv")).astype({"price": object})
+    frame.loc[40, "price"] = "oops"  # the 41st data row
+    frame.loc[[100, 200], "price"] = None
+    _, job = _train_linear(api, frame, "price", "regression")
+    lines = [
+        e.payload["message"] for e in TrainingEvent.objects.filter(job_id=job["job_id"], kind="log")
+    ]
+    assert (
+        "'price' has 1 value that is not a number ('oops' in row 41) and 2 rows have no value; "
+        "they are left out of training and of the hold-out." in lines
+    ), lines
+    assert not any("3 rows have no value" in m for m in lines), lines
+
+
 def test_requests_are_read_in_the_notation_of_the_training_file(api, celery_worker):
     import numpy as np
 
