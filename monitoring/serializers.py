@@ -60,7 +60,8 @@ class ModelMetricsSerializer(serializers.Serializer):
     live_notes = serializers.DictField(
         child=serializers.CharField(),
         help_text='Why a live metric is null although feedback came, e.g. {"auc": "AUC needs '
-        'feedback with actuals of at least two classes."}; empty otherwise.',
+        'feedback with actuals of at least two classes."}, or, for a forecaster, why MASE by '
+        'step is missing for some or all series ({"mase": "..."}); empty otherwise.',
     )
     training_metrics = serializers.DictField()
     timeline = TimelinePointSerializer(many=True)

@@ -531,10 +531,11 @@ def forecast_errors(
 
 
 def forecast_summary(
-    pairs: list[dict[str, Any]], scales: dict[str, float | None]
+    pairs: list[dict[str, Any]], scales: Mapping[str, float | None]
 ) -> dict[str, Any]:
-    """Error by forecast step (n, MAE, MASE when every series has its scale) and coverage per
-    interval level, over `pairs` from `forecast_errors`."""
+    """Error by forecast step (n, MAE, and MASE over the pairs whose series has its scale; None
+    when none has, `mase_note` says why) and coverage per interval level, over `pairs` from
+    `forecast_errors`."""
     steps: dict[int, list[dict[str, Any]]] = {}
     levels: dict[str, list[bool]] = {}
     for pair in pairs:
@@ -545,10 +546,12 @@ def forecast_summary(
     for step in sorted(steps):
         items = steps[step]
         errors = np.abs([p["error"] for p in items])
-        scaled = [scales.get(p["series"]) for p in items]
-        mase = None
-        if all(s for s in scaled):
-            mase = round(float(np.mean(errors / np.asarray(scaled, dtype="float64"))), 6)
+        # A series without a scale (constant in training) is left out of the step's MASE, not
+        # every other series with it.
+        scaled = [
+            e / s for e, p in zip(errors, items, strict=True) if (s := scales.get(p["series"]))
+        ]
+        mase = round(float(np.mean(scaled)), 6) if scaled else None
         by_horizon.append(
             {"step": step, "n": len(items), "mae": round(float(np.mean(errors)), 6), "mase": mase}
         )
@@ -684,12 +687,16 @@ def model_metrics(*, model: TrainedModel, window: str | None = None) -> dict[str
         for key, cell in sorted(bins.items())
     ]
     if problem == Pipeline.ProblemType.FORECASTING:
-        scales = _mase_scales(model)
+        found = _mase_scales(model)
+        scales = found or {}
         pairs = _forecast_pairs(model, start)
         summary = forecast_summary(pairs, scales)
         answer["by_horizon"] = summary["by_horizon"]
         answer["coverage"] = summary["coverage"]
         answer["live_metrics"].update(_pair_metrics(pairs))
+        # Why MASE by step is missing (for some series or all), as for live AUC.
+        if note := mase_note(pairs, found):
+            answer["live_notes"] = {"mase": note}
         per_bin: dict[int, list] = {}
         for pair in pairs:
             per_bin.setdefault(int(pair["arrived"].timestamp()) // step * step, []).append(pair)
@@ -710,16 +717,66 @@ def _pair_metrics(pairs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _mase_scales(model: TrainedModel) -> dict[str, float | None]:
-    """Each series' MASE scale from the model's reference, without building one on the spot."""
+def _mase_scales(model: TrainedModel) -> dict[str, float | None] | None:
+    """Each series' MASE scale from the model's reference (None for a series constant in
+    training; a series the reference has no scale for is left out), or None when the model has
+    no reference to be had."""
     row = ModelReference.objects.filter(model=model).only("data").first()
     data = row.data if row else None
     if data is None:
         try:
             data = reference_get(model=model)
         except Conflict:
-            return {}
-    return {k: v.get("mase_scale") for k, v in (data.get("series") or {}).items()}
+            return None
+    series = data.get("series") or {}
+    return {k: v.get("mase_scale") for k, v in series.items() if "mase_scale" in v}
+
+
+def _series_names(keys: list[str], limit: int = 5) -> str:
+    """Series named for people: "the series" for a single unnamed one, else "series 'A', 'B'"."""
+    if keys == [""]:
+        return "the series"
+    shown = ", ".join(repr(k) for k in keys[:limit])
+    more = f" and {len(keys) - limit} more" if len(keys) > limit else ""
+    return f"series {shown}{more}"
+
+
+def mase_note(pairs: list[dict[str, Any]], scales: Mapping[str, float | None] | None) -> str | None:
+    """Why MASE by step is missing for some or all of the forecast/actual `pairs` (None when
+    every pair's series has its MASE scale, or no pair came): MASE divides each error by the
+    series' in-sample naive error, which a series constant in training does not have (zero),
+    and which the model's monitoring reference holds."""
+    if not pairs:
+        return None
+    if scales is None:
+        return (
+            "MASE by step cannot be computed: it needs each series' MASE scale from the "
+            "model's monitoring reference, which could not be read or rebuilt from its dataset."
+        )
+    missing = sorted({p["series"] for p in pairs if not scales.get(p["series"])})
+    if not missing:
+        return None
+    flat = [k for k in missing if k in scales]
+    unknown = [k for k in missing if k not in scales]
+    reasons = []
+    if flat:
+        one = len(flat) == 1
+        reasons.append(
+            f"{_series_names(flat)} had the same value at every step of "
+            f"{'its training history' if one else 'their training histories'}, so "
+            f"{'its' if one else 'their'} naive forecast error, the scale MASE divides by, "
+            f"{'is' if one else 'are'} zero"
+        )
+    if unknown:
+        reasons.append(
+            f"the model's monitoring reference has no MASE scale for {_series_names(unknown)}"
+        )
+    if len(missing) == len({p["series"] for p in pairs}):
+        return f"MASE by step cannot be computed: {'; '.join(reasons)}."
+    return (
+        f"MASE by step is measured on the other series only, without {_series_names(missing)}: "
+        f"{'; '.join(reasons)}."
+    )
 
 
 # ---------------------------------------------------------------------------- drift

@@ -136,3 +136,97 @@ def test_observations_one_by_one_give_error_by_step_and_coverage(api, other_api,
     ).json()
     assert [f["feature"] for f in drift["features"]] == ["sales"]
     assert drift["current"]["rows"] == 6
+
+
+def two_stores_model(owner) -> TrainedModel:
+    """A seasonal naive forecaster trained by the engine on two stores' daily sales: store 'A'
+    sells every day, store 'B' sold nothing in the whole history (its MASE scale is zero)."""
+    from datasets.services import dataset_upload
+    from pipelines.services import pipeline_create
+    from training.engines import engine_for
+    from training.models import TrainingJob
+    from training.services import training_job_run
+
+    days = pd.date_range(START, periods=120, freq="D").strftime("%Y-%m-%d")
+    frame = pd.concat(
+        [
+            pd.DataFrame({"day": days, "store": "A", "sales": _series(120).to_numpy()}),
+            pd.DataFrame({"day": days, "store": "B", "sales": 0.0}),
+        ]
+    )
+    upload = File(io.BytesIO(frame.to_csv(index=False).encode()), name="stores.csv")
+    dataset = dataset_upload(owner=owner, upload=upload, name="stores")
+    pipeline = pipeline_create(
+        owner=owner, dataset=dataset, name="stores", target_column="sales",
+        problem_type="forecasting", time_column="day", id_column="store",
+    )  # fmt: skip
+    config = {"algorithms": ["seasonal_naive"], "time_budget_s": 20}
+    job = TrainingJob.objects.create(
+        owner=owner, pipeline=pipeline, config={**config, **engine_for(pipeline).start_config()}
+    )
+    training_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == "completed", job.error
+    return TrainedModel.objects.get(training_job_id=job.pk, rank=1)
+
+
+def observe_first_steps(api, model: TrainedModel, stores: list[str]) -> None:
+    """Deploy `model`, forecast every store, then send each of `stores` its first forecast step
+    plus 2 as the actual (an error of 2 at step 1)."""
+    res = api.post("/api/v1/deployment/deploy", {"model_id": model.pk, "target": "api"})
+    assert res.status_code == 201, res.content
+    url = "/api/v1/predictions/forecast"
+    answer = api.post(url, {"model_id": model.pk}, format="json").json()
+    first = {s["id"]: (s["timestamps"][0], s["forecast"][0]) for s in answer["series"]}
+    for store in stores:
+        stamp, value = first[store]
+        obs = [{"timestamp": stamp, "value": value + 2.0, "series_id": store}]
+        body = {"model_id": model.pk, "series_id": store, "observations": obs}
+        res = api.post(url, body, format="json")
+        assert res.status_code == 200, res.content
+
+
+@pytest.mark.django_db
+def test_a_series_constant_in_training_leaves_mase_by_step_to_the_others_and_says_so(api, owner):
+    """Store 'B' sold nothing in training, so it has no MASE scale: one actual of it used to
+    blank the MASE of every step it reached (n=2 and no MASE, without a word)."""
+    from monitoring.models import ModelReference
+
+    model = two_stores_model(owner)
+    observe_first_steps(api, model, ["A", "B"])
+    body = api.get(f"/api/v1/monitoring/models/{model.pk}/metrics?window=1h").json()
+    scales = {
+        k: v["mase_scale"]
+        for k, v in ModelReference.objects.get(model=model).data["series"].items()
+    }
+    assert scales["A"] > 0 and scales["B"] is None
+    assert body["by_horizon"] == [
+        {"step": 1, "n": 2, "mae": 2.0, "mase": pytest.approx(2.0 / scales["A"], 1e-5)}
+    ]
+    note = body["live_notes"]["mase"]
+    assert note.startswith("MASE by step is measured on the other series only, without ")
+    assert "series 'B' had the same value at every step of its training history" in note
+
+
+@pytest.mark.django_db
+def test_mase_by_step_that_cannot_be_computed_says_why(api, owner):
+    from django.core.files.storage import default_storage
+
+    from monitoring.models import ModelReference
+
+    model = two_stores_model(owner)
+    observe_first_steps(api, model, ["B"])
+    url = f"/api/v1/monitoring/models/{model.pk}/metrics?window=1h"
+    body = api.get(url).json()
+    assert body["by_horizon"] == [{"step": 1, "n": 1, "mae": 2.0, "mase": None}]
+    assert body["live_notes"]["mase"] == (
+        "MASE by step cannot be computed: series 'B' had the same value at every step of its "
+        "training history, so its naive forecast error, the scale MASE divides by, is zero."
+    )
+    # Without a reference to be had (its file and the dataset gone) the note says so too.
+    ModelReference.objects.filter(model=model).delete()
+    default_storage.delete(model.card["monitoring_reference"])
+    default_storage.delete(model.pipeline.dataset.file.name)
+    body = api.get(url).json()
+    assert body["by_horizon"][0]["mase"] is None
+    assert "monitoring reference, which could not be read or rebuilt" in body["live_notes"]["mase"]

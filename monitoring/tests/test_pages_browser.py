@@ -196,3 +196,30 @@ def test_model_charts_keep_legends_off_the_dates_at_390px(
     note = browser.find_element(By.CSS_SELECTOR, '#live-metrics .live-note[data-note="auc"]')
     assert "at least two classes" in note.text and "Adelie" in note.text
     check_page(browser, "monitoring-model-feedback")
+
+
+def test_a_forecasters_page_says_why_mase_by_step_leaves_a_series_out(
+    live_stack, browser, owner, api
+):
+    """Store 'B' sold nothing in training (no MASE scale): the chart keeps store 'A''s MASE
+    and the note under it names 'B' and why, instead of a chart without MASE and no word."""
+    from monitoring.tests.test_forecast_monitoring import observe_first_steps, two_stores_model
+
+    model = two_stores_model(owner)
+    observe_first_steps(api, model, ["A", "B"])
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    browser.get(f"{live_stack}/monitoring/models/{model.pk}/")
+    wait(browser, LONG).until(
+        lambda d: d.find_element(By.ID, "horizon-chart").get_attribute("data-drawn") == "1"
+    )
+    note = wait(browser, LONG).until(lambda d: d.find_element(By.ID, "horizon-note"))
+    wait(browser, LONG).until(lambda d: note.is_displayed())
+    assert note.text.startswith("MASE by step is measured on the other series only, without ")
+    assert "series 'B' had the same value at every step of its training history" in note.text
+    traces = browser.execute_script(
+        "return document.getElementById('horizon-chart').data.map(t => t.name);"
+    )
+    assert traces == ["MAE", "MASE"]
+    # Said once, beside the chart, not again among the live metrics.
+    assert not browser.find_elements(By.CSS_SELECTOR, "#live-metrics .live-note")
+    check_page(browser, "monitoring-forecaster-mase-note")

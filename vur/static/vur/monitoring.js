@@ -247,9 +247,10 @@
         dl.appendChild(d);
       });
       box.appendChild(dl);
-      // A metric still unknown after feedback says why (AUC needs two classes' actuals).
+      // A metric still unknown after feedback says why (AUC needs two classes' actuals); a
+      // note on a figure shown elsewhere (MASE by step) stays beside that figure.
       var notes = m.live_notes || {};
-      Object.keys(notes).forEach(function (k) {
+      Object.keys(notes).filter(function (k) { return k in live; }).forEach(function (k) {
         box.appendChild(el("p", { class: "muted small live-note", "data-note": k }, notes[k]));
       });
     }
@@ -270,6 +271,10 @@
   ModelMonitor.prototype.showForecastMonitoring = function (m) {
     var steps = (m.by_horizon || []).filter(function (s) { return s.n; });
     $("horizon-empty").hidden = steps.length > 0;
+    // MASE missing for some or all series says why (a series constant in training has no scale).
+    var maseNote = (m.live_notes || {}).mase || "";
+    $("horizon-note").textContent = maseNote;
+    $("horizon-note").hidden = !(steps.length && maseNote);
     $("horizon-chart").hidden = !steps.length;
     if (steps.length) {
       var traces = [{ type: "bar", name: "MAE", x: steps.map(function (s) { return s.step; }), y: steps.map(function (s) { return s.mae; }), marker: { color: "#2f6fed" },
