@@ -29,6 +29,7 @@ __all__ = [
     "TRANSFORMATION_TYPES",
     "PreprocessingConfig",
     "Transformation",
+    "preprocessing_options",
     "transformation_choices",
 ]
 
@@ -194,6 +195,30 @@ SERIES_OPTIONS: dict[str, dict[str, Any]] = {
         "type": "float",
     },
 }
+
+
+def preprocessing_options(forecasting: bool) -> dict[str, dict[str, Any]]:
+    """The preprocessing choices a pipeline offers, each with a one-line description: a
+    forecasting pipeline's (`SERIES_OPTIONS` and the target series' transformations), or a
+    table's (`PREPROCESSING_OPTIONS`, its transformations without the series-only difference).
+    The wizard's preprocessing form and `preprocessing/options` both read them."""
+    if forecasting:
+        transformations = {
+            **PREPROCESSING_OPTIONS["transformations"],
+            "description": (
+                "Transforms of the target series, a list of {column, type} (the column is the "
+                "target), applied in order and undone on the forecasts."
+            ),
+            "choices": transformation_choices(True),
+        }
+        return {**SERIES_OPTIONS, "transformations": transformations}
+    transformations = {
+        **PREPROCESSING_OPTIONS["transformations"],
+        "choices": transformation_choices(False),
+    }
+    return {**PREPROCESSING_OPTIONS, "transformations": transformations}
+
+
 _CHOICES = {
     "missing_values_strategy": MISSING_STRATEGIES,
     "outlier_detection_method": OUTLIER_METHODS,

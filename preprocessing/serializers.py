@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from vur.params import id_field
+from vur.params import id_field, id_filter
+
+
+class OptionsQuerySerializer(serializers.Serializer):
+    """`?pipeline_id=` of `preprocessing/options`: the choices of that pipeline's kind."""
+
+    pipeline_id = id_filter("pipeline")
 
 
 class AnalyzeSerializer(serializers.Serializer):

@@ -10,13 +10,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from datasets.selectors import dataset_get
+from pipelines.models import Pipeline
 from pipelines.selectors import pipeline_get
 from preprocessing import preview, services
+from preprocessing.config import preprocessing_options
 from preprocessing.serializers import (
     AnalysisSerializer,
     AnalyzeSerializer,
     ApplySerializer,
     MissingValuesSerializer,
+    OptionsQuerySerializer,
     OutliersSerializer,
     PreprocessingResultSerializer,
     TransformationsSerializer,
@@ -32,13 +35,22 @@ def _valid(serializer_class, request: Request) -> dict:
 class PreprocessingViewSet(viewsets.ViewSet):
     """The preprocessing stage."""
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[OptionsQuerySerializer], responses={200: OpenApiTypes.OBJECT})
     @action(detail=False, methods=["get"])
     # The contract's path (preprocessing/options); it shadows the HTTP OPTIONS handler, which
     # this GET-only action answers in its place.
     def options(self, request: Request) -> Response:  # type: ignore[override]
-        """Every preprocessing choice with a one-line description."""
-        return Response(preview.PREPROCESSING_OPTIONS)
+        """Every preprocessing choice with a one-line description; with `pipeline_id`, the
+        choices that pipeline offers, as its wizard page does (a forecasting pipeline's series
+        options, or a table's)."""
+        query = OptionsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        pipeline_id = query.validated_data.get("pipeline_id")
+        if pipeline_id is None:
+            return Response(preview.PREPROCESSING_OPTIONS)
+        pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
+        forecasting = pipeline.problem_type == Pipeline.ProblemType.FORECASTING
+        return Response(preprocessing_options(forecasting))
 
     @extend_schema(request=AnalyzeSerializer, responses={200: AnalysisSerializer})
     @action(detail=False, methods=["post"])

@@ -35,8 +35,7 @@ from pipelines.pages import (
 )
 from pipelines.selectors import pipeline_get
 from preprocessing import services as prep_services
-from preprocessing.config import SERIES_OPTIONS, transformation_choices
-from preprocessing.preview import PREPROCESSING_OPTIONS
+from preprocessing.config import SERIES_OPTIONS, preprocessing_options
 from training.models import TrainingJob
 from training.serializers import TrainingStartSerializer
 from training.services import training_job_active, training_job_start
@@ -125,11 +124,10 @@ PREP_FIELDS = (*PREP_CHOICE_KEYS, "outlier_threshold", "transformations")
 SERIES_CHOICE_KEYS = ("missing_values_strategy", "outlier_treatment")
 
 
-def _prep_option(key: str, config: dict[str, Any], errors: dict, forecasting: bool) -> dict:
-    """One select of the form: its choices (a series' own, in its words), the value shown and
-    its messages."""
-    options = SERIES_OPTIONS if forecasting else PREPROCESSING_OPTIONS
-    option = {**options[key], "key": key, "errors": errors.get(key, [])}
+def _prep_option(key: str, config: dict[str, Any], errors: dict, offered: dict) -> dict:
+    """One select of the form: its choices among those `offered` (a series' own, in its
+    words), the value shown and its messages."""
+    option = {**offered[key], "key": key, "errors": errors.get(key, [])}
     value = config.get(key, option["default"])
     if value not in option["choices"]:  # a series saved with a table's strategy interpolates
         value = option["default"]
@@ -158,7 +156,9 @@ def _prep_context(
     errors = errors or {}
     forecasting = pipeline.problem_type == Pipeline.ProblemType.FORECASTING
     keys = SERIES_CHOICE_KEYS if forecasting else PREP_CHOICE_KEYS
-    options = [_prep_option(k, config, errors, forecasting) for k in keys]
+    # What this kind of pipeline offers, as `preprocessing/options?pipeline_id=` answers it.
+    offered = preprocessing_options(forecasting)
+    options = [_prep_option(k, config, errors, offered) for k in keys]
     transforms = list(config.get("transformations") or []) + [{"column": "", "type": ""}]
     return {
         "options": options,
@@ -168,7 +168,7 @@ def _prep_context(
         "config": config,
         "threshold": config.get("outlier_threshold"),
         "transforms": transforms,
-        "transformation_types": transformation_choices(forecasting),
+        "transformation_types": offered["transformations"]["choices"],
         "columns": _transform_columns(pipeline),
     }
 

@@ -31,6 +31,63 @@ def test_options_list_every_choice(api):
         assert choice in text, choice
 
 
+def _page_choices(client, pipeline_id: int) -> dict[str, list[str]]:
+    """The values each select of a pipeline's wizard preprocessing page offers (the
+    transformation select under `transformations`, without its empty "—")."""
+    import re
+
+    html = client.get(f"/pipelines/{pipeline_id}/wizard/preprocessing/").content.decode()
+    form = html.split('id="prep-form"')[1].split("</form>")[0]
+    out: dict[str, list[str]] = {}
+    for name, body in re.findall(r'<select name="([a-z_]+)"[^>]*>(.*?)</select>', form, re.S):
+        if name == "transform_column":
+            continue
+        values = [v for v in re.findall(r'<option value="([^"]*)"', body) if v]
+        out["transformations" if name == "transform_type" else name] = values
+    return out
+
+
+def test_options_of_a_pipeline_are_those_its_page_offers(api, other_api, client, owner):
+    """A forecasting pipeline's options are its series' own (no scaling, encoding or per-column
+    outlier method of a table); a table's transformations leave out the series-only difference.
+    Both are what the pipeline's wizard page offers."""
+    client.force_login(owner)
+    credit = upload_sample(api, "credit_scoring.csv")
+    series = upload_sample(api, "series_airpassengers.csv")
+    table = create_pipeline(api, credit["id"], "Status", "classification")
+    forecaster = create_pipeline(
+        api, series["id"], "passengers", "forecasting", time_column="month"
+    )
+    url = "/api/v1/preprocessing/options"
+    answers = {}
+    for pipe in (table, forecaster):
+        res = api.get(f"{url}?pipeline_id={pipe['id']}")
+        assert res.status_code == 200, res.content
+        body = answers[pipe["problem_type"]] = res.json()
+        page = _page_choices(client, pipe["id"])
+        offered = {k: list(v["choices"]) for k, v in body.items() if "choices" in v}
+        assert offered == page, (pipe["problem_type"], offered, page)
+    series_options = answers["forecasting"]
+    assert set(series_options) == {
+        "missing_values_strategy", "outlier_treatment", "outlier_threshold", "transformations",
+    }  # fmt: skip
+    assert list(series_options["missing_values_strategy"]["choices"]) == [
+        "interpolate", "forward_fill",
+    ]  # fmt: skip
+    assert list(series_options["transformations"]["choices"]) == ["log", "box_cox", "difference"]
+    table_options = answers["classification"]
+    assert {"scaling_method", "categorical_encoding", "outlier_detection_method"} <= set(
+        table_options
+    )
+    assert "difference" not in table_options["transformations"]["choices"]
+    assert "median" in table_options["missing_values_strategy"]["choices"]
+    # Without a pipeline: every choice, as before. Another user's pipeline is not found.
+    assert "difference" in api.get(url).json()["transformations"]["choices"]
+    res = other_api.get(f"{url}?pipeline_id={forecaster['id']}")
+    assert res.status_code == 404, res.content
+    assert api.get(f"{url}?pipeline_id=abc").status_code == 400
+
+
 def test_analyze_reports_issues_with_severity_and_score(api, other_api):
     ds = upload_sample(api, "credit_scoring.csv")
     res = api.post("/api/v1/preprocessing/analyze", {"dataset_id": ds["id"]}, format="json")
