@@ -280,6 +280,19 @@ def min_history(season: int, horizon: int) -> int:
     return horizon + max(MIN_TRAIN_POINTS, two_seasons)
 
 
+def readable_ids(values: pd.Series) -> pd.Series:
+    """An id column as its series are named: whole numbers that were read as floats (a numeric
+    column) become integers, so store 1 is series 1, not 1.0; other values are kept as read."""
+    if not pd.api.types.is_float_dtype(values):
+        return values
+    known = values.dropna().to_numpy(dtype="float64")
+    if not len(known) or not np.isfinite(known).all() or (known != np.round(known)).any():
+        return values
+    if np.abs(known).max() >= 2**53:  # beyond exact floats: keep what was read
+        return values
+    return values.astype("Int64" if values.isna().any() else "int64")
+
+
 def checked_horizon(longest: int, horizon: int) -> int:
     """How many steps ahead the backtests can check a forecast of `horizon` steps when the
     longest series holds `longest` observations: the horizon when it fits after

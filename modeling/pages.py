@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from datasets.services import dataset_frame
+from datasets.timeseries import readable_ids
 from features.importance import feature_label
 from modeling.artifacts import artifact_load
 from modeling.metrics import lower_is_better
@@ -185,7 +186,8 @@ def series_history(model: TrainedModel, series_id: Any = None) -> dict[str, Any]
     columns = [c for c in (time_col, id_col, target) if c]
     frame = dataset_frame(model.pipeline.dataset, usecols=columns)
     if id_col and key is not None:
-        frame = frame[frame[id_col].astype(str) == str(key)]
+        ids = frame[id_col]  # named 1 since training reads whole numbers so; 1.0 before
+        frame = frame[(readable_ids(ids).astype(str) == str(key)) | (ids.astype(str) == str(key))]
     frame = frame.dropna(subset=[time_col]).sort_values(time_col).tail(HISTORY_POINTS)
     return {
         "series_id": key,

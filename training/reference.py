@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from datasets.timeseries import readable_ids
 from modeling.metrics import mase_scale
 from training import automl
 from training.labels import normalize_labels
@@ -208,6 +209,10 @@ def forecast_reference(
         series[series_key(key)] = entry
     if frame is not None and len(frame):
         target = model.target
+        # the ids as training named the series (1, not 1.0; models trained before that kept
+        # 1.0, and their references keep it too)
+        if model.id_column and not any(isinstance(k, float) for k in model.forecasters):
+            frame = frame.assign(**{model.id_column: readable_ids(frame[model.id_column])})
         groups = frame.groupby(model.id_column, sort=False) if model.id_column else [(None, frame)]
         for key, part in groups:
             values = part.sort_values(model.time_column)[target].to_numpy(dtype="float64")

@@ -196,3 +196,58 @@ def test_several_series_in_one_file_are_forecast_per_series(api, celery_worker):
         "/api/v1/predictions/forecast", {"model_id": best, "series_id": "Mars"}, format="json"
     )
     assert missing.status_code == 404
+
+
+def test_whole_number_store_ids_name_their_series_as_written(api, celery_worker):
+    """Stores numbered 1 and 2 (a numeric column, read as floats) are series 1 and 2, not
+    1.0 and 2.0: forecasts name them so, ask for them by 1 or "1", and monitoring's reference
+    and the live chart's history know them by the same names."""
+    days = pd.date_range("2024-01-01", periods=70, freq="D")
+    frame = pd.DataFrame(
+        {
+            "day": list(days) * 2,
+            "store": [1] * 70 + [2] * 70,
+            "sales": [10.0 + (i % 7) for i in range(70)] + [50.0 + 2 * (i % 7) for i in range(70)],
+        }
+    )
+    ds = _upload_frame(api, frame, "stores.csv")
+    pipe = create_pipeline(
+        api,
+        ds["id"],
+        "sales",
+        "forecasting",
+        forecast_horizon=7,
+        id_column="store",
+        time_column="day",
+    )
+    job = api.post(
+        "/api/v1/training/start",
+        {"pipeline_id": pipe["id"], "algorithms": ["seasonal_naive"], "time_budget_s": 10},
+        format="json",
+    ).json()
+    assert wait_job(api, job["job_id"])["status"] == "completed"
+    model = api.get(f"/api/v1/models/?pipeline_id={pipe['id']}").json()["results"][0]
+    ids = model["input_schema"]["series_ids"]
+    assert ids == [1, 2] and all(type(i) is int for i in ids)  # not 1.0
+    assert set(model["input_schema"]["last_timestamps"]) == {"1", "2"}
+    api.post("/api/v1/deployment/deploy", {"model_id": model["id"]}, format="json")
+    out = api.post("/api/v1/predictions/forecast", {"model_id": model["id"]}, format="json")
+    assert [repr(s["id"]) for s in out.json()["series"]] == ["1", "2"]
+    for asked in (2, "2"):
+        one = api.post(
+            "/api/v1/predictions/forecast",
+            {"model_id": model["id"], "series_id": asked},
+            format="json",
+        )
+        assert one.status_code == 200, one.content
+        assert one.json()["forecast"] == out.json()["series"][1]["forecast"]
+
+    from modeling.models import TrainedModel
+    from modeling.pages import series_history
+    from training.reference_store import reference_load
+
+    stored = TrainedModel.objects.get(pk=model["id"])
+    reference = reference_load(stored.card["monitoring_reference"])
+    assert set(reference["series"]) == {"1", "2"}
+    history = series_history(stored, "2")
+    assert history["series_id"] == 2 and history["values"][-1] == 50.0 + 2 * (69 % 7)

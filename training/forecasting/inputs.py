@@ -16,6 +16,7 @@ from datasets.timeseries import (
     checked_horizon,
     min_history,
     past_calendar_sentence,
+    readable_ids,
     steps_past_calendar,
 )
 from features.config import FeatureConfig, FeatureConfigError
@@ -247,6 +248,8 @@ def _selected_frame(df: pd.DataFrame, settings: ForecastSettings) -> pd.DataFram
         raise ForecastError(f"The target column {target!r} has no numeric values.")
     frame = df[[time_column, target] + ([id_column] if id_column else [])].copy()
     frame[target] = values
+    if id_column:
+        frame[id_column] = readable_ids(frame[id_column])
     if len(frame) < 2:
         raise ForecastError("The data has a single row; a forecast needs a history.")
     return frame
