@@ -13,6 +13,7 @@ from datasets.services import storage_delete_files
 from datasets.signals import Cleanup
 from datasets.timeseries import (
     MIN_TRAIN_POINTS,
+    checked_horizon,
     grid_steps,
     past_calendar_sentence,
     steps_past_calendar,
@@ -158,6 +159,17 @@ def pipeline_forecast_horizon(pipeline: Pipeline) -> int:
     return pipeline.forecast_horizon or default_forecast_horizon(
         dataset=pipeline.dataset, time_column=pipeline.time_column
     )
+
+
+def pipeline_checked_horizon(pipeline: Pipeline) -> int:
+    """How many steps ahead `pipeline`'s backtests will check: its horizon, or fewer when its
+    series' grid cannot hold the horizon plus `MIN_TRAIN_POINTS` (unknown lengths: the
+    horizon)."""
+    horizon = pipeline_forecast_horizon(pipeline)
+    steps = series_steps(dataset=pipeline.dataset, time_column=pipeline.time_column)
+    if not steps:
+        return horizon
+    return checked_horizon(steps, horizon) or horizon  # (a grid too short is refused anyway)
 
 
 def forecast_horizon_note(*, dataset: Dataset, time_column: str, horizon: int | None) -> str:

@@ -544,6 +544,9 @@ def _training_context(pipeline: Pipeline, values: dict[str, Any]) -> dict[str, A
         "horizon": pipeline_services.pipeline_forecast_horizon(pipeline)
         if pipeline.problem_type == Pipeline.ProblemType.FORECASTING
         else None,
+        "checked_horizon": pipeline_services.pipeline_checked_horizon(pipeline)
+        if pipeline.problem_type == Pipeline.ProblemType.FORECASTING
+        else None,
         # the setup form's warning, again where training starts (a short history, say)
         "horizon_note": pipeline_services.forecast_horizon_note(
             dataset=pipeline.dataset,
