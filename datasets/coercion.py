@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -99,11 +100,67 @@ def to_datetime(values: pd.Series, spec: dict[str, Any] | None) -> pd.Series:
     return result
 
 
+# The ISO forms the quick reader takes itself (a date, and a time to the second or its
+# fraction, after "T" or a space); others, zoned ones and week dates included, go to pandas.
+_PLAIN_ISO = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?")
+_NOT_A_STAMP = np.datetime64("NaT", "ns")
+
+
+def read_dates_quickly(values: list[Any], spec: dict[str, Any] | None) -> np.ndarray | None:
+    """The request path's reading of a few date values, as `to_datetime` reads them (naive
+    ns), without pandas: for a naive column whose profile named its formats, when every value
+    is None or text that one of them (or plain ISO) reads. None otherwise (a zoned or quarter
+    value, a missing-value word, text no format reads...), and `to_datetime` is asked."""
+    if not spec or spec.get("utc") or not spec.get("formats"):
+        return None
+    formats = [f for f in spec["formats"] if f != "ISO8601"]
+    if "mixed" in formats:
+        return None
+    out = np.empty(len(values), dtype="datetime64[ns]")
+    for i, value in enumerate(values):
+        if value is None:
+            out[i] = _NOT_A_STAMP
+            continue
+        if type(value) is not str:
+            return None
+        stamp = _quick_stamp(value.strip(), spec["formats"], formats)
+        if stamp is None:
+            return None
+        out[i] = np.datetime64(stamp, "ns")
+    return out
+
+
+def _quick_stamp(text: str, listed: list[str], formats: list[str]) -> dt.datetime | None:
+    """One value read by the first of the column's formats that reads it whole, in their order
+    (ISO where the list has it, else last, as `to_datetime` tries it); None when none does or
+    the text could be a quarter."""
+    if not text or "q" in text.lower():
+        return None
+    order = list(listed) if "ISO8601" in listed else [*formats, "ISO8601"]
+    for fmt in order:
+        if fmt == "ISO8601":
+            if _PLAIN_ISO.fullmatch(text):
+                try:
+                    return dt.datetime.fromisoformat(text)
+                except ValueError:  # no such day (2024-02-30)
+                    pass
+            continue
+        try:
+            return dt.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
+
+
 def read_timestamp(value: str, spec: dict[str, Any] | None) -> pd.Timestamp | None:
     """One timestamp written in a column's notation: the formats of its parse spec (day/month
     order included), a quarter ("Q3 1983", "1983-Q3"), or ISO 8601. Zoned values are converted
     to UTC and returned naive, naive ones as written; None when the value does not read so."""
     formats = list((spec or {}).get("formats") or [])
+    if isinstance(value, str):  # plain text the quick reader is sure of (no zone to convert)
+        quick = read_dates_quickly([value], {"formats": formats, "utc": False})
+        if quick is not None:
+            return pd.Timestamp(quick[0])
     stamps = to_datetime(pd.Series([value], dtype=object), {"formats": formats, "utc": True})
     stamp = stamps.iloc[0]
     return None if pd.isna(stamp) else pd.Timestamp(stamp).tz_localize(None)

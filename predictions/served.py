@@ -26,6 +26,7 @@ from django.core.cache import caches
 from django.db.models import Exists, OuterRef
 
 from datasets import profiling
+from datasets.coercion import read_dates_quickly
 from modeling.artifacts import artifact_load
 from modeling.models import TrainedModel
 from modeling.rowplan import Columns
@@ -211,8 +212,12 @@ def rows_columns(plan: RowPlan, rows: list[dict]) -> Columns:
     for name in plan.names:
         values = [row.get(name, _MISSING) for row in rows]
         info = plan.infos[name]
-        fast = _FAST.get(info.get("semantic_type") or "")
-        column = fast(values) if fast else None
+        semantic = info.get("semantic_type") or ""
+        if semantic == "datetime":
+            column = read_dates_quickly(values, info.get("parse"))
+        else:
+            fast = _FAST.get(semantic)
+            column = fast(values) if fast else None
         if column is None:
             one = pd.DataFrame({name: values}) if values else pd.DataFrame({name: []})
             column = profiling.coerce_types(one, [info])[name]
