@@ -196,29 +196,35 @@ def series_history(model: TrainedModel, series_id: Any = None) -> dict[str, Any]
     }
 
 
-def forecast_chart(model: TrainedModel) -> dict[str, Any]:
-    """The recent history of a forecaster's (first) series and its forecast from the stored model
-    with 80/95% intervals: {series_id, target, history: {timestamps, values}, forecast: {...}}
-    or {error}."""
-    try:
-        fitted = artifact_load(model.artifact, model.sha256)
-        first = series_history(model)
-        series_id = first["series_id"]
-        out = fitted.predict(levels=(80, 95), series_id=series_id)
-        history = {"timestamps": first["timestamps"], "values": first["values"]}
-    except Exception:
-        logger.exception("could not draw the forecast of model %s", model.pk)
-        return {"error": "The forecast could not be drawn: the model file or its data is missing."}
+def series_forecast(model: TrainedModel, series_id: Any = None) -> dict[str, Any]:
+    """The recent history of one of a forecaster's series (the first by default) and its
+    forecast from the stored model (not a deployment) with 80/95% intervals:
+    {series_id, target, history: {timestamps, values}, forecast: {timestamps, forecast,
+    intervals}}. NotFound (404, series_not_found) for a series the model does not forecast;
+    ArtifactIntegrityError (409) for a model file that is missing or altered."""
+    chosen = series_history(model, series_id)
+    fitted = artifact_load(model.artifact, model.sha256)
+    out = fitted.predict(levels=(80, 95), series_id=chosen["series_id"])
     return {
-        "series_id": series_id,
+        "series_id": chosen["series_id"],
         "target": (model.input_schema or {}).get("target"),
-        "history": history,
+        "history": {"timestamps": chosen["timestamps"], "values": chosen["values"]},
         "forecast": {
             "timestamps": out.get("timestamps", []),
             "forecast": out.get("forecast", []),
             "intervals": out.get("intervals", {}),
         },
     }
+
+
+def forecast_chart(model: TrainedModel) -> dict[str, Any]:
+    """The model page's history-and-forecast chart of a forecaster's first series
+    (`series_forecast`), or {error} when it cannot be drawn."""
+    try:
+        return series_forecast(model)
+    except Exception:
+        logger.exception("could not draw the forecast of model %s", model.pk)
+        return {"error": "The forecast could not be drawn: the model file or its data is missing."}
 
 
 def model_page_context(model: TrainedModel) -> dict[str, Any]:

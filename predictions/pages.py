@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from datasets.semantics import NULL_TOKENS, text_number
 from modeling.models import TrainedModel
-from modeling.pages import model_page_context, series_history
+from modeling.pages import model_page_context, series_forecast, series_history
 from modeling.selectors import trained_model_get
 from predictions import selectors, services
 from predictions.levels import out_of_range, unseen_values
@@ -341,6 +341,20 @@ def model_series_history(request: HttpRequest, model_id) -> JsonResponse:
     model = _model(request, model_id)
     try:
         answer = series_history(model, request.GET.get("series_id") or None)
+    except VURError as exc:
+        return JsonResponse({"detail": exc.detail, "code": exc.code}, status=exc.status_code)
+    return JsonResponse(answer)
+
+
+@login_required
+def model_series_forecast(request: HttpRequest, model_id) -> JsonResponse:
+    """The model chart's data for the series it is switched to (JSON, `?series_id=`, the first
+    by default): that series' training history and its forecast from the stored model with
+    80/95% intervals, as `series_forecast` answers it (the model need not be deployed).
+    Read-only; 404 for a series the model does not forecast."""
+    model = _model(request, model_id)
+    try:
+        answer = series_forecast(model, request.GET.get("series_id") or None)
     except VURError as exc:
         return JsonResponse({"detail": exc.detail, "code": exc.code}, status=exc.status_code)
     return JsonResponse(answer)

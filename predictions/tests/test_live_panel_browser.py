@@ -70,12 +70,13 @@ def deployed_forecaster(
     return model
 
 
-def deployed_two_series_forecaster(owner):
+def deployed_two_series_forecaster(owner, *, deploy: bool = True):
     """A deployed seasonal naive forecaster of two daily series, stores "A" and "B" (B a
-    thousand above A), from one uploaded file with an id column (date, store, sales)."""
+    thousand above A), from one uploaded file with an id column (date, store, sales); left
+    undeployed when `deploy` is false."""
     from datasets.services import dataset_upload
     from modeling.artifacts import artifact_save
-    from modeling.forecasters import PreparedForecaster, SeasonalNaiveForecaster
+    from modeling.forecasters import Forecaster, PreparedForecaster, SeasonalNaiveForecaster
     from modeling.models import TrainedModel
     from pipelines.services import pipeline_create
     from predictions.services import deployment_create
@@ -94,7 +95,7 @@ def deployed_two_series_forecaster(owner):
         owner=owner, dataset=dataset, name="stores", target_column="sales",
         problem_type="forecasting", forecast_horizon=7,
     )  # fmt: skip
-    forecasters = {}
+    forecasters: dict[str, Forecaster] = {}
     for store, series in values.items():
         history = pd.Series(series, index=pd.DatetimeIndex(STAMPS, freq="D"))
         forecasters[store] = PreparedForecaster(SeasonalNaiveForecaster(season_length=7)).fit(
@@ -116,7 +117,8 @@ def deployed_two_series_forecaster(owner):
         primary_metric="mase", artifact=saved.name, sha256=saved.sha256,
         input_schema={**fitted.input_schema(), "columns": columns},
     )  # fmt: skip
-    deployment_create(owner=owner, model=model, target="realtime")
+    if deploy:
+        deployment_create(owner=owner, model=model, target="realtime")
     return model, values
 
 

@@ -82,7 +82,43 @@
     }
     if (charts.forecast && !charts.forecast.error && $("forecast-chart")) {
       drawForecast($("forecast-chart"), charts.forecast.history, charts.forecast.forecast, null);
+      bindChartSeries();
     }
+  }
+
+  /* A model with an id column: the history-and-forecast chart draws the series chosen in its
+     <select> (the first at first), asking the server for that series' history and its forecast
+     from the stored model; an answer that comes after another choice is dropped. */
+  function bindChartSeries() {
+    var select = $("chart-series"), el = $("forecast-chart");
+    if (!select || !el || select.dataset.bound) return;
+    select.dataset.bound = "1";
+    var switches = 0;
+    select.addEventListener("change", function () {
+      var id = select.value, mine = ++switches;
+      el.setAttribute("aria-busy", "true");
+      window.vur.api(select.dataset.url + "?series_id=" + encodeURIComponent(id)).then(function (res) {
+        if (mine !== switches) return;
+        el.removeAttribute("aria-busy");
+        if (!res.ok) {
+          // Said where the chart would be: the chart of another series would mislead.
+          showError("forecast-chart-error", res.error);
+          el.hidden = true;
+          el.setAttribute("data-series", "");
+          return;
+        }
+        showError("forecast-chart-error", "");
+        el.hidden = false;
+        var body = res.body;
+        drawForecast(el, body.history, body.forecast, null);
+        var shown = body.series_id === null || body.series_id === undefined ? id : String(body.series_id);
+        $("forecast-points").textContent = String(body.history.values.length);
+        if ($("forecast-series-name")) $("forecast-series-name").textContent = shown;
+        el.setAttribute("aria-label", "History of " + el.dataset.target + " of series " + shown +
+          " with the forecast and its 80% and 95% intervals");
+        el.setAttribute("data-series", shown);
+      });
+    });
   }
 
   /* The latest known point {x, y}: the last sent observation, else the last history value. */
