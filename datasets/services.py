@@ -396,10 +396,24 @@ def _remove_empty_folder(folder: str) -> None:
         os.rmdir(path)
 
 
+def dataset_file_missing(dataset: Dataset) -> Conflict:
+    """The 409 (`dataset_file_missing`) for a dataset whose stored file is gone from storage."""
+    return Conflict(
+        f"The stored file of dataset '{dataset.name}' is missing: its data is no longer there. "
+        "Restore the file or upload it again.",
+        code="dataset_file_missing",
+    )
+
+
 @contextmanager
 def dataset_open(dataset: Dataset) -> Iterator[IO[bytes]]:
-    """Open the stored file of `dataset` for reading (works with any Django storage)."""
-    with dataset.file.storage.open(dataset.file.name or "", "rb") as fh:
+    """Open the stored file of `dataset` for reading (works with any Django storage).
+    Conflict (409, `dataset_file_missing`) when the file is gone from storage."""
+    try:
+        fh = dataset.file.storage.open(dataset.file.name or "", "rb")
+    except FileNotFoundError:
+        raise dataset_file_missing(dataset) from None
+    with fh:
         yield fh
 
 

@@ -30,7 +30,7 @@ from modeling.templatetags.modeling_labels import (
     metric_value,
 )
 from pipelines.models import Pipeline
-from vur.errors import NotFound
+from vur.errors import Conflict, NotFound, VURError
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +159,8 @@ def _residual_points(model: TrainedModel) -> dict[str, list] | None:
 def series_history(model: TrainedModel, series_id: Any = None) -> dict[str, Any]:
     """The recent training history of one of a forecaster's series (the first by default), as
     the charts draw it: `{series_id, timestamps, values}`. NotFound (404) for a series the
-    model does not forecast; reads the pipeline's dataset."""
+    model does not forecast; reads the pipeline's dataset (Conflict, 409 dataset_file_missing,
+    when its file is gone)."""
     schema = model.input_schema or {}
     time_col, target = schema.get("time_column"), schema.get("target")
     id_col = schema.get("id_column")
@@ -184,7 +185,17 @@ def series_history(model: TrainedModel, series_id: Any = None) -> dict[str, Any]
     else:
         key = None
     columns = [c for c in (time_col, id_col, target) if c]
-    frame = dataset_frame(model.pipeline.dataset, usecols=columns)
+    dataset = model.pipeline.dataset
+    try:
+        frame = dataset_frame(dataset, usecols=columns)
+    except Conflict as exc:
+        if exc.code != "dataset_file_missing":
+            raise
+        raise Conflict(
+            "The training data of this model is no longer there: the stored file of dataset "
+            f"'{dataset.name}' is missing, so its history cannot be drawn.",
+            code=exc.code,
+        ) from None
     if id_col and key is not None:
         ids = frame[id_col]  # named 1 since training reads whole numbers so; 1.0 before
         frame = frame[(readable_ids(ids).astype(str) == str(key)) | (ids.astype(str) == str(key))]
@@ -201,7 +212,8 @@ def series_forecast(model: TrainedModel, series_id: Any = None) -> dict[str, Any
     forecast from the stored model (not a deployment) with 80/95% intervals:
     {series_id, target, history: {timestamps, values}, forecast: {timestamps, forecast,
     intervals}}. NotFound (404, series_not_found) for a series the model does not forecast;
-    ArtifactIntegrityError (409) for a model file that is missing or altered."""
+    Conflict (409) when its dataset's file (dataset_file_missing) or the model's file
+    (ArtifactIntegrityError) is missing, or the latter altered."""
     chosen = series_history(model, series_id)
     fitted = artifact_load(model.artifact, model.sha256)
     out = fitted.predict(levels=(80, 95), series_id=chosen["series_id"])
@@ -222,6 +234,8 @@ def forecast_chart(model: TrainedModel) -> dict[str, Any]:
     (`series_forecast`), or {error} when it cannot be drawn."""
     try:
         return series_forecast(model)
+    except VURError as exc:  # the model's or its dataset's file is gone: say which
+        return {"error": exc.detail}
     except Exception:
         logger.exception("could not draw the forecast of model %s", model.pk)
         return {"error": "The forecast could not be drawn: the model file or its data is missing."}

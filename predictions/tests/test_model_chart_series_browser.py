@@ -73,3 +73,28 @@ def test_the_model_chart_draws_the_series_chosen(live_stack, browser, owner):
         lambda d: d.find_element(By.ID, "forecast-chart").get_attribute("data-series") == "A"
     )
     assert traces(browser)["history"][1] == pytest.approx(list(values["A"]))
+
+
+def test_a_series_whose_training_data_is_gone_says_so_where_the_chart_was(
+    live_stack, browser, owner
+):
+    """The dataset's file deleted after the page was drawn: choosing another series answered a
+    500 and the chart stayed on the first series; the sentence now takes the chart's place."""
+    from django.core.files.storage import default_storage
+
+    model, _ = deployed_two_series_forecaster(owner, deploy=False)
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    browser.get(f"{live_stack}/models/{model.pk}/")
+    wait(browser, LONG).until(
+        lambda d: d.find_element(By.ID, "forecast-chart").get_attribute("data-drawn")
+    )
+    default_storage.delete(model.pipeline.dataset.file.name)
+    Select(browser.find_element(By.ID, "chart-series")).select_by_value("B")
+    error = browser.find_element(By.ID, "forecast-chart-error")
+    wait(browser, LONG).until(lambda d: error.text)
+    assert error.text == (
+        "The training data of this model is no longer there: the stored file of dataset "
+        "'stores' is missing, so its history cannot be drawn."
+    )
+    assert not browser.find_element(By.ID, "forecast-chart").is_displayed()
+    check_page(browser, "model-chart-training-data-gone")

@@ -51,3 +51,34 @@ def test_a_model_that_forecasts_nothing_has_no_series(client, owner, deployed_mo
     client.force_login(owner)
     res = client.get(f"/models/{deployed_model.pk}/series-history/")
     assert res.status_code == 404 and res.json()["code"] == "series_not_found"
+
+
+def test_a_deleted_dataset_file_is_a_clear_409_and_the_model_page_says_so(client, api, owner):
+    """The history read the training file: once it was deleted from storage the endpoint
+    answered 500, and the model page said only that 'the model file or its data' is missing."""
+    from django.core.files.storage import default_storage
+    from django.utils.html import escape
+
+    model, _ = deployed_two_series_forecaster(owner)
+    default_storage.delete(model.pipeline.dataset.file.name)
+    sentence = (
+        "The training data of this model is no longer there: the stored file of dataset "
+        "'stores' is missing, so its history cannot be drawn."
+    )
+    client.force_login(owner)
+    for url in (f"/models/{model.pk}/series-history/", f"/models/{model.pk}/series-forecast/"):
+        for query in ({}, {"series_id": "B"}):
+            res = client.get(url, query)
+            assert res.status_code == 409, (url, query)
+            assert res.json() == {"detail": sentence, "code": "dataset_file_missing"}
+    page = client.get(f"/models/{model.pk}/")
+    assert page.status_code == 200
+    assert f'<p class="error" role="alert">{escape(sentence)}</p>' in page.content.decode()
+    assert 'id="forecast-chart"' not in page.content.decode()
+    # The dataset's own endpoints that read the file say the same code, no longer a 500.
+    res = api.get(f"/api/v1/datasets/{model.pipeline.dataset.pk}/preview")
+    assert res.status_code == 409 and res.json() == {
+        "detail": "The stored file of dataset 'stores' is missing: its data is no longer "
+        "there. Restore the file or upload it again.",
+        "code": "dataset_file_missing",
+    }
