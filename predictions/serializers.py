@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from predictions.models import BatchJob, Deployment
@@ -64,6 +65,37 @@ class SinglePredictionResultSerializer(serializers.Serializer):
     latency_ms = serializers.FloatField()
 
 
+NUMBER_TEXT_HELP = (
+    "A number, or a number written as text as the WebSocket stream takes it: read as the "
+    "training file wrote the target's numbers (its decimal mark and separators, e.g. 101,5 on a "
+    "decimal-comma file), and a decimal comma also where it can be nothing else (101,5 on a "
+    "decimal-point file). Refused with a 400 naming the field: text that is no number "
+    "(code bad_value), 1,234 on a decimal-point file (1234 or 1.234? code ambiguous_number), "
+    "null, true/false and numbers that are not finite."
+)
+
+
+@extend_schema_field({"oneOf": [{"type": "number"}, {"type": "string"}]})
+class ObservedNumberField(serializers.Field):
+    """An observed value as sent (a JSON number or text), read later by the live service with
+    the model's number notation (`predictions.live.parse_points`), the reader the WebSocket
+    stream uses, so REST accepts and refuses the same values."""
+
+    def __init__(self, **kwargs) -> None:
+        # null reaches the reader too, which refuses it as the stream does ("must be a number").
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("help_text", NUMBER_TEXT_HELP)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        """The value as sent; the service reads it with the model's notation."""
+        return data
+
+    def to_representation(self, value):
+        """The value as stored."""
+        return value
+
+
 class ObservationSerializer(serializers.Serializer):
     """One new observation of a forecast series (checked against the model by the service)."""
 
@@ -73,7 +105,7 @@ class ObservationSerializer(serializers.Serializer):
         "when it reads one way: 02.01.2024 on a series written 2024-01-31 could be 2 January or "
         "1 February and is refused (code ambiguous_timestamp)."
     )
-    value = serializers.FloatField()
+    value = ObservedNumberField()
     series_id = serializers.JSONField(
         required=False, allow_null=True, help_text="For a model with several series."
     )
@@ -223,7 +255,7 @@ class ForecastFeedbackSerializer(serializers.Serializer):
         "when it reads one way: 02.01.2024 on a series written 2024-01-31 could be 2 January or "
         "1 February and is refused (code ambiguous_timestamp)."
     )
-    actual = serializers.FloatField()
+    actual = ObservedNumberField()
     series_id = serializers.JSONField(required=False, allow_null=True)
 
 

@@ -700,3 +700,56 @@ def test_forecast_feedback_errors_of_one_object_name_its_fields_not_a_list_posit
     res = api.post(url, [good, one], format="json")
     assert res.status_code == 400 and res.json()["detail"].startswith("feedback[1]: 'soon' is")
     assert not ForecastActual.objects.exists()
+
+
+@pytest.mark.django_db
+def test_rest_observations_and_actuals_take_the_numbers_written_as_text_the_stream_takes(
+    api, ets_model
+):
+    """REST took a JSON number only ("101,5" was 'A valid number is required.') while the
+    WebSocket read numeric text: both now read the value with the stream's reader and refuse
+    the same values with a 400 naming the field; a refused batch applies nothing."""
+    _deploy(api, ets_model)
+
+    def observe(i: int, value: Any):
+        stamp = FUTURE.index[i].isoformat()
+        return _forecast(api, ets_model, observations=[{"timestamp": stamp, "value": value}])
+
+    for i, (sent, read) in enumerate([("101.5", 101.5), ("101,5", 101.5), (" 102 ", 102.0)]):
+        res = observe(i, sent)
+        assert res.status_code == 200, (sent, res.json())
+        assert res.json()["updated_through"] == _shown(FUTURE.index[i])
+        assert (
+            ForecastActual.objects.get(timestamp=FUTURE.index[i].tz_localize("UTC")).value == read
+        )
+    refused = {
+        "1,234": ("ambiguous_number", "observations[0]: value '1,234' could be 1234 or 1.234; "
+                  "write it with a decimal point and no thousands separator."),
+        "101,5 kg": ("bad_value", "observations[0]: value '101,5 kg' is not a number."),
+        " ": ("bad_value", "observations[0]: value '' is not a number."),
+        "inf": ("bad_value", "observations[0]: value must be a finite number."),
+        True: ("bad_value", "observations[0]: value must be a number."),
+        None: ("bad_value", "observations[0]: value must be a number."),
+        "": ("bad_value", "observations[0]: value '' is not a number."),
+    }  # fmt: skip
+    for sent, (code, detail) in refused.items():
+        res = observe(3, sent)
+        assert res.status_code == 400, (sent, res.json())
+        assert res.json() == {"detail": detail, "code": code}, sent
+    assert ForecastActual.objects.filter(model=ets_model).count() == 3
+    state = ForecastState.objects.get(deployment__model=ets_model)
+    assert state.updated_through == FUTURE.index[2].tz_localize("UTC")
+
+    # Forecast feedback's actual reads the same way, one object or a list.
+    url = "/api/v1/predictions/feedback"
+    one = {"model_id": ets_model.pk, "timestamp": FUTURE.index[5].isoformat(), "actual": "99,5"}
+    res = api.post(url, one, format="json")
+    assert res.status_code == 201, res.json()
+    assert res.json()["actuals"][0]["actual"] == 99.5
+    res = api.post(url, {**one, "actual": "lots"}, format="json")
+    assert res.status_code == 400
+    assert res.json() == {"detail": "feedback: actual 'lots' is not a number.", "code": "bad_value"}
+    res = api.post(url, [one, {**one, "actual": "1,234"}], format="json")
+    assert res.status_code == 400 and res.json()["code"] == "ambiguous_number"
+    assert res.json()["detail"].startswith("feedback[1]: actual '1,234' could be 1234 or 1.234")
+    assert ForecastActual.objects.get(timestamp=FUTURE.index[5].tz_localize("UTC")).value == 99.5

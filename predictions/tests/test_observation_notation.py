@@ -177,3 +177,17 @@ def test_an_observed_value_written_as_text_reads_in_the_files_decimal_notation(a
                 continue
             [point] = parse_points(fitted, item, spec=time_spec(model), numbers=value_spec(model))
             assert point.value == number, (decimal, text)
+
+
+def test_a_rest_value_written_as_text_reads_in_the_files_decimal_notation(api, owner):
+    """Over REST too (it took JSON numbers only): 12,345 on a decimal-comma file is 12.345."""
+    stamps = pd.date_range("1992-10-01", "1993-01-31", freq="D")
+    written = [ts.strftime("%d.%m.%Y") for ts in stamps]
+    model = _model(api, owner, stamps, written, "D", decimal=",")
+    res = api.post(
+        "/api/v1/predictions/forecast",
+        {"model_id": model.pk, "observations": [{"timestamp": "01.02.1993", "value": "12,345"}]},
+        format="json",
+    )
+    assert res.status_code == 200, res.json()
+    assert ForecastActual.objects.get(model=model).value == 12.345
