@@ -14,7 +14,7 @@ DAY_FIRST = {"formats": ["%d/%m/%Y"], "utc": False}
 MIXED_LIST = {"formats": ["%d.%m.%Y", "%d %b %Y", "%b %Y", "%d-%b-%y"], "utc": False}
 TIMES = {"formats": ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d"], "utc": False}
 
-CASES = [
+CASES: list[tuple[dict | None, list]] = [
     (ISO, ["2024-03-05", "2024-03-05T10:30", "2024-03-05 10:30:15", "2024-03-05T10:30:15.25"]),
     (ISO, ["2024-02-29", None, " 2024-03-05 "]),
     (DAY_FIRST, ["05/03/2024", "5/3/2024", "31/12/1999", "2024-03-05"]),
@@ -22,7 +22,7 @@ CASES = [
     (TIMES, ["2024-03-05 10:00:00", "2024-03-05", "2024-03-05T08:00"]),
 ]
 # Values the quick reader must leave to pandas (it answers None for the whole request).
-LEFT = [
+LEFT: list[tuple[dict | None, list]] = [
     (ISO, ["2024-03-05T10:00Z"]),  # zoned
     (ISO, ["2024-03-05T10:00:00+02:00"]),
     (ISO, ["20240305"]),  # ISO's basic form
