@@ -75,6 +75,21 @@ def _readable(upload: File) -> Any:
     return getattr(upload, "file", None) or upload
 
 
+def _could_number_series(col: dict[str, Any], rows: int) -> bool:
+    """Whether a numeric column may be the id that splits a table into series (store 1, 2...):
+    whole numbers in its sample and at most one distinct value per two rows, as the id
+    detection (`datasets.timeseries`) asks. Such columns are read in full for it."""
+    if col.get("semantic_type") != "numeric":
+        return False
+    unique = col.get("unique_count")
+    if not isinstance(unique, int) or unique < 2 or unique > rows / 2:
+        return False
+    sample = col.get("sample_values") or []
+    return all(
+        isinstance(v, (int, float)) and float(v).is_integer() for v in sample if v is not None
+    )
+
+
 def _profile_upload(source: Any, fmt: str, time_column: str | None) -> dict[str, Any]:
     """Parse and profile an uploaded file chunk by chunk; detect time-series facts.
 
@@ -122,7 +137,9 @@ def _profile_upload(source: Any, fmt: str, time_column: str | None) -> dict[str,
     wanted = [
         c["name"]
         for c in info
-        if c["semantic_type"] in ("datetime", "categorical", "id") or c["name"] == time_column
+        if c["semantic_type"] in ("datetime", "categorical", "id")
+        or c["name"] == time_column
+        or _could_number_series(c, int(profile["num_rows"]))
     ]
     series: dict[str, Any] = {"is_time_series": False}
     if any(c["semantic_type"] == "datetime" for c in info):

@@ -211,15 +211,13 @@ def test_whole_number_store_ids_name_their_series_as_written(api, celery_worker)
         }
     )
     ds = _upload_frame(api, frame, "stores.csv")
-    pipe = create_pipeline(
-        api,
-        ds["id"],
-        "sales",
-        "forecasting",
-        forecast_horizon=7,
-        id_column="store",
-        time_column="day",
+    # the numbered stores split the table into two daily series, found at upload
+    assert (ds["dataset_type"], ds["time_column"], ds["id_column"]) == (
+        "time_series",
+        "day",
+        "store",
     )
+    pipe = create_pipeline(api, ds["id"], "sales", "forecasting", forecast_horizon=7)
     job = api.post(
         "/api/v1/training/start",
         {"pipeline_id": pipe["id"], "algorithms": ["seasonal_naive"], "time_budget_s": 10},
