@@ -15,6 +15,7 @@ be 2 January or 1 February and is refused rather than guessed.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import time
@@ -38,6 +39,8 @@ from pipelines.limits import MAX_HORIZON
 from predictions.models import Deployment, ForecastActual, ForecastState, PredictionRecord
 from preprocessing.series import fill_gaps, future_index
 from vur.errors import Conflict, InvalidInput, ModelNotDeployed, NotFound
+
+logger = logging.getLogger(__name__)
 
 MAX_OBSERVATIONS = 10_000  # per request
 MAX_GAP_STEPS = 10_000  # steps `steps_after` counts before giving up
@@ -674,9 +677,11 @@ def forecast_live(
                         f"The observations could not be applied: {exc}",
                         code="bad_observations",
                     ) from None
+            # Forecast first: observations the model cannot forecast from are refused before
+            # their state (which may hold an overflowed sum) is written.
+            answer = _forecast_answer(fitted, current, answer_keys, horizon, levels, points)
             _save_states(deployment, observed, labels, by_label, current, points)
             _save_actuals(user, model, points)
-            answer = _forecast_answer(fitted, current, answer_keys, horizon, levels)
             latency = (time.perf_counter() - started) * 1000
             ids = _record_forecasts(user, model, answer, levels, horizon, channel, latency, points)
     except IntegrityError:
@@ -751,13 +756,19 @@ def _save_actuals(user, model: TrainedModel, points: list[Point]) -> None:
     )
 
 
-def _forecast_answer(fitted, current, keys, horizon, levels) -> dict[str, Any]:
+def _forecast_answer(fitted, current, keys, horizon, levels, points=()) -> dict[str, Any]:
     """Forecasts of `keys` from their current forecasters, shaped like ForecastModel.predict:
-    one series' fields at top level, plus `series` (each with its id) for an id-column model."""
+    one series' fields at top level, plus `series` (each with its id) for an id-column model.
+
+    Every series that took observations (`points`) is forecast too, answered or not: one whose
+    model fails or gives a value that is not a finite number from its new history refuses the
+    request (400 observation_not_forecastable; the caller's transaction stores nothing)."""
     h = int(horizon or fitted.horizon)
     lv = tuple(int(v) for v in levels)
+    observed = list(dict.fromkeys(p.key for p in points))
     parts = []
-    for key in keys:
+    for key in [*keys, *(k for k in observed if k not in keys)]:
+        mine = [p for p in points if p.key == key]
         most = steps_past_calendar(current[key].last_timestamp_, fitted.freq, h)
         if most is not None:
             sentence = past_calendar_sentence(h, fitted.freq, most)
@@ -765,15 +776,42 @@ def _forecast_answer(fitted, current, keys, horizon, levels) -> dict[str, Any]:
         try:
             out = current[key].predict(h, lv)
         except ValueError as exc:
+            if mine:
+                raise _not_forecastable(fitted, mine, "the model failed on it") from None
             raise InvalidInput(str(exc), code="bad_forecast_request") from None
-        body = out.as_json(_display_all(fitted, out.timestamps))
-        parts.append((key, json_safe(body), _display(fitted, current[key].last_timestamp_)))
+        except Exception:
+            if not mine:
+                raise
+            logger.warning("A forecaster failed on new observations", exc_info=True)
+            raise _not_forecastable(fitted, mine, "the model failed on it") from None
+        if mine and not _finite_output(out):
+            raise _not_forecastable(fitted, mine, "its forecast would not be a finite number")
+        if key in keys:
+            body = out.as_json(_display_all(fitted, out.timestamps))
+            parts.append((key, json_safe(body), _display(fitted, current[key].last_timestamp_)))
     top = dict(parts[0][1])
     if getattr(fitted, "id_column", None):
         top["series"] = [
             {"id": json_safe(k), **body, "updated_through": through} for k, body, through in parts
         ]
     return {"top": top, "parts": parts}
+
+
+def _finite_output(out: Any) -> bool:
+    """Whether a forecast and every bound of its intervals are finite numbers."""
+    arrays = [out.forecast, *(b for band in out.intervals.values() for b in band.values())]
+    return all(np.isfinite(np.asarray(a, dtype=float)).all() for a in arrays)
+
+
+def _not_forecastable(fitted: Any, mine: list[Point], reason: str) -> InvalidInput:
+    """The refusal of observations the model cannot forecast from, naming the value furthest
+    from zero (most often a typo or a unit mistake)."""
+    worst = max(mine, key=lambda p: abs(p.value))
+    return InvalidInput(
+        f"The value {worst.value:g} at {_display(fitted, worst.stamp)} cannot be added to the "
+        f"history: {reason}. Nothing was stored; check the value for a typo or a unit mistake.",
+        code="observation_not_forecastable",
+    )
 
 
 def _record_forecasts(user, model, answer, levels, horizon, channel, latency, points) -> list[str]:

@@ -125,7 +125,9 @@ class ForecastSerializer(serializers.Serializer):
         "each must be after the last known one and on the series' frequency. Steps a point "
         "skips are filled as in training, at most the longer of the model's horizon and one "
         "season (7 days, 24 hours, 12 months) in a row; a point further on refuses the batch "
-        "(code observation_gap_too_long) and nothing changes.",
+        "(code observation_gap_too_long) and nothing changes. A value the model cannot "
+        "forecast from (it fails, or its forecast or intervals are not finite) refuses the "
+        "batch too (code observation_not_forecastable).",
     )
 
 

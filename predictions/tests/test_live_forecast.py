@@ -16,7 +16,12 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from conftest import sample_path
 from modeling.artifacts import artifact_cache_clear, artifact_save
-from modeling.forecasters import ETSForecaster, PreparedForecaster, SeasonalNaiveForecaster
+from modeling.forecasters import (
+    ETSForecaster,
+    PreparedForecaster,
+    SeasonalNaiveForecaster,
+    ThetaForecaster,
+)
 from modeling.models import TrainedModel
 from predictions.models import Deployment, ForecastActual, ForecastState, PredictionRecord
 from vur.asgi import application
@@ -753,3 +758,52 @@ def test_rest_observations_and_actuals_take_the_numbers_written_as_text_the_stre
     assert res.status_code == 400 and res.json()["code"] == "ambiguous_number"
     assert res.json()["detail"].startswith("feedback[1]: actual '1,234' could be 1234 or 1.234")
     assert ForecastActual.objects.get(timestamp=FUTURE.index[5].tz_localize("UTC")).value == 99.5
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("forecaster", "value", "reason"),
+    [
+        # statsforecast's AutoTheta raises a bare Exception ("no model able to be fitted").
+        (ThetaForecaster, 1e300, "the model failed on it"),
+        # Seasonal naive keeps forecasting the last season, but its squared errors overflow.
+        (SeasonalNaiveForecaster, 1e200, "its forecast would not be a finite number"),
+    ],
+)
+def test_a_value_the_model_cannot_forecast_from_is_a_400_and_changes_nothing(
+    api, owner, forecaster, value, reason
+):
+    """A mistyped value (1e300 in the model page's live panel) answered 500 "The forecast
+    failed on the server" for a Theta model; a seasonal naive model took 1e200 and answered
+    intervals that were not numbers from then on. Both are refused, over REST and the stream."""
+    fc = PreparedForecaster(forecaster(season_length=7)).fit(HISTORY)
+    model = _store_model(owner, {None: fc}, None, forecaster.__name__)
+    _deploy(api, model)
+    assert _forecast(api, model, observations=_obs(FUTURE.iloc[:1])).status_code == 200
+    before = ForecastState.objects.get(deployment__model=model)
+    bad = [{"timestamp": FUTURE.index[1].isoformat(), "value": value}]
+    res = _forecast(api, model, observations=bad)
+    assert res.status_code == 400, res.json()
+    assert res.json() == {
+        "detail": f"The value {value:g} at {_shown(FUTURE.index[1])} cannot be added to the "
+        f"history: {reason}. Nothing was stored; check the value for a typo or a unit mistake.",
+        "code": "observation_not_forecastable",
+    }
+    token = AccessToken.for_user(owner)
+    refused, answered = async_to_sync(_talk)(
+        f"/ws/predictions/?token={token}",
+        [
+            {"model_id": model.pk, "observations": bad, "request_id": "typo"},
+            {"model_id": model.pk, "observations": [], "request_id": "next"},
+        ],
+    )
+    assert refused["request_id"] == "typo"
+    assert refused["error"]["code"] == "observation_not_forecastable"
+    assert answered["updated_through"] == _shown(FUTURE.index[0])
+    after = ForecastState.objects.get(deployment__model=model)
+    assert (after.version, after.state) == (before.version, before.state)
+    assert ForecastActual.objects.filter(model=model).count() == 1
+    # The same step with its real value is taken.
+    res = _forecast(api, model, observations=_obs(FUTURE.iloc[1:2]))
+    assert res.status_code == 200, res.json()
+    assert np.isfinite(res.json()["intervals"]["95"]["upper"]).all()
