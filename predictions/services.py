@@ -4,6 +4,7 @@ feedback. REST views and the WebSocket consumer call the same functions.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -708,6 +709,7 @@ def prediction_feedback(*, user, prediction_id, actual: Any) -> PredictionRecord
             raise InvalidInput("actual must be one class label.", code="bad_actual")
         # Stored as the model's own label (1 for "1", true for "true") so it compares equal.
         actual = label_like(actual, record.model.classes)
+        _require_class(actual, record.model.classes)
     with transaction.atomic():
         locked = PredictionRecord.objects.select_for_update().get(pk=record.pk)
         old = locked.actual if locked.feedback_at else None
@@ -716,6 +718,21 @@ def prediction_feedback(*, user, prediction_id, actual: Any) -> PredictionRecord
         locked.save(update_fields=["actual", "feedback_at", "updated_at"])
         rollup_feedback(locked, problem, old)
     return locked
+
+
+def _require_class(actual: Any, classes: list | None) -> None:
+    """Refuse a classification actual that is none of the model's classes (a typo such as
+    "Adelei", an empty text, 0.5 for a 0/1 label): taken, it counted as a miss of a class no
+    prediction can be, and moved the live accuracy, F1 and the metric-drop alert. Models saved
+    without their classes take any label."""
+    if not classes or any(type(actual) is type(c) and actual == c for c in classes):
+        return
+    named = ", ".join(json.dumps(c) for c in classes)
+    raise InvalidInput(
+        f"actual {json.dumps(actual)} is not one of the classes the model was trained on "
+        f"({named}); nothing was recorded.",
+        code="unknown_class",
+    )
 
 
 def forecast_feedback(

@@ -267,3 +267,33 @@ def test_live_auc_says_why_it_is_unknown(api, deployed_model, proba, actuals, no
     else:
         assert body["live_metrics"]["auc"] is None
         assert note in body["live_notes"]["auc"]
+
+
+def test_feedback_that_is_none_of_the_models_classes_is_a_400_and_changes_nothing(
+    api, deployed_model
+):
+    """'Emperor', an empty text or 1 were taken as the actual of a penguin prediction and
+    counted as misses of a class no prediction can be: live accuracy and F1 fell for a typo."""
+    deployed_model.classes = sorted(FRAME["species"].unique())
+    deployed_model.save(update_fields=["classes"])
+    pid = _predict(api, deployed_model, _rows(1))["prediction_ids"][0]
+    for actual in ("Emperor", "", 1, True):
+        res = api.post(
+            "/api/v1/predictions/feedback", {"prediction_id": pid, "actual": actual}, format="json"
+        )
+        assert res.status_code == 400, (actual, res.content)
+        shown = '""' if actual == "" else ("true" if actual is True else str(actual))
+        if actual == "Emperor":
+            shown = '"Emperor"'
+        assert res.json() == {
+            "detail": f"actual {shown} is not one of the classes the model was trained on "
+            '("Adelie", "Chinstrap", "Gentoo"); nothing was recorded.',
+            "code": "unknown_class",
+        }
+    assert PredictionRecord.objects.get(pk=pid).feedback_at is None
+    assert not PredictionRollup.objects.filter(feedback_count__gt=0).exists()
+    # Another spelling of a class is that class.
+    res = api.post(
+        "/api/v1/predictions/feedback", {"prediction_id": pid, "actual": " adelie"}, format="json"
+    )
+    assert res.status_code == 201 and res.json()["actual"] == "Adelie"
