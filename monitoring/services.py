@@ -48,6 +48,7 @@ from predictions.models import Deployment, ForecastActual, PredictionRecord, Pre
 from predictions.templatetags.deployment_labels import target_label
 from training import reference_store
 from training.models import TrainingJob
+from training.reference import level_key
 from training.selectors import training_job_list
 from vur.errors import Conflict, InvalidInput, VURError
 from vur.models import owned_by
@@ -420,14 +421,20 @@ def _add_row(cell: dict[str, Any], row: Mapping[str, Any]) -> None:
     merge_class_stats(cell["classes"], row.get("class_stats") or {})
 
 
-def class_scores(stats: dict[str, Any]) -> dict[str, float | None]:
-    """Macro F1 over the labels seen (as actual or predicted) and macro one-vs-rest AUC from
-    per-class probability histograms (100 bins; ties within a bin count half)."""
+def class_scores(stats: dict[str, Any], positive: str | None = None) -> dict[str, float | None]:
+    """F1 and macro one-vs-rest AUC from per-class probability histograms (100 bins; ties
+    within a bin count half). F1 is measured as the model's hold-out F1 is: of the `positive`
+    class (a binary model's last class, as its `level_key`; 0 when it was neither actual nor
+    predicted yet), else macro over the labels seen as actual or predicted."""
     f1s = []
-    for entry in stats.values():
+    for label, entry in stats.items():
+        if positive is not None and label != positive:
+            continue
         tp, fp, fn = entry.get("tp", 0), entry.get("fp", 0), entry.get("fn", 0)
         if tp + fp + fn > 0:
             f1s.append(2 * tp / (2 * tp + fp + fn))
+    if positive is not None and stats and not f1s:
+        f1s.append(0.0)
     aucs = []
     for entry in stats.values():
         pos = np.zeros(AUC_BINS)
@@ -461,13 +468,23 @@ def auc_note(stats: dict[str, Any], n: int) -> str | None:
     return f"AUC needs feedback with actuals of at least two classes{only}."
 
 
-def _cell_metrics(cell: dict[str, Any], problem_type: str) -> dict[str, Any]:
+def positive_class(model: TrainedModel) -> str | None:
+    """A binary classifier's positive class (its last), as feedback counts it; None otherwise."""
+    classes = model.classes or []
+    if model.problem_type != Pipeline.ProblemType.CLASSIFICATION or len(classes) != 2:
+        return None
+    return level_key(classes[-1])
+
+
+def _cell_metrics(
+    cell: dict[str, Any], problem_type: str, positive: str | None = None
+) -> dict[str, Any]:
     n = cell["feedback"]
     if problem_type == Pipeline.ProblemType.CLASSIFICATION:
         return {
             "n": n,
             "accuracy": round(cell["correct"] / n, 6) if n else None,
-            **class_scores(cell["classes"]),
+            **class_scores(cell["classes"], positive),
         }
     if problem_type == Pipeline.ProblemType.REGRESSION:
         return {
@@ -654,7 +671,8 @@ def model_metrics(*, model: TrainedModel, window: str | None = None) -> dict[str
                 "class_stats": cell["classes"],
             },
         )
-    live = _cell_metrics(total, problem)
+    positive = positive_class(model)
+    live = _cell_metrics(total, problem, positive)
     answer: dict[str, Any] = {
         "model_id": model.pk,
         "problem_type": problem,
@@ -682,7 +700,7 @@ def model_metrics(*, model: TrainedModel, window: str | None = None) -> dict[str
             "errors": cell["errors"],
             "error_rate": _error_rate(cell),
             "latency_ms": _percentiles(cell["hist"]),
-            "metrics": _cell_metrics(cell, problem),
+            "metrics": _cell_metrics(cell, problem, positive),
         }
         for key, cell in sorted(bins.items())
     ]

@@ -297,3 +297,50 @@ def test_feedback_that_is_none_of_the_models_classes_is_a_400_and_changes_nothin
         "/api/v1/predictions/feedback", {"prediction_id": pid, "actual": " adelie"}, format="json"
     )
     assert res.status_code == 201 and res.json()["actual"] == "Adelie"
+
+
+def test_live_f1_of_a_binary_model_is_its_positive_class_f1_as_on_the_model_page(api, owner):
+    """The model page's hold-out F1 of a binary model is the F1 of its positive class (the last);
+    the monitoring page's live F1 was the macro mean over both classes, a different figure
+    under the same name (0.75 live beside 0.61 on hold-out for the same kind of rows)."""
+    from conftest import pipeline_on_sample
+    from modeling.artifacts import artifact_save
+    from modeling.metrics import classification_metrics
+    from modeling.models import TrainedModel
+    from predictions.models import Deployment
+    from training.builder import build_pipeline
+
+    pipeline = pipeline_on_sample(owner, "credit_scoring.csv", "Status", "classification")
+    frame = pd.read_csv(sample_path("credit_scoring.csv"))
+    features = [c for c in frame.columns if c != "Status"]
+    schema = [c for c in pipeline.dataset.columns_info if c["name"] in features]
+    fitted = build_pipeline(
+        df_schema=schema, target="Status", problem_type="classification",
+        algorithm="random_forest", hyperparameters={"n_estimators": 10, "max_depth": 3},
+    ).fit(frame[features], frame["Status"])  # fmt: skip
+    saved = artifact_save(fitted, f"{owner.pk}/fixture/binary")
+    model = TrainedModel.objects.create(
+        owner=owner, pipeline=pipeline, problem_type="classification", algorithm="random_forest",
+        primary_metric="auc", artifact=saved.name, sha256=saved.sha256, classes=["bad", "good"],
+        input_schema={"columns": [{**c, "required": True} for c in schema]},
+    )  # fmt: skip
+    Deployment.objects.create(owner=owner, model=model, target="realtime")
+    part = frame.iloc[[(i * 37) % len(frame) for i in range(60)]]
+    rows = [
+        {k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v) for k, v in r.items()}
+        for r in part[features].to_dict("records")
+    ]
+    answer = _predict(api, model, rows)
+    truth = part["Status"].tolist()
+    for pid, actual in zip(answer["prediction_ids"], truth, strict=True):
+        res = api.post(
+            "/api/v1/predictions/feedback", {"prediction_id": pid, "actual": actual}, format="json"
+        )
+        assert res.status_code == 201, res.content
+    expected = classification_metrics(truth, answer["predictions"], classes=["bad", "good"])
+    body = api.get(f"/api/v1/monitoring/models/{model.pk}/metrics?window=1h").json()
+    live = body["live_metrics"]
+    assert live["n"] == 60
+    assert live["accuracy"] == pytest.approx(expected["accuracy"])
+    assert live["f1"] == pytest.approx(expected["f1"], abs=1e-6)
+    assert [p["metrics"]["f1"] for p in body["timeline"] if p["metrics"]["n"]] == [live["f1"]]
