@@ -195,6 +195,9 @@ def test_model_charts_keep_legends_off_the_dates_at_390px(
     # Live AUC is unknown with one class's actuals: the page says why instead of a bare "–".
     note = browser.find_element(By.CSS_SELECTOR, '#live-metrics .live-note[data-note="auc"]')
     assert "at least two classes" in note.text and "Adelie" in note.text
+    # The figures are named as people name them, not by their JSON keys ("n", "f1").
+    labels = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#live-facts dt")]
+    assert labels == ["predictions with feedback", "Accuracy", "F1", "AUC"], labels
     check_page(browser, "monitoring-model-feedback")
 
 
@@ -223,3 +226,57 @@ def test_a_forecasters_page_says_why_mase_by_step_leaves_a_series_out(
     # Said once, beside the chart, not again among the live metrics.
     assert not browser.find_elements(By.CSS_SELECTOR, "#live-metrics .live-note")
     check_page(browser, "monitoring-forecaster-mase-note")
+
+
+def test_large_live_errors_read_as_whole_grouped_numbers(live_stack, browser, owner):
+    """A house-price regressor's live MAE read '80123.4567' (and a forecaster's RMSE
+    '540061724651.9396', wrapping in its tile): above 1000 the figure is whole and grouped."""
+    import re
+
+    import pandas as pd
+
+    from conftest import pipeline_on_sample, sample_path
+    from modeling.artifacts import artifact_save
+    from modeling.models import TrainedModel
+    from predictions.models import Deployment
+    from predictions.services import predict_rows, prediction_feedback
+    from training.builder import build_pipeline
+
+    pipeline = pipeline_on_sample(owner, "sacramento_housing.csv", "price", "regression")
+    frame = pd.read_csv(sample_path("sacramento_housing.csv"))
+    features = [c for c in frame.columns if c != "price"]
+    schema = [c for c in pipeline.dataset.columns_info if c["name"] in features]
+    fitted = build_pipeline(
+        df_schema=schema, target="price", problem_type="regression", algorithm="linear",
+        hyperparameters={},
+    ).fit(frame[features], frame["price"])  # fmt: skip
+    saved = artifact_save(fitted, f"{owner.pk}/fixture/price")
+    model = TrainedModel.objects.create(
+        owner=owner, pipeline=pipeline, problem_type="regression", algorithm="linear",
+        primary_metric="rmse", artifact=saved.name, sha256=saved.sha256, is_deployed=True,
+        input_schema={"columns": [{**c, "required": True} for c in schema]},
+    )  # fmt: skip
+    Deployment.objects.create(owner=owner, model=model, target="api")
+    part = frame.iloc[::25]
+    rows = [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()}
+            for r in part[features].to_dict("records")]  # fmt: skip
+    answer = predict_rows(user=owner, model=model, data=rows)
+    for pid, actual in zip(answer["prediction_ids"], part["price"].tolist(), strict=True):
+        prediction_feedback(user=owner, prediction_id=pid, actual=actual)
+
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    browser.get(f"{live_stack}/monitoring/models/{model.pk}/")
+    wait(browser, LONG).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#live-facts dd"))
+    facts = {
+        dt.get_attribute("data-metric"): (dt.text, dd.text)
+        for dt, dd in zip(
+            browser.find_elements(By.CSS_SELECTOR, "#live-facts dt"),
+            browser.find_elements(By.CSS_SELECTOR, "#live-facts dd"),
+            strict=True,
+        )
+    }
+    assert facts["n"] == ("predictions with feedback", str(len(rows)))
+    for key, label in (("mae", "MAE"), ("rmse", "RMSE")):
+        shown, value = facts[key]
+        assert shown == label and re.fullmatch(r"\d{1,3}(,\d{3})+", value), (key, value)
+    check_page(browser, "monitoring-model-regression-feedback")

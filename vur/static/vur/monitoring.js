@@ -36,6 +36,21 @@
     return Number(value).toFixed(digits === undefined ? 3 : digits).replace(/\.?0+$/, "") || "0";
   }
 
+  // Live metrics as people name them ("n" is what was measured on, which differs by kind).
+  var LIVE_LABELS = { accuracy: "Accuracy", f1: "F1", auc: "AUC", mae: "MAE", rmse: "RMSE", mape: "MAPE", smape: "sMAPE", mase: "MASE" };
+
+  function liveLabel(key, forecaster) {
+    if (key === "n") return forecaster ? "forecast steps with actuals" : "predictions with feedback";
+    return LIVE_LABELS[key] || key;
+  }
+
+  // A live figure: up to 4 decimals below 1000; whole and grouped above (1,234,568), where
+  // decimals only lengthen a number that wrapped in its tile (540061724651.9396).
+  function figure(value) {
+    if (typeof value !== "number" || !isFinite(value) || Math.abs(value) < 1000) return num(value, 4);
+    return Math.round(value).toLocaleString("en-US");
+  }
+
   function kindLabel(kind) { return window.vurAlertKind(kind); }
 
   function plain(stamp) { return String(stamp).replace(/(Z|[+-]\d\d:?\d\d)$/, ""); }
@@ -203,6 +218,7 @@
   };
 
   ModelMonitor.prototype.showMetrics = function (m) {
+    var self = this;
     var lat = m.latency_ms || {};
     $("kpi-count").textContent = m.prediction_count === undefined ? "–" : Number(m.prediction_count).toLocaleString("en-US");
     $("kpi-p50").textContent = num(lat.p50, 2);
@@ -242,8 +258,8 @@
       var dl = el("dl", { class: "facts", id: "live-facts" });
       keys.forEach(function (k) {
         var d = el("div");
-        d.appendChild(el("dt", {}, k));
-        d.appendChild(el("dd", {}, typeof live[k] === "number" ? num(live[k], 4) : (live[k] === null ? "–" : String(live[k]))));
+        d.appendChild(el("dt", { "data-metric": k }, liveLabel(k, self.forecaster)));
+        d.appendChild(el("dd", {}, typeof live[k] === "number" ? figure(live[k]) : (live[k] === null ? "–" : String(live[k]))));
         dl.appendChild(d);
       });
       box.appendChild(dl);
@@ -260,7 +276,7 @@
       return k !== "n" && k.indexOf("coverage") !== 0 && timeline.some(function (t) { return typeof (t.metrics || {})[k] === "number"; });
     });
     var liveTraces = liveNames.map(function (k) {
-      return { name: k, mode: "lines+markers", x: xs, y: timeline.map(function (t) { return (t.metrics || {})[k]; }) };
+      return { name: liveLabel(k, self.forecaster), mode: "lines+markers", x: xs, y: timeline.map(function (t) { return (t.metrics || {})[k]; }) };
     });
     $("live-chart").hidden = !liveTraces.length;
     if (liveTraces.length) chart("live-chart", liveTraces, { height: 200 });
