@@ -347,3 +347,38 @@ def test_the_live_chart_follows_the_series_chosen(live_stack, browser, owner):
     lines = traces(browser)
     assert "sent observations" not in lines
     assert lines["history"][1] == pytest.approx(list(values["A"]))
+
+
+def test_a_value_the_model_cannot_forecast_from_is_refused_under_the_value(
+    live_stack, browser, owner
+):
+    """1e300 typed as an observation answered 'The forecast failed on the server.' (a 500
+    behind it, or intervals that were no numbers from then on); it is refused, under the value
+    it is about, and nothing is stored."""
+    from predictions.models import ForecastActual, ForecastState
+
+    model = deployed_forecaster(owner, iso_file())
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    open_live_panel(browser, live_stack, model)
+    reading(browser, "2024-01-01")
+    send(browser, "1e300")
+    wait(browser, LONG).until(lambda d: d.find_element(By.ID, "obs-value-error").text)
+    error = browser.find_element(By.ID, "obs-value-error").text
+    assert error == (
+        "The value 1e+300 at 2024-01-01T00:00:00+00:00 cannot be added to the history: its "
+        "forecast would not be a finite number. Nothing was stored; check the value for a "
+        "typo or a unit mistake."
+    ), error
+    box = browser.find_element(By.ID, "obs-value")
+    assert box.get_attribute("aria-invalid") == "true"
+    assert browser.switch_to.active_element == box
+    assert browser.find_element(By.ID, "obs-error").get_attribute("hidden")
+    check_page(browser, "model-live-value-not-forecastable")
+    assert not ForecastState.objects.exists() and not ForecastActual.objects.exists()
+    send(browser, "130")
+    wait(browser, LONG).until(
+        lambda d: (
+            d.find_element(By.ID, "live-forecast-chart").get_attribute("data-live-points") == "1"
+        )
+    )
+    assert not browser.find_element(By.ID, "obs-value-error").text

@@ -486,7 +486,10 @@
         if (id !== shown) return; // the chart has moved to another series since
         if (answer.error) {
           var text = pageError(answer.error.detail) || "The observation was refused.";
-          if (answer.error.code === "bad_value" || answer.error.code === "ambiguous_number") {
+          // Refusals of the value itself (observation_not_forecastable: a typo such as 1e300
+          // the model cannot forecast from) are shown under the value, which gets the focus.
+          var code = answer.error.code;
+          if (code === "bad_value" || code === "ambiguous_number" || code === "observation_not_forecastable") {
             valueError(text);
             $("obs-value").focus();
           } else {
