@@ -64,3 +64,37 @@ def test_get_on_a_delete_address_deletes_nothing_and_opens_the_object(web, owner
     assert "To delete this dataset" in res.content.decode()
     assert Pipeline.objects.filter(pk=pipeline.pk).exists()
     assert Dataset.objects.filter(pk=pipeline.dataset_id).exists()
+
+
+def test_the_confirm_names_the_scored_files_and_the_prediction_log_that_go(web, deployed_model):
+    """Deleting a pipeline (or its dataset) deletes its models' scored files, whose results
+    were downloadable, and their prediction log; the confirm named only the training jobs and
+    models, so the results went without a word."""
+    from django.apps import apps
+    from django.core.files.base import ContentFile
+
+    # By name: this app's code, tests included, does not import a later stage.
+    batch_job, deployment, record = (
+        apps.get_model("predictions", name)
+        for name in ("BatchJob", "Deployment", "PredictionRecord")
+    )
+    model, pipeline = deployed_model, deployed_model.pipeline
+    deployment.objects.filter(model=model).update(status="inactive")
+    model.is_deployed = False
+    model.save(update_fields=["is_deployed"])
+    for name in ("a.csv", "b.csv"):
+        batch_job.objects.create(
+            owner=model.owner, model=model, input_file=ContentFile(b"x\n1\n", name=name),
+            status="completed",
+        )  # fmt: skip
+    record.objects.create(owner=model.owner, model=model, inputs={}, prediction=1)
+    listing = html.unescape(web.get("/pipelines/").content.decode())
+    assert (
+        "Delete the pipeline p with its 0 training jobs, 1 trained model, 2 scored files with "
+        "their results and the log of their predictions? The dataset stays."
+    ) in listing
+    page = html.unescape(web.get(f"/datasets/{pipeline.dataset_id}/").content.decode())
+    assert (
+        "with its file, 1 pipeline, 1 trained model, 2 scored files with their results and the "
+        "log of their predictions?"
+    ) in page
