@@ -216,3 +216,14 @@ def test_column_cards_fit_each_kind_of_column(web):
     assert "dist-0" not in [f["id"] for f in page.context["figures"]]
     # a date column read from text is a datetime, not object
     assert '<p class="muted">datetime · ' in cards["when"]
+
+
+def test_the_chart_library_is_local_and_does_not_hold_up_the_page(web):
+    """Plotly (4.8 MB) is served from the installed wheel and loaded with `defer`: the page is
+    shown while it is read, and the charts are drawn once it is (every chart script waits for
+    DOMContentLoaded, which waits for deferred scripts)."""
+    res = _upload(web, "penguins.csv", name="Penguins")
+    page = web.get(res["Location"]).content.decode()
+    (tag,) = re.findall(r"<script[^>]*plotly[^>]*>", page)
+    assert 'src="/static/vendor/plotly.min.js"' in tag and " defer" in tag
+    assert web.get("/static/vendor/plotly.min.js").status_code == 200
