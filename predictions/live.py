@@ -480,13 +480,20 @@ def live_next(model: TrainedModel, fitted: Any, series_id: Any = None) -> dict[s
 
 
 def observation_check(
-    *, model: TrainedModel, fitted: Any, timestamp: Any, series_id: Any = None
+    *,
+    model: TrainedModel,
+    fitted: Any,
+    timestamp: Any,
+    series_id: Any = None,
+    value: Any = None,
 ) -> dict[str, Any]:
     """What sending one observation at `timestamp` would do to the deployment's live state,
     worked out by the same reading and checks as `forecast_live` and writing nothing:
-    `{ok, detail, reads_as, updated_through, next_expected, missing_steps}` (`detail` a sentence:
-    the refusal, or how the timestamp reads and what would be filled). ModelNotDeployed (409)
-    when not deployed; a series the model does not know raises as `forecast_live` does."""
+    `{ok, detail, reads_as, updated_through, next_expected, missing_steps, value_note}`
+    (`detail` a sentence: the refusal, or how the timestamp reads and what would be filled;
+    `value_note` the warning when `value`, as typed, lies far outside the series' training
+    values). ModelNotDeployed (409) when not deployed; a series the model does not know raises
+    as `forecast_live` does."""
     deployment = live_deployment(model)
     try:
         [point] = parse_points(
@@ -508,6 +515,7 @@ def observation_check(
         "updated_through": _display(fitted, last),
         "next_expected": _display(fitted, future_index(last, fitted.freq, 1)[0]),
         "missing_steps": 0,
+        "value_note": _typed_value_note(model, fitted, timestamp, point.key, value),
     }
     try:
         _observed_series(fitted, forecaster, [point])
@@ -523,6 +531,39 @@ def observation_check(
         "detail": f"Reads as {answer['reads_as']}, the next step after "
         f"{answer['updated_through']}.",
     }
+
+
+def _typed_value_note(
+    model: TrainedModel, fitted: Any, timestamp: Any, key: Any, value: Any
+) -> str | None:
+    """The far-value warning of a value as typed in the live panel (read as sending it would
+    read it); None when it is empty, not a number (sending says why) or not far."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        [point] = parse_points(
+            fitted,
+            [{"timestamp": timestamp, "value": value}],
+            spec=time_spec(model),
+            numbers=value_spec(model),
+            series_id=None if key is None else key,
+        )
+    except InvalidInput:
+        return None
+    notes = far_value_notes(fitted, [point])
+    return notes[0] if notes else None
+
+
+def far_value_notes(fitted: Any, points: list[Point]) -> list[str]:
+    """The warnings of observations far outside their series' training values, one per series
+    (its first such value), for the answer's `notes`."""
+    if not hasattr(fitted, "far_value_note"):
+        return []
+    notes: dict[Any, str] = {}
+    for p in points:
+        if p.key not in notes and (note := fitted.far_value_note(p.key, p.value)):
+            notes[p.key] = note
+    return list(notes.values())
 
 
 def _fill_head(forecaster: Any) -> float | None:
@@ -695,7 +736,8 @@ def forecast_live(
         **answer["top"],
         "series_id": None if first is None else json_safe(first),
         "updated_through": _display(fitted, current[first].last_timestamp_),
-        "notes": fitted.forecast_notes(int(horizon or fitted.horizon)),
+        "notes": far_value_notes(fitted, points)
+        + fitted.forecast_notes(int(horizon or fitted.horizon)),
         "observations_applied": len(points),
         "missing_steps": sum(g["missing_steps"] for g in gaps),
         "gaps": gaps,

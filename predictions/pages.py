@@ -303,14 +303,18 @@ def _after_deployment_change(
 def model_observation_check(request: HttpRequest, model_id) -> HttpResponse:
     """The live forecast panel's line under the timestamp (htmx): how `?timestamp=` reads and
     what sending it would do (the next step, steps to fill, or why it would be refused), by the
-    checks the live update itself applies. Writes nothing."""
+    checks the live update itself applies, and a warning when `?value=` lies far outside the
+    series' training values. Writes nothing."""
     model = _model(request, model_id)
     timestamp = (request.GET.get("timestamp") or "").strip()
     check = None
     if timestamp:
         try:
             check = services.forecast_observation_check(
-                model=model, timestamp=timestamp, series_id=request.GET.get("series_id") or None
+                model=model,
+                timestamp=timestamp,
+                series_id=request.GET.get("series_id") or None,
+                value=request.GET.get("value"),
             )
         except VURError as exc:
             check = {"ok": False, "detail": exc.detail}

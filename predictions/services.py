@@ -589,7 +589,7 @@ def forecast(
 
 
 def forecast_observation_check(
-    *, model: TrainedModel, timestamp: Any, series_id: Any = None
+    *, model: TrainedModel, timestamp: Any, series_id: Any = None, value: Any = None
 ) -> dict[str, Any]:
     """What one observation at `timestamp` would do to a deployed forecaster's live state,
     by the checks `forecast` applies, without writing anything (see
@@ -601,7 +601,11 @@ def forecast_observation_check(
         _require_deployed(model)
     kind.forecast_allowed()
     return live.observation_check(
-        model=model, fitted=load_model(model), timestamp=timestamp, series_id=series_id
+        model=model,
+        fitted=load_model(model),
+        timestamp=timestamp,
+        series_id=series_id,
+        value=value,
     )
 
 

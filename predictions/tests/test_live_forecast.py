@@ -37,7 +37,9 @@ def _series(n: int, seed: int = 0, level: float = 100.0) -> pd.Series:
     return pd.Series(values, index=pd.date_range(START, periods=n, freq="D"))
 
 
-def _store_model(owner, forecasters: dict, id_column: str | None, name: str) -> TrainedModel:
+def _store_model(
+    owner, forecasters: dict, id_column: str | None, name: str, **extra: Any
+) -> TrainedModel:
     """A ForecastModel fitted in-process, saved like training saves one (no deployment)."""
     from datasets.services import dataset_upload
     from pipelines.services import pipeline_create
@@ -63,6 +65,7 @@ def _store_model(owner, forecasters: dict, id_column: str | None, name: str) -> 
         levels=(80, 95),
         season_lengths={k: [7] for k in forecasters},
         forecasters=forecasters,
+        **extra,
     )
     saved = artifact_save(fitted, f"{owner.pk}/live/{name}")
     return TrainedModel.objects.create(
@@ -807,3 +810,33 @@ def test_a_value_the_model_cannot_forecast_from_is_a_400_and_changes_nothing(
     res = _forecast(api, model, observations=_obs(FUTURE.iloc[1:2]))
     assert res.status_code == 200, res.json()
     assert np.isfinite(res.json()["intervals"]["95"]["upper"]).all()
+
+
+@pytest.mark.django_db
+def test_an_observation_far_outside_the_training_values_is_taken_with_a_warning(api, client, owner):
+    """1e12 sent to a series trained on values near 100 to 130 (a typo or a unit mistake,
+    most often) is applied, as a real level shift would be, but the answer's notes and the
+    live panel's line under the value say how far it lies and how to start afresh."""
+    fc = PreparedForecaster(ETSForecaster(season_length=7)).fit(HISTORY)
+    low, high = float(HISTORY.min()), float(HISTORY.max())
+    model = _store_model(owner, {None: fc}, None, "far", value_ranges={None: (low, high)})
+    _deploy(api, model)
+    near = _forecast(api, model, observations=_obs(FUTURE.iloc[:1]))
+    assert near.status_code == 200 and not any("far outside" in n for n in near.json()["notes"])
+    stamp = FUTURE.index[1].isoformat()
+    far = _forecast(api, model, observations=[{"timestamp": stamp, "value": 1e12}])
+    assert far.status_code == 200, far.json()
+    assert far.json()["notes"][0] == (
+        f"1e+12 is far outside the values the series was trained on ({low:g} to {high:g}): "
+        "check it for a typo or a unit mistake. An observation cannot be taken back; "
+        "undeploying the model and deploying it again starts its live state afresh."
+    )
+    client.force_login(owner)
+    url = f"/models/{model.pk}/observation-check/"
+    typed = client.get(url, {"timestamp": FUTURE.index[2].isoformat(), "value": "2e9"})
+    assert typed.status_code == 200
+    assert 'id="obs-value-note"' in typed.content.decode()
+    assert "2e+09 is far outside" in typed.content.decode()
+    for value in ("125", "", "lots"):  # near, not typed yet, not a number (sending says why)
+        plain = client.get(url, {"timestamp": FUTURE.index[2].isoformat(), "value": value})
+        assert plain.status_code == 200 and "obs-value-note" not in plain.content.decode()

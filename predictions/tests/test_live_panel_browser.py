@@ -54,6 +54,7 @@ def deployed_forecaster(
         algorithm="seasonal_naive", time_column="date", target="sales", id_column=None,
         freq="D", timezone=None, horizon=7, levels=(80, 95), season_lengths={None: [7]},
         forecasters={None: forecaster},
+        value_ranges={None: (float(series.min()), float(series.max()))},
     )  # fmt: skip
     saved = artifact_save(fitted, f"{owner.pk}/live-panel/{name}")
     columns = [
@@ -382,3 +383,24 @@ def test_a_value_the_model_cannot_forecast_from_is_refused_under_the_value(
         )
     )
     assert not browser.find_element(By.ID, "obs-value-error").text
+
+
+def test_a_typed_value_far_outside_the_training_values_is_warned_about_before_sending(
+    live_stack, browser, owner
+):
+    """Typing 1e12 for a series trained near 100: the line under the fields warns before it is
+    sent (an observation cannot be taken back), and a plain value clears the warning."""
+    model = deployed_forecaster(owner, iso_file())
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    open_live_panel(browser, live_stack, model)
+    reading(browser, "2024-01-01")
+    box = browser.find_element(By.ID, "obs-value")
+    box.send_keys("1e12")
+    note = wait(browser, LONG).until(lambda d: d.find_elements(By.ID, "obs-value-note"))[0]
+    assert note.text.startswith("1e+12 is far outside the values the series was trained on")
+    assert "undeploying the model and deploying it again" in note.text
+    check_page(browser, "model-live-far-value")
+    box.clear()
+    box.send_keys("130")
+    wait(browser, LONG).until(lambda d: not d.find_elements(By.ID, "obs-value-note"))
+    assert "Reads as" in browser.find_element(By.ID, "obs-reading").text

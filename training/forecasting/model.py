@@ -16,6 +16,10 @@ from pipelines.limits import MAX_HORIZON
 from preprocessing.series import future_index
 from training.forecasting.settings import ForecastError, HorizonPastCalendar
 
+# A live observation further than this many times its series' training range beyond that range
+# is warned about (not refused: a series may leave its range for good).
+FAR_SPANS = 2.0
+
 
 class ForecastModel:
     """The one object saved (joblib) and deployed: fitted forecasters per series with the history
@@ -44,6 +48,7 @@ class ForecastModel:
         forecasters: dict[Any, Forecaster],
         left_out: dict[Any, str] | None = None,
         checked_horizon: int | None = None,
+        value_ranges: dict[Any, tuple[float, float]] | None = None,
     ):
         self.algorithm = algorithm
         self.time_column = time_column
@@ -57,6 +62,7 @@ class ForecastModel:
         self.forecasters = forecasters
         self.left_out = dict(left_out or {})
         self.checked_horizon = int(checked_horizon or horizon)
+        self.value_ranges = dict(value_ranges or {})
 
     @property
     def series_ids(self) -> list[Any]:
@@ -117,6 +123,24 @@ class ForecastModel:
             f"{trained + 1} to {horizon} reach beyond what the backtests checked and are less "
             "reliable the further they go."
         ]
+
+    def far_value_note(self, key: Any, value: float) -> str | None:
+        """A warning when a live observation of series `key` lies more than `FAR_SPANS` times
+        the range of its training values beyond that range (a typo or a unit mistake, most
+        often): a sentence saying so, or None (also for models saved without the ranges)."""
+        known = (getattr(self, "value_ranges", None) or {}).get(key)
+        if known is None or not math.isfinite(value):
+            return None
+        low, high = known
+        span = (high - low) or max(abs(high), 1.0)
+        if low - FAR_SPANS * span <= value <= high + FAR_SPANS * span:
+            return None
+        which = "the series" if key is None else f"series {key!r}"
+        return (
+            f"{value:g} is far outside the values {which} was trained on ({low:g} to "
+            f"{high:g}): check it for a typo or a unit mistake. An observation cannot be taken "
+            "back; undeploying the model and deploying it again starts its live state afresh."
+        )
 
     def left_out_reason(self, series_id: Any) -> str | None:
         """Why series `series_id` was left out of training, or None when it was not."""

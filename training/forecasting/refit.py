@@ -164,6 +164,9 @@ def _model(run: Run, name: str, forecasters: dict[Any, Forecaster]) -> ForecastM
         timezone=data.timezone,
         horizon=settings.horizon,
         checked_horizon=run.plan.horizon,
+        value_ranges={
+            s.key: (float(s.y.min()), float(s.y.max())) for s in data.series if s.y.notna().any()
+        },
         levels=settings.levels,
         season_lengths={s.key: s.seasons for s in data.series},
         forecasters=forecasters,

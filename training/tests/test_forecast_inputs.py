@@ -228,3 +228,17 @@ def test_a_series_too_short_to_check_one_step_is_refused_before_a_job():
     assert err.value.code == "series_too_short"
     assert "8 observations at frequency MS; at least 9 are needed" in str(err.value)
     check_input(_monthly(9), settings)  # one step can be checked
+
+
+def test_a_trained_model_knows_its_series_training_range_for_far_value_warnings():
+    frame = _monthly(36)
+    settings = ForecastSettings(
+        time_column="month", target="deaths", horizon=6, algorithms=["seasonal_naive"]
+    )
+    model = run_forecast_automl(frame, settings)[0].model
+    low, high = model.value_ranges[None]
+    assert (low, high) == (frame["deaths"].min(), frame["deaths"].max())
+    assert model.far_value_note(None, (low + high) / 2) is None
+    assert model.far_value_note(None, high + 1.5 * (high - low)) is None  # a level shift
+    assert "far outside the values the series was trained on" in model.far_value_note(None, 1e9)
+    assert model.far_value_note(None, low - 3 * (high - low)) is not None
