@@ -7,7 +7,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 
-from vur.tests.browser import check_page, sign_in, wait
+from vur.tests.browser import check_page, set_width, sign_in, wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -76,6 +76,17 @@ def test_monitoring_lists_and_acknowledges_an_alert(live_stack, browser, owner, 
     )
     assert untested and "not enough recent values: 5 of 30 needed" in untested[0].text
     assert "stable" not in browser.find_element(By.ID, "drift-table").text
+    # On a phone the verdict is the column beside the feature: its badge is on screen without
+    # scrolling the table sideways (it was the fifth column, off to the right).
+    set_width(browser, 390)
+    heads = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#drift-table th")]
+    assert heads[:2] == ["Feature", "Drift"], heads
+    right = browser.execute_script(
+        "return document.querySelector('#drift-table tbody td.drift-verdict-cell .badge')"
+        ".getBoundingClientRect().right;"
+    )
+    assert right <= browser.execute_script("return document.documentElement.clientWidth;")
+    set_width(browser, 1280)
     updated = browser.find_element(By.ID, "metrics-updated").text
     assert updated.startswith("Updated ") and updated.endswith(" UTC"), updated
     # The latency axis on the right takes its ticks from the left grid (values such as 6.1342):

@@ -369,12 +369,10 @@
     features.forEach(function (f) {
       var tested = !f.status || f.status === "tested";
       var tr = el("tr", { "data-feature": f.feature, "data-status": f.status || "tested" });
+      // The verdict comes right after the feature, so a narrow screen shows it without
+      // scrolling the table sideways; the test's figures follow.
       tr.appendChild(el("td", {}, f.feature));
-      tr.appendChild(el("td", {}, f.method || ""));
-      // An untested feature's figures are not a verdict: show none rather than a p-value.
-      tr.appendChild(el("td", {}, tested ? num(f.statistic, 4) : "–"));
-      tr.appendChild(el("td", {}, tested ? num(f.p_value, 4) : "–"));
-      var cell = el("td");
+      var cell = el("td", { class: "drift-verdict-cell" });
       if (tested) {
         cell.appendChild(el("span", { class: "badge " + (f.drift ? "error" : "success") }, f.drift ? "drift" : "stable"));
       } else if (f.status === "insufficient_data") {
@@ -385,6 +383,10 @@
         cell.appendChild(el("span", { class: "small" }, " no recent values"));
       }
       tr.appendChild(cell);
+      // An untested feature's figures are not a verdict: show none rather than a p-value.
+      tr.appendChild(el("td", {}, tested ? num(f.p_value, 4) : "–"));
+      tr.appendChild(el("td", {}, tested ? num(f.statistic, 4) : "–"));
+      tr.appendChild(el("td", {}, f.method || ""));
       body.appendChild(tr);
     });
     table.hidden = !features.length;
