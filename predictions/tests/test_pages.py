@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -282,5 +284,17 @@ def test_a_batch_status_opened_directly_is_a_full_page_back_to_its_model(web, de
     assert "<title>Batch file march.csv · VUR</title>" in page
     assert "<nav" in page and f'href="/models/{deployed_model.pk}/"' in page
     assert 'id="back-to-model"' in page and f'id="batch-{job.pk}"' in page
+    # Its breadcrumbs are the model page's, one step further (not "Models ›" there, "Training ›"
+    # here).
+    crumbs = re.compile(r'<nav class="crumbs".*?</nav>', re.S)
+    model_trail = crumbs.search(web.get(f"/models/{deployed_model.pk}/").content.decode())
+    batch_trail = crumbs.search(page)
+    assert model_trail and batch_trail
+    items = re.compile(r"<li[^>]*>(.*?)</li>", re.S)
+    steps = [re.sub(r"<[^>]+>", "", i).strip() for i in items.findall(model_trail.group(0))]
+    assert [re.sub(r"<[^>]+>", "", i).strip() for i in items.findall(batch_trail.group(0))] == [
+        *steps,
+        "Batch file",
+    ]
     partial = web.get(f"/predictions/batch/{job.pk}/", **HTMX).content.decode()
     assert "<title>" not in partial and partial.lstrip().startswith('<div class="batch-job"')
