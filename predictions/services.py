@@ -867,9 +867,9 @@ def batch_job_delete(*, job: BatchJob) -> None:
 
 
 def _check_first_chunk(model: TrainedModel, upload: File, fmt: str, columns: list[str]) -> None:
-    """InvalidInput (400) when the file's first chunk shows the job would fail: a pass-through
-    column or a model column it lacks, or values its numeric, boolean or date columns cannot
-    read (the worker checks the rest of a larger file the same way)."""
+    """InvalidInput (400) when the file's first chunk shows the job would fail: no rows to
+    score, a pass-through column or a model column it lacks, or values its numeric, boolean or
+    date columns cannot read (the worker checks the rest of a larger file the same way)."""
     try:
         upload.seek(0)
         with closing(
@@ -887,8 +887,13 @@ def _check_first_chunk(model: TrainedModel, upload: File, fmt: str, columns: lis
             f"The file has no column {', '.join(map(repr, unknown))} to copy into the result.",
             code="unknown_columns",
         )
-    if first is None:
-        return
+    if first is None or first.empty:
+        # A header alone (or nothing but blank lines) would queue a job with nothing to score.
+        raise InvalidInput(
+            "The file has no rows to score: only "
+            + ("a header line." if first is not None and len(first.columns) else "blank lines."),
+            code="no_rows",
+        )
     plan = served.RowPlan.of(model)
     missing = [c for c in plan.required if c not in present]
     if missing:

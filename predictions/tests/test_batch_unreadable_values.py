@@ -139,6 +139,17 @@ def test_a_file_without_the_models_columns_is_a_400_at_once(api, deployed_model,
     assert not BatchJob.objects.exists() and _stored(owner) == []
 
 
+def test_a_file_with_a_header_and_no_rows_is_a_400_at_once(api, deployed_model, owner):
+    """It was queued and then failed in the worker; an empty file was refused at upload."""
+    res = _post(api, deployed_model.pk, _rows(10).head(0))
+    assert res.status_code == 400, res.content
+    assert res.json() == {
+        "detail": "The file has no rows to score: only a header line.",
+        "code": "no_rows",
+    }
+    assert not BatchJob.objects.exists() and _stored(owner) == []
+
+
 def test_the_page_shows_why_a_file_cannot_be_scored(owner, deployed_model):
     from django.test import Client
 
