@@ -115,7 +115,13 @@ class ForecastSerializer(serializers.Serializer):
     """Body of `predictions/forecast`."""
 
     model_id = id_field()
-    horizon = serializers.IntegerField(required=False, allow_null=True)
+    horizon = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="Steps to forecast (default: the model's horizon). Steps past the horizon its "
+        "backtests checked carry a note; a horizon whose last steps would fall after "
+        "2262-04-11 is refused (code horizon_past_calendar).",
+    )
     level = serializers.ListField(child=serializers.FloatField(), required=False, allow_empty=False)
     series_id = serializers.JSONField(required=False, allow_null=True)
     observations = ObservationSerializer(
@@ -127,7 +133,8 @@ class ForecastSerializer(serializers.Serializer):
         "season (7 days, 24 hours, 12 months) in a row; a point further on refuses the batch "
         "(code observation_gap_too_long) and nothing changes. A value the model cannot "
         "forecast from (it fails, or its forecast or intervals are not finite) refuses the "
-        "batch too (code observation_not_forecastable).",
+        "batch too (code observation_not_forecastable). A value far outside its series' "
+        "training values is taken, with a warning first in the answer's notes.",
     )
 
 
@@ -181,7 +188,11 @@ class ForecastResultSerializer(serializers.Serializer):
 class BatchStartSerializer(serializers.Serializer):
     """Multipart body of `predictions/batch`."""
 
-    file = serializers.FileField(allow_empty_file=True)
+    file = serializers.FileField(
+        allow_empty_file=True,
+        help_text="A .csv, .xlsx, .json or .parquet file with the model's columns; an empty "
+        "file (code empty_file) or one with a header and no rows (code no_rows) is refused.",
+    )
     model_id = id_field()
     columns = serializers.ListField(
         child=serializers.CharField(allow_blank=True, trim_whitespace=False),
