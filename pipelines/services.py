@@ -161,15 +161,20 @@ def pipeline_forecast_horizon(pipeline: Pipeline) -> int:
     )
 
 
-def pipeline_checked_horizon(pipeline: Pipeline) -> int:
-    """How many steps ahead `pipeline`'s backtests will check: its horizon, or fewer when its
-    series' grid cannot hold the horizon plus `MIN_TRAIN_POINTS` (unknown lengths: the
-    horizon)."""
-    horizon = pipeline_forecast_horizon(pipeline)
-    steps = series_steps(dataset=pipeline.dataset, time_column=pipeline.time_column)
-    if not steps:
-        return horizon
-    return checked_horizon(steps, horizon) or horizon  # (a grid too short is refused anyway)
+def pipeline_horizon_facts(pipeline: Pipeline) -> dict[str, Any]:
+    """What the training step says of a forecasting pipeline's horizon, its series' length read
+    once: the horizon it forecasts (`pipeline_forecast_horizon`), how many steps its backtests
+    will check (fewer when the grid cannot hold the horizon plus `MIN_TRAIN_POINTS`; a grid too
+    short is refused anyway), and the setup form's warning (`forecast_horizon_note`, "")."""
+    dataset = pipeline.dataset
+    steps = series_steps(dataset=dataset, time_column=pipeline.time_column)
+    horizon = pipeline.forecast_horizon or default_horizon(dataset.frequency, steps)
+    checked = (checked_horizon(steps, horizon) or horizon) if steps else horizon
+    return {
+        "horizon": horizon,
+        "checked_horizon": checked,
+        "horizon_note": short_history_note(dataset.frequency, steps, horizon),
+    }
 
 
 def forecast_horizon_note(*, dataset: Dataset, time_column: str, horizon: int | None) -> str:

@@ -807,10 +807,12 @@ def _forecast_answer(fitted, current, keys, horizon, levels, points=()) -> dict[
     request (400 observation_not_forecastable; the caller's transaction stores nothing)."""
     h = int(horizon or fitted.horizon)
     lv = tuple(int(v) for v in levels)
-    observed = list(dict.fromkeys(p.key for p in points))
+    by_key: dict[Any, list[Point]] = {}
+    for p in points:
+        by_key.setdefault(p.key, []).append(p)
     parts = []
-    for key in [*keys, *(k for k in observed if k not in keys)]:
-        mine = [p for p in points if p.key == key]
+    for key in [*keys, *(k for k in by_key if k not in keys)]:
+        mine = by_key.get(key, [])
         most = steps_past_calendar(current[key].last_timestamp_, fitted.freq, h)
         if most is not None:
             sentence = past_calendar_sentence(h, fitted.freq, most)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -323,18 +324,27 @@ def model_observation_check(request: HttpRequest, model_id) -> HttpResponse:
     )
 
 
+def _series_json(
+    request: HttpRequest, model_id: Any, read: Callable[[TrainedModel, Any], dict[str, Any]]
+) -> JsonResponse:
+    """A chart's JSON for the series in `?series_id=` (the first when absent): `read(model,
+    series_id)` of the user's model, or its error as `{detail, code}` with its status."""
+    model = _model(request, model_id)
+    try:
+        return JsonResponse(read(model, request.GET.get("series_id") or None))
+    except VURError as exc:
+        return JsonResponse({"detail": exc.detail, "code": exc.code}, status=exc.status_code)
+
+
 @login_required
 def model_live_history(request: HttpRequest, model_id) -> JsonResponse:
     """The live chart's data (JSON): the steps the deployment took after the training history,
     observed or filled, so a reload draws the state the server has. Read-only."""
-    model = _model(request, model_id)
-    try:
-        answer = services.forecast_live_history(
-            model=model, series_id=request.GET.get("series_id") or None
-        )
-    except VURError as exc:
-        return JsonResponse({"detail": exc.detail, "code": exc.code}, status=exc.status_code)
-    return JsonResponse(answer)
+    return _series_json(
+        request,
+        model_id,
+        lambda model, series_id: services.forecast_live_history(model=model, series_id=series_id),
+    )
 
 
 @login_required
@@ -342,12 +352,7 @@ def model_series_history(request: HttpRequest, model_id) -> JsonResponse:
     """The live chart's training history of the series it is switched to (JSON, `?series_id=`,
     the first by default): `{series_id, timestamps, values}`. Read-only; 404 for a series the
     model does not forecast."""
-    model = _model(request, model_id)
-    try:
-        answer = series_history(model, request.GET.get("series_id") or None)
-    except VURError as exc:
-        return JsonResponse({"detail": exc.detail, "code": exc.code}, status=exc.status_code)
-    return JsonResponse(answer)
+    return _series_json(request, model_id, series_history)
 
 
 @login_required
@@ -356,12 +361,7 @@ def model_series_forecast(request: HttpRequest, model_id) -> JsonResponse:
     by default): that series' training history and its forecast from the stored model with
     80/95% intervals, as `series_forecast` answers it (the model need not be deployed).
     Read-only; 404 for a series the model does not forecast."""
-    model = _model(request, model_id)
-    try:
-        answer = series_forecast(model, request.GET.get("series_id") or None)
-    except VURError as exc:
-        return JsonResponse({"detail": exc.detail, "code": exc.code}, status=exc.status_code)
-    return JsonResponse(answer)
+    return _series_json(request, model_id, series_forecast)
 
 
 @login_required

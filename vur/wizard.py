@@ -541,20 +541,13 @@ def _training_context(pipeline: Pipeline, values: dict[str, Any]) -> dict[str, A
         "jobs": pipeline.training_jobs.exclude(
             status__in=(TrainingJob.Status.QUEUED, TrainingJob.Status.RUNNING)
         ).order_by("-created_at")[:5],
-        "horizon": pipeline_services.pipeline_forecast_horizon(pipeline)
-        if pipeline.problem_type == Pipeline.ProblemType.FORECASTING
-        else None,
-        "checked_horizon": pipeline_services.pipeline_checked_horizon(pipeline)
-        if pipeline.problem_type == Pipeline.ProblemType.FORECASTING
-        else None,
-        # the setup form's warning, again where training starts (a short history, say)
-        "horizon_note": pipeline_services.forecast_horizon_note(
-            dataset=pipeline.dataset,
-            time_column=pipeline.time_column,
-            horizon=pipeline.forecast_horizon,
-        )
-        if pipeline.problem_type == Pipeline.ProblemType.FORECASTING
-        else "",
+        # the horizon, the steps its backtests check and the setup form's warning, again
+        # where training starts (a short history, say)
+        **(
+            pipeline_services.pipeline_horizon_facts(pipeline)
+            if pipeline.problem_type == Pipeline.ProblemType.FORECASTING
+            else {"horizon": None, "checked_horizon": None, "horizon_note": ""}
+        ),
     }
 
 

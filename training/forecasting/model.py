@@ -92,10 +92,10 @@ class ForecastModel:
         h = int(horizon or self.horizon)
         if h < 1 or h > MAX_HORIZON:
             raise ForecastError(f"The horizon must be between 1 and {MAX_HORIZON}.")
-        for forecaster in self.forecasters.values():
-            most = steps_past_calendar(forecaster.last_timestamp_, self.freq, h)
-            if most is not None:
-                raise HorizonPastCalendar(past_calendar_sentence(h, self.freq, most))
+        latest = max(f.last_timestamp_ for f in self.forecasters.values())  # ends last
+        most = steps_past_calendar(latest, self.freq, h)
+        if most is not None:
+            raise HorizonPastCalendar(past_calendar_sentence(h, self.freq, most))
         lv = tuple(int(v) for v in levels)
         if any(v <= 0 or v >= 100 for v in lv):
             raise ForecastError("Interval levels must be percentages between 0 and 100.")
