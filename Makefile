@@ -35,8 +35,11 @@ browser:
 	  else echo "Install Chromium and chromedriver (Debian: apt-get install chromium chromium-driver) for the browser tests."; exit 1; fi; }
 
 ## test: set up and run the whole test suite (DATABASE_URL / REDIS_URL when set, embedded otherwise)
+## in TEST_WORKERS processes (pytest-xdist; each keeps a test file's tests together)
+TEST_WORKERS ?= 2
 test: $(DEV_STAMP) browser
-	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest \
+	  -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # makemigrations and mypy's Django plugin import the settings, which would start the embedded
 # Redis when REDIS_URL is unset; neither connects to Redis, so they get an address that is never used.

@@ -32,9 +32,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not :memory:) so a worker or server started by an end-to-end test sees the same rows.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 
-# Keep test traffic apart from a `make run` sharing the same Redis.
-CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = os.environ.get("VUR_CHANNEL_PREFIX", "vurtest")  # noqa: F405
+# Keep test traffic apart from a `make run` sharing the same Redis, and the suite's parallel
+# processes (pytest-xdist's gw0, gw1, ...) apart from each other: each has its own test
+# database (pytest-django adds the suffix), Celery worker, channel groups and cache keys.
+_XDIST = os.environ.get("PYTEST_XDIST_WORKER", "")
+CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = os.environ.get(  # noqa: F405
+    "VUR_CHANNEL_PREFIX", f"vurtest{_XDIST}"
+)
 CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = os.environ.get(
-    "VUR_BROKER_PREFIX", "vurtest:"
-)  # noqa: F405
-CACHES["default"]["KEY_PREFIX"] = "vurtest"  # noqa: F405
+    "VUR_BROKER_PREFIX", f"vurtest{_XDIST}:"
+)
+CACHES["default"]["KEY_PREFIX"] = f"vurtest{_XDIST}"  # noqa: F405
