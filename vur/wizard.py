@@ -115,13 +115,18 @@ def _prep_config(data: QueryDict) -> dict[str, Any]:
     return config
 
 
-# The form's fields that show their own messages (`<key>-error`); "columns" shows with the
-# transformations.
-PREP_FIELDS = (*PREP_CHOICE_KEYS, "outlier_threshold", "transformations")
 # A forecasting pipeline's form offers only what its forecaster runs on one series (gap filling
 # and the outlier treatment against trend and season, `preprocessing.config.SERIES_OPTIONS`):
 # no per-column outlier method, scaling or category encoding.
 SERIES_CHOICE_KEYS = ("missing_values_strategy", "outlier_treatment")
+
+
+def _prep_fields(pipeline: Pipeline) -> tuple[str, ...]:
+    """The form's fields that show their own messages (`<key>-error`) on this pipeline's page;
+    "columns" shows with the transformations."""
+    forecasting = pipeline.problem_type == Pipeline.ProblemType.FORECASTING
+    choices = SERIES_CHOICE_KEYS if forecasting else PREP_CHOICE_KEYS
+    return (*choices, "outlier_threshold", "transformations")
 
 
 def _prep_option(key: str, config: dict[str, Any], errors: dict, offered: dict) -> dict:
@@ -173,14 +178,19 @@ def _prep_context(
     }
 
 
-def _prep_field_errors(errors: dict[str, list[str]]) -> tuple[list[tuple[str, list[str]]], bool]:
-    """Each form field's messages (empty for a field without one), and whether every error
-    has its field (then the message shows at the field only, not again above the form)."""
+def _prep_field_errors(
+    pipeline: Pipeline, errors: dict[str, list[str]]
+) -> tuple[list[tuple[str, list[str]]], bool]:
+    """Each field's messages on this pipeline's form (empty for a field without one), and
+    whether every error has its field there (then the message shows at the field only, not
+    again above the form). Only fields the page has are listed: the preview swaps each into
+    its `<key>-error` element."""
+    keys = _prep_fields(pipeline)
     merged = {k: list(v) for k, v in errors.items()}
     if "columns" in merged:
         merged.setdefault("transformations", []).extend(merged.pop("columns"))
-    fields = [(key, merged.get(key, [])) for key in PREP_FIELDS]
-    return fields, bool(merged) and set(merged) <= set(PREP_FIELDS)
+    fields = [(key, merged.get(key, [])) for key in keys]
+    return fields, bool(merged) and set(merged) <= set(keys)
 
 
 def _preprocessing(request: HttpRequest, pipeline: Pipeline) -> HttpResponse:
@@ -198,7 +208,7 @@ def _preprocessing(request: HttpRequest, pipeline: Pipeline) -> HttpResponse:
         errors = error_fields(err)
         ctx = _prep_context(pipeline, config, errors)
         # A message that belongs to a field is shown there only.
-        ctx["error_inline"] = _prep_field_errors(errors)[1]
+        ctx["error_inline"] = _prep_field_errors(pipeline, errors)[1]
         return _failed(request, pipeline, "preprocessing", ctx, err)
     messages.success(request, "Saved the preprocessing settings.")
     return redirect("wizard", pipeline_id=pipeline.pk, step="features")
@@ -214,7 +224,7 @@ def preprocessing_preview_partial(request: HttpRequest, pipeline_id: int) -> Htt
             pipeline=pipeline, config=_prep_config(request.POST)
         )
     except VURError as err:
-        fields, at_fields = _prep_field_errors(error_fields(err))
+        fields, at_fields = _prep_field_errors(pipeline, error_fields(err))
         ctx = {"error": err.detail, "fields": fields, "at_fields": at_fields}
         return render(request, "pipelines/_prep_preview.html", ctx)
     changes = sorted(result["changes_summary"].items(), key=lambda kv: kv[0] != "*")
@@ -226,7 +236,7 @@ def preprocessing_preview_partial(request: HttpRequest, pipeline_id: int) -> Htt
         "result": result,
         "changes": changes,
         "rows": rows,
-        "fields": _prep_field_errors({})[0],  # clears the messages of fields now fixed
+        "fields": _prep_field_errors(pipeline, {})[0],  # clears the messages of fields now fixed
         "score_before": round(100 * result["quality_before"]),
         "score_after": round(100 * result["quality_after"]),
     }

@@ -162,3 +162,18 @@ def test_series_form_offers_only_what_a_series_forecaster_does_in_its_words(web,
 
     pipeline = web.get(base + "preprocessing/").context["pipeline"]
     assert series_preparation(pipeline.preprocessing_config)["outlier_treatment"] == "cap"
+
+
+@pytest.mark.parametrize("kind", ["series", "table"])
+def test_every_message_the_preview_swaps_in_has_its_place_on_the_page(web, api, kind):
+    """The preview answers each field's message out of band, into `<key>-error`: a series
+    page has no outlier-method, scaling or encoding field, and htmx logged an error in the
+    browser console for each of those three on every preview of a series pipeline."""
+    base = _series(web, api) if kind == "series" else _table(web, api)
+    page = web.get(base + "preprocessing/").content.decode()
+    ids_on_page = set(re.findall(r'id="([^"]+)"', page))
+    for body in ({}, {"outlier_threshold": "-4"}):
+        preview = web.post(base + "preprocessing/preview/", body, HTTP_HX_REQUEST="true")
+        swapped = re.findall(r'id="([^"]+)" hx-swap-oob="true"', preview.content.decode())
+        assert "outlier_threshold-error" in swapped
+        assert set(swapped) <= ids_on_page, set(swapped) - ids_on_page
