@@ -514,8 +514,14 @@ def forecast_errors(
     records: list[Any], actuals: dict[tuple[str, int], tuple[float, Any]]
 ) -> list[dict[str, Any]]:
     """Every (forecast, actual) pair: each forecast record's timestamps matched to the actuals
-    received for its series. Pair: {step, error, series, arrived, inside: {level: bool}}."""
+    received for its series. Pair: {step, error, series, arrived, inside: {level: bool}}.
+
+    One pair per series, timestamp and step: the same forecast asked for again (a page
+    reloaded, a client polling) comes from the same origin and state, and counting each
+    request would weigh that origin by how often it was asked. `records` come newest first;
+    the newest of each is kept."""
     pairs: list[dict[str, Any]] = []
+    seen: set[tuple[str, int, int]] = set()
     for pred in records:
         if not isinstance(pred, dict):
             continue
@@ -526,8 +532,9 @@ def forecast_errors(
         for i, (stamp, value) in enumerate(zip(stamps, values, strict=False)):
             epoch = _epoch(stamp)
             hit = actuals.get((series, epoch)) if epoch is not None else None
-            if hit is None or value is None:
+            if hit is None or value is None or (series, epoch, i) in seen:
                 continue
+            seen.add((series, epoch, i))
             actual, arrived = hit
             inside = {}
             for level, band in intervals.items():

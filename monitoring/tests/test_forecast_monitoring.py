@@ -63,6 +63,19 @@ def test_every_forecast_covering_an_actual_is_scored_at_its_step():
     assert forecast_summary([], {}) == {"by_horizon": [], "coverage": {}, "n": 0}
 
 
+def test_the_same_forecast_asked_for_again_is_scored_once():
+    """A model page reloaded three times (or a client polling) records the same forecast three
+    times; its errors count once per step, or that origin would weigh three times as much."""
+    t1, t2 = (datetime(2024, 1, d, tzinfo=UTC) for d in (2, 3))
+    repeated = _pair_record([t1.isoformat(), t2.isoformat()], [10.0, 20.0], [9, 15], [11, 25])
+    later = _pair_record([t2.isoformat()], [22.0], [21], [23])  # the next origin's step 1
+    actuals = {("", int(t1.timestamp())): (12.0, t1), ("", int(t2.timestamp())): (21.0, t2)}
+    pairs = forecast_errors([later, repeated, dict(repeated), dict(repeated)], actuals)
+    assert sorted((p["step"], p["error"]) for p in pairs) == [(1, -1.0), (1, 2.0), (2, 1.0)]
+    summary = forecast_summary(pairs, {"": 2.0})
+    assert [row["n"] for row in summary["by_horizon"]] == [2, 1]
+
+
 def _forecaster(owner) -> TrainedModel:
     """An ETS forecaster fitted on a dataset the owner uploaded (so its reference can be
     rebuilt from that dataset), stored like training stores one."""
