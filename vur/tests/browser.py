@@ -110,6 +110,8 @@ def chrome(width: int = WIDTHS[0], height: int = 900):
         f"--window-size={width},{height}",
     ):
         options.add_argument(flag)  # fmt: skip
+    # The page's console is kept, so `check_page` can fail on a script's error.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
     driver = webdriver.Chrome(options=options, service=service)
     set_width(driver, width, height)
@@ -192,10 +194,21 @@ def charts_over_their_box(driver) -> list[str]:
     return list(driver.execute_script(_CHARTS_OVER_THEIR_BOX) or [])
 
 
+def script_errors(driver) -> list[str]:
+    """The errors scripts logged or threw in the browser's console since the last call (htmx's
+    own errors included). Failed network requests are left out: tests send refused input on
+    purpose, and a refusal's answer is checked where it is shown."""
+    return [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        if entry["level"] == "SEVERE" and entry.get("source") in ("console-api", "javascript")
+    ]
+
+
 def check_page(driver, page: str, ready: Callable[[Any], Any] | None = None) -> None:
     """Screenshot the current page at 1280 and 390 px (resizing the loaded page, as a turned
-    phone or a narrowed window does); assert no sideways scroll at 390 px and that every drawn
-    chart still fits its box.
+    phone or a narrowed window does); assert no sideways scroll at 390 px, that every drawn
+    chart still fits its box and that no script logged an error since the last check.
 
     `ready(driver)` is waited for at each width (e.g. a chart has drawn) before the shot.
     """
@@ -215,6 +228,8 @@ def check_page(driver, page: str, ready: Callable[[Any], Any] | None = None) -> 
             WebDriverWait(driver, 10).until(lambda d: not charts_over_their_box(d))
         over_box = charts_over_their_box(driver)
         assert not over_box, f"{page}: charts taller than their box at {width}px: {over_box}"
+    errors = script_errors(driver)
+    assert not errors, f"{page}: script errors in the console: {errors}"
     set_width(driver, WIDTHS[0])
 
 
