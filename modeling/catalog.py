@@ -368,6 +368,7 @@ TABULAR_SPECS: list[AlgorithmSpec] = [
         display_name="Linear model (logistic / ridge)",
         problem_types=BOTH,
         description="Logistic regression for classes, ridge regression for numbers.",
+        problem_names={CLS: "Logistic regression", REG: "Ridge regression"},
         hyperparameters=(
             HyperParam("alpha", "float", 1.0, 1e-4, 1e4, log=True, description="L2 strength."),
             HyperParam("max_iter", "int", 1000, 50, 10000, log=True),
@@ -435,6 +436,7 @@ TABULAR_SPECS: list[AlgorithmSpec] = [
         display_name="Linear model (SGD)",
         problem_types=BOTH,
         description="Linear model trained by stochastic gradient descent, epoch by epoch.",
+        problem_names={CLS: "Logistic regression (SGD)", REG: "Linear regression (SGD)"},
         hyperparameters=(
             HyperParam("alpha", "float", 1e-4, 1e-7, 1.0, log=True),
             HyperParam("penalty", "categorical", "l2", choices=("l2", "l1", "elasticnet")),

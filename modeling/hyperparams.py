@@ -92,6 +92,14 @@ class AlgorithmSpec:
     # Splits on integer-coded categories itself (the factory reads the coded columns' names
     # from the context's "categorical_features"): the preprocessing codes categories for it.
     native_categories: bool = False
+    # What a trained model of this algorithm is called for one problem type, where the
+    # catalogue's name covers both ({"regression": "Ridge regression"}). Not in the API answer.
+    problem_names: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def name_for(self, problem_type: str | None) -> str:
+        """The name of this algorithm for `problem_type` ("Ridge regression" for a regression
+        model of "linear"); the catalogue's name when it has no name of its own for it."""
+        return self.problem_names.get(problem_type or "", self.display_name)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON shape the API answers (`models/algorithms`)."""

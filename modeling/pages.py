@@ -86,7 +86,8 @@ def _score_label(model: TrainedModel, name: str) -> str:
 
 
 def ensemble_members(model: TrainedModel) -> list[dict[str, Any]]:
-    """A blend's members as rows {algorithm, weight, hyperparameters} (empty for other models)."""
+    """A blend's members as rows {algorithm, weight, hyperparameters} (empty for other models);
+    each member's algorithm is named for the blend's problem type."""
     members = (model.hyperparameters or {}).get("members")
     if not isinstance(members, list):
         return []
@@ -97,7 +98,7 @@ def ensemble_members(model: TrainedModel) -> list[dict[str, Any]]:
         params = m.get("hyperparameters")
         params = params if isinstance(params, dict) else {}
         rows.append({
-            "algorithm": algorithm_label(m.get("algorithm", "")),
+            "algorithm": algorithm_label(m.get("algorithm", ""), model.problem_type),
             "weight": m.get("weight"),
             "hyperparameters": sorted(params.items()),
         })  # fmt: skip

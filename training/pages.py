@@ -113,9 +113,12 @@ def _score_facts(job: TrainingJob, models: list) -> dict:
         "best_direction": metric_direction(metric),
         "best_metric_name": metric,
         "iterative_algorithms": iterative,
-        "algorithm_names": {name: spec.display_name for name, spec in ALGORITHMS.items()},
+        # Named for the job's problem type, as its models are ("Ridge regression").
+        "algorithm_names": {name: spec.name_for(problem_type) for name, spec in ALGORITHMS.items()},
         "epoch_algorithm": job.current_algorithm in iterative,
-        "no_epoch_algorithms": [algorithm_label(a) for a in trained if a not in iterative],
+        "no_epoch_algorithms": [
+            algorithm_label(a, problem_type) for a in trained if a not in iterative
+        ],
     }
 
 

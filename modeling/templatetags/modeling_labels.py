@@ -22,14 +22,17 @@ _METRIC_NAMES = {
 
 
 @register.filter
-def algorithm_label(name: Any) -> str:
-    """The catalogue's display name of algorithm `name` ("Histogram gradient boosting")."""
+def algorithm_label(name: Any, problem_type: Any = None) -> str:
+    """The name people know algorithm `name` by ("Histogram gradient boosting"). Given the
+    problem type of a trained model, `{{ m.algorithm|algorithm_label:m.problem_type }}`, an
+    algorithm that is one thing per problem type is named as that ("Ridge regression", not
+    "Linear model (logistic / ridge)")."""
     from modeling.catalog import ALGORITHMS
 
     key = str(name or "")
     spec = ALGORITHMS.get(key)
     if spec is not None:
-        return spec.display_name
+        return spec.name_for(str(problem_type or ""))
     if key == "blend":
         return "Weighted blend"
     return key.replace("_", " ").capitalize()
@@ -209,8 +212,9 @@ def param_value(value: Any, name: Any) -> Any:
 
 @register.filter
 def model_name(model: Any) -> str:
-    """How people know a trained model: its rank, algorithm and pipeline
-    ("#1 Random forest of pipeline Churn"), not its id."""
+    """How people know a trained model: its rank, algorithm (named for its problem type) and
+    pipeline ("#1 Random forest of pipeline Churn", "#2 Ridge regression of pipeline Prices"),
+    not its id."""
     pipeline = getattr(model, "pipeline", None)
-    name = f"#{model.rank} {algorithm_label(model.algorithm)}"
+    name = f"#{model.rank} {algorithm_label(model.algorithm, model.problem_type)}"
     return f"{name} of pipeline {pipeline.name}" if pipeline is not None else name
