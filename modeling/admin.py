@@ -10,6 +10,7 @@ from django.contrib import admin
 
 from modeling import services
 from modeling.models import ModelConfig, TrainedModel
+from modeling.templatetags.modeling_labels import algorithm_label
 from vur.admindelete import ServiceDeleteAdmin
 from vur.adminjson import ReadableJSONAdmin, json_summary
 
@@ -43,7 +44,7 @@ def epochs_summary(epochs: Any) -> str:
 class ModelConfigAdmin(ReadableJSONAdmin, admin.ModelAdmin):
     """Saved algorithm configs (read-only: the catalogue validated them)."""
 
-    list_display = ("algorithm", "pipeline", "owner", "search_method", "created_at")
+    list_display = ("algorithm_name", "pipeline", "owner", "search_method", "created_at")
     list_filter = ("algorithm", "created_at")
     search_fields = ("algorithm", "pipeline__name", "owner__username")
     list_select_related = ("pipeline", "owner")
@@ -56,6 +57,12 @@ class ModelConfigAdmin(ReadableJSONAdmin, admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
+
+    @admin.display(description="algorithm", ordering="algorithm")
+    def algorithm_name(self, obj: ModelConfig) -> str:
+        """The algorithm as people know it for the pipeline's problem type ("Ridge regression");
+        the key ("linear") stays in the filter and the search."""
+        return algorithm_label(obj.algorithm, obj.pipeline.problem_type)
 
     @admin.display(description="search")
     def search_method(self, obj: ModelConfig) -> str:
@@ -83,7 +90,7 @@ class TrainedModelAdmin(ReadableJSONAdmin, ServiceDeleteAdmin):
         "__str__",
         "pipeline",
         "owner",
-        "algorithm",
+        "algorithm_name",
         "problem_type",
         "primary_metric",
         "primary_value",
@@ -97,6 +104,12 @@ class TrainedModelAdmin(ReadableJSONAdmin, ServiceDeleteAdmin):
     search_fields = ("algorithm", "pipeline__name", "owner__username", "sha256")
     list_select_related = ("pipeline", "owner")
     date_hierarchy = "created_at"
+
+    @admin.display(description="algorithm", ordering="algorithm")
+    def algorithm_name(self, obj: TrainedModel) -> str:
+        """The algorithm as people know it for the model's problem type ("Ridge regression");
+        the key ("linear") stays in the filter and the search."""
+        return algorithm_label(obj.algorithm, obj.problem_type)
 
     def view_on_site(self, obj: TrainedModel) -> str:
         """The model's page in the web UI."""

@@ -8,6 +8,7 @@ training services (a queued or running job is not deleted).
 from django.contrib import admin, messages
 from django.utils.safestring import SafeString
 
+from modeling.templatetags.modeling_labels import algorithm_label
 from training.models import EpochMetric, TrainingEvent, TrainingJob
 from training.services import (
     training_job_cancel,
@@ -64,7 +65,7 @@ class TrainingJobAdmin(ReadableJSONAdmin, _SystemWritten, ServiceDeleteAdmin):
         "owner",
         "status",
         "progress",
-        "current_algorithm",
+        "current_algorithm_name",
         "best_metric",
         "created_at",
         "completed_at",
@@ -75,6 +76,14 @@ class TrainingJobAdmin(ReadableJSONAdmin, _SystemWritten, ServiceDeleteAdmin):
     list_select_related = ("pipeline", "owner")
     inlines = [EpochMetricInline, TrainingEventInline]
     actions = ["cancel_jobs"]
+
+    @admin.display(description="current algorithm", ordering="current_algorithm")
+    def current_algorithm_name(self, obj: TrainingJob) -> str | None:
+        """The algorithm being trained as people know it for the pipeline's problem type
+        ("Ridge regression"); None (shown as "-") before the first one."""
+        if not obj.current_algorithm:
+            return None
+        return algorithm_label(obj.current_algorithm, obj.pipeline.problem_type)
 
     @admin.action(description="Cancel the selected jobs")
     def cancel_jobs(self, request, queryset) -> None:
@@ -117,9 +126,10 @@ class TrainingEventAdmin(ReadableJSONAdmin, _SystemWritten, admin.ModelAdmin):
 class EpochMetricAdmin(ReadableJSONAdmin, _SystemWritten, admin.ModelAdmin):
     """Per-epoch losses, read-only."""
 
-    list_display = ("job", "algorithm", "epoch", "train_loss", "val_loss", "timestamp")
+    list_display = ("job", "algorithm_name", "epoch", "train_loss", "val_loss", "timestamp")
     list_filter = ("algorithm",)
     search_fields = ("job__id", "algorithm")
+    list_select_related = ("job__pipeline",)
     readonly_fields = (
         "job",
         "algorithm",
@@ -131,6 +141,12 @@ class EpochMetricAdmin(ReadableJSONAdmin, _SystemWritten, admin.ModelAdmin):
         "learning_rate",
         "timestamp",
     )
+
+    @admin.display(description="algorithm", ordering="algorithm")
+    def algorithm_name(self, obj: EpochMetric) -> str:
+        """The algorithm as people know it for the job's problem type ("Linear regression
+        (SGD)"); the key ("sgd") stays in the filter and the search."""
+        return algorithm_label(obj.algorithm, obj.job.pipeline.problem_type)
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -1,7 +1,7 @@
 """A trained model's algorithm is named for its problem type wherever people read it: a "linear"
 regression model is "Ridge regression" and a classifier "Logistic regression" (SGD alike) on the
-model page, the leaderboard, a blend's members and the job page; the catalogue shown before
-training keeps its name for both, and the API keeps its keys."""
+model page, the leaderboard, a blend's members, the job page and the admin lists; the catalogue
+shown before training keeps its name for both, and the API keeps its keys."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 
 from conftest import pipeline_on_sample, sample_path
-from modeling.models import TrainedModel
+from modeling.models import ModelConfig, TrainedModel
 from modeling.templatetags.modeling_labels import algorithm_label, model_name
 from training.models import EpochMetric, TrainingJob
 
@@ -137,6 +137,40 @@ def test_model_page_leaderboard_and_job_page_name_the_algorithm_for_the_problem_
     for url in (f"/models/{linear.pk}/", "/models/", "/deployments/", f"/training/{job.pk}/"):
         text = web.get(url).content.decode()
         assert not any(old in text for old in OLD_NAMES), url
+
+
+def test_admin_lists_name_algorithms_and_keep_the_key_to_filter_and_search(
+    admin_client, regression, classification
+):
+    page = admin_client.get("/admin/modeling/trainedmodel/").content.decode()
+    assert re.search(r'<th scope="col" class="sortable column-algorithm_name', page)
+    cells = re.findall(r'<td class="field-algorithm_name">([^<]*)</td>', page)
+    assert sorted(set(cells)) == sorted({
+        "Ridge regression", "Logistic regression", "Linear regression (SGD)",
+        "Logistic regression (SGD)", "Random forest", "Ensemble of the best",
+    })  # fmt: skip
+    assert not any(old in page for old in OLD_NAMES)
+
+    for query in ("?algorithm=linear", "?q=linear"):
+        page = admin_client.get(f"/admin/modeling/trainedmodel/{query}").content.decode()
+        cells = re.findall(r'<td class="field-algorithm_name">([^<]*)</td>', page)
+        assert sorted(cells) == ["Logistic regression", "Ridge regression"], query
+
+    page = admin_client.get("/admin/training/epochmetric/").content.decode()
+    cells = re.findall(r'<td class="field-algorithm_name">([^<]*)</td>', page)
+    assert sorted(cells) == ["Linear regression (SGD)", "Logistic regression (SGD)"]
+    page = admin_client.get("/admin/training/epochmetric/?algorithm=sgd").content.decode()
+    assert len(re.findall(r'<td class="field-algorithm_name">', page)) == 2
+
+    page = admin_client.get("/admin/training/trainingjob/").content.decode()
+    cells = re.findall(r'<td class="field-current_algorithm_name">([^<]*)</td>', page)
+    assert sorted(cells) == ["Linear regression (SGD)", "Logistic regression (SGD)"]
+
+    for job, _linear, _blend in (regression, classification):
+        ModelConfig.objects.create(owner=job.owner, pipeline=job.pipeline, algorithm="linear")
+    page = admin_client.get("/admin/modeling/modelconfig/?algorithm=linear").content.decode()
+    cells = re.findall(r'<th class="field-algorithm_name"><a [^>]*>([^<]*)</a></th>', page)
+    assert sorted(cells) == ["Logistic regression", "Ridge regression"]
 
 
 def test_the_api_keeps_algorithm_keys_and_the_catalogue_name(api, regression):
