@@ -51,37 +51,41 @@ def _number(value: Any) -> bool:
 
 
 def metric_rows(model: TrainedModel) -> list[dict[str, Any]]:
-    """The model's scalar scores as rows {name, label, value, text, better} for a table,
-    primary first: `text` is the value as the page shows it (rounded, with % where the metric
-    is a percentage), `better` the direction of the metric the row measures."""
+    """The model's hold-out scores (a forecaster's backtest errors) as rows {name, label, value,
+    text, better} for a table, primary first: `text` is the value as the page shows it (rounded,
+    with % where the metric is a percentage), `better` the direction of the metric. The
+    validation score is not one of them (`validation_score`)."""
     rows = []
-    scores = dict(model.test_metrics or {})
-    cv = (model.metrics or {}).get("cv_score")
-    if _number(cv):
-        scores = {"cv_score": cv, **scores}
-    for name, value in scores.items():
+    for name, value in (model.test_metrics or {}).items():
         if not _number(value):
             continue
-        # The validation row holds the primary metric under another name: its direction.
-        measured = model.primary_metric if name == "cv_score" else name
-        better = "lower" if lower_is_better(measured) else "higher"
+        better = "lower" if lower_is_better(name) else "higher"
         if name.startswith("coverage_"):
             better = f"close to {name.split('_', 1)[1]}%"
         rows.append({"name": name, "label": _score_label(model, name), "value": value,
-                     "text": metric_value(value, measured), "better": better})  # fmt: skip
-    rows.sort(key=lambda r: (r["name"] != "cv_score", r["name"] != model.primary_metric))
+                     "text": metric_value(value, name), "better": better})  # fmt: skip
+    rows.sort(key=lambda r: r["name"] != model.primary_metric)
     return rows
 
 
+def validation_score(model: TrainedModel) -> dict[str, Any] | None:
+    """The score that ranked a tabular model, {label, value, text, better}: its primary metric
+    on the validation folds of the training rows (`metrics.cv_score`, measured on out-of-fold
+    predictions during the search), not on the hold-out rows. None when there is none; a
+    forecaster is ranked by its backtest, which is in `metric_rows`."""
+    cv = (model.metrics or {}).get("cv_score")
+    if model.problem_type == Pipeline.ProblemType.FORECASTING or not _number(cv):
+        return None
+    metric, better = model.primary_metric, metric_direction(model.primary_metric)
+    return {"label": f"Validation {metric_label(metric)} (ranks the models; {better})",
+            "value": cv, "text": metric_value(cv, metric), "better": better}  # fmt: skip
+
+
 def _score_label(model: TrainedModel, name: str) -> str:
-    """A score's name on the page: what it was measured on, and whether it ranked the model."""
-    metric = metric_label(model.primary_metric)
-    if name == "cv_score":
-        better = metric_direction(model.primary_metric)
-        return f"Validation {metric} (ranks the models; {better})"
+    """A score's name in the table: the primary metric says what it was measured on."""
     if name == model.primary_metric:
         where = "Backtest" if model.problem_type == Pipeline.ProblemType.FORECASTING else "Hold-out"
-        return f"{where} {metric}"
+        return f"{where} {metric_label(name)}"
     return metric_label(name)
 
 
@@ -260,6 +264,7 @@ def model_page_context(model: TrainedModel) -> dict[str, Any]:
         "pipeline": model.pipeline,
         "is_forecaster": forecasting,
         "metric_rows": metric_rows(model),
+        "validation_score": validation_score(model),
         "never_predicted": never_predicted(model),
         "ensemble_members": ensemble_members(model),
         "charts": charts,
