@@ -497,6 +497,9 @@ def algorithm_validate_partial(request: HttpRequest, pipeline_id: int) -> HttpRe
 # ------------------------------------------------------------------ step 5: training settings
 
 
+# How many ended jobs "Earlier runs" lists (training.js keeps to it as jobs end on the page).
+PAST_JOBS_SHOWN = 5
+
 TRAINING_LABELS = {
     "time_budget_s": "Time budget",
     "validation_split": "Hold-out share",
@@ -550,7 +553,8 @@ def _training_context(pipeline: Pipeline, values: dict[str, Any]) -> dict[str, A
         "active_job": training_job_active(pipeline=pipeline),
         "jobs": pipeline.training_jobs.exclude(
             status__in=(TrainingJob.Status.QUEUED, TrainingJob.Status.RUNNING)
-        ).order_by("-created_at")[:5],
+        ).order_by("-created_at")[:PAST_JOBS_SHOWN],
+        "jobs_shown": PAST_JOBS_SHOWN,
         # the horizon, the steps its backtests check and the setup form's warning, again
         # where training starts (a short history, say)
         **(

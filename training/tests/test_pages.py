@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from training.models import TrainingEvent, TrainingJob
 
@@ -172,6 +173,10 @@ def test_the_training_step_points_to_the_running_job_and_does_not_start_another(
     assert 'id="start-training" disabled aria-describedby="active-job"' in page
     earlier = page.split('id="past-jobs"', 1)[1]
     assert f"/training/{done.pk}/" in earlier and f"/training/{running.pk}/" not in earlier
+    # What training.js needs to list the running job there once it ends, as a reload would.
+    stamp = timezone.localtime(running.created_at).strftime("%Y-%m-%d %H:%M %Z")
+    assert f'data-job-id="{running.pk}"' in page and f'data-created="{stamp}"' in page
+    assert f'<ul class="plain" data-limit="5"><li data-job-id="{done.pk}">' in earlier
     refused = web.post(base + "training/", {"choice": "auto", "time_budget_s": "5"})
     assert refused.status_code == 409
     assert "already has a training job running" in refused.content.decode()

@@ -1,7 +1,7 @@
 """Model and training pages in headless Chromium on the real stack: scores and leaderboards
 readable at 390 px, cancelling asks first, whole-number epoch ticks, a forecast line that
-starts at the last observed point, and the training step's Start turning back on when the
-pipeline's job ends."""
+starts at the last observed point, and the training step's Start turning back on (and the job
+joining "Earlier runs") when the pipeline's job ends."""
 
 from __future__ import annotations
 
@@ -316,6 +316,7 @@ def test_start_is_on_again_once_the_pipelines_job_fails(
     assert browser.find_element(By.ID, "active-job").text.startswith(
         "A training job of this pipeline is queued"
     )
+    assert not browser.find_elements(By.ID, "past-jobs")
     browser.execute_script("window.sameDocument = true;")
     # The job runs here; its events reach the page through the stack's channel layer.
     training_job_run(job_id=job.pk)
@@ -325,8 +326,72 @@ def test_start_is_on_again_once_the_pipelines_job_fails(
     assert browser.find_element(By.ID, "active-job-ended").text.startswith(
         "The training job of this pipeline failed: see it on its page."
     )
+    # Its first ended job: the "Earlier runs" card appears, with it.
+    assert _earlier_runs(browser) == [(f"/training/{job.pk}/", "failed")]
     check_page(browser, "wizard-training-job-failed")
     browser.find_element(By.ID, "start-training").click()
     wait(browser).until(lambda d: d.current_url.rstrip("/").split("/")[-2] == "training")
     assert browser.current_url.rstrip("/").split("/")[-1] != str(job.pk)
     assert TrainingJob.objects.filter(pipeline=pipeline).count() == 2
+
+
+def _earlier_runs(browser) -> list[tuple[str, str]]:
+    """The rows of "Earlier runs" as (link path, badge text), top to bottom."""
+    rows = browser.find_elements(By.CSS_SELECTOR, "#past-jobs li")
+    return [
+        (
+            "/" + r.find_element(By.TAG_NAME, "a").get_attribute("href").split("/", 3)[3],
+            r.find_element(By.CSS_SELECTOR, ".badge").text,
+        )
+        for r in rows
+    ]
+
+
+def test_earlier_runs_lists_the_started_job_once_it_ends_without_a_reload(
+    live_stack, browser, owner
+):
+    """ "Earlier runs" stayed as rendered: a job that ended while the page was open was missing
+    from it until a reload."""
+    from conftest import pipeline_on_sample
+    from training.models import TrainingJob
+
+    pipeline = pipeline_on_sample(owner, "penguins.csv", "species", "classification")
+    older = TrainingJob.objects.create(
+        owner=owner, pipeline=pipeline, status="cancelled", config={}
+    )
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    _wizard_training(browser, live_stack, pipeline)
+    assert _earlier_runs(browser) == [(f"/training/{older.pk}/", "cancelled")]
+    budget = browser.find_element(By.ID, "id_time_budget_s")
+    budget.clear()
+    budget.send_keys("10")
+    browser.find_element(By.ID, "start-training").click()
+    wait(browser).until(lambda d: d.current_url.rstrip("/").split("/")[-2] == "training")
+    job_id = browser.current_url.rstrip("/").split("/")[-1]
+    _wizard_training(browser, live_stack, pipeline)  # while the job runs (its budget is 10 s)
+    wait(browser).until(lambda d: d.find_element(By.ID, "active-job"))
+    if TrainingJob.objects.get(pk=job_id).status in ("queued", "running"):
+        # Rendered while it ran: not an earlier run yet.
+        assert _earlier_runs(browser) == [(f"/training/{older.pk}/", "cancelled")]
+    created = browser.find_element(By.ID, "active-job").get_attribute("data-created")
+    browser.execute_script("window.sameDocument = true;")  # gone if the page reloads
+
+    wait(browser, 180).until(lambda d: d.find_elements(By.ID, "active-job-ended"))
+    assert TrainingJob.objects.get(pk=job_id).status == "completed"
+    assert browser.execute_script("return window.sameDocument") is True
+    assert _earlier_runs(browser) == [
+        (f"/training/{job_id}/", "completed"),
+        (f"/training/{older.pk}/", "cancelled"),
+    ]
+    newest = browser.find_element(By.CSS_SELECTOR, "#past-jobs li a")
+    assert newest.text == created
+    # The list is no live region: the notice above is the one that announces the end.
+    assert browser.find_element(By.ID, "past-jobs").get_attribute("aria-live") is None
+    # What a reload renders is what the page came to show.
+    browser.refresh()
+    wait(browser).until(lambda d: d.find_element(By.ID, "start-training"))
+    assert _earlier_runs(browser) == [
+        (f"/training/{job_id}/", "completed"),
+        (f"/training/{older.pk}/", "cancelled"),
+    ]
+    assert browser.find_element(By.CSS_SELECTOR, "#past-jobs li a").text == created

@@ -1,7 +1,7 @@
 /* Training page: relays /ws/training/<id>/ events into the progress bar, log, loss curves and
    leaderboard without a reload. Stored events rendered by the server are skipped by sequence.
    The wizard's training step follows its pipeline's running job the same way, to turn Start
-   back on when that job ends. */
+   back on and list the job under "Earlier runs" when it ends. */
 (function () {
   "use strict";
 
@@ -270,13 +270,15 @@
 
   /* The wizard's training step: Start is off while a job of the pipeline is queued or running
      (the server refuses a second one). The page follows that job over its socket and, once it
-     has ended, says how and turns Start back on, without a reload. */
+     has ended, says how, turns Start back on and lists it under "Earlier runs", without a
+     reload. */
   function TrainingStep(form) {
     this.form = form;
     this.button = $("start-training");
     var notice = $("active-job");
     this.jobId = notice ? notice.dataset.jobId : "";
     this.status = notice ? notice.dataset.status : "";
+    this.created = notice ? notice.dataset.created || "" : "";
     var self = this;
     form.addEventListener("submit", function () {
       // One click starts one job: a second click while the answer loads would be refused.
@@ -335,6 +337,48 @@
       this.button.disabled = false;
       this.button.removeAttribute("aria-describedby");
     }
+    this.listEnded(status);
+  };
+
+  /* "Earlier runs" lists the pipeline's ended jobs, newest first, as the server renders them:
+     the followed job joins it once it has ended (the card is added if this is the first). It is
+     the newest job, as the server starts no other while it is queued or running. Not a live
+     region: the notice above already says how the job ended. */
+  TrainingStep.prototype.listEnded = function (status) {
+    var card = $("past-jobs");
+    if (!card) {
+      card = document.createElement("section");
+      card.className = "card";
+      card.id = "past-jobs";
+      var heading = document.createElement("h2");
+      heading.textContent = "Earlier runs";
+      card.appendChild(heading);
+      var ul = document.createElement("ul");
+      ul.className = "plain";
+      card.appendChild(ul);
+      this.form.parentNode.insertBefore(card, this.form.nextSibling);
+    }
+    var list = card.querySelector("ul");
+    var row = null;
+    Array.prototype.forEach.call(list.children, function (li) {
+      if (li.dataset.jobId === this.jobId) row = li;
+    }, this);
+    if (!row) {
+      row = document.createElement("li");
+      row.dataset.jobId = this.jobId;
+      var link = document.createElement("a");
+      link.href = "/training/" + this.jobId + "/";
+      link.textContent = this.created || "Job " + this.jobId;
+      row.appendChild(link);
+      row.appendChild(document.createTextNode(" "));
+      row.appendChild(document.createElement("span"));
+      list.insertBefore(row, list.firstChild);
+      var limit = parseInt(list.dataset.limit || "0", 10);
+      while (limit > 0 && list.children.length > limit) list.removeChild(list.lastElementChild);
+    }
+    var badge = row.querySelector(".badge") || row.querySelector("span");
+    badge.className = "badge " + status;
+    badge.textContent = status;
   };
 
   function start() {
