@@ -286,9 +286,14 @@ STORAGES = {
             "VUR_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
         )
     },
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "vur.staticstorage.IncrementalCompressedStaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = True
+# `make run` collects the static files into STATIC_ROOT, each with a gzip copy, before the web
+# server starts, and says so: WhiteNoise then serves them from there, compressed. With the
+# finders on, WhiteNoise serves the source files instead (uncompressed) even when STATIC_ROOT
+# holds copies; tests, DEBUG (edits show at once) and a bare daphne use them.
+VUR_STATIC_COLLECTED = env.bool("VUR_STATIC_COLLECTED", default=False)
+WHITENOISE_USE_FINDERS = DEBUG or not VUR_STATIC_COLLECTED
 VUR_MAX_UPLOAD_MB = env.int("VUR_MAX_UPLOAD_MB", default=100)
 # What an uploaded file may hold, checked by streaming before it is parsed.
 VUR_MAX_COLUMNS = env.int("VUR_MAX_COLUMNS", default=50_000)
