@@ -350,8 +350,8 @@ def _earlier_runs(browser) -> list[tuple[str, str]]:
 def test_earlier_runs_lists_the_started_job_once_it_ends_without_a_reload(
     live_stack, browser, owner
 ):
-    """ "Earlier runs" stayed as rendered: a job that ended while the page was open was missing
-    from it until a reload."""
+    """The "Earlier runs" card stayed as rendered: a job that ended while the page was open was
+    missing from it until a reload."""
     from conftest import pipeline_on_sample
     from training.models import TrainingJob
 
@@ -364,16 +364,19 @@ def test_earlier_runs_lists_the_started_job_once_it_ends_without_a_reload(
     assert _earlier_runs(browser) == [(f"/training/{older.pk}/", "cancelled")]
     budget = browser.find_element(By.ID, "id_time_budget_s")
     budget.clear()
-    budget.send_keys("10")
+    # Long enough to outlast loading the job's page and this one again on a busy machine (with
+    # 10 s the job had ended before this page was rendered, twice in five runs here).
+    budget.send_keys("20")
     browser.find_element(By.ID, "start-training").click()
     wait(browser).until(lambda d: d.current_url.rstrip("/").split("/")[-2] == "training")
     job_id = browser.current_url.rstrip("/").split("/")[-1]
-    _wizard_training(browser, live_stack, pipeline)  # while the job runs (its budget is 10 s)
-    wait(browser).until(lambda d: d.find_element(By.ID, "active-job"))
+    _wizard_training(browser, live_stack, pipeline)  # while the job runs
+    notice = browser.find_elements(By.ID, "active-job")
+    assert notice, "the job ended before this page was rendered"
+    created = notice[0].get_attribute("data-created")
     if TrainingJob.objects.get(pk=job_id).status in ("queued", "running"):
         # Rendered while it ran: not an earlier run yet.
         assert _earlier_runs(browser) == [(f"/training/{older.pk}/", "cancelled")]
-    created = browser.find_element(By.ID, "active-job").get_attribute("data-created")
     browser.execute_script("window.sameDocument = true;")  # gone if the page reloads
 
     wait(browser, 180).until(lambda d: d.find_elements(By.ID, "active-job-ended"))
