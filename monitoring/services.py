@@ -531,8 +531,10 @@ def forecast_errors(
         intervals = pred.get("intervals") or {}
         for i, (stamp, value) in enumerate(zip(stamps, values, strict=False)):
             epoch = _epoch(stamp)
-            hit = actuals.get((series, epoch)) if epoch is not None else None
-            if hit is None or value is None or (series, epoch, i) in seen:
+            if epoch is None or value is None or (series, epoch, i) in seen:
+                continue
+            hit = actuals.get((series, epoch))
+            if hit is None:
                 continue
             seen.add((series, epoch, i))
             actual, arrived = hit
