@@ -183,12 +183,13 @@ def wait_job(client, job_id: str, timeout: float = 180.0) -> dict:
 def train_and_deploy(
     client, dataset_id: int, target: str, problem_type: str, algorithms: list[str]
 ) -> dict:
-    """Train `algorithms` on an uploaded dataset through the API for 4 s, wait for the job and
-    deploy its rank-1 model; return that model's answer."""
+    """Train `algorithms` on an uploaded dataset through the API for 8 s (enough for each
+    algorithm to be fitted on a busy machine, where 4 s once left the second one out), wait
+    for the job and deploy its rank-1 model; return that model's answer."""
     pipe = create_pipeline(client, dataset_id, target, problem_type)
     start = client.post(
         "/api/v1/training/start",
-        {"pipeline_id": pipe["id"], "algorithms": algorithms, "time_budget_s": 4},
+        {"pipeline_id": pipe["id"], "algorithms": algorithms, "time_budget_s": 8},
         format="json",
     )
     assert start.status_code == 202, start.json()

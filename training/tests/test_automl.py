@@ -206,7 +206,7 @@ def test_iterative_regression_and_bayesian_search():
         algorithms=["sgd", "linear"],
         search={"method": "bayesian", "n_iter": 4},
         max_epochs=20,
-        time_budget_s=4,
+        time_budget_s=30,
     )
     sgd = next(r for r in results if r.algorithm == "sgd")
     assert 1 <= len(sgd.epochs) <= 20
@@ -257,7 +257,9 @@ def test_skewed_positive_target_gets_log_candidates_chosen_by_cv():
         df,
         target="price",
         problem_type="regression",
-        algorithms=["linear", "hist_gradient_boosting"],
+        # Linear fits take milliseconds, so the log-target configuration (the portfolio's
+        # fourth) is reached within the budget however busy the machine is.
+        algorithms=["linear"],
         time_budget_s=8,
         on_event=lambda kind, p: logs.append(p.get("message", "")) if kind == "log" else None,
     )

@@ -38,7 +38,7 @@ def test_a_class_with_one_two_or_three_rows_trains_to_completion(rare_rows):
         AutoMLSettings(
             target="kind",
             problem_type="classification",
-            algorithms=["linear", "hist_gradient_boosting", "svm", "gradient_boosting"],
+            algorithms=["hist_gradient_boosting", "linear", "svm", "gradient_boosting"],
             preprocessing_config={"categorical_encoding": "target"},
             time_budget_s=8,
         ),
