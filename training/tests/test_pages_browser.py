@@ -272,11 +272,12 @@ def test_start_is_off_while_the_started_job_runs_and_on_again_once_it_ends(
     assert browser.find_element(By.ID, "start-training").is_enabled()
     budget = browser.find_element(By.ID, "id_time_budget_s")
     budget.clear()
-    budget.send_keys("10")
+    # 20 s: with 10 s the job had once ended on a busy machine before the step page was back.
+    budget.send_keys("20")
     browser.find_element(By.ID, "start-training").click()
     wait(browser).until(lambda d: d.current_url.rstrip("/").split("/")[-2] == "training")
     job_id = browser.current_url.rstrip("/").split("/")[-1]
-    # Back on the step while the job runs (its budget is 10 s): Start is off, with the reason.
+    # Back on the step while the job runs (its budget is 20 s): Start is off, with the reason.
     browser.back()
     link = wait(browser).until(lambda d: d.find_element(By.ID, "active-job-link"))
     assert link.get_attribute("href").endswith(f"/training/{job_id}/")
