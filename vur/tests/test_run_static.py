@@ -86,3 +86,12 @@ def test_the_web_server_it_starts_answers_gzip(collected, tmp_path):
         with urllib.request.urlopen(f"{stack.base}/static/vur/app.js", timeout=30) as res:
             assert res.headers.get("Content-Encoding") is None
             assert res.read() == SOURCES["vur/app.js"].read_bytes()
+
+
+def test_the_docker_image_serves_the_files_it_collects_at_build():
+    """The image runs collectstatic when it is built; without the flag WhiteNoise would serve
+    the finders' uncompressed files instead (as `make run` did before it collected)."""
+    dockerfile = (ROOT / "docker" / "Dockerfile").read_text()
+    final_stage = dockerfile.rsplit("\nFROM ", 1)[1]
+    assert "VUR_STATIC_COLLECTED=1" in final_stage.split("\nRUN ", 1)[0]  # set in ENV
+    assert "manage.py collectstatic --noinput" in final_stage
