@@ -194,15 +194,26 @@ def charts_over_their_box(driver) -> list[str]:
     return list(driver.execute_script(_CHARTS_OVER_THEIR_BOX) or [])
 
 
+# htmx errors that always mean the page and its answers disagree (an out-of-band message with
+# no element to go to, a target that is not there, a swap that threw). htmx also logs, as
+# errors, requests that `hx-sync` replaced on purpose and refusals (4xx) that tests provoke.
+_HTMX_BUGS = ("htmx:oobErrorNoTarget", "htmx:targetError", "htmx:swapError", "htmx:onLoadError")
+
+
 def script_errors(driver) -> list[str]:
-    """The errors scripts logged or threw in the browser's console since the last call (htmx's
-    own errors included). Failed network requests are left out: tests send refused input on
-    purpose, and a refusal's answer is checked where it is shown."""
-    return [
-        entry["message"]
-        for entry in driver.get_log("browser")
-        if entry["level"] == "SEVERE" and entry.get("source") in ("console-api", "javascript")
-    ]
+    """The errors scripts threw or logged in the browser's console since the last call: any
+    uncaught exception, any error our scripts log, and htmx's own errors of `_HTMX_BUGS`.
+    Failed network requests are left out: tests send refused input on purpose, and a
+    refusal's answer is checked where it is shown."""
+    found = []
+    for entry in driver.get_log("browser"):
+        message, source = entry["message"], entry.get("source")
+        if entry["level"] != "SEVERE" or source not in ("console-api", "javascript"):
+            continue
+        ours = source == "javascript" or "htmx:" not in message
+        if ours or any(name in message for name in _HTMX_BUGS):
+            found.append(message)
+    return found
 
 
 def check_page(driver, page: str, ready: Callable[[Any], Any] | None = None) -> None:
