@@ -245,6 +245,9 @@ def test_the_live_chart_draws_what_the_deployment_took_and_keeps_it_after_a_relo
         assert lines["forecast"][0][:2] == ["2024-01-04T00:00:00", "2024-01-05T00:00:00"]
 
     drawn()
+    # A daily series' last step is a date, not "2024-01-04T00:00:00".
+    through = browser.find_element(By.ID, "forecast-through").text
+    assert through == "History known through 2024-01-04; the forecast starts after it."
     check_page(browser, "model-live-chart")
     browser.refresh()  # the page draws the state the deployment keeps
     wait(browser, LONG).until(

@@ -404,7 +404,7 @@
       chartEl.setAttribute("data-series", shown);
       if (series) chartEl.setAttribute("aria-label", "Live forecast of series " + shown + " with 80% and 95% intervals");
       if (answer.updated_through) {
-        $("forecast-through").textContent = "History known through " + plain(answer.updated_through) + "; the forecast starts after it.";
+        $("forecast-through").textContent = "History known through " + shortStamp(answer.updated_through) + "; the forecast starts after it.";
         chartEl.setAttribute("data-updated-through", answer.updated_through);
       }
       // Skipped steps are accepted and filled as in training: say how many, and how.
