@@ -29,12 +29,14 @@ def algorithm_label(name: Any, problem_type: Any = None) -> str:
     "Linear model (logistic / ridge)")."""
     from modeling.catalog import ALGORITHMS
 
-    key = str(name or "")
+    key, kind = str(name or ""), str(problem_type or "")
     spec = ALGORITHMS.get(key)
-    if spec is not None:
-        return spec.name_for(str(problem_type or ""))
-    if key == "blend":
+    if spec is not None and (not kind or kind in spec.problem_types):
+        return spec.name_for(kind)
+    if key in ("blend", "ensemble"):  # a table's blend is stored as "ensemble" too
         return "Weighted blend"
+    if spec is not None:
+        return spec.display_name
     return key.replace("_", " ").capitalize()
 
 

@@ -119,6 +119,8 @@ def test_model_page_leaderboard_and_job_page_name_the_algorithm_for_the_problem_
     assert f'<li aria-current="page">{linear_name}</li>' in page  # the breadcrumb
 
     page = web.get(f"/models/{blend.pk}/").content.decode()
+    # A table's blend is stored as "ensemble", the forecasting catalogue's "Ensemble of the best".
+    assert "Weighted blend of pipeline" in page and "Ensemble of the best" not in page
     members = page[page.index('id="ensemble-members"') :]
     members = members[: members.index("</table>")]
     assert re.findall(r'<td data-label="Member">([^<]*)</td>', members) == [linear_name, sgd_name]
@@ -147,7 +149,7 @@ def test_admin_lists_name_algorithms_and_keep_the_key_to_filter_and_search(
     cells = re.findall(r'<td class="field-algorithm_name">([^<]*)</td>', page)
     assert sorted(set(cells)) == sorted({
         "Ridge regression", "Logistic regression", "Linear regression (SGD)",
-        "Logistic regression (SGD)", "Random forest", "Ensemble of the best",
+        "Logistic regression (SGD)", "Random forest", "Weighted blend",
     })  # fmt: skip
     assert not any(old in page for old in OLD_NAMES)
 
@@ -181,3 +183,12 @@ def test_the_api_keeps_algorithm_keys_and_the_catalogue_name(api, regression):
     entry = next(a for a in catalogue if a["name"] == "linear")
     assert entry["display_name"] == "Linear model (logistic / ridge)"
     assert "problem_names" not in entry
+
+
+def test_an_ensemble_is_named_by_what_it_combines():
+    from modeling.templatetags.modeling_labels import algorithm_label
+
+    assert algorithm_label("ensemble", "forecasting") == "Ensemble of the best"
+    assert algorithm_label("ensemble", "regression") == "Weighted blend"
+    assert algorithm_label("ensemble", "classification") == "Weighted blend"
+    assert algorithm_label("linear", "classification") == "Logistic regression"
