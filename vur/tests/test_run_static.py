@@ -29,8 +29,12 @@ SOURCES = {
 def collected(tmp_path_factory) -> tuple[dict[str, str], Path, bool]:
     """`make run`'s static setup run once into a fresh var folder: (its env, the folder, whether
     it collected)."""
+    from django.conf import settings
+
     var_dir = tmp_path_factory.mktemp("var")
-    env = dict(os.environ, VUR_VAR_DIR=str(var_dir))
+    # The suite's Redis: with none named, the collectstatic process would start an embedded one
+    # under this folder and leave it running.
+    env = dict(os.environ, VUR_VAR_DIR=str(var_dir), REDIS_URL=settings.REDIS_URL)
     did = collect_static(env, var_dir)
     return env, var_dir, did
 
