@@ -121,12 +121,16 @@ def _prep_config(data: QueryDict) -> dict[str, Any]:
 SERIES_CHOICE_KEYS = ("missing_values_strategy", "outlier_treatment")
 
 
+def _prep_choice_keys(pipeline: Pipeline) -> tuple[str, ...]:
+    """The selects this pipeline's preprocessing form offers (a series' or a table's)."""
+    forecasting = pipeline.problem_type == Pipeline.ProblemType.FORECASTING
+    return tuple(SERIES_CHOICE_KEYS if forecasting else PREP_CHOICE_KEYS)
+
+
 def _prep_fields(pipeline: Pipeline) -> tuple[str, ...]:
     """The form's fields that show their own messages (`<key>-error`) on this pipeline's page;
     "columns" shows with the transformations."""
-    forecasting = pipeline.problem_type == Pipeline.ProblemType.FORECASTING
-    choices = SERIES_CHOICE_KEYS if forecasting else PREP_CHOICE_KEYS
-    return (*choices, "outlier_threshold", "transformations")
+    return (*_prep_choice_keys(pipeline), "outlier_threshold", "transformations")
 
 
 def _prep_option(key: str, config: dict[str, Any], errors: dict, offered: dict) -> dict:
@@ -160,7 +164,7 @@ def _prep_context(
 ) -> dict[str, Any]:
     errors = errors or {}
     forecasting = pipeline.problem_type == Pipeline.ProblemType.FORECASTING
-    keys = SERIES_CHOICE_KEYS if forecasting else PREP_CHOICE_KEYS
+    keys = _prep_choice_keys(pipeline)
     # What this kind of pipeline offers, as `preprocessing/options?pipeline_id=` answers it.
     offered = preprocessing_options(forecasting)
     options = [_prep_option(k, config, errors, offered) for k in keys]
