@@ -195,8 +195,9 @@ def run_baselines(
 
 def run_vur(train_df: pd.DataFrame, entry: dict, budget: float) -> tuple[dict, float, str, dict]:
     """Train VUR on the training part: the rank-1 model's per-series predictions, wall time,
-    rank-1 algorithm, and every refitted candidate's backtest MASE and per-series predictions
-    (recorded, not used for the headline figures: they show what other choices would give)."""
+    rank-1 algorithm, and every refitted candidate's backtest MASE (the mean, and each window's
+    by series) and per-series predictions (recorded, not used for the headline figures: they
+    show what other choices would give)."""
     from training import forecasting as engine
 
     idc = entry.get("id_column")
@@ -219,7 +220,8 @@ def run_vur(train_df: pd.DataFrame, entry: dict, budget: float) -> tuple[dict, f
             continue
         pred = cand.model.predict(horizon=entry["horizon"], levels=LEVELS)
         per_id = {str(s["id"]): s for s in pred["series"]} if idc else {"": pred}
-        others[cand.algorithm] = (cand.primary_value, per_id)
+        windows = {str(k) if idc else "": v for k, v in cand.window_mase.items()}
+        others[cand.algorithm] = (cand.primary_value, per_id, windows)
     best = cands[0].algorithm
     return others[best][1], elapsed, best, others
 
@@ -279,9 +281,10 @@ def run_entry(entry: dict, methods: tuple[str, ...], budget: float, cap: float) 
                     alg: dict(
                         _score_vur(preds[str(key)], actual, scale),
                         backtest_mase=bt,
+                        backtest_windows=[float(v) for v in windows.get(str(key), [])],
                         forecast=[float(v) for v in preds[str(key)]["forecast"]],
                     )
-                    for alg, (bt, preds) in vur["all"].items()
+                    for alg, (bt, preds, windows) in vur["all"].items()
                 }
                 row["actual"] = [float(v) for v in actual]
                 row["scale"] = scale

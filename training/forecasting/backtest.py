@@ -119,9 +119,13 @@ def _mean_known(values: list[float]) -> float:
 
 
 def summarise(per_series: list[list[Window]], levels: tuple[int, ...]) -> dict[str, Any]:
-    """Metrics averaged over windows and series, calibrated intervals and residual analysis."""
-    rows = [forecast_metrics(w.actual, w.forecast, w.scale) for wins in per_series for w in wins]
-    rows = [r for r in rows if r]
+    """Metrics averaged over windows and series, each window's MASE (per series, oldest window
+    first; NaN where a window held no actual value), calibrated intervals and residual
+    analysis."""
+    by_window = [
+        [forecast_metrics(w.actual, w.forecast, w.scale) for w in wins] for wins in per_series
+    ]
+    rows = [r for wins in by_window for r in wins if r]
     metrics = {k: _mean_known([r[k] for r in rows]) for k in rows[0]}
     fit = fit_intervals(per_series, levels)
     for lv in levels:
@@ -132,6 +136,7 @@ def summarise(per_series: list[list[Window]], levels: tuple[int, ...]) -> dict[s
     residuals = residuals[np.isfinite(residuals)]
     return {
         "metrics": metrics,
+        "window_mase": [[r.get("mase", float("nan")) for r in wins] for wins in by_window],
         "windows": per_series,
         "calibration": fit,
         "intervals": interval_card(fit, levels),

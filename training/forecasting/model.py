@@ -195,6 +195,8 @@ class ForecastCandidate:
     rank: int = 0
     residual_analysis: dict[str, Any] = field(default_factory=dict)
     prediction_intervals: dict[str, Any] = field(default_factory=dict)
+    # Each backtest window's MASE by series id (oldest window first): what the mean ranked on.
+    window_mase: dict[Any, list[float]] = field(default_factory=dict)
 
 
 def forecast_timestamps(last: pd.Timestamp, freq: str, horizon: int) -> list[pd.Timestamp]:

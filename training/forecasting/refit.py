@@ -150,6 +150,9 @@ class _Refits:
             fit_time_s=round(res.get("fit_time_s", 0.0) + time.monotonic() - t0, 4),
             residual_analysis=res["residuals"],
             prediction_intervals=res["intervals"],
+            window_mase={
+                s.key: errors for s, errors in zip(run.series, res["window_mase"], strict=True)
+            },
         )
 
 

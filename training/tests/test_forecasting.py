@@ -90,6 +90,18 @@ def test_airpassengers_candidates_are_ranked_by_backtest_mase(air_run):
         assert "ljung_box_p" in c.residual_analysis and c.prediction_intervals["levels"] == [80, 95]
 
 
+def test_each_candidate_keeps_the_window_errors_its_mean_ranked_it_on(air_run):
+    cands, _ = air_run
+    for c in cands:
+        # One series (no id column), one MASE per ranking window, oldest first.
+        assert list(c.window_mase) == [None]
+        errors = c.window_mase[None]
+        assert len(errors) == RANKING_WINDOWS and all(e >= 0 for e in errors)
+        assert np.mean(errors) == pytest.approx(c.primary_value)
+    # The ensemble's windows are its members' combined forecasts, scored like theirs.
+    assert len({tuple(c.window_mase[None]) for c in cands}) == len(cands)
+
+
 def test_best_model_forecasts_after_the_history_with_intervals(air_run):
     cands, _ = air_run
     out = cands[0].model.predict()
