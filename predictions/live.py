@@ -665,6 +665,7 @@ def forecast_live(
     series_id: Any = None,
     observations: list[dict[str, Any]] | None = None,
     channel: str = "rest",
+    record: bool = True,
 ) -> dict[str, Any]:
     """Apply new observations (if any) to the deployment's live state and forecast from it.
 
@@ -672,8 +673,15 @@ def forecast_live(
     actuals, and one PredictionRecord per forecast series. A bad observation raises before any
     write (the batch applies whole or not at all). Raises ModelNotDeployed, InvalidInput,
     NotFound, Conflict (two first observations of a series raced; the client may retry).
+
+    `record=False` reads the live state and forecasts from it writing nothing (no record, no
+    state, no actuals; `prediction_id` None and `prediction_ids` empty): the model page's chart,
+    which is a page view, not served traffic. It takes no observations (sending one is a
+    prediction request).
     """
     started = time.perf_counter()
+    if not record and observations:
+        raise ValueError("A forecast that records nothing takes no observations.")
     levels = list(levels) if levels is not None else [80, 95]
     _check_request(horizon, levels)
     if observations is not None and not isinstance(observations, list):
@@ -721,10 +729,15 @@ def forecast_live(
             # Forecast first: observations the model cannot forecast from are refused before
             # their state (which may hold an overflowed sum) is written.
             answer = _forecast_answer(fitted, current, answer_keys, horizon, levels, points)
-            _save_states(deployment, observed, labels, by_label, current, points)
-            _save_actuals(user, model, points)
+            if record:
+                _save_states(deployment, observed, labels, by_label, current, points)
+                _save_actuals(user, model, points)
             latency = (time.perf_counter() - started) * 1000
-            ids = _record_forecasts(user, model, answer, levels, horizon, channel, latency, points)
+            ids = (
+                _record_forecasts(user, model, answer, levels, horizon, channel, latency, points)
+                if record
+                else []
+            )
     except IntegrityError:
         raise Conflict(
             "Another request updated this series at the same time; send the observations again.",
@@ -741,7 +754,7 @@ def forecast_live(
         "observations_applied": len(points),
         "missing_steps": sum(g["missing_steps"] for g in gaps),
         "gaps": gaps,
-        "prediction_id": ids[0],
+        "prediction_id": ids[0] if ids else None,
         "prediction_ids": ids,
         "latency_ms": round(latency, 3),
     }

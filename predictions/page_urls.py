@@ -24,6 +24,11 @@ urlpatterns = [
         name="ui-model-live-history",
     ),
     path(
+        "models/<int:model_id>/live-forecast/",
+        pages.model_live_forecast,
+        name="ui-model-live-forecast",
+    ),
+    path(
         "models/<int:model_id>/series-history/",
         pages.model_series_history,
         name="ui-model-series-history",

@@ -20,7 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from datasets.semantics import NULL_TOKENS, text_number
 from modeling.models import TrainedModel
@@ -344,6 +344,23 @@ def model_live_history(request: HttpRequest, model_id) -> JsonResponse:
         request,
         model_id,
         lambda model, series_id: services.forecast_live_history(model=model, series_id=series_id),
+    )
+
+
+@login_required
+@require_GET
+def model_live_forecast(request: HttpRequest, model_id) -> JsonResponse:
+    """The live chart's forecast (JSON, `?series_id=`, the first by default): the deployed
+    forecaster's forecast from its live state with 80/95% intervals, as the REST forecast
+    answers it, but recording nothing: opening the page is not a served prediction, so
+    monitoring does not count it. Read-only; errors as the REST forecast's (409 when not
+    deployed, 404 for a series the model does not forecast)."""
+    return _series_json(
+        request,
+        model_id,
+        lambda model, series_id: services.forecast(
+            user=request.user, model=model, series_id=series_id, record=False
+        ),
     )
 
 

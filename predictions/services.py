@@ -563,12 +563,15 @@ def forecast(
     series_id: Any = None,
     observations: list[dict[str, Any]] | None = None,
     channel: str = "rest",
+    record: bool = True,
 ) -> dict[str, Any]:
     """The next `horizon` timestamps, point forecasts and intervals from a deployed forecaster,
     after applying new `observations` ({timestamp, value, series_id?}) to its live state.
 
     Writes the advanced state, the observations as actuals and the forecast records (see
-    `predictions.live.forecast_live`); a refused batch writes nothing.
+    `predictions.live.forecast_live`); a refused batch writes nothing. `record=False` (no
+    observations) writes nothing at all: the model page's live chart, which monitoring must not
+    count as served predictions.
     """
     from predictions import live
 
@@ -585,6 +588,7 @@ def forecast(
         series_id=series_id,
         observations=observations,
         channel=channel,
+        record=record,
     )
 
 

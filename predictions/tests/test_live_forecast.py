@@ -661,6 +661,88 @@ def test_live_history_is_what_the_state_took_observed_or_filled(
     assert client.get(url).status_code == 404
 
 
+def _writes() -> tuple:
+    """Everything a forecast request may write: records, live states, actuals."""
+    return (
+        sorted(PredictionRecord.objects.values_list("pk", flat=True)),
+        sorted(ForecastState.objects.values_list("pk", "version", "updated_through")),
+        sorted(ForecastActual.objects.values_list("pk", "value", "updated_at")),
+    )
+
+
+def _unrecorded(answer: dict) -> dict:
+    """A forecast answer without what only a recorded one has (its ids and timing)."""
+    only_recorded = {"prediction_id", "prediction_ids", "latency_ms"}
+    return {k: v for k, v in answer.items() if k not in only_recorded}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "which, series", [("ets_model", None), ("multi_model", None), ("multi_model", "B")]
+)
+def test_the_page_forecast_is_the_rest_forecast_and_records_nothing(
+    request, client, owner, api, which, series
+):
+    """The model page drew its live chart by POSTing the REST forecast, so every page view,
+    reload or series switch was counted by monitoring as served predictions. Its own endpoint
+    answers the same forecast from the live state and writes nothing."""
+    model = request.getfixturevalue(which)
+    _deploy(api, model)
+    # The live state moves on from training (for the series drawn: the first, A, by default).
+    extra = {"series_id": series or "A"} if which == "multi_model" else {}
+    sent = _forecast(api, model, observations=_obs(FUTURE.iloc[:2], **extra))
+    assert sent.status_code == 200, sent.json()
+    before = _writes()
+    assert before[0] and before[1] and before[2]
+    client.force_login(owner)
+    query = {"series_id": series} if series else {}
+    page = client.get(f"/models/{model.pk}/live-forecast/", query)
+    assert page.status_code == 200, page.json()
+    assert _writes() == before  # no record, no state, no actual
+    body = page.json()
+    assert body["prediction_id"] is None and body["prediction_ids"] == []
+    assert body["observations_applied"] == 0 and body["gaps"] == []
+    rest = _forecast(api, model, level=[80, 95], **query)
+    assert rest.status_code == 200
+    assert _unrecorded(body) == _unrecorded(rest.json())
+    assert body["updated_through"] == _shown(FUTURE.index[1])  # from the live state
+    # The REST forecast keeps recording as it did: one record per forecast series.
+    assert len(rest.json()["prediction_ids"]) == (2 if which == "multi_model" and not series else 1)
+    assert PredictionRecord.objects.count() == len(before[0]) + len(rest.json()["prediction_ids"])
+
+
+@pytest.mark.django_db
+def test_the_page_forecast_refuses_as_the_rest_forecast_does_and_is_only_the_owners(
+    client, owner, other_user, api, other_api, multi_model
+):
+    url = f"/models/{multi_model.pk}/live-forecast/"
+    client.force_login(owner)
+    res = client.get(url)
+    rest = _forecast(api, multi_model)
+    assert res.status_code == rest.status_code == 409
+    assert res.json()["code"] == rest.json()["code"] == "model_not_deployed"
+    _deploy(api, multi_model)
+    res = client.get(url, {"series_id": "Mars"})
+    rest = _forecast(api, multi_model, series_id="Mars")
+    assert res.status_code == rest.status_code == 404
+    assert res.json() == {"detail": rest.json()["detail"], "code": "series_not_found"}
+    assert client.post(url).status_code == 405  # read-only
+    # Observations are a prediction request: the read-only forecast never takes them.
+    from predictions import services
+
+    with pytest.raises(ValueError, match="takes no observations"):
+        services.forecast(
+            user=owner, model=multi_model, observations=_obs(FUTURE.iloc[:1]), record=False
+        )
+    assert not PredictionRecord.objects.exists()
+    client.force_login(other_user)
+    assert client.get(url).status_code == 404
+    assert _forecast(other_api, multi_model).status_code == 404
+    client.logout()
+    assert client.get(url).status_code == 302  # to the sign-in page
+    assert not PredictionRecord.objects.exists() and not ForecastState.objects.exists()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_value_written_as_text_reads_a_decimal_comma_when_it_can_be_nothing_else(
     owner, ets_model
