@@ -301,9 +301,13 @@ def test_the_observed_value_takes_a_decimal_comma_and_refuses_what_is_no_number(
 
 def test_the_live_chart_follows_the_series_chosen(live_stack, browser, owner):
     """A model with an id column: the live chart only ever drew the first series (and an
-    observation sent for the second was drawn over the first one's history)."""
+    observation sent for the second was drawn over the first one's history). Looking is not
+    traffic: opening the page and switching series record no prediction (each recorded one, a
+    forecast served, which monitoring counted); sending an observation does."""
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select
+
+    from predictions.models import PredictionRecord
 
     model, values = deployed_two_series_forecaster(owner)
     sign_in(browser, live_stack, "owner", "owner-pass-123")
@@ -329,6 +333,7 @@ def test_the_live_chart_follows_the_series_chosen(live_stack, browser, owner):
         "Live forecast of series B with 80% and 95% intervals"
     )
     check_page(browser, "model-live-second-series")
+    assert not PredictionRecord.objects.exists()
 
     # An observation of B is drawn on B's line, and the chart keeps B.
     wait(browser, LONG).until(
@@ -343,6 +348,9 @@ def test_the_live_chart_follows_the_series_chosen(live_stack, browser, owner):
     lines = traces(browser)
     assert lines["sent observations"][1] == pytest.approx([values["B"][-1], 1140.0])
     assert lines["history"][1] == pytest.approx(list(values["B"]))
+    # A prediction request: its forecast of B is recorded, on the stream.
+    [served] = PredictionRecord.objects.all()
+    assert served.prediction["series_id"] == "B" and served.channel == "websocket"
     # Back to A: nothing was sent for it.
     Select(choice).select_by_value("A")
     wait(browser, LONG).until(
@@ -351,6 +359,8 @@ def test_the_live_chart_follows_the_series_chosen(live_stack, browser, owner):
     lines = traces(browser)
     assert "sent observations" not in lines
     assert lines["history"][1] == pytest.approx(list(values["A"]))
+    open_live_panel(browser, live_stack, model)  # opened again: still only what was served
+    assert list(PredictionRecord.objects.values_list("pk", flat=True)) == [served.pk]
 
 
 def test_a_value_the_model_cannot_forecast_from_is_refused_under_the_value(

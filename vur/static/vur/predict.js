@@ -432,15 +432,16 @@
       if (window.htmx) window.htmx.trigger($("obs-timestamp"), "obs-check");
     }
 
-    /* Draw series `shown`: its history, what the deployment took of it, its live forecast. */
+    /* Draw series `shown`: its history, what the deployment took of it, its live forecast.
+       The forecast comes from the page's read-only endpoint (80/95% intervals, as the REST
+       forecast answers it): looking at the page records no prediction, so monitoring counts
+       only what was served. */
     function showSeries() {
       var id = shown, mine = ++switches;
       showError("forecast-error", "");
       chartEl.setAttribute("aria-busy", "true");
-      var body = { model_id: modelId, level: [80, 95] };
-      if (series) body.series_id = id;
       Promise.all([
-        window.vur.api("/api/v1/predictions/forecast", { method: "POST", body: body }), fetchLive(id), fetchBase(id),
+        window.vur.api("/models/" + modelId + "/live-forecast/" + query(id)), fetchLive(id), fetchBase(id),
       ]).then(function (done) {
         if (mine !== switches) return; // another series was chosen meanwhile
         chartEl.removeAttribute("aria-busy");
