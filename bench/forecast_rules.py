@@ -1,0 +1,154 @@
+"""Replay rules for choosing among VUR's forecasting candidates on stored bench results.
+
+`bench/forecast_bench.py` records, for every refitted candidate of every series, its held-out
+forecast and each backtest window's MASE. This script picks a candidate (or an average of
+candidates) per file by other rules than the engine's mean backtest MASE and scores the pick on
+the held-out points, without training anything again. It prints, per split, the geometric mean
+of MASE relative to seasonal naive and its ratio to AutoARIMA's:
+
+    python bench/forecast_rules.py bench/results/forecast.json bench/results/forecast_fresh.json
+
+A file's series share one choice, as they do in the engine (the window errors of all its series
+are pooled). A file VUR failed on counts as seasonal naive.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+Rows = list[dict]
+Rule = Callable[[Rows, list[str]], list[str]]
+
+
+def window_errors(rows: Rows, name: str) -> np.ndarray:
+    """One candidate's backtest window MASE for every series of a file (series x windows)."""
+    return np.array([r["vur_candidates"][name]["backtest_windows"] for r in rows], dtype=float)
+
+
+def _by(score: Callable[[np.ndarray], float]) -> Rule:
+    """The rule that keeps the candidate whose window errors `score` lowest (seasonal naive
+    wins ties, as in the engine)."""
+
+    def rule(rows: Rows, names: list[str]) -> list[str]:
+        return [min(names, key=lambda n: (score(window_errors(rows, n)), n != "seasonal_naive"))]
+
+    return rule
+
+
+def _drop_worst(errors: np.ndarray) -> float:
+    """The mean without each series' worst window (when three or more remain)."""
+    if errors.shape[1] < 4:
+        return float(np.nanmean(errors))
+    return float(np.nanmean(np.sort(errors, axis=1)[:, :-1]))
+
+
+def _recent_weighted(errors: np.ndarray) -> float:
+    """The mean with window k of n weighted k (the newest counts most)."""
+    weights = np.arange(1, errors.shape[1] + 1, dtype=float)
+    return float(np.nanmean(errors @ weights / weights.sum()))
+
+
+def mean_rank(rows: Rows, names: list[str]) -> list[str]:
+    """The candidate with the best mean rank over the file's windows."""
+    stacked = np.stack([window_errors(rows, n) for n in names])
+    ranks = stacked.argsort(axis=0).argsort(axis=0).reshape(len(names), -1).mean(axis=1)
+    return [names[int(np.argmin(ranks))]]
+
+
+def with_arima(rows: Rows, names: list[str]) -> list[str]:
+    """The engine's pick averaged with VUR's ARIMA candidate (when both are single models)."""
+    (pick,) = RULES["mean (the engine's)"](rows, names)
+    if "arima" in names and pick not in ("arima", "ensemble"):
+        return [pick, "arima"]
+    return [pick]
+
+
+def top_two(rows: Rows, names: list[str]) -> list[str]:
+    """The average of the two single models with the lowest mean backtest MASE."""
+    singles = [n for n in names if n not in ("ensemble", "seasonal_naive")] or names
+    return sorted(singles, key=lambda n: float(np.nanmean(window_errors(rows, n))))[:2]
+
+
+RULES: dict[str, Rule] = {
+    "mean (the engine's)": _by(lambda e: float(np.nanmean(e))),
+    "median": _by(lambda e: float(np.nanmedian(e))),
+    "mean rank": mean_rank,
+    "mean without the worst window": _by(_drop_worst),
+    "newest windows weigh more": _by(_recent_weighted),
+    "pick averaged with ARIMA": with_arima,
+    "mean of the best two": top_two,
+}
+
+
+def relative_mase(row: dict, picks: list[str]) -> float:
+    """Held-out MASE of the picks' averaged forecast, relative to seasonal naive's."""
+    actual = np.asarray(row["actual"], dtype=float)
+    forecast = np.mean([row["vur_candidates"][n]["forecast"] for n in picks], axis=0)
+    known = np.isfinite(actual)
+    mase = np.mean(np.abs(actual[known] - forecast[known])) / row["scale"]
+    return float(mase / row["seasonal_naive"]["mase"])
+
+
+def replay(rows: Rows, rules: dict[str, Rule]) -> dict[str, dict[str, float]]:
+    """Per split and rule, the geometric-mean relative MASE over series; "AutoARIMA" holds
+    AutoARIMA's (when the rows have it) and "oracle" the best candidate in hindsight. The
+    splits other than "tune" are pooled again as "never tuned on"."""
+    files: dict[str, Rows] = defaultdict(list)
+    for row in rows:
+        files[row["file"]].append(row)
+    logs: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for part in files.values():
+        split = part[0].get("split", "tune")
+        splits = [split] if split == "tune" else [split, "never tuned on"]
+        names = [
+            n
+            for n in (part[0].get("vur_candidates") or {})
+            if part[0]["vur_candidates"][n].get("backtest_windows")
+        ]
+        usable = bool(names) and all("actual" in r and "vur_candidates" in r for r in part)
+        scores = {
+            name: [relative_mase(r, rule(part, names)) for r in part]
+            if usable
+            else [1.0] * len(part)
+            for name, rule in rules.items()
+        }
+        scores["oracle"] = [
+            min(relative_mase(r, [n]) for n in names) if usable else 1.0 for r in part
+        ]
+        if all("auto_arima" in r for r in part):
+            scores["AutoARIMA"] = [
+                r["auto_arima"]["mase"] / r["seasonal_naive"]["mase"] for r in part
+            ]
+        for where in splits:
+            for name, values in scores.items():
+                logs[where][name] += values
+    out = {}
+    for split, by_rule in logs.items():
+        if len(by_rule.get("AutoARIMA", [])) != len(by_rule["oracle"]):
+            by_rule.pop("AutoARIMA", None)  # not run on every series: no fair anchor
+        out[split] = {name: float(np.exp(np.mean(np.log(v)))) for name, v in by_rule.items()}
+    return out
+
+
+def main() -> None:
+    """Replay every rule on the given result files and print the table per split."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("results", nargs="+", type=Path, help="forecast_bench.py result files")
+    args = parser.parse_args()
+    rows = [row for path in args.results for row in json.loads(path.read_text())["series"]]
+    for split, scores in replay(rows, RULES).items():
+        anchor = scores.get("AutoARIMA")
+        print(f"\n{split}")
+        for name, value in scores.items():
+            ratio = f"{value / anchor:7.3f}" if anchor else ""
+            print(f"  {name:32s} {value:6.3f} {ratio}")
+
+
+if __name__ == "__main__":
+    main()
