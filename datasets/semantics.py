@@ -46,6 +46,7 @@ _ID_CAMEL = re.compile(r"[a-z](?:Id|ID)$")
 _TIMEISH_NAME = re.compile(r"(year|yr|month|day|date|time|period|week|quarter|hour)", re.I)
 
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_INFINITY = re.compile(r"^[+-]?inf(inity)?$", re.I)
 _COMMA_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _DOT_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
 _COMMA_DECIMAL = re.compile(r"^[+-]?\d+,\d+$")
@@ -368,7 +369,9 @@ def _infer_text(text: pd.Series, name: str) -> str:
 
 def text_number(value: Any, spec: dict[str, Any]) -> float:
     """One value read as a number with the separators of `spec` (a column's parse spec); NaN
-    when it is missing (a null word such as "n/a") or no number."""
+    when it is missing (a null word such as "n/a") or no number. Only decimal notation counts
+    (and infinity, which callers refuse as not finite): Python's other spellings, such as
+    "1_000", are no numbers here."""
     if value is None or isinstance(value, bool):
         return float(value) if isinstance(value, bool) else math.nan
     if isinstance(value, (int, float, np.integer, np.floating, Decimal)):
@@ -382,10 +385,9 @@ def text_number(value: Any, spec: dict[str, Any]) -> float:
         text = text.replace(spec["thousands"], "")
     if spec.get("decimal") == ",":
         text = text.replace(",", ".")
-    try:
-        return float(text)
-    except ValueError:
+    if not (_PLAIN_NUMBER.match(text) or _INFINITY.match(text)):
         return math.nan
+    return float(text)
 
 
 def text_to_number(values: pd.Series, spec: dict[str, Any]) -> pd.Series:

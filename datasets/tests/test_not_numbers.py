@@ -39,3 +39,40 @@ def test_the_profile_counts_values_that_are_not_numbers_with_the_first_row(api):
     assert sales["non_numeric_example"] == {"value": "oops", "row": 41}
     checks = api.post(f"/api/v1/datasets/{daily['id']}/validate").json()
     assert f"Column 'sales' has {PHRASE}; it is read as missing." in checks["warnings"]
+
+
+@pytest.mark.parametrize(
+    ("text", "spec", "number"),
+    [
+        ("1,234.50", {"thousands": ","}, 1234.5),
+        ("1.234,50", {"thousands": ".", "decimal": ","}, 1234.5),
+        ("3,5", {"decimal": ","}, 3.5),
+        ("$ 12", {}, 12.0),
+        ("-4.2e3", {}, -4200.0),
+        (".5", {}, 0.5),
+    ],
+)
+def test_text_is_read_in_plain_decimal_notation(text, spec, number):
+    from datasets.semantics import text_number
+
+    assert text_number(text, spec) == number
+
+
+@pytest.mark.parametrize("text", ["1_000", "1__0", "0x1A", "12 34 5e", "1e", "--1"])
+def test_pythons_other_number_spellings_are_no_numbers(text):
+    """float() reads some of these; a file or a form that holds them holds no number (an id
+    such as 1_000), so they are counted like "oops", never used as values."""
+    import math
+
+    from datasets.semantics import text_number
+
+    assert math.isnan(text_number(text, {}))
+
+
+@pytest.mark.parametrize("text", ["inf", "-Infinity", "1e999"])
+def test_infinity_is_read_as_infinity_for_the_callers_to_refuse_as_not_finite(text):
+    import math
+
+    from datasets.semantics import text_number
+
+    assert math.isinf(text_number(text, {}))
