@@ -36,6 +36,9 @@ def test_preview_page_says_when_each_step_applies(web, api):
     assert "<th>Applies when</th>" in html and 'id="prep-steps"' in html
     assert "training rows with missing values</td>" in html
     changes = html.split('id="prep-changes"')[1].split("</table>")[0]
+    # The change says its own counts (missing values filled, categories encoded); a "Values"
+    # column showed the largest of them, which meant something else on every row.
+    assert "<thead><tr><th>Column</th><th>Change</th><th>Applies when</th></tr></thead>" in changes
     assert "<td>training only</td>" in changes  # the dropped rows
     assert "<td>training and prediction</td>" in changes  # the caps, scaling, encodings
     steps = html.split('id="prep-steps"')[1].split("</table>")[0]
