@@ -113,6 +113,9 @@ def test_scores_leaderboard_and_hyperparameters_fit_a_phone(
         lambda d: d.find_element(By.ID, "loss-chart").get_attribute("data-drawn") == "1"
     )
     assert _x_ticks(browser, "loss-chart") == ["1", "2"]
+    # The legend names the curves as the pages name the algorithm, not by its key ("sgd").
+    legend = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "#loss-chart .legendtext")]
+    assert legend == ["Logistic regression (SGD) train", "Logistic regression (SGD) validation"]
     set_width(browser, 390)
     assert _cells_out_of_view(browser, "#leaderboard-table td") == []
     holdout = browser.find_elements(By.CSS_SELECTOR, "#leaderboard-table td[data-label^=Hold-out]")

@@ -42,9 +42,10 @@
     return { title: { text: "epoch" }, automargin: true, tickmode: "linear", tick0: step === 1 ? 1 : 0, dtick: step, tickformat: "d" };
   }
 
-  function LossChart(el, emptyNote) {
+  function LossChart(el, emptyNote, names) {
     this.el = el;
     this.emptyNote = emptyNote;
+    this.names = names || {}; // algorithm key -> the name the pages give it
     this.series = {}; // key "algo|run|kind" -> {x: [], y: [], name}
     this.runs = {};
     this.order = [];
@@ -67,7 +68,7 @@
       }
       var key = algo + "|" + run + "|" + pair[1];
       if (!self.series[key]) {
-        var label = algo + (run > 1 ? " (run " + run + ")" : "") + " " + pair[1];
+        var label = (self.names[algo] || algo) + (run > 1 ? " (run " + run + ")" : "") + " " + pair[1];
         self.series[key] = { x: [], y: [], dash: pair[1] === "train" ? "dot" : "solid", name: label };
         self.order.push(key);
       }
@@ -120,7 +121,7 @@
     this.iterative = readJSON("iterative-algorithms", []) || [];
     this.names = readJSON("algorithm-names", {}) || {};
     this.algorithm = "";
-    this.chart = new LossChart($("loss-chart"), $("loss-empty"));
+    this.chart = new LossChart($("loss-chart"), $("loss-empty"), this.names);
     this.closedByServer = false;
     this.retries = 0;
     var self = this;
