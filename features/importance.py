@@ -20,6 +20,7 @@ from preprocessing.transformers import MISSING_TOKEN
 _LEVEL_WORDS = {MISSING_TOKEN: "missing", "infrequent_sklearn": "rare levels"}
 
 __all__ = [
+    "by_column",
     "feature_label",
     "importance_shares",
     "merge_importances",
@@ -148,6 +149,26 @@ def merge_importances(parts: list[tuple[list[dict[str, Any]], float]]) -> list[d
     for items, weight in parts:
         for item in items:
             total[item["feature"]] = total.get(item["feature"], 0.0) + weight * item["importance"]
+    names = list(total)
+    return importance_shares(names, np.asarray([total[n] for n in names]), strip_prefix=False)
+
+
+def by_column(items: list[dict[str, Any]], columns: list[str]) -> list[dict[str, Any]]:
+    """Importance shares summed per input column: a transformed feature name ('Status_good', a
+    one-hot level; 'missingindicator_Assets', a missing-value flag) counts for the column it
+    comes from (the longest column name it starts with); names of no column stay as they are.
+    A blend's members give their importances on different names (a model's own on transformed
+    features, permutation on input columns), so they are summed on columns before merging."""
+    ordered = sorted((str(c) for c in columns), key=len, reverse=True)
+    known = set(ordered)
+    total: dict[str, float] = {}
+    for item in items:
+        name = str(item["feature"])
+        bare = name.removeprefix("missingindicator_")
+        column = (
+            bare if bare in known else next((c for c in ordered if bare.startswith(c + "_")), name)
+        )
+        total[column] = total.get(column, 0.0) + float(item["importance"])
     names = list(total)
     return importance_shares(names, np.asarray([total[n] for n in names]), strip_prefix=False)
 

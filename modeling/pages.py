@@ -36,6 +36,12 @@ logger = logging.getLogger(__name__)
 
 HISTORY_POINTS = 240
 IMPORTANCES_SHOWN = 25
+# How the card's importances were measured, in words (the card stores the method's key).
+IMPORTANCE_METHODS = {
+    "model": "the model's own importances (split gains or coefficients), by transformed feature",
+    "permutation": "the drop in hold-out score when a column's values are shuffled",
+    "blend": "its members' importances, summed by input column and weighted as in the blend",
+}
 
 
 @login_required
@@ -268,7 +274,7 @@ def model_page_context(model: TrainedModel) -> dict[str, Any]:
         "never_predicted": never_predicted(model),
         "ensemble_members": ensemble_members(model),
         "charts": charts,
-        "importance_method": card.get("importance_method") or "",
+        "importance_method": IMPORTANCE_METHODS.get(card.get("importance_method") or "", ""),
         "intervals_card": model.prediction_intervals or {},
         "residuals": model.residual_analysis or {},
         "versions": card.get("library_versions") or {},

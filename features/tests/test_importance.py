@@ -165,3 +165,37 @@ def test_feature_label_names_the_column_of_a_coded_level():
     assert feature_label("Job_infrequent_sklearn") == "Job: rare levels"
     assert feature_label("Home_OWN") == "Home_OWN"
     assert feature_label("age") == "age"
+
+
+def test_transformed_names_count_for_the_column_they_come_from():
+    from features.importance import by_column
+
+    items = [
+        {"feature": "Status_good", "importance": 0.3},
+        {"feature": "Status_bad", "importance": 0.2},
+        {"feature": "Status_code_A", "importance": 0.1},  # a column named Status_code
+        {"feature": "missingindicator_Assets", "importance": 0.1},
+        {"feature": "Assets", "importance": 0.2},
+        {"feature": "Price x Age", "importance": 0.1},  # no column: kept as it is
+    ]
+    out = {
+        i["feature"]: i["importance"] for i in by_column(items, ["Status", "Status_code", "Assets"])
+    }
+    assert out == pytest.approx(
+        {"Status": 0.5, "Status_code": 0.1, "Assets": 0.3, "Price x Age": 0.1}
+    )
+
+
+def test_a_blend_of_own_and_permutation_importances_is_on_input_columns_only():
+    """A blend of a model with its own importances (one-hot levels) and one measured by
+    permutation (input columns) once listed both "Status" and "Status_good"."""
+    from features.importance import by_column, merge_importances
+
+    own = [{"feature": "Status_good", "importance": 0.6}, {"feature": "Price", "importance": 0.4}]
+    permuted = [{"feature": "Status", "importance": 0.5}, {"feature": "Price", "importance": 0.5}]
+    columns = ["Status", "Price"]
+    merged = merge_importances(
+        [(by_column(own, columns), 0.5), (by_column(permuted, columns), 0.5)]
+    )
+    assert {i["feature"] for i in merged} == {"Status", "Price"}
+    assert sum(i["importance"] for i in merged) == pytest.approx(1.0)

@@ -184,3 +184,14 @@ def test_importance_names_keep_their_column(web, deployed_model):
     assert data, "the page embeds its chart data"
     names = [i["feature"] for i in json.loads(data.group(1))["importance"]]
     assert names == ["Home: missing", "Marital: missing", "Home"]
+
+
+def test_the_importance_card_says_in_words_how_it_was_measured(web, deployed_model):
+    deployed_model.feature_importance = [{"feature": "Home", "importance": 1.0}]
+    deployed_model.card = {**(deployed_model.card or {}), "importance_method": "blend"}
+    deployed_model.save(update_fields=["feature_importance", "card"])
+    html = web.get(f"/models/{deployed_model.pk}/").content.decode()
+    assert (
+        "Measured by: its members&#x27; importances, summed by input column and weighted as in "
+        "the blend." in html
+    )

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from features.importance import merge_importances
+from features.importance import by_column, merge_importances
 from modeling.metrics import readable
 from training.automl.candidates import CandidateResult, Scored, leaderboard_of
 from training.automl.ensemble import Blend, blend_pipeline
@@ -167,8 +167,12 @@ def _score_blend(
     scores = holdout_scores(pipe, holdout[0], holdout[1], engine.classes)
     norm = pipe.steps[-1][1].weights_.tolist()
     importances = {s.algorithm: s.importance for s in scored}
+    columns = [str(c) for c in holdout[0].columns]
     importance = merge_importances(
-        [(importances.get(t.algorithm, []), w) for t, w in zip(members, norm, strict=True)]
+        [
+            (by_column(importances.get(t.algorithm, []), columns), w)
+            for t, w in zip(members, norm, strict=True)
+        ]
     )
     params = {
         "members": [

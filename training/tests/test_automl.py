@@ -317,9 +317,18 @@ def test_importances_say_how_they_were_measured():
         time_budget_s=120,  # room for the importance at any load; the run ends long before
     )
     by_algo = {r.algorithm: r for r in results}
-    if "ensemble" in by_algo:
-        assert by_algo["ensemble"].importance_method == "blend"
+    assert "ensemble" in by_algo  # knn and random_forest blend on this table
+    blend = by_algo["ensemble"]
+    assert blend.importance_method == "blend"
+    # Its members measure on different names (one-hot levels such as group_older; input
+    # columns): the blend's are input columns only, each once.
+    names = [i["feature"] for i in blend.feature_importance]
+    assert set(names) <= set(_diabetes().columns) and len(names) == len(set(names))
+    assert "group" in names
     assert by_algo["random_forest"].importance_method == "model"
+    assert any(
+        i["feature"].startswith("group_") for i in by_algo["random_forest"].feature_importance
+    )
     # k-nearest neighbours carries no importances: they are measured by permutation.
     knn = by_algo["knn"]
     assert knn.importance_method == "permutation" and knn.feature_importance
