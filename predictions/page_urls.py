@@ -38,6 +38,7 @@ urlpatterns = [
         pages.model_series_forecast,
         name="ui-model-series-forecast",
     ),
+    path("models/<int:model_id>/feedback/", pages.model_feedback, name="ui-model-feedback"),
     path("models/<int:model_id>/batch/", pages.model_batch, name="ui-model-batch"),
     path("predictions/batch/<uuid:job_id>/", pages.batch_status, name="ui-batch-status"),
     path("deployments/", pages.deployment_list, name="ui-deployment-list"),

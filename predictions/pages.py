@@ -29,7 +29,7 @@ from modeling.selectors import trained_model_get
 from predictions import selectors, services
 from predictions.levels import out_of_range, unseen_values
 from predictions.models import BatchJob, Deployment
-from vur.errors import NotFound, VURError
+from vur.errors import InvalidInput, NotFound, VURError
 from vur.workers import queued_job_note
 
 # What a deployment is for. The target is a record, not a switch: a model with any active
@@ -425,6 +425,34 @@ def model_predict(request: HttpRequest, model_id) -> HttpResponse:
             else None,
         }
     return render(request, "predictions/_predict_result.html", context, status=status)
+
+
+@login_required
+@require_POST
+def model_feedback(request: HttpRequest, model_id) -> HttpResponse:
+    """Record the actual outcome of one prediction this model made from the page (the REST
+    feedback's checks: a class the model knows, a finite number); answers the feedback partial.
+    A prediction of another model, or of another user, is not found and nothing is written."""
+    model = _model(request, model_id)
+    prediction_id = request.POST.get("prediction_id", "")
+    actual: Any = request.POST.get("actual", "").strip()
+    context: dict[str, Any] = {"model": model, "prediction_id": prediction_id}
+    try:
+        if actual == "":
+            raise InvalidInput("Choose or type the actual outcome first.", code="bad_actual")
+        record = services.prediction_feedback(
+            user=request.user, prediction_id=prediction_id, actual=actual, model_id=model.pk
+        )
+    except VURError as exc:
+        context["error"] = exc.detail
+        return render(
+            request,
+            "predictions/_feedback_result.html",
+            context,
+            status=200 if _is_htmx(request) else exc.status_code,
+        )
+    context["recorded"] = record.actual
+    return render(request, "predictions/_feedback_result.html", context)
 
 
 # ---------------------------------------------------------------- batch

@@ -691,10 +691,18 @@ def _find_record(user, prediction_id) -> PredictionRecord:
     )
 
 
-def prediction_feedback(*, user, prediction_id, actual: Any) -> PredictionRecord:
+def prediction_feedback(
+    *, user, prediction_id, actual: Any, model_id: int | None = None
+) -> PredictionRecord:
     """Record the ground truth of a served prediction (for live metrics) and add it to the
-    monitoring rollups. Repeating overwrites the earlier actual (its contribution is replaced)."""
+    monitoring rollups. Repeating overwrites the earlier actual (its contribution is replaced).
+    With `model_id`, a prediction of another model is not found (a model page's form)."""
     record = _find_record(user, prediction_id)
+    if model_id is not None and record.model_id != model_id:
+        raise NotFound(
+            "This model made no prediction with that id; nothing was recorded.",
+            code="prediction_not_found",
+        )
     if _bad_value(actual) or isinstance(actual, (dict, list)):
         raise InvalidInput("actual must be a single finite value.", code="bad_actual")
     problem = record.model.problem_type

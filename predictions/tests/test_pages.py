@@ -298,3 +298,59 @@ def test_a_batch_status_opened_directly_is_a_full_page_back_to_its_model(web, de
     ]
     partial = web.get(f"/predictions/batch/{job.pk}/", **HTMX).content.decode()
     assert "<title>" not in partial and partial.lstrip().startswith('<div class="batch-job"')
+
+
+def _page_prediction(web, model) -> PredictionRecord:
+    """Predict the form's row on the model page and return the record it wrote."""
+    res = web.post(f"/models/{model.pk}/predict/", _form(model), **HTMX)
+    assert res.status_code == 200 and 'id="feedback-form"' in res.content.decode()
+    return PredictionRecord.objects.get(model=model)
+
+
+def test_the_actual_of_a_page_prediction_is_recorded_for_the_live_metrics(web, deployed_model):
+    deployed_model.classes = ["Adelie", "Chinstrap", "Gentoo"]
+    deployed_model.save(update_fields=["classes"])
+    html = web.post(f"/models/{deployed_model.pk}/predict/", _form(deployed_model), **HTMX)
+    html = html.content.decode()
+    # The classes the model knows are offered, nothing else.
+    select = html.split('id="feedback-actual"', 1)[1].split("</select>", 1)[0]
+    assert re.findall(r'<option value="([^"]*)"', select) == ["", "Adelie", "Chinstrap", "Gentoo"]
+    record = PredictionRecord.objects.get(model=deployed_model)
+    body = {"prediction_id": str(record.pk), "actual": "Gentoo"}
+    res = web.post(f"/models/{deployed_model.pk}/feedback/", body, **HTMX)
+    assert res.status_code == 200 and 'id="feedback-recorded"' in res.content.decode()
+    record.refresh_from_db()
+    assert record.actual == "Gentoo" and record.feedback_at is not None
+    # The monitoring rollups count it: live accuracy is measured on one actual.
+    live = web.get(f"/api/v1/monitoring/models/{deployed_model.pk}/metrics").json()
+    right = record.prediction == "Gentoo"
+    assert live["live_metrics"]["n"] == 1 and live["live_metrics"]["accuracy"] == float(right)
+
+
+def test_a_bad_actual_from_the_page_is_refused_and_records_nothing(
+    web, other_web, owner, deployed_model
+):
+    from modeling.models import TrainedModel
+
+    deployed_model.classes = ["Adelie", "Chinstrap", "Gentoo"]
+    deployed_model.save(update_fields=["classes"])
+    record = _page_prediction(web, deployed_model)
+    url = f"/models/{deployed_model.pk}/feedback/"
+    for actual, said in (("", "Choose or type"), ("Adelei", "not one of the classes")):
+        body = {"prediction_id": str(record.pk), "actual": actual}
+        res = web.post(url, body, **HTMX)
+        assert res.status_code == 200 and said in res.content.decode()
+        assert web.post(url, body).status_code == 400  # without htmx, the status says it
+    # A prediction of another model is not this page's to record.
+    sibling = TrainedModel.objects.get(pk=deployed_model.pk)
+    sibling.pk = None
+    sibling.save()
+    res = web.post(
+        f"/models/{sibling.pk}/feedback/", {"prediction_id": str(record.pk), "actual": "Adelie"}
+    )
+    assert res.status_code == 404 and "made no prediction" in res.content.decode()
+    # Another user's page is not found.
+    body = {"prediction_id": str(record.pk), "actual": "Adelie"}
+    assert other_web.post(url, body).status_code == 404
+    record.refresh_from_db()
+    assert record.actual is None and record.feedback_at is None
