@@ -42,6 +42,7 @@ __all__ = [
     "PlattSVC",
     "algorithms_for",
     "auto_algorithms",
+    "display_name",
     "get_algorithm",
 ]
 
@@ -516,6 +517,22 @@ def get_algorithm(name: str) -> AlgorithmSpec:
         return ALGORITHMS[name]
     except KeyError:
         raise KeyError(f"Unknown algorithm '{name}'.") from None
+
+
+def display_name(name: Any, problem_type: Any = None) -> str:
+    """The name people know algorithm `name` by ("Histogram gradient boosting"), for logs and
+    pages alike. Given a problem type, an algorithm that is one thing per problem type is named
+    as that ("Ridge regression" for a regression "linear", not "Linear model (logistic /
+    ridge)"); a table's blend (stored as "ensemble") is "Weighted blend"."""
+    key, kind = str(name or ""), str(problem_type or "")
+    spec = ALGORITHMS.get(key)
+    if spec is not None and (not kind or kind in spec.problem_types):
+        return spec.name_for(kind)
+    if key in ("blend", "ensemble"):  # a table's blend is stored as "ensemble" too
+        return "Weighted blend"
+    if spec is not None:
+        return spec.display_name
+    return key.replace("_", " ").capitalize()
 
 
 def auto_algorithms(problem_type: str) -> list[str]:

@@ -27,17 +27,9 @@ def algorithm_label(name: Any, problem_type: Any = None) -> str:
     problem type of a trained model, `{{ m.algorithm|algorithm_label:m.problem_type }}`, an
     algorithm that is one thing per problem type is named as that ("Ridge regression", not
     "Linear model (logistic / ridge)")."""
-    from modeling.catalog import ALGORITHMS
+    from modeling.catalog import display_name
 
-    key, kind = str(name or ""), str(problem_type or "")
-    spec = ALGORITHMS.get(key)
-    if spec is not None and (not kind or kind in spec.problem_types):
-        return spec.name_for(kind)
-    if key in ("blend", "ensemble"):  # a table's blend is stored as "ensemble" too
-        return "Weighted blend"
-    if spec is not None:
-        return spec.display_name
-    return key.replace("_", " ").capitalize()
+    return display_name(name, problem_type)
 
 
 # Metrics stored as percentages (12.5 means 12.5 %; see modeling.metrics).
