@@ -64,4 +64,9 @@ class TrainedModel(OwnedModel):
         indexes = [models.Index(fields=["pipeline", "rank"])]
 
     def __str__(self) -> str:
-        return f"#{self.rank} {self.algorithm} of pipeline {self.pipeline_id}"
+        """How people know the model, as its page and the admin name it (`model_name`): "#3
+        Ridge regression of pipeline Prices". Reads the pipeline: list it with the model
+        (`select_related("pipeline")`, in the admin `list_select_related`)."""
+        from modeling.templatetags.modeling_labels import model_name
+
+        return model_name(self)

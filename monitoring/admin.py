@@ -41,6 +41,7 @@ class AlertAdmin(ReadableJSONAdmin, admin.ModelAdmin):
     list_display = ("id", "kind", "severity", "model", "owner", "acknowledged", "created_at")
     list_filter = ("kind", "severity", "acknowledged")
     search_fields = ("message", "subject")
+    list_select_related = ("model__pipeline", "owner")  # a model reads with its pipeline
     raw_id_fields = ("model",)
     readonly_fields = (
         "owner",
@@ -77,7 +78,7 @@ class ModelReferenceAdmin(ReadableJSONAdmin, admin.ModelAdmin):
     all_read_only = True
 
     list_display = ("model", "source", "created_at")
-    list_select_related = ("model",)
+    list_select_related = ("model__pipeline",)  # a model reads with its pipeline
     json_summaries = {"data": reference_summary}
 
     def has_add_permission(self, request, obj=None) -> bool:

@@ -58,6 +58,10 @@ class DeploymentInline(_SystemWritten, admin.TabularInline):
     can_delete = False
     show_change_link = True
 
+    def get_queryset(self, request):
+        """Each row reads as its deployment, which names its model and the model's pipeline."""
+        return super().get_queryset(request).select_related("model__pipeline")
+
 
 admin.site.unregister(TrainedModel)
 
@@ -118,7 +122,7 @@ class DeploymentAdmin(_SystemWritten, ServiceDeleteAdmin):
     )
     list_filter = ("target", "status", "model__problem_type")
     search_fields = ("model__algorithm", "model__pipeline__name", "owner__username")
-    list_select_related = ("model", "owner")
+    list_select_related = ("model__pipeline", "owner")  # a model reads with its pipeline
     date_hierarchy = "deployed_at"
     readonly_fields = (
         "model",
@@ -169,7 +173,7 @@ class PredictionRecordAdmin(ReadableJSONAdmin, _SystemWritten, admin.ModelAdmin)
     )
     list_filter = ("source", "created_at")
     search_fields = ("id", "model__algorithm", "owner__username")
-    list_select_related = ("model", "owner")
+    list_select_related = ("model__pipeline", "owner")  # a model reads with its pipeline
     date_hierarchy = "created_at"
 
     def has_change_permission(self, request, obj=None) -> bool:
@@ -196,7 +200,7 @@ class BatchJobAdmin(ReadableJSONAdmin, _SystemWritten, ServiceDeleteAdmin):
     )
     list_filter = ("status", "input_format")
     search_fields = ("id", "model__algorithm", "owner__username", "error")
-    list_select_related = ("model", "owner")
+    list_select_related = ("model__pipeline", "owner")  # a model reads with its pipeline
     date_hierarchy = "created_at"
 
     @admin.display(description="file")
@@ -220,7 +224,7 @@ class ForecastActualAdmin(_SystemWritten, admin.ModelAdmin):
     list_display = ("model", "series_id", "timestamp", "value", "owner", "updated_at")
     list_filter = ("created_at",)
     search_fields = ("model__algorithm", "series_id", "owner__username")
-    list_select_related = ("model", "owner")
+    list_select_related = ("model__pipeline", "owner")  # a model reads with its pipeline
     date_hierarchy = "timestamp"
 
     def get_readonly_fields(self, request, obj=None):
@@ -239,7 +243,7 @@ class ForecastStateAdmin(ReadableJSONAdmin, _SystemWritten, admin.ModelAdmin):
 
     list_display = ("deployment", "series_id", "updated_through", "n_observations", "version")
     search_fields = ("series_id", "deployment__model__algorithm")
-    list_select_related = ("deployment", "deployment__model")
+    list_select_related = ("deployment__model__pipeline",)  # a deployment reads as its model
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False

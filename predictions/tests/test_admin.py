@@ -94,7 +94,7 @@ def test_batch_jobs_and_predictions_read_as_what_they_are(admin_client, deployed
         owner=deployed_model.owner, model=deployed_model, inputs={"a": 1}, prediction="yes"
     )
     assert str(job) == f"rows.csv scored by {deployed_model} (completed)"
-    assert "random_forest" in str(job)
+    assert "#1 Random forest of pipeline p" in str(job)
     listing = admin_client.get("/admin/predictions/batchjob/").content.decode()
     assert "BatchJob object" not in listing and "rows.csv" in listing
     change = admin_client.get(f"/admin/predictions/batchjob/{job.pk}/change/").content.decode()
