@@ -540,11 +540,14 @@ def _register(
             ):
                 setattr(row, field, json_safe(getattr(row, field)))
             row.primary_value = json_safe(row.primary_value)
-        message = f"Registered {len(rows)} models; best: {results[0].algorithm}."
+        kind = pipeline.problem_type
+        best = catalog.display_name(results[0].algorithm, kind)
+        message = f"Registered {len(rows)} models; best: {best}."
         if checks.skipped:
+            names = ", ".join(catalog.display_name(n, kind) for n in checks.skipped)
             message += (
                 f" Not compiled for ONNX Runtime, to keep the time budget: "
-                f"{', '.join(checks.skipped)} (served by scikit-learn if deployed)."
+                f"{names} (served by scikit-learn if deployed)."
             )
         registered = {"level": "info", "message": message}
         with transaction.atomic():

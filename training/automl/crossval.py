@@ -36,7 +36,7 @@ def evaluate(engine: Engine, algorithm: str, params: dict[str, Any], limit: floa
     except Exception as exc:
         logger.exception("Evaluating %s %s failed", algorithm, short_params(params))
         engine.run.log(
-            f"{algorithm} {short_params(params)} failed and is left out: "
+            f"{engine.label(algorithm)} {short_params(params)} failed and is left out: "
             f"{type(exc).__name__}: {exc}",
             "warning",
         )
@@ -55,8 +55,8 @@ def _evaluate(engine: Engine, algorithm: str, params: dict[str, Any], limit: flo
         engine.run.ledger.decide(
             "search",
             "skipped",
-            f"Skipping {algorithm} {short_params(params)}: one fold is predicted to take "
-            f"{est:.1f}s and {max(limit, 0.0):.1f}s are left for it.",
+            f"Skipping {engine.label(algorithm)} {short_params(params)}: one fold is predicted "
+            f"to take {est:.1f}s and {max(limit, 0.0):.1f}s are left for it.",
             algorithm=algorithm,
             predicted_s=round(est, 2),
         )
@@ -77,7 +77,7 @@ def _cross_validate(engine: Engine, algorithm: str, params: dict[str, Any], limi
             engine.run.ledger.decide(
                 "search",
                 "shortened",
-                f"{algorithm}: stopped after {k} folds to stay within budget.",
+                f"{engine.label(algorithm)}: stopped after {k} folds to stay within budget.",
                 algorithm=algorithm,
                 folds=k,
             )

@@ -53,8 +53,8 @@ def affordable_pool(engine: Engine, pool: list[Trial]) -> list[Trial]:
             engine.run.ledger.decide(
                 "ensemble",
                 "shortened",
-                f"{trial.algorithm} left out of the blend: scoring and saving it again "
-                "inside the blend is predicted not to fit in the time budget.",
+                f"{engine.label(trial.algorithm)} left out of the blend: scoring and saving it "
+                "again inside the blend is predicted not to fit in the time budget.",
                 algorithm=trial.algorithm,
                 predicted_s=round(extra, 2),
             )

@@ -80,7 +80,7 @@ def evaluate_iterative(
         engine.run.ledger.decide(
             "search",
             "shortened",
-            f"{algorithm}: cross-validated on {len(done)} of {k} folds (time).",
+            f"{engine.label(algorithm)}: cross-validated on {len(done)} of {k} folds (time).",
             algorithm=algorithm,
             folds=len(done),
         )
@@ -294,7 +294,7 @@ class EpochTrainer:
         step = stable_step(self.model, Xtr)
         if step is not None:
             run.log(
-                f"{self.algorithm}: step eta0 lowered to {step:.3g} (one over the largest "
+                f"{e.label(self.algorithm)}: step eta0 lowered to {step:.3g} (one over the largest "
                 "squared row norm), so that its epochs cannot diverge."
             )
         best, epochs = _Best(), []
@@ -307,7 +307,7 @@ class EpochTrainer:
                 run.ledger.decide(
                     "search",
                     "shortened",
-                    f"{self.algorithm}: stopped at epoch {epoch - 1} (time budget).",
+                    f"{e.label(self.algorithm)}: stopped at epoch {epoch - 1} (time budget).",
                     algorithm=self.algorithm,
                     epochs=epoch - 1,
                 )
@@ -319,7 +319,10 @@ class EpochTrainer:
             last_pred = row.pop("_val_pred")
             stale = self._keep_best(best, row["val_loss"], epoch, last_pred, stale)
             if e.settings.early_stopping and stale >= PATIENCE:
-                run.log(f"{self.algorithm}: early stop at epoch {epoch}; best epoch {best.epoch}.")
+                run.log(
+                    f"{e.label(self.algorithm)}: early stop at epoch {epoch}; "
+                    f"best epoch {best.epoch}."
+                )
                 break
         return self._result(best, epochs, last_pred)
 

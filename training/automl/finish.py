@@ -46,8 +46,8 @@ def finish(
             ledger.decide(
                 "finish",
                 "dropped",
-                f"{name}: left out of the leaderboard; scoring it is predicted not to end "
-                "within the time budget.",
+                f"{engine.label(name)}: left out of the leaderboard; scoring it is predicted not "
+                "to end within the time budget.",
                 algorithm=name,
             )
             continue
@@ -64,7 +64,7 @@ def finish(
     ledger.summary(pending_s=pending)
     top = results[0]
     engine.run.log(
-        f"Best: {top.algorithm} (cv {metric_name} {readable(top.cv_score)}, "
+        f"Best: {engine.label(top.algorithm)} (cv {metric_name} {readable(top.cv_score)}, "
         f"hold-out {readable(top.primary_value)})."
     )
     engine.run.finished(top.algorithm, top.cv_score)
@@ -130,7 +130,7 @@ def _permutation(
         ledger.decide(
             "importance",
             "skipped",
-            f"{name}: permutation importance skipped; it is predicted not to end "
+            f"{engine.label(name)}: permutation importance skipped; it is predicted not to end "
             "within the time budget.",
             algorithm=name,
         )
@@ -139,7 +139,7 @@ def _permutation(
         ledger.decide(
             "importance",
             "shortened",
-            f"{name}: permutation importance on {n_rows} hold-out rows instead of "
+            f"{engine.label(name)}: permutation importance on {n_rows} hold-out rows instead of "
             f"{full} (time budget).",
             algorithm=name,
             rows=n_rows,
@@ -181,7 +181,7 @@ def _score_blend(
         ]
     }
     metric_name, _ = engine.settings.metric
-    names = ", ".join(t.algorithm for t in members)
+    names = ", ".join(engine.label(t.algorithm) for t in members)
     engine.run.log(f"Ensemble of {names}: cv {metric_name} {readable(blend.value)}.")
     return Scored(
         algorithm="ensemble",

@@ -79,8 +79,8 @@ def _refit_one(
         ledger.decide(
             "finish",
             "dropped",
-            f"{name}: left out of the leaderboard; scoring and saving it is predicted not "
-            "to end within the time budget.",
+            f"{engine.label(name)}: left out of the leaderboard; scoring and saving it is "
+            "predicted not to end within the time budget.",
             algorithm=name,
         )
         return False
@@ -98,11 +98,13 @@ def _refit_one(
         except Exception as exc:  # one failing refit must not end the run
             logger.exception("Refitting %s failed", name)
             if trial.pipeline is None:
-                run.log(f"{name}: the refit failed and it is left out: {exc}", "warning")
+                run.log(
+                    f"{engine.label(name)}: the refit failed and it is left out: {exc}", "warning"
+                )
                 return False
             run.log(
-                f"{name}: the refit on all training rows failed ({exc}); the model fitted on "
-                f"{trial.fold_rows} of the {n_rows} training rows is kept.",
+                f"{engine.label(name)}: the refit on all training rows failed ({exc}); the model "
+                f"fitted on {trial.fold_rows} of the {n_rows} training rows is kept.",
                 "warning",
             )
         else:
@@ -112,7 +114,7 @@ def _refit_one(
         ledger.decide(
             "refit",
             "skipped",
-            f"{name}: kept the model fitted on {trial.fold_rows} of the {n_rows} "
+            f"{engine.label(name)}: kept the model fitted on {trial.fold_rows} of the {n_rows} "
             f"training rows; the refit is predicted to take {item.refit_s:.1f}s, more than "
             "the budget has left.",
             algorithm=name,

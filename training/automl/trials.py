@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+from modeling.catalog import display_name
 from modeling.metrics import readable
 from training.automl.inputs import Inputs
 from training.automl.ranking import RankKey, rank_key
@@ -130,6 +131,11 @@ class Engine:
         self.oof_rows = np.sort(np.concatenate([va for _, va in folds]))
         self.rare_class_logged: set[str] = set()  # algorithms whose early stopping was turned off
 
+    def label(self, algorithm: str) -> str:
+        """`algorithm` as log lines name it: its display name for this run's problem type
+        ("Ridge regression" for a regression "linear"); events and records keep the key."""
+        return display_name(algorithm, self.problem_type)
+
     def pipeline(self, algorithm: str, params: dict[str, Any]) -> Pipeline:
         """An unfitted pipeline of `algorithm` with `params` on this run's columns."""
         s = self.settings
@@ -169,8 +175,8 @@ class Engine:
         if algorithm not in self.rare_class_logged:
             self.rare_class_logged.add(algorithm)
             self.run.log(
-                f"{algorithm}: early stopping is off in fits where {why}: its validation "
-                "slice is drawn by class, so those fits run every iteration.",
+                f"{self.label(algorithm)}: early stopping is off in fits where {why}: its "
+                "validation slice is drawn by class, so those fits run every iteration.",
                 "warning",
             )
 
@@ -214,7 +220,9 @@ class Engine:
         self.run.offer(trial.cv_value)
         value = "n/a" if trial.cv_value is None else readable(trial.cv_value)
         name, _ = self.settings.metric
-        self.run.log(f"{trial.algorithm} {short_params(trial.params)}: cv {name} {value}.")
+        self.run.log(
+            f"{self.label(trial.algorithm)} {short_params(trial.params)}: cv {name} {value}."
+        )
         self.run.report(trial.algorithm)
 
     def ranked(self) -> list[Trial]:

@@ -84,7 +84,7 @@ def run_forecast_automl(
         },
     )
     if best:
-        run.log(f"Best: {best.algorithm} (MASE {best.primary_value:.4f}).")
+        run.log(f"Best: {run.label(best.algorithm)} (MASE {best.primary_value:.4f}).")
     return candidates
 
 
@@ -223,9 +223,8 @@ def _add_ensemble(run: Run) -> None:
     ens = ensemble_backtest(run.results, run.plan.params["ensemble"], run.plan.levels)
     if ens is not None:
         run.results["ensemble"] = ens
-        run.log(
-            f"ensemble of {', '.join(ens['members'])}: backtest MASE {ens['metrics']['mase']:.4f}."
-        )
+        members = ", ".join(run.label(m) for m in ens["members"])
+        run.log(f"ensemble of {members}: backtest MASE {ens['metrics']['mase']:.4f}.")
 
 
 def _calibrate_best(run: Run, name: str) -> None:
@@ -245,18 +244,18 @@ def _calibrate_best(run: Run, name: str) -> None:
         raise
     except Exception as exc:  # calibration is a refinement; the backtest one stays
         logger.exception("Calibrating the intervals of %s failed", name)
-        run.log(f"Calibrating the intervals of {name} failed: {exc}", "warning")
+        run.log(f"Calibrating the intervals of {run.label(name)} failed: {exc}", "warning")
         added = 0
     card = run.results[name]["intervals"]
     run.log(
-        f"{name}: intervals ({card['method']}) calibrated on "
+        f"{run.label(name)}: intervals ({card['method']}) calibrated on "
         f"{card['calibration_windows']} backtest window(s) ({added} added)."
     )
     if run.results[name].get("calibration_cut"):
         run.ledger.decide(
             "calibration",
             "shortened",
-            f"{name}: intervals calibrated on {card['calibration_windows']} backtest "
+            f"{run.label(name)}: intervals calibrated on {card['calibration_windows']} backtest "
             f"windows, not {CALIBRATION_WINDOWS}: the time budget allowed no more.",
             algorithm=name,
             added=added,

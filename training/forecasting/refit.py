@@ -118,8 +118,8 @@ class _Refits:
             run.ledger.decide(
                 "refit",
                 "dropped",
-                f"{name} was not refitted and is left out: its refit on the whole history "
-                f"is predicted to take {cost:.1f}s, more than the time budget has left.",
+                f"{run.label(name)} was not refitted and is left out: its refit on the whole "
+                f"history is predicted to take {cost:.1f}s, more than the time budget has left.",
                 algorithm=name,
                 predicted_s=round(cost, 2),
             )
@@ -137,7 +137,9 @@ class _Refits:
             raise
         except Exception as exc:  # one failing refit leaves the other candidates
             logger.exception("Refitting %s on the whole history failed", name)
-            run.log(f"{name} failed when refitting on the whole history: {exc}", "warning")
+            run.log(
+                f"{run.label(name)} failed when refitting on the whole history: {exc}", "warning"
+            )
             return None
         self.fitted[name] = forecasters
         self.saves.append(save_seconds(forecasters)[0])

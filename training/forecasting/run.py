@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from modeling.catalog import display_name
 from training.budget import Ledger
 from training.forecasting.backtest import FitPlan
 from training.forecasting.inputs import PreparedInput, SeriesData
@@ -48,6 +49,11 @@ class Run:
     def elapsed(self) -> float:
         """Seconds since the run started."""
         return time.monotonic() - self.start
+
+    def label(self, name: str) -> str:
+        """Algorithm `name` as log lines name it: its display name for forecasting ("ARIMA
+        (AutoARIMA)" for "arima"); events and records keep the key."""
+        return display_name(name, "forecasting")
 
     def log(self, message: str, level: str = "info") -> None:
         """Send one log line to the caller."""

@@ -55,13 +55,13 @@ def run_backtests(run: Run) -> None:
             run.ledger.decide(
                 "backtest",
                 "skipped",
-                f"Time budget reached; skipped {name} (the rest is kept for calibrating, "
-                "refitting and saving the best models).",
+                f"Time budget reached; skipped {run.label(name)} (the rest is kept for "
+                "calibrating, refitting and saving the best models).",
                 algorithm=name,
             )
             continue
         if name == "mstl" and not any(s.seasons for s in run.series):
-            run.log("Skipped mstl: no seasonality detected.")
+            run.log(f"Skipped {run.label(name)}: no seasonality detected.")
             continue
         deadline = None if name == "seasonal_naive" else run.start + backtest_budget
         res = _backtest_one(run, name, deadline)
@@ -82,18 +82,18 @@ def _backtest_one(run: Run, name: str, deadline: float | None) -> dict[str, Any]
         run.ledger.decide(
             "backtest",
             "skipped",
-            f"Time budget reached during {name}; it was dropped (its backtest was "
+            f"Time budget reached during {run.label(name)}; it was dropped (its backtest was "
             "predicted not to end in time).",
             algorithm=name,
         )
         return None
     except SeriesTooShort as exc:  # expected on short series: said, with no traceback
         logger.info("%s left out: %s", name, exc)
-        run.log(f"{name} left out: {exc}", "info")
+        run.log(f"{run.label(name)} left out: {exc}", "info")
         return None
     except Exception as exc:  # one failing algorithm must not sink the search
         logger.exception("Backtesting %s failed", name)
-        run.log(f"{name} failed during backtesting: {exc}", "warning")
+        run.log(f"{run.label(name)} failed during backtesting: {exc}", "warning")
         return None
     res["fit_time_s"] = time.monotonic() - t0
     return res
@@ -104,7 +104,9 @@ def _report(run: Run, name: str, done: int, total: int) -> None:
     res = run.results[name]
     best = min(r["metrics"]["mase"] for r in run.results.values())
     elapsed = run.elapsed()
-    run.log(f"{name}: backtest MASE {res['metrics']['mase']:.4f} ({res['fit_time_s']:.2f}s).")
+    run.log(
+        f"{run.label(name)}: backtest MASE {res['metrics']['mase']:.4f} ({res['fit_time_s']:.2f}s)."
+    )
     run.on_event(
         "progress",
         {

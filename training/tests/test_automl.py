@@ -43,7 +43,7 @@ def _diabetes() -> pd.DataFrame:
 
 def test_classification_ranks_candidates_and_keeps_string_labels():
     df = _cancer()
-    logs: list[str] = []
+    budget: list[dict] = []  # the time-budget decisions, which name the algorithm by its key
     start = time.monotonic()
     results = automl(
         df,
@@ -52,12 +52,12 @@ def test_classification_ranks_candidates_and_keeps_string_labels():
         algorithms=["linear", "hist_gradient_boosting", "random_forest", "knn"],
         hyperparameters={"random_forest": {"n_estimators": 50}},
         time_budget_s=5,
-        on_event=lambda kind, p: logs.append(p.get("message", "")) if kind == "log" else None,
+        on_event=lambda kind, p: budget.append(p["budget"]) if "budget" in p else None,
     )
     assert time.monotonic() - start < 5 + 3
     assert [r.rank for r in results] == list(range(1, len(results) + 1))
     # Candidates the budget cut short (fewer folds) rank after the fully cross-validated ones.
-    short = {m.split(":")[0] for m in logs if "stopped after" in m or "cross-validated on" in m}
+    short = {b["algorithm"] for b in budget if b.get("action") == "shortened" and "folds" in b}
     keys = [r.cv_score for r in results if r.algorithm not in short]
     # Ties (within 1e-4) may go to the steadier or simpler model, never to a clearly worse one.
     assert all(b <= a + 1e-4 for a, b in zip(keys, keys[1:], strict=False))

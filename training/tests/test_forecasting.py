@@ -491,6 +491,6 @@ def test_a_series_too_short_for_a_lag_model_leaves_it_out_without_an_error(caplo
     with caplog.at_level("INFO", logger="training.forecasting"):
         cands = run_forecast_automl(df, settings, on_event=lambda k, p: events.append((k, p)))
     assert [c.algorithm for c in cands if c.model is not None] == ["ets"]
-    logs = [p for k, p in events if k == "log" and "linear_lags" in p["message"]]
+    logs = [p for k, p in events if k == "log" and "Ridge on lags" in p["message"]]
     assert logs and logs[0]["level"] == "info" and "too short" in logs[0]["message"]
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "WARNING") and r.exc_info]

@@ -55,7 +55,9 @@ def test_a_class_with_one_two_or_three_rows_trains_to_completion(rare_rows):
     # The boosting model's stratified early-stopping slice cannot hold the rare class in some
     # fits: it is trained without it there, and the log names the class by its label.
     assert any(
-        m.startswith("hist_gradient_boosting: early stopping is off in fits where class 'Tabl'")
+        m.startswith(
+            "Histogram gradient boosting: early stopping is off in fits where class 'Tabl'"
+        )
         for _, m in logs
     )
 
@@ -146,7 +148,9 @@ def test_a_failing_candidate_is_logged_and_left_out():
         on_event=lambda kind, p: logs.append((p["level"], p["message"])) if kind == "log" else None,
     )
     assert [r.algorithm for r in results] == ["linear"]
-    failed = [m for level, m in logs if level == "warning" and m.startswith("knn {")]
+    failed = [
+        m for level, m in logs if level == "warning" and m.startswith("k-nearest neighbours {")
+    ]
     assert failed and "failed and is left out: ValueError" in failed[0]
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from conftest import pipeline_on_sample
 from modeling import serving
+from modeling.catalog import display_name
 from modeling.models import TrainedModel
 from pipelines.models import Pipeline
 from training import services
@@ -66,7 +67,7 @@ def test_past_the_budget_only_the_rank_one_model_is_checked_within_its_slack(own
             "detail": services.NOT_COMPILED,
             "checked_rows": 0,
         }
-        assert model.algorithm in message
+        assert display_name(model.algorithm, model.problem_type) in message
     assert "Not compiled for ONNX Runtime, to keep the time budget" in message
     assert TrainingJob.objects.get(pk=models[0].training_job_id).status == "completed"
 
@@ -74,7 +75,7 @@ def test_past_the_budget_only_the_rank_one_model_is_checked_within_its_slack(own
 def test_past_the_budget_and_its_slack_no_model_is_checked(owner):
     models, message = _register(owner, deadline=time.monotonic() - 1.0, slack=0.5)
     assert all(m.card["serving"]["detail"] == services.NOT_COMPILED for m in models)
-    assert all(m.algorithm in message for m in models)
+    assert all(display_name(m.algorithm, m.problem_type) in message for m in models)
     assert TrainingJob.objects.get(pk=models[0].training_job_id).status == "completed"
 
 
