@@ -93,9 +93,11 @@ def test_the_tabular_log_names_algorithms_for_the_problem_type(
 
 
 def _job_lines(job_id: str) -> list[str]:
+    import uuid
+
     from training.models import TrainingEvent
 
-    logs = TrainingEvent.objects.filter(job_id=job_id, kind="log").order_by("pk")
+    logs = TrainingEvent.objects.filter(job_id=uuid.UUID(job_id), kind="log").order_by("pk")
     return [e.payload["message"] for e in logs]
 
 
