@@ -267,9 +267,13 @@ def _list_items(text: str) -> list[str] | None:
 def _generate_request(pipeline: Pipeline, data: QueryDict) -> dict[str, Any]:
     """The Generate form as the body of `features/generate`, checked by that call's own
     serializer (one rule for the wizard and REST); VURError names each bad field and value."""
-    body: dict[str, Any] = {"pipeline_id": pipeline.pk, "calendar": data.get("calendar") == "on"}
+    # A table's date columns are always split into calendar parts by its preprocessing, so its
+    # form has no calendar choice; a series' calendar features are the form's to choose.
+    forecasting = pipeline.problem_type == Pipeline.ProblemType.FORECASTING
+    calendar = data.get("calendar") == "on" if forecasting else True
+    body: dict[str, Any] = {"pipeline_id": pipeline.pk, "calendar": calendar}
     typed: dict[str, list[str]] = {}
-    if pipeline.problem_type == Pipeline.ProblemType.FORECASTING:
+    if forecasting:
         for key in ("lags", "rolling_windows"):
             items = _list_items(data.get(key, ""))
             if items is not None:
@@ -309,6 +313,11 @@ def _features_context(pipeline: Pipeline, **extra: Any) -> dict[str, Any]:
         "methods": SELECTION_METHODS,
         "forecasting": pipeline.problem_type == Pipeline.ProblemType.FORECASTING,
         "selectable": selectable,
+        "date_columns": [
+            c["name"]
+            for c in pipeline.dataset.columns_info
+            if c["semantic_type"] == "datetime" and c["name"] != pipeline.target_column
+        ],
         # A failed selection shows its error beside its button only, not also at the top.
         "error_inline": selectable and extra.get("failed_action") == "select",
         **extra,

@@ -360,3 +360,37 @@ def test_a_series_with_one_value_column_has_it_preselected_as_a_forecasting_targ
     assert "regression" not in html.split('id="id_target_column"')[1].split("</select>")[0]
     table = web.get(f"/pipelines/new/?dataset={upload_sample(api, 'penguins.csv')['id']}")
     assert table.context["values"]["target_column"] == ""  # several candidates: none chosen
+
+
+def test_a_tables_features_step_says_its_date_columns_become_calendar_parts(web, api):
+    """A table's preprocessing always splits date columns into calendar parts, so its form has
+    no calendar checkbox that would do nothing; it says what happens to the dates."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    rows = "\n".join(
+        f"2024-{1 + i % 12:02d}-{1 + i % 28:02d},{i % 7},{'yes' if i % 3 else 'no'}"
+        for i in range(60)
+    )
+    body = {"file": SimpleUploadedFile("orders.csv", f"ordered,items,late\n{rows}\n".encode())}
+    dated = api.post("/api/v1/datasets/upload", {**body, "name": "orders"}, format="multipart")
+    assert dated.status_code == 201, dated.content
+    assert {c["name"]: c["semantic_type"] for c in dated.json()["columns_info"]}["ordered"] == (
+        "datetime"
+    )
+    pages = {}
+    for dataset, target in (
+        (dated.json(), "late"),
+        (upload_sample(api, "penguins.csv"), "species"),
+    ):
+        base = _create(web, dataset["id"], target_column=target)["Location"]
+        base = base.rsplit("preprocessing/", 1)[0]
+        pages[target] = (base, web.get(base + "features/").content.decode())
+    for _, html in pages.values():
+        assert 'id="id_calendar"' not in html and 'id="id_interactions"' in html
+    assert "Date columns (ordered) are always split into calendar parts" in pages["late"][1]
+    assert "This table has no date columns" in pages["species"][1]
+    base = pages["late"][0]
+    assert web.post(base + "features/", {"action": "generate"}).status_code == 302
+    config = api.get(f"/api/v1/pipelines/{base.split('/')[2]}").json()["feature_config"]
+    assert config["calendar"] is True
+    assert {f["name"] for f in config["features"] if f["kind"] == "calendar"} >= {"ordered_month"}
