@@ -483,7 +483,8 @@ def _model_selection(request: HttpRequest, pipeline: Pipeline) -> HttpResponse:
         _fields, other = _algorithm_field_errors(spec, pipeline.problem_type, errors)
         banner = None if other else fields_banner(err, errors)
         return _failed(request, pipeline, "model_selection", ctx, err, banner)
-    messages.success(request, f"Added {spec.display_name} to this pipeline's algorithms.")
+    label = catalog.display_name(spec.name, pipeline.problem_type)
+    messages.success(request, f"Added {label} to this pipeline's algorithms.")
     return redirect("wizard", pipeline_id=pipeline.pk, step="training")
 
 
@@ -522,13 +523,6 @@ TRAINING_LABELS = {
 }
 
 
-def _display_name(algorithm: str) -> str:
-    try:
-        return catalog.get_algorithm(algorithm).display_name
-    except KeyError:
-        return algorithm
-
-
 def auto_validation_text(rows: int, validation_split: Any) -> str:
     """What training validates the candidates on when cross-validation is off (the rule of
     `training.automl.make_folds`), for `rows` dataset rows less the hold-out share."""
@@ -552,11 +546,15 @@ def _training_context(pipeline: Pipeline, values: dict[str, Any]) -> dict[str, A
             pipeline.dataset.num_rows or 0, values.get("validation_split", 0.2)
         ),
         "configs": [
-            {**c, "key": f"config-{c['id']}", "display": _display_name(c["algorithm"])}
+            {
+                **c,
+                "key": f"config-{c['id']}",
+                "display": catalog.display_name(c["algorithm"], pipeline.problem_type),
+            }
             for c in pipeline.model_configs or []
         ],
         "auto_names": [
-            catalog.get_algorithm(n).display_name
+            catalog.display_name(n, pipeline.problem_type)
             for n in catalog.auto_algorithms(pipeline.problem_type)
         ],
         "values": values,

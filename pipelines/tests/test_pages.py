@@ -4,6 +4,8 @@ and 404 for someone else's pipeline."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from conftest import upload_sample
@@ -394,3 +396,15 @@ def test_a_tables_features_step_says_its_date_columns_become_calendar_parts(web,
     config = api.get(f"/api/v1/pipelines/{base.split('/')[2]}").json()["feature_config"]
     assert config["calendar"] is True
     assert {f["name"] for f in config["features"] if f["kind"] == "calendar"} >= {"ordered_month"}
+
+
+def test_the_algorithm_step_names_algorithms_for_the_pipelines_problem(web, penguins):
+    base = _create(web, penguins["id"])["Location"].rsplit("preprocessing/", 1)[0]
+    made = web.post(base + "model_selection/", {"algorithm": "linear", "search_method": "none"})
+    assert made.status_code == 302, made.content
+    html = web.get(base + "model_selection/").content.decode()
+    summaries = re.findall(r"<summary><strong>([^<]*)</strong>", html)
+    assert "Logistic regression" in summaries and "Logistic regression (SGD)" in summaries
+    assert "Linear model (logistic / ridge)" not in html
+    chosen = html.split('<ul class="plain">', 1)[1].split("</ul>", 1)[0]
+    assert "<strong>Logistic regression</strong>" in chosen
