@@ -20,7 +20,7 @@ from datasets.services import dataset_frame
 from datasets.timeseries import readable_ids
 from features.importance import feature_label
 from modeling.artifacts import artifact_load
-from modeling.metrics import lower_is_better
+from modeling.metrics import lower_is_better, readable
 from modeling.models import TrainedModel
 from modeling.selectors import trained_model_list
 from modeling.templatetags.modeling_labels import (
@@ -93,6 +93,21 @@ def _score_label(model: TrainedModel, name: str) -> str:
         where = "Backtest" if model.problem_type == Pipeline.ProblemType.FORECASTING else "Hold-out"
         return f"{where} {metric_label(name)}"
     return metric_label(name)
+
+
+def backtest_windows(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """A forecaster's backtest MASE window by window, oldest first, as the model page lists
+    them (`label`, `text`); empty for a model trained before they were kept, or one window."""
+    values = card.get("backtest_windows") or []
+    if len(values) < 2:
+        return []
+    last = len(values)
+    rows = []
+    for i, value in enumerate(values, start=1):
+        where = " (oldest)" if i == 1 else " (newest)" if i == last else ""
+        text = "–" if value is None else readable(value)
+        rows.append({"label": f"{i}{where}", "text": text, "value": value})
+    return rows
 
 
 def ensemble_members(model: TrainedModel) -> list[dict[str, Any]]:
@@ -275,6 +290,7 @@ def model_page_context(model: TrainedModel) -> dict[str, Any]:
         "ensemble_members": ensemble_members(model),
         "charts": charts,
         "importance_method": IMPORTANCE_METHODS.get(card.get("importance_method") or "", ""),
+        "backtest_windows": backtest_windows(card),
         "intervals_card": model.prediction_intervals or {},
         "residuals": model.residual_analysis or {},
         "versions": card.get("library_versions") or {},

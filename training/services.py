@@ -478,6 +478,10 @@ def _register(
                 "primary_metric": res.primary_metric,
                 "rank": res.rank,
                 "importance_method": getattr(res, "importance_method", "none"),
+                # A forecaster's backtest MASE window by window (the rank used their mean).
+                **(
+                    {"backtest_windows": res.window_means()} if hasattr(res, "window_means") else {}
+                ),
                 "training": {
                     "job_id": str(job.pk),
                     "pipeline_id": pipeline.pk,

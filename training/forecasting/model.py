@@ -198,6 +198,18 @@ class ForecastCandidate:
     # Each backtest window's MASE by series id (oldest window first): what the mean ranked on.
     window_mase: dict[Any, list[float]] = field(default_factory=dict)
 
+    def window_means(self) -> list[float | None]:
+        """Each backtest window's MASE averaged over the series (oldest window first; None for
+        a window without a known value): how steady the candidate was, window by window."""
+        rows = [errors for errors in self.window_mase.values() if errors]
+        if not rows:
+            return []
+        out: list[float | None] = []
+        for w in range(min(len(r) for r in rows)):
+            known = [r[w] for r in rows if math.isfinite(r[w])]
+            out.append(sum(known) / len(known) if known else None)
+        return out
+
 
 def forecast_timestamps(last: pd.Timestamp, freq: str, horizon: int) -> list[pd.Timestamp]:
     """The timestamps that follow `last` (re-exported for callers that only have a model card)."""
