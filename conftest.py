@@ -180,6 +180,18 @@ def wait_job(client, job_id: str, timeout: float = 180.0) -> dict:
     )
 
 
+def train(client, pipeline_id: int, algorithms: list[str], time_budget_s: float) -> str:
+    """Start a training job of `algorithms` through the API, wait until it completes and
+    return its id."""
+    body = {"pipeline_id": pipeline_id, "algorithms": algorithms, "time_budget_s": time_budget_s}
+    start = client.post("/api/v1/training/start", body, format="json")
+    assert start.status_code == 202, start.json()
+    job_id = start.json()["job_id"]
+    final = wait_job(client, job_id)
+    assert final["status"] == "completed", final
+    return job_id
+
+
 def train_and_deploy(
     client, dataset_id: int, target: str, problem_type: str, algorithms: list[str]
 ) -> dict:
@@ -187,14 +199,7 @@ def train_and_deploy(
     algorithm to be fitted on a busy machine, where 4 s once left the second one out), wait
     for the job and deploy its rank-1 model; return that model's answer."""
     pipe = create_pipeline(client, dataset_id, target, problem_type)
-    start = client.post(
-        "/api/v1/training/start",
-        {"pipeline_id": pipe["id"], "algorithms": algorithms, "time_budget_s": 8},
-        format="json",
-    )
-    assert start.status_code == 202, start.json()
-    final = wait_job(client, start.json()["job_id"])
-    assert final["status"] == "completed", final
+    train(client, pipe["id"], algorithms, 8)
     best = client.get(f"/api/v1/models/?pipeline_id={pipe['id']}").json()["results"][0]
     dep = client.post(
         "/api/v1/deployment/deploy", {"model_id": best["id"], "target": "api"}, format="json"

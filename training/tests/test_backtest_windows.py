@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from conftest import create_pipeline, upload_sample, wait_job
+from conftest import create_pipeline, train, upload_sample
 from training.forecasting.model import ForecastCandidate
 
 
@@ -29,12 +29,7 @@ def test_a_forecasters_page_lists_its_backtest_windows(api, celery_worker, clien
 
     ds = upload_sample(api, "series_airpassengers.csv")
     pipe = create_pipeline(api, ds["id"], "passengers", "forecasting", forecast_horizon=12)
-    job = api.post(
-        "/api/v1/training/start",
-        {"pipeline_id": pipe["id"], "algorithms": ["seasonal_naive", "ets"], "time_budget_s": 10},
-        format="json",
-    ).json()
-    assert wait_job(api, job["job_id"])["status"] == "completed"
+    train(api, pipe["id"], ["seasonal_naive", "ets"], 10)
     model = TrainedModel.objects.filter(pipeline_id=pipe["id"]).order_by("rank").first()
     windows = model.card["backtest_windows"]
     # 144 months less 12 held for each window: six windows fit, and their mean is the rank's.

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import create_pipeline, sample_path, wait_job
+from conftest import create_pipeline, sample_path, train
 from modeling.catalog import algorithms_for, display_name
 from training.automl import AutoMLSettings, run_automl
 from training.forecasting import ForecastSettings, run_forecast_automl
@@ -107,16 +107,11 @@ def test_a_jobs_stored_log_names_algorithms_as_its_pages_do(api, celery_worker):
 
     ds = _upload_csv(api, "walk.csv", _random_walk())
     pipe = create_pipeline(api, ds["id"], "v", "forecasting", forecast_horizon=6)
-    job = api.post(
-        "/api/v1/training/start",
-        {"pipeline_id": pipe["id"], "algorithms": ["seasonal_naive", "ets"], "time_budget_s": 10},
-        format="json",
-    ).json()
-    assert wait_job(api, job["job_id"])["status"] == "completed"
-    lines = _job_lines(job["job_id"])
+    job_id = train(api, pipe["id"], ["seasonal_naive", "ets"], 10)
+    lines = _job_lines(job_id)
     assert _keys_named(lines, "forecasting") == [], lines
     assert any(m.startswith(f"{ETS}: backtest MASE ") for m in lines), lines
-    best = TrainingJob.objects.get(pk=job["job_id"])
+    best = TrainingJob.objects.get(pk=job_id)
     label = display_name(best.current_algorithm, "forecasting")
     assert best.current_algorithm in ("seasonal_naive", "ets")  # the key, as the API gives it
     assert any(m.startswith(f"Best: {label} (MASE ") for m in lines), lines
@@ -124,13 +119,7 @@ def test_a_jobs_stored_log_names_algorithms_as_its_pages_do(api, celery_worker):
 
     ds = _upload_csv(api, "houses.csv", pd.read_csv(sample_path("sacramento_housing.csv")))
     pipe = create_pipeline(api, ds["id"], "price", "regression")
-    job = api.post(
-        "/api/v1/training/start",
-        {"pipeline_id": pipe["id"], "algorithms": ["linear"], "time_budget_s": 5},
-        format="json",
-    ).json()
-    assert wait_job(api, job["job_id"])["status"] == "completed"
-    lines = _job_lines(job["job_id"])
+    lines = _job_lines(train(api, pipe["id"], ["linear"], 5))
     assert _keys_named(lines, "regression") == [], lines
     assert any(m.startswith("Ridge regression {") for m in lines), lines
     assert any(m.startswith("Best: Ridge regression (cv rmse ") for m in lines), lines
