@@ -427,6 +427,17 @@ def model_predict(request: HttpRequest, model_id) -> HttpResponse:
     return render(request, "predictions/_predict_result.html", context, status=status)
 
 
+def _typed_actual(model: TrainedModel, raw: str) -> float:
+    """A regression actual typed on the page, read as the training file wrote the target's
+    numbers (its separators and currency signs), as the prediction form reads its fields."""
+    pipeline = model.pipeline
+    target = pipeline.dataset.column(pipeline.target_column) or {}
+    number = text_number(raw, target.get("parse") or {})
+    if not math.isfinite(number):
+        raise InvalidInput(f"The actual must be a number, not {raw!r}.", code="bad_actual")
+    return number
+
+
 @login_required
 @require_POST
 def model_feedback(request: HttpRequest, model_id) -> HttpResponse:
@@ -440,6 +451,8 @@ def model_feedback(request: HttpRequest, model_id) -> HttpResponse:
     try:
         if actual == "":
             raise InvalidInput("Choose or type the actual outcome first.", code="bad_actual")
+        if model.problem_type == "regression":
+            actual = _typed_actual(model, actual)
         record = services.prediction_feedback(
             user=request.user, prediction_id=prediction_id, actual=actual, model_id=model.pk
         )
