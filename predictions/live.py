@@ -902,13 +902,12 @@ def _record_forecasts(user, model, answer, levels, horizon, channel, latency, po
 
 
 # ---------------------------------------------------------------- feedback
-def forecast_feedback(
-    *, user, model: TrainedModel, fitted: Any, items: list[dict], single: bool = False
-) -> list[dict]:
-    """Record actuals `{timestamp, actual, series_id?}` of a forecasting model (deployed or not):
-    monitoring matches each to every forecast made for its timestamp. All or nothing; a repeat
-    updates the value. The live state does not move (send observations for that). `single`:
-    the request sent one object, so errors do not name a list position."""
+def feedback_points(
+    *, model: TrainedModel, fitted: Any, items: list[dict], single: bool = False
+) -> list[Point]:
+    """The checked points of forecast actuals `{timestamp, actual, series_id?}`: each read as
+    `forecast_feedback` reads it and after the series' training history, on its frequency.
+    InvalidInput / NotFound naming the first bad item; nothing is stored."""
     points = parse_points(
         fitted,
         items,
@@ -935,6 +934,23 @@ def forecast_feedback(
                 "covers it.",
                 code="timestamp_off_frequency",
             )
+    return points
+
+
+def forecast_feedback(
+    *, user, model: TrainedModel, fitted: Any, items: list[dict], single: bool = False
+) -> list[dict]:
+    """Record actuals `{timestamp, actual, series_id?}` of a forecasting model (deployed or not):
+    monitoring matches each to every forecast made for its timestamp. All or nothing; a repeat
+    updates the value. The live state does not move (send observations for that). `single`:
+    the request sent one object, so errors do not name a list position."""
+    points = feedback_points(model=model, fitted=fitted, items=items, single=single)
+    return feedback_save(user=user, model=model, fitted=fitted, points=points)
+
+
+def feedback_save(*, user, model: TrainedModel, fitted: Any, points: list[Point]) -> list[dict]:
+    """Store forecast actuals checked by `feedback_points`, in one transaction (a repeat of a
+    series and time updates its value); the answer's entries, one per point."""
     with transaction.atomic():
         _save_actuals(user, model, points)
     return [

@@ -348,19 +348,26 @@ def feedback_contribution(
 def rollup_feedback(record: PredictionRecord, problem_type: str, old_actual: Any) -> None:
     """Move a record's feedback in its buckets from `old_actual` (None: none yet) to its
     current actual. Run inside the transaction that saves the record."""
-    proba = record.probabilities
-    new = feedback_contribution(problem_type, record.prediction, record.actual, proba)
-    old = feedback_contribution(problem_type, record.prediction, old_actual, proba)
-    delta = {k: new[k] - old[k] for k in (*COUNT_FIELDS, *SUM_FIELDS)}
-    delta["latency_hist"] = Counter()
-    stats: dict[str, Any] = {}
-    merge_class_stats(stats, new["class_stats"])
-    merge_class_stats(stats, old["class_stats"], sign=-1)
-    delta["class_stats"] = stats
-    deltas = {
-        (record.model_id, res, bucket_start(record.created_at, res), record.channel): delta
-        for res in RESOLUTIONS
-    }
+    rollup_feedback_many([(record, old_actual)], problem_type)
+
+
+def rollup_feedback_many(changes: list[tuple[PredictionRecord, Any]], problem_type: str) -> None:
+    """`rollup_feedback` of many records of one problem type, `(record, old_actual)` each,
+    summed per bucket and written in one `rollup_apply`. Run inside the saving transaction."""
+    deltas: dict[tuple, dict[str, Any]] = {}
+    for record, old_actual in changes:
+        proba = record.probabilities
+        new = feedback_contribution(problem_type, record.prediction, record.actual, proba)
+        old = feedback_contribution(problem_type, record.prediction, old_actual, proba)
+        delta = {k: new[k] - old[k] for k in (*COUNT_FIELDS, *SUM_FIELDS)}
+        delta["latency_hist"] = Counter()
+        stats: dict[str, Any] = {}
+        merge_class_stats(stats, new["class_stats"])
+        merge_class_stats(stats, old["class_stats"], sign=-1)
+        delta["class_stats"] = stats
+        for res in RESOLUTIONS:
+            key = (record.model_id, res, bucket_start(record.created_at, res), record.channel)
+            deltas_add(deltas, key, delta)
     rollup_apply(deltas)
 
 
