@@ -8,6 +8,11 @@ urlpatterns = [
     path("monitoring/", pages.monitoring_index, name="ui-monitoring-index"),
     path("monitoring/models/<int:model_id>/", pages.monitoring_model, name="ui-monitoring-model"),
     path(
+        "monitoring/models/<int:model_id>/actuals/",
+        pages.monitoring_actuals,
+        name="ui-monitoring-actuals",
+    ),
+    path(
         "monitoring/models/<int:model_id>/distributions/",
         pages.monitoring_distributions,
         name="ui-monitoring-distributions",

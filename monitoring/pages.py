@@ -3,7 +3,8 @@ latency, live metrics, drift per feature, forecast error by step and coverage, a
 
 The pages render the frame; their figures come from the monitoring API (`monitoring/models/{id}/
 metrics`, `monitoring/drift-detection`, `monitoring/alerts`), so the page and the API show the
-same numbers.
+same numbers. The model page's "Record actuals" card posts a file of ground truth here
+(`predictions.feedbackfile`), and its answer tells the page to reload the live metrics.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from modeling.models import TrainedModel
 from modeling.selectors import trained_model_get, trained_model_list
 from pipelines.models import Pipeline
+from predictions.feedbackfile import MAX_ACTUAL_ROWS, actuals_from_file
 from training.reference import bin_index, level_key
 from vur.errors import NotFound, VURError
 
@@ -69,8 +72,30 @@ def monitoring_model(request: HttpRequest, model_id) -> HttpResponse:
             "is_forecaster": model.problem_type == Pipeline.ProblemType.FORECASTING,
             "windows": WINDOWS,
             "window": window,
+            "max_actual_rows": f"{MAX_ACTUAL_ROWS:,}",
         },
     )
+
+
+@login_required
+@require_POST
+def monitoring_actuals(request: HttpRequest, model_id) -> HttpResponse:
+    """Record the actuals of the uploaded file (all rows or none); answers the card's result
+    partial, with `HX-Trigger: actuals-recorded` so the page reloads its live metrics, or the
+    refusal with its 4xx status."""
+    model = _model(request, model_id)
+    upload = request.FILES.get("file")
+    template = "monitoring/_actuals_result.html"
+    if upload is None:
+        error = "Choose a file of actuals (CSV, Excel, JSON or Parquet) first."
+        return render(request, template, {"error": error}, status=400)
+    try:
+        count = actuals_from_file(user=request.user, model=model, upload=upload)
+    except VURError as exc:
+        return render(request, template, {"error": exc.detail}, status=exc.status_code)
+    response = render(request, template, {"count": count})
+    response["HX-Trigger"] = "actuals-recorded"
+    return response
 
 
 def _edges_labels(edges: list[float]) -> list[str]:

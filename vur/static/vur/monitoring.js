@@ -201,9 +201,43 @@
     $("window-select").addEventListener("change", function () { form.requestSubmit ? form.requestSubmit() : form.submit(); });
     $("drift-run").addEventListener("click", function () { self.runDrift(); });
     $("drift-feature").addEventListener("change", function () { self.drawDistribution(); });
+    this.bindActuals();
     this.loadMetrics();
     this.timer = window.setInterval(function () { if (!document.hidden) self.loadMetrics(); }, 30000);
   }
+
+  /* "Record actuals": the form posts with htmx. A refused file answers 4xx with its message,
+     shown in the card (not only as a toast); recorded actuals reload the live metrics. */
+  ModelMonitor.prototype.bindActuals = function () {
+    var self = this;
+    var form = $("actuals-form");
+    if (!form) return;
+    // htmx fires beforeSwap on the target (#actuals-result), which the card holds.
+    $("actuals-card").addEventListener("htmx:beforeSwap", function (ev) {
+      var status = ev.detail.xhr.status;
+      if (ev.detail.requestConfig && ev.detail.requestConfig.elt === form && status >= 400 && status < 500) {
+        ev.detail.shouldSwap = true;
+        ev.detail.isError = false;
+      }
+    });
+    form.addEventListener("htmx:beforeRequest", function () {
+      $("actuals-button").disabled = true;
+      $("actuals-result").innerHTML = '<p class="muted">Checking the file…</p>';
+    });
+    form.addEventListener("htmx:afterRequest", function (ev) {
+      $("actuals-button").disabled = false;
+      // A server error or a lost connection says so in the card (nothing was swapped in).
+      if (!ev.detail.successful) {
+        var status = ev.detail.xhr ? ev.detail.xhr.status : 0;
+        $("actuals-result").innerHTML = "";
+        $("actuals-result").appendChild(el("p", { class: "notice error", role: "alert", id: "actuals-error" }, window.vur.errorText(null, status)));
+      }
+    });
+    document.body.addEventListener("actuals-recorded", function () {
+      form.reset();
+      self.loadMetrics();
+    });
+  };
 
   ModelMonitor.prototype.loadMetrics = function () {
     var self = this;
@@ -253,7 +287,7 @@
     var keys = Object.keys(live).filter(function (k) { return typeof live[k] !== "object" || live[k] === null; });
     var measured = keys.some(function (k) { return k !== "n" && typeof live[k] === "number"; });
     if (!keys.length || !measured || live.n === 0) {
-      box.appendChild(el("p", { class: "empty", id: "live-empty" }, "No feedback yet. Send actuals with POST /api/v1/predictions/feedback (or observations for a forecaster) to measure the model live."));
+      box.appendChild(el("p", { class: "empty", id: "live-empty" }, "No feedback yet. Upload a file in \u201cRecord actuals\u201d below, or send actuals with POST /api/v1/predictions/feedback" + (self.forecaster ? " or observations" : "") + ", to measure the model live."));
     } else {
       var dl = el("dl", { class: "facts", id: "live-facts" });
       keys.forEach(function (k) {
