@@ -760,8 +760,8 @@ def _feedback_save(pairs: list[tuple[PredictionRecord, Any]]) -> list[Prediction
     problem = pairs[0][0].model.problem_type
     now = timezone.now()
     with transaction.atomic():
-        rows = PredictionRecord.objects.select_for_update().defer("inputs")
-        locked = rows.in_bulk([r.pk for r, _ in pairs])
+        locking = PredictionRecord.objects.select_for_update().defer("inputs")
+        locked = locking.in_bulk([r.pk for r, _ in pairs])
         changes = []
         for record, actual in pairs:
             row = locked[record.pk]
@@ -785,7 +785,7 @@ def _feedback_update(rows: list[PredictionRecord], now) -> None:
     quote = connection.ops.quote_name
     meta = PredictionRecord._meta
     table = quote(meta.db_table)
-    column = {f.name: quote(f.column) for f in meta.concrete_fields}
+    column = {f.name: quote(str(f.column)) for f in meta.concrete_fields}
     sql = (
         f"UPDATE {table} SET {column['actual']} = v.actual::jsonb, {column['feedback_at']} = %s, "
         f"{column['updated_at']} = %s FROM unnest(%s::uuid[], %s::text[]) AS v(id, actual) "
@@ -848,7 +848,7 @@ def prediction_feedback_many(
     seen: dict[uuid.UUID, str] = {}
     for (where, pid, actual), key in zip(items, keys, strict=True):
         record = found.get(key) if key is not None else None
-        if record is None:
+        if key is None or record is None:
             shown = _shown(pid) if not _missing(pid) else None
             why = (
                 f"no prediction of yours has the id {shown}" if shown else "prediction_id is empty"
