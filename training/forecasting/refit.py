@@ -127,6 +127,20 @@ class _Refits:
         run.ledger.fit_started("refit", name, cost, run.budget - after)
         return True
 
+    def _hyperparameters(self, name: str, res: dict[str, Any]) -> dict[str, Any]:
+        """A candidate's resolved hyperparameters; the ensemble's also name its members, each
+        with its weight (equal for a mean, none for a median) and its own hyperparameters."""
+        params = dict(self.run.plan.params.get(name, {}))
+        members = res.get("members")
+        if name != "ensemble" or not members:
+            return params
+        weight = 1.0 / len(members) if params.get("combine", "mean") == "mean" else None
+        params["members"] = [
+            {"algorithm": m, "weight": weight, "hyperparameters": self.run.plan.params.get(m, {})}
+            for m in members
+        ]
+        return params
+
     def refit(self, name: str) -> ForecastCandidate | None:
         """Refit one candidate into its deployable model; None (logged) when the refit fails."""
         run, res = self.run, self.run.results[name]
@@ -145,7 +159,7 @@ class _Refits:
         self.saves.append(save_seconds(forecasters)[0])
         return ForecastCandidate(
             algorithm=name,
-            hyperparameters=run.plan.params.get(name, {}),
+            hyperparameters=self._hyperparameters(name, res),
             model=_model(run, name, forecasters),
             backtest_metrics=res["metrics"],
             primary_value=res["metrics"]["mase"],

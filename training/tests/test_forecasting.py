@@ -102,6 +102,27 @@ def test_each_candidate_keeps_the_window_errors_its_mean_ranked_it_on(air_run):
     assert len({tuple(c.window_mase[None]) for c in cands}) == len(cands)
 
 
+@pytest.mark.parametrize(("combine", "weight"), [("mean", 0.5), ("median", None)])
+def test_the_ensemble_names_its_members_with_their_weights(air, combine, weight):
+    settings = ForecastSettings(
+        time_column="month",
+        target="passengers",
+        horizon=12,
+        algorithms=["seasonal_naive", "ets", "theta", "ensemble"],
+        # Any candidate qualifies: the ensemble of the two models always forms.
+        hyperparameters={"ensemble": {"tolerance": 10.0, "combine": combine}},
+        time_budget_s=20,
+    )
+    cands = run_forecast_automl(air, settings)
+    ensemble = next(c for c in cands if c.algorithm == "ensemble")
+    members = ensemble.hyperparameters["members"]
+    assert sorted(m["algorithm"] for m in members) == ["ets", "theta"]
+    assert [m["weight"] for m in members] == [weight, weight]
+    ets = next(m for m in members if m["algorithm"] == "ets")
+    assert ets["hyperparameters"] == next(c for c in cands if c.algorithm == "ets").hyperparameters
+    assert ensemble.hyperparameters["combine"] == combine
+
+
 def test_best_model_forecasts_after_the_history_with_intervals(air_run):
     cands, _ = air_run
     out = cands[0].model.predict()
