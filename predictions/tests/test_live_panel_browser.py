@@ -417,3 +417,19 @@ def test_a_typed_value_far_outside_the_training_values_is_warned_about_before_se
     box.send_keys("130")
     wait(browser, LONG).until(lambda d: not d.find_elements(By.ID, "obs-value-note"))
     assert "Reads as" in browser.find_element(By.ID, "obs-reading").text
+
+
+def test_the_backtest_windows_fit_a_phone_without_scrolling(live_stack, browser, owner):
+    from vur.tests.browser import set_width
+
+    model = deployed_forecaster(owner, iso_file())
+    model.card = {"backtest_windows": [0.8218, 0.2943, None, 1.495]}
+    model.save(update_fields=["card"])
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    set_width(browser, 390)
+    browser.get(f"{live_stack}/models/{model.pk}/")
+    table = wait(browser).until(lambda d: d.find_element(By.ID, "backtest-windows"))
+    rows = [r.text for r in table.find_elements(By.CSS_SELECTOR, "tbody tr")]
+    assert rows == ["1 (oldest) 0.8218", "2 0.2943", "3 –", "4 (newest) 1.495"]
+    box = table.find_element(By.XPATH, "..")
+    assert browser.execute_script("return arguments[0].scrollWidth", box) <= box.size["width"]
