@@ -464,7 +464,16 @@ def auc_note(stats: dict[str, Any], n: int) -> str | None:
             "without them (ask with return_probabilities)."
         )
     seen = sorted(label for label, entry in stats.items() if entry.get("pos"))
-    only = f": every actual so far is {seen[0]}" if len(seen) == 1 else ""
+    # Each prediction with probabilities counts once among its actual class's positives.
+    with_probabilities = int(sum(sum((e.get("pos") or {}).values()) for e in stats.values()))
+    only = ""
+    if len(seen) == 1 and with_probabilities >= n:
+        only = f": every actual so far is {seen[0]}"
+    elif len(seen) == 1:
+        only = (
+            f": the {with_probabilities} of {n} predictions with feedback that were made with "
+            f"probabilities all have the actual {seen[0]} (ask with return_probabilities)"
+        )
     return f"AUC needs feedback with actuals of at least two classes{only}."
 
 

@@ -269,6 +269,25 @@ def test_live_auc_says_why_it_is_unknown(api, deployed_model, proba, actuals, no
         assert note in body["live_notes"]["auc"]
 
 
+def test_live_auc_counts_only_the_actuals_of_predictions_with_probabilities(api, deployed_model):
+    """Actuals of two classes, but one class's only on predictions made without probabilities:
+    the note said "every actual so far is Adelie" when two were Gentoo."""
+    with_p = _predict(api, deployed_model, _rows(3), proba=True)["prediction_ids"]
+    without = _predict(api, deployed_model, _rows(2), proba=False)["prediction_ids"]
+    for pid, actual in [*((p, "Adelie") for p in with_p), *((p, "Gentoo") for p in without)]:
+        res = api.post(
+            "/api/v1/predictions/feedback", {"prediction_id": pid, "actual": actual}, format="json"
+        )
+        assert res.status_code == 201, res.content
+    body = api.get(f"/api/v1/monitoring/models/{deployed_model.pk}/metrics?window=1h").json()
+    assert body["live_metrics"]["n"] == 5 and body["live_metrics"]["auc"] is None
+    assert body["live_notes"]["auc"] == (
+        "AUC needs feedback with actuals of at least two classes: the 3 of 5 predictions with "
+        "feedback that were made with probabilities all have the actual Adelie (ask with "
+        "return_probabilities)."
+    )
+
+
 def test_feedback_that_is_none_of_the_models_classes_is_a_400_and_changes_nothing(
     api, deployed_model
 ):
