@@ -15,6 +15,7 @@ import pandas as pd
 from datasets.semantics import (
     boolean_number,
     datetime_spec,
+    looks_like_quarter,
     present_strings,
     quarter_starts,
     text_to_number,
@@ -152,6 +153,13 @@ def _quick_stamp(text: str, listed: list[str], formats: list[str]) -> dt.datetim
     return None
 
 
+# ISO 8601 with a zone ("2024-01-31T09:30:00+01:00", "...Z"), read by pd.Timestamp at once; the
+# general reader takes about 4 ms for one value, which each live observation used to pay.
+_ISO_ZONED = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$"
+)
+
+
 def read_timestamp(value: str, spec: dict[str, Any] | None) -> pd.Timestamp | None:
     """One timestamp written in a column's notation: the formats of its parse spec (day/month
     order included), a quarter ("Q3 1983", "1983-Q3"), or ISO 8601. Zoned values are converted
@@ -161,6 +169,11 @@ def read_timestamp(value: str, spec: dict[str, Any] | None) -> pd.Timestamp | No
         quick = read_dates_quickly([value], {"formats": formats, "utc": False})
         if quick is not None:
             return pd.Timestamp(quick[0])
+        if _ISO_ZONED.match(value.strip()):  # ISO 8601 with its zone: one reading, read at once
+            try:
+                return pd.Timestamp(value.strip()).tz_convert("UTC").tz_localize(None).as_unit("ns")
+            except (ValueError, OverflowError):  # no such day, or past pandas' calendar
+                pass  # the general reader says what it makes of it
     stamps = to_datetime(pd.Series([value], dtype=object), {"formats": formats, "utc": True})
     stamp = stamps.iloc[0]
     return None if pd.isna(stamp) else pd.Timestamp(stamp).tz_localize(None)
@@ -168,6 +181,8 @@ def read_timestamp(value: str, spec: dict[str, Any] | None) -> pd.Timestamp | No
 
 def is_quarter(value: str) -> bool:
     """Whether `value` is a quarter such as "1998-Q1", "1998 Q1" or "Q1 1998"."""
+    if not looks_like_quarter(str(value)):
+        return False
     return bool(quarter_starts(pd.Series([value], dtype=object)).notna().iloc[0])
 
 

@@ -117,6 +117,12 @@ def present_strings(values: pd.Series) -> pd.Series:
     return text[~text.str.lower().isin(NULL_TOKENS)]
 
 
+def looks_like_quarter(text: str) -> bool:
+    """Whether one value is written like a quarter ("1998-Q1", "1998 Q1", "Q1 1998"); a cheap
+    test before `quarter_starts` reads it."""
+    return bool(_QUARTER.match(text.strip()))
+
+
 def quarter_starts(text: pd.Series) -> pd.Series:
     """The first day of each quarter written like "1998-Q1", "1998 Q1" or "Q1 1998" (naive
     datetime64[ns]); NaT for a value that is no quarter. The one reading of quarters."""
