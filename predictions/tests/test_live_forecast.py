@@ -398,6 +398,26 @@ def test_schema_describes_live_forecast_fields():
     assert len(variants) == 3  # {prediction_id, actual}, one forecast actual, a list of them
 
 
+@pytest.mark.parametrize(
+    "freq", ["MS", "ME", "QS-OCT", "QE", "YS", "W-SUN", "B", "BMS", "SMS", "2MS"]
+)
+def test_steps_after_counts_calendar_steps_as_listing_them_does(freq):
+    """Calendar steps are counted by stepping, not by listing every step between (which made
+    checking 2,500 monthly actuals take seconds); the count is the listing's, or None off the
+    grid, before the last timestamp or past the longest gap."""
+    from pandas.tseries.frequencies import to_offset
+
+    from predictions.live import MAX_GAP_STEPS, steps_after
+
+    grid = pd.date_range("1990-01-01", "2200-01-01", freq=to_offset(freq))
+    last = grid[10]
+    for i in [0, 9, 10, 11, 12, 13, 50, len(grid) // 2, len(grid) - 1]:
+        listed = len(pd.date_range(last, grid[i], freq=to_offset(freq))) - 1
+        expected = listed if 1 <= listed <= MAX_GAP_STEPS + 1 else None
+        assert steps_after(last, grid[i], freq) == expected, (freq, grid[i])
+        assert steps_after(last, grid[i] + pd.Timedelta(hours=5), freq) is None
+
+
 def test_steps_after_reads_fixed_and_calendar_frequencies():
     from predictions.live import steps_after
 
