@@ -309,6 +309,8 @@ def steps_past_calendar(last: Any, freq: str, horizon: int) -> int | None:
         start = pd.Timestamp(last)
     except (ValueError, TypeError):
         return 0
+    if start.tzinfo is not None:  # a zoned end (a file written with offsets): its UTC time
+        start = start.tz_convert("UTC").tz_localize(None)
     try:
         if start + horizon * offset <= pd.Timestamp.max:
             return None

@@ -32,3 +32,12 @@ def test_the_checked_horizon_is_what_the_longest_history_holds_after_eight_point
     assert checked_horizon(22, 18) == 14
     assert checked_horizon(9, 18) == 1
     assert checked_horizon(8, 18) == 0
+
+
+def test_a_zoned_last_timestamp_is_counted_on_its_utc_time():
+    """A file written with offsets ends on a zoned time: comparing it with pandas' last naive
+    date raised, and creating a forecasting pipeline on it answered 500."""
+    assert steps_past_calendar("2024-01-17T15:00:00+00:00", "h", 24) is None
+    assert steps_past_calendar(pd.Timestamp("2024-01-17T15:00:00+05:30"), "MS", 100) is None
+    naive = steps_past_calendar(pd.Timestamp("1960-12-01 05:00"), "MS", 10_000)
+    assert steps_past_calendar("1960-12-01T06:00:00+01:00", "MS", 10_000) == naive

@@ -175,3 +175,25 @@ def test_rest_and_the_setup_page_give_a_pipeline_the_same_default_horizon(
         format="json",
     ).json()  # fmt: skip
     assert table["default_forecast_horizon"] is None
+
+
+def test_a_forecasting_pipeline_on_times_written_with_offsets_is_created(api):
+    """An hourly file written "2024-01-01T00:00:00+00:00": its zoned end met the calendar check
+    (past 2262?) as a naive date, and creating the pipeline answered 500."""
+    rows = "\n".join(
+        f"2024-01-{1 + h // 24:02d}T{h % 24:02d}:00:00+00:00,{100 + h % 24}" for h in range(400)
+    )
+    res = api.post(
+        "/api/v1/datasets/upload",
+        {"file": SimpleUploadedFile("zoned.csv", f"time,load\n{rows}\n".encode()), "name": "z"},
+        format="multipart",
+    )
+    assert res.status_code == 201, res.content
+    assert res.json()["series_info"]["end"].endswith("+00:00")
+    body = {
+        "name": "z", "dataset_id": res.json()["id"], "target_column": "load",
+        "problem_type": "forecasting", "time_column": "time", "forecast_horizon": 24,
+    }  # fmt: skip
+    made = api.post("/api/v1/pipelines/", body, format="json")
+    assert made.status_code == 201, made.content
+    assert made.json()["forecast_horizon"] == 24
