@@ -15,15 +15,13 @@ from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
-from django.conf import settings
 from django.core.files import File
 
 from datasets import io as dio
-from datasets.services import max_upload_bytes
 from modeling.models import TrainedModel
 from predictions import live, services
 from predictions.servedmodel import served_model_of
-from vur.errors import InvalidInput, NotFound, PayloadTooLarge
+from vur.errors import InvalidInput, NotFound
 
 MAX_ACTUAL_ROWS = 10_000
 
@@ -31,16 +29,7 @@ MAX_ACTUAL_ROWS = 10_000
 def _read(upload: File) -> tuple[pd.DataFrame, int]:
     """The file's rows (at most MAX_ACTUAL_ROWS, a CSV's cells as written) with column names
     trimmed and in lower case, and the row number of its first row as the person sees it."""
-    try:
-        fmt = dio.detect_format(upload.name or "")
-    except dio.DatasetReadError as exc:
-        raise InvalidInput(str(exc), code="unsupported_format") from None
-    if upload.size and upload.size > max_upload_bytes():
-        raise PayloadTooLarge(
-            f"The file is larger than the {settings.VUR_MAX_UPLOAD_MB} MB upload limit."
-        )
-    if not upload.size:
-        raise InvalidInput("The file is empty.", code="empty_file")
+    fmt = services.upload_format(upload)
     try:
         upload.seek(0)
         # One chunk one row longer than allowed tells a file that is too long without reading on.

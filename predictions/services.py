@@ -928,6 +928,22 @@ def batch_job_capacity_check(*, user) -> None:
     )
 
 
+def upload_format(upload: Any) -> str:
+    """The format of an uploaded file to read (its name's), refusing one of no known format
+    (400), larger than the upload limit (413) or empty (400) before it is read."""
+    try:
+        fmt = dio.detect_format(upload.name or "")
+    except dio.DatasetReadError as exc:
+        raise InvalidInput(str(exc), code="unsupported_format") from None
+    if upload.size and upload.size > max_upload_bytes():
+        raise PayloadTooLarge(
+            f"The file is larger than the {settings.VUR_MAX_UPLOAD_MB} MB upload limit."
+        )
+    if not upload.size:
+        raise InvalidInput("The file is empty.", code="empty_file")
+    return fmt
+
+
 def batch_start(
     *,
     owner,
@@ -945,16 +961,7 @@ def batch_start(
     batch_job_capacity_check(user=owner)
     _require_deployed(model)
     served_model_of(model).batch_allowed()
-    try:
-        fmt = dio.detect_format(upload.name or "")
-    except dio.DatasetReadError as exc:
-        raise InvalidInput(str(exc), code="unsupported_format") from None
-    if upload.size and upload.size > max_upload_bytes():
-        raise PayloadTooLarge(
-            f"The file is larger than the {settings.VUR_MAX_UPLOAD_MB} MB upload limit."
-        )
-    if not upload.size:
-        raise InvalidInput("The file is empty.", code="empty_file")
+    fmt = upload_format(upload)
     output: dict[str, Any] = {"probabilities": bool(probabilities)}
     _check_first_chunk(model, upload, fmt, columns or [])
     if columns is not None:
