@@ -214,15 +214,17 @@ def main() -> int:
         _setup(var_dir, args.use_env)
         from django.conf import settings
 
-        user, model, _ = _prepare(args.algorithm, args.horizon)
-        n = args.messages
-        inproc = asyncio.run(_in_process(user, _messages(model.pk, 0, n, args.horizon)))
-        served = _over_daphne(user, _messages(model.pk, n, n, args.horizon))
-        database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-        if not args.use_env:
-            from vur.embedded import stop_embedded_redis
+        try:
+            user, model, _ = _prepare(args.algorithm, args.horizon)
+            n = args.messages
+            inproc = asyncio.run(_in_process(user, _messages(model.pk, 0, n, args.horizon)))
+            served = _over_daphne(user, _messages(model.pk, n, n, args.horizon))
+            database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+        finally:  # a failed run leaves no Redis server running in a deleted folder
+            if not args.use_env:
+                from vur.embedded import stop_embedded_redis
 
-            stop_embedded_redis(var_dir / "redis")
+                stop_embedded_redis(var_dir / "redis")
     load = os.getloadavg()[0]
     figures = {
         "load_average": round(load, 2),
