@@ -345,15 +345,10 @@ def feedback_contribution(
     return d
 
 
-def rollup_feedback(record: PredictionRecord, problem_type: str, old_actual: Any) -> None:
-    """Move a record's feedback in its buckets from `old_actual` (None: none yet) to its
-    current actual. Run inside the transaction that saves the record."""
-    rollup_feedback_many([(record, old_actual)], problem_type)
-
-
 def rollup_feedback_many(changes: list[tuple[PredictionRecord, Any]], problem_type: str) -> None:
-    """`rollup_feedback` of many records of one problem type, `(record, old_actual)` each,
-    summed per bucket and written in one `rollup_apply`. Run inside the saving transaction."""
+    """Move the feedback of records of one problem type in their buckets, from `old_actual`
+    (None: none yet) to each record's current actual, `(record, old_actual)` each; summed per
+    bucket and written in one `rollup_apply`. Run inside the transaction that saves them."""
     deltas: dict[tuple, dict[str, Any]] = {}
     for record, old_actual in changes:
         proba = record.probabilities

@@ -38,7 +38,6 @@ from modeling.models import TrainedModel
 from modeling.rowplan import Columns
 from modeling.services import pipeline_status_from_models, pipeline_steps_from_models
 from modeling.serving import SKLEARN, ServingModel
-from modeling.templatetags.modeling_labels import model_name
 from pipelines.models import Pipeline
 from pipelines.services import pipeline_mark_step, pipeline_set_status
 from predictions import served
@@ -856,7 +855,7 @@ def prediction_feedback_many(
             problems.append((where, why))
             continue
         if record.model_id != model.pk:
-            other = model_name(record.model)
+            other = str(record.model)  # as its page names it
             problems.append((where, f"prediction {key} was made by another model ({other})"))
             continue
         if key in seen:
