@@ -260,6 +260,41 @@ def ws_answer(path: str, headers: list | None = None) -> tuple[bool, list[dict],
     return async_to_sync(attempt)()
 
 
+def housing_ridge(owner, tag: str) -> tuple:
+    """A ridge regressor of `price` fitted in-process on the housing sample and stored under
+    `tag`: its pipeline, the saved artifact and the input schema a trained model records."""
+    import pandas as pd
+
+    from modeling.artifacts import artifact_save
+    from training.builder import build_pipeline
+
+    pipeline = pipeline_on_sample(owner, "sacramento_housing.csv", "price", "regression")
+    frame = pd.read_csv(sample_path("sacramento_housing.csv"))
+    features = [c for c in frame.columns if c != "price"]
+    schema = [c for c in pipeline.dataset.columns_info if c["name"] in features]
+    fitted = build_pipeline(
+        df_schema=schema, target="price", problem_type="regression", algorithm="linear",
+        hyperparameters={},
+    ).fit(frame[features], frame["price"])  # fmt: skip
+    saved = artifact_save(fitted, f"{owner.pk}/fixture/{tag}")
+    return pipeline, saved, {"columns": [{**c, "required": True} for c in schema]}
+
+
+def deployed_regressor(owner):
+    """`housing_ridge` as a deployed model (for the REST API) of `owner`."""
+    from modeling.models import TrainedModel
+    from predictions.models import Deployment
+
+    pipeline, saved, schema = housing_ridge(owner, "price")
+    model = TrainedModel.objects.create(
+        owner=owner, pipeline=pipeline, problem_type="regression", algorithm="linear",
+        primary_metric="rmse", artifact=saved.name, sha256=saved.sha256, is_deployed=True,
+        input_schema=schema,
+    )  # fmt: skip
+    Deployment.objects.create(owner=owner, model=model, target="api")
+    return model
+
+
 @pytest.fixture
 def deployed_model(owner):
     """A small classifier trained in-process on the penguins sample, stored and deployed."""

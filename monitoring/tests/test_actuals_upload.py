@@ -12,7 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from conftest import pipeline_on_sample, sample_path
+from conftest import deployed_regressor, pipeline_on_sample, sample_path
 from modeling.artifacts import artifact_save
 from modeling.models import TrainedModel
 from modeling.templatetags.modeling_labels import model_name
@@ -133,9 +133,9 @@ def test_more_than_five_bad_rows_are_counted_not_all_listed(owner, penguins):
 def test_ids_of_another_user_or_another_model_are_refused_and_nothing_is_recorded(
     owner, other_user, penguins
 ):
-    other_model = _regressor(other_user)
+    other_model = deployed_regressor(other_user)
     theirs = predict_rows(user=other_user, model=other_model, data=_sacramento_rows(1)[0])
-    mine = _regressor(owner)
+    mine = deployed_regressor(owner)
     of_my_other_model = predict_rows(user=owner, model=mine, data=_sacramento_rows(1)[0])
     rows, truth = _penguin_rows(1)
     good = predict_rows(user=owner, model=penguins, data=rows)["prediction_ids"][0]
@@ -276,29 +276,8 @@ def _sacramento_rows(n: int) -> tuple[list[dict], list[float]]:
     return rows, part["price"].astype(float).tolist()
 
 
-def _regressor(owner) -> TrainedModel:
-    from training.builder import build_pipeline
-
-    pipeline = pipeline_on_sample(owner, "sacramento_housing.csv", "price", "regression")
-    frame = pd.read_csv(sample_path("sacramento_housing.csv"))
-    features = [c for c in frame.columns if c != "price"]
-    schema = [c for c in pipeline.dataset.columns_info if c["name"] in features]
-    fitted = build_pipeline(
-        df_schema=schema, target="price", problem_type="regression", algorithm="linear",
-        hyperparameters={},
-    ).fit(frame[features], frame["price"])  # fmt: skip
-    saved = artifact_save(fitted, f"{owner.pk}/fixture/price")
-    model = TrainedModel.objects.create(
-        owner=owner, pipeline=pipeline, problem_type="regression", algorithm="linear",
-        primary_metric="rmse", artifact=saved.name, sha256=saved.sha256, is_deployed=True,
-        input_schema={"columns": [{**c, "required": True} for c in schema]},
-    )  # fmt: skip
-    Deployment.objects.create(owner=owner, model=model, target="api")
-    return model
-
-
 def test_a_regressor_file_records_numbers_and_live_errors_follow(owner, api):
-    model = _regressor(owner)
+    model = deployed_regressor(owner)
     rows, truth = _sacramento_rows(5)
     answer = predict_rows(user=owner, model=model, data=rows)
     ids = answer["prediction_ids"]

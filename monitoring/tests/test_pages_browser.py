@@ -246,28 +246,12 @@ def test_large_live_errors_read_as_whole_grouped_numbers(live_stack, browser, ow
 
     import pandas as pd
 
-    from conftest import pipeline_on_sample, sample_path
-    from modeling.artifacts import artifact_save
-    from modeling.models import TrainedModel
-    from predictions.models import Deployment
+    from conftest import deployed_regressor, sample_path
     from predictions.services import predict_rows, prediction_feedback
-    from training.builder import build_pipeline
 
-    pipeline = pipeline_on_sample(owner, "sacramento_housing.csv", "price", "regression")
+    model = deployed_regressor(owner)
     frame = pd.read_csv(sample_path("sacramento_housing.csv"))
     features = [c for c in frame.columns if c != "price"]
-    schema = [c for c in pipeline.dataset.columns_info if c["name"] in features]
-    fitted = build_pipeline(
-        df_schema=schema, target="price", problem_type="regression", algorithm="linear",
-        hyperparameters={},
-    ).fit(frame[features], frame["price"])  # fmt: skip
-    saved = artifact_save(fitted, f"{owner.pk}/fixture/price")
-    model = TrainedModel.objects.create(
-        owner=owner, pipeline=pipeline, problem_type="regression", algorithm="linear",
-        primary_metric="rmse", artifact=saved.name, sha256=saved.sha256, is_deployed=True,
-        input_schema={"columns": [{**c, "required": True} for c in schema]},
-    )  # fmt: skip
-    Deployment.objects.create(owner=owner, model=model, target="api")
     part = frame.iloc[::25]
     rows = [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()}
             for r in part[features].to_dict("records")]  # fmt: skip

@@ -11,7 +11,7 @@ import re
 import pytest
 from django.test import Client
 
-from conftest import pipeline_on_sample, sample_path
+from conftest import housing_ridge
 from modeling.models import ModelConfig, TrainedModel
 from modeling.templatetags.modeling_labels import algorithm_label, model_name
 from training.models import EpochMetric, TrainingJob
@@ -25,25 +25,6 @@ def _web(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
-
-
-def _regression_pipeline(owner):
-    """A regression pipeline on the housing sample with a ridge model fitted in-process."""
-    import pandas as pd
-
-    from modeling.artifacts import artifact_save
-    from training.builder import build_pipeline
-
-    pipeline = pipeline_on_sample(owner, "sacramento_housing.csv", "price", "regression")
-    frame = pd.read_csv(sample_path("sacramento_housing.csv"))
-    features = [c for c in frame.columns if c != "price"]
-    schema = [c for c in pipeline.dataset.columns_info if c["name"] in features]
-    fitted = build_pipeline(
-        df_schema=schema, target="price", problem_type="regression", algorithm="linear",
-        hyperparameters={},
-    ).fit(frame[features], frame["price"])  # fmt: skip
-    saved = artifact_save(fitted, f"{owner.pk}/fixture/ridge")
-    return pipeline, saved, {"columns": [{**c, "required": True} for c in schema]}
 
 
 def _job_models(owner, pipeline, problem_type, metric, artifact, sha256, schema):
@@ -73,7 +54,7 @@ def _job_models(owner, pipeline, problem_type, metric, artifact, sha256, schema)
 
 @pytest.fixture
 def regression(owner):
-    pipeline, saved, schema = _regression_pipeline(owner)
+    pipeline, saved, schema = housing_ridge(owner, "ridge")
     return _job_models(owner, pipeline, "regression", "rmse", saved.name, saved.sha256, schema)
 
 

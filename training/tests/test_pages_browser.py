@@ -273,13 +273,7 @@ def test_start_is_off_while_the_started_job_runs_and_on_again_once_it_ends(
     sign_in(browser, live_stack, "owner", "owner-pass-123")
     _wizard_training(browser, live_stack, pipeline)
     assert browser.find_element(By.ID, "start-training").is_enabled()
-    budget = browser.find_element(By.ID, "id_time_budget_s")
-    budget.clear()
-    # 20 s: with 10 s the job had once ended on a busy machine before the step page was back.
-    budget.send_keys("20")
-    browser.find_element(By.ID, "start-training").click()
-    wait(browser).until(lambda d: d.current_url.rstrip("/").split("/")[-2] == "training")
-    job_id = browser.current_url.rstrip("/").split("/")[-1]
+    job_id = _start_a_20_s_job(browser)
     # Back on the step while the job runs (its budget is 20 s): Start is off, with the reason.
     browser.back()
     link = wait(browser).until(lambda d: d.find_element(By.ID, "active-job-link"))
@@ -339,6 +333,18 @@ def test_start_is_on_again_once_the_pipelines_job_fails(
     assert TrainingJob.objects.filter(pipeline=pipeline).count() == 2
 
 
+def _start_a_20_s_job(browser) -> str:
+    """Start training from the step page with a 20 s budget and return the job's id once its
+    page is open. 20 s outlasts loading the job's page and the step page again on a busy
+    machine: with 10 s the job had ended before the step page was back (three times here)."""
+    budget = browser.find_element(By.ID, "id_time_budget_s")
+    budget.clear()
+    budget.send_keys("20")
+    browser.find_element(By.ID, "start-training").click()
+    wait(browser).until(lambda d: d.current_url.rstrip("/").split("/")[-2] == "training")
+    return browser.current_url.rstrip("/").split("/")[-1]
+
+
 def _earlier_runs(browser) -> list[tuple[str, str]]:
     """The rows of "Earlier runs" as (link path, badge text), top to bottom."""
     rows = browser.find_elements(By.CSS_SELECTOR, "#past-jobs li")
@@ -366,14 +372,7 @@ def test_earlier_runs_lists_the_started_job_once_it_ends_without_a_reload(
     sign_in(browser, live_stack, "owner", "owner-pass-123")
     _wizard_training(browser, live_stack, pipeline)
     assert _earlier_runs(browser) == [(f"/training/{older.pk}/", "cancelled")]
-    budget = browser.find_element(By.ID, "id_time_budget_s")
-    budget.clear()
-    # Long enough to outlast loading the job's page and this one again on a busy machine (with
-    # 10 s the job had ended before this page was rendered, twice in five runs here).
-    budget.send_keys("20")
-    browser.find_element(By.ID, "start-training").click()
-    wait(browser).until(lambda d: d.current_url.rstrip("/").split("/")[-2] == "training")
-    job_id = browser.current_url.rstrip("/").split("/")[-1]
+    job_id = _start_a_20_s_job(browser)
     _wizard_training(browser, live_stack, pipeline)  # while the job runs
     notice = browser.find_elements(By.ID, "active-job")
     assert notice, "the job ended before this page was rendered"
