@@ -114,7 +114,7 @@ def _score_facts(job: TrainingJob, models: list) -> dict:
         "best_metric_name": metric,
         "iterative_algorithms": iterative,
         # Named for the job's problem type, as its models are ("Ridge regression").
-        "algorithm_names": {name: spec.name_for(problem_type) for name, spec in ALGORITHMS.items()},
+        "algorithm_names": {name: algorithm_label(name, problem_type) for name in ALGORITHMS},
         "epoch_algorithm": job.current_algorithm in iterative,
         "no_epoch_algorithms": [
             algorithm_label(a, problem_type) for a in trained if a not in iterative
