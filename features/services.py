@@ -107,15 +107,11 @@ def features_generate(
                 "name": interaction_name(a, b), "kind": "interaction", "source_columns": [a, b],
                 "description": f"product of {a} and {b} (after imputation and scaling)",
             })  # fmt: skip
-        for col in pipeline.dataset.columns_info:
-            if col["name"] == pipeline.target_column or col["semantic_type"] != "datetime":
-                continue
-            if pipeline.feature_columns and col["name"] not in pipeline.feature_columns:
-                continue
+        for name in date_columns(pipeline):
             for part in DATE_PARTS:
                 features.append({
-                    "name": f"{col['name']}_{part}", "kind": "calendar",
-                    "source_columns": [col["name"]], "description": f"{part} of {col['name']}",
+                    "name": f"{name}_{part}", "kind": "calendar",
+                    "source_columns": [name], "description": f"{part} of {name}",
                 })  # fmt: skip
         config.update(calendar=calendar, interactions=[list(p) for p in pairs])
     config["features"] = features
@@ -178,6 +174,19 @@ def _interaction_pairs(pipeline: Pipeline) -> list[tuple[str, str]]:
             raise InvalidInput(str(exc), code="invalid_selection") from None
         numeric = [n for n in numeric if n in ranked]
     return list(itertools.combinations(numeric, 2))
+
+
+def date_columns(pipeline: Pipeline) -> list[str]:
+    """A table pipeline's input columns of dates (not the target; among its feature columns
+    when it has chosen some), which its preprocessing splits into calendar parts."""
+    chosen = set(pipeline.feature_columns or [])
+    return [
+        c["name"]
+        for c in pipeline.dataset.columns_info
+        if c["semantic_type"] == "datetime"
+        and c["name"] != pipeline.target_column
+        and (not chosen or c["name"] in chosen)
+    ]
 
 
 def selectable_columns(pipeline: Pipeline) -> list[str]:

@@ -313,11 +313,7 @@ def _features_context(pipeline: Pipeline, **extra: Any) -> dict[str, Any]:
         "methods": SELECTION_METHODS,
         "forecasting": pipeline.problem_type == Pipeline.ProblemType.FORECASTING,
         "selectable": selectable,
-        "date_columns": [
-            c["name"]
-            for c in pipeline.dataset.columns_info
-            if c["semantic_type"] == "datetime" and c["name"] != pipeline.target_column
-        ],
+        "date_columns": feature_services.date_columns(pipeline),
         # A failed selection shows its error beside its button only, not also at the top.
         "error_inline": selectable and extra.get("failed_action") == "select",
         **extra,
