@@ -9,7 +9,11 @@ of MASE relative to seasonal naive and its ratio to AutoARIMA's:
     python bench/forecast_rules.py bench/results/forecast.json bench/results/forecast_fresh.json
 
 A file's series share one choice, as they do in the engine (the window errors of all its series
-are pooled). A file VUR failed on counts as seasonal naive.
+are pooled). A file VUR failed on counts as seasonal naive. The "learned weights" rule is an
+FFORMA-like combination: a ridge regression, trained on every other file's held-out errors
+(leave one file out), predicts each candidate's error from its backtest windows, its kind and
+the series' frequency and length, and the candidates are averaged with weights that fall off
+with the predicted error.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from pathlib import Path
 import numpy as np
 
 Rows = list[dict]
-Rule = Callable[[Rows, list[str]], list[str]]
+Picks = list[str] | dict[str, float]  # candidates averaged equally, or with these weights
+Rule = Callable[[Rows, list[str]], Picks]
 
 
 def window_errors(rows: Rows, name: str) -> np.ndarray:
@@ -75,6 +80,94 @@ def top_two(rows: Rows, names: list[str]) -> list[str]:
     return sorted(singles, key=lambda n: float(np.nanmean(window_errors(rows, n))))[:2]
 
 
+KINDS = (
+    "seasonal_naive",
+    "ets",
+    "theta",
+    "arima",
+    "mstl",
+    "ensemble",
+    "linear_lags",
+    "gbm_lags",
+)
+GROUPS = ("yearly", "quarterly", "monthly", "weekly", "daily", "hourly")
+
+
+def candidate_features(rows: Rows, names: list[str]) -> np.ndarray:
+    """Per candidate of a file, what a learned choice may know before the held-out points:
+    its mean, median and newest-window backtest MASE relative to the best candidate's, its rank,
+    its kind, the file's frequency group and the history and horizon lengths."""
+    errors = {n: window_errors(rows, n) for n in names}
+    mean = {n: float(np.nanmean(e)) for n, e in errors.items()}
+    median = {n: float(np.nanmedian(e)) for n, e in errors.items()}
+    newest = {n: float(np.nanmean(e[:, -1])) for n, e in errors.items()}
+    order = sorted(names, key=mean.__getitem__)
+    group = next((g for g in GROUPS if g in str(rows[0].get("group", ""))), "hourly")
+    floor = 1e-9
+    out = []
+    for n in names:
+        out.append(
+            [
+                np.log((mean[n] + floor) / (min(mean.values()) + floor)),
+                np.log((median[n] + floor) / (min(median.values()) + floor)),
+                np.log((newest[n] + floor) / (min(newest.values()) + floor)),
+                order.index(n) / len(names),
+                np.log(mean[n] + floor),
+                *(float(n == k) for k in KINDS),
+                *(float(group == g) for g in GROUPS),
+                np.log(rows[0]["n_train"]),
+                np.log(rows[0]["horizon"]),
+            ]
+        )
+    return np.array(out)
+
+
+def _held_out_errors(rows: Rows, names: list[str]) -> np.ndarray:
+    """Each candidate's log held-out relative MASE, averaged over the file's series and
+    centred on the file's mean (what the learned choice is trained to predict)."""
+    logs = np.array([np.mean([np.log(relative_mase(r, [n])) for r in rows]) for n in names])
+    return logs - logs.mean()
+
+
+def learned_weights(all_rows: Rows, alpha: float = 10.0, temperature: float = 0.1) -> Rule:
+    """The FFORMA-like rule: for each file, a ridge regression fitted on every other file's
+    candidates predicts each candidate's held-out error; candidates are averaged with weights
+    exp(-(predicted - best predicted) / temperature)."""
+    from sklearn.linear_model import Ridge
+
+    files: dict[str, Rows] = defaultdict(list)
+    for row in all_rows:
+        files[row["file"]].append(row)
+    table = {}
+    for name, part in files.items():
+        names = _usable_names(part)
+        if names:
+            table[name] = (names, candidate_features(part, names), _held_out_errors(part, names))
+
+    def rule(rows: Rows, names: list[str]) -> Picks:
+        others = [v for k, v in table.items() if k != rows[0]["file"]]
+        model = Ridge(alpha=alpha).fit(
+            np.vstack([x for _, x, _ in others]), np.concatenate([y for _, _, y in others])
+        )
+        predicted = model.predict(candidate_features(rows, names))
+        weights = np.exp(-(predicted - predicted.min()) / temperature)
+        return {n: float(w) for n, w in zip(names, weights / weights.sum(), strict=True)}
+
+    return rule
+
+
+def _usable_names(part: Rows) -> list[str]:
+    """The candidates of a file that have window errors, or none when a series of the file
+    lacks actuals or candidates (VUR failed on it)."""
+    names = [
+        n
+        for n in (part[0].get("vur_candidates") or {})
+        if part[0]["vur_candidates"][n].get("backtest_windows")
+    ]
+    usable = bool(names) and all("actual" in r and "vur_candidates" in r for r in part)
+    return names if usable else []
+
+
 RULES: dict[str, Rule] = {
     "mean (the engine's)": _by(lambda e: float(np.nanmean(e))),
     "median": _by(lambda e: float(np.nanmedian(e))),
@@ -86,10 +179,12 @@ RULES: dict[str, Rule] = {
 }
 
 
-def relative_mase(row: dict, picks: list[str]) -> float:
+def relative_mase(row: dict, picks: Picks) -> float:
     """Held-out MASE of the picks' averaged forecast, relative to seasonal naive's."""
     actual = np.asarray(row["actual"], dtype=float)
-    forecast = np.mean([row["vur_candidates"][n]["forecast"] for n in picks], axis=0)
+    weights = picks if isinstance(picks, dict) else dict.fromkeys(picks, 1.0)
+    forecasts = [np.asarray(row["vur_candidates"][n]["forecast"], dtype=float) for n in weights]
+    forecast = np.average(forecasts, axis=0, weights=list(weights.values()))
     known = np.isfinite(actual)
     mase = np.mean(np.abs(actual[known] - forecast[known])) / row["scale"]
     return float(mase / row["seasonal_naive"]["mase"])
@@ -106,12 +201,8 @@ def replay(rows: Rows, rules: dict[str, Rule]) -> dict[str, dict[str, float]]:
     for part in files.values():
         split = part[0].get("split", "tune")
         splits = [split] if split == "tune" else [split, "never tuned on"]
-        names = [
-            n
-            for n in (part[0].get("vur_candidates") or {})
-            if part[0]["vur_candidates"][n].get("backtest_windows")
-        ]
-        usable = bool(names) and all("actual" in r and "vur_candidates" in r for r in part)
+        names = _usable_names(part)
+        usable = bool(names)
         scores = {
             name: [relative_mase(r, rule(part, names)) for r in part]
             if usable
@@ -142,12 +233,13 @@ def main() -> None:
     parser.add_argument("results", nargs="+", type=Path, help="forecast_bench.py result files")
     args = parser.parse_args()
     rows = [row for path in args.results for row in json.loads(path.read_text())["series"]]
-    for split, scores in replay(rows, RULES).items():
+    rules = {**RULES, "learned weights (leave one file out)": learned_weights(rows)}
+    for split, scores in replay(rows, rules).items():
         anchor = scores.get("AutoARIMA")
         print(f"\n{split}")
         for name, value in scores.items():
             ratio = f"{value / anchor:7.3f}" if anchor else ""
-            print(f"  {name:32s} {value:6.3f} {ratio}")
+            print(f"  {name:38s} {value:6.3f} {ratio}")
 
 
 if __name__ == "__main__":

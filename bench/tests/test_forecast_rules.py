@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from bench.forecast_rules import RULES, mean_rank, relative_mase, replay
+from bench.forecast_rules import RULES, learned_weights, mean_rank, relative_mase, replay
 
 
 def _row(split: str, windows: dict[str, list[float]], forecasts: dict[str, list[float]]) -> dict:
@@ -59,3 +59,39 @@ def test_replay_scores_every_split_pools_the_untuned_ones_and_counts_failures_as
     # AutoARIMA's relative MASE is 1 / 2 on every series.
     assert out["never tuned on"]["AutoARIMA"] == pytest.approx(0.5)
     assert out["never tuned on"]["mean rank"] == pytest.approx((0.25 * 0.25 * 1.0) ** (1 / 3))
+
+
+def _file(index: int, split: str) -> list[dict]:
+    """A file where "ets" wins the backtests by a little and "arima" the held-out points by a
+    lot, as on every file of the set; the numbers vary a little from file to file."""
+    shift = 0.01 * index
+    row = _row(
+        split,
+        {"ets": [1.0 + shift] * 4, "arima": [1.1 + shift] * 4},
+        {"ets": [13.0, 13.0], "arima": [10.5 + shift, 9.5]},
+    )
+    return [{**row, "file": f"{split}{index}.csv", "group": "yearly", "n_train": 40, "horizon": 2}]
+
+
+def test_learned_weights_learn_from_the_other_files_what_the_backtests_miss():
+    rows = [r for i in range(8) for r in _file(i, "fresh")]
+    rule = learned_weights(rows)
+    first = [r for r in rows if r["file"] == "fresh0.csv"]
+    weights = rule(first, ["ets", "arima"])
+    # The engine's rule trusts the backtests; the learned one learnt from the seven other files
+    # that "arima" does better held out.
+    assert RULES["mean (the engine's)"](first, ["ets", "arima"]) == ["ets"]
+    assert weights["arima"] > 0.9
+    assert sum(weights.values()) == pytest.approx(1.0)
+    assert relative_mase(first[0], weights) < relative_mase(first[0], ["ets"])
+
+
+def test_a_file_is_never_part_of_its_own_training_set():
+    # Two files that disagree: one file alone cannot teach the other its own answer.
+    rows = _file(0, "fresh")
+    other = _file(1, "fresh")[0]
+    other["vur_candidates"]["ets"]["forecast"] = [10.1, 10.0]  # here "ets" is right held out
+    rule = learned_weights(rows + [other])
+    weights = rule([other], ["ets", "arima"])
+    # Trained on file 0 only ("arima" wins there), the rule leans to "arima" on file 1.
+    assert weights["arima"] > weights["ets"]
