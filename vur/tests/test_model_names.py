@@ -1,6 +1,7 @@
 """A trained model reads as its page names it ("#3 Ridge regression of pipeline Prices"), in the
 admin's first column and wherever another record shows its model, without a query per row in
-the admin lists that show models."""
+the admin lists that show models, on the delete confirmation pages (which name every model,
+deployment and batch job that would go) and in the messages of a refused "delete selected"."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.html import escape
 
 from modeling.models import TrainedModel
 from monitoring.models import Alert, ModelReference
@@ -102,3 +104,95 @@ def test_a_models_change_page_lists_its_deployments_without_a_query_each(
             owner=deployed_model.owner, model=deployed_model, target=target, status="inactive"
         )
     assert _queries(admin_client, url)[0] == alone
+
+
+def _history(model: TrainedModel) -> None:
+    """A deployment taken out of service and a finished batch job for `model`: rows a delete of
+    the model takes with it, each named after the model."""
+    owner = model.owner
+    Deployment.objects.create(owner=owner, model=model, target="batch", status="inactive")
+    BatchJob.objects.create(
+        owner=owner, model=model, input_file=f"batch/{model.pk}.csv", status="completed"
+    )
+
+
+def _in_pipeline(like: TrainedModel, rank: int, deployed: bool = False) -> TrainedModel:
+    """A logistic regression of rank `rank` in `like`'s pipeline, with a history to delete;
+    `deployed`: also deployed for the API."""
+    model = TrainedModel.objects.create(
+        owner=like.owner, pipeline=like.pipeline, problem_type="classification",
+        algorithm="linear", rank=rank, primary_metric="auc", artifact=like.artifact,
+        sha256=like.sha256,
+    )  # fmt: skip
+    _history(model)
+    if deployed:
+        Deployment.objects.create(owner=like.owner, model=model, target="api")
+    return model
+
+
+def test_delete_pages_name_what_goes_without_a_query_per_model(admin_client, deployed_model):
+    """The delete pages of a model, its pipeline, dataset and owner name every model, deployment
+    and batch job that would go; with ten models (and the model's history ten times as long)
+    they cost as many queries as with one."""
+    Deployment.objects.filter(model=deployed_model).update(status="inactive")  # nothing in use
+    first = _in_pipeline(deployed_model, 2)
+    urls = [
+        f"/admin/modeling/trainedmodel/{first.pk}/delete/",
+        f"/admin/pipelines/pipeline/{first.pipeline_id}/delete/",
+        f"/admin/datasets/dataset/{first.pipeline.dataset_id}/delete/",
+        f"/admin/auth/user/{first.owner_id}/delete/",
+    ]
+    admin_client.get(urls[0])  # fills the content-type cache, as any earlier page would
+    alone = {url: _queries(admin_client, url)[0] for url in urls}
+    for rank in range(3, 12):
+        last = _in_pipeline(deployed_model, rank)
+        _history(first)
+    assert str(last) == "#11 Logistic regression of pipeline p"
+    for url in urls:
+        count, page = _queries(admin_client, url)
+        assert count == alone[url], (url, alone[url], count)
+        assert "Yes, I’m sure" in page, url  # offered: nothing is in use
+        assert page.count(escape(f"{first} -> batch (inactive)")) == 10, url
+        assert f"scored by {first} (completed)" in page, url
+        if url != urls[0]:
+            assert escape(f"{last} -> batch (inactive)") in page, url
+
+
+def _pipeline_reads(queries: CaptureQueriesContext) -> int:
+    """How many of the captured queries read pipelines."""
+    return sum('FROM "pipelines_pipeline"' in q["sql"] for q in queries.captured_queries)
+
+
+def _delete_selected(client, models: list[TrainedModel]) -> tuple[int, str]:
+    """The pipeline reads and the page of "delete selected" on `models`, before confirming."""
+    selected = {"action": "delete_selected", "_selected_action": [m.pk for m in models]}
+    with CaptureQueriesContext(connection) as queries:
+        page = client.post("/admin/modeling/trainedmodel/", selected, follow=True)
+    assert page.status_code == 200
+    return _pipeline_reads(queries), page.content.decode()
+
+
+def test_delete_selected_names_models_without_reading_a_pipeline_per_model(
+    admin_client, deployed_model
+):
+    """Its confirmation page (models not in use) and its refusal (one message per deployed
+    model) read the pipelines as often for ten models as for one. (Each model's in-use check is
+    still a query or two of its own.)"""
+    admin_client.get("/admin/modeling/trainedmodel/")  # fills the content-type cache
+    free, deployed = [_in_pipeline(deployed_model, 2)], [_in_pipeline(deployed_model, 3, True)]
+    free_reads, _ = _delete_selected(admin_client, free)
+    deployed_reads, _ = _delete_selected(admin_client, deployed)
+    free += [_in_pipeline(deployed_model, rank) for rank in range(4, 13)]
+    deployed += [_in_pipeline(deployed_model, rank, True) for rank in range(13, 22)]
+
+    reads, page = _delete_selected(admin_client, free)
+    assert reads == free_reads, (free_reads, reads)
+    assert "Yes, I’m sure" in page
+    for model in free:
+        assert escape(f"{model} -> batch (inactive)") in page
+
+    reads, page = _delete_selected(admin_client, deployed)
+    assert reads == deployed_reads, (deployed_reads, reads)
+    for model in deployed:
+        assert f"Not deleted. {model}: " in page and f"(model {model.pk}) is deployed" in page
+    assert TrainedModel.objects.count() == 1 + len(free) + len(deployed)  # nothing deleted
