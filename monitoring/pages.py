@@ -56,10 +56,16 @@ def _model(request: HttpRequest, model_id) -> TrainedModel:
         raise Http404("Model not found.") from None
 
 
-@login_required
-def monitoring_model(request: HttpRequest, model_id) -> HttpResponse:
-    """One model's monitoring page; the window is chosen on the page (default 24 hours)."""
-    model = _model(request, model_id)
+def _is_htmx(request: HttpRequest) -> bool:
+    """Whether htmx sent the request (it swaps the answer into the page)."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def _model_page(
+    request: HttpRequest, model: TrainedModel, actuals: dict | None = None, status: int = 200
+) -> HttpResponse:
+    """The model's monitoring page; `actuals`: what the "Record actuals" card says (its result
+    partial's context) after a post without htmx."""
     window = request.GET.get("window", DEFAULT_WINDOW)
     if window not in dict(WINDOWS):
         window = DEFAULT_WINDOW
@@ -73,28 +79,42 @@ def monitoring_model(request: HttpRequest, model_id) -> HttpResponse:
             "windows": WINDOWS,
             "window": window,
             "max_actual_rows": f"{MAX_ACTUAL_ROWS:,}",
+            "actuals": actuals,
         },
+        status=status,
     )
+
+
+@login_required
+def monitoring_model(request: HttpRequest, model_id) -> HttpResponse:
+    """One model's monitoring page; the window is chosen on the page (default 24 hours)."""
+    return _model_page(request, _model(request, model_id))
 
 
 @login_required
 @require_POST
 def monitoring_actuals(request: HttpRequest, model_id) -> HttpResponse:
-    """Record the actuals of the uploaded file (all rows or none); answers the card's result
-    partial, with `HX-Trigger: actuals-recorded` so the page reloads its live metrics, or the
-    refusal with its 4xx status."""
+    """Record the actuals of the uploaded file (all rows or none). With htmx, answers the card's
+    result partial: the count, with `HX-Trigger: actuals-recorded` so the page reloads its live
+    metrics, or the refusal (status 200, as the other page forms answer htmx). Without htmx, the
+    whole page with the result in the card, a refusal with its 4xx status."""
     model = _model(request, model_id)
     upload = request.FILES.get("file")
-    template = "monitoring/_actuals_result.html"
+    status = 200
+    result: dict[str, Any] = {}  # the card's result partial's context
     if upload is None:
-        error = "Choose a file of actuals (CSV, Excel, JSON or Parquet) first."
-        return render(request, template, {"error": error}, status=400)
-    try:
-        count = actuals_from_file(user=request.user, model=model, upload=upload)
-    except VURError as exc:
-        return render(request, template, {"error": exc.detail}, status=exc.status_code)
-    response = render(request, template, {"count": count})
-    response["HX-Trigger"] = "actuals-recorded"
+        status = 400
+        result["error"] = "Choose a file of actuals (CSV, Excel, JSON or Parquet) first."
+    else:
+        try:
+            result["count"] = actuals_from_file(user=request.user, model=model, upload=upload)
+        except VURError as exc:
+            status, result["error"] = exc.status_code, exc.detail
+    if not _is_htmx(request):
+        return _model_page(request, model, actuals=result, status=status)
+    response = render(request, "monitoring/_actuals_result.html", result)
+    if "count" in result:
+        response["HX-Trigger"] = "actuals-recorded"
     return response
 
 

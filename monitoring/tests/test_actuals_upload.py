@@ -1,5 +1,7 @@
 """The monitoring page's "Record actuals" card: a file of actuals for one model is checked row by
-row and recorded all at once (or not at all), and the live metrics count it afterwards."""
+row and recorded all at once (or not at all), and the live metrics count it afterwards. A refused
+file is answered as the other page forms answer htmx (200, the card's message naming the bad
+rows); posted without htmx, the whole page shows the message with the refusal's 4xx status."""
 
 from __future__ import annotations
 
@@ -31,13 +33,24 @@ def _web(user, **kwargs) -> Client:
     return client
 
 
-def _post(client: Client, model, content: bytes | str, name: str = "actuals.csv"):
+def _post(
+    client: Client, model, content: bytes | str, name: str = "actuals.csv", htmx: bool = True
+):
     body = content.encode() if isinstance(content, str) else content
     return client.post(
         f"/monitoring/models/{model.pk}/actuals/",
         {"file": SimpleUploadedFile(name, body)},
-        headers={"HX-Request": "true"},
+        headers={"HX-Request": "true"} if htmx else {},
     )
+
+
+def _refused(res) -> str:
+    """The card's refusal as htmx gets it (200, its message, no reload of the live metrics)."""
+    assert res.status_code == 200, res.content
+    html = res.content.decode()
+    assert 'id="actuals-error"' in html and "HX-Trigger" not in res
+    assert 'id="actuals-recorded"' not in html
+    return html
 
 
 def _csv(header: str, rows: list) -> str:
@@ -105,10 +118,7 @@ def test_one_bad_row_records_nothing_and_the_answer_names_the_rows(owner, api, p
     lines[2] = (ids[2], "Emperor")  # row 4 of the file: no such class
     lines.append(("not-an-id", "Adelie"))  # row 7
     lines.append((ids[0], "Adelie"))  # row 8: the id of row 2 again
-    res = _post(_web(owner), penguins, _csv("prediction_id,actual", lines))
-    assert res.status_code == 400
-    html = res.content.decode()
-    assert 'id="actuals-error"' in html and "HX-Trigger" not in res
+    html = _refused(_post(_web(owner), penguins, _csv("prediction_id,actual", lines)))
     assert "Nothing was recorded: 3 rows have problems." in html
     assert "Row 4: actual &quot;Emperor&quot; is not one of the classes" in html
     assert html.count("nothing was recorded") == 0
@@ -117,15 +127,47 @@ def test_one_bad_row_records_nothing_and_the_answer_names_the_rows(owner, api, p
     _nothing_recorded(penguins)
     # An empty actual is named too; the other rows are still not recorded.
     res = _post(_web(owner), penguins, _csv("prediction_id,actual", [(ids[0], ""), *lines[1:2]]))
-    assert res.status_code == 400 and "Row 2: actual is empty." in res.content.decode()
+    assert "Row 2: actual is empty." in _refused(res)
     _nothing_recorded(penguins)
+
+
+def test_without_htmx_the_whole_page_shows_the_refusal_or_the_count_in_the_card(owner, penguins):
+    rows, truth = _penguin_rows(2)
+    ids = predict_rows(user=owner, model=penguins, data=rows)["prediction_ids"]
+    card = '<div id="actuals-result" aria-live="polite"><p class="notice'
+    bad = _post(
+        _web(owner), penguins, _csv("prediction_id,actual", [(ids[0], "Emperor")]), htmx=False
+    )
+    assert bad.status_code == 400
+    html = bad.content.decode()
+    assert '<h2 id="actuals-heading">Record actuals</h2>' in html and 'id="live-metrics"' in html
+    assert f"{card} error" in html
+    assert "Row 2: actual &quot;Emperor&quot; is not one of the classes" in html
+    _nothing_recorded(penguins)
+    no_file = _web(owner).post(f"/monitoring/models/{penguins.pk}/actuals/", {})
+    assert no_file.status_code == 400
+    assert f"{card} error" in no_file.content.decode()
+    assert "Choose a file of actuals" in no_file.content.decode()
+
+    good = _post(
+        _web(owner),
+        penguins,
+        _csv("prediction_id,actual", zip(ids, truth, strict=True)),
+        htmx=False,
+    )
+    assert good.status_code == 200 and "HX-Trigger" not in good
+    html = good.content.decode()
+    assert '<h2 id="actuals-heading">Record actuals</h2>' in html
+    assert f"{card} success" in html and "Recorded 2 actuals." in html
+    # The page's window form shows the model's page again, not this answer's address.
+    assert f'id="window-form" method="get" action="/monitoring/models/{penguins.pk}/"' in html
+    assert PredictionRecord.objects.filter(model=penguins, feedback_at__isnull=False).count() == 2
 
 
 def test_more_than_five_bad_rows_are_counted_not_all_listed(owner, penguins):
     ids = [str(uuid.uuid4()) for _ in range(8)]
     res = _post(_web(owner), penguins, _csv("prediction_id,actual", [(i, "Adelie") for i in ids]))
-    assert res.status_code == 400
-    html = res.content.decode()
+    html = _refused(res)
     assert "8 rows have problems" in html and "row 6:" in html and "row 7:" not in html
     assert "and 3 more rows." in html
 
@@ -144,9 +186,7 @@ def test_ids_of_another_user_or_another_model_are_refused_and_nothing_is_recorde
         (theirs["prediction_ids"][0], "Adelie"),
         (of_my_other_model["prediction_ids"][0], "Adelie"),
     ]
-    res = _post(_web(owner), penguins, _csv("prediction_id,actual", lines))
-    assert res.status_code == 400
-    html = res.content.decode()
+    html = _refused(_post(_web(owner), penguins, _csv("prediction_id,actual", lines)))
     # Another user's prediction is unknown here, as on the API (not "someone else's").
     assert f"Row 3: no prediction of yours has the id &#x27;{lines[1][0]}&#x27;" in html
     assert f"row 4: prediction {lines[2][0]} was made by another model ({model_name(mine)})" in html
@@ -189,23 +229,24 @@ def test_the_page_has_the_card_and_posting_needs_the_csrf_token(owner, penguins)
         ("prediction_id,actual\n", "a.txt", "Unsupported file type (.txt)"),
     ],
 )
-def test_a_file_that_cannot_hold_actuals_is_a_400(owner, penguins, content, name, words):
-    res = _post(_web(owner), penguins, content, name)
-    assert res.status_code == 400
-    assert words.lower() in res.content.decode().lower()
+def test_a_file_that_cannot_hold_actuals_is_refused_in_the_card(
+    owner, penguins, content, name, words
+):
+    assert words.lower() in _refused(_post(_web(owner), penguins, content, name)).lower()
+    _nothing_recorded(penguins)
 
 
-def test_no_file_and_too_many_rows_are_400s_and_the_rows_beyond_the_limit_are_not_read(
+def test_no_file_and_too_many_rows_are_refused_and_the_rows_beyond_the_limit_are_not_read(
     owner, penguins
 ):
-    res = _web(owner).post(f"/monitoring/models/{penguins.pk}/actuals/", {})
-    assert res.status_code == 400 and "Choose a file of actuals" in res.content.decode()
+    url = f"/monitoring/models/{penguins.pk}/actuals/"
+    res = _web(owner).post(url, {}, headers={"HX-Request": "true"})
+    assert "Choose a file of actuals" in _refused(res)
     ids = predict_rows(user=owner, model=penguins, data=_penguin_rows(1)[0])["prediction_ids"]
     # 10,001 rows: refused for its length before any id is looked up (all but one are unknown).
     lines = [(ids[0], "Adelie")] + [("x", "Adelie")] * 10_000
     res = _post(_web(owner), penguins, _csv("prediction_id,actual", lines))
-    assert res.status_code == 400
-    assert "more than 10,000 rows" in res.content.decode()
+    assert "more than 10,000 rows" in _refused(res)
     _nothing_recorded(penguins)
 
 
@@ -247,12 +288,12 @@ def test_integer_labels_are_stored_as_the_models_own_and_others_refused(owner, a
     answer = predict_rows(user=owner, model=model, data=rows)
     ids, truth = answer["prediction_ids"], target.iloc[:8].tolist()
     bad = _post(_web(owner), model, _csv("prediction_id,actual", [(ids[0], 2), (ids[1], 0.5)]))
-    assert bad.status_code == 400
+    html = _refused(bad)
     assert (
         "Row 2: actual &quot;2&quot; is not one of the classes the model was trained on (0, 1); "
-        in (bad.content.decode())
+        in html
     )
-    assert "row 3: actual &quot;0.5&quot; is not one of the classes" in bad.content.decode()
+    assert "row 3: actual &quot;0.5&quot; is not one of the classes" in html
     _nothing_recorded(model)
     res = _post(_web(owner), model, _csv("prediction_id,actual", zip(ids, truth, strict=True)))
     assert res.status_code == 200, res.content
@@ -282,8 +323,7 @@ def test_a_regressor_file_records_numbers_and_live_errors_follow(owner, api):
     answer = predict_rows(user=owner, model=model, data=rows)
     ids = answer["prediction_ids"]
     bad = _post(_web(owner), model, _csv("prediction_id,actual", [(ids[0], "cheap"), (ids[1], 1)]))
-    assert bad.status_code == 400
-    assert "Row 2: actual must be a number for a regression model." in bad.content.decode()
+    assert "Row 2: actual must be a number for a regression model." in _refused(bad)
     _nothing_recorded(model)
     res = _post(_web(owner), model, _csv("actual,prediction_id", zip(truth, ids, strict=True)))
     assert res.status_code == 200, res.content
@@ -310,16 +350,14 @@ def test_a_forecaster_file_records_actuals_matched_to_its_forecasts(owner, api, 
     # A timestamp inside the training history and a repeated day refuse the whole file.
     last = HISTORY.index[-1].strftime("%Y-%m-%d")
     lines = [(days[0], values[0]), (last, 1.0), (days[1], "lots"), (days[0], values[0])]
-    bad = _post(_web(owner), model, _csv("timestamp,actual", lines))
-    assert bad.status_code == 400
-    html = bad.content.decode()
+    html = _refused(_post(_web(owner), model, _csv("timestamp,actual", lines)))
     assert "Nothing was recorded: 3 rows have problems." in html
     assert "Row 3: " in html and "is inside the model&#x27;s training history" in html
     assert "row 4: actual &#x27;lots&#x27; is not a number" in html
     assert "row 5: this time is already on row 2" in html
     assert not ForecastActual.objects.filter(model=model).exists()
     missing = _post(_web(owner), model, _csv("day,actual", zip(days, values, strict=True)))
-    assert missing.status_code == 400 and "lacks the column timestamp" in missing.content.decode()
+    assert "lacks the column timestamp" in _refused(missing)
 
     res = _post(_web(owner), model, _csv("timestamp,actual", zip(days, values, strict=True)))
     assert res.status_code == 200, res.content
@@ -345,13 +383,10 @@ def test_a_forecaster_of_several_series_needs_series_id(owner, api):
     model = _store_model(owner, forecasters, "store", "multi")
     day = (pd.Timestamp("2024-01-01") + pd.Timedelta(days=120)).strftime("%Y-%m-%d")
     res = _post(_web(owner), model, _csv("timestamp,actual", [(day, 1.0)]))
-    assert res.status_code == 400
-    assert "lacks the column series_id" in res.content.decode()
+    assert "lacks the column series_id" in _refused(res)
     lines = [(day, 1.0, "A"), (day, 2.0, "B"), (day, 3.0, "C")]
     res = _post(_web(owner), model, _csv("timestamp,actual,series_id", lines))
-    assert res.status_code == 400 and "Row 4: Series &#x27;C&#x27; is not in this model" in (
-        res.content.decode()
-    )
+    assert "Row 4: Series &#x27;C&#x27; is not in this model" in _refused(res)
     assert not ForecastActual.objects.filter(model=model).exists()
     res = _post(_web(owner), model, _csv("timestamp,actual,series_id", lines[:2]))
     assert res.status_code == 200, res.content

@@ -206,20 +206,12 @@
     this.timer = window.setInterval(function () { if (!document.hidden) self.loadMetrics(); }, 30000);
   }
 
-  /* "Record actuals": the form posts with htmx. A refused file answers 4xx with its message,
-     shown in the card (not only as a toast); recorded actuals reload the live metrics. */
+  /* "Record actuals": the form posts with htmx. A refused file answers 200 with its message,
+     as the other page forms do, swapped into the card; recorded actuals reload the live metrics. */
   ModelMonitor.prototype.bindActuals = function () {
     var self = this;
     var form = $("actuals-form");
     if (!form) return;
-    // htmx fires beforeSwap on the target (#actuals-result), which the card holds.
-    $("actuals-card").addEventListener("htmx:beforeSwap", function (ev) {
-      var status = ev.detail.xhr.status;
-      if (ev.detail.requestConfig && ev.detail.requestConfig.elt === form && status >= 400 && status < 500) {
-        ev.detail.shouldSwap = true;
-        ev.detail.isError = false;
-      }
-    });
     form.addEventListener("htmx:beforeRequest", function () {
       $("actuals-button").disabled = true;
       $("actuals-result").innerHTML = '<p class="muted">Checking the file…</p>';
