@@ -55,6 +55,27 @@ def test_leaderboard_shows_the_ranking_score_and_the_hold_out_score_labelled(own
     assert 'id="leaderboard-explain"' in html
 
 
+@pytest.mark.parametrize("hedged", [True, False])
+def test_a_forecast_leaderboard_says_why_an_ensemble_with_arima_outranks_the_winner(
+    owner, deployed_model, hedged
+):
+    from modeling.models import TrainedModel
+
+    job = TrainingJob.objects.create(owner=owner, pipeline=deployed_model.pipeline, config={})
+    # The pair's backtest MASE trails the winner's when hedged; otherwise it is simply best.
+    scores = {"ensemble": 0.82 if hedged else 0.70, "ets": 0.77, "arima": 0.85}
+    for rank, (name, mase) in enumerate(scores.items(), start=1):
+        TrainedModel.objects.create(
+            owner=owner, pipeline=deployed_model.pipeline, training_job_id=job.pk,
+            problem_type="forecasting", algorithm=name, primary_metric="mase",
+            primary_value=mase, rank=rank, metrics={"mase": mase},
+            artifact=deployed_model.artifact, sha256=deployed_model.sha256,
+        )  # fmt: skip
+    html = _client(owner).get(f"/training/{job.pk}/leaderboard/").content.decode()
+    assert "Ranked by the backtest MASE" in html
+    assert ("averages the backtest winner with ARIMA" in html) is hedged
+
+
 def test_model_list_labels_validation_and_hold_out_scores(owner, ranked):
     html = _client(owner).get("/models/").content.decode()
     assert "Validation score (ranks)" in html and "Hold-out score" in html

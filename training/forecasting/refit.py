@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from modeling.forecasters import Forecaster
 from training.budget import save_seconds, scaled_cost
 from training.forecasting.backtest import FitPlan, build_forecaster
-from training.forecasting.ensemble import ensemble_forecaster, ensemble_members
+from training.forecasting.ensemble import ensemble_forecaster, ensemble_members, hedge_members
 from training.forecasting.inputs import SeriesData
 from training.forecasting.intervals import apply_calibration
 from training.forecasting.model import ForecastCandidate, ForecastModel
@@ -61,12 +61,12 @@ def refit_reserve(
 ) -> float:
     """Seconds the backtests and the calibration leave for the refits: the current rank-1
     algorithm, seasonal_naive and the current ensemble members (`ensemble`: its hyperparameters
-    when one is built), plus a second to save them."""
+    when one is built) or ARIMA, which the winner is averaged with, plus a second to save them."""
     singles = {n: r for n, r in results.items() if n != "ensemble" and not r.get("members")}
     ranked = sorted(singles, key=lambda n: singles[n]["metrics"]["mase"])
     keep = set(ranked[:1]) | ({"seasonal_naive"} & set(ranked))
     if ensemble is not None:
-        keep |= set(ensemble_members(singles, ensemble))
+        keep |= set(ensemble_members(singles, ensemble)) | set(hedge_members(singles, ranked))
     return sum(refit_cost(n, results, series, windows, horizon, set()) for n in keep) + 1.0
 
 

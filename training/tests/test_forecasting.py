@@ -102,6 +102,46 @@ def test_each_candidate_keeps_the_window_errors_its_mean_ranked_it_on(air_run):
     assert len({tuple(c.window_mase[None]) for c in cands}) == len(cands)
 
 
+@pytest.mark.parametrize("ensemble", [True, False])
+def test_a_winner_other_than_arima_is_averaged_with_arima_when_the_ensemble_is_chosen(
+    air, ensemble
+):
+    # Without its season, ARIMA trails Theta on AirPassengers: Theta wins the backtests.
+    algorithms = ["seasonal_naive", "theta", "arima", *(["ensemble"] if ensemble else [])]
+    settings = ForecastSettings(
+        time_column="month",
+        target="passengers",
+        horizon=12,
+        algorithms=algorithms,
+        hyperparameters={"arima": {"season_length": 1}},
+        time_budget_s=20,
+    )
+    events: list = []
+    cands = run_forecast_automl(air, settings, on_event=lambda k, p: events.append((k, p)))
+    singles = sorted((c for c in cands if c.algorithm != "ensemble"), key=lambda c: c.primary_value)
+    assert singles[0].algorithm == "theta"
+    assert [c.rank for c in cands] == list(range(1, len(cands) + 1))
+    logged = " ".join(p["message"] for k, p in events if k == "log")
+    if not ensemble:
+        assert [c.algorithm for c in cands] == [c.algorithm for c in singles]
+        assert "Ranked first" not in logged
+        return
+    first = cands[0]
+    assert first.algorithm == "ensemble"
+    assert [m["algorithm"] for m in first.hyperparameters["members"]] == ["theta", "arima"]
+    assert [m["weight"] for m in first.hyperparameters["members"]] == [0.5, 0.5]
+    # Ranked first although its own backtest trails Theta's: the rest keep their order.
+    assert [c.algorithm for c in cands[1:]] == [c.algorithm for c in singles]
+    assert np.mean(first.window_mase[None]) == pytest.approx(first.primary_value)
+    assert "Ranked first" in logged and "Theta (AutoTheta), the backtest winner" in logged
+    # The deployed forecast is the mean of the two members' forecasts.
+    theta, arima = (
+        np.array(next(c for c in cands if c.algorithm == n).model.predict()["forecast"])
+        for n in ("theta", "arima")
+    )
+    np.testing.assert_allclose(first.model.predict()["forecast"], (theta + arima) / 2)
+
+
 @pytest.mark.parametrize(("combine", "weight"), [("mean", 0.5), ("median", None)])
 def test_the_ensemble_names_its_members_with_their_weights(air, combine, weight):
     settings = ForecastSettings(
