@@ -37,7 +37,7 @@ from training.engines import Cancelled, Engine, NoModels, engine_for
 from training.events import training_event_publish
 from training.models import EpochMetric, TrainingEvent, TrainingJob
 from vur import jobs
-from vur.errors import Conflict, InvalidInput, ServiceUnavailable
+from vur.errors import Conflict, InvalidInput, ServiceUnavailable, VURError
 
 logger = logging.getLogger(__name__)
 
@@ -702,8 +702,9 @@ def _run_claimed(job_id, heartbeat: jobs.Heartbeat) -> None:
         return
     pipeline = job.pipeline
     engine = engine_for(pipeline)
-    # Errors that end the job failed with their own message (no traceback logged).
-    expected: tuple[type[Exception], ...] = (*engine.failures, NoModels, InvalidInput)
+    # Errors that end the job failed with their own message (no traceback logged): a domain
+    # error (VURError) already says in words what is wrong, e.g. the dataset's file is gone.
+    expected: tuple[type[Exception], ...] = (*engine.failures, NoModels, VURError)
     reporter = _Reporter(job, heartbeat)
     training_event_publish(
         job.pk, "status", {"status": str(TrainingJob.Status.RUNNING), "progress": 0.0}

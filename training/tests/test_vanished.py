@@ -69,3 +69,23 @@ def test_job_whose_pipeline_vanished_stops_without_a_traceback(api, owner, caplo
     # The worker is fine: the next job on another pipeline completes.
     other = create_pipeline(api, ds["id"], "y", "classification")
     assert wait_job(api, _start(api, other["id"], 3))["status"] == "completed"
+
+
+def test_job_whose_dataset_file_is_gone_fails_with_the_reason(api, owner, caplog, celery_worker):
+    """The dataset's stored file deleted from storage before training (a restore that missed
+    it, a cleaned disk): the job ends failed with the same sentence the dataset's pages give,
+    not as an unexpected error with its exception class and a traceback in the worker log."""
+    from datasets.models import Dataset
+
+    caplog.set_level(logging.INFO)
+    ds = _upload(api)
+    pipe = create_pipeline(api, ds["id"], "y", "classification")
+    default_storage.delete(Dataset.objects.get(pk=ds["id"]).file.name)
+    final = wait_job(api, _start(api, pipe["id"], 10))
+    assert final["status"] == "failed"
+    assert final["error"] == (
+        "The stored file of dataset 'v' is missing: its data is no longer there. "
+        "Restore the file or upload it again."
+    )
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == [], [r.getMessage() for r in errors]
