@@ -258,9 +258,13 @@ def preprocessing_preview(*, pipeline: Pipeline, config: Any) -> dict:
     features = (
         pipeline.feature_columns or selected or [c for c in names if c != pipeline.target_column]
     )
+    # A class target is read as written, as training reads it: its labels stay 0/1 (or the
+    # file's words), not the 0.0/1.0 a boolean column is typed as.
+    classification = pipeline.problem_type == Pipeline.ProblemType.CLASSIFICATION
+    keep_raw = (pipeline.target_column,) if classification else ()
     return _run(
         preview.preview_config,
-        dataset_sample(dataset),
+        dataset_sample(dataset, keep_raw=keep_raw),
         config=parsed,
         target=pipeline.target_column,
         problem_type=pipeline.problem_type,

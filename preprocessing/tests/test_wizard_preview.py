@@ -177,3 +177,26 @@ def test_every_message_the_preview_swaps_in_has_its_place_on_the_page(web, api, 
         swapped = re.findall(r'id="([^"]+)" hx-swap-oob="true"', preview.content.decode())
         assert "outlier_threshold-error" in swapped
         assert set(swapped) <= ids_on_page, set(swapped) - ids_on_page
+
+
+def test_a_class_target_coded_0_1_is_shown_as_0_and_1_not_as_floats(web, api):
+    """A 0/1 class target (profiled as boolean) keeps its labels in the preview's rows, as
+    training reads them: 0 and 1 on the page and in the API's answer, never 0.0 and 1.0."""
+    data = "a,b,target\n" + "".join(f"{i},{(i * 7) % 13},{i % 2}\n" for i in range(40))
+    base = _pipeline(
+        web, api, "coded.csv", data.encode(), target_column="target",
+        problem_type="classification",
+    )  # fmt: skip
+    html = web.post(base + "preprocessing/preview/", {}, HTTP_HX_REQUEST="true").content.decode()
+    table = html.split('<table class="preview">', 1)[1].split("</table>", 1)[0]
+    last_cells = re.findall(r"<td>([^<]*)</td></tr>", table)
+    assert last_cells and set(last_cells) == {"0", "1"}
+    pipeline_id = web.get(base + "preprocessing/").context["pipeline"].pk
+    res = api.post(
+        "/api/v1/preprocessing/apply", {"pipeline_id": pipeline_id, "config": {}}, format="json"
+    )
+    assert res.status_code == 200, res.json()
+    preview = res.json()["preview"]
+    column = preview["columns"].index("target")
+    labels = [row[column] for row in preview["rows"]]
+    assert set(labels) == {0, 1} and all(type(v) is int for v in labels)
