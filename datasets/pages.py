@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from datasets import charts, profiling, selectors, services
 from datasets.models import Dataset
+from datasets.semantics import boolean_number
 from vur.errors import VURError
 from vur.pages import error_fields, get_or_404
 
@@ -178,9 +179,9 @@ def _width(low, high):
 
 def _column_card(info: dict, stats: dict, index: int) -> dict:
     """What one column's card shows: the type it is read as (a date column read from text is
-    a datetime, not `object`), a boolean's true/false counts (no chart: its typed values would
-    be labelled 0.0 and 1.0, not as the file writes them), and a chart unless it is an id (each
-    value its own: a distribution says nothing)."""
+    a datetime, not `object`), a boolean's counts of each value named as the file writes it
+    (`_boolean_counts`; no chart: its typed values would be labelled 0.0 and 1.0), and a chart
+    unless it is an id (each value its own: a distribution says nothing)."""
     kind = info.get("semantic_type")
     card = {"info": info, "stats": stats, "index": index, "chart": kind not in ("id", "boolean")}
     card["dtype"] = "datetime" if kind == "datetime" else info.get("dtype")
@@ -188,9 +189,23 @@ def _column_card(info: dict, stats: dict, index: int) -> dict:
         card["dtype"] = "numbers written as text"
     card["not_numbers"] = profiling.non_numeric_phrase(info)
     if kind == "boolean" and stats.get("mean") is not None:
-        true = round(stats["mean"] * stats.get("count", 0))
-        card["booleans"] = {"true": true, "false": stats.get("count", 0) - true}
+        card["booleans"] = _boolean_counts(stats)
     return card
+
+
+def _boolean_counts(stats: dict) -> list[tuple[str, int]]:
+    """A boolean column's (true, false) counts, each named by its most frequent spelling in
+    the file ("1" and "0", "Yes" and "No"), as training names the classes of such a target;
+    "true" and "false" when the statistics name no spelling of it."""
+    true = round(stats["mean"] * stats.get("count", 0))
+    names = {1.0: "true", 0.0: "false"}
+    seen: set[float] = set()
+    for top in stats.get("top_values") or []:  # most frequent first
+        truth = boolean_number(top["value"])
+        if truth in names and truth not in seen:
+            names[truth] = str(top["value"])
+            seen.add(truth)
+    return [(names[1.0], true), (names[0.0], stats.get("count", 0) - true)]
 
 
 @login_required

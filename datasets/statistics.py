@@ -59,6 +59,10 @@ def statistics_chunks(
                 _update_numeric(st, values.astype("float64").to_numpy(), rng, quantile_sample)
             elif semantic == "datetime":
                 _update_datetime(st, values.dropna())
+            elif semantic == "boolean":
+                present = values.notna()
+                _update_categories(st, values[present], semantic, category_limit)
+                _update_spellings(st, chunk.loc[present.to_numpy(), name])
             else:
                 _update_categories(st, values.dropna(), semantic, category_limit)
     result: dict[str, Any] = {}
@@ -163,8 +167,25 @@ def _update_categories(st: dict[str, Any], present: pd.Series, semantic: str, li
             st["approximate"] = True
 
 
+def _written(value: Any) -> str:
+    """A boolean column's value as the file writes it: text stripped, a whole number without
+    its ".0" (pandas reads a 0/1 column with gaps as 1.0), a real boolean as JSON writes it."""
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (float, np.floating)) and math.isfinite(value) and value == int(value):
+        return str(int(value))
+    return str(value).strip()
+
+
+def _update_spellings(st: dict[str, Any], written: pd.Series) -> None:
+    """Count a boolean column's present values by how the file writes them ("1"/"0", "Yes"/
+    "no"), so its top values name them so, not as the 1.0/0.0 it is typed as."""
+    spellings = st.setdefault("spellings", Counter())
+    spellings.update(_written(v) for v in written.tolist())
+
+
 def _finish_categories(st: dict[str, Any], semantic: str) -> dict[str, Any]:
-    counter = st.get("counter", Counter())
+    counter = st.get("spellings") or st.get("counter", Counter())
     count = st.get("count", 0)
     stats: dict[str, Any] = {
         "count": count,

@@ -203,9 +203,10 @@ def test_column_cards_fit_each_kind_of_column(web):
     }
     kinds = {c["info"]["name"]: c["info"]["semantic_type"] for c in page.context["columns"]}
     assert kinds == {"id": "id", "when": "datetime", "label": "boolean", "x": "numeric"}
-    # a boolean: true and false counts, not empty std/min/median/max
+    # a boolean: the count of each value, named as the file writes it, not empty
+    # std/min/median/max
     assert (
-        '<dt class="muted">true</dt><dd>20</dd><dt class="muted">false</dt><dd>10</dd>'
+        '<dt class="muted">yes</dt><dd>20</dd><dt class="muted">no</dt><dd>10</dd>'
         in (cards["label"])
     )
     assert "median" not in cards["label"]
@@ -216,6 +217,29 @@ def test_column_cards_fit_each_kind_of_column(web):
     assert "dist-0" not in [f["id"] for f in page.context["figures"]]
     # a date column read from text is a datetime, not object
     assert '<p class="muted">datetime · ' in cards["when"]
+
+
+def test_a_0_1_column_is_counted_as_0_and_1_on_its_card_and_in_the_api(web, api):
+    """A class coded 0/1 is profiled as boolean; its card and the statistics API name its
+    values as the file writes them (1 and 0, as training names the classes), not true/false
+    or 1.0/0.0. With a gap pandas reads the column as 1.0/0.0: still 1 and 0."""
+    rows = "".join(f"{i},{'' if i == 7 else i % 3 and 1 or 0}\n" for i in range(30))
+    res = web.post(
+        "/datasets/upload/",
+        {"file": SimpleUploadedFile("coded.csv", ("x,target\n" + rows).encode())},
+    )
+    page = web.get(res["Location"] + "statistics/", HTTP_HX_REQUEST="true")
+    (card,) = [
+        c
+        for c in page.content.decode().split('<article class="card column-card"')[1:]
+        if '">target <span' in c
+    ]
+    assert '<dt class="muted">1</dt><dd>19</dd><dt class="muted">0</dt><dd>10</dd>' in card
+    assert "true" not in card and "1.0" not in card
+    dataset_id = int(res["Location"].rstrip("/").rsplit("/", 1)[1])
+    stats = api.get(f"/api/v1/datasets/{dataset_id}/statistics").json()["columns"]["target"]
+    assert stats["semantic_type"] == "boolean"
+    assert stats["top_values"] == [{"value": "1", "count": 19}, {"value": "0", "count": 10}]
 
 
 def test_the_chart_library_is_local_and_does_not_hold_up_the_page(web):

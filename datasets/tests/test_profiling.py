@@ -337,3 +337,23 @@ def test_statistics_chunks_match_the_whole_frame(messy: pd.DataFrame) -> None:
     assert streamed["color"]["top_values"] == whole["color"]["top_values"]
     assert streamed["iso_date"]["min"] == whole["iso_date"]["min"]
     assert streamed["iso_date"]["frequency"] == "D"
+
+
+def test_boolean_top_values_are_the_files_words(messy: pd.DataFrame) -> None:
+    """A boolean column's top values name its values as the file writes them (0/1, True as
+    JSON writes it, each spelling of a word), whole or streamed, not the 1.0/0.0 it is typed
+    as; its mean is still the share of true values."""
+    info = _info(messy)
+    streamed = statistics_chunks((messy.iloc[i : i + 8] for i in range(0, N, 8)), info)
+    whole = column_statistics(messy, info)
+    third, half = N // 3, N // 2
+    for stats in (whole, streamed):
+        assert stats["zero_one"]["top_values"] == [
+            {"value": "1", "count": 2 * third},
+            {"value": "0", "count": third},
+        ]
+        assert stats["zero_one"]["mean"] == pytest.approx(2 / 3)
+        assert {v["value"] for v in stats["true_false"]["top_values"]} == {"true", "false"}
+        assert stats["true_false"]["top_values"][0]["count"] == half
+        assert sorted(v["value"] for v in stats["yes_no"]["top_values"]) == ["No", "no", "yes"]
+        assert stats["yes_no"]["mean"] == pytest.approx(1 / 3)
