@@ -80,7 +80,9 @@ def features_generate(
         for name in featurizer.feature_names_:
             kind = name.split("_")[0]
             if name.startswith("lag_"):
-                desc, kind = f"{target} {name[4:]} steps earlier", "lag"
+                steps = name[4:]
+                desc = f"{target} {steps} step{'' if steps == '1' else 's'} earlier"
+                kind = "lag"
             elif name.startswith("roll_"):
                 _, stat, window = name.split("_")
                 desc, kind = f"{stat} of the {window} values before", "rolling"

@@ -27,6 +27,9 @@ def test_generate_series_features_from_the_frequency(api):
         format="json",
     ).json()["features"]
     assert {f["name"] for f in custom if f["kind"] == "lag"} == {"lag_1", "lag_2", "lag_12"}
+    described = {f["name"]: f["description"] for f in custom if f["kind"] == "lag"}
+    assert described["lag_1"] == "passengers 1 step earlier"  # not "1 steps"
+    assert described["lag_12"] == "passengers 12 steps earlier"
     assert not [f for f in custom if f["kind"] == "fourier"]
 
 
