@@ -113,6 +113,13 @@ def label_like(value: Any, classes: list | None) -> Any:
                 return label
         elif text == token:
             return label
+    # Whole-number classes take a whole number written with decimals ("1.0", as a spreadsheet
+    # or a float column writes 1), as a JSON 1.0 already matches; "0.5" still matches none.
+    whole = _whole_number(token)
+    if whole is not None:
+        for label in classes:
+            if _kind(label) == "int" and label == whole:
+                return label
     # Text classes that are one pair of boolean words ("No"/"Yes") take any boolean word of the
     # same truth ("n", "false", true), as the dataset reads such a column.
     texts = [label for label in classes if isinstance(label, str)]
@@ -122,6 +129,15 @@ def label_like(value: Any, classes: list | None) -> Any:
             if not math.isnan(truth) and boolean_number(label) == truth:
                 return label
     return value
+
+
+def _whole_number(token: str) -> int | None:
+    """The whole number a text such as "1.0" writes, or None (not a finite whole number)."""
+    try:
+        number = float(token)
+    except ValueError:
+        return None
+    return int(number) if math.isfinite(number) and number.is_integer() else None
 
 
 def label_key(label: Any) -> str:

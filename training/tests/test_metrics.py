@@ -100,6 +100,17 @@ def test_label_like_turns_json_actuals_into_the_models_labels():
     assert label_like(True, [0, 1]) == 1 and not isinstance(label_like(True, [0, 1]), bool)
 
 
+def test_label_like_reads_a_whole_number_written_with_decimals_as_that_class():
+    """The text "1.0" names the class 1 as the JSON number 1.0 does (it was refused as an
+    unknown class); a number that is no class, or not whole, still matches none."""
+    assert label_like("1.0", [0, 1]) == 1 and type(label_like("1.0", [0, 1])) is int
+    assert label_like(" 0.0 ", [0, 1]) == 0 and type(label_like(" 0.0 ", [0, 1])) is int
+    assert label_like("2.00", [1, 2, 3]) == 2
+    assert label_like("0.5", [0, 1]) == "0.5"
+    assert label_like("3.0", [0, 1]) == "3.0"
+    assert label_like("nan", [0, 1]) == "nan" and label_like("inf", [0, 1]) == "inf"
+
+
 def test_label_key_names_classes_as_json_writes_them():
     assert [label_key(v) for v in (np.int64(1), np.bool_(True), False, 2.0, "a")] == [
         "1",
