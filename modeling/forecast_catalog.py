@@ -223,7 +223,10 @@ FORECASTING_SPECS: list[AlgorithmSpec] = [
         name="ensemble",
         display_name="Ensemble of the best",
         problem_types=_FORECASTING,
-        description="Mean (or median) of the near-best backtested candidates; built by the search.",
+        description=(
+            "Built by the search: the backtest winner averaged with ARIMA, ranked first (unless "
+            "the winner is ARIMA), or else the mean (or median) of the near-best candidates."
+        ),
         hyperparameters=(
             HyperParam("size", "int", 5, min=2, max=5, description="Most members."),
             HyperParam(
