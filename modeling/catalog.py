@@ -7,6 +7,7 @@ Factories take validated, resolved hyperparameters and a context dict (`problem_
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,7 @@ from modeling.hyperparams import AlgorithmSpec, HyperParam
 __all__ = [
     "ALGORITHMS",
     "TABULAR_SPECS",
+    "ClippedInputRegressor",
     "LogTargetRegressor",
     "PlattSVC",
     "algorithms_for",
@@ -113,6 +115,60 @@ class LogTargetRegressor(RegressorMixin, BaseEstimator):
         z = np.asarray(self.regressor_.predict(X), dtype="float64")
         out: np.ndarray = np.expm1(np.clip(z, self.low_, self.high_))
         return out
+
+
+class ClippedInputRegressor(RegressorMixin, BaseEstimator):
+    """A regressor whose every input column is clipped to the central range of its training
+    values, in fitting and in prediction, so a linear model does not extrapolate on a row far
+    outside what it was fitted on.
+
+    The bounds of a column are training values: the `quantile`-th lowest and highest (with 0.01,
+    the 1st and 99th percentiles). A column where these meet (a rare 0/1 flag, a value that is
+    mostly zero) keeps its whole training range instead, so no column is flattened. Only the
+    training rows set the bounds (cross-validation folds learn their own).
+    """
+
+    def __init__(self, regressor: Any = None, quantile: float = 0.01):
+        self.regressor = regressor
+        self.quantile = quantile
+
+    @staticmethod
+    def bounds(values: np.ndarray, quantile: float = 0.01) -> tuple[np.ndarray, np.ndarray]:
+        """The (lower, upper) bound of each column of `values` (rows x columns, NaN ignored)."""
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column stays unbounded
+            low = np.nanquantile(values, quantile, axis=0, method="lower")
+            high = np.nanquantile(values, 1.0 - quantile, axis=0, method="higher")
+            flat = ~(high > low)
+            lower = np.where(flat, np.nanmin(values, axis=0), low)
+            upper = np.where(flat, np.nanmax(values, axis=0), high)
+        return np.nan_to_num(lower, nan=-np.inf), np.nan_to_num(upper, nan=np.inf)
+
+    def _clipped(self, X: Any) -> Any:
+        values = np.asarray(X, dtype="float64")
+        clipped = np.clip(values, self.lower_, self.upper_)
+        if hasattr(X, "columns"):  # keep a frame's names for the inner model
+            return type(X)(clipped, index=X.index, columns=X.columns)
+        return clipped
+
+    def fit(self, X: Any, y: Any) -> ClippedInputRegressor:
+        """Learn each column's bounds from the rows of `X`, then fit a clone of `regressor` on
+        the clipped rows."""
+        self.lower_, self.upper_ = self.bounds(np.asarray(X, dtype="float64"), self.quantile)
+        self.regressor_ = clone(self.regressor).fit(self._clipped(X), y)
+        if hasattr(self.regressor_, "n_features_in_"):
+            self.n_features_in_ = self.regressor_.n_features_in_
+        return self
+
+    @property
+    def feature_names_in_(self) -> np.ndarray:
+        """The column names the inner regressor was fitted on (AttributeError when it has none),
+        so a served matrix is named before it reaches it."""
+        return self.regressor_.feature_names_in_
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The inner regressor's predictions on the clipped rows."""
+        return np.asarray(self.regressor_.predict(self._clipped(X)), dtype="float64")
 
 
 class PlattSVC(ClassifierMixin, BaseEstimator):
@@ -195,7 +251,10 @@ def _linear(params: dict[str, Any], context: dict[str, Any]) -> Any:
         return LogisticRegression(
             C=1.0 / params["alpha"], max_iter=int(params["max_iter"]), random_state=_seed(context)
         )
-    return _log_target(Ridge(alpha=params["alpha"], random_state=_seed(context)), params, context)
+    ridge: Any = Ridge(alpha=params["alpha"], random_state=_seed(context))
+    if params.get("clip_inputs"):
+        ridge = ClippedInputRegressor(regressor=ridge)
+    return _log_target(ridge, params, context)
 
 
 def _forest(params: dict[str, Any], context: dict[str, Any], cls: type, reg: type) -> Any:
@@ -374,6 +433,15 @@ TABULAR_SPECS: list[AlgorithmSpec] = [
             HyperParam("alpha", "float", 1.0, 1e-4, 1e4, log=True, description="L2 strength."),
             HyperParam("max_iter", "int", 1000, 50, 10000, log=True),
             _TARGET_TRANSFORM,
+            HyperParam(
+                "clip_inputs",
+                "bool",
+                False,
+                description="Regression: clip each input to its 1st-99th percentile in the "
+                "training rows (a rare flag keeps its whole range), so far-out rows are not "
+                "extrapolated.",
+                only_for="regression",
+            ),
         ),
         factory=_linear,
     ),

@@ -148,3 +148,42 @@ def test_a_log_target_model_never_predicts_beyond_the_training_range():
     assert np.expm1(model.regressor_.predict(np.array([[10.0]])))[0] > 100 * y.max()
     assert far[0] == pytest.approx(y.max()) and far[1] == pytest.approx(y.min())
     assert model.predict(X).max() <= y.max() * (1 + 1e-12)
+
+
+def test_a_clipped_input_model_holds_far_out_rows_at_the_training_percentiles():
+    import pandas as pd
+    from sklearn.linear_model import LinearRegression
+
+    rng = np.random.default_rng(0)
+    size = rng.uniform(1.0, 3.0, 500)
+    flag = (np.arange(500) < 3).astype(float)  # a rare 0/1 flag: 3 rows of 500
+    X = pd.DataFrame({"size": size, "flag": flag})
+    y = 2.0 * size + 5.0 * flag
+    model = catalog.ClippedInputRegressor(LinearRegression()).fit(X, y)
+    # The bounds are training values at the 1st / 99th percentiles; the rare flag keeps 0..1.
+    assert model.lower_[0] == pytest.approx(np.quantile(size, 0.01, method="lower"))
+    assert model.upper_[0] == pytest.approx(np.quantile(size, 0.99, method="higher"))
+    assert list(model.lower_[1:]) == [0.0] and list(model.upper_[1:]) == [1.0]
+    assert list(model.feature_names_in_) == ["size", "flag"]
+    far = pd.DataFrame({"size": [30.0, -30.0], "flag": [1.0, 0.0]})
+    hold = model.predict(far)
+    assert hold[0] == pytest.approx(
+        model.predict(pd.DataFrame({"size": [model.upper_[0]], "flag": [1.0]}))[0]
+    )
+    assert hold[1] == pytest.approx(2.0 * model.lower_[0], abs=0.1)
+    # The rare flag still counts: it is not flattened to 0.
+    assert model.regressor_.coef_[1] == pytest.approx(5.0, abs=0.5)
+
+
+def test_the_linear_regressor_clips_inputs_when_asked_and_not_otherwise():
+    from sklearn.linear_model import Ridge
+
+    spec = catalog.get_algorithm("linear")
+    context = {"problem_type": "regression", "random_state": 0}
+    plain = spec.factory(spec.resolve({}, "regression"), context)
+    assert isinstance(plain, Ridge)
+    params = spec.resolve({"clip_inputs": True, "target_transform": "log"}, "regression")
+    model = spec.factory(params, context)
+    assert isinstance(model, catalog.LogTargetRegressor)
+    assert isinstance(model.regressor, catalog.ClippedInputRegressor)
+    assert "clip_inputs" not in spec.defaults("classification")

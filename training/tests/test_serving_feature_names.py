@@ -50,6 +50,23 @@ def test_a_log_target_model_is_served_with_its_column_names():
     assert np.allclose(compiled.model.predict(X.head(50)), fitted.predict(X.head(50)))
 
 
+def test_a_clipped_input_ridge_is_served_with_its_column_names_and_clips_there_too():
+    df = _frame()
+    X, y = df.drop(columns="price"), df["price"]
+    fitted = build_pipeline(
+        df_schema=infer_schema(df), target="price", problem_type="regression",
+        algorithm="linear", hyperparameters={"clip_inputs": True},
+    ).fit(X, y)  # fmt: skip
+    far = X.head(3).assign(size=[1e4, 300.0, -1e4])
+    rows = pd.concat([X.head(50), far], ignore_index=True)
+    compiled, noise = _served_warnings(fitted, rows)
+    assert noise == []
+    served = compiled.model.predict(rows)
+    assert np.allclose(served, fitted.predict(rows))
+    # A house of 10,000 m2 is priced like the largest training ones, not 40 times one of them.
+    assert served[-3] <= 1.02 * served[-2] and served[-3] < 1.1 * y.max()
+
+
 def test_a_scaled_target_network_is_served_with_its_column_names():
     df = _frame()
     X, y = df.drop(columns="price"), df["price"]
