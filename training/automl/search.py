@@ -158,11 +158,13 @@ class Searcher:
 
 
 def search_fixed(best: Trial, given: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The values every search proposal keeps: the user's, plus the target transform that
-    scored best for the algorithm (the search then tunes the trees for that target scale)."""
+    """The values every search proposal keeps: the user's, plus the target transform and input
+    clipping that scored best for the algorithm (the search then tunes the trees for that target
+    scale, a linear model for those inputs)."""
     fixed = dict(given or {})
-    if "target_transform" in best.params:
-        fixed.setdefault("target_transform", best.params["target_transform"])
+    for name in ("target_transform", "clip_inputs"):
+        if name in best.params:
+            fixed.setdefault(name, best.params[name])
     return fixed or None
 
 

@@ -15,12 +15,12 @@ from training.automl import AutoMLError, AutoMLSettings, holdout_split, run_auto
 from training.automl.epochs import EpochTrainer, adam_learning_rate
 from training.automl.importance import own_importance, permutation_shares
 from training.automl.inputs import Inputs, check_inputs
-from training.automl.portfolio import PORTFOLIO, portfolio_queue
+from training.automl.portfolio import PORTFOLIO, clipping_matters, log_twins, portfolio_queue
 from training.automl.run import Run
 from training.automl.scoring import oof_score
 from training.automl.search import Searcher
 from training.automl.splits import make_folds
-from training.automl.trials import Engine
+from training.automl.trials import Engine, Trial
 from training.builder import infer_schema
 
 
@@ -123,12 +123,31 @@ def test_fold_count_follows_the_row_count_unless_folds_are_given():
 
 def test_portfolio_queue_puts_user_values_first_and_log_targets_only_when_they_qualify():
     names = ["linear", "hist_gradient_boosting"]
-    plain = portfolio_queue(names, {}, log_ok=False)
+    plain = portfolio_queue(names, {}, log_ok=False, clip_ok=True)
     assert plain[0] == ("linear", PORTFOLIO["linear"][0])
     assert all(p.get("target_transform") != "log" for _, p in plain)
-    assert any(p.get("target_transform") == "log" for _, p in portfolio_queue(names, {}, True))
-    user = portfolio_queue(names, {"linear": {"alpha": 3.0}}, log_ok=True)
+    logs = portfolio_queue(names, {}, True, True)
+    assert any(p.get("target_transform") == "log" for _, p in logs)
+    user = portfolio_queue(names, {"linear": {"alpha": 3.0}}, log_ok=True, clip_ok=True)
     assert [p for a, p in user if a == "linear"] == [{"alpha": 3.0}]
+
+
+def test_portfolio_queue_tries_clipped_linear_inputs_for_regression_only():
+    names = ["linear", "hist_gradient_boosting"]
+    regression = [p for a, p in portfolio_queue(names, {}, True, True) if a == "linear"]
+    assert {"clip_inputs": True} in regression
+    assert {"target_transform": "log", "clip_inputs": True} in regression
+    classes = portfolio_queue(names, {}, log_ok=False, clip_ok=False)
+    assert not any(p.get("clip_inputs") for _, p in classes)
+
+
+def test_clipping_matters_only_when_a_numeric_column_has_values_beyond_its_percentiles():
+    rng = np.random.default_rng(0)
+    flags = pd.DataFrame({"a": (rng.random(300) < 0.3).astype(int), "b": np.zeros(300)})
+    flags.loc[:1, "b"] = 1  # a rare flag keeps its whole range
+    assert not clipping_matters(flags)
+    assert not clipping_matters(flags.assign(text=["x"] * 300)[["text"]])
+    assert clipping_matters(flags.assign(size=rng.lognormal(size=300)))
 
 
 def test_grid_search_proposes_each_point_once_then_stops():
@@ -184,6 +203,19 @@ def _engine(df: pd.DataFrame, target: str, problem_type: str, **settings) -> Eng
     X, y = df.drop(columns=target), df[target]
     data = Inputs(X, y, list(X.columns), infer_schema(X))
     return Engine(Run(60.0), s, data, make_folds(y, problem_type, False, 5, 0))
+
+
+def test_the_other_target_scale_is_not_tried_again_under_another_spelling():
+    X, y = make_regression(200, 3, random_state=0)
+    df = pd.DataFrame(X, columns=list("abc")).assign(y=np.abs(y))
+    engine = _engine(df, "y", "regression")
+    tried = [({}, 2.0), ({"target_transform": "log"}, 3.0), ({"clip_inputs": True}, 1.0)]
+    for params, key in tried:
+        engine.record(Trial("linear", params, -key, (key,)))
+    # The best, {"target_transform": "log"}, flipped is {"target_transform": "none"}: that is {}.
+    assert log_twins(engine) == []
+    engine.record(Trial("linear", {"clip_inputs": True, "target_transform": "log"}, -4.0, (4.0,)))
+    assert log_twins(engine) == []  # its twin {"clip_inputs": True} was tried
 
 
 def test_gradient_boosting_keeps_exactly_the_stages_of_its_best_epoch():
