@@ -422,6 +422,14 @@ def dataset_file_missing(dataset: Dataset) -> Conflict:
     )
 
 
+def dataset_file_check(dataset: Dataset) -> None:
+    """Refuse (409, `dataset_file_missing`) work on a dataset whose stored file is gone from
+    storage, before anything is created for it (reading it later would fail the same way)."""
+    name = dataset.file.name or ""
+    if not name or not dataset.file.storage.exists(name):
+        raise dataset_file_missing(dataset)
+
+
 @contextmanager
 def dataset_open(dataset: Dataset) -> Iterator[IO[bytes]]:
     """Open the stored file of `dataset` for reading (works with any Django storage).

@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 from threadpoolctl import threadpool_limits
 
-from datasets.services import dataset_frame, storage_delete_files
+from datasets.services import dataset_file_check, dataset_frame, storage_delete_files
 from modeling import artifacts, catalog
 from modeling.models import ModelConfig, TrainedModel
 from modeling.services import (
@@ -120,11 +120,14 @@ def training_in_progress_check(*, pipeline: Pipeline) -> None:
 def training_job_start(*, pipeline: Pipeline, user, config: dict[str, Any]) -> TrainingJob:
     """Validate a start request, create a queued job and enqueue it after commit.
 
-    Refuses (409) while the pipeline has a job queued or running. Not idempotent: each call
+    Refuses (409) while the pipeline has a job queued or running, and (409
+    `dataset_file_missing`) when its dataset's stored file is gone. Not idempotent: each call
     that is not refused queues a new job.
     """
     training_job_capacity_check(user=user)
     training_in_progress_check(pipeline=pipeline)
+    # The run checks the file again: it can vanish between this start and the run.
+    dataset_file_check(pipeline.dataset)
     if pipeline.dataset.num_rows < 2:
         raise InvalidInput("The dataset has too few rows to train on.", code="too_few_rows")
     chosen = _resolve_algorithms(pipeline, config)

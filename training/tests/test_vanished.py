@@ -71,21 +71,58 @@ def test_job_whose_pipeline_vanished_stops_without_a_traceback(api, owner, caplo
     assert wait_job(api, _start(api, other["id"], 3))["status"] == "completed"
 
 
-def test_job_whose_dataset_file_is_gone_fails_with_the_reason(api, owner, caplog, celery_worker):
-    """The dataset's stored file deleted from storage before training (a restore that missed
-    it, a cleaned disk): the job ends failed with the same sentence the dataset's pages give,
-    not as an unexpected error with its exception class and a traceback in the worker log."""
+GONE = (
+    "The stored file of dataset 'v' is missing: its data is no longer there. "
+    "Restore the file or upload it again."
+)
+
+
+def test_job_whose_dataset_file_goes_after_its_start_fails_with_the_reason(api, owner, caplog):
+    """The dataset's stored file deleted from storage between the start (which checks it) and
+    the run (a restore that missed it, a cleaned disk): the job ends failed with the same
+    sentence the dataset's pages give, not as an unexpected error with its exception class
+    and a traceback in the worker log."""
     from datasets.models import Dataset
+    from training.services import training_job_run
 
     caplog.set_level(logging.INFO)
     ds = _upload(api)
     pipe = create_pipeline(api, ds["id"], "y", "classification")
-    default_storage.delete(Dataset.objects.get(pk=ds["id"]).file.name)
-    final = wait_job(api, _start(api, pipe["id"], 10))
-    assert final["status"] == "failed"
-    assert final["error"] == (
-        "The stored file of dataset 'v' is missing: its data is no longer there. "
-        "Restore the file or upload it again."
+    # Queued as a start would queue it, then run here: no worker may claim it before the
+    # file is deleted.
+    job = TrainingJob.objects.create(
+        owner=owner,
+        pipeline_id=pipe["id"],
+        config={"algorithms": ["linear"], "hyperparameters": {}, "time_budget_s": 10},
     )
+    default_storage.delete(Dataset.objects.get(pk=ds["id"]).file.name)
+    training_job_run(job_id=job.pk)
+    final = api.get(f"/api/v1/training/{job.pk}/status").json()
+    assert final["status"] == "failed"
+    assert final["error"] == GONE
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == [], [r.getMessage() for r in errors]
+
+
+def test_start_on_a_dataset_whose_file_is_gone_is_refused(api, owner, client):
+    """Over REST and from the wizard's start form: a 409 with the sentence the run would fail
+    on, and no job (nor a pipeline marked training)."""
+    from datasets.models import Dataset
+
+    ds = _upload(api)
+    pipe = create_pipeline(api, ds["id"], "y", "classification")
+    default_storage.delete(Dataset.objects.get(pk=ds["id"]).file.name)
+    body = {"pipeline_id": pipe["id"], "algorithms": "auto", "time_budget_s": 10}
+    res = api.post("/api/v1/training/start", body, format="json")
+    assert res.status_code == 409, res.json()
+    assert res.json() == {"detail": GONE, "code": "dataset_file_missing"}
+
+    client.force_login(owner)
+    page = client.post(
+        f"/pipelines/{pipe['id']}/wizard/training/", {"choice": "auto", "time_budget_s": "10"}
+    )
+    assert page.status_code == 409
+    assert GONE.replace("'", "&#x27;") in page.content.decode()
+
+    assert not TrainingJob.objects.filter(pipeline_id=pipe["id"]).exists()
+    assert Pipeline.objects.get(pk=pipe["id"]).status != Pipeline.Status.TRAINING
