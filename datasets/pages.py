@@ -5,6 +5,7 @@ Thin: each view calls the datasets services/selectors and renders a template.
 
 from __future__ import annotations
 
+import pandas as pd
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
+from pandas.tseries.frequencies import to_offset
 
 from datasets import charts, profiling, selectors, services
 from datasets.models import Dataset
@@ -23,6 +25,7 @@ from vur.pages import error_fields, get_or_404
 ALLOWED_EXTENSIONS = (".csv", ".xlsx", ".json", ".parquet")
 PREVIEW_PAGE_SIZE = 20
 STATS_PAGE_SIZE = 40  # columns (each with a chart) per statistics page
+_DAY_NS = 86_400 * 10**9
 
 
 def _int(value: str | None, default: int, low: int, high: int) -> int:
@@ -190,6 +193,8 @@ def _column_card(info: dict, stats: dict, index: int) -> dict:
     card["not_numbers"] = profiling.non_numeric_phrase(info)
     if kind == "boolean" and stats.get("mean") is not None:
         card["booleans"] = _boolean_counts(stats)
+    if kind == "datetime":
+        card["span"] = date_span(stats.get("min"), stats.get("max"), stats.get("frequency"))
     return card
 
 
@@ -206,6 +211,50 @@ def _boolean_counts(stats: dict) -> list[tuple[str, int]]:
             names[truth] = str(top["value"])
             seen.add(truth)
     return [(names[1.0], true), (names[0.0], stats.get("count", 0) - true)]
+
+
+def _sub_daily(alias: str | None) -> bool:
+    """Whether a frequency alias steps by less than a day ("h", "30min"; not "D", "MS")."""
+    if not alias:
+        return False
+    try:
+        offset = to_offset(alias)
+    except ValueError:
+        return False
+    return isinstance(offset, pd.offsets.Tick) and offset.nanos < _DAY_NS
+
+
+def _time_text(stamp: pd.Timestamp) -> str:
+    """The time of day of `stamp` to the minute, or to the second (and its fraction) when it
+    has one, then "UTC" or its offset when the timestamp has a time zone."""
+    text = stamp.strftime("%H:%M")
+    fraction = f"{stamp.microsecond * 1000 + stamp.nanosecond:09d}".rstrip("0")
+    if stamp.second or fraction:
+        text = stamp.strftime("%H:%M:%S") + (f".{fraction}" if fraction else "")
+    offset = stamp.utcoffset()
+    if offset is not None:
+        zone = stamp.strftime("%z")
+        text += " UTC" if not offset else f" {zone[:3]}:{zone[3:]}"
+    return text
+
+
+def date_span(low: str | None, high: str | None, frequency: str | None) -> tuple[str, str]:
+    """The first and last timestamps of a date column (ISO text from its statistics) as people
+    write them: the date alone ("1959-05-01") when both are midnight and the column does not
+    step by hours or minutes, else date and time ("1959-05-01 13:00"). Text that is not a
+    timestamp is returned as it is ("" for none)."""
+    try:
+        stamps = [pd.Timestamp(v) if v else None for v in (low, high)]
+    except (TypeError, ValueError):
+        return (str(low or ""), str(high or ""))
+    with_time = _sub_daily(frequency) or any(s is not None and s != s.normalize() for s in stamps)
+
+    def text(stamp: pd.Timestamp | None) -> str:
+        if stamp is None:
+            return ""
+        return f"{stamp:%Y-%m-%d} {_time_text(stamp)}" if with_time else f"{stamp:%Y-%m-%d}"
+
+    return text(stamps[0]), text(stamps[1])
 
 
 @login_required

@@ -251,3 +251,41 @@ def test_the_chart_library_is_local_and_does_not_hold_up_the_page(web):
     (tag,) = re.findall(r"<script[^>]*plotly[^>]*>", page)
     assert 'src="/static/vendor/plotly.min.js"' in tag and " defer" in tag
     assert web.get("/static/vendor/plotly.min.js").status_code == 200
+
+
+def _date_card(web, csv: str) -> tuple[str, dict]:
+    """Upload `csv` (a column `when` and a number) and return the date column's card and its
+    statistics from the API."""
+    res = web.post("/datasets/upload/", {"file": SimpleUploadedFile("d.csv", csv.encode())})
+    page = web.get(res["Location"] + "statistics/", HTTP_HX_REQUEST="true")
+    (card,) = [
+        c
+        for c in page.content.decode().split('<article class="card column-card"')[1:]
+        if '">when <span' in c
+    ]
+    dataset_id = int(res["Location"].rstrip("/").rsplit("/", 1)[1])
+    stats = web.get(f"/api/v1/datasets/{dataset_id}/statistics").json()["columns"]["when"]
+    return card, stats
+
+
+def test_a_date_cards_range_is_written_as_people_write_dates(web):
+    """Dates at midnight read as dates ("1959-05-01"), timestamps with a time of day as date
+    and time to the minute ("1959-05-01 13:00"); the API keeps its ISO values."""
+    months = "".join(f"{1959 + (4 + i) // 12}-{(4 + i) % 12 + 1:02d}-01,{i}\n" for i in range(30))
+    card, stats = _date_card(web, "when,y\n" + months)
+    assert '<dt class="muted">from</dt><dd>1959-05-01</dd>' in card
+    assert '<dt class="muted">to</dt><dd>1961-10-01</dd>' in card
+    assert "T00:00:00" not in card
+    assert (stats["min"], stats["max"]) == ("1959-05-01T00:00:00", "1961-10-01T00:00:00")
+
+    hours = "".join(f"1959-05-01 {13 + i}:00,{i}\n" for i in range(5))
+    card, stats = _date_card(web, "when,y\n" + hours)
+    assert '<dt class="muted">from</dt><dd>1959-05-01 13:00</dd>' in card
+    assert '<dt class="muted">to</dt><dd>1959-05-01 17:00</dd>' in card
+    assert (stats["min"], stats["max"]) == ("1959-05-01T13:00:00", "1959-05-01T17:00:00")
+
+    # hourly from midnight to midnight: both ends are midnight, yet the values have hours
+    hourly = "".join(f"1959-05-{1 + i // 24:02d} {i % 24:02d}:00,{i}\n" for i in range(25))
+    card, _stats = _date_card(web, "when,y\n" + hourly)
+    assert '<dt class="muted">from</dt><dd>1959-05-01 00:00</dd>' in card
+    assert '<dt class="muted">to</dt><dd>1959-05-02 00:00</dd>' in card
