@@ -429,6 +429,10 @@ TABULAR_SPECS: list[AlgorithmSpec] = [
         problem_types=BOTH,
         description="Logistic regression for classes, ridge regression for numbers.",
         problem_names={CLS: "Logistic regression", REG: "Ridge regression"},
+        problem_descriptions={
+            CLS: "Linear model of the class probabilities with an L2 penalty; fast, a baseline.",
+            REG: "Least squares with an L2 penalty on the weights; fast, a baseline.",
+        },
         hyperparameters=(
             HyperParam("alpha", "float", 1.0, 1e-4, 1e4, log=True, description="L2 strength."),
             HyperParam("max_iter", "int", 1000, 50, 10000, log=True),
@@ -506,6 +510,10 @@ TABULAR_SPECS: list[AlgorithmSpec] = [
         problem_types=BOTH,
         description="Linear model trained by stochastic gradient descent, epoch by epoch.",
         problem_names={CLS: "Logistic regression (SGD)", REG: "Linear regression (SGD)"},
+        problem_descriptions={
+            CLS: "Logistic regression trained by stochastic gradient descent, epoch by epoch.",
+            REG: "Linear regression trained by stochastic gradient descent, epoch by epoch.",
+        },
         hyperparameters=(
             HyperParam("alpha", "float", 1e-4, 1e-7, 1.0, log=True),
             HyperParam("penalty", "categorical", "l2", choices=("l2", "l1", "elasticnet")),

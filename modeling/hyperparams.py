@@ -95,11 +95,19 @@ class AlgorithmSpec:
     # What a trained model of this algorithm is called for one problem type, where the
     # catalogue's name covers both ({"regression": "Ridge regression"}). Not in the API answer.
     problem_names: dict[str, str] = field(default_factory=dict, compare=False)
+    # What it is for one problem type, where the catalogue's description covers both (the
+    # description of "Logistic regression" on a classification page). Not in the API answer.
+    problem_descriptions: dict[str, str] = field(default_factory=dict, compare=False)
 
     def name_for(self, problem_type: str | None) -> str:
         """The name of this algorithm for `problem_type` ("Ridge regression" for a regression
         model of "linear"); the catalogue's name when it has no name of its own for it."""
         return self.problem_names.get(problem_type or "", self.display_name)
+
+    def description_for(self, problem_type: str | None) -> str:
+        """What this algorithm is for `problem_type` (logistic regression's sentence on a
+        classification pipeline); the catalogue's description when it has none of its own."""
+        return self.problem_descriptions.get(problem_type or "", self.description)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON shape the API answers (`models/algorithms`)."""

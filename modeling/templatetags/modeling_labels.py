@@ -32,6 +32,18 @@ def algorithm_label(name: Any, problem_type: Any = None) -> str:
     return display_name(name, problem_type)
 
 
+@register.filter
+def algorithm_description(name: Any, problem_type: Any = None) -> str:
+    """What algorithm `name` is, said for `problem_type` where the catalogue's sentence covers
+    two (`{{ spec.name|algorithm_description:pipeline.problem_type }}` on a classification
+    pipeline: logistic regression's sentence, not "..., ridge regression for numbers");
+    "" for a name the catalogue does not know."""
+    from modeling.catalog import ALGORITHMS
+
+    spec = ALGORITHMS.get(str(name or ""))
+    return "" if spec is None else spec.description_for(str(problem_type or ""))
+
+
 # Metrics stored as percentages (12.5 means 12.5 %; see modeling.metrics).
 _PERCENT_METRICS = frozenset({"mape", "smape"})
 

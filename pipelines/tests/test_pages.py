@@ -408,3 +408,24 @@ def test_the_algorithm_step_names_algorithms_for_the_pipelines_problem(web, peng
     assert "Linear model (logistic / ridge)" not in html
     chosen = html.split('<ul class="plain">', 1)[1].split("</ul>", 1)[0]
     assert "<strong>Logistic regression</strong>" in chosen
+
+
+def test_algorithm_descriptions_fit_the_pipelines_problem_type(web, penguins):
+    """An algorithm that is one thing per problem type is described as that thing: logistic
+    regression on a classification pipeline says nothing of ridge regression, and back."""
+
+    def summary(problem_type: str, target: str, name: str) -> str:
+        created = _create(web, penguins["id"], target_column=target, problem_type=problem_type)
+        base = created["Location"].rsplit("preprocessing/", 1)[0]
+        page = web.get(base + "model_selection/").content.decode()
+        card = page.split(f'id="algo-{name}"', 1)[1]
+        return card.split("<summary>", 1)[1].split("</summary>", 1)[0]
+
+    logistic = summary("classification", "species", "linear")
+    assert "Logistic regression" in logistic and "class probabilities" in logistic
+    assert "ridge" not in logistic.lower() and "numbers" not in logistic
+    ridge = summary("regression", "body_mass_g", "linear")
+    assert "Ridge regression" in ridge and "Least squares" in ridge
+    assert "logistic" not in ridge.lower() and "class " not in ridge
+    sgd = summary("classification", "species", "sgd")
+    assert "Logistic regression (SGD)</strong>" in sgd and "Logistic regression trained" in sgd
