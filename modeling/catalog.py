@@ -378,7 +378,15 @@ def _decision_tree(params: dict[str, Any], context: dict[str, Any]) -> Any:
 def _forest_params(n_estimators: int) -> tuple[HyperParam, ...]:
     return (
         HyperParam("n_estimators", "int", n_estimators, 10, 1000, description="Number of trees."),
-        HyperParam("max_depth", "int", 0, 0, 60, description="Tree depth limit (0 = none)."),
+        HyperParam(
+            "max_depth",
+            "int",
+            0,
+            0,
+            60,
+            description="Tree depth limit (0 = none).",
+            zero_means="no limit",
+        ),
         HyperParam("min_samples_leaf", "int", 1, 1, 50, log=True, description="Rows per leaf."),
         HyperParam(
             "max_features",
@@ -413,7 +421,9 @@ TABULAR_SPECS: list[AlgorithmSpec] = [
             HyperParam("learning_rate", "float", 0.1, 0.005, 1.0, log=True),
             HyperParam("max_iter", "int", 300, 10, 3000, log=True, description="Boosting rounds."),
             HyperParam("max_leaf_nodes", "int", 31, 4, 256, log=True),
-            HyperParam("max_depth", "int", 0, 0, 20, description="0 = unlimited."),
+            HyperParam(
+                "max_depth", "int", 0, 0, 20, description="0 = unlimited.", zero_means="no limit"
+            ),
             HyperParam("min_samples_leaf", "int", 20, 1, 200, log=True),
             HyperParam("l2_regularization", "float", 0.0, 0.0, 10.0),
             HyperParam("max_features", "float", 1.0, 0.1, 1.0, description="Feature fraction."),
@@ -569,7 +579,9 @@ TABULAR_SPECS: list[AlgorithmSpec] = [
         problem_types=BOTH,
         description="One interpretable tree; a baseline.",
         hyperparameters=(
-            HyperParam("max_depth", "int", 8, 0, 60, description="0 = unlimited."),
+            HyperParam(
+                "max_depth", "int", 8, 0, 60, description="0 = unlimited.", zero_means="no limit"
+            ),
             HyperParam("min_samples_leaf", "int", 5, 1, 200, log=True),
         ),
         factory=_decision_tree,

@@ -42,6 +42,7 @@ def _season_param() -> HyperParam:
         min=0,
         max=10_000,
         description="Season length in steps; 0 = detected from the data.",
+        zero_means="detected from the data",
     )
 
 
@@ -121,7 +122,13 @@ _DIFF = HyperParam(
     description="Learn first differences: auto = when the series trends.",
 )
 _MAX_LAG = HyperParam(
-    "max_lag", "int", 0, min=0, max=1000, description="Use lags 1..max_lag; 0 = from the frequency."
+    "max_lag",
+    "int",
+    0,
+    min=0,
+    max=1000,
+    description="Use lags 1..max_lag; 0 = from the frequency.",
+    zero_means="from the frequency",
 )
 
 FORECASTING_SPECS: list[AlgorithmSpec] = [

@@ -27,6 +27,16 @@ class HyperParam:
     description: str = ""
     # The one problem type the parameter means something for (None: every type it solves).
     only_for: str | None = None
+    # What 0 stands for when it is not a number of anything ("no limit" for a depth); logs say
+    # it next to the 0. Not in the API answer (its description says it).
+    zero_means: str = ""
+
+    def meaning(self, value: Any) -> str:
+        """What `value` stands for in words when it is not taken literally ("no limit" for a
+        max_depth of 0, or of None as a resolved depth), else ""."""
+        if not self.zero_means or isinstance(value, bool):
+            return ""
+        return self.zero_means if value is None or value == 0 else ""
 
     def applies_to(self, problem_type: str | None) -> bool:
         """Whether the parameter means something for `problem_type` (None: any)."""

@@ -34,9 +34,9 @@ def evaluate(engine: Engine, algorithm: str, params: dict[str, Any], limit: floa
     except (Cancelled, AutoMLError):
         raise
     except Exception as exc:
-        logger.exception("Evaluating %s %s failed", algorithm, short_params(params))
+        logger.exception("Evaluating %s %s failed", algorithm, short_params(params, algorithm))
         engine.run.log(
-            f"{engine.label(algorithm)} {short_params(params)} failed and is left out: "
+            f"{engine.label(algorithm)} {short_params(params, algorithm)} failed and is left out: "
             f"{type(exc).__name__}: {exc}",
             "warning",
         )
@@ -55,8 +55,8 @@ def _evaluate(engine: Engine, algorithm: str, params: dict[str, Any], limit: flo
         engine.run.ledger.decide(
             "search",
             "skipped",
-            f"Skipping {engine.label(algorithm)} {short_params(params)}: one fold is predicted "
-            f"to take {est:.1f}s and {max(limit, 0.0):.1f}s are left for it.",
+            f"Skipping {engine.label(algorithm)} {short_params(params, algorithm)}: one fold is "
+            f"predicted to take {est:.1f}s and {max(limit, 0.0):.1f}s are left for it.",
             algorithm=algorithm,
             predicted_s=round(est, 2),
         )

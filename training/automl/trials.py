@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from modeling.catalog import display_name
+from modeling.catalog import ALGORITHMS, display_name
 from modeling.metrics import readable
 from training.automl.inputs import Inputs
 from training.automl.ranking import RankKey, rank_key
@@ -53,12 +53,21 @@ class Trial:
         return self.oof is not None
 
 
-def short_params(params: dict[str, Any]) -> str:
-    """`{a=1, b=0.1234}`: a configuration as the log shows it (fractions rounded)."""
+def short_params(params: dict[str, Any], algorithm: str = "") -> str:
+    """`{a=1, b=0.1234}`: a configuration as the log shows it (fractions rounded); given its
+    algorithm, a value that stands for something is said in words as the catalogue means it
+    (`max_depth=0 (no limit)`)."""
     if not params:
         return "{}"
-    shown = (f"{k}={readable(v) if isinstance(v, float) else v}" for k, v in params.items())
-    return "{" + ", ".join(shown) + "}"
+    spec = ALGORITHMS.get(algorithm)
+    known = {p.name: p for p in spec.hyperparameters} if spec else {}
+
+    def shown(name: str, value: Any) -> str:
+        text = f"{name}={readable(value) if isinstance(value, float) else value}"
+        meaning = known[name].meaning(value) if name in known else ""
+        return f"{text} ({meaning})" if meaning else text
+
+    return "{" + ", ".join(shown(k, v) for k, v in params.items()) + "}"
 
 
 def _validation_share(model: Any, n_rows: int) -> float | None:
@@ -220,9 +229,8 @@ class Engine:
         self.run.offer(trial.cv_value)
         value = "n/a" if trial.cv_value is None else readable(trial.cv_value)
         name, _ = self.settings.metric
-        self.run.log(
-            f"{self.label(trial.algorithm)} {short_params(trial.params)}: cv {name} {value}."
-        )
+        shown = short_params(trial.params, trial.algorithm)
+        self.run.log(f"{self.label(trial.algorithm)} {shown}: cv {name} {value}.")
         self.run.report(trial.algorithm)
 
     def ranked(self) -> list[Trial]:

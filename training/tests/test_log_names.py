@@ -124,3 +124,31 @@ def test_a_jobs_stored_log_names_algorithms_as_its_pages_do(api, celery_worker):
     assert any(m.startswith("Ridge regression {") for m in lines), lines
     assert any(m.startswith("Best: Ridge regression (cv rmse ") for m in lines), lines
     assert lines[-1] == "Registered 1 models; best: Ridge regression.", lines
+
+
+def test_a_depth_of_0_is_logged_as_no_limit():
+    """The log line of a configuration says what a value that is not taken literally stands
+    for, as the catalogue means it: a max_depth of 0 is no limit, not a depth of 0."""
+    from training.automl.trials import short_params
+
+    events: list[tuple[str, dict]] = []
+    settings = AutoMLSettings(
+        target="species", problem_type="classification", algorithms=["random_forest"],
+        time_budget_s=4, search={"n_iter": 1},
+        hyperparameters={"random_forest": {"n_estimators": 20, "max_depth": 0}},
+    )  # fmt: skip
+    run_automl(
+        pd.read_csv(sample_path("penguins.csv")),
+        settings,
+        on_event=lambda k, p: events.append((k, p)),
+    )
+    lines = [p["message"] for k, p in events if k == "log"]
+    tried = [m for m in lines if m.startswith("Random forest {n_estimators=20, ")]
+    assert tried and "max_depth=0 (no limit)," in tried[0], lines
+    assert not any("max_depth=0," in m for m in lines), lines
+    # A depth that is one, and a 0 that is a number (no regularisation), are written as they are.
+    assert short_params({"max_depth": 8}, "decision_tree") == "{max_depth=8}"
+    assert short_params({"l2_regularization": 0}, "hist_gradient_boosting") == (
+        "{l2_regularization=0}"
+    )
+    assert short_params({"max_depth": 0}, "hist_gradient_boosting") == "{max_depth=0 (no limit)}"
