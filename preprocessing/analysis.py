@@ -15,6 +15,19 @@ same fences training caps at and the previews count. A time series' value column
 against their trend and seasonal pattern instead (`preprocessing.series.detect_outliers`, the rule
 of the series chart and the forecaster): the caller passes those counts as `series_outliers`.
 
+A time series' missing timestamps (steps of its regular grid without a row: gaps) are a
+`missing_values` issue of its time column, graded as missing values are (share of the grid's
+steps), when the caller passes them as `missing_steps`.
+
+The overall score (0-1, shown as a percentage) weighs four parts: completeness 0.4 (the share of
+cells that hold a value, a time series' missing timestamps counted as rows whose every cell is
+missing), uniqueness 0.2 (rows that repeat no earlier row), consistency 0.2 (text cells in a
+consistent format) and validity 0.2 (numeric values that are no outliers).
+
+A time series' dataset (`time_series=True`) is advised in the terms of what a forecasting
+pipeline's preprocessing offers (gap filling by interpolation or forward fill; outliers capped or
+redrawn from their neighbours), not a table's (median imputation, a robust scaler).
+
 Numbers stored as text are "medium" when every value is a plain number (only the type is wrong)
 and "high" when separators, currency symbols or non-numbers must be cleaned first.
 
@@ -68,6 +81,16 @@ _DAY_MONTH_FORMATS = ("DD/MM/YYYY", "DD-MM-YYYY", "DD.MM.YYYY")
 _PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 _DECORATED_NUMBER = re.compile(
     r"^[+-]?[$€£¥]?\s*[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?\s*%?\s*[$€£¥]?$"
+)
+# What a time series' issues advise: what a forecasting pipeline's preprocessing step offers
+# (`preprocessing.config.SERIES_OPTIONS`), not a table's imputers and scalers.
+_SERIES_FILL_ACTION = (
+    "A forecasting pipeline fills its target's missing values by interpolation or forward fill "
+    "(its preprocessing step's gap filling)."
+)
+_SERIES_OUTLIER_ACTION = (
+    "Check whether they are errors; a forecasting pipeline's outlier treatment can cap them or "
+    "redraw them from their neighbours."
 )
 _DATE_SHARE = 0.8  # share of values that must look like dates to check the date formats
 _NUMBER_SHARE = 0.9  # share of values that must look like numbers to call it "numbers as text"
@@ -143,7 +166,9 @@ def _blank_mask(series: pd.Series) -> pd.Series:
     return series.map(lambda v: isinstance(v, str) and not v.strip()).astype(bool)
 
 
-def _missing_issue(df: pd.DataFrame, column: str, unread: int = 0) -> dict[str, Any] | None:
+def _missing_issue(
+    df: pd.DataFrame, column: str, unread: int = 0, time_series: bool = False
+) -> dict[str, Any] | None:
     series = df[column]
     blanks = int(_blank_mask(series).sum())
     count = int(series.isna().sum()) + blanks - unread
@@ -154,6 +179,8 @@ def _missing_issue(df: pd.DataFrame, column: str, unread: int = 0) -> dict[str, 
     extra = f" (including {blanks} blank string{'s' if blanks != 1 else ''})" if blanks else ""
     if pct >= 50:
         action = "Drop the column or collect more data: imputing would invent most of it."
+    elif time_series:
+        action = _SERIES_FILL_ACTION
     elif column in numeric_columns(df, [column]):
         action = "Impute with the median, or interpolate / forward-fill for a time series."
     else:
@@ -169,7 +196,9 @@ def _missing_issue(df: pd.DataFrame, column: str, unread: int = 0) -> dict[str, 
     )
 
 
-def _outlier_issue(df: pd.DataFrame, column: str) -> dict[str, Any] | None:
+def _outlier_issue(
+    df: pd.DataFrame, column: str, time_series: bool = False
+) -> dict[str, Any] | None:
     values = pd.to_numeric(df[column], errors="coerce").to_numpy(dtype="float64")
     values = values[np.isfinite(values)]
     bounds = fences(values, "iqr")
@@ -190,7 +219,9 @@ def _outlier_issue(df: pd.DataFrame, column: str) -> dict[str, Any] | None:
             f"'{column}' has {count} values outside the IQR fences "
             f"[{low:.4g}, {high:.4g}], {pct}% of its values."
         ),
-        (
+        _SERIES_OUTLIER_ACTION
+        if time_series
+        else (
             "Check whether they are errors; cap them to the fences, remove them, or use a "
             "robust scaler."
         ),
@@ -212,10 +243,29 @@ def _series_outlier_issue(column: str, flagged: int, judged: int) -> dict[str, A
             f"'{column}' has {flagged} values far from its trend and seasonal pattern, "
             f"{pct}% of its values."
         ),
+        _SERIES_OUTLIER_ACTION,
+    )
+
+
+def _gap_issue(column: str, gaps: int, steps: int) -> dict[str, Any] | None:
+    """A time series' missing timestamps: steps of its regular grid with no row (`gaps` of
+    `steps`), a missing-values issue of its time column."""
+    if not gaps or not steps:
+        return None
+    pct = _pct(gaps, steps)
+    one = gaps == 1
+    return _issue(
+        column,
+        "missing_values",
+        _grade(pct, (5, 20, 50)),
+        gaps,
+        pct,
         (
-            "Check whether they are errors; a forecasting pipeline can cap them or redraw them "
-            "from their neighbours (outlier treatment)."
+            f"'{column}' is missing {gaps} timestamp{'' if one else 's'} of its regular grid "
+            f"(gaps), {pct}% of its {steps} steps."
         ),
+        "Add the missing rows to the file, or let a forecasting pipeline fill the gaps "
+        "(interpolation or forward fill, its preprocessing step's gap filling).",
     )
 
 
@@ -421,19 +471,37 @@ def _not_number_issue(column: str, count: int, phrase: str, n_rows: int) -> dict
     )
 
 
-def _recommendations(issues: list[dict[str, Any]], n_rows: int) -> list[str]:
+def _recommendations(
+    issues: list[dict[str, Any]],
+    n_rows: int,
+    gaps: dict[str, Any] | None = None,
+    time_series: bool = False,
+) -> list[str]:
+    """What to do about `issues` (`gaps`: the missing-timestamps issue among them), in the terms
+    of the choices the data's pipelines offer: a forecasting pipeline's for a time series."""
     if not n_rows:
         return ["The dataset has no rows: upload data before preprocessing."]
     by_type: dict[str, list[dict[str, Any]]] = {}
     for issue in issues:
-        by_type.setdefault(issue["issue_type"], []).append(issue)
+        if issue is not gaps:
+            by_type.setdefault(issue["issue_type"], []).append(issue)
     out: list[str] = []
+    if gaps:
+        out.append(
+            f"Fill the {gaps['count']} missing timestamp(s) of '{gaps['column']}': add the rows "
+            "to the file, or let a forecasting pipeline interpolate or forward-fill them."
+        )
     missing = by_type.get("missing_values", [])
     if missing:
         worst = max(missing, key=lambda i: i["percentage"])
+        how = (
+            "a forecasting pipeline fills its target by interpolation or forward fill"
+            if time_series
+            else "median imputation or interpolation for time series"
+        )
         out.append(
             f"Handle missing values in {len(missing)} column(s) (worst: '{worst['column']}', "
-            f"{worst['percentage']}% missing); median imputation or interpolation for time series."
+            f"{worst['percentage']}% missing); {how}."
         )
         dropped = [i["column"] for i in missing if i["percentage"] >= 50]
         if dropped:
@@ -447,9 +515,15 @@ def _recommendations(issues: list[dict[str, Any]], n_rows: int) -> list[str]:
     outliers = by_type.get("outliers", [])
     if outliers:
         names = ", ".join(repr(i["column"]) for i in outliers)
-        out.append(
-            f"Review outliers in {names}; cap them or use a robust scaler if they are errors."
-        )
+        if time_series:
+            out.append(
+                f"Review outliers in {names}; if they are errors, a forecasting pipeline's "
+                "outlier treatment can cap them or redraw them from their neighbours."
+            )
+        else:
+            out.append(
+                f"Review outliers in {names}; cap them or use a robust scaler if they are errors."
+            )
     if not out:
         out.append("No data-quality issues found: the data can go on to feature engineering.")
     return out
@@ -463,6 +537,8 @@ def analyze_quality(
     unreadable: dict[str, pd.Series] | None = None,
     series_outliers: dict[str, tuple[int, int]] | None = None,
     not_numbers: dict[str, tuple[int, str]] | None = None,
+    missing_steps: tuple[str, int, int] | None = None,
+    time_series: bool = False,
 ) -> dict[str, Any]:
     """Find missing values, outliers, duplicate rows and inconsistent formats in `df` (a sample).
 
@@ -472,6 +548,9 @@ def analyze_quality(
     no numbers (`df` holds them as missing) and the phrase naming them: a format issue too.
     `series_outliers` maps a time series' value column to `(flagged, judged)`, the series
     rule's count over the whole series; it replaces the IQR count for that column.
+    `missing_steps` is a time series' `(time column, gaps, grid steps)` over the whole series:
+    its missing timestamps, an issue of the time column that lowers completeness as rows whose
+    every cell is missing would. `time_series` words the advice for a forecasting pipeline.
     Returns the JSON-safe `preprocessing/analyze` answer (without dataset_id and timestamp, which
     the service adds). Duplicates are whole-row duplicates (column None) over all columns.
     """
@@ -494,7 +573,7 @@ def analyze_quality(
     for column in columns:
         written = unreadable.get(column)
         unread = len(written) if written is not None else not_numbers.get(column, (0, ""))[0]
-        found = [_missing_issue(df, column, unread)]
+        found = [_missing_issue(df, column, unread, time_series)]
         if written is not None:
             found.append(_unreadable_issue(column, written, n_rows))
         elif column in numeric_columns(df, [column]):
@@ -508,7 +587,7 @@ def analyze_quality(
                 # the validity score counts the sample's cells: the series' share of them
                 outlier_cells += round(present * flagged / judged) if judged else 0
             else:
-                found.append(_outlier_issue(df, column))
+                found.append(_outlier_issue(df, column, time_series))
         elif column in text_columns(df, [column]):
             found.append(_format_issue(df, column))
         for issue in found:
@@ -522,12 +601,19 @@ def analyze_quality(
     duplicate = _duplicate_issue(df)
     if duplicate:
         issues.append(duplicate)
-    issues.sort(key=lambda i: (-_SEVERITY_RANK[i["severity"]], -i["percentage"]))
-
     cells = n_rows * len(columns)
     missing_cells = sum(i["count"] for i in issues if i["issue_type"] == "missing_values")
+    gaps = _gap_issue(*missing_steps) if missing_steps and n_rows else None
+    # A missing timestamp is a row of the grid whose every cell is missing: the cells of the
+    # rows there are complete as counted, scaled to their share of the grid.
+    gap_share = missing_steps[1] / missing_steps[2] if gaps and missing_steps else 0.0
+    if gaps:
+        issues.append(gaps)
+    issues.sort(key=lambda i: (-_SEVERITY_RANK[i["severity"]], -i["percentage"]))
+
+    filled = 1 - missing_cells / cells if cells else 0.0
     parts = {
-        "completeness": 1 - missing_cells / cells if cells else 0.0,
+        "completeness": filled * (1 - gap_share) if cells else 0.0,
         "uniqueness": 1 - (duplicate["count"] if duplicate else 0) / n_rows if n_rows else 0.0,
         "consistency": 1 - format_cells / cells if cells else 0.0,
         "validity": 1 - outlier_cells / numeric_cells if numeric_cells else 1.0,
@@ -541,7 +627,7 @@ def analyze_quality(
             "issues": issues,
             "overall_score": round(min(1.0, max(0.0, score)), 4),
             "score_breakdown": {k: round(v, 4) for k, v in parts.items()},
-            "recommendations": _recommendations(issues, n_rows),
+            "recommendations": _recommendations(issues, n_rows, gaps, time_series),
         }
     )
     return report

@@ -32,8 +32,20 @@ def quality_partial(request: HttpRequest, dataset_id: int) -> HttpResponse:
     return render(
         request,
         "preprocessing/_quality.html",
-        {"report": report, "issues": issues, "score_pct": round(report["overall_score"] * 100)},
+        {
+            "report": report,
+            "issues": issues,
+            "score_pct": score_percent(report["overall_score"]),
+            "time_series": dataset.dataset_type == dataset.Type.TIME_SERIES,
+        },
     )
+
+
+def score_percent(score: float) -> int:
+    """A quality score (0-1) as a whole percent: 100 only for a score of 1, so data with any
+    issue counted against it never reads "100%" (0.996 is 99)."""
+    pct = round(score * 100)
+    return min(pct, 99) if score < 1 else 100
 
 
 def _series_figure(line: dict) -> dict:

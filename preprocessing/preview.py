@@ -328,11 +328,13 @@ def _result(
     started: float,
     config: PreprocessingConfig,
     shown: pd.DataFrame | None = None,
+    before_gaps: tuple[str, int, int] | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
     """Assemble the JSON-safe PreprocessingResult: shapes and quality scores of the data before
-    (`original`) and after (`processed`), and the first rows of `shown` (default `processed`)."""
-    before = analyze_quality(original)["overall_score"]
+    (`original`, with a series' missing timestamps `before_gaps` counted against it) and after
+    (`processed`), and the first rows of `shown` (default `processed`)."""
+    before = analyze_quality(original, missing_steps=before_gaps)["overall_score"]
     after = analyze_quality(processed)["overall_score"]
     head = (processed if shown is None else shown).head(PREVIEW_ROWS)
     out = {
@@ -607,6 +609,18 @@ def preview_series(
     # reads), not the preview table with its added "prepared" and "model input" columns.
     model_rows = regular.iloc[len(regular) - len(model_input) :][columns].copy()
     model_rows[target] = model_input
-    result = _result(observed, model_rows, summary, warnings, started, parsed, shown=out)
+    # The series' missing timestamps count against its score before, as on the dataset page.
+    seen, _tz = series.parse_timestamps(observed[time_column].dropna())
+    unseen = len(regular) - int(regular[time_column].isin(seen).sum())
+    result = _result(
+        observed,
+        model_rows,
+        summary,
+        warnings,
+        started,
+        parsed,
+        shown=out,
+        before_gaps=(time_column, unseen, len(regular)),
+    )
     result["steps"] = builder.describe_steps(parsed, forecasting=True)
     return result

@@ -42,8 +42,21 @@ class AnalysisSerializer(serializers.Serializer):
     total_rows = serializers.IntegerField()
     total_columns = serializers.IntegerField()
     issues = QualityIssueSerializer(many=True)
-    overall_score = serializers.FloatField()
-    recommendations = serializers.ListField(child=serializers.CharField())
+    overall_score = serializers.FloatField(
+        help_text=(
+            "0 to 1: completeness 0.4 (cells with a value; a time series' missing timestamps, "
+            "gaps in its regular grid, count as rows with every value missing), uniqueness 0.2 "
+            "(no duplicate rows), consistency 0.2 (consistent formats), validity 0.2 (no "
+            "outliers). 1 only when no issue is found."
+        )
+    )
+    recommendations = serializers.ListField(
+        child=serializers.CharField(),
+        help_text=(
+            "What to do, in the terms of the choices the data's pipelines offer (a time series: "
+            "a forecasting pipeline's gap filling and outlier treatment)."
+        ),
+    )
     analysis_timestamp = serializers.DateTimeField()
 
 

@@ -82,14 +82,17 @@ def quality_analyze(*, dataset: Dataset, columns: list[str] | None, sample_size:
     frame = dataset_sample(dataset, sample_size, keep_raw=raw)
     frame, unreadable = _read_dates(frame, dates)
     frame, not_numbers = _read_numbers(frame, numbers, whole=len(frame) >= dataset.num_rows)
+    outliers, gaps = _quality_series_facts(dataset, columns)
     report = _run(
         analysis.analyze_quality,
         frame,
         columns=columns,
         total_rows=dataset.num_rows,
         unreadable=unreadable,
-        series_outliers=_quality_series_outliers(dataset, columns),
+        series_outliers=outliers,
         not_numbers=not_numbers,
+        missing_steps=gaps,
+        time_series=dataset.dataset_type == Dataset.Type.TIME_SERIES and bool(dataset.time_column),
     )
     return {
         "dataset_id": dataset.pk,
@@ -99,18 +102,22 @@ def quality_analyze(*, dataset: Dataset, columns: list[str] | None, sample_size:
     }
 
 
-def _quality_series_outliers(
+def _quality_series_facts(
     dataset: Dataset, columns: list[str] | None
-) -> dict[str, tuple[int, int]] | None:
+) -> tuple[dict[str, tuple[int, int]] | None, tuple[str, int, int] | None]:
     """A time series' outliers for the quality report, judged as the series chart judges them
-    (against trend and season, over the whole series, not the level of a sample); None for a
-    table, or a time column that is not a regular series (the value rule applies then)."""
+    (against trend and season, over the whole series, not the level of a sample), and its
+    missing timestamps `(time column, gaps, grid steps)` when the time column is reported on;
+    (None, None) for a table, or a time column that is not a regular series (the value rule
+    applies then)."""
     if not dataset.time_column:
-        return None
+        return None, None
     try:
-        return _series_outlier_counts(dataset, columns)
+        outliers, gaps, steps = _series_outlier_counts(dataset, columns)
     except InvalidInput:
-        return None
+        return None, None
+    reported = columns is None or dataset.time_column in columns
+    return outliers, (dataset.time_column, gaps, steps) if reported else None
 
 
 def _read_dates(
@@ -341,11 +348,14 @@ def _series_parts(regular: pd.DataFrame, id_column: str | None) -> Any:
     return regular.groupby(id_column, sort=False) if id_column else [(None, regular)]
 
 
-def _series_outlier_counts(dataset: Dataset, columns: list[str] | None) -> dict:
+def _series_outlier_counts(
+    dataset: Dataset, columns: list[str] | None
+) -> tuple[dict[str, tuple[int, int]], int, int]:
     """Per numeric value column of a time series, `(flagged, judged)`: how many observed values
     the series outlier rule (`series.detect_outliers`, against each series' trend and seasonal
-    pattern) flags, of how many. The same rule marks them on the series chart. Read-only;
-    InvalidInput when the dataset is not a regular time series."""
+    pattern) flags, of how many (the same rule marks them on the series chart); then the grid
+    steps without a row in the file (gaps, as the chart marks them) and the grid's steps.
+    Read-only; InvalidInput when the dataset is not a regular time series."""
     regular, report, values = _regular_series(dataset, columns)
     season = default_season_length(report["frequency"])
     counts: dict[str, tuple[int, int]] = {}
@@ -355,7 +365,7 @@ def _series_outlier_counts(dataset: Dataset, columns: list[str] | None) -> dict:
             flagged = int(series_prep.detect_outliers(y, season=season).sum())
             before = counts.get(column, (0, 0))
             counts[column] = (before[0] + flagged, before[1] + int(y.notna().sum()))
-    return counts
+    return counts, int((~report["observed"]).sum()), len(regular)
 
 
 def series_overview(*, dataset: Dataset, max_points: int = SERIES_PLOT_POINTS) -> dict[str, Any]:

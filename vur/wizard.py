@@ -36,6 +36,7 @@ from pipelines.pages import (
 from pipelines.selectors import pipeline_get
 from preprocessing import services as prep_services
 from preprocessing.config import SERIES_OPTIONS, preprocessing_options
+from preprocessing.pages import score_percent
 from training.models import TrainingJob
 from training.serializers import TrainingStartSerializer
 from training.services import training_job_active, training_job_start
@@ -241,8 +242,9 @@ def preprocessing_preview_partial(request: HttpRequest, pipeline_id: int) -> Htt
         "changes": changes,
         "rows": rows,
         "fields": _prep_field_errors(pipeline, {})[0],  # clears the messages of fields now fixed
-        "score_before": round(100 * result["quality_before"]),
-        "score_after": round(100 * result["quality_after"]),
+        "score_before": score_percent(result["quality_before"]),
+        "score_after": score_percent(result["quality_after"]),
+        "forecasting": pipeline.problem_type == Pipeline.ProblemType.FORECASTING,
     }
     return render(request, "pipelines/_prep_preview.html", ctx)
 
