@@ -154,7 +154,14 @@ class ValidationReportSerializer(serializers.Serializer):
     valid = serializers.BooleanField()
     # The contract's field name; it shadows Serializer.errors in an answer-only serializer.
     errors = serializers.ListField(child=serializers.CharField())  # type: ignore[assignment]
-    warnings = serializers.ListField(child=serializers.CharField())
+    warnings = serializers.ListField(
+        child=serializers.CharField(),
+        help_text=(
+            "What would weaken training; for a time series also what the forecasting engine "
+            "will do with a history too short for each forecasting pipeline's horizon (or the "
+            "default one): fewer ranking windows, the season dropped, steps left unchecked."
+        ),
+    )
     detected = serializers.DictField()
     columns = ValidatedColumnsSerializer()
 

@@ -25,7 +25,7 @@ from datasets import io as dio
 from datasets import profiling
 from datasets.jsonsafe import json_safe
 from datasets.models import Dataset
-from datasets.signals import Cleanup, dataset_deleting
+from datasets.signals import Cleanup, dataset_checking, dataset_deleting
 from vur.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, VURError, in_use
 
 logger = logging.getLogger(__name__)
@@ -632,12 +632,20 @@ def dataset_checks(*, dataset: Dataset) -> dict[str, Any]:
         logger.warning("dataset checks: the cache is unreachable", exc_info=True)
         found = None
     if found is None:
-        found = dataset_validate(dataset=dataset)
+        found = _file_checks(dataset=dataset)
         try:
             cache.set(key, found, CHECKS_CACHE_S)
         except Exception:
             logger.warning("dataset checks: the cache is unreachable", exc_info=True)
-    return found
+    return _with_stage_checks(dataset, found)
+
+
+def _with_stage_checks(dataset: Dataset, found: dict[str, Any]) -> dict[str, Any]:
+    """`found` with the warnings the later stages add (`signals.dataset_checking`, such as a
+    forecasting run on a series too short for its season), computed afresh each time."""
+    extra: list[str] = []
+    dataset_checking.send(sender=Dataset, dataset=dataset, warnings=extra)
+    return {**found, "warnings": [*found.get("warnings", []), *extra]}
 
 
 def dataset_validate(
@@ -646,8 +654,17 @@ def dataset_validate(
     """Check the dataset for problems that block or weaken training; report detected facts.
 
     Column checks cover one page of columns (all of them when they fit one page), read with
-    only those columns; every check streams the file in chunks, never holding it whole.
+    only those columns; every check streams the file in chunks, never holding it whole. The
+    later stages' warnings (`signals.dataset_checking`) are added on every page.
     """
+    found = _file_checks(dataset=dataset, page=page, page_size=page_size)
+    return _with_stage_checks(dataset, found)
+
+
+def _file_checks(
+    *, dataset: Dataset, page: int = 1, page_size: int | None = None
+) -> dict[str, Any]:
+    """The checks of the stored file (one page of columns): errors, warnings, detected facts."""
     size = page_size or int(settings.VUR_COLUMN_PAGE_SIZE)
     info, meta = _column_page(dataset, page, size)
     paged = meta["num_pages"] > 1

@@ -2,6 +2,9 @@
 
 `dataset_deleting` is sent inside the deleting transaction, before the row goes: receivers add to
 `cleanup` the reasons the dataset cannot go now (running work) and the files that go with it.
+`dataset_checking` is sent when the dataset's "Before training" checks are answered: receivers
+add to `warnings` what their stage knows would weaken training on it (a forecasting run on a
+series too short for its season or its ranking windows).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.dispatch import Signal
 
-__all__ = ["Cleanup", "dataset_deleting"]
+__all__ = ["Cleanup", "dataset_checking", "dataset_deleting"]
 
 
 @dataclass
@@ -24,3 +27,7 @@ class Cleanup:
 
 # Sent with `dataset` and `cleanup` (a Cleanup) inside the deleting transaction.
 dataset_deleting = Signal()
+
+# Sent with `dataset` and `warnings` (a list of sentences to add to) each time the checks are
+# answered (never cached: they depend on the dataset's pipelines, which change).
+dataset_checking = Signal()

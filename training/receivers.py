@@ -1,5 +1,7 @@
 """A pipeline being deleted: its queued or running training jobs block it; its model files (every
-file under each job's folder, plus each model's artifact and card) go once the deletion commits."""
+file under each job's folder, plus each model's artifact and card) go once the deletion commits.
+A dataset's "Before training" checks: what the forecasting engine will do with a series too short
+for its horizon, its season or its ranking windows."""
 
 from __future__ import annotations
 
@@ -8,9 +10,13 @@ from typing import Any
 from django.core.files.storage import default_storage
 from django.dispatch import receiver
 
-from datasets.signals import Cleanup
+from datasets.models import Dataset
+from datasets.signals import Cleanup, dataset_checking
 from modeling.models import TrainedModel
+from pipelines.models import Pipeline
+from pipelines.services import default_forecast_horizon, pipeline_forecast_horizon, series_steps
 from pipelines.signals import pipeline_deleting
+from training.forecasting.preflight import history_warnings
 from training.models import TrainingJob
 
 
@@ -38,3 +44,34 @@ def training_cleanup(sender: Any, *, pipeline: Any, cleanup: Cleanup, **kwargs: 
         "artifact", "card_file"
     ):
         cleanup.files += [artifact, card]
+
+
+@receiver(dataset_checking, dispatch_uid="training.dataset_checking")
+def forecasting_checks(
+    sender: Any, *, dataset: Dataset, warnings: list[str], **kwargs: Any
+) -> None:
+    """Add what the forecasting engine will do with the dataset's series when it is too short
+    (`preflight.history_warnings`): for each forecasting pipeline on it, at its horizon; with
+    none, for a forecasting pipeline at the default horizon."""
+    if dataset.dataset_type != Dataset.Type.TIME_SERIES or not dataset.frequency:
+        return
+    pipelines = Pipeline.objects.filter(
+        dataset=dataset, problem_type=Pipeline.ProblemType.FORECASTING
+    ).order_by("pk")
+    asked: dict[tuple[int, int], list[str]] = {}
+    for pipeline in pipelines:
+        steps = series_steps(dataset=dataset, time_column=pipeline.time_column)
+        if steps:
+            key = (steps, pipeline_forecast_horizon(pipeline))
+            asked.setdefault(key, []).append(f"'{pipeline.name}'")
+    if not pipelines:
+        steps = series_steps(dataset=dataset)
+        if steps:
+            horizon = default_forecast_horizon(dataset=dataset)
+            asked[(steps, horizon)] = []
+    for (steps, horizon), names in asked.items():
+        if not names:
+            label = "the default horizon of a forecasting pipeline on this series"
+        else:
+            label = f"pipeline{'s' if len(names) > 1 else ''} {', '.join(names)}"
+        warnings += history_warnings(steps, dataset.frequency, horizon, label)

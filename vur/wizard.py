@@ -37,6 +37,7 @@ from pipelines.selectors import pipeline_get
 from preprocessing import services as prep_services
 from preprocessing.config import SERIES_OPTIONS, preprocessing_options
 from preprocessing.pages import score_percent
+from training.forecasting.inputs import history_plan
 from training.models import TrainingJob
 from training.serializers import TrainingStartSerializer
 from training.services import training_job_active, training_job_start
@@ -567,11 +568,24 @@ def _training_context(pipeline: Pipeline, values: dict[str, Any]) -> dict[str, A
         # the horizon, the steps its backtests check and the setup form's warning, again
         # where training starts (a short history, say)
         **(
-            pipeline_services.pipeline_horizon_facts(pipeline)
+            _forecast_facts(pipeline)
             if pipeline.problem_type == Pipeline.ProblemType.FORECASTING
             else {"horizon": None, "checked_horizon": None, "horizon_note": ""}
         ),
     }
+
+
+def _forecast_facts(pipeline: Pipeline) -> dict[str, Any]:
+    """The pipeline's horizon facts (`pipeline_horizon_facts`) and the backtest windows the
+    engine will rank on (`windows` of `ranking_windows`, from its plan for the series; None when
+    the series' length is unknown)."""
+    facts = pipeline_services.pipeline_horizon_facts(pipeline)
+    dataset = pipeline.dataset
+    steps = pipeline_services.series_steps(dataset=dataset, time_column=pipeline.time_column)
+    plan = history_plan(steps, dataset.frequency, facts["horizon"]) if steps else None
+    facts["windows"] = plan.windows if plan else None
+    facts["ranking_windows"] = plan.ranking_windows if plan else None
+    return facts
 
 
 def _training(request: HttpRequest, pipeline: Pipeline) -> HttpResponse:

@@ -122,9 +122,10 @@ def test_the_training_step_repeats_the_note_of_a_horizon_the_history_cannot_chec
         "The series holds 30 steps, so backtests can check forecasts only 22 steps ahead, not 25"
     )
     assert 'id="horizon-note"' in page.content.decode()
-    assert "rolling backtests over the end of the series, 22 steps ahead of the 25 forecast." in (
-        page.content.decode()
-    )
+    assert (
+        "rolling backtests over the end of the series, 22 steps ahead of the 25 forecast, ranked "
+        "on 1 backtest window instead of 6: the history holds no more."
+    ) in page.content.decode()
     default = api.post(
         "/api/v1/pipelines/",
         {"name": "near", "dataset_id": monthly_30["id"], "target_column": "visitors",

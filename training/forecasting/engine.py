@@ -25,6 +25,7 @@ from training.forecasting.inputs import (
     feature_params,
     min_length,
     prepare,
+    window_count,
 )
 from training.forecasting.model import ForecastCandidate
 from training.forecasting.refit import refit_candidates
@@ -109,7 +110,7 @@ def fit_plan(settings: ForecastSettings, data: PreparedInput) -> FitPlan:
         prep=series_preparation(cast(PreprocessingConfig, settings.preprocessing_config)),
         feat=feature_params(settings.feature_config),
         random_state=settings.random_state,
-        n_windows=max(1, min(settings.n_windows, spare // horizon)),
+        n_windows=window_count(spare, horizon, settings.n_windows),
         min_train=min_train,
     )
 

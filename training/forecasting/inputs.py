@@ -30,6 +30,7 @@ from preprocessing.series import (
     regularize,
 )
 from training.forecasting.settings import (
+    RANKING_WINDOWS,
     ForecastError,
     ForecastSettings,
     HistoryTooShort,
@@ -101,6 +102,61 @@ def series_need(n: int, m: int, horizon: int) -> tuple[int, bool]:
     return short, full > short
 
 
+def mase_season(n: int, m: int, dropped: bool) -> int:
+    """The season a series of `n` observations is fitted and scaled with: the frequency's `m`,
+    or 1 when the season is dropped or the series is no longer than one season."""
+    return 1 if dropped or n <= m else m
+
+
+def window_count(spare: int, horizon: int, asked: int) -> int:
+    """Backtest windows of `horizon` steps a run ranks on: as many as fit in `spare`
+    observations (those after the shortest series' training part), at most `asked` and at
+    least one."""
+    return max(1, min(asked, spare // horizon))
+
+
+@dataclass(frozen=True)
+class HistoryPlan:
+    """What the engine will do with one series of `steps` observations asked `horizon` steps
+    ahead (the numbers of `prepare` and `engine.fit_plan`): the horizon its backtests check,
+    whether the season of `season` steps is dropped (`seasonal_need` observations keep it),
+    and how many of the `ranking_windows` backtest windows fit."""
+
+    steps: int
+    horizon: int
+    checked_horizon: int
+    season: int
+    season_dropped: bool
+    seasonal_need: int
+    windows: int
+    ranking_windows: int
+
+
+def history_plan(
+    steps: int, freq: str | None, horizon: int, ranking_windows: int = RANKING_WINDOWS
+) -> HistoryPlan | None:
+    """The plan of a forecasting run on a series of `steps` observations at `freq`, `horizon`
+    steps ahead, before any data is read; None when not even one step can be backtested (the
+    start request refuses such a series)."""
+    checked = checked_horizon(steps, horizon)
+    if checked < 1:
+        return None
+    m = default_season_length(freq)
+    dropped = series_need(steps, m, checked)[1]
+    fitted = mase_season(steps, m, dropped)
+    spare = steps - (min_length(fitted, checked) - checked)
+    return HistoryPlan(
+        steps=steps,
+        horizon=horizon,
+        checked_horizon=checked,
+        season=m,
+        season_dropped=dropped,
+        seasonal_need=min_length(m, checked),
+        windows=window_count(spare, checked, ranking_windows),
+        ranking_windows=ranking_windows,
+    )
+
+
 def prepare(df: pd.DataFrame, settings: ForecastSettings) -> PreparedInput:
     """Check the frame against the settings and regularise it into per-series regular Series;
     raises `ForecastError` with one clear sentence when it cannot be forecast. Series too short
@@ -113,7 +169,7 @@ def prepare(df: pd.DataFrame, settings: ForecastSettings) -> PreparedInput:
     for key, y in histories.items():
         dropped = series_need(len(y), m, checked)[1]
         seasons = [] if dropped else detect_seasonalities(fill_gaps(y), freq)
-        series.append(SeriesData(key, y, seasons, 1 if dropped or len(y) <= m else m, dropped))
+        series.append(SeriesData(key, y, seasons, mase_season(len(y), m, dropped), dropped))
     no_target = int(pd.to_numeric(df[settings.target], errors="coerce").isna().sum())
     kept_empty = {k: e for k, e in empty.items() if k in histories}
     return PreparedInput(
