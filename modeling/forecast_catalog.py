@@ -228,7 +228,7 @@ FORECASTING_SPECS: list[AlgorithmSpec] = [
     ),
     AlgorithmSpec(
         name="ensemble",
-        display_name="Ensemble of the best",
+        display_name="Averaged ensemble",
         problem_types=_FORECASTING,
         description=(
             "Built by the search: the backtest winner averaged with ARIMA, ranked first (unless "

@@ -100,8 +100,8 @@ def test_model_page_leaderboard_and_job_page_name_the_algorithm_for_the_problem_
     assert f'<li aria-current="page">{linear_name}</li>' in page  # the breadcrumb
 
     page = web.get(f"/models/{blend.pk}/").content.decode()
-    # A table's blend is stored as "ensemble", the forecasting catalogue's "Ensemble of the best".
-    assert "Weighted blend of pipeline" in page and "Ensemble of the best" not in page
+    # A table's blend is stored as "ensemble", the forecasting catalogue's "Averaged ensemble".
+    assert "Weighted blend of pipeline" in page and "Averaged ensemble" not in page
     members = page[page.index('id="ensemble-members"') :]
     members = members[: members.index("</table>")]
     assert re.findall(r'<td data-label="Member">([^<]*)</td>', members) == [linear_name, sgd_name]
@@ -169,7 +169,7 @@ def test_the_api_keeps_algorithm_keys_and_the_catalogue_name(api, regression):
 def test_an_ensemble_is_named_by_what_it_combines():
     from modeling.templatetags.modeling_labels import algorithm_label
 
-    assert algorithm_label("ensemble", "forecasting") == "Ensemble of the best"
+    assert algorithm_label("ensemble", "forecasting") == "Averaged ensemble"
     assert algorithm_label("ensemble", "regression") == "Weighted blend"
     assert algorithm_label("ensemble", "classification") == "Weighted blend"
     assert algorithm_label("linear", "classification") == "Logistic regression"
