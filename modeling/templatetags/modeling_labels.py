@@ -155,6 +155,8 @@ _PARAM_LABELS = {
     "max_P": "Maximum seasonal P", "max_Q": "Maximum seasonal Q", "damped": "Damped trend",
     "size": "Members", "combine": "Combine by", "max_lag": "Longest lag",
     "differencing": "Differencing", "model": "Components (error, trend, season)",
+    "max_length": "Most recent points fitted", "tolerance": "Tolerance",
+    "decomposition_type": "Decomposition type", "hidden_layer_sizes": "Hidden layer sizes",
 }  # fmt: skip
 
 

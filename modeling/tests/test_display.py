@@ -114,3 +114,15 @@ def test_a_metric_column_keeps_its_unit():
     assert metric_column([12.5, 8.25], "mape") == ["12.50%", "8.25%"]
     assert metric_column([0.861, 0.9], "coverage_80") == ["86.1%", "90.0%"]
     assert metric_column([0.9386, 0.853], "auc") == ["0.9386", "0.8530"]
+
+
+def test_every_hyperparameter_in_the_catalogue_has_a_label_written_for_people():
+    from modeling import catalog
+    from modeling.templatetags.modeling_labels import _PARAM_LABELS, param_label
+
+    specs = (*catalog.TABULAR_SPECS, *catalog.FORECASTING_SPECS)
+    unlabelled = {(s.name, hp.name) for s in specs for hp in s.hyperparameters} - {
+        (s.name, hp.name) for s in specs for hp in s.hyperparameters if hp.name in _PARAM_LABELS
+    }
+    assert unlabelled == set()
+    assert param_label("max_length") == "Most recent points fitted"

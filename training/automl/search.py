@@ -226,7 +226,8 @@ def run_search(engine: Engine) -> int:
             continue
         searchers[algorithm].tell(trial.key[0])
     if done:
-        run.log(f"Search ({s.search_method}) tried {done} configurations.")
+        plural = "" if done == 1 else "s"
+        run.log(f"Search ({s.search_method}) tried {done} configuration{plural}.")
     return done
 
 
