@@ -125,6 +125,19 @@ def upload_sample(client, filename: str, **fields) -> dict:
     return res.json()
 
 
+def upload_text(client, filename: str, text: str, name: str) -> int:
+    """Upload a file written in the test (`text`) through the API; return the dataset id."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    res = client.post(
+        "/api/v1/datasets/upload",
+        {"file": SimpleUploadedFile(filename, text.encode()), "name": name},
+        format="multipart",
+    )
+    assert res.status_code == 201, res.content
+    return res.json()["id"]
+
+
 def pipeline_on_sample(owner, sample: str, target: str, problem_type: str, **fields):
     """A pipeline on a bundled sample file, made through the services (no API client)."""
     from django.core.files import File

@@ -74,7 +74,25 @@ def _hidden(value: str) -> tuple[int, ...]:
     return tuple(int(v) for v in str(value).split(",") if v.strip())
 
 
-class LogTargetRegressor(RegressorMixin, BaseEstimator):
+class WrapsRegressor:
+    """For a regressor that wraps a fitted inner one (`regressor_`): it answers for the inner
+    one's input width and column names, so a served matrix is named before it reaches it."""
+
+    regressor_: Any
+
+    def _inner_fitted(self, fitted: Any) -> None:
+        """Keep `fitted` as the inner regressor and take its input width."""
+        self.regressor_ = fitted
+        if hasattr(fitted, "n_features_in_"):
+            self.n_features_in_ = fitted.n_features_in_
+
+    @property
+    def feature_names_in_(self) -> np.ndarray:
+        """The column names the inner regressor was fitted on (AttributeError when it has none)."""
+        return self.regressor_.feature_names_in_
+
+
+class LogTargetRegressor(WrapsRegressor, RegressorMixin, BaseEstimator):
     """A regressor fitted on log1p(target) whose predictions come back through expm1.
 
     A multiplicative target (prices, wages) has errors that grow with its size; on the log scale
@@ -99,16 +117,8 @@ class LogTargetRegressor(RegressorMixin, BaseEstimator):
         width = float(z.max() - z.min()) if z.size else 0.0
         self.low_ = float(z.min()) - self.margin * width
         self.high_ = float(z.max()) + self.margin * width
-        self.regressor_ = clone(self.regressor).fit(X, z)
-        if hasattr(self.regressor_, "n_features_in_"):
-            self.n_features_in_ = self.regressor_.n_features_in_
+        self._inner_fitted(clone(self.regressor).fit(X, z))
         return self
-
-    @property
-    def feature_names_in_(self) -> np.ndarray:
-        """The column names the inner regressor was fitted on (AttributeError when it has none),
-        so a served matrix is named before it reaches it."""
-        return self.regressor_.feature_names_in_
 
     def predict(self, X: Any) -> np.ndarray:
         """Predictions in the target's units."""
@@ -117,7 +127,7 @@ class LogTargetRegressor(RegressorMixin, BaseEstimator):
         return out
 
 
-class ClippedInputRegressor(RegressorMixin, BaseEstimator):
+class ClippedInputRegressor(WrapsRegressor, RegressorMixin, BaseEstimator):
     """A regressor whose every input column is clipped to the central range of its training
     values, in fitting and in prediction, so a linear model does not extrapolate on a row far
     outside what it was fitted on.
@@ -155,16 +165,8 @@ class ClippedInputRegressor(RegressorMixin, BaseEstimator):
         """Learn each column's bounds from the rows of `X`, then fit a clone of `regressor` on
         the clipped rows."""
         self.lower_, self.upper_ = self.bounds(np.asarray(X, dtype="float64"), self.quantile)
-        self.regressor_ = clone(self.regressor).fit(self._clipped(X), y)
-        if hasattr(self.regressor_, "n_features_in_"):
-            self.n_features_in_ = self.regressor_.n_features_in_
+        self._inner_fitted(clone(self.regressor).fit(self._clipped(X), y))
         return self
-
-    @property
-    def feature_names_in_(self) -> np.ndarray:
-        """The column names the inner regressor was fitted on (AttributeError when it has none),
-        so a served matrix is named before it reaches it."""
-        return self.regressor_.feature_names_in_
 
     def predict(self, X: Any) -> np.ndarray:
         """The inner regressor's predictions on the clipped rows."""

@@ -172,7 +172,7 @@ class WeightedEnsemble(BaseEstimator):
         return np.average(np.vstack(preds), axis=0, weights=self.weights_)
 
 
-class TargetScaledRegressor(BaseEstimator):
+class TargetScaledRegressor(catalog.WrapsRegressor, BaseEstimator):
     """A regressor trained on the standardised target; predictions come back in target units.
 
     Gradient-trained models (mlp, sgd) need a target near unit scale to converge.
@@ -195,12 +195,6 @@ class TargetScaledRegressor(BaseEstimator):
         out = cls(regressor=regressor)
         out.regressor_, out.mean_, out.scale_ = regressor, float(mean), float(scale)
         return out
-
-    @property
-    def feature_names_in_(self) -> np.ndarray:
-        """The column names the inner regressor was fitted on (AttributeError when it has none),
-        so a served matrix is named before it reaches it."""
-        return self.regressor_.feature_names_in_
 
     def predict(self, X: Any) -> np.ndarray:
         """Predictions in the target's units."""

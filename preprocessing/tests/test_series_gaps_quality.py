@@ -9,9 +9,8 @@ import re
 
 import pandas as pd
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
-from conftest import sample_path
+from conftest import sample_path, upload_text
 from preprocessing.analysis import analyze_quality
 from preprocessing.pages import score_percent
 
@@ -35,13 +34,7 @@ def web(client, owner):
 
 
 def _upload(api, text: str) -> int:
-    res = api.post(
-        "/api/v1/datasets/upload",
-        {"file": SimpleUploadedFile("air.csv", text.encode()), "name": "air"},
-        format="multipart",
-    )
-    assert res.status_code == 201, res.content
-    return res.json()["id"]
+    return upload_text(api, "air.csv", text, "air")
 
 
 def test_a_gappy_series_with_outliers_scores_below_100_and_is_advised_forecasting_choices(web, api):

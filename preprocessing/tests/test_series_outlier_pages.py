@@ -9,7 +9,8 @@ import re
 from pathlib import Path
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
+
+from conftest import upload_text
 
 pytestmark = pytest.mark.django_db
 
@@ -23,13 +24,7 @@ def web(client, owner):
 
 
 def _upload(api, text: str) -> int:
-    res = api.post(
-        "/api/v1/datasets/upload",
-        {"file": SimpleUploadedFile("sales.csv", text.encode()), "name": "sales"},
-        format="multipart",
-    )
-    assert res.status_code == 201, res.content
-    return res.json()["id"]
+    return upload_text(api, "sales.csv", text, "sales")
 
 
 def _chart_outliers(web, dataset_id: int) -> list[str]:
