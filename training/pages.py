@@ -3,6 +3,7 @@ partial and the cancel action. Thin: selectors and services do the work."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -145,6 +146,8 @@ def _detail_context(request: HttpRequest, job: TrainingJob, **extra) -> dict:
         else [],
         "models": models,
         "worker_note": worker_note(job),
+        # How long after its worker's last heartbeat a job whose worker stopped is failed.
+        "stale_s": round(settings.VUR_JOB_STALE_AFTER_S + settings.VUR_REAPER_INTERVAL_S),
         **_score_facts(job, list(models)),
         **extra,
     }

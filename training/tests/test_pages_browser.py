@@ -1,7 +1,8 @@
 """Model and training pages in headless Chromium on the real stack: scores and leaderboards
 readable at 390 px, cancelling asks first, whole-number epoch ticks, a forecast line that
 starts at the last observed point, and the training step's Start turning back on (and the job
-joining "Earlier runs") when the pipeline's job ends."""
+joining "Earlier runs") when the pipeline's job ends, and a running job gone quiet counting down
+then saying it may have stopped."""
 
 from __future__ import annotations
 
@@ -232,6 +233,40 @@ def test_a_job_failing_while_its_page_is_open_logs_why_and_has_no_loss_curve(
     lines = browser.find_elements(By.CSS_SELECTOR, "#job-log li")
     assert lines[-1].text.endswith(REASON)
     assert "per-epoch losses yet" not in browser.find_element(By.ID, "loss-empty").text
+
+
+def test_a_running_job_gone_quiet_counts_down_then_says_it_may_have_stopped(
+    live_stack, browser, owner, deployed_model, stack_channel_layer
+):
+    from django.conf import settings
+
+    from training.events import training_event_publish
+    from training.models import TrainingJob
+
+    # Running, with no worker behind it: its last progress is all it will ever send, as when
+    # the worker is killed mid-job.
+    job = TrainingJob.objects.create(
+        owner=owner, pipeline=deployed_model.pipeline, status="running", progress=0.5,
+        estimated_time_remaining=3, config={"time_budget_s": 10},
+    )  # fmt: skip
+    training_event_publish(job.pk, "progress", {"progress": 0.5, "estimated_time_remaining": 3})
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    browser.get(f"{live_stack}/training/{job.pk}/")
+    eta = browser.find_element(By.ID, "job-eta")
+    note = browser.find_element(By.ID, "job-overdue-note")
+    # The estimate counts down between events instead of standing still.
+    wait(browser).until(lambda d: eta.text == "any moment")
+    assert not note.is_displayed()
+    wait(browser).until(lambda d: note.is_displayed())
+    stale = round(settings.VUR_JOB_STALE_AFTER_S + settings.VUR_REAPER_INTERVAL_S)
+    assert "s past its estimated end" in note.text
+    assert f"marked failed within {stale} s of the worker's last sign of life" in note.text
+    # The reaper's verdict ends it: the note goes, the time left is "–".
+    TrainingJob.objects.filter(pk=job.pk).update(status="failed", error="The worker stopped.")
+    training_event_publish(job.pk, "status", {"status": "failed", "error": "The worker stopped."})
+    wait(browser).until(lambda d: d.find_element(By.ID, "job-status").text == "Failed")
+    assert not note.is_displayed()
+    assert eta.text == "–"
 
 
 def test_the_training_step_points_to_the_running_job(live_stack, browser, owner):

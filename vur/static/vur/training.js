@@ -6,6 +6,8 @@
   "use strict";
 
   var TERMINAL = ["completed", "failed", "cancelled"];
+  // Seconds past its estimated end before a running job's page says it may have stopped.
+  var OVERDUE_S = 10;
   var LABELS = { queued: "Queued", running: "Running", completed: "Completed", failed: "Failed", cancelled: "Cancelled" };
 
   function $(id) { return document.getElementById(id); }
@@ -124,7 +126,13 @@
     this.chart = new LossChart($("loss-chart"), $("loss-empty"), this.names);
     this.closedByServer = false;
     this.retries = 0;
+    // The time left counts down between events: a job whose worker died sends none.
+    this.eta = null;
+    this.etaAt = 0;
+    this.replayDone = false;
+    this.staleS = parseInt(root.dataset.staleS || "90", 10);
     var self = this;
+    window.setInterval(function () { self.tick(); }, 1000);
     (readJSON("job-epochs-data", []) || []).forEach(function (row) { self.chart.add(row); });
     if (TERMINAL.indexOf(this.status) === -1) this.connect();
     else this.setConnection("finished", "finished");
@@ -147,6 +155,7 @@
       return;
     }
     this.socket = socket;
+    this.replayDone = false;  // each connection starts with the job's stored events
     socket.onopen = function () { self.retries = 0; self.setConnection("live", "live"); };
     socket.onmessage = function (msg) {
       var event;
@@ -185,6 +194,7 @@
     else if (event.type === "progress") this.setProgress(event);
     else if (event.type === "metric") this.chart.add(event);
     else if (event.type === "status") this.setStatus(event);
+    if (event.type === "status" && event.replay) this.replayDone = true;
   };
 
   TrainingPage.prototype.addLog = function (event) {
@@ -211,7 +221,22 @@
       $("job-percent").textContent = Math.round(p * 100) + "%";
     }
     if ("estimated_time_remaining" in event && TERMINAL.indexOf(this.status) === -1) {
-      $("job-eta").textContent = formatEta(event.estimated_time_remaining);
+      var eta = event.estimated_time_remaining;
+      if (eta === null || eta === undefined || isNaN(eta)) {
+        this.eta = null;
+        $("job-eta").textContent = formatEta(eta);
+      } else {
+        // An event the socket replays on connecting counts from when it was sent, a live one
+        // from now (the browser's clock may differ from the server's). The replay's closing
+        // status repeats the job's stored estimate, already counted from its progress event.
+        var at = Date.now();
+        var sent = !this.replayDone && event.timestamp ? Date.parse(event.timestamp) : NaN;
+        if (!(event.replay && this.eta !== null)) {
+          this.eta = Number(eta);
+          this.etaAt = isNaN(sent) ? at : Math.min(at, sent);
+          this.tick();
+        }
+      }
     }
     if (event.best_metric !== undefined && event.best_metric !== null) $("job-best").textContent = fmt(event.best_metric);
     var algo = event.algorithm || event.current_algorithm;
@@ -221,6 +246,28 @@
     var row = $("job-epoch-row");
     if (row && TERMINAL.indexOf(this.status) === -1) {
       row.hidden = !(this.algorithm && this.iterative.indexOf(this.algorithm) !== -1 && $("job-epoch").textContent !== "–");
+    }
+  };
+
+  TrainingPage.prototype.tick = function () {
+    var note = $("job-overdue-note");
+    if (this.eta === null || this.status !== "running") {
+      if (note) note.hidden = true;
+      return;
+    }
+    var left = this.eta - (Date.now() - this.etaAt) / 1000;
+    if (left > 0) {
+      $("job-eta").textContent = formatEta(left);
+      if (note) note.hidden = true;
+      return;
+    }
+    $("job-eta").textContent = "any moment";
+    var over = Math.round(-left);
+    if (note && over >= OVERDUE_S) {
+      note.textContent = "Running " + over + " s past its estimated end. If its worker has " +
+        "stopped, the job is marked failed within " + this.staleS + " s of the worker's last " +
+        "sign of life.";
+      note.hidden = false;
     }
   };
 
@@ -242,6 +289,8 @@
       err.hidden = false;
     }
     if (TERMINAL.indexOf(status) !== -1) {
+      this.eta = null;
+      this.tick();
       $("job-eta").textContent = "–";
       $("job-algorithm").textContent = "";
       var epochRow = $("job-epoch-row");
