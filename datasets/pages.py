@@ -19,6 +19,7 @@ from pandas.tseries.frequencies import to_offset
 from datasets import charts, profiling, selectors, services
 from datasets.models import Dataset
 from datasets.semantics import boolean_number
+from datasets.uploads import uploaded_file
 from vur.errors import VURError
 from vur.pages import error_fields, get_or_404
 
@@ -90,7 +91,7 @@ def dataset_upload_page(request: HttpRequest) -> HttpResponse:
         return render(request, "datasets/upload.html", _upload_context())
     values = {k: request.POST.get(k, "") for k in ("name", "description", "time_column")}
     try:
-        upload = request.FILES.get("file")
+        upload = uploaded_file(request)  # PayloadTooLarge (413) for a file over the limit
         if upload is None:
             raise VURError("Choose a file to upload.", code="required", errors={"file": []})
         dataset = services.dataset_upload(

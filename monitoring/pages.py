@@ -14,18 +14,20 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from datasets.uploads import uploaded_file
 from modeling.models import TrainedModel
 from modeling.selectors import trained_model_get, trained_model_list
 from pipelines.models import Pipeline
 from predictions.feedbackfile import MAX_ACTUAL_ROWS, actuals_from_file
 from training.reference import bin_index, level_key
-from vur.errors import NotFound, VURError
+from vur.errors import InvalidInput, NotFound, VURError
 
 WINDOWS = [
     ("1h", "Last hour"),
@@ -79,6 +81,7 @@ def _model_page(
             "windows": WINDOWS,
             "window": window,
             "max_actual_rows": f"{MAX_ACTUAL_ROWS:,}",
+            "max_upload_mb": settings.VUR_MAX_UPLOAD_MB,
             "actuals": actuals,
         },
         status=status,
@@ -99,17 +102,17 @@ def monitoring_actuals(request: HttpRequest, model_id) -> HttpResponse:
     metrics, or the refusal (status 200, as the other page forms answer htmx). Without htmx, the
     whole page with the result in the card, a refusal with its 4xx status."""
     model = _model(request, model_id)
-    upload = request.FILES.get("file")
     status = 200
     result: dict[str, Any] = {}  # the card's result partial's context
-    if upload is None:
-        status = 400
-        result["error"] = "Choose a file of actuals (CSV, Excel, JSON or Parquet) first."
-    else:
-        try:
-            result["count"] = actuals_from_file(user=request.user, model=model, upload=upload)
-        except VURError as exc:
-            status, result["error"] = exc.status_code, exc.detail
+    try:
+        upload = uploaded_file(request)  # PayloadTooLarge (413) for a file over the limit
+        if upload is None:
+            raise InvalidInput(
+                "Choose a file of actuals (CSV, Excel, JSON or Parquet) first.", code="required"
+            )
+        result["count"] = actuals_from_file(user=request.user, model=model, upload=upload)
+    except VURError as exc:
+        status, result["error"] = exc.status_code, exc.detail
     if not _is_htmx(request):
         return _model_page(request, model, actuals=result, status=status)
     response = render(request, "monitoring/_actuals_result.html", result)

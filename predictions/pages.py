@@ -23,6 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from datasets.semantics import NULL_TOKENS, text_number
+from datasets.uploads import uploaded_file
 from modeling.models import TrainedModel
 from modeling.pages import model_page_context, series_forecast, series_history
 from modeling.selectors import trained_model_get
@@ -474,15 +475,12 @@ def model_feedback(request: HttpRequest, model_id) -> HttpResponse:
 def model_batch(request: HttpRequest, model_id) -> HttpResponse:
     """Start batch scoring of the uploaded file; answers the job's status partial (which polls)."""
     model = _model(request, model_id)
-    upload = request.FILES.get("file")
-    if upload is None:
-        return render(
-            request,
-            "predictions/_batch_status.html",
-            {"model": model, "error": "Choose a CSV, Excel, JSON or Parquet file to score."},
-            status=200 if _is_htmx(request) else 400,
-        )
     try:
+        upload = uploaded_file(request)  # PayloadTooLarge (413) for a file over the limit
+        if upload is None:
+            raise InvalidInput(
+                "Choose a CSV, Excel, JSON or Parquet file to score.", code="required"
+            )
         job = services.batch_start(owner=request.user, model=model, upload=upload)
     except VURError as exc:
         return render(

@@ -289,3 +289,27 @@ def test_a_date_cards_range_is_written_as_people_write_dates(web):
     card, _stats = _date_card(web, "when,y\n" + hourly)
     assert '<dt class="muted">from</dt><dd>1959-05-01 00:00</dd>' in card
     assert '<dt class="muted">to</dt><dd>1959-05-02 00:00</dd>' in card
+
+
+def test_upload_page_refuses_a_file_over_the_limit_with_its_message_not_a_server_error(
+    owner, settings
+):
+    """The CSRF check reads the form before the view; the no-script upload still answers the
+    form with the limit's sentence (413), not a server error, and stores nothing."""
+    from django.test import Client
+
+    from datasets.models import Dataset
+
+    settings.VUR_MAX_UPLOAD_MB = 1
+    web = Client(enforce_csrf_checks=True)
+    web.force_login(owner)
+    web.get("/datasets/upload/")
+    token = web.cookies["csrftoken"].value
+    big = b"a,b\n" + b"1,2\n" * 300_000  # about 1.2 MB
+    res = web.post(
+        "/datasets/upload/",
+        {"csrfmiddlewaretoken": token, "name": "Big", "file": SimpleUploadedFile("big.csv", big)},
+    )
+    assert res.status_code == 413
+    assert "The file is larger than the 1 MB upload limit." in res.content.decode()
+    assert not Dataset.objects.exists()

@@ -215,6 +215,41 @@ def test_the_page_has_the_card_and_posting_needs_the_csrf_token(owner, penguins)
     _nothing_recorded(penguins)
 
 
+@pytest.mark.parametrize("extra", [1_000, 2 * 1024 * 1024])  # over the limit, and over its slack
+def test_a_file_over_the_upload_limit_is_refused_in_the_card_naming_the_limit(
+    owner, penguins, settings, extra
+):
+    """The CSRF check reads the form before the view; the refusal still reaches the card, for
+    htmx (200) and a plain post (the page, 413), and the page says the limit up front."""
+    settings.VUR_MAX_UPLOAD_MB = 1
+    web = _web(owner, enforce_csrf_checks=True)
+    page = web.get(f"/monitoring/models/{penguins.pk}/").content.decode()
+    assert "up to 10,000 rows and 1 MB." in page
+    assert 'data-max-bytes="1048576" data-max-mb="1"' in page
+    token = web.cookies["csrftoken"].value
+    ids = predict_rows(user=owner, model=penguins, data=_penguin_rows(1)[0])["prediction_ids"]
+    body = f"prediction_id,actual\n{ids[0]},Adelie\n".encode()
+    body += b"x" * (1024 * 1024 + extra - len(body) - 1) + b"\n"
+    url = f"/monitoring/models/{penguins.pk}/actuals/"
+    sentence = "The file is larger than the 1 MB upload limit."
+
+    res = web.post(
+        url,
+        {"file": SimpleUploadedFile("actuals.csv", body)},
+        headers={"HX-Request": "true", "X-CSRFToken": token},
+    )
+    assert sentence in _refused(res)
+    # Without htmx the token is a field before the file, as the card's form sends it.
+    res = web.post(
+        url, {"csrfmiddlewaretoken": token, "file": SimpleUploadedFile("actuals.csv", body)}
+    )
+    assert res.status_code == 413
+    html = res.content.decode()
+    assert '<h2 id="actuals-heading">Record actuals</h2>' in html
+    assert f'<p class="notice error" role="alert" id="actuals-error">{sentence}</p>' in html
+    _nothing_recorded(penguins)
+
+
 @pytest.mark.parametrize(
     ("content", "name", "words"),
     [

@@ -182,3 +182,12 @@ def test_daphne_stops_a_chunked_body_past_the_limit(daphne_server):
         answer = _read_answer(sock)
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
     assert sent < 16 * (1 << 20)  # the server answered long before the client stopped
+
+
+def test_the_upload_handler_tells_api_requests_by_the_apis_own_prefix():
+    """datasets.uploads refuses API uploads with a 413 and stops a page's upload for its view;
+    it tells them apart by the API's prefix, which it cannot import from vur.views."""
+    from datasets.uploads import API_PREFIX as upload_prefix
+    from vur.views import API_PREFIX
+
+    assert upload_prefix == API_PREFIX

@@ -207,12 +207,25 @@
   }
 
   /* "Record actuals": the form posts with htmx. A refused file answers 200 with its message,
-     as the other page forms do, swapped into the card; recorded actuals reload the live metrics. */
+     as the other page forms do, swapped into the card; recorded actuals reload the live metrics.
+     A file over the upload limit is refused here before it is sent, in the server's words (the
+     server refuses it too, before the page's view could answer, if it is sent anyway). */
   ModelMonitor.prototype.bindActuals = function () {
     var self = this;
     var form = $("actuals-form");
     if (!form) return;
-    form.addEventListener("htmx:beforeRequest", function () {
+    var tooLarge = "The file is larger than the " + form.dataset.maxMb + " MB upload limit.";
+    function refuse(message) {
+      $("actuals-result").innerHTML = "";
+      $("actuals-result").appendChild(el("p", { class: "notice error", role: "alert", id: "actuals-error" }, message));
+    }
+    form.addEventListener("htmx:beforeRequest", function (ev) {
+      var file = $("actuals-file").files[0];
+      if (file && file.size > parseInt(form.dataset.maxBytes, 10)) {
+        ev.preventDefault();
+        refuse(tooLarge);
+        return;
+      }
       $("actuals-button").disabled = true;
       $("actuals-result").innerHTML = '<p class="muted">Checking the file…</p>';
     });
@@ -221,8 +234,7 @@
       // A server error or a lost connection says so in the card (nothing was swapped in).
       if (!ev.detail.successful) {
         var status = ev.detail.xhr ? ev.detail.xhr.status : 0;
-        $("actuals-result").innerHTML = "";
-        $("actuals-result").appendChild(el("p", { class: "notice error", role: "alert", id: "actuals-error" }, window.vur.errorText(null, status)));
+        refuse(status === 413 ? tooLarge : window.vur.errorText(null, status));
       }
     });
     document.body.addEventListener("actuals-recorded", function () {
