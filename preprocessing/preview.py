@@ -329,12 +329,19 @@ def _result(
     config: PreprocessingConfig,
     shown: pd.DataFrame | None = None,
     before_gaps: tuple[str, int, int] | None = None,
+    before_outliers: dict[str, tuple[int, int]] | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
     """Assemble the JSON-safe PreprocessingResult: shapes and quality scores of the data before
-    (`original`, with a series' missing timestamps `before_gaps` counted against it) and after
+    (`original`, with a series' missing timestamps `before_gaps` and its outliers by the series
+    rule `before_outliers` counted against it, as the dataset page counts them) and after
     (`processed`), and the first rows of `shown` (default `processed`)."""
-    before = analyze_quality(original, missing_steps=before_gaps)["overall_score"]
+    before = analyze_quality(
+        original,
+        missing_steps=before_gaps,
+        series_outliers=before_outliers,
+        time_series=before_outliers is not None,
+    )["overall_score"]
     after = analyze_quality(processed)["overall_score"]
     head = (processed if shown is None else shown).head(PREVIEW_ROWS)
     out = {
@@ -621,6 +628,8 @@ def preview_series(
         parsed,
         shown=out,
         before_gaps=(time_column, unseen, len(regular)),
+        # judged on the grid against trend and season, as the dataset page's report judges it
+        before_outliers={target: series.outlier_count(y, report["frequency"])},
     )
     result["steps"] = builder.describe_steps(parsed, forecasting=True)
     return result

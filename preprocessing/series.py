@@ -458,6 +458,15 @@ def detect_outliers(y: pd.Series, season: int = 1, threshold: float = 4.0) -> pd
     return pd.Series(flagged, index=y.index)
 
 
+def outlier_count(y: pd.Series, freq: str) -> tuple[int, int]:
+    """`(flagged, judged)` of one series on its regular grid, as the quality score counts its
+    outliers: how many points `detect_outliers` flags (with the frequency's season), of how many
+    values. The dataset page's report and the wizard's preview count alike."""
+    values = y.astype(float).reset_index(drop=True)
+    flagged = detect_outliers(values, season=default_season_length(freq))
+    return int(flagged.sum()), int(values.notna().sum())
+
+
 def treat_outliers(
     y: pd.Series, mask: pd.Series, method: str = "cap", season: int = 1, threshold: float = 4.0
 ) -> pd.Series:

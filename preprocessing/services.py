@@ -357,14 +357,12 @@ def _series_outlier_counts(
     steps without a row in the file (gaps, as the chart marks them) and the grid's steps.
     Read-only; InvalidInput when the dataset is not a regular time series."""
     regular, report, values = _regular_series(dataset, columns)
-    season = default_season_length(report["frequency"])
     counts: dict[str, tuple[int, int]] = {}
     for _, part in _series_parts(regular, dataset.id_column or None):
         for column in values:
-            y = part[column].astype(float).reset_index(drop=True)
-            flagged = int(series_prep.detect_outliers(y, season=season).sum())
+            flagged, judged = series_prep.outlier_count(part[column], report["frequency"])
             before = counts.get(column, (0, 0))
-            counts[column] = (before[0] + flagged, before[1] + int(y.notna().sum()))
+            counts[column] = (before[0] + flagged, before[1] + judged)
     return counts, int((~report["observed"]).sum()), len(regular)
 
 

@@ -98,3 +98,33 @@ def test_a_forecasting_pipelines_preview_counts_the_gaps_before_and_fills_them_a
     assert report["score_breakdown"]["completeness"] == pytest.approx(132 / 138, abs=1e-4)
     assert result["quality_before"] <= 1 - 0.4 * 6 / 138 + 1e-4
     assert result["quality_after"] > result["quality_before"]
+
+
+def test_the_wizard_preview_scores_the_series_before_as_the_dataset_page_does(web, api):
+    """Before any preprocessing the wizard's score is the dataset page's: the same missing
+    timestamps and the same series outlier rule (not the IQR rule on the file's rows)."""
+    from conftest import create_pipeline
+
+    dataset_id = _upload(api, _gappy_series())
+    pipe = create_pipeline(api, dataset_id, "passengers", "forecasting", time_column="month")
+    report = api.post(
+        "/api/v1/preprocessing/analyze", {"dataset_id": dataset_id}, format="json"
+    ).json()
+    outliers = [i for i in report["issues"] if i["issue_type"] == "outliers"]
+    assert [i["column"] for i in outliers] == ["passengers"] and outliers[0]["count"] >= 3
+    res = api.post(
+        "/api/v1/preprocessing/apply",
+        {"pipeline_id": pipe["id"], "config": {}},
+        format="json",
+    )
+    assert res.status_code == 200, res.content
+    assert res.json()["quality_before"] == pytest.approx(report["overall_score"], abs=1e-4)
+
+    page = web.get(f"/datasets/{dataset_id}/quality/", HTTP_HX_REQUEST="true").content.decode()
+    on_page = re.search(r'id="quality-score">(\d+)%', page)
+    wizard = web.post(
+        f"/pipelines/{pipe['id']}/wizard/preprocessing/preview/", {}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    before = re.search(r'id="prep-quality"><span class="value">(\d+)% →', wizard)
+    assert on_page is not None and before is not None, wizard
+    assert before.group(1) == on_page.group(1)
