@@ -617,8 +617,7 @@ def preview_series(
     model_rows = regular.iloc[len(regular) - len(model_input) :][columns].copy()
     model_rows[target] = model_input
     # The series' missing timestamps count against its score before, as on the dataset page.
-    seen, _tz = series.parse_timestamps(observed[time_column].dropna())
-    unseen = len(regular) - int(regular[time_column].isin(seen).sum())
+    unseen = int((~series.observed_steps(observed, regular, time_column, id_column)).sum())
     result = _result(
         observed,
         model_rows,

@@ -458,6 +458,22 @@ def detect_outliers(y: pd.Series, season: int = 1, threshold: float = 4.0) -> pd
     return pd.Series(flagged, index=y.index)
 
 
+def observed_steps(
+    frame: pd.DataFrame, regular: pd.DataFrame, time_column: str, id_column: str | None
+) -> pd.Series:
+    """Per row of the regular grid, whether the file has a row at that step (a step without
+    one is a gap: a missing timestamp; a row whose value is empty or no number is not)."""
+    stamps, _tz = parse_timestamps(frame[time_column])
+    seen = pd.DataFrame({time_column: stamps.to_numpy()})
+    keys = [time_column]
+    if id_column:
+        seen[id_column] = frame[id_column].to_numpy()
+        keys.append(id_column)
+    seen = seen.dropna(subset=[time_column]).drop_duplicates()
+    present = regular[keys].merge(seen.assign(_seen=1), on=keys, how="left")["_seen"].notna()
+    return pd.Series(present.to_numpy(), index=regular.index)
+
+
 def outlier_count(y: pd.Series, freq: str) -> tuple[int, int]:
     """`(flagged, judged)` of one series on its regular grid, as the quality score counts its
     outliers: how many points `detect_outliers` flags (with the frequency's season), of how many

@@ -317,7 +317,7 @@ def _regular_series(
         regular, report = series_prep.regularize(
             frame, dataset.time_column, freq=dataset.frequency or None, id_column=id_column
         )
-        observed = _observed_steps(frame, regular, dataset.time_column, id_column)
+        observed = series_prep.observed_steps(frame, regular, dataset.time_column, id_column)
     except series_prep.SeriesError as exc:
         raise InvalidInput(str(exc), code="invalid_series") from None
     values = [
@@ -325,22 +325,6 @@ def _regular_series(
     ]
     report["observed"] = observed
     return regular, report, values
-
-
-def _observed_steps(
-    frame: pd.DataFrame, regular: pd.DataFrame, time_column: str, id_column: str | None
-) -> pd.Series:
-    """Per row of the regular grid, whether the file has a row at that step (a step without
-    one is a gap: a missing timestamp; a row whose value is empty or no number is not)."""
-    stamps, _tz = series_prep.parse_timestamps(frame[time_column])
-    seen = pd.DataFrame({time_column: stamps.to_numpy()})
-    keys = [time_column]
-    if id_column:
-        seen[id_column] = frame[id_column].to_numpy()
-        keys.append(id_column)
-    seen = seen.dropna(subset=[time_column]).drop_duplicates()
-    present = regular[keys].merge(seen.assign(_seen=1), on=keys, how="left")["_seen"].notna()
-    return pd.Series(present.to_numpy(), index=regular.index)
 
 
 def _series_parts(regular: pd.DataFrame, id_column: str | None) -> Any:
