@@ -21,7 +21,7 @@ from datasets.models import Dataset
 from datasets.semantics import boolean_number
 from datasets.uploads import uploaded_file
 from vur.errors import VURError
-from vur.pages import error_fields, get_or_404
+from vur.pages import error_fields, get_or_404, is_htmx
 
 ALLOWED_EXTENSIONS = (".csv", ".xlsx", ".json", ".parquet")
 PREVIEW_PAGE_SIZE = 20
@@ -144,8 +144,7 @@ def dataset_preview_partial(request: HttpRequest, dataset_id: int) -> HttpRespon
     ctx["start_row"] = (page - 1) * size + 1
     ctx["prev_page"] = page - 1 if page > 1 else None
     ctx["next_page"] = page + 1 if page < last else None
-    htmx = bool(getattr(request, "htmx", False))  # set by django-htmx's middleware
-    template = "datasets/_preview.html" if htmx else "datasets/preview_page.html"
+    template = "datasets/_preview.html" if is_htmx(request) else "datasets/preview_page.html"
     return render(request, template, ctx)
 
 

@@ -28,6 +28,7 @@ from pipelines.models import Pipeline
 from predictions.feedbackfile import MAX_ACTUAL_ROWS, actuals_from_file
 from training.reference import bin_index, level_key
 from vur.errors import InvalidInput, NotFound, VURError
+from vur.pages import is_htmx
 
 WINDOWS = [
     ("1h", "Last hour"),
@@ -56,11 +57,6 @@ def _model(request: HttpRequest, model_id) -> TrainedModel:
         return trained_model_get(user=request.user, model_id=model_id)
     except NotFound:
         raise Http404("Model not found.") from None
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    """Whether htmx sent the request (it swaps the answer into the page)."""
-    return request.headers.get("HX-Request") == "true"
 
 
 def _model_page(
@@ -113,7 +109,7 @@ def monitoring_actuals(request: HttpRequest, model_id) -> HttpResponse:
         result["count"] = actuals_from_file(user=request.user, model=model, upload=upload)
     except VURError as exc:
         status, result["error"] = exc.status_code, exc.detail
-    if not _is_htmx(request):
+    if not is_htmx(request):
         return _model_page(request, model, actuals=result, status=status)
     response = render(request, "monitoring/_actuals_result.html", result)
     if "count" in result:

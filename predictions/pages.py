@@ -31,6 +31,7 @@ from predictions import selectors, services
 from predictions.levels import out_of_range, unseen_values
 from predictions.models import BatchJob, Deployment
 from vur.errors import InvalidInput, NotFound, VURError
+from vur.pages import is_htmx
 from vur.workers import queued_job_note
 
 # What a deployment is for. The target is a record, not a switch: a model with any active
@@ -46,10 +47,6 @@ SERVING_RULE = (
     "records what this deployment is for."
 )
 RECENT_BATCHES = 5
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _model(request: HttpRequest, model_id) -> TrainedModel:
@@ -285,7 +282,7 @@ def _after_deployment_change(
     request: HttpRequest, model: TrainedModel, error: str, done: str
 ) -> HttpResponse:
     model.refresh_from_db()
-    if _is_htmx(request):
+    if is_htmx(request):
         context = _deployment_context(request, model, deploy_error=error, oob=True)
         response = render(request, "predictions/_deployment.html", context)
         # The predict panels depend on whether the model is in service: reload them.
@@ -402,7 +399,7 @@ def model_predict(request: HttpRequest, model_id) -> HttpResponse:
     status = 200
     if typed_errors:
         context["field_errors"] = typed_errors
-        status = 200 if _is_htmx(request) else 400
+        status = 200 if is_htmx(request) else 400
         return render(request, "predictions/_predict_result.html", context, status=status)
     try:
         answer = services.predict_rows(
@@ -410,7 +407,7 @@ def model_predict(request: HttpRequest, model_id) -> HttpResponse:
         )
     except VURError as exc:
         context["field_errors"], context["error"] = _field_errors(exc, fields)
-        status = 200 if _is_htmx(request) else exc.status_code
+        status = 200 if is_htmx(request) else exc.status_code
     else:
         # Values the model's encoders never saw are scored as "unknown", and numbers outside
         # the training range are extrapolated: say so beside the answer (neither is refused).
@@ -463,7 +460,7 @@ def model_feedback(request: HttpRequest, model_id) -> HttpResponse:
             request,
             "predictions/_feedback_result.html",
             context,
-            status=200 if _is_htmx(request) else exc.status_code,
+            status=200 if is_htmx(request) else exc.status_code,
         )
     context["recorded"] = record.actual
     return render(request, "predictions/_feedback_result.html", context)
@@ -487,7 +484,7 @@ def model_batch(request: HttpRequest, model_id) -> HttpResponse:
             request,
             "predictions/_batch_status.html",
             {"model": model, "error": exc.detail},
-            status=200 if _is_htmx(request) else exc.status_code,
+            status=200 if is_htmx(request) else exc.status_code,
         )
     return render(request, "predictions/_batch_status.html", _batch_context(model, job))
 
@@ -497,7 +494,7 @@ def batch_status(request: HttpRequest, job_id) -> HttpResponse:
     """A batch job's progress partial, which polls itself until the job ends; opened directly
     (not by htmx), the same status as a full page with a way back to the model."""
     job = _batch(request, job_id)
-    template = "_batch_status.html" if _is_htmx(request) else "batch_job.html"
+    template = "_batch_status.html" if is_htmx(request) else "batch_job.html"
     return render(request, f"predictions/{template}", _batch_context(job.model, job))
 
 

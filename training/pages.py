@@ -27,6 +27,7 @@ from training.events import event_dict
 from training.models import TrainingJob
 from training.serializers import EpochMetricSerializer, TrainingJobSerializer
 from vur.errors import NotFound, VURError
+from vur.pages import is_htmx
 from vur.workers import queued_job_note
 
 LOG_LINES_SHOWN = 500
@@ -37,10 +38,6 @@ def _job(request: HttpRequest, job_id) -> TrainingJob:
         return selectors.training_job_get(user=request.user, job_id=job_id)
     except NotFound:
         raise Http404("Training job not found.") from None
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _leaderboard(request: HttpRequest, job: TrainingJob) -> list:
@@ -69,7 +66,7 @@ def training_list(request: HttpRequest) -> HttpResponse:
         setattr(j, "best_text", best_score_text(j))  # noqa: B010 - not a model field
     context = {"page": page, "jobs": page.object_list, "live": live}
     # While a job on the page runs, the table refreshes itself every few seconds (htmx).
-    template = "training/_jobs.html" if _is_htmx(request) else "training/list.html"
+    template = "training/_jobs.html" if is_htmx(request) else "training/list.html"
     return render(request, template, context)
 
 
@@ -188,7 +185,7 @@ def training_cancel(request: HttpRequest, job_id) -> HttpResponse:
     except VURError as exc:
         error = exc.detail
         job.refresh_from_db()
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(request, "training/_cancel.html", {"job": job, "error": error})
     if error:
         context = _detail_context(request, job, cancel_error=error)

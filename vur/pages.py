@@ -1,15 +1,22 @@
-"""Small helpers shared by the apps' page views (pages.py): 404 pages and plain-words errors."""
+"""Small helpers shared by the apps' page views (pages.py): 404 pages, plain-words errors and
+whether htmx sent the request."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from vur.errors import NotFound
 
 T = TypeVar("T")
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    """Whether htmx sent the request (it swaps the answer into the page), as django-htmx's
+    middleware reads its header."""
+    return bool(getattr(request, "htmx", False))
 
 
 def get_or_404(selector: Callable[..., T], **kwargs: Any) -> T:
