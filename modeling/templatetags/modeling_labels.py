@@ -3,10 +3,12 @@ metric names such as "AUC" or "MASE" and which direction of a metric is better."
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django import template
 
+from modeling.hyperparams import HyperParam
 from modeling.metrics import lower_is_better, readable, readable_column
 from pipelines.models import Pipeline
 
@@ -167,12 +169,18 @@ def param_label(name: Any) -> str:
     return _PARAM_LABELS.get(key, key.replace("_", " ").capitalize())
 
 
-# Hyperparameters whose 0 (or empty) value stands for a rule rather than a number.
-_ZERO_MEANS = {
-    "max_depth": "unlimited",
-    "season_length": "detected from the data",
-    "max_lag": "from the frequency",
-}
+@functools.cache
+def _zero_meaning_params() -> dict[str, HyperParam]:
+    """Each hyperparameter name whose 0 (or empty) value stands for a rule rather than a number,
+    with its catalogue entry (`HyperParam.zero_means`): the one wording the job logs use too."""
+    from modeling.catalog import ALGORITHMS
+
+    params: dict[str, HyperParam] = {}
+    for spec in ALGORITHMS.values():
+        for param in spec.hyperparameters:
+            if param.zero_means:
+                params.setdefault(param.name, param)
+    return params
 
 
 # The letters of an exponential smoothing (ETS) model: error, trend and season components.
@@ -202,13 +210,14 @@ def ets_components(code: Any) -> str | None:
 
 @register.filter
 def param_value(value: Any, name: Any) -> Any:
-    """A hyperparameter's value as a reader should see it: `{{ v|param_value:k }}` shows
-    "unlimited" for a depth of 0, not 0; a fraction rounded to four significant digits
-    (0.8710974878850724 -> 0.8711); an ETS code with what its letters mean ("ZZZ: error, trend
-    and season each chosen automatically")."""
+    """A hyperparameter's value as a reader should see it: `{{ v|param_value:k }}` shows what
+    the catalogue says a 0 stands for ("no limit" for a depth of 0, as the job logs say), not 0;
+    a fraction rounded to four significant digits (0.8710974878850724 -> 0.8711); an ETS code
+    with what its letters mean ("ZZZ: error, trend and season each chosen automatically")."""
     key = str(name or "")
-    meaning = _ZERO_MEANS.get(key)
-    if meaning and (value is None or (value == 0 and not isinstance(value, bool))):
+    param = _zero_meaning_params().get(key)
+    meaning = param.meaning(value) if param is not None else ""
+    if meaning:
         return meaning
     if isinstance(value, float):
         return readable(value)

@@ -62,7 +62,9 @@ def test_percent_metrics_and_interval_coverage_say_their_unit():
 def test_hyperparameters_are_rounded_and_ets_codes_explained():
     assert param_value(0.8710974878850724, "learning_rate") == "0.8711"
     assert param_value(300, "n_estimators") == 300
-    assert param_value(0, "max_depth") == "unlimited"
+    assert param_value(0, "max_depth") == "no limit"
+    assert param_value(None, "max_depth") == "no limit"
+    assert param_value(False, "max_depth") is False
     assert param_value("ZZZ", "model") == ("ZZZ: error, trend and season each chosen automatically")
     assert param_value("MAM", "model") == (
         "MAM: error multiplicative, trend additive, season multiplicative"

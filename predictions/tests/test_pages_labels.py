@@ -133,7 +133,7 @@ def test_api_schema_says_what_rank_and_primary_value_mean(tmp_path):
     assert "a lower-ranked model may score better here" in text
 
 
-def test_a_depth_of_zero_reads_unlimited_on_the_model_page(owner, ranked):
+def test_a_depth_of_zero_reads_no_limit_on_the_model_page(owner, ranked):
     """0 is how the catalogue stores "no depth limit"; a reader must not see a depth of 0."""
     _job, first, second = ranked
     first.hyperparameters = {"max_depth": 0, "max_leaf_nodes": 31}
@@ -145,7 +145,30 @@ def test_a_depth_of_zero_reads_unlimited_on_the_model_page(owner, ranked):
     web = _client(owner)
     for model in (first, second):
         html = web.get(f"/models/{model.pk}/").content.decode()
-        assert 'Maximum depth</span> <code class="wrap">unlimited</code>' in html
+        assert 'Maximum depth</span> <code class="wrap">no limit</code>' in html
         assert 'Maximum depth</span> <code class="wrap">0</code>' not in html
     html = web.get(f"/models/{first.pk}/").content.decode()
     assert '<code class="wrap">31</code>' in html  # other zeros and numbers stay as they are
+
+
+def test_the_model_page_says_what_a_zero_means_in_the_catalogues_words(owner, ranked):
+    """Every hyperparameter of the catalogue (tabular and forecasting) whose 0 stands for a rule
+    reads on the model page as the catalogue words it, the words the job logs print next to it."""
+    from modeling.catalog import ALGORITHMS
+    from modeling.templatetags.modeling_labels import param_label
+
+    zero_means = [
+        (spec.name, p.name, p.zero_means)
+        for spec in ALGORITHMS.values()
+        for p in spec.hyperparameters
+        if p.zero_means
+    ]
+    names = {name for _algorithm, name, _words in zero_means}
+    assert {"max_depth", "season_length", "max_lag"} <= names
+    _job, first, _second = ranked
+    first.hyperparameters = dict.fromkeys(names, 0)
+    first.save()
+    html = _client(owner).get(f"/models/{first.pk}/").content.decode()
+    for algorithm, name, words in zero_means:
+        shown = f'{param_label(name)}</span> <code class="wrap">{words}</code>'
+        assert shown in html, (algorithm, name, words)
