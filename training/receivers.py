@@ -1,7 +1,7 @@
 """A pipeline being deleted: its queued or running training jobs block it; its model files (every
 file under each job's folder, plus each model's artifact and card) go once the deletion commits.
-A dataset's "Before training" checks: what the forecasting engine will do with a series too short
-for its horizon, its season or its ranking windows."""
+A dataset's "Before training" checks: what the forecasting engine will do with series too short
+for its horizon, their season or its ranking windows (with several series, the short ones)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from modeling.models import TrainedModel
 from pipelines.models import Pipeline
 from pipelines.services import default_forecast_horizon, pipeline_forecast_horizon, series_steps
 from pipelines.signals import pipeline_deleting
-from training.forecasting.preflight import history_warnings
+from training.forecasting.preflight import series_warnings
 from training.models import TrainingJob
+from training.services import forecast_series_lengths
 
 
 def _folder_files(folder: str) -> list[str]:
@@ -46,32 +47,55 @@ def training_cleanup(sender: Any, *, pipeline: Any, cleanup: Cleanup, **kwargs: 
         cleanup.files += [artifact, card]
 
 
+def _series_lengths(
+    dataset: Dataset, time_column: str, id_column: str, target: str | None
+) -> tuple[int, ...] | None:
+    """The observations of each series a forecasting run along `time_column` plans on: the one
+    series' grid (`series_steps`) without an id column, else each series' read from the file
+    (`forecast_series_lengths`); None when they are unknown or the run refuses the data."""
+    if not id_column:
+        steps = series_steps(dataset=dataset, time_column=time_column)
+        return (steps,) if steps else None
+    if time_column not in ("", dataset.time_column):
+        return None
+    lengths = forecast_series_lengths(
+        dataset=dataset,
+        time_column=dataset.time_column,
+        id_column=id_column,
+        target=target,
+    )
+    return tuple(lengths) if lengths else None
+
+
 @receiver(dataset_checking, dispatch_uid="training.dataset_checking")
 def forecasting_checks(
     sender: Any, *, dataset: Dataset, warnings: list[str], **kwargs: Any
 ) -> None:
-    """Add what the forecasting engine will do with the dataset's series when it is too short
-    (`preflight.history_warnings`): for each forecasting pipeline on it, at its horizon; with
-    none, for a forecasting pipeline at the default horizon."""
+    """Add what the forecasting engine will do with the dataset's series when they are too
+    short (`preflight.series_warnings`, judged on each series as the engine plans them): for
+    each forecasting pipeline on it, at its horizon; with none, for a forecasting pipeline at
+    the default horizon."""
     if dataset.dataset_type != Dataset.Type.TIME_SERIES or not dataset.frequency:
         return
     pipelines = Pipeline.objects.filter(
         dataset=dataset, problem_type=Pipeline.ProblemType.FORECASTING
     ).order_by("pk")
-    asked: dict[tuple[int, int], list[str]] = {}
+    asked: dict[tuple[tuple[int, ...], int], list[str]] = {}
     for pipeline in pipelines:
-        steps = series_steps(dataset=dataset, time_column=pipeline.time_column)
-        if steps:
-            key = (steps, pipeline_forecast_horizon(pipeline))
+        lengths = _series_lengths(
+            dataset, pipeline.time_column, pipeline.id_column, pipeline.target_column
+        )
+        if lengths:
+            key = (lengths, pipeline_forecast_horizon(pipeline))
             asked.setdefault(key, []).append(f"'{pipeline.name}'")
     if not pipelines:
-        steps = series_steps(dataset=dataset)
-        if steps:
+        lengths = _series_lengths(dataset, "", dataset.id_column, None)
+        if lengths:
             horizon = default_forecast_horizon(dataset=dataset)
-            asked[(steps, horizon)] = []
-    for (steps, horizon), names in asked.items():
+            asked[(lengths, horizon)] = []
+    for (lengths, horizon), names in asked.items():
         if not names:
             label = "the default horizon of a forecasting pipeline on this series"
         else:
             label = f"pipeline{'s' if len(names) > 1 else ''} {', '.join(names)}"
-        warnings += history_warnings(steps, dataset.frequency, horizon, label)
+        warnings += series_warnings(lengths, dataset.frequency, horizon, label)

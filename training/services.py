@@ -7,6 +7,7 @@ nothing behind.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import platform
 import time
@@ -15,12 +16,14 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from threadpoolctl import threadpool_limits
 
+from datasets.models import Dataset
 from datasets.services import dataset_file_check, dataset_frame, storage_delete_files
 from modeling import artifacts, catalog
 from modeling.models import ModelConfig, TrainedModel
@@ -31,10 +34,11 @@ from modeling.services import (
 )
 from pipelines.models import Pipeline
 from pipelines.services import pipeline_mark_step, pipeline_set_status
-from training import reference_store
+from training import forecasting, reference_store
 from training.budget import RANK1_CHECK_SLACK, CheckPlan
 from training.engines import Cancelled, Engine, NoModels, engine_for
 from training.events import training_event_publish
+from training.forecasting.inputs import series_lengths
 from training.models import EpochMetric, TrainingEvent, TrainingJob
 from vur import jobs
 from vur.errors import Conflict, InvalidInput, ServiceUnavailable, VURError
@@ -75,6 +79,45 @@ def _resolve_algorithms(pipeline: Pipeline, config: dict[str, Any]) -> dict[str,
         first = next(iter(errors.values()))[0]
         raise InvalidInput(f"The model choice is not valid: {first}.", errors=errors)
     return {"algorithms": names, "hyperparameters": hyper, "search": search}
+
+
+SERIES_LENGTHS_CACHE_S = 7 * 24 * 3600  # a stored file never changes; kept as its checks are
+
+
+def forecast_series_lengths(
+    *, dataset: Dataset, time_column: str, id_column: str, target: str | None
+) -> list[int] | None:
+    """The observations of each series a forecasting run on `dataset` split by `id_column`
+    plans on (`forecasting.inputs.series_lengths`: its grid trimmed to the values of `target`;
+    with no target, to the rows the file has), read once per file and columns and kept in the
+    shared cache; None when the run would refuse the data (no frequency, mostly empty)."""
+    stamp = f"{dataset.file.name}:{dataset.size_bytes}:{time_column}:{id_column}:{target or ''}"
+    key = f"vur:series-lengths:{dataset.pk}:{hashlib.sha256(stamp.encode()).hexdigest()[:24]}"
+    try:
+        found = cache.get(key)
+    except Exception:  # the cache is a shortcut: without Redis the lengths are read again
+        logger.warning("series lengths: the cache is unreachable", exc_info=True)
+        found = None
+    if found is not None:
+        return list(found)
+    try:
+        frame = dataset_frame(dataset, usecols=[c for c in (time_column, id_column, target) if c])
+        if not target:  # every row of the file counts as a value
+            target = "_rows"
+            while target in frame.columns:
+                target = f"_{target}"
+            frame[target] = 1.0
+        run = forecasting.ForecastSettings(
+            time_column=time_column, target=target, id_column=id_column, horizon=1
+        )
+        lengths = series_lengths(frame, run)
+    except (forecasting.ForecastError, VURError):  # the start request refuses it and says why
+        return None
+    try:
+        cache.set(key, lengths, SERIES_LENGTHS_CACHE_S)
+    except Exception:
+        logger.warning("series lengths: the cache is unreachable", exc_info=True)
+    return lengths
 
 
 def training_job_capacity_check(*, user) -> None:

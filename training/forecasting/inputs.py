@@ -4,7 +4,7 @@ the lag-feature options from the pipeline's features config (the series preparat
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,12 +117,14 @@ def window_count(spare: int, horizon: int, asked: int) -> int:
 
 @dataclass(frozen=True)
 class HistoryPlan:
-    """What the engine will do with one series of `steps` observations asked `horizon` steps
-    ahead (the numbers of `prepare` and `engine.fit_plan`): the horizon its backtests check,
-    whether the season of `season` steps is dropped (`seasonal_need` observations keep it),
-    and how many of the `ranking_windows` backtest windows fit."""
+    """What the engine will do with series of `lengths` observations asked `horizon` steps ahead
+    (the numbers of `prepare` and `engine.fit_plan`): the horizon its backtests check (what the
+    longest series holds), the series left out as too short for it (fewer than `kept_need`
+    observations), whether the season of `season` steps is dropped for some series (fewer than
+    `seasonal_need` observations keep it) and how many of the `ranking_windows` backtest windows
+    fit in every kept series (`short_series` of them hold fewer on their own)."""
 
-    steps: int
+    lengths: tuple[int, ...]
     horizon: int
     checked_horizon: int
     season: int
@@ -130,6 +132,20 @@ class HistoryPlan:
     seasonal_need: int
     windows: int
     ranking_windows: int
+    kept_need: int = 0
+    left_out: int = 0  # series too short to forecast at the checked horizon
+    dropped: int = 0  # kept series fitted without their season
+    short_series: int = 0  # kept series too short on their own for every ranking window
+
+    @property
+    def longest(self) -> int:
+        """The longest series' observations (the one series' of a single-series file)."""
+        return max(self.lengths)
+
+    @property
+    def shortest(self) -> int:
+        """The shortest series' observations."""
+        return min(self.lengths)
 
 
 def history_plan(
@@ -138,22 +154,50 @@ def history_plan(
     """The plan of a forecasting run on a series of `steps` observations at `freq`, `horizon`
     steps ahead, before any data is read; None when not even one step can be backtested (the
     start request refuses such a series)."""
-    checked = checked_horizon(steps, horizon)
+    return series_plan([steps], freq, horizon, ranking_windows)
+
+
+def series_plan(
+    lengths: Sequence[int],
+    freq: str | None,
+    horizon: int,
+    ranking_windows: int = RANKING_WINDOWS,
+) -> HistoryPlan | None:
+    """The plan of a forecasting run on series of `lengths` observations (`series_lengths`) at
+    `freq`, `horizon` steps ahead, as the engine makes it: the checked horizon is what the
+    longest series holds, a series too short for it is left out, each kept series keeps or
+    drops its season on its own, and the ranking windows are the ones that fit in every kept
+    series. None when no series can be backtested one step (the start request refuses it)."""
+    if not lengths:
+        return None
+    checked = checked_horizon(max(lengths), horizon)
     if checked < 1:
         return None
     m = default_season_length(freq)
-    dropped = series_need(steps, m, checked)[1]
-    fitted = mase_season(steps, m, dropped)
-    spare = steps - (min_length(fitted, checked) - checked)
+    kept_need = min_length(1, checked)
+    kept = [n for n in lengths if n >= kept_need]
+    drops = [series_need(n, m, checked)[1] for n in kept]
+    # each series' observations after its own training part (two seasons, or a few points when
+    # its season is dropped): the windows must fit in every one (`engine.fit_plan`)
+    spares = [
+        n - (min_length(mase_season(n, m, drop), checked) - checked)
+        for n, drop in zip(kept, drops, strict=True)
+    ]
     return HistoryPlan(
-        steps=steps,
+        lengths=tuple(lengths),
         horizon=horizon,
         checked_horizon=checked,
         season=m,
-        season_dropped=dropped,
+        season_dropped=any(drops),
         seasonal_need=min_length(m, checked),
-        windows=window_count(spare, checked, ranking_windows),
+        windows=window_count(min(spares), checked, ranking_windows),
         ranking_windows=ranking_windows,
+        kept_need=kept_need,
+        left_out=len(lengths) - len(kept),
+        dropped=sum(drops),
+        short_series=sum(
+            window_count(spare, checked, ranking_windows) < ranking_windows for spare in spares
+        ),
     )
 
 
@@ -184,14 +228,22 @@ def check_input(df: pd.DataFrame, settings: ForecastSettings) -> None:
     _histories(df, settings)
 
 
-def _histories(
+def series_lengths(df: pd.DataFrame, settings: ForecastSettings) -> list[int]:
+    """The observations of each series of the frame the engine plans on (`series_plan`): its
+    regular grid trimmed to its first and last value of the target; a mostly empty series among
+    full ones is left out whatever its length. Raises the `ForecastError` the engine would for
+    the shape of the data (no frequency, a grid mostly without values). The settings' horizon
+    is not used."""
+    histories, _freq, _report, _empty, sparse = _regular_histories(df, settings)
+    return [len(y) for key, y in histories.items() if key not in sparse]
+
+
+def _regular_histories(
     df: pd.DataFrame, settings: ForecastSettings
-) -> tuple[dict[Any, pd.Series], str, dict[str, Any], dict[Any, str], dict[Any, EmptyTarget], int]:
-    """(regular histories long enough to forecast by id, frequency, regularisation report,
-    reasons of the series left out, each series' empty target steps, the horizon the backtests
-    check) of a frame mostly made of observed steps. The checked horizon is the asked one when
-    some series holds it plus `MIN_TRAIN` points; otherwise what the longest series holds, and
-    the forecast's later steps go unchecked."""
+) -> tuple[dict[Any, pd.Series], str, dict[str, Any], dict[Any, EmptyTarget], dict[Any, str]]:
+    """(regular histories trimmed to their values by id, frequency, regularisation report, each
+    series' empty target steps, why each mostly empty series among full ones is left out) of a
+    frame mostly made of observed steps, whatever the horizon."""
     frame = _selected_frame(df, settings)
     id_column = settings.id_column
     try:
@@ -219,6 +271,19 @@ def _histories(
         for key, y in histories.items()
         if len(histories) > 1 and not grid_covered(len(y), int(y.isna().sum()))
     }
+    return histories, freq, report, empty, sparse
+
+
+def _histories(
+    df: pd.DataFrame, settings: ForecastSettings
+) -> tuple[dict[Any, pd.Series], str, dict[str, Any], dict[Any, str], dict[Any, EmptyTarget], int]:
+    """(regular histories long enough to forecast by id, frequency, regularisation report,
+    reasons of the series left out, each series' empty target steps, the horizon the backtests
+    check) of a frame mostly made of observed steps. The checked horizon is the asked one when
+    some series holds it plus `MIN_TRAIN` points; otherwise what the longest series holds, and
+    the forecast's later steps go unchecked."""
+    histories, freq, report, empty, sparse = _regular_histories(df, settings)
+    id_column = settings.id_column
     longest = max((len(y) for k, y in histories.items() if k not in sparse), default=0)
     checked = checked_horizon(longest, settings.horizon)
     left_out: dict[Any, str] = {}
