@@ -7,12 +7,15 @@ the deletion commits and whatever state depends on it (a pipeline's status) brou
 
 Both confirmation pages name every object that would go; each kind of row is read with what its
 name reads (a deployment names its model, which names its pipeline), so the page costs a few
-queries per kind of row, not one per row.
+queries per kind of row, not one per row. Whether an object is in use is asked of its service
+once per request, however many of the admin's steps look at it (the service asks again, under
+its lock, when it deletes).
 """
 
 from __future__ import annotations
 
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
@@ -83,9 +86,23 @@ def deleted_objects(modeladmin: Any, objs: Any, request: HttpRequest) -> tuple:
     return nested, counts, perms_needed, protected
 
 
-def _refusals(modeladmin: Any, objs: Any) -> list[str]:
+# Each request's answers of the delete services, by object: the action, the delete page and
+# the list of what goes all look at the same objects in one request, and ask the service once.
+_ASKED: WeakKeyDictionary[HttpRequest, dict[tuple[str, Any], str]] = WeakKeyDictionary()
+
+
+def _refusal(modeladmin: Any, request: HttpRequest, obj: Any) -> str:
+    """`modeladmin.delete_refusal(obj)`, asked once per request and object."""
+    asked = _ASKED.setdefault(request, {})
+    key = (obj._meta.label, obj.pk)
+    if key not in asked:
+        asked[key] = modeladmin.delete_refusal(obj)
+    return asked[key]
+
+
+def _refusals(modeladmin: Any, request: HttpRequest, objs: Any) -> list[str]:
     """One line per object that cannot be deleted now: the object, then the service's reason."""
-    return [f"{obj}: {why}" for obj in objs if (why := modeladmin.delete_refusal(obj))]
+    return [f"{obj}: {why}" for obj in objs if (why := _refusal(modeladmin, request, obj))]
 
 
 def delete_selected_through_service(
@@ -93,7 +110,7 @@ def delete_selected_through_service(
 ) -> HttpResponse | None:
     """Django's "delete selected", refused as a whole (a message per object in use, nothing
     deleted) when any selected object is in use; the deletes run in one transaction."""
-    refused = _refusals(modeladmin, queryset)
+    refused = _refusals(modeladmin, request, queryset)
     if refused:
         for line in refused:
             modeladmin.message_user(request, f"Not deleted. {line}", messages.ERROR)
@@ -122,7 +139,7 @@ class ServiceDeleteAdmin(admin.ModelAdmin):
         """Django's list of what goes (`deleted_objects`), with the objects in use listed as
         protected (so neither confirmation page offers to delete them)."""
         deleted, counts, perms_needed, protected = deleted_objects(self, objs, request)
-        return deleted, counts, perms_needed, [*protected, *_refusals(self, objs)]
+        return deleted, counts, perms_needed, [*protected, *_refusals(self, request, objs)]
 
     def delete_view(
         self, request: HttpRequest, object_id: str, extra_context: dict | None = None
@@ -132,7 +149,7 @@ class ServiceDeleteAdmin(admin.ModelAdmin):
         object with the reason, nothing deleted."""
         obj = self.get_object(request, unquote(object_id))
         if obj is not None and self.has_delete_permission(request, obj):
-            why = self.delete_refusal(obj)
+            why = _refusal(self, request, obj)
             if why:
                 self.message_user(request, f"{obj} cannot be deleted. {why}", messages.ERROR)
         try:
