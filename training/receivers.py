@@ -14,11 +14,11 @@ from datasets.models import Dataset
 from datasets.signals import Cleanup, dataset_checking
 from modeling.models import TrainedModel
 from pipelines.models import Pipeline
-from pipelines.services import default_forecast_horizon, pipeline_forecast_horizon, series_steps
+from pipelines.services import default_forecast_horizon, pipeline_forecast_horizon
 from pipelines.signals import pipeline_deleting
 from training.forecasting.preflight import series_warnings
 from training.models import TrainingJob
-from training.services import forecast_series_lengths
+from training.services import planned_series_lengths
 
 
 def _folder_files(folder: str) -> list[str]:
@@ -47,26 +47,6 @@ def training_cleanup(sender: Any, *, pipeline: Any, cleanup: Cleanup, **kwargs: 
         cleanup.files += [artifact, card]
 
 
-def _series_lengths(
-    dataset: Dataset, time_column: str, id_column: str, target: str | None
-) -> tuple[int, ...] | None:
-    """The observations of each series a forecasting run along `time_column` plans on: the one
-    series' grid (`series_steps`) without an id column, else each series' read from the file
-    (`forecast_series_lengths`); None when they are unknown or the run refuses the data."""
-    if not id_column:
-        steps = series_steps(dataset=dataset, time_column=time_column)
-        return (steps,) if steps else None
-    if time_column not in ("", dataset.time_column):
-        return None
-    lengths = forecast_series_lengths(
-        dataset=dataset,
-        time_column=dataset.time_column,
-        id_column=id_column,
-        target=target,
-    )
-    return tuple(lengths) if lengths else None
-
-
 @receiver(dataset_checking, dispatch_uid="training.dataset_checking")
 def forecasting_checks(
     sender: Any, *, dataset: Dataset, warnings: list[str], **kwargs: Any
@@ -82,14 +62,19 @@ def forecasting_checks(
     ).order_by("pk")
     asked: dict[tuple[tuple[int, ...], int], list[str]] = {}
     for pipeline in pipelines:
-        lengths = _series_lengths(
-            dataset, pipeline.time_column, pipeline.id_column, pipeline.target_column
+        lengths = planned_series_lengths(
+            dataset=dataset,
+            time_column=pipeline.time_column,
+            id_column=pipeline.id_column,
+            target=pipeline.target_column,
         )
         if lengths:
             key = (lengths, pipeline_forecast_horizon(pipeline))
             asked.setdefault(key, []).append(f"'{pipeline.name}'")
     if not pipelines:
-        lengths = _series_lengths(dataset, "", dataset.id_column, None)
+        lengths = planned_series_lengths(
+            dataset=dataset, time_column="", id_column=dataset.id_column, target=None
+        )
         if lengths:
             horizon = default_forecast_horizon(dataset=dataset)
             asked[(lengths, horizon)] = []

@@ -33,7 +33,7 @@ from modeling.services import (
     trained_model_files,
 )
 from pipelines.models import Pipeline
-from pipelines.services import pipeline_mark_step, pipeline_set_status
+from pipelines.services import pipeline_mark_step, pipeline_set_status, series_steps
 from training import forecasting, reference_store
 from training.budget import RANK1_CHECK_SLACK, CheckPlan
 from training.engines import Cancelled, Engine, NoModels, engine_for
@@ -118,6 +118,24 @@ def forecast_series_lengths(
     except Exception:
         logger.warning("series lengths: the cache is unreachable", exc_info=True)
     return lengths
+
+
+def planned_series_lengths(
+    *, dataset: Dataset, time_column: str, id_column: str, target: str | None
+) -> tuple[int, ...] | None:
+    """The observations of each series a forecasting run along `time_column` plans on: the one
+    series' grid (`series_steps`) without an id column, else each series' read from the file
+    (`forecast_series_lengths`); None when they are unknown or the run refuses the data. The
+    dataset's "Before training" warnings and the wizard's window count both read it."""
+    if not id_column:
+        steps = series_steps(dataset=dataset, time_column=time_column)
+        return (steps,) if steps else None
+    if time_column not in ("", dataset.time_column):
+        return None
+    lengths = forecast_series_lengths(
+        dataset=dataset, time_column=dataset.time_column, id_column=id_column, target=target
+    )
+    return tuple(lengths) if lengths else None
 
 
 def training_job_capacity_check(*, user) -> None:

@@ -37,10 +37,10 @@ from pipelines.selectors import pipeline_get
 from preprocessing import services as prep_services
 from preprocessing.config import SERIES_OPTIONS, preprocessing_options
 from preprocessing.pages import score_percent
-from training.forecasting.inputs import history_plan
+from training.forecasting.inputs import series_plan
 from training.models import TrainingJob
 from training.serializers import TrainingStartSerializer
-from training.services import training_job_active, training_job_start
+from training.services import planned_series_lengths, training_job_active, training_job_start
 from vur.errors import VURError
 from vur.pages import error_fields, fields_banner, get_or_404
 
@@ -577,12 +577,18 @@ def _training_context(pipeline: Pipeline, values: dict[str, Any]) -> dict[str, A
 
 def _forecast_facts(pipeline: Pipeline) -> dict[str, Any]:
     """The pipeline's horizon facts (`pipeline_horizon_facts`) and the backtest windows the
-    engine will rank on (`windows` of `ranking_windows`, from its plan for the series; None when
-    the series' length is unknown)."""
+    engine will rank on (`windows` of `ranking_windows`, from its plan for the series, with
+    several series the plan that fits them all, as the "Before training" warning says; None
+    when the lengths are unknown)."""
     facts = pipeline_services.pipeline_horizon_facts(pipeline)
     dataset = pipeline.dataset
-    steps = pipeline_services.series_steps(dataset=dataset, time_column=pipeline.time_column)
-    plan = history_plan(steps, dataset.frequency, facts["horizon"]) if steps else None
+    lengths = planned_series_lengths(
+        dataset=dataset,
+        time_column=pipeline.time_column,
+        id_column=pipeline.id_column,
+        target=pipeline.target_column,
+    )
+    plan = series_plan(lengths, dataset.frequency, facts["horizon"]) if lengths else None
     facts["windows"] = plan.windows if plan else None
     facts["ranking_windows"] = plan.ranking_windows if plan else None
     return facts

@@ -226,6 +226,10 @@ def test_the_checks_of_several_series_judge_the_short_ones_on_the_page_and_in_th
     assert "Forecasting 8 steps ahead (pipeline &#x27;Arrivals&#x27;) from 4 series" in html
     assert windows in html and short in html
     assert "default horizon" not in html
+    # The wizard's training step counts the windows from the same plan, not the table's span.
+    pipeline_id = res["Location"].split("/")[2]
+    html = web.get(f"/pipelines/{pipeline_id}/wizard/training/").content.decode()
+    assert "ranked on 1 backtest window instead of 6" in html
 
 
 @pytest.mark.django_db
