@@ -386,7 +386,7 @@ def _forest_params(n_estimators: int) -> tuple[HyperParam, ...]:
             0,
             0,
             60,
-            description="Tree depth limit (0 = none).",
+            description="Tree depth limit (0 = no limit).",
             zero_means="no limit",
         ),
         HyperParam("min_samples_leaf", "int", 1, 1, 50, log=True, description="Rows per leaf."),
@@ -424,7 +424,13 @@ TABULAR_SPECS: list[AlgorithmSpec] = [
             HyperParam("max_iter", "int", 300, 10, 3000, log=True, description="Boosting rounds."),
             HyperParam("max_leaf_nodes", "int", 31, 4, 256, log=True),
             HyperParam(
-                "max_depth", "int", 0, 0, 20, description="0 = unlimited.", zero_means="no limit"
+                "max_depth",
+                "int",
+                0,
+                0,
+                20,
+                description="Depth limit (0 = no limit).",
+                zero_means="no limit",
             ),
             HyperParam("min_samples_leaf", "int", 20, 1, 200, log=True),
             HyperParam("l2_regularization", "float", 0.0, 0.0, 10.0),
@@ -582,7 +588,13 @@ TABULAR_SPECS: list[AlgorithmSpec] = [
         description="One interpretable tree; a baseline.",
         hyperparameters=(
             HyperParam(
-                "max_depth", "int", 8, 0, 60, description="0 = unlimited.", zero_means="no limit"
+                "max_depth",
+                "int",
+                8,
+                0,
+                60,
+                description="Depth limit (0 = no limit).",
+                zero_means="no limit",
             ),
             HyperParam("min_samples_leaf", "int", 5, 1, 200, log=True),
         ),

@@ -187,3 +187,14 @@ def test_the_linear_regressor_clips_inputs_when_asked_and_not_otherwise():
     assert isinstance(model, catalog.LogTargetRegressor)
     assert isinstance(model.regressor, catalog.ClippedInputRegressor)
     assert "clip_inputs" not in spec.defaults("classification")
+
+
+def test_a_zero_meaning_is_described_in_the_words_the_logs_and_pages_use():
+    """The API's description of a hyperparameter whose 0 stands for a rule says "0 = <rule>" in
+    the very words of `zero_means`, which the job logs and the model page show ("0 = unlimited"
+    and "0 = none" once sat beside a page and logs that said "no limit")."""
+    params = [p for spec in catalog.ALGORITHMS.values() for p in spec.hyperparameters]
+    zero_meaning = [p for p in params if p.zero_means]
+    assert {p.name for p in zero_meaning} >= {"max_depth", "season_length", "max_lag"}
+    for param in zero_meaning:
+        assert f"0 = {param.zero_means}" in param.description, (param.name, param.description)
