@@ -80,7 +80,8 @@ def forecasting_checks(
             asked[(lengths, horizon)] = []
     for (lengths, horizon), names in asked.items():
         if not names:
-            label = "the default horizon of a forecasting pipeline on this series"
+            on = "this series" if len(lengths) == 1 else "these series"
+            label = f"the default horizon of a forecasting pipeline on {on}"
         else:
             label = f"pipeline{'s' if len(names) > 1 else ''} {', '.join(names)}"
         warnings += series_warnings(lengths, dataset.frequency, horizon, label)

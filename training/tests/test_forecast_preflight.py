@@ -208,7 +208,7 @@ def test_the_checks_of_several_series_judge_the_short_ones_on_the_page_and_in_th
     windows = "ranked on 1 backtest window instead of 6"
     short = "2 of 4 forecast series have room for fewer"
     html = web.get(f"/datasets/{dataset_id}/checks/", HTTP_HX_REQUEST="true").content.decode()
-    assert "the default horizon of a forecasting pipeline on this series" in html
+    assert "the default horizon of a forecasting pipeline on these series" in html
     assert "from 4 series of 20 to 127 steps of history" in html
     assert windows in html and short in html
     answer = api.post(f"/api/v1/datasets/{dataset_id}/validate").json()
