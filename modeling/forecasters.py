@@ -13,6 +13,10 @@ fitted parameters unchanged (the model's own state update: the ETS recursion or 
 filter from the last state, the new lags of a lag regressor; decomposition models, whose smoother
 spans the whole history, re-apply the fitted model to the extended window as statsforecast's
 `forward` does). `live_state()` / `with_live_state(state)` carry that state as JSON.
+
+`fitted_form()` says what the fit chose where the configuration left it open (the ETS
+components, the ARIMA orders, the Theta variant, the seasons, the lags): {} on a forecaster
+without fitted state.
 """
 
 from __future__ import annotations
@@ -34,7 +38,9 @@ from threadpoolctl import threadpool_limits
 from datasets.frequency import default_season_length, infer_frequency
 from features.series import SeriesFeaturizer, detect_seasonalities
 from preprocessing.series import (
+    BoxCoxTransform,
     DifferenceTransform,
+    LogTransform,
     TransformChain,
     fill_gaps,
     future_index,
@@ -284,6 +290,19 @@ class Forecaster:
     ) -> tuple[np.ndarray, dict[int, tuple[np.ndarray, np.ndarray]]]:
         raise NotImplementedError
 
+    def fitted_form(self) -> dict[str, Any]:
+        """What the fit chose: `name` (short, "ETS(A,Ad,A)"), `text` (the form in words,
+        "ETS(A,Ad,A), season 24: additive error, damped additive trend, additive season"),
+        `kind` and the parts behind them (orders, seasons, lags...). {} when this forecaster
+        holds no fitted state (never fitted, or pickled without what the form reads)."""
+        try:
+            return self._fitted_form()
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+            return {}
+
+    def _fitted_form(self) -> dict[str, Any]:
+        return {}
+
     def get_params(self) -> dict[str, Any]:
         """Constructor arguments (as stored)."""
         return {
@@ -355,6 +374,107 @@ def _residual_intervals(
     return out
 
 
+# --------------------------------------------------------------------------- fitted forms
+
+_COMPONENT_WORDS = {"A": "additive", "M": "multiplicative"}
+THETA_VARIANTS = {
+    "STM": "Standard Theta",
+    "OTM": "Optimised Theta",
+    "DSTM": "Dynamic standard Theta",
+    "DOTM": "Dynamic optimised Theta",
+}
+
+
+def number_spans(values: list[int]) -> str:
+    """Whole numbers as runs: [1, 2, 3, 12, 24] -> "1–3, 12, 24"."""
+    out: list[str] = []
+    ordered = sorted({int(v) for v in values})
+    start = prev = None
+    for v in [*ordered, None]:
+        if v is not None and prev is not None and v == prev + 1:
+            prev = v
+            continue
+        if start is not None:
+            out.append(str(start) if start == prev else f"{start}–{prev}")
+        start = prev = v
+    return ", ".join(out)
+
+
+def _and(items: list[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def ets_form(fitted: dict[str, Any]) -> dict[str, Any]:
+    """The fitted form of a statsforecast AutoETS (`model_`): "ETS(A,Ad,A), season 24: ..."."""
+    comp = str(fitted["components"])
+    error, trend, season = comp[0], comp[1], comp[2]
+    damped = len(comp) > 3 and comp[3] != "N"
+    m = int(fitted.get("m") or 1)
+    name = f"ETS({error},{trend}{'d' if damped else ''},{season})"
+    words = [f"{_COMPONENT_WORDS[error]} error"]
+    words.append(
+        "no trend"
+        if trend == "N"
+        else f"{'damped ' if damped else ''}{_COMPONENT_WORDS[trend]} trend"
+    )
+    words.append("no season" if season == "N" else f"{_COMPONENT_WORDS[season]} season")
+    seasonal = season != "N" and m > 1
+    head = f"{name}, season {m}" if seasonal else name
+    return {
+        "kind": "ets",
+        "name": name,
+        "text": f"{head}: {', '.join(words)}",
+        "components": {"error": error, "trend": trend, "damped": damped, "season": season},
+        "season_length": m if seasonal else None,
+    }
+
+
+def _transform_step(transform: Any) -> dict[str, Any]:
+    """A fitted series transform as {type, words} (and the Box-Cox lambda or the lag)."""
+    if isinstance(transform, BoxCoxTransform):
+        lam = float(f"{transform.lambda_:.2g}")
+        return {"type": "box_cox", "lambda": lam, "words": f"a Box-Cox transform (lambda {lam:g})"}
+    if isinstance(transform, DifferenceTransform):
+        lag = int(transform.lag)
+        return {"type": "difference", "lag": lag, "words": f"lag-{lag} differences"}
+    if isinstance(transform, LogTransform):
+        return {"type": "log", "words": "a log"}
+    return {"type": type(transform).__name__, "words": type(transform).__name__}
+
+
+def _theta_form(fitted: dict[str, Any]) -> dict[str, Any]:
+    """The fitted form of a statsforecast AutoTheta: its variant and deseasonalising."""
+    variant = str(fitted["modeltype"])
+    m = int(fitted.get("m") or 1)
+    decomposed = bool(fitted.get("decompose")) and m > 1
+    how = str(fitted.get("decomposition_type") or "multiplicative") if decomposed else None
+    name = f"{THETA_VARIANTS.get(variant, 'Theta')} ({variant})"
+    season = f"season {m} removed {'additively' if how == 'additive' else 'multiplicatively'}"
+    return {
+        "kind": "theta",
+        "name": name,
+        "text": f"{name}, {season if decomposed else 'no season'}",
+        "variant": variant,
+        "season_length": m if decomposed else None,
+        "decomposition": how,
+    }
+
+
+def _mstl_form(model: Any) -> dict[str, Any]:
+    """The fitted form of a statsforecast MSTL: its seasons and the trend's ETS form."""
+    seasons = sorted(int(p) for p in np.atleast_1d(model.season_length))
+    trend = ets_form(model.trend_forecaster.model_)
+    name = f"MSTL, season{'s' if len(seasons) > 1 else ''} {_and([str(p) for p in seasons])}"
+    return {
+        "kind": "mstl",
+        "name": name,
+        "text": f"{name}; trend {trend['text']}",
+        "seasons": seasons,
+        "trend": trend,
+    }
+
+
 # --------------------------------------------------------------------------- statsforecast
 
 
@@ -373,6 +493,29 @@ class StatsForecaster(Forecaster):
             warnings.simplefilter("ignore")
             self.model_.fit(values)
         self._tail = values
+
+    def _fitted_form(self) -> dict[str, Any]:
+        """The form of the fitted statsforecast model, read from its class and `model_`."""
+        model: Any = getattr(self, "model_", None)
+        fitted: Any = getattr(model, "model_", None)
+        if fitted is None:
+            return {}
+        kind = type(model).__name__
+        if kind == "Naive":
+            return {"kind": "naive", "name": "Naive", "text": "Naive: the last value repeated",
+                    "season_length": None}  # fmt: skip
+        if kind == "SeasonalNaive":
+            m = int(model.season_length)
+            return {"kind": "naive", "name": f"Seasonal naive, season {m}",
+                    "text": f"Seasonal naive, season {m}: the last {m} values repeated",
+                    "season_length": m}  # fmt: skip
+        if kind == "AutoETS":
+            return ets_form(fitted)
+        if kind == "AutoTheta":
+            return _theta_form(fitted)
+        if kind == "MSTL":
+            return _mstl_form(model)
+        return {}
 
     def _predict(self, horizon, levels):
         live = getattr(self, "_live", None)
@@ -618,6 +761,38 @@ class ARIMAForecaster(Forecaster):
             self.model_.fit(values, X=X)
         self._n = len(values)
 
+    def _fitted_form(self) -> dict[str, Any]:
+        """The chosen orders (p,d,q)(P,D,Q)[m], and whether a drift, a mean or Fourier terms
+        of a season too long for seasonal differencing are in the model."""
+        fitted: Any = getattr(getattr(self, "model_", None), "model_", None)
+        if fitted is None:
+            return {}
+        p, q, P, Q, m, d, D = (int(v) for v in fitted["arma"][:7])
+        name = f"ARIMA({p},{d},{q})"
+        seasonal = m > 1 and P + D + Q > 0
+        if seasonal:
+            name += f"({P},{D},{Q})[{m}]"
+        coefs = list(fitted["coef"])
+        drift, mean = "drift" in coefs, "intercept" in coefs
+        period = int(getattr(self, "fourier_period_", 0) or 0)
+        pairs = min(int(self.fourier_terms), period // 2) if period else 0
+        text = name + (" with drift" if drift else " with a non-zero mean" if mean else "")
+        if pairs:
+            text += (
+                f"; season {period} as Fourier terms ({pairs} sine-cosine "
+                f"pair{'s' if pairs > 1 else ''}), too long to difference"
+            )
+        return {
+            "kind": "arima",
+            "name": name,
+            "text": text,
+            "order": [p, d, q],
+            "seasonal_order": [P, D, Q, m] if seasonal else None,
+            "drift": drift,
+            "mean": mean,
+            "fourier": {"season_length": period, "pairs": pairs} if pairs else None,
+        }
+
     def _fourier(self, t: np.ndarray) -> np.ndarray:
         p, k = self.fourier_period_, min(self.fourier_terms, self.fourier_period_ // 2)
         cols = []
@@ -720,6 +895,13 @@ class MSTLForecaster(StatsForecaster):
             return AutoETS(season_length=1, model="ZZN")
         return MSTL(season_length=seasons, trend_forecaster=AutoETS(model="ZZN"))
 
+    def _fitted_form(self) -> dict[str, Any]:
+        form = super()._fitted_form()
+        if form.get("kind") == "ets":  # no season fitted twice in the history: ETS alone
+            form["text"] += " (no season fits twice in the history, so no MSTL decomposition)"
+            form["seasons"] = []
+        return form
+
 
 # --------------------------------------------------------------------------- lag regression
 
@@ -808,6 +990,37 @@ class LagRegressionForecaster(Forecaster):
         self._last_level = float(y.iloc[-1])
         self._index = y.index
 
+    def _fitted_form(self) -> dict[str, Any]:
+        """The estimator and the features fixed by the fit: lags, rolling windows, Fourier
+        seasons, and whether it learned first differences."""
+        feat = getattr(self, "featurizer_", None)
+        if feat is None or getattr(self, "model_", None) is None:
+            return {}
+        lags = [int(v) for v in feat.lags_]
+        windows = [int(v) for v in feat.windows_]
+        fourier = [int(p) for p in getattr(feat, "fourier_periods_", None) or []]
+        calendar = bool(getattr(feat, "calendar", True))
+        diff = bool(self.diff_)
+        estimator = "Ridge regression" if self.estimator == "ridge" else "Gradient boosting"
+        name = f"{estimator} on lag{'s' if len(lags) > 1 else ''} {number_spans(lags)}"
+        said = [f"rolling windows {number_spans(windows)}"] if windows else []
+        said += ["calendar features"] if calendar else []
+        if fourier:
+            plural = "s" if len(fourier) > 1 else ""
+            said.append(f"Fourier terms of season{plural} {_and([str(p) for p in fourier])}")
+        said.append("learning first differences" if diff else "learning the levels")
+        return {
+            "kind": "lags",
+            "name": name,
+            "text": f"{name}; {'; '.join(said)}",
+            "estimator": self.estimator,
+            "lags": lags,
+            "windows": windows,
+            "fourier_seasons": fourier,
+            "calendar": calendar,
+            "differenced": diff,
+        }
+
     def _needs_difference(self, values: np.ndarray) -> bool:
         if self.differencing in ("none", "first"):
             return self.differencing == "first"
@@ -890,6 +1103,21 @@ class EnsembleForecaster(Forecaster):
         ens.floor_ = 0.0 if all(f == 0.0 for f in floors) else None
         return ens
 
+    def _fitted_form(self) -> dict[str, Any]:
+        """How the members are combined and each member's own fitted form (in member order)."""
+        forms = [m.fitted_form() for m in self.members]
+        if not forms or not all(forms):
+            return {}
+        name = f"{'Median' if self.combine == 'median' else 'Mean'} of {len(forms)} models"
+        return {
+            "kind": "ensemble",
+            "name": name,
+            "text": f"{name}: "
+            + "; ".join(f"({i}) {f['text']}" for i, f in enumerate(forms, start=1)),
+            "combine": self.combine,
+            "members": forms,
+        }
+
     def _advance(self, values, index):
         self.members = [m.update(pd.Series(values, index=index)) for m in self.members]
 
@@ -961,6 +1189,23 @@ class PreparedForecaster(Forecaster):
         # The inner model forecasts transformed values (a log, a difference): this wrapper
         # floors the forecasts once they are back on the series' own scale.
         self.forecaster.floor_ = None
+
+    def _fitted_form(self) -> dict[str, Any]:
+        """The inner model's fitted form, and the transforms it was fitted on (with a fitted
+        Box-Cox lambda)."""
+        form = self.forecaster.fitted_form()
+        chain = getattr(self, "chain_", None)
+        if not form or chain is None:
+            return form
+        steps = [_transform_step(t) for t in chain.transforms]
+        if not steps:
+            return form
+        words = ", then ".join(step["words"] for step in steps)
+        return {
+            **form,
+            "text": f"{form['text']}; fitted on the series after {words}",
+            "transforms": [{k: v for k, v in step.items() if k != "words"} for step in steps],
+        }
 
     # Live state: new points are gap-filled like the history (from the last prepared value),
     # pass through the fitted transforms (a difference continues from its last inputs) and
