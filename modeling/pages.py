@@ -130,6 +130,53 @@ def ensemble_members(model: TrainedModel) -> list[dict[str, Any]]:
     return rows
 
 
+def _series_note(group: dict[str, Any]) -> str:
+    """ "2 series: Japan, UK" / "5 series: A, B, C and 2 more" for one fitted form."""
+    count = group.get("n_series")
+    named = [str(s) for s in group.get("series") or [] if s is not None]
+    if not isinstance(count, int) or not named:
+        return ""
+    more = count - len(named)
+    listed = ", ".join(named) + (f" and {more} more" if more > 0 else "")
+    return f"{count} series: {listed}"
+
+
+def fitted_form(model: TrainedModel) -> dict[str, Any] | None:
+    """What the forecaster's fit chose, as the model page shows it under "Fitted model" (from
+    the card's `fitted_form`, kept by training): {forms: [{text, name, members, series}],
+    varies, n_series, n_forms, more_forms}. A blend's members are named as in the members
+    table. None for other models and models trained before the form was kept."""
+    kept = (model.card or {}).get("fitted_form")
+    if not isinstance(kept, dict) or not isinstance(kept.get("forms"), list):
+        return None
+    labels = [row["algorithm"] for row in ensemble_members(model)]
+    forms = []
+    for group in kept["forms"]:
+        form = group.get("form") if isinstance(group, dict) else None
+        if not isinstance(form, dict) or not form.get("text"):
+            continue
+        members = [m.get("text", "") for m in form.get("members") or [] if isinstance(m, dict)]
+        if len(labels) == len(members):
+            members = [f"{label}: {text}" for label, text in zip(labels, members, strict=True)]
+        forms.append({
+            "text": form["text"],
+            "name": form.get("name") or form["text"],
+            "members": members,
+            "series": _series_note(group),
+        })  # fmt: skip
+    if not forms:
+        return None
+    counted, n_series = kept.get("n_forms"), kept.get("n_series")
+    n_forms = counted if isinstance(counted, int) else len(forms)
+    return {
+        "forms": forms,
+        "varies": n_forms > 1,
+        "n_forms": n_forms,
+        "n_series": n_series if isinstance(n_series, int) else None,
+        "more_forms": max(n_forms - len(forms), 0),
+    }
+
+
 def _importance(model: TrainedModel) -> list[dict[str, Any]]:
     """The largest importances with readable names ("Home: missing"); names that read the same
     are one bar (two bars on one category would be drawn over each other)."""
@@ -288,6 +335,7 @@ def model_page_context(model: TrainedModel) -> dict[str, Any]:
         "validation_score": validation_score(model),
         "never_predicted": never_predicted(model),
         "ensemble_members": ensemble_members(model),
+        "fitted_form": fitted_form(model),
         "charts": charts,
         "importance_method": IMPORTANCE_METHODS.get(card.get("importance_method") or "", ""),
         "backtest_windows": backtest_windows(card),

@@ -470,6 +470,20 @@ def _serving_check(
         return {"path": serving.SKLEARN, "detail": "check failed", "checked_rows": 0}
 
 
+def _fitted_forms(obj: Any) -> dict[str, Any]:
+    """The card's `fitted_form` entry of a forecasting model (`ForecastModel.fitted_forms`);
+    nothing for other models, or when no form is known. Never fails the registration."""
+    describe = getattr(obj, "fitted_forms", None)
+    if describe is None:
+        return {}
+    try:
+        forms = describe()
+    except Exception:
+        logger.exception("could not describe the fitted form of %s", obj)
+        return {}
+    return {"fitted_form": forms} if forms else {}
+
+
 # What a candidate's card says when its serving check did not fit in the job's budget.
 NOT_COMPILED = "not compiled: the job's time budget was spent"
 
@@ -546,6 +560,9 @@ def _register(
                 **(
                     {"backtest_windows": res.window_means()} if hasattr(res, "window_means") else {}
                 ),
+                # A forecaster's fitted form by series: what the fit chose (ETS components,
+                # ARIMA orders, seasons, lags) where the hyperparameters left it open.
+                **_fitted_forms(obj),
                 "training": {
                     "job_id": str(job.pk),
                     "pipeline_id": pipeline.pk,

@@ -19,6 +19,10 @@ from training.forecasting.settings import ForecastError, HorizonPastCalendar
 # A live observation further than this many times its series' training range beyond that range
 # is warned about (not refused: a series may leave its range for good).
 FAR_SPANS = 2.0
+# The model card keeps the most common fitted forms of a multi-series model, each with the
+# first few series that share it (and how many do).
+FORMS_KEPT = 3
+SERIES_NAMED = 3
 
 
 class ForecastModel:
@@ -156,6 +160,31 @@ class ForecastModel:
             f"Series {str(series_id)!r} was left out when this model was trained because it had "
             f"too little data ({why})."
         )
+
+    def fitted_forms(self) -> dict[str, Any]:
+        """What was fitted on the series, grouped by form (`Forecaster.fitted_form`): {n_series,
+        n_forms, forms: [{text, form, n_series, series}]}, the `FORMS_KEPT` forms most series
+        share first, each naming up to `SERIES_NAMED` of its series (none without an id
+        column). {} when no forecaster holds its fitted state."""
+        groups: dict[str, dict[str, Any]] = {}
+        for key, forecaster in self.forecasters.items():
+            form = forecaster.fitted_form()
+            if not form:
+                continue
+            group = groups.setdefault(
+                form["text"], {"text": form["text"], "form": form, "n_series": 0, "series": []}
+            )
+            group["n_series"] += 1
+            if self.id_column and len(group["series"]) < SERIES_NAMED:
+                group["series"].append(json_safe(key))
+        if not groups:
+            return {}
+        ranked = sorted(groups.values(), key=lambda g: -g["n_series"])  # stable: first seen
+        return {
+            "n_series": sum(g["n_series"] for g in ranked),
+            "n_forms": len(ranked),
+            "forms": ranked[:FORMS_KEPT],
+        }
 
     def input_schema(self) -> dict[str, Any]:
         """What the model was trained on: time column, target, id column, frequency, horizon."""

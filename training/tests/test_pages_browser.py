@@ -201,6 +201,62 @@ def test_the_forecast_line_starts_at_the_last_observed_point(
     assert "error, trend and season each chosen automatically" in page
 
 
+# The elements inside #fitted-model whose right edge lies beyond the About card's.
+_FITTED_OUT_OF_CARD = """
+var card = document.getElementById('fitted-model').closest('.card').getBoundingClientRect();
+return Array.from(document.querySelectorAll('#fitted-model, #fitted-model *')).filter(
+  function (el) { var box = el.getBoundingClientRect(); return box.right > card.right + 1; }
+).map(function (el) { return el.textContent.trim().slice(0, 60); });
+"""
+
+
+def test_long_fitted_forms_wrap_inside_the_about_card(live_stack, browser, owner, air_forecaster):
+    """Forms that vary by series, one of them a blend of three members with long forms (lags,
+    Fourier terms, transforms) under a long series id, wrap inside their card at 1280 and 390 px."""
+    from modeling.forecasters import (
+        ARIMAForecaster,
+        EnsembleForecaster,
+        ETSForecaster,
+        LagRegressionForecaster,
+        MSTLForecaster,
+        PreparedForecaster,
+    )
+    from training.forecasting import ForecastModel
+
+    frame = pd.read_csv(sample_path("series_airpassengers.csv"), parse_dates=["month"])
+    series = pd.Series(frame["passengers"].to_numpy(dtype=float), index=frame["month"])
+    series.index.freq = "MS"
+    blend = EnsembleForecaster([
+        PreparedForecaster(LagRegressionForecaster("gbm", n_estimators=20),
+                           transforms=[{"type": "box_cox"}]),
+        PreparedForecaster(ARIMAForecaster(season_length=12, season_cap=6)),
+        PreparedForecaster(MSTLForecaster(season_lengths=[12, 24])),
+    ]).fit(series)  # fmt: skip
+    ids = ["store-" + "x" * 60, "store-b"]
+    forms = ForecastModel(
+        algorithm="ensemble", time_column="month", target="passengers", id_column="store",
+        freq="MS", timezone=None, horizon=12, levels=(80, 95), season_lengths={},
+        forecasters={ids[0]: blend, ids[1]: ETSForecaster(season_length=12).fit(series)},
+    ).fitted_forms()  # fmt: skip
+    air_forecaster.card = {"fitted_form": forms}
+    air_forecaster.save()
+    sign_in(browser, live_stack, "owner", "owner-pass-123")
+    browser.get(f"{live_stack}/models/{air_forecaster.pk}/")
+    wait(browser).until(lambda d: d.find_elements(By.ID, "fitted-model"))
+    text = browser.find_element(By.ID, "fitted-model").text
+    assert "Varies by series: 2 forms among 2 series" in text and ids[0] in text
+    assert all(m["text"] in text for m in forms["forms"][0]["form"]["members"])
+    check_page(
+        browser,
+        "model-fitted-forms",
+        lambda d: d.find_element(By.ID, "forecast-chart").get_attribute("data-drawn") == "1",
+    )
+    for width in (1280, 390):
+        set_width(browser, width)
+        out = browser.execute_script(_FITTED_OUT_OF_CARD)
+        assert out == [], f"fitted forms run out of their card at {width}px: {out}"
+
+
 def test_a_job_failing_while_its_page_is_open_logs_why_and_has_no_loss_curve(
     live_stack, browser, owner, stack_channel_layer
 ):

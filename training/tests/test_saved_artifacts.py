@@ -43,3 +43,58 @@ def test_forecast_artifact_written_before_the_split_answers_the_same(name: str) 
 def test_every_kind_of_saved_model_is_covered() -> None:
     assert len(TABULAR) >= 4 and any("blend" in n for n in TABULAR)
     assert len(FORECAST) >= 3 and any("ensemble" in n for n in FORECAST)
+
+
+@pytest.mark.parametrize("name", FORECAST)
+def test_forecast_artifact_written_before_the_fitted_form_describes_its_fit(name: str) -> None:
+    model = joblib.load(DATA / name)
+    forms = model.fitted_forms()
+    assert forms["n_series"] == 1 and forms["n_forms"] == 1
+    form = forms["forms"][0]["form"]
+    inner = model.forecasters[None]
+    if "ensemble" in name:
+        assert form["kind"] == "ensemble" and len(form["members"]) == len(inner.members)
+    else:
+        estimator = inner.forecaster.estimator
+        assert form["kind"] == "lags" and form["estimator"] == estimator
+        assert form["lags"] == [int(v) for v in inner.forecaster.featurizer_.lags_]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", FORECAST)
+def test_a_model_saved_before_the_fitted_form_was_kept_shows_its_page_without_it(
+    name: str, owner
+) -> None:
+    """Its row has no fitted form on its card: the page shows everything else, and its forecast
+    (the old file loads), with no "Fitted model" block."""
+    import hashlib
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.test import Client
+
+    from conftest import pipeline_on_sample
+    from modeling.models import TrainedModel
+
+    data = (DATA / name).read_bytes()
+    stored = default_storage.save(f"models/{owner.pk}/pre_split/{name}", ContentFile(data))
+    pipeline = pipeline_on_sample(owner, "series_airpassengers.csv", "passengers", "forecasting")
+    model = joblib.load(DATA / name)
+    row = TrainedModel.objects.create(
+        owner=owner, pipeline=pipeline, problem_type="forecasting", algorithm=model.algorithm,
+        primary_metric="mase", artifact=stored, sha256=hashlib.sha256(data).hexdigest(),
+        hyperparameters={"combine": "mean"} if "ensemble" in name else {},
+        test_metrics={"mase": 0.9}, input_schema=model.input_schema(),
+        card={"algorithm": model.algorithm, "problem_type": "forecasting"},
+    )  # fmt: skip
+    web = Client()
+    web.force_login(owner)
+    res = web.get(f"/models/{row.pk}/")
+    assert res.status_code == 200
+    page = res.content.decode()
+    assert 'id="about-heading"' in page and ">Hyperparameters</h3>" in page
+    assert res.context["fitted_form"] is None
+    assert "Fitted model" not in page and 'id="fitted-model"' not in page
+    assert res.context["charts"]["forecast"]["forecast"]["forecast"] == pytest.approx(
+        EXPECTED[name]["forecast"], rel=1e-6
+    )
