@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from modeling.models import ModelConfig, TrainedModel
@@ -93,6 +96,12 @@ class TrainedModelSerializer(serializers.ModelSerializer):
     """A trained model on the leaderboard."""
 
     pipeline_id = serializers.IntegerField(read_only=True)
+    fitted_form = serializers.SerializerMethodField(
+        help_text="Forecasters: what the fit chose where the hyperparameters left it open (ETS "
+        "components, ARIMA orders, Theta variant, seasons, lags), grouped by series: {n_series, "
+        "n_forms, forms: [{text, form, n_series, series}]}; null for tabular models and for "
+        "forecasters saved before it was recorded."
+    )
 
     class Meta:
         model = TrainedModel
@@ -103,6 +112,7 @@ class TrainedModelSerializer(serializers.ModelSerializer):
             "problem_type",
             "algorithm",
             "hyperparameters",
+            "fitted_form",
             "metrics",
             "primary_metric",
             "primary_value",
@@ -142,3 +152,9 @@ class TrainedModelSerializer(serializers.ModelSerializer):
                 "backtest (forecasters); a lower-ranked model may score better here."
             },
         }
+
+    @extend_schema_field({"type": "object", "nullable": True, "additionalProperties": {}})
+    def get_fitted_form(self, obj: TrainedModel) -> dict[str, Any] | None:
+        """The card's fitted form of a forecaster (`ForecastModel.fitted_forms`), else None."""
+        form = (obj.card or {}).get("fitted_form") if isinstance(obj.card, dict) else None
+        return form or None

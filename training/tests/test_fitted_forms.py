@@ -114,6 +114,9 @@ def test_a_trained_forecaster_shows_the_form_its_fit_chose(api, owner, celery_wo
         assert _section(page) == form["text"]
         # The configured hyperparameters are still shown as they were set.
         assert ">Hyperparameters</h3>" in page
+        # REST clients read the same form.
+        answer = api.get(f"/api/v1/models/{model.pk}/").json()
+        assert answer["fitted_form"] == kept
     ets = models.get(algorithm="ets")
     text = _section(web.get(f"/models/{ets.pk}/").content.decode())
     assert re.match(r"ETS\([AM],(N|A|Ad),(N|A|M)\)", text), text

@@ -44,6 +44,7 @@ def test_tabular_classification_from_upload_to_batch_predictions(api, other_api,
     aucs = [m["test_metrics"]["auc"] for m in board]
     assert aucs[0] >= 0.7, aucs
     assert {"accuracy", "auc", "precision", "recall", "f1"} <= set(board[0]["test_metrics"])
+    assert all(m["fitted_form"] is None for m in board)  # a forecasters' field
     best = TrainedModel.objects.get(pk=board[0]["id"])
     with default_storage.open(best.artifact, "rb") as fh:
         assert hashlib.sha256(fh.read()).hexdigest() == best.sha256 == board[0]["sha256"]
