@@ -9,13 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 from modeling.forecasters import (
+    ADIDAForecaster,
     ARIMAForecaster,
+    CrostonForecaster,
     ETSForecaster,
     Forecaster,
+    IMAPAForecaster,
     LagRegressionForecaster,
     MSTLForecaster,
     SeasonalNaiveForecaster,
     ThetaForecaster,
+    TSBForecaster,
 )
 from modeling.hyperparams import AlgorithmSpec, HyperParam
 
@@ -24,6 +28,10 @@ _FORECASTING = ("forecasting",)
 # shorter histories (short yearly and quarterly series) its few backtest windows reward noise,
 # and it is left to the statistical models.
 LAG_MIN_ROWS = 60
+# The intermittent-demand methods (series of mostly zeros with occasional demand). Automatic
+# runs add them only when the series are intermittent (`training.forecasting.inputs`); they have
+# no intervals of their own, so their intervals are conformal on backtest errors.
+INTERMITTENT_ALGORITHMS = ("croston", "tsb", "adida", "imapa")
 
 
 def _season(params: dict[str, Any], context: dict[str, Any]) -> int | None:
@@ -112,6 +120,22 @@ def _ridge(params: dict[str, Any], context: dict[str, Any]) -> Forecaster:
         random_state=int(context.get("random_state", 0) or 0),
         min_rows=LAG_MIN_ROWS,
     )
+
+
+def _croston(params: dict[str, Any], context: dict[str, Any]) -> Forecaster:
+    return CrostonForecaster()
+
+
+def _tsb(params: dict[str, Any], context: dict[str, Any]) -> Forecaster:
+    return TSBForecaster(alpha_d=params.get("alpha_d", 0.1), alpha_p=params.get("alpha_p", 0.1))
+
+
+def _adida(params: dict[str, Any], context: dict[str, Any]) -> Forecaster:
+    return ADIDAForecaster()
+
+
+def _imapa(params: dict[str, Any], context: dict[str, Any]) -> Forecaster:
+    return IMAPAForecaster()
 
 
 _DIFF = HyperParam(
@@ -225,6 +249,56 @@ FORECASTING_SPECS: list[AlgorithmSpec] = [
             HyperParam("alpha", "float", 1.0, min=1e-4, max=1e4, log=True),
         ),
         factory=_ridge,
+    ),
+    AlgorithmSpec(
+        name="croston",
+        display_name="Croston (optimised)",
+        problem_types=_FORECASTING,
+        description="Intermittent demand: smoothed demand size / smoothed gap between demands.",
+        factory=_croston,
+        in_auto=False,
+    ),
+    AlgorithmSpec(
+        name="tsb",
+        display_name="TSB",
+        problem_types=_FORECASTING,
+        description="Intermittent demand: smoothed chance of a demand per step times its size.",
+        hyperparameters=(
+            HyperParam(
+                "alpha_d",
+                "float",
+                0.1,
+                min=0.01,
+                max=1.0,
+                description="Smoothing of the demand sizes (higher: recent sizes count more).",
+            ),
+            HyperParam(
+                "alpha_p",
+                "float",
+                0.1,
+                min=0.01,
+                max=1.0,
+                description="Smoothing of the demand probability (higher: adapts faster).",
+            ),
+        ),
+        factory=_tsb,
+        in_auto=False,
+    ),
+    AlgorithmSpec(
+        name="adida",
+        display_name="ADIDA",
+        problem_types=_FORECASTING,
+        description="Intermittent demand: SES on sums of k steps (k: the mean demand gap) / k.",
+        factory=_adida,
+        in_auto=False,
+    ),
+    AlgorithmSpec(
+        name="imapa",
+        display_name="IMAPA",
+        problem_types=_FORECASTING,
+        description="Intermittent demand: ADIDA at every k up to the mean demand gap, averaged.",
+        factory=_imapa,
+        in_auto=False,
     ),
     AlgorithmSpec(
         name="ensemble",

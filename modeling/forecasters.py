@@ -1,22 +1,24 @@
 """Forecasters behind one interface: `fit(y)` on a regular series, `predict(horizon, levels)` with
 timestamps, point forecasts and prediction intervals.
 
-Statistical models come from statsforecast (SeasonalNaive, AutoETS, AutoARIMA, AutoTheta, MSTL);
-`LagRegressionForecaster` is a recursive multi-step regressor (HistGradientBoosting or Ridge) on
-past-only features. Intervals are model-based where the model gives them (widened by factors
-fitted on backtests, `set_interval_scale`), conformal from backtest errors
-(`set_conformal_errors`), the outer envelope of both (per level: `set_interval_methods`), or,
-standalone, from in-sample one-step residuals.
+Statistical models come from statsforecast (SeasonalNaive, AutoETS, AutoARIMA, AutoTheta, MSTL,
+and for intermittent demand CrostonOptimized, TSB, ADIDA and IMAPA); `LagRegressionForecaster`
+is a recursive multi-step regressor (HistGradientBoosting or Ridge) on past-only features.
+Intervals are model-based where the model gives them (widened by factors fitted on backtests,
+`set_interval_scale`), conformal from backtest errors (`set_conformal_errors`), the outer
+envelope of both (per level: `set_interval_methods`), or, standalone, from in-sample one-step
+residuals.
 
 Live forecasting: `update(y_new)` returns a copy advanced through new observations with the
 fitted parameters unchanged (the model's own state update: the ETS recursion or the ARIMA Kalman
-filter from the last state, the new lags of a lag regressor; decomposition models, whose smoother
-spans the whole history, re-apply the fitted model to the extended window as statsforecast's
-`forward` does). `live_state()` / `with_live_state(state)` carry that state as JSON.
+filter from the last state, the smoothed levels of an intermittent-demand method, the new lags
+of a lag regressor; decomposition models, whose smoother spans the whole history, re-apply the
+fitted model to the extended window as statsforecast's `forward` does). `live_state()` /
+`with_live_state(state)` carry that state as JSON.
 
 `fitted_form()` says what the fit chose where the configuration left it open (the ETS
-components, the ARIMA orders, the Theta variant, the seasons, the lags): {} on a forecaster
-without fitted state.
+components, the ARIMA orders, the Theta variant, the seasons, the lags, the smoothing constants
+of an intermittent-demand method): {} on a forecaster without fitted state.
 """
 
 from __future__ import annotations
@@ -901,6 +903,223 @@ class MSTLForecaster(StatsForecaster):
             form["text"] += " (no season fits twice in the history, so no MSTL decomposition)"
             form["seasons"] = []
         return form
+
+
+# --------------------------------------------------------------------------- intermittent demand
+
+
+def _ses_step(level: float | None, value: float, alpha: float) -> float:
+    """One step of simple exponential smoothing; the first value starts the level, as in
+    statsforecast's SES (so a level run over a series equals its one-step SES forecast)."""
+    return value if level is None else alpha * value + (1.0 - alpha) * level
+
+
+class IntermittentForecaster(StatsForecaster):
+    """Base of the intermittent-demand methods (mostly zeros, occasional positive counts): a flat
+    forecast of the demand per step from smoothed demand sizes and occurrences (statsforecast's
+    CrostonOptimized, TSB, ADIDA, IMAPA, built by `_build`; `_setup` reads the constants they
+    fit). statsforecast gives these no intervals of their own: in training they are calibrated
+    conformally on backtest errors; standalone they come from in-sample one-step errors.
+
+    The forecast is a recursion over the observations (`_step`, `_forecast`) from an empty
+    state, which with the fitted constants ends on statsforecast's forecast. The live state is
+    that recursion's state: new observations advance it with the constants unchanged."""
+
+    native_intervals = False
+
+    def _fit(self, y: pd.Series) -> None:
+        super()._fit(y)
+        values = np.asarray(self._tail, dtype=float)
+        self._setup(values)
+        state = self._start(len(values))
+        fitted = np.full(len(values), np.nan)
+        for i, value in enumerate(values):
+            fitted[i] = self._forecast(state)
+            state = self._step(state, float(value))
+        self.residuals_ = values - fitted
+        self._state = state
+
+    def _predict(self, horizon, levels):
+        mean = np.full(horizon, self._forecast(self._live_get()))
+        return mean, _residual_intervals(mean, self.residuals_, levels)
+
+    def _advance(self, values, index):
+        if not np.isfinite(values).all():
+            raise ValueError("New observations must be finite numbers.")
+        state = self._live_get()
+        for value in values:
+            state = self._step(state, float(value))
+        self._live = state
+
+    def _live_get(self):
+        return getattr(self, "_live", None) or self._state
+
+    def _live_set(self, live):
+        self._live = dict(live)
+
+    # Subclass hooks: the fitted constants, the empty state, one observation, the forecast.
+    def _setup(self, values: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _start(self, n: int) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _step(self, state: dict[str, Any], value: float) -> dict[str, Any]:
+        """The state after `value`, a new dict (states are shared by copies)."""
+        raise NotImplementedError
+
+    def _forecast(self, state: dict[str, Any]) -> float:
+        raise NotImplementedError
+
+
+# Smoothing constant for a history without demand (nothing to fit it on): Croston's own 0.1.
+DEFAULT_DEMAND_ALPHA = 0.1
+
+
+class CrostonForecaster(IntermittentForecaster):
+    """Croston's method with optimised smoothing (statsforecast CrostonOptimized): demand sizes
+    and the intervals between demands are smoothed apart, the forecast is size / interval."""
+
+    def _build(self, y):
+        from statsforecast.models import CrostonOptimized
+
+        return CrostonOptimized()
+
+    def _setup(self, values):
+        from statsforecast.models import _demand, _intervals, _optimized_ses_forecast
+
+        sizes, gaps = _demand(values), _intervals(values)
+        self.alpha_size_ = DEFAULT_DEMAND_ALPHA
+        self.alpha_interval_ = DEFAULT_DEMAND_ALPHA
+        if len(sizes):
+            self.alpha_size_ = float(_optimized_ses_forecast(sizes)[2])
+        if len(gaps):
+            self.alpha_interval_ = float(_optimized_ses_forecast(gaps)[2])
+
+    def _start(self, n):
+        return {"size": None, "interval": None, "since": 0, "last": None}
+
+    def _step(self, state, value):
+        new = dict(state, since=int(state["since"]) + 1, last=value)
+        if value != 0:  # statsforecast: intervals between non-zero values, sizes of positive ones
+            new["interval"] = _ses_step(
+                state["interval"], float(new["since"]), self.alpha_interval_
+            )
+            new["since"] = 0
+        if value > 0:
+            new["size"] = _ses_step(state["size"], value, self.alpha_size_)
+        return new
+
+    def _forecast(self, state):
+        if state["size"] is None:  # no demand yet: statsforecast falls back to naive
+            return np.nan if state["last"] is None else float(state["last"])
+        interval = state["interval"]
+        return float(state["size"]) / interval if interval else float(state["size"])
+
+
+class TSBForecaster(IntermittentForecaster):
+    """Teunter-Syntetos-Babai (statsforecast TSB): the probability of a demand is smoothed every
+    step (so the forecast decays while no demand comes), the size at each demand; the forecast
+    is their product."""
+
+    def __init__(self, alpha_d: float = 0.1, alpha_p: float = 0.1):
+        self.alpha_d = alpha_d
+        self.alpha_p = alpha_p
+
+    def _build(self, y):
+        from statsforecast.models import TSB
+
+        return TSB(alpha_d=self.alpha_d, alpha_p=self.alpha_p)
+
+    def _setup(self, values):
+        return None
+
+    def _start(self, n):
+        return {"size": None, "probability": None}
+
+    def _step(self, state, value):
+        new = dict(state)
+        occurred = 1.0 if value != 0 else 0.0
+        new["probability"] = _ses_step(state["probability"], occurred, float(self.alpha_p))
+        if value > 0:
+            new["size"] = _ses_step(state["size"], value, float(self.alpha_d))
+        return new
+
+    def _forecast(self, state):
+        if state["probability"] is None:
+            return np.nan
+        return float(state["probability"]) * float(state["size"] or 0.0)
+
+
+class AggregateForecaster(IntermittentForecaster):
+    """Temporal aggregation (ADIDA, IMAPA): the series is summed in buckets of k steps (aligned
+    on the end of the history, so a bucket fills with each k new observations), the bucket sums
+    are smoothed by optimised SES, and the forecast per step is the smoothed sum / k, averaged
+    over the aggregation levels k (`_levels`, from the mean interval between demands)."""
+
+    def _levels(self, mean_interval: int) -> list[int]:
+        raise NotImplementedError
+
+    def _setup(self, values):
+        from statsforecast.models import _chunk_sums, _intervals, _optimized_ses_forecast
+
+        if not (values != 0).any():  # no demand: one level of one step, Croston's constant
+            self.aggregation_ = [(1, DEFAULT_DEMAND_ALPHA)]
+            return
+        levels = self._levels(int(round(float(_intervals(values).mean()))))
+        self.aggregation_ = []
+        for k in levels:
+            sums = _chunk_sums(values[len(values) % k :], k)
+            self.aggregation_.append((int(k), float(_optimized_ses_forecast(sums)[2])))
+
+    def _start(self, n):
+        # The first n % k values of each level precede its first whole bucket: skipped.
+        buckets = [{"level": None, "sum": 0.0, "count": -(n % k)} for k, _ in self.aggregation_]
+        return {"buckets": buckets}
+
+    def _step(self, state, value):
+        buckets = []
+        for (k, alpha), b in zip(self.aggregation_, state["buckets"], strict=True):
+            count = int(b["count"]) + 1
+            total = float(b["sum"]) + value if count > 0 else 0.0
+            level = b["level"]
+            if count == k:
+                level, total, count = _ses_step(level, total, alpha), 0.0, 0
+            buckets.append({"level": level, "sum": total, "count": count})
+        return {"buckets": buckets}
+
+    def _forecast(self, state):
+        rates = [
+            float(b["level"]) / k
+            for (k, _), b in zip(self.aggregation_, state["buckets"], strict=True)
+            if b["level"] is not None
+        ]
+        return float(np.mean(rates)) if rates else np.nan  # before the first whole bucket
+
+
+class ADIDAForecaster(AggregateForecaster):
+    """ADIDA (statsforecast ADIDA): one aggregation level, the mean interval between demands."""
+
+    def _build(self, y):
+        from statsforecast.models import ADIDA
+
+        return ADIDA()
+
+    def _levels(self, mean_interval):
+        return [mean_interval]
+
+
+class IMAPAForecaster(AggregateForecaster):
+    """IMAPA (statsforecast IMAPA): every aggregation level from 1 to the mean interval between
+    demands, their forecasts averaged."""
+
+    def _build(self, y):
+        from statsforecast.models import IMAPA
+
+        return IMAPA()
+
+    def _levels(self, mean_interval):
+        return list(range(1, mean_interval + 1))
 
 
 # --------------------------------------------------------------------------- lag regression

@@ -159,6 +159,7 @@ _PARAM_LABELS = {
     "differencing": "Differencing", "model": "Components (error, trend, season)",
     "max_length": "Most recent points fitted", "tolerance": "Tolerance",
     "decomposition_type": "Decomposition type", "hidden_layer_sizes": "Hidden layer sizes",
+    "alpha_d": "Smoothing of demand sizes", "alpha_p": "Smoothing of demand probability",
 }  # fmt: skip
 
 

@@ -15,13 +15,18 @@ import pytest
 
 from modeling.forecast_catalog import FORECASTING_SPECS
 from modeling.forecasters import (
+    AggregateForecaster,
     ARIMAForecaster,
+    CrostonForecaster,
     EnsembleForecaster,
     ETSForecaster,
     Forecaster,
+    IntermittentForecaster,
     LagRegressionForecaster,
     PreparedForecaster,
     StatsForecaster,
+    TSBForecaster,
+    _residual_intervals,
 )
 
 N_HIST, N_NEW, H, LEVELS = 240, 12, 14, (80, 95)
@@ -56,7 +61,12 @@ def _reference(
 ) -> tuple[np.ndarray, dict[Any, Any]]:
     """The fitted model applied to its history extended by `new_values`, computed from scratch:
     statsforecast's `forward` over the fitted window (same parameters, states recomputed from
-    the start), or a lag model whose whole history is rebuilt from the extended series."""
+    the start), an intermittent-demand method's smoothing by statsforecast with the fitted
+    constants, or a lag model whose whole history is rebuilt from the extended series."""
+    if isinstance(inner, IntermittentForecaster):
+        window = np.concatenate([inner._tail, new_values])
+        mean = np.full(horizon, intermittent_reference(inner, window, len(inner._tail)))
+        return mean, _residual_intervals(mean, inner.residuals_, LEVELS)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if isinstance(inner, ARIMAForecaster):
@@ -83,6 +93,28 @@ def _reference(
     ref._last_level, ref.last_timestamp_ = float(full.iloc[-1]), full.index[-1]
     mean, intervals = ref._predict(horizon, LEVELS)
     return mean, {lv: (np.asarray(lo), np.asarray(hi)) for lv, (lo, hi) in intervals.items()}
+
+
+def intermittent_reference(inner: IntermittentForecaster, y: np.ndarray, fitted_n: int) -> float:
+    """The one-step forecast of an intermittent-demand method with `inner`'s fitted constants
+    over the whole of `y` (whose first `fitted_n` values it was fitted on), by statsforecast's
+    own functions: TSB itself (its constants are given), Croston's SES of sizes and intervals
+    with the fitted alphas, and the SES of bucket sums (buckets as aligned in the fit)."""
+    from statsforecast.models import TSB, _chunk_sums, _demand, _intervals, _ses_forecast
+
+    if isinstance(inner, TSBForecaster):
+        model = TSB(alpha_d=inner.alpha_d, alpha_p=inner.alpha_p)
+        return float(model.forecast(y=y, h=1)["mean"][0])
+    if isinstance(inner, CrostonForecaster):
+        size = _ses_forecast(_demand(y), inner.alpha_size_)[0]
+        interval = _ses_forecast(_intervals(y), inner.alpha_interval_)[0]
+        return float(size / interval)
+    assert isinstance(inner, AggregateForecaster)
+    rates = [
+        _ses_forecast(_chunk_sums(y[fitted_n % k :], k), alpha)[0] / k
+        for k, alpha in inner.aggregation_
+    ]
+    return float(np.mean(rates))
 
 
 def _as_output(res: dict) -> tuple[np.ndarray, dict]:
