@@ -301,6 +301,7 @@ class ForecastEngine:
             preprocessing_config=pipeline.preprocessing_config or None,
             feature_config=pipeline.feature_config or None,
             random_state=int(config.get("random_state", 0)),
+            auto=bool(config.get("auto")),
             target_info=pipeline.dataset.column(pipeline.target_column),
         )
         results = forecasting.run_forecast_automl(

@@ -47,10 +47,13 @@ logger = logging.getLogger(__name__)
 
 
 def _resolve_algorithms(pipeline: Pipeline, config: dict[str, Any]) -> dict[str, Any]:
-    """Turn the start request's model choice into algorithm names and hyperparameters."""
+    """Turn the start request's model choice into algorithm names and hyperparameters, and
+    whether they are the automatic choice (`auto`: a forecasting run then adds the
+    intermittent-demand methods on intermittent series)."""
     problem = pipeline.problem_type
     hyper: dict[str, dict] = {}
     search = None
+    auto = False
     model_config = config.get("model_config")
     if isinstance(model_config, ModelConfig):
         names = [model_config.algorithm]
@@ -62,7 +65,8 @@ def _resolve_algorithms(pipeline: Pipeline, config: dict[str, Any]) -> dict[str,
         search = model_config.get("search")
     else:
         algos = config.get("algorithms") or "auto"
-        names = catalog.auto_algorithms(problem) if algos == "auto" else list(algos)
+        auto = algos == "auto"
+        names = catalog.auto_algorithms(problem) if auto else list(algos)
     errors: dict[str, list[str]] = {}
     for name in names:
         try:
@@ -78,7 +82,7 @@ def _resolve_algorithms(pipeline: Pipeline, config: dict[str, Any]) -> dict[str,
     if errors:
         first = next(iter(errors.values()))[0]
         raise InvalidInput(f"The model choice is not valid: {first}.", errors=errors)
-    return {"algorithms": names, "hyperparameters": hyper, "search": search}
+    return {"algorithms": names, "hyperparameters": hyper, "search": search, "auto": auto}
 
 
 SERIES_LENGTHS_CACHE_S = 7 * 24 * 3600  # a stored file never changes; kept as its checks are

@@ -16,7 +16,7 @@ from modeling.forecasters import PreparedForecaster
 from modeling.metrics import forecast_metrics, mase_scale, residual_summary
 from preprocessing.series import fill_gaps
 from training.forecasting.inputs import SeriesData
-from training.forecasting.intervals import fit_intervals, interval_card
+from training.forecasting.intervals import conformal_only, fit_intervals, interval_card
 from training.forecasting.settings import SPECS
 from training.forecasting.windows import Window
 
@@ -109,7 +109,7 @@ def backtest(
             wins.append(forecast_window(name, s, cutoff, plan))
             done += 1
         per_series.append(wins)
-    return summarise(per_series, plan.levels)
+    return summarise(per_series, plan.levels, conformal=conformal_only([name]))
 
 
 def _mean_known(values: list[float]) -> float:
@@ -118,16 +118,18 @@ def _mean_known(values: list[float]) -> float:
     return float(np.mean(known)) if known else float("nan")
 
 
-def summarise(per_series: list[list[Window]], levels: tuple[int, ...]) -> dict[str, Any]:
+def summarise(
+    per_series: list[list[Window]], levels: tuple[int, ...], *, conformal: bool = False
+) -> dict[str, Any]:
     """Metrics averaged over windows and series, each window's MASE (per series, oldest window
-    first; NaN where a window held no actual value), calibrated intervals and residual
-    analysis."""
+    first; NaN where a window held no actual value), calibrated intervals (conformal alone with
+    `conformal`: `intervals.conformal_only`) and residual analysis."""
     by_window = [
         [forecast_metrics(w.actual, w.forecast, w.scale) for w in wins] for wins in per_series
     ]
     rows = [r for wins in by_window for r in wins if r]
     metrics = {k: _mean_known([r[k] for r in rows]) for k in rows[0]}
-    fit = fit_intervals(per_series, levels)
+    fit = fit_intervals(per_series, levels, conformal=conformal)
     for lv in levels:
         metrics[f"coverage_{lv}"] = fit["coverage"][lv]
     for lv in (80, 95):

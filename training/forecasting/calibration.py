@@ -11,7 +11,7 @@ from typing import Any
 from training.forecasting.backtest import FitPlan, forecast_window
 from training.forecasting.ensemble import combine_windows
 from training.forecasting.inputs import SeriesData
-from training.forecasting.intervals import fit_intervals, interval_card
+from training.forecasting.intervals import conformal_only, fit_intervals, interval_card
 from training.forecasting.windows import Window
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,8 @@ def calibrate(
         sorted(res["windows"][si] + extra[si], key=lambda w: w.cutoff) for si in range(len(series))
     ]
     ranked_on = [{w.cutoff for w in res["windows"][si]} for si in range(len(series))]
-    fit = fit_intervals(windows, plan.levels, ranked_on)
+    members = res.get("members") or [name]
+    fit = fit_intervals(windows, plan.levels, ranked_on, conformal=conformal_only(members))
     res["calibration"] = fit
     res["intervals"] = interval_card(fit, plan.levels)
     for lv in plan.levels:

@@ -10,6 +10,7 @@ import numpy as np
 from modeling.forecasters import EnsembleForecaster, Forecaster
 from training.forecasting.backtest import FitPlan, build_forecaster, summarise
 from training.forecasting.inputs import SeriesData
+from training.forecasting.intervals import conformal_only
 from training.forecasting.windows import Window
 
 
@@ -64,7 +65,7 @@ def combined_backtest(
             parts = [results[m]["windows"][si][wi] for m in members]
             wins.append(combine_windows(parts, combine, levels))
         per_series.append(wins)
-    res = summarise(per_series, levels)
+    res = summarise(per_series, levels, conformal=conformal_only(members))
     res["members"] = members
     res["fit_time_s"] = sum(results[m].get("fit_time_s", 0.0) for m in members)
     return res

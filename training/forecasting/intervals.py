@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from modeling.forecast_catalog import INTERMITTENT_ALGORITHMS
 from modeling.forecasters import Forecaster, conformal_quantile, conformal_widths
 from training.forecasting.windows import Window
 
@@ -37,6 +38,14 @@ METHOD_TEXT = {
     "conformal": "conformal (backtest errors per horizon step)",
     "model": "model, rescaled to the backtest coverage",
 }
+
+
+def conformal_only(names: list[str]) -> bool:
+    """Whether a candidate (an algorithm, or an ensemble's members) is calibrated by conformal
+    intervals alone: the intermittent-demand methods have no intervals of their own in
+    statsforecast (their fallback from in-sample errors is not worth rescaling), and an
+    ensemble with one of them among its members averages that fallback in."""
+    return any(n in INTERMITTENT_ALGORITHMS for n in names)
 
 
 def interval_ratios(w: Window, level: int) -> np.ndarray:
@@ -147,13 +156,16 @@ def fit_intervals(
     per_series: list[list[Window]],
     levels: tuple[int, ...],
     ranked_on: list[set[int]] | None = None,
+    *,
+    conformal: bool = False,
 ) -> dict[str, Any]:
     """Calibrate the intervals on backtest windows, per series, two ways: conformal widths from
     the errors per horizon step, and the model's own intervals rescaled by a fitted factor. Each
     (and their outer envelope) is scored by cross-validated coverage: every window is calibrated
     on the non-overlapping other windows only. Windows whose cutoffs are in `ranked_on` (per
     series: those the candidate was ranked on, which flatter it) still calibrate but are not
-    scored when at least two others are. Per level, `choose_method` picks the method."""
+    scored when at least two others are. Per level, `choose_method` picks the method, or, with
+    `conformal` (a candidate without intervals of its own: `conformal_only`), it is conformal."""
     errors, factors = [], []
     hits: dict[str, dict[int, list[float]]] = {
         m: {lv: [] for lv in levels} for m in (*METHODS, "raw")
@@ -182,7 +194,7 @@ def fit_intervals(
         m: {lv: float(np.nanmean(v)) if v else np.nan for lv, v in d.items()}
         for m, d in hits.items()
     }
-    return _fit_summary(per_series, levels, cov, errors, factors, min(n_calib))
+    return _fit_summary(per_series, levels, cov, errors, factors, min(n_calib), conformal)
 
 
 def _fit_summary(
@@ -192,10 +204,17 @@ def _fit_summary(
     errors: list[np.ndarray],
     factors: list[dict[int, float]],
     n_calibrating: int,
+    conformal: bool = False,
 ) -> dict[str, Any]:
     """The calibration record: method per level, its coverage, and what the refit needs
-    (`n_windows`: the fewest windows whose errors calibrate a series)."""
-    if min(len(wins) for wins in per_series) >= 2:
+    (`n_windows`: the fewest windows whose errors calibrate a series). With `conformal`, the
+    method is conformal at every level, its coverage the cross-validated one (NaN with a single
+    window, which cannot be checked on another)."""
+    if conformal:
+        methods = dict.fromkeys(levels, "conformal")
+        coverage = cov["conformal"]
+        factors = [dict.fromkeys(levels, 1.0) for _ in factors]
+    elif min(len(wins) for wins in per_series) >= 2:
         methods = {lv: choose_method({m: cov[m][lv] for m in cov}, lv) for lv in levels}
         coverage = {lv: cov[methods[lv]][lv] for lv in levels}
     else:

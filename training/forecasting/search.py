@@ -8,9 +8,16 @@ import time
 from typing import Any
 
 from datasets.frequency import default_season_length
+from modeling.forecast_catalog import INTERMITTENT_ALGORITHMS
 from modeling.forecasters import SeriesTooShort
 from training.forecasting.backtest import OutOfTime, backtest
-from training.forecasting.inputs import SeriesData
+from training.forecasting.inputs import (
+    INTERMITTENT_ZERO_SHARE,
+    SeriesData,
+    intermittent,
+    is_intermittent,
+    zero_share,
+)
 from training.forecasting.run import SEARCH_SHARE, Run
 from training.forecasting.settings import Cancelled
 
@@ -23,11 +30,38 @@ ORDER_LONG_SEASON = ("mstl", "arima", "linear_lags", "theta", "ets", "gbm_lags")
 ORDER_SHORT_SEASON = ("ets", "arima", "theta", "linear_lags", "mstl", "gbm_lags")
 
 
+def candidate_algorithms(run: Run) -> list[str]:
+    """The algorithms this run backtests: the chosen ones, and, when the choice is the automatic
+    one and the series are intermittent demand (`inputs.intermittent`), the intermittent-demand
+    methods too (said in the log). Otherwise the chosen ones exactly."""
+    chosen = list(run.settings.algorithms)
+    if not run.settings.auto or not intermittent(run.series):
+        return chosen
+    added = [n for n in INTERMITTENT_ALGORITHMS if n not in chosen]
+    if added:
+        if len(run.series) == 1:
+            which = (
+                f"The series is intermittent demand ({zero_share(run.series[0].y):.0%} of its "
+                "values are 0)"
+            )
+        else:
+            count = sum(is_intermittent(s.y) for s in run.series)
+            which = (
+                f"{count} of {len(run.series)} series are intermittent demand (at least "
+                f"{INTERMITTENT_ZERO_SHARE:.0%} of their values are 0)"
+            )
+        names = [run.label(n) for n in added]
+        listed = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+        run.log(f"{which}: {listed} join the candidates.")
+    return chosen + added
+
+
 def search_order(names: list[str], series: list[SeriesData], freq: str) -> list[str]:
-    """Algorithms in the order to backtest them: seasonal_naive first (it always finishes), then
-    the models most likely to win for this kind of seasonality, so short budgets still reach
-    them. Several seasons (hourly: day and week) or a season longer than 24 steps (weekly,
-    half-hourly) put MSTL and ARIMA with Fourier terms first; short seasons put ETS first."""
+    """Algorithms in the order to backtest them: seasonal_naive first (it always finishes), the
+    intermittent-demand methods (quick, and chosen for such series), then the models most
+    likely to win for this kind of seasonality, so short budgets still reach them. Several
+    seasons (hourly: day and week) or a season longer than 24 steps (weekly, half-hourly) put
+    MSTL and ARIMA with Fourier terms first; short seasons put ETS first."""
     seasons = [p for s in series for p in s.seasons]
     longest = max(seasons or [default_season_length(freq)])
     if any(len(s.seasons) >= 2 for s in series):
@@ -36,7 +70,7 @@ def search_order(names: list[str], series: list[SeriesData], freq: str) -> list[
         order = ORDER_LONG_SEASON
     else:
         order = ORDER_SHORT_SEASON
-    rank = {n: i for i, n in enumerate(("seasonal_naive", *order))}
+    rank = {n: i for i, n in enumerate(("seasonal_naive", *INTERMITTENT_ALGORITHMS, *order))}
     return sorted(names, key=lambda n: rank.get(n, len(rank)))
 
 
@@ -44,7 +78,7 @@ def run_backtests(run: Run) -> None:
     """Backtest every chosen single algorithm in search order into `run.results`, skipping
     those the time left (after the reserved refits) no longer allows; seasonal_naive always
     runs. A failing algorithm is logged and left out."""
-    chosen = run.settings.algorithms
+    chosen = candidate_algorithms(run)
     singles = search_order([n for n in chosen if n != "ensemble"], run.series, run.plan.freq)
     total = len(singles) + (1 if "ensemble" in chosen else 0)
     for done, name in enumerate(singles):

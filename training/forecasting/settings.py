@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from modeling.forecast_catalog import FORECASTING_SPECS
+from modeling.forecast_catalog import FORECASTING_SPECS, INTERMITTENT_ALGORITHMS
 from modeling.hyperparams import AlgorithmSpec
 from pipelines.limits import MAX_HORIZON
 from preprocessing.analysis import PreprocessingError
@@ -74,7 +74,11 @@ class ForecastSettings:
     """What one forecasting run is asked to do. Checked and normalised when made: `algorithms`
     becomes the tuple of chosen names ("auto" expanded), `levels` a tuple of ints,
     `preprocessing_config` a parsed `PreprocessingConfig`, and `params` the resolved
-    hyperparameters of every chosen algorithm and of the ensemble."""
+    hyperparameters of every chosen algorithm and of the ensemble.
+
+    `auto` (set too by `algorithms="auto"`) says the names are the automatic choice: the run
+    then adds the intermittent-demand methods when the series are intermittent (`search`), and
+    `params` holds theirs."""
 
     time_column: str
     target: str
@@ -88,6 +92,7 @@ class ForecastSettings:
     preprocessing_config: Mapping[str, Any] | PreprocessingConfig | None = None
     feature_config: Mapping[str, Any] | None = None
     random_state: int = 0
+    auto: bool = False
     # The dataset's profile of the target column: the job log names its values that are not
     # numbers (`non_numeric_count`, `non_numeric_example`) apart from the empty ones.
     target_info: Mapping[str, Any] | None = field(default=None, compare=False)
@@ -110,9 +115,12 @@ class ForecastSettings:
             raise ForecastError("The time budget must be a positive number of seconds.")
         _set(self, "time_budget_s", float(budget))
         _set(self, "preprocessing_config", _parsed_preprocessing(self.preprocessing_config))
+        auto = bool(self.auto) or self.algorithms == "auto" or self.algorithms is None
         names = resolve_algorithms(self.algorithms)
+        _set(self, "auto", auto)
         _set(self, "algorithms", tuple(names))
-        _set(self, "params", resolve_params(names, self.hyperparameters or {}))
+        extra = list(INTERMITTENT_ALGORITHMS) if auto else []
+        _set(self, "params", resolve_params([*names, *extra], self.hyperparameters or {}))
 
 
 def _set(settings: ForecastSettings, name: str, value: Any) -> None:
