@@ -21,6 +21,7 @@ from features.selection import METHODS as SELECTION_METHODS
 from features.serializers import GenerateSerializer
 from modeling import catalog
 from modeling import services as modeling_services
+from modeling.forecast_catalog import INTERMITTENT_ALGORITHMS
 from modeling.hyperparams import AlgorithmSpec
 from modeling.selectors import model_config_get
 from modeling.templatetags.modeling_labels import param_label
@@ -539,6 +540,15 @@ def auto_validation_text(rows: int, validation_split: Any) -> str:
     return f"about {n} training rows, so {how}"
 
 
+def _auto_extra(pipeline: Pipeline) -> str:
+    """What the automatic choice adds on some data: for forecasting, the intermittent-demand
+    methods on intermittent series (`training.forecasting.search`); "" otherwise."""
+    if pipeline.problem_type != Pipeline.ProblemType.FORECASTING:
+        return ""
+    names = [catalog.display_name(n, "forecasting") for n in INTERMITTENT_ALGORITHMS]
+    return f"and on intermittent demand {', '.join(names[:-1])} and {names[-1]}"
+
+
 def _training_context(pipeline: Pipeline, values: dict[str, Any]) -> dict[str, Any]:
     return {
         "auto_validation": auto_validation_text(
@@ -556,6 +566,7 @@ def _training_context(pipeline: Pipeline, values: dict[str, Any]) -> dict[str, A
             catalog.display_name(n, pipeline.problem_type)
             for n in catalog.auto_algorithms(pipeline.problem_type)
         ],
+        "auto_extra": _auto_extra(pipeline),
         "values": values,
         "default_budget": int(settings.VUR_DEFAULT_TIME_BUDGET_S),
         # A job queued or running is pointed to above the form (and Start is off meanwhile);

@@ -150,6 +150,37 @@ def test_forecasting_wizard_takes_time_column_horizon_lags_and_a_forecaster(web,
     assert b"Only Exponential smoothing (AutoETS) with my values" in page.content
 
 
+def test_a_forecasting_pipeline_offers_the_intermittent_demand_methods(web, api):
+    """They are in the algorithm step, with TSB's smoothing constants checked on the server;
+    the training step says the automatic choice adds them on intermittent demand."""
+    series = upload_sample(api, "series_airpassengers.csv")
+    res = web.post(
+        "/pipelines/new/",
+        {
+            "dataset": series["id"],
+            "name": "Passengers",
+            "target_column": "passengers",
+            "problem_type": "forecasting",
+            "time_column": "month",
+            "forecast_horizon": "12",
+        },
+    )
+    base = res["Location"].rsplit("preprocessing/", 1)[0]
+    form = web.get(base + "model_selection/").content.decode()
+    for name in ("Croston (optimised)", "TSB", "ADIDA", "IMAPA", "hp_alpha_d", "hp_alpha_p"):
+        assert name in form
+    bad = web.post(base + "model_selection/", {"algorithm": "tsb", "hp_alpha_d": "1.5"})
+    assert bad.status_code == 400 and "alpha_d" in str(bad.context["errors"])
+    added = web.post(base + "model_selection/", {"algorithm": "croston"})
+    assert added.status_code == 302
+    page = web.get(base + "training/").content.decode()
+    assert (
+        "Averaged ensemble, and on intermittent demand Croston (optimised), TSB, ADIDA and IMAPA"
+        in page
+    )
+    assert "Only Croston (optimised) with my values" in page
+
+
 def test_create_without_a_problem_type_is_a_form_error_not_a_server_error(web, penguins):
     """A table gets no problem type ticked in advance; sending the form so used to fail a
     database constraint (a 500). Nothing is saved and the field says what to do."""
