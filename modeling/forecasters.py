@@ -402,6 +402,11 @@ def number_spans(values: list[int]) -> str:
     return ", ".join(out)
 
 
+def _short(value: float) -> str:
+    """A constant or rate in four significant digits (0.1234, 12.35)."""
+    return f"{value:.4g}"
+
+
 def _and(items: list[str]) -> str:
     """ "a", "a and b", "a, b and c"."""
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
@@ -957,7 +962,29 @@ class IntermittentForecaster(StatsForecaster):
     def _live_set(self, live):
         self._live = dict(live)
 
+    def _fitted_form(self) -> dict[str, Any]:
+        """The method, the smoothing constants its fit chose and the demand per step it
+        forecasts from the end of the history."""
+        if getattr(self, "_state", None) is None:
+            return {}
+        name, constants, parts = self._constants()
+        rate = self._forecast(self._state)
+        per_step = (
+            f"; {_short(rate)} per step from the end of the history" if np.isfinite(rate) else ""
+        )
+        return {
+            "kind": "intermittent",
+            "name": name,
+            "text": f"{name}: {constants}{per_step}",
+            "demand_per_step": float(rate) if np.isfinite(rate) else None,
+            **parts,
+        }
+
     # Subclass hooks: the fitted constants, the empty state, one observation, the forecast.
+    def _constants(self) -> tuple[str, str, dict[str, Any]]:
+        """(name, the fitted constants in words, the same as parts) of the method."""
+        raise NotImplementedError
+
     def _setup(self, values: np.ndarray) -> None:
         raise NotImplementedError
 
@@ -995,6 +1022,14 @@ class CrostonForecaster(IntermittentForecaster):
             self.alpha_size_ = float(_optimized_ses_forecast(sizes)[2])
         if len(gaps):
             self.alpha_interval_ = float(_optimized_ses_forecast(gaps)[2])
+
+    def _constants(self):
+        a, b = float(self.alpha_size_), float(self.alpha_interval_)
+        words = (
+            f"demand sizes smoothed with alpha {_short(a)}, intervals between demands with "
+            f"{_short(b)}"
+        )
+        return "Croston (optimised)", words, {"alpha_size": a, "alpha_interval": b}
 
     def _start(self, n):
         return {"size": None, "interval": None, "since": 0, "last": None}
@@ -1034,6 +1069,13 @@ class TSBForecaster(IntermittentForecaster):
     def _setup(self, values):
         return None
 
+    def _constants(self):
+        a, b = float(self.alpha_d), float(self.alpha_p)
+        words = (
+            f"demand sizes smoothed with alpha {_short(a)}, the chance of a demand with {_short(b)}"
+        )
+        return "TSB", words, {"alpha_d": a, "alpha_p": b}
+
     def _start(self, n):
         return {"size": None, "probability": None}
 
@@ -1057,6 +1099,8 @@ class AggregateForecaster(IntermittentForecaster):
     are smoothed by optimised SES, and the forecast per step is the smoothed sum / k, averaged
     over the aggregation levels k (`_levels`, from the mean interval between demands)."""
 
+    _method_name = "Temporal aggregation"
+
     def _levels(self, mean_interval: int) -> list[int]:
         raise NotImplementedError
 
@@ -1071,6 +1115,17 @@ class AggregateForecaster(IntermittentForecaster):
         for k in levels:
             sums = _chunk_sums(values[len(values) % k :], k)
             self.aggregation_.append((int(k), float(_optimized_ses_forecast(sums)[2])))
+
+    def _constants(self):
+        levels = [(int(k), float(a)) for k, a in self.aggregation_]
+        if len(levels) == 1:
+            ((k, a),) = levels
+            words = f"sums over {k}-step buckets smoothed with alpha {_short(a)}"
+        else:
+            sizes = _and([f"{k}-" for k, _ in levels[:-1]] + [f"{levels[-1][0]}-step"])
+            alphas = ", ".join(_short(a) for _, a in levels)
+            words = f"sums over {sizes} buckets smoothed (alpha {alphas}), their rates averaged"
+        return self._method_name, words, {"aggregation": [list(v) for v in levels]}
 
     def _start(self, n):
         # The first n % k values of each level precede its first whole bucket: skipped.
@@ -1100,6 +1155,8 @@ class AggregateForecaster(IntermittentForecaster):
 class ADIDAForecaster(AggregateForecaster):
     """ADIDA (statsforecast ADIDA): one aggregation level, the mean interval between demands."""
 
+    _method_name = "ADIDA"
+
     def _build(self, y):
         from statsforecast.models import ADIDA
 
@@ -1112,6 +1169,8 @@ class ADIDAForecaster(AggregateForecaster):
 class IMAPAForecaster(AggregateForecaster):
     """IMAPA (statsforecast IMAPA): every aggregation level from 1 to the mean interval between
     demands, their forecasts averaged."""
+
+    _method_name = "IMAPA"
 
     def _build(self, y):
         from statsforecast.models import IMAPA

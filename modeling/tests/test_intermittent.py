@@ -161,3 +161,27 @@ def test_a_history_without_demand_forecasts_zero_until_one_comes(name):
     assert first.index[0] == zeros.index[-1] + pd.Timedelta(weeks=1)
     out = fc.update(first).predict(H).forecast
     assert np.isfinite(out).all() and (out > 0).all()
+
+
+@pytest.mark.parametrize("name", INTERMITTENT_ALGORITHMS)
+def test_the_fitted_form_names_the_method_its_constants_and_the_demand_it_forecasts(name):
+    """The model page's "Fitted model" reads `fitted_form`: an intermittent method says which
+    it is, the smoothing constants its fit chose, and the demand per step it forecasts."""
+    y = slow_item()
+    fc = _fit(_build(name), y)
+    form = fc.fitted_form()
+    names = {"croston": "Croston (optimised)", "tsb": "TSB", "adida": "ADIDA", "imapa": "IMAPA"}
+    assert form["kind"] == "intermittent" and form["name"] == names[name]
+    rate = float(fc.predict(1, (80,)).forecast[0])
+    assert form["demand_per_step"] == pytest.approx(rate)
+    assert form["text"].startswith(f"{names[name]}: ") and f"{rate:.4g} per step" in form["text"]
+    if name == "croston":
+        assert 0 < form["alpha_size"] <= 1 and 0 < form["alpha_interval"] <= 1
+    elif name == "tsb":
+        assert (form["alpha_d"], form["alpha_p"]) == (0.1, 0.1)
+    else:
+        levels = form["aggregation"]
+        assert levels and all(k >= 1 and 0 < a <= 1 for k, a in levels)
+        assert len(levels) == 1 if name == "adida" else len(levels) >= 1
+    assert json.loads(json.dumps(form)) == form  # kept on the model card as JSON
+    assert _build(name).fitted_form() == {}  # nothing fitted, nothing said
