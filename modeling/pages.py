@@ -157,7 +157,10 @@ def fitted_form(model: TrainedModel) -> dict[str, Any] | None:
             continue
         members = [m.get("text", "") for m in form.get("members") or [] if isinstance(m, dict)]
         if len(labels) == len(members):
-            members = [f"{label}: {text}" for label, text in zip(labels, members, strict=True)]
+            members = [
+                text if text.startswith(label) else f"{label}: {text}"  # "Seasonal naive, ..."
+                for label, text in zip(labels, members, strict=True)
+            ]
         forms.append({
             "text": form["text"],
             "name": form.get("name") or form["text"],

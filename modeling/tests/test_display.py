@@ -128,3 +128,35 @@ def test_every_hyperparameter_in_the_catalogue_has_a_label_written_for_people():
     }
     assert unlabelled == set()
     assert param_label("max_length") == "Most recent points fitted"
+
+
+def test_a_blend_member_whose_form_starts_with_its_name_is_named_once():
+    """ "Seasonal naive: Seasonal naive, season 52: ..." read the member's name twice; a form
+    that does not start with it ("ARIMA(0,0,0) ...") keeps the name in front."""
+    from modeling.models import TrainedModel
+    from modeling.pages import fitted_form
+
+    naive = {"text": "Seasonal naive, season 52: the last 52 values repeated"}
+    arima = {"text": "ARIMA(0,0,0) with a non-zero mean"}
+    model = TrainedModel(
+        problem_type="forecasting",
+        algorithm="ensemble",
+        hyperparameters={
+            "members": [{"algorithm": "seasonal_naive", "weight": 0.5}, {"algorithm": "arima"}]
+        },
+        card={
+            "fitted_form": {
+                "n_series": 1,
+                "n_forms": 1,
+                "forms": [{"text": "Mean of 2 models", "n_series": 1, "series": [],
+                           "form": {"text": "Mean of 2 models", "name": "Mean of 2 models",
+                                    "members": [naive, arima]}}],
+            }
+        },
+    )  # fmt: skip
+    shown = fitted_form(model)
+    assert shown is not None
+    assert shown["forms"][0]["members"] == [
+        naive["text"],
+        f"ARIMA (AutoARIMA): {arima['text']}",
+    ]
