@@ -130,12 +130,13 @@ def test_a_trained_forecaster_shows_the_form_its_fit_chose(api, owner, celery_wo
 def test_a_multi_series_model_shows_its_forms_by_series(api, owner, celery_worker):
     ds = upload_sample(api, "series_aus_arrivals.csv")
     pipe = create_pipeline(api, ds["id"], "arrivals", "forecasting", id_column="origin")
-    train(api, pipe["id"], ["seasonal_naive", "ets", "arima", "ensemble"], 30)
+    # Quick candidates whose backtests no budget prediction drops on a busy machine (ARIMA's
+    # can be); the ensemble, when the near-best are several, lists its members' forms.
+    train(api, pipe["id"], ["seasonal_naive", "ets", "theta", "ensemble"], 60)
     web = Client()
     web.force_login(owner)
     models = list(TrainedModel.objects.filter(pipeline_id=pipe["id"]).order_by("rank"))
-    # The backtest winner averaged with ARIMA ranks first; seasonal naive is always kept.
-    assert models[0].algorithm == "ensemble" and "seasonal_naive" in {m.algorithm for m in models}
+    assert {"seasonal_naive", "ets", "theta"} <= {m.algorithm for m in models}
     for model in models:
         fitted = artifact_load(model.artifact, model.sha256)
         want = _by_text(fitted)
