@@ -39,6 +39,7 @@ from threadpoolctl import threadpool_limits
 
 from datasets.frequency import default_season_length, infer_frequency
 from features.series import SeriesFeaturizer, detect_seasonalities
+from modeling.metrics import readable
 from preprocessing.series import (
     BoxCoxTransform,
     DifferenceTransform,
@@ -402,12 +403,7 @@ def number_spans(values: list[int]) -> str:
     return ", ".join(out)
 
 
-def _short(value: float) -> str:
-    """A constant or rate in four significant digits (0.1234, 12.35)."""
-    return f"{value:.4g}"
-
-
-def _and(items: list[str]) -> str:
+def and_list(items: list[str]) -> str:
     """ "a", "a and b", "a, b and c"."""
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
@@ -472,7 +468,7 @@ def _mstl_form(model: Any) -> dict[str, Any]:
     """The fitted form of a statsforecast MSTL: its seasons and the trend's ETS form."""
     seasons = sorted(int(p) for p in np.atleast_1d(model.season_length))
     trend = ets_form(model.trend_forecaster.model_)
-    name = f"MSTL, season{'s' if len(seasons) > 1 else ''} {_and([str(p) for p in seasons])}"
+    name = f"MSTL, season{'s' if len(seasons) > 1 else ''} {and_list([str(p) for p in seasons])}"
     return {
         "kind": "mstl",
         "name": name,
@@ -970,7 +966,7 @@ class IntermittentForecaster(StatsForecaster):
         name, constants, parts = self._constants()
         rate = self._forecast(self._state)
         per_step = (
-            f"; {_short(rate)} per step from the end of the history" if np.isfinite(rate) else ""
+            f"; {readable(rate)} per step from the end of the history" if np.isfinite(rate) else ""
         )
         return {
             "kind": "intermittent",
@@ -1026,8 +1022,8 @@ class CrostonForecaster(IntermittentForecaster):
     def _constants(self):
         a, b = float(self.alpha_size_), float(self.alpha_interval_)
         words = (
-            f"demand sizes smoothed with alpha {_short(a)}, intervals between demands with "
-            f"{_short(b)}"
+            f"demand sizes smoothed with alpha {readable(a)}, intervals between demands with "
+            f"{readable(b)}"
         )
         return "Croston (optimised)", words, {"alpha_size": a, "alpha_interval": b}
 
@@ -1072,7 +1068,8 @@ class TSBForecaster(IntermittentForecaster):
     def _constants(self):
         a, b = float(self.alpha_d), float(self.alpha_p)
         words = (
-            f"demand sizes smoothed with alpha {_short(a)}, the chance of a demand with {_short(b)}"
+            f"demand sizes smoothed with alpha {readable(a)}, the chance of a demand with "
+            f"{readable(b)}"
         )
         return "TSB", words, {"alpha_d": a, "alpha_p": b}
 
@@ -1120,10 +1117,10 @@ class AggregateForecaster(IntermittentForecaster):
         levels = [(int(k), float(a)) for k, a in self.aggregation_]
         if len(levels) == 1:
             ((k, a),) = levels
-            words = f"sums over {k}-step buckets smoothed with alpha {_short(a)}"
+            words = f"sums over {k}-step buckets smoothed with alpha {readable(a)}"
         else:
-            sizes = _and([f"{k}-" for k, _ in levels[:-1]] + [f"{levels[-1][0]}-step"])
-            alphas = ", ".join(_short(a) for _, a in levels)
+            sizes = and_list([f"{k}-" for k, _ in levels[:-1]] + [f"{levels[-1][0]}-step"])
+            alphas = ", ".join(readable(a) for _, a in levels)
             words = f"sums over {sizes} buckets smoothed (alpha {alphas}), their rates averaged"
         return self._method_name, words, {"aggregation": [list(v) for v in levels]}
 
@@ -1285,7 +1282,7 @@ class LagRegressionForecaster(Forecaster):
         said += ["calendar features"] if calendar else []
         if fourier:
             plural = "s" if len(fourier) > 1 else ""
-            said.append(f"Fourier terms of season{plural} {_and([str(p) for p in fourier])}")
+            said.append(f"Fourier terms of season{plural} {and_list([str(p) for p in fourier])}")
         said.append("learning first differences" if diff else "learning the levels")
         return {
             "kind": "lags",

@@ -9,7 +9,7 @@ from typing import Any
 
 from datasets.frequency import default_season_length
 from modeling.forecast_catalog import INTERMITTENT_ALGORITHMS
-from modeling.forecasters import SeriesTooShort
+from modeling.forecasters import SeriesTooShort, and_list
 from training.forecasting.backtest import OutOfTime, backtest
 from training.forecasting.inputs import (
     INTERMITTENT_ZERO_SHARE,
@@ -51,8 +51,7 @@ def candidate_algorithms(run: Run) -> list[str]:
                 f"{INTERMITTENT_ZERO_SHARE:.0%} of their values are 0)"
             )
         names = [run.label(n) for n in added]
-        listed = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
-        run.log(f"{which}: {listed} join the candidates.")
+        run.log(f"{which}: {and_list(names)} join the candidates.")
     return chosen + added
 
 
