@@ -149,15 +149,6 @@ class HistoryPlan:
         return min(self.lengths)
 
 
-def history_plan(
-    steps: int, freq: str | None, horizon: int, ranking_windows: int = RANKING_WINDOWS
-) -> HistoryPlan | None:
-    """The plan of a forecasting run on a series of `steps` observations at `freq`, `horizon`
-    steps ahead, before any data is read; None when not even one step can be backtested (the
-    start request refuses such a series)."""
-    return series_plan([steps], freq, horizon, ranking_windows)
-
-
 def series_plan(
     lengths: Sequence[int],
     freq: str | None,

@@ -73,14 +73,6 @@ def plan_warnings(plan: HistoryPlan) -> list[str]:
     return out
 
 
-def history_warnings(steps: int, freq: str | None, horizon: int, label: str) -> list[str]:
-    """One "Before training" warning for a series of `steps` observations at `freq` forecast
-    `horizon` steps ahead (`label` says whose horizon it is, such as "the default horizon"), or
-    [] when the engine runs on it as on a long series or refuses it (fewer steps than a
-    backtest needs: the start request says so)."""
-    return series_warnings([steps], freq, horizon, label)
-
-
 def series_warnings(
     lengths: Sequence[int], freq: str | None, horizon: int, label: str
 ) -> list[str]:

@@ -13,8 +13,8 @@ from django.test import Client
 from conftest import sample_path
 from training.forecasting import ForecastSettings
 from training.forecasting.engine import fit_plan
-from training.forecasting.inputs import history_plan, prepare, series_lengths, series_plan
-from training.forecasting.preflight import history_warnings, series_warnings
+from training.forecasting.inputs import prepare, series_lengths, series_plan
+from training.forecasting.preflight import series_warnings
 from training.forecasting.settings import RANKING_WINDOWS
 
 
@@ -30,7 +30,7 @@ def test_the_plan_before_training_is_the_one_the_engine_runs(rows, horizon):
     )
     data = prepare(frame, settings)
     plan = fit_plan(settings, data)
-    said = history_plan(rows, "MS", horizon)
+    said = series_plan([rows], "MS", horizon)
     assert said is not None
     assert said.checked_horizon == plan.horizon == data.checked_horizon
     assert said.windows == plan.n_windows
@@ -39,15 +39,15 @@ def test_the_plan_before_training_is_the_one_the_engine_runs(rows, horizon):
 
 
 def test_a_20_month_series_is_said_to_lose_its_season_and_ranking_windows():
-    (line,) = history_warnings(20, "MS", 4, "the default horizon")
+    (line,) = series_warnings([20], "MS", 4, "the default horizon")
     assert line.startswith("Forecasting 4 steps ahead (the default horizon) from 20 steps")
     assert "ranked on 3 backtest windows instead of 6" in line
     assert "seasonal models are fitted without the season" in line
     assert "takes 28 steps" in line  # two 12-month seasons and the 4-step window
     # a long series is planned as the engine plans it: nothing to say
-    assert history_warnings(144, "MS", 18, "x") == []
+    assert series_warnings([144], "MS", 18, "x") == []
     # too short to backtest at all: the start request refuses it, the checks say nothing more
-    assert history_warnings(8, "MS", 4, "x") == []
+    assert series_warnings([8], "MS", 4, "x") == []
 
 
 def _upload(web: Client, frame: pd.DataFrame) -> int:
@@ -170,7 +170,7 @@ def test_the_plan_of_several_series_is_the_one_the_engine_runs(
 
 def test_several_series_are_judged_on_the_short_ones_and_say_how_many():
     lengths = [144, 144, 30]  # two long monthly series and one of 30 months
-    assert history_warnings(144, "MS", 18, "x") == []  # the longest alone is long enough
+    assert series_warnings([144], "MS", 18, "x") == []  # the longest alone is long enough
     (line,) = series_warnings(lengths, "MS", 18, "x")
     assert line.startswith("Forecasting 18 steps ahead (x) from 3 series of 30 to 144 steps")
     # its season needs two 12-month seasons and the 18-step window: 42 steps
