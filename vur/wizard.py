@@ -22,6 +22,7 @@ from features.serializers import GenerateSerializer
 from modeling import catalog
 from modeling import services as modeling_services
 from modeling.forecast_catalog import INTERMITTENT_ALGORITHMS
+from modeling.forecasters import and_list
 from modeling.hyperparams import AlgorithmSpec
 from modeling.selectors import model_config_get
 from modeling.templatetags.modeling_labels import param_label
@@ -546,7 +547,7 @@ def _auto_extra(pipeline: Pipeline) -> str:
     if pipeline.problem_type != Pipeline.ProblemType.FORECASTING:
         return ""
     names = [catalog.display_name(n, "forecasting") for n in INTERMITTENT_ALGORITHMS]
-    return f"and on intermittent demand {', '.join(names[:-1])} and {names[-1]}"
+    return f"and on intermittent demand {and_list(names)}"
 
 
 def _training_context(pipeline: Pipeline, values: dict[str, Any]) -> dict[str, Any]:
