@@ -309,6 +309,23 @@ def _merge_dtypes(seen: set[str]) -> str | None:
 _MAX_CODED_CLASSES = 10
 
 
+def target_refusal(info: dict[str, Any]) -> str:
+    """Why this column (its profile) cannot be a model's target, or "": one without a value, or
+    one holding the same value in every row, leaves nothing to learn or forecast."""
+    distinct = info.get("unique_count")
+    if not isinstance(distinct, int) or distinct >= 2:
+        return ""
+    name = info.get("name")
+    if distinct == 0:
+        return f"'{name}' has no values, so there is nothing to learn: choose another target."
+    sample = (info.get("sample_values") or [None])[0]
+    value = f" ({sample})" if sample is not None else ""
+    return (
+        f"'{name}' holds the same value{value} in every row, so there is nothing to learn or "
+        "forecast: choose a column whose values vary."
+    )
+
+
 def suggested_problem_type(info: dict[str, Any], rows: int) -> str:
     """What a model predicting this column (of a table of `rows` rows) most likely is:
     "classification" for booleans, categories and a few whole-number codes that repeat (each

@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from datasets.columns import suggested_problem_type
+from datasets.columns import suggested_problem_type, target_refusal
 from datasets.models import Dataset
 from datasets.selectors import dataset_get, dataset_list
 from pipelines import selectors, services
@@ -147,16 +147,18 @@ def horizon_facts(
 
 def target_choices(dataset: Dataset) -> list[dict[str, Any]]:
     """The columns a model can predict (no dates), each with the problem type it most likely
-    is: a number of a time series is forecast, not regressed."""
+    is (a number of a time series is forecast, not regressed) and, for a column without values
+    or of one value, why it cannot be the target (`refused`; listed, not offered)."""
     timeseries = dataset.dataset_type == Dataset.Type.TIME_SERIES
     targets = []
     for c in dataset.columns_info:
         if c.get("semantic_type") == "datetime" or c["name"] == dataset.time_column:
             continue
-        suggest = suggested_problem_type(c, dataset.num_rows)
+        refused = target_refusal(c)
+        suggest = "" if refused else suggested_problem_type(c, dataset.num_rows)
         if timeseries and suggest == Pipeline.ProblemType.REGRESSION:
             suggest = Pipeline.ProblemType.FORECASTING
-        targets.append({**c, "suggest": suggest})
+        targets.append({**c, "suggest": suggest, "refused": refused})
     return targets
 
 

@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 from threadpoolctl import threadpool_limits
 
+from datasets.columns import target_refusal
 from datasets.models import Dataset
 from datasets.services import dataset_file_check, dataset_frame, storage_delete_files
 from modeling import artifacts, catalog
@@ -195,6 +196,11 @@ def training_job_start(*, pipeline: Pipeline, user, config: dict[str, Any]) -> T
     dataset_file_check(pipeline.dataset)
     if pipeline.dataset.num_rows < 2:
         raise InvalidInput("The dataset has too few rows to train on.", code="too_few_rows")
+    # Checked when the target is set too; a pipeline saved before that check may still hold one.
+    refusal = target_refusal(pipeline.dataset.column(pipeline.target_column) or {})
+    if refusal:
+        errors = {"target_column": [refusal]}
+        raise InvalidInput(refusal, code="constant_target", errors=errors)
     chosen = _resolve_algorithms(pipeline, config)
     engine = engine_for(pipeline)
     engine.check_start()

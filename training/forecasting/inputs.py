@@ -32,6 +32,7 @@ from preprocessing.series import (
 )
 from training.forecasting.settings import (
     RANKING_WINDOWS,
+    ConstantTarget,
     ForecastError,
     ForecastSettings,
     HistoryTooShort,
@@ -231,8 +232,7 @@ def prepare(df: pd.DataFrame, settings: ForecastSettings) -> PreparedInput:
     raises `ForecastError` with one clear sentence when it cannot be forecast. Series too short
     for the checked horizon are left out (`left_out`) while at least one is long enough."""
     histories, freq, report, left_out, empty, checked = _histories(df, settings)
-    if all(y.nunique(dropna=True) <= 1 for y in histories.values()):
-        raise ForecastError("The target is constant, so there is nothing to forecast.")
+    _check_varies(histories)
     m = default_season_length(freq)
     series = []
     for key, y in histories.items():
@@ -250,7 +250,18 @@ def check_input(df: pd.DataFrame, settings: ForecastSettings) -> None:
     """Raise the `ForecastError` that `prepare` would for the shape of the data (no frequency, a
     grid mostly without values, no series long enough to backtest one step), without detecting
     seasons: what a start request can refuse before a job is queued."""
-    _histories(df, settings)
+    _check_varies(_histories(df, settings)[0])
+
+
+def _check_varies(histories: dict[Any, pd.Series]) -> None:
+    """Refuse series that each hold a single value (a whole column of one value is refused
+    when the pipeline is set; several series can each be flat at a different level)."""
+    if all(y.nunique(dropna=True) <= 1 for y in histories.values()):
+        if len(histories) > 1:
+            raise ConstantTarget(
+                "Each series holds a single value, so there is nothing to forecast."
+            )
+        raise ConstantTarget("The target is constant, so there is nothing to forecast.")
 
 
 def series_lengths(df: pd.DataFrame, settings: ForecastSettings) -> list[int]:

@@ -37,6 +37,12 @@ class ForecastError(ValueError):
     code = "cannot_forecast"
 
 
+class ConstantTarget(ForecastError):
+    """Every series holds a single value: there is nothing to forecast."""
+
+    code = "constant_target"
+
+
 class SparseSeries(ForecastError):
     """Most of the grid between the first and last timestamp has no value."""
 

@@ -418,6 +418,8 @@ def test_start_is_on_again_once_the_pipelines_job_fails(
     # Its first ended job: the "Earlier runs" card appears, with it.
     assert _earlier_runs(browser) == [(f"/training/{job.pk}/", "failed")]
     check_page(browser, "wizard-training-job-failed")
+    # The owner sets a target that varies (a constant one is now refused at the start).
+    type(pipeline).objects.filter(pk=pipeline.pk).update(target_column="x2")
     browser.find_element(By.ID, "start-training").click()
     wait(browser).until(lambda d: d.current_url.rstrip("/").split("/")[-2] == "training")
     assert browser.current_url.rstrip("/").split("/")[-1] != str(job.pk)

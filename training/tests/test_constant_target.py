@@ -1,0 +1,100 @@
+"""A target without variation (one value in every row, or in every series) is refused where it
+is chosen: on the setup form, by the pipeline API and at the training start, never by a job
+that fails after it was queued."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from conftest import create_pipeline
+from pipelines.models import Pipeline
+from training.models import TrainingJob
+from training.tests.test_api import _upload_csv
+
+pytestmark = pytest.mark.django_db
+
+
+def _flat_daily(api) -> dict:
+    """60 days of a flat `level` (always 5) beside a varying `sales`."""
+    days = pd.date_range("2024-01-01", periods=60).strftime("%Y-%m-%d")
+    frame = pd.DataFrame({"day": days, "level": [5] * 60, "sales": [i % 9 + 1 for i in range(60)]})
+    return _upload_csv(api, "flat.csv", frame)
+
+
+@pytest.mark.parametrize("problem_type", ["forecasting", "regression", "classification"])
+def test_a_pipeline_on_a_target_of_one_value_is_refused_and_not_saved(api, problem_type):
+    ds = _flat_daily(api)
+    body = {"name": "p", "dataset_id": ds["id"], "target_column": "level",
+            "problem_type": problem_type}  # fmt: skip
+    res = api.post("/api/v1/pipelines/", body, format="json")
+    assert res.status_code == 400, res.content
+    answer = res.json()
+    assert answer["code"] == "invalid_pipeline"
+    assert answer["errors"]["target_column"] == [
+        "'level' holds the same value (5) in every row, so there is nothing to learn or "
+        "forecast: choose a column whose values vary."
+    ]
+    assert not Pipeline.objects.exists()
+
+
+def test_changing_the_target_to_one_of_one_value_is_refused_and_changes_nothing(api):
+    ds = _flat_daily(api)
+    pipe = create_pipeline(api, ds["id"], "sales", "forecasting")
+    res = api.patch(f"/api/v1/pipelines/{pipe['id']}/", {"target_column": "level"}, format="json")
+    assert res.status_code == 400, res.content
+    assert "same value (5)" in res.json()["errors"]["target_column"][0]
+    assert Pipeline.objects.get(pk=pipe["id"]).target_column == "sales"
+
+
+def test_a_pipeline_saved_with_a_flat_target_before_the_check_is_refused_at_the_start(api):
+    """Pipelines saved before the setup refused such targets: the start answers 400, no job."""
+    ds = _flat_daily(api)
+    pipe = create_pipeline(api, ds["id"], "sales", "regression")
+    Pipeline.objects.filter(pk=pipe["id"]).update(target_column="level")
+    res = api.post("/api/v1/training/start", {"pipeline_id": pipe["id"]}, format="json")
+    assert res.status_code == 400, res.content
+    assert res.json()["code"] == "constant_target"
+    assert "same value (5)" in res.json()["errors"]["target_column"][0]
+    assert not TrainingJob.objects.exists()
+
+
+def test_series_each_flat_at_their_own_level_are_refused_at_the_start(api):
+    """The column varies (5 in one store, 7 in the other), so the pipeline is saved, but every
+    series is flat: the start answers 400 with the run's own reason, and no job is queued."""
+    days = pd.date_range("2024-01-01", periods=60).strftime("%Y-%m-%d")
+    frame = pd.DataFrame(
+        {
+            "day": [*days, *days],
+            "store": ["north"] * 60 + ["south"] * 60,
+            "units": [5] * 60 + [7] * 60,
+        }
+    )
+    ds = _upload_csv(api, "stores.csv", frame)
+    assert ds["id_column"] == "store"
+    pipe = create_pipeline(api, ds["id"], "units", "forecasting")
+    res = api.post("/api/v1/training/start", {"pipeline_id": pipe["id"]}, format="json")
+    assert res.status_code == 400, res.content
+    assert res.json()["code"] == "constant_target"
+    assert (
+        res.json()["detail"] == "Each series holds a single value, so there is nothing to forecast."
+    )
+    assert not TrainingJob.objects.exists()
+
+
+def test_the_setup_form_lists_a_flat_column_as_no_target_and_preselects_the_other(
+    client, owner, api
+):
+    """A time series of a flat column and a varying one: the form offers only the varying one
+    (chosen for the user), and shows the flat one disabled with the reason."""
+    ds = _flat_daily(api)
+    client.force_login(owner)
+    page = client.get(f"/pipelines/new/?dataset={ds['id']}")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert (
+        '<option value="level" disabled title="\'level\' holds the same value (5) in every row, so '
+        'there is nothing to learn or forecast: choose a column whose values vary.">'
+        "level (one value: nothing to predict)</option>"
+    ).replace("'", "&#x27;") in html
+    assert page.context["values"]["target_column"] == "sales"
