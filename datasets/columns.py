@@ -326,6 +326,32 @@ def target_refusal(info: dict[str, Any]) -> str:
     )
 
 
+def problem_refusal(info: dict[str, Any], problem_type: str, rows: int) -> str:
+    """Why this column (its profile, in a table of `rows` rows) cannot be the target of
+    `problem_type`, or "": regression needs numbers, and classification a number of distinct
+    values that can be classes (at most half the rows, or 100). What the run would refuse
+    anyway, told before a pipeline is saved."""
+    name = info.get("name")
+    if problem_type == "regression":
+        dtype = str(info.get("dtype", ""))
+        numbers = dtype.lower().startswith(("int", "uint", "float", "bool"))
+        if not numbers and info.get("semantic_type") != "numeric":
+            sample = (info.get("sample_values") or [None])[0]
+            such = f" such as '{sample}'" if sample is not None else ""
+            return (
+                f"A regression target must be numeric, and '{name}' holds text{such}: "
+                "choose classification to predict it as a category."
+            )
+    if problem_type == "classification":
+        distinct = info.get("unique_count")
+        if isinstance(distinct, int) and distinct > max(100, rows // 2):
+            return (
+                f"'{name}' has {distinct:,} distinct values in {rows:,} rows, too many to be "
+                "classes: choose regression to predict it as a number."
+            )
+    return ""
+
+
 def suggested_problem_type(info: dict[str, Any], rows: int) -> str:
     """What a model predicting this column (of a table of `rows` rows) most likely is:
     "classification" for booleans, categories and a few whole-number codes that repeat (each

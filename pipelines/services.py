@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from datasets.columns import target_refusal
+from datasets.columns import problem_refusal, target_refusal
 from datasets.models import Dataset
 from datasets.services import storage_delete_files
 from datasets.signals import Cleanup
@@ -202,8 +202,13 @@ def _check(
         errors["target_column"] = ["Choose the column to predict."]
     elif target_column not in names:
         errors["target_column"] = [f"'{target_column}' is not a column of the dataset."]
-    elif refusal := target_refusal(dataset.column(target_column) or {}):
-        errors["target_column"] = [refusal]
+    else:
+        profile = dataset.column(target_column) or {}
+        refusal = target_refusal(profile) or problem_refusal(
+            profile, problem_type, dataset.num_rows
+        )
+        if refusal:
+            errors["target_column"] = [refusal]
     if problem_type not in Pipeline.ProblemType.values:
         errors["problem_type"] = [
             "Choose a problem type: classification, regression or forecasting."

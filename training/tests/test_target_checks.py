@@ -1,13 +1,14 @@
-"""A target without variation (one value in every row, or in every series) is refused where it
-is chosen: on the setup form, by the pipeline API and at the training start, never by a job
-that fails after it was queued."""
+"""A target the run could only fail on is refused where it is chosen (on the setup form, by the
+pipeline API, at the training start), never by a job that fails after it was queued: one
+without variation (one value in every row, or in every series), text as a regression target,
+numbers as classes when there are too many of them."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from conftest import create_pipeline
+from conftest import create_pipeline, sample_path
 from pipelines.models import Pipeline
 from training.models import TrainingJob
 from training.tests.test_api import _upload_csv
@@ -98,3 +99,41 @@ def test_the_setup_form_lists_a_flat_column_as_no_target_and_preselects_the_othe
         "level (one value: nothing to predict)</option>"
     ).replace("'", "&#x27;") in html
     assert page.context["values"]["target_column"] == "sales"
+
+
+def test_text_as_a_regression_target_is_refused_and_says_to_classify(api):
+    ds = _upload_csv(api, "penguins.csv", pd.read_csv(sample_path("penguins.csv")))
+    body = {"name": "p", "dataset_id": ds["id"], "target_column": "species",
+            "problem_type": "regression"}  # fmt: skip
+    res = api.post("/api/v1/pipelines/", body, format="json")
+    assert res.status_code == 400, res.content
+    assert res.json()["errors"]["target_column"] == [
+        "A regression target must be numeric, and 'species' holds text such as 'Adelie': "
+        "choose classification to predict it as a category."
+    ]
+    assert not Pipeline.objects.exists()
+    body["problem_type"] = "classification"
+    assert api.post("/api/v1/pipelines/", body, format="json").status_code == 201
+
+
+def test_numbers_with_more_distinct_values_than_classes_can_be_are_refused_as_classes(api):
+    """300 rows: a measurement with 300 distinct values is no class label (more than half the
+    rows and more than 100); a code with 120 distinct values on 300 rows is accepted."""
+    frame = pd.DataFrame(
+        {
+            "x": range(300),
+            "reading": [i * 0.37 for i in range(300)],
+            "code": [i % 120 for i in range(300)],
+        }
+    )
+    ds = _upload_csv(api, "readings.csv", frame)
+    body = {"name": "p", "dataset_id": ds["id"], "target_column": "reading",
+            "problem_type": "classification"}  # fmt: skip
+    res = api.post("/api/v1/pipelines/", body, format="json")
+    assert res.status_code == 400, res.content
+    assert res.json()["errors"]["target_column"] == [
+        "'reading' has 300 distinct values in 300 rows, too many to be classes: choose "
+        "regression to predict it as a number."
+    ]
+    body["target_column"] = "code"
+    assert api.post("/api/v1/pipelines/", body, format="json").status_code == 201
