@@ -309,11 +309,12 @@ def _merge_dtypes(seen: set[str]) -> str | None:
 _MAX_CODED_CLASSES = 10
 
 
-def target_refusal(info: dict[str, Any]) -> str:
-    """Why this column (its profile) cannot be a model's target, or "": one without a value, or
-    one holding the same value in every row, leaves nothing to learn or forecast."""
+def target_refusal(info: dict[str, Any], rows: int) -> str:
+    """Why this column (its profile, in a table of `rows` rows) cannot be a model's target, or
+    "": one without a value, or one holding the same value in each of several rows, leaves
+    nothing to learn or forecast (a table of one row is refused as too small when trained)."""
     distinct = info.get("unique_count")
-    if not isinstance(distinct, int) or distinct >= 2:
+    if not isinstance(distinct, int) or distinct >= 2 or (distinct == 1 and rows < 2):
         return ""
     name = info.get("name")
     if distinct == 0:

@@ -154,7 +154,7 @@ def target_choices(dataset: Dataset) -> list[dict[str, Any]]:
     for c in dataset.columns_info:
         if c.get("semantic_type") == "datetime" or c["name"] == dataset.time_column:
             continue
-        refused = target_refusal(c)
+        refused = target_refusal(c, dataset.num_rows)
         suggest = "" if refused else suggested_problem_type(c, dataset.num_rows)
         if timeseries and suggest == Pipeline.ProblemType.REGRESSION:
             suggest = Pipeline.ProblemType.FORECASTING

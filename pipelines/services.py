@@ -204,7 +204,7 @@ def _check(
         errors["target_column"] = [f"'{target_column}' is not a column of the dataset."]
     else:
         profile = dataset.column(target_column) or {}
-        refusal = target_refusal(profile) or problem_refusal(
+        refusal = target_refusal(profile, dataset.num_rows) or problem_refusal(
             profile, problem_type, dataset.num_rows
         )
         if refusal:

@@ -197,7 +197,8 @@ def training_job_start(*, pipeline: Pipeline, user, config: dict[str, Any]) -> T
     if pipeline.dataset.num_rows < 2:
         raise InvalidInput("The dataset has too few rows to train on.", code="too_few_rows")
     # Checked when the target is set too; a pipeline saved before that check may still hold one.
-    refusal = target_refusal(pipeline.dataset.column(pipeline.target_column) or {})
+    dataset = pipeline.dataset
+    refusal = target_refusal(dataset.column(pipeline.target_column) or {}, dataset.num_rows)
     if refusal:
         errors = {"target_column": [refusal]}
         raise InvalidInput(refusal, code="constant_target", errors=errors)

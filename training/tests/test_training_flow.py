@@ -146,12 +146,18 @@ def test_tabular_classification_from_upload_to_batch_predictions(api, other_api,
 
 
 def test_failed_training_ends_failed_with_a_readable_error(api, celery_worker):
-    frame = pd.DataFrame({"x": range(40), "y": ["same"] * 40})
+    """The feature has values only in the rows without a label: the run finds nothing to learn
+    from (only a run that reads the rows can tell), fails with that reason and saves nothing."""
+    n = 40
+    frame = pd.DataFrame(
+        {"x": [float(i) if i < n // 2 else None for i in range(n)],
+         "y": [None if i < n // 2 else "ab"[i % 2] for i in range(n)]}
+    )  # fmt: skip
     res = api.post(
         "/api/v1/datasets/upload",
         {
-            "file": SimpleUploadedFile("one.csv", frame.to_csv(index=False).encode()),
-            "name": "one class",
+            "file": SimpleUploadedFile("apart.csv", frame.to_csv(index=False).encode()),
+            "name": "apart",
         },
         format="multipart",
     )
@@ -161,7 +167,10 @@ def test_failed_training_ends_failed_with_a_readable_error(api, celery_worker):
     ).json()
     final = wait_job(api, job["job_id"], 60)
     assert final["status"] == "failed"
-    assert "class" in final["error"].lower()
+    assert final["error"] == (
+        "Every feature column (x) is empty in the rows with a target; there is nothing to learn "
+        "from."
+    )
     assert TrainedModel.objects.count() == 0
 
 
