@@ -25,12 +25,14 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMB
     os.environ.setdefault(_var, "1")  # one thread per contender, set before numpy loads
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import json  # noqa: E402
 import multiprocessing as mp  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
 import warnings  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
 from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
@@ -193,6 +195,38 @@ def run_baselines(
     return out
 
 
+CAPTURE: Path | None = None  # --capture: where each file's interval calibration is kept
+
+
+@contextlib.contextmanager
+def captured_calibrations() -> Iterator[dict[str, Any]]:
+    """While open, keep per refitted candidate what its intervals were calibrated on (the
+    windows, the windows it was ranked on, the conformal-only flag, the series' keys), for
+    `bench/interval_replay.py`. The engine's calibration functions are wrapped in this process
+    until it closes: the calibration they return carries its inputs."""
+    from training.forecasting import backtest, calibration, refit
+
+    kept: dict[str, Any] = {}
+    originals = (backtest.fit_intervals, calibration.fit_intervals, refit.refit_forecasters)
+
+    def fit_and_keep(per_series, levels, ranked_on=None, *, conformal=False):
+        out = originals[0](per_series, levels, ranked_on, conformal=conformal)
+        out["captured_inputs"] = (per_series, tuple(levels), ranked_on, conformal)
+        return out
+
+    def refit_and_keep(name, res, series, *args, **kwargs):
+        keys = [s.key for s in series]
+        kept[name] = {"inputs": res["calibration"]["captured_inputs"], "keys": keys}
+        return originals[2](name, res, series, *args, **kwargs)
+
+    backtest.fit_intervals = calibration.fit_intervals = fit_and_keep
+    refit.refit_forecasters = refit_and_keep
+    try:
+        yield kept
+    finally:
+        backtest.fit_intervals, calibration.fit_intervals, refit.refit_forecasters = originals
+
+
 def run_vur(train_df: pd.DataFrame, entry: dict, budget: float) -> tuple[dict, float, str, dict]:
     """Train VUR on the training part: the rank-1 model's per-series predictions, wall time,
     rank-1 algorithm, and every refitted candidate's backtest MASE (the mean, and each window's
@@ -209,10 +243,11 @@ def run_vur(train_df: pd.DataFrame, entry: dict, budget: float) -> tuple[dict, f
         "time_budget_s": budget,
     }
     t0 = time.monotonic()
-    if hasattr(engine, "ForecastSettings"):  # the engine takes one settings object
-        cands = engine.run_forecast_automl(train_df, engine.ForecastSettings(**spec))
-    else:
-        cands = engine.run_forecast_automl(train_df, **spec)
+    with captured_calibrations() if CAPTURE else contextlib.nullcontext({}) as captures:
+        if hasattr(engine, "ForecastSettings"):  # the engine takes one settings object
+            cands = engine.run_forecast_automl(train_df, engine.ForecastSettings(**spec))
+        else:
+            cands = engine.run_forecast_automl(train_df, **spec)
     elapsed = time.monotonic() - t0
     others = {}
     for cand in cands:
@@ -223,6 +258,12 @@ def run_vur(train_df: pd.DataFrame, entry: dict, budget: float) -> tuple[dict, f
         windows = {str(k) if idc else "": v for k, v in cand.window_mase.items()}
         others[cand.algorithm] = (cand.primary_value, per_id, windows)
     best = cands[0].algorithm
+    if CAPTURE is not None:
+        import joblib
+
+        CAPTURE.mkdir(parents=True, exist_ok=True)
+        kept = {"entry": entry, "model": cands[0].model, "calibration": captures[best]}
+        joblib.dump(kept, CAPTURE / (entry["file"].removesuffix(".csv") + ".joblib"))
     return others[best][1], elapsed, best, others
 
 
@@ -417,8 +458,13 @@ def main() -> None:
     parser.add_argument(
         "--data", type=Path, default=DATA, help="folder of series with a manifest.json like ours"
     )
+    parser.add_argument(
+        "--capture", type=Path, help="folder to keep VUR's interval calibrations in, per file"
+    )
     args = parser.parse_args()
     _use_data(args.data)
+    global CAPTURE
+    CAPTURE = args.capture
     cap = args.cap or args.budget
     methods = tuple(args.methods)
     manifest = json.loads((DATA / "manifest.json").read_text())
