@@ -34,6 +34,7 @@ from training.forecasting.intervals import (
     coverage_tolerance,
     fit_intervals,
     interval_card,
+    thin_tail,
 )
 from training.forecasting.search import search_order
 from training.forecasting.settings import RANKING_WINDOWS
@@ -516,12 +517,9 @@ def test_interval_method_is_chosen_per_level_by_cross_validated_coverage():
     assert choose_method({"conformal": 0.70, "model": 0.72, "envelope": 0.78}, 80) == "envelope"
     assert choose_method({"conformal": np.nan, "model": 0.96, "envelope": 0.96}, 95) == "model"
 
-    rng = np.random.default_rng(2)
-    wins = []
-    for i in range(12):
-        actual = rng.normal(0, 1, 6)  # the model's bounds are far too wide at both levels
-        bounds = {lv: (-10 * np.ones(6), 10 * np.ones(6)) for lv in (80, 95)}
-        wins.append(Window(actual, np.zeros(6), bounds, 1.0, cutoff=100 + 6 * i))
+    # 12 windows of 24 steps: 288 values, enough to show the tail at both levels.
+    wins = _far_too_wide_windows(12, 24)
+    assert not thin_tail(12 * 24, 95)
     fit = fit_intervals([wins], (80, 95))
     assert fit["methods"] == {80: "conformal", 95: "conformal"} and fit["method"] == "conformal"
     assert fit["coverage"][80] == fit["cv_coverage"]["conformal"][80]
@@ -529,6 +527,30 @@ def test_interval_method_is_chosen_per_level_by_cross_validated_coverage():
     # Windows the candidate was ranked on are not scored, nor (nine others left) calibrating.
     ranked = [{w.cutoff for w in wins[-3:]}]
     assert fit_intervals([wins], (80, 95), ranked)["n_windows"] == 9
+
+
+def _far_too_wide_windows(n_windows: int, steps: int) -> list[Window]:
+    """Windows of N(0, 1) errors whose model bounds (+-10) are far too wide at both levels."""
+    rng = np.random.default_rng(2)
+    bounds = {lv: (-10 * np.ones(steps), 10 * np.ones(steps)) for lv in (80, 95)}
+    return [
+        Window(rng.normal(0, 1, steps), np.zeros(steps), bounds, 1.0, cutoff=100 + steps * i)
+        for i in range(n_windows)
+    ]
+
+
+def test_a_level_whose_tail_the_backtests_cannot_show_keeps_the_model_interval_as_a_floor():
+    """12 windows of 6 steps: 72 values, 14 expected beyond the 80% quantile but under 4 beyond
+    the 95% one. At 80% the cross-validated coverage chooses (conformal, much narrower than the
+    model's); at 95% it cannot tell the calibrations apart, so the outer envelope keeps the
+    model's own interval as the floor, however well conformal covered the backtests."""
+    wins = _far_too_wide_windows(12, 6)
+    assert thin_tail(72, 95) and not thin_tail(72, 80)
+    fit = fit_intervals([wins], (80, 95))
+    assert fit["cv_coverage"]["conformal"][95] >= 0.95 - coverage_tolerance(95)
+    assert fit["methods"] == {80: "conformal", 95: "envelope"}
+    assert fit["coverage"][95] == fit["cv_coverage"]["envelope"][95]
+    assert interval_card(fit, (80, 95))["level_methods"] == {"80": "conformal", "95": "envelope"}
 
 
 def test_a_series_too_short_for_a_lag_model_leaves_it_out_without_an_error(caplog):
