@@ -11,6 +11,7 @@ import logging
 import math
 from typing import Any
 
+import pandas as pd
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -276,9 +277,15 @@ def series_history(model: TrainedModel, series_id: Any = None) -> dict[str, Any]
         ids = frame[id_col]  # named 1 since training reads whole numbers so; 1.0 before
         frame = frame[(readable_ids(ids).astype(str) == str(key)) | (ids.astype(str) == str(key))]
     frame = frame.dropna(subset=[time_col]).sort_values(time_col).tail(HISTORY_POINTS)
+    stamps = pd.DatetimeIndex(frame[time_col])
+    zone = schema.get("timezone")
+    if zone and stamps.tz is not None:
+        # The file's times are read in UTC; the forecasts are written in the zone training
+        # read from their offsets, and the charts draw both as written: the same clock.
+        stamps = stamps.tz_convert(zone)
     return {
         "series_id": key,
-        "timestamps": [t.isoformat() for t in frame[time_col]],
+        "timestamps": [t.isoformat() for t in stamps],
         "values": [float(v) if _number(float(v)) else None for v in frame[target]],
     }
 

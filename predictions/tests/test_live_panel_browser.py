@@ -25,11 +25,18 @@ def _daily(n: int) -> np.ndarray:
 
 
 def deployed_forecaster(
-    owner, text: str, *, sep: str = ",", date_format: str = "%Y-%m-%d", name: str = "sales"
+    owner,
+    text: str,
+    *,
+    sep: str = ",",
+    date_format: str = "%Y-%m-%d",
+    name: str = "sales",
+    timezone: str | None = None,
 ):
     """A seasonal naive forecaster of the file `text` (columns date, sales; daily; `sep`
     ";" means a decimal comma too), stored as training stores one (its input schema keeps the
-    file's parse specs) and deployed."""
+    file's parse specs; `timezone`, the zone training read from offsets in the times) and
+    deployed."""
     from datasets.services import dataset_upload
     from modeling.artifacts import artifact_save
     from modeling.forecasters import PreparedForecaster, SeasonalNaiveForecaster
@@ -47,12 +54,15 @@ def deployed_forecaster(
     )  # fmt: skip
     rows = [line.split(sep) for line in text.strip().splitlines()[1:]]
     values = [float(v.replace(",", ".")) if sep == ";" else float(v) for _, v in rows]
-    series = pd.Series(values, index=pd.to_datetime([d for d, _ in rows], format=date_format))
+    index = pd.to_datetime([d for d, _ in rows], format=date_format)
+    if index.tz is not None:  # training fits on UTC times, written back in the file's zone
+        index = index.tz_convert("UTC").tz_localize(None)
+    series = pd.Series(values, index=index)
     series.index.freq = "D"
     forecaster = PreparedForecaster(SeasonalNaiveForecaster(season_length=7)).fit(series)
     fitted = ForecastModel(
         algorithm="seasonal_naive", time_column="date", target="sales", id_column=None,
-        freq="D", timezone=None, horizon=7, levels=(80, 95), season_lengths={None: [7]},
+        freq="D", timezone=timezone, horizon=7, levels=(80, 95), season_lengths={None: [7]},
         forecasters={None: forecaster},
         value_ranges={None: (float(series.min()), float(series.max()))},
     )  # fmt: skip

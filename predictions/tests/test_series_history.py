@@ -4,10 +4,12 @@ series the model does not forecast and another person's model are 404s."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from predictions.tests.test_live_panel_browser import (
     STAMPS,
+    _daily,
     deployed_forecaster,
     deployed_two_series_forecaster,
     iso_file,
@@ -82,3 +84,34 @@ def test_a_deleted_dataset_file_is_a_clear_409_and_the_model_page_says_so(client
         "there. Restore the file or upload it again.",
         "code": "dataset_file_missing",
     }
+
+
+def test_a_zoned_model_draws_history_and_forecast_on_the_files_clock_and_names_it(client, owner):
+    """Times written with an offset (+02:00, local midnight) are read in UTC for training and
+    forecast back in that zone: the history the charts draw is written in the same zone (it was
+    UTC, two hours off the forecast), and the model page says which zone that is."""
+    values = _daily(len(STAMPS))
+    text = "date,sales\n" + "\n".join(
+        f"{ts:%Y-%m-%d}T00:00:00+02:00,{v}" for ts, v in zip(STAMPS, values, strict=True)
+    )
+    zoned = deployed_forecaster(
+        owner, text, date_format="ISO8601", name="zoned", timezone="UTC+02:00"
+    )
+    client.force_login(owner)
+    history = client.get(f"/models/{zoned.pk}/series-history/").json()
+    assert history["timestamps"][-1] == f"{STAMPS[-1]:%Y-%m-%d}T00:00:00+02:00"
+    chart = client.get(f"/models/{zoned.pk}/series-forecast/").json()
+    assert chart["history"]["timestamps"][-1] == f"{STAMPS[-1]:%Y-%m-%d}T00:00:00+02:00"
+    next_day = STAMPS[-1] + pd.Timedelta(days=1)
+    assert chart["forecast"]["timestamps"][0] == f"{next_day:%Y-%m-%d}T00:00:00+02:00"
+    html = client.get(f"/models/{zoned.pk}/").content.decode()
+    assert 'Times are in <span id="forecast-zone">UTC+02:00</span>, the zone' in html
+    assert (
+        '<p class="muted small" id="live-forecast-zone">Times are in UTC+02:00, the zone of the '
+        "training file's timestamps.</p>"
+    ) in html
+    plain = deployed_forecaster(owner, iso_file(), name="plain")
+    assert client.get(f"/models/{plain.pk}/series-history/").json()["timestamps"][-1] == (
+        f"{STAMPS[-1]:%Y-%m-%d}T00:00:00"
+    )
+    assert "Times are in" not in client.get(f"/models/{plain.pk}/").content.decode()
