@@ -12,9 +12,12 @@ compared. statsforecast's ETS cannot fit seasons above 24 (its AutoETS silently 
 non-seasonal model), which the results record per series as `season_fitted`.
 
 Every contender runs with one thread. Prints a table and writes bench/results/forecast.json.
+`--capture DIR` also keeps each file's rank-1 VUR model and the windows its intervals were
+calibrated on, for bench/interval_replay.py.
 Usage:
     nice -n 5 python bench/forecast_bench.py --budget 20 [--only nile_yearly.csv ...]
         [--limit N] [--split holdout] [--methods vur ...] [--merge old.json ...] [--jobs 1]
+        [--data DIR] [--capture DIR]
 """
 
 from __future__ import annotations
