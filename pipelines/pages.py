@@ -147,15 +147,17 @@ def horizon_facts(
 
 def target_choices(dataset: Dataset) -> list[dict[str, Any]]:
     """The columns a model can predict (no dates), each with the problem type it most likely
-    is (a number of a time series is forecast, not regressed) and, for a column without values
-    or of one value, why it cannot be the target (`refused`; listed, not offered)."""
+    is (a number of a time series is forecast, not regressed; the column naming a file's series
+    is suggested as nothing) and, for a column without values or of one value, why it cannot be
+    the target (`refused`; listed, not offered)."""
     timeseries = dataset.dataset_type == Dataset.Type.TIME_SERIES
     targets = []
     for c in dataset.columns_info:
         if c.get("semantic_type") == "datetime" or c["name"] == dataset.time_column:
             continue
         refused = target_refusal(c, dataset.num_rows)
-        suggest = "" if refused else suggested_problem_type(c, dataset.num_rows)
+        series_id = timeseries and c["name"] == dataset.id_column
+        suggest = "" if refused or series_id else suggested_problem_type(c, dataset.num_rows)
         if timeseries and suggest == Pipeline.ProblemType.REGRESSION:
             suggest = Pipeline.ProblemType.FORECASTING
         targets.append({**c, "suggest": suggest, "refused": refused})

@@ -395,6 +395,18 @@ def test_a_series_with_one_value_column_has_it_preselected_as_a_forecasting_targ
     assert table.context["values"]["target_column"] == ""  # several candidates: none chosen
 
 
+def test_a_file_of_several_series_has_its_value_column_preselected_not_its_series_id(web, api):
+    """Arrivals from four origins: `origin` names the series (listed, suggested as nothing);
+    `arrivals` is the one column to forecast, so it is chosen."""
+    arrivals = upload_sample(api, "series_aus_arrivals.csv")
+    assert arrivals["id_column"] == "origin"
+    page = web.get(f"/pipelines/new/?dataset={arrivals['id']}")
+    assert page.context["values"]["target_column"] == "arrivals"
+    options = page.content.decode().split('id="id_target_column"')[1].split("</select>")[0]
+    assert '<option value="origin" data-suggest="">' in options
+    assert 'value="arrivals" data-suggest="forecasting" selected' in options
+
+
 def test_a_tables_features_step_says_its_date_columns_become_calendar_parts(web, api):
     """A table's preprocessing always splits date columns into calendar parts, so its form has
     no calendar checkbox that would do nothing; it says what happens to the dates."""
