@@ -39,15 +39,19 @@ def _finished(api, job_id: str) -> dict:
 
 
 def _stored(owner) -> list[str]:
+    """The batch folders stored under the owner's id. Compared before and after a request, not
+    with []: on SQLite a user of a later test can get the same id, and the session's media
+    folder keeps what earlier tests stored under it."""
     if not default_storage.exists(f"batch/{owner.pk}"):
         return []
-    return default_storage.listdir(f"batch/{owner.pk}")[0]
+    return sorted(default_storage.listdir(f"batch/{owner.pk}")[0])
 
 
 def test_words_in_number_columns_are_a_400_naming_them_and_nothing_is_stored(
     api, deployed_model, owner
 ):
     frame = _rows(200).assign(bill_length_mm="old", body_mass_g="lots")
+    before = _stored(owner)
     res = _post(api, deployed_model.pk, frame)
     assert res.status_code == 400, res.content
     body = res.json()
@@ -58,7 +62,7 @@ def test_words_in_number_columns_are_a_400_naming_them_and_nothing_is_stored(
         "bill_length_mm": ["200 values are not numbers, e.g. 'old' in row 2"],
         "body_mass_g": ["200 values are not numbers, e.g. 'lots' in row 2"],
     }
-    assert not BatchJob.objects.exists() and _stored(owner) == []
+    assert not BatchJob.objects.exists() and _stored(owner) == before
 
     # `single` refuses the same row, with the same reader.
     row = frame.iloc[0].to_dict()
@@ -132,22 +136,24 @@ def test_a_large_first_chunk_says_only_its_rows_were_checked(api, deployed_model
 
 
 def test_a_file_without_the_models_columns_is_a_400_at_once(api, deployed_model, owner):
+    before = _stored(owner)
     res = _post(api, deployed_model.pk, _rows(10).drop(columns=["island", "sex"]))
     assert res.status_code == 400, res.content
     assert res.json()["code"] == "missing_columns"
     assert res.json()["detail"] == "The file lacks the model's columns: island, sex."
-    assert not BatchJob.objects.exists() and _stored(owner) == []
+    assert not BatchJob.objects.exists() and _stored(owner) == before
 
 
 def test_a_file_with_a_header_and_no_rows_is_a_400_at_once(api, deployed_model, owner):
     """It was queued and then failed in the worker; an empty file was refused at upload."""
+    before = _stored(owner)
     res = _post(api, deployed_model.pk, _rows(10).head(0))
     assert res.status_code == 400, res.content
     assert res.json() == {
         "detail": "The file has no rows to score: only a header line.",
         "code": "no_rows",
     }
-    assert not BatchJob.objects.exists() and _stored(owner) == []
+    assert not BatchJob.objects.exists() and _stored(owner) == before
 
 
 def test_the_page_shows_why_a_file_cannot_be_scored(owner, deployed_model):
