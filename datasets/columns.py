@@ -321,8 +321,9 @@ def target_refusal(info: dict[str, Any], rows: int) -> str:
         return f"'{name}' has no values, so there is nothing to learn: choose another target."
     sample = (info.get("sample_values") or [None])[0]
     value = f" ({sample})" if sample is not None else ""
+    rows_with = "in every row that has one" if info.get("null_count") else "in every row"
     return (
-        f"'{name}' holds the same value{value} in every row, so there is nothing to learn or "
+        f"'{name}' holds the same value{value} {rows_with}, so there is nothing to learn or "
         "forecast: choose a column whose values vary."
     )
 

@@ -138,3 +138,14 @@ def _target_errors(api, dataset_id: int, target: str, problem_type: str) -> list
         return None
     assert res.status_code == 400, res.content
     return res.json()["errors"]["target_column"]
+
+
+def test_a_target_of_one_value_and_empty_cells_is_refused_saying_so(api):
+    """Rows without a target are left out of training, so one value among empty cells is as
+    flat as one value everywhere; the reason says it of the rows that have one."""
+    frame = pd.DataFrame({"x": range(40), "y": [3.5 if i % 3 else None for i in range(40)]})
+    ds = _upload_csv(api, "gaps.csv", frame)
+    assert _target_errors(api, ds["id"], "y", "regression") == [
+        "'y' holds the same value (3.5) in every row that has one, so there is nothing to learn "
+        "or forecast: choose a column whose values vary."
+    ]
