@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import time
+import warnings
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from kombu.exceptions import ChannelError
 from rest_framework.test import APIClient
 
 # Browser-test fixtures: live_stack, browser, and the failure-screenshot hook.
@@ -75,6 +79,11 @@ def _clean_media():
     shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
 
 
+WORKER_QUEUES = ("training", "scoring")
+_session_worker: list = []  # the session's Celery worker, once a test has started it
+TASKS_DRAIN_S = 120  # longest a test's teardown waits for the tasks it left to end
+
+
 @pytest.fixture(scope="session")
 def celery_worker_session(django_db_setup, django_db_blocker):
     """A real Celery worker (in-process thread) on the real broker, consuming both queues."""
@@ -88,13 +97,45 @@ def celery_worker_session(django_db_setup, django_db_blocker):
             app,
             pool="threads",
             concurrency=2,
-            queues=["training", "scoring"],
+            queues=list(WORKER_QUEUES),
             perform_ping_check=False,
             shutdown_timeout=30,
             loglevel="WARNING",
         ) as worker,
     ):
-        yield worker
+        _session_worker.append(worker)
+        try:
+            yield worker
+        finally:
+            _session_worker.clear()
+
+
+def _tasks_left() -> int:
+    """Tasks of this test process still queued, reserved or running in the session worker."""
+    from celery.worker import state
+
+    from vur.celery import app
+
+    queued = 0
+    with app.connection_for_write() as conn:
+        for queue in WORKER_QUEUES:
+            with contextlib.suppress(ChannelError):  # Redis holds no list for an empty queue
+                queued += conn.default_channel.queue_declare(queue=queue, passive=True)[1]
+    return queued + len(state.active_requests) + len(state.reserved_requests)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    """Before a test's fixtures are torn down, let the tasks it left (a batch job queued and not
+    waited for) end in the session worker: one still writing while the database is flushed
+    deadlocked the flush (TRUNCATE) and failed the next tests' setup."""
+    if _session_worker:
+        deadline = time.monotonic() + TASKS_DRAIN_S
+        while _tasks_left() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if time.monotonic() >= deadline:
+            warnings.warn(f"{item.nodeid} left tasks running for {TASKS_DRAIN_S} s", stacklevel=1)
+    yield
 
 
 @pytest.fixture
