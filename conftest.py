@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import time
+import traceback
 import warnings
 from pathlib import Path
 
@@ -142,8 +143,10 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
                 time.sleep(0.05)
             if time.monotonic() >= deadline:
                 warnings.warn(f"{item.nodeid} left tasks running", stacklevel=1)
-    except Exception as exc:  # noqa: BLE001 - the fixtures must still be torn down
-        warnings.warn(f"could not wait for {item.nodeid}'s tasks: {exc}", stacklevel=1)
+    except Exception:  # the fixtures must still be torn down
+        warnings.warn(
+            f"could not wait for {item.nodeid}'s tasks:\n{traceback.format_exc()}", stacklevel=1
+        )
     yield
 
 
