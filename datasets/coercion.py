@@ -16,6 +16,7 @@ from datasets.semantics import (
     boolean_number,
     datetime_spec,
     looks_like_quarter,
+    period_starts,
     present_strings,
     quarter_starts,
     text_to_number,
@@ -78,9 +79,9 @@ def to_datetime(values: pd.Series, spec: dict[str, Any] | None) -> pd.Series:
         parsed = pd.to_datetime(values[stamps], utc=True)
         result[stamps] = (parsed if utc else parsed.dt.tz_localize(None)).astype(target)
     text = values[present & ~stamps].map(_as_text)
-    quarters = quarter_starts(text).dropna() if not text.empty else text
-    if not quarters.empty:
-        result.loc[quarters.index] = (quarters.dt.tz_localize("UTC") if utc else quarters).astype(
+    periods = period_starts(text).dropna() if not text.empty else text
+    if not periods.empty:
+        result.loc[periods.index] = (periods.dt.tz_localize("UTC") if utc else periods).astype(
             target
         )
     formats = list(spec.get("formats") or [])
@@ -134,8 +135,8 @@ def read_dates_quickly(values: list[Any], spec: dict[str, Any] | None) -> np.nda
 def _quick_stamp(text: str, listed: list[str], formats: list[str]) -> dt.datetime | None:
     """One value read by the first of the column's formats that reads it whole, in their order
     (ISO where the list has it, else last, as `to_datetime` tries it); None when none does or
-    the text could be a quarter."""
-    if not text or "q" in text.lower():
+    the text could be a quarter or an ISO week."""
+    if not text or "q" in text.lower() or "w" in text.lower():
         return None
     order = list(listed) if "ISO8601" in listed else [*formats, "ISO8601"]
     for fmt in order:

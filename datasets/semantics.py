@@ -53,12 +53,17 @@ _COMMA_DECIMAL = re.compile(r"^[+-]?\d+,\d+$")
 NUMBER_DECOR = re.compile(r"[$€£¥%\s\u00a0]")
 _LEADING_ZERO = re.compile(r"^0\d+$")
 
-DATEISH = re.compile(r"\d{1,4}[-/.]\d{1,2}|[A-Za-z]{3,9}\.?,?\s+\d{1,4}|\d{1,2}[\s\-][A-Za-z]{3,9}")
+DATEISH = re.compile(
+    r"\d{1,4}[-/.]\d{1,2}|[A-Za-z]{3,9}\.?,?[\s\-]+\d{1,4}|\d{1,4}[\s\-][A-Za-z]{3,9}|\d{4}M\d{1,2}$"
+)
 # A quarter as R/fpp3, pandas and spreadsheets write it: "1998-Q1", "1998Q1", "1998 Q1",
 # "1998 q1", "Q1 1998", "Q1-1998". Read as the quarter's first day.
 _QUARTER = re.compile(
     r"^(?:(?P<y1>\d{4})\s*-?\s*[Qq](?P<q1>[1-4])|[Qq](?P<q2>[1-4])\s*[-/]?\s*(?P<y2>\d{4}))$"
 )
+# An ISO 8601 week as statistics offices and retail data write it: "2020-W05", "2020W05",
+# "2020 W05", "2020-W05-3" (a weekday, 1 = Monday). Read as that day, Monday when none is given.
+_ISO_WEEK = re.compile(r"^(?P<y>\d{4})\s*-?\s*[Ww](?P<w>\d{1,2})(?:-?(?P<d>[1-7]))?$")
 # Years a nanosecond timestamp holds whole (its limits are 1677-09-21 and 2262-04-11).
 FIRST_YEAR, LAST_YEAR = 1678, 2261
 _TZ_SUFFIX = re.compile(r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})$")
@@ -86,6 +91,15 @@ _DATE_FORMATS = (
     "%d-%b-%y",
     "%b %Y",
     "%B %Y",
+    # Months as spreadsheets and statistics offices label them: "Jan-20", "Jan-2020",
+    # "2020 Jan", "2020-Jan", "2020M01".
+    "%b-%y",
+    "%b-%Y",
+    "%B-%Y",
+    "%Y %b",
+    "%Y-%b",
+    "%Y %B",
+    "%YM%m",
 )
 # Day-first and month-first twins: when both read every value, the data decides between them.
 _TWINS = {
@@ -136,6 +150,33 @@ def quarter_starts(text: pd.Series) -> pd.Series:
         stamps = pd.Series(months.to_numpy().astype("datetime64[M]"), index=months.index)
         in_range = year[found].between(FIRST_YEAR, LAST_YEAR)
         out.loc[stamps.index[in_range]] = stamps[in_range].astype("datetime64[ns]")
+    return out
+
+
+def week_starts(text: pd.Series) -> pd.Series:
+    """The day each ISO 8601 week value names ("2020-W05" is Monday 27 January 2020, "2020-W05-3"
+    that week's Wednesday), naive datetime64[ns]; NaT for a value that is no ISO week (week 53
+    of a year that has 52 included)."""
+    parts = text.astype(str).str.strip().str.extract(_ISO_WEEK)
+    found = parts["y"].notna()
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    if found.any():
+        week = parts.loc[found]
+        iso = week["y"] + "-W" + week["w"].str.zfill(2) + "-" + week["d"].fillna("1")
+        read = pd.to_datetime(iso, format="%G-W%V-%u", errors="coerce")
+        # A week number the year does not have rolls into the next year: not a date.
+        same = read.dt.isocalendar().week.astype("float64") == pd.to_numeric(week["w"])
+        out.loc[read.index[same.to_numpy()]] = read[same.to_numpy()]
+    return out
+
+
+def period_starts(text: pd.Series) -> pd.Series:
+    """Quarters (`quarter_starts`) and ISO weeks (`week_starts`) read as timestamps, NaT for
+    the rest: the periods no strptime format reads."""
+    out = quarter_starts(text)
+    rest = out.isna()
+    if rest.any():
+        out.loc[rest] = week_starts(text[rest])
     return out
 
 
@@ -234,7 +275,8 @@ def _pick_order(day_first: pd.Series, month_first: pd.Series) -> tuple[bool, boo
     The reading that makes the column a regular series in time order wins: "07/01/1967,
     08/01/1967, ..." is monthly read month-first and twelve January days a year read day-first.
     It is a guess when the readings differ but neither is a series the other is not (or both
-    fill their grid alike); then month-first (pandas' habit) is taken.
+    fill their grid alike); then the reading with fewer distinct steps wins (twelve days over
+    twelve first-of-months), month-first on a tie.
     """
     if day_first.equals(month_first):  # every value has day == month: nothing to choose
         return False, False
@@ -327,7 +369,8 @@ def infer_column(values: pd.Series, name: str) -> tuple[str, dict[str, Any] | No
     if dates is not None:
         return "datetime", dates
     sample = text.iloc[:_DETECT_SAMPLE]
-    if quarter_starts(sample).notna().mean() >= _MIN_SHARE:  # "1998-Q1", "1998 Q1", "Q1 1998"
+    # Quarters ("1998-Q1", "1998 Q1", "Q1 1998") and ISO weeks ("2020-W05").
+    if period_starts(sample).notna().mean() >= _MIN_SHARE:
         return "datetime", {"formats": ["ISO8601"], "utc": False}
     return _infer_text(text, name), None
 
